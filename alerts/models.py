@@ -1,0 +1,200 @@
+"""The deadline watch: who watches what, and the outbox of alert e-mails."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from commitments.models import Agreement, Commitment, Party
+
+
+class SubscriptionScope(models.TextChoices):
+    ALL = "all", _("Everything")
+    AGREEMENT = "agreement", _("An agreement")
+    PARTY = "party", _("A party")
+    COMMITMENT = "commitment", _("One commitment")
+
+
+class DeliveryMode(models.TextChoices):
+    IMMEDIATE = "immediate", _("One e-mail per alert")
+    DIGEST = "digest", _("A daily digest")
+
+
+#: The lead time that means "on the day after the deadline" (the overdue notice).
+OVERDUE_LEAD = 0
+
+
+class Subscription(models.Model):
+    """A user's watch on everything, an agreement, a party or one commitment."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    scope = models.CharField(_("scope"), max_length=20, choices=SubscriptionScope.choices)
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, null=True, blank=True, related_name="subscriptions"
+    )
+    party = models.ForeignKey(
+        Party, on_delete=models.CASCADE, null=True, blank=True, related_name="subscriptions"
+    )
+    commitment = models.ForeignKey(
+        Commitment, on_delete=models.CASCADE, null=True, blank=True, related_name="subscriptions"
+    )
+    mode = models.CharField(
+        _("delivery"), max_length=10, choices=DeliveryMode.choices, default=DeliveryMode.IMMEDIATE
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(scope=SubscriptionScope.ALL, agreement=None, party=None, commitment=None)
+                    | Q(
+                        scope=SubscriptionScope.AGREEMENT,
+                        agreement__isnull=False,
+                        party=None,
+                        commitment=None,
+                    )
+                    | Q(
+                        scope=SubscriptionScope.PARTY,
+                        agreement=None,
+                        party__isnull=False,
+                        commitment=None,
+                    )
+                    | Q(
+                        scope=SubscriptionScope.COMMITMENT,
+                        agreement=None,
+                        party=None,
+                        commitment__isnull=False,
+                    )
+                ),
+                name="subscription_target_matches_scope",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "scope", "agreement", "party", "commitment"],
+                name="subscription_unique_target",
+                nulls_distinct=False,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        target = self.agreement or self.party or self.commitment or _("everything")
+        return f"{self.user} watches {target}"
+
+    def clean(self) -> None:
+        targets = {
+            SubscriptionScope.AGREEMENT: "agreement",
+            SubscriptionScope.PARTY: "party",
+            SubscriptionScope.COMMITMENT: "commitment",
+        }
+        errors = {}
+        for scope, field in targets.items():
+            is_set = getattr(self, f"{field}_id") is not None
+            if self.scope == scope and not is_set:
+                errors[field] = _("Choose the %(field)s to watch.") % {"field": field}
+            elif self.scope != scope and is_set:
+                errors[field] = _("Only a %(field)s subscription names a %(field)s.") % {
+                    "field": field
+                }
+        if errors:
+            raise ValidationError(errors)
+
+
+class SubscriptionLead(models.Model):
+    """One lead time of a subscription: alert N days before the due instant (0: the day after)."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="leads")
+    days = models.PositiveSmallIntegerField(
+        _("days before"), help_text=_("Days before the deadline; 0 means the day after it.")
+    )
+
+    class Meta:
+        ordering = ["-days"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "days"], name="lead_unique"),
+            models.CheckConstraint(condition=Q(days__gte=0, days__lte=3650), name="lead_in_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.days} days" if self.days else "the day after"
+
+
+class AlertState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed (gave up)")
+    SKIPPED = "skipped", _("Skipped (no address)")
+
+
+class Alert(models.Model):
+    """One e-mail to one recipient about one commitment, due date and threshold, ever.
+
+    ``threshold`` is the lead time in days (> 0), 0 for the overdue notice, or minus the
+    number of days overdue for an escalation. A new due date makes new keys, so a changed
+    deadline re-arms every alert.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="alerts",
+        help_text=_("Empty for the escalation contact."),
+    )
+    email = models.CharField(_("address"), max_length=254, blank=True)
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="alerts")
+    due_date = models.DateField(_("due date"))
+    threshold = models.SmallIntegerField(_("threshold"))
+    digest = models.BooleanField(default=False)
+    state = models.CharField(
+        max_length=10, choices=AlertState.choices, default=AlertState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(_("raised at"))
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                name="alert_pending",
+                condition=Q(state="pending"),
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "commitment", "due_date", "threshold"],
+                condition=Q(user__isnull=False),
+                name="alert_once_per_user",
+            ),
+            models.UniqueConstraint(
+                fields=["email", "commitment", "due_date", "threshold"],
+                condition=Q(user__isnull=True),
+                name="alert_once_per_address",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=AlertState.values), name="alert_state_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.commitment} / {self.due_date} / {self.threshold} → {self.email or self.user}"
+
+    @property
+    def message_id(self) -> str:
+        """Return the stable Message-ID: the same for every attempt at this alert."""
+        return (
+            f"<alert.{self.pk}.{self.commitment_id}.{self.due_date:%Y%m%d}.{self.threshold}"
+            "@commitment-tracker>"
+        )

@@ -1,0 +1,111 @@
+"""Enumerations of the commitments domain."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .deadlines import OffsetUnit, PeriodUnit, RuleKind
+
+
+class PartyKind(models.TextChoices):
+    STATE = "state", _("State")
+    ORGANISATION = "organisation", _("International organisation")
+    COMPANY = "company", _("Company")
+    OTHER = "other", _("Other")
+
+
+class AgreementKind(models.TextChoices):
+    SUMMIT_OUTCOME = "summit_outcome", _("Summit outcome")
+    FRAMEWORK = "framework", _("Framework")
+    JOINT_STATEMENT = "joint_statement", _("Joint statement")
+    MINISTERIAL_MEETING = "ministerial_meeting", _("Ministerial meeting")
+    TREATY = "treaty", _("Treaty")
+    MEMORANDUM = "memorandum", _("Memorandum of understanding")
+    OTHER = "other", _("Other")
+
+
+class SourceKind(models.TextChoices):
+    OFFICIAL = "official", _("Official")
+    PRESS = "press", _("Press")
+
+
+class Category(models.TextChoices):
+    INVESTMENT = "investment", _("Investment")
+    TARIFF = "tariff", _("Tariff")
+    MEETING = "meeting", _("Meeting")
+    FINANCING = "financing", _("Financing")
+    DEFENCE_SPENDING = "defence_spending", _("Defence spending")
+    PURCHASE = "purchase", _("Purchase")
+    INSTITUTION = "institution", _("Institution")
+    COOPERATION = "cooperation", _("Cooperation")
+    OTHER = "other", _("Other")
+
+
+class Unit(models.TextChoices):
+    """Units a measurable target may be expressed in."""
+
+    USD = "USD", _("US dollars")
+    JPY = "JPY", _("Japanese yen")
+    EUR = "EUR", _("Euros")
+    PERCENT = "percent", _("Per cent")
+    PERCENT_GDP = "percent_gdp", _("Per cent of GDP")
+    TONNES = "tonnes", _("Tonnes")
+    UNITS = "units", _("Units (count)")
+    MEETINGS = "meetings", _("Meetings")
+
+
+class DeadlineKind(models.TextChoices):
+    FIXED = RuleKind.FIXED.value, _("Fixed date")
+    RELATIVE = RuleKind.RELATIVE.value, _("Relative to an anchor")
+    PERIOD_END = RuleKind.PERIOD_END.value, _("End of a named period")
+    NONE = RuleKind.NONE.value, _("None (ongoing)")
+
+
+class OffsetUnitChoice(models.TextChoices):
+    DAYS = OffsetUnit.DAYS.value, _("days")
+    WEEKS = OffsetUnit.WEEKS.value, _("weeks")
+    MONTHS = OffsetUnit.MONTHS.value, _("months")
+    YEARS = OffsetUnit.YEARS.value, _("years")
+
+
+class PeriodUnitChoice(models.TextChoices):
+    MONTH = PeriodUnit.MONTH.value, _("month")
+    QUARTER = PeriodUnit.QUARTER.value, _("quarter")
+    YEAR = PeriodUnit.YEAR.value, _("year")
+
+
+class AnchorKind(models.TextChoices):
+    AGREEMENT = "agreement", _("The agreement's date")
+    COMMITMENT = "commitment", _("Another commitment's fulfilment")
+
+
+class Status(models.TextChoices):
+    NOT_STARTED = "not_started", _("Not started")
+    IN_PROGRESS = "in_progress", _("In progress")
+    FULFILLED = "fulfilled", _("Fulfilled")
+    PARTIALLY_FULFILLED = "partially_fulfilled", _("Partially fulfilled")
+    MISSED = "missed", _("Missed")
+    CANCELLED = "cancelled", _("Cancelled or superseded")
+
+
+#: Statuses that need an evidence citation to be recorded.
+EVIDENCE_REQUIRED = frozenset({Status.FULFILLED, Status.PARTIALLY_FULFILLED, Status.MISSED})
+#: Statuses after which a commitment is no longer watched for its deadline.
+TERMINAL = frozenset({Status.FULFILLED, Status.MISSED, Status.CANCELLED})
+#: Statuses that set the commitment's fulfilment date (an anchor for others).
+FULFILMENT = frozenset({Status.FULFILLED})
+
+
+class DeadlineState(models.TextChoices):
+    """What the deadline scan flags."""
+
+    NONE = "none", _("No deadline")
+    ON_TRACK = "on_track", _("On track")
+    DUE_SOON = "due_soon", _("Due soon")
+    OVERDUE = "overdue", _("Overdue")
+
+
+class RelationKind(models.TextChoices):
+    RECIPROCAL_OF = "reciprocal_of", _("Reciprocal of")
+    CONDITIONAL_ON = "conditional_on", _("Conditional on")
+    SUPERSEDES = "supersedes", _("Supersedes")
+    RELATED = "related", _("Related to")

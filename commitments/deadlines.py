@@ -1,0 +1,183 @@
+"""The deadline arithmetic: pure functions over dates, with no ORM.
+
+A rule is one of: a fixed date; N days, weeks, months or years after an anchor date; the end
+of a named period (a month, a quarter or a year) that falls on or after the anchor; or none.
+Days are calendar days; adding months or years clamps to the end of the month
+(31 Aug + 6 months = 28/29 Feb). A due date ends at the end of its day in the agreement's
+time zone, which :func:`due_instant` turns into an aware UTC datetime.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import enum
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+
+
+class RuleKind(enum.StrEnum):
+    """How a commitment's due date is derived."""
+
+    FIXED = "fixed"
+    RELATIVE = "relative"
+    PERIOD_END = "period_end"
+    NONE = "none"
+
+
+class OffsetUnit(enum.StrEnum):
+    """The unit of a relative rule's offset."""
+
+    DAYS = "days"
+    WEEKS = "weeks"
+    MONTHS = "months"
+    YEARS = "years"
+
+
+class PeriodUnit(enum.StrEnum):
+    """The kind of named period a period-end rule refers to."""
+
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+
+
+class RuleError(ValueError):
+    """A rule that cannot be evaluated; ``field`` names the offending part."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineRule:
+    """A deadline rule's parameters, independent of how they are stored."""
+
+    kind: RuleKind
+    fixed_date: dt.date | None = None
+    offset_amount: int | None = None
+    offset_unit: OffsetUnit | None = None
+    period_unit: PeriodUnit | None = None
+    period_number: int | None = None
+    period_year: int | None = None
+
+    def validate(self) -> None:
+        """Raise :class:`RuleError` if the parameters do not make a complete rule."""
+        if self.kind == RuleKind.FIXED:
+            if self.fixed_date is None:
+                raise RuleError("deadline_date", "A fixed deadline needs a date.")
+        elif self.kind == RuleKind.RELATIVE:
+            if self.offset_amount is None:
+                raise RuleError("offset_amount", "A relative deadline needs a number of units.")
+            if self.offset_amount < 1:
+                raise RuleError("offset_amount", "The offset must be a positive whole number.")
+            if self.offset_unit is None:
+                raise RuleError("offset_unit", "A relative deadline needs a unit.")
+        elif self.kind == RuleKind.PERIOD_END:
+            self._validate_period()
+
+    def _validate_period(self) -> None:
+        if self.period_unit is None:
+            raise RuleError("period_unit", "A period-end deadline needs a period unit.")
+        limits = {PeriodUnit.MONTH: 12, PeriodUnit.QUARTER: 4}
+        if self.period_unit in limits:
+            if self.period_number is None:
+                raise RuleError("period_number", f"Name the {self.period_unit}.")
+            if not 1 <= self.period_number <= limits[self.period_unit]:
+                raise RuleError(
+                    "period_number",
+                    f"A {self.period_unit} number runs from 1 to {limits[self.period_unit]}.",
+                )
+        elif self.period_number is not None:
+            raise RuleError("period_number", "A year period takes no number; set the year.")
+        if self.period_year is not None and not 1 <= self.period_year <= 9999:
+            raise RuleError("period_year", "The year must be between 1 and 9999.")
+
+
+def add_offset(anchor: dt.date, amount: int, unit: OffsetUnit) -> dt.date:
+    """Return ``anchor`` plus ``amount`` units, clamping months and years to month end."""
+    if unit == OffsetUnit.DAYS:
+        return anchor + dt.timedelta(days=amount)
+    if unit == OffsetUnit.WEEKS:
+        return anchor + dt.timedelta(weeks=amount)
+    if unit == OffsetUnit.MONTHS:
+        return anchor + relativedelta(months=amount)
+    return anchor + relativedelta(years=amount)
+
+
+def period_end(unit: PeriodUnit, number: int | None, year: int) -> dt.date:
+    """Return the last day of the month, quarter or year named by ``unit``/``number``/``year``."""
+    if unit == PeriodUnit.YEAR:
+        return dt.date(year, 12, 31)
+    assert number is not None
+    month = number if unit == PeriodUnit.MONTH else number * 3
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def next_period_end(
+    unit: PeriodUnit, number: int | None, year: int | None, anchor: dt.date
+) -> dt.date:
+    """Return the end of the named period: in ``year`` if given, else the first on or after ``anchor``.
+
+    "By March" said in October means the coming March; said on 10 March, this March.
+    """
+    if year is not None:
+        return period_end(unit, number, year)
+    end = period_end(unit, number, anchor.year)
+    return end if end >= anchor else period_end(unit, number, anchor.year + 1)
+
+
+def compute_due_date(rule: DeadlineRule, anchor: dt.date | None) -> dt.date | None:
+    """Return the due date the rule gives for ``anchor``, or ``None`` if there is none yet.
+
+    A relative or period rule whose anchor has not happened (``anchor is None``) has no due
+    date yet; a rule of kind ``none`` never has one.
+    """
+    rule.validate()
+    if rule.kind == RuleKind.NONE:
+        return None
+    if rule.kind == RuleKind.FIXED:
+        return rule.fixed_date
+    if rule.kind == RuleKind.PERIOD_END:
+        assert rule.period_unit is not None
+        if rule.period_year is not None:
+            return period_end(rule.period_unit, rule.period_number, rule.period_year)
+        if anchor is None:
+            return None
+        return next_period_end(rule.period_unit, rule.period_number, None, anchor)
+    if anchor is None:
+        return None
+    assert rule.offset_amount is not None and rule.offset_unit is not None
+    return add_offset(anchor, rule.offset_amount, rule.offset_unit)
+
+
+def due_instant(due_date: dt.date, time_zone: str) -> dt.datetime:
+    """Return the last instant of ``due_date`` in ``time_zone``, as an aware UTC datetime."""
+    zone = ZoneInfo(time_zone)
+    end_local = dt.datetime.combine(due_date, dt.time.max).replace(tzinfo=zone)
+    return end_local.astimezone(dt.UTC)
+
+
+def describe(rule: DeadlineRule) -> str:
+    """Return the rule in plain English words, e.g. ``180 days after the anchor``."""
+    if rule.kind == RuleKind.FIXED and rule.fixed_date:
+        return f"on {rule.fixed_date.isoformat()}"
+    if rule.kind == RuleKind.RELATIVE and rule.offset_unit:
+        unit = rule.offset_unit.value
+        if rule.offset_amount == 1:
+            unit = unit[:-1]
+        return f"{rule.offset_amount} {unit} after"
+    if rule.kind == RuleKind.PERIOD_END and rule.period_unit:
+        if rule.period_unit == PeriodUnit.MONTH and rule.period_number:
+            name = calendar.month_name[rule.period_number]
+        elif rule.period_unit == PeriodUnit.QUARTER:
+            name = f"Q{rule.period_number}"
+        else:
+            name = "the year"
+        year = f" {rule.period_year}" if rule.period_year else ""
+        return f"by the end of {name}{year}"
+    return "no deadline"

@@ -1,0 +1,550 @@
+"""The commitments domain: parties, agreements, sources, citations, commitments and progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from . import deadlines
+from .choices import (
+    EVIDENCE_REQUIRED,
+    AgreementKind,
+    AnchorKind,
+    Category,
+    DeadlineKind,
+    DeadlineState,
+    OffsetUnitChoice,
+    PartyKind,
+    PeriodUnitChoice,
+    RelationKind,
+    SourceKind,
+    Status,
+    Unit,
+)
+
+KEY_HELP = _("A stable identifier (letters, digits, hyphens) used by seeds, imports and the API.")
+
+
+def validate_time_zone(value: str) -> None:
+    """Reject a name that is not an IANA time zone."""
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            _("%(value)s is not an IANA time zone such as Asia/Tokyo."), params={"value": value}
+        )
+
+
+class Party(models.Model):
+    """A state, organisation or company that makes or receives commitments."""
+
+    key = models.SlugField(max_length=64, unique=True, help_text=KEY_HELP)
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    name_fr = models.CharField(_("name in French"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=PartyKind.choices)
+    country_code = models.CharField(
+        _("country code"), max_length=2, blank=True, help_text=_("ISO 3166-1 alpha-2, if a state.")
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "parties"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=PartyKind.values), name="party_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Source(models.Model):
+    """A document that an agreement or commitment is drawn from: an official text or a report."""
+
+    key = models.SlugField(max_length=64, unique=True, help_text=KEY_HELP)
+    title = models.CharField(_("title"), max_length=500)
+    publisher = models.CharField(_("publisher"), max_length=200)
+    url = models.URLField(_("URL"), max_length=1000, blank=True)
+    language = models.CharField(
+        _("language"), max_length=8, help_text=_("BCP 47 code of the text, e.g. fr, en, ja.")
+    )
+    published_on = models.DateField(_("published on"))
+    kind = models.CharField(_("kind"), max_length=10, choices=SourceKind.choices)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-published_on", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=SourceKind.values), name="source_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.publisher}, {self.published_on:%Y-%m-%d})"
+
+
+class Agreement(models.Model):
+    """A summit outcome, framework, statement or meeting whose text holds commitments."""
+
+    key = models.SlugField(max_length=64, unique=True, help_text=KEY_HELP)
+    title = models.CharField(_("title"), max_length=300)
+    kind = models.CharField(_("kind"), max_length=30, choices=AgreementKind.choices)
+    parties = models.ManyToManyField(Party, related_name="agreements", verbose_name=_("parties"))
+    date = models.DateField(
+        _("date signed or announced"),
+        help_text=_("Relative deadlines anchored on the agreement count from this date."),
+    )
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text=_("Deadlines end at the end of their day in this zone (IANA name)."),
+    )
+    summary = models.TextField(_("summary"), blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(m2m_fields=[parties])
+
+    class Meta:
+        ordering = ["-date", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=AgreementKind.values), name="agreement_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.date:%Y-%m-%d})"
+
+
+class Commitment(models.Model):
+    """One promise in an agreement: who must do what, for whom, by when, and how it stands."""
+
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="commitments", verbose_name=_("agreement")
+    )
+    key = models.SlugField(max_length=80, unique=True, help_text=KEY_HELP)
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    obligor = models.ForeignKey(
+        Party,
+        on_delete=models.PROTECT,
+        related_name="obligations",
+        verbose_name=_("obligor"),
+        help_text=_("The party that must act."),
+    )
+    beneficiaries = models.ManyToManyField(
+        Party, blank=True, related_name="benefits", verbose_name=_("beneficiaries")
+    )
+    category = models.CharField(_("category"), max_length=30, choices=Category.choices)
+    target_amount = models.DecimalField(
+        _("target amount"),
+        max_digits=20,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+    )
+    target_unit = models.CharField(_("target unit"), max_length=20, choices=Unit.choices, blank=True)
+    effective_from = models.DateField(
+        _("effective from"),
+        null=True,
+        blank=True,
+        help_text=_("When the commitment takes effect, e.g. a tariff retroactive to August."),
+    )
+
+    deadline_kind = models.CharField(
+        _("deadline rule"), max_length=20, choices=DeadlineKind.choices, default=DeadlineKind.NONE
+    )
+    deadline_date = models.DateField(_("fixed date"), null=True, blank=True)
+    offset_amount = models.PositiveIntegerField(_("offset"), null=True, blank=True)
+    offset_unit = models.CharField(
+        _("offset unit"), max_length=10, choices=OffsetUnitChoice.choices, blank=True
+    )
+    anchor_kind = models.CharField(
+        _("anchor"), max_length=20, choices=AnchorKind.choices, blank=True
+    )
+    anchor_commitment = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="anchored_commitments",
+        verbose_name=_("anchor commitment"),
+        help_text=_("The commitment whose fulfilment starts the clock."),
+    )
+    period_unit = models.CharField(
+        _("period"), max_length=10, choices=PeriodUnitChoice.choices, blank=True
+    )
+    period_number = models.PositiveSmallIntegerField(
+        _("period number"), null=True, blank=True, help_text=_("Month 1-12 or quarter 1-4.")
+    )
+    period_year = models.PositiveSmallIntegerField(
+        _("period year"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty for the first such period on or after the agreement's date."),
+    )
+    deadline_phrase = models.CharField(
+        _("deadline phrase"),
+        max_length=300,
+        blank=True,
+        help_text=_('The words the rule comes from, e.g. "within 180 days".'),
+    )
+    due_date = models.DateField(_("due date"), null=True, blank=True, editable=False)
+    due_at = models.DateTimeField(
+        _("due at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("The end of the due date in the agreement's time zone."),
+    )
+
+    status = models.CharField(
+        _("status"), max_length=30, choices=Status.choices, default=Status.NOT_STARTED, editable=False
+    )
+    status_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    fulfilled_on = models.DateField(_("fulfilled on"), null=True, blank=True, editable=False)
+    deadline_state = models.CharField(
+        _("deadline state"),
+        max_length=20,
+        choices=DeadlineState.choices,
+        default=DeadlineState.NONE,
+        editable=False,
+    )
+    flagged_at = models.DateTimeField(_("flagged at"), null=True, blank=True, editable=False)
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_commitments",
+        verbose_name=_("owner"),
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(
+        excluded_fields=["deadline_state", "flagged_at"], m2m_fields=[beneficiaries]
+    )
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        indexes = [
+            models.Index(fields=["deadline_state", "due_date", "id"], name="commitment_state_due"),
+            models.Index(fields=["due_date", "id"], name="commitment_due"),
+            models.Index(fields=["status"], name="commitment_status"),
+            models.Index(fields=["due_at"], name="commitment_due_at"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(target_amount__isnull=True) | Q(target_amount__gte=0),
+                name="commitment_target_amount_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(target_amount__isnull=True) | ~Q(target_unit=""),
+                name="commitment_target_amount_has_unit",
+            ),
+            models.CheckConstraint(
+                condition=Q(category__in=Category.values), name="commitment_category_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(target_unit="") | Q(target_unit__in=Unit.values),
+                name="commitment_target_unit_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="commitment_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline_state__in=DeadlineState.values),
+                name="commitment_deadline_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(deadline_kind=DeadlineKind.FIXED) | Q(deadline_date__isnull=False),
+                name="commitment_fixed_rule_has_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(deadline_kind=DeadlineKind.RELATIVE)
+                | (
+                    Q(offset_amount__gte=1)
+                    & ~Q(offset_unit="")
+                    & Q(anchor_kind__in=AnchorKind.values)
+                ),
+                name="commitment_relative_rule_complete",
+            ),
+            models.CheckConstraint(
+                condition=~Q(anchor_kind=AnchorKind.COMMITMENT)
+                | Q(anchor_commitment__isnull=False),
+                name="commitment_anchor_commitment_set",
+            ),
+            models.CheckConstraint(
+                condition=~Q(anchor_commitment=models.F("pk")),
+                name="commitment_not_own_anchor",
+            ),
+            models.CheckConstraint(
+                condition=~Q(deadline_kind=DeadlineKind.PERIOD_END) | ~Q(period_unit=""),
+                name="commitment_period_rule_has_unit",
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline_kind__in=DeadlineKind.values),
+                name="commitment_deadline_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(due_date__isnull=True, due_at__isnull=True)
+                | Q(due_date__isnull=False, due_at__isnull=False),
+                name="commitment_due_date_and_instant_together",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:commitments_commitment_change", args=[self.pk])
+
+    @property
+    def rule(self) -> deadlines.DeadlineRule:
+        """Return the stored deadline rule as the engine's value object."""
+        return deadlines.DeadlineRule(
+            kind=deadlines.RuleKind(self.deadline_kind),
+            fixed_date=self.deadline_date,
+            offset_amount=self.offset_amount,
+            offset_unit=deadlines.OffsetUnit(self.offset_unit) if self.offset_unit else None,
+            period_unit=deadlines.PeriodUnit(self.period_unit) if self.period_unit else None,
+            period_number=self.period_number,
+            period_year=self.period_year,
+        )
+
+    def anchor_date(self) -> dt.date | None:
+        """Return the date the rule counts from, or ``None`` while the anchor has not happened."""
+        if self.deadline_kind == DeadlineKind.RELATIVE and self.anchor_kind == AnchorKind.COMMITMENT:
+            return self.anchor_commitment.fulfilled_on if self.anchor_commitment else None
+        return self.agreement.date
+
+    def clean(self) -> None:
+        """Check the target and the deadline rule; the anchor-cycle check needs the database."""
+        errors: dict[str, list[str]] = {}
+        if self.target_amount is not None and not self.target_unit:
+            errors.setdefault("target_unit", []).append(str(_("A target amount needs a unit.")))
+        if self.target_unit and self.target_amount is None:
+            errors.setdefault("target_amount", []).append(
+                str(_("A unit needs a target amount."))
+            )
+        errors.update(self._rule_errors())
+        if errors:
+            raise ValidationError(errors)
+
+    def _rule_errors(self) -> dict[str, list[str]]:
+        kind = self.deadline_kind
+        errors: dict[str, list[str]] = {}
+        try:
+            self.rule.validate()
+        except deadlines.RuleError as exc:
+            errors[exc.field] = [exc.message]
+        except ValueError:
+            errors["deadline_kind"] = [str(_("Unknown deadline rule."))]
+            return errors
+        if kind == DeadlineKind.RELATIVE:
+            if not self.anchor_kind:
+                errors["anchor_kind"] = [
+                    str(_("A relative deadline needs an anchor: the agreement or a commitment."))
+                ]
+            elif self.anchor_kind == AnchorKind.COMMITMENT:
+                if self.anchor_commitment_id is None:
+                    errors["anchor_commitment"] = [
+                        str(_("Choose the commitment whose fulfilment starts the clock."))
+                    ]
+                elif self.pk is not None and self._anchor_chain_reaches_self():
+                    errors["anchor_commitment"] = [
+                        str(_("This anchor would make a cycle: it depends on this commitment."))
+                    ]
+        agreement_date = self.agreement.date if self.agreement_id else None
+        if (
+            kind == DeadlineKind.FIXED
+            and self.deadline_date
+            and agreement_date
+            and self.deadline_date < agreement_date
+        ):
+            errors["deadline_date"] = [
+                str(
+                    _("The deadline %(due)s is before the agreement's date %(date)s.")
+                    % {"due": self.deadline_date.isoformat(), "date": agreement_date.isoformat()}
+                )
+            ]
+        if (
+            kind == DeadlineKind.PERIOD_END
+            and self.period_year
+            and self.period_unit
+            and agreement_date
+            and "period_number" not in errors
+            and deadlines.period_end(
+                deadlines.PeriodUnit(self.period_unit), self.period_number, self.period_year
+            )
+            < agreement_date
+        ):
+            errors["period_year"] = [str(_("That period ends before the agreement's date."))]
+        return errors
+
+    def _anchor_chain_reaches_self(self) -> bool:
+        seen: set[int] = set()
+        current = self.anchor_commitment_id
+        while current is not None and current not in seen:
+            if current == self.pk:
+                return True
+            seen.add(current)
+            current = (
+                Commitment.objects.filter(pk=current)
+                .values_list("anchor_commitment_id", flat=True)
+                .first()
+            )
+        return False
+
+
+class Citation(models.Model):
+    """A short quote from a source, in its original language, backing an agreement or commitment."""
+
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, related_name="citations", verbose_name=_("source")
+    )
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, null=True, blank=True, related_name="citations"
+    )
+    commitment = models.ForeignKey(
+        Commitment, on_delete=models.CASCADE, null=True, blank=True, related_name="citations"
+    )
+    quote = models.TextField(_("quote"), help_text=_("In the source's original language."))
+    translation = models.TextField(_("translation"), blank=True)
+    translation_language = models.CharField(_("translation language"), max_length=8, blank=True)
+    locator = models.CharField(
+        _("locator"), max_length=200, blank=True, help_text=_("Section, paragraph or page.")
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(agreement__isnull=False, commitment__isnull=True)
+                | Q(agreement__isnull=True, commitment__isnull=False),
+                name="citation_cites_one_thing",
+            ),
+            models.CheckConstraint(condition=~Q(quote=""), name="citation_quote_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        quote = self.quote if len(self.quote) <= 60 else self.quote[:57] + "..."
+        return f"«{quote}» — {self.source.publisher}"
+
+    def clean(self) -> None:
+        if (self.agreement_id is None) == (self.commitment_id is None):
+            raise ValidationError(_("A citation backs exactly one agreement or one commitment."))
+
+
+class CommitmentRelation(models.Model):
+    """A typed link between two commitments: reciprocal, conditional, superseding or related."""
+
+    from_commitment = models.ForeignKey(
+        Commitment, on_delete=models.CASCADE, related_name="relations_out"
+    )
+    to_commitment = models.ForeignKey(
+        Commitment, on_delete=models.CASCADE, related_name="relations_in"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=RelationKind.choices)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["from_commitment", "to_commitment", "kind"], name="relation_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_commitment=models.F("to_commitment")),
+                name="relation_not_to_self",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=RelationKind.values), name="relation_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_commitment} — {self.get_kind_display()} — {self.to_commitment}"
+
+
+class ProgressUpdate(models.Model):
+    """A dated record of progress on a commitment: a note, a measurement, a status change."""
+
+    commitment = models.ForeignKey(
+        Commitment, on_delete=models.CASCADE, related_name="progress_updates"
+    )
+    occurred_on = models.DateField(_("date"))
+    status_from = models.CharField(max_length=30, choices=Status.choices, blank=True)
+    status_to = models.CharField(
+        _("new status"), max_length=30, choices=Status.choices, blank=True
+    )
+    note = models.TextField(_("note"), blank=True)
+    measured_value = models.DecimalField(
+        _("measured value"),
+        max_digits=20,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_("Progress toward the target, in the target's unit."),
+    )
+    evidence = models.ForeignKey(
+        Citation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="progress_updates",
+        verbose_name=_("evidence"),
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-occurred_on", "-id"]
+        indexes = [models.Index(fields=["commitment", "-occurred_on"], name="progress_by_date")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status_to__in=[s.value for s in EVIDENCE_REQUIRED])
+                | Q(evidence__isnull=False),
+                name="progress_status_needs_evidence",
+            ),
+            models.CheckConstraint(
+                condition=Q(status_to="") | Q(status_to__in=Status.values),
+                name="progress_status_to_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        change = f" → {self.get_status_to_display()}" if self.status_to else ""
+        return f"{self.commitment} {self.occurred_on:%Y-%m-%d}{change}"

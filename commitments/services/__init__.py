@@ -1,0 +1,1 @@
+"""Writes of the commitments domain. The admin, API, commands and tasks all call these."""

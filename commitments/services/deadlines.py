@@ -1,0 +1,64 @@
+"""Keep stored due dates equal to what each commitment's rule gives."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from commitments import deadlines
+from commitments.choices import AnchorKind, DeadlineKind
+from commitments.models import Commitment
+
+
+def commitment_apply_rule(*, commitment: Commitment) -> list[str]:
+    """Set ``due_date`` and ``due_at`` from the rule; return the names of fields that changed."""
+    due_date = deadlines.compute_due_date(commitment.rule, commitment.anchor_date())
+    due_at = (
+        deadlines.due_instant(due_date, commitment.agreement.time_zone) if due_date else None
+    )
+    changed = []
+    if commitment.due_date != due_date:
+        commitment.due_date = due_date
+        changed.append("due_date")
+    if commitment.due_at != due_at:
+        commitment.due_at = due_at
+        changed.append("due_at")
+    return changed
+
+
+def _anchored_on(ids: Iterable[int]) -> list[Commitment]:
+    return list(
+        Commitment.objects.select_related("agreement", "anchor_commitment")
+        .filter(
+            anchor_commitment_id__in=list(ids),
+            deadline_kind=DeadlineKind.RELATIVE,
+            anchor_kind=AnchorKind.COMMITMENT,
+        )
+        .order_by("pk")
+    )
+
+
+@transaction.atomic
+def due_dates_recompute(*, commitments: Iterable[Commitment]) -> list[int]:
+    """Recompute ``commitments`` and, transitively, every commitment anchored on them.
+
+    Returns the ids whose due date changed. Saves use ``update_fields`` and are recorded in
+    history. A cycle cannot loop forever: each commitment is visited once.
+    """
+    changed_ids: list[int] = []
+    visited: set[int] = set()
+    frontier = list(commitments)
+    while frontier:
+        for commitment in frontier:
+            visited.add(commitment.pk)
+            fields = commitment_apply_rule(commitment=commitment)
+            if fields:
+                commitment.save(update_fields=[*fields, "updated"])
+                changed_ids.append(commitment.pk)
+        frontier = [c for c in _anchored_on(c.pk for c in frontier) if c.pk not in visited]
+    if changed_ids:
+        from commitments.services import hooks
+
+        hooks.deadline_inputs_changed(commitment_ids=changed_ids)
+    return changed_ids
