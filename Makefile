@@ -17,7 +17,7 @@ run: $(STAMP)
 	./scripts/run.sh
 
 test: $(STAMP)
-	./scripts/test.sh
+	PYTEST_ARGS="$(PYTEST_ARGS)" ./scripts/test.sh
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

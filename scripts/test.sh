@@ -3,4 +3,4 @@
 # else SQLite and the embedded broker. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec .venv/bin/python -m pytest "$@"
+exec .venv/bin/python -m pytest ${PYTEST_ARGS:-} "$@"
