@@ -1,0 +1,191 @@
+"""The filters of every commitments-domain list; the API and the dashboard share them.
+
+One FilterSet per list. A value a filter does not know (an unknown status, an agreement id
+that does not exist, a date that does not parse, an ordering we do not offer) makes the
+filter form invalid; the API answers 400 naming the filter, the dashboard shows the form error.
+Every ordering ends with ``id`` so pages never overlap or skip rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from .choices import AgreementKind, Category, DeadlineState, PartyKind, SourceKind, Status
+from .models import Agreement, Commitment, Party, ProgressUpdate, Source
+
+
+class StableOrderingFilter(django_filters.OrderingFilter):
+    """Order by the chosen fields, then by ``id`` so that equal values keep one order."""
+
+    def filter(self, qs: QuerySet, value: Any) -> QuerySet:
+        if value in django_filters.constants.EMPTY_VALUES:
+            return qs
+        ordering = [self.get_ordering_value(param) for param in value]
+        if not {"id", "-id"} & set(ordering):
+            ordering.append("id")
+        return qs.order_by(*ordering)
+
+
+def _search(qs: QuerySet, fields: list[str], value: str) -> QuerySet:
+    condition = Q()
+    for field in fields:
+        condition |= Q(**{f"{field}__icontains": value})
+    return qs.filter(condition)
+
+
+class CommitmentFilterSet(django_filters.FilterSet):
+    """Filter commitments by status, deadline state, agreement, obligor, category and due date."""
+
+    status = django_filters.MultipleChoiceFilter(
+        choices=Status.choices, help_text=_("Recorded status; repeat the parameter for several.")
+    )
+    deadline_state = django_filters.MultipleChoiceFilter(
+        choices=DeadlineState.choices,
+        help_text=_("Deadline state flagged by the scan; repeat the parameter for several."),
+    )
+    agreement = django_filters.ModelChoiceFilter(
+        queryset=Agreement.objects.all(), help_text=_("Id of the agreement.")
+    )
+    obligor = django_filters.ModelChoiceFilter(
+        queryset=Party.objects.all(), help_text=_("Id of the party that must act.")
+    )
+    category = django_filters.MultipleChoiceFilter(
+        choices=Category.choices, help_text=_("Category; repeat the parameter for several.")
+    )
+    due_before = django_filters.DateFilter(
+        field_name="due_date",
+        lookup_expr="lte",
+        help_text=_("Due on or before this date (YYYY-MM-DD)."),
+    )
+    due_after = django_filters.DateFilter(
+        field_name="due_date",
+        lookup_expr="gte",
+        help_text=_("Due on or after this date (YYYY-MM-DD)."),
+    )
+    q = django_filters.CharFilter(
+        method="filter_q",
+        max_length=200,
+        help_text=_("Search in title, description, key and the agreement's title."),
+    )
+    ordering = StableOrderingFilter(
+        fields=(
+            ("due_date", "due_date"),
+            ("due_at", "due_at"),
+            ("updated", "updated"),
+            ("created", "created"),
+            ("title", "title"),
+            ("key", "key"),
+            ("status", "status"),
+            ("deadline_state", "deadline_state"),
+            ("id", "id"),
+        ),
+        help_text=_("Sort by these fields, comma-separated; a leading '-' reverses one."),
+    )
+
+    class Meta:
+        model = Commitment
+        fields = [
+            "status",
+            "deadline_state",
+            "agreement",
+            "obligor",
+            "category",
+            "due_before",
+            "due_after",
+            "q",
+            "ordering",
+        ]
+
+    def filter_q(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        """Match the words anywhere in the title, description, key or agreement title."""
+        return _search(qs, ["title", "description", "key", "agreement__title"], value)
+
+
+class AgreementFilterSet(django_filters.FilterSet):
+    """Filter agreements by kind, party, date and text."""
+
+    kind = django_filters.MultipleChoiceFilter(choices=AgreementKind.choices)
+    party = django_filters.ModelChoiceFilter(
+        field_name="parties", queryset=Party.objects.all(), help_text=_("Id of a party.")
+    )
+    date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte")
+    date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte")
+    q = django_filters.CharFilter(
+        method="filter_q", max_length=200, help_text=_("Search in title, key and summary.")
+    )
+    ordering = StableOrderingFilter(
+        fields=(("date", "date"), ("title", "title"), ("updated", "updated"), ("id", "id"))
+    )
+
+    class Meta:
+        model = Agreement
+        fields = ["kind", "party", "date_before", "date_after", "q", "ordering"]
+
+    def filter_q(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        """Match the words in the title, key or summary."""
+        return _search(qs, ["title", "key", "summary"], value)
+
+
+class PartyFilterSet(django_filters.FilterSet):
+    """Filter parties by kind and name."""
+
+    kind = django_filters.MultipleChoiceFilter(choices=PartyKind.choices)
+    q = django_filters.CharFilter(
+        method="filter_q", max_length=200, help_text=_("Search in name, French name and key.")
+    )
+    ordering = StableOrderingFilter(fields=(("name", "name"), ("key", "key"), ("id", "id")))
+
+    class Meta:
+        model = Party
+        fields = ["kind", "q", "ordering"]
+
+    def filter_q(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        """Match the words in the name, French name or key."""
+        return _search(qs, ["name", "name_fr", "key"], value)
+
+
+class SourceFilterSet(django_filters.FilterSet):
+    """Filter sources by kind, language, publication date and text."""
+
+    kind = django_filters.MultipleChoiceFilter(choices=SourceKind.choices)
+    language = django_filters.CharFilter(max_length=8, help_text=_("BCP 47 code, e.g. fr."))
+    published_before = django_filters.DateFilter(field_name="published_on", lookup_expr="lte")
+    published_after = django_filters.DateFilter(field_name="published_on", lookup_expr="gte")
+    q = django_filters.CharFilter(
+        method="filter_q", max_length=200, help_text=_("Search in title, publisher and key.")
+    )
+    ordering = StableOrderingFilter(
+        fields=(("published_on", "published_on"), ("title", "title"), ("id", "id"))
+    )
+
+    class Meta:
+        model = Source
+        fields = ["kind", "language", "published_before", "published_after", "q", "ordering"]
+
+    def filter_q(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        """Match the words in the title, publisher or key."""
+        return _search(qs, ["title", "publisher", "key"], value)
+
+
+class ProgressUpdateFilterSet(django_filters.FilterSet):
+    """Filter progress updates by commitment, new status and date."""
+
+    commitment = django_filters.ModelChoiceFilter(
+        queryset=Commitment.objects.all(), help_text=_("Id of the commitment.")
+    )
+    status_to = django_filters.MultipleChoiceFilter(
+        choices=Status.choices, help_text=_("The status the update moved to.")
+    )
+    occurred_before = django_filters.DateFilter(field_name="occurred_on", lookup_expr="lte")
+    occurred_after = django_filters.DateFilter(field_name="occurred_on", lookup_expr="gte")
+    ordering = StableOrderingFilter(
+        fields=(("occurred_on", "occurred_on"), ("created", "created"), ("id", "id"))
+    )
+
+    class Meta:
+        model = ProgressUpdate
+        fields = ["commitment", "status_to", "occurred_before", "occurred_after", "ordering"]
