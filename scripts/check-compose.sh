@@ -13,6 +13,6 @@ if [ ! -e "$env_file" ]; then
     sed 's/^POSTGRES_PASSWORD=$/POSTGRES_PASSWORD=compose-check/' .env.example > "$env_file"
     created=1
 fi
-trap '[ "$created" = 1 ] && rm -f "$env_file"' EXIT
+trap 'if [ "$created" = 1 ]; then rm -f "$env_file"; fi' EXIT
 docker-compose -f docker/compose.yml config -q
 echo "docker/compose.yml is valid"
