@@ -99,21 +99,28 @@ class DeadlineRule:
 
 
 def add_offset(anchor: dt.date, amount: int, unit: OffsetUnit) -> dt.date:
-    """Return ``anchor`` plus ``amount`` units, clamping months and years to month end."""
-    if unit == OffsetUnit.DAYS:
-        return anchor + dt.timedelta(days=amount)
-    if unit == OffsetUnit.WEEKS:
-        return anchor + dt.timedelta(weeks=amount)
-    if unit == OffsetUnit.MONTHS:
-        return anchor + relativedelta(months=amount)
-    return anchor + relativedelta(years=amount)
+    """Return ``anchor`` plus ``amount`` units, clamping months and years to month end.
+
+    Raise :class:`RuleError` on ``offset_amount`` if the result falls after 31 Dec 9999.
+    """
+    try:
+        if unit == OffsetUnit.DAYS:
+            return anchor + dt.timedelta(days=amount)
+        if unit == OffsetUnit.WEEKS:
+            return anchor + dt.timedelta(weeks=amount)
+        if unit == OffsetUnit.MONTHS:
+            return anchor + relativedelta(months=amount)
+        return anchor + relativedelta(years=amount)
+    except (OverflowError, ValueError) as exc:
+        raise RuleError("offset_amount", "The deadline would fall after the year 9999.") from exc
 
 
 def period_end(unit: PeriodUnit, number: int | None, year: int) -> dt.date:
     """Return the last day of the month, quarter or year named by ``unit``/``number``/``year``."""
     if unit == PeriodUnit.YEAR:
         return dt.date(year, 12, 31)
-    assert number is not None
+    if number is None:
+        raise RuleError("period_number", f"Name the {unit}.")
     month = number if unit == PeriodUnit.MONTH else number * 3
     return dt.date(year, month, calendar.monthrange(year, month)[1])
 
@@ -121,45 +128,60 @@ def period_end(unit: PeriodUnit, number: int | None, year: int) -> dt.date:
 def next_period_end(
     unit: PeriodUnit, number: int | None, year: int | None, anchor: dt.date
 ) -> dt.date:
-    """Return the end of the named period: in ``year`` if given, else the first on or after ``anchor``.
+    """Return the period's end: in ``year`` if given, else the first on or after ``anchor``.
 
     "By March" said in October means the coming March; said on 10 March, this March.
     """
     if year is not None:
         return period_end(unit, number, year)
     end = period_end(unit, number, anchor.year)
-    return end if end >= anchor else period_end(unit, number, anchor.year + 1)
+    if end >= anchor:
+        return end
+    if anchor.year == dt.MAXYEAR:
+        raise RuleError("period_year", "No such period ends after the anchor before 10000.")
+    return period_end(unit, number, anchor.year + 1)
 
 
 def compute_due_date(rule: DeadlineRule, anchor: dt.date | None) -> dt.date | None:
     """Return the due date the rule gives for ``anchor``, or ``None`` if there is none yet.
 
-    A relative or period rule whose anchor has not happened (``anchor is None``) has no due
-    date yet; a rule of kind ``none`` never has one.
+    A relative rule, or a period rule without a year, whose anchor has not happened
+    (``anchor is None``) has no due date yet; a rule of kind ``none`` never has one.
     """
     rule.validate()
-    if rule.kind == RuleKind.NONE:
-        return None
     if rule.kind == RuleKind.FIXED:
         return rule.fixed_date
-    if rule.kind == RuleKind.PERIOD_END:
-        assert rule.period_unit is not None
+    if rule.kind == RuleKind.PERIOD_END and rule.period_unit is not None:
         if rule.period_year is not None:
             return period_end(rule.period_unit, rule.period_number, rule.period_year)
         if anchor is None:
             return None
         return next_period_end(rule.period_unit, rule.period_number, None, anchor)
-    if anchor is None:
-        return None
-    assert rule.offset_amount is not None and rule.offset_unit is not None
-    return add_offset(anchor, rule.offset_amount, rule.offset_unit)
+    if rule.kind == RuleKind.RELATIVE and rule.offset_amount and rule.offset_unit and anchor:
+        return add_offset(anchor, rule.offset_amount, rule.offset_unit)
+    return None
 
 
 def due_instant(due_date: dt.date, time_zone: str) -> dt.datetime:
-    """Return the last instant of ``due_date`` in ``time_zone``, as an aware UTC datetime."""
-    zone = ZoneInfo(time_zone)
-    end_local = dt.datetime.combine(due_date, dt.time.max).replace(tzinfo=zone)
-    return end_local.astimezone(dt.UTC)
+    """Return the last instant of ``due_date`` in ``time_zone``, as an aware UTC datetime.
+
+    That is one microsecond before the next local day starts. Counting back from the next
+    day's start stays right where a clock change falls at midnight: where 23:00-24:00 happens
+    twice (Santiago, Beirut) the deadline ends with the second pass, and a day a zone skipped
+    (Apia, 30 Dec 2011) ends when the next day begins.
+    """
+    return _day_start(due_date + dt.timedelta(days=1), ZoneInfo(time_zone)) - dt.timedelta(
+        microseconds=1
+    )
+
+
+def _day_start(day: dt.date, zone: ZoneInfo) -> dt.datetime:
+    """Return the first instant of ``day`` in ``zone``, in UTC.
+
+    A midnight that a clock change skips resolves, with ``fold=0``, to the instant of the
+    change, which is when that day begins.
+    """
+    return dt.datetime.combine(day, dt.time.min, tzinfo=zone).astimezone(dt.UTC)
 
 
 def describe(rule: DeadlineRule) -> str:
