@@ -39,11 +39,15 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "simple_history",
     "import_export",
     "commitments",
     "alerts",
+    "api",
+    "feeds",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -60,6 +64,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "tracker.urls"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard:overview"
+LOGOUT_REDIRECT_URL = "login"
 WSGI_APPLICATION = "tracker.wsgi.application"
 
 TEMPLATES = [
@@ -168,8 +175,66 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# REST API v1. Anonymous callers get 401 unless API_PUBLIC_READ lets them read.
+API_PUBLIC_READ = env.bool("API_PUBLIC_READ", default=False)
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.RolePermission"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ClientRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env.str("API_THROTTLE_RATE_TOKEN", default="1200/minute"),
+        "user": env.str("API_THROTTLE_RATE_USER", default="600/minute"),
+        "anon": env.str("API_THROTTLE_RATE_ANON", default="60/minute"),
+    },
+    "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Commitment Tracker API",
+    "DESCRIPTION": (
+        "Agreements, the commitments in them with computed deadlines, their sources and "
+        "progress, and the caller's own subscriptions and alerts.\n\n"
+        "**Authentication**: `Authorization: Token <key>` (see `manage.py create_api_token`) "
+        "or a session cookie. **Roles**: viewers read, editors write, admins everything; "
+        "anonymous callers get 401 unless public read is on. **Errors** are JSON: `detail`, "
+        "or each refused field with its reasons; nothing is written on a 4xx. **Lists** are "
+        "paged (`page`, `page_size` up to 500) and stably ordered. **Polling**: send the "
+        "`ETag` back in `If-None-Match` to get a 304. **Throttling**: 429 with `Retry-After`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "PartyKindEnum": "commitments.choices.PartyKind",
+        "AgreementKindEnum": "commitments.choices.AgreementKind",
+        "SourceKindEnum": "commitments.choices.SourceKind",
+        "CategoryEnum": "commitments.choices.Category",
+        "UnitEnum": "commitments.choices.Unit",
+        "DeadlineKindEnum": "commitments.choices.DeadlineKind",
+        "OffsetUnitEnum": "commitments.choices.OffsetUnitChoice",
+        "PeriodUnitEnum": "commitments.choices.PeriodUnitChoice",
+        "AnchorKindEnum": "commitments.choices.AnchorKind",
+        "StatusEnum": "commitments.choices.Status",
+        "DeadlineStateEnum": "commitments.choices.DeadlineState",
+        "SubscriptionScopeEnum": "alerts.models.SubscriptionScope",
+        "DeliveryModeEnum": "alerts.models.DeliveryMode",
+        "AlertStateEnum": "alerts.models.AlertState",
+    },
 }
 
 # Deadline watch.

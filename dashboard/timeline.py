@@ -1,0 +1,118 @@
+"""Lay out an agreement's timeline as SVG coordinates: pure arithmetic, no ORM, no template."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+WIDTH = 760
+LEFT = 200
+RIGHT = 60
+ROW = 26
+TOP = 40
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A dated point on a row: its x, its kind (effective, due or fulfilled) and its date."""
+
+    x: float
+    kind: str
+    date: dt.date
+
+
+@dataclass(frozen=True)
+class Row:
+    """One commitment's lane: its title, y, the span from the agreement to the due date."""
+
+    state: str
+    title: str
+    url: str
+    y: float
+    start_x: float
+    end_x: float | None
+    marks: list[Mark]
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Everything the SVG needs."""
+
+    width: int
+    height: int
+    left: int
+    agreement_x: float
+    today_x: float | None
+    ticks: list[tuple[float, dt.date]]
+    rows: list[Row]
+
+
+@dataclass(frozen=True)
+class Lane:
+    """Input of one row: a commitment's dates."""
+
+    title: str
+    url: str
+    due_date: dt.date | None
+    effective_from: dt.date | None
+    fulfilled_on: dt.date | None
+    state: str
+
+
+def layout(*, agreement_date: dt.date, lanes: list[Lane], today: dt.date) -> Timeline:
+    """Place every date on one axis from the earliest to the latest date shown (today too)."""
+    dates = [agreement_date, today]
+    for lane in lanes:
+        dates += [d for d in (lane.due_date, lane.effective_from, lane.fulfilled_on) if d]
+    first, last = min(dates), max(dates)
+    span = max((last - first).days, 1)
+    usable = WIDTH - LEFT - RIGHT
+
+    def x(day: dt.date) -> float:
+        return round(LEFT + usable * (day - first).days / span, 1)
+
+    rows = []
+    for index, lane in enumerate(lanes):
+        marks = []
+        if lane.effective_from:
+            marks.append(Mark(x(lane.effective_from), "effective", lane.effective_from))
+        if lane.due_date:
+            marks.append(Mark(x(lane.due_date), "due", lane.due_date))
+        if lane.fulfilled_on:
+            marks.append(Mark(x(lane.fulfilled_on), "fulfilled", lane.fulfilled_on))
+        rows.append(
+            Row(
+                state=lane.state,
+                title=lane.title,
+                url=lane.url,
+                y=TOP + index * ROW,
+                start_x=x(agreement_date),
+                end_x=x(lane.due_date) if lane.due_date else None,
+                marks=marks,
+            )
+        )
+    ticks = _month_ticks(first, last, x)
+    return Timeline(
+        width=WIDTH,
+        height=TOP + max(len(lanes), 1) * ROW + 10,
+        left=LEFT,
+        agreement_x=x(agreement_date),
+        today_x=x(today),
+        ticks=ticks,
+        rows=rows,
+    )
+
+
+def _month_ticks(
+    first: dt.date, last: dt.date, x: Callable[[dt.date], float]
+) -> list[tuple[float, dt.date]]:
+    """Return a tick on the first of each month, thinned to at most 6."""
+    months = []
+    day = dt.date(first.year, first.month, 1)
+    while day <= last:
+        if day >= first:
+            months.append(day)
+        day = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    step = max(1, -(-len(months) // 6))
+    return [(x(day), day) for day in months[::step]]

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("commitments/", views.commitment_list, name="commitments"),
+    path("commitments/<int:pk>/", views.commitment_detail, name="commitment"),
+    path("agreements/<int:pk>/", views.agreement_detail, name="agreement"),
+    path("watch/", views.watch, name="watch"),
+    path("watching/", views.watching, name="watching"),
+]

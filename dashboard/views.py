@@ -1,0 +1,262 @@
+"""The review pages: thin views over the dashboard selectors and the commitments services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from alerts.models import Alert, Subscription, SubscriptionScope
+from alerts.services import subscriptions as subscription_services
+from commitments.choices import DeadlineState
+from commitments.filtersets import CommitmentFilterSet
+from commitments.models import Agreement, Commitment, Party
+from commitments.services.commitments import commitment_change_status
+
+from . import selectors, timeline
+from .forms import ProgressForm
+from .text import rule_in_words
+
+VIEW_PERMISSION = "commitments.view_commitment"
+EDIT_PERMISSION = "commitments.change_commitment"
+PAGE_SIZE = 25
+
+
+def _reviewer(view):  # type: ignore[no-untyped-def]
+    """Require a login and the viewers' right (403 for a logged-in user without it)."""
+    return login_required(permission_required(VIEW_PERMISSION, raise_exception=True)(view))
+
+
+def _days(due: dt.date | None, today: dt.date) -> int | None:
+    return (due - today).days if due else None
+
+
+@_reviewer
+def overview(request: HttpRequest) -> HttpResponse:
+    """Show counts, the next deadlines, the overdue list and recent progress."""
+    today = timezone.localdate()
+    data = selectors.overview(today=today)
+    week, month = today + dt.timedelta(7), today + dt.timedelta(30)
+    open_query = "&".join(f"status={s}" for s in selectors.OPEN_STATUSES)
+    links = {
+        "overdue": f"deadline_state={DeadlineState.OVERDUE}",
+        "due_7": f"{open_query}&due_after={today}&due_before={week}",
+        "due_30": f"{open_query}&due_after={today}&due_before={month}",
+        "fulfilled": "status=fulfilled",
+        "total": "",
+    }
+    return render(
+        request,
+        "dashboard/overview.html",
+        {
+            "data": data,
+            "links": links,
+            "upcoming": [(c, _days(c.due_date, today)) for c in data.upcoming],
+            "overdue": [(c, -(_days(c.due_date, today) or 0)) for c in data.overdue],
+        },
+    )
+
+
+@_reviewer
+def commitment_list(request: HttpRequest) -> HttpResponse:
+    """List commitments with the API's filters, sortable and paginated."""
+    queryset = selectors.commitment_page(Commitment.objects.all()).order_by("due_date", "id")
+    filterset = CommitmentFilterSet(request.GET, queryset=queryset)
+    valid = filterset.is_valid()
+    rows = filterset.qs if valid else queryset.none()
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    party = filterset.form.cleaned_data.get("obligor") if valid else None
+    return render(
+        request,
+        "dashboard/commitment_list.html",
+        {
+            "filterset": filterset,
+            "page": page,
+            "query": query.urlencode(),
+            "party": party,
+            "watching": _watching(request, party=party) if party else None,
+            "today": timezone.localdate(),
+        },
+        status=200 if valid else 400,
+    )
+
+
+@_reviewer
+def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show an agreement: parties, sources, commitments, timeline and compliance table."""
+    try:
+        agreement, commitments = selectors.agreement_detail(pk=pk)
+    except Agreement.DoesNotExist as exc:
+        raise Http404 from exc
+    today = timezone.localdate()
+    lanes = [
+        timeline.Lane(
+            title=c.title,
+            url=reverse("dashboard:commitment", args=[c.pk]),
+            due_date=c.due_date,
+            effective_from=c.effective_from,
+            fulfilled_on=c.fulfilled_on,
+            state=c.deadline_state,
+        )
+        for c in commitments
+    ]
+    return render(
+        request,
+        "dashboard/agreement_detail.html",
+        {
+            "agreement": agreement,
+            "commitments": commitments,
+            "timeline": timeline.layout(agreement_date=agreement.date, lanes=lanes, today=today),
+            "compliance": selectors.agreement_compliance(commitments),
+            "watching": _watching(request, agreement=agreement),
+            "today": today,
+        },
+    )
+
+
+@_reviewer
+def commitment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show a commitment; editors may record a progress update or a status change."""
+    try:
+        commitment = selectors.commitment_detail(pk=pk)
+    except Commitment.DoesNotExist as exc:
+        raise Http404 from exc
+    can_edit = request.user.has_perm(EDIT_PERMISSION)
+    form = ProgressForm(initial={"status": commitment.status}) if can_edit else None
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        form = ProgressForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                commitment_change_status(
+                    commitment=commitment,
+                    user=request.user,
+                    status=data["status"],
+                    occurred_on=data["occurred_on"],
+                    note=data["note"],
+                    measured_value=data["measured_value"],
+                    evidence_source=data["evidence_source"],
+                    evidence_quote=data["evidence_quote"],
+                    evidence_translation=data["evidence_translation"],
+                    evidence_locator=data["evidence_locator"],
+                )
+            except ValidationError as exc:
+                form.add_service_error(exc)
+            else:
+                messages.success(request, _("The progress update was recorded."))
+                return HttpResponseRedirect(request.path)
+    today = timezone.localdate()
+    updates = list(commitment.progress_updates.all())
+    measurements = sorted(
+        (u.occurred_on, u.measured_value) for u in updates if u.measured_value is not None
+    )
+    return render(
+        request,
+        "dashboard/commitment_detail.html",
+        {
+            "commitment": commitment,
+            "rule_words": rule_in_words(commitment),
+            "days_left": _days(commitment.due_date, today),
+            "updates": updates,
+            "chart": _progress_chart(measurements, commitment.target_amount),
+            "form": form,
+            "watching": _watching(request, commitment=commitment),
+        },
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+def _progress_chart(points: list[tuple[dt.date, Any]], target: Any) -> dict[str, Any] | None:
+    """Return the polyline of the measurements (two or more) on a 300x100 box."""
+    if len(points) < 2:
+        return None
+    top = max([float(v) for _d, v in points] + ([float(target)] if target else []))
+    top = top or 1.0
+    first, last = points[0][0], points[-1][0]
+    span = max((last - first).days, 1)
+    coords = [
+        (round(10 + 280 * (d - first).days / span, 1), round(90 - 80 * float(v) / top, 1))
+        for d, v in points
+    ]
+    return {
+        "points": " ".join(f"{x},{y}" for x, y in coords),
+        "dots": coords,
+        "target_y": round(90 - 80 * float(target) / top, 1) if target else None,
+        "values": points,
+    }
+
+
+def _watching(request: HttpRequest, **target: Any) -> Subscription | None:
+    """Return the user's subscription to ``target``, if any."""
+    return Subscription.objects.filter(user=request.user, **target).first()
+
+
+WATCH_TARGETS = {
+    SubscriptionScope.AGREEMENT: Agreement,
+    SubscriptionScope.PARTY: Party,
+    SubscriptionScope.COMMITMENT: Commitment,
+}
+
+
+@require_POST
+@_reviewer
+def watch(request: HttpRequest) -> HttpResponse:
+    """Start or stop watching an agreement, a party or a commitment, then go back."""
+    scope = request.POST.get("scope", "")
+    model = WATCH_TARGETS.get(scope)  # type: ignore[call-overload]
+    if model is None:
+        return HttpResponse(_("Unknown scope."), status=400)
+    target = get_object_or_404(model, pk=request.POST.get("id") or 0)
+    existing = Subscription.objects.filter(user=request.user, **{scope: target}).first()
+    try:
+        if request.POST.get("action") == "unwatch":
+            if existing is not None:
+                subscription_services.subscription_delete(subscription=existing, user=request.user)
+            messages.success(request, _("You no longer watch %(target)s.") % {"target": target})
+        elif existing is None:
+            subscription_services.subscription_create(
+                user=request.user, scope=scope, **{scope: target}
+            )
+            messages.success(request, _("You now watch %(target)s.") % {"target": target})
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("dashboard:watching")
+    return HttpResponseRedirect(back)
+
+
+@_reviewer
+def watching(request: HttpRequest) -> HttpResponse:
+    """List the user's own subscriptions and alerts, with calendar feed links."""
+    subscriptions = (
+        Subscription.objects.filter(user=request.user)
+        .select_related("agreement", "party", "commitment")
+        .prefetch_related("leads")
+        .order_by("scope", "id")
+    )
+    alerts = (
+        Alert.objects.filter(user=request.user)
+        .select_related("commitment")
+        .order_by("-created", "-id")[:50]
+    )
+    return render(
+        request,
+        "dashboard/watching.html",
+        {"subscriptions": subscriptions, "alerts": alerts},
+    )
