@@ -77,10 +77,26 @@ class Subscription(models.Model):
                 ),
                 name="subscription_target_matches_scope",
             ),
+            # One partial constraint per scope: portable to SQLite, unlike nulls_distinct.
             models.UniqueConstraint(
-                fields=["user", "scope", "agreement", "party", "commitment"],
-                name="subscription_unique_target",
-                nulls_distinct=False,
+                fields=["user"],
+                condition=Q(scope=SubscriptionScope.ALL),
+                name="subscription_unique_all",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "agreement"],
+                condition=Q(scope=SubscriptionScope.AGREEMENT),
+                name="subscription_unique_agreement",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "party"],
+                condition=Q(scope=SubscriptionScope.PARTY),
+                name="subscription_unique_party",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "commitment"],
+                condition=Q(scope=SubscriptionScope.COMMITMENT),
+                name="subscription_unique_commitment",
             ),
         ]
 

@@ -1,0 +1,1 @@
+"""Writes of the deadline watch: the scan, subscriptions and the alert outbox."""

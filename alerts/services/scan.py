@@ -1,0 +1,390 @@
+"""The deadline scan: flag each commitment's deadline state and write the alerts it raises.
+
+A scan at ``now`` runs in one transaction:
+
+1. a few set-based ``UPDATE`` statements move each commitment whose deadline state is wrong
+   into the right one and set ``flagged_at = now``; rows already right are not touched;
+2. one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` writes the alert outbox rows, and one
+   more the escalations. The unique constraints on :class:`~alerts.models.Alert` make every
+   alert exist once, whatever the number of concurrent scans.
+
+The state rules (``due_at`` is the end of the due day in the agreement's time zone):
+
+* ``none``: no due date, or a terminal status (fulfilled, missed, cancelled);
+* ``overdue``: ``now > due_at``;
+* ``due_soon``: ``due_at - TRACKER_DUE_SOON_DAYS days <= now <= due_at``;
+* ``on_track``: earlier than that.
+
+Lead times count exact 24-hour days back from the due instant. Per recipient and commitment
+only the tightest threshold crossed at ``now`` is written: after a long gap between scans a
+watcher gets the 7-day notice, not also the 30-day one. Once overdue, only the overdue notice
+(threshold 0) is written, and the escalation contact (threshold ``-N``) after
+``TRACKER_ESCALATION_AFTER_DAYS`` days.
+
+A full scan only looks for alerts among commitments due between ``now`` minus a catch-up
+window and ``now`` plus the largest lead time in use, and among those it is about to flag
+overdue (so a scan after an outage still tells everyone). This keeps a scan with nothing to do
+cheap on millions of rows. An escalation whose instant passed more than
+``TRACKER_ALERT_CATCH_UP_DAYS`` days before the first scan that could see it is not raised.
+A scan restricted to ``commitment_ids`` (a status or due-date change) looks at those rows
+without any window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.db.models import Max, Q, QuerySet
+
+from alerts.models import (
+    OVERDUE_LEAD,
+    Alert,
+    AlertState,
+    DeliveryMode,
+    Subscription,
+    SubscriptionLead,
+    SubscriptionScope,
+)
+from commitments.choices import TERMINAL, DeadlineState
+from commitments.models import Commitment
+
+#: Key of the PostgreSQL advisory lock that serialises full scans (avoids lock-order deadlocks).
+SCAN_LOCK_KEY = 7_301_554_261
+SKIPPED_NO_ADDRESS = "The recipient has no e-mail address; nothing was sent."
+
+
+def due_soon_days() -> int:
+    """Return the width of the due-soon window in days (default: the largest default lead)."""
+    return int(
+        getattr(settings, "TRACKER_DUE_SOON_DAYS", max(settings.TRACKER_DEFAULT_LEAD_DAYS))
+    )
+
+
+def catch_up_days() -> int:
+    """Return how far back a full scan looks for overdue notices and escalations it missed."""
+    return int(getattr(settings, "TRACKER_ALERT_CATCH_UP_DAYS", 7))
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """What one scan did: rows moved into each deadline state, and alert rows written."""
+
+    now: dt.datetime
+    flagged: dict[str, int] = field(default_factory=dict)
+    alerts: int = 0
+    escalations: int = 0
+
+    @property
+    def changed(self) -> int:
+        """Return the number of commitments whose deadline state changed."""
+        return sum(self.flagged.values())
+
+    def summary(self) -> str:
+        """Return a one-line account of the scan for logs and commands."""
+        moves = ", ".join(f"{state}: {count}" for state, count in self.flagged.items())
+        return (
+            f"Scan at {self.now.isoformat()}: {self.changed} commitment(s) flagged ({moves}); "
+            f"{self.alerts} alert(s) and {self.escalations} escalation(s) written."
+        )
+
+
+def state_changes(
+    *, now: dt.datetime, commitment_ids: Iterable[int] | None = None
+) -> dict[str, QuerySet[Commitment]]:
+    """Return, per deadline state, the commitments that a scan at ``now`` moves into it.
+
+    Each queryset only holds rows whose stored state differs from the target, so updating
+    them touches nothing else, and their filters match the partial indexes named in
+    ``bench/scan.py``.
+    """
+    terminal = sorted(TERMINAL)
+    soon_edge = now + dt.timedelta(days=due_soon_days())
+    rows = Commitment.objects.all()
+    if commitment_ids is not None:
+        rows = rows.filter(pk__in=list(commitment_ids))
+    open_rows = rows.filter(due_at__isnull=False).exclude(status__in=terminal)
+
+    def other_than(state: str) -> list[str]:
+        return [value for value in DeadlineState.values if value != state]
+
+    return {
+        DeadlineState.NONE: rows.filter(Q(status__in=terminal) | Q(due_at__isnull=True)).exclude(
+            deadline_state=DeadlineState.NONE
+        ),
+        DeadlineState.OVERDUE: open_rows.filter(
+            due_at__lt=now, deadline_state__in=other_than(DeadlineState.OVERDUE)
+        ),
+        DeadlineState.DUE_SOON: open_rows.filter(
+            due_at__gte=now,
+            due_at__lte=soon_edge,
+            deadline_state__in=other_than(DeadlineState.DUE_SOON),
+        ),
+        DeadlineState.ON_TRACK: open_rows.filter(
+            due_at__gt=soon_edge, deadline_state__in=other_than(DeadlineState.ON_TRACK)
+        ),
+    }
+
+
+@transaction.atomic
+def scan(*, now: dt.datetime, commitment_ids: Sequence[int] | None = None) -> ScanResult:
+    """Flag deadline states and write the alerts they raise, at ``now``, in one transaction.
+
+    With ``commitment_ids``, look at those commitments only (and without the catch-up
+    window). A second scan at the same instant changes nothing.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    ids = list(commitment_ids) if commitment_ids is not None else None
+    if ids is not None and not ids:
+        return ScanResult(now=now, flagged={})
+    if ids is None and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SCAN_LOCK_KEY])
+    changes = state_changes(now=now, commitment_ids=ids)
+    flagged: dict[str, int] = {}
+    # A write first: on SQLite it takes the write lock before any read (no stale snapshot).
+    flagged[DeadlineState.NONE] = changes.pop(DeadlineState.NONE).update(
+        deadline_state=DeadlineState.NONE, flagged_at=now
+    )
+    outbox = _Outbox(now=now, commitment_ids=ids)
+    alerts = outbox.write_alerts()
+    escalations = outbox.write_escalations()
+    # The outbox reads the states as they were, to see the rows about to become overdue.
+    for state, rows in changes.items():
+        flagged[state] = rows.update(deadline_state=state, flagged_at=now)
+    return ScanResult(
+        now=now,
+        flagged={state: flagged[state] for state in DeadlineState.values},
+        alerts=alerts,
+        escalations=escalations,
+    )
+
+
+@dataclass(frozen=True)
+class ScanPreview:
+    """What a scan at ``now`` would do, for ``scan_deadlines --dry-run``."""
+
+    result: ScanResult
+    changes: list[tuple[str, str, str, dt.date | None]]
+    alerts: list[Alert]
+
+
+def scan_preview(*, now: dt.datetime) -> ScanPreview:
+    """Run a scan at ``now`` and roll it back; return the state changes and alerts it made.
+
+    ``changes`` lists ``(key, old state, new state, due date)``; ``alerts`` are unsaved
+    copies of the rows the scan wrote before the rollback.
+    """
+    with transaction.atomic():
+        changes = sorted(
+            (key, old, state, due_date)
+            for state, rows in state_changes(now=now).items()
+            for key, old, due_date in rows.values_list("key", "deadline_state", "due_date")
+        )
+        last_id = Alert.objects.aggregate(last=Max("pk"))["last"] or 0
+        result = scan(now=now)
+        alerts = list(
+            Alert.objects.filter(pk__gt=last_id, created=now)
+            .select_related("user", "commitment")
+            .order_by("commitment__key", "threshold", "email")
+        )
+        transaction.set_rollback(True)
+    return ScanPreview(result=result, changes=changes, alerts=alerts)
+
+
+#: Alert columns the outbox statements fill, in order.
+_ALERT_COLUMNS = (
+    "user_id, email, commitment_id, due_date, threshold, digest, state, attempts, last_error,"
+    " next_attempt_at, sent_at, created"
+)
+
+#: One watch rule per subscription scope: (joins from candidate ``c`` to subscription ``s``).
+_SCOPE_JOINS = (
+    (SubscriptionScope.ALL, "JOIN {subscription} s ON s.scope = %s"),
+    (
+        SubscriptionScope.AGREEMENT,
+        "JOIN {subscription} s ON s.scope = %s AND s.agreement_id = c.agreement_id",
+    ),
+    (
+        SubscriptionScope.COMMITMENT,
+        "JOIN {subscription} s ON s.scope = %s AND s.commitment_id = c.id",
+    ),
+    (
+        SubscriptionScope.PARTY,
+        "JOIN {subscription} s ON s.scope = %s AND s.party_id = c.obligor_id",
+    ),
+    (
+        SubscriptionScope.PARTY,
+        "JOIN {beneficiary} b ON b.commitment_id = c.id"
+        " JOIN {subscription} s ON s.scope = %s AND s.party_id = b.party_id",
+    ),
+)
+
+_SUBSCRIPTION_WATCH = (
+    "SELECT s.user_id, c.id, l.days, CASE WHEN s.mode = %s THEN 1 ELSE 0 END"
+    " FROM candidates c {join} JOIN {lead} l ON l.subscription_id = s.id"
+)
+
+#: Owners watch their commitments with the default leads unless a subscription of theirs
+#: matches it, in which case their own choice of leads and mode applies.
+_OWNER_WATCH = (
+    "SELECT c.owner_id, c.id, e.days, 0 FROM candidates c JOIN edges e ON e.is_default = 1"
+    " WHERE c.owner_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {subscription} s"
+    " WHERE s.user_id = c.owner_id AND (s.scope = %s"
+    " OR (s.scope = %s AND s.agreement_id = c.agreement_id)"
+    " OR (s.scope = %s AND s.commitment_id = c.id)"
+    " OR (s.scope = %s AND (s.party_id = c.obligor_id OR EXISTS (SELECT 1 FROM {beneficiary} b"
+    " WHERE b.commitment_id = c.id AND b.party_id = s.party_id)))))"
+)
+
+# WITH sits inside the INSERT: Python's sqlite3 only counts the rows of a statement that starts
+# with INSERT. ``edges`` holds each lead time in use with the instant ``now + days`` at which a
+# deadline falls inside it; ``crossed`` keeps, per recipient and commitment, the tightest lead
+# crossed now (0, the overdue notice, once past due) and whether every matching rule is digest.
+_ALERTS_INSERT = (
+    "INSERT INTO {alert} ({columns})"
+    " WITH edges (days, edge, is_default) AS ({edges}),"
+    " candidates AS (SELECT c.id, c.agreement_id, c.obligor_id, c.owner_id, c.due_date, c.due_at"
+    " FROM {commitment} c WHERE {candidates}),"
+    " watches (user_id, commitment_id, days, digest) AS ({watches}),"
+    " crossed AS (SELECT w.user_id, w.commitment_id, MIN(w.digest) AS digest,"
+    " MIN(CASE WHEN (w.days = 0 AND c.due_at < %s)"
+    " OR (w.days > 0 AND c.due_at >= %s AND c.due_at <= e.edge) THEN w.days END) AS threshold"
+    " FROM watches w JOIN candidates c ON c.id = w.commitment_id"
+    " JOIN edges e ON e.days = w.days GROUP BY w.user_id, w.commitment_id)"
+    " SELECT x.user_id, COALESCE(u.email, ''), c.id, c.due_date, x.threshold, x.digest = 1,"
+    " CASE WHEN COALESCE(u.email, '') = '' THEN %s ELSE %s END, 0,"
+    " CASE WHEN COALESCE(u.email, '') = '' THEN %s ELSE '' END,"
+    " CASE WHEN COALESCE(u.email, '') = '' THEN NULL ELSE %s END, NULL, %s"
+    " FROM crossed x JOIN candidates c ON c.id = x.commitment_id"
+    " JOIN {user} u ON u.id = x.user_id"
+    " WHERE x.threshold IS NOT NULL AND u.is_active = %s"
+    " ON CONFLICT DO NOTHING"
+)
+
+_ESCALATIONS_INSERT = (
+    "INSERT INTO {alert} ({columns})"
+    " SELECT NULL, %s, c.id, c.due_date, %s, %s, %s, 0, '', %s, NULL, %s"
+    " FROM {commitment} c WHERE {candidates} AND c.due_at < %s"
+    " ON CONFLICT DO NOTHING"
+)
+
+
+class _Outbox:
+    """The two outbox statements of one scan, in portable SQL.
+
+    Hand-written rather than compiled from the ORM: the statement is an ``INSERT ... SELECT``
+    over a union of watch rules, grouped per recipient, with ``ON CONFLICT DO NOTHING`` - none
+    of which the ORM can express. It stays portable between PostgreSQL and SQLite because all
+    time arithmetic is done in Python: the SQL only compares stored instants with parameters
+    (``now``, and ``now + d days`` for each lead time ``d`` in use, given as a small derived
+    table), so no vendor-specific interval syntax is needed. Only table names (from model
+    metadata) and placeholders are formatted into the templates; every value is a parameter.
+    """
+
+    def __init__(self, *, now: dt.datetime, commitment_ids: list[int] | None) -> None:
+        self.now = now
+        self.commitment_ids = commitment_ids
+        self.ops = connection.ops
+        qn = self.ops.quote_name
+        self.tables = {
+            "commitment": qn(Commitment._meta.db_table),
+            "beneficiary": qn(Commitment.beneficiaries.through._meta.db_table),
+            "subscription": qn(Subscription._meta.db_table),
+            "lead": qn(SubscriptionLead._meta.db_table),
+            "alert": qn(Alert._meta.db_table),
+            "user": qn(get_user_model()._meta.db_table),
+            "columns": _ALERT_COLUMNS,
+        }
+
+    def _instant(self, value: dt.datetime) -> Any:
+        return self.ops.adapt_datetimefield_value(value)
+
+    def _candidates(
+        self, *, low: dt.datetime, high: dt.datetime, overdue_edge: dt.datetime
+    ) -> tuple[str, list[Any]]:
+        """Return the SQL condition (on alias ``c``) and parameters selecting candidate rows.
+
+        A full scan takes the open rows due in ``(low, high]`` and those not yet flagged
+        overdue that are due before ``overdue_edge``; a restricted scan takes its ids.
+        """
+        terminal = sorted(TERMINAL)
+        sql = f"c.due_at IS NOT NULL AND c.status NOT IN ({_placeholders(terminal)})"
+        params: list[Any] = list(terminal)
+        if self.commitment_ids is not None:
+            sql += f" AND c.id IN ({_placeholders(self.commitment_ids)})"
+            return sql, [*params, *self.commitment_ids]
+        not_overdue = [s for s in DeadlineState.values if s != DeadlineState.OVERDUE]
+        sql += (
+            " AND ((c.due_at > %s AND c.due_at <= %s)"
+            f" OR (c.deadline_state IN ({_placeholders(not_overdue)}) AND c.due_at < %s))"
+        )
+        instants = [self._instant(low), self._instant(high)]
+        return sql, [*params, *instants, *not_overdue, self._instant(overdue_edge)]
+
+    def write_alerts(self) -> int:
+        """Insert the tightest crossed threshold per watcher and commitment; return the count."""
+        now, now_param = self.now, self._instant(self.now)
+        defaults = {*settings.TRACKER_DEFAULT_LEAD_DAYS, OVERDUE_LEAD}
+        in_use = set(SubscriptionLead.objects.values_list("days", flat=True).distinct())
+        leads = sorted(defaults | in_use)
+        params: list[Any] = []
+        for days in leads:
+            params += [days, self._instant(now + dt.timedelta(days=days)), int(days in defaults)]
+        edges = " UNION ALL ".join(
+            ["SELECT CAST(%s AS integer), %s, CAST(%s AS integer)"] * len(leads)
+        )
+        candidates, candidate_params = self._candidates(
+            low=now - dt.timedelta(days=catch_up_days()),
+            high=now + dt.timedelta(days=max(leads)),
+            overdue_edge=now,
+        )
+        params += candidate_params
+        watches = []
+        for scope, join in _SCOPE_JOINS:
+            join_sql = join.format(**self.tables)
+            watches.append(_SUBSCRIPTION_WATCH.format(join=join_sql, **self.tables))
+            params += [DeliveryMode.DIGEST, scope]
+        watches.append(_OWNER_WATCH.format(**self.tables))
+        params += [
+            SubscriptionScope.ALL,
+            SubscriptionScope.AGREEMENT,
+            SubscriptionScope.COMMITMENT,
+            SubscriptionScope.PARTY,
+        ]
+        params += [now_param, now_param]
+        params += [AlertState.SKIPPED, AlertState.PENDING, SKIPPED_NO_ADDRESS]
+        params += [now_param, now_param, True]
+        sql = _ALERTS_INSERT.format(
+            edges=edges, candidates=candidates, watches=" UNION ALL ".join(watches), **self.tables
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return max(cursor.rowcount, 0)
+
+    def write_escalations(self) -> int:
+        """Insert one alert to the escalation contact per long-overdue commitment."""
+        address = settings.TRACKER_ESCALATION_EMAIL
+        if not address:
+            return 0
+        after = int(settings.TRACKER_ESCALATION_AFTER_DAYS)
+        edge = self.now - dt.timedelta(days=after)
+        candidates, candidate_params = self._candidates(
+            low=edge - dt.timedelta(days=catch_up_days()), high=edge, overdue_edge=edge
+        )
+        now_param = self._instant(self.now)
+        values = [address, -after, False, AlertState.PENDING, now_param, now_param]
+        sql = _ESCALATIONS_INSERT.format(candidates=candidates, **self.tables)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*values, *candidate_params, self._instant(edge)])
+            return max(cursor.rowcount, 0)
+
+
+def _placeholders(values: Sequence[object]) -> str:
+    return ", ".join(["%s"] * len(values))
