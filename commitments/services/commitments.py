@@ -5,18 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from commitments.choices import EVIDENCE_REQUIRED, FULFILMENT, Status
 from commitments.models import Agreement, Citation, Commitment, Party, ProgressUpdate, Source
 from commitments.services import hooks
-from commitments.services.deadlines import commitment_apply_rule, due_dates_recompute
-
-User = AbstractBaseUser | AnonymousUser | None
+from commitments.services.deadlines import (
+    User,
+    attach_user,
+    commitment_apply_rule,
+    commitment_due_date,
+    due_dates_recompute,
+)
 
 #: Fields a caller may set on a commitment; the rest are computed or written by services.
 COMMITMENT_INPUT_FIELDS = frozenset(
@@ -48,30 +52,39 @@ AGREEMENT_INPUT_FIELDS = frozenset(
 )
 
 
-def _attach_user(instance: Any, user: User) -> None:
-    """Record ``user`` as the author of the history row the next save writes."""
-    if user is not None and getattr(user, "is_authenticated", False):
-        instance._history_user = user
+def _set_fields(
+    instance: models.Model, data: dict[str, Any], allowed: frozenset[str]
+) -> list[str]:
+    """Set ``data`` on ``instance``; return the names whose value really changed.
 
-
-def _set_fields(instance: Any, data: dict[str, Any], allowed: frozenset[str]) -> list[str]:
+    Raise ``ValidationError`` naming every field that is not in ``allowed``.
+    """
     unknown = set(data) - allowed
     if unknown:
         raise ValidationError(
-            {name: "This field cannot be set here." for name in sorted(unknown)}
+            dict.fromkeys(sorted(unknown), "This field cannot be set here.")
         )
     changed = []
     for name, value in data.items():
         field = instance._meta.get_field(name)
-        if field.many_to_one:
-            current = getattr(instance, field.attname)
-            new = value.pk if value is not None else None
-        else:
-            current, new = getattr(instance, name), value
-        if current != new:
+        if _field_value(instance, field) != _comparable(field, value):
             setattr(instance, name, value)
             changed.append(name)
     return changed
+
+
+def _field_value(instance: models.Model, field: Any) -> Any:
+    return getattr(instance, field.attname if field.many_to_one else field.name)
+
+
+def _comparable(field: Any, value: Any) -> Any:
+    """Return ``value`` as the field stores it ("15" as 15 for a number), or as given."""
+    if field.many_to_one:
+        return value.pk if isinstance(value, models.Model) else value
+    try:
+        return field.to_python(value)
+    except ValidationError:
+        return value
 
 
 @transaction.atomic
@@ -91,7 +104,7 @@ def commitment_save(
     creating = commitment.pk is None
     commitment.full_clean()
     computed = commitment_apply_rule(commitment=commitment)
-    _attach_user(commitment, user)
+    attach_user(commitment, user)
     if creating:
         commitment.save()
     else:
@@ -145,7 +158,7 @@ def agreement_save(
     """
     creating = agreement.pk is None
     agreement.full_clean()
-    _attach_user(agreement, user)
+    attach_user(agreement, user)
     fields = set(changed_fields) if changed_fields is not None else None
     if creating or fields is None:
         agreement.save()
@@ -154,27 +167,26 @@ def agreement_save(
     if parties is not None:
         agreement.parties.set(parties)
     if not creating and (fields is None or fields & {"date", "time_zone"}):
-        commitments = list(
-            agreement.commitments.select_related("agreement", "anchor_commitment").order_by("pk")
-        )
-        for commitment in commitments:
-            commitment.agreement = agreement
-            try:
-                commitment.clean()
-            except ValidationError as exc:
-                raise ValidationError(
-                    {
-                        "date": _first_errors(
-                            exc, prefix=f"Commitment {commitment.key!r} would break: "
-                        )
-                    }
-                ) from exc
-        due_dates_recompute(commitments=commitments)
+        _agreement_commitments_recompute(agreement=agreement, user=user)
     return agreement
 
 
-def _first_errors(exc: ValidationError, *, prefix: str) -> list[str]:
-    return [prefix + message for message in exc.messages]
+def _agreement_commitments_recompute(*, agreement: Agreement, user: User) -> None:
+    """Check every commitment against the agreement's new date, then recompute their dates."""
+    commitments = list(
+        agreement.commitments.select_related("agreement", "anchor_commitment").order_by("pk")
+    )
+    for commitment in commitments:
+        commitment.agreement = agreement
+        try:
+            commitment.clean()
+            commitment_due_date(commitment=commitment)
+        except ValidationError as exc:
+            prefix = f"Commitment {commitment.key!r} would break: "
+            raise ValidationError(
+                {"date": [prefix + message for message in exc.messages]}
+            ) from exc
+    due_dates_recompute(commitments=commitments, user=user)
 
 
 def agreement_create(
@@ -200,6 +212,7 @@ def commitment_change_status(
     commitment: Commitment,
     status: str,
     user: User = None,
+    now: dt.datetime | None = None,
     occurred_on: dt.date | None = None,
     note: str = "",
     measured_value: Any = None,
@@ -213,36 +226,32 @@ def commitment_change_status(
 
     Moving to fulfilled, partially fulfilled or missed needs evidence: an existing citation of
     this commitment, or a source and a quote from which one is made. Fulfilment sets
-    ``fulfilled_on`` and recomputes the commitments anchored on it. Nothing is written if any
-    check fails.
+    ``fulfilled_on`` and recomputes the commitments anchored on it. ``occurred_on`` defaults
+    to ``now``'s date in the agreement's time zone. Nothing is written if any check fails.
     """
-    commitment = Commitment.objects.select_for_update().select_related("agreement").get(
-        pk=commitment.pk
+    now = now or timezone.now()
+    commitment = (
+        Commitment.objects.select_for_update().select_related("agreement").get(pk=commitment.pk)
     )
     if status not in Status.values:
         raise ValidationError({"status": f"{status!r} is not a status."})
-    occurred_on = occurred_on or timezone.localdate()
+    if occurred_on is None:
+        occurred_on = now.astimezone(ZoneInfo(commitment.agreement.time_zone)).date()
+    elif occurred_on < commitment.agreement.date:
+        raise ValidationError({"occurred_on": "The update is dated before the agreement."})
+    status_changed = status != commitment.status
     if evidence is None and (evidence_source is not None or evidence_quote):
-        if evidence_source is None:
-            raise ValidationError({"evidence_source": "A quote needs the source it comes from."})
-        evidence = Citation(
-            source=evidence_source,
+        evidence = _evidence_cite(
             commitment=commitment,
+            user=user,
+            source=evidence_source,
             quote=evidence_quote,
             translation=evidence_translation,
             locator=evidence_locator,
         )
-        try:
-            evidence.full_clean()
-        except ValidationError as exc:
-            raise ValidationError(
-                {f"evidence_{name}": errs for name, errs in exc.message_dict.items()}
-            ) from exc
-        _attach_user(evidence, user)
-        evidence.save()
     elif evidence is not None and evidence.commitment_id != commitment.pk:
         raise ValidationError({"evidence": "The evidence must be a citation of this commitment."})
-    if status in EVIDENCE_REQUIRED and evidence is None:
+    if status_changed and status in EVIDENCE_REQUIRED and evidence is None:
         raise ValidationError(
             {
                 "evidence": (
@@ -251,9 +260,6 @@ def commitment_change_status(
                 )
             }
         )
-    if occurred_on < commitment.agreement.date:
-        raise ValidationError({"occurred_on": "The update is dated before the agreement."})
-    status_changed = status != commitment.status
     update = ProgressUpdate(
         commitment=commitment,
         occurred_on=occurred_on,
@@ -262,26 +268,62 @@ def commitment_change_status(
         note=note,
         measured_value=measured_value,
         evidence=evidence,
-        author=user if getattr(user, "is_authenticated", False) else None,  # type: ignore[misc]
+        author=user if user is not None and user.is_authenticated else None,  # type: ignore[misc]
     )
     update.full_clean()
-    _attach_user(update, user)
+    attach_user(update, user)
     update.save()
     if status_changed:
-        commitment.status = status
-        commitment.status_changed_at = timezone.now()
-        fulfilled_on = occurred_on if status in FULFILMENT else None
-        fields = ["status", "status_changed_at", "updated"]
-        if commitment.fulfilled_on != fulfilled_on:
-            commitment.fulfilled_on = fulfilled_on
-            fields.append("fulfilled_on")
-        _attach_user(commitment, user)
-        commitment.save(update_fields=fields)
-        hooks.deadline_inputs_changed(commitment_ids=[commitment.pk])
-        if "fulfilled_on" in fields:
-            due_dates_recompute(
-                commitments=Commitment.objects.select_related("agreement", "anchor_commitment")
-                .filter(anchor_commitment=commitment)
-                .order_by("pk")
-            )
+        _status_apply(
+            commitment=commitment, status=Status(status), update=update, now=now, user=user
+        )
     return update
+
+
+def _evidence_cite(
+    *,
+    commitment: Commitment,
+    user: User,
+    source: Source | None,
+    quote: str,
+    translation: str,
+    locator: str,
+) -> Citation:
+    """Save a citation of ``commitment`` from ``source``; errors are named ``evidence_*``."""
+    if source is None:
+        raise ValidationError({"evidence_source": "A quote needs the source it comes from."})
+    citation = Citation(
+        source=source, commitment=commitment, quote=quote, translation=translation, locator=locator
+    )
+    try:
+        citation.full_clean()
+    except ValidationError as exc:
+        raise ValidationError(
+            {f"evidence_{name}": errors for name, errors in exc.message_dict.items()}
+        ) from exc
+    attach_user(citation, user)
+    citation.save()
+    return citation
+
+
+def _status_apply(
+    *, commitment: Commitment, status: Status, update: ProgressUpdate, now: dt.datetime, user: User
+) -> None:
+    """Move ``commitment`` to ``status``; recompute its dependents if its fulfilment moved."""
+    commitment.status = status
+    commitment.status_changed_at = now
+    fulfilled_on = update.occurred_on if status in FULFILMENT else None
+    fields = ["status", "status_changed_at", "updated"]
+    if commitment.fulfilled_on != fulfilled_on:
+        commitment.fulfilled_on = fulfilled_on
+        fields.append("fulfilled_on")
+    attach_user(commitment, user)
+    commitment.save(update_fields=fields)
+    hooks.deadline_inputs_changed(commitment_ids=[commitment.pk])
+    if "fulfilled_on" in fields:
+        due_dates_recompute(
+            commitments=Commitment.objects.select_related("agreement", "anchor_commitment")
+            .filter(anchor_commitment=commitment)
+            .order_by("pk"),
+            user=user,
+        )

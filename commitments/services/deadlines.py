@@ -2,18 +2,42 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from commitments import deadlines
 from commitments.choices import AnchorKind, DeadlineKind
 from commitments.models import Commitment
+from commitments.services import hooks
+
+#: Who makes a change: recorded as the history row's author when authenticated.
+User = AbstractBaseUser | AnonymousUser | None
+
+
+def attach_user(instance: object, user: User) -> None:
+    """Record ``user`` as the author of the history row the next save of ``instance`` writes."""
+    if user is not None and user.is_authenticated:
+        instance._history_user = user  # type: ignore[attr-defined]
+
+
+def commitment_due_date(*, commitment: Commitment) -> dt.date | None:
+    """Return the due date the commitment's rule gives now, changing nothing.
+
+    Raise ``ValidationError`` on the rule's field if it gives no date before the year 10000.
+    """
+    try:
+        return deadlines.compute_due_date(commitment.rule, commitment.anchor_date())
+    except deadlines.RuleError as exc:
+        raise ValidationError({exc.field: exc.message}) from exc
 
 
 def commitment_apply_rule(*, commitment: Commitment) -> list[str]:
     """Set ``due_date`` and ``due_at`` from the rule; return the names of fields that changed."""
-    due_date = deadlines.compute_due_date(commitment.rule, commitment.anchor_date())
+    due_date = commitment_due_date(commitment=commitment)
     due_at = (
         deadlines.due_instant(due_date, commitment.agreement.time_zone) if due_date else None
     )
@@ -40,11 +64,13 @@ def _anchored_on(ids: Iterable[int]) -> list[Commitment]:
 
 
 @transaction.atomic
-def due_dates_recompute(*, commitments: Iterable[Commitment]) -> list[int]:
+def due_dates_recompute(
+    *, commitments: Iterable[Commitment], user: User = None
+) -> list[int]:
     """Recompute ``commitments`` and, transitively, every commitment anchored on them.
 
     Returns the ids whose due date changed. Saves use ``update_fields`` and are recorded in
-    history. A cycle cannot loop forever: each commitment is visited once.
+    history as made by ``user``. A cycle cannot loop forever: each commitment is visited once.
     """
     changed_ids: list[int] = []
     visited: set[int] = set()
@@ -54,11 +80,10 @@ def due_dates_recompute(*, commitments: Iterable[Commitment]) -> list[int]:
             visited.add(commitment.pk)
             fields = commitment_apply_rule(commitment=commitment)
             if fields:
+                attach_user(commitment, user)
                 commitment.save(update_fields=[*fields, "updated"])
                 changed_ids.append(commitment.pk)
         frontier = [c for c in _anchored_on(c.pk for c in frontier) if c.pk not in visited]
     if changed_ids:
-        from commitments.services import hooks
-
         hooks.deadline_inputs_changed(commitment_ids=changed_ids)
     return changed_ids

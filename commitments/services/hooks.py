@@ -19,7 +19,14 @@ def register(listener: Listener) -> None:
         _listeners.append(listener)
 
 
+def unregister(listener: Listener) -> None:
+    """Stop calling ``listener``; do nothing if it was not registered."""
+    if listener in _listeners:
+        _listeners.remove(listener)
+
+
 def deadline_inputs_changed(*, commitment_ids: Sequence[int]) -> None:
     """Tell listeners that these commitments' status or due date changed."""
     for listener in _listeners:
         listener(commitment_ids)
+
