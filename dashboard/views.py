@@ -226,7 +226,7 @@ def watch(request: HttpRequest) -> HttpResponse:
     try:
         if request.POST.get("action") == "unwatch":
             if existing is not None:
-                subscription_services.subscription_delete(subscription=existing, user=request.user)
+                subscription_services.subscription_delete(subscription=existing)
             messages.success(request, _("You no longer watch %(target)s.") % {"target": target})
         elif existing is None:
             subscription_services.subscription_create(
