@@ -1,0 +1,121 @@
+"""Build an RFC 5545 calendar of deadlines with the icalendar library; no ORM here.
+
+Each deadline is an all-day event on its due date, with a UID that depends only on the
+commitment's id (a renamed commitment stays the same event in the subscriber's calendar) and
+alarms at 09:00 local time on each lead day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import icalendar
+
+PRODID = "-//Commitment Tracker//Deadline calendar//EN"
+#: How often subscribers should fetch the feed again (RFC 7986 REFRESH-INTERVAL).
+REFRESH_INTERVAL = dt.timedelta(hours=1)
+#: Alarms ring at this time of the local day, not at midnight.
+ALARM_TIME_OF_DAY = dt.timedelta(hours=9)
+OVERDUE_PREFIX = "[OVERDUE] "
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineEvent:
+    """What the calendar shows about one commitment's deadline."""
+
+    commitment_id: int
+    title: str
+    due_date: dt.date
+    due_at: dt.datetime
+    time_zone: str
+    agreement_title: str
+    obligor_name: str
+    category_label: str
+    status_label: str
+    deadline_phrase: str
+    url: str
+    overdue: bool
+    cancelled: bool
+    lead_days: Sequence[int]
+    last_modified: dt.datetime
+
+
+def event_uid(*, commitment_id: int, host: str) -> str:
+    """Return the stable UID of a commitment's deadline event."""
+    return f"commitment-{commitment_id}-due@{host}"
+
+
+def alarm_trigger(lead_days: int) -> dt.timedelta:
+    """Return the alarm offset from the start of the due date for a lead time.
+
+    ``lead_days`` > 0 rings that many days before, 0 rings the day after the due date (the
+    overdue notice); both at :data:`ALARM_TIME_OF_DAY`.
+    """
+    days = 1 if lead_days == 0 else -lead_days
+    return dt.timedelta(days=days) + ALARM_TIME_OF_DAY
+
+
+def _description(event: DeadlineEvent) -> str:
+    local = event.due_at.astimezone(ZoneInfo(event.time_zone))
+    utc = event.due_at.astimezone(dt.UTC)
+    lines = [
+        f"Due by the end of {event.due_date.isoformat()} in {event.time_zone} "
+        f"({local:%Y-%m-%d %H:%M %Z}; {utc:%Y-%m-%d %H:%M} UTC).",
+        f"Agreement: {event.agreement_title}",
+        f"Obligor: {event.obligor_name}",
+        f"Status: {event.status_label}" + (" — overdue" if event.overdue else ""),
+    ]
+    if event.deadline_phrase:
+        lines.append(f"Deadline: {event.deadline_phrase}")
+    lines.append(event.url)
+    return "\n".join(lines)
+
+
+def _alarm_text(lead_days: int, title: str) -> str:
+    if lead_days == 0:
+        return f"Overdue since yesterday: {title}"
+    return f"Due {'tomorrow' if lead_days == 1 else f'in {lead_days} days'}: {title}"
+
+
+def _vevent(event: DeadlineEvent, *, host: str) -> icalendar.Event:
+    vevent = icalendar.Event()
+    vevent.add("uid", event_uid(commitment_id=event.commitment_id, host=host))
+    vevent.add("dtstamp", event.last_modified)
+    vevent.add("last-modified", event.last_modified)
+    vevent.add("dtstart", event.due_date)
+    vevent.add("dtend", event.due_date + dt.timedelta(days=1))
+    vevent.add("summary", (OVERDUE_PREFIX if event.overdue else "") + event.title)
+    vevent.add("description", _description(event))
+    vevent.add("url", event.url)
+    vevent.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
+    categories = [event.category_label, event.status_label]
+    if event.overdue:
+        categories.append("Overdue")
+    vevent.add("categories", categories)
+    vevent.add("transp", "TRANSPARENT")
+    for lead in sorted(set(event.lead_days), reverse=True):
+        alarm = icalendar.Alarm()
+        alarm.add("uid", f"commitment-{event.commitment_id}-due-lead-{lead}@{host}")
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", _alarm_text(lead, event.title))
+        alarm.add("trigger", alarm_trigger(lead))
+        vevent.add_component(alarm)
+    return vevent
+
+
+def calendar_build(*, name: str, host: str, events: Iterable[DeadlineEvent]) -> bytes:
+    """Return the calendar of ``events`` as iCalendar bytes (CRLF lines, UTF-8)."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("name", name)
+    calendar.add("x-wr-calname", name)
+    calendar.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", REFRESH_INTERVAL)
+    for event in events:
+        calendar.add_component(_vevent(event, host=host))
+    return calendar.to_ical()
