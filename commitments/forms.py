@@ -1,0 +1,202 @@
+"""Admin forms of the commitments domain.
+
+The model forms validate through the models' ``full_clean()`` like the services do; an error
+the model names on a field the form does not show (an inline row shows only some fields)
+becomes a form-wide error that still names the field, never a crash.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from typing import Any, cast
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+
+from .choices import Status
+from .models import Agreement, Citation, Commitment, Source
+
+
+def _field_label(form: forms.BaseForm, name: str) -> str:
+    """Return the human name of ``name`` for ``form``, whether or not the form shows it."""
+    if name in form.fields and form.fields[name].label:
+        return str(form.fields[name].label)
+    model = getattr(getattr(form, "_meta", None), "model", None)
+    if model is not None:
+        try:
+            return str(capfirst(model._meta.get_field(name).verbose_name))
+        except FieldDoesNotExist:
+            pass
+    return capfirst(name.replace("_", " "))
+
+
+def errors_for_form(
+    form: forms.BaseForm, error: ValidationError, *, context: str = ""
+) -> ValidationError:
+    """Return ``error`` keyed on ``form``'s fields; others become form-wide, naming their field.
+
+    ``context`` (e.g. which inline row was being saved) prefixes every message and makes all
+    of them form-wide, because the fields it names are not this form's.
+    """
+    error_dict = (
+        error.error_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.error_list}
+    )
+    mapped: dict[str, list[ValidationError]] = {}
+    for name, errors in error_dict.items():
+        if name in form.fields and not context:
+            mapped.setdefault(name, []).extend(errors)
+            continue
+        prefix = context + ": " if context else ""
+        if name != NON_FIELD_ERRORS:
+            prefix += _field_label(form, name) + ": "
+        for err in errors:
+            for message in err.messages:
+                mapped.setdefault(NON_FIELD_ERRORS, []).append(
+                    ValidationError(prefix + message, code=err.code)
+                )
+    return ValidationError(mapped)
+
+
+def add_service_errors(form: forms.BaseForm, error: ValidationError, *, context: str = "") -> None:
+    """Show a ``ValidationError`` from a service on ``form``."""
+    form.add_error(None, errors_for_form(form, error, context=context))
+
+
+class ServiceModelForm(forms.ModelForm):
+    """A model form whose errors always land on the form, and that shows a service's refusal.
+
+    ``service_rejection`` is set (on a per-request subclass) when saving through a service
+    raised a ``ValidationError`` after the form had validated; the admin then shows the same
+    submission again with that error.
+    """
+
+    service_rejection: tuple[ValidationError, str] | None = None
+
+    def _update_errors(self, errors: ValidationError) -> None:
+        super()._update_errors(  # type: ignore[misc]
+            errors_for_form(self, errors)
+        )
+
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean()
+        if self.service_rejection is not None:
+            error, context = self.service_rejection
+            add_service_errors(self, error, context=context)
+        return cleaned
+
+
+def _time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class AgreementAdminForm(ServiceModelForm):
+    """An agreement, with its time zone chosen from the IANA names."""
+
+    time_zone = forms.TypedChoiceField(
+        label=_("time zone"),
+        choices=_time_zone_choices,
+        initial="UTC",
+        help_text=Agreement._meta.get_field("time_zone").help_text,
+    )
+
+    class Meta:
+        model = Agreement
+        fields = ["key", "title", "kind", "parties", "date", "place", "time_zone", "summary"]
+
+
+class CommitmentAdminForm(ServiceModelForm):
+    """A commitment's input fields; status and due dates are computed or set by services."""
+
+    class Meta:
+        model = Commitment
+        fields = [
+            "agreement",
+            "key",
+            "title",
+            "description",
+            "obligor",
+            "beneficiaries",
+            "owner",
+            "category",
+            "target_amount",
+            "target_unit",
+            "effective_from",
+            "deadline_phrase",
+            "deadline_kind",
+            "deadline_date",
+            "offset_amount",
+            "offset_unit",
+            "anchor_kind",
+            "anchor_commitment",
+            "period_unit",
+            "period_number",
+            "period_year",
+        ]
+
+
+class CommitmentStatusForm(forms.Form):
+    """Record a progress update that may change a commitment's status, with its evidence.
+
+    Field names match the arguments and error keys of ``commitment_change_status``, so the
+    errors it raises land on the field they name.
+    """
+
+    status = forms.ChoiceField(label=_("new status"), choices=Status.choices)
+    occurred_on = forms.DateField(label=_("date"), widget=AdminDateWidget)
+    note = forms.CharField(
+        label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    measured_value = forms.DecimalField(
+        label=_("measured value"),
+        required=False,
+        max_digits=20,
+        decimal_places=4,
+        help_text=_("Progress toward the target, in the target's unit."),
+    )
+    evidence = forms.ModelChoiceField(
+        label=_("existing citation"),
+        queryset=Citation.objects.none(),
+        required=False,
+        help_text=_("Evidence already cited on this commitment; or give a source and a quote."),
+    )
+    evidence_source = forms.ModelChoiceField(
+        label=_("evidence source"), queryset=Source.objects.all(), required=False
+    )
+    evidence_quote = forms.CharField(
+        label=_("evidence quote"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("In the source's original language."),
+    )
+    evidence_translation = forms.CharField(
+        label=_("translation"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    evidence_locator = forms.CharField(
+        label=_("locator"),
+        required=False,
+        max_length=200,
+        help_text=_("Section, paragraph or page."),
+    )
+
+    def __init__(
+        self, *args: Any, commitment: Commitment, admin_site: admin.AdminSite, **kwargs: Any
+    ) -> None:
+        kwargs.setdefault(
+            "initial", {"status": commitment.status, "occurred_on": timezone.localdate()}
+        )
+        super().__init__(*args, **kwargs)
+        self.commitment = commitment
+        evidence = cast(forms.ModelChoiceField, self.fields["evidence"])
+        evidence.queryset = commitment.citations.select_related("source")
+        source = cast(forms.ModelChoiceField, self.fields["evidence_source"])
+        source.widget = AutocompleteSelect(Citation._meta.get_field("source"), admin_site)
+        source.widget.choices = source.choices
+
+    def service_arguments(self) -> dict[str, Any]:
+        """Return the cleaned data as keyword arguments of ``commitment_change_status``."""
+        return dict(self.cleaned_data)
