@@ -1,0 +1,213 @@
+"""CSV import and export of commitments (django-import-export).
+
+Rows are keyed on the commitment's ``key``; the agreement, the obligor, the anchor commitment
+and the beneficiaries are named by their keys (beneficiaries separated by ``;``). Every row is
+validated with the model's ``full_clean()`` and saved through ``commitment_save``, so due
+dates are computed exactly as in the admin form. The admin's preview runs the same import in
+a transaction that is rolled back, so it shows computed due dates and writes nothing. Rows
+are imported in file order: a row may anchor on a commitment defined by an earlier row.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Model, QuerySet
+from import_export import fields, resources, widgets
+
+from .models import Agreement, Commitment, Party
+from .services import commitments as svc
+
+
+class KeyForeignKeyWidget(widgets.ForeignKeyWidget):
+    """A foreign key named by its ``key``; an unknown key is an error on the row's field."""
+
+    def __init__(self, model: type[Model], **kwargs: Any) -> None:
+        super().__init__(model, field="key", **kwargs)
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Any:
+        try:
+            return super().clean(value, row=row, **kwargs)
+        except self.model.DoesNotExist:
+            raise ValueError(
+                f"No {self.model._meta.verbose_name} has the key {str(value).strip()!r}."
+            ) from None
+
+
+class KeysManyToManyWidget(widgets.ManyToManyWidget):
+    """Related rows named by their keys separated by ``;``; every key must exist."""
+
+    def __init__(self, model: type[Model]) -> None:
+        super().__init__(model, separator=";", field="key")
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> QuerySet[Any]:
+        keys = {key.strip() for key in str(value or "").split(self.separator) if key.strip()}
+        found = self.model.objects.filter(key__in=keys)
+        missing = keys - {obj.key for obj in found}
+        if missing:
+            names = ", ".join(repr(key) for key in sorted(missing))
+            raise ValueError(f"No {self.model._meta.verbose_name} has the key {names}.")
+        return found
+
+
+class StrictDecimalWidget(widgets.DecimalWidget):
+    """A decimal number; text that is not one is an error on the row's field."""
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Decimal | None:
+        try:
+            number = super().clean(value, row=row, **kwargs)
+        except InvalidOperation:
+            raise ValueError(f"{value!r} is not a number.") from None
+        if number is not None and not number.is_finite():
+            raise ValueError(f"{value!r} is not a finite number.")
+        return number
+
+
+class StrictIntegerWidget(widgets.IntegerWidget):
+    """A whole number; text that is not one is an error on the row's field."""
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> int | None:
+        try:
+            return super().clean(value, row=row, **kwargs)
+        except (InvalidOperation, OverflowError):
+            raise ValueError(f"{value!r} is not a whole number.") from None
+
+
+#: Columns, in file order. The last four are computed and only exported.
+COLUMNS = (
+    "key",
+    "agreement",
+    "title",
+    "description",
+    "obligor",
+    "beneficiaries",
+    "category",
+    "target_amount",
+    "target_unit",
+    "effective_from",
+    "deadline_phrase",
+    "deadline_kind",
+    "deadline_date",
+    "offset_amount",
+    "offset_unit",
+    "anchor_kind",
+    "anchor_commitment",
+    "period_unit",
+    "period_number",
+    "period_year",
+    "due_date",
+    "due_at",
+    "status",
+    "deadline_state",
+)
+
+
+class CommitmentResource(resources.ModelResource):
+    """Commitments as CSV rows, imported through ``commitment_save``."""
+
+    agreement = fields.Field(
+        attribute="agreement", column_name="agreement", widget=KeyForeignKeyWidget(Agreement)
+    )
+    obligor = fields.Field(
+        attribute="obligor", column_name="obligor", widget=KeyForeignKeyWidget(Party)
+    )
+    beneficiaries = fields.Field(
+        attribute="beneficiaries",
+        column_name="beneficiaries",
+        widget=KeysManyToManyWidget(Party),
+    )
+    anchor_commitment = fields.Field(
+        attribute="anchor_commitment",
+        column_name="anchor_commitment",
+        widget=KeyForeignKeyWidget(Commitment),
+    )
+    target_amount = fields.Field(
+        attribute="target_amount", column_name="target_amount", widget=StrictDecimalWidget()
+    )
+    offset_amount = fields.Field(
+        attribute="offset_amount", column_name="offset_amount", widget=StrictIntegerWidget()
+    )
+    period_number = fields.Field(
+        attribute="period_number", column_name="period_number", widget=StrictIntegerWidget()
+    )
+    period_year = fields.Field(
+        attribute="period_year", column_name="period_year", widget=StrictIntegerWidget()
+    )
+    due_date = fields.Field(
+        attribute="due_date", column_name="due_date", readonly=True, widget=widgets.DateWidget()
+    )
+    due_at = fields.Field(attribute="due_at", column_name="due_at", readonly=True)
+    status = fields.Field(attribute="status", column_name="status", readonly=True)
+    deadline_state = fields.Field(
+        attribute="deadline_state", column_name="deadline_state", readonly=True
+    )
+
+    class Meta:
+        model = Commitment
+        fields = COLUMNS
+        import_order = COLUMNS
+        export_order = COLUMNS
+        import_id_fields = ("key",)
+        clean_model_instances = True
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._changed_fields: dict[int, list[str]] = {}
+
+    def get_use_transactions(self) -> bool:
+        """Always use a transaction: the preview saves through the service, then rolls back."""
+        return True
+
+    def dehydrate_due_at(self, commitment: Commitment) -> str:
+        """Export the due instant as ISO 8601 in UTC."""
+        return commitment.due_at.isoformat(timespec="seconds") if commitment.due_at else ""
+
+    def filter_export(self, queryset: QuerySet[Commitment], **kwargs: Any) -> QuerySet[Commitment]:
+        """Fetch the related keys with the rows rather than one query per row."""
+        return queryset.select_related(
+            "agreement", "obligor", "anchor_commitment"
+        ).prefetch_related("beneficiaries")
+
+    def import_instance(self, instance: Commitment, row: Any, **kwargs: Any) -> None:
+        """Set the row's values, check its beneficiaries and note which input fields changed."""
+        before = {name: _value(instance, name) for name in svc.COMMITMENT_INPUT_FIELDS}
+        errors: dict[str, Any] = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        if "beneficiaries" in row:
+            try:
+                self.fields["beneficiaries"].clean(row)
+            except ValueError as exc:
+                errors["beneficiaries"] = [ValidationError(str(exc), code="invalid")]
+        self._changed_fields[kwargs["row_number"]] = sorted(
+            name for name, value in before.items() if _value(instance, name) != value
+        )
+        if errors:
+            raise ValidationError(errors)
+
+    def save_instance(self, instance: Commitment, is_create: bool, row: Any, **kwargs: Any) -> None:
+        """Save through ``commitment_save`` so the due date is computed and validated."""
+        self.before_save_instance(instance, row, **kwargs)
+        beneficiaries = self.fields["beneficiaries"].clean(row) if "beneficiaries" in row else None
+        changed = self._changed_fields.pop(kwargs["row_number"])
+        svc.commitment_save(
+            commitment=instance,
+            user=kwargs.get("user"),
+            beneficiaries=beneficiaries,
+            changed_fields=None if is_create else changed,
+        )
+        self.after_save_instance(instance, row, **kwargs)
+
+    def save_m2m(self, instance: Commitment, row: Any, **kwargs: Any) -> None:
+        """Do nothing: ``save_instance`` sets the beneficiaries through the service."""
+
+
+_ATTNAMES = {field.name: field.attname for field in Commitment._meta.concrete_fields}
+
+
+def _value(instance: Commitment, name: str) -> Any:
+    return getattr(instance, _ATTNAMES[name])
