@@ -9,7 +9,11 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
-from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.cache import (
+    get_conditional_response,
+    patch_cache_control,
+    patch_vary_headers,
+)
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 from django_filters.rest_framework import DjangoFilterBackend
@@ -153,4 +157,5 @@ class CommitmentExportView(GenericAPIView):
         response.headers["Content-Disposition"] = (
             f'attachment; filename="commitments-{stamp}.csv"'
         )
+        patch_vary_headers(response, ["Authorization", "Cookie"])
         return response
