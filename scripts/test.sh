@@ -3,4 +3,6 @@
 # else SQLite and the embedded broker. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+./scripts/system-deps.sh
+.venv/bin/python manage.py compilemessages --ignore=.venv --verbosity 0
 exec .venv/bin/python -m pytest ${PYTEST_ARGS:-} "$@"

@@ -100,3 +100,8 @@ def viewer(db, django_user_model):
     """A staff user who may only view."""
     models = ["party", "agreement", "source", "citation", "commitment", "progressupdate"]
     return _user_in_group(django_user_model, "viewer", "Viewers", [f"view_{m}" for m in models])
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the browser tests last: they relax Django's async-safety check for the session."""
+    items.sort(key=lambda item: "/tests/e2e/" in str(item.path))

@@ -1,0 +1,93 @@
+"""A reviewer's and an editor's day, in a real Chromium, against the live server."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from commitments.models import Commitment
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+MINISTERIAL = "minerals-ministerial-180-days-by-japan"
+
+
+def _commitment_url(live_server, key):
+    return f"{live_server.url}/commitments/{Commitment.objects.get(key=key).pk}/"
+
+
+def test_overview_agreement_timeline_compliance_and_filtered_list(logged_in, live_server, shoot):
+    page = logged_in
+    expect(page.get_by_role("heading", name="Overview", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="By agreement")).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile("Critical Minerals and Rare Earths"))).to_be_visible()
+    shoot(page, "overview")
+
+    page.get_by_role("link", name=re.compile("Critical Minerals and Rare Earths")).first.click()
+    expect(page.get_by_role("heading", name="Timeline")).to_be_visible()
+    timeline = page.locator("svg.timeline")
+    expect(timeline).to_be_visible()
+    expect(timeline.locator("g.today")).to_have_count(1)
+    expect(timeline.locator("circle.mark-due")).to_have_count(4)
+    compliance = page.locator("section.compliance table")
+    expect(compliance.get_by_role("rowheader", name="Japan")).to_be_visible()
+    expect(compliance.locator("tr.average")).to_have_count(2)
+    shoot(page, "agreement")
+
+    page.get_by_role("link", name="Commitments", exact=True).first.click()
+    page.get_by_label("Category").select_option("meeting")
+    page.get_by_role("button", name="Filter").click()
+    rows = page.locator("table.list tbody tr")
+    expect(rows.first).to_contain_text("ministerial")
+    for title in rows.locator("td:first-child").all_inner_texts():
+        assert "ministerial" in title.lower() or "meet" in title.lower()
+    shoot(page, "filtered-list")
+
+
+def test_editor_records_a_fulfilment_with_evidence_and_sees_it_in_history(
+    logged_in, live_server, shoot
+):
+    page = logged_in
+    page.goto(_commitment_url(live_server, MINISTERIAL))
+    expect(page.locator("dd.rule")).to_contain_text("180 days after Oct. 28, 2025")
+    page.get_by_label("Status", exact=True).select_option("fulfilled")
+    page.get_by_role("button", name="Record").click()
+    expect(page.get_by_role("alert").first).to_contain_text("evidence")
+    shoot(page, "refused-without-evidence")
+
+    page.get_by_label("Status", exact=True).select_option("fulfilled")
+    page.get_by_label("Date", exact=True).fill("2026-03-15")
+    page.get_by_label("Evidence source").select_option(index=1)
+    page.get_by_label("Quote (original language)").fill("La réunion ministérielle a eu lieu.")
+    page.get_by_label("Note", exact=True).fill("Held in Washington.")
+    page.get_by_role("button", name="Record").click()
+    expect(page.locator("dd.status")).to_have_text("Fulfilled")
+    history = page.locator("ol.history")
+    expect(history).to_contain_text("Fulfilled")
+    expect(history).to_contain_text("La réunion ministérielle a eu lieu.")
+    expect(history).to_contain_text("erin")
+    shoot(page, "fulfilled")
+
+
+def test_watch_a_commitment_and_find_it_on_the_watching_page(logged_in, live_server, shoot):
+    page = logged_in
+    page.goto(_commitment_url(live_server, MINISTERIAL))
+    page.get_by_role("button", name="Watch").click()
+    expect(page.get_by_role("button", name="Stop watching")).to_be_visible()
+    page.get_by_role("link", name="Watching").click()
+    expect(page.locator("main")).to_contain_text("bilateral ministerial")
+    shoot(page, "watching")
+
+
+def test_switch_to_french_shows_french_labels_and_dates(logged_in, live_server, shoot):
+    page = logged_in
+    page.goto(_commitment_url(live_server, MINISTERIAL))
+    page.get_by_label("Language").select_option("fr")
+    page.get_by_role("button", name="Switch").click()
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page.get_by_role("link", name="Vue d’ensemble")).to_be_visible()
+    expect(page.locator("dd.rule")).to_contain_text("180 jours après le 28 octobre 2025")
+    expect(page.locator("dd.rule")).to_contain_text("26 avril 2026")
+    shoot(page, "french")
