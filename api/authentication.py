@@ -1,0 +1,48 @@
+"""``Authorization: Token <key>`` against our hashed, expiring, revocable API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+from rest_framework import authentication, exceptions
+from rest_framework.request import Request
+
+from .models import ApiToken, token_hash
+
+#: How stale ``last_used_at`` may get before a request writes it again.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+
+
+class ApiTokenAuthentication(authentication.TokenAuthentication):
+    """Authenticate by an :class:`ApiToken` key; a wrong, revoked or expired key is a 401."""
+
+    keyword = "Token"
+    model = ApiToken
+
+    def authenticate(self, request: Request) -> tuple[Any, ApiToken] | None:
+        result = super().authenticate(request)
+        if result is not None:
+            request.api_token = result[1]  # type: ignore[attr-defined]
+        return result
+
+    def authenticate_credentials(self, key: str) -> tuple[Any, ApiToken]:
+        now = timezone.now()
+        token = (
+            ApiToken.objects.select_related("user").filter(key_hash=token_hash(key)).first()
+        )
+        if token is None:
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        if token.revoked_at is not None:
+            raise exceptions.AuthenticationFailed("This token has been revoked.")
+        if not token.is_active(now=now):
+            raise exceptions.AuthenticationFailed("This token has expired.")
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed("The token's user is inactive.")
+        if token.last_used_at is None or token.last_used_at < now - LAST_USED_RESOLUTION:
+            ApiToken.objects.filter(pk=token.pk).filter(
+                Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+            ).update(last_used_at=now)
+        return token.user, token

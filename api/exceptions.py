@@ -1,0 +1,74 @@
+"""Turn every error into a JSON 4xx naming the field and the reason; never a 500 for bad input.
+
+DRF's handler covers its own exceptions. This safety net also converts Django's
+``ValidationError`` (from ``full_clean`` in the services), database integrity errors (a race
+with a unique constraint) and deadline-rule errors into a 400.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from commitments.deadlines import RuleError
+
+logger = logging.getLogger(__name__)
+
+#: Where errors on a stored commitment field appear in the API's representation.
+NESTED_FIELDS = {
+    "deadline_kind": ("deadline_rule", "kind"),
+    "deadline_date": ("deadline_rule", "date"),
+    "offset_amount": ("deadline_rule", "offset_amount"),
+    "offset_unit": ("deadline_rule", "offset_unit"),
+    "anchor_kind": ("deadline_rule", "anchor_kind"),
+    "anchor_commitment": ("deadline_rule", "anchor_commitment"),
+    "period_unit": ("deadline_rule", "period_unit"),
+    "period_number": ("deadline_rule", "period_number"),
+    "period_year": ("deadline_rule", "period_year"),
+    "deadline_phrase": ("deadline_rule", "source_phrase"),
+    "evidence_source": ("evidence", "source"),
+    "evidence_quote": ("evidence", "quote"),
+    "evidence_translation": ("evidence", "translation"),
+    "evidence_locator": ("evidence", "locator"),
+}
+
+
+def validation_error_detail(exc: DjangoValidationError) -> dict[str, Any]:
+    """Return the DRF error detail for a Django ``ValidationError``, nesting rule fields."""
+    if not hasattr(exc, "error_dict"):
+        return {"non_field_errors": exc.messages}
+    detail: dict[str, Any] = {}
+    for name, messages in exc.message_dict.items():
+        field = "non_field_errors" if name == "__all__" else name
+        if field in NESTED_FIELDS:
+            outer, inner = NESTED_FIELDS[field]
+            detail.setdefault(outer, {}).setdefault(inner, []).extend(messages)
+        else:
+            detail.setdefault(field, []).extend(messages)
+    return detail
+
+
+def to_drf_validation_error(exc: DjangoValidationError | RuleError) -> exceptions.ValidationError:
+    """Convert a domain error into the DRF error that renders as a 400 with the same fields."""
+    if isinstance(exc, RuleError):
+        exc = DjangoValidationError({exc.field: [exc.message]})
+    return exceptions.ValidationError(validation_error_detail(exc))
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Handle DRF's exceptions as usual, and domain and integrity errors as a 400."""
+    if isinstance(exc, DjangoValidationError | RuleError):
+        exc = to_drf_validation_error(exc)
+    elif isinstance(exc, IntegrityError):
+        logger.info("Integrity error answered as 400: %s", exc)
+        exc = exceptions.ValidationError(
+            {"non_field_errors": ["This conflicts with existing data (a duplicate or a "
+                                  "reference that does not hold)."]}
+        )
+    return drf_exception_handler(exc, context)

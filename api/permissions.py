@@ -1,0 +1,61 @@
+"""Who may do what: viewers read, editors write, superusers everything.
+
+Anonymous callers are refused (401) unless ``settings.API_PUBLIC_READ`` lets them read the
+public resources. A user's own subscriptions and alerts are scoped by the views' querysets, so
+someone else's id is simply not found (404).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from rest_framework import permissions
+from rest_framework.request import Request
+
+from commitments.roles import EDITORS, VIEWERS
+
+
+def user_roles(user: Any) -> set[str]:
+    """Return the role groups ``user`` belongs to, cached on the user for the request."""
+    cached = getattr(user, "_api_roles", None)
+    if cached is None:
+        cached = set(user.groups.filter(name__in=[VIEWERS, EDITORS]).values_list("name", flat=True))
+        user._api_roles = cached
+    return cached
+
+
+def can_read(user: Any) -> bool:
+    """Return whether ``user`` has a role that reads the tracker's data."""
+    return bool(user.is_superuser or user_roles(user) & {VIEWERS, EDITORS})
+
+
+def can_write(user: Any) -> bool:
+    """Return whether ``user`` has a role that changes the tracker's data."""
+    return bool(user.is_superuser or EDITORS in user_roles(user))
+
+
+class RolePermission(permissions.BasePermission):
+    """Let viewers and editors read, editors write; anonymous reads only if public read is on."""
+
+    message = "Your role does not allow this: viewers read, editors write."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return request.method in permissions.SAFE_METHODS and bool(
+                getattr(settings, "API_PUBLIC_READ", False)
+            )
+        if request.method in permissions.SAFE_METHODS:
+            return can_read(user)
+        return can_write(user)
+
+
+class OwnDataPermission(permissions.BasePermission):
+    """Let any user with a role manage their own subscriptions and read their own alerts."""
+
+    message = "Your account has no role in the tracker."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and can_read(user))

@@ -1,0 +1,377 @@
+"""Representations of the API v1 resources; writes go through the domain services.
+
+Every writable serializer refuses keys it does not accept (unknown or read-only fields) with a
+400 naming them, so a client cannot set computed fields such as ``status`` or ``due_date``.
+Creates and updates call the services, which run ``full_clean``; their Django
+``ValidationError`` becomes a 400 with the same field names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from alerts.models import OVERDUE_LEAD, Alert, Subscription
+from commitments import deadlines
+from commitments.choices import DeadlineKind, Status
+from commitments.deadlines import RuleError
+from commitments.models import Agreement, Citation, Commitment, Party, ProgressUpdate, Source
+from commitments.services import commitments as commitment_services
+
+from .exceptions import to_drf_validation_error
+
+T = TypeVar("T")
+
+#: The stored commitment fields that make up the deadline rule, with their empty values.
+RULE_FIELDS: dict[str, Any] = {
+    "deadline_kind": DeadlineKind.NONE,
+    "deadline_date": None,
+    "offset_amount": None,
+    "offset_unit": "",
+    "anchor_kind": "",
+    "anchor_commitment": None,
+    "period_unit": "",
+    "period_number": None,
+    "period_year": None,
+    "deadline_phrase": "",
+}
+
+
+def call_service(function: Callable[..., T], /, **kwargs: Any) -> T:
+    """Call a domain service, turning its validation errors into DRF's 400 errors."""
+    try:
+        return function(**kwargs)
+    except (DjangoValidationError, RuleError) as exc:
+        raise to_drf_validation_error(exc) from exc
+
+
+class StrictMixin(serializers.Serializer):
+    """Refuse input keys that are not writable fields of the serializer, naming each one."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            refused = {
+                str(key): [
+                    "This field is read-only." if key in self.fields else "Unknown field."
+                ]
+                for key in data
+                if key not in writable
+            }
+            if refused:
+                raise serializers.ValidationError(refused)
+        return super().to_internal_value(data)
+
+
+class PartySerializer(serializers.ModelSerializer):
+    """A state, organisation or company."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:party-detail")
+
+    class Meta:
+        model = Party
+        fields = ["id", "url", "key", "name", "name_fr", "kind", "country_code", "created",
+                  "updated"]
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    """A document agreements and commitments are drawn from."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:source-detail")
+    link = serializers.URLField(source="url", read_only=True, help_text="The document's URL.")
+
+    class Meta:
+        model = Source
+        fields = ["id", "url", "key", "title", "publisher", "link", "language", "published_on",
+                  "kind", "created", "updated"]
+
+
+class CitationSerializer(serializers.ModelSerializer):
+    """A short quote from a source, in the original language, with an optional translation."""
+
+    source_title = serializers.CharField(source="source.title", read_only=True)
+    source_publisher = serializers.CharField(source="source.publisher", read_only=True)
+
+    class Meta:
+        model = Citation
+        fields = ["id", "source", "source_title", "source_publisher", "quote", "translation",
+                  "translation_language", "locator"]
+        read_only_fields = fields
+
+
+class ProgressUpdateSerializer(serializers.ModelSerializer):
+    """A dated progress record: a note, a measurement and possibly a status change."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:progressupdate-detail")
+    evidence = CitationSerializer(read_only=True, allow_null=True)
+    author: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = ProgressUpdate
+        fields = ["id", "url", "commitment", "occurred_on", "status_from", "status_to", "note",
+                  "measured_value", "evidence", "author", "created"]
+        read_only_fields = fields
+
+
+class DeadlineRuleSerializer(StrictMixin, serializers.ModelSerializer):
+    """The deadline rule: a kind, the parameters that kind needs, and the phrase it came from.
+
+    ``fixed`` uses ``date``; ``relative`` uses ``offset_amount``, ``offset_unit``,
+    ``anchor_kind`` and, for a commitment anchor, ``anchor_commitment``; ``period_end`` uses
+    ``period_unit``, ``period_number`` (month 1-12 or quarter 1-4) and optionally
+    ``period_year``; ``none`` uses nothing. Writing the rule replaces all of it: parameters
+    left out are cleared.
+    """
+
+    kind = serializers.ChoiceField(source="deadline_kind", choices=DeadlineKind.choices)
+    date = serializers.DateField(
+        source="deadline_date", required=False, allow_null=True, help_text="Fixed due date."
+    )
+    offset_amount = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=2_147_483_647,
+        help_text="How many units after the anchor.",
+    )
+    period_number = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=12,
+        help_text="Month 1-12 or quarter 1-4; empty for a year.",
+    )
+    period_year = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=9999,
+        help_text="Empty: the first such period on or after the anchor.",
+    )
+    source_phrase = serializers.CharField(
+        source="deadline_phrase", required=False, allow_blank=True, max_length=300,
+        help_text='The words the rule comes from, e.g. "within 180 days".',
+    )
+    description = serializers.SerializerMethodField(help_text="The rule in plain words.")
+
+    class Meta:
+        model = Commitment
+        fields = ["kind", "date", "offset_amount", "offset_unit", "anchor_kind",
+                  "anchor_commitment", "period_unit", "period_number", "period_year",
+                  "source_phrase", "description"]
+        extra_kwargs = {
+            "offset_unit": {"required": False},
+            "anchor_kind": {"required": False},
+            "anchor_commitment": {"required": False},
+            "period_unit": {"required": False},
+        }
+
+    def get_description(self, commitment: Commitment) -> str:
+        try:
+            return deadlines.describe(commitment.rule)
+        except ValueError:
+            return ""
+
+
+class CommitmentSerializer(StrictMixin, serializers.ModelSerializer):
+    """A commitment with its computed deadline, status, citations and progress updates."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:commitment-detail")
+    deadline_rule = DeadlineRuleSerializer(source="*")
+    beneficiaries = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Party.objects.all(), required=False,
+        help_text="Ids of the parties the commitment benefits.",
+    )
+    owner = serializers.SlugRelatedField(
+        slug_field="username", queryset=get_user_model().objects.all(), required=False,
+        allow_null=True, help_text="Username of the person who follows the commitment.",
+    )
+    target_amount = serializers.DecimalField(
+        max_digits=20, decimal_places=4, min_value=0, required=False, allow_null=True,
+        help_text="The measurable target, in target_unit.",
+    )
+    citations = CitationSerializer(many=True, read_only=True)
+    progress_updates = ProgressUpdateSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Commitment
+        fields = ["id", "url", "key", "agreement", "title", "description", "category", "obligor",
+                  "beneficiaries", "target_amount", "target_unit", "effective_from",
+                  "deadline_rule", "due_date", "due_at", "status", "status_changed_at",
+                  "fulfilled_on", "deadline_state", "flagged_at", "owner", "citations",
+                  "progress_updates", "created", "updated"]
+        read_only_fields = ["due_date", "due_at", "status", "status_changed_at", "fulfilled_on",
+                            "deadline_state", "flagged_at", "created", "updated"]
+
+    def _user(self) -> Any:
+        request = self.context.get("request")
+        return request.user if request is not None else None
+
+    def create(self, validated_data: dict[str, Any]) -> Commitment:
+        beneficiaries = validated_data.pop("beneficiaries", [])
+        return call_service(
+            commitment_services.commitment_create,
+            user=self._user(),
+            beneficiaries=beneficiaries,
+            **{**RULE_FIELDS, **validated_data},
+        )
+
+    def update(self, instance: Commitment, validated_data: dict[str, Any]) -> Commitment:
+        beneficiaries = validated_data.pop("beneficiaries", None)
+        if RULE_FIELDS.keys() & validated_data.keys():
+            validated_data = {**RULE_FIELDS, **validated_data}
+        return call_service(
+            commitment_services.commitment_update,
+            commitment=instance,
+            user=self._user(),
+            beneficiaries=beneficiaries,
+            **validated_data,
+        )
+
+
+class AgreementSerializer(StrictMixin, serializers.ModelSerializer):
+    """An agreement: its parties, date, place, time zone and citations."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:agreement-detail")
+    parties = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Party.objects.all(), required=False,
+        help_text="Ids of the parties to the agreement.",
+    )
+    citations = CitationSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Agreement
+        fields = ["id", "url", "key", "title", "kind", "parties", "date", "place", "time_zone",
+                  "summary", "citations", "created", "updated"]
+        read_only_fields = ["created", "updated"]
+
+    def _user(self) -> Any:
+        request = self.context.get("request")
+        return request.user if request is not None else None
+
+    def create(self, validated_data: dict[str, Any]) -> Agreement:
+        parties = validated_data.pop("parties", [])
+        return call_service(
+            commitment_services.agreement_create,
+            user=self._user(),
+            parties=parties,
+            **validated_data,
+        )
+
+    def update(self, instance: Agreement, validated_data: dict[str, Any]) -> Agreement:
+        parties = validated_data.pop("parties", None)
+        return call_service(
+            commitment_services.agreement_update,
+            agreement=instance,
+            user=self._user(),
+            parties=parties,
+            **validated_data,
+        )
+
+
+class EvidenceSerializer(StrictMixin, serializers.Serializer):
+    """A quote from a source that proves a status change; it becomes a citation."""
+
+    source = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
+        queryset=Source.objects.all(), help_text="Id of the source quoted."
+    )
+    quote = serializers.CharField(help_text="The passage, in the source's language.")
+    translation = serializers.CharField(required=False, allow_blank=True, default="")
+    locator = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200,
+        help_text="Section, paragraph or page.",
+    )
+
+
+class StatusChangeSerializer(StrictMixin, serializers.Serializer):
+    """A status change or progress note; fulfilled, partially fulfilled and missed need evidence."""
+
+    status = serializers.ChoiceField(choices=Status.choices)
+    occurred_on = serializers.DateField(
+        required=False, help_text="When it happened; today if left out."
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    measured_value = serializers.DecimalField(
+        max_digits=20, decimal_places=4, required=False, allow_null=True, default=None,
+        help_text="Progress toward the target, in the target's unit.",
+    )
+    evidence = EvidenceSerializer(required=False, allow_null=True, default=None)
+
+    def save(self, **kwargs: Any) -> ProgressUpdate:
+        """Record the change through the service; nothing is written if a check fails."""
+        data = self.validated_data
+        evidence = data["evidence"] or {}
+        commitment: Commitment = self.context["commitment"]
+        return call_service(
+            commitment_services.commitment_change_status,
+            commitment=commitment,
+            status=data["status"],
+            user=self.context["request"].user,
+            occurred_on=data.get("occurred_on"),
+            note=data["note"],
+            measured_value=data["measured_value"],
+            evidence_source=evidence.get("source"),
+            evidence_quote=evidence.get("quote", ""),
+            evidence_translation=evidence.get("translation", ""),
+            evidence_locator=evidence.get("locator", ""),
+        )
+
+
+class LeadDaysField(serializers.ListField):
+    """The lead times of a subscription, in days before the deadline."""
+
+    def get_attribute(self, instance: Subscription) -> list[int]:
+        return sorted(
+            (lead.days for lead in instance.leads.all() if lead.days != OVERDUE_LEAD),
+            reverse=True,
+        )
+
+
+class NotifyOverdueField(serializers.BooleanField):
+    """Whether the subscription also alerts on the day after a missed deadline."""
+
+    def get_attribute(self, instance: Subscription) -> bool:
+        return any(lead.days == OVERDUE_LEAD for lead in instance.leads.all())
+
+
+class SubscriptionSerializer(StrictMixin, serializers.ModelSerializer):
+    """The caller's watch on everything, an agreement, a party or one commitment.
+
+    The target (``scope`` and the agreement, party or commitment it names) is fixed once
+    made; delete the subscription and make another to watch something else.
+    """
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:subscription-detail")
+    lead_days = LeadDaysField(
+        child=serializers.IntegerField(min_value=1, max_value=3650),
+        required=False,
+        max_length=20,
+        help_text="Days before the deadline to alert, 1 to 3650; default 30, 7 and 1.",
+    )
+    notify_overdue = NotifyOverdueField(
+        required=False, help_text="Also alert on the day after a missed deadline (default true)."
+    )
+
+    class Meta:
+        model = Subscription
+        fields = ["id", "url", "scope", "agreement", "party", "commitment", "mode", "lead_days",
+                  "notify_overdue", "created"]
+        read_only_fields = ["created"]
+        validators: list[Any] = []
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is not None:
+            fixed = sorted({"scope", "agreement", "party", "commitment"} & set(self.initial_data))
+            if fixed:
+                reason = "The target cannot change: delete this subscription and make a new one."
+                raise serializers.ValidationError({name: [reason] for name in fixed})
+        return attrs
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    """An alert e-mail raised for the caller: which commitment, due date and threshold."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:alert-detail")
+
+    class Meta:
+        model = Alert
+        fields = ["id", "url", "commitment", "due_date", "threshold", "digest", "state",
+                  "sent_at", "created"]
+        read_only_fields = fields

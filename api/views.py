@@ -1,0 +1,254 @@
+"""The API v1 endpoints: thin views that check access, call selectors and services, answer.
+
+Every successful GET carries an ``ETag`` of its body; a client that sends it back in
+``If-None-Match`` gets a 304 with no body while nothing it sees has changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.cache import get_conditional_response, patch_vary_headers, set_response_etag
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from alerts.models import Alert, Subscription
+from alerts.services import subscriptions as subscription_services
+from commitments import selectors
+from commitments.filtersets import (
+    AgreementFilterSet,
+    CommitmentFilterSet,
+    PartyFilterSet,
+    ProgressUpdateFilterSet,
+    SourceFilterSet,
+)
+from commitments.models import Commitment
+
+from . import serializers
+from .filtersets import AlertFilterSet, SubscriptionFilterSet
+from .permissions import OwnDataPermission, RolePermission
+
+
+class ApiViewSet(viewsets.GenericViewSet):
+    """Filtering, conditional GET and role permissions shared by every endpoint."""
+
+    filter_backends = [DjangoFilterBackend]
+    permission_classes: Sequence[type[BasePermission]] = [RolePermission]
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if request.method in ("GET", "HEAD"):
+            patch_vary_headers(response, ["Authorization", "Cookie"])
+            if response.status_code == status.HTTP_200_OK and isinstance(response, Response):
+                response.render()
+                set_response_etag(response)
+                conditional = get_conditional_response(
+                    request, etag=response["ETag"], response=response
+                )
+                if conditional is not None and conditional is not response:
+                    patch_vary_headers(conditional, ["Authorization", "Cookie"])
+                    # A bodiless 304 (HttpResponseNotModified), which DRF passes through.
+                    return conditional  # type: ignore[return-value]
+        return response
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List parties"),
+    retrieve=extend_schema(summary="Show a party"),
+)
+class PartyViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, ApiViewSet):
+    """States, organisations and companies that make or receive commitments."""
+
+    serializer_class = serializers.PartySerializer
+    filterset_class = PartyFilterSet
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.party_list()
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List sources"),
+    retrieve=extend_schema(summary="Show a source"),
+)
+class SourceViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, ApiViewSet):
+    """Documents the agreements and commitments are drawn from."""
+
+    serializer_class = serializers.SourceSerializer
+    filterset_class = SourceFilterSet
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.source_list()
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List agreements"),
+    retrieve=extend_schema(summary="Show an agreement"),
+    create=extend_schema(summary="Create an agreement (editors)"),
+    update=extend_schema(summary="Replace an agreement (editors)"),
+    partial_update=extend_schema(
+        summary="Change an agreement (editors)",
+        description="A new date or time zone recomputes the due dates of its commitments.",
+    ),
+)
+class AgreementViewSet(
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    ApiViewSet,
+):
+    """Agreements and their parties; writes go through the agreement services."""
+
+    serializer_class = serializers.AgreementSerializer
+    filterset_class = AgreementFilterSet
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.agreement_list()
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List commitments"),
+    retrieve=extend_schema(summary="Show a commitment"),
+    create=extend_schema(summary="Create a commitment (editors)"),
+    update=extend_schema(summary="Replace a commitment (editors)"),
+    partial_update=extend_schema(
+        summary="Change a commitment (editors)",
+        description="Sending deadline_rule replaces the whole rule; the due date is recomputed.",
+    ),
+)
+class CommitmentViewSet(
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    ApiViewSet,
+):
+    """Commitments with computed deadlines; status changes are a separate action."""
+
+    serializer_class = serializers.CommitmentSerializer
+    filterset_class = CommitmentFilterSet
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.commitment_list()
+
+    @extend_schema(
+        summary="Record a status change or progress (editors)",
+        description=(
+            "Moving to fulfilled, partially fulfilled or missed needs evidence: a source and "
+            "a quote, which become a citation of the commitment. Nothing is written if any "
+            "check fails."
+        ),
+        request=serializers.StatusChangeSerializer,
+        responses={status.HTTP_201_CREATED: serializers.ProgressUpdateSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="status", filterset_class=None)
+    def change_status(self, request: Request, pk: str | None = None) -> Response:
+        """Record the change through the status service and answer with the progress update."""
+        commitment: Commitment = self.get_object()
+        serializer = serializers.StatusChangeSerializer(
+            data=request.data, context={**self.get_serializer_context(), "commitment": commitment}
+        )
+        serializer.is_valid(raise_exception=True)
+        update = serializer.save()
+        context = self.get_serializer_context()
+        return Response(
+            serializers.ProgressUpdateSerializer(update, context=context).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List progress updates"),
+    retrieve=extend_schema(summary="Show a progress update"),
+)
+class ProgressUpdateViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, ApiViewSet):
+    """Progress updates of every commitment, latest first; written by the status action."""
+
+    serializer_class = serializers.ProgressUpdateSerializer
+    filterset_class = ProgressUpdateFilterSet
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.progress_update_list()
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List my subscriptions"),
+    retrieve=extend_schema(summary="Show one of my subscriptions"),
+    create=extend_schema(summary="Watch something"),
+    update=extend_schema(summary="Replace one of my subscriptions"),
+    partial_update=extend_schema(summary="Change one of my subscriptions"),
+    destroy=extend_schema(
+        summary="Stop watching", responses={status.HTTP_204_NO_CONTENT: OpenApiResponse()}
+    ),
+)
+class SubscriptionViewSet(
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    mixins.ListModelMixin,
+    ApiViewSet,
+):
+    """The caller's own subscriptions; anyone else's are not found."""
+
+    serializer_class = serializers.SubscriptionSerializer
+    filterset_class = SubscriptionFilterSet
+    permission_classes = [OwnDataPermission]
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):
+            return Subscription.objects.none()
+        return (
+            Subscription.objects.filter(user=self.request.user)  # type: ignore[misc]
+            .prefetch_related("leads")
+            .order_by("-created", "-id")
+        )
+
+    def perform_create(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        serializer.instance = serializers.call_service(
+            subscription_services.subscription_create, user=self.request.user, **data
+        )
+
+    def perform_update(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        serializer.instance = serializers.call_service(
+            subscription_services.subscription_update,
+            subscription=serializer.instance,
+            **data,
+        )
+
+    def perform_destroy(self, instance: Subscription) -> None:
+        serializers.call_service(
+            subscription_services.subscription_delete, subscription=instance
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List my alerts"),
+    retrieve=extend_schema(summary="Show one of my alerts"),
+)
+class AlertViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, ApiViewSet):
+    """Alert e-mails raised for the caller; anyone else's are not found."""
+
+    serializer_class = serializers.AlertSerializer
+    filterset_class = AlertFilterSet
+    permission_classes = [OwnDataPermission]
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):
+            return Alert.objects.none()
+        return Alert.objects.filter(user=self.request.user).order_by(  # type: ignore[misc]
+            "-created", "-id"
+        )
+
