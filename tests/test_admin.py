@@ -312,6 +312,61 @@ def test_edit_agreement_with_inline_commitment_goes_through_service(
     assert agreement.history.latest().history_user == editor
 
 
+def test_add_agreement_with_inline_commitment(editor_client, japan, usa, editor):
+    """A new agreement and the commitments typed in its inline are saved with due dates."""
+    data = change_form_data(editor_client.get(reverse("admin:commitments_agreement_add")))
+    data.update(
+        {
+            "key": "nato-2025-04-09",
+            "title": "Japan-NATO meeting",
+            "kind": "ministerial_meeting",
+            "parties": [str(japan.pk)],
+            "date": "2025-04-09",
+            "time_zone": "Europe/Brussels",
+            "commitments-TOTAL_FORMS": "1",
+            "commitments-0-key": "nato-cyber",
+            "commitments-0-title": "Cyber defence cooperation review",
+            "commitments-0-obligor": str(japan.pk),
+            "commitments-0-category": "cooperation",
+            "commitments-0-deadline_kind": "period_end",
+            "commitments-0-period_unit": "year",
+        }
+    )
+    response = editor_client.post(reverse("admin:commitments_agreement_add"), data)
+    assert response.status_code == 302, form_errors(response)
+    commitment = Commitment.objects.get(key="nato-cyber")
+    assert commitment.agreement.key == "nato-2025-04-09"
+    assert list(commitment.agreement.parties.all()) == [japan]
+    assert commitment.due_date == dt.date(2025, 12, 31)
+    assert commitment.due_at == dt.datetime(2025, 12, 31, 22, 59, 59, 999999, tzinfo=dt.UTC)
+    assert commitment.history.latest().history_user == editor
+
+
+def test_inline_error_on_a_field_the_row_does_not_show_names_it(editor_client, agreement, japan):
+    """An inline row asking for an anchor commitment gets a row error naming that field."""
+    url = reverse("admin:commitments_agreement_change", args=[agreement.pk])
+    data = change_form_data(editor_client.get(url))
+    data.update(
+        {
+            "commitments-TOTAL_FORMS": "1",
+            "commitments-0-key": "after-other",
+            "commitments-0-title": "Follows another commitment",
+            "commitments-0-obligor": str(japan.pk),
+            "commitments-0-category": "meeting",
+            "commitments-0-deadline_kind": "relative",
+            "commitments-0-offset_amount": "30",
+            "commitments-0-offset_unit": "days",
+            "commitments-0-anchor_kind": "commitment",
+            "commitments-0-agreement": str(agreement.pk),
+        }
+    )
+    response = editor_client.post(url, data)
+    assert response.status_code == 200
+    errors = form_errors(response)
+    assert any(m.startswith("Anchor commitment: ") for m in errors["commitments:__all__"]), errors
+    assert not Commitment.objects.exists()
+
+
 def test_agreement_date_that_breaks_a_fixed_deadline_is_refused(
     editor_client, agreement, make_commitment
 ):
