@@ -27,6 +27,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
+from import_export.results import Result
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import deadlines
@@ -432,6 +433,38 @@ class CommitmentAdmin(ImportExportMixin, ServiceSaveAdmin):
             .get_queryset(request)
             .select_related("agreement", "obligor", "owner", "anchor_commitment")
         )
+
+    def get_import_data_kwargs(self, **kwargs: Any) -> dict[str, Any]:
+        """Import all rows or none: one bad row rolls the whole file back."""
+        return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
+
+    def process_result(self, result: Result, request: HttpRequest) -> HttpResponse:
+        """After the confirm step, report rows that failed (the data changed since the preview)."""
+        if not result.has_errors() and not result.has_validation_errors():
+            return super().process_result(result, request)
+        for row in result.invalid_rows:
+            for field, errors in row.error_dict.items():
+                self.message_user(
+                    request,
+                    _("Row %(number)s, %(field)s: %(errors)s")
+                    % {"number": row.number, "field": field, "errors": " ".join(errors)},
+                    messages.ERROR,
+                )
+        for number, errors in result.row_errors():
+            for error in errors:
+                self.message_user(
+                    request,
+                    _("Row %(number)s: %(error)s") % {"number": number, "error": error.error},
+                    messages.ERROR,
+                )
+        for error in result.base_errors:
+            self.message_user(request, str(error.error), messages.ERROR)
+        self.message_user(
+            request,
+            _("Nothing was imported; correct the file and import it again."),
+            messages.ERROR,
+        )
+        return HttpResponseRedirect(reverse("admin:commitments_commitment_import"))
 
     def has_import_permission(self, request: HttpRequest) -> bool:
         return self.has_add_permission(request) and self.has_change_permission(request)

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from commitments.models import Commitment
+from commitments.services import commitments as svc
 
 pytestmark = pytest.mark.django_db
 
@@ -164,6 +165,28 @@ def test_bad_rows_show_row_level_errors_naming_the_field_and_import_nothing(
     page = response.content.decode()
     assert "Some rows failed to validate" in page
     assert "No agreement has the key" in page
+    assert not Commitment.objects.exists()
+
+
+def test_confirm_imports_nothing_if_a_row_went_bad_since_the_preview(
+    editor_client, agreement, japan, usa
+):
+    """A row made invalid between preview and confirm rolls back every row and is reported."""
+    content = HEADER + _row(key="fine-row") + _row(key="fixed-row", deadline_date="2025-12-01")
+    preview = upload(editor_client, content)
+    confirm = preview.context["confirm_form"]
+    svc.agreement_update(agreement=agreement, date=dt.date(2026, 1, 1))
+    response = editor_client.post(
+        reverse("admin:commitments_commitment_process_import"),
+        {name: confirm[name].value() for name in confirm.fields},
+        follow=True,
+    )
+    texts = [str(m) for m in response.context["messages"]]
+    assert any(
+        t.startswith("Row 2, deadline_date: ") and "before the agreement's date 2026-01-01" in t
+        for t in texts
+    ), texts
+    assert "Nothing was imported; correct the file and import it again." in texts
     assert not Commitment.objects.exists()
 
 
