@@ -84,7 +84,7 @@ def test_watch_a_commitment_and_find_it_on_the_watching_page(logged_in, live_ser
 def test_switch_to_french_shows_french_labels_and_dates(logged_in, live_server, shoot):
     page = logged_in
     page.goto(_commitment_url(live_server, MINISTERIAL))
-    page.get_by_label("Language").select_option("fr")
+    page.get_by_label("Language", exact=True).select_option("fr")
     page.get_by_role("button", name="Switch").click()
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     expect(page.get_by_role("link", name="Vue d’ensemble")).to_be_visible()

@@ -1,0 +1,41 @@
+"""Template filters of the review pages: amounts in the reader's locale."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import template
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+register = template.Library()
+
+
+def _with_unit(number: str, count: Decimal, unit: str) -> str:
+    # Each language places the unit itself: "$550,000,000,000" but "550 000 000 000 $".
+    if unit == "USD":
+        return _("$%(n)s") % {"n": number}
+    if unit == "JPY":
+        return _("¥%(n)s") % {"n": number}
+    if unit == "EUR":
+        return _("€%(n)s") % {"n": number}
+    if unit == "percent":
+        return _("%(n)s%%") % {"n": number}
+    if unit == "percent_gdp":
+        return _("%(n)s%% of GDP") % {"n": number}
+    if unit == "tonnes":
+        return ngettext("%(n)s tonne", "%(n)s tonnes", int(count)) % {"n": number}
+    if unit == "meetings":
+        return ngettext("%(n)s meeting", "%(n)s meetings", int(count)) % {"n": number}
+    return ngettext("%(n)s unit", "%(n)s units", int(count)) % {"n": number}
+
+
+@register.filter
+def amount(value: Decimal | None, unit: str) -> str:
+    """Return ``value`` grouped, with its unit, as the reader's language writes it."""
+    if value is None:
+        return ""
+    places = 0 if value == value.to_integral_value() else 2
+    number = number_format(value, decimal_pos=places, use_l10n=True, force_grouping=True)
+    return _with_unit(number, value, unit)
