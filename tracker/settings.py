@@ -150,28 +150,32 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
-}
+# The visibility timeout is Redis's: the SQLAlchemy transport hands its options to
+# create_engine(), which rejects unknown ones.
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+    if CELERY_BROKER_URL.partition("://")[0] in {"redis", "rediss", "sentinel"}
+    else {}
+)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The one place the schedule lives; the DatabaseScheduler copies it into its tables at start,
-# where the admin shows it. ``expires`` drops runs that queued up while no worker was there:
-# the next run does the same work.
+# where the admin shows it. ``expire_seconds`` (django-celery-beat's spelling of ``expires``)
+# drops runs that queued up while no worker was there: the next run does the same work.
 CELERY_BEAT_SCHEDULE = {
     "scan-deadlines": {
         "task": "alerts.scan_deadlines",
         "schedule": crontab(minute="*/15"),
-        "options": {"expires": 15 * 60},
+        "options": {"expire_seconds": 15 * 60},
     },
     "send-alerts": {
         "task": "alerts.send_alerts",
         "schedule": crontab(),
-        "options": {"expires": 60},
+        "options": {"expire_seconds": 60},
     },
     "send-digests": {
         "task": "alerts.send_digests",
         "schedule": crontab(hour=7, minute=0),
-        "options": {"expires": 12 * 60 * 60},
+        "options": {"expire_seconds": 12 * 60 * 60},
     },
 }
 
