@@ -92,6 +92,7 @@ def test_mail_has_message_id_both_parts_quote_link_and_days_left(
         assert agreement.title in part
         assert "Japan" in part
         assert "2026-04-26" in part
+        assert "This commitment is due in 7 days." in part
         assert "7 days left" in part.lower()
         assert "Asia/Tokyo" in part
         assert "Rencontre au sommet Japon" in part
@@ -135,7 +136,8 @@ def test_escalation_goes_to_the_contact_address(smtp_settings, make_alert, make_
     [mail] = smtp_settings.messages
     assert mail.rcpt_tos == ("desk@example.org",)
     assert mail.subject == "[Escalation: overdue 9 days] Ministerial meeting"
-    assert "escalation contact" in mail.text
+    for part in (mail.text, mail.html):
+        assert "9 days past its deadline. You are its escalation contact." in part
     assert mail.message_id == alert.message_id
 
 

@@ -357,6 +357,7 @@ def _item(*, alert: Alert, now: dt.datetime) -> dict[str, Any]:
         "days_overdue": max(-days, 0),
         "headline": _headline(alert=alert, days=days),
         "countdown": _countdown(days=days),
+        "opening": _opening(days=days),
         "citation": citation,
         "url": settings.SITE_URL.rstrip("/") + commitment.get_absolute_url(),
     }
@@ -382,6 +383,21 @@ def _countdown(*, days: int) -> str:
     if days == 0:
         return _("due today")
     return ngettext("%(n)d day left", "%(n)d days left", days) % {"n": days}
+
+
+def _opening(*, days: int) -> str:
+    """Return the mail's first sentence about the deadline."""
+    if days < 0:
+        return ngettext(
+            "This commitment is %(n)d day past its deadline.",
+            "This commitment is %(n)d days past its deadline.",
+            -days,
+        ) % {"n": -days}
+    if days == 0:
+        return _("This commitment is due today.")
+    return ngettext(
+        "This commitment is due in %(n)d day.", "This commitment is due in %(n)d days.", days
+    ) % {"n": days}
 
 
 def _log(report: DeliveryReport, *, what: str) -> None:
