@@ -1,0 +1,522 @@
+"""Benchmark ``GET /api/v1/commitments/`` against a hand-written psycopg baseline.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ct_feeds .venv/bin/python bench/api.py \
+        --rows 100000
+
+``DATABASE_URL`` names the PostgreSQL server; the benchmark creates its own database
+``ct_bench_api`` there (dropped first if it exists, and dropped at the end unless
+``--keep-db``), migrates it and fills it with ``--rows`` commitments by ``INSERT ... SELECT
+generate_series`` (one beneficiary and one citation each; due dates over four years around
+today, so about a quarter are overdue). Then it asks for one page, 100 overdue commitments
+ordered by due date (``?page_size=100&deadline_state=overdue&ordering=due_date``), two ways:
+
+* ``ours``: the API endpoint (token auth, role check, throttle, FilterSet, serializers with
+  nested citations and progress updates, pagination with a count, ETag);
+* ``baseline``: one hand-written SQL query (the count, the page and its nested rows with
+  ``json_agg``) through psycopg and ``json.dumps``, giving the same fields; no auth.
+
+(a) in process: ours through Django's test client, the baseline as a function call;
+median and p95 of ``--requests`` requests each. (b) under gunicorn, 2 sync workers each, on
+127.0.0.1, loaded by ``wrk`` at ``--concurrency`` connections for ``--duration`` seconds:
+requests/s, p50 and p95. The target is ours at one third of the baseline's throughput or
+more. Django keeps its connection between requests only with ``CONN_MAX_AGE``; the
+benchmark passes ``?conn_max_age=`` in ``DATABASE_URL`` (``--conn-max-age``, default 600;
+0 measures a connection per request), as a production deployment should.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from commitments.deadlines import DeadlineRule, RuleKind, describe
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DB = "ct_bench_api"
+STATE = "overdue"
+PAGE_SIZE = 100
+PATH = "/api/v1/commitments/"
+QUERY = f"page_size={PAGE_SIZE}&deadline_state={STATE}&ordering=due_date"
+#: Throttling is on in the API; the load test must measure the endpoint, not the 429s.
+UNTHROTTLED = "1000000000/minute"
+
+# The baseline's one query: the count, then the page with beneficiaries, citations and
+# progress updates nested as JSON, in the order the API gives them.
+BASELINE_SQL = """
+WITH page AS (
+    SELECT c.* FROM commitments_commitment c
+    WHERE c.deadline_state = %(state)s
+    ORDER BY c.due_date, c.id
+    LIMIT %(limit)s OFFSET %(offset)s
+)
+SELECT
+    (SELECT count(*) FROM commitments_commitment WHERE deadline_state = %(state)s),
+    p.id, p.key, p.agreement_id, p.title, p.description, p.category, p.obligor_id,
+    COALESCE((
+        SELECT json_agg(b.party_id ORDER BY pa.name, pa.id)
+        FROM commitments_commitment_beneficiaries b
+        JOIN commitments_party pa ON pa.id = b.party_id
+        WHERE b.commitment_id = p.id
+    ), '[]'::json),
+    p.target_amount, p.target_unit, p.effective_from,
+    p.deadline_kind, p.deadline_date, p.offset_amount, p.offset_unit, p.anchor_kind,
+    p.anchor_commitment_id, p.period_unit, p.period_number, p.period_year, p.deadline_phrase,
+    p.due_date, p.due_at, p.status, p.status_changed_at, p.fulfilled_on, p.deadline_state,
+    p.flagged_at, u.username,
+    COALESCE((
+        SELECT json_agg(json_build_object(
+            'id', ci.id, 'source', ci.source_id, 'source_title', s.title,
+            'source_publisher', s.publisher, 'quote', ci.quote, 'translation', ci.translation,
+            'translation_language', ci.translation_language, 'locator', ci.locator
+        ) ORDER BY ci.id)
+        FROM commitments_citation ci JOIN commitments_source s ON s.id = ci.source_id
+        WHERE ci.commitment_id = p.id
+    ), '[]'::json),
+    COALESCE((
+        SELECT json_agg(json_build_object(
+            'id', pu.id, 'commitment', pu.commitment_id, 'occurred_on', pu.occurred_on,
+            'status_from', pu.status_from, 'status_to', pu.status_to, 'note', pu.note,
+            'measured_value', pu.measured_value, 'evidence', pu.evidence_id,
+            'author', au.username, 'created', pu.created
+        ) ORDER BY pu.occurred_on DESC, pu.id DESC)
+        FROM commitments_progressupdate pu LEFT JOIN auth_user au ON au.id = pu.author_id
+        WHERE pu.commitment_id = p.id
+    ), '[]'::json),
+    p.created, p.updated
+FROM page p LEFT JOIN auth_user u ON u.id = p.owner_id
+ORDER BY p.due_date, p.id
+"""
+
+
+def _instant(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _day(value: dt.date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _describe(kind: str, fixed: dt.date | None) -> str:
+    return describe(DeadlineRule(kind=RuleKind(kind), fixed_date=fixed))
+
+
+def baseline_page(
+    conn: psycopg.Connection, *, base: str, state: str, page_size: int, page: int
+) -> bytes:
+    """Answer the page with one query and ``json.dumps``: the baseline the API is held to."""
+    rows = conn.execute(
+        BASELINE_SQL, {"state": state, "limit": page_size, "offset": (page - 1) * page_size}
+    ).fetchall()
+    count = rows[0][0] if rows else 0
+    results = []
+    for r in rows:
+        amount: Decimal | None = r[9]
+        results.append(
+            {
+                "id": r[1],
+                "url": f"{base}{PATH}{r[1]}/",
+                "key": r[2],
+                "agreement": r[3],
+                "title": r[4],
+                "description": r[5],
+                "category": r[6],
+                "obligor": r[7],
+                "beneficiaries": r[8],
+                "target_amount": None if amount is None else f"{amount:.4f}",
+                "target_unit": r[10],
+                "effective_from": _day(r[11]),
+                "deadline_rule": {
+                    "kind": r[12],
+                    "date": _day(r[13]),
+                    "offset_amount": r[14],
+                    "offset_unit": r[15],
+                    "anchor_kind": r[16],
+                    "anchor_commitment": r[17],
+                    "period_unit": r[18],
+                    "period_number": r[19],
+                    "period_year": r[20],
+                    "source_phrase": r[21],
+                    "description": _describe(r[12], r[13]),
+                },
+                "due_date": _day(r[22]),
+                "due_at": _instant(r[23]),
+                "status": r[24],
+                "status_changed_at": _instant(r[25]),
+                "fulfilled_on": _day(r[26]),
+                "deadline_state": r[27],
+                "flagged_at": _instant(r[28]),
+                "owner": r[29],
+                "citations": r[30],
+                "progress_updates": r[31],
+                "created": _instant(r[32]),
+                "updated": _instant(r[33]),
+            }
+        )
+    pages = -(-count // page_size)
+    link = f"{base}{PATH}?deadline_state={state}&ordering=due_date&page_size={page_size}&page="
+    return json.dumps(
+        {
+            "count": count,
+            "next": f"{link}{page + 1}" if page < pages else None,
+            "previous": f"{link}{page - 1}" if page > 1 else None,
+            "results": results,
+        },
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
+
+
+_baseline_conn: psycopg.Connection | None = None
+
+
+def baseline_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """Serve the baseline page over WSGI (gunicorn ``bench.api:baseline_app``)."""
+    global _baseline_conn
+    if _baseline_conn is None or _baseline_conn.closed:
+        _baseline_conn = psycopg.connect(os.environ["BENCH_API_DSN"], autocommit=True)
+    params = parse_qs(environ.get("QUERY_STRING", ""))
+    body = baseline_page(
+        _baseline_conn,
+        base=f"http://{environ.get('HTTP_HOST', 'localhost')}",
+        state=params.get("deadline_state", [STATE])[0],
+        page_size=int(params.get("page_size", [PAGE_SIZE])[0]),
+        page=int(params.get("page", ["1"])[0]),
+    )
+    start_response(
+        "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    )
+    return [body]
+
+
+def _with_database(url: str, name: str, query: str = "") -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", query, ""))
+
+
+def _libpq(url: str) -> str:
+    """Return a psycopg connection string for a ``postgres://`` URL (no Django options)."""
+    parts = urlsplit(url)
+    return urlunsplit(("postgresql", parts.netloc, parts.path, "", ""))
+
+
+def database_create(server_url: str) -> None:
+    with psycopg.connect(_libpq(_with_database(server_url, "postgres")), autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        c.execute(f'CREATE DATABASE "{BENCH_DB}"')
+
+
+def database_drop(server_url: str) -> None:
+    with psycopg.connect(_libpq(_with_database(server_url, "postgres")), autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+
+
+def data_load(rows: int) -> str:
+    """Migrate, make the reference rows and a viewer, bulk-insert ``rows``; return a token key."""
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from api.services import api_token_create
+    from commitments.models import Agreement, Party, Source
+    from commitments.roles import VIEWERS
+
+    call_command("migrate", verbosity=0)
+    japan = Party.objects.create(key="japan", name="Japan", kind="state", country_code="JP")
+    usa = Party.objects.create(key="usa", name="United States", kind="state", country_code="US")
+    agreement = Agreement.objects.create(
+        key="bench", title="Benchmark agreement", kind="framework",
+        date=dt.date(2025, 1, 1), time_zone="Asia/Tokyo",
+    )
+    agreement.parties.set([japan, usa])
+    source = Source.objects.create(
+        key="bench", title="Benchmark source", publisher="Bench", language="en",
+        published_on=dt.date(2025, 1, 1), kind="official",
+    )
+    user = get_user_model().objects.create_user(username="bench-viewer", password=None)
+    user.groups.add(Group.objects.get(name=VIEWERS))
+    _token, key = api_token_create(user=user, name="bench", now=timezone.now())
+    params = {
+        "agreement": agreement.pk, "japan": japan.pk, "usa": usa.pk, "source": source.pk,
+        "rows": rows,
+    }
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO commitments_commitment (
+                agreement_id, key, title, description, obligor_id, category, target_amount,
+                target_unit, effective_from, deadline_kind, deadline_date, offset_amount,
+                offset_unit, anchor_kind, anchor_commitment_id, period_unit, period_number,
+                period_year, deadline_phrase, due_date, due_at, status, status_changed_at,
+                fulfilled_on, deadline_state, flagged_at, owner_id, created, updated)
+            SELECT %(agreement)s, 'bench-' || i, 'Commitment ' || i || ' of the benchmark',
+                'Generated for the API benchmark.',
+                CASE WHEN i %% 2 = 0 THEN %(japan)s ELSE %(usa)s END,
+                (ARRAY['investment', 'tariff', 'meeting', 'financing', 'defence_spending',
+                       'purchase', 'institution', 'cooperation'])[1 + i %% 8],
+                CASE WHEN i %% 3 = 0 THEN 1000000::numeric * i END,
+                CASE WHEN i %% 3 = 0 THEN 'USD' ELSE '' END,
+                NULL, 'fixed', d, NULL, '', '', NULL, '', NULL, NULL,
+                'by ' || to_char(d, 'DD Mon YYYY'), d,
+                ((d + 1)::timestamp AT TIME ZONE 'Asia/Tokyo') - interval '1 microsecond',
+                (ARRAY['not_started', 'in_progress'])[1 + i %% 2], NULL, NULL,
+                CASE
+                    WHEN ((d + 1)::timestamp AT TIME ZONE 'Asia/Tokyo') <= now() THEN 'overdue'
+                    WHEN d <= current_date + 30 THEN 'due_soon'
+                    ELSE 'on_track'
+                END,
+                now(), NULL, now(), now()
+            FROM generate_series(1, %(rows)s) AS i,
+                LATERAL (SELECT current_date - 365 + (i * 7) %% 1461 AS d) AS due
+            """,
+            params,
+        )
+        cursor.execute(
+            """
+            INSERT INTO commitments_commitment_beneficiaries (commitment_id, party_id)
+            SELECT id, CASE WHEN obligor_id = %(japan)s THEN %(usa)s ELSE %(japan)s END
+            FROM commitments_commitment
+            """,
+            params,
+        )
+        cursor.execute(
+            """
+            INSERT INTO commitments_citation (source_id, agreement_id, commitment_id, quote,
+                translation, translation_language, locator, created, updated)
+            SELECT %(source)s, NULL, id, 'The parties undertake item ' || id || '.', '', '',
+                'p. 1', now(), now()
+            FROM commitments_commitment
+            """,
+            params,
+        )
+        cursor.execute("ANALYZE")
+        cursor.execute(
+            "SELECT count(*) FROM commitments_commitment WHERE deadline_state = %s", [STATE]
+        )
+        matching = cursor.fetchone()[0]
+    print(
+        f"loaded {rows} commitments ({matching} {STATE}) with beneficiaries and citations "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    return key
+
+
+def _summary(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * len(ordered)) - 1)]
+    return statistics.median(ordered), p95
+
+
+def _same_page(ours: dict[str, Any], base: dict[str, Any]) -> None:
+    """Refuse to compare unless both answer the same rows with the same fields."""
+    if ours["count"] != base["count"]:
+        raise SystemExit(f"counts differ: ours {ours['count']}, baseline {base['count']}")
+    if [r["id"] for r in ours["results"]] != [r["id"] for r in base["results"]]:
+        raise SystemExit("the pages hold different commitments")
+    for mine, theirs in zip(ours["results"], base["results"], strict=True):
+        if mine != theirs:
+            keys = mine.keys() | theirs.keys()
+            differing = sorted(k for k in keys if mine.get(k) != theirs.get(k))
+            raise SystemExit(f"commitment {mine['id']} differs in {differing}")
+
+
+def in_process(key: str, dsn: str, requests: int) -> None:
+    """Time ours through Django's test client and the baseline as a call, in this process."""
+    from django.test import Client
+
+    client = Client(HTTP_AUTHORIZATION=f"Token {key}", HTTP_HOST="127.0.0.1")
+    url = f"{PATH}?{QUERY}"
+    ours_first = client.get(url)
+    if ours_first.status_code != 200:
+        raise SystemExit(f"the API answered {ours_first.status_code}: {ours_first.content[:500]!r}")
+    ours_data = json.loads(ours_first.content)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        base_data = json.loads(
+            baseline_page(conn, base="http://127.0.0.1", state=STATE, page_size=PAGE_SIZE, page=1)
+        )
+        _same_page(ours_data, base_data)
+        timings: dict[str, list[float]] = {"ours": [], "baseline": []}
+        calls = {
+            "ours": lambda: client.get(url),
+            "baseline": lambda: baseline_page(
+                conn, base="http://127.0.0.1", state=STATE, page_size=PAGE_SIZE, page=1
+            ),
+        }
+        for _ in range(20):
+            for call in calls.values():
+                call()
+        for _ in range(requests):
+            for name, call in calls.items():
+                started = time.perf_counter()
+                call()
+                timings[name].append((time.perf_counter() - started) * 1000)
+    ours, base = _summary(timings["ours"]), _summary(timings["baseline"])
+    print(f"\n(a) in process, {requests} requests each, page of {PAGE_SIZE} of "
+          f"{ours_data['count']} {STATE}")
+    print(f"    ours      median {ours[0]:7.2f} ms   p95 {ours[1]:7.2f} ms")
+    print(f"    baseline  median {base[0]:7.2f} ms   p95 {base[1]:7.2f} ms")
+    print(f"    ours / baseline time: {ours[0] / base[0]:.2f}x (median)")
+
+
+WRK_SCRIPT = """
+done = function(summary, latency, requests)
+  io.write(string.format("BENCH %d %d %d %d %d %d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(95), summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_ready(url: str, headers: dict[str, str], process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {process.returncode}")
+        try:
+            request = urllib.request.Request(url, headers=headers)  # noqa: S310 - loopback http
+            with urllib.request.urlopen(request) as answer:  # noqa: S310
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not answer within 60 s")
+
+
+def _wrk(url: str, *, key: str | None, concurrency: int, duration: int, script: str) -> dict:
+    command = ["wrk", "-t", "2", "-c", str(concurrency), "-d", f"{duration}s", "--timeout", "60s",
+               "-s", script]
+    if key:
+        command += ["-H", f"Authorization: Token {key}"]
+    output = subprocess.run(
+        [*command, url], capture_output=True, text=True, check=True
+    ).stdout
+    line = next(line for line in output.splitlines() if line.startswith("BENCH "))
+    done, micros, p50, p95, bad_status, socket_errors = map(int, line.split()[1:])
+    return {
+        "rps": done / (micros / 1e6),
+        "p50": p50 / 1000,
+        "p95": p95 / 1000,
+        "non_2xx": bad_status,
+        "socket_errors": socket_errors,
+    }
+
+
+def under_gunicorn(
+    key: str, *, django_url: str, dsn: str, concurrency: int, duration: int
+) -> None:
+    """Load ours and the baseline, each under gunicorn with 2 workers, with wrk."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install -y wrk")
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    env = {
+        **os.environ,
+        "DATABASE_URL": django_url,
+        "BENCH_API_DSN": dsn,
+        "DJANGO_DEBUG": "false",
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "API_THROTTLE_RATE_TOKEN": UNTHROTTLED,
+        "PYTHONPATH": str(ROOT),
+    }
+    apps = {"ours": ("tracker.wsgi:application", key), "baseline": ("bench.api:baseline_app", None)}
+    results = {}
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(WRK_SCRIPT)
+        script.flush()
+        for name, (app, token) in apps.items():
+            port = _free_port()
+            url = f"http://127.0.0.1:{port}{PATH}?{QUERY}"
+            process = subprocess.Popen(
+                [gunicorn, app, "--workers", "2", "--bind", f"127.0.0.1:{port}",
+                 "--chdir", str(ROOT), "--log-level", "warning"],
+                env=env,
+            )
+            try:
+                headers = {"Authorization": f"Token {token}"} if token else {}
+                _wait_ready(url, headers, process)
+                _wrk(url, key=token, concurrency=concurrency, duration=2, script=script.name)
+                results[name] = _wrk(
+                    url, key=token, concurrency=concurrency, duration=duration, script=script.name
+                )
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
+    print(f"\n(b) gunicorn, 2 sync workers each, wrk {concurrency} connections for {duration} s")
+    for name, r in results.items():
+        print(
+            f"    {name:9} {r['rps']:8.1f} req/s   p50 {r['p50']:7.2f} ms   p95 {r['p95']:7.2f} ms"
+            f"   non-2xx {r['non_2xx']}   socket errors {r['socket_errors']}"
+        )
+    ratio = results["ours"]["rps"] / results["baseline"]["rps"]
+    verdict = "meets" if ratio >= 1 / 3 else "MISSES"
+    print(f"    ours / baseline throughput: {ratio:.2f} ({verdict} the target of 0.33 or more)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=300, help="in-process requests each")
+    parser.add_argument("--concurrency", type=int, default=8, help="wrk connections")
+    parser.add_argument("--duration", type=int, default=10, help="wrk seconds")
+    parser.add_argument("--conn-max-age", type=int, default=600, help="Django CONN_MAX_AGE")
+    parser.add_argument("--keep-db", action="store_true", help=f"keep {BENCH_DB} afterwards")
+    args = parser.parse_args()
+    server_url = os.environ.get("DATABASE_URL", "")
+    if not server_url.startswith(("postgres://", "postgresql://")):
+        raise SystemExit("Set DATABASE_URL to a PostgreSQL server: postgres://user@host:port/db")
+    django_url = _with_database(server_url, BENCH_DB, f"conn_max_age={args.conn_max_age}")
+    dsn = _libpq(_with_database(server_url, BENCH_DB))
+    os.environ["DATABASE_URL"] = django_url
+    os.environ["DJANGO_DEBUG"] = "false"
+    os.environ["API_THROTTLE_RATE_TOKEN"] = UNTHROTTLED
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
+    database_create(server_url)
+    try:
+        key = data_load(args.rows)
+        in_process(key, dsn, args.requests)
+        from django.db import connections
+
+        connections.close_all()
+        under_gunicorn(
+            key, django_url=django_url, dsn=dsn, concurrency=args.concurrency,
+            duration=args.duration,
+        )
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if not args.keep_db:
+            database_drop(server_url)
+
+
+if __name__ == "__main__":
+    main()
