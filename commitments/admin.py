@@ -653,7 +653,6 @@ class ProgressUpdateAdmin(SimpleHistoryAdmin):
     list_filter = ["status_to", ("occurred_on", admin.DateFieldListFilter)]
     list_select_related = ["commitment", "author", "evidence__source"]
     search_fields = ["note", "commitment__title", "commitment__key"]
-    autocomplete_fields = ["commitment", "evidence"]
     date_hierarchy = "occurred_on"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
