@@ -22,26 +22,33 @@ OPEN = Q(status__in=OPEN_STATUSES)
 SCORE_FULL, SCORE_PARTIAL, SCORE_NONE = 1, 0, -1
 
 
-def _tally(prefix: str, *, today: dt.date) -> dict[str, Count]:
-    """Return the conditional counts of the overview, over the relation ``prefix``."""
-    p = f"{prefix}__" if prefix else ""
-    key = f"{p}id"
-    open_ = Q(**{f"{p}status__in": OPEN_STATUSES})
+def _tally(*, today: dt.date) -> dict[str, Count]:
+    """Return the conditional counts the overview shows for a set of commitments."""
+    week, month = today + dt.timedelta(7), today + dt.timedelta(30)
     return {
-        "total": Count(key),
-        "overdue": Count(key, filter=Q(**{f"{p}deadline_state": DeadlineState.OVERDUE})),
-        "due_7": Count(
-            key,
-            filter=open_
-            & Q(**{f"{p}due_date__gte": today, f"{p}due_date__lte": today + dt.timedelta(7)}),
-        ),
-        "due_30": Count(
-            key,
-            filter=open_
-            & Q(**{f"{p}due_date__gte": today, f"{p}due_date__lte": today + dt.timedelta(30)}),
-        ),
-        "fulfilled": Count(key, filter=Q(**{f"{p}status": Status.FULFILLED})),
+        "total": Count("id"),
+        "overdue": Count("id", filter=Q(deadline_state=DeadlineState.OVERDUE)),
+        "due_7": Count("id", filter=OPEN & Q(due_date__gte=today, due_date__lte=week)),
+        "due_30": Count("id", filter=OPEN & Q(due_date__gte=today, due_date__lte=month)),
+        "fulfilled": Count("id", filter=Q(status=Status.FULFILLED)),
     }
+
+
+@dataclass
+class Tally:
+    """The overview's counts for one party or agreement."""
+
+    total: int = 0
+    overdue: int = 0
+    due_7: int = 0
+    due_30: int = 0
+    fulfilled: int = 0
+
+
+def _tallies_by(field: str, *, today: dt.date) -> dict[int, Tally]:
+    """Return the counts of commitments grouped by one foreign key, in a single query."""
+    rows = Commitment.objects.order_by().values(field).annotate(**_tally(today=today))
+    return {row.pop(field): Tally(**row) for row in rows}
 
 
 @dataclass
@@ -50,8 +57,8 @@ class Overview:
 
     today: dt.date
     counts: dict[str, int]
-    by_party: list[Party]
-    by_agreement: list[Agreement]
+    by_party: list[tuple[Party, Tally]]
+    by_agreement: list[tuple[Agreement, Tally]]
     upcoming: list[Commitment]
     overdue: list[Commitment]
     recent_updates: list[ProgressUpdate]
@@ -59,15 +66,17 @@ class Overview:
 
 def overview(*, today: dt.date, limit: int = 10) -> Overview:
     """Return the overview's counts and lists as of ``today``."""
-    counts = Commitment.objects.aggregate(**_tally("", today=today))
-    by_party = list(
-        Party.objects.annotate(**_tally("obligations", today=today))
-        .filter(total__gt=0)
-        .order_by("name", "id")
-    )
-    by_agreement = list(
-        Agreement.objects.annotate(**_tally("commitments", today=today)).order_by("-date", "id")
-    )
+    counts = Commitment.objects.aggregate(**_tally(today=today))
+    party_tallies = _tallies_by("obligor", today=today)
+    by_party = [
+        (party, party_tallies[party.pk])
+        for party in Party.objects.filter(pk__in=party_tallies).order_by("name", "id")
+    ]
+    agreement_tallies = _tallies_by("agreement", today=today)
+    by_agreement = [
+        (agreement, agreement_tallies.get(agreement.pk, Tally()))
+        for agreement in Agreement.objects.order_by("-date", "id")
+    ]
     rows = Commitment.objects.select_related("agreement", "obligor")
     upcoming = list(rows.filter(OPEN, due_date__gte=today).order_by("due_date", "id")[:limit])
     overdue = list(
