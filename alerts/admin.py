@@ -26,10 +26,24 @@ from .services.subscriptions import subscription_validate
 
 
 class SubscriptionLeadInline(admin.TabularInline):
+    """Lead times edited with their subscription, by whoever may edit the subscription."""
+
     model = SubscriptionLead
     extra = 0
     min_num = 1
     validate_min = True
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return SubscriptionAdmin.owns(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return SubscriptionAdmin.owns(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return SubscriptionAdmin.owns(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return SubscriptionAdmin.owns(request, obj)
 
 
 class SubscriptionAdminForm(forms.ModelForm):
@@ -103,19 +117,19 @@ class SubscriptionAdmin(SimpleHistoryAdmin):
         return bool(request.user.is_active and request.user.is_staff)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._owns(request, obj)
+        return self.owns(request, obj)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return self._owns(request, None)
+        return self.owns(request, None)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._owns(request, obj)
+        return self.owns(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._owns(request, obj)
+        return self.owns(request, obj)
 
     @staticmethod
-    def _owns(request: HttpRequest, obj: Subscription | None) -> bool:
+    def owns(request: HttpRequest, obj: Subscription | None) -> bool:
         user = request.user
         if not (user.is_active and user.is_staff):
             return False

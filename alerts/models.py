@@ -214,3 +214,24 @@ class Alert(models.Model):
             f"<alert.{self.pk}.{self.commitment_id}.{self.due_date:%Y%m%d}.{self.threshold}"
             "@commitment-tracker>"
         )
+
+
+class ScanRun(models.Model):
+    """One full deadline scan: the instant it scanned at and what it did.
+
+    The latest run's ``now`` is the scan's watermark: the next full scan only looks for
+    thresholds crossed after it, so a scan with nothing new to do reads almost nothing.
+    """
+
+    now = models.DateTimeField(_("scanned at"))
+    changed = models.PositiveIntegerField(_("commitments flagged"), default=0)
+    alerts = models.PositiveIntegerField(_("alerts written"), default=0)
+    escalations = models.PositiveIntegerField(_("escalations written"), default=0)
+    ran_at = models.DateTimeField(_("ran at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        get_latest_by = "id"
+
+    def __str__(self) -> str:
+        return f"Scan at {self.now:%Y-%m-%d %H:%M:%S}"

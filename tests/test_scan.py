@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.db import connection, connections
 
-from alerts.models import Alert, AlertState, DeliveryMode, SubscriptionScope
+from alerts.models import Alert, AlertState, DeliveryMode, ScanRun, SubscriptionScope
 from alerts.services.outbox import alerts_retry
 from alerts.services.scan import scan
 from alerts.services.subscriptions import subscription_create
@@ -346,11 +346,27 @@ def test_no_escalation_without_a_contact(make_commitment, settings):
 
 
 @pytest.mark.django_db
-def test_scan_after_an_outage_still_sends_the_overdue_notice(make_commitment, owner):
-    """A commitment first seen overdue long after its deadline still gets its notice."""
+def test_scan_after_an_outage_sends_what_fell_due_meanwhile(make_commitment, owner, settings):
+    """Two months without scans: the next one sends the overdue notice and the escalation."""
+    settings.TRACKER_ESCALATION_EMAIL = "desk@example.org"
     make_commitment(owner=owner)
-    scan(now=DUE_AT + dt.timedelta(days=60))
-    assert [key[3] for key in alert_keys()] == [0]
+    scan(now=DUE_AT - dt.timedelta(days=40))
+    result = scan(now=DUE_AT + dt.timedelta(days=60))
+    assert (result.alerts, result.escalations) == (1, 1)
+    assert [key[3] for key in alert_keys()] == [-7, 0]
+
+
+@pytest.mark.django_db
+def test_each_full_scan_is_recorded(make_commitment, owner):
+    """Every full scan leaves a record of its instant and what it did, newest first."""
+    make_commitment(owner=owner)
+    scan(now=DUE_AT - dt.timedelta(days=2))
+    scan(now=DUE_AT - dt.timedelta(days=1))
+    runs = list(ScanRun.objects.values_list("now", "changed", "alerts"))
+    assert runs == [
+        (DUE_AT - dt.timedelta(days=1), 0, 1),
+        (DUE_AT - dt.timedelta(days=2), 1, 1),
+    ]
 
 
 @pytest.mark.django_db

@@ -15,19 +15,19 @@ The state rules (``due_at`` is the end of the due day in the agreement's time zo
 * ``due_soon``: ``due_at - TRACKER_DUE_SOON_DAYS days <= now <= due_at``;
 * ``on_track``: earlier than that.
 
-Lead times count exact 24-hour days back from the due instant. Per recipient and commitment
-only the tightest threshold crossed at ``now`` is written: after a long gap between scans a
-watcher gets the 7-day notice, not also the 30-day one. Once overdue, only the overdue notice
-(threshold 0) is written, and the escalation contact (threshold ``-N``) after
-``TRACKER_ESCALATION_AFTER_DAYS`` days.
+Alerts: a lead time of ``d`` days is crossed once ``now >= due_at - d days`` (exact 24-hour
+days back from the due instant), the overdue notice (threshold 0) once ``now > due_at``, the
+escalation (threshold ``-N``, to ``TRACKER_ESCALATION_EMAIL``) once the commitment has been
+overdue for more than ``TRACKER_ESCALATION_AFTER_DAYS`` days. Per recipient and commitment only
+the tightest threshold crossed at ``now`` is written: after a three-week gap between scans a
+watcher gets the 7-day notice, not also the 30-day one; once overdue, only the overdue notice.
 
-A full scan only looks for alerts among commitments due between ``now`` minus a catch-up
-window and ``now`` plus the largest lead time in use, and among those it is about to flag
-overdue (so a scan after an outage still tells everyone). This keeps a scan with nothing to do
-cheap on millions of rows. An escalation whose instant passed more than
-``TRACKER_ALERT_CATCH_UP_DAYS`` days before the first scan that could see it is not raised.
-A scan restricted to ``commitment_ids`` (a status or due-date change) looks at those rows
-without any window.
+Each full scan records itself as a :class:`~alerts.models.ScanRun`; the previous run's instant
+is the watermark. A full scan writes only the thresholds crossed after it - each one's crossing
+instant, ``due_at - d``, in ``(watermark, now]`` - and so reads only the commitments due in
+those narrow windows (a scan with nothing new reads almost nothing; a scan after an outage
+covers the whole outage). The first scan, and a scan restricted to ``commitment_ids`` (a status
+or due-date change, a new commitment), consider every crossed threshold of their rows.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from alerts.models import (
     Alert,
     AlertState,
     DeliveryMode,
+    ScanRun,
     Subscription,
     SubscriptionLead,
     SubscriptionScope,
@@ -64,11 +65,6 @@ def due_soon_days() -> int:
     return int(
         getattr(settings, "TRACKER_DUE_SOON_DAYS", max(settings.TRACKER_DEFAULT_LEAD_DAYS))
     )
-
-
-def catch_up_days() -> int:
-    """Return how far back a full scan looks for overdue notices and escalations it missed."""
-    return int(getattr(settings, "TRACKER_ALERT_CATCH_UP_DAYS", 7))
 
 
 @dataclass(frozen=True)
@@ -114,8 +110,9 @@ def state_changes(
         return [value for value in DeadlineState.values if value != state]
 
     return {
-        DeadlineState.NONE: rows.filter(Q(status__in=terminal) | Q(due_at__isnull=True)).exclude(
-            deadline_state=DeadlineState.NONE
+        DeadlineState.NONE: rows.filter(
+            Q(status__in=terminal) | Q(due_at__isnull=True),
+            deadline_state__in=other_than(DeadlineState.NONE),
         ),
         DeadlineState.OVERDUE: open_rows.filter(
             due_at__lt=now, deadline_state__in=other_than(DeadlineState.OVERDUE)
@@ -135,15 +132,18 @@ def state_changes(
 def scan(*, now: dt.datetime, commitment_ids: Sequence[int] | None = None) -> ScanResult:
     """Flag deadline states and write the alerts they raise, at ``now``, in one transaction.
 
-    With ``commitment_ids``, look at those commitments only (and without the catch-up
-    window). A second scan at the same instant changes nothing.
+    With ``commitment_ids``, look at those commitments only, considering every threshold they
+    have crossed; otherwise scan everything from the last full scan's watermark and record
+    this run. A second scan at the same instant changes nothing.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     ids = list(commitment_ids) if commitment_ids is not None else None
     if ids is not None and not ids:
         return ScanResult(now=now, flagged={})
-    if ids is None and connection.vendor == "postgresql":
+    full = ids is None
+    if full and connection.vendor == "postgresql":
+        # Full scans queue behind each other instead of racing for the same rows.
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SCAN_LOCK_KEY])
     changes = state_changes(now=now, commitment_ids=ids)
@@ -152,18 +152,23 @@ def scan(*, now: dt.datetime, commitment_ids: Sequence[int] | None = None) -> Sc
     flagged[DeadlineState.NONE] = changes.pop(DeadlineState.NONE).update(
         deadline_state=DeadlineState.NONE, flagged_at=now
     )
-    outbox = _Outbox(now=now, commitment_ids=ids)
+    since = ScanRun.objects.values_list("now", flat=True).first() if full else None
+    outbox = _Outbox(now=now, commitment_ids=ids, since=since)
     alerts = outbox.write_alerts()
     escalations = outbox.write_escalations()
-    # The outbox reads the states as they were, to see the rows about to become overdue.
     for state, rows in changes.items():
         flagged[state] = rows.update(deadline_state=state, flagged_at=now)
-    return ScanResult(
+    result = ScanResult(
         now=now,
         flagged={state: flagged[state] for state in DeadlineState.values},
         alerts=alerts,
         escalations=escalations,
     )
+    if full:
+        ScanRun.objects.create(
+            now=now, changed=result.changed, alerts=alerts, escalations=escalations
+        )
+    return result
 
 
 @dataclass(frozen=True)
@@ -244,12 +249,14 @@ _OWNER_WATCH = (
 )
 
 # WITH sits inside the INSERT: Python's sqlite3 only counts the rows of a statement that starts
-# with INSERT. ``edges`` holds each lead time in use with the instant ``now + days`` at which a
-# deadline falls inside it; ``crossed`` keeps, per recipient and commitment, the tightest lead
-# crossed now (0, the overdue notice, once past due) and whether every matching rule is digest.
+# with INSERT. ``edges`` holds each lead time in use with the instant ``now + days`` up to which
+# a due instant has crossed it (and ``since``, the same for the watermark); ``crossed`` keeps,
+# per recipient and commitment, the tightest lead crossed now (0, the overdue notice, once past
+# due) and whether every matching rule is digest; ``{newly}`` keeps it only if it was not
+# already crossed at the watermark.
 _ALERTS_INSERT = (
     "INSERT INTO {alert} ({columns})"
-    " WITH edges (days, edge, is_default) AS ({edges}),"
+    " WITH edges ({edge_columns}) AS ({edges}),"
     " candidates AS (SELECT c.id, c.agreement_id, c.obligor_id, c.owner_id, c.due_date, c.due_at"
     " FROM {commitment} c WHERE {candidates}),"
     " watches (user_id, commitment_id, days, digest) AS ({watches}),"
@@ -263,9 +270,13 @@ _ALERTS_INSERT = (
     " CASE WHEN COALESCE(u.email, '') = '' THEN %s ELSE '' END,"
     " CASE WHEN COALESCE(u.email, '') = '' THEN NULL ELSE %s END, NULL, %s"
     " FROM crossed x JOIN candidates c ON c.id = x.commitment_id"
-    " JOIN {user} u ON u.id = x.user_id"
-    " WHERE x.threshold IS NOT NULL AND u.is_active = %s"
+    " JOIN edges t ON t.days = x.threshold JOIN {user} u ON u.id = x.user_id"
+    " WHERE u.is_active = %s AND {newly}"
     " ON CONFLICT DO NOTHING"
+)
+
+_NEWLY_CROSSED = (
+    "((x.threshold = 0 AND c.due_at >= t.since) OR (x.threshold > 0 AND c.due_at > t.since))"
 )
 
 _ESCALATIONS_INSERT = (
@@ -283,14 +294,18 @@ class _Outbox:
     over a union of watch rules, grouped per recipient, with ``ON CONFLICT DO NOTHING`` - none
     of which the ORM can express. It stays portable between PostgreSQL and SQLite because all
     time arithmetic is done in Python: the SQL only compares stored instants with parameters
-    (``now``, and ``now + d days`` for each lead time ``d`` in use, given as a small derived
-    table), so no vendor-specific interval syntax is needed. Only table names (from model
-    metadata) and placeholders are formatted into the templates; every value is a parameter.
+    (``now + d days`` and ``watermark + d days`` for each lead time ``d`` in use, given as a
+    small derived table), so no vendor-specific interval syntax is needed. Only table names
+    (from model metadata) and placeholders are formatted into the templates; every value is a
+    parameter.
     """
 
-    def __init__(self, *, now: dt.datetime, commitment_ids: list[int] | None) -> None:
+    def __init__(
+        self, *, now: dt.datetime, commitment_ids: list[int] | None, since: dt.datetime | None
+    ) -> None:
         self.now = now
         self.commitment_ids = commitment_ids
+        self.since = since
         self.ops = connection.ops
         qn = self.ops.quote_name
         self.tables = {
@@ -306,46 +321,44 @@ class _Outbox:
     def _instant(self, value: dt.datetime) -> Any:
         return self.ops.adapt_datetimefield_value(value)
 
-    def _candidates(
-        self, *, low: dt.datetime, high: dt.datetime, overdue_edge: dt.datetime
-    ) -> tuple[str, list[Any]]:
-        """Return the SQL condition (on alias ``c``) and parameters selecting candidate rows.
-
-        A full scan takes the open rows due in ``(low, high]`` and those not yet flagged
-        overdue that are due before ``overdue_edge``; a restricted scan takes its ids.
-        """
+    def _open_rows(self) -> tuple[str, list[Any]]:
+        """Return the SQL condition (on alias ``c``) for open rows with a due instant."""
         terminal = sorted(TERMINAL)
         sql = f"c.due_at IS NOT NULL AND c.status NOT IN ({_placeholders(terminal)})"
-        params: list[Any] = list(terminal)
         if self.commitment_ids is not None:
             sql += f" AND c.id IN ({_placeholders(self.commitment_ids)})"
-            return sql, [*params, *self.commitment_ids]
-        not_overdue = [s for s in DeadlineState.values if s != DeadlineState.OVERDUE]
-        sql += (
-            " AND ((c.due_at > %s AND c.due_at <= %s)"
-            f" OR (c.deadline_state IN ({_placeholders(not_overdue)}) AND c.due_at < %s))"
-        )
-        instants = [self._instant(low), self._instant(high)]
-        return sql, [*params, *instants, *not_overdue, self._instant(overdue_edge)]
+            return sql, [*terminal, *self.commitment_ids]
+        return sql, terminal
 
     def write_alerts(self) -> int:
-        """Insert the tightest crossed threshold per watcher and commitment; return the count."""
-        now, now_param = self.now, self._instant(self.now)
+        """Insert the tightest newly crossed threshold per watcher and commitment; count them."""
+        now, since = self.now, self.since
         defaults = {*settings.TRACKER_DEFAULT_LEAD_DAYS, OVERDUE_LEAD}
         in_use = set(SubscriptionLead.objects.values_list("days", flat=True).distinct())
         leads = sorted(defaults | in_use)
         params: list[Any] = []
+        row = "SELECT CAST(%s AS integer), %s, CAST(%s AS integer)"
         for days in leads:
             params += [days, self._instant(now + dt.timedelta(days=days)), int(days in defaults)]
-        edges = " UNION ALL ".join(
-            ["SELECT CAST(%s AS integer), %s, CAST(%s AS integer)"] * len(leads)
-        )
-        candidates, candidate_params = self._candidates(
-            low=now - dt.timedelta(days=catch_up_days()),
-            high=now + dt.timedelta(days=max(leads)),
-            overdue_edge=now,
-        )
+            if since is not None:
+                params.append(self._instant(since + dt.timedelta(days=days)))
+        if since is not None:
+            row += ", %s"
+        candidates, candidate_params = self._open_rows()
         params += candidate_params
+        if since is not None:
+            windows = []
+            for days in leads:
+                windows.append(
+                    "(c.due_at > %s AND c.due_at <= %s)"
+                    if days
+                    else "(c.due_at >= %s AND c.due_at < %s)"
+                )
+                params += [
+                    self._instant(since + dt.timedelta(days=days)),
+                    self._instant(now + dt.timedelta(days=days)),
+                ]
+            candidates += f" AND ({' OR '.join(windows)})"
         watches = []
         for scope, join in _SCOPE_JOINS:
             join_sql = join.format(**self.tables)
@@ -358,31 +371,37 @@ class _Outbox:
             SubscriptionScope.COMMITMENT,
             SubscriptionScope.PARTY,
         ]
+        now_param = self._instant(now)
         params += [now_param, now_param]
         params += [AlertState.SKIPPED, AlertState.PENDING, SKIPPED_NO_ADDRESS]
         params += [now_param, now_param, True]
         sql = _ALERTS_INSERT.format(
-            edges=edges, candidates=candidates, watches=" UNION ALL ".join(watches), **self.tables
+            edge_columns="days, edge, is_default" + (", since" if since is not None else ""),
+            edges=" UNION ALL ".join([row] * len(leads)),
+            candidates=candidates,
+            watches=" UNION ALL ".join(watches),
+            newly=_NEWLY_CROSSED if since is not None else "1 = 1",
+            **self.tables,
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return max(cursor.rowcount, 0)
 
     def write_escalations(self) -> int:
-        """Insert one alert to the escalation contact per long-overdue commitment."""
+        """Insert one alert to the escalation contact per commitment overdue for N days."""
         address = settings.TRACKER_ESCALATION_EMAIL
         if not address:
             return 0
-        after = int(settings.TRACKER_ESCALATION_AFTER_DAYS)
-        edge = self.now - dt.timedelta(days=after)
-        candidates, candidate_params = self._candidates(
-            low=edge - dt.timedelta(days=catch_up_days()), high=edge, overdue_edge=edge
-        )
+        after = dt.timedelta(days=int(settings.TRACKER_ESCALATION_AFTER_DAYS))
+        candidates, params = self._open_rows()
+        if self.since is not None:
+            candidates += " AND c.due_at >= %s"
+            params.append(self._instant(self.since - after))
         now_param = self._instant(self.now)
-        values = [address, -after, False, AlertState.PENDING, now_param, now_param]
+        values = [address, -after.days, False, AlertState.PENDING, now_param, now_param]
         sql = _ESCALATIONS_INSERT.format(candidates=candidates, **self.tables)
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*values, *candidate_params, self._instant(edge)])
+            cursor.execute(sql, [*values, *params, self._instant(self.now - after)])
             return max(cursor.rowcount, 0)
 
 

@@ -1,0 +1,345 @@
+"""Benchmark the deadline scan against the same work hand-written in SQL, on PostgreSQL.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ct_scan .venv/bin/python bench/scan.py \
+        --rows 1000000
+
+WARNING: it migrates the database named by ``DATABASE_URL`` and replaces its commitments,
+agreements, parties, subscriptions, alerts and users with generated data. Point it at a
+scratch database.
+
+It builds ``--rows`` commitments (with ``INSERT ... SELECT generate_series``, not the ORM)
+spread over agreements in several time zones, due dates from two years back to two years
+ahead, some closed, some without a deadline, a quarter with an owner, a tenth with a beneficiary,
+and users with subscriptions of every scope. Then, on identical data reset between runs:
+
+* ``ours``: :func:`alerts.services.scan.scan` at a fixed instant (every row is flagged from
+  scratch and the outbox filled);
+* ``hand-written``: the same flags and outbox rows written by idiomatic PostgreSQL in one
+  transaction (interval arithmetic, ``DISTINCT ON``), checked to give the same result;
+* ``rescan``: ours again at the same instant, with nothing to change (after ``ANALYZE``, as
+  autovacuum would do after the first scan rewrote every row; the figure before it is shown
+  too), and a scan 15 minutes later.
+
+The scan's statements need two partial indexes on ``commitments.Commitment`` that the model
+does not have yet; the benchmark creates them (``INDEXES`` below) and says so. Without them a
+no-change rescan reads every open row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
+
+import django
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+
+from alerts.services.scan import scan  # noqa: E402
+
+NOW = dt.datetime(2026, 4, 27, 0, 0, tzinfo=dt.UTC)
+ZONES = [
+    "Asia/Tokyo",
+    "Europe/Paris",
+    "America/New_York",
+    "UTC",
+    "Australia/Sydney",
+    "Asia/Kolkata",
+    "America/Los_Angeles",
+    "Europe/London",
+]
+TERMINAL_SQL = "('cancelled', 'fulfilled', 'missed')"
+
+#: The indexes the scan needs on commitments_commitment (to add to commitments.Commitment).
+INDEXES = [
+    "CREATE INDEX IF NOT EXISTS commitment_open_state_due ON commitments_commitment"
+    " (deadline_state, due_at)"
+    f" WHERE due_at IS NOT NULL AND NOT (status IN {TERMINAL_SQL})",
+    "CREATE INDEX IF NOT EXISTS commitment_closed_state ON commitments_commitment"
+    f" (deadline_state) WHERE status IN {TERMINAL_SQL} OR due_at IS NULL",
+]
+
+
+def execute(sql: str, params: list | dict | None = None) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [] if params is None else params)
+        return cursor.rowcount
+
+
+def build(rows: int) -> None:
+    """Replace the domain data with ``rows`` generated commitments and their watchers."""
+    started = time.perf_counter()
+    execute(
+        "TRUNCATE alerts_alert, alerts_subscriptionlead, alerts_subscription,"
+        " alerts_historicalsubscription, commitments_commitment_beneficiaries,"
+        " commitments_historicalcommitment, commitments_commitment, commitments_agreement_parties,"
+        " commitments_agreement, commitments_party, auth_user CASCADE"
+    )
+    execute(
+        "INSERT INTO commitments_party (key, name, name_fr, kind, country_code, created, updated)"
+        " SELECT 'p-' || g, 'Party ' || g, '', 'state', '', now(), now()"
+        " FROM generate_series(1, 20) g"
+    )
+    agreements = max(10, rows // 1000)
+    execute(
+        "INSERT INTO commitments_agreement (key, title, kind, date, place, time_zone, summary,"
+        " created, updated)"
+        " SELECT 'a-' || g, 'Agreement ' || g, 'framework', DATE '2024-01-01', '',"
+        " (%s::text[])[1 + g %% %s], '', now(), now() FROM generate_series(1, %s) g",
+        [ZONES, len(ZONES), agreements],
+    )
+    execute(
+        "INSERT INTO auth_user (username, email, password, first_name, last_name, is_superuser,"
+        " is_staff, is_active, date_joined)"
+        " SELECT 'u' || g, CASE WHEN g %% 50 = 0 THEN '' ELSE 'u' || g || '@example.org' END,"
+        " '!', '', '', false, true, true, now() FROM generate_series(1, 300) g"
+    )
+    # Due dates from two years back to two years ahead; the due instant is the end of the
+    # due day in the agreement's zone, as commitments.deadlines.due_instant computes it.
+    execute(
+        "INSERT INTO commitments_commitment (agreement_id, key, title, description, obligor_id,"
+        " category, target_unit, deadline_kind, deadline_date, offset_unit, anchor_kind,"
+        " period_unit, deadline_phrase, due_date, due_at, status, deadline_state, owner_id,"
+        " created, updated)"
+        " SELECT a.id, 'c-' || g.n, 'Commitment ' || g.n, '', p.id, 'meeting', '',"
+        " CASE WHEN g.n %% 20 = 0 THEN 'none' ELSE 'fixed' END,"
+        " CASE WHEN g.n %% 20 = 0 THEN NULL ELSE g.due END, '', '', '', '',"
+        " CASE WHEN g.n %% 20 = 0 THEN NULL ELSE g.due END,"
+        " CASE WHEN g.n %% 20 = 0 THEN NULL"
+        " ELSE ((g.due + 1)::timestamp AT TIME ZONE a.time_zone) - interval '1 microsecond' END,"
+        " CASE g.n %% 10 WHEN 3 THEN 'fulfilled' WHEN 7 THEN 'in_progress'"
+        " ELSE 'not_started' END,"
+        " 'none', CASE WHEN g.n %% 4 = 0 THEN u.id END, now(), now()"
+        " FROM (SELECT n, DATE '2026-04-27' + ((n::bigint * 7919) %% 1461 - 730)::int AS due,"
+        " 1 + n %% %s AS agreement_no, 1 + n %% 20 AS party_no, 1 + n %% 300 AS user_no"
+        " FROM generate_series(1, %s) n) g"
+        " JOIN commitments_agreement a ON a.key = 'a-' || g.agreement_no"
+        " JOIN commitments_party p ON p.key = 'p-' || g.party_no"
+        " JOIN auth_user u ON u.username = 'u' || g.user_no",
+        [agreements, rows],
+    )
+    execute(
+        "INSERT INTO commitments_commitment_beneficiaries (commitment_id, party_id)"
+        " SELECT c.id, p.id FROM commitments_commitment c"
+        " JOIN commitments_party p ON p.key = 'p-' || (1 + (c.id + 7) %% 20)"
+        " WHERE c.id %% 10 = 1"
+    )
+    # Subscriptions: 1 user watches everything, 10 a party, 100 an agreement, 200 a commitment.
+    execute(
+        "INSERT INTO alerts_subscription (user_id, scope, agreement_id, party_id, commitment_id,"
+        " mode, created)"
+        " SELECT u.id, 'all', NULL::bigint, NULL::bigint, NULL::bigint, 'digest', now()"
+        " FROM auth_user u"
+        " WHERE u.username = 'u1'"
+        " UNION ALL SELECT u.id, 'party', NULL, p.id, NULL, 'immediate', now()"
+        " FROM generate_series(1, 10) g JOIN auth_user u ON u.username = 'u' || (10 + g)"
+        " JOIN commitments_party p ON p.key = 'p-' || (2 * g)"
+        " UNION ALL SELECT u.id, 'agreement', a.id, NULL, NULL, 'immediate', now()"
+        " FROM generate_series(1, 100) g JOIN auth_user u ON u.username = 'u' || (30 + g)"
+        " JOIN commitments_agreement a ON a.key = 'a-' || (1 + (g * 37) %% %s)"
+        " UNION ALL SELECT u.id, 'commitment', NULL, NULL, c.id, 'immediate', now()"
+        " FROM generate_series(1, 200) g JOIN auth_user u ON u.username = 'u' || (100 + g)"
+        " JOIN commitments_commitment c ON c.key = 'c-' || (g * 4999 %% %s + 1)",
+        [agreements, rows],
+    )
+    execute(
+        "INSERT INTO alerts_subscriptionlead (subscription_id, days)"
+        " SELECT s.id, d FROM alerts_subscription s, unnest(ARRAY[30, 7, 1, 0]) d"
+        " UNION ALL SELECT s.id, 90 FROM alerts_subscription s WHERE s.scope = 'agreement'"
+    )
+    print(f"built {rows} commitments in {time.perf_counter() - started:.1f} s")
+
+
+def reset() -> None:
+    """Forget every flag and alert, then vacuum so each run starts from the same tables."""
+    execute("TRUNCATE alerts_alert, alerts_scanrun")
+    execute("UPDATE commitments_commitment SET deadline_state = 'none', flagged_at = NULL")
+    vacuum()
+
+
+def vacuum() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE commitments_commitment")
+        cursor.execute("VACUUM ANALYZE alerts_alert")
+
+
+def hand_written(now: dt.datetime) -> tuple[dict[str, int], int, int]:
+    """Do the scan's work in idiomatic PostgreSQL, in one transaction; return what it did."""
+    soon = int(getattr(settings, "TRACKER_DUE_SOON_DAYS", max(settings.TRACKER_DEFAULT_LEAD_DAYS)))
+    escalation = settings.TRACKER_ESCALATION_EMAIL
+    after = int(settings.TRACKER_ESCALATION_AFTER_DAYS)
+    defaults = sorted({*settings.TRACKER_DEFAULT_LEAD_DAYS, 0})
+    flagged: dict[str, int] = {}
+    open_rows = f"due_at IS NOT NULL AND NOT (status IN {TERMINAL_SQL})"
+    with transaction.atomic():
+        flagged["none"] = execute(
+            "UPDATE commitments_commitment SET deadline_state = 'none', flagged_at = %(now)s"
+            f" WHERE (status IN {TERMINAL_SQL} OR due_at IS NULL) AND deadline_state <> 'none'",
+            {"now": now},
+        )
+        # A first scan: every crossed threshold counts (no watermark yet).
+        candidates = open_rows
+        alerts = execute(
+            "WITH c AS (SELECT id, agreement_id, obligor_id, owner_id, due_date, due_at"
+            f" FROM commitments_commitment WHERE {candidates}),"
+            " w AS ("
+            " SELECT s.user_id, c.id AS commitment_id, l.days, s.mode = 'digest' AS digest"
+            " FROM c JOIN alerts_subscription s ON s.scope = 'all'"
+            " JOIN alerts_subscriptionlead l ON l.subscription_id = s.id"
+            " UNION ALL SELECT s.user_id, c.id, l.days, s.mode = 'digest' FROM c"
+            " JOIN alerts_subscription s"
+            " ON s.scope = 'agreement' AND s.agreement_id = c.agreement_id"
+            " JOIN alerts_subscriptionlead l ON l.subscription_id = s.id"
+            " UNION ALL SELECT s.user_id, c.id, l.days, s.mode = 'digest' FROM c"
+            " JOIN alerts_subscription s ON s.scope = 'commitment' AND s.commitment_id = c.id"
+            " JOIN alerts_subscriptionlead l ON l.subscription_id = s.id"
+            " UNION ALL SELECT s.user_id, c.id, l.days, s.mode = 'digest' FROM c"
+            " JOIN alerts_subscription s ON s.scope = 'party' AND s.party_id = c.obligor_id"
+            " JOIN alerts_subscriptionlead l ON l.subscription_id = s.id"
+            " UNION ALL SELECT s.user_id, c.id, l.days, s.mode = 'digest'"
+            " FROM c JOIN commitments_commitment_beneficiaries b ON b.commitment_id = c.id"
+            " JOIN alerts_subscription s ON s.scope = 'party' AND s.party_id = b.party_id"
+            " JOIN alerts_subscriptionlead l ON l.subscription_id = s.id"
+            " UNION ALL SELECT c.owner_id, c.id, d, false FROM c, unnest(%(defaults)s::int[]) d"
+            " WHERE c.owner_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM alerts_subscription s"
+            " WHERE s.user_id = c.owner_id AND (s.scope = 'all'"
+            " OR (s.scope = 'agreement' AND s.agreement_id = c.agreement_id)"
+            " OR (s.scope = 'commitment' AND s.commitment_id = c.id)"
+            " OR (s.scope = 'party' AND (s.party_id = c.obligor_id OR EXISTS (SELECT 1"
+            " FROM commitments_commitment_beneficiaries b"
+            " WHERE b.commitment_id = c.id AND b.party_id = s.party_id)))))),"
+            " x AS (SELECT w.user_id, w.commitment_id, bool_and(w.digest) AS digest,"
+            " min(w.days) FILTER (WHERE (w.days = 0 AND c.due_at < %(now)s) OR (w.days > 0"
+            " AND c.due_at >= %(now)s AND c.due_at - make_interval(days => w.days) <= %(now)s))"
+            " AS threshold FROM w JOIN c ON c.id = w.commitment_id"
+            " GROUP BY w.user_id, w.commitment_id)"
+            " INSERT INTO alerts_alert (user_id, email, commitment_id, due_date, threshold,"
+            " digest, state, attempts, last_error, next_attempt_at, sent_at, created)"
+            " SELECT x.user_id, u.email, c.id, c.due_date, x.threshold, x.digest,"
+            " CASE WHEN u.email = '' THEN 'skipped' ELSE 'pending' END, 0,"
+            " CASE WHEN u.email = '' THEN 'no address' ELSE '' END,"
+            " CASE WHEN u.email = '' THEN NULL ELSE %(now)s END, NULL, %(now)s"
+            " FROM x JOIN c ON c.id = x.commitment_id JOIN auth_user u ON u.id = x.user_id"
+            " WHERE x.threshold IS NOT NULL AND u.is_active"
+            " ON CONFLICT DO NOTHING",
+            {"now": now, "defaults": defaults},
+        )
+        escalations = 0
+        if escalation:
+            escalations = execute(
+                "INSERT INTO alerts_alert (user_id, email, commitment_id, due_date, threshold,"
+                " digest, state, attempts, last_error, next_attempt_at, sent_at, created)"
+                " SELECT NULL, %(email)s, id, due_date, -%(after)s, false, 'pending', 0, '',"
+                " %(now)s, NULL, %(now)s FROM commitments_commitment"
+                f" WHERE {open_rows} AND due_at < %(now)s - make_interval(days => %(after)s)"
+                " ON CONFLICT DO NOTHING",
+                {"email": escalation, "after": after, "now": now},
+            )
+        for state, condition in [
+            ("overdue", "due_at < %(now)s"),
+            (
+                "due_soon",
+                "due_at >= %(now)s AND due_at <= %(now)s + make_interval(days => %(soon)s)",
+            ),
+            ("on_track", "due_at > %(now)s + make_interval(days => %(soon)s)"),
+        ]:
+            flagged[state] = execute(
+                "UPDATE commitments_commitment SET deadline_state = %(state)s, flagged_at = %(now)s"
+                f" WHERE {open_rows} AND deadline_state <> %(state)s AND {condition}",
+                {"now": now, "state": state, "soon": soon},
+            )
+    return flagged, alerts, escalations
+
+
+def outcome() -> tuple:
+    """Return a fingerprint of the flags and outbox, to check both runs did the same work."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT deadline_state, count(*) FROM commitments_commitment GROUP BY 1 ORDER BY 1"
+        )
+        states = cursor.fetchall()
+        cursor.execute(
+            "SELECT count(*), sum(threshold), sum(coalesce(user_id, 0)), sum(commitment_id),"
+            " count(*) FILTER (WHERE digest), count(*) FILTER (WHERE state = 'skipped')"
+            " FROM alerts_alert"
+        )
+        return tuple(states), cursor.fetchone()
+
+
+def timed(action, repeat: int = 1) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000, help="commitments to generate")
+    parser.add_argument("--runs", type=int, default=1, help="timed runs of each variant")
+    parser.add_argument("--no-build", action="store_true", help="reuse the data already built")
+    parser.add_argument(
+        "--without-indexes", action="store_true", help="do not create the recommended indexes"
+    )
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        sys.exit("bench/scan.py runs on PostgreSQL: set DATABASE_URL.")
+    settings.TRACKER_ESCALATION_EMAIL = settings.TRACKER_ESCALATION_EMAIL or "desk@example.org"
+    call_command("migrate", verbosity=0)
+    if not args.no_build:
+        build(args.rows)
+    if args.without_indexes:
+        execute("DROP INDEX IF EXISTS commitment_open_state_due")
+        execute("DROP INDEX IF EXISTS commitment_closed_state")
+        print("recommended indexes NOT present")
+    else:
+        for sql in INDEXES:
+            execute(sql)
+        print("created the recommended partial indexes (see INDEXES; not yet in the model)")
+    vacuum()
+
+    ours_times, hand_times, rescan_times, periodic_times, stale_times = [], [], [], [], []
+    for _ in range(args.runs):
+        reset()
+        ours_times += timed(lambda: scan(now=NOW))
+        ours = outcome()
+        stale_times += timed(lambda: scan(now=NOW))
+        # Autovacuum re-analyses a table after a change this big; do it now rather than wait.
+        execute("ANALYZE commitments_commitment")
+        rescan_times += timed(lambda: scan(now=NOW), repeat=3)
+        if outcome() != ours:
+            sys.exit("the rescan changed something")
+        periodic_times += timed(lambda: scan(now=NOW + dt.timedelta(minutes=15)))
+        reset()
+        hand_times += timed(lambda: hand_written(NOW))
+        hand = outcome()
+        if hand != ours:
+            sys.exit(f"different results:\n ours {ours}\n hand {hand}")
+    states, alerts = ours
+    print(f"rows: {args.rows}; states after the scan: {dict(states)}; alerts written: {alerts[0]}")
+    best_ours, best_hand = min(ours_times), min(hand_times)
+    print(f"first scan, ours (service): best {best_ours:.3f} s of {len(ours_times)}")
+    print(f"first scan, hand-written:   best {best_hand:.3f} s of {len(hand_times)}")
+    print(f"ratio ours / hand-written:  {best_ours / best_hand:.2f}x (target <= 1.5x)")
+    print(
+        f"no-change rescan:           best {min(rescan_times):.3f} s,"
+        f" median {statistics.median(rescan_times):.3f} s (target < 1 s)"
+    )
+    print(f"rescan before re-analysis:  {min(stale_times):.3f} s (planner stats from before)")
+    print(f"next scan 15 minutes later: best {min(periodic_times):.3f} s")
+
+if __name__ == "__main__":
+    main()
