@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "api",
     "feeds",
     "dashboard",
+    "accounts",
 ]
 
 MIDDLEWARE = [
