@@ -1,6 +1,8 @@
 """Routes of the API v1, mounted at ``/api/v1/``."""
 
-from django.urls import include, path
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -17,8 +19,18 @@ router.register("progress-updates", views.ProgressUpdateViewSet, basename="progr
 router.register("subscriptions", views.SubscriptionViewSet, basename="subscription")
 router.register("alerts", views.AlertViewSet, basename="alert")
 
+
+
+@csrf_exempt
+def not_found(request: HttpRequest, *args: object, **kwargs: object) -> JsonResponse:
+    """Answer a path under the API that names nothing with a JSON 404, as the API does."""
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("", include("feeds.urls")),  # before the router: see feeds/urls.py
     path("", include(router.urls)),
+    re_path(r"", not_found),
 ]

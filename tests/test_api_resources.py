@@ -54,7 +54,7 @@ def test_sources_list_and_filter(viewer_api, source):
 def test_an_editor_creates_an_agreement_through_the_service(editor_api, editor, japan, usa):
     response = editor_api.post(
         "/api/v1/agreements/",
-        {"key": "nato-2025", "title": "Japan–NATO meeting", "kind": "ministerial_meeting",
+        {"key": "nato-2025", "title": "Japan-NATO meeting", "kind": "ministerial_meeting",
          "parties": [japan.pk, usa.pk], "date": "2025-04-09", "time_zone": "Europe/Brussels"},
         format="json",
     )
