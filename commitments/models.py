@@ -359,26 +359,27 @@ class Commitment(models.Model):
         kind = self.deadline_kind
         errors: dict[str, list[str]] = {}
         try:
-            self.rule.validate()
+            # Evaluating the rule, not only checking it, catches a date past the year 9999.
+            deadlines.compute_due_date(self.rule, self.anchor_date() if self.agreement_id else None)
         except deadlines.RuleError as exc:
             errors[exc.field] = [exc.message]
         except ValueError:
             errors["deadline_kind"] = [str(_("Unknown deadline rule."))]
             return errors
-        if kind == DeadlineKind.RELATIVE:
-            if not self.anchor_kind:
-                errors["anchor_kind"] = [
-                    str(_("A relative deadline needs an anchor: the agreement or a commitment."))
+        if kind == DeadlineKind.RELATIVE and not self.anchor_kind:
+            errors["anchor_kind"] = [
+                str(_("A relative deadline needs an anchor: the agreement or a commitment."))
+            ]
+        # Checked for every rule kind, as the database constraints on the anchor are.
+        if self.anchor_kind == AnchorKind.COMMITMENT:
+            if self.anchor_commitment_id is None:
+                errors["anchor_commitment"] = [
+                    str(_("Choose the commitment whose fulfilment starts the clock."))
                 ]
-            elif self.anchor_kind == AnchorKind.COMMITMENT:
-                if self.anchor_commitment_id is None:
-                    errors["anchor_commitment"] = [
-                        str(_("Choose the commitment whose fulfilment starts the clock."))
-                    ]
-                elif self.pk is not None and self._anchor_chain_reaches_self():
-                    errors["anchor_commitment"] = [
-                        str(_("This anchor would make a cycle: it depends on this commitment."))
-                    ]
+            elif self.pk is not None and self._anchor_chain_reaches_self():
+                errors["anchor_commitment"] = [
+                    str(_("This anchor would make a cycle: it depends on this commitment."))
+                ]
         agreement_date = self.agreement.date if self.agreement_id else None
         if (
             kind == DeadlineKind.FIXED

@@ -7,7 +7,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from commitments.deadlines import (
@@ -333,6 +333,8 @@ def zoned_due_dates(draw: st.DrawFn) -> tuple[dt.date, str]:
     return day, zone_name
 
 
+# Loading a zone's rules from disk the first time can outlast Hypothesis's 200 ms deadline.
+@settings(deadline=None)
 @given(zoned_due_dates())
 def test_due_instant_is_the_last_microsecond_of_the_local_day(zoned):
     due, zone_name = zoned

@@ -143,6 +143,23 @@ def test_commitment_anchor_without_its_commitment_is_an_error_on_the_anchor_comm
     assert list(field_errors(commitment)) == ["anchor_commitment"]
 
 
+def test_commitment_anchor_without_its_commitment_is_an_error_whatever_the_rule(unsaved):
+    commitment = unsaved(
+        deadline_kind="fixed", deadline_date=dt.date(2026, 3, 31), anchor_kind="commitment"
+    )
+    assert list(field_errors(commitment)) == ["anchor_commitment"]
+
+
+def test_offset_past_the_year_9999_is_an_error_on_the_offset(unsaved):
+    commitment = unsaved(
+        deadline_kind="relative",
+        offset_amount=8000,
+        offset_unit="years",
+        anchor_kind="agreement",
+    )
+    assert list(field_errors(commitment)) == ["offset_amount"]
+
+
 def test_commitment_anchor_without_its_commitment_is_rejected_by_the_database(make_commitment):
     rows = Commitment.objects.filter(pk=make_commitment().pk)
     rejected_by_database(lambda: rows.update(anchor_kind="commitment"))
