@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 import subprocess
 import sys
 import threading
@@ -510,3 +512,68 @@ def test_command_exits_non_zero_on_bad_input():
     )
     assert result.returncode == 1
     assert "--now: 'soon' is not an ISO-8601 date-time" in result.stderr
+
+
+EMBEDDED_DATA = """
+import datetime as dt
+from django.core.management import call_command
+import os
+import re
+from django.contrib.auth.models import User
+from alerts.models import Alert
+from commitments.models import Party
+from commitments.services import commitments as svc
+
+call_command("migrate", verbosity=0)
+japan = Party.objects.create(key="japan", name="Japan", kind="state")
+agreement = svc.agreement_create(
+    key="summit", title="Summit", kind="summit_outcome", date=dt.date(2025, 10, 28),
+    time_zone="Asia/Tokyo", parties=[japan],
+)
+commitment = svc.commitment_create(
+    agreement=agreement, key="c-1", title="Meeting", obligor=japan, category="meeting",
+    deadline_kind="relative", offset_amount=180, offset_unit="days", anchor_kind="agreement",
+)
+for n in range(30):
+    user = User.objects.create_user(username=f"u{n}", email=f"u{n}@example.org")
+    Alert.objects.create(
+        user=user, email=user.email, commitment=commitment, due_date=commitment.due_date,
+        threshold=7, created=dt.datetime(2026, 4, 19, tzinfo=dt.UTC),
+    )
+"""
+
+
+def test_concurrent_senders_on_the_embedded_sqlite_database_send_each_alert_once(
+    smtp_server, tmp_path
+):
+    """SQLite has no row locks: three processes queue on its write lock instead."""
+    project = Path(__file__).resolve().parent.parent
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}},
+        "TRACKER_VAR_DIR": str(tmp_path),
+        "EMAIL_URL": smtp_server.url,
+    }
+
+    def manage(*args: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "manage.py", *args],
+            cwd=project,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    setup = manage("shell", "-c", EMBEDDED_DATA)
+    assert setup.wait(timeout=180) == 0, setup.communicate()
+    smtp_server.delay = 0.03
+
+    senders = [manage("send_alerts", "--now", "2026-04-19T03:00:00Z") for _ in range(3)]
+    outputs = [process.communicate(timeout=120) for process in senders]
+
+    assert [process.returncode for process in senders] == [0, 0, 0], outputs
+    counts = [re.search(r"Alerts: (\d+) sent", out) for out, _err in outputs]
+    sent = [int(match.group(1)) for match in counts if match]
+    assert len(sent) == 3 and sum(sent) == 30, outputs
+    ids = [mail.message_id for mail in smtp_server.messages]
+    assert len(ids) == len(set(ids)) == 30
