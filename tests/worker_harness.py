@@ -149,8 +149,10 @@ class CeleryHarness:
                 **(env or {}),
             }
         )
-        self.client = Celery("tracker-test-client", broker=broker_url)
-        self.client.conf.broker_connection_retry_on_startup = False
+        # The read and write URLs win over CELERY_BROKER_URL in this process's environment,
+        # which Celery prefers to ``broker``.
+        self.client = Celery("tracker-test-client")
+        self.client.conf.update(broker_read_url=broker_url, broker_write_url=broker_url)
 
     def start_workers(
         self, *names: str, concurrency: int = 1, env: Mapping[str, str] | None = None
