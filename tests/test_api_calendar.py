@@ -7,8 +7,7 @@ import datetime as dt
 import icalendar
 import pytest
 import time_machine
-from django.contrib import admin
-from django.urls import include, path, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from alerts.services.subscriptions import subscription_create
@@ -19,11 +18,7 @@ from feeds import services as feed_services
 from feeds.ical import ALARM_TIME_OF_DAY
 from feeds.models import CalendarFeed, FeedScope
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
-urlpatterns = [
-    path("admin/", admin.site.urls),
-    path("api/v1/", include(([path("", include("feeds.urls"))], "api"))),
-]
+pytestmark = pytest.mark.django_db
 
 # The summit is dated 2025-10-28 in Asia/Tokyo; 180 days later is 2026-04-26.
 DUE = dt.date(2026, 4, 26)

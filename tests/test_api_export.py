@@ -8,9 +8,8 @@ import io
 from decimal import Decimal
 
 import pytest
-from django.contrib import admin
 from django.db.models import QuerySet
-from django.urls import include, path, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from api.services import api_token_create
@@ -19,11 +18,7 @@ from commitments.models import Commitment
 from commitments.services import commitments as svc
 from feeds import export
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
-urlpatterns = [
-    path("admin/", admin.site.urls),
-    path("api/v1/", include(([path("", include("feeds.urls"))], "api"))),
-]
+pytestmark = pytest.mark.django_db
 
 EXPORT_URL = "/api/v1/commitments/export.csv"
 
