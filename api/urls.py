@@ -31,7 +31,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", include("feeds.urls")),  # before the router: see feeds/urls.py
-    path("", include("feeds.urls")),  # before the router: see feeds/urls.py
     path("", include(router.urls)),
     # Last, so that only paths no route above claims get the JSON 404.
     re_path(r"", not_found),
