@@ -27,6 +27,7 @@ import yaml
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models import Q
 
 from commitments.models import (
     Agreement,
@@ -145,7 +146,10 @@ class _Seeds:
     commitments: list[_Record] = field(default_factory=list)
 
 
-class _SeedYamlLoader(yaml.SafeLoader):
+_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _SeedYamlLoader(_SafeLoader):
     """A safe loader that keeps dates as ISO strings, so the schema checks them as text."""
 
 
@@ -372,57 +376,61 @@ def _problems_from(record: _Record, exc: ValidationError, prefix: str = "") -> S
 
 
 class _Writer:
-    """Write validated seeds in pk-stable order, counting what changed."""
+    """Write validated seeds, reading what is stored in bulk and counting what changed."""
 
     def __init__(self, *, summary: SeedSummary) -> None:
         self.summary = summary
+        self.parties: dict[str, Party] = {}
+        self.sources: dict[str, Source] = {}
+        self.commitments: dict[str, Commitment] = {}
 
     def count(self, kind: str, outcome: str) -> None:
         counts = self.summary.counts[kind]
         setattr(counts, outcome, getattr(counts, outcome) + 1)
 
     def write(self, seeds: _Seeds) -> None:
+        stored_parties = Party.objects.in_bulk([r.key for r in seeds.parties], field_name="key")
         for record in seeds.parties:
-            self.upsert_plain(Party, "parties", record, self.party_fields(record.data))
-        for record in seeds.sources:
-            self.upsert_plain(Source, "sources", record, self.source_fields(record.data))
-        agreements = {r.key: self.upsert_agreement(r) for r in seeds.agreements}
-        commitments: dict[str, Commitment] = {}
-        for record in _anchor_order(seeds.commitments):
-            commitments[record.key] = self.upsert_commitment(
-                record, agreements[record.agreement_key]
+            self.upsert_plain(
+                Party, "parties", record, stored_parties.get(record.key), _party_fields(record)
             )
-        for record in seeds.agreements:
-            self.sync_citations(record, agreements[record.key])
-        for record in seeds.commitments:
-            self.sync_citations(record, commitments[record.key])
-        for record in seeds.commitments:
-            self.sync_relations(record, commitments[record.key])
-
-    @staticmethod
-    def party_fields(data: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "name": data["name"],
-            "name_fr": data.get("name_fr", ""),
-            "kind": data["kind"],
-            "country_code": data.get("country_code", ""),
+        stored_sources = Source.objects.in_bulk([r.key for r in seeds.sources], field_name="key")
+        for record in seeds.sources:
+            self.upsert_plain(
+                Source, "sources", record, stored_sources.get(record.key), _source_fields(record)
+            )
+        self.parties = Party.objects.in_bulk(_party_keys(seeds), field_name="key")
+        self.sources = Source.objects.in_bulk(_source_keys(seeds), field_name="key")
+        stored_agreements = Agreement.objects.prefetch_related("parties").in_bulk(
+            [r.key for r in seeds.agreements], field_name="key"
+        )
+        agreements = {
+            r.key: self.upsert_agreement(r, stored_agreements.get(r.key)) for r in seeds.agreements
         }
-
-    @staticmethod
-    def source_fields(data: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "title": data["title"],
-            "publisher": data["publisher"],
-            "url": data.get("url", ""),
-            "language": data["language"],
-            "published_on": _as_date(data["published_on"]),
-            "kind": data["kind"],
+        # Read after the agreements: a changed agreement date has just recomputed due dates.
+        self.commitments = (
+            Commitment.objects.select_related("agreement", "anchor_commitment")
+            .prefetch_related("beneficiaries")
+            .in_bulk([r.key for r in seeds.commitments], field_name="key")
+        )
+        commitments = {
+            r.key: self.upsert_commitment(r, agreements[r.agreement_key])
+            for r in _anchor_order(seeds.commitments)
         }
+        self.sync_citations(
+            [(r, agreements[r.key]) for r in seeds.agreements],
+            [(r, commitments[r.key]) for r in seeds.commitments],
+        )
+        self.sync_relations([(r, commitments[r.key]) for r in seeds.commitments])
 
     def upsert_plain(
-        self, model: type[Party] | type[Source], kind: str, record: _Record, data: dict[str, Any]
+        self,
+        model: type[Party] | type[Source],
+        kind: str,
+        record: _Record,
+        instance: Party | Source | None,
+        data: dict[str, Any],
     ) -> None:
-        instance = model.objects.filter(key=record.key).first()
         if instance is None:
             instance = model(key=record.key, **data)
             fields = None
@@ -441,23 +449,24 @@ class _Writer:
         instance.save(update_fields=fields)
         self.count(kind, "created" if fields is None else "updated")
 
-    def parties_for(self, record: _Record, field_name: str, keys: Iterable[str]) -> list[Party]:
-        keys = list(keys)
-        found = {p.key: p for p in Party.objects.filter(key__in=keys)}
+    def party_list(self, record: _Record, field_name: str, keys: Iterable[str]) -> list[Party]:
+        parties = []
         for index, key in enumerate(keys):
-            if key not in found:
+            if key not in self.parties:
                 raise SeedError(
                     [record.problem(f"{field_name}[{index}]", f"unknown party {key!r}")]
                 )
-        return [found[key] for key in keys]
+            parties.append(self.parties[key])
+        return parties
 
-    def party(self, record: _Record, field_name: str, key: str) -> Party:
-        party = Party.objects.filter(key=key).first()
-        if party is None:
-            raise SeedError([record.problem(field_name, f"unknown party {key!r}")])
-        return party
+    def commitment_by_key(self, record: _Record, field_name: str, key: str) -> Commitment:
+        """Return a commitment loaded earlier in this run or already stored."""
+        found = self.commitments.get(key) or Commitment.objects.filter(key=key).first()
+        if found is None:
+            raise SeedError([record.problem(field_name, f"unknown commitment {key!r}")])
+        return found
 
-    def upsert_agreement(self, record: _Record) -> Agreement:
+    def upsert_agreement(self, record: _Record, agreement: Agreement | None) -> Agreement:
         data = record.data
         fields = {
             "title": data["title"],
@@ -467,8 +476,7 @@ class _Writer:
             "time_zone": data["time_zone"],
             "summary": data.get("summary", ""),
         }
-        parties = self.parties_for(record, "parties", data["parties"])
-        agreement = Agreement.objects.filter(key=record.key).first()
+        parties = self.party_list(record, "parties", data["parties"])
         try:
             if agreement is None:
                 agreement = agreement_create(key=record.key, parties=parties, **fields)
@@ -489,12 +497,14 @@ class _Writer:
 
     def upsert_commitment(self, record: _Record, agreement: Agreement) -> Commitment:
         data = record.data
+        if data["obligor"] not in self.parties:
+            raise SeedError([record.problem("obligor", f"unknown party {data['obligor']!r}")])
         fields: dict[str, Any] = {
             **_COMMITMENT_DEFAULTS,
             **{k: v for k, v in data.items() if k in _COMMITMENT_DEFAULTS},
             "agreement": agreement,
             "title": data["title"],
-            "obligor": self.party(record, "obligor", data["obligor"]),
+            "obligor": self.parties[data["obligor"]],
             "category": data["category"],
             "deadline_kind": data["deadline_kind"],
             "anchor_commitment": None,
@@ -504,25 +514,18 @@ class _Writer:
                 fields[name] = _as_date(fields[name])
         if fields["target_amount"] is not None:
             fields["target_amount"] = Decimal(str(fields["target_amount"]))
-        anchor_key = data.get("anchor_commitment")
-        if anchor_key is not None:
-            anchor = Commitment.objects.filter(key=anchor_key).first()
-            if anchor is None:
-                raise SeedError(
-                    [record.problem("anchor_commitment", f"unknown commitment {anchor_key!r}")]
-                )
-            fields["anchor_commitment"] = anchor
-        beneficiaries = self.parties_for(record, "beneficiaries", data.get("beneficiaries", []))
-        commitment = (
-            Commitment.objects.select_related("agreement", "anchor_commitment")
-            .filter(key=record.key)
-            .first()
-        )
+        if "anchor_commitment" in data:
+            fields["anchor_commitment"] = self.commitment_by_key(
+                record, "anchor_commitment", data["anchor_commitment"]
+            )
+        beneficiaries = self.party_list(record, "beneficiaries", data.get("beneficiaries", []))
+        commitment = self.commitments.get(record.key)
         try:
             if commitment is None:
                 commitment = commitment_create(
                     key=record.key, beneficiaries=beneficiaries, **fields
                 )
+                self.commitments[record.key] = commitment
                 self.count("commitments", "created")
                 return commitment
             changed = _differs(commitment, fields)
@@ -542,71 +545,127 @@ class _Writer:
         self.count("commitments", "updated")
         return commitment
 
-    def sync_citations(self, record: _Record, target: Agreement | Commitment) -> None:
-        target_field = "agreement" if isinstance(target, Agreement) else "commitment"
-        existing = {
-            (c.source_id, c.quote): c for c in Citation.objects.filter(**{target_field: target})
-        }
-        sources = {
-            s.key: s
-            for s in Source.objects.filter(
-                key__in=[c["source"] for c in record.data.get("citations", [])]
+    def sync_citations(
+        self,
+        agreements: list[tuple[_Record, Agreement]],
+        commitments: list[tuple[_Record, Commitment]],
+    ) -> None:
+        stored = {
+            (c.agreement_id, c.commitment_id, c.source_id, c.quote): c
+            for c in Citation.objects.filter(
+                Q(agreement__in=[a for _, a in agreements])
+                | Q(commitment__in=[c for _, c in commitments])
             )
         }
-        for index, item in enumerate(record.data.get("citations", [])):
-            prefix = f"citations[{index}]."
-            source = sources.get(item["source"])
-            if source is None:
-                raise SeedError(
-                    [record.problem(prefix + "source", f"unknown source {item['source']!r}")]
-                )
-            translation = item.get("translation", "")
-            values = {
-                "translation": translation,
-                "translation_language": item.get(
-                    "translation_language", "en" if translation else ""
-                ),
-                "locator": item.get("locator", ""),
-            }
-            citation = existing.get((source.pk, item["quote"]))
-            if citation is None:
-                citation = Citation(
-                    source=source, quote=item["quote"], **{target_field: target}, **values
-                )
-                fields = None
-            else:
-                changed = _differs(citation, values)
-                if not changed:
-                    self.count("citations", "unchanged")
-                    continue
-                for name, value in changed.items():
-                    setattr(citation, name, value)
-                fields = sorted({*changed, "updated"})
-            try:
-                citation.full_clean()
-            except ValidationError as exc:
-                raise _problems_from(record, exc, prefix) from exc
-            citation.save(update_fields=fields)
-            self.count("citations", "created" if fields is None else "updated")
+        targets: list[tuple[_Record, dict[str, Any], tuple[int | None, int | None]]] = [
+            *((record, {"agreement": a}, (a.pk, None)) for record, a in agreements),
+            *((record, {"commitment": c}, (None, c.pk)) for record, c in commitments),
+        ]
+        for record, target, target_ids in targets:
+            for index, item in enumerate(record.data.get("citations", [])):
+                source = self.sources.get(item["source"])
+                if source is None:
+                    problem = record.problem(
+                        f"citations[{index}].source", f"unknown source {item['source']!r}"
+                    )
+                    raise SeedError([problem])
+                new = Citation(source=source, quote=item["quote"], **target)
+                citation = stored.get((*target_ids, source.pk, item["quote"]))
+                self.upsert_citation(record, index, citation, new, item)
 
-    def sync_relations(self, record: _Record, commitment: Commitment) -> None:
-        for index, item in enumerate(record.data.get("relations", [])):
-            to = Commitment.objects.filter(key=item["to"]).first()
-            if to is None:
-                raise SeedError(
-                    [record.problem(f"relations[{index}].to", f"unknown commitment {item['to']!r}")]
+    def upsert_citation(
+        self,
+        record: _Record,
+        index: int,
+        citation: Citation | None,
+        new: Citation,
+        item: dict[str, Any],
+    ) -> None:
+        translation = item.get("translation", "")
+        values = {
+            "translation": translation,
+            "translation_language": item.get("translation_language", "en" if translation else ""),
+            "locator": item.get("locator", ""),
+        }
+        if citation is None:
+            citation = new
+            for name, value in values.items():
+                setattr(citation, name, value)
+            fields = None
+        else:
+            changed = _differs(citation, values)
+            if not changed:
+                self.count("citations", "unchanged")
+                return
+            for name, value in changed.items():
+                setattr(citation, name, value)
+            fields = sorted({*changed, "updated"})
+        try:
+            citation.full_clean()
+        except ValidationError as exc:
+            raise _problems_from(record, exc, f"citations[{index}].") from exc
+        citation.save(update_fields=fields)
+        self.count("citations", "created" if fields is None else "updated")
+
+    def sync_relations(self, commitments: list[tuple[_Record, Commitment]]) -> None:
+        stored = set(
+            CommitmentRelation.objects.filter(
+                from_commitment__in=[c for _, c in commitments]
+            ).values_list("from_commitment_id", "to_commitment_id", "kind")
+        )
+        for record, commitment in commitments:
+            for index, item in enumerate(record.data.get("relations", [])):
+                to = self.commitment_by_key(record, f"relations[{index}].to", item["to"])
+                if (commitment.pk, to.pk, item["kind"]) in stored:
+                    self.count("relations", "unchanged")
+                    continue
+                relation = CommitmentRelation(
+                    from_commitment=commitment, to_commitment=to, kind=item["kind"]
                 )
-            if CommitmentRelation.objects.filter(
-                from_commitment=commitment, to_commitment=to, kind=item["kind"]
-            ).exists():
-                self.count("relations", "unchanged")
-                continue
-            relation = CommitmentRelation(
-                from_commitment=commitment, to_commitment=to, kind=item["kind"]
-            )
-            try:
-                relation.full_clean()
-            except ValidationError as exc:
-                raise _problems_from(record, exc, f"relations[{index}].") from exc
-            relation.save()
-            self.count("relations", "created")
+                try:
+                    relation.full_clean()
+                except ValidationError as exc:
+                    raise _problems_from(record, exc, f"relations[{index}].") from exc
+                relation.save()
+                stored.add((commitment.pk, to.pk, item["kind"]))
+                self.count("relations", "created")
+
+
+def _party_fields(record: _Record) -> dict[str, Any]:
+    data = record.data
+    return {
+        "name": data["name"],
+        "name_fr": data.get("name_fr", ""),
+        "kind": data["kind"],
+        "country_code": data.get("country_code", ""),
+    }
+
+
+def _source_fields(record: _Record) -> dict[str, Any]:
+    data = record.data
+    return {
+        "title": data["title"],
+        "publisher": data["publisher"],
+        "url": data.get("url", ""),
+        "language": data["language"],
+        "published_on": _as_date(data["published_on"]),
+        "kind": data["kind"],
+    }
+
+
+def _party_keys(seeds: _Seeds) -> set[str]:
+    keys = {r.key for r in seeds.parties}
+    for record in seeds.agreements:
+        keys.update(record.data["parties"])
+    for record in seeds.commitments:
+        keys.add(record.data["obligor"])
+        keys.update(record.data.get("beneficiaries", []))
+    return keys
+
+
+def _source_keys(seeds: _Seeds) -> set[str]:
+    return {
+        citation["source"]
+        for record in (*seeds.agreements, *seeds.commitments)
+        for citation in record.data.get("citations", [])
+    }

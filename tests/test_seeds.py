@@ -1,0 +1,476 @@
+"""Loading the seed files: the real data, idempotence, updates, and every kind of bad file."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import shutil
+from collections.abc import Iterator
+from decimal import Decimal
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import transaction
+
+from commitments import choices
+from commitments.models import (
+    Agreement,
+    Citation,
+    Commitment,
+    CommitmentRelation,
+    Party,
+    ProgressUpdate,
+    Source,
+)
+from commitments.services.seeds import default_seeds_dir, schema_path
+
+pytestmark = pytest.mark.django_db
+
+SUMMIT = "japan-us-summit-2025-10-28"
+MINERALS = "japan-us-critical-minerals-framework-2025-10-28"
+MODELS = (Party, Source, Agreement, Commitment, Citation, CommitmentRelation, ProgressUpdate)
+
+
+def load(*args: str) -> str:
+    out = StringIO()
+    call_command("loadseeds", *args, stdout=out)
+    return out.getvalue()
+
+
+def snapshot() -> dict[str, Any]:
+    """Return row counts of every seeded table and its history, and each row's last change."""
+    state: dict[str, Any] = {}
+    for model in MODELS:
+        state[model.__name__] = model.objects.count()
+        state[f"{model.__name__} history"] = model.history.count()  # type: ignore[attr-defined]
+    state["agreement parties"] = Agreement.parties.through.objects.count()
+    state["beneficiaries"] = Commitment.beneficiaries.through.objects.count()
+    state["commitments updated"] = sorted(Commitment.objects.values_list("key", "updated"))
+    state["agreements updated"] = sorted(Agreement.objects.values_list("key", "updated"))
+    return state
+
+
+@pytest.fixture(scope="module", autouse=True)
+def seeded(django_db_setup, django_db_blocker) -> Iterator[str]:
+    """Load the real seeds once for this module, in a transaction rolled back at its end.
+
+    Each test runs in a savepoint inside it (the ``db`` fixture), so tests still cannot see
+    each other's writes; loading once keeps the module fast on a busy database.
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield load()
+        transaction.set_rollback(True)
+
+
+def commitment(key: str) -> Commitment:
+    return Commitment.objects.select_related("agreement", "obligor").get(key=key)
+
+
+def test_real_seeds_create_every_agreement_with_its_parties(seeded):
+    parties = {
+        a.key: {p.key for p in a.parties.all()}
+        for a in Agreement.objects.prefetch_related("parties")
+    }
+    assert parties == {
+        SUMMIT: {"japan", "united-states"},
+        "japan-us-golden-age-implementation-2025-10-28": {"japan", "united-states"},
+        MINERALS: {"japan", "united-states"},
+        "japan-nato-2025-04-09": {"japan", "nato"},
+        "japan-us-iwaya-blinken-2024-11-14": {"japan", "united-states"},
+        "japan-south-korea-iwaya-cho-2024-11-14": {"japan", "south-korea"},
+    }
+    summit = Agreement.objects.get(key=SUMMIT)
+    assert (summit.date, summit.place, summit.time_zone) == (
+        dt.date(2025, 10, 28),
+        "Tokyo",
+        "Asia/Tokyo",
+    )
+    lima = Agreement.objects.get(key="japan-us-iwaya-blinken-2024-11-14")
+    assert (lima.date, lima.place, lima.kind) == (
+        dt.date(2024, 11, 14),
+        "Lima",
+        "ministerial_meeting",
+    )
+
+
+def test_sources_are_french_with_publisher_date_and_kind(seeded):
+    sources = {s.key: s for s in Source.objects.all()}
+    assert len(sources) == 5
+    assert {s.language for s in sources.values()} == {"fr"}
+    assert sources["gate-2025-10-28-us-japan-alliance-china"].publisher == "Gate"
+    assert sources["gate-2025-10-28-us-japan-alliance-china"].kind == "press"
+    assert sources["gov-jp-2025-04-09-ishiba-rutte"].kind == "official"
+    assert sources["gov-jp-2025-04-09-ishiba-rutte"].published_on == dt.date(2025, 4, 9)
+
+
+@pytest.mark.parametrize(
+    ("key", "due_date"),
+    [
+        ("minerals-ministerial-180-days-by-japan", dt.date(2026, 4, 26)),
+        ("minerals-ministerial-180-days-by-united-states", dt.date(2026, 4, 26)),
+        ("minerals-project-financing-six-months-by-japan", dt.date(2026, 4, 28)),
+        ("minerals-project-financing-six-months-by-united-states", dt.date(2026, 4, 28)),
+        ("japan-defence-spending-2-percent-gdp", dt.date(2026, 3, 31)),
+        ("us-independence-250th-celebration-by-japan", dt.date(2026, 12, 31)),
+    ],
+)
+def test_key_commitments_get_computed_due_dates_ending_in_tokyo(seeded, key, due_date):
+    c = commitment(key)
+    assert c.due_date == due_date
+    end_of_day_tokyo = dt.datetime.combine(due_date, dt.time(14, 59, 59, 999999), tzinfo=dt.UTC)
+    assert c.due_at == end_of_day_tokyo
+
+
+def test_minerals_ministerial_counts_from_the_framework_signing(seeded):
+    c = commitment("minerals-ministerial-180-days-by-japan")
+    assert c.agreement.key == MINERALS
+    assert (c.category, c.deadline_kind, c.offset_amount, c.offset_unit, c.anchor_kind) == (
+        "meeting",
+        "relative",
+        180,
+        "days",
+        "agreement",
+    )
+    assert c.deadline_phrase == "dans les 180 jours"
+
+
+def test_investment_of_550_billion_dollars_by_japan_for_the_us(seeded):
+    c = commitment("japan-investment-550-billion-usd")
+    assert c.target_amount == Decimal("550000000000")
+    assert c.target_unit == "USD"
+    assert c.obligor.key == "japan"
+    assert [p.key for p in c.beneficiaries.all()] == ["united-states"]
+    assert c.category == "investment"
+    assert c.due_date is None
+
+
+def test_tariff_of_15_percent_retroactive_to_august_in_exchange_for_investment(seeded):
+    c = commitment("us-tariff-japanese-exports-15-percent")
+    assert (c.target_amount, c.target_unit, c.category) == (Decimal(15), "percent", "tariff")
+    assert c.effective_from == dt.date(2025, 8, 1)
+    assert c.obligor.key == "united-states"
+    relation = CommitmentRelation.objects.get(from_commitment=c)
+    assert relation.kind == "reciprocal_of"
+    assert relation.to_commitment.key == "japan-investment-550-billion-usd"
+
+
+def test_defence_spending_target_is_2_percent_of_gdp_by_march(seeded):
+    c = commitment("japan-defence-spending-2-percent-gdp")
+    assert (c.target_amount, c.target_unit) == (Decimal(2), "percent_gdp")
+    assert (c.deadline_kind, c.period_unit, c.period_number) == ("period_end", "month", 3)
+    assert c.citations.count() == 2
+
+
+def test_disagreeing_sources_on_yokosuka_and_yokohama_are_both_cited(seeded):
+    summit = Agreement.objects.get(key=SUMMIT)
+    yokosuka = summit.citations.get(quote__contains="Yokosuka")
+    yokohama = summit.citations.get(quote__contains="Yokohama")
+    assert yokosuka.source.key == "press-2025-10-28-trump-takaichi-tokyo"
+    assert yokohama.source.key == "gate-2025-10-28-us-japan-alliance-china"
+    assert "Yokosuka" in summit.summary and "Yokohama" in summit.summary
+    assert "Yokohama" in yokosuka.translation and "Yokosuka" in yokohama.translation
+
+
+@pytest.mark.parametrize(
+    ("key", "category", "obligor"),
+    [
+        ("japan-purchase-us-soybeans", "purchase", "japan"),
+        ("japan-purchase-us-natural-gas", "purchase", "japan"),
+        ("japan-purchase-us-vehicles", "purchase", "japan"),
+        ("minerals-rapid-response-group-by-united-states", "institution", "united-states"),
+        ("japan-nato-cybersecurity-cooperation-by-nato", "cooperation", "nato"),
+        ("japan-nato-maritime-security-cooperation-by-japan", "cooperation", "japan"),
+        ("japan-nato-strategic-communication-cooperation-by-japan", "cooperation", "japan"),
+        ("japan-nato-interoperability-cooperation-by-japan", "cooperation", "japan"),
+        ("japan-nato-defence-industry-cooperation-by-nato", "cooperation", "nato"),
+        ("alliance-deterrence-collaboration-by-united-states", "cooperation", "united-states"),
+        ("alliance-under-new-governments-by-japan", "cooperation", "japan"),
+    ],
+)
+def test_named_commitments_are_seeded(seeded, key, category, obligor):
+    c = commitment(key)
+    assert (c.category, c.obligor.key, c.deadline_kind, c.due_date) == (
+        category,
+        obligor,
+        "none",
+        None,
+    )
+
+
+def test_every_commitment_cites_a_french_source(seeded):
+    uncited = Commitment.objects.exclude(citations__source__language="fr")
+    assert not uncited.exists()
+    assert Commitment.objects.count() >= 60
+
+
+def test_second_load_changes_nothing(seeded):
+    before = snapshot()
+    output = load()
+    assert snapshot() == before
+    for kind in ("parties", "sources", "agreements", "commitments", "citations", "relations"):
+        assert f"{kind}: 0 created, 0 updated," in output
+    assert "66 unchanged" in output
+
+
+def test_first_load_reports_what_it_created(seeded):
+    assert "agreements: 6 created, 0 updated, 0 unchanged" in seeded
+    assert "commitments: 66 created" in seeded
+
+
+def test_dry_run_validates_and_writes_nothing(tmp_path):
+    path = write(tmp_path / "valid.yaml", VALID)
+    before = snapshot()
+    output = load("--dry-run", str(path))
+    assert snapshot() == before
+    assert "commitments: 2 would be created, 0 would be updated, 0 unchanged" in output
+    assert "parties: 1 would be created" in output
+
+
+def test_changed_seed_updates_the_record_and_recomputes_due_dates(seeded, tmp_path):
+    seeds = tmp_path / "seeds"
+    shutil.copytree(default_seeds_dir(), seeds)
+    minerals = seeds / "agreements" / "2025-10-28-japan-us-critical-minerals-framework.yaml"
+    text = minerals.read_text(encoding="utf-8")
+    minerals.write_text(text.replace("date: 2025-10-28", "date: 2025-11-01"), encoding="utf-8")
+
+    output = load(str(seeds))
+
+    assert "agreements: 0 created, 1 updated, 5 unchanged" in output
+    assert commitment("minerals-ministerial-180-days-by-japan").due_date == dt.date(2026, 4, 30)
+    assert commitment("minerals-project-financing-six-months-by-japan").due_date == dt.date(
+        2026, 5, 1
+    )
+    assert load(str(seeds)).count(" 0 created, 0 updated,") == 6
+
+
+def test_schema_enumerations_match_the_domain_choices():
+    defs = json.loads(schema_path().read_text(encoding="utf-8"))["$defs"]
+    commitment_props = defs["commitment"]["properties"]
+    assert commitment_props["category"]["enum"] == choices.Category.values
+    assert commitment_props["target_unit"]["enum"] == choices.Unit.values
+    assert commitment_props["deadline_kind"]["enum"] == choices.DeadlineKind.values
+    assert commitment_props["offset_unit"]["enum"] == choices.OffsetUnitChoice.values
+    assert commitment_props["anchor_kind"]["enum"] == choices.AnchorKind.values
+    assert commitment_props["period_unit"]["enum"] == choices.PeriodUnitChoice.values
+    assert defs["relation"]["properties"]["kind"]["enum"] == choices.RelationKind.values
+    assert defs["agreement"]["properties"]["kind"]["enum"] == choices.AgreementKind.values
+    assert defs["party"]["properties"]["kind"]["enum"] == choices.PartyKind.values
+    assert defs["source"]["properties"]["kind"]["enum"] == choices.SourceKind.values
+
+
+# Bad files. Each starts from a valid file that adds a party, a source, an agreement and two
+# commitments (the second anchored on the first), then breaks one thing.
+
+VALID: dict[str, Any] = {
+    "parties": [{"key": "testland", "name": "Testland", "kind": "state"}],
+    "sources": [
+        {
+            "key": "test-source",
+            "title": "Test",
+            "publisher": "Test",
+            "language": "fr",
+            "published_on": "2025-10-28",
+            "kind": "press",
+        }
+    ],
+    "agreement": {
+        "key": "test-agreement",
+        "title": "Test agreement",
+        "kind": "framework",
+        "date": "2025-10-28",
+        "time_zone": "Asia/Tokyo",
+        "parties": ["testland", "japan"],
+    },
+    "commitments": [
+        {
+            "key": "test-first",
+            "title": "First",
+            "obligor": "testland",
+            "beneficiaries": ["japan"],
+            "category": "meeting",
+            "deadline_kind": "relative",
+            "offset_amount": 180,
+            "offset_unit": "days",
+            "anchor_kind": "agreement",
+            "citations": [{"source": "test-source", "quote": "dans les 180 jours"}],
+        },
+        {
+            "key": "test-second",
+            "title": "Second",
+            "obligor": "japan",
+            "category": "financing",
+            "target_amount": 1000,
+            "target_unit": "USD",
+            "deadline_kind": "relative",
+            "offset_amount": 6,
+            "offset_unit": "months",
+            "anchor_kind": "commitment",
+            "anchor_commitment": "test-first",
+            "citations": [{"source": "test-source", "quote": "dans les six mois"}],
+        },
+    ],
+}
+
+
+def write(path: Path, doc: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_the_valid_test_file_loads(seeded, tmp_path):
+    path = write(tmp_path / "valid.yaml", VALID)
+    assert "commitments: 2 created" in load(str(path))
+    assert commitment("test-second").due_date is None
+
+
+def _missing_title(doc):
+    del doc["commitments"][0]["title"]
+
+
+def _unknown_obligor(doc):
+    doc["commitments"][0]["obligor"] = "atlantis"
+
+
+def _unknown_beneficiary(doc):
+    doc["commitments"][0]["beneficiaries"] = ["japan", "atlantis"]
+
+
+def _unknown_agreement_party(doc):
+    doc["agreement"]["parties"] = ["testland", "atlantis"]
+
+
+def _unknown_unit(doc):
+    doc["commitments"][1]["target_unit"] = "dollars"
+
+
+def _negative_amount(doc):
+    doc["commitments"][1]["target_amount"] = -5
+
+
+def _non_numeric_amount(doc):
+    doc["commitments"][1]["target_amount"] = "lots"
+
+
+def _unknown_category(doc):
+    doc["commitments"][0]["category"] = "bribery"
+
+
+def _relative_without_anchor(doc):
+    del doc["commitments"][0]["anchor_kind"]
+
+
+def _anchor_cycle(doc):
+    first = doc["commitments"][0]
+    first.update(anchor_kind="commitment", anchor_commitment="test-second")
+
+
+def _fixed_before_agreement(doc):
+    first = doc["commitments"][0]
+    for name in ("offset_amount", "offset_unit", "anchor_kind"):
+        del first[name]
+    first.update(deadline_kind="fixed", deadline_date="2025-01-01")
+
+
+def _unknown_source(doc):
+    doc["commitments"][1]["citations"][0]["source"] = "nowhere"
+
+
+def _unknown_anchor(doc):
+    doc["commitments"][1]["anchor_commitment"] = "test-nothing"
+
+
+def _impossible_date(doc):
+    doc["agreement"]["date"] = "2025-02-30"
+
+
+def _unknown_field(doc):
+    doc["commitments"][0]["deadline"] = "soon"
+
+
+@pytest.mark.parametrize(
+    ("break_it", "record", "field"),
+    [
+        (_missing_title, "commitment 'test-first'", "title"),
+        (_unknown_obligor, "commitment 'test-first'", "obligor"),
+        (_unknown_beneficiary, "commitment 'test-first'", "beneficiaries[1]"),
+        (_unknown_agreement_party, "agreement 'test-agreement'", "parties[1]"),
+        (_unknown_unit, "commitment 'test-second'", "target_unit"),
+        (_negative_amount, "commitment 'test-second'", "target_amount"),
+        (_non_numeric_amount, "commitment 'test-second'", "target_amount"),
+        (_unknown_category, "commitment 'test-first'", "category"),
+        (_relative_without_anchor, "commitment 'test-first'", "anchor_kind"),
+        (_anchor_cycle, "commitment 'test-first'", "anchor_commitment"),
+        (_fixed_before_agreement, "commitment 'test-first'", "deadline_date"),
+        (_unknown_source, "commitment 'test-second'", "citations[0].source"),
+        (_unknown_anchor, "commitment 'test-second'", "anchor_commitment"),
+        (_impossible_date, "agreement 'test-agreement'", "date"),
+        (_unknown_field, "commitment 'test-first'", "deadline"),
+    ],
+)
+def test_bad_file_fails_naming_file_record_and_field_and_writes_nothing(
+    seeded, tmp_path, break_it, record, field
+):
+    doc = copy.deepcopy(VALID)
+    break_it(doc)
+    path = write(tmp_path / "bad.yaml", doc)
+    before = snapshot()
+
+    with pytest.raises(CommandError) as exc:
+        load(str(path))
+
+    assert exc.value.returncode == 1
+    line = next(line for line in str(exc.value).splitlines() if line.startswith(str(path)))
+    assert f": {record}: field {field}: " in line
+    assert snapshot() == before
+    assert not Party.objects.filter(key="testland").exists()
+
+
+def test_malformed_yaml_fails_naming_the_file_and_line(seeded, tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("agreement:\n  key: x\n  parties: [japan\n", encoding="utf-8")
+    before = snapshot()
+
+    with pytest.raises(CommandError) as exc:
+        load(str(path))
+
+    assert str(path) in str(exc.value)
+    assert "malformed YAML at line" in str(exc.value)
+    assert snapshot() == before
+
+
+def test_one_bad_file_among_good_ones_loads_none_of_them(tmp_path):
+    """The good files differ from what is stored, so a partial write would show."""
+    seeds = tmp_path / "seeds"
+    shutil.copytree(default_seeds_dir(), seeds)
+    minerals = seeds / "agreements" / "2025-10-28-japan-us-critical-minerals-framework.yaml"
+    text = minerals.read_text(encoding="utf-8")
+    minerals.write_text(text.replace("date: 2025-10-28", "date: 2025-11-01"), encoding="utf-8")
+    doc = copy.deepcopy(VALID)
+    _fixed_before_agreement(doc)
+    write(seeds / "zz-bad.yaml", doc)
+    before = snapshot()
+
+    with pytest.raises(CommandError) as exc:
+        load(str(seeds))
+
+    assert "zz-bad.yaml: commitment 'test-first': field deadline_date:" in str(exc.value)
+    assert snapshot() == before
+    assert Agreement.objects.get(key=MINERALS).date == dt.date(2025, 10, 28)
+    assert commitment("minerals-ministerial-180-days-by-japan").due_date == dt.date(2026, 4, 26)
+
+
+def test_duplicate_key_across_files_is_refused(tmp_path):
+    write(tmp_path / "a.yaml", {"parties": VALID["parties"]})
+    write(tmp_path / "b.yaml", {"parties": VALID["parties"]})
+
+    with pytest.raises(CommandError) as exc:
+        load(str(tmp_path))
+
+    assert "b.yaml: party 'testland': field key: duplicate key" in str(exc.value)
+    assert not Party.objects.filter(key="testland").exists()
