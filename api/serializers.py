@@ -163,6 +163,14 @@ class DeadlineRuleSerializer(StrictMixin, serializers.ModelSerializer):
             "period_unit": {"required": False},
         }
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Require the kind even in a PATCH: the rule is always replaced as a whole."""
+        if "deadline_kind" not in attrs:
+            raise serializers.ValidationError(
+                {"kind": ["This field is required: a rule is replaced as a whole."]}
+            )
+        return attrs
+
     def get_description(self, commitment: Commitment) -> str:
         try:
             return deadlines.describe(commitment.rule)

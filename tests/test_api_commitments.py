@@ -193,6 +193,16 @@ def test_replacing_the_rule_clears_the_old_parameters(editor_api, make_commitmen
     assert commitment.due_date == dt.date(2026, 3, 31)
 
 
+def test_a_partial_rule_is_refused(editor_api, make_commitment):
+    commitment = make_commitment()
+    response = editor_api.patch(f"{LIST}{commitment.pk}/",
+                                {"deadline_rule": {"offset_amount": 5}}, format="json")
+    assert response.status_code == 400
+    assert "replaced as a whole" in response.json()["deadline_rule"]["kind"][0]
+    commitment.refresh_from_db()
+    assert (commitment.deadline_kind, commitment.offset_amount) == ("relative", 180)
+
+
 @pytest.mark.parametrize("field", ["status", "due_date", "deadline_state", "flagged_at", "id",
                                    "due_at", "created", "fulfilled_on"])
 @pytest.mark.parametrize("method", ["put", "patch"])
