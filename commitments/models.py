@@ -321,7 +321,7 @@ class Commitment(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("admin:commitments_commitment_change", args=[self.pk])
+        return reverse("dashboard:commitment", args=[self.pk])
 
     @property
     def rule(self) -> deadlines.DeadlineRule:

@@ -11,6 +11,9 @@ from commitments.choices import AgreementKind, Category, PartyKind
 from commitments.models import Agreement, Party, Source
 from commitments.services import commitments as svc
 
+#: The in-process SMTP server (tests/smtp_server.py) for every test that sends mail.
+pytest_plugins = ["smtp_server"]
+
 
 @pytest.fixture
 def japan(db) -> Party:

@@ -16,6 +16,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from smtp_server import smtp_server_fixture, smtp_settings_fixture  # noqa: F401
 
+from accounts.services import user_set_language
 from alerts.models import Alert, AlertState
 from alerts.services import delivery
 from alerts.services.delivery import (
@@ -106,6 +107,18 @@ def test_mail_has_message_id_both_parts_quote_link_and_days_left(
     assert f'href="{link}"' in mail.html
     assert mail.message["Auto-Submitted"] == "auto-generated"
     assert _state(alert) == (AlertState.SENT, 1, None, SEVEN_DAYS_BEFORE, "")
+
+
+def test_mail_is_written_in_the_recipient_language(smtp_settings, make_alert, make_user):
+    reader = make_user()
+    user_set_language(user=reader, language="fr")
+    make_alert(user=reader, threshold=7)
+
+    alerts_send_pending(now=SEVEN_DAYS_BEFORE)
+
+    [mail] = smtp_settings.messages
+    assert mail.subject.startswith("[Échéance dans 7 jours] ")
+    assert "7 jours restants" in mail.text
 
 
 @pytest.mark.parametrize(

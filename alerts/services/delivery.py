@@ -30,9 +30,11 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts.services import user_language
 from alerts.models import Alert, AlertState
 from commitments.choices import TERMINAL
 from commitments.deadlines import due_instant
@@ -301,6 +303,14 @@ def _address(alert: Alert) -> str:
 
 
 def _build_message(
+    *, alerts: Sequence[Alert], now: dt.datetime, mailer: BaseEmailBackend
+) -> EmailMultiAlternatives:
+    """Write the mail in the recipient's language (the site's for the escalation contact)."""
+    with translation.override(user_language(user=alerts[0].user)):
+        return _write_message(alerts=alerts, now=now, mailer=mailer)
+
+
+def _write_message(
     *, alerts: Sequence[Alert], now: dt.datetime, mailer: BaseEmailBackend
 ) -> EmailMultiAlternatives:
     first = alerts[0]
