@@ -114,8 +114,10 @@ def calendar_build(*, name: str, host: str, events: Iterable[DeadlineEvent]) -> 
     calendar.add("calscale", "GREGORIAN")
     calendar.add("name", name)
     calendar.add("x-wr-calname", name)
-    calendar.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", REFRESH_INTERVAL)
+    calendar.add(
+        "refresh-interval", icalendar.vDuration(REFRESH_INTERVAL), parameters={"VALUE": "DURATION"}
+    )
+    calendar.add("x-published-ttl", icalendar.vDuration(REFRESH_INTERVAL))
     for event in events:
         calendar.add_component(_vevent(event, host=host))
     return calendar.to_ical()

@@ -85,8 +85,10 @@ def test_a_deadline_is_an_all_day_event_with_the_due_instant_in_the_agreements_z
     commitment = make_commitment(title="Ministerial meeting", deadline_phrase="within 180 days")
     _feed, secret = feed_for(viewer)
 
+    response = client.get(calendar_url(secret))
     calendar = fetch(client, secret)
 
+    assert b"REFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n" in response.content
     assert str(calendar["VERSION"]) == "2.0"
     assert "Commitment Tracker" in str(calendar["PRODID"])
     event = events_by_uid(calendar)[uid(commitment)]
@@ -412,3 +414,56 @@ def test_someone_elses_feed_is_not_found(client, viewer, editor):
 
 def test_anonymous_callers_cannot_manage_feeds(client):
     assert client.get(reverse("api:feeds:calendar-feed-list")).status_code == 401
+
+
+# The admin
+
+
+def _subscribe_urls(response) -> list[str]:
+    return [
+        word
+        for message in response.context["messages"]
+        for word in str(message).split()
+        if word.endswith(".ics")
+    ]
+
+
+def test_an_admin_makes_a_feed_for_a_user_and_sees_its_url_once(
+    admin_client, viewer, make_commitment
+):
+    commitment = make_commitment()
+
+    made = admin_client.post(
+        reverse("admin:feeds_calendarfeed_add"),
+        {"user": viewer.pk, "name": "Desk", "scope": "all", "agreement": "", "party": ""},
+        follow=True,
+    )
+
+    [url] = _subscribe_urls(made)
+    feed = CalendarFeed.objects.get()
+    assert feed.user == viewer
+    secret = url.rsplit("/", 1)[-1].removesuffix(".ics")
+    assert feed.secret_hash == feed_services.secret_hash(secret)
+    assert list(events_by_uid(fetch(admin_client, secret))) == [uid(commitment)]
+    page = admin_client.get(reverse("admin:feeds_calendarfeed_change", args=[feed.pk]))
+    assert secret not in page.content.decode()
+
+
+def test_the_admin_rotates_and_revokes_feeds_in_bulk(admin_client, viewer, editor):
+    first, first_secret = feed_for(viewer)
+    second, _secret = feed_for(editor)
+    changelist = reverse("admin:feeds_calendarfeed_changelist")
+
+    rotated = admin_client.post(
+        changelist,
+        {"action": "rotate", "_selected_action": [first.pk, second.pk]},
+        follow=True,
+    )
+
+    assert len(_subscribe_urls(rotated)) == 2
+    assert admin_client.get(calendar_url(first_secret)).status_code == 404
+    admin_client.post(changelist, {"action": "revoke", "_selected_action": [first.pk]})
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.revoked_at is not None
+    assert second.revoked_at is None
