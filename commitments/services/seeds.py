@@ -118,11 +118,6 @@ class SeedSummary:
             for kind, c in self.counts.items()
         ]
 
-    @property
-    def changed(self) -> bool:
-        """Return whether the load created or updated anything."""
-        return any(c.created or c.updated for c in self.counts.values())
-
 
 @dataclass(slots=True)
 class _Record:
