@@ -7,6 +7,9 @@ import datetime as dt
 import icalendar
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -333,8 +336,6 @@ def test_the_feed_needs_no_login_and_refuses_writes(client, viewer, make_commitm
 
 
 def test_a_feed_names_the_target_its_scope_needs(viewer, japan):
-    from django.core.exceptions import ValidationError
-
     with pytest.raises(ValidationError) as missing:
         feed_for(viewer, FeedScope.AGREEMENT)
     assert "agreement" in missing.value.message_dict
@@ -467,3 +468,20 @@ def test_the_admin_rotates_and_revokes_feeds_in_bulk(admin_client, viewer, edito
     second.refresh_from_db()
     assert first.revoked_at is not None
     assert second.revoked_at is None
+
+
+def test_a_feed_costs_the_same_queries_for_few_or_many_deadlines(
+    client, viewer, make_commitment, usa
+):
+    """No query per event: a feed of 20 deadlines costs what a feed of 2 does."""
+    subscription_create(user=viewer, scope="party", party=usa, lead_days=[5])
+    subscription_create(user=viewer, scope="all", lead_days=[9])
+    _feed, secret = feed_for(viewer)
+    counts = []
+    for extra in (2, 18):
+        for _ in range(extra):
+            make_commitment(beneficiaries=[usa])
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(calendar_url(secret)).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
