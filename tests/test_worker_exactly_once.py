@@ -118,7 +118,7 @@ def test_worker_sends_alerts_enqueued_through_the_broker(harness, smtp_server, w
     """A worker runs send_alerts from Redis: each pending alert is mailed once, rows marked."""
     expected = watched(commitments=4, watchers=3)
     pending_alerts(expected=expected)
-    worker = harness.start_worker(name="w1")
+    (worker,) = harness.start_workers("w1")
 
     task_id = harness.send(SEND)
     wait_until_all_sent(expected=expected, harness=harness)
@@ -172,7 +172,7 @@ def test_two_beats_running_at_once_send_each_alert_once(harness, smtp_server, wa
     every_second = IntervalSchedule.objects.create(every=1, period=IntervalSchedule.SECONDS)
     for name, task in (("test-scan", SCAN), ("test-send", SEND)):
         PeriodicTask.objects.create(name=name, task=task, interval=every_second)
-    worker = harness.start_worker(name="w1", concurrency=2)
+    (worker,) = harness.start_workers("w1", concurrency=2)
     beats = harness.start_beats("beat1", "beat2")
 
     wait_for(

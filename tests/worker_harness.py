@@ -154,9 +154,7 @@ class CeleryHarness:
         self.client = Celery("tracker-test-client")
         self.client.conf.update(broker_read_url=broker_url, broker_write_url=broker_url)
 
-    def start_workers(
-        self, *names: str, concurrency: int = 1, env: Mapping[str, str] | None = None
-    ) -> list[CeleryProcess]:
+    def start_workers(self, *names: str, concurrency: int = 1) -> list[CeleryProcess]:
         """Start one ``celery -A tracker worker`` per name; return once all answer a ping."""
         processes = [
             self._spawn(
@@ -171,20 +169,12 @@ class CeleryHarness:
                     "--without-gossip",
                     "--without-heartbeat",
                 ],
-                env,
             )
             for name in names
         ]
         for process in processes:
             self._wait_until_answers(process)
         return processes
-
-    def start_worker(
-        self, *, name: str, concurrency: int = 1, env: Mapping[str, str] | None = None
-    ) -> CeleryProcess:
-        """Start one worker; return once it answers a ping."""
-        (process,) = self.start_workers(name, concurrency=concurrency, env=env)
-        return process
 
     def start_beats(self, *names: str) -> list[CeleryProcess]:
         """Start one ``celery -A tracker beat`` (database scheduler) per name; wait for each."""
@@ -199,7 +189,6 @@ class CeleryHarness:
                     f"--pidfile={self.log_dir / (name + '.pid')}",
                     f"--schedule={self.log_dir / (name + '-schedule')}",
                 ],
-                None,
             )
             for name in names
         ]
@@ -227,22 +216,21 @@ class CeleryHarness:
         for process in processes:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.popen.wait(timeout=max(deadline - time.monotonic(), 0.1))
-            process.kill()
+            if process.alive():
+                process.kill()
 
     def close(self) -> None:
         """Stop every process this harness started, even after a failed test."""
         self.stop(*self.processes)
         self.client.close()
 
-    def _spawn(
-        self, name: str, arguments: list[str], env: Mapping[str, str] | None
-    ) -> CeleryProcess:
+    def _spawn(self, name: str, arguments: list[str]) -> CeleryProcess:
         log_path = self.log_dir / f"{name}.log"
         with log_path.open("wb") as log:
             popen = subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "tracker", *arguments],
                 cwd=PROJECT_DIR,
-                env={**self.env, **(env or {})},
+                env=self.env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
