@@ -20,7 +20,6 @@ router.register("subscriptions", views.SubscriptionViewSet, basename="subscripti
 router.register("alerts", views.AlertViewSet, basename="alert")
 
 
-
 @csrf_exempt
 def not_found(request: HttpRequest, *args: object, **kwargs: object) -> JsonResponse:
     """Answer a path under the API that names nothing with a JSON 404, as the API does."""

@@ -41,6 +41,7 @@ def test_create_api_token_prints_a_key_that_works_and_stores_only_its_hash(viewe
     assert token.name == "reporting"
     assert token.key_hash == token_hash(key) != key
     assert token.prefix == key[:8]
+    assert token.expires_at is not None
     assert dt.timedelta(days=29) < token.expires_at - timezone.now() <= dt.timedelta(days=30)
     assert "not shown again" in err.getvalue()
     response = _client_with_key(key).get(PARTIES)
