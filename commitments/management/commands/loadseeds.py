@@ -37,6 +37,8 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Seeds not loaded; the database is unchanged.\n{exc}", returncode=1
             ) from exc
+        if options["verbosity"] == 0:
+            return
         prefix = "Dry run, nothing written. " if dry_run else ""
         self.stdout.write(f"{prefix}Seeds from {path}:")
         for line in summary.lines():
