@@ -365,11 +365,16 @@ class SubscriptionSerializer(StrictMixin, serializers.ModelSerializer):
         validators: list[Any] = []
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Refuse a change of target; sending the current target again (a PUT) is fine."""
         if self.instance is not None:
-            fixed = sorted({"scope", "agreement", "party", "commitment"} & set(self.initial_data))
-            if fixed:
+            changed = [
+                name
+                for name in ("scope", "agreement", "party", "commitment")
+                if name in attrs and attrs[name] != getattr(self.instance, name)
+            ]
+            if changed:
                 reason = "The target cannot change: delete this subscription and make a new one."
-                raise serializers.ValidationError({name: [reason] for name in fixed})
+                raise serializers.ValidationError({name: [reason] for name in changed})
         return attrs
 
 

@@ -221,11 +221,15 @@ class SubscriptionViewSet(
         )
 
     def perform_update(self, serializer: Any) -> None:
-        data = dict(serializer.validated_data)
+        changes = {
+            name: value
+            for name, value in serializer.validated_data.items()
+            if name in ("lead_days", "notify_overdue", "mode")
+        }
         serializer.instance = serializers.call_service(
             subscription_services.subscription_update,
             subscription=serializer.instance,
-            **data,
+            **changes,
         )
 
     def perform_destroy(self, instance: Subscription) -> None:

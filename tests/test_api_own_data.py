@@ -87,6 +87,22 @@ def test_the_target_of_a_subscription_cannot_change(viewer_api, agreement):
     assert Subscription.objects.get(pk=created["id"]).scope == "all"
 
 
+def test_a_put_resending_the_target_changes_the_rest(viewer_api, agreement):
+    created = viewer_api.post(SUBSCRIPTIONS, {"scope": "agreement", "agreement": agreement.pk},
+                              format="json").json()
+    response = viewer_api.put(
+        f"{SUBSCRIPTIONS}{created['id']}/",
+        {"scope": "agreement", "agreement": agreement.pk, "mode": "digest", "lead_days": [10],
+         "notify_overdue": False},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["mode"], body["lead_days"], body["notify_overdue"]) == ("digest", [10], False)
+    subscription = Subscription.objects.get(pk=created["id"])
+    assert list(subscription.leads.values_list("days", flat=True)) == [10]
+
+
 def test_someone_elses_subscription_is_not_found(viewer_api, others_subscription):
     url = f"{SUBSCRIPTIONS}{others_subscription.pk}/"
     assert results(viewer_api.get(SUBSCRIPTIONS)) == []
