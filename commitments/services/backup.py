@@ -1,0 +1,380 @@
+"""Export the whole dataset to one JSON document and import it into an empty database.
+
+The document keeps every row of the domain and the deadline watch with every field, the
+computed ones (due date, status, deadline state, ...) included, and its primary key, so that an
+import gives back the same database. Users are referenced by username and exported with their
+names, flags, groups and language but without password hashes: a backup file is then no
+offline password-cracking target, and restored users set a password again
+(``manage.py changepassword`` or the password-reset flow). Left out on purpose: the change
+history (simple-history), API tokens (issue new ones), login-failure records and Celery beat's
+tables (rebuilt from settings); ``pg_dump`` keeps all of them (docs/operations.md).
+
+An import refuses a database that already holds domain rows: merging two datasets by key is a
+different job with its own conflicts. It runs in one transaction: on any bad record nothing is
+written, and the error names the record and the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import IO, Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.core.management.color import no_style
+from django.db import IntegrityError, connection, models, transaction
+
+from accounts.models import Profile
+from alerts.models import Alert, ScanRun, Subscription, SubscriptionLead
+from commitments.models import (
+    Agreement,
+    Citation,
+    Commitment,
+    CommitmentRelation,
+    Party,
+    ProgressUpdate,
+    Source,
+)
+
+FORMAT = "commitment-tracker-backup"
+VERSION = 1
+
+#: The exported models, each under its section name, in an order where every foreign key
+#: points to an earlier section or to the same one (a commitment's anchor).
+SECTIONS: dict[str, type[models.Model]] = {
+    "parties": Party,
+    "sources": Source,
+    "agreements": Agreement,
+    "commitments": Commitment,
+    "citations": Citation,
+    "relations": CommitmentRelation,
+    "progress_updates": ProgressUpdate,
+    "subscriptions": Subscription,
+    "subscription_leads": SubscriptionLead,
+    "alerts": Alert,
+    "scan_runs": ScanRun,
+}
+
+USER_FIELDS = (
+    "username",
+    "email",
+    "first_name",
+    "last_name",
+    "is_active",
+    "is_staff",
+    "is_superuser",
+    "date_joined",
+    "last_login",
+)
+
+
+class BackupError(Exception):
+    """A backup document that cannot be imported, or a database that must not receive one."""
+
+
+def _is_user_field(field: models.Field[Any, Any]) -> bool:
+    return field.is_relation and field.related_model is get_user_model()
+
+
+def _encode(value: Any) -> Any:
+    """Return ``value`` as JSON holds it without loss: decimals, dates and instants as text."""
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()  # to the microsecond, unlike DjangoJSONEncoder
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _export_section(model: type[models.Model], usernames: dict[int, str]) -> list[dict[str, Any]]:
+    links: dict[str, dict[int, list[int]]] = {}
+    for m2m in model._meta.many_to_many:
+        m2m_field: Any = m2m
+        columns = (m2m_field.m2m_column_name(), m2m_field.m2m_reverse_name())
+        by_owner: dict[int, list[int]] = {}
+        through = m2m_field.remote_field.through._default_manager
+        for owner, target in through.values_list(*columns).order_by(*columns):
+            by_owner.setdefault(owner, []).append(target)
+        links[m2m.name] = by_owner
+    records = []
+    for obj in model._default_manager.order_by("pk").iterator(chunk_size=2000):
+        fields: dict[str, Any] = {}
+        for field in model._meta.concrete_fields:
+            if field.primary_key:
+                continue
+            value = getattr(obj, field.attname)
+            if _is_user_field(field):
+                fields[field.name] = usernames[value] if value is not None else None
+            else:
+                fields[field.name] = _encode(value)
+        for name, by_owner in links.items():
+            fields[name] = by_owner.get(obj.pk, [])
+        records.append({"pk": obj.pk, "fields": fields})
+    return records
+
+
+def _export_users() -> tuple[list[dict[str, Any]], dict[int, str]]:
+    user_model = get_user_model()
+    languages = dict(Profile.objects.values_list("user_id", "language"))
+    groups: dict[int, list[str]] = {}
+    for user_id, name in user_model.groups.through.objects.values_list(
+        "user_id", "group__name"
+    ):
+        groups.setdefault(user_id, []).append(name)
+    users = []
+    usernames: dict[int, str] = {}
+    for user in user_model.objects.order_by("username"):
+        usernames[user.pk] = user.get_username()
+        entry = {name: _encode(getattr(user, name)) for name in USER_FIELDS}
+        entry["groups"] = sorted(groups.get(user.pk, []))
+        entry["language"] = languages.get(user.pk)
+        users.append(entry)
+    return users, usernames
+
+
+def backup_export(*, now: dt.datetime) -> dict[str, Any]:
+    """Return the whole dataset as one JSON-ready document, read in one snapshot."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        users, usernames = _export_users()
+        document: dict[str, Any] = {
+            "format": FORMAT,
+            "version": VERSION,
+            "exported_at": now.isoformat(),
+            "users": users,
+        }
+        for section, model in SECTIONS.items():
+            document[section] = _export_section(model, usernames)
+    return document
+
+
+def backup_dumps(*, document: dict[str, Any]) -> str:
+    """Return ``document`` as indented JSON text, one field a line."""
+    return json.dumps(document, ensure_ascii=False, indent=1)
+
+
+def backup_read(*, stream: IO[str]) -> dict[str, Any]:
+    """Parse a backup document, or raise ``BackupError`` saying why it is not one."""
+    try:
+        document = json.load(stream)
+    except json.JSONDecodeError as exc:
+        raise BackupError(f"Not JSON: {exc}.") from exc
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise BackupError(f"Not a backup: the top-level object has no \"format\": {FORMAT!r}.")
+    if document.get("version") != VERSION:
+        raise BackupError(
+            f"Backup version {document.get('version')!r} is not {VERSION}, the one this "
+            "tracker reads."
+        )
+    for section in ("users", *SECTIONS):
+        if not isinstance(document.get(section), list):
+            raise BackupError(f"The section {section!r} is missing or is not a list.")
+    return document
+
+
+def _domain_rows_present() -> list[str]:
+    return [section for section, model in SECTIONS.items() if model._default_manager.exists()]
+
+
+def _import_users(entries: list[Any]) -> dict[str, int]:
+    """Create the users the database lacks (no usable password); return id by username."""
+    user_model = get_user_model()
+    existing = dict(user_model.objects.values_list("username", "pk"))
+    groups = {group.name: group for group in Group.objects.all()}
+    ids: dict[str, int] = {}
+    for index, entry in enumerate(entries):
+        label = f"users[{index}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("username"), str):
+            raise BackupError(f"{label}: field 'username': missing or not a string.")
+        username = entry["username"]
+        if username in existing:
+            ids[username] = existing[username]
+            continue
+        user = user_model(**{
+            name: _to_python(user_model, name, entry.get(name), f"users[{username}]")
+            for name in USER_FIELDS
+        })
+        user.set_unusable_password()
+        _clean(user, f"users[{username}]", exclude=["password"])
+        user.save()
+        unknown = set(entry.get("groups") or []) - groups.keys()
+        if unknown:
+            raise BackupError(
+                f"users[{username}]: field 'groups': no group named {sorted(unknown)} "
+                "(run migrate first: it creates the roles)."
+            )
+        user.groups.set([groups[name] for name in entry.get("groups") or []])
+        if entry.get("language") is not None:
+            profile = Profile(user=user, language=entry["language"])
+            _clean(profile, f"users[{username}]", exclude=["user"])
+            profile.save()
+        ids[username] = user.pk
+    return ids
+
+
+def _to_python(model: type[models.Model], name: str, value: Any, label: str) -> Any:
+    field: Any = model._meta.get_field(name)
+    try:
+        return field.to_python(value)
+    except ValidationError as exc:
+        raise BackupError(f"{label}: field {name!r}: {'; '.join(exc.messages)}") from exc
+
+
+def _clean(
+    obj: models.Model, label: str, *, exclude: Iterable[str] = (), fields: bool = True
+) -> None:
+    """Run the field checks (unless ``fields`` is false) and the model's ``clean()``."""
+    try:
+        if fields:
+            obj.clean_fields(exclude=list(exclude))
+        obj.clean()
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            field, errors = next(iter(exc.message_dict.items()))
+            raise BackupError(f"{label}: field {field!r}: {'; '.join(errors)}") from exc
+        raise BackupError(f"{label}: {'; '.join(exc.messages)}") from exc
+
+
+def _check_fields(obj: models.Model, label: str) -> None:
+    """Check each field of ``obj`` alone, the computed (non-editable) ones included."""
+    model = type(obj)
+    try:
+        # References were checked against the backup's own ids by the loader.
+        obj.clean_fields(exclude=[f.name for f in model._meta.concrete_fields if f.is_relation])
+    except ValidationError as exc:
+        name, errors = next(iter(exc.message_dict.items()))
+        raise BackupError(f"{label}: field {name!r}: {'; '.join(errors)}") from exc
+    # Django's field validation skips non-editable fields: check their null and choices here.
+    for field in model._meta.concrete_fields:
+        if field.editable or field.is_relation or field.primary_key:
+            continue
+        value = getattr(obj, field.attname)
+        if value is None and not field.null:
+            raise BackupError(f"{label}: field {field.name!r}: may not be null.")
+        if field.choices and value not in {"", None} and value not in {
+            choice for choice, _label in field.flatchoices
+        }:
+            raise BackupError(f"{label}: field {field.name!r}: {value!r} is not a valid choice.")
+
+
+class _Loader:
+    """Build, check and insert the records of every section, remembering each pk seen."""
+
+    def __init__(self, *, document: dict[str, Any], user_ids: dict[str, int]) -> None:
+        self.document = document
+        self.user_ids = user_ids
+        self.pks: dict[type[models.Model], set[int]] = {}
+        for section, model in SECTIONS.items():
+            self.pks[model] = set()
+            for index, record in enumerate(document[section]):
+                pk = record.get("pk") if isinstance(record, dict) else None
+                if not isinstance(pk, int) or isinstance(pk, bool):
+                    raise BackupError(f"{section}[{index}]: field 'pk': missing or not an integer.")
+                if pk in self.pks[model]:
+                    raise BackupError(f"{section} pk={pk}: field 'pk': appears twice.")
+                self.pks[model].add(pk)
+
+    def build(
+        self, model: type[models.Model], record: dict[str, Any], label: str
+    ) -> tuple[models.Model, dict[str, list[int]]]:
+        fields = record.get("fields")
+        if not isinstance(fields, dict):
+            raise BackupError(f"{label}: field 'fields': missing or not an object.")
+        known: dict[str, Any] = {
+            f.name: f for f in model._meta.concrete_fields if not f.primary_key
+        }
+        known.update((f.name, f) for f in model._meta.many_to_many)
+        missing = sorted(known.keys() - fields.keys())
+        if missing:
+            raise BackupError(f"{label}: field {missing[0]!r}: missing.")
+        obj = model(pk=record["pk"])
+        m2m: dict[str, list[int]] = {}
+        for name, value in fields.items():
+            field = known.get(name)
+            if field is None:
+                raise BackupError(f"{label}: field {name!r}: not a field of {model.__name__}.")
+            if field.many_to_many:
+                m2m[name] = self._references(field, value, label)
+            elif _is_user_field(field):
+                setattr(obj, field.attname, self._user(value, name, label))
+            elif field.is_relation:
+                ref = self._references(field, [] if value is None else [value], label)
+                setattr(obj, field.attname, ref[0] if ref else None)
+            else:
+                setattr(obj, field.attname, _to_python(model, name, value, label))
+        return obj, m2m
+
+    def _user(self, username: Any, name: str, label: str) -> int | None:
+        if username is None:
+            return None
+        if username not in self.user_ids:
+            raise BackupError(f"{label}: field {name!r}: no user {username!r} in the backup.")
+        return self.user_ids[username]
+
+    def _references(self, field: Any, values: Any, label: str) -> list[int]:
+        target = field.related_model
+        if not isinstance(values, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in values
+        ):
+            raise BackupError(f"{label}: field {field.name!r}: not an id or a list of ids.")
+        dangling = [v for v in values if v not in self.pks[target]]
+        if dangling:
+            raise BackupError(
+                f"{label}: field {field.name!r}: no {target.__name__} pk={dangling[0]} in the "
+                "backup."
+            )
+        return list(values)
+
+
+@transaction.atomic
+def backup_import(*, document: dict[str, Any]) -> dict[str, int]:
+    """Load ``document`` into a database with no domain rows; return rows written by section.
+
+    Raise ``BackupError`` naming the record and field of the first bad record, or the sections
+    already holding rows; in either case nothing is written.
+    """
+    present = _domain_rows_present()
+    if present:
+        raise BackupError(
+            "The database already holds data (" + ", ".join(present) + "); import_all only "
+            "restores into an empty database: run it after `migrate` on a new database."
+        )
+    user_ids = _import_users(document["users"])
+    loader = _Loader(document=document, user_ids=user_ids)
+    built: list[tuple[models.Model, str]] = []
+    counts: dict[str, int] = {"users": len(document["users"])}
+    for section, model in SECTIONS.items():
+        for record in document[section]:
+            label = f"{section} pk={record['pk']}"
+            obj, m2m = loader.build(model, record, label)
+            _check_fields(obj, label)
+            try:
+                # Raw, as loaddata saves: keeps created/updated as they were, writes no history.
+                with transaction.atomic():
+                    obj.save_base(raw=True, force_insert=True)
+            except IntegrityError as exc:
+                # The model's own rules usually name the field the database refused.
+                _clean(obj, label, fields=False)
+                raise BackupError(f"{label}: refused by the database: {exc}") from exc
+            for name, ids in m2m.items():
+                m2m_field: Any = model._meta.get_field(name)
+                through = m2m_field.remote_field.through
+                owner, target = m2m_field.m2m_column_name(), m2m_field.m2m_reverse_name()
+                through._default_manager.bulk_create(
+                    through(**{owner: obj.pk, target: ref}) for ref in ids
+                )
+            built.append((obj, label))
+        counts[section] = len(document[section])
+    # Rules across rows (a commitment's anchor chain) need every row in place first.
+    for obj, label in built:
+        _clean(obj, label, fields=False)
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(no_style(), list(SECTIONS.values())):
+            cursor.execute(statement)
+    return counts

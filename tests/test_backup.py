@@ -1,0 +1,299 @@
+"""``export_all`` / ``import_all``: a JSON backup that restores the database without loss."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
+from django.db import models
+
+from accounts.models import Profile
+from accounts.services import user_set_language
+from alerts.models import Alert, ScanRun, Subscription, SubscriptionLead, SubscriptionScope
+from alerts.services.scan import scan
+from alerts.services.subscriptions import subscription_create
+from commitments.choices import Status
+from commitments.models import (
+    Agreement,
+    Citation,
+    Commitment,
+    CommitmentRelation,
+    Party,
+    ProgressUpdate,
+    Source,
+)
+from commitments.roles import EDITORS
+from commitments.services.commitments import commitment_change_status
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2026, 6, 1, 9, 30, 15, 123456, tzinfo=dt.UTC)
+
+#: Every table the backup covers, the many-to-many ones included, in deletion-safe order.
+TABLES: list[type[models.Model]] = [
+    Alert,
+    ScanRun,
+    SubscriptionLead,
+    Subscription,
+    ProgressUpdate,
+    CommitmentRelation,
+    Citation,
+    Commitment.beneficiaries.through,
+    Commitment,
+    Agreement.parties.through,
+    Agreement,
+    Source,
+    Party,
+]
+
+
+def canonical_dump() -> dict[str, Any]:
+    """Return every row and field of the covered tables, users by username, ids kept."""
+    user_model = get_user_model()
+    usernames = dict(user_model.objects.values_list("pk", "username"))
+    dump: dict[str, Any] = {}
+    for model in TABLES:
+        user_columns = [
+            f.attname
+            for f in model._meta.concrete_fields
+            if f.is_relation and f.related_model is user_model
+        ]
+        auto_created = model._meta.auto_created  # a many-to-many table: its own id is noise
+        rows = []
+        for row in model._default_manager.order_by("pk").values():
+            for column in user_columns:
+                row[column] = usernames.get(row[column])
+            if auto_created:
+                del row["id"]
+            rows.append(row)
+        if auto_created:
+            rows.sort(key=lambda r: tuple(sorted(r.items())))
+        dump[model._meta.label] = rows
+    users = []
+    for user in user_model.objects.order_by("username"):
+        entry = {
+            f.attname: getattr(user, f.attname)
+            for f in user_model._meta.concrete_fields
+            if f.attname not in {"id", "password"}
+        }
+        entry["groups"] = sorted(user.groups.values_list("name", flat=True))
+        entry["language"] = Profile.objects.filter(user=user).values_list(
+            "language", flat=True
+        ).first()
+        users.append(entry)
+    dump["users"] = users
+    return dump
+
+
+@pytest.fixture
+def dataset(django_user_model, agreement, japan, usa, source, make_commitment) -> dict[str, Any]:
+    """Every kind of row: anchored and fixed deadlines, citations, relations, status changes,
+    a user's language, group and subscription, alerts and a scan run."""
+    ana = django_user_model.objects.create_user(
+        "ana", "ana@example.org", "pw-for-tests-only", first_name="Ana"
+    )
+    ana.groups.add(Group.objects.get(name=EDITORS))
+    user_set_language(user=ana, language="fr")
+    django_user_model.objects.create_user("bo", "bo@example.org", "pw-for-tests-only")
+    funding = make_commitment(
+        title="Invest 550 billion dollars",
+        target_amount="550000000000.0000",
+        target_unit="USD",
+        beneficiaries=[usa],
+        owner=ana,
+    )
+    make_commitment(
+        deadline_kind="fixed", deadline_date=dt.date(2026, 6, 15), anchor_kind="",
+        offset_amount=None, offset_unit="", obligor=usa, beneficiaries=[japan, usa],
+    )
+    anchored = make_commitment(anchor_kind="commitment", anchor_commitment=funding)
+    CommitmentRelation.objects.create(
+        from_commitment=anchored, to_commitment=funding, kind="conditional_on"
+    )
+    Citation.objects.create(source=source, agreement=agreement, quote="Les deux pays ...")
+    subscription_create(
+        user=ana, scope=SubscriptionScope.ALL, lead_days=[30, 7], notify_overdue=True
+    )
+    commitment_change_status(
+        commitment=funding,
+        status=Status.PARTIALLY_FULFILLED,
+        user=ana,
+        now=NOW,
+        note="Half the amount is disbursed.",
+        measured_value="1234.5678",
+        evidence_source=source,
+        evidence_quote="La moitié a été versée.",
+    )
+    scan(now=NOW)
+    dump = canonical_dump()
+    for label, rows in dump.items():
+        assert rows, f"the dataset has no {label} rows, so the round trip would not test them"
+    return dump
+
+
+def wipe(django_user_model) -> None:
+    Commitment.objects.filter(anchor_commitment__isnull=False).delete()  # anchors are protected
+    for model in TABLES:
+        model._default_manager.all().delete()
+    Profile.objects.all().delete()
+    django_user_model.objects.all().delete()
+
+
+def export_to(path: Path) -> dict[str, Any]:
+    call_command("export_all", output=str(path), stderr=StringIO())
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_export_wipe_import_gives_back_every_row_and_field(dataset, tmp_path, django_user_model):
+    path = tmp_path / "backup.json"
+    export_to(path)
+    wipe(django_user_model)
+    assert canonical_dump() != dataset
+
+    out = StringIO()
+    call_command("import_all", str(path), stdout=out)
+
+    assert canonical_dump() == dataset
+    assert "Imported" in out.getvalue()
+
+
+def test_restored_users_have_no_usable_password_and_keep_their_language(
+    dataset, tmp_path, django_user_model
+):
+    path = tmp_path / "backup.json"
+    document = export_to(path)
+    wipe(django_user_model)
+    call_command("import_all", str(path), stdout=StringIO())
+
+    ana = django_user_model.objects.get(username="ana")
+    assert not ana.has_usable_password()
+    assert Profile.objects.get(user=ana).language == "fr"
+    assert "password" not in json.dumps(document["users"])
+
+
+def test_rows_added_after_a_restore_get_new_ids(dataset, tmp_path, django_user_model):
+    path = tmp_path / "backup.json"
+    export_to(path)
+    wipe(django_user_model)
+    call_command("import_all", str(path), stdout=StringIO())
+    highest = max(Party.objects.values_list("pk", flat=True))
+
+    party = Party.objects.create(key="new-party", name="New party", kind="state")
+
+    assert party.pk > highest
+
+
+def test_export_keeps_computed_fields_and_exact_values(dataset, tmp_path):
+    document = export_to(tmp_path / "backup.json")
+    updates = [u for u in document["progress_updates"] if u["fields"]["measured_value"]]
+    assert updates[0]["fields"]["measured_value"] == "1234.5678"
+    assert updates[0]["fields"]["author"] == "ana"
+    fields = {c["fields"]["status"] for c in document["commitments"]}
+    assert Status.PARTIALLY_FULFILLED in fields
+    assert all("due_date" in c["fields"] and "deadline_state" in c["fields"]
+               for c in document["commitments"])
+    assert document["scan_runs"][0]["fields"]["now"] == NOW.isoformat()
+
+
+def test_export_without_output_writes_the_document_to_stdout(dataset):
+    out = StringIO()
+    call_command("export_all", stdout=out)
+    document = json.loads(out.getvalue())
+    assert document["format"] == "commitment-tracker-backup"
+    assert len(document["commitments"]) == Commitment.objects.count()
+
+
+def test_import_into_a_database_with_data_refuses_and_changes_nothing(dataset, tmp_path):
+    path = tmp_path / "backup.json"
+    export_to(path)
+
+    with pytest.raises(CommandError, match="already holds data"):
+        call_command("import_all", str(path), stdout=StringIO())
+
+    assert canonical_dump() == dataset
+
+
+def _break_commitment(document: dict[str, Any], field: str, value: Any) -> str:
+    record = document["commitments"][-1]
+    record["fields"][field] = value
+    return f"commitments pk={record['pk']}: field '{field}'"
+
+
+def _drop_field(document: dict[str, Any], field: str, _value: Any) -> str:
+    record = document["citations"][0]
+    del record["fields"][field]
+    return f"citations pk={record['pk']}: field '{field}'"
+
+
+def _add_field(document: dict[str, Any], field: str, value: Any) -> str:
+    record = document["parties"][0]
+    record["fields"][field] = value
+    return f"parties pk={record['pk']}: field '{field}'"
+
+
+def _constraint_breach(document: dict[str, Any], field: str, value: Any) -> str:
+    record = next(c for c in document["commitments"] if c["fields"]["deadline_kind"] == "fixed")
+    record["fields"][field] = value
+    return f"commitments pk={record['pk']}: field '{field}'"
+
+
+@pytest.mark.parametrize(
+    ("breaker", "field", "value"),
+    [
+        (_break_commitment, "status", "bogus"),
+        (_break_commitment, "due_date", "2025-13-40"),
+        (_break_commitment, "target_amount", "a lot"),
+        (_break_commitment, "agreement", 999_999),
+        (_break_commitment, "owner", "nobody-of-that-name"),
+        (_drop_field, "quote", None),
+        (_add_field, "colour", "blue"),
+        (_constraint_breach, "deadline_date", None),
+    ],
+)
+def test_a_malformed_record_is_named_with_its_field_and_nothing_is_written(
+    dataset, tmp_path, django_user_model, breaker, field, value
+):
+    document = export_to(tmp_path / "good.json")
+    wipe(django_user_model)
+    empty = canonical_dump()
+    broken = copy.deepcopy(document)
+    where = breaker(broken, field, value)
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(broken), encoding="utf-8")
+
+    with pytest.raises(CommandError) as excinfo:
+        call_command("import_all", str(path), stdout=StringIO())
+
+    assert where in str(excinfo.value)
+    assert str(excinfo.value).startswith("Nothing imported.")
+    assert canonical_dump() == empty
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "Not JSON"),
+        ('{"format": "something-else"}', "Not a backup"),
+        ('{"format": "commitment-tracker-backup", "version": 99}', "version 99"),
+        ('{"format": "commitment-tracker-backup", "version": 1, "users": []}', "'parties'"),
+    ],
+)
+def test_a_file_that_is_not_a_backup_is_refused(tmp_path, content, message):
+    path = tmp_path / "bad.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(CommandError, match=message):
+        call_command("import_all", str(path), stdout=StringIO())
+    assert not Party.objects.exists()
+
+
+def test_a_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(CommandError, match="Cannot read"):
+        call_command("import_all", str(tmp_path / "absent.json"), stdout=StringIO())
