@@ -136,13 +136,17 @@ def test_two_workers_sending_at_once_send_each_alert_once(harness, smtp_server, 
     smtp_server.delay = 0.02  # long enough for the four senders to overlap
     workers = harness.start_workers("w1", "w2", concurrency=2)
 
-    task_ids = {harness.send(SEND) for _ in range(6)}
+    task_ids = sorted(harness.send(SEND) for _ in range(6))
     wait_until_all_sent(expected=expected, harness=harness)
+    wait_for(
+        lambda: sorted(workers[0].received(SEND) + workers[1].received(SEND)) == task_ids,
+        timeout=20,
+        what=lambda: f"the workers to take all six tasks\n{harness.logs()}",
+    )
     harness.stop(*workers)
 
-    assert all(worker.received(SEND) for worker in workers), harness.logs()
-    assert sorted(workers[0].received(SEND) + workers[1].received(SEND)) == sorted(task_ids)
     assert_each_alert_once(smtp_server)
+    assert all(worker.received(SEND) for worker in workers), harness.logs()
 
 
 def test_two_scans_at_once_through_the_queue_raise_and_send_each_alert_once(

@@ -10,10 +10,12 @@ logs for failure messages. Every wait polls against a deadline.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -274,6 +276,30 @@ def flush_redis(db: int) -> str:
     return url
 
 
+@contextlib.contextmanager
+def redis_db_lock(db: int, *, timeout: float = 300) -> Iterator[None]:
+    """Hold this machine's lock on Redis database ``db``: one test at a time may use it.
+
+    Test runs of several checkouts, or xdist workers, would otherwise flush each other's queues
+    and steal each other's tasks. The lock is a file lock, released if the process dies.
+    """
+    path = Path(tempfile.gettempdir()) / f"commitment-tracker-redis-{db}.lock"
+    with path.open("a") as handle:
+
+        def acquired() -> bool:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            return True
+
+        wait_for(acquired, timeout=timeout, what=f"another test run to release {path}")
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.fixture(name="celery_harness")
 def celery_harness_fixture(
     transactional_db: None, tmp_path: Path
@@ -291,21 +317,23 @@ def celery_harness_fixture(
             pytest.fail(problem)
         pytest.skip(problem)
     harnesses: list[CeleryHarness] = []
+    with contextlib.ExitStack() as locks:
 
-    def make(
-        *, redis_db: int, email_url: str, env: Mapping[str, str] | None = None
-    ) -> CeleryHarness:
-        harness = CeleryHarness(
-            broker_url=flush_redis(redis_db), email_url=email_url, log_dir=tmp_path, env=env
-        )
-        harnesses.append(harness)
-        return harness
+        def make(
+            *, redis_db: int, email_url: str, env: Mapping[str, str] | None = None
+        ) -> CeleryHarness:
+            locks.enter_context(redis_db_lock(redis_db))
+            harness = CeleryHarness(
+                broker_url=flush_redis(redis_db), email_url=email_url, log_dir=tmp_path, env=env
+            )
+            harnesses.append(harness)
+            return harness
 
-    try:
-        yield make
-    finally:
-        for harness in harnesses:
-            harness.close()
+        try:
+            yield make
+        finally:
+            for harness in harnesses:
+                harness.close()
 
 
 def wait_until_all_sent(*, expected: int, harness: CeleryHarness, timeout: float = 60) -> None:
