@@ -95,11 +95,11 @@ def commitment_save(
     beneficiaries: Iterable[Party] | None = None,
     changed_fields: Iterable[str] | None = None,
 ) -> Commitment:
-    """Validate and save a commitment whose input fields are already set, then its dependents.
+    """Validate and save a commitment whose input fields are already set.
 
     Computes its due date and saves it: all fields for a new row, ``changed_fields`` plus the
-    computed ones for an existing row. Commitments anchored on this one count from its
-    fulfilment, which only :func:`commitment_change_status` moves.
+    computed ones for an existing row (nothing if both are empty). Commitments anchored on
+    this one count from its fulfilment, which only :func:`commitment_change_status` moves.
     """
     creating = commitment.pk is None
     commitment.full_clean()
