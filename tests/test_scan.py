@@ -8,6 +8,7 @@ import threading
 import pytest
 import time_machine
 from django.db import connection, connections
+from django.urls import reverse
 
 from alerts.models import Alert, AlertState, DeliveryMode, ScanRun, SubscriptionScope
 from alerts.services.outbox import alerts_retry
@@ -416,3 +417,28 @@ def test_two_scans_at_once_write_each_alert_once(make_commitment, owner, watcher
     assert sum(r.changed for r in results) == 20
     assert Alert.objects.count() == 40
     assert Commitment.objects.filter(deadline_state=DeadlineState.DUE_SOON).count() == 20
+
+
+@pytest.mark.django_db
+def test_admin_lists_failures_and_retries_them(admin_client, make_commitment, owner):
+    """The alert admin shows the error and attempts; "retry now" requeues failed alerts only."""
+    make_commitment(owner=owner)
+    make_commitment(owner=owner)
+    scan(now=DUE_AT - dt.timedelta(days=2))
+    failed, sent = Alert.objects.order_by("pk")
+    Alert.objects.filter(pk=failed.pk).update(
+        state=AlertState.FAILED, attempts=8, last_error="550 mailbox unavailable"
+    )
+    Alert.objects.filter(pk=sent.pk).update(state=AlertState.SENT, attempts=1)
+    url = reverse("admin:alerts_alert_changelist")
+    listing = admin_client.get(url, {"state__exact": "failed"})
+    assert list(listing.context["cl"].queryset) == [failed]
+    assert "550 mailbox unavailable" in listing.content.decode()
+    response = admin_client.post(
+        url, {"action": "retry_now", "_selected_action": [failed.pk, sent.pk]}, follow=True
+    )
+    assert "1 failed alert(s) queued again; 1 left as they were." in response.content.decode()
+    assert dict(Alert.objects.values_list("pk", "state")) == {
+        failed.pk: AlertState.PENDING,
+        sent.pk: AlertState.SENT,
+    }
