@@ -30,7 +30,7 @@ from api.services import api_token_create
 from tracker.wsgi import application
 
 #: Examples per operation: enough to reach every field, small enough to finish in minutes.
-EXAMPLES_PER_OPERATION = 8
+EXAMPLES_PER_OPERATION = 6
 
 
 def test_the_schema_validates_without_warnings(db):
