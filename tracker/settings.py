@@ -5,10 +5,12 @@ that needs no server. ``DATABASE_URL``, ``CELERY_BROKER_URL`` and ``EMAIL_URL`` 
 PostgreSQL, Redis and a real SMTP server. ``DJANGO_ENV=production`` demands real secrets.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("TRACKER_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -49,10 +51,13 @@ INSTALLED_APPS = [
     "feeds",
     "dashboard",
     "accounts",
+    "axes",
 ]
 
 MIDDLEWARE = [
+    "tracker.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "tracker.csp.ScopedCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -62,7 +67,20 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes requires: it turns a lockout raised by the backend into a 429.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Login brute-force protection (django-axes): the backend refuses a username from an address
+# after AXES_FAILURE_LIMIT failures for an hour; a successful login clears the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(hours=1)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
 
 ROOT_URLCONF = "tracker.urls"
 LOGIN_URL = "login"
@@ -253,13 +271,27 @@ TRACKER_ALERT_BACKOFF_SECONDS = env.int("TRACKER_ALERT_BACKOFF_SECONDS", default
 TRACKER_ALERT_BACKOFF_MAX_SECONDS = env.int("TRACKER_ALERT_BACKOFF_MAX_SECONDS", default=6 * 3600)
 TRACKER_ALERT_BATCH_SIZE = env.int("TRACKER_ALERT_BATCH_SIZE", default=200)
 
+# Logging: one JSON object a line in production (DJANGO_LOG_FORMAT=json), plain text locally.
+LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="json" if PRODUCTION else "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "tracker.logging.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "tracker.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
 }
+# With JSON logs, Celery's worker and beat keep Django's handlers instead of their own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
 
 # Transport security. In production everything is HTTPS behind a proxy that sets
 # X-Forwarded-Proto; `manage.py check --deploy --fail-level WARNING` passes with these.
@@ -276,3 +308,21 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp): our pages load scripts, styles and images from this
+# site only, and no other site may frame them. tracker.csp widens it for the API's Swagger UI,
+# whose page carries an inline script and inline styles.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}

@@ -1,0 +1,70 @@
+"""Log lines operators can parse: one JSON object a line, tagged with the request's id."""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import json
+import logging
+import re
+import uuid
+from collections.abc import Callable
+
+from django.core.signals import request_finished
+from django.http import HttpRequest, HttpResponse
+
+#: The id of the request this thread or task is serving, "-" outside a request.
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+#: An id a proxy may hand us in ``X-Request-ID``: short, and nothing that could forge a line.
+_ACCEPTED_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+class RequestIdFilter(logging.Filter):
+    """Put the current request's id on every record as ``request_id``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """Render a record as one JSON object: time, level, logger, message, request id, error."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": dt.datetime.fromtimestamp(record.created, tz=dt.UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", request_id.get()),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def _forget_request_id(**kwargs: object) -> None:
+    request_id.set("-")
+
+
+class RequestIdMiddleware:
+    """Give each request an id (the proxy's ``X-Request-ID`` if sane) for its log lines.
+
+    The id stays set until the response is closed: Django logs 4xx and 5xx responses after
+    the middleware has returned.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        request_finished.connect(_forget_request_id, dispatch_uid="tracker.logging.request_id")
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        offered = request.headers.get("X-Request-ID", "")
+        current = offered if _ACCEPTED_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
+        request_id.set(current)
+        response = self.get_response(request)
+        response["X-Request-ID"] = current
+        return response
