@@ -106,3 +106,12 @@ def test_only_the_api_docs_page_may_run_inline_code(client):
     policy = directives(response["Content-Security-Policy"])
     assert policy["script-src"] == "'self' 'unsafe-inline'"
     assert policy["frame-ancestors"] == "'none'"
+
+
+def test_the_browsable_api_may_style_inline_but_not_run_inline_scripts(client, editor):
+    client.force_login(editor)
+    response = client.get("/api/v1/commitments/", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    policy = directives(response["Content-Security-Policy"])
+    assert policy["style-src"] == "'self' 'unsafe-inline'"
+    assert policy["script-src"] == "'self'"
