@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -103,12 +104,7 @@ class CeleryProcess:
 
     def received(self, task_name: str) -> list[str]:
         """Return the ids of the ``task_name`` messages this worker received, repeats included."""
-        marker = f"Task {task_name}["
-        return [
-            line.split(marker, 1)[1].split("]", 1)[0]
-            for line in self.log().splitlines()
-            if marker in line and line.rstrip().endswith("] received")
-        ]
+        return re.findall(rf"Task {re.escape(task_name)}\[([0-9a-f-]+)\] received", self.log())
 
     def kill(self, *, wait: bool = True) -> None:
         """Kill the process and its pool children at once (SIGKILL to the group), as a crash.
