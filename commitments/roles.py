@@ -38,7 +38,8 @@ def _codenames(actions: tuple[str, ...]) -> list[tuple[str, str]]:
 
 ROLE_PERMISSIONS = {
     VIEWERS: _codenames(("view",)),
-    EDITORS: _codenames(("view", "add", "change")),
+    # Editors pick a commitment's owner with the admin's autocomplete, which asks for this.
+    EDITORS: [*_codenames(("view", "add", "change")), ("auth", "view_user")],
 }
 
 

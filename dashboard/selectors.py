@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from commitments.choices import TERMINAL, DeadlineState, Status
 from commitments.models import Agreement, Commitment, Party, ProgressUpdate
@@ -132,7 +132,7 @@ def agreement_detail(*, pk: int) -> tuple[Agreement, list[Commitment]]:
     commitments = list(
         agreement.commitments.select_related("obligor", "owner")
         .prefetch_related("beneficiaries")
-        .order_by("due_date", "id")
+        .order_by(F("due_date").asc(nulls_last=True), "id")
     )
     return agreement, commitments
 

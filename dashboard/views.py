@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -71,7 +72,9 @@ def overview(request: HttpRequest) -> HttpResponse:
 @_reviewer
 def commitment_list(request: HttpRequest) -> HttpResponse:
     """List commitments with the API's filters, sortable and paginated."""
-    queryset = selectors.commitment_page(Commitment.objects.all()).order_by("due_date", "id")
+    queryset = selectors.commitment_page(Commitment.objects.all()).order_by(
+        F("due_date").asc(nulls_last=True), "id"
+    )
     filterset = CommitmentFilterSet(request.GET, queryset=queryset)
     valid = filterset.is_valid()
     rows = filterset.qs if valid else queryset.none()
