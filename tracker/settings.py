@@ -116,7 +116,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The cache holds API throttle counters: set CACHE_URL (e.g. redis://host:6379/2) when several
 # web processes must share them; the default is per process.
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmem://")}
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
