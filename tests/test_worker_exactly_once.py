@@ -114,6 +114,17 @@ def before_each_250(
     recorder.handle_DATA = handle_data  # type: ignore[method-assign]
 
 
+def wait_until_unacked_for(harness: CeleryHarness, *, seconds: float) -> None:
+    """Wait until a delivered message has stayed unacknowledged for ``seconds``."""
+    broker = redis.Redis.from_url(harness.broker_url)
+    wait_for(
+        # kombu's index of unacknowledged messages is scored by delivery time.
+        lambda: broker.zrangebyscore("unacked_index", "-inf", time.time() - seconds),
+        timeout=10 + seconds,
+        what="a delivered message to outlive the visibility timeout",
+    )
+
+
 def test_worker_sends_alerts_enqueued_through_the_broker(harness, smtp_server, watched):
     """A worker runs send_alerts from Redis: each pending alert is mailed once, rows marked."""
     expected = watched(commitments=4, watchers=3)
@@ -223,14 +234,7 @@ def test_task_redelivered_after_visibility_timeout_sends_each_alert_once(
     before_each_250(smtp_server, hold_first_mail_until_redelivered)
     task_id = harness.send(SEND)
     smtp_server.wait_for_messages(1, timeout=20)
-    broker = redis.Redis.from_url(harness.broker_url)
-
-    wait_for(
-        # kombu's index of unacknowledged messages is scored by delivery time.
-        lambda: broker.zrangebyscore("unacked_index", "-inf", time.time() - 1.5),
-        timeout=10,
-        what="the running task's message to outlive the visibility timeout",
-    )
+    wait_until_unacked_for(harness, seconds=1.5)
 
     (second,) = harness.start_workers("second")
     wait_for(
@@ -248,14 +252,19 @@ def test_task_redelivered_after_visibility_timeout_sends_each_alert_once(
 
 
 def test_worker_killed_after_smtp_accepted_resends_at_most_that_one_mail(
-    harness, smtp_server, watched
+    celery_harness, smtp_server, watched
 ):
     """SIGKILL between the SMTP server's acceptance and the commit: nothing lost, one duplicate.
 
     This is the crash window that cannot be closed without a two-phase commit with the SMTP
-    server: the alert stays pending and goes out again after the restart, with the same
-    Message-ID so mail clients fold the pair. Every other alert arrives exactly once.
+    server: the alert stays pending. The killed task was never acknowledged, so after the
+    (1 s) visibility timeout the restarted worker runs it again, and the alert goes out a
+    second time with the same Message-ID, which mail clients fold. Every other alert arrives
+    exactly once.
     """
+    harness = celery_harness(
+        redis_db=REDIS_DB, email_url=smtp_server.url, env={"CELERY_VISIBILITY_TIMEOUT": "1"}
+    )
     expected = watched(commitments=5, watchers=2)
     pending_alerts(expected=expected)
     (doomed,) = harness.start_workers("doomed", concurrency=2)
@@ -265,7 +274,7 @@ def test_worker_killed_after_smtp_accepted_resends_at_most_that_one_mail(
             doomed.kill(wait=False)
 
     before_each_250(smtp_server, kill_worker_at_fourth_mail)
-    harness.send(SEND)
+    task_id = harness.send(SEND)
     wait_for(lambda: not doomed.alive(), timeout=20, what=lambda: doomed.log())
     in_flight = smtp_server.messages[3]
     (alert,) = [a for a in Alert.objects.all() if a.message_id == in_flight.message_id]
@@ -277,10 +286,11 @@ def test_worker_killed_after_smtp_accepted_resends_at_most_that_one_mail(
             return Alert.objects.select_for_update(skip_locked=True).filter(pk=alert.pk).exists()
 
     wait_for(row_lock_released, timeout=10, what="the killed worker's row lock to go")
+    wait_until_unacked_for(harness, seconds=1.5)
     (restarted,) = harness.start_workers("restarted")
-    harness.send(SEND)
     wait_until_all_sent(expected=expected, harness=harness)
     harness.stop(restarted)
 
+    assert restarted.received(SEND) == [task_id]
     assert_each_alert_once(smtp_server, duplicated=in_flight.message_id)
     assert len(smtp_server.messages) == expected + 1
