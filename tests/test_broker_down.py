@@ -1,9 +1,10 @@
 """Broker down: the web app and the API keep answering; the scan catches up when it is back.
 
-The web process enqueues Celery tasks on commit. Here its broker is a port nobody listens on:
-requests that change commitments through the services still succeed, the alerts they raise are
-kept in the outbox, and the failed enqueue is only logged. Then a real worker on the real Redis
-(db 5) runs the periodic scan, which raises what was missed and has every alert sent once.
+Here the web process's Celery broker is a port nobody listens on: API requests that change a
+commitment's status and deadline through the services still succeed, the alerts they raise at
+once are kept in the outbox, and ``/healthz`` names the broker as the part that is down. Then a
+real worker on the real Redis (db 5) runs the periodic scan, which raises what was missed and
+has every alert sent once.
 """
 
 from __future__ import annotations
