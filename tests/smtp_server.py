@@ -25,7 +25,7 @@ import email.policy
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
@@ -76,6 +76,7 @@ class _Recorder:
         self.refusals_left: int | None = None
         self.refused_recipients: dict[str, str] = {}
         self.delay = 0.0
+        self.before_reply: Callable[[list[ReceivedMail]], Awaitable[None]] | None = None
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -109,6 +110,9 @@ class _Recorder:
                     peer=(str(peer[0]), int(peer[1])),
                 )
             )
+            received = list(self.messages)
+        if self.before_reply is not None:
+            await self.before_reply(received)
         return "250 Message accepted for delivery"
 
 
@@ -170,6 +174,15 @@ class SMTPServer:
     @delay.setter
     def delay(self, seconds: float) -> None:
         self._recorder.delay = seconds
+
+    def before_reply(
+        self, action: Callable[[list[ReceivedMail]], Awaitable[None]] | None
+    ) -> None:
+        """Await ``action(messages so far)`` after recording each mail, before its 250 reply.
+
+        Only that client's conversation waits; the server keeps serving the others.
+        """
+        self._recorder.before_reply = action
 
     def django_settings(self) -> dict[str, Any]:
         """Return the Django e-mail settings that send through this server."""

@@ -12,12 +12,11 @@ import asyncio
 import datetime as dt
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
 import redis
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.db import transaction
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
@@ -94,24 +93,6 @@ def pending_alerts(*, expected: int) -> None:
     """Raise the alerts with a scan in the test process, as a beat-driven scan would."""
     scan(now=timezone.now())
     assert Alert.objects.filter(state=AlertState.PENDING).count() == expected
-
-
-def before_each_250(
-    smtp_server: SMTPServer, action: Callable[[list[ReceivedMail]], Awaitable[None]]
-) -> None:
-    """Await ``action(messages so far)`` once the server has recorded a mail, before its 250.
-
-    Only that client's conversation waits; the server keeps serving the others.
-    """
-    recorder = smtp_server._recorder
-    record = recorder.handle_DATA
-
-    async def handle_data(server: SMTP, session: Session, envelope: Envelope) -> str:
-        reply = await record(server, session, envelope)
-        await action(smtp_server.messages)
-        return reply
-
-    recorder.handle_DATA = handle_data  # type: ignore[method-assign]
 
 
 def wait_until_unacked_for(harness: CeleryHarness, *, seconds: float) -> None:
@@ -231,7 +212,7 @@ def test_task_redelivered_after_visibility_timeout_sends_each_alert_once(
         while len(messages) == 1 and not redelivered.is_set() and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
 
-    before_each_250(smtp_server, hold_first_mail_until_redelivered)
+    smtp_server.before_reply(hold_first_mail_until_redelivered)
     task_id = harness.send(SEND)
     smtp_server.wait_for_messages(1, timeout=20)
     wait_until_unacked_for(harness, seconds=1.5)
@@ -273,7 +254,7 @@ def test_worker_killed_after_smtp_accepted_resends_at_most_that_one_mail(
         if len(messages) == 4:
             doomed.kill(wait=False)
 
-    before_each_250(smtp_server, kill_worker_at_fourth_mail)
+    smtp_server.before_reply(kill_worker_at_fourth_mail)
     task_id = harness.send(SEND)
     wait_for(lambda: not doomed.alive(), timeout=20, what=lambda: doomed.log())
     in_flight = smtp_server.messages[3]
