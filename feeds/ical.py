@@ -106,7 +106,9 @@ def _vevent(event: DeadlineEvent, *, host: str) -> icalendar.Event:
     return vevent
 
 
-def calendar_build(*, name: str, host: str, events: Iterable[DeadlineEvent]) -> bytes:
+def calendar_build(
+    *, name: str, description: str, host: str, events: Iterable[DeadlineEvent]
+) -> bytes:
     """Return the calendar of ``events`` as iCalendar bytes (CRLF lines, UTF-8)."""
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)
@@ -114,6 +116,8 @@ def calendar_build(*, name: str, host: str, events: Iterable[DeadlineEvent]) -> 
     calendar.add("calscale", "GREGORIAN")
     calendar.add("name", name)
     calendar.add("x-wr-calname", name)
+    calendar.add("description", description)
+    calendar.add("x-wr-caldesc", description)
     calendar.add(
         "refresh-interval", icalendar.vDuration(REFRESH_INTERVAL), parameters={"VALUE": "DURATION"}
     )

@@ -68,9 +68,20 @@ def watchlist_q(*, user: User) -> Q:
     return q
 
 
-def feed_commitments(*, feed: CalendarFeed) -> QuerySet[Commitment]:
-    """Return the feed's commitments that have a due date, soonest first."""
-    commitments = Commitment.objects.filter(due_date__isnull=False)
+#: A feed shows deadlines from this long ago on; older ones only weigh on every poll.
+FEED_PAST = dt.timedelta(days=365)
+#: At most this many events, soonest first: calendar apps give up on much larger files.
+FEED_MAX_EVENTS = 2000
+
+
+def feed_start(*, now: dt.datetime) -> dt.date:
+    """Return the earliest due date a feed shows at ``now``."""
+    return (now - FEED_PAST).date()
+
+
+def feed_commitments(*, feed: CalendarFeed, now: dt.datetime) -> QuerySet[Commitment]:
+    """Return the feed's commitments due from :func:`feed_start` on, soonest first, capped."""
+    commitments = Commitment.objects.filter(due_date__gte=feed_start(now=now))
     if feed.scope == FeedScope.AGREEMENT:
         commitments = commitments.filter(agreement=feed.agreement)
     elif feed.scope == FeedScope.PARTY:
@@ -94,7 +105,7 @@ def feed_commitments(*, feed: CalendarFeed) -> QuerySet[Commitment]:
             "agreement__time_zone",
             "obligor__name",
         )
-        .order_by("due_date", "id")
+        .order_by("due_date", "id")[:FEED_MAX_EVENTS]
     )
 
 
@@ -172,14 +183,23 @@ def feed_title(*, feed: CalendarFeed) -> str:
     return "Commitment deadlines"
 
 
+def feed_description(*, now: dt.datetime) -> str:
+    """Return the calendar's description: what it shows."""
+    return (
+        f"Commitment deadlines due on or after {feed_start(now=now).isoformat()}, soonest "
+        f"first, at most {FEED_MAX_EVENTS}. All-day events on the due date; alarms at the "
+        "lead times of your subscriptions."
+    )
+
+
 def feed_events(*, feed: CalendarFeed, now: dt.datetime) -> list[DeadlineEvent]:
-    """Return the feed's deadline events as seen at ``now``.
+    """Return the feed's deadline events as seen at ``now`` (see :func:`feed_commitments`).
 
     A commitment is overdue once its due instant has passed and it is not fulfilled, missed
     or cancelled. Its last change is its own, or the moment it became overdue if later, so
     a subscriber sees the overdue mark as a change. Finished commitments have no alarms.
     """
-    commitments = list(feed_commitments(feed=feed))
+    commitments = list(feed_commitments(feed=feed, now=now))
     leads = lead_days_by_commitment(user=feed.user, commitments=commitments)
     site = settings.SITE_URL.rstrip("/")
     statuses = dict(Status.choices)

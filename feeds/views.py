@@ -46,9 +46,13 @@ def calendar_feed(request: HttpRequest, secret: str) -> HttpResponse:
     feed = selectors.calendar_feed_for_secret(secret=secret)
     if feed is None:
         raise Http404("No such calendar.")
-    events = selectors.feed_events(feed=feed, now=timezone.now())
+    now = timezone.now()
+    events = selectors.feed_events(feed=feed, now=now)
     body = ical.calendar_build(
-        name=selectors.feed_title(feed=feed), host=selectors.site_host(), events=events
+        name=selectors.feed_title(feed=feed),
+        description=selectors.feed_description(now=now),
+        host=selectors.site_host(),
+        events=events,
     )
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     last_modified = max((event.last_modified for event in events), default=feed.created)
@@ -87,7 +91,8 @@ class CalendarFeedViewSet(
 
     A feed's ``subscribe_url`` (``/api/v1/calendar/<secret>.ics``) needs no credentials, so
     calendar apps can poll it; it answers ``text/calendar`` (RFC 5545), 404 once the feed is
-    revoked or rotated or its user is inactive or loses their role.
+    revoked or rotated or its user is inactive or loses their role. It shows deadlines due
+    from a year ago on, at most 2000, soonest first.
     """
 
     serializer_class = CalendarFeedSerializer

@@ -29,6 +29,13 @@ BEFORE_DUE = dt.datetime(2026, 1, 10, 12, 0, tzinfo=dt.UTC)
 AFTER_DUE = dt.datetime(2026, 4, 27, 12, 0, tzinfo=dt.UTC)
 
 
+@pytest.fixture(autouse=True)
+def _before_the_due_date():
+    """Run at a fixed instant (clock ticking) so the one-year window never drops the data."""
+    with time_machine.travel(BEFORE_DUE, tick=True):
+        yield
+
+
 def feed_for(user, scope=FeedScope.ALL, **target) -> tuple[CalendarFeed, str]:
     return feed_services.calendar_feed_create(
         user=user, scope=scope, now=timezone.now(), **target
@@ -485,3 +492,29 @@ def test_a_feed_costs_the_same_queries_for_few_or_many_deadlines(
             assert client.get(calendar_url(secret)).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_the_feed_leaves_out_deadlines_more_than_a_year_past(client, viewer, make_commitment):
+    """Old deadlines only weigh on every poll; the window is a year back from today."""
+    commitment = make_commitment()
+    _feed, secret = feed_for(viewer)
+
+    with time_machine.travel(dt.datetime(2027, 4, 25, 12, tzinfo=dt.UTC), tick=False):
+        calendar = fetch(client, secret)
+        assert list(events_by_uid(calendar)) == [uid(commitment)]
+        assert "on or after 2026-04-25" in str(calendar["X-WR-CALDESC"])
+    with time_machine.travel(dt.datetime(2027, 4, 28, 12, tzinfo=dt.UTC), tick=False):
+        assert events_by_uid(fetch(client, secret)) == {}
+
+
+def test_a_huge_feed_is_capped_to_the_soonest_deadlines(
+    client, viewer, make_commitment, monkeypatch
+):
+    monkeypatch.setattr("feeds.selectors.FEED_MAX_EVENTS", 2)
+    thirty, ten, twenty = (make_commitment(offset_amount=days) for days in (30, 10, 20))
+    _feed, secret = feed_for(viewer)
+
+    events = list(events_by_uid(fetch(client, secret)))
+
+    assert events == [uid(ten), uid(twenty)]
+    assert uid(thirty) not in events
