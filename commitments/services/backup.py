@@ -264,10 +264,9 @@ def _check_fields(obj: models.Model, label: str) -> None:
 
 
 class _Loader:
-    """Build, check and insert the records of every section, remembering each pk seen."""
+    """Turn records into unsaved objects, checking references against the backup's own ids."""
 
     def __init__(self, *, document: dict[str, Any], user_ids: dict[str, int]) -> None:
-        self.document = document
         self.user_ids = user_ids
         self.pks: dict[type[models.Model], set[int]] = {}
         for section, model in SECTIONS.items():
