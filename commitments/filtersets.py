@@ -41,10 +41,13 @@ class CommitmentFilterSet(django_filters.FilterSet):
     """Filter commitments by status, deadline state, agreement, obligor, category and due date."""
 
     status = django_filters.MultipleChoiceFilter(
-        choices=Status.choices, help_text=_("Recorded status; repeat the parameter for several.")
+        choices=Status.choices,
+        distinct=False,
+        help_text=_("Recorded status; repeat the parameter for several."),
     )
     deadline_state = django_filters.MultipleChoiceFilter(
         choices=DeadlineState.choices,
+        distinct=False,
         help_text=_("Deadline state flagged by the scan; repeat the parameter for several."),
     )
     agreement = django_filters.ModelChoiceFilter(
@@ -54,7 +57,9 @@ class CommitmentFilterSet(django_filters.FilterSet):
         queryset=Party.objects.all(), help_text=_("Id of the party that must act.")
     )
     category = django_filters.MultipleChoiceFilter(
-        choices=Category.choices, help_text=_("Category; repeat the parameter for several.")
+        choices=Category.choices,
+        distinct=False,
+        help_text=_("Category; repeat the parameter for several."),
     )
     due_before = django_filters.DateFilter(
         field_name="due_date",
