@@ -55,7 +55,8 @@ def commitment_list(*, with_progress: bool = True) -> QuerySet[Commitment]:
             )
         )
     return (
-        Commitment.objects.select_related("agreement", "obligor", "owner", "anchor_commitment")
+        # Rows name their agreement, obligor and anchor by id only: join just the owner.
+        Commitment.objects.select_related("owner")
         .prefetch_related(*prefetches)
         .order_by("due_date", "id")
     )
