@@ -16,7 +16,12 @@ from django.utils import translation
 ROOT = Path(__file__).resolve().parents[1]
 PO = ROOT / "locale" / "fr" / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
-SOURCES = ["tracker", "commitments", "alerts", "api", "feeds", "dashboard", "templates"]
+#: What makemessages reads: the project package, every app and the project templates.
+SOURCES = [
+    "tracker",
+    "templates",
+    *sorted(path.parent.name for path in ROOT.glob("*/apps.py")),
+]
 
 
 def _catalog(po_file: Path) -> dict[str, list[str]]:
