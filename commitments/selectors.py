@@ -36,24 +36,18 @@ def progress_update_list() -> QuerySet[ProgressUpdate]:
     ).order_by("-occurred_on", "-id")
 
 
-def commitment_list(*, with_progress: bool = True) -> QuerySet[Commitment]:
-    """Return every commitment by due date, with what a list or detail row shows loaded.
-
-    ``with_progress`` also loads each commitment's progress updates (latest first).
-    """
-    prefetches: list[str | Prefetch] = [
+def commitment_list() -> QuerySet[Commitment]:
+    """Return every commitment by due date, with what a list or detail row shows loaded."""
+    prefetches = [
         Prefetch("beneficiaries", queryset=Party.objects.order_by("name", "id")),
         Prefetch("citations", queryset=Citation.objects.select_related("source").order_by("id")),
+        Prefetch(
+            "progress_updates",
+            queryset=ProgressUpdate.objects.select_related("evidence__source", "author").order_by(
+                "-occurred_on", "-id"
+            ),
+        ),
     ]
-    if with_progress:
-        prefetches.append(
-            Prefetch(
-                "progress_updates",
-                queryset=ProgressUpdate.objects.select_related(
-                    "evidence__source", "author"
-                ).order_by("-occurred_on", "-id"),
-            )
-        )
     return (
         # Rows name their agreement, obligor and anchor by id only: join just the owner.
         Commitment.objects.select_related("owner")
