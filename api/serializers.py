@@ -9,12 +9,14 @@ Creates and updates call the services, which run ``full_clean``; their Django
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from rest_framework import fields as drf_fields
+from rest_framework import relations as drf_relations
 from rest_framework import serializers
 
 from alerts.models import OVERDUE_LEAD, Alert, Subscription
@@ -80,14 +82,77 @@ class UTCDateTimeField(serializers.DateTimeField):
         return super().to_representation(value)
 
 
+def _walk(instance: Any, attrs: Sequence[str]) -> Any:
+    for attr in attrs:
+        if instance is None:
+            return None
+        instance = getattr(instance, attr)
+    return instance
+
+
+def _reader(field: serializers.Field) -> Callable[[Any], Any]:
+    """Return a function that reads and represents ``field`` of an instance, as DRF would.
+
+    DRF's generic loop looks each attribute up through several layers per field and row;
+    this resolves the lookup once per field. Related ids are read from the foreign key
+    column, as DRF's primary-key optimisation does.
+    """
+    attrs = field.source_attrs
+    if field.source == "*":
+        return field.to_representation
+    if isinstance(field, serializers.ListSerializer):
+        child = field.child
+        return lambda obj: [child.to_representation(item) for item in _walk(obj, attrs).all()]
+    if isinstance(field, serializers.ManyRelatedField) and isinstance(
+        field.child_relation, serializers.PrimaryKeyRelatedField
+    ):
+        return lambda obj: [item.pk for item in _walk(obj, attrs).all()]
+    if isinstance(field, serializers.PrimaryKeyRelatedField) and len(attrs) == 1:
+        model_field = field.parent.Meta.model._meta.get_field(attrs[0])
+        attname = model_field.attname
+        return lambda obj: getattr(obj, attname)
+    represent = field.to_representation
+    if type(field).get_attribute not in _PLAIN_LOOKUPS:
+        # The field finds its value its own way (e.g. a subscription's lead days).
+        def read_own_way(obj: Any) -> Any:
+            value = field.get_attribute(obj)
+            return None if value is None else represent(value)
+
+        return read_own_way
+
+    def read(obj: Any) -> Any:
+        value = _walk(obj, attrs)
+        return None if value is None else represent(value)
+
+    return read
+
+
+#: The attribute lookups that :func:`_walk` reproduces.
+_PLAIN_LOOKUPS = (drf_fields.Field.get_attribute, drf_relations.RelatedField.get_attribute)
+
+
 class ApiModelSerializer(serializers.ModelSerializer):
-    """The model serializer of the API: instants in UTC, detail URLs resolved once a page."""
+    """The model serializer of the API: instants in UTC, detail URLs resolved once a page.
+
+    Reading is planned once per serializer (field by field, see :func:`_reader`) and then
+    applied to every row; ``tests/test_api_representation.py`` holds it equal to DRF's own.
+    """
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: UTCDateTimeField,
     }
     serializer_url_field = DetailUrlField
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        plan = self.__dict__.get("_read_plan")
+        if plan is None:
+            plan = self._read_plan = [
+                (name, _reader(field))
+                for name, field in self.fields.items()
+                if not field.write_only
+            ]
+        return {name: read(instance) for name, read in plan}
 
 
 def call_service(function: Callable[..., T], /, **kwargs: Any) -> T:
@@ -105,9 +170,7 @@ class StrictMixin(serializers.Serializer):
         if isinstance(data, Mapping):
             writable = {name for name, field in self.fields.items() if not field.read_only}
             refused = {
-                str(key): [
-                    "This field is read-only." if key in self.fields else "Unknown field."
-                ]
+                str(key): ["This field is read-only." if key in self.fields else "Unknown field."]
                 for key in data
                 if key not in writable
             }
@@ -123,8 +186,17 @@ class PartySerializer(ApiModelSerializer):
 
     class Meta:
         model = Party
-        fields = ["id", "url", "key", "name", "name_fr", "kind", "country_code", "created",
-                  "updated"]
+        fields = [
+            "id",
+            "url",
+            "key",
+            "name",
+            "name_fr",
+            "kind",
+            "country_code",
+            "created",
+            "updated",
+        ]
 
 
 class SourceSerializer(ApiModelSerializer):
@@ -135,8 +207,19 @@ class SourceSerializer(ApiModelSerializer):
 
     class Meta:
         model = Source
-        fields = ["id", "url", "key", "title", "publisher", "link", "language", "published_on",
-                  "kind", "created", "updated"]
+        fields = [
+            "id",
+            "url",
+            "key",
+            "title",
+            "publisher",
+            "link",
+            "language",
+            "published_on",
+            "kind",
+            "created",
+            "updated",
+        ]
 
 
 class CitationSerializer(ApiModelSerializer):
@@ -147,8 +230,16 @@ class CitationSerializer(ApiModelSerializer):
 
     class Meta:
         model = Citation
-        fields = ["id", "source", "source_title", "source_publisher", "quote", "translation",
-                  "translation_language", "locator"]
+        fields = [
+            "id",
+            "source",
+            "source_title",
+            "source_publisher",
+            "quote",
+            "translation",
+            "translation_language",
+            "locator",
+        ]
         read_only_fields = fields
 
 
@@ -163,8 +254,19 @@ class ProgressUpdateSerializer(ApiModelSerializer):
 
     class Meta:
         model = ProgressUpdate
-        fields = ["id", "url", "commitment", "occurred_on", "status_from", "status_to", "note",
-                  "measured_value", "evidence", "author", "created"]
+        fields = [
+            "id",
+            "url",
+            "commitment",
+            "occurred_on",
+            "status_from",
+            "status_to",
+            "note",
+            "measured_value",
+            "evidence",
+            "author",
+            "created",
+        ]
         read_only_fields = fields
 
 
@@ -183,28 +285,50 @@ class DeadlineRuleSerializer(StrictMixin, ApiModelSerializer):
         source="deadline_date", required=False, allow_null=True, help_text="Fixed due date."
     )
     offset_amount = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, max_value=2_147_483_647,
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=2_147_483_647,
         help_text="How many units after the anchor.",
     )
     period_number = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, max_value=12,
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=12,
         help_text="Month 1-12 or quarter 1-4; empty for a year.",
     )
     period_year = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, max_value=9999,
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=9999,
         help_text="Empty: the first such period on or after the anchor.",
     )
     source_phrase = serializers.CharField(
-        source="deadline_phrase", required=False, allow_blank=True, max_length=300,
+        source="deadline_phrase",
+        required=False,
+        allow_blank=True,
+        max_length=300,
         help_text='The words the rule comes from, e.g. "within 180 days".',
     )
     description = serializers.SerializerMethodField(help_text="The rule in plain words.")
 
     class Meta:
         model = Commitment
-        fields = ["kind", "date", "offset_amount", "offset_unit", "anchor_kind",
-                  "anchor_commitment", "period_unit", "period_number", "period_year",
-                  "source_phrase", "description"]
+        fields = [
+            "kind",
+            "date",
+            "offset_amount",
+            "offset_unit",
+            "anchor_kind",
+            "anchor_commitment",
+            "period_unit",
+            "period_number",
+            "period_year",
+            "source_phrase",
+            "description",
+        ]
         extra_kwargs = {
             "offset_unit": {"required": False},
             "anchor_kind": {"required": False},
@@ -233,15 +357,24 @@ class CommitmentSerializer(StrictMixin, ApiModelSerializer):
     url = DetailUrlField(view_name="api:commitment-detail")
     deadline_rule = DeadlineRuleSerializer(source="*")
     beneficiaries = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=Party.objects.all(), required=False,
+        many=True,
+        queryset=Party.objects.all(),
+        required=False,
         help_text="Ids of the parties the commitment benefits.",
     )
     owner = serializers.SlugRelatedField(
-        slug_field="username", queryset=get_user_model().objects.all(), required=False,
-        allow_null=True, help_text="Username of the person who follows the commitment.",
+        slug_field="username",
+        queryset=get_user_model().objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Username of the person who follows the commitment.",
     )
     target_amount = serializers.DecimalField(
-        max_digits=20, decimal_places=4, min_value=0, required=False, allow_null=True,
+        max_digits=20,
+        decimal_places=4,
+        min_value=0,
+        required=False,
+        allow_null=True,
         help_text="The measurable target, in target_unit.",
     )
     citations = CitationSerializer(many=True, read_only=True)
@@ -249,13 +382,44 @@ class CommitmentSerializer(StrictMixin, ApiModelSerializer):
 
     class Meta:
         model = Commitment
-        fields = ["id", "url", "key", "agreement", "title", "description", "category", "obligor",
-                  "beneficiaries", "target_amount", "target_unit", "effective_from",
-                  "deadline_rule", "due_date", "due_at", "status", "status_changed_at",
-                  "fulfilled_on", "deadline_state", "flagged_at", "owner", "citations",
-                  "progress_updates", "created", "updated"]
-        read_only_fields = ["due_date", "due_at", "status", "status_changed_at", "fulfilled_on",
-                            "deadline_state", "flagged_at", "created", "updated"]
+        fields = [
+            "id",
+            "url",
+            "key",
+            "agreement",
+            "title",
+            "description",
+            "category",
+            "obligor",
+            "beneficiaries",
+            "target_amount",
+            "target_unit",
+            "effective_from",
+            "deadline_rule",
+            "due_date",
+            "due_at",
+            "status",
+            "status_changed_at",
+            "fulfilled_on",
+            "deadline_state",
+            "flagged_at",
+            "owner",
+            "citations",
+            "progress_updates",
+            "created",
+            "updated",
+        ]
+        read_only_fields = [
+            "due_date",
+            "due_at",
+            "status",
+            "status_changed_at",
+            "fulfilled_on",
+            "deadline_state",
+            "flagged_at",
+            "created",
+            "updated",
+        ]
 
     def _user(self) -> Any:
         request = self.context.get("request")
@@ -288,15 +452,30 @@ class AgreementSerializer(StrictMixin, ApiModelSerializer):
 
     url = DetailUrlField(view_name="api:agreement-detail")
     parties = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=Party.objects.all(), required=False,
+        many=True,
+        queryset=Party.objects.all(),
+        required=False,
         help_text="Ids of the parties to the agreement.",
     )
     citations = CitationSerializer(many=True, read_only=True)
 
     class Meta:
         model = Agreement
-        fields = ["id", "url", "key", "title", "kind", "parties", "date", "place", "time_zone",
-                  "summary", "citations", "created", "updated"]
+        fields = [
+            "id",
+            "url",
+            "key",
+            "title",
+            "kind",
+            "parties",
+            "date",
+            "place",
+            "time_zone",
+            "summary",
+            "citations",
+            "created",
+            "updated",
+        ]
         read_only_fields = ["created", "updated"]
 
     def _user(self) -> Any:
@@ -332,7 +511,10 @@ class EvidenceSerializer(StrictMixin, serializers.Serializer):
     quote = serializers.CharField(help_text="The passage, in the source's language.")
     translation = serializers.CharField(required=False, allow_blank=True, default="")
     locator = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=200,
         help_text="Section, paragraph or page.",
     )
 
@@ -346,7 +528,11 @@ class StatusChangeSerializer(StrictMixin, serializers.Serializer):
     )
     note = serializers.CharField(required=False, allow_blank=True, default="")
     measured_value = serializers.DecimalField(
-        max_digits=20, decimal_places=4, required=False, allow_null=True, default=None,
+        max_digits=20,
+        decimal_places=4,
+        required=False,
+        allow_null=True,
+        default=None,
         help_text="Progress toward the target, in the target's unit.",
     )
     evidence = EvidenceSerializer(required=False, allow_null=True, default=None)
@@ -408,8 +594,18 @@ class SubscriptionSerializer(StrictMixin, ApiModelSerializer):
 
     class Meta:
         model = Subscription
-        fields = ["id", "url", "scope", "agreement", "party", "commitment", "mode", "lead_days",
-                  "notify_overdue", "created"]
+        fields = [
+            "id",
+            "url",
+            "scope",
+            "agreement",
+            "party",
+            "commitment",
+            "mode",
+            "lead_days",
+            "notify_overdue",
+            "created",
+        ]
         read_only_fields = ["created"]
         validators: list[Any] = []
 
@@ -434,6 +630,15 @@ class AlertSerializer(ApiModelSerializer):
 
     class Meta:
         model = Alert
-        fields = ["id", "url", "commitment", "due_date", "threshold", "digest", "state",
-                  "sent_at", "created"]
+        fields = [
+            "id",
+            "url",
+            "commitment",
+            "due_date",
+            "threshold",
+            "digest",
+            "state",
+            "sent_at",
+            "created",
+        ]
         read_only_fields = fields
