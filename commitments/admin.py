@@ -141,12 +141,17 @@ class CitationAdmin(SimpleHistoryAdmin):
 # Agreements ----------------------------------------------------------------------------
 
 
-class AgreementCitationInline(admin.StackedInline):
+class CitationInline(admin.StackedInline):
+    """Quotes backing the object, each from a source found by autocomplete."""
+
     model = Citation
-    fk_name = "agreement"
     fields = ["source", "quote", "translation", "translation_language", "locator"]
     autocomplete_fields = ["source"]
     extra = 0
+
+
+class AgreementCitationInline(CitationInline):
+    fk_name = "agreement"
 
 
 class AgreementCommitmentInline(admin.TabularInline):
@@ -297,12 +302,8 @@ class DueRangeFilter(admin.SimpleListFilter):
         return queryset.filter(due_range_q(choice=str(self.value()), now=timezone.now()))
 
 
-class CommitmentCitationInline(admin.StackedInline):
-    model = Citation
+class CommitmentCitationInline(CitationInline):
     fk_name = "commitment"
-    fields = ["source", "quote", "translation", "translation_language", "locator"]
-    autocomplete_fields = ["source"]
-    extra = 0
 
 
 class CommitmentRelationInline(admin.TabularInline):
