@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -60,16 +60,10 @@ class DetailUrlField(serializers.HyperlinkedIdentityField):
             return None
         cached = getattr(self, "_template", None)
         if cached is None or cached[0] is not request or cached[1] != format:
-            template = super().get_url(_Placeholder(self._PLACEHOLDER), view_name, request, format)
+            kwargs = {self.lookup_url_kwarg: self._PLACEHOLDER}
+            template = self.reverse(view_name, kwargs=kwargs, request=request, format=format)
             cached = self._template = (request, format, template)
-        return cached[2].replace(self._PLACEHOLDER, str(obj.pk))
-
-
-class _Placeholder:
-    """Stands in for an object when reversing a detail route once."""
-
-    def __init__(self, pk: str) -> None:
-        self.pk = pk
+        return str(cached[2]).replace(self._PLACEHOLDER, str(obj.pk))
 
 
 class UTCDateTimeField(serializers.DateTimeField):
@@ -90,7 +84,7 @@ def _walk(instance: Any, attrs: Sequence[str]) -> Any:
     return instance
 
 
-def _reader(field: serializers.Field) -> Callable[[Any], Any]:
+def _reader(field: serializers.Field, model: type[models.Model]) -> Callable[[Any], Any]:
     """Return a function that reads and represents ``field`` of an instance, as DRF would.
 
     DRF's generic loop looks each attribute up through several layers per field and row;
@@ -101,16 +95,17 @@ def _reader(field: serializers.Field) -> Callable[[Any], Any]:
     if field.source == "*":
         return field.to_representation
     if isinstance(field, serializers.ListSerializer):
-        child = field.child
+        child = cast(serializers.BaseSerializer, field.child)
         return lambda obj: [child.to_representation(item) for item in _walk(obj, attrs).all()]
     if isinstance(field, serializers.ManyRelatedField) and isinstance(
         field.child_relation, serializers.PrimaryKeyRelatedField
     ):
         return lambda obj: [item.pk for item in _walk(obj, attrs).all()]
     if isinstance(field, serializers.PrimaryKeyRelatedField) and len(attrs) == 1:
-        model_field = field.parent.Meta.model._meta.get_field(attrs[0])
-        attname = model_field.attname
-        return lambda obj: getattr(obj, attname)
+        model_field = model._meta.get_field(attrs[0])
+        if isinstance(model_field, models.ForeignKey):
+            attname = model_field.attname
+            return lambda obj: getattr(obj, attname)
     represent = field.to_representation
     if type(field).get_attribute not in _PLAIN_LOOKUPS:
         # The field finds its value its own way (e.g. a subscription's lead days).
@@ -148,7 +143,7 @@ class ApiModelSerializer(serializers.ModelSerializer):
         plan = self.__dict__.get("_read_plan")
         if plan is None:
             plan = self._read_plan = [
-                (name, _reader(field))
+                (name, _reader(field, self.Meta.model))
                 for name, field in self.fields.items()
                 if not field.write_only
             ]

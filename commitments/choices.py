@@ -87,12 +87,14 @@ class Status(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled or superseded")
 
 
+# Tuples, not sets: their order reaches SQL and migrations, which must not change from one
+# process to the next.
 #: Statuses that need an evidence citation to be recorded.
-EVIDENCE_REQUIRED = frozenset({Status.FULFILLED, Status.PARTIALLY_FULFILLED, Status.MISSED})
+EVIDENCE_REQUIRED = (Status.FULFILLED, Status.PARTIALLY_FULFILLED, Status.MISSED)
 #: Statuses after which a commitment is no longer watched for its deadline.
-TERMINAL = frozenset({Status.FULFILLED, Status.MISSED, Status.CANCELLED})
+TERMINAL = (Status.FULFILLED, Status.MISSED, Status.CANCELLED)
 #: Statuses that set the commitment's fulfilment date (an anchor for others).
-FULFILMENT = frozenset({Status.FULFILLED})
+FULFILMENT = (Status.FULFILLED,)
 
 
 class DeadlineState(models.TextChoices):

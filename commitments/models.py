@@ -69,9 +69,7 @@ class Party(models.Model):
         ordering = ["name"]
         verbose_name_plural = "parties"
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=PartyKind.values), name="party_kind_valid"
-            ),
+            models.CheckConstraint(condition=Q(kind__in=PartyKind.values), name="party_kind_valid"),
         ]
 
     def __str__(self) -> str:
@@ -172,7 +170,9 @@ class Commitment(models.Model):
         blank=True,
         validators=[MinValueValidator(Decimal(0))],
     )
-    target_unit = models.CharField(_("target unit"), max_length=20, choices=Unit.choices, blank=True)
+    target_unit = models.CharField(
+        _("target unit"), max_length=20, choices=Unit.choices, blank=True
+    )
     effective_from = models.DateField(
         _("effective from"),
         null=True,
@@ -228,7 +228,11 @@ class Commitment(models.Model):
     )
 
     status = models.CharField(
-        _("status"), max_length=30, choices=Status.choices, default=Status.NOT_STARTED, editable=False
+        _("status"),
+        max_length=30,
+        choices=Status.choices,
+        default=Status.NOT_STARTED,
+        editable=False,
     )
     status_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     fulfilled_on = models.DateField(_("fulfilled on"), null=True, blank=True, editable=False)
@@ -345,7 +349,10 @@ class Commitment(models.Model):
 
     def anchor_date(self) -> dt.date | None:
         """Return the date the rule counts from, or ``None`` while the anchor has not happened."""
-        if self.deadline_kind == DeadlineKind.RELATIVE and self.anchor_kind == AnchorKind.COMMITMENT:
+        if (
+            self.deadline_kind == DeadlineKind.RELATIVE
+            and self.anchor_kind == AnchorKind.COMMITMENT
+        ):
             return self.anchor_commitment.fulfilled_on if self.anchor_commitment else None
         return self.agreement.date
 
@@ -355,9 +362,7 @@ class Commitment(models.Model):
         if self.target_amount is not None and not self.target_unit:
             errors.setdefault("target_unit", []).append(str(_("A target amount needs a unit.")))
         if self.target_unit and self.target_amount is None:
-            errors.setdefault("target_amount", []).append(
-                str(_("A unit needs a target amount."))
-            )
+            errors.setdefault("target_amount", []).append(str(_("A unit needs a target amount.")))
         errors.update(self._rule_errors())
         if errors:
             raise ValidationError(errors)
@@ -511,9 +516,7 @@ class ProgressUpdate(models.Model):
     )
     occurred_on = models.DateField(_("date"))
     status_from = models.CharField(max_length=30, choices=Status.choices, blank=True)
-    status_to = models.CharField(
-        _("new status"), max_length=30, choices=Status.choices, blank=True
-    )
+    status_to = models.CharField(_("new status"), max_length=30, choices=Status.choices, blank=True)
     note = models.TextField(_("note"), blank=True)
     measured_value = models.DecimalField(
         _("measured value"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -11,7 +13,7 @@ from commitments.choices import AnchorKind, DeadlineKind
 from commitments.models import Commitment
 
 
-def _date(value: object) -> str:
+def _date(value: dt.date) -> str:
     return date_format(value, "DATE_FORMAT")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -37,6 +37,11 @@ PAGE_SIZE = 25
 def _reviewer(view):  # type: ignore[no-untyped-def]
     """Require a login and the viewers' right (403 for a logged-in user without it)."""
     return login_required(permission_required(VIEW_PERMISSION, raise_exception=True)(view))
+
+
+def _me(request: HttpRequest) -> int:
+    """Return the logged-in user's id (every view here requires a login)."""
+    return cast(int, request.user.pk)
 
 
 def _days(due: dt.date | None, today: dt.date) -> int | None:
@@ -206,7 +211,7 @@ def _progress_chart(points: list[tuple[dt.date, Any]], target: Any) -> dict[str,
 
 def _watching(request: HttpRequest, **target: Any) -> Subscription | None:
     """Return the user's subscription to ``target``, if any."""
-    return Subscription.objects.filter(user=request.user, **target).first()
+    return Subscription.objects.filter(user_id=_me(request), **target).first()
 
 
 WATCH_TARGETS = {
@@ -225,7 +230,7 @@ def watch(request: HttpRequest) -> HttpResponse:
     if model is None:
         return HttpResponse(_("Unknown scope."), status=400)
     target = get_object_or_404(model, pk=request.POST.get("id") or 0)
-    existing = Subscription.objects.filter(user=request.user, **{scope: target}).first()
+    existing = Subscription.objects.filter(user_id=_me(request), **{scope: target}).first()
     try:
         if request.POST.get("action") == "unwatch":
             if existing is not None:
@@ -248,13 +253,13 @@ def watch(request: HttpRequest) -> HttpResponse:
 def watching(request: HttpRequest) -> HttpResponse:
     """List the user's own subscriptions and alerts, with calendar feed links."""
     subscriptions = (
-        Subscription.objects.filter(user=request.user)
+        Subscription.objects.filter(user_id=_me(request))
         .select_related("agreement", "party", "commitment")
         .prefetch_related("leads")
         .order_by("scope", "id")
     )
     alerts = (
-        Alert.objects.filter(user=request.user)
+        Alert.objects.filter(user_id=_me(request))
         .select_related("commitment")
         .order_by("-created", "-id")[:50]
     )

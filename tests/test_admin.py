@@ -41,7 +41,7 @@ def _encode(value: Any) -> Any:
 
 
 def _form_fields(form) -> dict[str, Any]:
-    data = {}
+    data: dict[str, Any] = {}
     for name, field in form.fields.items():
         value = form[name].value()
         if isinstance(field.widget, forms.CheckboxInput):
@@ -487,6 +487,7 @@ def test_fulfilled_with_source_and_quote_records_everything(
     update = ProgressUpdate.objects.get()
     assert update.author == editor
     assert update.measured_value == Decimal(1)
+    assert update.evidence is not None
     assert update.evidence.quote == "La réunion ministérielle s'est tenue"
     assert update.evidence.locator == "§2"
     assert update.evidence.commitment == commitment

@@ -181,6 +181,7 @@ def test_editor_records_a_status_change_with_evidence(client, writer, commitment
     assert commitment.status == Status.FULFILLED
     update = ProgressUpdate.objects.get(commitment=commitment)
     assert update.author == writer
+    assert update.evidence is not None
     assert update.evidence.quote == "La réunion ministérielle s'est tenue."
     assert commitment.history.first().history_user == writer
     page = client.get(url)

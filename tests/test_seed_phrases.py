@@ -1,7 +1,6 @@
 """Each deadline phrase in the seeds gives the date a reader of the source text expects."""
 
 # The phrases are quoted verbatim, with the sources' typographic apostrophes.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 

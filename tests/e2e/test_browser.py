@@ -22,7 +22,9 @@ def test_overview_agreement_timeline_compliance_and_filtered_list(logged_in, liv
     page = logged_in
     expect(page.get_by_role("heading", name="Overview", level=1)).to_be_visible()
     expect(page.get_by_role("heading", name="By agreement")).to_be_visible()
-    expect(page.get_by_role("link", name=re.compile("Critical Minerals and Rare Earths"))).to_be_visible()
+    expect(
+        page.get_by_role("link", name=re.compile("Critical Minerals and Rare Earths"))
+    ).to_be_visible()
     shoot(page, "overview")
 
     page.get_by_role("link", name=re.compile("Critical Minerals and Rare Earths")).first.click()
