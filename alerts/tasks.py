@@ -33,7 +33,8 @@ _SAFE_TO_REPEAT: dict[str, Any] = {
 }
 
 
-@shared_task(name="alerts.scan_deadlines", soft_time_limit=240, time_limit=300, **_SAFE_TO_REPEAT)
+# A first scan of a million commitments writes every flag and takes minutes; later ones, ms.
+@shared_task(name="alerts.scan_deadlines", soft_time_limit=1800, time_limit=1900, **_SAFE_TO_REPEAT)
 def scan_deadlines(commitment_ids: Sequence[int] | None = None) -> str:
     """Flag deadline states and write alerts as of now; then have the new alerts sent."""
     from alerts.services.scan import scan

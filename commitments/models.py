@@ -19,6 +19,7 @@ from simple_history.models import HistoricalRecords
 from . import deadlines
 from .choices import (
     EVIDENCE_REQUIRED,
+    TERMINAL,
     AgreementKind,
     AnchorKind,
     Category,
@@ -267,6 +268,18 @@ class Commitment(models.Model):
             models.Index(fields=["due_date", "id"], name="commitment_due"),
             models.Index(fields=["status"], name="commitment_status"),
             models.Index(fields=["due_at"], name="commitment_due_at"),
+            # The deadline scan's statements: open rows by state and instant, closed rows by
+            # state. A rescan with nothing to change then reads almost nothing.
+            models.Index(
+                fields=["deadline_state", "due_at"],
+                name="commitment_open_state_due",
+                condition=Q(due_at__isnull=False) & ~Q(status__in=[s.value for s in TERMINAL]),
+            ),
+            models.Index(
+                fields=["deadline_state"],
+                name="commitment_closed_state",
+                condition=Q(status__in=[s.value for s in TERMINAL]) | Q(due_at__isnull=True),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

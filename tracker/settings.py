@@ -266,6 +266,8 @@ SPECTACULAR_SETTINGS = {
 
 # Deadline watch.
 TRACKER_DEFAULT_LEAD_DAYS = [30, 7, 1]
+#: A commitment is "due soon" inside this many days of its due instant (the largest lead time).
+TRACKER_DUE_SOON_DAYS = env.int("TRACKER_DUE_SOON_DAYS", default=max(TRACKER_DEFAULT_LEAD_DAYS))
 TRACKER_ESCALATION_EMAIL = env.str("TRACKER_ESCALATION_EMAIL", default="")
 TRACKER_ESCALATION_AFTER_DAYS = env.int("TRACKER_ESCALATION_AFTER_DAYS", default=7)
 # Alert delivery: attempts before an alert is marked failed, and the exponential backoff

@@ -63,7 +63,7 @@ SKIPPED_NO_ADDRESS = "The recipient has no e-mail address; nothing was sent."
 def due_soon_days() -> int:
     """Return the width of the due-soon window in days (default: the largest default lead)."""
     return int(
-        getattr(settings, "TRACKER_DUE_SOON_DAYS", max(settings.TRACKER_DEFAULT_LEAD_DAYS))
+        settings.TRACKER_DUE_SOON_DAYS
     )
 
 
