@@ -24,6 +24,9 @@ from commitments.choices import DeadlineState
 from commitments.filtersets import CommitmentFilterSet
 from commitments.models import Agreement, Commitment, Party
 from commitments.services.commitments import commitment_change_status
+from feeds.models import CalendarFeed, FeedScope
+from feeds.serializers import feed_url
+from feeds.services import calendar_feed_create, calendar_feed_revoke, calendar_feed_rotate
 
 from . import selectors, timeline
 from .forms import ProgressForm
@@ -251,7 +254,14 @@ def watch(request: HttpRequest) -> HttpResponse:
 
 @_reviewer
 def watching(request: HttpRequest) -> HttpResponse:
-    """List the user's own subscriptions and alerts, with calendar feed links."""
+    """List the user's subscriptions, alerts and calendar feeds; make, renew or revoke a feed.
+
+    A feed's URL holds a secret that is not stored: it is shown in the answer to the request
+    that made or renewed it, and never again.
+    """
+    new_feed_url = None
+    if request.method == "POST":
+        new_feed_url = _calendar_feed_action(request)
     subscriptions = (
         Subscription.objects.filter(user_id=_me(request))
         .select_related("agreement", "party", "commitment")
@@ -263,8 +273,38 @@ def watching(request: HttpRequest) -> HttpResponse:
         .select_related("commitment")
         .order_by("-created", "-id")[:50]
     )
+    feeds = CalendarFeed.objects.filter(user_id=_me(request)).select_related(
+        "agreement", "party"
+    )
     return render(
         request,
         "dashboard/watching.html",
-        {"subscriptions": subscriptions, "alerts": alerts},
+        {
+            "subscriptions": subscriptions,
+            "alerts": alerts,
+            "feeds": feeds.order_by("-created", "-id"),
+            "new_feed_url": new_feed_url,
+        },
     )
+
+
+def _calendar_feed_action(request: HttpRequest) -> str | None:
+    """Make, renew or revoke one of the user's feeds; return a new URL if there is one."""
+    now = timezone.now()
+    action = request.POST.get("action")
+    if action == "create":
+        scope = request.POST.get("scope", "")
+        if scope not in (FeedScope.WATCHLIST, FeedScope.ALL):
+            raise PermissionDenied
+        _feed, secret = calendar_feed_create(
+            user=cast(Any, request.user), scope=scope, now=now, name=str(FeedScope(scope).label)
+        )
+        return feed_url(request=request, secret=secret)
+    feed = get_object_or_404(CalendarFeed, pk=request.POST.get("feed") or 0, user_id=_me(request))
+    if action == "rotate":
+        return feed_url(request=request, secret=calendar_feed_rotate(feed=feed, now=now))
+    if action == "revoke":
+        calendar_feed_revoke(feed=feed, now=now)
+        messages.success(request, _("The feed's address no longer works."))
+        return None
+    raise PermissionDenied

@@ -16,6 +16,7 @@ from commitments.choices import Status
 from commitments.models import Citation, Commitment, ProgressUpdate
 from commitments.roles import EDITORS, VIEWERS
 from commitments.services import commitments as svc
+from feeds.models import CalendarFeed
 
 pytestmark = pytest.mark.django_db
 
@@ -267,3 +268,34 @@ def test_pages_run_the_same_queries_for_10_and_1000_commitments(
     _bulk_commitments(agreement, japan, 990, start=10)
     large = _count_queries(client, url)
     assert small == large
+
+
+def test_watching_page_makes_renews_and_revokes_a_calendar_feed(client, reviewer, commitment):
+    client.force_login(reviewer)
+    url = reverse("dashboard:watching")
+    made = client.post(url, {"action": "create", "scope": "watchlist"})
+    assert made.status_code == 200
+    address = made.context["new_feed_url"]
+    assert address.startswith("http://testserver/api/v1/calendar/") and address.endswith(".ics")
+    feed = CalendarFeed.objects.get(user=reviewer)
+    assert client.get(address).status_code == 200
+    assert address not in client.get(url).content.decode()
+
+    renewed = client.post(url, {"action": "rotate", "feed": feed.pk}).context["new_feed_url"]
+    assert renewed != address
+    assert client.get(address).status_code == 404
+    client.post(url, {"action": "revoke", "feed": feed.pk})
+    assert client.get(renewed).status_code == 404
+
+
+def test_a_user_cannot_touch_someone_else_feed(client, reviewer, writer):
+    from feeds.services import calendar_feed_create
+
+    feed, _secret = calendar_feed_create(
+        user=writer, scope="watchlist", now=dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    )
+    client.force_login(reviewer)
+    response = client.post(reverse("dashboard:watching"), {"action": "revoke", "feed": feed.pk})
+    assert response.status_code == 404
+    feed.refresh_from_db()
+    assert feed.revoked_at is None
