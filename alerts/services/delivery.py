@@ -200,7 +200,7 @@ def _deliver(
         _send(message=message, mailer=mailer)
     except _ServerUnavailable as exc:
         report.interrupted = str(exc.__cause__ or exc)
-        _mark_failed_attempt(alerts=live, now=now, error=report.interrupted, report=report)
+        _mark_server_unavailable(alerts=live, error=report.interrupted, report=report)
         mailer.close()
     except (smtplib.SMTPException, ValueError, UnicodeError) as exc:
         _mark_failed_attempt(alerts=live, now=now, error=_describe(exc), report=report)
@@ -235,6 +235,22 @@ def _mark_skipped(*, alert: Alert, reason: str, report: DeliveryReport) -> None:
     alert.next_attempt_at = None
     alert.save(update_fields=["state", "last_error", "next_attempt_at"])
     report.skipped += 1
+
+
+def _mark_server_unavailable(
+    *, alerts: Sequence[Alert], error: str, report: DeliveryReport
+) -> None:
+    """Keep the alerts pending: an outage is not the message's fault and uses no attempt.
+
+    However long the server is down, no alert runs out of attempts because of it.
+    """
+    for alert in alerts:
+        alert.last_error = error
+        alert.save(update_fields=["last_error"])
+    report.deferred += len(alerts)
+    logger.warning(
+        "Alerts %s not sent, the server is unavailable: %s", [a.pk for a in alerts], error
+    )
 
 
 def _mark_failed_attempt(
@@ -353,7 +369,10 @@ def _item(*, alert: Alert, now: dt.datetime) -> dict[str, Any]:
     due_at = due_instant(alert.due_date, zone)
     days = (alert.due_date - now.astimezone(ZoneInfo(zone)).date()).days
     citation = (
-        Citation.objects.filter(commitment=commitment).select_related("source").order_by("id").first()
+        Citation.objects.filter(commitment=commitment)
+        .select_related("source")
+        .order_by("id")
+        .first()
     )
     return {
         "alert": alert,
