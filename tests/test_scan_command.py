@@ -82,6 +82,13 @@ def test_run_flags_and_writes_and_prints_a_summary(make_commitment, owner):
     assert Alert.objects.get().threshold == 7
 
 
+def test_a_scan_at_a_chosen_instant_leaves_no_watermark(make_commitment):
+    """The next periodic scan must not start from an instant that was not "now"."""
+    make_commitment()
+    run("--now", "2026-04-20T00:00:00Z")
+    assert not ScanRun.objects.exists()
+
+
 def test_now_without_offset_is_utc(make_commitment):
     assert "Scan at 2026-04-20T00:00:00+00:00" in run("--now", "2026-04-20T00:00:00")
 

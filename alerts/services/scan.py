@@ -96,8 +96,8 @@ def state_changes(
     """Return, per deadline state, the commitments that a scan at ``now`` moves into it.
 
     Each queryset only holds rows whose stored state differs from the target, so updating
-    them touches nothing else, and their filters match the partial indexes named in
-    ``bench/scan.py``.
+    them touches nothing else, and their filters match the partial indexes of
+    ``Commitment.Meta.indexes``.
     """
     terminal = sorted(TERMINAL)
     soon_edge = now + dt.timedelta(days=due_soon_days())
@@ -129,12 +129,15 @@ def state_changes(
 
 
 @transaction.atomic
-def scan(*, now: dt.datetime, commitment_ids: Sequence[int] | None = None) -> ScanResult:
+def scan(
+    *, now: dt.datetime, commitment_ids: Sequence[int] | None = None, record: bool = True
+) -> ScanResult:
     """Flag deadline states and write the alerts they raise, at ``now``, in one transaction.
 
     With ``commitment_ids``, look at those commitments only, considering every threshold they
-    have crossed; otherwise scan everything from the last full scan's watermark and record
-    this run. A second scan at the same instant changes nothing.
+    have crossed; otherwise scan everything from the last full scan's watermark and, unless
+    ``record`` is false, record this run as the next watermark. A second scan at the same
+    instant changes nothing.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -152,19 +155,21 @@ def scan(*, now: dt.datetime, commitment_ids: Sequence[int] | None = None) -> Sc
     flagged[DeadlineState.NONE] = changes.pop(DeadlineState.NONE).update(
         deadline_state=DeadlineState.NONE, flagged_at=now
     )
+    # Flags before alerts: a status change locks its commitment, then rescans it (flag, then
+    # alerts); taking the row locks in that same order here means the two never deadlock.
+    for state, rows in changes.items():
+        flagged[state] = rows.update(deadline_state=state, flagged_at=now)
     since = ScanRun.objects.values_list("now", flat=True).first() if full else None
     outbox = _Outbox(now=now, commitment_ids=ids, since=since)
     alerts = outbox.write_alerts()
     escalations = outbox.write_escalations()
-    for state, rows in changes.items():
-        flagged[state] = rows.update(deadline_state=state, flagged_at=now)
     result = ScanResult(
         now=now,
         flagged={state: flagged[state] for state in DeadlineState.values},
         alerts=alerts,
         escalations=escalations,
     )
-    if full:
+    if full and record:
         ScanRun.objects.create(
             now=now, changed=result.changed, alerts=alerts, escalations=escalations
         )

@@ -46,7 +46,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         now = parse_now(options["now"]) if options["now"] else timezone.now()
         if not options["dry_run"]:
-            self.stdout.write(scan(now=now).summary())
+            # A scan at a chosen instant leaves no watermark: the next periodic scan must not
+            # start from an instant that was not "now".
+            self.stdout.write(scan(now=now, record=options["now"] is None).summary())
             return
         preview = scan_preview(now=now)
         for key, old, new, due_date in preview.changes:
