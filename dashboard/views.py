@@ -232,7 +232,10 @@ def watch(request: HttpRequest) -> HttpResponse:
     model = WATCH_TARGETS.get(scope)  # type: ignore[call-overload]
     if model is None:
         return HttpResponse(_("Unknown scope."), status=400)
-    target = get_object_or_404(model, pk=request.POST.get("id") or 0)
+    target_id = request.POST.get("id", "")
+    if not target_id.isdigit():
+        return HttpResponse(_("Unknown id."), status=400)
+    target = get_object_or_404(model, pk=int(target_id))
     existing = Subscription.objects.filter(user_id=_me(request), **{scope: target}).first()
     try:
         if request.POST.get("action") == "unwatch":
@@ -273,9 +276,7 @@ def watching(request: HttpRequest) -> HttpResponse:
         .select_related("commitment")
         .order_by("-created", "-id")[:50]
     )
-    feeds = CalendarFeed.objects.filter(user_id=_me(request)).select_related(
-        "agreement", "party"
-    )
+    feeds = CalendarFeed.objects.filter(user_id=_me(request)).select_related("agreement", "party")
     return render(
         request,
         "dashboard/watching.html",
@@ -300,7 +301,10 @@ def _calendar_feed_action(request: HttpRequest) -> str | None:
             user=cast(Any, request.user), scope=scope, now=now, name=str(FeedScope(scope).label)
         )
         return feed_url(request=request, secret=secret)
-    feed = get_object_or_404(CalendarFeed, pk=request.POST.get("feed") or 0, user_id=_me(request))
+    feed_id = request.POST.get("feed", "")
+    if not feed_id.isdigit():
+        raise Http404
+    feed = get_object_or_404(CalendarFeed, pk=int(feed_id), user_id=_me(request))
     if action == "rotate":
         return feed_url(request=request, secret=calendar_feed_rotate(feed=feed, now=now))
     if action == "revoke":

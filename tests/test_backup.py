@@ -239,6 +239,11 @@ def _add_field(document: dict[str, Any], field: str, value: Any) -> str:
     return f"parties pk={record['pk']}: field '{field}'"
 
 
+def _drop_pk(document: dict[str, Any], field: str, _value: Any) -> str:
+    document["sources"][0].pop(field)
+    return "sources[0]: field 'pk'"
+
+
 def _constraint_breach(document: dict[str, Any], field: str, value: Any) -> str:
     record = next(c for c in document["commitments"] if c["fields"]["deadline_kind"] == "fixed")
     record["fields"][field] = value
@@ -256,6 +261,7 @@ def _constraint_breach(document: dict[str, Any], field: str, value: Any) -> str:
         (_drop_field, "quote", None),
         (_add_field, "colour", "blue"),
         (_constraint_breach, "deadline_date", None),
+        (_drop_pk, "pk", None),
     ],
 )
 def test_a_malformed_record_is_named_with_its_field_and_nothing_is_written(

@@ -223,6 +223,9 @@ def test_watch_and_unwatch_a_commitment(client, reviewer, commitment):
 def test_watch_rejects_an_unknown_scope_and_an_outside_redirect(client, reviewer, commitment):
     client.force_login(reviewer)
     assert client.post(reverse("dashboard:watch"), {"scope": "user", "id": 1}).status_code == 400
+    for bad_id in ["", "x1", "1.5"]:
+        response = client.post(reverse("dashboard:watch"), {"scope": "agreement", "id": bad_id})
+        assert response.status_code == 400
     response = client.post(
         reverse("dashboard:watch"),
         {"scope": "agreement", "id": commitment.agreement_id, "next": "https://evil.example/"},
