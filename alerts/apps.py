@@ -4,18 +4,12 @@ from django.apps import AppConfig
 
 
 def rescan_commitments(commitment_ids: Sequence[int]) -> None:
-    """Re-evaluate these commitments' deadline state and alerts now, in the caller's transaction.
-
-    Alerts it raises are sent once the transaction commits, not at the next periodic send.
-    """
+    """Re-evaluate these commitments' deadline state and alerts now, in the caller's transaction."""
     from django.utils import timezone
 
     from alerts.services.scan import scan
-    from alerts.tasks import send_alerts_on_commit
 
-    result = scan(now=timezone.now(), commitment_ids=commitment_ids)
-    if result.alerts or result.escalations:
-        send_alerts_on_commit()
+    scan(now=timezone.now(), commitment_ids=commitment_ids)
 
 
 class AlertsConfig(AppConfig):

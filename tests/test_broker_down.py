@@ -59,7 +59,7 @@ def fixed_in(days: int) -> dict:
 
 
 def test_web_app_keeps_answering_with_broker_down_and_scan_catches_up(
-    broker_down, celery_harness, smtp_server, make_commitment, editor, django_user_model, caplog
+    broker_down, celery_harness, smtp_server, make_commitment, editor, django_user_model
 ):
     """Status and deadline changes succeed with no broker; a later scan has all alerts sent."""
     started = make_commitment(**fixed_in(5))
@@ -87,7 +87,6 @@ def test_web_app_keeps_answering_with_broker_down_and_scan_catches_up(
     assert listing.status_code == 200
     assert health.status_code == 503
     assert health.json()["broker"] != "ok"
-    assert "Could not enqueue alerts.send_alerts" in caplog.text
     assert set(
         Alert.objects.filter(state=AlertState.PENDING).values_list("commitment", flat=True)
     ) == {started.pk, moved.pk}
