@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -167,8 +167,16 @@ def _due_alerts(*, now: dt.datetime) -> QuerySet[Alert]:
 
 def _lockable(alerts: QuerySet[Alert]) -> QuerySet[Alert]:
     """Lock the alert rows only (not the joined ones), skipping rows another worker holds."""
-    return alerts.select_for_update(skip_locked=True, of=("self",)).select_related(
-        "user", "commitment__agreement", "commitment__obligor"
+    return (
+        alerts.select_for_update(skip_locked=True, of=("self",))
+        .select_related("user", "commitment__agreement", "commitment__obligor")
+        .prefetch_related(
+            # A mail quotes each commitment's first citation: one query for a whole digest.
+            Prefetch(
+                "commitment__citations",
+                queryset=Citation.objects.select_related("source").order_by("id"),
+            )
+        )
     )
 
 
@@ -368,12 +376,7 @@ def _item(*, alert: Alert, now: dt.datetime) -> dict[str, Any]:
     zone = commitment.agreement.time_zone
     due_at = due_instant(alert.due_date, zone)
     days = (alert.due_date - now.astimezone(ZoneInfo(zone)).date()).days
-    citation = (
-        Citation.objects.filter(commitment=commitment)
-        .select_related("source")
-        .order_by("id")
-        .first()
-    )
+    citation = next(iter(commitment.citations.all()), None)
     return {
         "alert": alert,
         "commitment": commitment,
