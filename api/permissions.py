@@ -13,26 +13,7 @@ from django.conf import settings
 from rest_framework import permissions
 from rest_framework.request import Request
 
-from commitments.roles import EDITORS, VIEWERS
-
-
-def user_roles(user: Any) -> set[str]:
-    """Return the role groups ``user`` belongs to, cached on the user for the request."""
-    cached = getattr(user, "_api_roles", None)
-    if cached is None:
-        cached = set(user.groups.filter(name__in=[VIEWERS, EDITORS]).values_list("name", flat=True))
-        user._api_roles = cached
-    return cached
-
-
-def can_read(user: Any) -> bool:
-    """Return whether ``user`` has a role that reads the tracker's data."""
-    return bool(user.is_superuser or user_roles(user) & {VIEWERS, EDITORS})
-
-
-def can_write(user: Any) -> bool:
-    """Return whether ``user`` has a role that changes the tracker's data."""
-    return bool(user.is_superuser or EDITORS in user_roles(user))
+from commitments.roles import can_read, can_write
 
 
 class RolePermission(permissions.BasePermission):

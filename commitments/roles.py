@@ -55,3 +55,22 @@ def roles_sync(**_: Any) -> None:
             if (permission.content_type.app_label, permission.codename) in wanted
         ]
         group.permissions.set(permissions)
+
+
+def user_roles(user: Any) -> set[str]:
+    """Return the role groups ``user`` belongs to, cached on the user for the request."""
+    cached = getattr(user, "_tracker_roles", None)
+    if cached is None:
+        cached = set(user.groups.filter(name__in=[VIEWERS, EDITORS]).values_list("name", flat=True))
+        user._tracker_roles = cached
+    return cached
+
+
+def can_read(user: Any) -> bool:
+    """Return whether ``user`` may read the tracker's data: any role, or an administrator."""
+    return bool(user.is_superuser or user_roles(user) & {VIEWERS, EDITORS})
+
+
+def can_write(user: Any) -> bool:
+    """Return whether ``user`` may change the tracker's data: editors and administrators."""
+    return bool(user.is_superuser or EDITORS in user_roles(user))

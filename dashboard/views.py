@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any, cast
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required, user_passes_test
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F
@@ -23,6 +23,7 @@ from alerts.services import subscriptions as subscription_services
 from commitments.choices import DeadlineState
 from commitments.filtersets import CommitmentFilterSet
 from commitments.models import Agreement, Commitment, Party
+from commitments.roles import can_read, can_write
 from commitments.services.commitments import commitment_change_status
 from feeds.models import CalendarFeed, FeedScope
 from feeds.serializers import feed_url
@@ -32,14 +33,18 @@ from . import selectors, timeline
 from .forms import ProgressForm
 from .text import rule_in_words
 
-VIEW_PERMISSION = "commitments.view_commitment"
-EDIT_PERMISSION = "commitments.change_commitment"
 PAGE_SIZE = 25
 
 
+def _has_reader_role(user: Any) -> bool:
+    if not can_read(user):
+        raise PermissionDenied
+    return True
+
+
 def _reviewer(view):  # type: ignore[no-untyped-def]
-    """Require a login and the viewers' right (403 for a logged-in user without it)."""
-    return login_required(permission_required(VIEW_PERMISSION, raise_exception=True)(view))
+    """Require a login and a role that reads (403 for a logged-in user without one)."""
+    return login_required(user_passes_test(_has_reader_role)(view))
 
 
 def _me(request: HttpRequest) -> int:
@@ -145,7 +150,7 @@ def commitment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         commitment = selectors.commitment_detail(pk=pk)
     except Commitment.DoesNotExist as exc:
         raise Http404 from exc
-    can_edit = request.user.has_perm(EDIT_PERMISSION)
+    can_edit = can_write(request.user)
     form = ProgressForm(initial={"status": commitment.status}) if can_edit else None
     if request.method == "POST":
         if not can_edit:

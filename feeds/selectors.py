@@ -12,9 +12,9 @@ from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 
 from alerts.models import OVERDUE_LEAD, Subscription, SubscriptionScope
-from api.permissions import can_read
 from commitments.choices import TERMINAL, Status
 from commitments.models import Commitment
+from commitments.roles import can_read
 
 from .ical import DeadlineEvent
 from .models import CalendarFeed, FeedScope

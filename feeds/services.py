@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from api.models import token_hash as secret_hash  # a feed secret is stored as a token key is
 from commitments.models import Agreement, Party
 
 from .models import CalendarFeed
 
 #: Bytes of randomness in a secret; 32 bytes make 43 URL-safe characters.
 SECRET_BYTES = 32
-
-
-def secret_hash(secret: str) -> str:
-    """Return the stored form of a feed secret."""
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def _new_secret() -> str:
