@@ -6,6 +6,8 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from webhooks.api import WebhookEndpointViewSet
+
 from . import views
 
 app_name = "api"
@@ -18,6 +20,7 @@ router.register("commitments", views.CommitmentViewSet, basename="commitment")
 router.register("progress-updates", views.ProgressUpdateViewSet, basename="progressupdate")
 router.register("subscriptions", views.SubscriptionViewSet, basename="subscription")
 router.register("alerts", views.AlertViewSet, basename="alert")
+router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 
 
 @csrf_exempt

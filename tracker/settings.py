@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "commitments",
     "alerts",
     "api",
+    "webhooks",
     "feeds",
     "dashboard",
     "accounts",
@@ -201,6 +202,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=7, minute=0),
         "options": {"expire_seconds": 12 * 60 * 60},
     },
+    "send-webhooks": {
+        "task": "webhooks.send_webhooks",
+        "schedule": crontab(),
+        "options": {"expire_seconds": 60},
+    },
 }
 
 # REST API v1. Anonymous callers get 401 unless API_PUBLIC_READ lets them read.
@@ -265,6 +271,8 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+        "WebhookEventKindEnum": "webhooks.models.EventKind",
+        "WebhookDeliveryStateEnum": "webhooks.models.DeliveryState",
 # Deadline watch.
 TRACKER_DEFAULT_LEAD_DAYS = [30, 7, 1]
 #: A commitment is "due soon" inside this many days of its due instant (the largest lead time).
@@ -281,6 +289,17 @@ TRACKER_ALERT_BATCH_SIZE = env.int("TRACKER_ALERT_BATCH_SIZE", default=200)
 # Logging: one JSON object a line in production (DJANGO_LOG_FORMAT=json), plain text locally.
 LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="json" if PRODUCTION else "plain")
 LOGGING = {
+# Webhooks (docs/operations.md, "Webhooks"). Targets must be https on public addresses, except
+# the hosts listed here (http and any address allowed: internal receivers, loopback in tests).
+WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_BACKOFF_SECONDS = env.int("WEBHOOK_BACKOFF_SECONDS", default=30)
+WEBHOOK_BACKOFF_MAX_SECONDS = env.int("WEBHOOK_BACKOFF_MAX_SECONDS", default=6 * 3600)
+WEBHOOK_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOK_CONNECT_TIMEOUT_SECONDS", default=3.0)
+WEBHOOK_READ_TIMEOUT_SECONDS = env.float("WEBHOOK_READ_TIMEOUT_SECONDS", default=5.0)
+WEBHOOK_BATCH_SIZE = env.int("WEBHOOK_BATCH_SIZE", default=100)
+WEBHOOK_MAX_ENDPOINTS_PER_USER = env.int("WEBHOOK_MAX_ENDPOINTS_PER_USER", default=10)
+
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "tracker.logging.RequestIdFilter"}},

@@ -54,6 +54,7 @@ from alerts.models import (
 )
 from commitments.choices import TERMINAL, DeadlineState
 from commitments.models import Commitment
+from commitments.services import hooks
 
 #: Key of the PostgreSQL advisory lock that serialises full scans (avoids lock-order deadlocks).
 SCAN_LOCK_KEY = 7_301_554_261
@@ -163,6 +164,10 @@ def scan(
     outbox = _Outbox(now=now, commitment_ids=ids, since=since)
     alerts = outbox.write_alerts()
     escalations = outbox.write_escalations()
+    for state, count in flagged.items():
+        if count:
+            # Webhooks find the rows moved, set-based, by state and ``flagged_at = now``.
+            hooks.deadline_state_flagged(state=state, now=now, commitment_ids=ids)
     result = ScanResult(
         now=now,
         flagged={state: flagged[state] for state in DeadlineState.values},

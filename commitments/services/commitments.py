@@ -103,6 +103,7 @@ def commitment_save(
     """
     creating = commitment.pk is None
     commitment.full_clean()
+    old_due_date = commitment.due_date
     computed = commitment_apply_rule(commitment=commitment)
     attach_user(commitment, user)
     if creating:
@@ -117,6 +118,9 @@ def commitment_save(
         commitment.beneficiaries.set(beneficiaries)
     if creating or computed:
         hooks.deadline_inputs_changed(commitment_ids=[commitment.pk])
+    if not creating and "due_date" in computed:
+        change = hooks.FieldChange(commitment.pk, "due_date", old_due_date, commitment.due_date)
+        hooks.fields_changed(changes=[change], at=timezone.now())
     return commitment
 
 
@@ -310,6 +314,7 @@ def _status_apply(
     *, commitment: Commitment, status: Status, update: ProgressUpdate, now: dt.datetime, user: User
 ) -> None:
     """Move ``commitment`` to ``status``; recompute its dependents if its fulfilment moved."""
+    old_status = commitment.status
     commitment.status = status
     commitment.status_changed_at = now
     fulfilled_on = update.occurred_on if status in FULFILMENT else None
@@ -320,6 +325,9 @@ def _status_apply(
     attach_user(commitment, user)
     commitment.save(update_fields=fields)
     hooks.deadline_inputs_changed(commitment_ids=[commitment.pk])
+    hooks.fields_changed(
+        changes=[hooks.FieldChange(commitment.pk, "status", old_status, str(status))], at=now
+    )
     if "fulfilled_on" in fields:
         due_dates_recompute(
             commitments=Commitment.objects.select_related("agreement", "anchor_commitment")

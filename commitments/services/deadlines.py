@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from commitments import deadlines
 from commitments.choices import AnchorKind, DeadlineKind
@@ -73,17 +74,24 @@ def due_dates_recompute(
     history as made by ``user``. A cycle cannot loop forever: each commitment is visited once.
     """
     changed_ids: list[int] = []
+    due_date_changes: list[hooks.FieldChange] = []
     visited: set[int] = set()
     frontier = list(commitments)
     while frontier:
         for commitment in frontier:
             visited.add(commitment.pk)
+            old_due_date = commitment.due_date
             fields = commitment_apply_rule(commitment=commitment)
             if fields:
                 attach_user(commitment, user)
                 commitment.save(update_fields=[*fields, "updated"])
                 changed_ids.append(commitment.pk)
+            if "due_date" in fields:
+                due_date_changes.append(
+                    hooks.FieldChange(commitment.pk, "due_date", old_due_date, commitment.due_date)
+                )
         frontier = [c for c in _anchored_on(c.pk for c in frontier) if c.pk not in visited]
     if changed_ids:
         hooks.deadline_inputs_changed(commitment_ids=changed_ids)
+        hooks.fields_changed(changes=due_date_changes, at=timezone.now())
     return changed_ids

@@ -1,16 +1,40 @@
 """Where other parts of the tracker react to changes in commitments.
 
 The deadline watch re-evaluates a commitment's deadline state at once when its status or due
-date changes; it registers itself here (in its ``AppConfig.ready``) so that this app does not
-import it.
+date changes; webhooks record what changed, with the old and new values, and which rows the
+scan flagged. Each registers itself here (in its ``AppConfig.ready``) so that this app does
+not import it. Every listener is called inside the transaction of the change, so what it
+writes commits or rolls back with the change itself.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 Listener = Callable[[Sequence[int]], None]
 _listeners: list[Listener] = []
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One commitment field a service changed (``status`` or ``due_date``): old and new value."""
+
+    commitment_id: int
+    field: str
+    old: Any
+    new: Any
+
+
+#: ``listener(changes, at)``: the fields changed at ``at``.
+ChangeListener = Callable[[Sequence[FieldChange], dt.datetime], None]
+_change_listeners: list[ChangeListener] = []
+
+#: ``listener(state, now, commitment_ids)``: the scan at ``now`` moved rows into ``state``.
+FlagListener = Callable[[str, dt.datetime, "Sequence[int] | None"], None]
+_flag_listeners: list[FlagListener] = []
 
 
 def register(listener: Listener) -> None:
@@ -30,3 +54,45 @@ def deadline_inputs_changed(*, commitment_ids: Sequence[int]) -> None:
     for listener in _listeners:
         listener(commitment_ids)
 
+
+def register_changes(listener: ChangeListener) -> None:
+    """Call ``listener(changes, at)`` after status or due-date changes, in their transaction."""
+    if listener not in _change_listeners:
+        _change_listeners.append(listener)
+
+
+def unregister_changes(listener: ChangeListener) -> None:
+    """Stop calling ``listener``; do nothing if it was not registered."""
+    if listener in _change_listeners:
+        _change_listeners.remove(listener)
+
+
+def fields_changed(*, changes: Sequence[FieldChange], at: dt.datetime) -> None:
+    """Tell listeners which status or due-date values changed at ``at`` (after the rescan)."""
+    if changes:
+        for listener in _change_listeners:
+            listener(changes, at)
+
+
+def register_flags(listener: FlagListener) -> None:
+    """Call ``listener(state, now, commitment_ids)`` when a scan moves rows into a state."""
+    if listener not in _flag_listeners:
+        _flag_listeners.append(listener)
+
+
+def unregister_flags(listener: FlagListener) -> None:
+    """Stop calling ``listener``; do nothing if it was not registered."""
+    if listener in _flag_listeners:
+        _flag_listeners.remove(listener)
+
+
+def deadline_state_flagged(
+    *, state: str, now: dt.datetime, commitment_ids: Sequence[int] | None
+) -> None:
+    """Tell listeners the scan at ``now`` moved rows into ``state``, setting ``flagged_at = now``.
+
+    ``commitment_ids`` is the scan's restriction (``None``: a full scan). The rows moved are
+    those in ``state`` with ``flagged_at`` equal to ``now``: listeners find them set-based.
+    """
+    for listener in _flag_listeners:
+        listener(state, now, commitment_ids)

@@ -1,0 +1,248 @@
+"""The API of webhooks: the caller's own endpoints, and each one's delivery log.
+
+``/api/v1/webhooks/`` lists, registers, changes and removes the caller's endpoints;
+``/api/v1/webhooks/{id}/deliveries/`` is the read-only delivery log of one of them. Anyone
+with a role may use it (viewers too): an endpoint receives only what its owner may already
+read through the API. Someone else's endpoint is not found (404), as with subscriptions.
+
+The secret is write-only: required when registering, replaced by sending a new one, never
+shown in any answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers
+from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.permissions import OwnDataPermission
+from api.serializers import ApiModelSerializer, DetailUrlField, StrictMixin, call_service
+from api.views import ApiViewSet
+from commitments.filtersets import StableOrderingFilter
+from webhooks.models import DeliveryState, EventKind, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from webhooks.services import endpoints as endpoint_services
+
+
+class WebhookEndpointFilterSet(django_filters.FilterSet):
+    """Filter the caller's endpoints by whether they are active."""
+
+    active = django_filters.BooleanFilter()
+    ordering = StableOrderingFilter(fields=(("created", "created"), ("id", "id")))
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["active", "ordering"]
+
+
+class WebhookDeliveryFilterSet(django_filters.FilterSet):
+    """Filter an endpoint's delivery log by state and kind of event."""
+
+    state = django_filters.MultipleChoiceFilter(choices=DeliveryState.choices)
+    event_type = django_filters.MultipleChoiceFilter(
+        field_name="event__kind", choices=EventKind.choices, label="Kind of event"
+    )
+
+    class Meta:
+        model = WebhookDelivery
+        fields = ["state", "event_type"]
+
+
+class WebhookEndpointSerializer(StrictMixin, ApiModelSerializer):
+    """An endpoint of the caller's that receives signed events about commitments."""
+
+    url = DetailUrlField(view_name="api:webhook-detail")
+    target_url = serializers.URLField(
+        max_length=2000,
+        help_text=(
+            "Where events are POSTed: https on a public address (http and internal hosts only "
+            "if the operator allows them)."
+        ),
+    )
+    secret = serializers.CharField(
+        write_only=True,
+        required=False,
+        min_length=16,
+        max_length=255,
+        trim_whitespace=False,
+        help_text=(
+            "Signs every delivery (X-Tracker-Signature). Write-only: never shown again; send "
+            "a new one to replace it."
+        ),
+    )
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=EventKind.choices),
+        min_length=1,
+        max_length=len(EventKind.values),
+        required=False,
+        help_text="The kinds of event to receive; all of them by default.",
+    )
+    deliveries = DetailUrlField(view_name="api:webhook-deliveries")
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = [
+            "id",
+            "url",
+            "target_url",
+            "secret",
+            "events",
+            "description",
+            "active",
+            "deliveries",
+            "created",
+        ]
+        read_only_fields = ["created"]
+        validators: list[Any] = []
+
+
+class WebhookEndpointCreateSerializer(WebhookEndpointSerializer):
+    """Registering an endpoint needs its secret."""
+
+    secret = serializers.CharField(
+        write_only=True,
+        min_length=16,
+        max_length=255,
+        trim_whitespace=False,
+        help_text="Signs every delivery (X-Tracker-Signature). Write-only: never shown again.",
+    )
+
+
+class WebhookEventSerializer(ApiModelSerializer):
+    """An event as it was sent: the body's ``id``, ``type``, ``occurred_at`` and ``data``."""
+
+    id = serializers.UUIDField(source="uuid", help_text="The event's id, the same everywhere.")
+    type = serializers.ChoiceField(source="kind", choices=EventKind.choices)
+
+    class Meta:
+        model = WebhookEvent
+        fields = ["id", "type", "commitment", "occurred_at"]
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # ``data`` is added here: declared on the class, it would shadow ``Serializer.data``.
+        fields = super().get_fields()
+        fields["data"] = serializers.JSONField(
+            source="payload", read_only=True, help_text="The commitment and what changed."
+        )
+        return fields
+
+
+class WebhookDeliverySerializer(ApiModelSerializer):
+    """One event to the endpoint: its state, attempts and the last answer or error."""
+
+    id = serializers.UUIDField(
+        source="uuid", help_text="Sent as X-Tracker-Delivery: the same on every attempt."
+    )
+    event = WebhookEventSerializer()
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "event",
+            "state",
+            "attempts",
+            "last_status_code",
+            "response_ms",
+            "last_error",
+            "next_attempt_at",
+            "sent_at",
+            "created",
+        ]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List your webhook endpoints"),
+    retrieve=extend_schema(summary="Show one of your webhook endpoints"),
+    create=extend_schema(
+        summary="Register a webhook endpoint", responses={201: WebhookEndpointSerializer}
+    ),
+    update=extend_schema(summary="Change a webhook endpoint"),
+    partial_update=extend_schema(summary="Change part of a webhook endpoint"),
+    destroy=extend_schema(summary="Remove a webhook endpoint and its delivery log"),
+)
+class WebhookEndpointViewSet(
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    mixins.ListModelMixin,
+    ApiViewSet,
+):
+    """The caller's own webhook endpoints; anyone else's are not found."""
+
+    serializer_class = WebhookEndpointSerializer
+    filterset_class = WebhookEndpointFilterSet
+    permission_classes = [OwnDataPermission]
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        fake = getattr(self, "swagger_fake_view", False)
+        if self.action == "deliveries":
+            if fake:
+                return WebhookDelivery.objects.none()
+            return (
+                WebhookDelivery.objects.filter(endpoint__owner=self.request.user.pk)
+                .select_related("event")
+                .order_by("-created", "-id")
+            )
+        return WebhookEndpoint.objects.none() if fake else self._own_endpoints()
+
+    def _own_endpoints(self) -> QuerySet[WebhookEndpoint]:
+        return WebhookEndpoint.objects.filter(owner=self.request.user.pk).order_by(
+            "-created", "-id"
+        )
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
+        if self.action == "create":
+            return WebhookEndpointCreateSerializer
+        if self.action == "deliveries":
+            return WebhookDeliverySerializer
+        return WebhookEndpointSerializer
+
+    def perform_create(self, serializer: Any) -> None:
+        serializer.instance = call_service(
+            endpoint_services.webhook_endpoint_create,
+            owner=self.request.user,
+            **serializer.validated_data,
+        )
+
+    def perform_update(self, serializer: Any) -> None:
+        serializer.instance = call_service(
+            endpoint_services.webhook_endpoint_update,
+            endpoint=serializer.instance,
+            **serializer.validated_data,
+        )
+
+    def perform_destroy(self, instance: WebhookEndpoint) -> None:
+        call_service(endpoint_services.webhook_endpoint_delete, endpoint=instance)
+
+    @extend_schema(
+        summary="List the deliveries of one of your webhook endpoints, latest first",
+        responses=WebhookDeliverySerializer(many=True),
+        parameters=[
+            OpenApiParameter(
+                "id", int, OpenApiParameter.PATH, description="The id of your endpoint."
+            )
+        ],
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="deliveries",
+        filterset_class=WebhookDeliveryFilterSet,
+    )
+    def deliveries(self, request: Request, pk: str | None = None) -> Response:
+        """Answer the endpoint's delivery log, paged; 404 if the endpoint is not the caller's."""
+        endpoint = get_object_or_404(self._own_endpoints(), pk=pk)
+        self.check_object_permissions(request, endpoint)
+        rows = self.filter_queryset(self.get_queryset().filter(endpoint=endpoint))
+        page = self.paginate_queryset(rows)
+        serializer = self.get_serializer(page, many=True)
+        return self.get_paginated_response(serializer.data)
