@@ -268,11 +268,11 @@ SPECTACULAR_SETTINGS = {
         "SubscriptionScopeEnum": "alerts.models.SubscriptionScope",
         "DeliveryModeEnum": "alerts.models.DeliveryMode",
         "AlertStateEnum": "alerts.models.AlertState",
+        "WebhookEventKindEnum": "webhooks.models.EventKind",
+        "WebhookDeliveryStateEnum": "webhooks.models.DeliveryState",
     },
 }
 
-        "WebhookEventKindEnum": "webhooks.models.EventKind",
-        "WebhookDeliveryStateEnum": "webhooks.models.DeliveryState",
 # Deadline watch.
 TRACKER_DEFAULT_LEAD_DAYS = [30, 7, 1]
 #: A commitment is "due soon" inside this many days of its due instant (the largest lead time).
@@ -286,9 +286,6 @@ TRACKER_ALERT_BACKOFF_SECONDS = env.int("TRACKER_ALERT_BACKOFF_SECONDS", default
 TRACKER_ALERT_BACKOFF_MAX_SECONDS = env.int("TRACKER_ALERT_BACKOFF_MAX_SECONDS", default=6 * 3600)
 TRACKER_ALERT_BATCH_SIZE = env.int("TRACKER_ALERT_BATCH_SIZE", default=200)
 
-# Logging: one JSON object a line in production (DJANGO_LOG_FORMAT=json), plain text locally.
-LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="json" if PRODUCTION else "plain")
-LOGGING = {
 # Webhooks (docs/operations.md, "Webhooks"). Targets must be https on public addresses, except
 # the hosts listed here (http and any address allowed: internal receivers, loopback in tests).
 WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
@@ -300,6 +297,9 @@ WEBHOOK_READ_TIMEOUT_SECONDS = env.float("WEBHOOK_READ_TIMEOUT_SECONDS", default
 WEBHOOK_BATCH_SIZE = env.int("WEBHOOK_BATCH_SIZE", default=100)
 WEBHOOK_MAX_ENDPOINTS_PER_USER = env.int("WEBHOOK_MAX_ENDPOINTS_PER_USER", default=10)
 
+# Logging: one JSON object a line in production (DJANGO_LOG_FORMAT=json), plain text locally.
+LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="json" if PRODUCTION else "plain")
+LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "tracker.logging.RequestIdFilter"}},
