@@ -110,15 +110,13 @@ def alerts_send_pending(*, now: dt.datetime, limit: int | None = None) -> Delive
         while report.sent + report.deferred + report.failed + report.skipped < limit:
             with transaction.atomic():
                 _serialise_writers_without_row_locks()
-                alert = (
-                    _lockable(_due_alerts(now=now).filter(digest=False, pk__gt=last_pk))
-                    .order_by("pk")
-                    .first()
+                claimed = _claim(
+                    _due_alerts(now=now).filter(digest=False, pk__gt=last_pk), limit=1
                 )
-                if alert is None:
+                if not claimed:
                     break
-                last_pk = alert.pk
-                _deliver(alerts=[alert], now=now, mailer=mailer, report=report)
+                last_pk = claimed[0]
+                _deliver(alerts=_with_mail_context(claimed), now=now, mailer=mailer, report=report)
             if report.interrupted:
                 break
     finally:
@@ -146,11 +144,11 @@ def alerts_send_digests(*, now: dt.datetime) -> DeliveryReport:
         for recipient in recipients:
             with transaction.atomic():
                 _serialise_writers_without_row_locks()
-                alerts = list(
-                    _lockable(_due_alerts(now=now).filter(recipient, digest=True)).order_by("pk")
-                )
-                if alerts:
-                    _deliver(alerts=alerts, now=now, mailer=mailer, report=report)
+                claimed = _claim(_due_alerts(now=now).filter(recipient, digest=True))
+                if claimed:
+                    _deliver(
+                        alerts=_with_mail_context(claimed), now=now, mailer=mailer, report=report
+                    )
             if report.interrupted:
                 break
     finally:
@@ -165,10 +163,24 @@ def _due_alerts(*, now: dt.datetime) -> QuerySet[Alert]:
     )
 
 
-def _lockable(alerts: QuerySet[Alert]) -> QuerySet[Alert]:
-    """Lock the alert rows only (not the joined ones), skipping rows another worker holds."""
-    return (
-        alerts.select_for_update(skip_locked=True, of=("self",))
+def _claim(alerts: QuerySet[Alert], *, limit: int | None = None) -> list[int]:
+    """Lock ``alerts`` (oldest pk first, skipping rows another worker holds); return their pks.
+
+    The lock is taken by a query on the alert table alone, walking its primary key: its plan
+    stays an index scan however stale the table's statistics (a first scan can write a
+    hundred thousand alerts before autovacuum has analysed the table, and a claim joined to
+    the users and commitments was then planned as if the table were empty: 0.3 s per mail).
+    The mail's context is loaded afterwards, by primary key.
+    """
+    pks = alerts.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True)
+    return list(pks[:limit] if limit is not None else pks)
+
+
+def _with_mail_context(pks: Sequence[int]) -> list[Alert]:
+    """Load the claimed alerts with what their mail shows, in pk order."""
+    return list(
+        Alert.objects.filter(pk__in=pks)
+        .order_by("pk")
         .select_related("user", "commitment__agreement", "commitment__obligor")
         .prefetch_related(
             # A mail quotes each commitment's first citation: one query for a whole digest.
