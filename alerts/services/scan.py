@@ -282,6 +282,10 @@ _ALERTS_INSERT = (
     " FROM crossed x JOIN candidates c ON c.id = x.commitment_id"
     " JOIN edges t ON t.days = x.threshold JOIN {user} u ON u.id = x.user_id"
     " WHERE u.is_active = %s AND {newly}"
+    # Rows go in in key order: a full scan and a status change's rescan may insert the same
+    # keys at once, and two inserts that meet on the unique index wait on each other only
+    # ever in the same order, so they cannot deadlock.
+    " ORDER BY x.user_id, c.id, c.due_date, x.threshold"
     " ON CONFLICT DO NOTHING"
 )
 
@@ -293,6 +297,7 @@ _ESCALATIONS_INSERT = (
     "INSERT INTO {alert} ({columns})"
     " SELECT NULL, %s, c.id, c.due_date, %s, %s, %s, 0, '', %s, NULL, %s"
     " FROM {commitment} c WHERE {candidates} AND c.due_at < %s"
+    " ORDER BY c.id"
     " ON CONFLICT DO NOTHING"
 )
 
