@@ -18,6 +18,7 @@ from django.db import models
 from rest_framework import fields as drf_fields
 from rest_framework import relations as drf_relations
 from rest_framework import serializers
+from rest_framework.reverse import reverse as drf_reverse
 
 from alerts.models import OVERDUE_LEAD, Alert, Subscription
 from commitments import deadlines
@@ -45,25 +46,44 @@ RULE_FIELDS: dict[str, Any] = {
 }
 
 
-class DetailUrlField(serializers.HyperlinkedIdentityField):
-    """The object's absolute API URL: the route is resolved once per request, not per row.
+#: Stands for the primary key in a detail route reversed once for many objects.
+PK_PLACEHOLDER = "__pk__"
+
+
+def detail_url_builder(
+    view_name: str, *, request: Any, format: str | None = None
+) -> Callable[[Any], str]:
+    """Return a function that gives the absolute API URL of the object with a given pk.
 
     Detail URLs differ only by the primary key, and reversing one for every row of a
-    500-row page was the largest cost of the list; the field reverses the route once with a
-    placeholder and formats it for each object.
+    500-row page was the largest cost of the list: the route is reversed once with a
+    placeholder (through DRF's ``reverse``, so versioning and ``?format=`` are kept) and the
+    key is put in its place for each object.
     """
+    template = str(
+        drf_reverse(view_name, kwargs={"pk": PK_PLACEHOLDER}, request=request, format=format)
+    )
+    head, _, tail = template.partition(PK_PLACEHOLDER)
+    return lambda pk: f"{head}{pk}{tail}"
 
-    _PLACEHOLDER = "__pk__"
+
+class DetailUrlField(serializers.HyperlinkedIdentityField):
+    """The object's absolute API URL: the route is resolved once per request, not per row."""
 
     def get_url(self, obj: Any, view_name: str, request: Any, format: str | None) -> str | None:
         if obj.pk is None:
             return None
-        cached = getattr(self, "_template", None)
+        cached = getattr(self, "_builder", None)
         if cached is None or cached[0] is not request or cached[1] != format:
-            kwargs = {self.lookup_url_kwarg: self._PLACEHOLDER}
-            template = self.reverse(view_name, kwargs=kwargs, request=request, format=format)
-            cached = self._template = (request, format, template)
-        return str(cached[2]).replace(self._PLACEHOLDER, str(obj.pk))
+            builder = detail_url_builder(view_name, request=request, format=format)
+            cached = self._builder = (request, format, builder)
+        return cached[2](obj.pk)
+
+
+def instant_text(value: dt.datetime) -> str:
+    """Return an aware instant in ISO 8601, in UTC with a ``Z``, as DRF writes it."""
+    text = value.astimezone(dt.UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class UTCDateTimeField(serializers.DateTimeField):
@@ -71,8 +91,7 @@ class UTCDateTimeField(serializers.DateTimeField):
 
     def to_representation(self, value: Any) -> Any:
         if isinstance(value, dt.datetime) and value.tzinfo is not None:
-            text = value.astimezone(dt.UTC).isoformat()
-            return text[:-6] + "Z" if text.endswith("+00:00") else text
+            return instant_text(value)
         return super().to_representation(value)
 
 
@@ -347,7 +366,12 @@ class DeadlineRuleSerializer(StrictMixin, ApiModelSerializer):
 
 
 class CommitmentSerializer(StrictMixin, ApiModelSerializer):
-    """A commitment with its computed deadline, status, citations and progress updates."""
+    """A commitment with its computed deadline, status, citations and progress updates.
+
+    The list endpoint builds the same representation from plain rows (``api.readers``);
+    ``tests/test_api_representation.py`` holds the two equal, so a field added here must be
+    added there too.
+    """
 
     url = DetailUrlField(view_name="api:commitment-detail")
     deadline_rule = DeadlineRuleSerializer(source="*")

@@ -7,7 +7,7 @@ Every successful GET carries an ``ETag`` of its body; a client that sends it bac
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.utils.cache import get_conditional_response, patch_vary_headers, set_response_etag
@@ -31,7 +31,7 @@ from commitments.filtersets import (
 )
 from commitments.models import Commitment
 
-from . import serializers
+from . import readers, serializers
 from .filtersets import AlertFilterSet, SubscriptionFilterSet
 from .permissions import OwnDataPermission, RolePermission
 
@@ -139,6 +139,21 @@ class CommitmentViewSet(
 
     def get_queryset(self) -> QuerySet:
         return selectors.commitment_list()
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Answer a page read as plain rows (see :mod:`api.readers`), not through the serializer.
+
+        The filters, the ordering and the pagination (count, bounds, links, 404 past the
+        last page) are the generic list's; only the rows of the page are read another way.
+        """
+        rows = readers.RepresentedCommitments(
+            self.filter_queryset(self.get_queryset()), request=request, format=self.format_kwarg
+        )
+        # The paginator only counts, slices and checks the order: what the rows offer.
+        page = self.paginate_queryset(cast(QuerySet, rows))
+        if page is None:
+            return Response(rows[:])
+        return self.get_paginated_response(page)
 
     @extend_schema(
         summary="Record a status change or progress (editors)",

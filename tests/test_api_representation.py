@@ -1,18 +1,27 @@
-"""The API's planned read of each serializer gives exactly what DRF's generic read gives."""
+"""The API's reads give exactly what DRF's generic read of the serializers gives.
+
+The planned read of each serializer is held equal to DRF's own; the commitment list's
+row-based read (``api.readers``) is held equal to the serializer, over every rule kind, empty
+and nested rows, nulls, decimals, time zones, URL formats and both languages.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.paginator import Paginator
+from django.utils import translation
 from rest_framework import serializers as drf
 from rest_framework.test import APIRequestFactory
 
 from alerts.models import Alert
 from alerts.services.subscriptions import subscription_create
-from api import serializers
-from commitments.models import Commitment
+from api import readers, serializers
+from commitments.models import Citation, Commitment, Party, Source
 from commitments.selectors import commitment_list
 from commitments.services import commitments as svc
 
@@ -100,3 +109,219 @@ def test_own_data_rows_match_drf(rich_commitment, editor, request_context):
         planned, generic = _both(serializer_class(context=request_context), instance)
         assert planned == generic, serializer_class.__name__
     assert Commitment.objects.filter(pk=rich_commitment.pk).exists()
+
+
+@pytest.fixture
+def varied_commitments(make_commitment, agreement, japan, usa, source, editor):
+    """Commitments covering every rule kind, empty and nested rows, nulls and decimals."""
+    aardvark = Party.objects.create(key="aardvark", name="Aardvark Republic", kind="state")
+    press = Source.objects.create(
+        key="press-2025",
+        title="Summit coverage",
+        publisher="The Daily",
+        language="en",
+        published_on=dt.date(2025, 10, 29),
+        kind="press",
+    )
+    pacific = svc.agreement_create(
+        key="pacific-2025",
+        title="Pacific framework",
+        kind="framework",
+        date=dt.date(2025, 3, 1),
+        time_zone="America/Los_Angeles",
+        parties=[japan, usa],
+    )
+    anchor = make_commitment(title="Anchor", category="institution")
+    made = [
+        anchor,
+        make_commitment(
+            title="Invest 550 billion",
+            description="Investissements « stratégiques » — énergie, semi-conducteurs.",
+            category="investment",
+            target_amount=Decimal("550000000000"),
+            target_unit="USD",
+            effective_from=dt.date(2025, 8, 1),
+            anchor_kind="commitment",
+            anchor_commitment=anchor,
+            offset_amount=1,
+            offset_unit="years",
+            owner=editor,
+            beneficiaries=[usa, aardvark],
+            deadline_phrase="dans l'année",
+        ),
+        make_commitment(
+            title="Cut tariffs to 15 %",
+            category="tariff",
+            target_amount=Decimal("15.0001"),
+            target_unit="percent",
+            deadline_kind="fixed",
+            deadline_date=dt.date(2026, 2, 28),
+            offset_amount=None,
+            offset_unit="",
+            anchor_kind="",
+            beneficiaries=[japan],
+        ),
+        make_commitment(title="Meet within a month", offset_amount=1, offset_unit="months"),
+        make_commitment(title="Every week", offset_amount=3, offset_unit="weeks"),
+        make_commitment(
+            title="Defence spending by March",
+            category="defence_spending",
+            target_amount=Decimal("0"),
+            target_unit="percent_gdp",
+            deadline_kind="period_end",
+            period_unit="month",
+            period_number=3,
+            period_year=2026,
+            offset_amount=None,
+            offset_unit="",
+            anchor_kind="",
+        ),
+        make_commitment(
+            title="By the end of a quarter",
+            deadline_kind="period_end",
+            period_unit="quarter",
+            period_number=2,
+            offset_amount=None,
+            offset_unit="",
+            anchor_kind="",
+        ),
+        make_commitment(
+            title="Within the year",
+            deadline_kind="period_end",
+            period_unit="year",
+            offset_amount=None,
+            offset_unit="",
+            anchor_kind="",
+        ),
+        make_commitment(
+            title="Ongoing cooperation",
+            category="cooperation",
+            deadline_kind="none",
+            offset_amount=None,
+            offset_unit="",
+            anchor_kind="",
+        ),
+        make_commitment(
+            agreement=pacific,
+            key="pacific-1",
+            title="Pacific deadline",
+            obligor=usa,
+            deadline_kind="fixed",
+            deadline_date=dt.date(2025, 12, 31),
+            offset_amount=None,
+            offset_unit="",
+            anchor_kind="",
+            beneficiaries=[japan, usa, aardvark],
+        ),
+    ]
+    invest, tariffs = made[1], made[2]
+    Citation.objects.create(source=source, commitment=invest, quote="« 550 milliards »")
+    Citation.objects.create(
+        source=press,
+        commitment=invest,
+        quote="5 500 億ドル",
+        translation="550 billion dollars",
+        translation_language="en",
+        locator="§ 3",
+    )
+    Citation.objects.create(source=press, agreement=agreement, quote="Not a commitment's.")
+    for status, evidence, user, value in [
+        ("in_progress", False, editor, None),
+        ("partially_fulfilled", True, editor, Decimal("12.5")),
+        ("in_progress", False, None, Decimal("0.0001")),
+    ]:
+        svc.commitment_change_status(
+            commitment=invest,
+            status=status,
+            user=user,
+            occurred_on=dt.date(2026, 1, 5),
+            note="Note « écrite » à la main." if user else "",
+            measured_value=value,
+            evidence_source=source if evidence else None,
+            evidence_quote="Une partie des fonds a été engagée." if evidence else "",
+            evidence_translation="Part of the funds was committed." if evidence else "",
+        )
+    svc.commitment_change_status(
+        commitment=tariffs, status="in_progress", user=editor, occurred_on=dt.date(2025, 11, 2)
+    )
+    tokyo = ZoneInfo("Asia/Tokyo")
+    Commitment.objects.filter(pk=tariffs.pk).update(
+        deadline_state="overdue", flagged_at=dt.datetime(2026, 3, 1, 0, 0, 0, 1, tzinfo=tokyo)
+    )
+    Commitment.objects.filter(pk=made[3].pk).update(
+        deadline_state="due_soon", flagged_at=dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    )
+    return made
+
+
+def _serialized(queryset, request, format=None) -> Any:
+    context = {"request": request, "format": format}
+    return serializers.CommitmentSerializer(queryset, many=True, context=context).data
+
+
+#: Request paths with the URL format each gives DRF, and how the detail URLs then end.
+URL_FORMATS = [
+    ("/api/v1/commitments/", None, "/"),
+    ("/api/v1/commitments.json", "json", ".json"),
+    ("/api/v1/commitments/?format=json", None, "/?format=json"),
+]
+
+
+def test_the_list_reader_gives_what_the_serializer_gives(varied_commitments):
+    """Every row the fast list read builds equals the serializer's row for the same commitment."""
+    for language in ("en", "fr"):
+        for path, format, url_end in URL_FORMATS:
+            request = APIRequestFactory().get(path, HTTP_HOST="testserver")
+            with translation.override(language):
+                fast = readers.commitment_representations(
+                    commitment_list(), request=request, format=format
+                )
+                expected = _serialized(commitment_list(), request, format)
+            assert len(fast) == len(varied_commitments) == len(expected)
+            for mine, theirs in zip(fast, expected, strict=True):
+                assert mine == theirs, (language, path, mine["title"])
+            invest = next(row for row in fast if row["title"] == "Invest 550 billion")
+            assert invest["url"] == f"http://testserver/api/v1/commitments/{invest['id']}{url_end}"
+    by_title = {row["title"]: row for row in fast}
+    # The two quotes, then the evidence of the status change, which became a citation.
+    assert [c["source_title"] for c in invest["citations"]] == [
+        "Rencontre au sommet Japon – États-Unis",
+        "Summit coverage",
+        "Rencontre au sommet Japon – États-Unis",
+    ]
+    assert [u["measured_value"] for u in invest["progress_updates"]] == ["0.0001", "12.5000", None]
+    assert invest["progress_updates"][0]["author"] is None
+    assert invest["progress_updates"][1]["evidence"]["quote"].startswith("Une partie")
+    assert invest["beneficiaries"] == [
+        Party.objects.get(key="aardvark").pk,
+        Party.objects.get(key="united-states").pk,
+    ]
+    assert invest["deadline_rule"]["description"] == "1 year after"
+    assert by_title["Cut tariffs to 15 %"]["flagged_at"] == "2026-02-28T15:00:00.000001Z"
+    ongoing = by_title["Ongoing cooperation"]
+    assert ongoing["due_date"] is None and ongoing["citations"] == ongoing["progress_updates"] == []
+    assert ongoing["owner"] is None and ongoing["beneficiaries"] == []
+
+
+def test_a_slice_reads_only_its_own_rows_in_order(varied_commitments):
+    """A page's rows come in the queryset's order, with only their own nested rows."""
+    request = APIRequestFactory().get("/api/v1/commitments/", HTTP_HOST="testserver")
+    ordered = commitment_list().order_by("-title", "id")
+    for bounds in (slice(0, 3), slice(1, 2), slice(3, 9), slice(40, 50)):
+        page = ordered[bounds]
+        fast = readers.commitment_representations(page, request=request)
+        assert fast == _serialized(page, request)
+    assert readers.commitment_representations(ordered[40:50], request=request) == []
+
+
+def test_represented_commitments_paginate_like_the_queryset(varied_commitments):
+    """The paginator counts and slices the wrapper as it would the queryset itself."""
+    request = APIRequestFactory().get("/api/v1/commitments/", HTTP_HOST="testserver")
+    queryset = commitment_list().filter(category="meeting")
+    rows = readers.RepresentedCommitments(queryset, request=request)
+    paginator: Paginator = Paginator(cast(Any, rows), 2)
+    assert paginator.count == rows.count() == queryset.count() == 5
+    pages = [list(paginator.page(n)) for n in paginator.page_range]
+    assert [len(page) for page in pages] == [2, 2, 1]
+    assert [row for page in pages for row in page] == _serialized(queryset, request)
+    assert rows.ordered

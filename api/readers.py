@@ -1,0 +1,266 @@
+"""The commitment list's read path: plain rows from the database, the serializer's output.
+
+A page of commitments through :class:`~api.serializers.CommitmentSerializer` builds a model
+instance for every commitment, beneficiary, citation, source, progress update and author,
+then reads them back field by field; that was most of the list's time. Here the page is
+one ``values_list`` query (with the owner's username joined), and the beneficiaries,
+citations and progress updates one query each, keyed by commitment id; the representation
+dicts are built straight from the rows, with URLs from one reversed route and dates,
+decimals and instants written as the serializer writes them.
+
+The serializer stays the contract: it validates writes, shows the detail and describes the
+schema. ``tests/test_api_representation.py`` holds this read equal to it, row for row.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from django.db.models import QuerySet
+from rest_framework import serializers as drf_serializers
+
+from commitments import deadlines
+from commitments.models import Citation, Commitment, ProgressUpdate
+
+from .serializers import detail_url_builder, instant_text
+
+#: A row as ``values()`` gives it, and a representation as the serializer gives it.
+Row = Mapping[str, Any]
+Representation = dict[str, Any]
+
+#: The commitment columns a representation needs, as ``values_list`` names them.
+COMMITMENT_COLUMNS = (
+    "id",
+    "key",
+    "agreement_id",
+    "title",
+    "description",
+    "category",
+    "obligor_id",
+    "target_amount",
+    "target_unit",
+    "effective_from",
+    "deadline_kind",
+    "deadline_date",
+    "offset_amount",
+    "offset_unit",
+    "anchor_kind",
+    "anchor_commitment_id",
+    "period_unit",
+    "period_number",
+    "period_year",
+    "deadline_phrase",
+    "due_date",
+    "due_at",
+    "status",
+    "status_changed_at",
+    "fulfilled_on",
+    "deadline_state",
+    "flagged_at",
+    "owner__username",
+    "created",
+    "updated",
+)
+
+#: A citation's columns, from the citation itself or through a progress update's evidence.
+CITATION_COLUMNS = (
+    "id",
+    "source_id",
+    "source__title",
+    "source__publisher",
+    "quote",
+    "translation",
+    "translation_language",
+    "locator",
+)
+
+PROGRESS_COLUMNS = (
+    "id",
+    "commitment_id",
+    "occurred_on",
+    "status_from",
+    "status_to",
+    "note",
+    "measured_value",
+    "author__username",
+    "created",
+    *(f"evidence__{column}" for column in CITATION_COLUMNS),
+)
+
+#: Target amounts and measured values are written by DRF's own decimal field.
+_decimal_text = drf_serializers.DecimalField(max_digits=20, decimal_places=4).to_representation
+
+
+def _day(value: Any) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _instant(value: Any) -> str | None:
+    return None if value is None else instant_text(value)
+
+
+def _decimal(value: Any) -> str | None:
+    return None if value is None else _decimal_text(value)
+
+
+def _rule_description(row: Row) -> str:
+    """Describe the row's rule as ``DeadlineRuleSerializer.get_description`` does."""
+    try:
+        rule = deadlines.DeadlineRule(
+            kind=deadlines.RuleKind(row["deadline_kind"]),
+            fixed_date=row["deadline_date"],
+            offset_amount=row["offset_amount"],
+            offset_unit=deadlines.OffsetUnit(row["offset_unit"]) if row["offset_unit"] else None,
+            period_unit=deadlines.PeriodUnit(row["period_unit"]) if row["period_unit"] else None,
+            period_number=row["period_number"],
+            period_year=row["period_year"],
+        )
+        return deadlines.describe(rule)
+    except ValueError:
+        return ""
+
+
+def _citation(row: Row, prefix: str = "") -> Representation:
+    return {
+        "id": row[f"{prefix}id"],
+        "source": row[f"{prefix}source_id"],
+        "source_title": row[f"{prefix}source__title"],
+        "source_publisher": row[f"{prefix}source__publisher"],
+        "quote": row[f"{prefix}quote"],
+        "translation": row[f"{prefix}translation"],
+        "translation_language": row[f"{prefix}translation_language"],
+        "locator": row[f"{prefix}locator"],
+    }
+
+
+def _progress_update(row: Row, url: Callable[[Any], str]) -> Representation:
+    return {
+        "id": row["id"],
+        "url": url(row["id"]),
+        "commitment": row["commitment_id"],
+        "occurred_on": _day(row["occurred_on"]),
+        "status_from": row["status_from"],
+        "status_to": row["status_to"],
+        "note": row["note"],
+        "measured_value": _decimal(row["measured_value"]),
+        "evidence": None if row["evidence__id"] is None else _citation(row, "evidence__"),
+        "author": row["author__username"],
+        "created": _instant(row["created"]),
+    }
+
+
+def _grouped(rows: Iterable[Row], key: str, build: Callable[[Row], Any]) -> dict[int, list[Any]]:
+    groups: dict[int, list[Any]] = defaultdict(list)
+    for row in rows:
+        groups[row[key]].append(build(row))
+    return groups
+
+
+def commitment_representations(
+    page: QuerySet[Commitment], *, request: Any, format: str | None = None
+) -> list[Representation]:
+    """Return the representations of the commitments of ``page``, in its order.
+
+    ``page`` is a (sliced) queryset of commitments; what it selects or prefetches is
+    ignored: the rows are read with four queries whatever the page size. ``request`` and
+    ``format`` make the absolute URLs, as the serializer's context does.
+    """
+    rows = list(page.prefetch_related(None).values(*COMMITMENT_COLUMNS))
+    if not rows:
+        return []
+    ids = [row["id"] for row in rows]
+    beneficiaries = _grouped(
+        Commitment.beneficiaries.through.objects.filter(commitment_id__in=ids)
+        .order_by("party__name", "party_id")
+        .values("commitment_id", "party_id"),
+        "commitment_id",
+        lambda row: row["party_id"],
+    )
+    citations = _grouped(
+        Citation.objects.filter(commitment_id__in=ids)
+        .order_by("id")
+        .values("commitment_id", *CITATION_COLUMNS),
+        "commitment_id",
+        _citation,
+    )
+    update_url = detail_url_builder("api:progressupdate-detail", request=request, format=format)
+    updates = _grouped(
+        ProgressUpdate.objects.filter(commitment_id__in=ids)
+        .order_by("-occurred_on", "-id")
+        .values(*PROGRESS_COLUMNS),
+        "commitment_id",
+        lambda row: _progress_update(row, update_url),
+    )
+    url = detail_url_builder("api:commitment-detail", request=request, format=format)
+    return [
+        {
+            "id": row["id"],
+            "url": url(row["id"]),
+            "key": row["key"],
+            "agreement": row["agreement_id"],
+            "title": row["title"],
+            "description": row["description"],
+            "category": row["category"],
+            "obligor": row["obligor_id"],
+            "beneficiaries": beneficiaries.get(row["id"], []),
+            "target_amount": _decimal(row["target_amount"]),
+            "target_unit": row["target_unit"],
+            "effective_from": _day(row["effective_from"]),
+            "deadline_rule": {
+                "kind": row["deadline_kind"],
+                "date": _day(row["deadline_date"]),
+                "offset_amount": row["offset_amount"],
+                "offset_unit": row["offset_unit"],
+                "anchor_kind": row["anchor_kind"],
+                "anchor_commitment": row["anchor_commitment_id"],
+                "period_unit": row["period_unit"],
+                "period_number": row["period_number"],
+                "period_year": row["period_year"],
+                "source_phrase": row["deadline_phrase"],
+                "description": _rule_description(row),
+            },
+            "due_date": _day(row["due_date"]),
+            "due_at": _instant(row["due_at"]),
+            "status": row["status"],
+            "status_changed_at": _instant(row["status_changed_at"]),
+            "fulfilled_on": _day(row["fulfilled_on"]),
+            "deadline_state": row["deadline_state"],
+            "flagged_at": _instant(row["flagged_at"]),
+            "owner": row["owner__username"],
+            "citations": citations.get(row["id"], []),
+            "progress_updates": updates.get(row["id"], []),
+            "created": _instant(row["created"]),
+            "updated": _instant(row["updated"]),
+        }
+        for row in rows
+    ]
+
+
+class RepresentedCommitments:
+    """A commitment queryset the paginator counts and slices; a slice comes back represented.
+
+    Django's paginator needs only ``count()``, slicing and ``ordered``; handing it this
+    instead of the queryset lets the page be read by :func:`commitment_representations`
+    while the count, the page bounds and the 404 past the last page stay the paginator's.
+    """
+
+    def __init__(
+        self, queryset: QuerySet[Commitment], *, request: Any, format: str | None = None
+    ) -> None:
+        self.queryset = queryset
+        self.request = request
+        self.format = format
+
+    @property
+    def ordered(self) -> bool:
+        return self.queryset.ordered
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __getitem__(self, bounds: slice) -> list[Representation]:
+        return commitment_representations(
+            self.queryset[bounds], request=self.request, format=self.format
+        )
