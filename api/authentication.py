@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 from django.db.models import Q
@@ -11,19 +12,35 @@ from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from .models import ApiToken, token_hash
+from .throttling import FailedTokenThrottle
 
 #: How stale ``last_used_at`` may get before a request writes it again.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 
 class ApiTokenAuthentication(authentication.TokenAuthentication):
-    """Authenticate by an :class:`ApiToken` key; a wrong, revoked or expired key is a 401."""
+    """Authenticate by an :class:`ApiToken` key; a wrong, revoked or expired key is a 401.
+
+    Failed keys are counted per address (:class:`~api.throttling.FailedTokenThrottle`): past
+    the anonymous rate, the address gets a 429 for any key until its failures age out.
+    """
 
     keyword = "Token"
     model = ApiToken
 
     def authenticate(self, request: Request) -> tuple[Any, ApiToken] | None:
-        result = super().authenticate(request)
+        """Authenticate, unless the caller's address has sent too many failed tokens (429)."""
+        guard = FailedTokenThrottle()
+        header = authentication.get_authorization_header(request).split()
+        if header and header[0].lower() == self.keyword.lower().encode():
+            wait = guard.wait_before_next_token(request)
+            if wait is not None:
+                raise exceptions.Throttled(wait=math.ceil(wait))
+        try:
+            result = super().authenticate(request)
+        except exceptions.AuthenticationFailed:
+            guard.record_failure(request)
+            raise
         if result is not None:
             request.api_token = result[1]  # type: ignore[attr-defined]
         return result

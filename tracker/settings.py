@@ -226,6 +226,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ClientRateThrottle"],
+    # Throttles count per address: REMOTE_ADDR, or behind N proxies the address the outermost
+    # one saw. DRF's default (None) would take X-Forwarded-For, which any client can forge.
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
     "DEFAULT_THROTTLE_RATES": {
         "token": env.str("API_THROTTLE_RATE_TOKEN", default="1200/minute"),
         "user": env.str("API_THROTTLE_RATE_USER", default="600/minute"),
