@@ -19,12 +19,36 @@ request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", d
 #: An id a proxy may hand us in ``X-Request-ID``: short, and nothing that could forge a line.
 _ACCEPTED_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
+#: A calendar feed's path, ``/calendar/<secret>.ics`` (``feeds/urls.py``): its first six
+#: characters are the hint the admin shows, the rest is the credential.
+_CALENDAR_SECRET = re.compile(r"(/calendar/[A-Za-z0-9_-]{6})[A-Za-z0-9_-]{14,94}(\.ics)")
+
+
+def redact_secrets(text: str) -> str:
+    """Return ``text`` with each calendar-feed secret cut to the hint the admin shows."""
+    return _CALENDAR_SECRET.sub(r"\1<redacted>\2", text)
+
 
 class RequestIdFilter(logging.Filter):
     """Put the current request's id on every record as ``request_id``."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id.get()
+        return True
+
+
+class RedactSecretsFilter(logging.Filter):
+    """Cut secrets out of a record's message before a handler writes it.
+
+    Django logs the path of every 4xx and 5xx answer ("Not Found: /api/v1/calendar/...") and a
+    calendar feed's path is its credential, valid for as long as the feed is.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_secrets(message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
         return True
 
 

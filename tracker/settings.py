@@ -305,7 +305,10 @@ LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="json" if PRODUCTION else "pla
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "tracker.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "tracker.logging.RequestIdFilter"},
+        "redact_secrets": {"()": "tracker.logging.RedactSecretsFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {"()": "tracker.logging.JsonFormatter"},
@@ -314,10 +317,13 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "json" if LOG_FORMAT == "json" else "plain",
-            "filters": ["request_id"],
+            "filters": ["request_id", "redact_secrets"],
         }
     },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    # Django's own handlers (a second, unfiltered console copy under DEBUG; mail to ADMINS)
+    # are dropped: its lines reach the console handler above, once, with secrets cut.
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }
 # With JSON logs, Celery's worker and beat keep Django's handlers instead of their own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
