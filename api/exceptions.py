@@ -2,7 +2,9 @@
 
 DRF's handler covers its own exceptions. This safety net also converts Django's
 ``ValidationError`` (from ``full_clean`` in the services), database integrity errors (a race
-with a unique constraint) and deadline-rule errors into a 400.
+with a unique constraint) and deadline-rule errors into a 400, and a request over Django's
+size limits (``DATA_UPLOAD_MAX_MEMORY_SIZE``, ``DATA_UPLOAD_MAX_NUMBER_FIELDS``) into a JSON
+413 or 400 instead of Django's HTML page.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from rest_framework import exceptions
@@ -39,6 +43,17 @@ NESTED_FIELDS = {
 }
 
 
+class PayloadTooLarge(exceptions.APIException):
+    """A request body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``, refused before it is parsed."""
+
+    status_code = 413
+    default_code = "payload_too_large"
+
+    def __init__(self) -> None:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        super().__init__(f"The request body is larger than the {limit} bytes accepted.")
+
+
 def validation_error_detail(exc: DjangoValidationError) -> dict[str, Any]:
     """Return the DRF error detail for a Django ``ValidationError``, nesting rule fields."""
     if not hasattr(exc, "error_dict"):
@@ -62,9 +77,15 @@ def to_drf_validation_error(exc: DjangoValidationError | RuleError) -> exception
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """Handle DRF's exceptions as usual, and domain and integrity errors as a 400."""
+    """Handle DRF's exceptions; domain and integrity errors are a 400, a huge request a 4xx."""
     if isinstance(exc, DjangoValidationError | RuleError):
         exc = to_drf_validation_error(exc)
+    elif isinstance(exc, RequestDataTooBig):
+        # Django would answer its HTML 400 page and log an error with a traceback.
+        exc = PayloadTooLarge()
+    elif isinstance(exc, TooManyFieldsSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        exc = exceptions.ParseError(f"More than {limit} query parameters or fields.")
     elif isinstance(exc, IntegrityError):
         logger.info("Integrity error answered as 400: %s", exc)
         exc = exceptions.ValidationError(
