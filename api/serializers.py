@@ -15,6 +15,7 @@ from typing import Any, TypeVar, cast
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import fields as drf_fields
 from rest_framework import relations as drf_relations
 from rest_framework import serializers
@@ -143,6 +144,54 @@ def _reader(field: serializers.Field, model: type[models.Model]) -> Callable[[An
 
 #: The attribute lookups that :func:`_walk` reproduces.
 _PLAIN_LOOKUPS = (drf_fields.Field.get_attribute, drf_relations.RelatedField.get_attribute)
+
+
+#: The most party ids one list may hold (there are fewer than 200 states).
+PARTY_IDS_MAX = 300
+
+
+@extend_schema_field({"type": "array", "items": {"type": "integer"}, "maxItems": PARTY_IDS_MAX})
+class PartyIdsField(serializers.ManyRelatedField):
+    """A list of party ids: at most ``MAX_IDS``, all checked in one query, repeats dropped.
+
+    DRF's ``PrimaryKeyRelatedField(many=True)`` looks every id up with its own query and takes
+    lists of any length, so one request body could hold hundreds of thousands of lookups.
+    """
+
+    MAX_IDS = PARTY_IDS_MAX
+    default_error_messages = {
+        **serializers.ManyRelatedField.default_error_messages,
+        "too_many": "Give at most {max_ids} ids; got {count}.",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            child_relation=serializers.PrimaryKeyRelatedField(queryset=Party.objects.all()),
+            **kwargs,
+        )
+
+    def to_internal_value(self, data: Any) -> list[Party]:
+        if isinstance(data, (str, Mapping)) or not isinstance(data, Sequence):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        if len(data) > self.MAX_IDS:
+            self.fail("too_many", max_ids=self.MAX_IDS, count=len(data))
+        if not self.allow_empty and not data:
+            self.fail("empty")
+        child = self.child_relation
+        pks: list[int] = []
+        for item in data:
+            # The child's own rules for a well-formed id (no booleans, no floats, digits only).
+            if isinstance(item, bool) or not isinstance(item, (int, str)):
+                child.fail("incorrect_type", data_type=type(item).__name__)
+            try:
+                pks.append(int(item))
+            except ValueError:
+                child.fail("incorrect_type", data_type=type(item).__name__)
+        found = Party.objects.in_bulk(set(pks))
+        for pk in pks:
+            if pk not in found:
+                child.fail("does_not_exist", pk_value=pk)
+        return [found[pk] for pk in dict.fromkeys(pks)]
 
 
 class ApiModelSerializer(serializers.ModelSerializer):
@@ -375,11 +424,9 @@ class CommitmentSerializer(StrictMixin, ApiModelSerializer):
 
     url = DetailUrlField(view_name="api:commitment-detail")
     deadline_rule = DeadlineRuleSerializer(source="*")
-    beneficiaries = serializers.PrimaryKeyRelatedField(
-        many=True,
-        queryset=Party.objects.all(),
+    beneficiaries = PartyIdsField(
         required=False,
-        help_text="Ids of the parties the commitment benefits.",
+        help_text=f"Ids of the parties the commitment benefits (at most {PartyIdsField.MAX_IDS}).",
     )
     owner = serializers.SlugRelatedField(
         slug_field="username",
@@ -470,11 +517,9 @@ class AgreementSerializer(StrictMixin, ApiModelSerializer):
     """An agreement: its parties, date, place, time zone and citations."""
 
     url = DetailUrlField(view_name="api:agreement-detail")
-    parties = serializers.PrimaryKeyRelatedField(
-        many=True,
-        queryset=Party.objects.all(),
+    parties = PartyIdsField(
         required=False,
-        help_text="Ids of the parties to the agreement.",
+        help_text=f"Ids of the parties to the agreement (at most {PartyIdsField.MAX_IDS}).",
     )
     citations = CitationSerializer(many=True, read_only=True)
 
