@@ -187,6 +187,10 @@ class WebhookDelivery(models.Model):
                 name="webhook_delivery_pending",
                 condition=Q(state="pending"),
             ),
+            # The sender's claim walks pending rows in pk order, as the alert sender's does.
+            models.Index(
+                fields=["id"], name="webhook_delivery_pending_pk", condition=Q(state="pending")
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["endpoint", "event"], name="webhook_delivery_once"),
