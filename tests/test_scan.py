@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 
 import pytest
 import time_machine
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.urls import reverse
 
 from alerts.models import Alert, AlertState, DeliveryMode, ScanRun, SubscriptionScope
@@ -442,3 +443,75 @@ def test_admin_lists_failures_and_retries_them(admin_client, make_commitment, ow
         failed.pk: AlertState.PENDING,
         sent.pk: AlertState.SENT,
     }
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+def test_a_status_change_meeting_a_full_scan_on_its_alert_does_not_deadlock(
+    make_commitment, owner, frozen_clock
+):
+    """A full scan and a status change write the same alert; neither fails.
+
+    The scan has written the overdue alert of a commitment (its flags were already right, so it
+    holds no lock on the commitment) and not yet committed. The status change locks the
+    commitment and rescans it, so its insert of the same alert waits for the scan. The scan's
+    commit then checks its alert's foreign key to the commitment (``FOR KEY SHARE``): a
+    status change holding ``FOR UPDATE`` would block that check, a deadlock PostgreSQL breaks
+    by failing one of them (seen under bench/load.py). ``FOR NO KEY UPDATE`` lets it pass.
+    """
+    commitment = make_commitment(owner=owner)
+    frozen_clock.move_to(DUE_AT + dt.timedelta(days=1))
+    now = DUE_AT + dt.timedelta(days=1)
+    scan(now=now)  # flags right; the alerts and the watermark go, so the next scan rewrites
+    Alert.objects.all().delete()
+    ScanRun.objects.all().delete()
+    written, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def full_scan() -> None:
+        try:
+            with transaction.atomic():
+                assert scan(now=now).alerts == 1
+                written.set()
+                assert release.wait(timeout=30)
+        except BaseException as exc:  # reported by the test
+            errors.append(exc)
+        finally:
+            written.set()
+            connections.close_all()
+
+    def status_change() -> None:
+        try:
+            assert written.wait(timeout=30)
+            svc.commitment_change_status(
+                commitment=commitment, status=Status.IN_PROGRESS, user=owner, now=now
+            )
+        except BaseException as exc:  # reported by the test
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=full_scan), threading.Thread(target=status_change)]
+    for thread in threads:
+        thread.start()
+    try:
+        # The status change must be waiting on the scan's alert row before the scan commits.
+        with connection.cursor() as cursor:
+            for _ in range(300):
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+                if cursor.fetchone()[0]:
+                    break
+                time.sleep(0.05)
+            else:
+                pytest.fail("the status change never waited on the scan's alert")
+    finally:
+        release.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert errors == []
+    assert alert_keys() == [("owner@example.org", commitment.key, DUE_DATE, 0)]
+    commitment.refresh_from_db()
+    assert commitment.status == Status.IN_PROGRESS

@@ -234,8 +234,14 @@ def commitment_change_status(
     to ``now``'s date in the agreement's time zone. Nothing is written if any check fails.
     """
     now = now or timezone.now()
+    # FOR NO KEY UPDATE of the commitment alone: it keeps other writers of this row out but
+    # lets a concurrent full scan's commit check its alerts' foreign keys to it (FOR KEY
+    # SHARE); FOR UPDATE would block that check while this change waits on the scan's
+    # alerts, a deadlock (tests/test_scan.py).
     commitment = (
-        Commitment.objects.select_for_update().select_related("agreement").get(pk=commitment.pk)
+        Commitment.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("agreement")
+        .get(pk=commitment.pk)
     )
     if status not in Status.values:
         raise ValidationError({"status": f"{status!r} is not a status."})
