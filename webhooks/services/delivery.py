@@ -19,6 +19,7 @@ SQLite has no row locks: there the transaction first takes the write lock, and s
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -27,6 +28,7 @@ import json
 import logging
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
@@ -46,6 +48,8 @@ logger = logging.getLogger(__name__)
 USER_AGENT = "CommitmentTracker-Webhooks/1"
 #: How much of a refusing receiver's answer is kept as the error.
 _ERROR_BODY_BYTES = 300
+#: How many of a host's addresses an attempt tries to connect to.
+_MAX_ADDRESSES = 3
 
 
 @dataclass
@@ -282,7 +286,8 @@ def _open_socket(
 ) -> socket.socket:
     """Connect to the first of ``addresses`` that answers within ``connect_timeout``."""
     error: OSError = OSError(_("No address to connect to."))
-    for address in addresses:
+    # The first few only: a name with a hundred silent addresses must not cost a hundred waits.
+    for address in list(addresses)[:_MAX_ADDRESSES]:
         family = socket.AF_INET6 if ":" in address else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.settimeout(connect_timeout)
@@ -312,20 +317,55 @@ def _post(*, target: Target, body: bytes, headers: Mapping[str, str]) -> tuple[i
         conn = _PinnedHTTPSConnection(target, **options)
     else:
         conn = _PinnedHTTPConnection(target, **options)
+    # The connect and read timeouts bound each wait, not the attempt: a receiver that drips a
+    # byte every few seconds would hold the worker until Celery's time limit (and then the
+    # attempt, rolled back, would never count). Past the attempt's deadline its socket is
+    # shut, which ends any read in progress.
+    expired = threading.Event()
+
+    def cut() -> None:
+        expired.set()
+        if conn.sock is not None:
+            with contextlib.suppress(OSError):
+                conn.sock.shutdown(socket.SHUT_RDWR)
+
+    watchdog = threading.Timer(float(settings.WEBHOOK_ATTEMPT_TIMEOUT_SECONDS), cut)
+    watchdog.daemon = True
+    watchdog.start()
     try:
         conn.request("POST", target.path, body=body, headers=dict(headers))
+        if expired.is_set():  # it fired while connecting, before there was a socket to shut
+            raise _AttemptTimedOut
         response = conn.getresponse()
         answer = ""
         if not 200 <= response.status < 300:
             raw = response.read(_ERROR_BODY_BYTES)
             answer = " ".join(raw.decode(errors="replace").split())
+            if target.trusted:
+                # An operator-listed (internal) host: its error pages are not shown back.
+                answer = ""
+        if expired.is_set():
+            raise _AttemptTimedOut
         return response.status, answer
+    except (OSError, http.client.HTTPException, ValueError):
+        if expired.is_set():
+            raise _AttemptTimedOut from None
+        raise
     finally:
+        watchdog.cancel()
         conn.close()
+
+
+class _AttemptTimedOut(TimeoutError):
+    """The whole attempt took longer than ``WEBHOOK_ATTEMPT_TIMEOUT_SECONDS``."""
 
 
 def _describe(exc: BaseException) -> str:
     """Return a transport error as one line for ``WebhookDelivery.last_error``."""
+    if isinstance(exc, _AttemptTimedOut):
+        return _("Timed out: the attempt took more than %(seconds)s s in all.") % {
+            "seconds": settings.WEBHOOK_ATTEMPT_TIMEOUT_SECONDS
+        }
     if isinstance(exc, TimeoutError):
         return _("Timed out: no answer within %(connect)s s (connect) / %(read)s s (read).") % {
             "connect": settings.WEBHOOK_CONNECT_TIMEOUT_SECONDS,

@@ -14,6 +14,7 @@ checked here, so a second lookup cannot swap them (DNS rebinding).
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -22,6 +23,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+logger = logging.getLogger(__name__)
 
 
 class UnsafeTarget(ValueError):
@@ -37,6 +40,8 @@ class Target:
     port: int
     path: str
     addresses: tuple[str, ...]
+    #: Listed in ``WEBHOOK_ALLOWED_HOSTS``: not checked, and its error pages are not kept.
+    trusted: bool = False
 
 
 def allowed_hosts() -> set[str]:
@@ -57,12 +62,35 @@ def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+#: IPv6 prefixes that carry an IPv4 address in their last 32 bits (NAT64, RFC 6052 and 8215;
+#: SIIT's IPv4-translated addresses, RFC 2765): a gateway on the way turns them into that IPv4
+#: address, private or not.
+_EMBEDDING = (
+    ipaddress.IPv6Network("64:ff9b::/96"),
+    ipaddress.IPv6Network("64:ff9b:1::/48"),
+    ipaddress.IPv6Network("::ffff:0:0:0/96"),
+)
+
+
 def is_public(address: str) -> bool:
-    """Return whether ``address`` is globally routable (an IPv4-mapped IPv6 as its IPv4)."""
+    """Return whether ``address`` is globally routable.
+
+    An IPv6 address that embeds an IPv4 one (mapped, 6to4, Teredo, NAT64, SIIT) is judged by
+    that IPv4 address as well.
+    """
     ip: IPAddress = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+    candidates: list[IPAddress] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            candidates = [ip.ipv4_mapped]
+        elif any(ip in network for network in _EMBEDDING):
+            # A translator's prefix: where it leads is the IPv4 address inside.
+            candidates = [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)]
+        if ip.sixtofour is not None:
+            candidates.append(ip.sixtofour)
+        if ip.teredo is not None:
+            candidates.append(ip.teredo[1])
+    return all(c.is_global and not (c.is_multicast or c.is_reserved) for c in candidates)
 
 
 def target_check(url: str) -> Target:
@@ -72,6 +100,10 @@ def target_check(url: str) -> Target:
         port = parts.port
     except ValueError as exc:
         raise UnsafeTarget(_("This is not a valid URL.")) from exc
+    if not url.isascii():
+        raise UnsafeTarget(
+            _("Write the URL in ASCII: percent-encode other characters, punycode the host.")
+        )
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").rstrip(".")
     if scheme not in ("http", "https") or not host:
@@ -92,14 +124,24 @@ def target_check(url: str) -> Target:
     if not trusted:
         for address in addresses:
             if not is_public(address):
+                # The address stays in the server's log: telling the caller would map the
+                # internal network for anyone who may register an endpoint.
+                logger.info("Webhook target %s refused: resolves to %s", host, address)
                 raise UnsafeTarget(
                     _(
-                        "%(host)s resolves to %(address)s, which is not a public address: "
-                        "webhooks are only sent to the internet, or to hosts an operator lists."
+                        "%(host)s resolves to an address that is not public: webhooks are "
+                        "only sent to the internet, or to hosts an operator lists."
                     )
-                    % {"host": host, "address": address}
+                    % {"host": host}
                 )
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"
-    return Target(scheme=scheme, host=host, port=port, path=path, addresses=tuple(addresses))
+    return Target(
+        scheme=scheme,
+        host=host,
+        port=port,
+        path=path,
+        addresses=tuple(addresses),
+        trusted=trusted,
+    )
