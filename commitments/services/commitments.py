@@ -234,10 +234,13 @@ def commitment_change_status(
     to ``now``'s date in the agreement's time zone. Nothing is written if any check fails.
     """
     now = now or timezone.now()
-    # FOR NO KEY UPDATE of the commitment alone: it keeps other writers of this row out but
-    # lets a concurrent full scan's commit check its alerts' foreign keys to it (FOR KEY
-    # SHARE); FOR UPDATE would block that check while this change waits on the scan's
-    # alerts, a deadlock (tests/test_scan.py).
+    # The agreement, then the commitment, each FOR NO KEY UPDATE. The agreement first, as
+    # an agreement change takes them: a change of its date or zone recomputes this
+    # commitment's dependents, and must not interleave with this change doing the same.
+    # NO KEY: other writers of these rows wait, but a concurrent full scan's commit can check
+    # its alerts' foreign keys to the commitment (FOR KEY SHARE); FOR UPDATE would block that
+    # check while this change waits on the scan's alerts, a deadlock (tests/test_scan.py).
+    Agreement.objects.select_for_update(no_key=True).filter(pk=commitment.agreement_id).get()
     commitment = (
         Commitment.objects.select_for_update(no_key=True, of=("self",))
         .select_related("agreement")
