@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import re
 from io import StringIO
 
 import pytest
@@ -12,6 +13,13 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from alerts.models import ScanRun
 from tracker.health import beat_health, scan_interval
+from webhooks.models import (
+    DeliveryState,
+    EventKind,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +144,40 @@ def test_celery_health_passes_with_a_worker_and_a_fresh_scan(monkeypatch):
     assert report["workers"] == {"state": "ok", "names": ["w1@host"]}
     assert report["beat"]["state"] == "ok"
     assert report["outbox"] == {"pending": 0, "oldest_pending_seconds": None, "failed": 0}
+    assert report["webhooks"] == {"pending": 0, "oldest_pending_seconds": None, "failed": 0}
+
+
+def test_celery_health_counts_the_webhook_outbox(monkeypatch, make_commitment, django_user_model):
+    """Operators see webhook deliveries waiting and given up, beside the alerts."""
+    from tracker.celery import app
+
+    monkeypatch.setattr(app.control, "ping", lambda timeout: [{"w1@host": {"ok": "pong"}}])
+    now = timezone.now()
+    finished_scan(now - dt.timedelta(minutes=3))
+    owner = django_user_model.objects.create_user(username="hooks")
+    endpoint = WebhookEndpoint.objects.create(
+        owner=owner, target_url="https://hooks.example.org/x", secret="s" * 32
+    )
+    commitment = make_commitment()
+    states = [
+        (DeliveryState.PENDING, now - dt.timedelta(minutes=10)),
+        (DeliveryState.PENDING, now - dt.timedelta(minutes=2)),
+        (DeliveryState.FAILED, now - dt.timedelta(hours=5)),
+        (DeliveryState.SENT, now - dt.timedelta(hours=6)),
+    ]
+    for state, created in states:
+        event = WebhookEvent.objects.create(
+            kind=EventKind.STATUS_CHANGED, commitment=commitment, payload={}, occurred_at=created
+        )
+        WebhookDelivery.objects.create(
+            endpoint=endpoint, event=event, state=state, created=created
+        )
+
+    text, code = run_health()
+
+    assert code == 0
+    assert re.search(r"^webhooks: 2 pending \(oldest 6\d\d s\), 1 failed$", text, re.M), text
+    report = json.loads(run_health("--json")[0])
+    assert report["webhooks"]["pending"] == 2
+    assert report["webhooks"]["failed"] == 1
+    assert 600 <= report["webhooks"]["oldest_pending_seconds"] < 660

@@ -14,7 +14,7 @@ from celery.schedules import crontab
 from celery.schedules import schedule as every
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Max, Min
+from django.db.models import Count, Max, Min, QuerySet
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET
 from django_celery_beat.models import PeriodicTask
 
 from alerts.models import Alert, AlertState, ScanRun
+from webhooks.models import DeliveryState, WebhookDelivery
 
 #: The beat entry (settings.CELERY_BEAT_SCHEDULE) and task of the periodic deadline scan.
 SCAN_ENTRY = "scan-deadlines"
@@ -105,23 +106,40 @@ def workers_ping(*, timeout: float) -> dict[str, Any]:
 
 def outbox_health(*, now: dt.datetime) -> dict[str, Any]:
     """Return how many alerts wait to be sent, how long the oldest has waited, how many failed."""
-    pending = Alert.objects.filter(state=AlertState.PENDING).aggregate(
-        count=Count("id"), oldest=Min("created")
+    return _queue_health(
+        Alert.objects.all(), now=now, pending=AlertState.PENDING, failed=AlertState.FAILED
     )
-    oldest = pending["oldest"]
+
+
+def webhook_outbox_health(*, now: dt.datetime) -> dict[str, Any]:
+    """Return the same for webhook deliveries."""
+    return _queue_health(
+        WebhookDelivery.objects.all(),
+        now=now,
+        pending=DeliveryState.PENDING,
+        failed=DeliveryState.FAILED,
+    )
+
+
+def _queue_health(
+    rows: QuerySet[Any], *, now: dt.datetime, pending: str, failed: str
+) -> dict[str, Any]:
+    waiting = rows.filter(state=pending).aggregate(count=Count("id"), oldest=Min("created"))
+    oldest = waiting["oldest"]
     return {
-        "pending": pending["count"],
+        "pending": waiting["count"],
         "oldest_pending_seconds": int((now - oldest).total_seconds()) if oldest else None,
-        "failed": Alert.objects.filter(state=AlertState.FAILED).count(),
+        "failed": rows.filter(state=failed).count(),
     }
 
 
 def celery_health(*, now: dt.datetime, ping_timeout: float = 2.0) -> dict[str, Any]:
-    """Return the workers, the deadline scan's freshness and the outbox, for operators."""
+    """Return the workers, the deadline scan's freshness and both outboxes, for operators."""
     return {
         "workers": workers_ping(timeout=ping_timeout),
         "beat": beat_health(now=now),
         "outbox": outbox_health(now=now),
+        "webhooks": webhook_outbox_health(now=now),
     }
 
 

@@ -14,8 +14,8 @@ from tracker.health import celery_health
 class Command(BaseCommand):
     help = (
         "Ping the Celery workers, say when beat last sent and a worker last finished the "
-        "deadline scan (stale after two scan intervals), and count the outbox. Exits 1 when "
-        "no worker answers or the scan is stale or has never run."
+        "deadline scan (stale after two scan intervals), and count the alert and webhook "
+        "outboxes. Exits 1 when no worker answers or the scan is stale or has never run."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -29,7 +29,7 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(report, indent=1))
         else:
-            workers, beat, outbox = report["workers"], report["beat"], report["outbox"]
+            workers, beat = report["workers"], report["beat"]
             names = ", ".join(workers["names"]) or workers.get("error", "none answered")
             self.stdout.write(f"workers: {workers['state']} ({names})")
             self.stdout.write(
@@ -37,11 +37,13 @@ class Command(BaseCommand):
                 f"{beat['last_scan_sent_at'] or 'never'}, last finished "
                 f"{beat['last_scan_finished_at'] or 'never'})"
             )
-            self.stdout.write(
-                f"outbox: {outbox['pending']} pending (oldest "
-                f"{outbox['oldest_pending_seconds'] if outbox['pending'] else '-'} s), "
-                f"{outbox['failed']} failed"
-            )
+            for label, key in (("outbox", "outbox"), ("webhooks", "webhooks")):
+                queue = report[key]
+                self.stdout.write(
+                    f"{label}: {queue['pending']} pending (oldest "
+                    f"{queue['oldest_pending_seconds'] if queue['pending'] else '-'} s), "
+                    f"{queue['failed']} failed"
+                )
         problems = []
         if report["workers"]["state"] == "none":
             problems.append("no worker answered")
