@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -16,7 +17,7 @@ from alerts.services.outbox import alerts_retry
 from alerts.services.scan import scan
 from alerts.services.subscriptions import subscription_create
 from commitments.choices import AgreementKind, DeadlineState, Status
-from commitments.models import Commitment
+from commitments.models import Agreement, Commitment
 from commitments.services import commitments as svc
 
 UTC = dt.UTC
@@ -515,3 +516,73 @@ def test_a_status_change_meeting_a_full_scan_on_its_alert_does_not_deadlock(
     assert alert_keys() == [("owner@example.org", commitment.key, DUE_DATE, 0)]
     commitment.refresh_from_db()
     assert commitment.status == Status.IN_PROGRESS
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+def test_an_agreement_change_waits_for_an_open_status_change_at_the_agreement(
+    make_commitment, owner
+):
+    """A status change locks its agreement first, as an agreement change does.
+
+    So a change of the agreement's date or zone waits before it writes anything, rather than
+    updating the agreement, reading the commitments a status change is recomputing, and
+    saving due instants from that stale read.
+    """
+    commitment = make_commitment(owner=owner)
+    agreement_id = commitment.agreement_id
+    changed, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def status_change() -> None:
+        try:
+            with transaction.atomic():
+                svc.commitment_change_status(
+                    commitment=commitment, status=Status.IN_PROGRESS, user=owner
+                )
+                changed.set()
+                assert release.wait(timeout=30)
+        except BaseException as exc:  # reported by the test
+            errors.append(exc)
+        finally:
+            changed.set()
+            connections.close_all()
+
+    def zone_change() -> None:
+        try:
+            assert changed.wait(timeout=30)
+            agreement = Agreement.objects.get(pk=agreement_id)
+            svc.agreement_update(agreement=agreement, time_zone="America/Los_Angeles")
+        except BaseException as exc:  # reported by the test
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=status_change), threading.Thread(target=zone_change)]
+    for thread in threads:
+        thread.start()
+    try:
+        with connection.cursor() as cursor:
+            for _ in range(300):
+                cursor.execute(
+                    "SELECT query FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+                waiting = [row[0] for row in cursor.fetchall()]
+                if waiting:
+                    break
+                time.sleep(0.05)
+            else:
+                pytest.fail("the agreement change never waited on the status change")
+    finally:
+        release.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert errors == []
+    assert len(waiting) == 1 and waiting[0].startswith('UPDATE "commitments_agreement"'), waiting
+    commitment.refresh_from_db()
+    assert commitment.status == Status.IN_PROGRESS
+    assert commitment.due_at == dt.datetime(
+        commitment.due_date.year, commitment.due_date.month, commitment.due_date.day,
+        23, 59, 59, 999999, tzinfo=ZoneInfo("America/Los_Angeles"),
+    )
