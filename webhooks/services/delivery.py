@@ -337,6 +337,10 @@ def _post(*, target: Target, body: bytes, headers: Mapping[str, str]) -> tuple[i
         if expired.is_set():  # it fired while connecting, before there was a socket to shut
             raise _AttemptTimedOut
         response = conn.getresponse()
+        if expired.is_set():
+            # Cut while the status or headers came in: a truncated answer is no answer (at
+            # worst the receiver sees this delivery again, and drops it by its id).
+            raise _AttemptTimedOut
         answer = ""
         if not 200 <= response.status < 300:
             raw = response.read(_ERROR_BODY_BYTES)
@@ -344,8 +348,6 @@ def _post(*, target: Target, body: bytes, headers: Mapping[str, str]) -> tuple[i
             if target.trusted:
                 # An operator-listed (internal) host: its error pages are not shown back.
                 answer = ""
-        if expired.is_set():
-            raise _AttemptTimedOut
         return response.status, answer
     except (OSError, http.client.HTTPException, ValueError):
         if expired.is_set():
