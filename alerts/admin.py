@@ -20,6 +20,8 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from tracker.outbox import LogAdminMixin
+
 from .models import Alert, Subscription, SubscriptionLead
 from .services.outbox import alerts_retry
 from .services.subscriptions import subscription_validate
@@ -141,7 +143,7 @@ class SubscriptionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(LogAdminMixin, admin.ModelAdmin):
     list_display = [
         "commitment",
         "recipient",
@@ -161,17 +163,7 @@ class AlertAdmin(admin.ModelAdmin):
     date_hierarchy = "created"
     actions = ["retry_now"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_retry_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("alerts.change_alert")
+    retry_permission = "alerts.change_alert"
 
     @admin.display(description=_("recipient"))
     def recipient(self, obj: Alert) -> str:

@@ -446,6 +446,25 @@ def test_admin_lists_failures_and_retries_them(admin_client, make_commitment, ow
     }
 
 
+def lock_waiters(*, timeout: float = 15.0) -> list[str]:
+    """Return the statements of this database's sessions waiting on a lock, once there are any.
+
+    Polls ``pg_stat_activity`` for up to ``timeout`` seconds; an empty list means none waited.
+    """
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT query FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            waiting = [row[0] for row in cursor.fetchall()]
+            if waiting:
+                return waiting
+            time.sleep(0.05)
+    return []
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
 def test_a_status_change_meeting_a_full_scan_on_its_alert_does_not_deadlock(
@@ -497,17 +516,8 @@ def test_a_status_change_meeting_a_full_scan_on_its_alert_does_not_deadlock(
         thread.start()
     try:
         # The status change must be waiting on the scan's alert row before the scan commits.
-        with connection.cursor() as cursor:
-            for _ in range(300):
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-                if cursor.fetchone()[0]:
-                    break
-                time.sleep(0.05)
-            else:
-                pytest.fail("the status change never waited on the scan's alert")
+        if not lock_waiters():
+            pytest.fail("the status change never waited on the scan's alert")
     finally:
         release.set()
         for thread in threads:
@@ -562,18 +572,9 @@ def test_an_agreement_change_waits_for_an_open_status_change_at_the_agreement(
     for thread in threads:
         thread.start()
     try:
-        with connection.cursor() as cursor:
-            for _ in range(300):
-                cursor.execute(
-                    "SELECT query FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-                waiting = [row[0] for row in cursor.fetchall()]
-                if waiting:
-                    break
-                time.sleep(0.05)
-            else:
-                pytest.fail("the agreement change never waited on the status change")
+        waiting = lock_waiters()
+        if not waiting:
+            pytest.fail("the agreement change never waited on the status change")
     finally:
         release.set()
         for thread in threads:

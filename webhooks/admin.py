@@ -21,6 +21,8 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from tracker.outbox import LogAdminMixin
+
 from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from .services.delivery import webhook_deliveries_retry
 from .services.endpoints import webhook_endpoint_validate
@@ -91,7 +93,7 @@ class WebhookEndpointAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(LogAdminMixin, admin.ModelAdmin):
     list_display = ["kind", "commitment", "occurred_at", "uuid"]
     list_filter = ["kind", "occurred_at"]
     list_select_related = ["commitment"]
@@ -99,22 +101,13 @@ class WebhookEventAdmin(admin.ModelAdmin):
     date_hierarchy = "occurred_at"
     fields = readonly_fields = ("uuid", "kind", "commitment", "occurred_at", "payload_pretty")
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     @admin.display(description=_("payload"))
     def payload_pretty(self, obj: WebhookEvent) -> str:
         return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, sort_keys=True))
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(LogAdminMixin, admin.ModelAdmin):
     list_display = [
         "event",
         "endpoint",
@@ -133,17 +126,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     date_hierarchy = "created"
     actions = ["retry_now"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_retry_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("webhooks.change_webhookdelivery")
+    retry_permission = "webhooks.change_webhookdelivery"
 
     @admin.display(description=_("last error"))
     def short_error(self, obj: WebhookDelivery) -> str:

@@ -39,6 +39,7 @@ from alerts.models import Alert, AlertState
 from commitments.choices import TERMINAL
 from commitments.deadlines import due_instant
 from commitments.models import Citation, Commitment
+from tracker.outbox import retry_delay
 
 logger = logging.getLogger(__name__)
 
@@ -76,14 +77,12 @@ class _ServerUnavailable(Exception):
 
 
 def alert_retry_delay(*, attempts: int) -> dt.timedelta:
-    """Return the wait before the next attempt after ``attempts`` failed ones.
-
-    Exponential: base, 2 x base, 4 x base... capped at ``TRACKER_ALERT_BACKOFF_MAX_SECONDS``.
-    """
-    base = settings.TRACKER_ALERT_BACKOFF_SECONDS
-    cap = settings.TRACKER_ALERT_BACKOFF_MAX_SECONDS
-    exponent = min(max(attempts - 1, 0), 32)
-    return dt.timedelta(seconds=min(base * 2**exponent, cap))
+    """Return the wait before the next alert attempt (``TRACKER_ALERT_BACKOFF_*``)."""
+    return retry_delay(
+        attempts=attempts,
+        base_seconds=settings.TRACKER_ALERT_BACKOFF_SECONDS,
+        cap_seconds=settings.TRACKER_ALERT_BACKOFF_MAX_SECONDS,
+    )
 
 
 def digest_message_id(*, recipient: str, alert_ids: Iterable[int]) -> str:

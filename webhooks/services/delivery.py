@@ -40,6 +40,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from commitments.roles import can_read
+from tracker.outbox import retry_delay
 from webhooks.models import DeliveryState, WebhookDelivery, WebhookEvent
 from webhooks.services.targets import Target, UnsafeTarget, target_check
 
@@ -69,14 +70,12 @@ class SendReport:
 
 
 def webhook_retry_delay(*, attempts: int) -> dt.timedelta:
-    """Return the wait before the next attempt after ``attempts`` failed ones.
-
-    Exponential: base, 2 x base, 4 x base... capped at ``WEBHOOK_BACKOFF_MAX_SECONDS``.
-    """
-    base = settings.WEBHOOK_BACKOFF_SECONDS
-    cap = settings.WEBHOOK_BACKOFF_MAX_SECONDS
-    exponent = min(max(attempts - 1, 0), 32)
-    return dt.timedelta(seconds=min(base * 2**exponent, cap))
+    """Return the wait before the next webhook attempt (``WEBHOOK_BACKOFF_*``)."""
+    return retry_delay(
+        attempts=attempts,
+        base_seconds=settings.WEBHOOK_BACKOFF_SECONDS,
+        cap_seconds=settings.WEBHOOK_BACKOFF_MAX_SECONDS,
+    )
 
 
 def event_body(event: WebhookEvent) -> bytes:
