@@ -20,22 +20,13 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from commitments.deadlines import RuleError
+from commitments.deadlines import RULE_FIELDS, RuleError
 
 logger = logging.getLogger(__name__)
 
 #: Where errors on a stored commitment field appear in the API's representation.
 NESTED_FIELDS = {
-    "deadline_kind": ("deadline_rule", "kind"),
-    "deadline_date": ("deadline_rule", "date"),
-    "offset_amount": ("deadline_rule", "offset_amount"),
-    "offset_unit": ("deadline_rule", "offset_unit"),
-    "anchor_kind": ("deadline_rule", "anchor_kind"),
-    "anchor_commitment": ("deadline_rule", "anchor_commitment"),
-    "period_unit": ("deadline_rule", "period_unit"),
-    "period_number": ("deadline_rule", "period_number"),
-    "period_year": ("deadline_rule", "period_year"),
-    "deadline_phrase": ("deadline_rule", "source_phrase"),
+    **{field.name: ("deadline_rule", field.key) for field in RULE_FIELDS},
     "evidence_source": ("evidence", "source"),
     "evidence_quote": ("evidence", "quote"),
     "evidence_translation": ("evidence", "translation"),

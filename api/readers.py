@@ -14,6 +14,7 @@ schema. ``tests/test_api_representation.py`` holds this read equal to it, row fo
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -24,7 +25,7 @@ from rest_framework import serializers as drf_serializers
 from commitments import deadlines
 from commitments.models import Citation, Commitment, ProgressUpdate
 
-from .serializers import detail_url_builder, instant_text
+from .serializers import API_RULE_FIELDS, detail_url_builder, instant_text
 
 #: A row as ``values()`` gives it, and a representation as the serializer gives it.
 Row = Mapping[str, Any]
@@ -42,16 +43,7 @@ COMMITMENT_COLUMNS = (
     "target_amount",
     "target_unit",
     "effective_from",
-    "deadline_kind",
-    "deadline_date",
-    "offset_amount",
-    "offset_unit",
-    "anchor_kind",
-    "anchor_commitment_id",
-    "period_unit",
-    "period_number",
-    "period_year",
-    "deadline_phrase",
+    *(Commitment._meta.get_field(field.name).attname for field in deadlines.RULE_FIELDS),
     "due_date",
     "due_at",
     "status",
@@ -108,18 +100,19 @@ def _decimal(value: Any) -> str | None:
 def _rule_description(row: Row) -> str:
     """Describe the row's rule as ``DeadlineRuleSerializer.get_description`` does."""
     try:
-        rule = deadlines.DeadlineRule(
-            kind=deadlines.RuleKind(row["deadline_kind"]),
-            fixed_date=row["deadline_date"],
-            offset_amount=row["offset_amount"],
-            offset_unit=deadlines.OffsetUnit(row["offset_unit"]) if row["offset_unit"] else None,
-            period_unit=deadlines.PeriodUnit(row["period_unit"]) if row["period_unit"] else None,
-            period_number=row["period_number"],
-            period_year=row["period_year"],
-        )
-        return deadlines.describe(rule)
+        return deadlines.describe(deadlines.rule_from_stored(row))
     except ValueError:
         return ""
+
+
+def _rule(row: Row) -> Representation:
+    """Return the row's rule as ``DeadlineRuleSerializer`` represents it."""
+    rule: Representation = {}
+    for field in API_RULE_FIELDS:
+        value = row[Commitment._meta.get_field(field.name).attname]
+        rule[field.key] = value.isoformat() if isinstance(value, dt.date) else value
+    rule["description"] = _rule_description(row)
+    return rule
 
 
 def _citation(row: Row, prefix: str = "") -> Representation:
@@ -208,19 +201,7 @@ def commitment_representations(
             "target_amount": _decimal(row["target_amount"]),
             "target_unit": row["target_unit"],
             "effective_from": _day(row["effective_from"]),
-            "deadline_rule": {
-                "kind": row["deadline_kind"],
-                "date": _day(row["deadline_date"]),
-                "offset_amount": row["offset_amount"],
-                "offset_unit": row["offset_unit"],
-                "anchor_kind": row["anchor_kind"],
-                "anchor_commitment": row["anchor_commitment_id"],
-                "period_unit": row["period_unit"],
-                "period_number": row["period_number"],
-                "period_year": row["period_year"],
-                "source_phrase": row["deadline_phrase"],
-                "description": _rule_description(row),
-            },
+            "deadline_rule": _rule(row),
             "due_date": _day(row["due_date"]),
             "due_at": _instant(row["due_at"]),
             "status": row["status"],

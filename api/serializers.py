@@ -23,7 +23,7 @@ from rest_framework.reverse import reverse as drf_reverse
 
 from alerts.models import OVERDUE_LEAD, Alert, Subscription
 from commitments import deadlines
-from commitments.choices import DeadlineKind, Status
+from commitments.choices import Status
 from commitments.deadlines import RuleError
 from commitments.models import Agreement, Citation, Commitment, Party, ProgressUpdate, Source
 from commitments.services import commitments as commitment_services
@@ -31,21 +31,6 @@ from commitments.services import commitments as commitment_services
 from .exceptions import to_drf_validation_error
 
 T = TypeVar("T")
-
-#: The stored commitment fields that make up the deadline rule, with their empty values.
-RULE_FIELDS: dict[str, Any] = {
-    "deadline_kind": DeadlineKind.NONE,
-    "deadline_date": None,
-    "offset_amount": None,
-    "offset_unit": "",
-    "anchor_kind": "",
-    "anchor_commitment": None,
-    "period_unit": "",
-    "period_number": None,
-    "period_year": None,
-    "deadline_phrase": "",
-}
-
 
 #: Stands for the primary key in a detail route reversed once for many objects.
 PK_PLACEHOLDER = "__pk__"
@@ -333,77 +318,52 @@ class ProgressUpdateSerializer(ApiModelSerializer):
         read_only_fields = fields
 
 
+def _rule_field_kwargs(field: deadlines.RuleField) -> dict[str, Any]:
+    """Return the serializer field options of one part of the rule, from the rule's spec."""
+    kwargs: dict[str, Any] = {"required": field is deadlines.KIND_FIELD}
+    if field.key != field.name:
+        kwargs["source"] = field.name
+    if field.key != field.name or field.help_text:
+        # The model's label names the stored column; the API's key and text name this part.
+        kwargs["label"] = None
+    if field.minimum is not None:
+        kwargs["min_value"] = field.minimum
+    if field.maximum is not None:
+        kwargs["max_value"] = field.maximum
+    if field.help_text:
+        kwargs["help_text"] = field.help_text
+    return kwargs
+
+
+#: The rule's parts in the order the API shows them: the kind, its parameters, the phrase.
+API_RULE_FIELDS = (deadlines.KIND_FIELD, *deadlines.PARAMETER_FIELDS, deadlines.PHRASE_FIELD)
+
+
 class DeadlineRuleSerializer(StrictMixin, ApiModelSerializer):
     """The deadline rule: a kind, the parameters that kind needs, and the phrase it came from.
 
-    ``fixed`` uses ``date``; ``relative`` uses ``offset_amount``, ``offset_unit``,
-    ``anchor_kind`` and, for a commitment anchor, ``anchor_commitment``; ``period_end`` uses
-    ``period_unit``, ``period_number`` (month 1-12 or quarter 1-4) and optionally
-    ``period_year``; ``none`` uses nothing. Writing the rule replaces all of it: parameters
-    left out are cleared.
+    A ``fixed`` rule takes a date; a ``relative`` one an offset (an amount and a unit) after
+    an anchor (the agreement, or a commitment's fulfilment); a ``period_end`` one a period (a
+    unit, a month 1-12 or quarter 1-4, and optionally a year); ``none`` takes nothing.
+    Writing the rule replaces all of it: parameters left out are cleared.
     """
 
-    kind = serializers.ChoiceField(source="deadline_kind", choices=DeadlineKind.choices)
-    date = serializers.DateField(
-        source="deadline_date", required=False, allow_null=True, help_text="Fixed due date."
-    )
-    offset_amount = serializers.IntegerField(
-        required=False,
-        allow_null=True,
-        min_value=1,
-        max_value=2_147_483_647,
-        help_text="How many units after the anchor.",
-    )
-    period_number = serializers.IntegerField(
-        required=False,
-        allow_null=True,
-        min_value=1,
-        max_value=12,
-        help_text="Month 1-12 or quarter 1-4; empty for a year.",
-    )
-    period_year = serializers.IntegerField(
-        required=False,
-        allow_null=True,
-        min_value=1,
-        max_value=9999,
-        help_text="Empty: the first such period on or after the anchor.",
-    )
-    source_phrase = serializers.CharField(
-        source="deadline_phrase",
-        required=False,
-        allow_blank=True,
-        max_length=300,
-        help_text='The words the rule comes from, e.g. "within 180 days".',
-    )
     description = serializers.SerializerMethodField(help_text="The rule in plain words.")
 
     class Meta:
         model = Commitment
-        fields = [
-            "kind",
-            "date",
-            "offset_amount",
-            "offset_unit",
-            "anchor_kind",
-            "anchor_commitment",
-            "period_unit",
-            "period_number",
-            "period_year",
-            "source_phrase",
-            "description",
-        ]
-        extra_kwargs = {
-            "offset_unit": {"required": False},
-            "anchor_kind": {"required": False},
-            "anchor_commitment": {"required": False},
-            "period_unit": {"required": False},
-        }
+        fields = [*(field.key for field in API_RULE_FIELDS), "description"]
+        extra_kwargs = {field.key: _rule_field_kwargs(field) for field in API_RULE_FIELDS}
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         """Require the kind even in a PATCH: the rule is always replaced as a whole."""
-        if "deadline_kind" not in attrs:
+        if deadlines.KIND_FIELD.name not in attrs:
             raise serializers.ValidationError(
-                {"kind": ["This field is required: a rule is replaced as a whole."]}
+                {
+                    deadlines.KIND_FIELD.key: [
+                        "This field is required: a rule is replaced as a whole."
+                    ]
+                }
             )
         return attrs
 
@@ -497,13 +457,13 @@ class CommitmentSerializer(StrictMixin, ApiModelSerializer):
             commitment_services.commitment_create,
             user=self._user(),
             beneficiaries=beneficiaries,
-            **{**RULE_FIELDS, **validated_data},
+            **{**deadlines.RULE_EMPTY_VALUES, **validated_data},
         )
 
     def update(self, instance: Commitment, validated_data: dict[str, Any]) -> Commitment:
         beneficiaries = validated_data.pop("beneficiaries", None)
-        if RULE_FIELDS.keys() & validated_data.keys():
-            validated_data = {**RULE_FIELDS, **validated_data}
+        if deadlines.RULE_EMPTY_VALUES.keys() & validated_data.keys():
+            validated_data = {**deadlines.RULE_EMPTY_VALUES, **validated_data}
         return call_service(
             commitment_services.commitment_update,
             commitment=instance,

@@ -9,6 +9,7 @@ service raises while saving rolls the whole submission back and is shown on the 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -40,6 +41,7 @@ from .forms import (
     add_service_errors,
 )
 from .models import (
+    DUE_DATE_RELATIONS,
     Agreement,
     Citation,
     Commitment,
@@ -164,14 +166,11 @@ class AgreementCommitmentInline(admin.TabularInline):
         "title",
         "obligor",
         "category",
-        "deadline_kind",
-        "deadline_date",
-        "offset_amount",
-        "offset_unit",
-        "anchor_kind",
-        "period_unit",
-        "period_number",
-        "period_year",
+        *(
+            field.name
+            for field in (deadlines.KIND_FIELD, *deadlines.PARAMETER_FIELDS)
+            if not Commitment._meta.get_field(field.name).is_relation
+        ),
         "due_date",
         "status",
     ]
@@ -316,6 +315,15 @@ class CommitmentRelationInline(admin.TabularInline):
     verbose_name_plural = _("related commitments")
 
 
+def rule_field_rows() -> list[str | tuple[str, ...]]:
+    """Lay the rule's parts out one a line, the parts of a group (amount and unit) together."""
+    rows: list[str | tuple[str, ...]] = []
+    for group, fields in itertools.groupby(deadlines.RULE_FIELDS, key=lambda f: f.group):
+        names = tuple(field.name for field in fields)
+        rows.extend([names] if group else names)
+    return rows
+
+
 def rule_in_words(commitment: Commitment) -> str:
     """Describe the deadline rule with its anchor and result, e.g. ``180 days after … → …``."""
     words = deadlines.describe(commitment.rule)
@@ -376,7 +384,11 @@ class CommitmentAdmin(ImportExportMixin, ServiceSaveAdmin):
         "agreement",
         "obligor",
         "beneficiaries",
-        "anchor_commitment",
+        *(
+            field.name
+            for field in deadlines.RULE_FIELDS
+            if Commitment._meta.get_field(field.name).is_relation
+        ),
         "owner",
     ]
     readonly_fields = [
@@ -400,12 +412,7 @@ class CommitmentAdmin(ImportExportMixin, ServiceSaveAdmin):
             _("Deadline rule and computed due date"),
             {
                 "fields": [
-                    "deadline_phrase",
-                    "deadline_kind",
-                    "deadline_date",
-                    ("offset_amount", "offset_unit"),
-                    ("anchor_kind", "anchor_commitment"),
-                    ("period_unit", "period_number", "period_year"),
+                    *rule_field_rows(),
                     "rule_in_words",
                     "due_date",
                     "due_at_display",
@@ -432,7 +439,7 @@ class CommitmentAdmin(ImportExportMixin, ServiceSaveAdmin):
         return (
             super()
             .get_queryset(request)
-            .select_related("agreement", "obligor", "owner", "anchor_commitment")
+            .select_related("obligor", "owner", *DUE_DATE_RELATIONS)
         )
 
     def get_import_data_kwargs(self, **kwargs: Any) -> dict[str, Any]:
@@ -628,7 +635,7 @@ class CommitmentAdmin(ImportExportMixin, ServiceSaveAdmin):
     )
     def recompute_due_dates(self, request: HttpRequest, queryset: QuerySet[Commitment]) -> None:
         changed = due_dates_recompute(
-            commitments=queryset.select_related("agreement", "anchor_commitment").order_by("pk"),
+            commitments=queryset.select_related(*DUE_DATE_RELATIONS).order_by("pk"),
             user=request.user,
         )
         self.message_user(

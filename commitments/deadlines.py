@@ -12,7 +12,9 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import enum
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -42,6 +44,10 @@ class PeriodUnit(enum.StrEnum):
     MONTH = "month"
     QUARTER = "quarter"
     YEAR = "year"
+
+
+#: The engine counts in the years a date can hold.
+YEAR_OUT_OF_RANGE = f"The year must be between {dt.MINYEAR} and {dt.MAXYEAR}."
 
 
 class RuleError(ValueError):
@@ -94,8 +100,136 @@ class DeadlineRule:
                 )
         elif self.period_number is not None:
             raise RuleError("period_number", "A year period takes no number; set the year.")
-        if self.period_year is not None and not 1 <= self.period_year <= 9999:
-            raise RuleError("period_year", "The year must be between 1 and 9999.")
+        if self.period_year is not None and not dt.MINYEAR <= self.period_year <= dt.MAXYEAR:
+            raise RuleError("period_year", YEAR_OUT_OF_RANGE)
+
+
+def _stored(value: Any) -> Any:
+    """Return an engine value as a commitment stores it: an enum as its text."""
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+@dataclass(frozen=True, slots=True)
+class RuleField:
+    """One stored part of a deadline rule, as every layer that reads or writes it names it.
+
+    ``name`` is the commitment's field (and the form field, CSV column, seed key and service
+    argument); ``key`` its name inside a rule shown on its own (the API's ``deadline_rule``);
+    ``attribute`` the :class:`DeadlineRule` attribute it becomes (``None`` where the engine
+    does not read it); ``empty`` the stored value meaning "not set", which a rule written as a
+    whole gives every part left out; ``to_engine`` turns a set stored value into the engine's;
+    ``group`` names the parts shown side by side, such as an amount and its unit;
+    ``minimum`` and ``maximum`` bound a number the engine can count with; ``help_text``
+    explains the part where its name does not.
+    """
+
+    name: str
+    key: str
+    attribute: str | None
+    empty: Any
+    to_engine: Callable[[Any], Any] | None = None
+    group: str = ""
+    minimum: int | None = None
+    maximum: int | None = None
+    help_text: str = ""
+
+    def engine_value(self, stored: Any) -> Any:
+        """Return the engine's value for ``stored``; ``None`` where it is empty."""
+        if stored is None or stored == "":
+            return None
+        return self.to_engine(stored) if self.to_engine else stored
+
+
+#: The words the rule was written from; kept with the rule, never evaluated.
+PHRASE_FIELD = RuleField(
+    "deadline_phrase",
+    "source_phrase",
+    None,
+    "",
+    help_text='The words the rule comes from, e.g. "within 180 days".',
+)
+#: Which kind of rule it is; its empty value is the rule that gives no deadline.
+KIND_FIELD = RuleField("deadline_kind", "kind", "kind", RuleKind.NONE.value, RuleKind)
+#: An anchor on another commitment: a relative rule counts from that one's fulfilment.
+ANCHOR_KIND_FIELD = RuleField("anchor_kind", "anchor_kind", None, "", group="anchor")
+ANCHOR_COMMITMENT_FIELD = RuleField(
+    "anchor_commitment", "anchor_commitment", None, None, group="anchor"
+)
+#: The parameters each kind of rule reads, in the order forms and the API show them.
+PARAMETER_FIELDS = (
+    RuleField("deadline_date", "date", "fixed_date", None, help_text="Fixed due date."),
+    RuleField(
+        "offset_amount",
+        "offset_amount",
+        "offset_amount",
+        None,
+        group="offset",
+        minimum=1,
+        maximum=2_147_483_647,
+        help_text="How many units after the anchor.",
+    ),
+    RuleField("offset_unit", "offset_unit", "offset_unit", "", OffsetUnit, group="offset"),
+    ANCHOR_KIND_FIELD,
+    ANCHOR_COMMITMENT_FIELD,
+    RuleField("period_unit", "period_unit", "period_unit", "", PeriodUnit, group="period"),
+    RuleField(
+        "period_number",
+        "period_number",
+        "period_number",
+        None,
+        group="period",
+        minimum=1,
+        maximum=12,
+        help_text="Month 1-12 or quarter 1-4; empty for a year.",
+    ),
+    RuleField(
+        "period_year",
+        "period_year",
+        "period_year",
+        None,
+        group="period",
+        minimum=dt.MINYEAR,
+        maximum=dt.MAXYEAR,
+        help_text="Empty: the first such period on or after the anchor.",
+    ),
+)
+#: Every stored part of a rule, in the order the admin and the CSV files show them.
+RULE_FIELDS = (PHRASE_FIELD, KIND_FIELD, *PARAMETER_FIELDS)
+RULE_FIELD_NAMES = tuple(field.name for field in RULE_FIELDS)
+#: What a rule written as a whole stores for every part it leaves out.
+RULE_EMPTY_VALUES: Mapping[str, Any] = {field.name: field.empty for field in RULE_FIELDS}
+
+
+def rule_from_stored(values: Mapping[str, Any]) -> DeadlineRule:
+    """Return the engine's rule for stored values keyed by field name.
+
+    Raise ``ValueError`` for a kind or unit the engine does not know.
+    """
+    return DeadlineRule(
+        **{
+            field.attribute: field.engine_value(values[field.name])
+            for field in RULE_FIELDS
+            if field.attribute is not None
+        }
+    )
+
+
+def rule_to_stored(rule: DeadlineRule) -> dict[str, Any]:
+    """Return the stored values of the engine's parameters of ``rule``, keyed by field name."""
+    stored = {}
+    for field in RULE_FIELDS:
+        if field.attribute is not None:
+            value = getattr(rule, field.attribute)
+            stored[field.name] = field.empty if value is None else _stored(value)
+    return stored
+
+
+def rule_field(name: str) -> RuleField:
+    """Return the rule's part stored as ``name``; raise ``KeyError`` if there is none."""
+    return _BY_NAME[name]
+
+
+_BY_NAME = {field.name: field for field in RULE_FIELDS}
 
 
 def add_offset(anchor: dt.date, amount: int, unit: OffsetUnit) -> dt.date:
@@ -116,11 +250,20 @@ def add_offset(anchor: dt.date, amount: int, unit: OffsetUnit) -> dt.date:
 
 
 def period_end(unit: PeriodUnit, number: int | None, year: int) -> dt.date:
-    """Return the last day of the month, quarter or year named by ``unit``/``number``/``year``."""
+    """Return the last day of the month, quarter or year named by ``unit``/``number``/``year``.
+
+    Raise :class:`RuleError` on ``period_year`` for a year outside 1-9999, and on
+    ``period_number`` for a month or quarter that does not exist.
+    """
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        raise RuleError("period_year", YEAR_OUT_OF_RANGE)
     if unit == PeriodUnit.YEAR:
         return dt.date(year, 12, 31)
     if number is None:
         raise RuleError("period_number", f"Name the {unit}.")
+    limit = 12 if unit == PeriodUnit.MONTH else 4
+    if not 1 <= number <= limit:
+        raise RuleError("period_number", f"A {unit} number runs from 1 to {limit}.")
     month = number if unit == PeriodUnit.MONTH else number * 3
     return dt.date(year, month, calendar.monthrange(year, month)[1])
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from . import deadlines
 from .choices import Status
 from .models import Agreement, Citation, Commitment, Source
 
@@ -126,16 +127,7 @@ class CommitmentAdminForm(ServiceModelForm):
             "target_amount",
             "target_unit",
             "effective_from",
-            "deadline_phrase",
-            "deadline_kind",
-            "deadline_date",
-            "offset_amount",
-            "offset_unit",
-            "anchor_kind",
-            "anchor_commitment",
-            "period_unit",
-            "period_number",
-            "period_year",
+            *deadlines.RULE_FIELD_NAMES,
         ]
 
 

@@ -350,15 +350,8 @@ class Commitment(models.Model):
     @property
     def rule(self) -> deadlines.DeadlineRule:
         """Return the stored deadline rule as the engine's value object."""
-        return deadlines.DeadlineRule(
-            kind=deadlines.RuleKind(self.deadline_kind),
-            fixed_date=self.deadline_date,
-            offset_amount=self.offset_amount,
-            offset_unit=deadlines.OffsetUnit(self.offset_unit) if self.offset_unit else None,
-            period_unit=deadlines.PeriodUnit(self.period_unit) if self.period_unit else None,
-            period_number=self.period_number,
-            period_year=self.period_year,
-        )
+        parameters = (field for field in deadlines.RULE_FIELDS if field.attribute)
+        return deadlines.rule_from_stored({f.name: getattr(self, f.name) for f in parameters})
 
     def anchor_date(self) -> dt.date | None:
         """Return the date the rule counts from, or ``None`` while the anchor has not happened."""
@@ -423,7 +416,7 @@ class Commitment(models.Model):
             and self.period_year
             and self.period_unit
             and agreement_date
-            and "period_number" not in errors
+            and not errors.keys() & {"period_number", "period_year"}
             and deadlines.period_end(
                 deadlines.PeriodUnit(self.period_unit), self.period_number, self.period_year
             )
@@ -445,6 +438,19 @@ class Commitment(models.Model):
                 .first()
             )
         return False
+
+
+#: The relations a commitment's due date is computed from: select them with the rows.
+DUE_DATE_RELATIONS = ("agreement", "anchor_commitment")
+
+
+def anchored_on_q(ids: list[int]) -> Q:
+    """Match the relative rules that count from the fulfilment of a commitment in ``ids``."""
+    return Q(
+        anchor_commitment_id__in=ids,
+        deadline_kind=DeadlineKind.RELATIVE,
+        anchor_kind=AnchorKind.COMMITMENT,
+    )
 
 
 class Citation(models.Model):

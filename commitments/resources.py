@@ -14,10 +14,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Model, QuerySet
+from django.db.models import DecimalField, ForeignKey, IntegerField, Model, QuerySet
 from import_export import fields, resources, widgets
 
-from .models import Agreement, Commitment, Party
+from . import deadlines
+from .models import DUE_DATE_RELATIONS, Commitment, Party
 from .services import commitments as svc
 
 
@@ -87,16 +88,7 @@ COLUMNS = (
     "target_amount",
     "target_unit",
     "effective_from",
-    "deadline_phrase",
-    "deadline_kind",
-    "deadline_date",
-    "offset_amount",
-    "offset_unit",
-    "anchor_kind",
-    "anchor_commitment",
-    "period_unit",
-    "period_number",
-    "period_year",
+    *deadlines.RULE_FIELD_NAMES,
     "due_date",
     "due_at",
     "status",
@@ -107,33 +99,10 @@ COLUMNS = (
 class CommitmentResource(resources.ModelResource):
     """Commitments as CSV rows, imported through ``commitment_save``."""
 
-    agreement = fields.Field(
-        attribute="agreement", column_name="agreement", widget=KeyForeignKeyWidget(Agreement)
-    )
-    obligor = fields.Field(
-        attribute="obligor", column_name="obligor", widget=KeyForeignKeyWidget(Party)
-    )
     beneficiaries = fields.Field(
         attribute="beneficiaries",
         column_name="beneficiaries",
         widget=KeysManyToManyWidget(Party),
-    )
-    anchor_commitment = fields.Field(
-        attribute="anchor_commitment",
-        column_name="anchor_commitment",
-        widget=KeyForeignKeyWidget(Commitment),
-    )
-    target_amount = fields.Field(
-        attribute="target_amount", column_name="target_amount", widget=StrictDecimalWidget()
-    )
-    offset_amount = fields.Field(
-        attribute="offset_amount", column_name="offset_amount", widget=StrictIntegerWidget()
-    )
-    period_number = fields.Field(
-        attribute="period_number", column_name="period_number", widget=StrictIntegerWidget()
-    )
-    period_year = fields.Field(
-        attribute="period_year", column_name="period_year", widget=StrictIntegerWidget()
     )
     due_date = fields.Field(
         attribute="due_date", column_name="due_date", readonly=True, widget=widgets.DateWidget()
@@ -152,6 +121,24 @@ class CommitmentResource(resources.ModelResource):
         import_id_fields = ("key",)
         clean_model_instances = True
 
+    @classmethod
+    def field_from_django_field(
+        cls, field_name: str, django_field: Any, readonly: bool
+    ) -> fields.Field:
+        """Name related rows by their keys and read numbers strictly, in every column."""
+        widget: widgets.Widget
+        if isinstance(django_field, ForeignKey):
+            widget = KeyForeignKeyWidget(django_field.related_model)
+        elif isinstance(django_field, IntegerField):
+            widget = StrictIntegerWidget()
+        elif isinstance(django_field, DecimalField):
+            widget = StrictDecimalWidget()
+        else:
+            return super().field_from_django_field(field_name, django_field, readonly)
+        return fields.Field(
+            attribute=field_name, column_name=field_name, widget=widget, readonly=readonly
+        )
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._changed_fields: dict[int, list[str]] = {}
@@ -166,9 +153,9 @@ class CommitmentResource(resources.ModelResource):
 
     def filter_export(self, queryset: QuerySet[Commitment], **kwargs: Any) -> QuerySet[Commitment]:
         """Fetch the related keys with the rows rather than one query per row."""
-        return queryset.select_related(
-            "agreement", "obligor", "anchor_commitment"
-        ).prefetch_related("beneficiaries")
+        return queryset.select_related("obligor", *DUE_DATE_RELATIONS).prefetch_related(
+            "beneficiaries"
+        )
 
     def import_instance(self, instance: Commitment, row: Any, **kwargs: Any) -> None:
         """Set the row's values, check its beneficiaries and note which input fields changed."""

@@ -11,8 +11,17 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from commitments import deadlines
 from commitments.choices import EVIDENCE_REQUIRED, FULFILMENT, Status
-from commitments.models import Agreement, Citation, Commitment, Party, ProgressUpdate, Source
+from commitments.models import (
+    DUE_DATE_RELATIONS,
+    Agreement,
+    Citation,
+    Commitment,
+    Party,
+    ProgressUpdate,
+    Source,
+)
 from commitments.services import hooks
 from commitments.services.deadlines import (
     User,
@@ -34,16 +43,7 @@ COMMITMENT_INPUT_FIELDS = frozenset(
         "target_amount",
         "target_unit",
         "effective_from",
-        "deadline_kind",
-        "deadline_date",
-        "offset_amount",
-        "offset_unit",
-        "anchor_kind",
-        "anchor_commitment",
-        "period_unit",
-        "period_number",
-        "period_year",
-        "deadline_phrase",
+        *deadlines.RULE_FIELD_NAMES,
         "owner",
     }
 )
@@ -178,7 +178,7 @@ def agreement_save(
 def _agreement_commitments_recompute(*, agreement: Agreement, user: User) -> None:
     """Check every commitment against the agreement's new date, then recompute their dates."""
     commitments = list(
-        agreement.commitments.select_related("agreement", "anchor_commitment").order_by("pk")
+        agreement.commitments.select_related(*DUE_DATE_RELATIONS).order_by("pk")
     )
     for commitment in commitments:
         commitment.agreement = agreement
@@ -339,8 +339,7 @@ def _status_apply(
     )
     if "fulfilled_on" in fields:
         due_dates_recompute(
-            commitments=Commitment.objects.select_related("agreement", "anchor_commitment")
-            .filter(anchor_commitment=commitment)
+            commitments=commitment.anchored_commitments.select_related(*DUE_DATE_RELATIONS)
             .order_by("pk"),
             user=user,
         )

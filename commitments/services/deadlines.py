@@ -11,8 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from commitments import deadlines
-from commitments.choices import AnchorKind, DeadlineKind
-from commitments.models import Commitment
+from commitments.models import DUE_DATE_RELATIONS, Commitment, anchored_on_q
 from commitments.services import hooks
 
 #: Who makes a change: recorded as the history row's author when authenticated.
@@ -54,12 +53,8 @@ def commitment_apply_rule(*, commitment: Commitment) -> list[str]:
 
 def _anchored_on(ids: Iterable[int]) -> list[Commitment]:
     return list(
-        Commitment.objects.select_related("agreement", "anchor_commitment")
-        .filter(
-            anchor_commitment_id__in=list(ids),
-            deadline_kind=DeadlineKind.RELATIVE,
-            anchor_kind=AnchorKind.COMMITMENT,
-        )
+        Commitment.objects.select_related(*DUE_DATE_RELATIONS)
+        .filter(anchored_on_q(list(ids)))
         .order_by("pk")
     )
 

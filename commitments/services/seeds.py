@@ -29,7 +29,10 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 
+from commitments import deadlines
+from commitments.choices import AnchorKind
 from commitments.models import (
+    DUE_DATE_RELATIONS,
     Agreement,
     Citation,
     Commitment,
@@ -46,21 +49,22 @@ from commitments.services.commitments import (
 
 KINDS = ("parties", "sources", "agreements", "commitments", "citations", "relations")
 _SECTION_RECORD = {"parties": "party", "sources": "source", "commitments": "commitment"}
-_DATE_FIELDS = frozenset({"published_on", "date", "effective_from", "deadline_date"})
+_RULE_DATE_FIELDS = (
+    name
+    for name in deadlines.RULE_FIELD_NAMES
+    if isinstance(Commitment._meta.get_field(name), models.DateField)
+)
+_DATE_FIELDS = frozenset({"published_on", "date", "effective_from", *_RULE_DATE_FIELDS})
 _COMMITMENT_DEFAULTS: dict[str, Any] = {
     "description": "",
     "target_amount": None,
     "target_unit": "",
     "effective_from": None,
-    "deadline_date": None,
-    "offset_amount": None,
-    "offset_unit": "",
-    "anchor_kind": "",
-    "period_unit": "",
-    "period_number": None,
-    "period_year": None,
-    "deadline_phrase": "",
+    **deadlines.RULE_EMPTY_VALUES,
 }
+#: A seed names its anchor commitment by key, under the rule's own field names.
+_ANCHOR = deadlines.ANCHOR_COMMITMENT_FIELD.name
+_ANCHOR_KIND = deadlines.ANCHOR_KIND_FIELD.name
 
 
 def default_seeds_dir() -> Path:
@@ -300,9 +304,9 @@ def _cross_file_problems(seeds: _Seeds) -> list[SeedProblem]:
 
 def _anchor_cycle_problems(commitments: list[_Record]) -> list[SeedProblem]:
     anchors = {
-        r.key: r.data["anchor_commitment"]
+        r.key: r.data[_ANCHOR]
         for r in commitments
-        if r.data.get("anchor_kind") == "commitment" and "anchor_commitment" in r.data
+        if r.data.get(_ANCHOR_KIND) == AnchorKind.COMMITMENT and _ANCHOR in r.data
     }
     by_key = {r.key: r for r in commitments}
     problems: list[SeedProblem] = []
@@ -316,7 +320,7 @@ def _anchor_cycle_problems(commitments: list[_Record]) -> list[SeedProblem]:
         if current == start and not reported.intersection(chain):
             reported.update(chain)
             path = " -> ".join([*chain, start])
-            problems.append(by_key[start].problem("anchor_commitment", f"anchor cycle: {path}"))
+            problems.append(by_key[start].problem(_ANCHOR, f"anchor cycle: {path}"))
     return problems
 
 
@@ -330,8 +334,8 @@ def _anchor_order(commitments: list[_Record]) -> list[_Record]:
         if record.key in placed:
             return
         placed.add(record.key)
-        anchor = record.data.get("anchor_commitment")
-        if record.data.get("anchor_kind") == "commitment" and anchor in by_key:
+        anchor = record.data.get(_ANCHOR)
+        if record.data.get(_ANCHOR_KIND) == AnchorKind.COMMITMENT and anchor in by_key:
             place(by_key[anchor])
         ordered.append(record)
 
@@ -404,7 +408,7 @@ class _Writer:
         }
         # Read after the agreements: a changed agreement date has just recomputed due dates.
         self.commitments = (
-            Commitment.objects.select_related("agreement", "anchor_commitment")
+            Commitment.objects.select_related(*DUE_DATE_RELATIONS)
             .prefetch_related("beneficiaries")
             .in_bulk([r.key for r in seeds.commitments], field_name="key")
         )
@@ -501,18 +505,15 @@ class _Writer:
             "title": data["title"],
             "obligor": self.parties[data["obligor"]],
             "category": data["category"],
-            "deadline_kind": data["deadline_kind"],
-            "anchor_commitment": None,
+            _ANCHOR: None,
         }
         for name in _DATE_FIELDS & fields.keys():
             if isinstance(fields[name], str):
                 fields[name] = _as_date(fields[name])
         if fields["target_amount"] is not None:
             fields["target_amount"] = Decimal(str(fields["target_amount"]))
-        if "anchor_commitment" in data:
-            fields["anchor_commitment"] = self.commitment_by_key(
-                record, "anchor_commitment", data["anchor_commitment"]
-            )
+        if _ANCHOR in data:
+            fields[_ANCHOR] = self.commitment_by_key(record, _ANCHOR, data[_ANCHOR])
         beneficiaries = self.party_list(record, "beneficiaries", data.get("beneficiaries", []))
         commitment = self.commitments.get(record.key)
         try:
