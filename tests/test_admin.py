@@ -241,6 +241,21 @@ def test_add_commitment_computes_due_date(editor_client, agreement, japan, usa, 
         ({"target_amount": "-5", "target_unit": "USD"}, "target_amount", "greater than or equal"),
         ({"target_amount": "5", "target_unit": "furlongs"}, "target_unit", "not one of"),
         ({"offset_amount": "", "offset_unit": "days"}, "offset_amount", "needs a number"),
+        *(
+            (
+                {
+                    "deadline_kind": "period_end",
+                    "offset_amount": "",
+                    "offset_unit": "",
+                    "anchor_kind": "",
+                    "period_unit": "year",
+                    "period_year": year,
+                },
+                "period_year",
+                "The year must be between 1 and 9999.",
+            )
+            for year in ("99999", "20288")
+        ),
     ],
 )
 def test_bad_commitment_form_shows_field_error_and_writes_nothing(

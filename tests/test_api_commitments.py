@@ -256,6 +256,15 @@ def test_unknown_fields_are_named_and_nothing_is_written(editor_api, agreement, 
             ["deadline_rule", "offset_amount"],
             "9999",
         ),
+        *(
+            (
+                {"deadline_rule": {"kind": "period_end", "period_unit": "year",
+                                   "period_year": year}},
+                ["deadline_rule", "period_year"],
+                "less than or equal to 9999",
+            )
+            for year in (99999, 20288)
+        ),
         ({"deadline_rule": "soon"}, ["deadline_rule", "non_field_errors"], "Invalid data"),
     ],
 )

@@ -146,6 +146,21 @@ def test_period_with_no_end_before_the_year_10000_is_a_rule_error_on_the_year():
     assert exc.value.field == "period_year"
 
 
+@pytest.mark.parametrize("year", [0, 10000, 20288])
+@pytest.mark.parametrize(("unit", "number"), [(PeriodUnit.YEAR, None), (PeriodUnit.MONTH, 3)])
+def test_period_in_a_year_a_date_cannot_hold_is_a_rule_error_on_the_year(unit, number, year):
+    with pytest.raises(RuleError) as exc:
+        period_end(unit, number, year)
+    assert exc.value.field == "period_year"
+
+
+@pytest.mark.parametrize(("unit", "number"), [(PeriodUnit.MONTH, 13), (PeriodUnit.QUARTER, 5)])
+def test_period_that_does_not_exist_is_a_rule_error_on_the_number(unit, number):
+    with pytest.raises(RuleError) as exc:
+        period_end(unit, number, 2026)
+    assert exc.value.field == "period_number"
+
+
 # The due instant: the end of the due day in the agreement's time zone, stored in UTC.
 
 

@@ -110,6 +110,7 @@ BAD_ROWS = [
     ("category", "charity", "'charity' is not a valid choice."),
     ("deadline_date", "2025-01-01", "before the agreement's date 2025-10-28"),
     ("offset_amount", "", "A relative deadline needs a number of units."),
+    ("period_year", "20288", "The year must be between 1 and 9999."),
 ]
 
 
@@ -141,6 +142,14 @@ def _row(**values: str) -> str:
         base["target_amount"] = "5"
     if "deadline_date" in values:
         base.update(deadline_kind="fixed", offset_amount="", offset_unit="", anchor_kind="")
+    if "period_year" in values:
+        base.update(
+            deadline_kind="period_end",
+            offset_amount="",
+            offset_unit="",
+            anchor_kind="",
+            period_unit="year",
+        )
     base.update(values)
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerow(base.values())

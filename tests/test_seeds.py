@@ -377,6 +377,13 @@ def _fixed_before_agreement(doc):
     first.update(deadline_kind="fixed", deadline_date="2025-01-01")
 
 
+def _period_year_out_of_range(doc):
+    first = doc["commitments"][0]
+    for name in ("offset_amount", "offset_unit", "anchor_kind"):
+        del first[name]
+    first.update(deadline_kind="period_end", period_unit="year", period_year=20288)
+
+
 def _unknown_source(doc):
     doc["commitments"][1]["citations"][0]["source"] = "nowhere"
 
@@ -407,6 +414,7 @@ def _unknown_field(doc):
         (_relative_without_anchor, "commitment 'test-first'", "anchor_kind"),
         (_anchor_cycle, "commitment 'test-first'", "anchor_commitment"),
         (_fixed_before_agreement, "commitment 'test-first'", "deadline_date"),
+        (_period_year_out_of_range, "commitment 'test-first'", "period_year"),
         (_unknown_source, "commitment 'test-second'", "citations[0].source"),
         (_unknown_anchor, "commitment 'test-second'", "anchor_commitment"),
         (_impossible_date, "agreement 'test-agreement'", "date"),
