@@ -31,6 +31,9 @@ from .serializers import API_RULE_FIELDS, detail_url_builder, instant_text
 Row = Mapping[str, Any]
 Representation = dict[str, Any]
 
+#: Each commitment field's column, as ``values()`` names it (``anchor_commitment_id``).
+_COLUMN_OF = {field.name: field.attname for field in Commitment._meta.concrete_fields}
+
 #: The commitment columns a representation needs, as ``values_list`` names them.
 COMMITMENT_COLUMNS = (
     "id",
@@ -43,7 +46,7 @@ COMMITMENT_COLUMNS = (
     "target_amount",
     "target_unit",
     "effective_from",
-    *(Commitment._meta.get_field(field.name).attname for field in deadlines.RULE_FIELDS),
+    *(_COLUMN_OF[field.name] for field in deadlines.RULE_FIELDS),
     "due_date",
     "due_at",
     "status",
@@ -109,7 +112,7 @@ def _rule(row: Row) -> Representation:
     """Return the row's rule as ``DeadlineRuleSerializer`` represents it."""
     rule: Representation = {}
     for field in API_RULE_FIELDS:
-        value = row[Commitment._meta.get_field(field.name).attname]
+        value = row[_COLUMN_OF[field.name]]
         rule[field.key] = value.isoformat() if isinstance(value, dt.date) else value
     rule["description"] = _rule_description(row)
     return rule

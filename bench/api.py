@@ -52,7 +52,14 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from commitments.deadlines import DeadlineRule, RuleKind, describe
+from commitments.deadlines import (
+    ANCHOR_COMMITMENT_FIELD,
+    KIND_FIELD,
+    PARAMETER_FIELDS,
+    PHRASE_FIELD,
+    describe,
+    rule_from_stored,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "ct_bench_api"
@@ -62,6 +69,13 @@ PATH = "/api/v1/commitments/"
 QUERY = f"page_size={PAGE_SIZE}&deadline_state={STATE}&ordering=due_date"
 #: Throttling is on in the API; the load test must measure the endpoint, not the 429s.
 UNTHROTTLED = "1000000000/minute"
+
+#: The rule's parts as the API shows them, and the columns they are stored in.
+RULE_FIELDS = (KIND_FIELD, *PARAMETER_FIELDS, PHRASE_FIELD)
+RULE_COLUMNS = tuple(
+    f"{field.name}_id" if field is ANCHOR_COMMITMENT_FIELD else field.name
+    for field in RULE_FIELDS
+)
 
 # The baseline's one query: the count, then the page with beneficiaries, citations and
 # progress updates nested as JSON, in the order the API gives them.
@@ -82,8 +96,7 @@ SELECT
         WHERE b.commitment_id = p.id
     ), '[]'::json),
     p.target_amount, p.target_unit, p.effective_from,
-    p.deadline_kind, p.deadline_date, p.offset_amount, p.offset_unit, p.anchor_kind,
-    p.anchor_commitment_id, p.period_unit, p.period_number, p.period_year, p.deadline_phrase,
+    {rule_columns},
     p.due_date, p.due_at, p.status, p.status_changed_at, p.fulfilled_on, p.deadline_state,
     p.flagged_at, u.username,
     COALESCE((
@@ -108,7 +121,7 @@ SELECT
     p.created, p.updated
 FROM page p LEFT JOIN auth_user u ON u.id = p.owner_id
 ORDER BY p.due_date, p.id
-"""
+""".replace("{rule_columns}", ", ".join(f"p.{column}" for column in RULE_COLUMNS))
 
 
 def _instant(value: dt.datetime | None) -> str | None:
@@ -119,8 +132,13 @@ def _day(value: dt.date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _describe(kind: str, fixed: dt.date | None) -> str:
-    return describe(DeadlineRule(kind=RuleKind(kind), fixed_date=fixed))
+def _rule(values: tuple[Any, ...]) -> dict[str, Any]:
+    stored = dict(zip(RULE_COLUMNS, values, strict=True))
+    rule = {
+        field.key: _day(value) if isinstance(value, dt.date) else value
+        for field, value in zip(RULE_FIELDS, values, strict=True)
+    }
+    return {**rule, "description": describe(rule_from_stored(stored))}
 
 
 def baseline_page(
@@ -132,6 +150,7 @@ def baseline_page(
     ).fetchall()
     count = rows[0][0] if rows else 0
     results = []
+    after_rule = 12 + len(RULE_COLUMNS)
     for r in rows:
         amount: Decimal | None = r[9]
         results.append(
@@ -148,31 +167,19 @@ def baseline_page(
                 "target_amount": None if amount is None else f"{amount:.4f}",
                 "target_unit": r[10],
                 "effective_from": _day(r[11]),
-                "deadline_rule": {
-                    "kind": r[12],
-                    "date": _day(r[13]),
-                    "offset_amount": r[14],
-                    "offset_unit": r[15],
-                    "anchor_kind": r[16],
-                    "anchor_commitment": r[17],
-                    "period_unit": r[18],
-                    "period_number": r[19],
-                    "period_year": r[20],
-                    "source_phrase": r[21],
-                    "description": _describe(r[12], r[13]),
-                },
-                "due_date": _day(r[22]),
-                "due_at": _instant(r[23]),
-                "status": r[24],
-                "status_changed_at": _instant(r[25]),
-                "fulfilled_on": _day(r[26]),
-                "deadline_state": r[27],
-                "flagged_at": _instant(r[28]),
-                "owner": r[29],
-                "citations": r[30],
-                "progress_updates": r[31],
-                "created": _instant(r[32]),
-                "updated": _instant(r[33]),
+                "deadline_rule": _rule(r[12:after_rule]),
+                "due_date": _day(r[after_rule]),
+                "due_at": _instant(r[after_rule + 1]),
+                "status": r[after_rule + 2],
+                "status_changed_at": _instant(r[after_rule + 3]),
+                "fulfilled_on": _day(r[after_rule + 4]),
+                "deadline_state": r[after_rule + 5],
+                "flagged_at": _instant(r[after_rule + 6]),
+                "owner": r[after_rule + 7],
+                "citations": r[after_rule + 8],
+                "progress_updates": r[after_rule + 9],
+                "created": _instant(r[after_rule + 10]),
+                "updated": _instant(r[after_rule + 11]),
             }
         )
     pages = -(-count // page_size)

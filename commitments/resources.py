@@ -11,7 +11,7 @@ are imported in file order: a row may anchor on a commitment defined by an earli
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db.models import DecimalField, ForeignKey, IntegerField, Model, QuerySet
@@ -128,7 +128,7 @@ class CommitmentResource(resources.ModelResource):
         """Name related rows by their keys and read numbers strictly, in every column."""
         widget: widgets.Widget
         if isinstance(django_field, ForeignKey):
-            widget = KeyForeignKeyWidget(django_field.related_model)
+            widget = KeyForeignKeyWidget(cast(type[Model], django_field.related_model))
         elif isinstance(django_field, IntegerField):
             widget = StrictIntegerWidget()
         elif isinstance(django_field, DecimalField):
