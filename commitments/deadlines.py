@@ -5,6 +5,11 @@ of a named period (a month, a quarter or a year) that falls on or after the anch
 Days are calendar days; adding months or years clamps to the end of the month
 (31 Aug + 6 months = 28/29 Feb). A due date ends at the end of its day in the agreement's
 time zone, which :func:`due_instant` turns into an aware UTC datetime.
+
+:data:`RULE_FIELDS` is the one definition of how a rule is stored (the commitment's fields,
+their empty values and how each becomes a :class:`DeadlineRule` attribute); the model, the
+services, the admin, the CSV import, the API and the seed loader take their rule fields
+from it.
 """
 
 from __future__ import annotations
@@ -104,11 +109,6 @@ class DeadlineRule:
             raise RuleError("period_year", YEAR_OUT_OF_RANGE)
 
 
-def _stored(value: Any) -> Any:
-    """Return an engine value as a commitment stores it: an enum as its text."""
-    return value.value if isinstance(value, enum.Enum) else value
-
-
 @dataclass(frozen=True, slots=True)
 class RuleField:
     """One stored part of a deadline rule, as every layer that reads or writes it names it.
@@ -119,8 +119,8 @@ class RuleField:
     does not read it); ``empty`` the stored value meaning "not set", which a rule written as a
     whole gives every part left out; ``to_engine`` turns a set stored value into the engine's;
     ``group`` names the parts shown side by side, such as an amount and its unit;
-    ``minimum`` and ``maximum`` bound a number the engine can count with; ``help_text``
-    explains the part where its name does not.
+    ``minimum`` and ``maximum`` bound a number as it can be stored and counted with;
+    ``help_text`` explains the part where its name does not.
     """
 
     name: str
@@ -150,7 +150,8 @@ PHRASE_FIELD = RuleField(
 )
 #: Which kind of rule it is; its empty value is the rule that gives no deadline.
 KIND_FIELD = RuleField("deadline_kind", "kind", "kind", RuleKind.NONE.value, RuleKind)
-#: An anchor on another commitment: a relative rule counts from that one's fulfilment.
+#: What a relative rule counts from: the agreement's date, or the fulfilment of the commitment
+#: named in ``ANCHOR_COMMITMENT_FIELD``; the model resolves it into the anchor date.
 ANCHOR_KIND_FIELD = RuleField("anchor_kind", "anchor_kind", None, "", group="anchor")
 ANCHOR_COMMITMENT_FIELD = RuleField(
     "anchor_commitment", "anchor_commitment", None, None, group="anchor"
@@ -212,24 +213,6 @@ def rule_from_stored(values: Mapping[str, Any]) -> DeadlineRule:
             if field.attribute is not None
         }
     )
-
-
-def rule_to_stored(rule: DeadlineRule) -> dict[str, Any]:
-    """Return the stored values of the engine's parameters of ``rule``, keyed by field name."""
-    stored = {}
-    for field in RULE_FIELDS:
-        if field.attribute is not None:
-            value = getattr(rule, field.attribute)
-            stored[field.name] = field.empty if value is None else _stored(value)
-    return stored
-
-
-def rule_field(name: str) -> RuleField:
-    """Return the rule's part stored as ``name``; raise ``KeyError`` if there is none."""
-    return _BY_NAME[name]
-
-
-_BY_NAME = {field.name: field for field in RULE_FIELDS}
 
 
 def add_offset(anchor: dt.date, amount: int, unit: OffsetUnit) -> dt.date:
