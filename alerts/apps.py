@@ -17,7 +17,10 @@ class AlertsConfig(AppConfig):
     verbose_name = "Deadline watch"
 
     def ready(self) -> None:
-        """Re-evaluate a commitment at once when its status or due date changes."""
+        """Re-evaluate a commitment at once when its status or due date changes; report health."""
         from commitments.services import hooks
 
+        from .health import register_health
+
         hooks.register(rescan_commitments)
+        register_health()

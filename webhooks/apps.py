@@ -11,7 +11,9 @@ class WebhooksConfig(AppConfig):
         """Record webhook events in the transaction of each change the domain reports."""
         from commitments.services import hooks
 
+        from .health import register_health
         from .services.events import record_field_changes, record_flags
 
         hooks.register_changes(record_field_changes)
         hooks.register_flags(record_flags)
+        register_health()
