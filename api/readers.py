@@ -23,8 +23,7 @@ from rest_framework import serializers as drf_serializers
 
 from commitments import deadlines
 from commitments.models import Citation, Commitment, ProgressUpdate
-
-from .serializers import detail_url_builder, instant_text
+from core.rest.serializers import detail_url_builder, instant_text
 
 #: A row as ``values()`` gives it, and a representation as the serializer gives it.
 Row = Mapping[str, Any]

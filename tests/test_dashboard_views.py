@@ -14,8 +14,8 @@ from django.urls import reverse
 from alerts.models import Subscription
 from commitments.choices import Status
 from commitments.models import Citation, Commitment, ProgressUpdate
-from commitments.roles import EDITORS, VIEWERS
 from commitments.services import commitments as svc
+from core.roles import EDITORS, VIEWERS
 from feeds.models import CalendarFeed
 
 pytestmark = pytest.mark.django_db

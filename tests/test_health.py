@@ -11,8 +11,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
-from alerts.models import ScanRun
 from alerts.health import beat_health, scan_interval
+from alerts.models import ScanRun
 from webhooks.models import (
     DeliveryState,
     EventKind,
