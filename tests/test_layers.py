@@ -8,7 +8,11 @@ ones inside functions included, so a lazy import cannot hide an upward dependenc
 from __future__ import annotations
 
 import ast
+import fnmatch
+import tomllib
 from pathlib import Path
+
+from django.apps import apps
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,3 +102,13 @@ def test_every_allowed_upward_import_still_exists():
     """An entry of ``ALLOWED`` that no longer matches an import is stale: delete it."""
     present = {(file, module) for file, _line, module in upward_imports(ROOT)}
     assert not ALLOWED - present, sorted(ALLOWED - present)
+
+
+def test_every_layer_and_app_is_a_package_of_the_distribution():
+    """``pyproject.toml`` left out webhooks and accounts: an installed wheel missed them."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    include = config["tool"]["setuptools"]["packages"]["find"]["include"]
+    ours = {config.name for config in apps.get_app_configs() if (ROOT / config.name).is_dir()}
+    packages = ours | {package for group in LAYERS for package in group}
+    left_out = sorted(p for p in packages if not any(fnmatch.fnmatch(p, i) for i in include))
+    assert left_out == []
