@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from alerts.models import OVERDUE_LEAD, Alert, Subscription
+from alerts.models import MAX_LEAD_DAYS, OVERDUE_LEAD, Alert, Subscription
 from commitments import deadlines
 from commitments.choices import DeadlineKind, Status
 from commitments.deadlines import RuleError
@@ -504,10 +504,10 @@ class SubscriptionSerializer(StrictMixin, ApiModelSerializer):
 
     url = DetailUrlField(view_name="api:subscription-detail")
     lead_days = LeadDaysField(
-        child=serializers.IntegerField(min_value=1, max_value=3650),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_LEAD_DAYS),
         required=False,
         max_length=20,
-        help_text="Days before the deadline to alert, 1 to 3650; default 30, 7 and 1.",
+        help_text=f"Days before the deadline to alert, 1 to {MAX_LEAD_DAYS}; default 30, 7 and 1.",
     )
     notify_overdue = NotifyOverdueField(
         required=False, help_text="Also alert on the day after a missed deadline (default true)."
@@ -529,19 +529,6 @@ class SubscriptionSerializer(StrictMixin, ApiModelSerializer):
         ]
         read_only_fields = ["created"]
         validators: list[Any] = []
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        """Refuse a change of target; sending the current target again (a PUT) is fine."""
-        if self.instance is not None:
-            changed = [
-                name
-                for name in ("scope", "agreement", "party", "commitment")
-                if name in attrs and attrs[name] != getattr(self.instance, name)
-            ]
-            if changed:
-                reason = "The target cannot change: delete this subscription and make a new one."
-                raise serializers.ValidationError({name: [reason] for name in changed})
-        return attrs
 
 
 class AlertSerializer(ApiModelSerializer):

@@ -208,14 +208,15 @@ class SubscriptionViewSet(
         )
 
     def perform_update(self, serializer: Any) -> None:
+        data = serializer.validated_data
+        target = {name: data[name] for name in subscription_services.TARGET_FIELDS if name in data}
         changes = {
-            name: value
-            for name, value in serializer.validated_data.items()
-            if name in ("lead_days", "notify_overdue", "mode")
+            name: data[name] for name in ("lead_days", "notify_overdue", "mode") if name in data
         }
         serializer.instance = serializers.call_service(
             subscription_services.subscription_update,
             subscription=serializer.instance,
+            target=target,
             **changes,
         )
 
