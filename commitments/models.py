@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import zoneinfo
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -495,9 +496,9 @@ class Citation(models.Model):
         On an admin add page the inline row is checked before its new agreement or commitment
         is saved: the row then holds the object, which has no id yet.
         """
-        field = self._meta.get_field(name)
+        field: Any = self._meta.get_field(name)
         return getattr(self, field.attname) is not None or (
-            field.get_cached_value(self, None) is not None  # type: ignore[union-attr]
+            field.get_cached_value(self, None) is not None
         )
 
 

@@ -45,7 +45,7 @@ def _rank() -> dict[str, int]:
 
 def imported_modules(source: str) -> list[tuple[int, str]]:
     """Return the line and absolute module name of every import in ``source``."""
-    found = []
+    found: list[tuple[int, str]] = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             found.extend((node.lineno, alias.name) for alias in node.names)

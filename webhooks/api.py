@@ -11,9 +11,10 @@ shown in any answer.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import django_filters
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
@@ -208,8 +209,9 @@ class WebhookEndpointViewSet(
 
     # The services' validation errors become 400s in the API's exception handler.
     def perform_create(self, serializer: Any) -> None:
+        # OwnDataPermission has let only authenticated users with a role in.
         serializer.instance = endpoint_services.webhook_endpoint_create(
-            owner=self.request.user, **serializer.validated_data
+            owner=cast(User, self.request.user), **serializer.validated_data
         )
 
     def perform_update(self, serializer: Any) -> None:
