@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        """Keep each user's language with their entry in the backup."""
+        from core.backup import BackupUserField, backup_register_user_field
+
+        from .models import Profile
+
+        backup_register_user_field(BackupUserField(Profile, "language"))

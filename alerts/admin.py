@@ -1,7 +1,8 @@
 """The admin of the deadline watch: people's own subscriptions, and the alert outbox.
 
 Every staff user manages their own subscriptions here (superusers see and edit everyone's).
-The form checks a subscription through the same service rules as the API. Alerts are
+They are created, changed and deleted through the same services as in the API and the
+dashboard, so the lead times are normalised and the target stays fixed once made. Alerts are
 read-only: the outbox is written by the scan and the sender; the one action people take,
 "retry now", goes through :func:`alerts.services.outbox.alerts_retry`.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -22,34 +24,36 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from tracker.outbox import LogAdminMixin
 
-from .models import Alert, Subscription, SubscriptionLead
+from .models import OVERDUE_LEAD, Alert, Subscription
 from .services.outbox import alerts_retry
-from .services.subscriptions import subscription_validate
-
-
-class SubscriptionLeadInline(admin.TabularInline):
-    """Lead times edited with their subscription, by whoever may edit the subscription."""
-
-    model = SubscriptionLead
-    extra = 0
-    min_num = 1
-    validate_min = True
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return SubscriptionAdmin.owns(request, obj)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return SubscriptionAdmin.owns(request, obj)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return SubscriptionAdmin.owns(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return SubscriptionAdmin.owns(request, obj)
+from .services.subscriptions import (
+    TARGET_FIELDS,
+    lead_days_normalise,
+    subscription_create,
+    subscription_delete,
+    subscription_update,
+    subscription_validate,
+)
 
 
 class SubscriptionAdminForm(forms.ModelForm):
-    """Check the subscription as the service would: target, recipient address, no duplicate."""
+    """A subscription's target, lead times and mode, checked by the service's own rules.
+
+    The lead times are typed as the API takes them (days before the deadline, plus the notice
+    the day after), and the service normalises and saves them.
+    """
+
+    lead_days = forms.CharField(
+        label=_("lead times"),
+        required=False,
+        help_text=_("Days before the deadline, separated by commas, e.g. 30, 7, 1."),
+    )
+    notify_overdue = forms.BooleanField(
+        label=_("the day after"),
+        required=False,
+        initial=True,
+        help_text=_("Also alert on the day after a missed deadline."),
+    )
 
     #: The user the subscription belongs to when the form does not show ``user``.
     owner: Any = None
@@ -58,32 +62,50 @@ class SubscriptionAdminForm(forms.ModelForm):
         model = Subscription
         fields = ["user", "scope", "agreement", "party", "commitment", "mode"]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            days = list(self.instance.leads.values_list("days", flat=True))
+            self.initial["lead_days"] = ", ".join(str(d) for d in days if d != OVERDUE_LEAD)
+            self.initial["notify_overdue"] = OVERDUE_LEAD in days
+        else:
+            self.initial.setdefault(
+                "lead_days", ", ".join(map(str, settings.TRACKER_DEFAULT_LEAD_DAYS))
+            )
+
+    def clean_lead_days(self) -> list[int]:
+        text = self.cleaned_data["lead_days"]
+        parts = [part.strip() for part in text.split(",") if part.strip()]
+        if not all(part.isdigit() for part in parts):
+            raise ValidationError(_("Give whole numbers of days, separated by commas."))
+        return [int(part) for part in parts]
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        user = self.owner or cleaned.get("user")
-        if user is None or self.errors:
+        if self.errors:
             return cleaned
-        candidate = Subscription(
-            pk=self.instance.pk,
-            user=user,
-            scope=cleaned.get("scope", ""),
-            agreement=cleaned.get("agreement"),
-            party=cleaned.get("party"),
-            commitment=cleaned.get("commitment"),
-            mode=cleaned.get("mode", ""),
-        )
         try:
-            subscription_validate(subscription=candidate)
+            lead_days_normalise(
+                lead_days=cleaned["lead_days"], notify_overdue=cleaned["notify_overdue"]
+            )
+            if self.instance.pk is None:
+                user = self.owner or cleaned.get("user")
+                if user is not None:
+                    subscription_validate(subscription=Subscription(user=user, **self._target()))
         except ValidationError as exc:
             for field, messages_ in exc.message_dict.items():
                 self.add_error(field if field in self.fields else None, messages_)
         return cleaned
 
+    def _target(self) -> dict[str, Any]:
+        return {name: self.cleaned_data.get(name) for name in TARGET_FIELDS}
+
 
 @admin.register(Subscription)
 class SubscriptionAdmin(SimpleHistoryAdmin):
+    """Subscriptions saved through the service; the target is fixed once made, as in the API."""
+
     form = SubscriptionAdminForm
-    inlines = [SubscriptionLeadInline]
     list_display = ["__str__", "scope", "mode", "lead_times", "created"]
     list_filter = ["scope", "mode"]
     autocomplete_fields = ["agreement", "party", "commitment"]
@@ -99,8 +121,11 @@ class SubscriptionAdmin(SimpleHistoryAdmin):
         return rows if request.user.is_superuser else rows.filter(user=request.user.pk)
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        fields = ["scope", "agreement", "party", "commitment", "mode"]
+        fields = [*TARGET_FIELDS, "lead_days", "notify_overdue", "mode"]
         return ["user", *fields] if request.user.is_superuser else fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["user", *TARGET_FIELDS] if obj is not None else []
 
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
@@ -111,9 +136,32 @@ class SubscriptionAdmin(SimpleHistoryAdmin):
         return type(form.__name__, (form,), {"owner": request.user})
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        if not request.user.is_superuser:
-            obj.user = request.user
-        super().save_model(request, obj, form, change)
+        """Create or change the subscription through the service, with its lead times."""
+        leads = {
+            "lead_days": form.cleaned_data["lead_days"],
+            "notify_overdue": form.cleaned_data["notify_overdue"],
+        }
+        if change:
+            # The form has already set the new mode on ``obj``; the service compares with
+            # the stored row.
+            subscription_update(
+                subscription=Subscription.objects.get(pk=obj.pk),
+                mode=form.cleaned_data["mode"],
+                **leads,
+            )
+            return
+        saved = subscription_create(
+            user=obj.user if request.user.is_superuser else request.user,
+            mode=form.cleaned_data["mode"],
+            **form._target(),
+            **leads,
+        )
+        # The admin goes on with ``obj`` (its message, log entry and redirect).
+        obj.pk, obj.user, obj.created = saved.pk, saved.user, saved.created
+        obj._state.adding = False
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """Nothing more to save: the service wrote the subscription and its lead times."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.is_active and request.user.is_staff)
@@ -129,6 +177,13 @@ class SubscriptionAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self.owns(request, obj)
+
+    def delete_model(self, request: HttpRequest, obj: Subscription) -> None:
+        subscription_delete(subscription=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Subscription]) -> None:
+        for subscription in queryset:
+            subscription_delete(subscription=subscription)
 
     @staticmethod
     def owns(request: HttpRequest, obj: Subscription | None) -> bool:

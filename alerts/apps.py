@@ -17,7 +17,19 @@ class AlertsConfig(AppConfig):
     verbose_name = "Deadline watch"
 
     def ready(self) -> None:
-        """Re-evaluate a commitment at once when its status or due date changes."""
+        """Re-evaluate a commitment at once when its status or due date changes; report health
+        and put subscriptions, alerts and scan runs in the backup."""
         from commitments.services import hooks
+        from core.backup import BackupSection, backup_register
+
+        from .health import register_health
+        from .models import Alert, ScanRun, Subscription, SubscriptionLead
 
         hooks.register(rescan_commitments)
+        register_health()
+        backup_register(
+            BackupSection("subscriptions", Subscription),
+            BackupSection("subscription_leads", SubscriptionLead),
+            BackupSection("alerts", Alert),
+            BackupSection("scan_runs", ScanRun),
+        )

@@ -26,6 +26,8 @@ class DeliveryMode(models.TextChoices):
 
 #: The lead time that means "on the day after the deadline" (the overdue notice).
 OVERDUE_LEAD = 0
+#: The largest lead time, in days before the deadline (about ten years).
+MAX_LEAD_DAYS = 3650
 
 
 class Subscription(models.Model):
@@ -135,7 +137,9 @@ class SubscriptionLead(models.Model):
         ordering = ["-days"]
         constraints = [
             models.UniqueConstraint(fields=["subscription", "days"], name="lead_unique"),
-            models.CheckConstraint(condition=Q(days__gte=0, days__lte=3650), name="lead_in_range"),
+            models.CheckConstraint(
+                condition=Q(days__gte=OVERDUE_LEAD, days__lte=MAX_LEAD_DAYS), name="lead_in_range"
+            ),
         ]
 
     def __str__(self) -> str:

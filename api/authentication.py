@@ -11,7 +11,9 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from .models import ApiToken, token_hash
+from core.tokens import token_hash
+
+from .models import ApiToken
 from .throttling import FailedTokenThrottle
 
 #: How stale ``last_used_at`` may get before a request writes it again.

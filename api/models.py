@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-
-
-def token_hash(key: str) -> str:
-    """Return the stored form of a token key: its SHA-256 in hex."""
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 class ApiToken(models.Model):

@@ -24,8 +24,9 @@ from rest_framework import serializers as drf_serializers
 
 from commitments import deadlines
 from commitments.models import Citation, Commitment, ProgressUpdate
+from core.rest.serializers import detail_url_builder, instant_text
 
-from .serializers import API_RULE_FIELDS, detail_url_builder, instant_text
+from .serializers import API_RULE_FIELDS
 
 #: A row as ``values()`` gives it, and a representation as the serializer gives it.
 Row = Mapping[str, Any]

@@ -9,7 +9,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from .models import ApiToken, token_hash
+from core.tokens import token_hash
+
+from .models import ApiToken
 
 
 @transaction.atomic

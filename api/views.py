@@ -6,16 +6,12 @@ Every successful GET carries an ``ETag`` of its body; a client that sends it bac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, cast
 
 from django.db.models import QuerySet
-from django.utils.cache import get_conditional_response, patch_vary_headers, set_response_etag
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -30,35 +26,11 @@ from commitments.filtersets import (
     SourceFilterSet,
 )
 from commitments.models import Commitment
+from core.rest.permissions import OwnDataPermission
+from core.rest.views import ApiViewSet
 
 from . import readers, serializers
 from .filtersets import AlertFilterSet, SubscriptionFilterSet
-from .permissions import OwnDataPermission, RolePermission
-
-
-class ApiViewSet(viewsets.GenericViewSet):
-    """Filtering, conditional GET and role permissions shared by every endpoint."""
-
-    filter_backends = [DjangoFilterBackend]
-    permission_classes: Sequence[type[BasePermission]] = [RolePermission]
-
-    def finalize_response(
-        self, request: Request, response: Response, *args: Any, **kwargs: Any
-    ) -> Response:
-        response = super().finalize_response(request, response, *args, **kwargs)
-        if request.method in ("GET", "HEAD"):
-            patch_vary_headers(response, ["Authorization", "Cookie"])
-            if response.status_code == status.HTTP_200_OK and isinstance(response, Response):
-                response.render()
-                set_response_etag(response)
-                conditional = get_conditional_response(
-                    request, etag=response["ETag"], response=response
-                )
-                if conditional is not None and conditional is not response:
-                    patch_vary_headers(conditional, ["Authorization", "Cookie"])
-                    # A bodiless 304 (HttpResponseNotModified), which DRF passes through.
-                    return conditional  # type: ignore[return-value]
-        return response
 
 
 @extend_schema_view(
@@ -236,14 +208,15 @@ class SubscriptionViewSet(
         )
 
     def perform_update(self, serializer: Any) -> None:
+        data = serializer.validated_data
+        target = {name: data[name] for name in subscription_services.TARGET_FIELDS if name in data}
         changes = {
-            name: value
-            for name, value in serializer.validated_data.items()
-            if name in ("lead_days", "notify_overdue", "mode")
+            name: data[name] for name in ("lead_days", "notify_overdue", "mode") if name in data
         }
         serializer.instance = serializers.call_service(
             subscription_services.subscription_update,
             subscription=serializer.instance,
+            target=target,
             **changes,
         )
 

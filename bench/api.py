@@ -253,7 +253,7 @@ def data_load(rows: int) -> str:
 
     from api.services import api_token_create
     from commitments.models import Agreement, Party, Source
-    from commitments.roles import VIEWERS
+    from core.roles import VIEWERS
 
     call_command("migrate", verbosity=0)
     japan = Party.objects.create(key="japan", name="Japan", kind="state", country_code="JP")

@@ -271,7 +271,7 @@ def data_setup(rows: int) -> Setup:
     from api.services import api_token_create
     from bench.scan import build, execute, vacuum
     from commitments.models import Source
-    from commitments.roles import EDITORS, VIEWERS
+    from core.roles import EDITORS, VIEWERS
 
     call_command("migrate", verbosity=0)
     build(rows)

@@ -7,6 +7,9 @@ class CommitmentsConfig(AppConfig):
     verbose_name = "Commitments"
 
     def ready(self) -> None:
+        """Keep the role groups in step after ``migrate``; put the domain in the backup."""
         from .roles import roles_sync
+        from .services.backup import register_sections
 
         post_migrate.connect(roles_sync, sender=self)
+        register_sections()

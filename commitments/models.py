@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import zoneinfo
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -492,8 +493,19 @@ class Citation(models.Model):
         return f"«{quote}» — {self.source.publisher}"
 
     def clean(self) -> None:
-        if (self.agreement_id is None) == (self.commitment_id is None):
+        if self._backs("agreement") == self._backs("commitment"):
             raise ValidationError(_("A citation backs exactly one agreement or one commitment."))
+
+    def _backs(self, name: str) -> bool:
+        """Return whether the citation names ``name``, saved or not yet.
+
+        On an admin add page the inline row is checked before its new agreement or commitment
+        is saved: the row then holds the object, which has no id yet.
+        """
+        field: Any = self._meta.get_field(name)
+        return getattr(self, field.attname) is not None or (
+            field.get_cached_value(self, None) is not None
+        )
 
 
 class CommitmentRelation(models.Model):

@@ -17,6 +17,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import DecimalField, ForeignKey, IntegerField, Model, QuerySet
 from import_export import fields, resources, widgets
 
+from core.spreadsheet import formula_escape
+
 from . import deadlines
 from .models import DUE_DATE_RELATIONS, Commitment, Party
 from .services import commitments as svc
@@ -150,6 +152,13 @@ class CommitmentResource(resources.ModelResource):
     def dehydrate_due_at(self, commitment: Commitment) -> str:
         """Export the due instant as ISO 8601 in UTC."""
         return commitment.due_at.isoformat(timespec="seconds") if commitment.due_at else ""
+
+    def export_field(self, field: fields.Field, instance: Commitment, **kwargs: Any) -> Any:
+        """Export text as the API's CSV does: what a spreadsheet would run as a formula, quoted."""
+        value = super().export_field(field, instance, **kwargs)
+        if isinstance(field.get_value(instance), str):
+            return formula_escape(value)
+        return value
 
     def filter_export(self, queryset: QuerySet[Commitment], **kwargs: Any) -> QuerySet[Commitment]:
         """Fetch the related keys with the rows rather than one query per row."""

@@ -1,7 +1,8 @@
-"""The tracker's roles as Django groups: viewers read, editors write.
+"""What each role may do to the domain's models, kept in step after every ``migrate``.
 
-Admins are superusers. The groups and their permissions are kept in step with the models
-after every ``migrate`` (``post_migrate``), so a fresh database has them.
+Who holds a role (``core.roles``) is plumbing every app checks; which models the roles work on
+is the domain's: the groups and their permissions are synced with the models after every
+``migrate`` (``post_migrate``), so a fresh database has them.
 """
 
 from __future__ import annotations
@@ -10,8 +11,7 @@ from typing import Any
 
 from django.contrib.auth.models import Group, Permission
 
-VIEWERS = "Viewers"
-EDITORS = "Editors"
+from core.roles import EDITORS, VIEWERS
 
 #: The models each role works on, by app label.
 DOMAIN_MODELS = {
@@ -55,22 +55,3 @@ def roles_sync(**_: Any) -> None:
             if (permission.content_type.app_label, permission.codename) in wanted
         ]
         group.permissions.set(permissions)
-
-
-def user_roles(user: Any) -> set[str]:
-    """Return the role groups ``user`` belongs to, cached on the user for the request."""
-    cached = getattr(user, "_tracker_roles", None)
-    if cached is None:
-        cached = set(user.groups.filter(name__in=[VIEWERS, EDITORS]).values_list("name", flat=True))
-        user._tracker_roles = cached
-    return cached
-
-
-def can_read(user: Any) -> bool:
-    """Return whether ``user`` may read the tracker's data: any role, or an administrator."""
-    return bool(user.is_superuser or user_roles(user) & {VIEWERS, EDITORS})
-
-
-def can_write(user: Any) -> bool:
-    """Return whether ``user`` may change the tracker's data: editors and administrators."""
-    return bool(user.is_superuser or EDITORS in user_roles(user))

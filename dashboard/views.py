@@ -23,8 +23,8 @@ from alerts.services import subscriptions as subscription_services
 from commitments.choices import DeadlineState
 from commitments.filtersets import CommitmentFilterSet
 from commitments.models import Agreement, Commitment, Party
-from commitments.roles import can_read, can_write
 from commitments.services.commitments import commitment_change_status
+from core.roles import can_read, can_write
 from feeds.models import CalendarFeed, FeedScope
 from feeds.serializers import feed_url
 from feeds.services import calendar_feed_create, calendar_feed_revoke, calendar_feed_rotate

@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from commitments.models import Commitment
+from core.spreadsheet import formula_escape
 
 #: The export's columns, in order; a stable contract for spreadsheets and scripts.
 COLUMNS = (
@@ -41,8 +42,6 @@ COLUMNS = (
 SOURCE_FIELDS = {"agreement": "agreement__key", "obligor": "obligor__key"}
 #: Rows fetched from the database per round trip.
 CHUNK_SIZE = 2000
-#: A spreadsheet reads a cell starting with one of these as a formula.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class _Echo:
@@ -63,10 +62,7 @@ def cell(value: Any) -> str:
         return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
     if isinstance(value, dt.date | Decimal | int):
         return str(value)
-    text = str(value)
-    if text.startswith(FORMULA_TRIGGERS):
-        return "'" + text
-    return text
+    return formula_escape(str(value))
 
 
 def export_rows(queryset: QuerySet[Commitment]) -> Iterator[tuple[Any, ...]]:

@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 from alerts.models import OVERDUE_LEAD, Subscription, SubscriptionScope
 from commitments.choices import TERMINAL, Status
 from commitments.models import Commitment
-from commitments.roles import can_read
+from core.roles import can_read
 
 from .ical import DeadlineEvent
 from .models import CalendarFeed, FeedScope

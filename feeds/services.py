@@ -8,8 +8,8 @@ import secrets
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from api.models import token_hash as secret_hash  # a feed secret is stored as a token key is
 from commitments.models import Agreement, Party
+from core.tokens import token_hash as secret_hash  # a feed secret is stored as a token key is
 
 from .models import CalendarFeed
 

@@ -25,11 +25,11 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api.permissions import OwnDataPermission, RolePermission
-from api.schema import ApiAutoSchema
-from api.views import ApiViewSet
 from commitments.filtersets import CommitmentFilterSet
 from commitments.models import Commitment
+from core.rest.permissions import OwnDataPermission, RolePermission
+from core.rest.schema import ApiAutoSchema
+from core.rest.views import ApiViewSet
 
 from . import export, ical, selectors, services
 from .models import CalendarFeed

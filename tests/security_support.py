@@ -27,8 +27,8 @@ from alerts.services.subscriptions import subscription_create
 from api.services import api_token_create
 from commitments.choices import Status
 from commitments.models import Citation, Commitment
-from commitments.roles import EDITORS, VIEWERS
 from commitments.services import commitments as svc
+from core.roles import EDITORS, VIEWERS
 from feeds.services import calendar_feed_create
 from webhooks.services.endpoints import webhook_endpoint_create
 
@@ -102,7 +102,7 @@ class World:
 
 
 def _hash(secret: str) -> str:
-    from api.models import token_hash
+    from core.tokens import token_hash
 
     return token_hash(secret)
 

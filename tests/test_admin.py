@@ -357,6 +357,65 @@ def test_add_agreement_with_inline_commitment(editor_client, japan, usa, editor)
     assert commitment.history.latest().history_user == editor
 
 
+def _citation_row(source) -> dict[str, str]:
+    return {
+        "citations-TOTAL_FORMS": "1",
+        "citations-0-source": str(source.pk),
+        "citations-0-quote": "Les deux pays s'engagent ...",
+        "citations-0-locator": "§ 3",
+    }
+
+
+def test_add_agreement_with_a_citation_saves_it_with_the_new_agreement(
+    editor_client, japan, source
+):
+    """The citation was refused ("backs exactly one agreement or one commitment") on the add
+    page, where the new agreement has no id yet when the inline row is checked."""
+    data = change_form_data(editor_client.get(reverse("admin:commitments_agreement_add")))
+    data.update(
+        {
+            "key": "nato-2025-04-09",
+            "title": "Japan-NATO meeting",
+            "kind": "ministerial_meeting",
+            "parties": [str(japan.pk)],
+            "date": "2025-04-09",
+            "time_zone": "Europe/Brussels",
+            **_citation_row(source),
+        }
+    )
+    response = editor_client.post(reverse("admin:commitments_agreement_add"), data)
+    assert response.status_code == 302, form_errors(response)
+    citation = Citation.objects.get()
+    assert citation.agreement is not None
+    assert citation.agreement.key == "nato-2025-04-09"
+    assert citation.commitment_id is None
+    assert (citation.source, citation.locator) == (source, "§ 3")
+
+
+def test_add_commitment_with_a_citation_saves_it_with_the_new_commitment(
+    editor_client, agreement, japan, source
+):
+    data = _add_commitment_data(editor_client, agreement, japan, **_citation_row(source))
+    response = editor_client.post(reverse("admin:commitments_commitment_add"), data)
+    assert response.status_code == 302, form_errors(response)
+    citation = Citation.objects.get()
+    assert citation.commitment == Commitment.objects.get(key="minerals-ministerial")
+    assert citation.agreement_id is None
+
+
+def test_a_citation_row_with_a_bad_quote_on_an_add_page_saves_nothing(
+    editor_client, agreement, japan, source
+):
+    data = _add_commitment_data(
+        editor_client, agreement, japan, **{**_citation_row(source), "citations-0-quote": ""}
+    )
+    response = editor_client.post(reverse("admin:commitments_commitment_add"), data)
+    assert response.status_code == 200
+    assert "citations:quote" in form_errors(response)
+    assert not Commitment.objects.filter(key="minerals-ministerial").exists()
+    assert not Citation.objects.exists()
+
+
 def test_inline_error_on_a_field_the_row_does_not_show_names_it(editor_client, agreement, japan):
     """An inline row asking for an anchor commitment gets a row error naming that field."""
     url = reverse("admin:commitments_agreement_change", args=[agreement.pk])

@@ -17,9 +17,10 @@ from django.utils import timezone
 from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
 
-from api.models import ApiToken, token_hash
+from api.models import ApiToken
 from api.services import api_token_create, api_token_revoke
-from commitments.roles import EDITORS
+from core.roles import EDITORS
+from core.tokens import token_hash
 
 pytestmark = pytest.mark.django_db
 

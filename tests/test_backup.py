@@ -30,8 +30,11 @@ from commitments.models import (
     ProgressUpdate,
     Source,
 )
-from commitments.roles import EDITORS
 from commitments.services.commitments import commitment_change_status
+from core.roles import EDITORS
+from feeds.models import CalendarFeed, FeedScope
+from feeds.services import calendar_feed_create
+from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +42,10 @@ NOW = dt.datetime(2026, 6, 1, 9, 30, 15, 123456, tzinfo=dt.UTC)
 
 #: Every table the backup covers, the many-to-many ones included, in deletion-safe order.
 TABLES: list[type[models.Model]] = [
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookEndpoint,
+    CalendarFeed,
     Alert,
     ScanRun,
     SubscriptionLead,
@@ -96,7 +103,8 @@ def canonical_dump() -> dict[str, Any]:
 @pytest.fixture
 def dataset(django_user_model, agreement, japan, usa, source, make_commitment) -> dict[str, Any]:
     """Every kind of row: anchored and fixed deadlines, citations, relations, status changes,
-    a user's language, group and subscription, alerts and a scan run."""
+    a user's language, group and subscription, alerts and a scan run, a webhook endpoint with
+    its events and deliveries, and a calendar feed."""
     ana = django_user_model.objects.create_user(
         "ana", "ana@example.org", "pw-for-tests-only", first_name="Ana"
     )
@@ -122,6 +130,11 @@ def dataset(django_user_model, agreement, japan, usa, source, make_commitment) -
     subscription_create(
         user=ana, scope=SubscriptionScope.ALL, lead_days=[30, 7], notify_overdue=True
     )
+    # Stored directly: the service would resolve the host name, which tests must not need.
+    WebhookEndpoint.objects.create(
+        owner=ana, target_url="https://hooks.example.org/x", secret="s" * 32
+    )
+    calendar_feed_create(user=ana, scope=FeedScope.AGREEMENT, agreement=agreement, now=NOW)
     commitment_change_status(
         commitment=funding,
         status=Status.PARTIALLY_FULFILLED,
@@ -298,6 +311,42 @@ def test_a_file_that_is_not_a_backup_is_refused(tmp_path, content, message):
     with pytest.raises(CommandError, match=message):
         call_command("import_all", str(path), stdout=StringIO())
     assert not Party.objects.exists()
+
+
+def test_webhooks_and_calendar_feeds_are_in_the_backup(dataset, tmp_path, django_user_model):
+    """They were left out silently; a restore now gives back endpoints, secrets and feeds."""
+    document = export_to(tmp_path / "backup.json")
+    wipe(django_user_model)
+    call_command("import_all", str(tmp_path / "backup.json"), stdout=StringIO())
+
+    assert document["version"] == 2
+    endpoint = WebhookEndpoint.objects.get()
+    assert endpoint.owner.username == "ana"
+    assert endpoint.secret == "s" * 32  # needed in clear to go on signing
+    assert WebhookDelivery.objects.filter(endpoint=endpoint).count() == len(
+        document["webhook_deliveries"]
+    ) > 0
+    feed = CalendarFeed.objects.get()
+    assert feed.secret_hash == document["calendar_feeds"][0]["fields"]["secret_hash"]
+    assert feed.agreement_id == document["calendar_feeds"][0]["fields"]["agreement"]
+
+
+def test_a_version_1_backup_without_webhooks_or_feeds_still_imports(
+    dataset, tmp_path, django_user_model
+):
+    document = export_to(tmp_path / "backup.json")
+    for section in ("webhook_endpoints", "webhook_events", "webhook_deliveries", "calendar_feeds"):
+        del document[section]
+    document["version"] = 1
+    path = tmp_path / "v1.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    wipe(django_user_model)
+
+    call_command("import_all", str(path), stdout=StringIO())
+
+    assert Commitment.objects.count() == len(document["commitments"])
+    assert not WebhookEndpoint.objects.exists()
+    assert not CalendarFeed.objects.exists()
 
 
 def test_a_missing_file_is_a_clear_error(tmp_path):

@@ -14,8 +14,8 @@ from django.urls import reverse
 from alerts.models import Subscription
 from commitments.choices import Status
 from commitments.models import Citation, Commitment, ProgressUpdate
-from commitments.roles import EDITORS, VIEWERS
 from commitments.services import commitments as svc
+from core.roles import EDITORS, VIEWERS
 from feeds.models import CalendarFeed
 
 pytestmark = pytest.mark.django_db
@@ -211,6 +211,8 @@ def test_watch_and_unwatch_a_commitment(client, reviewer, commitment):
     assert response.status_code == 302 and response["Location"] == url
     subscription = Subscription.objects.get(user=reviewer)
     assert subscription.commitment == commitment
+    # Saved through the service: the default lead times and the notice the day after.
+    assert list(subscription.leads.values_list("days", flat=True)) == [30, 7, 1, 0]
     watching = client.get(reverse("dashboard:watching"))
     assert list(watching.context["subscriptions"]) == [subscription]
     client.post(

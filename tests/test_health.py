@@ -11,8 +11,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
+from alerts.health import beat_health, scan_interval
 from alerts.models import ScanRun
-from tracker.health import beat_health, scan_interval
 from webhooks.models import (
     DeliveryState,
     EventKind,
@@ -181,3 +181,19 @@ def test_celery_health_counts_the_webhook_outbox(monkeypatch, make_commitment, d
     assert report["webhooks"]["pending"] == 2
     assert report["webhooks"]["failed"] == 1
     assert 600 <= report["webhooks"]["oldest_pending_seconds"] < 660
+
+
+def test_celery_health_fails_when_the_broker_is_unreachable(monkeypatch):
+    """No worker can be asked with the broker down: an outage, exit 1, not "unknown" and 0."""
+    from tracker.celery import app
+
+    closed_port = "redis://127.0.0.1:1/0"
+    monkeypatch.setattr(app.conf, "broker_url", closed_port)
+    monkeypatch.setenv("CELERY_BROKER_URL", closed_port)
+    finished_scan(timezone.now() - dt.timedelta(minutes=3))
+
+    text, code = run_health()
+
+    assert code == 1
+    assert "workers: unknown" in text
+    assert "No worker could be asked: the broker is unreachable" in text

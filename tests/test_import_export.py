@@ -280,3 +280,25 @@ def test_exported_file_imports_back_unchanged(editor_client, make_commitment, us
     result = response.context["result"]
     assert not result.has_errors() and not result.has_validation_errors()
     assert [row.import_type for row in result.rows] == ["update"]
+
+
+@pytest.mark.parametrize(
+    "title",
+    ['=HYPERLINK("http://evil.example","x")', "+1+2", "-2+3", "@SUM(A1:A2)", "\tTabbed"],
+)
+def test_admin_export_defuses_formulas_as_the_api_export_does(
+    editor_client, make_commitment, title
+):
+    """The admin's CSV quoted nothing while the API's put a ``'`` first: one rule for both."""
+    make_commitment(key="evil", title=title)
+
+    admin = editor_client.post(
+        reverse("admin:commitments_commitment_export"),
+        {"format": "0", "commitmentresource_key": "on", "commitmentresource_title": "on"},
+    )
+    api = editor_client.get("/api/v1/commitments/export.csv")
+
+    [admin_row] = csv.DictReader(io.StringIO(admin.content.decode("utf-8-sig")))
+    [api_row] = csv.DictReader(io.StringIO(b"".join(api.streaming_content).decode("utf-8-sig")))
+    assert admin_row["title"] == "'" + title
+    assert api_row["title"] == admin_row["title"]

@@ -35,9 +35,9 @@ from security_support import Route, World, build_world, routes
 from alerts.models import Subscription
 from api import serializers as api_serializers
 from api.pagination import PageNumberPagination
-from api.permissions import OwnDataPermission
 from commitments.choices import PartyKind
 from commitments.models import Commitment, Party
+from core.rest.permissions import OwnDataPermission
 from feeds import export
 from feeds.models import CalendarFeed
 

@@ -135,12 +135,8 @@ def admin_post_data(**fields) -> dict:
     data = {
         "scope": "all",
         "mode": "immediate",
-        "leads-TOTAL_FORMS": "2",
-        "leads-INITIAL_FORMS": "0",
-        "leads-MIN_NUM_FORMS": "1",
-        "leads-MAX_NUM_FORMS": "1000",
-        "leads-0-days": "7",
-        "leads-1-days": "0",
+        "lead_days": "7",
+        "notify_overdue": "on",
     }
     data.update(fields)
     return data
@@ -153,6 +149,96 @@ def test_staff_user_adds_own_subscription_in_the_admin(client, analyst):
     subscription = Subscription.objects.get()
     assert subscription.user == analyst
     assert leads_of(subscription) == [7, 0]
+
+
+def test_the_admin_saves_lead_times_as_the_service_normalises_them(client, analyst):
+    """The admin's lead inline stored rows as typed; it now saves through the service."""
+    client.force_login(analyst)
+    response = client.post(
+        reverse("admin:alerts_subscription_add"),
+        admin_post_data(lead_days="1, 30, 7", notify_overdue=""),
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert leads_of(Subscription.objects.get()) == [30, 7, 1]
+
+
+@pytest.mark.parametrize(
+    ("lead_days", "reason"),
+    [("7, 7", "Each lead time once"), ("4000", "more than the 3650"), ("0", "notify_overdue"),
+     ("weekly", "whole numbers")],
+)
+def test_the_admin_refuses_lead_times_the_service_refuses(client, analyst, lead_days, reason):
+    client.force_login(analyst)
+    response = client.post(
+        reverse("admin:alerts_subscription_add"), admin_post_data(lead_days=lead_days)
+    )
+    assert response.status_code == 200
+    assert reason in str(response.context["adminform"].form.errors["lead_days"])
+    assert not Subscription.objects.exists()
+    assert not SubscriptionLead.objects.exists()
+
+
+def test_the_admin_changes_leads_and_mode_through_the_service(client, analyst):
+    subscription = subscription_create(user=analyst, scope=SubscriptionScope.ALL)
+    client.force_login(analyst)
+    url = reverse("admin:alerts_subscription_change", args=[subscription.pk])
+    assert client.get(url).context["adminform"].form["lead_days"].value() == "30, 7, 1"
+
+    response = client.post(url, {"mode": "digest", "lead_days": "10, 40", "notify_overdue": ""})
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    subscription.refresh_from_db()
+    assert (leads_of(subscription), subscription.mode) == ([40, 10], "digest")
+
+
+def test_the_admin_cannot_change_what_a_subscription_watches(client, analyst, agreement):
+    """The API refused a new target while the admin saved it; now neither changes it."""
+    subscription = subscription_create(user=analyst, scope=SubscriptionScope.ALL)
+    client.force_login(analyst)
+    url = reverse("admin:alerts_subscription_change", args=[subscription.pk])
+
+    response = client.post(
+        url, admin_post_data(scope="agreement", agreement=str(agreement.pk), lead_days="7")
+    )
+
+    assert response.status_code == 302
+    subscription.refresh_from_db()
+    assert (subscription.scope, subscription.agreement_id) == ("all", None)
+    assert leads_of(subscription) == [7, 0]
+
+
+def test_the_service_refuses_a_new_target_and_accepts_the_same_one(analyst, agreement, japan):
+    subscription = subscription_create(
+        user=analyst, scope=SubscriptionScope.AGREEMENT, agreement=agreement
+    )
+    with pytest.raises(ValidationError) as exc:
+        subscription_update(
+            subscription=subscription, target={"scope": "party", "party": japan}, mode="digest"
+        )
+    assert set(exc.value.message_dict) == {"scope", "party"}
+    subscription.refresh_from_db()
+    assert (subscription.scope, subscription.party_id, subscription.mode) == (
+        "agreement", None, "immediate"
+    )
+
+    subscription_update(
+        subscription=subscription,
+        target={"scope": "agreement", "agreement": agreement.pk, "party": None},
+        mode="digest",
+    )
+    subscription.refresh_from_db()
+    assert subscription.mode == "digest"
+
+
+def test_the_admin_deletes_through_the_service(client, analyst):
+    subscription = subscription_create(user=analyst, scope=SubscriptionScope.ALL)
+    client.force_login(analyst)
+    response = client.post(
+        reverse("admin:alerts_subscription_delete", args=[subscription.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not Subscription.objects.exists()
+    assert not SubscriptionLead.objects.exists()
 
 
 def test_admin_refuses_a_duplicate_with_a_form_error(client, analyst):

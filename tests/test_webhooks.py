@@ -22,8 +22,8 @@ from webhook_receiver import WebhookReceiver, webhook_receiver_fixture  # noqa: 
 
 from alerts.services.scan import scan
 from commitments.choices import DeadlineState, Status
-from commitments.roles import can_read
 from commitments.services import commitments as svc
+from core.roles import can_read
 from webhooks.models import (
     DeliveryState,
     EventKind,

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "simple_history",
     "import_export",
+    "core",
     "commitments",
     "alerts",
     "api",
@@ -212,12 +213,12 @@ CELERY_BEAT_SCHEDULE = {
 # REST API v1. Anonymous callers get 401 unless API_PUBLIC_READ lets them read.
 API_PUBLIC_READ = env.bool("API_PUBLIC_READ", default=False)
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.rest.schema.ApiAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.RolePermission"],
+    "DEFAULT_PERMISSION_CLASSES": ["core.rest.permissions.RolePermission"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": [

@@ -11,9 +11,10 @@ shown in any answer.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import django_filters
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
@@ -22,10 +23,10 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api.permissions import OwnDataPermission
-from api.serializers import ApiModelSerializer, DetailUrlField, StrictMixin, call_service
-from api.views import ApiViewSet
 from commitments.filtersets import StableOrderingFilter
+from core.rest.permissions import OwnDataPermission
+from core.rest.serializers import ApiModelSerializer, DetailUrlField, StrictMixin
+from core.rest.views import ApiViewSet
 from webhooks.models import DeliveryState, EventKind, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from webhooks.services import endpoints as endpoint_services
 
@@ -206,22 +207,20 @@ class WebhookEndpointViewSet(
             return WebhookDeliverySerializer
         return WebhookEndpointSerializer
 
+    # The services' validation errors become 400s in the API's exception handler.
     def perform_create(self, serializer: Any) -> None:
-        serializer.instance = call_service(
-            endpoint_services.webhook_endpoint_create,
-            owner=self.request.user,
-            **serializer.validated_data,
+        # OwnDataPermission has let only authenticated users with a role in.
+        serializer.instance = endpoint_services.webhook_endpoint_create(
+            owner=cast(User, self.request.user), **serializer.validated_data
         )
 
     def perform_update(self, serializer: Any) -> None:
-        serializer.instance = call_service(
-            endpoint_services.webhook_endpoint_update,
-            endpoint=serializer.instance,
-            **serializer.validated_data,
+        serializer.instance = endpoint_services.webhook_endpoint_update(
+            endpoint=serializer.instance, **serializer.validated_data
         )
 
     def perform_destroy(self, instance: WebhookEndpoint) -> None:
-        call_service(endpoint_services.webhook_endpoint_delete, endpoint=instance)
+        endpoint_services.webhook_endpoint_delete(endpoint=instance)
 
     @extend_schema(
         summary="List the deliveries of one of your webhook endpoints, latest first",

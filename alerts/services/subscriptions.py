@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -11,6 +11,7 @@ from django.core.validators import validate_email
 from django.db import models, transaction
 
 from alerts.models import (
+    MAX_LEAD_DAYS,
     OVERDUE_LEAD,
     DeliveryMode,
     Subscription,
@@ -19,8 +20,8 @@ from alerts.models import (
 )
 from commitments.models import Agreement, Commitment, Party
 
-#: The largest lead time accepted, in days (the lead model's check constraint).
-MAX_LEAD_DAYS = 3650
+#: The fields that say what a subscription watches; fixed once it is made.
+TARGET_FIELDS = ("scope", "agreement", "party", "commitment")
 
 M = TypeVar("M", bound=models.Model)
 
@@ -54,7 +55,8 @@ def subscription_check_recipient(*, user: Any) -> None:
 def lead_days_normalise(*, lead_days: Iterable[int] | None, notify_overdue: bool) -> list[int]:
     """Return the stored lead values (days before, plus 0 for the overdue notice), validated.
 
-    ``lead_days`` are days before the due instant and must each be between 1 and 3650;
+    ``lead_days`` are days before the due instant and must each be between 1 and
+    ``MAX_LEAD_DAYS``;
     ``None`` means the defaults (``TRACKER_DEFAULT_LEAD_DAYS``). The day-after notice is not
     a lead time of 0 but ``notify_overdue``.
     """
@@ -148,6 +150,26 @@ def subscription_create(
     return subscription
 
 
+def subscription_check_target(*, subscription: Subscription, target: Mapping[str, Any]) -> None:
+    """Refuse a change of what ``subscription`` watches, naming each changed field.
+
+    ``target`` holds any of ``TARGET_FIELDS`` as sent (rows or ids); sending the current
+    values again is fine. Watching something else is a new subscription.
+    """
+    changed = []
+    for name in TARGET_FIELDS:
+        if name not in target:
+            continue
+        value = target[name]
+        current = getattr(subscription, name if name == "scope" else f"{name}_id")
+        sent = value.pk if isinstance(value, models.Model) else value
+        if sent != current:
+            changed.append(name)
+    if changed:
+        reason = "The target cannot change: delete this subscription and make a new one."
+        raise ValidationError({name: [reason] for name in changed})
+
+
 @transaction.atomic
 def subscription_update(
     *,
@@ -155,12 +177,15 @@ def subscription_update(
     lead_days: Iterable[int] | None = None,
     notify_overdue: bool | None = None,
     mode: str | None = None,
+    target: Mapping[str, Any] | None = None,
 ) -> Subscription:
     """Change a subscription's lead times, overdue notice or delivery mode.
 
-    Arguments left as ``None`` keep their current value. Raise ``ValidationError`` naming the
-    bad field; nothing is written on any error.
+    Arguments left as ``None`` keep their current value; ``target``, if given, must name what
+    the subscription already watches (:func:`subscription_check_target`). Raise
+    ``ValidationError`` naming the bad field; nothing is written on any error.
     """
+    subscription_check_target(subscription=subscription, target=target or {})
     current = list(subscription.leads.values_list("days", flat=True))
     if lead_days is None:
         lead_days = [days for days in current if days != OVERDUE_LEAD]

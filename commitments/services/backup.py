@@ -1,11 +1,14 @@
 """Export the whole dataset to one JSON document and import it into an empty database.
 
-The document keeps every row of the domain and the deadline watch with every field, the
-computed ones (due date, status, deadline state, ...) included, and its primary key, so that an
-import gives back the same database. Users are referenced by username and exported with their
+The document keeps every row of every section the apps register (``core.backup``: the domain,
+the deadline watch, the webhooks and the calendar feeds) with every field, the computed ones
+(due date, status, deadline state, ...) included, and its primary key, so that an import gives
+back the same database. Users are referenced by username and exported with their
 names, flags, groups and language but without password hashes: a backup file is then no
 offline password-cracking target, and restored users set a password again
-(``manage.py changepassword`` or the password-reset flow). Left out on purpose: the change
+(``manage.py changepassword`` or the password-reset flow). Webhook endpoints keep their signing
+secret, which they need in clear to sign (keep the file as safe as a ``pg_dump``); calendar
+feeds keep only their secret's hash, so their URLs go on working. Left out on purpose: the change
 history (simple-history), API tokens (issue new ones), login-failure records and Celery beat's
 tables (rebuilt from settings); ``pg_dump`` keeps all of them (docs/operations.md).
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import IO, Any
@@ -28,8 +32,6 @@ from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
 from django.db import IntegrityError, connection, models, transaction
 
-from accounts.models import Profile
-from alerts.models import Alert, ScanRun, Subscription, SubscriptionLead
 from commitments.models import (
     Agreement,
     Citation,
@@ -39,25 +41,30 @@ from commitments.models import (
     ProgressUpdate,
     Source,
 )
+from core.backup import BackupSection, backup_register, backup_sections, backup_user_fields
 
 FORMAT = "commitment-tracker-backup"
-VERSION = 1
+#: Version 2 added the webhook and calendar-feed sections; version 1 documents still import.
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
-#: The exported models, each under its section name, in an order where every foreign key
-#: points to an earlier section or to the same one (a commitment's anchor).
-SECTIONS: dict[str, type[models.Model]] = {
-    "parties": Party,
-    "sources": Source,
-    "agreements": Agreement,
-    "commitments": Commitment,
-    "citations": Citation,
-    "relations": CommitmentRelation,
-    "progress_updates": ProgressUpdate,
-    "subscriptions": Subscription,
-    "subscription_leads": SubscriptionLead,
-    "alerts": Alert,
-    "scan_runs": ScanRun,
-}
+
+def register_sections() -> None:
+    """Contribute the domain's own sections (``CommitmentsConfig.ready``)."""
+    backup_register(
+        BackupSection("parties", Party),
+        BackupSection("sources", Source),
+        BackupSection("agreements", Agreement),
+        BackupSection("commitments", Commitment),
+        BackupSection("citations", Citation),
+        BackupSection("relations", CommitmentRelation),
+        BackupSection("progress_updates", ProgressUpdate),
+    )
+
+
+def sections(*, version: int = VERSION) -> dict[str, type[models.Model]]:
+    """Return the models a document of ``version`` holds, by section name, in import order."""
+    return {s.name: s.model for s in backup_sections() if s.since <= version}
 
 USER_FIELDS = (
     "username",
@@ -81,10 +88,10 @@ def _is_user_field(field: models.Field[Any, Any]) -> bool:
 
 
 def _encode(value: Any) -> Any:
-    """Return ``value`` as JSON holds it without loss: decimals, dates and instants as text."""
+    """Return ``value`` as JSON holds it without loss: decimals, dates, instants, UUIDs as text."""
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()  # to the microsecond, unlike DjangoJSONEncoder
-    if isinstance(value, Decimal):
+    if isinstance(value, Decimal | uuid.UUID):
         return str(value)
     return value
 
@@ -118,7 +125,10 @@ def _export_section(model: type[models.Model], usernames: dict[int, str]) -> lis
 
 def _export_users() -> tuple[list[dict[str, Any]], dict[int, str]]:
     user_model = get_user_model()
-    languages = dict(Profile.objects.values_list("user_id", "language"))
+    extras = {
+        extra.field: dict(extra.model._default_manager.values_list("user_id", extra.field))
+        for extra in backup_user_fields()
+    }
     groups: dict[int, list[str]] = {}
     for user_id, name in user_model.groups.through.objects.values_list(
         "user_id", "group__name"
@@ -130,7 +140,7 @@ def _export_users() -> tuple[list[dict[str, Any]], dict[int, str]]:
         usernames[user.pk] = user.get_username()
         entry = {name: _encode(getattr(user, name)) for name in USER_FIELDS}
         entry["groups"] = sorted(groups.get(user.pk, []))
-        entry["language"] = languages.get(user.pk)
+        entry.update((name, values.get(user.pk)) for name, values in extras.items())
         users.append(entry)
     return users, usernames
 
@@ -149,7 +159,7 @@ def backup_export(*, now: dt.datetime) -> dict[str, Any]:
             "exported_at": now.isoformat(),
             "users": users,
         }
-        for section, model in SECTIONS.items():
+        for section, model in sections().items():
             document[section] = _export_section(model, usernames)
     return document
 
@@ -167,19 +177,23 @@ def backup_read(*, stream: IO[str]) -> dict[str, Any]:
         raise BackupError(f"Not JSON: {exc}.") from exc
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise BackupError(f"Not a backup: the top-level object has no \"format\": {FORMAT!r}.")
-    if document.get("version") != VERSION:
+    version = document.get("version")
+    if version not in READABLE_VERSIONS:
         raise BackupError(
-            f"Backup version {document.get('version')!r} is not {VERSION}, the one this "
-            "tracker reads."
+            f"Backup version {version!r} is not one this tracker reads "
+            f"({', '.join(map(str, READABLE_VERSIONS))})."
         )
-    for section in ("users", *SECTIONS):
+    for section in ("users", *sections(version=version)):
         if not isinstance(document.get(section), list):
             raise BackupError(f"The section {section!r} is missing or is not a list.")
+    # Sections added after the document's version: it held no such rows.
+    for section in sections().keys() - sections(version=version).keys():
+        document[section] = []
     return document
 
 
 def _domain_rows_present() -> list[str]:
-    return [section for section, model in SECTIONS.items() if model._default_manager.exists()]
+    return [section for section, model in sections().items() if model._default_manager.exists()]
 
 
 def _import_users(entries: list[Any]) -> dict[str, int]:
@@ -210,10 +224,11 @@ def _import_users(entries: list[Any]) -> dict[str, int]:
                 "(run migrate first: it creates the roles)."
             )
         user.groups.set([groups[name] for name in entry.get("groups") or []])
-        if entry.get("language") is not None:
-            profile = Profile(user=user, language=entry["language"])
-            _clean(profile, f"users[{username}]", exclude=["user"])
-            profile.save()
+        for extra in backup_user_fields():
+            if entry.get(extra.field) is not None:
+                row = extra.model(user=user, **{extra.field: entry[extra.field]})
+                _clean(row, f"users[{username}]", exclude=["user"])
+                row.save()
         ids[username] = user.pk
     return ids
 
@@ -269,7 +284,7 @@ class _Loader:
     def __init__(self, *, document: dict[str, Any], user_ids: dict[str, int]) -> None:
         self.user_ids = user_ids
         self.pks: dict[type[models.Model], set[int]] = {}
-        for section, model in SECTIONS.items():
+        for section, model in sections().items():
             self.pks[model] = set()
             for index, record in enumerate(document[section]):
                 pk = record.get("pk") if isinstance(record, dict) else None
@@ -346,10 +361,13 @@ def backup_import(*, document: dict[str, Any]) -> dict[str, int]:
         )
     user_ids = _import_users(document["users"])
     loader = _Loader(document=document, user_ids=user_ids)
-    built: dict[type[models.Model], dict[int, models.Model]] = {m: {} for m in SECTIONS.values()}
+    models_by_section = sections()
+    built: dict[type[models.Model], dict[int, models.Model]] = {
+        m: {} for m in models_by_section.values()
+    }
     records: list[tuple[models.Model, str]] = []
     links: list[tuple[Any, int, list[int]]] = []
-    for section, model in SECTIONS.items():
+    for section, model in models_by_section.items():
         for record in document[section]:
             label = f"{section} pk={record['pk']}"
             obj, m2m = loader.build(model, record, label)
@@ -384,8 +402,9 @@ def backup_import(*, document: dict[str, Any]) -> dict[str, int]:
         if isinstance(obj, Commitment) and obj.anchor_commitment_id is not None:
             _clean(obj, label, fields=False)
     counts: dict[str, int] = {"users": len(document["users"])}
-    counts.update((section, len(document[section])) for section in SECTIONS)
+    counts.update((section, len(document[section])) for section in models_by_section)
     with connection.cursor() as cursor:
-        for statement in connection.ops.sequence_reset_sql(no_style(), list(SECTIONS.values())):
+        models_written = list(models_by_section.values())
+        for statement in connection.ops.sequence_reset_sql(no_style(), models_written):
             cursor.execute(statement)
     return counts

@@ -39,7 +39,7 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from commitments.roles import can_read
+from core.roles import can_read
 from tracker.outbox import retry_delay
 from webhooks.models import DeliveryState, WebhookDelivery, WebhookEvent
 from webhooks.services.targets import Target, UnsafeTarget, target_check

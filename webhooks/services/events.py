@@ -8,7 +8,7 @@ Two statements per kind of event, both set-based and portable between PostgreSQL
    service reported;
 2. ``INSERT INTO delivery ... SELECT ... ON CONFLICT DO NOTHING`` writes one pending delivery per
    new event and endpoint that is active, subscribes to the kind, and whose owner may read the
-   tracker (:data:`commitments.roles.can_read`: a role or an administrator, and an active
+   tracker (:data:`core.roles.can_read`: a role or an administrator, and an active
    account). The unique ``(endpoint, event)`` pair keeps every delivery single.
 
 Nothing is written when no endpoint would receive the kind: a tracker without webhooks pays
@@ -33,8 +33,8 @@ from django.urls import reverse
 
 from commitments.choices import TERMINAL, DeadlineState
 from commitments.models import Commitment
-from commitments.roles import EDITORS, VIEWERS
 from commitments.services.hooks import FieldChange
+from core.roles import EDITORS, VIEWERS
 from webhooks.models import (
     KIND_FIELDS,
     DeliveryState,
@@ -70,7 +70,7 @@ def subscribers(kind: str) -> QuerySet[WebhookEndpoint]:
     """Return the endpoints that receive events of ``kind`` now.
 
     Active endpoints subscribed to ``kind`` whose owner is active and may read the tracker:
-    the rule of :func:`commitments.roles.can_read` (an administrator, or a member of the
+    the rule of :func:`core.roles.can_read` (an administrator, or a member of the
     viewers or editors), as one query.
     """
     may_read = Q(owner__is_superuser=True) | Q(owner__groups__name__in=[VIEWERS, EDITORS])

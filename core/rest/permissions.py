@@ -13,7 +13,7 @@ from django.conf import settings
 from rest_framework import permissions
 from rest_framework.request import Request
 
-from commitments.roles import can_read, can_write
+from core.roles import can_read, can_write
 
 
 class RolePermission(permissions.BasePermission):
