@@ -1,7 +1,9 @@
 """Reads behind the review pages: counts, deadlines, timelines and compliance scores.
 
 Every function runs a fixed number of queries whatever the number of commitments, and takes
-``today`` or ``now`` as a parameter.
+``now`` as a parameter. "Overdue" and "due within N days" are the domain's
+(:mod:`commitments.querysets`): they compare the due instant with ``now``, not the due date
+with a server-side "today".
 """
 
 from __future__ import annotations
@@ -14,22 +16,21 @@ from django.db.models import Count, F, Q, QuerySet
 
 from commitments.choices import TERMINAL, DeadlineState, Status
 from commitments.models import Agreement, Commitment, Party, ProgressUpdate
+from commitments.querysets import due_within_q, overdue_q
 
 OPEN_STATUSES = [s.value for s in Status if s not in TERMINAL]
-OPEN = Q(status__in=OPEN_STATUSES)
 
 #: G7 Research Group style compliance scores.
 SCORE_FULL, SCORE_PARTIAL, SCORE_NONE = 1, 0, -1
 
 
-def _tally(*, today: dt.date) -> dict[str, Count]:
+def _tally(*, now: dt.datetime) -> dict[str, Count]:
     """Return the conditional counts the overview shows for a set of commitments."""
-    week, month = today + dt.timedelta(7), today + dt.timedelta(30)
     return {
         "total": Count("id"),
-        "overdue": Count("id", filter=Q(deadline_state=DeadlineState.OVERDUE)),
-        "due_7": Count("id", filter=OPEN & Q(due_date__gte=today, due_date__lte=week)),
-        "due_30": Count("id", filter=OPEN & Q(due_date__gte=today, due_date__lte=month)),
+        "overdue": Count("id", filter=overdue_q(now=now)),
+        "due_7": Count("id", filter=due_within_q(now=now, days=7)),
+        "due_30": Count("id", filter=due_within_q(now=now, days=30)),
         "fulfilled": Count("id", filter=Q(status=Status.FULFILLED)),
     }
 
@@ -45,9 +46,9 @@ class Tally:
     fulfilled: int = 0
 
 
-def _tallies_by(field: str, *, today: dt.date) -> dict[int, Tally]:
+def _tallies_by(field: str, *, now: dt.datetime) -> dict[int, Tally]:
     """Return the counts of commitments grouped by one foreign key, in a single query."""
-    rows = Commitment.objects.order_by().values(field).annotate(**_tally(today=today))
+    rows = Commitment.objects.order_by().values(field).annotate(**_tally(now=now))
     return {row.pop(field): Tally(**row) for row in rows}
 
 
@@ -64,24 +65,22 @@ class Overview:
     recent_updates: list[ProgressUpdate]
 
 
-def overview(*, today: dt.date, limit: int = 10) -> Overview:
-    """Return the overview's counts and lists as of ``today``."""
-    counts = Commitment.objects.aggregate(**_tally(today=today))
-    party_tallies = _tallies_by("obligor", today=today)
+def overview(*, now: dt.datetime, today: dt.date, limit: int = 10) -> Overview:
+    """Return the overview's counts and lists as of ``now`` (``today`` is its local date)."""
+    counts = Commitment.objects.aggregate(**_tally(now=now))
+    party_tallies = _tallies_by("obligor", now=now)
     by_party = [
         (party, party_tallies[party.pk])
         for party in Party.objects.filter(pk__in=party_tallies).order_by("name", "id")
     ]
-    agreement_tallies = _tallies_by("agreement", today=today)
+    agreement_tallies = _tallies_by("agreement", now=now)
     by_agreement = [
         (agreement, agreement_tallies.get(agreement.pk, Tally()))
         for agreement in Agreement.objects.order_by("-date", "id")
     ]
     rows = Commitment.objects.select_related("agreement", "obligor")
-    upcoming = list(rows.filter(OPEN, due_date__gte=today).order_by("due_date", "id")[:limit])
-    overdue = list(
-        rows.filter(deadline_state=DeadlineState.OVERDUE).order_by("due_date", "id")[:limit]
-    )
+    upcoming = list(rows.upcoming(now).order_by("due_date", "id")[:limit])
+    overdue = list(rows.overdue(now).order_by("due_date", "id")[:limit])
     recent = list(
         ProgressUpdate.objects.select_related("commitment", "author").order_by("-created", "-id")[
             :limit

@@ -59,8 +59,9 @@ def _days(due: dt.date | None, today: dt.date) -> int | None:
 @_reviewer
 def overview(request: HttpRequest) -> HttpResponse:
     """Show counts, the next deadlines, the overdue list and recent progress."""
-    today = timezone.localdate()
-    data = selectors.overview(today=today)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    data = selectors.overview(now=now, today=today)
     week, month = today + dt.timedelta(7), today + dt.timedelta(30)
     open_query = "&".join(f"status={s}" for s in selectors.OPEN_STATUSES)
     links = {
