@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -305,7 +305,11 @@ class DueRangeFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any] | None:
         if self.value() not in dict(self.lookups(request, None)):
             return None
-        return due_range_filter(queryset=queryset, choice=str(self.value()), now=timezone.now())
+        return due_range_filter(
+            queryset=cast(CommitmentQuerySet, queryset),
+            choice=str(self.value()),
+            now=timezone.now(),
+        )
 
 
 class CommitmentCitationInline(CitationInline):

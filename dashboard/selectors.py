@@ -14,11 +14,9 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Q, QuerySet
 
-from commitments.choices import TERMINAL, DeadlineState, Status
+from commitments.choices import Status
 from commitments.models import Agreement, Commitment, Party, ProgressUpdate
 from commitments.querysets import due_within_q, overdue_q
-
-OPEN_STATUSES = [s.value for s in Status if s not in TERMINAL]
 
 #: G7 Research Group style compliance scores.
 SCORE_FULL, SCORE_PARTIAL, SCORE_NONE = 1, 0, -1
@@ -90,12 +88,16 @@ def overview(*, now: dt.datetime, today: dt.date, limit: int = 10) -> Overview:
 
 
 def compliance_score(commitment: Commitment) -> int | None:
-    """Return +1 fulfilled, -1 missed or overdue, 0 under way; ``None`` if cancelled."""
+    """Return +1 fulfilled, -1 missed or overdue, 0 under way; ``None`` if cancelled.
+
+    ``commitment`` comes annotated by ``Commitment.objects.with_overdue(now)``.
+    """
     if commitment.status == Status.CANCELLED:
         return None
     if commitment.status == Status.FULFILLED:
         return SCORE_FULL
-    if commitment.status == Status.MISSED or commitment.deadline_state == DeadlineState.OVERDUE:
+    overdue = commitment.is_overdue  # type: ignore[attr-defined]  # the annotation
+    if commitment.status == Status.MISSED or overdue:
         return SCORE_NONE
     return SCORE_PARTIAL
 
@@ -125,11 +127,13 @@ def agreement_compliance(commitments: list[Commitment]) -> list[PartyCompliance]
     return sorted(table.values(), key=lambda entry: entry.party.name)
 
 
-def agreement_detail(*, pk: int) -> tuple[Agreement, list[Commitment]]:
-    """Return an agreement with its parties, citations and commitments loaded."""
+def agreement_detail(*, pk: int, now: dt.datetime) -> tuple[Agreement, list[Commitment]]:
+    """Return an agreement with its parties, citations and commitments (overdue at ``now``)."""
     agreement = Agreement.objects.prefetch_related("parties", "citations__source").get(pk=pk)
     commitments = list(
-        agreement.commitments.select_related("obligor", "owner")
+        Commitment.objects.filter(agreement=agreement)
+        .with_overdue(now)
+        .select_related("obligor", "owner")
         .prefetch_related("beneficiaries")
         .order_by(F("due_date").asc(nulls_last=True), "id")
     )

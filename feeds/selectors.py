@@ -152,7 +152,7 @@ def feed_events(*, feed: CalendarFeed, now: dt.datetime) -> list[DeadlineEvent]:
         if due_date is None or due_at is None:  # excluded by the query; narrows the types
             continue
         finished = commitment.status in TERMINAL
-        overdue = commitment.is_overdue
+        overdue = commitment.is_overdue  # type: ignore[attr-defined]  # with_overdue's
         events.append(
             DeadlineEvent(
                 commitment_id=commitment.pk,

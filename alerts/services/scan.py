@@ -96,8 +96,9 @@ def scan(
         # Full scans queue behind each other instead of racing for the same rows.
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SCAN_LOCK_KEY])
-    # Flags before alerts: a status change locks its commitment, then rescans it (flag, then
-    # alerts); taking the row locks in that same order here means the two never deadlock.
+    # Flags before alerts: a status change locks its commitment, then rescans it (flag, the
+    # flag listeners' rows, then alerts); taking the locks in that same order here, through
+    # the same calls, means the two never deadlock.
     flagged = deadline_states_flag(now=now, commitment_ids=ids)
     since = ScanRun.objects.values_list("now", flat=True).first() if full else None
     outbox = _Outbox(now=now, commitment_ids=ids, since=since)

@@ -68,7 +68,7 @@ def deadline_states_flag(
     )
     for state in order:
         flagged[state] = changes[state].update(deadline_state=state, flagged_at=now)
-    for state, count in flagged.items():
+    for moved_into, count in flagged.items():
         if count:
-            hooks.deadline_state_flagged(state=state, now=now, commitment_ids=ids)
+            hooks.deadline_state_flagged(state=moved_into, now=now, commitment_ids=ids)
     return {state: flagged[state] for state in DeadlineState.values}
