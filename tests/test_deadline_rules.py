@@ -22,6 +22,7 @@ from commitments.choices import DeadlineState, Status
 from commitments.models import Commitment
 from commitments.roles import VIEWERS
 from commitments.services import commitments as svc
+from commitments.services.deadline_states import deadline_states_flag
 from dashboard import selectors as dashboard_selectors
 from feeds import selectors as feed_selectors
 from feeds import services as feed_services
@@ -242,3 +243,27 @@ def reviewer_user(django_user_model):
     user = django_user_model.objects.create_user("rita", "rita@example.org", "pw")
     user.groups.add(Group.objects.get(name=VIEWERS))
     return user
+
+
+# The domain flags its own deadline states -------------------------------------------------
+
+
+def test_the_domain_flags_states_once_and_tells_the_webhooks(due, closed, overdue_endpoint):
+    """``deadline_states_flag`` moves rows (no alerts involved); a second run moves none."""
+    assert deadline_states_flag(now=AT) == {
+        DeadlineState.NONE: 0,
+        DeadlineState.ON_TRACK: 0,
+        DeadlineState.DUE_SOON: 1,
+        DeadlineState.OVERDUE: 0,
+    }
+    moved = deadline_states_flag(now=AFTER)
+    assert moved[DeadlineState.OVERDUE] == 1 and sum(moved.values()) == 1
+    due.refresh_from_db()
+    assert (due.deadline_state, due.flagged_at) == (DeadlineState.OVERDUE, AFTER)
+    events = WebhookEvent.objects.filter(kind=EventKind.OVERDUE)
+    assert list(events.values_list("commitment_id", "occurred_at")) == [(due.pk, AFTER)]
+    assert sum(deadline_states_flag(now=AFTER).values()) == 0
+    due.refresh_from_db()
+    assert due.flagged_at == AFTER
+    assert events.count() == 1
+    assert not Alert.objects.exists()
