@@ -119,8 +119,10 @@ def test_the_scan_alerts_whom_the_rule_names_with_their_tightest_lead(world):
     _users, commitments, expected = world
     scan(now=DUE_AT - dt.timedelta(seconds=1))
     written = {
-        (alert.user.username, alert.commitment.key): alert.threshold
-        for alert in Alert.objects.select_related("user", "commitment")
+        (username, key): threshold
+        for username, key, threshold in Alert.objects.values_list(
+            "user__username", "commitment__key", "threshold"
+        )
     }
     # One second before the due instant every lead time > 0 is crossed: the tightest is sent.
     wanted = {
