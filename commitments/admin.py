@@ -12,14 +12,14 @@ import datetime as dt
 import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -32,7 +32,7 @@ from import_export.results import Result
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import deadlines
-from .choices import TERMINAL, AnchorKind, DeadlineKind, Status
+from .choices import AnchorKind, DeadlineKind, Status
 from .forms import (
     AgreementAdminForm,
     CommitmentAdminForm,
@@ -50,6 +50,7 @@ from .models import (
     ProgressUpdate,
     Source,
 )
+from .querysets import CommitmentQuerySet
 from .resources import CommitmentResource
 from .services import commitments as svc
 from .services.deadlines import due_dates_recompute
@@ -270,18 +271,23 @@ _COMMITMENT_CONCRETE = frozenset(f.name for f in Commitment._meta.concrete_field
 # Commitments ---------------------------------------------------------------------------
 
 
-def due_range_q(*, choice: str, now: dt.datetime) -> Q:
-    """Return the filter for a due-date range relative to ``now``."""
+#: The admin's due ranges: "next N days" is ``Commitment.objects.due_within(now, N)``.
+DUE_RANGE_DAYS = {"next_7": 7, "next_30": 30, "next_90": 90}
+
+
+def due_range_filter(
+    *, queryset: CommitmentQuerySet, choice: str, now: dt.datetime
+) -> CommitmentQuerySet:
+    """Return the commitments of ``queryset`` in a due range relative to ``now``."""
     if choice == "overdue":
-        return Q(due_at__lt=now) & ~Q(status__in=[s.value for s in TERMINAL])
+        return queryset.overdue(now)
     if choice == "none":
-        return Q(due_date__isnull=True)
-    days = {"next_7": 7, "next_30": 30, "next_90": 90}[choice]
-    return Q(due_at__gte=now, due_at__lte=now + dt.timedelta(days=days))
+        return queryset.undated()
+    return queryset.due_within(now, DUE_RANGE_DAYS[choice])
 
 
 class DueRangeFilter(admin.SimpleListFilter):
-    """Due-date ranges counted from now: overdue, the next 7, 30 or 90 days, or no deadline."""
+    """Due ranges counted from now: overdue, open and due in the next 7, 30 or 90 days, or none."""
 
     title = _("due")
     parameter_name = "due"
@@ -298,7 +304,11 @@ class DueRangeFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any] | None:
         if self.value() not in dict(self.lookups(request, None)):
             return None
-        return queryset.filter(due_range_q(choice=str(self.value()), now=timezone.now()))
+        return due_range_filter(
+            queryset=cast(CommitmentQuerySet, queryset),
+            choice=str(self.value()),
+            now=timezone.now(),
+        )
 
 
 class CommitmentCitationInline(CitationInline):

@@ -11,11 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .choices import AgreementKind, Category, DeadlineState, PartyKind, SourceKind, Status
 from .models import Agreement, Commitment, Party, ProgressUpdate, Source
+from .querysets import CommitmentQuerySet
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
@@ -28,6 +31,12 @@ class StableOrderingFilter(django_filters.OrderingFilter):
         if not {"id", "-id"} & set(ordering):
             ordering.append("id")
         return qs.order_by(*ordering)
+
+
+class DaysFilter(django_filters.NumberFilter):
+    """A whole number of days."""
+
+    field_class = forms.IntegerField
 
 
 def _search(qs: QuerySet, fields: list[str], value: str) -> QuerySet:
@@ -71,6 +80,15 @@ class CommitmentFilterSet(django_filters.FilterSet):
         lookup_expr="gte",
         help_text=_("Due on or after this date (YYYY-MM-DD)."),
     )
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue", help_text=_("Overdue (past due, not closed)")
+    )
+    due_within = DaysFilter(
+        method="filter_due_within",
+        min_value=0,
+        max_value=3650,
+        help_text="Open and due from now to this many days ahead (24-hour days).",
+    )
     q = django_filters.CharFilter(
         method="filter_q",
         max_length=200,
@@ -101,6 +119,8 @@ class CommitmentFilterSet(django_filters.FilterSet):
             "category",
             "due_before",
             "due_after",
+            "overdue",
+            "due_within",
             "q",
             "ordering",
         ]
@@ -108,6 +128,15 @@ class CommitmentFilterSet(django_filters.FilterSet):
     def filter_q(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         """Match the words anywhere in the title, description, key or agreement title."""
         return _search(qs, ["title", "description", "key", "agreement__title"], value)
+
+    def filter_overdue(self, qs: CommitmentQuerySet, name: str, value: bool) -> QuerySet:
+        """Keep the commitments overdue now (``true``) or those that are not (``false``)."""
+        overdue = qs.overdue(timezone.now())
+        return overdue if value else qs.exclude(pk__in=overdue.values("pk"))
+
+    def filter_due_within(self, qs: CommitmentQuerySet, name: str, value: int) -> QuerySet:
+        """Keep the open commitments due from now to ``value`` days ahead."""
+        return qs.due_within(timezone.now(), value)
 
 
 class AgreementFilterSet(django_filters.FilterSet):

@@ -34,6 +34,7 @@ from .choices import (
     Status,
     Unit,
 )
+from .querysets import CommitmentQuerySet
 
 KEY_HELP = _("A stable identifier (letters, digits, hyphens) used by seeds, imports and the API.")
 
@@ -258,6 +259,7 @@ class Commitment(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
+    objects = CommitmentQuerySet.as_manager()
     history = HistoricalRecords(
         excluded_fields=["deadline_state", "flagged_at"], m2m_fields=[beneficiaries]
     )

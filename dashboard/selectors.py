@@ -1,7 +1,9 @@
 """Reads behind the review pages: counts, deadlines, timelines and compliance scores.
 
 Every function runs a fixed number of queries whatever the number of commitments, and takes
-``today`` or ``now`` as a parameter.
+``now`` as a parameter. "Overdue" and "due within N days" are the domain's
+(:mod:`commitments.querysets`): they compare the due instant with ``now``, not the due date
+with a server-side "today".
 """
 
 from __future__ import annotations
@@ -12,24 +14,21 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Q, QuerySet
 
-from commitments.choices import TERMINAL, DeadlineState, Status
+from commitments.choices import Status
 from commitments.models import Agreement, Commitment, Party, ProgressUpdate
-
-OPEN_STATUSES = [s.value for s in Status if s not in TERMINAL]
-OPEN = Q(status__in=OPEN_STATUSES)
+from commitments.querysets import due_within_q, overdue_q
 
 #: G7 Research Group style compliance scores.
 SCORE_FULL, SCORE_PARTIAL, SCORE_NONE = 1, 0, -1
 
 
-def _tally(*, today: dt.date) -> dict[str, Count]:
+def _tally(*, now: dt.datetime) -> dict[str, Count]:
     """Return the conditional counts the overview shows for a set of commitments."""
-    week, month = today + dt.timedelta(7), today + dt.timedelta(30)
     return {
         "total": Count("id"),
-        "overdue": Count("id", filter=Q(deadline_state=DeadlineState.OVERDUE)),
-        "due_7": Count("id", filter=OPEN & Q(due_date__gte=today, due_date__lte=week)),
-        "due_30": Count("id", filter=OPEN & Q(due_date__gte=today, due_date__lte=month)),
+        "overdue": Count("id", filter=overdue_q(now=now)),
+        "due_7": Count("id", filter=due_within_q(now=now, days=7)),
+        "due_30": Count("id", filter=due_within_q(now=now, days=30)),
         "fulfilled": Count("id", filter=Q(status=Status.FULFILLED)),
     }
 
@@ -45,9 +44,9 @@ class Tally:
     fulfilled: int = 0
 
 
-def _tallies_by(field: str, *, today: dt.date) -> dict[int, Tally]:
+def _tallies_by(field: str, *, now: dt.datetime) -> dict[int, Tally]:
     """Return the counts of commitments grouped by one foreign key, in a single query."""
-    rows = Commitment.objects.order_by().values(field).annotate(**_tally(today=today))
+    rows = Commitment.objects.order_by().values(field).annotate(**_tally(now=now))
     return {row.pop(field): Tally(**row) for row in rows}
 
 
@@ -64,24 +63,22 @@ class Overview:
     recent_updates: list[ProgressUpdate]
 
 
-def overview(*, today: dt.date, limit: int = 10) -> Overview:
-    """Return the overview's counts and lists as of ``today``."""
-    counts = Commitment.objects.aggregate(**_tally(today=today))
-    party_tallies = _tallies_by("obligor", today=today)
+def overview(*, now: dt.datetime, today: dt.date, limit: int = 10) -> Overview:
+    """Return the overview's counts and lists as of ``now`` (``today`` is its local date)."""
+    counts = Commitment.objects.aggregate(**_tally(now=now))
+    party_tallies = _tallies_by("obligor", now=now)
     by_party = [
         (party, party_tallies[party.pk])
         for party in Party.objects.filter(pk__in=party_tallies).order_by("name", "id")
     ]
-    agreement_tallies = _tallies_by("agreement", today=today)
+    agreement_tallies = _tallies_by("agreement", now=now)
     by_agreement = [
         (agreement, agreement_tallies.get(agreement.pk, Tally()))
         for agreement in Agreement.objects.order_by("-date", "id")
     ]
     rows = Commitment.objects.select_related("agreement", "obligor")
-    upcoming = list(rows.filter(OPEN, due_date__gte=today).order_by("due_date", "id")[:limit])
-    overdue = list(
-        rows.filter(deadline_state=DeadlineState.OVERDUE).order_by("due_date", "id")[:limit]
-    )
+    upcoming = list(rows.upcoming(now).order_by("due_date", "id")[:limit])
+    overdue = list(rows.overdue(now).order_by("due_date", "id")[:limit])
     recent = list(
         ProgressUpdate.objects.select_related("commitment", "author").order_by("-created", "-id")[
             :limit
@@ -91,12 +88,16 @@ def overview(*, today: dt.date, limit: int = 10) -> Overview:
 
 
 def compliance_score(commitment: Commitment) -> int | None:
-    """Return +1 fulfilled, -1 missed or overdue, 0 under way; ``None`` if cancelled."""
+    """Return +1 fulfilled, -1 missed or overdue, 0 under way; ``None`` if cancelled.
+
+    ``commitment`` comes annotated by ``Commitment.objects.with_overdue(now)``.
+    """
     if commitment.status == Status.CANCELLED:
         return None
     if commitment.status == Status.FULFILLED:
         return SCORE_FULL
-    if commitment.status == Status.MISSED or commitment.deadline_state == DeadlineState.OVERDUE:
+    overdue = commitment.is_overdue  # type: ignore[attr-defined]  # the annotation
+    if commitment.status == Status.MISSED or overdue:
         return SCORE_NONE
     return SCORE_PARTIAL
 
@@ -126,11 +127,13 @@ def agreement_compliance(commitments: list[Commitment]) -> list[PartyCompliance]
     return sorted(table.values(), key=lambda entry: entry.party.name)
 
 
-def agreement_detail(*, pk: int) -> tuple[Agreement, list[Commitment]]:
-    """Return an agreement with its parties, citations and commitments loaded."""
+def agreement_detail(*, pk: int, now: dt.datetime) -> tuple[Agreement, list[Commitment]]:
+    """Return an agreement with its parties, citations and commitments (overdue at ``now``)."""
     agreement = Agreement.objects.prefetch_related("parties", "citations__source").get(pk=pk)
     commitments = list(
-        agreement.commitments.select_related("obligor", "owner")
+        Commitment.objects.filter(agreement=agreement)
+        .with_overdue(now)
+        .select_related("obligor", "owner")
         .prefetch_related("beneficiaries")
         .order_by(F("due_date").asc(nulls_last=True), "id")
     )

@@ -20,7 +20,6 @@ from django.views.decorators.http import require_POST
 
 from alerts.models import Alert, Subscription, SubscriptionScope
 from alerts.services import subscriptions as subscription_services
-from commitments.choices import DeadlineState
 from commitments.filtersets import CommitmentFilterSet
 from commitments.models import Agreement, Commitment, Party
 from commitments.services.commitments import commitment_change_status
@@ -59,14 +58,14 @@ def _days(due: dt.date | None, today: dt.date) -> int | None:
 @_reviewer
 def overview(request: HttpRequest) -> HttpResponse:
     """Show counts, the next deadlines, the overdue list and recent progress."""
-    today = timezone.localdate()
-    data = selectors.overview(today=today)
-    week, month = today + dt.timedelta(7), today + dt.timedelta(30)
-    open_query = "&".join(f"status={s}" for s in selectors.OPEN_STATUSES)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    data = selectors.overview(now=now, today=today)
+    # The lists filter as the counts count: by the due instant, at the time of the request.
     links = {
-        "overdue": f"deadline_state={DeadlineState.OVERDUE}",
-        "due_7": f"{open_query}&due_after={today}&due_before={week}",
-        "due_30": f"{open_query}&due_after={today}&due_before={month}",
+        "overdue": "overdue=true",
+        "due_7": "due_within=7",
+        "due_30": "due_within=30",
         "fulfilled": "status=fulfilled",
         "total": "",
     }
@@ -114,7 +113,7 @@ def commitment_list(request: HttpRequest) -> HttpResponse:
 def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Show an agreement: parties, sources, commitments, timeline and compliance table."""
     try:
-        agreement, commitments = selectors.agreement_detail(pk=pk)
+        agreement, commitments = selectors.agreement_detail(pk=pk, now=timezone.now())
     except Agreement.DoesNotExist as exc:
         raise Http404 from exc
     today = timezone.localdate()

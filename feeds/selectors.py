@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 
-from alerts.models import OVERDUE_LEAD, Subscription, SubscriptionScope
+from alerts.selectors import default_lead_days, watch_leads, watched_commitments_sql
 from commitments.choices import TERMINAL, Status
 from commitments.models import Commitment
 from core.roles import can_read
@@ -46,26 +46,10 @@ def _party_q(party_ids: Iterable[int | None]) -> Q:
 
 
 def watchlist_q(*, user: User) -> Q:
-    """Match the commitments ``user`` watches: their subscriptions' and those they own."""
-    targets = Subscription.objects.filter(user=user).values_list(
-        "scope", "agreement_id", "party_id", "commitment_id"
-    )
-    agreements: set[int | None] = set()
-    parties: set[int | None] = set()
-    commitments: set[int | None] = set()
-    for scope, agreement_id, party_id, commitment_id in targets:
-        if scope == SubscriptionScope.ALL:
-            return Q()
-        if scope == SubscriptionScope.AGREEMENT:
-            agreements.add(agreement_id)
-        elif scope == SubscriptionScope.PARTY:
-            parties.add(party_id)
-        elif scope == SubscriptionScope.COMMITMENT:
-            commitments.add(commitment_id)
-    q = Q(owner=user) | Q(agreement_id__in=agreements) | Q(pk__in=commitments)
-    if parties:
-        q |= _party_q(parties)
-    return q
+    """Match the commitments ``user`` watches, by the alerts' rule (:mod:`alerts.selectors`)."""
+    sql, params = watched_commitments_sql(user_id=user.pk)
+    # Table names from model metadata and placeholders only: every value is a parameter.
+    return Q(pk__in=RawSQL(sql, params))  # noqa: S611
 
 
 #: A feed shows deadlines from this long ago on; older ones only weigh on every poll.
@@ -89,7 +73,8 @@ def feed_commitments(*, feed: CalendarFeed, now: dt.datetime) -> QuerySet[Commit
     elif feed.scope == FeedScope.WATCHLIST:
         commitments = commitments.filter(watchlist_q(user=feed.user))
     return (
-        commitments.select_related("agreement", "obligor")
+        commitments.with_overdue(now)
+        .select_related("agreement", "obligor")
         .only(
             "id",
             "title",
@@ -109,60 +94,18 @@ def feed_commitments(*, feed: CalendarFeed, now: dt.datetime) -> QuerySet[Commit
     )
 
 
-def default_lead_days() -> tuple[int, ...]:
-    """Return the lead times of an unwatched commitment: the settings' and the day after."""
-    return tuple(sorted({*settings.TRACKER_DEFAULT_LEAD_DAYS, OVERDUE_LEAD}, reverse=True))
-
-
 def lead_days_by_commitment(
     *, user: User, commitments: Sequence[Commitment]
 ) -> dict[int, tuple[int, ...]]:
     """Return each commitment's alarm lead times for ``user``, in days (0: the day after).
 
-    As the alerts do: the union of the leads of the user's subscriptions that watch the
-    commitment (a subscription without leads asks for none). A commitment none of them
-    watches (one the user owns, or one in an everything, agreement or party feed) has
-    :func:`default_lead_days`.
+    The lead times with which the user watches it (:func:`alerts.selectors.watch_leads`, the
+    rule the alerts follow: none for a watch without lead times); a commitment the user does
+    not watch (in an everything, agreement or party feed) has the default lead times.
     """
-    everything: set[int] | None = None
-    by_agreement: dict[int | None, set[int]] = defaultdict(set)
-    by_party: dict[int | None, set[int]] = defaultdict(set)
-    by_commitment: dict[int | None, set[int]] = defaultdict(set)
-    for subscription in Subscription.objects.filter(user=user).prefetch_related("leads"):
-        leads = {lead.days for lead in subscription.leads.all()}
-        if subscription.scope == SubscriptionScope.ALL:
-            everything = (everything or set()) | leads
-        elif subscription.scope == SubscriptionScope.AGREEMENT:
-            by_agreement[subscription.agreement_id] |= leads
-        elif subscription.scope == SubscriptionScope.PARTY:
-            by_party[subscription.party_id] |= leads
-        elif subscription.scope == SubscriptionScope.COMMITMENT:
-            by_commitment[subscription.commitment_id] |= leads
-    parties_of: dict[int, set[int]] = defaultdict(set)
-    if by_party:
-        for commitment_id, party_id in Commitment.beneficiaries.through.objects.filter(
-            party_id__in=list(by_party)
-        ).values_list("commitment_id", "party_id"):
-            parties_of[commitment_id].add(party_id)
+    watched = watch_leads(user_id=user.pk, commitment_ids=[c.pk for c in commitments])
     default = default_lead_days()
-    result = {}
-    for commitment in commitments:
-        matched = [
-            leads
-            for leads in (
-                everything,
-                by_agreement.get(commitment.agreement_id),
-                by_commitment.get(commitment.pk),
-                *(
-                    by_party.get(party_id)
-                    for party_id in {commitment.obligor_id, *parties_of.get(commitment.pk, ())}
-                ),
-            )
-            if leads is not None
-        ]
-        union = set().union(*matched)
-        result[commitment.pk] = tuple(sorted(union, reverse=True)) if matched else default
-    return result
+    return {commitment.pk: watched.get(commitment.pk, default) for commitment in commitments}
 
 
 def site_host() -> str:
@@ -195,9 +138,9 @@ def feed_description(*, now: dt.datetime) -> str:
 def feed_events(*, feed: CalendarFeed, now: dt.datetime) -> list[DeadlineEvent]:
     """Return the feed's deadline events as seen at ``now`` (see :func:`feed_commitments`).
 
-    A commitment is overdue once its due instant has passed and it is not fulfilled, missed
-    or cancelled. Its last change is its own, or the moment it became overdue if later, so
-    a subscriber sees the overdue mark as a change. Finished commitments have no alarms.
+    Overdue is ``Commitment.objects.overdue(now)``, computed by the query. Its last change is
+    its own, or the moment it became overdue if later, so a subscriber sees the overdue mark
+    as a change. Finished commitments have no alarms.
     """
     commitments = list(feed_commitments(feed=feed, now=now))
     leads = lead_days_by_commitment(user=feed.user, commitments=commitments)
@@ -209,7 +152,7 @@ def feed_events(*, feed: CalendarFeed, now: dt.datetime) -> list[DeadlineEvent]:
         if due_date is None or due_at is None:  # excluded by the query; narrows the types
             continue
         finished = commitment.status in TERMINAL
-        overdue = not finished and due_at < now
+        overdue = commitment.is_overdue  # type: ignore[attr-defined]  # with_overdue's
         events.append(
             DeadlineEvent(
                 commitment_id=commitment.pk,

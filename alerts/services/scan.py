@@ -1,25 +1,26 @@
-"""The deadline scan: flag each commitment's deadline state and write the alerts it raises.
+"""The deadline scan: flag each commitment's deadline state, then write the alerts it raises.
 
 A scan at ``now`` runs in one transaction:
 
-1. a few set-based ``UPDATE`` statements move each commitment whose deadline state is wrong
-   into the right one and set ``flagged_at = now``; rows already right are not touched;
+1. the domain flags deadline states
+   (:func:`commitments.services.deadline_states.deadline_states_flag`: set-based ``UPDATE``
+   statements that move each commitment whose stored state is wrong and
+   set ``flagged_at = now``), and the apps listening to the flags (webhooks' overdue events)
+   write what they write;
 2. one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` writes the alert outbox rows, and one
    more the escalations. The unique constraints on :class:`~alerts.models.Alert` make every
    alert exist once, whatever the number of concurrent scans.
 
-The state rules (``due_at`` is the end of the due day in the agreement's time zone):
-
-* ``none``: no due date, or a terminal status (fulfilled, missed, cancelled);
-* ``overdue``: ``now > due_at``;
-* ``due_soon``: ``due_at - TRACKER_DUE_SOON_DAYS days <= now <= due_at``;
-* ``on_track``: earlier than that.
+The states and their boundaries (``due_at`` is the end of the due day in the agreement's time
+zone) are those of :mod:`commitments.querysets`; who watches a commitment is the rule of
+:func:`alerts.selectors.watches_sql`.
 
 Alerts: a lead time of ``d`` days is crossed once ``now >= due_at - d days`` (exact 24-hour
-days back from the due instant), the overdue notice (threshold 0) once ``now > due_at``, the
-escalation (threshold ``-N``, to ``TRACKER_ESCALATION_EMAIL``) once the commitment has been
-overdue for more than ``TRACKER_ESCALATION_AFTER_DAYS`` days. Per recipient and commitment only
-the tightest threshold crossed at ``now`` is written: after a three-week gap between scans a
+days back from the due instant, the boundary of ``Commitment.objects.due_within``), the overdue
+notice (threshold 0) once ``now > due_at`` (``Commitment.objects.overdue``), the escalation
+(threshold ``-N``, to ``TRACKER_ESCALATION_EMAIL``) once the commitment has been overdue for
+more than ``TRACKER_ESCALATION_AFTER_DAYS`` days. Per recipient and commitment only the
+tightest threshold crossed at ``now`` is written: after a three-week gap between scans a
 watcher gets the 7-day notice, not also the 30-day one; once overdue, only the overdue notice.
 
 Each full scan records itself as a :class:`~alerts.models.ScanRun`; the previous run's instant
@@ -33,39 +34,22 @@ or due-date change, a new commitment), consider every crossed threshold of their
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Max, Q
 
-from alerts.models import (
-    OVERDUE_LEAD,
-    Alert,
-    AlertState,
-    DeliveryMode,
-    ScanRun,
-    Subscription,
-    SubscriptionLead,
-    SubscriptionScope,
-)
-from commitments.choices import TERMINAL, DeadlineState
+from alerts.models import OVERDUE_LEAD, Alert, AlertState, ScanRun, SubscriptionLead
+from alerts.selectors import tables, watches_sql
 from commitments.models import Commitment
-from commitments.services import hooks
+from commitments.services.deadline_states import deadline_state_changes, deadline_states_flag
 
 #: Key of the PostgreSQL advisory lock that serialises full scans (avoids lock-order deadlocks).
 SCAN_LOCK_KEY = 7_301_554_261
 SKIPPED_NO_ADDRESS = "The recipient has no e-mail address; nothing was sent."
-
-
-def due_soon_days() -> int:
-    """Return the width of the due-soon window in days (default: the largest default lead)."""
-    return int(
-        settings.TRACKER_DUE_SOON_DAYS
-    )
 
 
 @dataclass(frozen=True)
@@ -91,44 +75,6 @@ class ScanResult:
         )
 
 
-def state_changes(
-    *, now: dt.datetime, commitment_ids: Iterable[int] | None = None
-) -> dict[str, QuerySet[Commitment]]:
-    """Return, per deadline state, the commitments that a scan at ``now`` moves into it.
-
-    Each queryset only holds rows whose stored state differs from the target, so updating
-    them touches nothing else, and their filters match the partial indexes of
-    ``Commitment.Meta.indexes``.
-    """
-    terminal = sorted(TERMINAL)
-    soon_edge = now + dt.timedelta(days=due_soon_days())
-    rows = Commitment.objects.all()
-    if commitment_ids is not None:
-        rows = rows.filter(pk__in=list(commitment_ids))
-    open_rows = rows.filter(due_at__isnull=False).exclude(status__in=terminal)
-
-    def other_than(state: str) -> list[str]:
-        return [value for value in DeadlineState.values if value != state]
-
-    return {
-        DeadlineState.NONE: rows.filter(
-            Q(status__in=terminal) | Q(due_at__isnull=True),
-            deadline_state__in=other_than(DeadlineState.NONE),
-        ),
-        DeadlineState.OVERDUE: open_rows.filter(
-            due_at__lt=now, deadline_state__in=other_than(DeadlineState.OVERDUE)
-        ),
-        DeadlineState.DUE_SOON: open_rows.filter(
-            due_at__gte=now,
-            due_at__lte=soon_edge,
-            deadline_state__in=other_than(DeadlineState.DUE_SOON),
-        ),
-        DeadlineState.ON_TRACK: open_rows.filter(
-            due_at__gt=soon_edge, deadline_state__in=other_than(DeadlineState.ON_TRACK)
-        ),
-    }
-
-
 @transaction.atomic
 def scan(
     *, now: dt.datetime, commitment_ids: Sequence[int] | None = None, record: bool = True
@@ -150,27 +96,17 @@ def scan(
         # Full scans queue behind each other instead of racing for the same rows.
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SCAN_LOCK_KEY])
-    changes = state_changes(now=now, commitment_ids=ids)
-    flagged: dict[str, int] = {}
-    # A write first: on SQLite it takes the write lock before any read (no stale snapshot).
-    flagged[DeadlineState.NONE] = changes.pop(DeadlineState.NONE).update(
-        deadline_state=DeadlineState.NONE, flagged_at=now
-    )
-    # Flags before alerts: a status change locks its commitment, then rescans it (flag, then
-    # alerts); taking the row locks in that same order here means the two never deadlock.
-    for state, rows in changes.items():
-        flagged[state] = rows.update(deadline_state=state, flagged_at=now)
+    # Flags before alerts: a status change locks its commitment, then rescans it (flag, the
+    # flag listeners' rows, then alerts); taking the locks in that same order here, through
+    # the same calls, means the two never deadlock.
+    flagged = deadline_states_flag(now=now, commitment_ids=ids)
     since = ScanRun.objects.values_list("now", flat=True).first() if full else None
     outbox = _Outbox(now=now, commitment_ids=ids, since=since)
     alerts = outbox.write_alerts()
     escalations = outbox.write_escalations()
-    for state, count in flagged.items():
-        if count:
-            # Webhooks find the rows moved, set-based, by state and ``flagged_at = now``.
-            hooks.deadline_state_flagged(state=state, now=now, commitment_ids=ids)
     result = ScanResult(
         now=now,
-        flagged={state: flagged[state] for state in DeadlineState.values},
+        flagged=flagged,
         alerts=alerts,
         escalations=escalations,
     )
@@ -199,7 +135,7 @@ def scan_preview(*, now: dt.datetime) -> ScanPreview:
     with transaction.atomic():
         changes = sorted(
             (key, old, state, due_date)
-            for state, rows in state_changes(now=now).items()
+            for state, rows in deadline_state_changes(now=now).items()
             for key, old, due_date in rows.values_list("key", "deadline_state", "due_date")
         )
         last_id = Alert.objects.aggregate(last=Max("pk"))["last"] or 0
@@ -219,56 +155,18 @@ _ALERT_COLUMNS = (
     " next_attempt_at, sent_at, created"
 )
 
-#: One watch rule per subscription scope: (joins from candidate ``c`` to subscription ``s``).
-_SCOPE_JOINS = (
-    (SubscriptionScope.ALL, "JOIN {subscription} s ON s.scope = %s"),
-    (
-        SubscriptionScope.AGREEMENT,
-        "JOIN {subscription} s ON s.scope = %s AND s.agreement_id = c.agreement_id",
-    ),
-    (
-        SubscriptionScope.COMMITMENT,
-        "JOIN {subscription} s ON s.scope = %s AND s.commitment_id = c.id",
-    ),
-    (
-        SubscriptionScope.PARTY,
-        "JOIN {subscription} s ON s.scope = %s AND s.party_id = c.obligor_id",
-    ),
-    (
-        SubscriptionScope.PARTY,
-        "JOIN {beneficiary} b ON b.commitment_id = c.id"
-        " JOIN {subscription} s ON s.scope = %s AND s.party_id = b.party_id",
-    ),
-)
-
-_SUBSCRIPTION_WATCH = (
-    "SELECT s.user_id, c.id, l.days, CASE WHEN s.mode = %s THEN 1 ELSE 0 END"
-    " FROM candidates c {join} JOIN {lead} l ON l.subscription_id = s.id"
-)
-
-#: Owners watch their commitments with the default leads unless a subscription of theirs
-#: matches it, in which case their own choice of leads and mode applies.
-_OWNER_WATCH = (
-    "SELECT c.owner_id, c.id, e.days, 0 FROM candidates c JOIN edges e ON e.is_default = 1"
-    " WHERE c.owner_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {subscription} s"
-    " WHERE s.user_id = c.owner_id AND (s.scope = %s"
-    " OR (s.scope = %s AND s.agreement_id = c.agreement_id)"
-    " OR (s.scope = %s AND s.commitment_id = c.id)"
-    " OR (s.scope = %s AND (s.party_id = c.obligor_id OR EXISTS (SELECT 1 FROM {beneficiary} b"
-    " WHERE b.commitment_id = c.id AND b.party_id = s.party_id)))))"
-)
-
 # WITH sits inside the INSERT: Python's sqlite3 only counts the rows of a statement that starts
 # with INSERT. ``edges`` holds each lead time in use with the instant ``now + days`` up to which
-# a due instant has crossed it (and ``since``, the same for the watermark); ``crossed`` keeps,
-# per recipient and commitment, the tightest lead crossed now (0, the overdue notice, once past
-# due) and whether every matching rule is digest; ``{newly}`` keeps it only if it was not
+# a due instant has crossed it (and ``since``, the same for the watermark); ``candidates`` is
+# compiled from ``Commitment.objects``; ``watches`` is the watch rule of alerts.selectors;
+# ``crossed`` keeps, per recipient and commitment, the tightest lead crossed now (0, the overdue
+# notice, once overdue: ``due_at < now``; d > 0 once due within d days: ``now <= due_at <=
+# now + d``) and whether every matching rule is digest; ``{newly}`` keeps it only if it was not
 # already crossed at the watermark.
 _ALERTS_INSERT = (
     "INSERT INTO {alert} ({columns})"
     " WITH edges ({edge_columns}) AS ({edges}),"
-    " candidates AS (SELECT c.id, c.agreement_id, c.obligor_id, c.owner_id, c.due_date, c.due_at"
-    " FROM {commitment} c WHERE {candidates}),"
+    " candidates (id, agreement_id, obligor_id, owner_id, due_date, due_at) AS ({candidates}),"
     " watches (user_id, commitment_id, days, digest) AS ({watches}),"
     " crossed AS (SELECT w.user_id, w.commitment_id, MIN(w.digest) AS digest,"
     " MIN(CASE WHEN (w.days = 0 AND c.due_at < %s)"
@@ -281,7 +179,7 @@ _ALERTS_INSERT = (
     " CASE WHEN COALESCE(u.email, '') = '' THEN NULL ELSE %s END, NULL, %s"
     " FROM crossed x JOIN candidates c ON c.id = x.commitment_id"
     " JOIN edges t ON t.days = x.threshold JOIN {user} u ON u.id = x.user_id"
-    " WHERE u.is_active = %s AND {newly}"
+    " WHERE {newly}"
     # Rows go in in key order: a full scan and a status change's rescan may insert the same
     # keys at once, and two inserts that meet on the unique index wait on each other only
     # ever in the same order, so they cannot deadlock.
@@ -296,7 +194,7 @@ _NEWLY_CROSSED = (
 _ESCALATIONS_INSERT = (
     "INSERT INTO {alert} ({columns})"
     " SELECT NULL, %s, c.id, c.due_date, %s, %s, %s, 0, '', %s, NULL, %s"
-    " FROM {commitment} c WHERE {candidates} AND c.due_at < %s"
+    " FROM ({candidates}) c"
     " ORDER BY c.id"
     " ON CONFLICT DO NOTHING"
 )
@@ -307,12 +205,14 @@ class _Outbox:
 
     Hand-written rather than compiled from the ORM: the statement is an ``INSERT ... SELECT``
     over a union of watch rules, grouped per recipient, with ``ON CONFLICT DO NOTHING`` - none
-    of which the ORM can express. It stays portable between PostgreSQL and SQLite because all
-    time arithmetic is done in Python: the SQL only compares stored instants with parameters
-    (``now + d days`` and ``watermark + d days`` for each lead time ``d`` in use, given as a
-    small derived table), so no vendor-specific interval syntax is needed. Only table names
-    (from model metadata) and placeholders are formatted into the templates; every value is a
-    parameter.
+    of which the ORM can express. The commitments it reads are compiled from
+    ``Commitment.objects`` (:mod:`commitments.querysets`), so their filters are the domain's
+    and match its partial indexes. It stays portable between PostgreSQL and SQLite because
+    all time arithmetic is done in Python: the SQL only compares stored instants with
+    parameters (``now + d days`` and ``watermark + d days`` for each lead time ``d`` in use,
+    given as a small derived table), so no vendor-specific interval syntax is needed. Only
+    table names (from model metadata), compiled querysets and placeholders are formatted
+    into the templates; every value is a parameter.
     """
 
     def __init__(
@@ -322,28 +222,21 @@ class _Outbox:
         self.commitment_ids = commitment_ids
         self.since = since
         self.ops = connection.ops
-        qn = self.ops.quote_name
         self.tables = {
-            "commitment": qn(Commitment._meta.db_table),
-            "beneficiary": qn(Commitment.beneficiaries.through._meta.db_table),
-            "subscription": qn(Subscription._meta.db_table),
-            "lead": qn(SubscriptionLead._meta.db_table),
-            "alert": qn(Alert._meta.db_table),
-            "user": qn(get_user_model()._meta.db_table),
+            **tables(),
+            "alert": self.ops.quote_name(Alert._meta.db_table),
             "columns": _ALERT_COLUMNS,
         }
 
     def _instant(self, value: dt.datetime) -> Any:
         return self.ops.adapt_datetimefield_value(value)
 
-    def _open_rows(self) -> tuple[str, list[Any]]:
-        """Return the SQL condition (on alias ``c``) for open rows with a due instant."""
-        terminal = sorted(TERMINAL)
-        sql = f"c.due_at IS NOT NULL AND c.status NOT IN ({_placeholders(terminal)})"
+    def _rows(self) -> Any:
+        """Return the open commitments with a due instant (those of ``commitment_ids``)."""
+        rows = Commitment.objects.open().filter(due_at__isnull=False)
         if self.commitment_ids is not None:
-            sql += f" AND c.id IN ({_placeholders(self.commitment_ids)})"
-            return sql, [*terminal, *self.commitment_ids]
-        return sql, terminal
+            rows = rows.filter(pk__in=self.commitment_ids)
+        return rows.order_by()
 
     def write_alerts(self) -> int:
         """Insert the tightest newly crossed threshold per watcher and commitment; count them."""
@@ -359,42 +252,34 @@ class _Outbox:
                 params.append(self._instant(since + dt.timedelta(days=days)))
         if since is not None:
             row += ", %s"
-        candidates, candidate_params = self._open_rows()
-        params += candidate_params
+        rows = self._rows()
         if since is not None:
-            windows = []
+            # The thresholds crossed in (watermark, now]: due within d days of now but not of
+            # the watermark; for the overdue notice, overdue now but not at the watermark.
+            windows = Q()
             for days in leads:
-                windows.append(
-                    "(c.due_at > %s AND c.due_at <= %s)"
+                low, high = since + dt.timedelta(days=days), now + dt.timedelta(days=days)
+                windows |= (
+                    Q(due_at__gt=low, due_at__lte=high)
                     if days
-                    else "(c.due_at >= %s AND c.due_at < %s)"
+                    else Q(due_at__gte=low, due_at__lt=high)
                 )
-                params += [
-                    self._instant(since + dt.timedelta(days=days)),
-                    self._instant(now + dt.timedelta(days=days)),
-                ]
-            candidates += f" AND ({' OR '.join(windows)})"
-        watches = []
-        for scope, join in _SCOPE_JOINS:
-            join_sql = join.format(**self.tables)
-            watches.append(_SUBSCRIPTION_WATCH.format(join=join_sql, **self.tables))
-            params += [DeliveryMode.DIGEST, scope]
-        watches.append(_OWNER_WATCH.format(**self.tables))
-        params += [
-            SubscriptionScope.ALL,
-            SubscriptionScope.AGREEMENT,
-            SubscriptionScope.COMMITMENT,
-            SubscriptionScope.PARTY,
-        ]
+            rows = rows.filter(windows)
+        candidates, candidate_params = rows.values_list(
+            "id", "agreement_id", "obligor_id", "owner_id", "due_date", "due_at"
+        ).query.sql_with_params()
+        params += candidate_params
+        watches, watch_params = watches_sql()
+        params += watch_params
         now_param = self._instant(now)
         params += [now_param, now_param]
         params += [AlertState.SKIPPED, AlertState.PENDING, SKIPPED_NO_ADDRESS]
-        params += [now_param, now_param, True]
+        params += [now_param, now_param]
         sql = _ALERTS_INSERT.format(
             edge_columns="days, edge, is_default" + (", since" if since is not None else ""),
             edges=" UNION ALL ".join([row] * len(leads)),
             candidates=candidates,
-            watches=" UNION ALL ".join(watches),
+            watches=watches,
             newly=_NEWLY_CROSSED if since is not None else "1 = 1",
             **self.tables,
         )
@@ -408,17 +293,14 @@ class _Outbox:
         if not address:
             return 0
         after = dt.timedelta(days=int(settings.TRACKER_ESCALATION_AFTER_DAYS))
-        candidates, params = self._open_rows()
+        # Overdue for more than N days at now: overdue at now - N days.
+        rows = self._rows().overdue(self.now - after)
         if self.since is not None:
-            candidates += " AND c.due_at >= %s"
-            params.append(self._instant(self.since - after))
+            rows = rows.filter(due_at__gte=self.since - after)
+        candidates, params = rows.values_list("id", "due_date").query.sql_with_params()
         now_param = self._instant(self.now)
         values = [address, -after.days, False, AlertState.PENDING, now_param, now_param]
         sql = _ESCALATIONS_INSERT.format(candidates=candidates, **self.tables)
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*values, *params, self._instant(self.now - after)])
+            cursor.execute(sql, [*values, *params])
             return max(cursor.rowcount, 0)
-
-
-def _placeholders(values: Sequence[object]) -> str:
-    return ", ".join(["%s"] * len(values))

@@ -1,9 +1,10 @@
 """Where other parts of the tracker react to changes in commitments.
 
-The deadline watch re-evaluates a commitment's deadline state at once when its status or due
-date changes; webhooks record what changed, with the old and new values, and which rows the
-scan flagged. Each registers itself here (in its ``AppConfig.ready``) so that this app does
-not import it. Every listener is called inside the transaction of the change, so what it
+The deadline watch re-evaluates a commitment's deadline state and alerts at once when its
+status or due date changes; webhooks record what changed, with the old and new values, and
+which rows a flagging of deadline states (:mod:`commitments.services.deadline_states`)
+moved. Each registers itself here (in its ``AppConfig.ready``) so that this app does not
+import it. Every listener is called inside the transaction of the change, so what it
 writes commits or rolls back with the change itself.
 """
 
@@ -32,7 +33,7 @@ class FieldChange:
 ChangeListener = Callable[[Sequence[FieldChange], dt.datetime], None]
 _change_listeners: list[ChangeListener] = []
 
-#: ``listener(state, now, commitment_ids)``: the scan at ``now`` moved rows into ``state``.
+#: ``listener(state, now, commitment_ids)``: the flagging at ``now`` moved rows into ``state``.
 FlagListener = Callable[[str, dt.datetime, "Sequence[int] | None"], None]
 _flag_listeners: list[FlagListener] = []
 
@@ -75,7 +76,7 @@ def fields_changed(*, changes: Sequence[FieldChange], at: dt.datetime) -> None:
 
 
 def register_flags(listener: FlagListener) -> None:
-    """Call ``listener(state, now, commitment_ids)`` when a scan moves rows into a state."""
+    """Call ``listener(state, now, commitment_ids)`` when a flagging moves rows into a state."""
     if listener not in _flag_listeners:
         _flag_listeners.append(listener)
 
@@ -89,10 +90,10 @@ def unregister_flags(listener: FlagListener) -> None:
 def deadline_state_flagged(
     *, state: str, now: dt.datetime, commitment_ids: Sequence[int] | None
 ) -> None:
-    """Tell listeners the scan at ``now`` moved rows into ``state``, setting ``flagged_at = now``.
+    """Tell listeners the flagging at ``now`` moved rows into ``state`` (``flagged_at = now``).
 
-    ``commitment_ids`` is the scan's restriction (``None``: a full scan). The rows moved are
-    those in ``state`` with ``flagged_at`` equal to ``now``: listeners find them set-based.
+    ``commitment_ids`` is the flagging's restriction (``None``: every commitment). Listeners
+    find the rows moved set-based, with ``Commitment.objects.flagged(state, now)``.
     """
     for listener in _flag_listeners:
         listener(state, now, commitment_ids)

@@ -14,8 +14,9 @@ Two statements per kind of event, both set-based and portable between PostgreSQL
 Nothing is written when no endpoint would receive the kind: a tracker without webhooks pays
 one indexed ``EXISTS`` per change, and a scan pays it only when it flags something overdue.
 
-The scan's overdue events are found the way the scan left them: rows in ``overdue`` whose
-``flagged_at`` is the scan's instant. An event per commitment and instant is unique, so a
+The overdue events of a flagging of deadline states (a scan) are found the way the flagging left
+them: ``Commitment.objects.flagged(OVERDUE, now)``, rows in ``overdue`` whose ``flagged_at`` is
+its instant. An event per commitment and instant is unique, so a
 scan repeated at the same instant writes nothing twice.
 """
 
@@ -31,7 +32,7 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 
-from commitments.choices import TERMINAL, DeadlineState
+from commitments.choices import DeadlineState
 from commitments.models import Commitment
 from commitments.services.hooks import FieldChange
 from core.roles import EDITORS, VIEWERS
@@ -124,34 +125,29 @@ def events_write_changes(*, kind: str, changes: Sequence[FieldChange], at: dt.da
 
 @transaction.atomic
 def events_write_overdue(*, now: dt.datetime, commitment_ids: Sequence[int] | None) -> int:
-    """Write an overdue event for each commitment the scan at ``now`` just flagged overdue.
+    """Write an overdue event for each commitment the flagging at ``now`` just moved to overdue.
 
-    Return the deliveries made. The condition repeats the scan's own for open rows, so that
-    the partial index the scan uses (``commitment_open_state_due``) serves this read too.
+    Return the deliveries made. The rows are ``Commitment.objects.flagged(OVERDUE, now)``:
+    the domain's own rule, whose filters the partial index ``commitment_open_state_due``
+    serves.
     """
     kind = EventKind.OVERDUE
     if not subscribers(kind).exists():
         return 0
-    terminal = sorted(TERMINAL)
-    instant = _instant(now)
-    where = (
-        "c.deadline_state = %s AND c.due_at IS NOT NULL AND c.due_at < %s"
-        f" AND c.status NOT IN ({_placeholders(terminal)}) AND c.flagged_at = %s"
-    )
-    params: list[Any] = [DeadlineState.OVERDUE, instant, *terminal, instant]
+    rows = Commitment.objects.flagged(DeadlineState.OVERDUE, now)
     ids = sorted(commitment_ids) if commitment_ids is not None else None
     if ids is not None:
         if not ids:
             return 0
-        where += f" AND c.id IN ({_placeholders(ids)})"
-        params += ids
+        rows = rows.filter(pk__in=ids)
+    flagged, params = rows.order_by().values("pk").query.sql_with_params()
     return _write(
         kind=kind,
         at=now,
         join="",
         join_params=[],
-        where=where,
-        where_params=params,
+        where=f"c.id IN ({flagged})",
+        where_params=list(params),
         changed_field=None,
         commitment_ids=ids,
     )

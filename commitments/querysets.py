@@ -1,0 +1,118 @@
+"""What "open", "overdue" and "due within N days" mean: the one home of those rules.
+
+A deadline is the due instant ``due_at``, the end of the due day in the agreement's time zone
+(DESIGN.md), never the due date compared with a server-side "today": a commitment due on
+26 April in Tokyo is overdue from 15:00 UTC that day, whatever the server's zone. Every
+surface (the scan and its deadline states, the admin's due filter, the dashboard, the
+calendar feeds, the webhook events) filters through these methods, with ``now`` passed in so
+that the comparison runs in SQL and tests can travel in time.
+
+* open: the status is not terminal (fulfilled, missed, cancelled);
+* overdue at ``now``: open, and ``due_at < now`` (at the due instant itself it is not yet);
+* due within ``days`` of ``now``: open, and ``now <= due_at <= now + days`` (exact 24-hour
+  days); due soon is due within ``TRACKER_DUE_SOON_DAYS``;
+* on track: open, and due later than that.
+
+The conditions on open rows with a due instant match the partial indexes
+``commitment_open_state_due`` and ``commitment_closed_state`` of ``Commitment.Meta``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+
+from .choices import TERMINAL, DeadlineState
+
+#: The terminal statuses as stored, in a fixed order (stable SQL, one cached plan).
+TERMINAL_VALUES = sorted(status.value for status in TERMINAL)
+
+
+def due_soon_days() -> int:
+    """Return the width of the due-soon window in days (default: the largest default lead)."""
+    return int(settings.TRACKER_DUE_SOON_DAYS)
+
+
+def open_q() -> Q:
+    """Match commitments still open: not fulfilled, missed or cancelled."""
+    return ~Q(status__in=TERMINAL_VALUES)
+
+
+def overdue_q(*, now: dt.datetime) -> Q:
+    """Match open commitments whose due instant has passed at ``now``."""
+    return Q(due_at__isnull=False) & open_q() & Q(due_at__lt=now)
+
+
+def due_within_q(*, now: dt.datetime, days: int) -> Q:
+    """Match open commitments due from ``now`` to ``now + days`` days, both ends included."""
+    return (
+        Q(due_at__isnull=False)
+        & open_q()
+        & Q(due_at__gte=now, due_at__lte=now + dt.timedelta(days=days))
+    )
+
+
+def deadline_state_q(*, state: str, now: dt.datetime) -> Q:
+    """Match the commitments whose deadline state at ``now`` is ``state``."""
+    if state == DeadlineState.NONE:
+        return Q(status__in=TERMINAL_VALUES) | Q(due_at__isnull=True)
+    if state == DeadlineState.OVERDUE:
+        return overdue_q(now=now)
+    if state == DeadlineState.DUE_SOON:
+        return due_within_q(now=now, days=due_soon_days())
+    if state == DeadlineState.ON_TRACK:
+        soon_edge = now + dt.timedelta(days=due_soon_days())
+        return Q(due_at__isnull=False) & open_q() & Q(due_at__gt=soon_edge)
+    raise ValueError(f"{state!r} is not a deadline state")
+
+
+class CommitmentQuerySet(QuerySet):
+    """Commitments filtered by the deadline rules of this module."""
+
+    def open(self) -> CommitmentQuerySet:
+        """Return the commitments not fulfilled, missed or cancelled."""
+        return self.filter(open_q())
+
+    def undated(self) -> CommitmentQuerySet:
+        """Return the commitments without a due instant (no rule, or an anchor not yet met)."""
+        return self.filter(due_at__isnull=True)
+
+    def overdue(self, now: dt.datetime) -> CommitmentQuerySet:
+        """Return the open commitments whose due instant has passed at ``now``."""
+        return self.filter(overdue_q(now=now))
+
+    def due_within(self, now: dt.datetime, days: int) -> CommitmentQuerySet:
+        """Return the open commitments due from ``now`` to ``now + days`` days, inclusive."""
+        return self.filter(due_within_q(now=now, days=days))
+
+    def due_soon(self, now: dt.datetime) -> CommitmentQuerySet:
+        """Return the open commitments due within ``TRACKER_DUE_SOON_DAYS`` of ``now``."""
+        return self.filter(deadline_state_q(state=DeadlineState.DUE_SOON, now=now))
+
+    def on_track(self, now: dt.datetime) -> CommitmentQuerySet:
+        """Return the open commitments due later than the due-soon window at ``now``."""
+        return self.filter(deadline_state_q(state=DeadlineState.ON_TRACK, now=now))
+
+    def upcoming(self, now: dt.datetime) -> CommitmentQuerySet:
+        """Return the open commitments not yet overdue at ``now``, however far off."""
+        return self.filter(Q(due_at__isnull=False) & open_q() & Q(due_at__gte=now))
+
+    def in_deadline_state(self, state: str, now: dt.datetime) -> CommitmentQuerySet:
+        """Return the commitments whose deadline state at ``now`` is ``state``."""
+        return self.filter(deadline_state_q(state=state, now=now))
+
+    def flagged(self, state: str, now: dt.datetime) -> CommitmentQuerySet:
+        """Return the commitments a flagging at ``now`` moved into ``state``.
+
+        Those in ``state`` at ``now`` whose stored state is ``state`` and ``flagged_at`` is
+        ``now``: a second flagging at the same instant moves nothing, so finds them again.
+        """
+        return self.in_deadline_state(state, now).filter(deadline_state=state, flagged_at=now)
+
+    def with_overdue(self, now: dt.datetime) -> CommitmentQuerySet:
+        """Annotate each commitment with ``is_overdue``: whether it is overdue at ``now``."""
+        return self.annotate(
+            is_overdue=ExpressionWrapper(overdue_q(now=now), output_field=BooleanField())
+        )

@@ -1,0 +1,74 @@
+"""Flag each commitment's deadline state: the stored copy of the rule of ``querysets``.
+
+``deadline_state`` and ``flagged_at`` say how a commitment stood at the last flagging, so that
+lists can filter and sort by it. A flagging at ``now`` is a few set-based ``UPDATE`` statements
+that move each commitment whose stored state is wrong into the right one and set
+``flagged_at = now``; rows already right are not touched, so a second flagging at the same
+instant changes nothing. The apps that react to a move (webhooks' overdue events) subscribe
+through :func:`commitments.services.hooks.register_flags` and find the rows moved with
+``Commitment.objects.flagged(state, now)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from commitments.choices import DeadlineState
+from commitments.models import Commitment
+from commitments.querysets import deadline_state_q
+from commitments.services import hooks
+
+
+def deadline_state_changes(
+    *, now: dt.datetime, commitment_ids: Sequence[int] | None = None
+) -> dict[str, QuerySet[Commitment]]:
+    """Return, per deadline state, the commitments that a flagging at ``now`` moves into it.
+
+    Each queryset holds only rows whose stored state differs from the target (as a positive
+    ``IN`` list, which the partial indexes serve), so updating them touches nothing else.
+    """
+    rows = Commitment.objects.all()
+    if commitment_ids is not None:
+        rows = rows.filter(pk__in=list(commitment_ids))
+    return {
+        state: rows.filter(
+            deadline_state_q(state=state, now=now),
+            deadline_state__in=[other for other in DeadlineState.values if other != state],
+        )
+        for state in DeadlineState.values
+    }
+
+
+@transaction.atomic
+def deadline_states_flag(
+    *, now: dt.datetime, commitment_ids: Sequence[int] | None = None
+) -> dict[str, int]:
+    """Move every commitment (or those of ``commitment_ids``) into its state at ``now``.
+
+    Return the rows moved per state, in ``DeadlineState`` order, and tell the flag listeners
+    of each state that gained rows, in the same transaction.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    ids = list(commitment_ids) if commitment_ids is not None else None
+    changes = deadline_state_changes(now=now, commitment_ids=ids)
+    flagged: dict[str, int] = {}
+    # A write first: on SQLite it takes the write lock before any read (no stale snapshot).
+    # Then the other states; a caller that writes rows referring to these commitments (the
+    # alerts) does so after this, so every writer takes the commitment row locks first.
+    order = (
+        DeadlineState.NONE,
+        DeadlineState.OVERDUE,
+        DeadlineState.DUE_SOON,
+        DeadlineState.ON_TRACK,
+    )
+    for state in order:
+        flagged[state] = changes[state].update(deadline_state=state, flagged_at=now)
+    for moved_into, count in flagged.items():
+        if count:
+            hooks.deadline_state_flagged(state=moved_into, now=now, commitment_ids=ids)
+    return {state: flagged[state] for state in DeadlineState.values}
