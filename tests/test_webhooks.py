@@ -24,6 +24,7 @@ from alerts.services.scan import scan
 from commitments.choices import DeadlineState, Status
 from commitments.roles import can_read
 from commitments.services import commitments as svc
+from core.outbox import OutboxReport
 from webhooks.models import (
     DeliveryState,
     EventKind,
@@ -31,7 +32,6 @@ from webhooks.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
-from webhooks.services import delivery as delivery_services
 from webhooks.services import targets
 from webhooks.services.delivery import (
     event_body,
@@ -87,7 +87,7 @@ def commitment(make_commitment):
         return make_commitment()
 
 
-def send(now: dt.datetime) -> delivery_services.SendReport:
+def send(now: dt.datetime) -> OutboxReport:
     return webhooks_send_pending(now=now)
 
 
@@ -718,7 +718,7 @@ def test_two_concurrent_senders_deliver_each_event_to_each_endpoint_exactly_once
     assert len(expected) == 30
     webhook_receiver.delay = 0.02  # long enough per request that both senders get rows
     barrier = threading.Barrier(2)
-    reports: list[delivery_services.SendReport] = []
+    reports: list[OutboxReport] = []
     errors: list[BaseException] = []
 
     def sender() -> None:
