@@ -239,11 +239,11 @@ def claim_and_send(
     with transaction.atomic():
         pks = claim(candidates, limit=limit)
         if pks:
-            deliver(sender=sender, rows=sender.load(pks), now=now, report=report)
+            _deliver(sender=sender, rows=sender.load(pks), now=now, report=report)
     return pks
 
 
-def deliver(
+def _deliver(
     *, sender: Sender[Any], rows: Sequence[Any], now: dt.datetime, report: OutboxReport
 ) -> None:
     """Send one message for the claimed ``rows`` and record the outcome on each row.
