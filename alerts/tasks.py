@@ -2,39 +2,28 @@
 
 Each task calls one service. All three are safe to repeat or to run concurrently (a second
 scan at the same instant changes nothing; the senders claim rows under row locks), so they
-acknowledge late and are requeued when a worker dies mid-task: a crash re-runs the task
-rather than losing it. Transient database errors (a dropped connection, a failover, SQLite's
-"database is locked") are retried here with exponential backoff.
+take :data:`core.outbox.SAFE_TO_REPEAT`: they acknowledge
+late and are requeued when a worker dies mid-task, so a crash re-runs the task rather than
+losing it, and transient database errors (a dropped connection, a failover, SQLite's
+"database is locked") are retried with exponential backoff. ``send_alerts`` sends one batch
+and enqueues itself again while batches come back full, so a backlog drains at the SMTP
+server's pace rather than one batch per beat minute.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import Any
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerError
 
 from alerts.services.delivery import alerts_send_digests, alerts_send_pending
-
-logger = logging.getLogger(__name__)
-
-_SAFE_TO_REPEAT: dict[str, Any] = {
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-    "autoretry_for": (OperationalError, InterfaceError),
-    "retry_backoff": 5,
-    "retry_backoff_max": 300,
-    "retry_jitter": True,
-    "max_retries": 5,
-}
+from core.outbox import SAFE_TO_REPEAT, batch_result, enqueue_on_commit
 
 
 # A first scan of a million commitments writes every flag and takes minutes; later ones, ms.
-@shared_task(name="alerts.scan_deadlines", soft_time_limit=1800, time_limit=1900, **_SAFE_TO_REPEAT)
+@shared_task(name="alerts.scan_deadlines", soft_time_limit=1800, time_limit=1900, **SAFE_TO_REPEAT)
 def scan_deadlines(commitment_ids: Sequence[int] | None = None) -> str:
     """Flag deadline states and write alerts as of now; then have the new alerts sent."""
     from alerts.services.scan import scan
@@ -44,13 +33,13 @@ def scan_deadlines(commitment_ids: Sequence[int] | None = None) -> str:
     return result.summary()
 
 
-@shared_task(name="alerts.send_alerts", soft_time_limit=240, time_limit=300, **_SAFE_TO_REPEAT)
+@shared_task(name="alerts.send_alerts", soft_time_limit=240, time_limit=300, **SAFE_TO_REPEAT)
 def send_alerts() -> dict[str, Any]:
-    """Send the pending immediate alerts that are due, one batch."""
-    return alerts_send_pending(now=timezone.now()).as_dict()
+    """Send the pending immediate alerts that are due, one batch; enqueue the next if full."""
+    return batch_result(task=send_alerts, report=alerts_send_pending(now=timezone.now()))
 
 
-@shared_task(name="alerts.send_digests", soft_time_limit=1800, time_limit=1900, **_SAFE_TO_REPEAT)
+@shared_task(name="alerts.send_digests", soft_time_limit=1800, time_limit=1900, **SAFE_TO_REPEAT)
 def send_digests() -> dict[str, Any]:
     """Send each recipient one digest of their pending digest alerts."""
     return alerts_send_digests(now=timezone.now()).as_dict()
@@ -62,11 +51,4 @@ def send_alerts_on_commit() -> None:
     A broker that is down is logged and forgotten: the caller (a scan, a web request) goes
     on, and the periodic ``send_alerts`` run catches up when the broker is back.
     """
-    transaction.on_commit(_enqueue_send_alerts, robust=True)
-
-
-def _enqueue_send_alerts() -> None:
-    try:
-        send_alerts.apply_async(retry=False)
-    except (BrokerError, OSError) as exc:
-        logger.warning("Could not enqueue alerts.send_alerts (the periodic run will): %s", exc)
+    enqueue_on_commit(send_alerts)

@@ -1,0 +1,1 @@
+"""Shared plumbing: code every app may use, that imports no app (the lowest layer)."""

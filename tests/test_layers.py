@@ -28,15 +28,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 #: Modules that may name every layer.
 WIRING = ("urls.py", "settings.py")
 
-#: Upward imports still waiting for another branch of issue 10, as (importer, imported
-#: module). Delete each entry once that branch is merged; the last test fails on a stale one.
-ALLOWED: set[tuple[str, str]] = {
-    # h4 moves tracker/outbox.py to core/outbox.py.
-    ("alerts/admin.py", "tracker.outbox"),
-    ("alerts/services/delivery.py", "tracker.outbox"),
-    ("webhooks/admin.py", "tracker.outbox"),
-    ("webhooks/services/delivery.py", "tracker.outbox"),
-}
+#: Upward imports tolerated, as (importer, imported module); none today. The last test fails
+#: on an entry that no longer matches an import.
+ALLOWED: set[tuple[str, str]] = set()
 
 
 def _rank() -> dict[str, int]:

@@ -23,6 +23,7 @@ from webhook_receiver import WebhookReceiver, webhook_receiver_fixture  # noqa: 
 from alerts.services.scan import scan
 from commitments.choices import DeadlineState, Status
 from commitments.services import commitments as svc
+from core.outbox import OutboxReport
 from core.roles import can_read
 from webhooks.models import (
     DeliveryState,
@@ -31,7 +32,6 @@ from webhooks.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
-from webhooks.services import delivery as delivery_services
 from webhooks.services import targets
 from webhooks.services.delivery import (
     event_body,
@@ -87,7 +87,7 @@ def commitment(make_commitment):
         return make_commitment()
 
 
-def send(now: dt.datetime) -> delivery_services.SendReport:
+def send(now: dt.datetime) -> OutboxReport:
     return webhooks_send_pending(now=now)
 
 
@@ -718,7 +718,7 @@ def test_two_concurrent_senders_deliver_each_event_to_each_endpoint_exactly_once
     assert len(expected) == 30
     webhook_receiver.delay = 0.02  # long enough per request that both senders get rows
     barrier = threading.Barrier(2)
-    reports: list[delivery_services.SendReport] = []
+    reports: list[OutboxReport] = []
     errors: list[BaseException] = []
 
     def sender() -> None:

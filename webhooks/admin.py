@@ -21,7 +21,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from tracker.outbox import LogAdminMixin
+from core.admin import LogAdminMixin
 
 from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from .services.delivery import webhook_deliveries_retry

@@ -1,20 +1,17 @@
-"""Deliver the webhook outbox: claim due deliveries one by one, POST them, record the outcome.
+"""Deliver the webhook outbox: POST each due delivery, signed, to its vetted target.
 
-The alert sender's pattern (``alerts/services/delivery.py``), for HTTP. Each delivery is sent
-in its own short transaction: lock the row (``SELECT ... FOR UPDATE SKIP LOCKED``, in pk
-order), check its target, POST the signed event, mark the outcome, commit. Several senders
-never send the same row: a row another sender holds is skipped, and a row committed as sent
-no longer matches. A sender that dies after the receiver answered 2xx but before its commit
-leaves the row pending, and it goes again with the same ``X-Tracker-Delivery``: at most one
-repeat per crash, never a loss. Receivers drop such a repeat by that header.
+The claiming, marking, backoff and draining are the outbox core's (:mod:`core.outbox`, which
+states the exactly-once guarantee and its bound); this module is the webhooks' sender: it
+checks the target (no private addresses), signs the event and POSTs it. A sender that dies
+after the receiver answered 2xx but before its commit leaves the row pending, and it goes
+again with the same ``X-Tracker-Delivery``: at most one repeat per crash, never a loss.
+Receivers drop such a repeat by that header.
 
 A 2xx answer is success. Anything else - another status (redirects are not followed), a
 timeout, a refused connection, a TLS error, a target that now resolves to a private address -
 counts an attempt, with exponential backoff, until ``WEBHOOK_MAX_ATTEMPTS``, after which the
 delivery is ``failed`` with its last error kept. Within one run, an endpoint that failed is
 not tried again, so one dead receiver does not hold the batch up for every event it has.
-
-SQLite has no row locks: there the transaction first takes the write lock, and senders queue.
 """
 
 from __future__ import annotations
@@ -25,26 +22,21 @@ import hashlib
 import hmac
 import http.client
 import json
-import logging
 import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from core.outbox import AttemptFailed, Outbox, OutboxReport, send_batch
 from core.roles import can_read
-from tracker.outbox import retry_delay
 from webhooks.models import DeliveryState, WebhookDelivery, WebhookEvent
 from webhooks.services.targets import Target, UnsafeTarget, target_check
-
-logger = logging.getLogger(__name__)
 
 USER_AGENT = "CommitmentTracker-Webhooks/1"
 #: How much of a refusing receiver's answer is kept as the error.
@@ -53,29 +45,21 @@ _ERROR_BODY_BYTES = 300
 _MAX_ADDRESSES = 3
 
 
-@dataclass
-class SendReport:
-    """What one sender run did, counted in deliveries."""
-
-    sent: int = 0
-    retrying: int = 0
-    failed: int = 0
-    skipped: int = 0
-    #: The run stopped at its batch limit: more deliveries may be due.
-    full: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the counts as a JSON-ready dict (a Celery task result)."""
-        return asdict(self)
+WEBHOOK_OUTBOX = Outbox(
+    model=WebhookDelivery,
+    label="Webhook delivery",
+    batch_size_setting="WEBHOOK_BATCH_SIZE",
+    max_attempts_setting="WEBHOOK_MAX_ATTEMPTS",
+    backoff_setting="WEBHOOK_BACKOFF_SECONDS",
+    backoff_max_setting="WEBHOOK_BACKOFF_MAX_SECONDS",
+    # Each attempt records the receiver's answer; a success clears the last error.
+    attempt_fields=("last_status_code", "response_ms", "last_error"),
+)
 
 
 def webhook_retry_delay(*, attempts: int) -> dt.timedelta:
     """Return the wait before the next webhook attempt (``WEBHOOK_BACKOFF_*``)."""
-    return retry_delay(
-        attempts=attempts,
-        base_seconds=settings.WEBHOOK_BACKOFF_SECONDS,
-        cap_seconds=settings.WEBHOOK_BACKOFF_MAX_SECONDS,
-    )
+    return WEBHOOK_OUTBOX.retry_delay(attempts=attempts)
 
 
 def event_body(event: WebhookEvent) -> bytes:
@@ -110,50 +94,12 @@ def delivery_headers(*, delivery: WebhookDelivery, body: bytes, now: dt.datetime
     }
 
 
-def webhooks_send_pending(*, now: dt.datetime, limit: int | None = None) -> SendReport:
-    """Send up to ``limit`` due deliveries at ``now``, oldest first; one transaction each."""
-    limit = settings.WEBHOOK_BATCH_SIZE if limit is None else limit
-    report = SendReport()
-    last_pk = 0
-    failing_endpoints: set[int] = set()
-    handled = 0
-    while True:
-        if handled >= limit:
-            report.full = True
-            break
-        with transaction.atomic():
-            _serialise_writers_without_row_locks()
-            # Lock by a query on the delivery table alone (an index scan in pk order however
-            # stale its statistics after a scan's burst of events), then load what the POST
-            # needs by primary key.
-            claimed = (
-                _due(now=now)
-                .filter(pk__gt=last_pk)
-                .exclude(endpoint_id__in=failing_endpoints)
-                .select_for_update(skip_locked=True)
-                .order_by("pk")
-                .values_list("pk", flat=True)
-                .first()
-            )
-            if claimed is None:
-                break
-            last_pk = claimed
-            delivery = WebhookDelivery.objects.select_related("endpoint__owner", "event").get(
-                pk=claimed
-            )
-            if not _deliver(delivery=delivery, now=now, report=report):
-                failing_endpoints.add(delivery.endpoint_id)
-        handled += 1
-    if handled:
-        logger.info(
-            "Webhooks: %d sent, %d to retry, %d failed, %d skipped%s",
-            report.sent,
-            report.retrying,
-            report.failed,
-            report.skipped,
-            "; more are due" if report.full else "",
-        )
-    return report
+def webhooks_send_pending(*, now: dt.datetime, limit: int | None = None) -> OutboxReport:
+    """Send up to ``limit`` due deliveries at ``now``, oldest first; one transaction each.
+
+    ``full`` in the report says the batch stopped at its limit.
+    """
+    return send_batch(sender=_WebhookPoster(), now=now, report=OutboxReport(), limit=limit)
 
 
 @transaction.atomic
@@ -168,29 +114,45 @@ def webhook_deliveries_retry(*, delivery_ids: Iterable[int], now: dt.datetime) -
     ).update(state=DeliveryState.PENDING, attempts=0, next_attempt_at=now)
 
 
-def _due(*, now: dt.datetime) -> QuerySet[WebhookDelivery]:
-    return WebhookDelivery.objects.filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
-        state=DeliveryState.PENDING,
-    )
+class _WebhookPoster:
+    """The webhooks' sender for the outbox core: one signed POST per delivery.
+
+    Within one run, an endpoint that failed is not tried again, so one dead receiver does not
+    hold the batch up for every event it has.
+    """
+
+    outbox = WEBHOOK_OUTBOX
+
+    def __init__(self) -> None:
+        self.failing_endpoints: set[int] = set()
+
+    def narrow(self, due: QuerySet[WebhookDelivery]) -> QuerySet[WebhookDelivery]:
+        """Return the due deliveries except those of endpoints that failed in this run."""
+        return due.exclude(endpoint_id__in=self.failing_endpoints)
+
+    def load(self, pks: Sequence[int]) -> list[WebhookDelivery]:
+        """Load the claimed deliveries with their endpoint, owner and event."""
+        return list(
+            WebhookDelivery.objects.filter(pk__in=pks)
+            .order_by("pk")
+            .select_related("endpoint__owner", "event")
+        )
+
+    def skip_reason(self, delivery: WebhookDelivery) -> str:
+        """Return why ``delivery`` must not be sent any more, or ``""`` if it should be."""
+        return _skip_reason(delivery)
+
+    def send(self, deliveries: Sequence[WebhookDelivery], *, now: dt.datetime) -> None:
+        """POST each delivery's event; record the answer on it; raise if it was not a 2xx."""
+        for delivery in deliveries:
+            error = _attempt(delivery=delivery, now=now)
+            if error:
+                self.failing_endpoints.add(delivery.endpoint_id)
+                raise AttemptFailed(error)
 
 
-def _serialise_writers_without_row_locks() -> None:
-    """Take the database write lock first where rows cannot be locked (SQLite)."""
-    if not connection.features.has_select_for_update:
-        WebhookDelivery.objects.filter(pk=0).update(state=DeliveryState.PENDING)
-
-
-def _deliver(*, delivery: WebhookDelivery, now: dt.datetime, report: SendReport) -> bool:
-    """Attempt ``delivery`` and record the outcome; return False if the endpoint failed."""
-    reason = _skip_reason(delivery)
-    if reason:
-        delivery.state = DeliveryState.SKIPPED
-        delivery.last_error = reason
-        delivery.next_attempt_at = None
-        delivery.save(update_fields=["state", "last_error", "next_attempt_at"])
-        report.skipped += 1
-        return True
+def _attempt(*, delivery: WebhookDelivery, now: dt.datetime) -> str:
+    """POST ``delivery`` once; set its status and timing; return the error, or ``""``."""
     body = event_body(delivery.event)
     headers = delivery_headers(delivery=delivery, body=body, now=now)
     status: int | None = None
@@ -209,35 +171,8 @@ def _deliver(*, delivery: WebhookDelivery, now: dt.datetime, report: SendReport)
         }
     delivery.response_ms = round((time.monotonic() - started) * 1000) if status else None
     delivery.last_status_code = status
-    delivery.attempts += 1
-    fields = ["state", "attempts", "last_status_code", "response_ms", "last_error"]
-    fields += ["next_attempt_at", "sent_at"]
-    if not error:
-        delivery.state = DeliveryState.SENT
-        delivery.sent_at = now
-        delivery.next_attempt_at = None
-        delivery.last_error = ""
-        delivery.save(update_fields=fields)
-        report.sent += 1
-        return True
     delivery.last_error = error
-    if delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
-        delivery.state = DeliveryState.FAILED
-        delivery.next_attempt_at = None
-        report.failed += 1
-    else:
-        delivery.next_attempt_at = now + webhook_retry_delay(attempts=delivery.attempts)
-        report.retrying += 1
-    delivery.save(update_fields=fields)
-    # The endpoint's id, never its URL or secret: a URL may carry a token of the receiver's.
-    logger.warning(
-        "Webhook delivery %s to endpoint %s failed (attempt %d): %s",
-        delivery.pk,
-        delivery.endpoint_id,
-        delivery.attempts,
-        error,
-    )
-    return False
+    return error
 
 
 def _skip_reason(delivery: WebhookDelivery) -> str:

@@ -1,20 +1,10 @@
-"""What the two outboxes (alert e-mails, webhook deliveries) share: backoff and the admin log."""
+"""Admin pieces every app may use."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-
-
-def retry_delay(*, attempts: int, base_seconds: int, cap_seconds: int) -> dt.timedelta:
-    """Return the wait before the next attempt after ``attempts`` failed ones.
-
-    Exponential: base, 2 x base, 4 x base... capped at ``cap_seconds``.
-    """
-    exponent = min(max(attempts - 1, 0), 32)
-    return dt.timedelta(seconds=min(base_seconds * 2**exponent, cap_seconds))
 
 
 class LogAdminMixin:

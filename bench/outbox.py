@@ -1,0 +1,249 @@
+"""Benchmark the alerts outbox's drain against a plain SMTP loop sending the same mails.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ct_bench \
+    CELERY_BROKER_URL=redis://127.0.0.1:6379/6 .venv/bin/python bench/outbox.py --alerts 2000
+
+WARNING: it migrates the database named by ``DATABASE_URL`` and replaces its commitments,
+agreements, parties, users and alerts with generated data; with ``--worker`` it also empties
+the Redis database named by ``CELERY_BROKER_URL``. Point both at scratch ones.
+
+It writes ``--alerts`` pending immediate alerts (``--users`` watchers x commitments) and starts
+an aiosmtpd server on a free loopback port that accepts everything. Then, on the same alerts
+reset to pending between runs:
+
+* ``plain loop``: the same messages (rendered by the sender's own code beforehand, not timed)
+  sent over one ``smtplib`` connection per batch, with nothing else: the ceiling;
+* ``in process``: :func:`alerts.services.delivery.alerts_send_pending` called again while its
+  batch comes back full, as the ``send_alerts`` task does through the broker;
+* ``worker`` (with ``--worker``): one ``alerts.send_alerts`` task enqueued on Redis for a real
+  ``celery worker`` (one process), timed until every alert is marked sent: the drain as it runs
+  in production, re-queue hops included.
+
+Each prints alerts per second and its ratio to the plain loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import os
+import smtplib
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class _Accept:
+    """An SMTP handler that counts and drops every message."""
+
+    def __init__(self) -> None:
+        self.accepted = 0
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.accepted += 1
+        return "250 OK"
+
+
+def _start_smtp() -> tuple[Controller, _Accept]:
+    handler = _Accept()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    return controller, handler
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--alerts", type=int, default=2000)
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--worker", action="store_true", help="also time a real Celery worker")
+    args = parser.parse_args()
+
+    controller, handler = _start_smtp()
+    host, port = controller.hostname, controller.port
+    os.environ["EMAIL_URL"] = f"smtp://{host}:{port}"
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    now = _build(alerts=args.alerts, users=args.users)
+    batch = settings.TRACKER_ALERT_BATCH_SIZE
+    print(f"{args.alerts} alerts, batches of {batch}, SMTP server {host}:{port}")
+
+    runs = [("in process", lambda: _in_process(now=now))]
+    if args.worker:
+        runs.append(("worker", lambda: _worker(smtp_url=os.environ["EMAIL_URL"])))
+    plain = _plain_loop(now=now, host=host, port=port, batch=batch)
+    _report("plain loop", args.alerts, plain, plain)
+    for name, run in runs:
+        _reset()
+        handler.accepted = 0
+        seconds = run()
+        if handler.accepted != args.alerts:
+            raise SystemExit(f"{name}: the server accepted {handler.accepted} mails")
+        _report(name, args.alerts, seconds, plain)
+    controller.stop()
+
+
+def _build(*, alerts: int, users: int) -> dt.datetime:
+    """Replace the data with ``alerts`` pending immediate alerts; return the instant to send at."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from alerts.models import Alert
+    from commitments.choices import Category, PartyKind
+    from commitments.models import Party
+    from commitments.services import commitments as svc
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE alerts_alert, alerts_subscriptionlead, alerts_subscription,"
+            " alerts_historicalsubscription, commitments_commitment_beneficiaries,"
+            " commitments_historicalcommitment, commitments_commitment,"
+            " commitments_agreement_parties, commitments_historicalagreement,"
+            " commitments_agreement, commitments_party, auth_user CASCADE"
+        )
+    japan = Party.objects.create(key="japan", name="Japan", kind=PartyKind.STATE)
+    agreement = svc.agreement_create(
+        key="bench",
+        title="Bench agreement",
+        kind="summit_outcome",
+        date=dt.date(2026, 1, 10),
+        time_zone="Asia/Tokyo",
+        parties=[japan],
+    )
+    per_user = -(-alerts // users)
+    commitments = [
+        svc.commitment_create(
+            agreement=agreement,
+            key=f"c-{n}",
+            title=f"Commitment {n} to build the bench's harbour",
+            obligor=japan,
+            category=Category.MEETING,
+            deadline_kind="fixed",
+            deadline_date=dt.date(2026, 6, 30),
+        )
+        for n in range(per_user)
+    ]
+    people = get_user_model().objects.bulk_create(
+        get_user_model()(username=f"watcher{n}", email=f"watcher{n}@example.org")
+        for n in range(users)
+    )
+    now = dt.datetime(2026, 6, 23, 3, 0, tzinfo=dt.UTC)
+    Alert.objects.bulk_create(
+        Alert(
+            user=user,
+            email=user.email,
+            commitment=commitment,
+            due_date=commitment.due_date,
+            threshold=7,
+            created=now,
+        )
+        for user in people
+        for commitment in commitments
+    )
+    extra = Alert.objects.count() - alerts
+    if extra > 0:
+        Alert.objects.filter(pk__in=Alert.objects.order_by("-pk").values("pk")[:extra]).delete()
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE alerts_alert")
+    return now
+
+
+def _reset() -> None:
+    from alerts.models import Alert, AlertState
+
+    Alert.objects.update(state=AlertState.PENDING, attempts=0, sent_at=None, next_attempt_at=None)
+
+
+def _plain_loop(*, now: dt.datetime, host: str, port: int, batch: int) -> float:
+    """Render every alert's mail with the sender's code (untimed); time sending them plainly."""
+    from django.core.mail import get_connection
+
+    from alerts.models import Alert
+    from alerts.services.delivery import DeliveryReport, _AlertMailer, _build_message
+
+    pks = list(Alert.objects.order_by("pk").values_list("pk", flat=True))
+    mailer = _AlertMailer(report=DeliveryReport())
+    backend = get_connection()
+    messages = []
+    for alert in mailer.load(pks):
+        message = _build_message(alerts=[alert], now=now, mailer=backend).message()
+        messages.append((message["From"], [alert.email], message.as_bytes(linesep="\r\n")))
+    started = time.perf_counter()
+    for first in range(0, len(messages), batch):
+        with smtplib.SMTP(host, port) as client:
+            for sender, recipients, data in messages[first : first + batch]:
+                client.sendmail(sender, recipients, data)
+    return time.perf_counter() - started
+
+
+def _in_process(*, now: dt.datetime) -> float:
+    from alerts.services.delivery import alerts_send_pending
+
+    started = time.perf_counter()
+    while alerts_send_pending(now=now).full:
+        pass
+    return time.perf_counter() - started
+
+
+def _worker(*, smtp_url: str) -> float:
+    """Enqueue one send task for a real worker; return the seconds until all alerts are sent.
+
+    The alerts were raised at a fixed past instant, so they are due at the worker's now.
+    """
+    import redis
+    from celery import current_app
+
+    from alerts.models import Alert, AlertState
+
+    redis.Redis.from_url(os.environ["CELERY_BROKER_URL"]).flushdb()
+    env = {**os.environ, "EMAIL_URL": smtp_url}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "tracker", "worker", "--concurrency=1",
+         "--pool=prefork", "--loglevel=WARNING", "--without-mingle", "--without-gossip"],
+        cwd=PROJECT_DIR, env=env, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not current_app.control.ping(timeout=0.5):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the worker did not answer")
+        pending = Alert.objects.exclude(state=AlertState.SENT)
+        started = time.perf_counter()
+        current_app.send_task("alerts.send_alerts")
+        while pending.exists():
+            time.sleep(0.02)
+        return time.perf_counter() - started
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+def _report(name: str, alerts: int, seconds: float, plain: float) -> None:
+    print(
+        f"{name:>11}: {seconds:7.2f} s  {alerts / seconds:8.1f} alerts/s"
+        f"  ({plain / seconds:.2f} of the plain loop)"
+    )
+
+
+if __name__ == "__main__":
+    main()

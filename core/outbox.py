@@ -1,0 +1,375 @@
+"""The outbox core: claim due rows, hand them to their sender, record the outcome, drain.
+
+An outbox is a table of messages to send (alert e-mails, webhook deliveries) with a state
+(``pending`` → ``sent`` / ``failed`` / ``skipped``), an attempt count, the instant of the next
+attempt and the last error. This module holds everything the outboxes share; each keeps only
+its :class:`Sender` (what to load, when to skip, how to send: SMTP and digests, or signing and
+HTTP).
+
+Exactly once, and its bound. Each message is sent in its own short transaction: lock its rows
+(``SELECT ... FOR UPDATE SKIP LOCKED``, in pk order, through the outbox's pending-by-pk
+partial index), send, mark the outcome, commit. Several senders never send the same row: a
+row another sender holds is skipped, and a row committed as sent no longer matches. A sender
+that dies after the receiver accepted a message but before its commit loses nothing: the row
+stays pending and goes again, under the same id (Message-ID, ``X-Tracker-Delivery``), so the
+receiver can fold the pair. That window cannot be closed without a two-phase commit with the
+receiver; its bound is one repeat per crash (the message in flight), never a loss.
+
+A failed attempt waits ``base x 2^(attempts-1)`` (capped) before the next one and gives up as
+``failed`` after the outbox's maximum; an unavailable server (:class:`SenderUnavailable`)
+stops the run and uses no attempt. A run handles at most one batch; its task enqueues itself
+again while batches come back full (:func:`batch_result`), so a backlog drains as fast as
+the receiver accepts without holding a worker for the whole of it.
+
+SQLite has no row locks: there the transaction first takes the database's write lock, so
+senders queue one behind the other instead of skipping, with the same guarantee.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol, TypeVar
+
+from celery import Task
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection, models, transaction
+from django.db.models import Q, QuerySet
+from kombu.exceptions import OperationalError as BrokerError
+
+logger = logging.getLogger(__name__)
+
+PENDING = "pending"
+SENT = "sent"
+FAILED = "failed"
+SKIPPED = "skipped"
+
+#: Celery options of a task that is safe to run twice or at once (an outbox's sender, which
+#: claims rows under row locks; a set-based scan). Late acknowledgement and requeue on a lost
+#: worker: running the task again after a crash resends nothing committed as sent. Transient
+#: database errors (a dropped connection, a failover) are retried with exponential backoff.
+SAFE_TO_REPEAT: dict[str, Any] = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+
+
+def retry_delay(*, attempts: int, base_seconds: int, cap_seconds: int) -> dt.timedelta:
+    """Return the wait before the next attempt after ``attempts`` failed ones.
+
+    Exponential: base, 2 x base, 4 x base... capped at ``cap_seconds``.
+    """
+    exponent = min(max(attempts - 1, 0), 32)
+    return dt.timedelta(seconds=min(base_seconds * 2**exponent, cap_seconds))
+
+
+class OutboxRow(Protocol):
+    """The fields every outbox row has."""
+
+    pk: Any
+    state: str
+    attempts: int
+    next_attempt_at: dt.datetime | None
+    sent_at: dt.datetime | None
+    last_error: str
+
+    def save(self, *, update_fields: Sequence[str]) -> None: ...
+
+
+RowT = TypeVar("RowT", bound=OutboxRow)
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """One outbox table and the names of the settings that bound its batches and retries."""
+
+    model: type[models.Model]
+    #: How the log names a row ("Alert", "Webhook delivery").
+    label: str
+    batch_size_setting: str
+    max_attempts_setting: str
+    backoff_setting: str
+    backoff_max_setting: str
+    #: Fields the sender sets at each attempt (e.g. the HTTP status), saved with the outcome.
+    attempt_fields: tuple[str, ...] = ()
+
+    @property
+    def batch_size(self) -> int:
+        return int(getattr(settings, self.batch_size_setting))
+
+    @property
+    def max_attempts(self) -> int:
+        return int(getattr(settings, self.max_attempts_setting))
+
+    def retry_delay(self, *, attempts: int) -> dt.timedelta:
+        """Return the wait before the next attempt after ``attempts`` failed ones."""
+        return retry_delay(
+            attempts=attempts,
+            base_seconds=getattr(settings, self.backoff_setting),
+            cap_seconds=getattr(settings, self.backoff_max_setting),
+        )
+
+    def due(self, *, now: dt.datetime) -> QuerySet[Any]:
+        """Return the pending rows whose next attempt is due at ``now``."""
+        return self.model._default_manager.filter(
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now), state=PENDING
+        )
+
+
+class AttemptFailed(Exception):
+    """The receiver refused the message or the attempt broke: it counts an attempt."""
+
+
+class SenderUnavailable(Exception):
+    """The receiver is down for every message: the run stops and no attempt is counted."""
+
+
+class Sender(Protocol[RowT]):
+    """What an outbox brings of its own: which rows, what they need, when to skip, how to send."""
+
+    outbox: Outbox
+
+    def narrow(self, due: QuerySet[Any]) -> QuerySet[Any]:
+        """Return the rows of ``due`` this sender sends one by one."""
+        ...
+
+    def load(self, pks: Sequence[int]) -> Sequence[RowT]:
+        """Return the claimed rows, in pk order, with what their message needs."""
+        ...
+
+    def skip_reason(self, row: RowT) -> str:
+        """Return why ``row`` must not be sent any more, or ``""`` if it should be."""
+        ...
+
+    def send(self, rows: Sequence[RowT], *, now: dt.datetime) -> None:
+        """Send one message for ``rows``; raise AttemptFailed or SenderUnavailable."""
+        ...
+
+
+@dataclass
+class OutboxReport:
+    """What one run did, counted in rows."""
+
+    sent: int = 0
+    #: An attempt failed; the row goes again after its backoff.
+    retrying: int = 0
+    #: Not attempted, the receiver being unavailable; no attempt was used.
+    postponed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    #: Why the run stopped early (the receiver is unavailable), or ``""``.
+    interrupted: str = ""
+    #: The run stopped at its batch limit: more rows may be due.
+    full: bool = False
+
+    @property
+    def deferred(self) -> int:
+        """Return how many rows this run left pending (retrying or postponed)."""
+        return self.retrying + self.postponed
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.deferred + self.failed + self.skipped
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the counts as a JSON-ready dict (a Celery task result)."""
+        return {**asdict(self), "deferred": self.deferred}
+
+
+def claim(rows: QuerySet[Any], *, limit: int | None = None) -> list[int]:
+    """Lock ``rows`` (oldest pk first, skipping rows another sender holds); return their pks.
+
+    Call it inside a transaction. The lock is taken by a query on the outbox table alone,
+    walking its primary key through the pending-by-pk partial index: the plan stays an index
+    scan however stale the table's statistics (a first scan can write a hundred thousand rows
+    before autovacuum has analysed the table, and a claim joined to the users and commitments
+    was then planned as if the table were empty: 0.3 s per mail). The message's context is
+    loaded afterwards, by primary key.
+    """
+    if not connection.features.has_select_for_update:
+        # A write as the transaction's first statement makes SQLite queue concurrent senders
+        # behind it (busy timeout) rather than let two of them read the same pending row.
+        rows.model._default_manager.filter(pk=0).update(state=PENDING)
+    pks = rows.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True)
+    return list(pks[:limit] if limit is not None else pks)
+
+
+def send_batch(
+    *, sender: Sender[Any], now: dt.datetime, report: OutboxReport, limit: int | None = None
+) -> OutboxReport:
+    """Send up to ``limit`` (the outbox's batch size) due rows one message each, oldest first.
+
+    Each row is claimed, sent and marked in its own transaction. The run stops early when the
+    receiver is unavailable (``report.interrupted``) and sets ``report.full`` when it stopped
+    at its limit.
+    """
+    limit = sender.outbox.batch_size if limit is None else limit
+    last_pk = 0
+    while not report.interrupted:
+        if report.handled >= limit:
+            report.full = True
+            break
+        candidates = sender.narrow(sender.outbox.due(now=now)).filter(pk__gt=last_pk)
+        claimed = claim_and_send(
+            sender=sender, candidates=candidates, now=now, report=report, limit=1
+        )
+        if not claimed:
+            break
+        last_pk = claimed[-1]
+    log_run(outbox=sender.outbox, report=report)
+    return report
+
+
+def claim_and_send(
+    *,
+    sender: Sender[Any],
+    candidates: QuerySet[Any],
+    now: dt.datetime,
+    report: OutboxReport,
+    limit: int | None = None,
+) -> list[int]:
+    """In one transaction, claim ``candidates`` and send them as one message; return their pks."""
+    with transaction.atomic():
+        pks = claim(candidates, limit=limit)
+        if pks:
+            _deliver(sender=sender, rows=sender.load(pks), now=now, report=report)
+    return pks
+
+
+def _deliver(
+    *, sender: Sender[Any], rows: Sequence[Any], now: dt.datetime, report: OutboxReport
+) -> None:
+    """Send one message for the claimed ``rows`` and record the outcome on each row.
+
+    Rows the sender no longer wants sent are marked skipped and never touched again; the
+    others are marked sent, or get a failed attempt (with backoff, and ``failed`` after the
+    outbox's maximum), or, the receiver being unavailable, keep their attempts.
+    """
+    outbox = sender.outbox
+    live = []
+    for row in rows:
+        reason = sender.skip_reason(row)
+        if reason:
+            row.state = SKIPPED
+            row.last_error = reason
+            row.next_attempt_at = None
+            row.save(update_fields=["state", "last_error", "next_attempt_at"])
+            report.skipped += 1
+        else:
+            live.append(row)
+    if not live:
+        return
+    try:
+        sender.send(live, now=now)
+    except SenderUnavailable as exc:
+        _mark_postponed(outbox=outbox, rows=live, error=str(exc), report=report)
+    except AttemptFailed as exc:
+        _mark_failed_attempt(outbox=outbox, rows=live, now=now, error=str(exc), report=report)
+    else:
+        for row in live:
+            row.state = SENT
+            row.sent_at = now
+            row.attempts += 1
+            row.next_attempt_at = None
+            row.save(
+                update_fields=_fields(outbox, "state", "sent_at", "attempts", "next_attempt_at")
+            )
+        report.sent += len(live)
+
+
+def _mark_postponed(
+    *, outbox: Outbox, rows: Sequence[Any], error: str, report: OutboxReport
+) -> None:
+    """Keep the rows pending: an outage is not the message's fault and uses no attempt.
+
+    However long the receiver is down, no row runs out of attempts because of it.
+    """
+    for row in rows:
+        row.last_error = error
+        row.save(update_fields=["last_error"])
+    report.postponed += len(rows)
+    report.interrupted = error
+    logger.warning(
+        "%s %s not sent, the receiver is unavailable: %s", outbox.label, [r.pk for r in rows], error
+    )
+
+
+def _mark_failed_attempt(
+    *, outbox: Outbox, rows: Sequence[Any], now: dt.datetime, error: str, report: OutboxReport
+) -> None:
+    max_attempts = outbox.max_attempts
+    for row in rows:
+        row.attempts += 1
+        row.last_error = error
+        if row.attempts >= max_attempts:
+            row.state = FAILED
+            row.next_attempt_at = None
+            report.failed += 1
+        else:
+            row.next_attempt_at = now + outbox.retry_delay(attempts=row.attempts)
+            report.retrying += 1
+        row.save(
+            update_fields=_fields(outbox, "attempts", "last_error", "state", "next_attempt_at")
+        )
+    logger.warning(
+        "%s %s not sent (attempt %d): %s",
+        outbox.label,
+        [r.pk for r in rows],
+        rows[0].attempts,
+        error,
+    )
+
+
+def _fields(outbox: Outbox, *names: str) -> list[str]:
+    return list(dict.fromkeys((*names, *outbox.attempt_fields)))
+
+
+def log_run(*, outbox: Outbox, report: OutboxReport) -> None:
+    """Log what a run did, if it did anything."""
+    if report.handled:
+        logger.info(
+            "%s run: %d sent, %d to retry, %d postponed, %d failed, %d skipped%s%s",
+            outbox.label,
+            report.sent,
+            report.retrying,
+            report.postponed,
+            report.failed,
+            report.skipped,
+            f"; stopped early: {report.interrupted}" if report.interrupted else "",
+            "; more are due" if report.full else "",
+        )
+
+
+def enqueue(task: Task) -> None:
+    """Enqueue ``task`` now; a broker that is down is logged and forgotten.
+
+    The caller (a scan, a web request, a sender run) goes on, and the periodic run catches up
+    when the broker is back.
+    """
+    try:
+        task.apply_async(retry=False)
+    except (BrokerError, OSError) as exc:
+        logger.warning("Could not enqueue %s (the periodic run will): %s", task.name, exc)
+
+
+def enqueue_on_commit(task: Task) -> None:
+    """Enqueue ``task`` once the current transaction commits (at once if there is none)."""
+    transaction.on_commit(lambda: enqueue(task), robust=True)
+
+
+def batch_result(*, task: Task, report: OutboxReport) -> dict[str, Any]:
+    """Enqueue ``task`` again if its run stopped at the batch limit; return the task result.
+
+    One batch per run bounds how long a worker is held; the next batch is queued at once
+    rather than at the next periodic run, so a backlog drains at the receiver's pace.
+    """
+    if report.full:
+        enqueue(task)
+    return report.as_dict()
