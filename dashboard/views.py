@@ -24,6 +24,7 @@ from commitments.choices import DeadlineState
 from commitments.filtersets import CommitmentFilterSet
 from commitments.models import Agreement, Commitment, Party
 from commitments.roles import can_read, can_write
+from commitments.selectors import commitment_related
 from commitments.services.commitments import commitment_change_status
 from feeds.models import CalendarFeed, FeedScope
 from feeds.serializers import feed_url
@@ -189,6 +190,7 @@ def commitment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "rule_words": rule_in_words(commitment),
             "days_left": _days(commitment.due_date, today),
             "updates": updates,
+            "related": commitment_related(commitment=commitment),
             "chart": _progress_chart(measurements, commitment.target_amount),
             "form": form,
             "watching": _watching(request, commitment=commitment),

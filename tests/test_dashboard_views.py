@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from alerts.models import Subscription
 from commitments.choices import Status
-from commitments.models import Citation, Commitment, ProgressUpdate
+from commitments.models import Citation, Commitment, CommitmentRelation, ProgressUpdate
 from commitments.roles import EDITORS, VIEWERS
 from commitments.services import commitments as svc
 from feeds.models import CalendarFeed
@@ -302,3 +302,29 @@ def test_a_user_cannot_touch_someone_else_feed(client, reviewer, writer):
     assert response.status_code == 404
     feed.refresh_from_db()
     assert feed.revoked_at is None
+
+
+def test_a_related_commitment_is_listed_once_read_from_each_side(
+    client, reviewer, make_commitment
+):
+    """One link lists the other commitment once on each page, its kind read from that side.
+
+    A symmetric link stored from both ends (as the seeds declare it) is still listed once.
+    """
+    old = make_commitment(title="Old plan")
+    new = make_commitment(title="New plan")
+    twin = make_commitment(title="Twin plan")
+    CommitmentRelation.objects.create(from_commitment=new, to_commitment=old, kind="supersedes")
+    CommitmentRelation.objects.create(from_commitment=new, to_commitment=twin, kind="related")
+    CommitmentRelation.objects.create(from_commitment=twin, to_commitment=new, kind="related")
+    client.force_login(reviewer)
+
+    def related(commitment):
+        page = client.get(reverse("dashboard:commitment", args=[commitment.pk]))
+        return [(str(r.label), r.commitment.title) for r in page.context["related"]]
+
+    assert related(new) == [("Related to", "Twin plan"), ("Supersedes", "Old plan")]
+    assert related(old) == [("Superseded by", "New plan")]
+    assert related(twin) == [("Related to", "New plan")]
+    body = client.get(reverse("dashboard:commitment", args=[new.pk])).content.decode()
+    assert body.count(">Twin plan</a>") == 1
