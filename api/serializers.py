@@ -25,6 +25,7 @@ from alerts.models import OVERDUE_LEAD, Alert, Subscription
 from commitments import deadlines
 from commitments.choices import DeadlineKind, Status
 from commitments.deadlines import RuleError
+from commitments.forms import StatusChangeForm
 from commitments.models import Agreement, Citation, Commitment, Party, ProgressUpdate, Source
 from commitments.services import commitments as commitment_services
 
@@ -231,15 +232,25 @@ class StrictMixin(serializers.Serializer):
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping):
-            writable = {name for name, field in self.fields.items() if not field.read_only}
-            refused = {
-                str(key): ["This field is read-only." if key in self.fields else "Unknown field."]
-                for key in data
-                if key not in writable
-            }
-            if refused:
-                raise serializers.ValidationError(refused)
+            refuse_unknown_keys(self, data)
         return super().to_internal_value(data)
+
+
+def refuse_unknown_keys(
+    serializer: serializers.Serializer, data: Mapping[str, Any], *, within: str = ""
+) -> None:
+    """Raise a 400 naming each key of ``data`` that is not a writable field of ``serializer``.
+
+    ``within`` nests the errors under that field, for a nested object's keys.
+    """
+    writable = {name for name, field in serializer.fields.items() if not field.read_only}
+    refused = {
+        str(key): ["This field is read-only." if key in serializer.fields else "Unknown field."]
+        for key in data
+        if key not in writable
+    }
+    if refused:
+        raise serializers.ValidationError({within: refused} if within else refused)
 
 
 class PartySerializer(ApiModelSerializer):
@@ -584,7 +595,12 @@ class EvidenceSerializer(StrictMixin, serializers.Serializer):
 
 
 class StatusChangeSerializer(StrictMixin, serializers.Serializer):
-    """A status change or progress note; fulfilled, partially fulfilled and missed need evidence."""
+    """A status change or progress note; fulfilled, partially fulfilled and missed need evidence.
+
+    The fields describe the body for the schema and refuse unknown keys; the values are
+    parsed by the domain's :class:`~commitments.forms.StatusChangeForm` (the admin's and the
+    dashboard's form), so every interface answers the same input with the same field errors.
+    """
 
     status = serializers.ChoiceField(choices=Status.choices)
     occurred_on = serializers.DateField(
@@ -601,24 +617,37 @@ class StatusChangeSerializer(StrictMixin, serializers.Serializer):
     )
     evidence = EvidenceSerializer(required=False, allow_null=True, default=None)
 
-    def save(self, **kwargs: Any) -> ProgressUpdate:
-        """Record the change through the service; nothing is written if a check fails."""
-        data = self.validated_data
-        evidence = data["evidence"] or {}
-        commitment: Commitment = self.context["commitment"]
-        return call_service(
-            commitment_services.commitment_change_status,
-            commitment=commitment,
-            status=data["status"],
-            user=self.context["request"].user,
-            occurred_on=data.get("occurred_on"),
-            note=data["note"],
-            measured_value=data["measured_value"],
-            evidence_source=evidence.get("source"),
-            evidence_quote=evidence.get("quote", ""),
-            evidence_translation=evidence.get("translation", ""),
-            evidence_locator=evidence.get("locator", ""),
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        """Fill the status change form from the body, ``evidence.x`` as ``evidence_x``."""
+        if not isinstance(data, Mapping):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Expected an object of status change fields."]}
+            )
+        refuse_unknown_keys(self, data)
+        evidence = data.get("evidence") or {}
+        if not isinstance(evidence, Mapping):
+            expected = "Expected an object with a source and a quote."
+            raise serializers.ValidationError({"evidence": {"non_field_errors": [expected]}})
+        evidence_serializer = cast(EvidenceSerializer, self.fields["evidence"])
+        refuse_unknown_keys(evidence_serializer, evidence, within="evidence")
+        top_level = ("status", "occurred_on", "note", "measured_value")
+        values = {name: data.get(name) for name in top_level}
+        for name in evidence_serializer.fields:
+            values[f"evidence_{name}"] = evidence.get(name)
+        self.form = StatusChangeForm(
+            data={name: value for name, value in values.items() if value is not None},
+            commitment=self.context["commitment"],
         )
+        if not self.form.is_valid():
+            raise to_drf_validation_error(DjangoValidationError(self.form.errors.as_data()))
+        return self.form.cleaned_data
+
+    def save(self, **kwargs: Any) -> ProgressUpdate:
+        """Record the change through the form's service call; nothing is written if it refuses."""
+        update = self.form.save(user=self.context["request"].user)
+        if update is None:
+            raise to_drf_validation_error(DjangoValidationError(self.form.errors.as_data()))
+        return update
 
 
 class LeadDaysField(serializers.ListField):

@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -35,9 +36,8 @@ from .choices import TERMINAL, AnchorKind, DeadlineKind, Status
 from .forms import (
     AgreementAdminForm,
     CommitmentAdminForm,
-    CommitmentStatusForm,
     ServiceModelForm,
-    add_service_errors,
+    StatusChangeForm,
 )
 from .models import (
     Agreement,
@@ -546,19 +546,16 @@ class CommitmentAdmin(ImportExportMixin, ServiceSaveAdmin):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.has_change_permission(request, commitment):
             raise PermissionDenied
-        form = CommitmentStatusForm(
-            request.POST if request.method == "POST" else None,
-            commitment=commitment,
-            admin_site=self.admin_site,
+        form = StatusChangeForm(
+            request.POST if request.method == "POST" else None, commitment=commitment
         )
+        form.fields["occurred_on"].widget = AdminDateWidget()
+        source = cast(forms.ModelChoiceField, form.fields["evidence_source"])
+        source.widget = AutocompleteSelect(Citation._meta.get_field("source"), self.admin_site)
+        source.widget.choices = source.choices
         if request.method == "POST" and form.is_valid():
-            try:
-                update = svc.commitment_change_status(
-                    commitment=commitment, user=request.user, **form.service_arguments()
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
+            update = form.save(user=request.user)
+            if update is not None:
                 self.message_user(
                     request,
                     _("Recorded: %(update)s.") % {"update": update},

@@ -25,7 +25,6 @@ from commitments.filtersets import CommitmentFilterSet
 from commitments.models import Agreement, Commitment, Party
 from commitments.roles import can_read, can_write
 from commitments.selectors import commitment_related
-from commitments.services.commitments import commitment_change_status
 from feeds.models import CalendarFeed, FeedScope
 from feeds.serializers import feed_url
 from feeds.services import calendar_feed_create, calendar_feed_revoke, calendar_feed_rotate
@@ -152,31 +151,14 @@ def commitment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     except Commitment.DoesNotExist as exc:
         raise Http404 from exc
     can_edit = can_write(request.user)
-    form = ProgressForm(initial={"status": commitment.status}) if can_edit else None
+    form = ProgressForm(commitment=commitment) if can_edit else None
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied
-        form = ProgressForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                commitment_change_status(
-                    commitment=commitment,
-                    user=request.user,
-                    status=data["status"],
-                    occurred_on=data["occurred_on"],
-                    note=data["note"],
-                    measured_value=data["measured_value"],
-                    evidence_source=data["evidence_source"],
-                    evidence_quote=data["evidence_quote"],
-                    evidence_translation=data["evidence_translation"],
-                    evidence_locator=data["evidence_locator"],
-                )
-            except ValidationError as exc:
-                form.add_service_error(exc)
-            else:
-                messages.success(request, _("The progress update was recorded."))
-                return HttpResponseRedirect(request.path)
+        form = ProgressForm(request.POST, commitment=commitment)
+        if form.is_valid() and form.save(user=request.user) is not None:
+            messages.success(request, _("The progress update was recorded."))
+            return HttpResponseRedirect(request.path)
     today = timezone.localdate()
     updates = list(commitment.progress_updates.all())
     measurements = sorted(

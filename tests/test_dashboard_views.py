@@ -196,7 +196,8 @@ def test_fulfilled_without_evidence_is_refused_on_the_form(client, writer, commi
         {"status": "fulfilled", "occurred_on": "2026-02-20"},
     )
     assert response.status_code == 400
-    assert "evidence_source" in response.context["form"].errors
+    # On the evidence field, as in the admin and the API (the page offers existing citations).
+    assert "needs an evidence citation" in " ".join(response.context["form"].errors["evidence"])
     commitment.refresh_from_db()
     assert commitment.status == Status.NOT_STARTED
     assert not ProgressUpdate.objects.exists()
