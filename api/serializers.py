@@ -22,8 +22,8 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse as drf_reverse
 
 from alerts.models import OVERDUE_LEAD, Alert, Subscription
-from commitments import deadlines
 from commitments.choices import DeadlineKind, Status
+from commitments.deadline_text import commitment_rule_in_words
 from commitments.deadlines import RuleError
 from commitments.forms import StatusChangeForm
 from commitments.models import Agreement, Citation, Commitment, Party, ProgressUpdate, Source
@@ -386,7 +386,9 @@ class DeadlineRuleSerializer(StrictMixin, ApiModelSerializer):
         max_length=300,
         help_text='The words the rule comes from, e.g. "within 180 days".',
     )
-    description = serializers.SerializerMethodField(help_text="The rule in plain words.")
+    description = serializers.SerializerMethodField(
+        help_text="The rule in words, with its anchor and due date, in the request's language."
+    )
 
     class Meta:
         model = Commitment
@@ -419,10 +421,7 @@ class DeadlineRuleSerializer(StrictMixin, ApiModelSerializer):
         return attrs
 
     def get_description(self, commitment: Commitment) -> str:
-        try:
-            return deadlines.describe(commitment.rule)
-        except ValueError:
-            return ""
+        return commitment_rule_in_words(commitment)
 
 
 class CommitmentSerializer(StrictMixin, ApiModelSerializer):

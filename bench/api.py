@@ -52,7 +52,8 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from commitments.deadlines import DeadlineRule, RuleKind, describe
+from commitments.deadline_text import rule_in_words
+from commitments.deadlines import DeadlineRule, RuleKind
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "ct_bench_api"
@@ -120,7 +121,7 @@ def _day(value: dt.date | None) -> str | None:
 
 
 def _describe(kind: str, fixed: dt.date | None) -> str:
-    return describe(DeadlineRule(kind=RuleKind(kind), fixed_date=fixed))
+    return rule_in_words(DeadlineRule(kind=RuleKind(kind), fixed_date=fixed))
 
 
 def baseline_page(

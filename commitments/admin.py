@@ -31,8 +31,8 @@ from import_export.formats import base_formats
 from import_export.results import Result
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import deadlines
-from .choices import TERMINAL, AnchorKind, DeadlineKind, Status
+from .choices import TERMINAL, Status
+from .deadline_text import commitment_rule_in_words
 from .forms import (
     AgreementAdminForm,
     CommitmentAdminForm,
@@ -316,23 +316,6 @@ class CommitmentRelationInline(admin.TabularInline):
     verbose_name_plural = _("related commitments")
 
 
-def rule_in_words(commitment: Commitment) -> str:
-    """Describe the deadline rule with its anchor and result, e.g. ``180 days after … → …``."""
-    words = deadlines.describe(commitment.rule)
-    due = commitment.due_date.isoformat() if commitment.due_date else None
-    if commitment.deadline_kind == DeadlineKind.RELATIVE:
-        if commitment.anchor_kind == AnchorKind.COMMITMENT and commitment.anchor_commitment:
-            anchor = commitment.anchor_commitment
-            if anchor.fulfilled_on is None:
-                return f"{words} the fulfilment of «{anchor}», which has not happened yet"
-            words = f"{words} {anchor.fulfilled_on.isoformat()} (fulfilment of «{anchor}»)"
-        else:
-            words = f"{words} {commitment.agreement.date.isoformat()}"
-    elif commitment.deadline_kind == DeadlineKind.PERIOD_END and not commitment.period_year:
-        words = f"{words} (first on or after {commitment.agreement.date.isoformat()})"
-    return f"{words} → {due}" if due and commitment.deadline_kind != DeadlineKind.FIXED else words
-
-
 @admin.register(Commitment)
 class CommitmentAdmin(ImportExportMixin, ServiceSaveAdmin):
     form = CommitmentAdminForm
@@ -479,7 +462,7 @@ class CommitmentAdmin(ImportExportMixin, ServiceSaveAdmin):
     def rule_in_words(self, commitment: Commitment) -> str:
         if commitment.pk is None:
             return "-"
-        return rule_in_words(commitment)
+        return commitment_rule_in_words(commitment)
 
     @admin.display(description=_("due at"))
     def due_at_display(self, commitment: Commitment) -> str:

@@ -61,8 +61,9 @@ def commitment_list() -> QuerySet[Commitment]:
         ),
     ]
     return (
-        # Rows name their agreement, obligor and anchor by id only: join just the owner.
-        Commitment.objects.select_related("owner")
+        # Rows name their agreement, obligor and anchor by id; the rule's words read the
+        # agreement's date and the anchor's title and fulfilment.
+        Commitment.objects.select_related("owner", "agreement", "anchor_commitment")
         .prefetch_related(*prefetches)
         .order_by("due_date", "id")
     )

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from alerts.models import Alert, Subscription, SubscriptionScope
 from alerts.services import subscriptions as subscription_services
 from commitments.choices import DeadlineState
+from commitments.deadline_text import commitment_rule_in_words
 from commitments.filtersets import CommitmentFilterSet
 from commitments.models import Agreement, Commitment, Party
 from commitments.roles import can_read, can_write
@@ -31,7 +32,6 @@ from feeds.services import calendar_feed_create, calendar_feed_revoke, calendar_
 
 from . import selectors, timeline
 from .forms import ProgressForm
-from .text import rule_in_words
 
 PAGE_SIZE = 25
 
@@ -169,7 +169,7 @@ def commitment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "dashboard/commitment_detail.html",
         {
             "commitment": commitment,
-            "rule_words": rule_in_words(commitment),
+            "rule_words": commitment_rule_in_words(commitment),
             "days_left": _days(commitment.due_date, today),
             "updates": updates,
             "related": commitment_related(commitment=commitment),

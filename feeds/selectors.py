@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 
 from alerts.models import OVERDUE_LEAD, Subscription, SubscriptionScope
 from commitments.choices import TERMINAL, Status
+from commitments.deadline_text import commitment_rule_in_words
 from commitments.models import Commitment
 from commitments.roles import can_read
 
@@ -88,25 +89,9 @@ def feed_commitments(*, feed: CalendarFeed, now: dt.datetime) -> QuerySet[Commit
         commitments = commitments.filter(_party_q([feed.party_id]))
     elif feed.scope == FeedScope.WATCHLIST:
         commitments = commitments.filter(watchlist_q(user=feed.user))
-    return (
-        commitments.select_related("agreement", "obligor")
-        .only(
-            "id",
-            "title",
-            "category",
-            "status",
-            "deadline_phrase",
-            "due_date",
-            "due_at",
-            "updated",
-            "agreement",
-            "obligor",
-            "agreement__title",
-            "agreement__time_zone",
-            "obligor__name",
-        )
-        .order_by("due_date", "id")[:FEED_MAX_EVENTS]
-    )
+    # The events show the rule in words: its agreement's date and its anchor commitment.
+    commitments = commitments.select_related("agreement", "obligor", "anchor_commitment")
+    return commitments.order_by("due_date", "id")[:FEED_MAX_EVENTS]
 
 
 def default_lead_days() -> tuple[int, ...]:
@@ -221,6 +206,7 @@ def feed_events(*, feed: CalendarFeed, now: dt.datetime) -> list[DeadlineEvent]:
                 obligor_name=commitment.obligor.name,
                 category_label=str(commitment.get_category_display()),
                 status_label=str(statuses.get(commitment.status, commitment.status)),
+                rule_words=commitment_rule_in_words(commitment),
                 deadline_phrase=commitment.deadline_phrase,
                 url=site + commitment.get_absolute_url(),
                 overdue=overdue,

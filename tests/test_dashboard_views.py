@@ -157,7 +157,9 @@ def test_commitment_page_shows_the_rule_in_words_and_sources(
     )
     client.force_login(reviewer)
     response = client.get(reverse("dashboard:commitment", args=[commitment.pk]))
-    assert response.context["rule_words"] == "180 days after Oct. 28, 2025 → April 26, 2026"
+    assert response.context["rule_words"] == (
+        "180 days after the agreement's date (Oct. 28, 2025) → April 26, 2026"
+    )
     body = response.content.decode()
     assert "une réunion ministérielle dans un délai de 180 jours" in body
     assert "a ministerial meeting within 180 days" in body
