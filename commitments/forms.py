@@ -157,48 +157,48 @@ class StatusChangeForm(forms.Form):
     """
 
     status = forms.ChoiceField(
-        label=_("new status"),
+        label=_("Status"),
         choices=Status.choices,
         error_messages={"invalid_choice": _("“%(value)s” is not a valid choice.")},
     )
     occurred_on = forms.DateField(
-        label=_("date"),
+        label=_("Date"),
         # Left out, the service dates the update today in the agreement's time zone.
         required=False,
         error_messages={"invalid": _("The date has the wrong format; write it as YYYY-MM-DD.")},
     )
     note = forms.CharField(
-        label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     measured_value = forms.DecimalField(
-        label=_("measured value"),
+        label=_("Measured value"),
         required=False,
         max_digits=20,
         decimal_places=4,
         help_text=_("Progress toward the target, in the target's unit."),
     )
     evidence = forms.ModelChoiceField(
-        label=_("existing citation"),
+        label=_("Existing citation"),
         queryset=Citation.objects.none(),
         required=False,
         help_text=_("Evidence already cited on this commitment; or give a source and a quote."),
     )
     evidence_source = forms.ModelChoiceField(
-        label=_("evidence source"),
+        label=_("Evidence source"),
         queryset=Source.objects.order_by("-published_on", "title"),
         required=False,
     )
     evidence_quote = forms.CharField(
-        label=_("evidence quote"),
+        label=_("Quote (original language)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("In the source's original language."),
     )
     evidence_translation = forms.CharField(
-        label=_("translation"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Translation"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     evidence_locator = forms.CharField(
-        label=_("locator"),
+        label=_("Locator"),
         required=False,
         max_length=200,
         help_text=_("Section, paragraph or page."),
