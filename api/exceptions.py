@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from commitments.deadlines import RULE_FIELDS, RuleError
+from commitments.forms import service_error
 
 logger = logging.getLogger(__name__)
 
@@ -62,9 +63,7 @@ def validation_error_detail(exc: DjangoValidationError) -> dict[str, Any]:
 
 def to_drf_validation_error(exc: DjangoValidationError | RuleError) -> exceptions.ValidationError:
     """Convert a domain error into the DRF error that renders as a 400 with the same fields."""
-    if isinstance(exc, RuleError):
-        exc = DjangoValidationError({exc.field: [exc.message]})
-    return exceptions.ValidationError(validation_error_detail(exc))
+    return exceptions.ValidationError(validation_error_detail(service_error(exc)))
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

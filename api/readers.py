@@ -23,6 +23,7 @@ from django.db.models import QuerySet
 from rest_framework import serializers as drf_serializers
 
 from commitments import deadlines
+from commitments.deadline_text import rule_in_words
 from commitments.models import Citation, Commitment, ProgressUpdate
 from core.rest.serializers import detail_url_builder, instant_text
 
@@ -58,6 +59,13 @@ COMMITMENT_COLUMNS = (
     "owner__username",
     "created",
     "updated",
+)
+
+#: What the rule's words name besides the rule: the dates it counts from.
+RULE_WORDS_COLUMNS = (
+    "agreement__date",
+    "anchor_commitment__title",
+    "anchor_commitment__fulfilled_on",
 )
 
 #: A citation's columns, from the citation itself or through a progress update's evidence.
@@ -104,9 +112,17 @@ def _decimal(value: Any) -> str | None:
 def _rule_description(row: Row) -> str:
     """Describe the row's rule as ``DeadlineRuleSerializer.get_description`` does."""
     try:
-        return deadlines.describe(deadlines.rule_from_stored(row))
+        rule = deadlines.rule_from_stored(row)
     except ValueError:
         return ""
+    return rule_in_words(
+        rule,
+        anchor_kind=row["anchor_kind"],
+        agreement_date=row["agreement__date"],
+        anchor_title=row["anchor_commitment__title"],
+        anchor_fulfilled_on=row["anchor_commitment__fulfilled_on"],
+        due_date=row["due_date"],
+    )
 
 
 def _rule(row: Row) -> Representation:
@@ -164,7 +180,7 @@ def commitment_representations(
     ignored: the rows are read with four queries whatever the page size. ``request`` and
     ``format`` make the absolute URLs, as the serializer's context does.
     """
-    rows = list(page.prefetch_related(None).values(*COMMITMENT_COLUMNS))
+    rows = list(page.prefetch_related(None).values(*COMMITMENT_COLUMNS, *RULE_WORDS_COLUMNS))
     if not rows:
         return []
     ids = [row["id"] for row in rows]

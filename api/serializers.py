@@ -9,7 +9,7 @@ Creates and updates call the services, which run ``full_clean``; their Django
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -19,10 +19,17 @@ from rest_framework import serializers
 from alerts.models import MAX_LEAD_DAYS, OVERDUE_LEAD, Alert, Subscription
 from commitments import deadlines
 from commitments.choices import Status
+from commitments.deadline_text import commitment_rule_in_words
 from commitments.deadlines import RuleError
+from commitments.forms import StatusChangeForm
 from commitments.models import Agreement, Citation, Commitment, Party, ProgressUpdate, Source
 from commitments.services import commitments as commitment_services
-from core.rest.serializers import ApiModelSerializer, DetailUrlField, StrictMixin
+from core.rest.serializers import (
+    ApiModelSerializer,
+    DetailUrlField,
+    StrictMixin,
+    refuse_unknown_keys,
+)
 
 from .exceptions import to_drf_validation_error
 
@@ -207,7 +214,9 @@ class DeadlineRuleSerializer(StrictMixin, ApiModelSerializer):
     Writing the rule replaces all of it: parameters left out are cleared.
     """
 
-    description = serializers.SerializerMethodField(help_text="The rule in plain words.")
+    description = serializers.SerializerMethodField(
+        help_text="The rule in words, with its anchor and due date, in the request's language."
+    )
 
     class Meta:
         model = Commitment
@@ -227,10 +236,7 @@ class DeadlineRuleSerializer(StrictMixin, ApiModelSerializer):
         return attrs
 
     def get_description(self, commitment: Commitment) -> str:
-        try:
-            return deadlines.describe(commitment.rule)
-        except ValueError:
-            return ""
+        return commitment_rule_in_words(commitment)
 
 
 class CommitmentSerializer(StrictMixin, ApiModelSerializer):
@@ -403,7 +409,12 @@ class EvidenceSerializer(StrictMixin, serializers.Serializer):
 
 
 class StatusChangeSerializer(StrictMixin, serializers.Serializer):
-    """A status change or progress note; fulfilled, partially fulfilled and missed need evidence."""
+    """A status change or progress note; fulfilled, partially fulfilled and missed need evidence.
+
+    The fields describe the body for the schema and refuse unknown keys; the values are
+    parsed by the domain's :class:`~commitments.forms.StatusChangeForm` (the admin's and the
+    dashboard's form), so every interface answers the same input with the same field errors.
+    """
 
     status = serializers.ChoiceField(choices=Status.choices)
     occurred_on = serializers.DateField(
@@ -420,24 +431,37 @@ class StatusChangeSerializer(StrictMixin, serializers.Serializer):
     )
     evidence = EvidenceSerializer(required=False, allow_null=True, default=None)
 
-    def save(self, **kwargs: Any) -> ProgressUpdate:
-        """Record the change through the service; nothing is written if a check fails."""
-        data = self.validated_data
-        evidence = data["evidence"] or {}
-        commitment: Commitment = self.context["commitment"]
-        return call_service(
-            commitment_services.commitment_change_status,
-            commitment=commitment,
-            status=data["status"],
-            user=self.context["request"].user,
-            occurred_on=data.get("occurred_on"),
-            note=data["note"],
-            measured_value=data["measured_value"],
-            evidence_source=evidence.get("source"),
-            evidence_quote=evidence.get("quote", ""),
-            evidence_translation=evidence.get("translation", ""),
-            evidence_locator=evidence.get("locator", ""),
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        """Fill the status change form from the body, ``evidence.x`` as ``evidence_x``."""
+        if not isinstance(data, Mapping):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Expected an object of status change fields."]}
+            )
+        refuse_unknown_keys(self, data)
+        evidence = data.get("evidence") or {}
+        if not isinstance(evidence, Mapping):
+            expected = "Expected an object with a source and a quote."
+            raise serializers.ValidationError({"evidence": {"non_field_errors": [expected]}})
+        evidence_serializer = cast(EvidenceSerializer, self.fields["evidence"])
+        refuse_unknown_keys(evidence_serializer, evidence, within="evidence")
+        top_level = ("status", "occurred_on", "note", "measured_value")
+        values = {name: data.get(name) for name in top_level}
+        for name in evidence_serializer.fields:
+            values[f"evidence_{name}"] = evidence.get(name)
+        self.form = StatusChangeForm(
+            data={name: value for name, value in values.items() if value is not None},
+            commitment=self.context["commitment"],
         )
+        if not self.form.is_valid():
+            raise to_drf_validation_error(DjangoValidationError(self.form.errors.as_data()))
+        return self.form.cleaned_data
+
+    def save(self, **kwargs: Any) -> ProgressUpdate:
+        """Record the change through the form's service call; nothing is written if it refuses."""
+        update = self.form.save(user=self.context["request"].user)
+        if update is None:
+            raise to_drf_validation_error(DjangoValidationError(self.form.errors.as_data()))
+        return update
 
 
 class LeadDaysField(serializers.ListField):

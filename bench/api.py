@@ -52,12 +52,12 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from commitments.deadline_text import rule_in_words
 from commitments.deadlines import (
     ANCHOR_COMMITMENT_FIELD,
     KIND_FIELD,
     PARAMETER_FIELDS,
     PHRASE_FIELD,
-    describe,
     rule_from_stored,
 )
 
@@ -138,7 +138,7 @@ def _rule(values: tuple[Any, ...]) -> dict[str, Any]:
         field.key: _day(value) if isinstance(value, dt.date) else value
         for field, value in zip(RULE_FIELDS, values, strict=True)
     }
-    return {**rule, "description": describe(rule_from_stored(stored))}
+    return {**rule, "description": rule_in_words(rule_from_stored(stored))}
 
 
 def baseline_page(

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -32,13 +33,13 @@ from import_export.results import Result
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import deadlines
-from .choices import AnchorKind, DeadlineKind, Status
+from .choices import Status
+from .deadline_text import commitment_rule_in_words
 from .forms import (
     AgreementAdminForm,
     CommitmentAdminForm,
-    CommitmentStatusForm,
     ServiceModelForm,
-    add_service_errors,
+    StatusChangeForm,
 )
 from .models import (
     DUE_DATE_RELATIONS,
@@ -334,23 +335,6 @@ def rule_field_rows() -> list[str | tuple[str, ...]]:
     return rows
 
 
-def rule_in_words(commitment: Commitment) -> str:
-    """Describe the deadline rule with its anchor and result, e.g. ``180 days after … → …``."""
-    words = deadlines.describe(commitment.rule)
-    due = commitment.due_date.isoformat() if commitment.due_date else None
-    if commitment.deadline_kind == DeadlineKind.RELATIVE:
-        if commitment.anchor_kind == AnchorKind.COMMITMENT and commitment.anchor_commitment:
-            anchor = commitment.anchor_commitment
-            if anchor.fulfilled_on is None:
-                return f"{words} the fulfilment of «{anchor}», which has not happened yet"
-            words = f"{words} {anchor.fulfilled_on.isoformat()} (fulfilment of «{anchor}»)"
-        else:
-            words = f"{words} {commitment.agreement.date.isoformat()}"
-    elif commitment.deadline_kind == DeadlineKind.PERIOD_END and not commitment.period_year:
-        words = f"{words} (first on or after {commitment.agreement.date.isoformat()})"
-    return f"{words} → {due}" if due and commitment.deadline_kind != DeadlineKind.FIXED else words
-
-
 @admin.register(Commitment)
 class CommitmentAdmin(ImportExportMixin, ServiceSaveAdmin):
     form = CommitmentAdminForm
@@ -496,7 +480,7 @@ class CommitmentAdmin(ImportExportMixin, ServiceSaveAdmin):
     def rule_in_words(self, commitment: Commitment) -> str:
         if commitment.pk is None:
             return "-"
-        return rule_in_words(commitment)
+        return commitment_rule_in_words(commitment)
 
     @admin.display(description=_("due at"))
     def due_at_display(self, commitment: Commitment) -> str:
@@ -563,19 +547,16 @@ class CommitmentAdmin(ImportExportMixin, ServiceSaveAdmin):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.has_change_permission(request, commitment):
             raise PermissionDenied
-        form = CommitmentStatusForm(
-            request.POST if request.method == "POST" else None,
-            commitment=commitment,
-            admin_site=self.admin_site,
+        form = StatusChangeForm(
+            request.POST if request.method == "POST" else None, commitment=commitment
         )
+        form.fields["occurred_on"].widget = AdminDateWidget()
+        source = cast(forms.ModelChoiceField, form.fields["evidence_source"])
+        source.widget = AutocompleteSelect(Citation._meta.get_field("source"), self.admin_site)
+        source.widget.choices = source.choices
         if request.method == "POST" and form.is_valid():
-            try:
-                update = svc.commitment_change_status(
-                    commitment=commitment, user=request.user, **form.service_arguments()
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
+            update = form.save(user=request.user)
+            if update is not None:
                 self.message_user(
                     request,
                     _("Recorded: %(update)s.") % {"update": update},

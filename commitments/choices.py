@@ -111,3 +111,11 @@ class RelationKind(models.TextChoices):
     CONDITIONAL_ON = "conditional_on", _("Conditional on")
     SUPERSEDES = "supersedes", _("Supersedes")
     RELATED = "related", _("Related to")
+
+
+#: How a one-way relation reads from the commitment it points to ("B supersedes A": A is
+#: superseded by B). The other kinds are symmetric and read the same from both ends.
+RELATION_READ_BACKWARD = {
+    RelationKind.CONDITIONAL_ON: _("Condition for"),
+    RelationKind.SUPERSEDES: _("Superseded by"),
+}

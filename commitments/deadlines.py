@@ -308,24 +308,3 @@ def _day_start(day: dt.date, zone: ZoneInfo) -> dt.datetime:
     change, which is when that day begins.
     """
     return dt.datetime.combine(day, dt.time.min, tzinfo=zone).astimezone(dt.UTC)
-
-
-def describe(rule: DeadlineRule) -> str:
-    """Return the rule in plain English words, e.g. ``180 days after the anchor``."""
-    if rule.kind == RuleKind.FIXED and rule.fixed_date:
-        return f"on {rule.fixed_date.isoformat()}"
-    if rule.kind == RuleKind.RELATIVE and rule.offset_unit:
-        unit = rule.offset_unit.value
-        if rule.offset_amount == 1:
-            unit = unit[:-1]
-        return f"{rule.offset_amount} {unit} after"
-    if rule.kind == RuleKind.PERIOD_END and rule.period_unit:
-        if rule.period_unit == PeriodUnit.MONTH and rule.period_number:
-            name = calendar.month_name[rule.period_number]
-        elif rule.period_unit == PeriodUnit.QUARTER:
-            name = f"Q{rule.period_number}"
-        else:
-            name = "the year"
-        year = f" {rule.period_year}" if rule.period_year else ""
-        return f"by the end of {name}{year}"
-    return "no deadline"

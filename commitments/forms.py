@@ -1,4 +1,4 @@
-"""Admin forms of the commitments domain.
+"""Forms of the commitments domain: the admin's, and the status change every interface takes.
 
 The model forms validate through the models' ``full_clean()`` like the services do; an error
 the model names on a field the form does not show (an inline row shows only some fields)
@@ -11,8 +11,6 @@ import zoneinfo
 from typing import Any, cast
 
 from django import forms
-from django.contrib import admin
-from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -20,7 +18,9 @@ from django.utils.translation import gettext_lazy as _
 
 from . import deadlines
 from .choices import Status
-from .models import Agreement, Citation, Commitment, Source
+from .deadlines import RuleError
+from .models import Agreement, Citation, Commitment, ProgressUpdate, Source
+from .services import commitments as commitment_services
 
 
 def _field_label(form: forms.BaseForm, name: str) -> str:
@@ -61,6 +61,13 @@ def errors_for_form(
                     ValidationError(prefix + message, code=err.code)
                 )
     return ValidationError(mapped)
+
+
+def service_error(error: ValidationError | RuleError) -> ValidationError:
+    """Return a service's refusal as a ``ValidationError`` keyed by the fields it names."""
+    if isinstance(error, RuleError):
+        return ValidationError({error.field: [error.message]})
+    return error
 
 
 def add_service_errors(form: forms.BaseForm, error: ValidationError, *, context: str = "") -> None:
@@ -131,64 +138,98 @@ class CommitmentAdminForm(ServiceModelForm):
         ]
 
 
-class CommitmentStatusForm(forms.Form):
-    """Record a progress update that may change a commitment's status, with its evidence.
+class StatusChangeForm(forms.Form):
+    """A progress update on one commitment that may change its status, with its evidence.
 
-    Field names match the arguments and error keys of ``commitment_change_status``, so the
-    errors it raises land on the field they name.
+    The one parser of a status change: the admin and the dashboard show it (with their own
+    widgets), the API fills it from its JSON (the nested ``evidence`` object flattened into
+    the ``evidence_*`` fields). Field names are the arguments and error keys of
+    ``commitment_change_status``, so :meth:`save` puts the service's refusal on the field
+    it names, the same way for every interface.
     """
 
-    status = forms.ChoiceField(label=_("new status"), choices=Status.choices)
-    occurred_on = forms.DateField(label=_("date"), widget=AdminDateWidget)
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=Status.choices,
+        error_messages={"invalid_choice": _("“%(value)s” is not a valid choice.")},
+    )
+    occurred_on = forms.DateField(
+        label=_("Date"),
+        # Left out, the service dates the update today in the agreement's time zone.
+        required=False,
+        error_messages={"invalid": _("The date has the wrong format; write it as YYYY-MM-DD.")},
+    )
     note = forms.CharField(
-        label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     measured_value = forms.DecimalField(
-        label=_("measured value"),
+        label=_("Measured value"),
         required=False,
         max_digits=20,
         decimal_places=4,
         help_text=_("Progress toward the target, in the target's unit."),
     )
     evidence = forms.ModelChoiceField(
-        label=_("existing citation"),
+        label=_("Existing citation"),
         queryset=Citation.objects.none(),
         required=False,
         help_text=_("Evidence already cited on this commitment; or give a source and a quote."),
     )
     evidence_source = forms.ModelChoiceField(
-        label=_("evidence source"), queryset=Source.objects.all(), required=False
+        label=_("Evidence source"),
+        queryset=Source.objects.order_by("-published_on", "title"),
+        required=False,
     )
     evidence_quote = forms.CharField(
-        label=_("evidence quote"),
+        label=_("Quote (original language)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("In the source's original language."),
     )
     evidence_translation = forms.CharField(
-        label=_("translation"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Translation"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     evidence_locator = forms.CharField(
-        label=_("locator"),
+        label=_("Locator"),
         required=False,
         max_length=200,
         help_text=_("Section, paragraph or page."),
     )
 
-    def __init__(
-        self, *args: Any, commitment: Commitment, admin_site: admin.AdminSite, **kwargs: Any
-    ) -> None:
+    def __init__(self, *args: Any, commitment: Commitment, **kwargs: Any) -> None:
         kwargs.setdefault(
             "initial", {"status": commitment.status, "occurred_on": timezone.localdate()}
         )
         super().__init__(*args, **kwargs)
         self.commitment = commitment
         evidence = cast(forms.ModelChoiceField, self.fields["evidence"])
-        evidence.queryset = commitment.citations.select_related("source")
-        source = cast(forms.ModelChoiceField, self.fields["evidence_source"])
-        source.widget = AutocompleteSelect(Citation._meta.get_field("source"), admin_site)
-        source.widget.choices = source.choices
+        evidence.queryset = commitment.citations.select_related("source").order_by("id")
 
-    def service_arguments(self) -> dict[str, Any]:
-        """Return the cleaned data as keyword arguments of ``commitment_change_status``."""
-        return dict(self.cleaned_data)
+    def clean(self) -> dict[str, Any] | None:
+        """Refuse half a new citation: a quote without its source, or a source without a quote."""
+        cleaned = super().clean() or {}
+        if "evidence_source" in cleaned and "evidence_quote" in cleaned:
+            if cleaned["evidence_quote"] and cleaned["evidence_source"] is None:
+                self.add_error(
+                    "evidence_source",
+                    _("This field is required: a quote needs the source it comes from."),
+                )
+            elif cleaned["evidence_source"] is not None and not cleaned["evidence_quote"]:
+                self.add_error(
+                    "evidence_quote", _("This field is required: a source needs its quote.")
+                )
+        return cleaned
+
+    def save(self, *, user: Any) -> ProgressUpdate | None:
+        """Record the update through ``commitment_change_status``; ``None`` if it refused.
+
+        A refusal writes nothing and its errors land on this form (see
+        :func:`add_service_errors`): on the field they name, or form-wide naming it.
+        """
+        try:
+            return commitment_services.commitment_change_status(
+                commitment=self.commitment, user=user, **self.cleaned_data
+            )
+        except (ValidationError, RuleError) as exc:
+            add_service_errors(self, service_error(exc))
+            return None

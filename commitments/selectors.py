@@ -6,9 +6,21 @@ size, and orders with ``id`` last so that pages are stable.
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from dataclasses import dataclass
 
-from .models import Agreement, Citation, Commitment, Party, ProgressUpdate, Source
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils.functional import Promise
+
+from .choices import RELATION_READ_BACKWARD, RelationKind
+from .models import (
+    Agreement,
+    Citation,
+    Commitment,
+    CommitmentRelation,
+    Party,
+    ProgressUpdate,
+    Source,
+)
 
 
 def party_list() -> QuerySet[Party]:
@@ -49,8 +61,50 @@ def commitment_list() -> QuerySet[Commitment]:
         ),
     ]
     return (
-        # Rows name their agreement, obligor and anchor by id only: join just the owner.
-        Commitment.objects.select_related("owner")
+        # Rows name their agreement, obligor and anchor by id; the rule's words read the
+        # agreement's date and the anchor's title and fulfilment.
+        Commitment.objects.select_related("owner", "agreement", "anchor_commitment")
         .prefetch_related(*prefetches)
         .order_by("due_date", "id")
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedCommitment:
+    """Another commitment linked to the one being read, the link read from that one's side."""
+
+    label: str | Promise
+    commitment: Commitment
+
+
+def commitment_related(*, commitment: Commitment) -> list[RelatedCommitment]:
+    """Return the commitments linked to ``commitment``, each link once, read from its side.
+
+    A link is stored from one commitment to another, and a symmetric one (related,
+    reciprocal) is often stored from both ends (the seeds declare it on each side): read in
+    both directions, such a pair would name the other commitment twice. A one-way link read
+    from the commitment it points to reads backward ("superseded by").
+    """
+    relations = (
+        CommitmentRelation.objects.filter(
+            Q(from_commitment=commitment) | Q(to_commitment=commitment)
+        )
+        .select_related("from_commitment", "to_commitment")
+        .order_by("kind", "id")
+    )
+    seen: set[tuple[int, str, bool]] = set()
+    related = []
+    for relation in relations:
+        kind = RelationKind(relation.kind)
+        backward = relation.to_commitment_id == commitment.pk and kind in RELATION_READ_BACKWARD
+        other = (
+            relation.from_commitment
+            if relation.to_commitment_id == commitment.pk
+            else relation.to_commitment
+        )
+        if (other.pk, kind, backward) in seen:
+            continue
+        seen.add((other.pk, kind, backward))
+        label = RELATION_READ_BACKWARD[kind] if backward else kind.label
+        related.append(RelatedCommitment(label=label, commitment=other))
+    return related

@@ -151,8 +151,6 @@ def commitment_detail(*, pk: int) -> Commitment:
             "citations__source",
             "progress_updates__evidence__source",
             "progress_updates__author",
-            "relations_out__to_commitment",
-            "relations_in__from_commitment",
         )
         .get(pk=pk)
     )

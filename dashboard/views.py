@@ -20,9 +20,10 @@ from django.views.decorators.http import require_POST
 
 from alerts.models import Alert, Subscription, SubscriptionScope
 from alerts.services import subscriptions as subscription_services
+from commitments.deadline_text import commitment_rule_in_words
 from commitments.filtersets import CommitmentFilterSet
 from commitments.models import Agreement, Commitment, Party
-from commitments.services.commitments import commitment_change_status
+from commitments.selectors import commitment_related
 from core.roles import can_read, can_write
 from feeds.models import CalendarFeed, FeedScope
 from feeds.serializers import feed_url
@@ -30,7 +31,6 @@ from feeds.services import calendar_feed_create, calendar_feed_revoke, calendar_
 
 from . import selectors, timeline
 from .forms import ProgressForm
-from .text import rule_in_words
 
 PAGE_SIZE = 25
 
@@ -150,31 +150,14 @@ def commitment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     except Commitment.DoesNotExist as exc:
         raise Http404 from exc
     can_edit = can_write(request.user)
-    form = ProgressForm(initial={"status": commitment.status}) if can_edit else None
+    form = ProgressForm(commitment=commitment) if can_edit else None
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied
-        form = ProgressForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                commitment_change_status(
-                    commitment=commitment,
-                    user=request.user,
-                    status=data["status"],
-                    occurred_on=data["occurred_on"],
-                    note=data["note"],
-                    measured_value=data["measured_value"],
-                    evidence_source=data["evidence_source"],
-                    evidence_quote=data["evidence_quote"],
-                    evidence_translation=data["evidence_translation"],
-                    evidence_locator=data["evidence_locator"],
-                )
-            except ValidationError as exc:
-                form.add_service_error(exc)
-            else:
-                messages.success(request, _("The progress update was recorded."))
-                return HttpResponseRedirect(request.path)
+        form = ProgressForm(request.POST, commitment=commitment)
+        if form.is_valid() and form.save(user=request.user) is not None:
+            messages.success(request, _("The progress update was recorded."))
+            return HttpResponseRedirect(request.path)
     today = timezone.localdate()
     updates = list(commitment.progress_updates.all())
     measurements = sorted(
@@ -185,9 +168,10 @@ def commitment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "dashboard/commitment_detail.html",
         {
             "commitment": commitment,
-            "rule_words": rule_in_words(commitment),
+            "rule_words": commitment_rule_in_words(commitment),
             "days_left": _days(commitment.due_date, today),
             "updates": updates,
+            "related": commitment_related(commitment=commitment),
             "chart": _progress_chart(measurements, commitment.target_amount),
             "form": form,
             "watching": _watching(request, commitment=commitment),

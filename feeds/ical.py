@@ -35,6 +35,7 @@ class DeadlineEvent:
     obligor_name: str
     category_label: str
     status_label: str
+    rule_words: str
     deadline_phrase: str
     url: str
     overdue: bool
@@ -67,6 +68,7 @@ def _description(event: DeadlineEvent) -> str:
         f"Agreement: {event.agreement_title}",
         f"Obligor: {event.obligor_name}",
         f"Status: {event.status_label}" + (" — overdue" if event.overdue else ""),
+        f"Rule: {event.rule_words}",
     ]
     if event.deadline_phrase:
         lines.append(f"Deadline: {event.deadline_phrase}")

@@ -13,7 +13,8 @@ from django.db.models.expressions import RawSQL
 
 from alerts.selectors import default_lead_days, watch_leads, watched_commitments_sql
 from commitments.choices import TERMINAL, Status
-from commitments.models import Commitment
+from commitments.deadline_text import commitment_rule_in_words
+from commitments.models import DUE_DATE_RELATIONS, Commitment
 from core.roles import can_read
 
 from .ical import DeadlineEvent
@@ -72,24 +73,10 @@ def feed_commitments(*, feed: CalendarFeed, now: dt.datetime) -> QuerySet[Commit
         commitments = commitments.filter(_party_q([feed.party_id]))
     elif feed.scope == FeedScope.WATCHLIST:
         commitments = commitments.filter(watchlist_q(user=feed.user))
+    # The events show the rule in words: its agreement's date and its anchor commitment.
     return (
         commitments.with_overdue(now)
-        .select_related("agreement", "obligor")
-        .only(
-            "id",
-            "title",
-            "category",
-            "status",
-            "deadline_phrase",
-            "due_date",
-            "due_at",
-            "updated",
-            "agreement",
-            "obligor",
-            "agreement__title",
-            "agreement__time_zone",
-            "obligor__name",
-        )
+        .select_related("obligor", *DUE_DATE_RELATIONS)
         .order_by("due_date", "id")[:FEED_MAX_EVENTS]
     )
 
@@ -164,6 +151,7 @@ def feed_events(*, feed: CalendarFeed, now: dt.datetime) -> list[DeadlineEvent]:
                 obligor_name=commitment.obligor.name,
                 category_label=str(commitment.get_category_display()),
                 status_label=str(statuses.get(commitment.status, commitment.status)),
+                rule_words=commitment_rule_in_words(commitment),
                 deadline_phrase=commitment.deadline_phrase,
                 url=site + commitment.get_absolute_url(),
                 overdue=overdue,

@@ -224,7 +224,7 @@ def test_add_commitment_computes_due_date(editor_client, agreement, japan, usa, 
 
     page = editor_client.get(reverse("admin:commitments_commitment_change", args=[commitment.pk]))
     text = page.content.decode()
-    assert "180 days after 2025-10-28 → 2026-04-26" in text
+    assert "180 days after the agreement&#x27;s date (Oct. 28, 2025) → April 26, 2026" in text
     assert "2026-04-26 23:59:59 JST (Asia/Tokyo) = 2026-04-26 14:59:59 UTC" in text
     assert 'name="status"' not in text
     assert 'name="due_date"' not in text

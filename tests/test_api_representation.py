@@ -296,7 +296,10 @@ def test_the_list_reader_gives_what_the_serializer_gives(varied_commitments):
         Party.objects.get(key="aardvark").pk,
         Party.objects.get(key="united-states").pk,
     ]
-    assert invest["deadline_rule"]["description"] == "1 year after"
+    # The last rows read were the French ones.
+    assert invest["deadline_rule"]["description"] == (
+        "1 an après la réalisation de «\u00a0Anchor\u00a0» (pas encore)"
+    )
     assert by_title["Cut tariffs to 15 %"]["flagged_at"] == "2026-02-28T15:00:00.000001Z"
     ongoing = by_title["Ongoing cooperation"]
     assert ongoing["due_date"] is None and ongoing["citations"] == ongoing["progress_updates"] == []

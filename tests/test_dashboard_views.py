@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from alerts.models import Subscription
 from commitments.choices import Status
-from commitments.models import Citation, Commitment, ProgressUpdate
+from commitments.models import Citation, Commitment, CommitmentRelation, ProgressUpdate
 from commitments.services import commitments as svc
 from core.roles import EDITORS, VIEWERS
 from feeds.models import CalendarFeed
@@ -157,7 +157,9 @@ def test_commitment_page_shows_the_rule_in_words_and_sources(
     )
     client.force_login(reviewer)
     response = client.get(reverse("dashboard:commitment", args=[commitment.pk]))
-    assert response.context["rule_words"] == "180 days after Oct. 28, 2025 → April 26, 2026"
+    assert response.context["rule_words"] == (
+        "180 days after the agreement's date (Oct. 28, 2025) → April 26, 2026"
+    )
     body = response.content.decode()
     assert "une réunion ministérielle dans un délai de 180 jours" in body
     assert "a ministerial meeting within 180 days" in body
@@ -196,7 +198,8 @@ def test_fulfilled_without_evidence_is_refused_on_the_form(client, writer, commi
         {"status": "fulfilled", "occurred_on": "2026-02-20"},
     )
     assert response.status_code == 400
-    assert "evidence_source" in response.context["form"].errors
+    # On the evidence field, as in the admin and the API (the page offers existing citations).
+    assert "needs an evidence citation" in " ".join(response.context["form"].errors["evidence"])
     commitment.refresh_from_db()
     assert commitment.status == Status.NOT_STARTED
     assert not ProgressUpdate.objects.exists()
@@ -304,3 +307,29 @@ def test_a_user_cannot_touch_someone_else_feed(client, reviewer, writer):
     assert response.status_code == 404
     feed.refresh_from_db()
     assert feed.revoked_at is None
+
+
+def test_a_related_commitment_is_listed_once_read_from_each_side(
+    client, reviewer, make_commitment
+):
+    """One link lists the other commitment once on each page, its kind read from that side.
+
+    A symmetric link stored from both ends (as the seeds declare it) is still listed once.
+    """
+    old = make_commitment(title="Old plan")
+    new = make_commitment(title="New plan")
+    twin = make_commitment(title="Twin plan")
+    CommitmentRelation.objects.create(from_commitment=new, to_commitment=old, kind="supersedes")
+    CommitmentRelation.objects.create(from_commitment=new, to_commitment=twin, kind="related")
+    CommitmentRelation.objects.create(from_commitment=twin, to_commitment=new, kind="related")
+    client.force_login(reviewer)
+
+    def related(commitment):
+        page = client.get(reverse("dashboard:commitment", args=[commitment.pk]))
+        return [(str(r.label), r.commitment.title) for r in page.context["related"]]
+
+    assert related(new) == [("Related to", "Twin plan"), ("Supersedes", "Old plan")]
+    assert related(old) == [("Superseded by", "New plan")]
+    assert related(twin) == [("Related to", "New plan")]
+    body = client.get(reverse("dashboard:commitment", args=[new.pk])).content.decode()
+    assert body.count(">Twin plan</a>") == 1

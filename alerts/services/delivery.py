@@ -29,6 +29,7 @@ from django.utils.translation import ngettext
 from accounts.services import user_language
 from alerts.models import Alert
 from commitments.choices import TERMINAL
+from commitments.deadline_text import commitment_rule_in_words
 from commitments.deadlines import due_instant
 from commitments.models import Citation, Commitment
 from core.outbox import (
@@ -145,7 +146,12 @@ class _AlertMailer:
         return list(
             Alert.objects.filter(pk__in=pks)
             .order_by("pk")
-            .select_related("user", "commitment__agreement", "commitment__obligor")
+            .select_related(
+                "user",
+                "commitment__agreement",
+                "commitment__obligor",
+                "commitment__anchor_commitment",
+            )
             .prefetch_related(
                 # A mail quotes each commitment's first citation: one query for a whole digest.
                 Prefetch(
@@ -297,6 +303,7 @@ def _item(*, alert: Alert, now: dt.datetime) -> dict[str, Any]:
         "due_at_local": due_at.astimezone(ZoneInfo(zone)),
         "days_left": max(days, 0),
         "days_overdue": max(-days, 0),
+        "rule_words": commitment_rule_in_words(commitment),
         "headline": _headline(alert=alert, days=days),
         "countdown": _countdown(days=days),
         "opening": _opening(days=days),

@@ -143,12 +143,22 @@ class StrictMixin(serializers.Serializer):
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping):
-            writable = {name for name, field in self.fields.items() if not field.read_only}
-            refused = {
-                str(key): ["This field is read-only." if key in self.fields else "Unknown field."]
-                for key in data
-                if key not in writable
-            }
-            if refused:
-                raise serializers.ValidationError(refused)
+            refuse_unknown_keys(self, data)
         return super().to_internal_value(data)
+
+
+def refuse_unknown_keys(
+    serializer: serializers.Serializer, data: Mapping[str, Any], *, within: str = ""
+) -> None:
+    """Raise a 400 naming each key of ``data`` that is not a writable field of ``serializer``.
+
+    ``within`` nests the errors under that field, for a nested object's keys.
+    """
+    writable = {name for name, field in serializer.fields.items() if not field.read_only}
+    refused = {
+        str(key): ["This field is read-only." if key in serializer.fields else "Unknown field."]
+        for key in data
+        if key not in writable
+    }
+    if refused:
+        raise serializers.ValidationError({within: refused} if within else refused)

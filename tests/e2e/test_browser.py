@@ -53,7 +53,9 @@ def test_editor_records_a_fulfilment_with_evidence_and_sees_it_in_history(
 ):
     page = logged_in
     page.goto(_commitment_url(live_server, MINISTERIAL))
-    expect(page.locator("dd.rule")).to_contain_text("180 days after Oct. 28, 2025")
+    expect(page.locator("dd.rule")).to_contain_text(
+        "180 days after the agreement's date (Oct. 28, 2025)"
+    )
     page.get_by_label("Status", exact=True).select_option("fulfilled")
     page.get_by_role("button", name="Record").click()
     expect(page.get_by_role("alert").first).to_contain_text("evidence")
@@ -90,6 +92,8 @@ def test_switch_to_french_shows_french_labels_and_dates(logged_in, live_server, 
     page.get_by_role("button", name="Switch").click()
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     expect(page.get_by_role("link", name="Vue d’ensemble")).to_be_visible()
-    expect(page.locator("dd.rule")).to_contain_text("180 jours après le 28 octobre 2025")
+    expect(page.locator("dd.rule")).to_contain_text(
+        "180 jours après la date de l’accord (28 octobre 2025)"
+    )
     expect(page.locator("dd.rule")).to_contain_text("26 avril 2026")
     shoot(page, "french")

@@ -1,0 +1,144 @@
+"""A deadline rule in words, in the active language, with dates written as its reader writes them.
+
+The one text of a rule: the admin, the dashboard, the API (``deadline_rule.description``),
+the alert mails and the calendar events all show what :func:`rule_in_words` says, e.g.
+"180 days after the agreement's date (Oct. 28, 2025) → April 26, 2026", in French
+« 180 jours après la date de l’accord (28 octobre 2025) → 26 avril 2026 ». The arithmetic
+stays in :mod:`commitments.deadlines`; this module only puts its parameters and results
+into words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from .choices import AnchorKind
+from .deadlines import DeadlineRule, OffsetUnit, PeriodUnit, RuleKind
+
+if TYPE_CHECKING:
+    from .models import Commitment
+
+
+def _date(value: dt.date) -> str:
+    return date_format(value, "DATE_FORMAT")
+
+
+def _offset(amount: int, unit: OffsetUnit) -> str:
+    if unit == OffsetUnit.DAYS:
+        return ngettext("%(n)d day", "%(n)d days", amount) % {"n": amount}
+    if unit == OffsetUnit.WEEKS:
+        return ngettext("%(n)d week", "%(n)d weeks", amount) % {"n": amount}
+    if unit == OffsetUnit.MONTHS:
+        return ngettext("%(n)d month", "%(n)d months", amount) % {"n": amount}
+    return ngettext("%(n)d year", "%(n)d years", amount) % {"n": amount}
+
+
+def _period(rule: DeadlineRule) -> str:
+    year = rule.period_year
+    if rule.period_unit == PeriodUnit.MONTH and rule.period_number:
+        # The month's name as the reader's language writes it alone ("March", "mars").
+        month = date_format(dt.date(2000, rule.period_number, 1), "F")
+        if year:
+            return _("By the end of %(month)s %(year)s") % {"month": month, "year": year}
+        return _("By the end of %(month)s") % {"month": month}
+    if rule.period_unit == PeriodUnit.QUARTER:
+        if year:
+            return _("By the end of Q%(q)s %(year)s") % {"q": rule.period_number, "year": year}
+        return _("By the end of Q%(q)s") % {"q": rule.period_number}
+    if year:
+        return _("By the end of %(year)s") % {"year": year}
+    return _("By the end of the year")
+
+
+def _relative(
+    rule: DeadlineRule,
+    *,
+    anchor_kind: str,
+    agreement_date: dt.date | None,
+    anchor_title: str | None,
+    anchor_fulfilled_on: dt.date | None,
+) -> str:
+    offset = _offset(rule.offset_amount or 0, rule.offset_unit or OffsetUnit.DAYS)
+    if anchor_kind == AnchorKind.COMMITMENT:
+        if anchor_fulfilled_on is None:
+            return _("%(offset)s after “%(title)s” is fulfilled (not yet)") % {
+                "offset": offset,
+                "title": anchor_title or "",
+            }
+        return _("%(offset)s after “%(title)s” was fulfilled (%(date)s)") % {
+            "offset": offset,
+            "title": anchor_title,
+            "date": _date(anchor_fulfilled_on),
+        }
+    if agreement_date is None:
+        return _("%(offset)s after the agreement's date") % {"offset": offset}
+    return _("%(offset)s after the agreement's date (%(date)s)") % {
+        "offset": offset,
+        "date": _date(agreement_date),
+    }
+
+
+def rule_in_words(
+    rule: DeadlineRule,
+    *,
+    anchor_kind: str = AnchorKind.AGREEMENT,
+    agreement_date: dt.date | None = None,
+    anchor_title: str | None = None,
+    anchor_fulfilled_on: dt.date | None = None,
+    due_date: dt.date | None = None,
+) -> str:
+    """Return ``rule`` in words in the active language, with what is known of its dates.
+
+    ``agreement_date`` is the date a relative rule counts from (``anchor_kind`` agreement),
+    and a period rule without a year looks from; a relative rule that counts from another
+    commitment's fulfilment (``anchor_kind`` commitment) names that commitment
+    (``anchor_title``) and when it was fulfilled, if it was. A known ``due_date`` ends the
+    words ("→ April 26, 2026").
+    """
+    if rule.kind == RuleKind.NONE:
+        return _("No deadline (ongoing)")
+    if rule.kind == RuleKind.FIXED:
+        fixed = rule.fixed_date or due_date
+        return _("On %(date)s") % {"date": _date(fixed)} if fixed else ""
+    if rule.kind == RuleKind.PERIOD_END:
+        words = _period(rule)
+        if rule.period_year is None and agreement_date is not None:
+            words = _("%(period)s (from the agreement's date, %(date)s)") % {
+                "period": words,
+                "date": _date(agreement_date),
+            }
+    else:
+        words = _relative(
+            rule,
+            anchor_kind=anchor_kind,
+            agreement_date=agreement_date,
+            anchor_title=anchor_title,
+            anchor_fulfilled_on=anchor_fulfilled_on,
+        )
+    return f"{words} → {_date(due_date)}" if due_date else words
+
+
+def commitment_rule_in_words(commitment: Commitment) -> str:
+    """Return ``commitment``'s deadline rule in words, with its anchor and due date.
+
+    Reads the commitment's agreement and anchor commitment: load them with it. A stored
+    rule the engine cannot read (a unit it does not know) has no words.
+    """
+    try:
+        rule = commitment.rule
+    except ValueError:
+        return ""
+    anchor = commitment.anchor_commitment
+    return rule_in_words(
+        rule,
+        anchor_kind=commitment.anchor_kind,
+        agreement_date=commitment.agreement.date,
+        anchor_title=anchor.title if anchor is not None else None,
+        anchor_fulfilled_on=anchor.fulfilled_on if anchor is not None else None,
+        due_date=commitment.due_date,
+    )
