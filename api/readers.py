@@ -23,7 +23,7 @@ from django.db.models import QuerySet
 from rest_framework import serializers as drf_serializers
 
 from commitments import deadlines
-from commitments.deadline_text import rule_in_words
+from commitments.deadlines.text import rule_in_words
 from commitments.models import Citation, Commitment, ProgressUpdate
 from core.rest.serializers import detail_url_builder, instant_text
 
@@ -62,11 +62,8 @@ COMMITMENT_COLUMNS = (
 )
 
 #: What the rule's words name besides the rule: the dates it counts from.
-RULE_WORDS_COLUMNS = (
-    "agreement__date",
-    "anchor_commitment__title",
-    "anchor_commitment__fulfilled_on",
-)
+_ANCHOR = deadlines.ANCHOR_COMMITMENT_FIELD.name
+RULE_WORDS_COLUMNS = ("agreement__date", f"{_ANCHOR}__title", f"{_ANCHOR}__fulfilled_on")
 
 #: A citation's columns, from the citation itself or through a progress update's evidence.
 CITATION_COLUMNS = (
@@ -117,10 +114,10 @@ def _rule_description(row: Row) -> str:
         return ""
     return rule_in_words(
         rule,
-        anchor_kind=row["anchor_kind"],
+        counts_from=row[deadlines.ANCHOR_KIND_FIELD.name],
         agreement_date=row["agreement__date"],
-        anchor_title=row["anchor_commitment__title"],
-        anchor_fulfilled_on=row["anchor_commitment__fulfilled_on"],
+        anchor_title=row[f"{_ANCHOR}__title"],
+        anchor_fulfilled_on=row[f"{_ANCHOR}__fulfilled_on"],
         due_date=row["due_date"],
     )
 

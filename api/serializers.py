@@ -19,8 +19,8 @@ from rest_framework import serializers
 from alerts.models import MAX_LEAD_DAYS, OVERDUE_LEAD, Alert, Subscription
 from commitments import deadlines
 from commitments.choices import Status
-from commitments.deadline_text import commitment_rule_in_words
 from commitments.deadlines import RuleError
+from commitments.deadlines.text import commitment_rule_in_words
 from commitments.forms import StatusChangeForm
 from commitments.models import Agreement, Citation, Commitment, Party, ProgressUpdate, Source
 from commitments.services import commitments as commitment_services

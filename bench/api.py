@@ -52,7 +52,6 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from commitments.deadline_text import rule_in_words
 from commitments.deadlines import (
     ANCHOR_COMMITMENT_FIELD,
     KIND_FIELD,
@@ -60,6 +59,7 @@ from commitments.deadlines import (
     PHRASE_FIELD,
     rule_from_stored,
 )
+from commitments.deadlines.text import rule_in_words
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "ct_bench_api"

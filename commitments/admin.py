@@ -34,7 +34,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import deadlines
 from .choices import Status
-from .deadline_text import commitment_rule_in_words
+from .deadlines.text import commitment_rule_in_words
 from .forms import (
     AgreementAdminForm,
     CommitmentAdminForm,

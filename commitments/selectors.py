@@ -13,6 +13,7 @@ from django.utils.functional import Promise
 
 from .choices import RELATION_READ_BACKWARD, RelationKind
 from .models import (
+    DUE_DATE_RELATIONS,
     Agreement,
     Citation,
     Commitment,
@@ -63,7 +64,7 @@ def commitment_list() -> QuerySet[Commitment]:
     return (
         # Rows name their agreement, obligor and anchor by id; the rule's words read the
         # agreement's date and the anchor's title and fulfilment.
-        Commitment.objects.select_related("owner", "agreement", "anchor_commitment")
+        Commitment.objects.select_related("owner", *DUE_DATE_RELATIONS)
         .prefetch_related(*prefetches)
         .order_by("due_date", "id")
     )

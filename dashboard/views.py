@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from alerts.models import Alert, Subscription, SubscriptionScope
 from alerts.services import subscriptions as subscription_services
-from commitments.deadline_text import commitment_rule_in_words
+from commitments.deadlines.text import commitment_rule_in_words
 from commitments.filtersets import CommitmentFilterSet
 from commitments.models import Agreement, Commitment, Party
 from commitments.selectors import commitment_related

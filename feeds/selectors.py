@@ -13,7 +13,7 @@ from django.db.models.expressions import RawSQL
 
 from alerts.selectors import default_lead_days, watch_leads, watched_commitments_sql
 from commitments.choices import TERMINAL, Status
-from commitments.deadline_text import commitment_rule_in_words
+from commitments.deadlines.text import commitment_rule_in_words
 from commitments.models import DUE_DATE_RELATIONS, Commitment
 from core.roles import can_read
 

@@ -16,7 +16,7 @@ from accounts.services import user_set_language
 from alerts.models import Alert
 from alerts.services.delivery import alerts_send_pending
 from commitments import deadlines
-from commitments.deadline_text import commitment_rule_in_words, rule_in_words
+from commitments.deadlines.text import commitment_rule_in_words, rule_in_words
 from commitments.services import commitments as svc
 from feeds import services as feed_services
 from feeds.models import FeedScope

@@ -29,8 +29,8 @@ from django.utils.translation import ngettext
 from accounts.services import user_language
 from alerts.models import Alert
 from commitments.choices import TERMINAL
-from commitments.deadline_text import commitment_rule_in_words
 from commitments.deadlines import due_instant
+from commitments.deadlines.text import commitment_rule_in_words
 from commitments.models import Citation, Commitment
 from core.outbox import (
     AttemptFailed,

@@ -4,8 +4,8 @@ The one text of a rule: the admin, the dashboard, the API (``deadline_rule.descr
 the alert mails and the calendar events all show what :func:`rule_in_words` says, e.g.
 "180 days after the agreement's date (Oct. 28, 2025) → April 26, 2026", in French
 « 180 jours après la date de l’accord (28 octobre 2025) → 26 avril 2026 ». The arithmetic
-stays in :mod:`commitments.deadlines`; this module only puts its parameters and results
-into words.
+stays in the package itself (:mod:`commitments.deadlines`); this module only puts its
+parameters and results into words.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .choices import AnchorKind
-from .deadlines import DeadlineRule, OffsetUnit, PeriodUnit, RuleKind
+from ..choices import AnchorKind
+from . import DeadlineRule, OffsetUnit, PeriodUnit, RuleKind
 
 if TYPE_CHECKING:
-    from .models import Commitment
+    from ..models import Commitment
 
 
 def _date(value: dt.date) -> str:
@@ -58,13 +58,13 @@ def _period(rule: DeadlineRule) -> str:
 def _relative(
     rule: DeadlineRule,
     *,
-    anchor_kind: str,
+    counts_from: str,
     agreement_date: dt.date | None,
     anchor_title: str | None,
     anchor_fulfilled_on: dt.date | None,
 ) -> str:
     offset = _offset(rule.offset_amount or 0, rule.offset_unit or OffsetUnit.DAYS)
-    if anchor_kind == AnchorKind.COMMITMENT:
+    if counts_from == AnchorKind.COMMITMENT:
         if anchor_fulfilled_on is None:
             return _("%(offset)s after “%(title)s” is fulfilled (not yet)") % {
                 "offset": offset,
@@ -86,7 +86,7 @@ def _relative(
 def rule_in_words(
     rule: DeadlineRule,
     *,
-    anchor_kind: str = AnchorKind.AGREEMENT,
+    counts_from: str = AnchorKind.AGREEMENT,
     agreement_date: dt.date | None = None,
     anchor_title: str | None = None,
     anchor_fulfilled_on: dt.date | None = None,
@@ -94,9 +94,9 @@ def rule_in_words(
 ) -> str:
     """Return ``rule`` in words in the active language, with what is known of its dates.
 
-    ``agreement_date`` is the date a relative rule counts from (``anchor_kind`` agreement),
+    ``agreement_date`` is the date a relative rule counts from (``counts_from`` the agreement),
     and a period rule without a year looks from; a relative rule that counts from another
-    commitment's fulfilment (``anchor_kind`` commitment) names that commitment
+    commitment's fulfilment (``counts_from`` a commitment) names that commitment
     (``anchor_title``) and when it was fulfilled, if it was. A known ``due_date`` ends the
     words ("→ April 26, 2026").
     """
@@ -115,7 +115,7 @@ def rule_in_words(
     else:
         words = _relative(
             rule,
-            anchor_kind=anchor_kind,
+            counts_from=counts_from,
             agreement_date=agreement_date,
             anchor_title=anchor_title,
             anchor_fulfilled_on=anchor_fulfilled_on,
@@ -136,7 +136,7 @@ def commitment_rule_in_words(commitment: Commitment) -> str:
     anchor = commitment.anchor_commitment
     return rule_in_words(
         rule,
-        anchor_kind=commitment.anchor_kind,
+        counts_from=commitment.anchor_kind,
         agreement_date=commitment.agreement.date,
         anchor_title=anchor.title if anchor is not None else None,
         anchor_fulfilled_on=anchor.fulfilled_on if anchor is not None else None,
