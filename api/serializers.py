@@ -198,7 +198,7 @@ class ApiModelSerializer(serializers.ModelSerializer):
     """The model serializer of the API: instants in UTC, detail URLs resolved once a page.
 
     Reading is planned once per serializer (field by field, see :func:`_reader`) and then
-    applied to every row; ``tests/test_api_representation.py`` holds it equal to DRF's own.
+    applied to every row; ``tests/api/test_representation.py`` holds it equal to DRF's own.
     """
 
     serializer_field_mapping = {
@@ -418,7 +418,7 @@ class CommitmentSerializer(StrictMixin, ApiModelSerializer):
     """A commitment with its computed deadline, status, citations and progress updates.
 
     The list endpoint builds the same representation from plain rows (``api.readers``);
-    ``tests/test_api_representation.py`` holds the two equal, so a field added here must be
+    ``tests/api/test_representation.py`` holds the two equal, so a field added here must be
     added there too.
     """
 

@@ -11,8 +11,8 @@ from commitments.choices import AgreementKind, Category, PartyKind
 from commitments.models import Agreement, Party, Source
 from commitments.services import commitments as svc
 
-#: The in-process SMTP server (tests/smtp_server.py) for every test that sends mail.
-pytest_plugins = ["smtp_server"]
+#: The in-process SMTP server (tests/support/smtp_server.py) for every test that sends mail.
+pytest_plugins = ["tests.support.smtp_server"]
 
 
 @pytest.fixture
@@ -107,4 +107,4 @@ def viewer(db, django_user_model):
 
 def pytest_collection_modifyitems(config, items):
     """Run the browser tests last: they relax Django's async-safety check for the session."""
-    items.sort(key=lambda item: "/tests/e2e/" in str(item.path))
+    items.sort(key=lambda item: "/tests/system/e2e/" in str(item.path))

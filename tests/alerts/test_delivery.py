@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
-from smtp_server import smtp_server_fixture, smtp_settings_fixture  # noqa: F401
 
 from accounts.services import user_set_language
 from alerts.models import Alert, AlertState
@@ -26,6 +25,7 @@ from alerts.services.delivery import (
     digest_message_id,
 )
 from commitments.models import Citation
+from tests.support.smtp_server import smtp_server_fixture, smtp_settings_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -525,7 +525,7 @@ def test_command_rejects_bad_input(args, message):
 
 
 def test_command_exits_non_zero_on_bad_input():
-    project = Path(__file__).resolve().parent.parent
+    project = Path(__file__).resolve().parents[2]
     result = subprocess.run(
         [sys.executable, "manage.py", "send_alerts", "--now", "soon"],
         cwd=project,
@@ -571,7 +571,7 @@ def test_concurrent_senders_on_the_embedded_sqlite_database_send_each_alert_once
     smtp_server, tmp_path
 ):
     """SQLite has no row locks: three processes queue on its write lock instead."""
-    project = Path(__file__).resolve().parent.parent
+    project = Path(__file__).resolve().parents[2]
     env = {
         **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}},
         "TRACKER_VAR_DIR": str(tmp_path),

@@ -17,12 +17,12 @@ from django.db import OperationalError, transaction
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler
-from smtp_server import free_port, smtp_server_fixture, smtp_settings_fixture  # noqa: F401
 
 from alerts import tasks
 from alerts.models import Alert, AlertState, Subscription, SubscriptionLead
 from commitments.choices import DeadlineState
 from commitments.services.commitments import commitment_change_status
+from tests.support.smtp_server import free_port, smtp_server_fixture, smtp_settings_fixture  # noqa: F401
 from tracker.celery import app
 
 pytestmark = pytest.mark.django_db

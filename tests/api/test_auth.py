@@ -7,7 +7,6 @@ import io
 
 import pytest
 import time_machine
-from api_support import token_client
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.cache import cache
@@ -20,6 +19,7 @@ from rest_framework.test import APIClient
 from api.models import ApiToken, token_hash
 from api.services import api_token_create, api_token_revoke
 from commitments.roles import EDITORS
+from tests.support.api_support import token_client
 
 pytestmark = pytest.mark.django_db
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from api_support import results, token_client
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from commitments.choices import Category, DeadlineState, Status
 from commitments.models import Citation, Commitment, ProgressUpdate
+from tests.support.api_support import results, token_client
 
 pytestmark = pytest.mark.django_db
 

@@ -11,12 +11,12 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from api_support import results, token_client
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from commitments.models import Citation, Commitment
 from commitments.services import commitments as svc
+from tests.support.api_support import results, token_client
 
 pytestmark = pytest.mark.django_db
 

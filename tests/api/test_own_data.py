@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from api_support import results, token_client
 from django.utils import timezone
 
 from alerts.models import Alert, Subscription
 from alerts.services.subscriptions import subscription_create
+from tests.support.api_support import results, token_client
 
 pytestmark = pytest.mark.django_db
 

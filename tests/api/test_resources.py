@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from api_support import results, token_client
 
 from commitments.models import Agreement, ProgressUpdate
 from commitments.services import commitments as svc
+from tests.support.api_support import results, token_client
 
 pytestmark = pytest.mark.django_db
 

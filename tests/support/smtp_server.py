@@ -1,7 +1,7 @@
 """A real SMTP server in the test process (aiosmtpd) that records, refuses or goes down.
 
 Use it as a context manager, or through the fixtures at the end of this module (register
-them with ``pytest_plugins = ["smtp_server"]`` in ``tests/conftest.py``):
+them with ``pytest_plugins = ["tests.support.smtp_server"]`` in ``tests/conftest.py``):
 
 * ``smtp_server``: a running :class:`SMTPServer` on a free loopback port, stopped at teardown.
   Worker processes reach it through ``smtp_server.url`` (an ``EMAIL_URL``).

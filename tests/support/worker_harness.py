@@ -29,11 +29,11 @@ import pytest
 import redis
 from celery import Celery
 from django.db import connection
-from smtp_server import SMTPServer
 
 from alerts.models import Alert, AlertState
+from tests.support.smtp_server import SMTPServer
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379"
 NODE_HOST = "ct-test"
 

@@ -14,17 +14,17 @@ from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
-from api_support import token_client
 from django.utils import timezone
-from smtp_server import free_port, smtp_server_fixture  # noqa: F401
-from worker_harness import (
+
+from alerts.models import Alert, AlertState, SubscriptionScope
+from alerts.services.subscriptions import subscription_create
+from tests.support.api_support import token_client
+from tests.support.smtp_server import free_port, smtp_server_fixture  # noqa: F401
+from tests.support.worker_harness import (
     assert_each_alert_once,
     celery_harness_fixture,  # noqa: F401
     wait_until_all_sent,
 )
-
-from alerts.models import Alert, AlertState, SubscriptionScope
-from alerts.services.subscriptions import subscription_create
 from tracker.celery import app
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]

@@ -52,15 +52,6 @@ from django.test import Client
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from psycopg import sql
-from smtp_server import SMTPServer, free_port, smtp_server_fixture  # noqa: F401
-from worker_harness import (
-    PROJECT_DIR,
-    CeleryHarness,
-    CeleryProcess,
-    assert_each_alert_once,
-    wait_for,
-    wait_until_all_sent,
-)
 
 from alerts.models import Alert, AlertState, SubscriptionScope
 from alerts.services.delivery import alert_retry_delay, alerts_send_pending
@@ -68,6 +59,15 @@ from alerts.services.scan import scan
 from alerts.services.subscriptions import subscription_create
 from api.services import api_token_create
 from commitments.choices import TERMINAL
+from tests.support.smtp_server import SMTPServer, free_port, smtp_server_fixture  # noqa: F401
+from tests.support.worker_harness import (
+    PROJECT_DIR,
+    CeleryHarness,
+    CeleryProcess,
+    assert_each_alert_once,
+    wait_for,
+    wait_until_all_sent,
+)
 
 pytestmark = pytest.mark.faults
 

@@ -30,7 +30,6 @@ from django.urls import reverse
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
-from security_support import Route, World, build_world, routes
 
 from alerts.models import Subscription
 from api import serializers as api_serializers
@@ -40,6 +39,7 @@ from commitments.choices import PartyKind
 from commitments.models import Commitment, Party
 from feeds import export
 from feeds.models import CalendarFeed
+from tests.support.security_support import Route, World, build_world, routes
 
 pytestmark = pytest.mark.django_db
 

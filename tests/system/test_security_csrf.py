@@ -19,7 +19,6 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from api_support import token_client
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
@@ -30,10 +29,11 @@ from django.urls import reverse
 from django.urls.resolvers import RoutePattern
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.test import APIClient
-from security_support import Route, World, build_world, routes
 
 from api.authentication import ApiTokenAuthentication
 from commitments.models import Agreement, Commitment
+from tests.support.api_support import token_client
+from tests.support.security_support import Route, World, build_world, routes
 
 pytestmark = pytest.mark.django_db
 

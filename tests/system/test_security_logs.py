@@ -28,16 +28,16 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
-from security_support import PASSWORD, WEBHOOK_SECRET, World, build_world
 
 from commitments import selectors
 from feeds.services import calendar_feed_revoke, calendar_feed_rotate
+from tests.support.security_support import PASSWORD, WEBHOOK_SECRET, World, build_world
 from tracker.access_log import RedactingLogger
 from tracker.logging import JsonFormatter, redact_secrets
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WRONG_PASSWORD = "Wrong-Horse-Battery-4471"
 
 

@@ -13,7 +13,7 @@ import pytest
 from django.template import Context, Template
 from django.utils import translation
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PO = ROOT / "locale" / "fr" / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
 #: What makemessages reads: the project package, every app and the project templates.

@@ -12,15 +12,15 @@ from collections.abc import Iterator
 
 import pytest
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
-from smtp_server import smtp_server_fixture  # noqa: F401
-from webhook_receiver import webhook_receiver_fixture  # noqa: F401
-from worker_harness import celery_harness_fixture, wait_for  # noqa: F401
 
 from alerts.apps import rescan_commitments
 from commitments.choices import DeadlineState, Status
 from commitments.models import Commitment
 from commitments.services import commitments as svc
 from commitments.services import hooks
+from tests.support.smtp_server import smtp_server_fixture  # noqa: F401
+from tests.support.webhook_receiver import webhook_receiver_fixture  # noqa: F401
+from tests.support.worker_harness import celery_harness_fixture, wait_for  # noqa: F401
 from webhooks.models import DeliveryState, WebhookDelivery
 from webhooks.services.endpoints import webhook_endpoint_create
 

@@ -20,14 +20,6 @@ import redis
 from django.db import transaction
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
-from smtp_server import ReceivedMail, SMTPServer, smtp_server_fixture  # noqa: F401
-from worker_harness import (
-    CeleryHarness,
-    assert_each_alert_once,
-    celery_harness_fixture,  # noqa: F401
-    wait_for,
-    wait_until_all_sent,
-)
 
 from alerts.apps import rescan_commitments
 from alerts.models import Alert, AlertState, SubscriptionScope
@@ -36,6 +28,14 @@ from alerts.services.subscriptions import subscription_create
 from commitments.choices import DeadlineState
 from commitments.models import Commitment
 from commitments.services import hooks
+from tests.support.smtp_server import ReceivedMail, SMTPServer, smtp_server_fixture  # noqa: F401
+from tests.support.worker_harness import (
+    CeleryHarness,
+    assert_each_alert_once,
+    celery_harness_fixture,  # noqa: F401
+    wait_for,
+    wait_until_all_sent,
+)
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 

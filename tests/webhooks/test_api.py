@@ -7,12 +7,12 @@ import logging
 
 import pytest
 import time_machine
-from api_support import results, token_client
 from rest_framework.test import APIClient
-from webhook_receiver import webhook_receiver_fixture  # noqa: F401
 
 from commitments.choices import Status
 from commitments.services import commitments as svc
+from tests.support.api_support import results, token_client
+from tests.support.webhook_receiver import webhook_receiver_fixture  # noqa: F401
 from webhooks.models import DeliveryState, EventKind, WebhookDelivery, WebhookEndpoint
 from webhooks.services import targets
 from webhooks.services.delivery import webhooks_send_pending

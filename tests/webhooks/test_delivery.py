@@ -1,6 +1,6 @@
 """Webhooks end to end in the process: events written with the change, signed, sent, retried.
 
-Every delivery goes to a real HTTP server on 127.0.0.1 (``tests/webhook_receiver.py``); the
+Every delivery goes to a real HTTP server on 127.0.0.1 (``tests/support/webhook_receiver.py``); the
 tests pass the sender's ``now`` to travel through backoff. The default commitment (agreement
 2025-10-28 in Asia/Tokyo, +180 days) is due 2026-04-26, until 2026-04-26T14:59:59.999999Z.
 """
@@ -18,12 +18,12 @@ import pytest
 import time_machine
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from webhook_receiver import WebhookReceiver, webhook_receiver_fixture  # noqa: F401
 
 from alerts.services.scan import scan
 from commitments.choices import DeadlineState, Status
 from commitments.roles import can_read
 from commitments.services import commitments as svc
+from tests.support.webhook_receiver import WebhookReceiver, webhook_receiver_fixture  # noqa: F401
 from webhooks.models import (
     DeliveryState,
     EventKind,
@@ -748,7 +748,7 @@ def test_the_verification_snippet_in_the_docs_accepts_our_requests_only(
     commitment, make_endpoint, webhook_receiver
 ):
     """docs/operations.md tells receivers how to verify: its code must agree with the sender."""
-    docs = (Path(__file__).resolve().parents[1] / "docs" / "operations.md").read_text()
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
     section = docs[docs.index("## Webhooks") :]
     code = section[section.index("```python") + len("```python") : section.index("```\n\nTests")]
     namespace: dict = {}

@@ -16,7 +16,7 @@ from django.core.management import call_command
 from commitments.roles import EDITORS
 
 CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
 PASSWORD = "e2e-password-not-secret"
 
 
