@@ -25,6 +25,7 @@ from alerts.services.delivery import (
     digest_message_id,
 )
 from commitments.models import Citation
+from tests.factories import user_make
 from tests.support.smtp_server import smtp_server_fixture, smtp_settings_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -36,12 +37,12 @@ QUOTE = "Le Japon investira 550 milliards de dollars aux États-Unis."
 
 
 @pytest.fixture
-def make_user(django_user_model):
+def make_user(db):
     counter = iter(range(1, 1_000_000))
 
     def make(*, email: str | None = None):
         n = next(counter)
-        return django_user_model.objects.create_user(
+        return user_make(
             username=f"watcher{n}", email=f"watcher{n}@example.org" if email is None else email
         )
 

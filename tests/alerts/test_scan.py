@@ -35,11 +35,6 @@ def frozen_clock():
 
 
 @pytest.fixture
-def owner(django_user_model):
-    return django_user_model.objects.create_user(username="owner", email="owner@example.org")
-
-
-@pytest.fixture
 def watcher(django_user_model):
     return django_user_model.objects.create_user(username="watcher", email="watcher@example.org")
 

@@ -39,11 +39,6 @@ def snapshot() -> tuple:
     )
 
 
-@pytest.fixture
-def owner(django_user_model):
-    return django_user_model.objects.create_user(username="owner", email="owner@example.org")
-
-
 def test_dry_run_prints_changes_and_alerts_and_writes_nothing(make_commitment, owner, settings,
                                                               django_user_model):
     settings.TRACKER_ESCALATION_EMAIL = "desk@example.org"

@@ -12,16 +12,14 @@ from alerts.services.subscriptions import (
     subscription_delete,
     subscription_update,
 )
+from tests.factories import user_make
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def analyst(django_user_model):
-    return django_user_model.objects.create_user(
-        username="analyst", email="analyst@example.org", password="pw-for-tests-only",
-        is_staff=True,
-    )
+def analyst(db):
+    return user_make(username="analyst", is_staff=True)
 
 
 def leads_of(subscription: Subscription) -> list[int]:

@@ -10,21 +10,12 @@ from django.test.utils import CaptureQueriesContext
 
 from commitments.choices import Category, DeadlineState, Status
 from commitments.models import Citation, Commitment, ProgressUpdate
-from tests.support.api_support import results, token_client
+from tests.factories import citation_make
+from tests.support.api_support import results
 
 pytestmark = pytest.mark.django_db
 
 LIST = "/api/v1/commitments/"
-
-
-@pytest.fixture
-def editor_api(editor):
-    return token_client(editor)
-
-
-@pytest.fixture
-def viewer_api(viewer):
-    return token_client(viewer)
 
 
 def _payload(agreement, japan, **overrides):
@@ -50,7 +41,7 @@ def test_detail_has_the_documented_fields(viewer_api, make_commitment, usa, sour
     """A commitment shows its rule as an object, its computed deadline and its citations."""
     commitment = make_commitment(deadline_phrase="dans un délai de 180 jours")
     commitment.beneficiaries.set([usa])
-    Citation.objects.create(source=source, commitment=commitment, quote="dans les 180 jours")
+    citation_make(source=source, commitment=commitment, quote="dans les 180 jours")
 
     body = viewer_api.get(f"{LIST}{commitment.pk}/").json()
 

@@ -14,18 +14,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from commitments.models import Citation, Commitment
+from commitments.models import Commitment
 from commitments.services import commitments as svc
-from tests.support.api_support import results, token_client
+from tests.factories import citation_make
+from tests.support.api_support import results
 
 pytestmark = pytest.mark.django_db
 
 LIST = "/api/v1/commitments/"
-
-
-@pytest.fixture
-def viewer_api(viewer):
-    return token_client(viewer)
 
 
 @pytest.fixture
@@ -42,7 +38,7 @@ def tracked(make_commitment, usa, japan, source, editor):
             target_unit="USD" if n % 3 else "",
         )
         if n % 2:
-            Citation.objects.create(source=source, commitment=commitment, quote=f"Quote {n}")
+            citation_make(source=source, commitment=commitment, quote=f"Quote {n}")
             svc.commitment_change_status(
                 commitment=commitment,
                 status="partially_fulfilled",
@@ -144,7 +140,7 @@ def test_the_list_costs_the_same_queries_for_3_or_30_rich_rows(
     """Beneficiaries, citations and progress updates with evidence cost one query each."""
     for n in range(30):
         commitment = make_commitment(beneficiaries=[usa, japan], owner=editor)
-        Citation.objects.create(source=source, commitment=commitment, quote=f"Quote {n}")
+        citation_make(source=source, commitment=commitment, quote=f"Quote {n}")
         svc.commitment_change_status(
             commitment=commitment,
             status="fulfilled",

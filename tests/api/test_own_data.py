@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from alerts.models import Alert, Subscription
-from alerts.services.subscriptions import subscription_create
+from tests.factories import subscription_make
 from tests.support.api_support import results, token_client
 
 pytestmark = pytest.mark.django_db
@@ -17,14 +17,9 @@ SUBSCRIPTIONS = "/api/v1/subscriptions/"
 
 
 @pytest.fixture
-def viewer_api(viewer):
-    return token_client(viewer)
-
-
-@pytest.fixture
 def others_subscription(editor, agreement):
-    return subscription_create(user=editor, scope="agreement", agreement=agreement,
-                               lead_days=[14])
+    return subscription_make(user=editor, scope="agreement", agreement=agreement,
+                             lead_days=[14])
 
 
 def test_a_viewer_watches_an_agreement_with_lead_times(viewer_api, viewer, agreement):

@@ -22,12 +22,6 @@ from commitments.services import commitments as svc
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def editor_client(client, editor):
-    client.force_login(editor)
-    return client
-
-
 def _encode(value: Any) -> Any:
     if value is None:
         return ""

@@ -32,12 +32,6 @@ GOOD_ROWS = (
 )
 
 
-@pytest.fixture
-def editor_client(client, editor):
-    client.force_login(editor)
-    return client
-
-
 def upload(client, content: str):
     """Send ``content`` to the import form as a CSV file (the dry-run preview)."""
     csv_file = SimpleUploadedFile("commitments.csv", content.encode(), content_type="text/csv")

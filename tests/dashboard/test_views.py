@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -17,6 +16,7 @@ from commitments.models import Citation, Commitment, ProgressUpdate
 from commitments.roles import EDITORS, VIEWERS
 from commitments.services import commitments as svc
 from feeds.models import CalendarFeed
+from tests.factories import user_make
 
 pytestmark = pytest.mark.django_db
 
@@ -30,17 +30,13 @@ def _today():
 
 
 @pytest.fixture
-def reviewer(django_user_model):
-    user = django_user_model.objects.create_user("rita", "rita@example.org", "pw")
-    user.groups.add(Group.objects.get(name=VIEWERS))
-    return user
+def reviewer(db):
+    return user_make(username="rita", role=VIEWERS)
 
 
 @pytest.fixture
-def writer(django_user_model):
-    user = django_user_model.objects.create_user("ed", "ed@example.org", "pw")
-    user.groups.add(Group.objects.get(name=EDITORS))
-    return user
+def writer(db):
+    return user_make(username="ed", role=EDITORS)
 
 
 @pytest.fixture

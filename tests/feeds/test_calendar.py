@@ -20,6 +20,7 @@ from commitments.services import commitments as svc
 from feeds import services as feed_services
 from feeds.ical import ALARM_TIME_OF_DAY
 from feeds.models import CalendarFeed, FeedScope
+from tests.factories import party_make
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +73,7 @@ def alarm_leads(event: icalendar.Event) -> list[int]:
 
 @pytest.fixture
 def nato(db) -> Party:
-    return Party.objects.create(key="nato", name="NATO", kind=PartyKind.ORGANISATION)
+    return party_make(key="nato", name="NATO", kind=PartyKind.ORGANISATION)
 
 
 @pytest.fixture

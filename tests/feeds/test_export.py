@@ -33,12 +33,6 @@ def utc_iso(instant: dt.datetime) -> str:
     return instant.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-@pytest.fixture
-def viewer_client(client, viewer):
-    client.force_login(viewer)
-    return client
-
-
 def test_the_url_is_the_one_documented():
     assert reverse("api:feeds:commitment-export") == EXPORT_URL
 

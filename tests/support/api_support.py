@@ -5,17 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.utils import timezone
 from rest_framework.test import APIClient
 
-from api.services import api_token_create
+from tests.factories import api_token_make
 
 
 def token_client(user: Any, *, expires_at: dt.datetime | None = None) -> APIClient:
     """Return an API client that sends a new token of ``user`` in ``Authorization``."""
-    _token, key = api_token_create(
-        user=user, name="tests", now=timezone.now(), expires_at=expires_at
-    )
+    _token, key = api_token_make(user=user, expires_at=expires_at)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client

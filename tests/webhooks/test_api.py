@@ -11,12 +11,12 @@ from rest_framework.test import APIClient
 
 from commitments.choices import Status
 from commitments.services import commitments as svc
+from tests.factories import user_make, webhook_endpoint_make
 from tests.support.api_support import results, token_client
 from tests.support.webhook_receiver import webhook_receiver_fixture  # noqa: F401
 from webhooks.models import DeliveryState, EventKind, WebhookDelivery, WebhookEndpoint
 from webhooks.services import targets
 from webhooks.services.delivery import webhooks_send_pending
-from webhooks.services.endpoints import webhook_endpoint_create
 
 pytestmark = pytest.mark.django_db
 
@@ -33,13 +33,8 @@ def loopback_allowed(settings):
 
 
 @pytest.fixture
-def viewer_api(viewer):
-    return token_client(viewer)
-
-
-@pytest.fixture
 def others_endpoint(editor, webhook_receiver):
-    return webhook_endpoint_create(
+    return webhook_endpoint_make(
         owner=editor, target_url=webhook_receiver.url, secret="editors-secret-0123456789"
     )
 
@@ -242,10 +237,8 @@ def test_registration_and_errors_log_no_secret(viewer_api, webhook_receiver, cap
 
 
 @pytest.fixture
-def admin_client_(client, django_user_model):
-    admin = django_user_model.objects.create_superuser(
-        username="root", email="root@example.org", password="pw-for-tests-only"
-    )
+def admin_client_(client, db):
+    admin = user_make(username="root", superuser=True)
     client.force_login(admin)
     client.user = admin
     return client
