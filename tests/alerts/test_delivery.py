@@ -507,6 +507,8 @@ def test_command_reports_an_unavailable_server(smtp_settings, make_alert):
 
     assert "0 sent in 0 mail(s), 1 deferred" in out.getvalue()
     assert "The SMTP server is unavailable" in err.getvalue()
+    alert = Alert.objects.get()
+    assert (alert.state, alert.sent_at) == (AlertState.PENDING, None)
 
 
 @pytest.mark.parametrize(

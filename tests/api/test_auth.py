@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 
 from api.models import ApiToken, token_hash
 from api.services import api_token_create, api_token_revoke
+from commitments.models import Agreement
 from commitments.roles import EDITORS
 from tests.support.api_support import token_client
 
@@ -110,10 +111,14 @@ def test_session_auth_reads_and_needs_csrf_to_write(viewer, editor, agreement):
     client.force_login(viewer)
     assert client.get(PARTIES).status_code == 200
     client.force_login(editor)
+    before = Agreement.objects.values().get(pk=agreement.pk)
+    versions = agreement.history.count()
     response = client.patch(f"/api/v1/agreements/{agreement.pk}/", {"title": "x"},
                             format="json")
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
+    assert Agreement.objects.values().get(pk=agreement.pk) == before
+    assert agreement.history.count() == versions
 
 
 def test_a_user_without_a_role_is_403(django_user_model):
@@ -137,10 +142,13 @@ def test_an_editor_by_group_writes(django_user_model, agreement):
     response = token_client(user).patch(f"/api/v1/agreements/{agreement.pk}/",
                                         {"place": "Washington"}, format="json")
     assert response.status_code == 200, response.content
+    agreement.refresh_from_db()
+    assert agreement.place == "Washington"
 
 
 def test_anonymous_reads_only_with_public_read_on(db, agreement):
     client = APIClient()
+    versions = agreement.history.count()
     assert client.get("/api/v1/agreements/").status_code == 401
     with override_settings(API_PUBLIC_READ=True):
         assert client.get("/api/v1/agreements/").status_code == 200
@@ -148,6 +156,9 @@ def test_anonymous_reads_only_with_public_read_on(db, agreement):
         response = client.patch(f"/api/v1/agreements/{agreement.pk}/", {"title": "x"},
                                 format="json")
         assert response.status_code == 401
+    agreement.refresh_from_db()
+    assert agreement.title == "Japan–US summit"
+    assert agreement.history.count() == versions
 
 
 def test_throttling_is_per_token_with_retry_after(viewer):

@@ -149,7 +149,9 @@ def test_conditional_get_answers_304_until_something_changes(viewer_api, editor_
         again = viewer_api.get(url, HTTP_IF_NONE_MATCH=etag)
         assert again.status_code == 304
         assert again.content == b""
-    editor_api.patch(f"{LIST}{commitment.pk}/", {"title": "Renamed"}, format="json")
+    renamed = editor_api.patch(f"{LIST}{commitment.pk}/", {"title": "Renamed"}, format="json")
+    assert renamed.status_code == 200, renamed.content
+    assert Commitment.objects.get(pk=commitment.pk).title == "Renamed"
     assert viewer_api.get(LIST, HTTP_IF_NONE_MATCH=etag).status_code == 200
 
 

@@ -66,11 +66,12 @@ def test_bad_subscriptions_are_a_400_naming_the_field(viewer_api, body, field, r
     assert not Subscription.objects.exists()
 
 
-def test_a_duplicate_subscription_is_a_400(viewer_api):
+def test_a_duplicate_subscription_is_a_400(viewer_api, viewer):
     assert viewer_api.post(SUBSCRIPTIONS, {"scope": "all"}, format="json").status_code == 201
     response = viewer_api.post(SUBSCRIPTIONS, {"scope": "all"}, format="json")
     assert response.status_code == 400
     assert "already have" in response.json()["scope"][0]
+    assert list(Subscription.objects.values_list("user", "scope")) == [(viewer.pk, "all")]
 
 
 def test_the_target_of_a_subscription_cannot_change(viewer_api, agreement):
@@ -126,6 +127,7 @@ def test_alerts_are_the_callers_own(viewer_api, viewer, editor, make_commitment)
     assert viewer_api.get(f"/api/v1/alerts/{theirs.pk}/").status_code == 404
     assert viewer_api.get("/api/v1/alerts/", {"state": "lost"}).status_code == 400
     assert viewer_api.delete(f"/api/v1/alerts/{mine.pk}/").status_code == 405
+    assert sorted(Alert.objects.values_list("pk", flat=True)) == sorted([mine.pk, theirs.pk])
 
 
 def test_a_user_without_a_role_has_no_subscriptions(django_user_model):
@@ -133,3 +135,4 @@ def test_a_user_without_a_role_has_no_subscriptions(django_user_model):
                                                    password="pw-tests-only")
     response = token_client(nobody).post(SUBSCRIPTIONS, {"scope": "all"}, format="json")
     assert response.status_code == 403
+    assert not Subscription.objects.exists()

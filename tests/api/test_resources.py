@@ -6,21 +6,11 @@ import datetime as dt
 
 import pytest
 
-from commitments.models import Agreement, ProgressUpdate
+from commitments.models import Agreement, Party, ProgressUpdate, Source
 from commitments.services import commitments as svc
 from tests.support.api_support import results, token_client
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def editor_api(editor):
-    return token_client(editor)
-
-
-@pytest.fixture
-def viewer_api(viewer):
-    return token_client(viewer)
 
 
 def test_parties_list_filter_and_detail(viewer_api, japan, usa):
@@ -36,9 +26,12 @@ def test_parties_list_filter_and_detail(viewer_api, japan, usa):
 
 
 def test_parties_and_sources_are_read_only(editor_api, japan, source):
+    before = Source.objects.values().get(pk=source.pk)
     assert editor_api.post("/api/v1/parties/", {"key": "x"}, format="json").status_code == 405
     response = editor_api.patch(f"/api/v1/sources/{source.pk}/", {"title": "x"}, format="json")
     assert response.status_code == 405
+    assert list(Party.objects.values_list("key", flat=True)) == ["japan"]
+    assert Source.objects.values().get(pk=source.pk) == before
 
 
 def test_sources_list_and_filter(viewer_api, source):
@@ -109,6 +102,7 @@ def test_an_agreement_date_that_breaks_a_fixed_deadline_is_refused(editor_api, a
 
 
 def test_a_duplicate_key_is_a_400(editor_api, agreement):
+    before = Agreement.objects.values().get(pk=agreement.pk)
     response = editor_api.post(
         "/api/v1/agreements/",
         {"key": agreement.key, "title": "Again", "kind": "framework", "date": "2025-10-28"},
@@ -116,6 +110,7 @@ def test_a_duplicate_key_is_a_400(editor_api, agreement):
     )
     assert response.status_code == 400
     assert "already exists" in response.json()["key"][0]
+    assert list(Agreement.objects.values()) == [before]
 
 
 def test_a_viewer_cannot_create_an_agreement(viewer_api):

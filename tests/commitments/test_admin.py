@@ -565,6 +565,7 @@ def test_bulk_recompute_due_dates_restores_the_rule(editor_client, make_commitme
 
 def test_viewer_cannot_change(client, viewer, make_commitment, agreement):
     commitment = make_commitment()
+    versions = (commitment.history.count(), agreement.history.count())
     client.force_login(viewer)
     change_url = reverse("admin:commitments_commitment_change", args=[commitment.pk])
     assert client.get(change_url).status_code == 200
@@ -579,6 +580,9 @@ def test_viewer_cannot_change(client, viewer, make_commitment, agreement):
     commitment.refresh_from_db()
     assert commitment.title != "Renamed"
     assert commitment.status == Status.NOT_STARTED
+    agreement.refresh_from_db()
+    assert agreement.title == "Japan–US summit"
+    assert (commitment.history.count(), agreement.history.count()) == versions
 
 
 def test_progress_updates_are_read_only(editor_client, one_of_everything):

@@ -222,11 +222,15 @@ def test_watch_rejects_an_unknown_scope_and_an_outside_redirect(client, reviewer
     for bad_id in ["", "x1", "1.5"]:
         response = client.post(reverse("dashboard:watch"), {"scope": "agreement", "id": bad_id})
         assert response.status_code == 400
+    assert not Subscription.objects.exists()
     response = client.post(
         reverse("dashboard:watch"),
         {"scope": "agreement", "id": commitment.agreement_id, "next": "https://evil.example/"},
     )
     assert response["Location"] == reverse("dashboard:watching")
+    assert list(Subscription.objects.values_list("user", "scope", "agreement")) == [
+        (reviewer.pk, "agreement", commitment.agreement_id)
+    ]
 
 
 def _count_queries(client, url):

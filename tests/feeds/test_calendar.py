@@ -338,9 +338,11 @@ def test_an_unchanged_feed_answers_304_to_its_etag(client, viewer, make_commitme
 
 def test_the_feed_needs_no_login_and_refuses_writes(client, viewer, make_commitment):
     make_commitment()
-    _feed, secret = feed_for(viewer)
+    feed, secret = feed_for(viewer)
+    before = CalendarFeed.objects.values().get(pk=feed.pk)
     assert client.get(calendar_url(secret)).status_code == 200
     assert client.post(calendar_url(secret)).status_code == 405
+    assert list(CalendarFeed.objects.values()) == [before]
 
 
 def test_a_feed_names_the_target_its_scope_needs(viewer, japan):
@@ -369,6 +371,11 @@ def test_a_user_makes_a_feed_and_sees_its_url_only_once(client, viewer, make_com
     assert made.status_code == 201, made.content
     url = made.json()["subscribe_url"]
     assert url.startswith("http://testserver/api/v1/calendar/") and url.endswith(".ics")
+    feed = CalendarFeed.objects.get()
+    secret = url.removeprefix("http://testserver").split("/")[-1][: -len(".ics")]
+    assert (feed.user, feed.scope, feed.agreement_id, feed.name, feed.revoked_at) == (
+        viewer, FeedScope.AGREEMENT, commitment.agreement_id, "Summit", None)
+    assert feed.secret_hash == feed_services.secret_hash(secret) != secret
     listed = client.get(reverse("api:feeds:calendar-feed-list")).json()
     rows = listed["results"] if isinstance(listed, dict) else listed
     assert [row["subscribe_url"] for row in rows] == [None]

@@ -633,10 +633,15 @@ def test_more_ids_than_the_bound_are_refused_naming_the_field(world, field, rout
                                          ("1,2", "Expected a list")])
 def test_malformed_party_ids_are_refused_naming_the_field(world, bad, reason):
     client = session_client(world.editor)
-    url = reverse("api:agreement-detail", args=[world.commitment.agreement_id])
+    agreement = world.commitment.agreement
+    url = reverse("api:agreement-detail", args=[agreement.pk])
+    before = sorted(agreement.parties.values_list("pk", flat=True))
+    versions = agreement.history.count()
     response = client.patch(url, {"parties": bad}, format="json")
     assert response.status_code == 400
     assert reason in str(response.json()["parties"])
+    assert sorted(agreement.parties.values_list("pk", flat=True)) == before
+    assert agreement.history.count() == versions
 
 
 def test_a_filtered_export_streams_and_filters_in_the_database(world, make_commitment,
@@ -714,6 +719,8 @@ def test_behind_a_proxy_the_address_it_saw_is_counted(world):
 def test_domain_amounts_are_bounded(world):
     """Numbers that size later work (lead times, offsets) are capped at input."""
     client = session_client(world.viewer)
+    subscriptions = list(Subscription.objects.values())
+    rule = Commitment.objects.values().get(pk=world.anchored.pk)
     too_many_leads = client.post(reverse("api:subscription-list"),
                                  {"scope": "all", "lead_days": list(range(1, 30))},
                                  format="json")
@@ -726,3 +733,5 @@ def test_domain_amounts_are_bounded(world):
                            "anchor_kind": "agreement"}}, format="json")
     assert huge_offset.status_code == 400
     assert "offset_amount" in huge_offset.json()["deadline_rule"]
+    assert list(Subscription.objects.values()) == subscriptions
+    assert Commitment.objects.values().get(pk=world.anchored.pk) == rule

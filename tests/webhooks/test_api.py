@@ -133,7 +133,7 @@ def test_registration_errors_name_the_field(viewer_api, webhook_receiver, body, 
     assert not WebhookEndpoint.objects.exists()
 
 
-def test_one_endpoint_per_url_and_a_limit_per_user(viewer_api, webhook_receiver):
+def test_one_endpoint_per_url_and_a_limit_per_user(viewer_api, viewer, webhook_receiver):
     assert register(viewer_api, webhook_receiver.url).status_code == 201
     again = register(viewer_api, webhook_receiver.url)
     assert again.status_code == 400
@@ -145,6 +145,10 @@ def test_one_endpoint_per_url_and_a_limit_per_user(viewer_api, webhook_receiver)
 
     assert fourth.status_code == 400
     assert "3 endpoints already" in fourth.json()["non_field_errors"][0]
+    assert sorted(WebhookEndpoint.objects.filter(owner=viewer).values_list("target_url",
+                                                                            flat=True)) == [
+        webhook_receiver.url, f"{webhook_receiver.url}?n=2", f"{webhook_receiver.url}?n=3"]
+    assert WebhookEndpoint.objects.count() == 3
 
 
 def test_a_changed_url_is_checked_again(viewer_api, webhook_receiver):
