@@ -9,7 +9,7 @@ dicts are built straight from the rows, with URLs from one reversed route and da
 decimals and instants written as the serializer writes them.
 
 The serializer stays the contract: it validates writes, shows the detail and describes the
-schema. ``tests/test_api_representation.py`` holds this read equal to it, row for row.
+schema. ``tests/api/test_representation.py`` holds this read equal to it, row for row.
 """
 
 from __future__ import annotations

@@ -243,7 +243,7 @@ class CommitmentSerializer(StrictMixin, ApiModelSerializer):
     """A commitment with its computed deadline, status, citations and progress updates.
 
     The list endpoint builds the same representation from plain rows (``api.readers``);
-    ``tests/test_api_representation.py`` holds the two equal, so a field added here must be
+    ``tests/api/test_representation.py`` holds the two equal, so a field added here must be
     added there too.
     """
 

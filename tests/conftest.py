@@ -1,110 +1,98 @@
-"""Shared fixtures: users with roles, and domain data built through the services."""
+"""Shared fixtures: users with roles, clients logged in as them, and domain data, all made by
+the builders in ``tests/factories.py``."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
-from django.contrib.auth.models import Group, Permission
 
-from commitments.choices import AgreementKind, Category, PartyKind
 from commitments.models import Agreement, Party, Source
-from commitments.services import commitments as svc
+from tests import factories
+from tests.support.api_support import token_client
 
-#: The in-process SMTP server (tests/smtp_server.py) for every test that sends mail.
-pytest_plugins = ["smtp_server"]
+#: The in-process SMTP server (tests/support/smtp_server.py) for every test that sends mail.
+pytest_plugins = ["tests.support.smtp_server"]
 
 
 @pytest.fixture
 def japan(db) -> Party:
-    return Party.objects.create(key="japan", name="Japan", kind=PartyKind.STATE, country_code="JP")
+    return factories.party_make(key="japan", name="Japan", country_code="JP")
 
 
 @pytest.fixture
 def usa(db) -> Party:
-    return Party.objects.create(
-        key="united-states", name="United States", kind=PartyKind.STATE, country_code="US"
-    )
+    return factories.party_make(key="united-states", name="United States", country_code="US")
 
 
 @pytest.fixture
 def source(db) -> Source:
-    return Source.objects.create(
-        key="mofa-2025-10-28",
-        title="Rencontre au sommet Japon – États-Unis",
-        publisher="Ministère des Affaires étrangères du Japon",
-        url="https://www.mofa.go.jp/",
-        language="fr",
-        published_on=dt.date(2025, 10, 28),
-        kind="official",
-    )
+    return factories.source_make(key="mofa-2025-10-28")
 
 
 @pytest.fixture
 def agreement(japan, usa) -> Agreement:
-    return svc.agreement_create(
-        key="summit-2025-10-28",
-        title="Japan–US summit",
-        kind=AgreementKind.SUMMIT_OUTCOME,
-        date=dt.date(2025, 10, 28),
-        place="Tokyo",
-        time_zone="Asia/Tokyo",
-        parties=[japan, usa],
+    return factories.agreement_make(
+        key="summit-2025-10-28", title="Japan–US summit", place="Tokyo", parties=[japan, usa]
     )
 
 
 @pytest.fixture
 def make_commitment(agreement, japan):
-    """Build commitments through the service, with a unique key each."""
+    """Build commitments through the service, keyed ``c-1``, ``c-2``... in each test."""
     counter = iter(range(1, 1_000_000))
 
     def make(**overrides):
         n = next(counter)
-        data = {
-            "agreement": agreement,
-            "key": f"c-{n}",
-            "title": f"Commitment {n}",
-            "obligor": japan,
-            "category": Category.MEETING,
-            "deadline_kind": "relative",
-            "offset_amount": 180,
-            "offset_unit": "days",
-            "anchor_kind": "agreement",
-        }
-        data.update(overrides)
-        return svc.commitment_create(**data)
+        data = {"agreement": agreement, "obligor": japan, "key": f"c-{n}",
+                "title": f"Commitment {n}", **overrides}
+        return factories.commitment_make(**data)
 
     return make
 
 
-def _user_in_group(django_user_model, username: str, group_name: str, codenames: list[str]):
-    group, _ = Group.objects.get_or_create(name=group_name)
-    group.permissions.set(Permission.objects.filter(codename__in=codenames))
-    user = django_user_model.objects.create_user(
-        username=username, email=f"{username}@example.org", password="pw-for-tests-only"
-    )
-    user.is_staff = True
-    user.save()
-    user.groups.add(group)
-    return user
-
-
 @pytest.fixture
-def editor(db, django_user_model):
+def editor(db):
     """A staff user with the editors' rights on every domain model."""
     models = ["party", "agreement", "source", "citation", "commitment", "progressupdate",
               "commitmentrelation"]
     codenames = [f"{action}_{m}" for m in models for action in ("add", "change", "view")]
-    return _user_in_group(django_user_model, "editor", "Editors", codenames)
+    return factories.user_make(username="editor", role="Editors", permissions=codenames,
+                               is_staff=True)
 
 
 @pytest.fixture
-def viewer(db, django_user_model):
+def viewer(db):
     """A staff user who may only view."""
     models = ["party", "agreement", "source", "citation", "commitment", "progressupdate"]
-    return _user_in_group(django_user_model, "viewer", "Viewers", [f"view_{m}" for m in models])
+    return factories.user_make(username="viewer", role="Viewers",
+                               permissions=[f"view_{m}" for m in models], is_staff=True)
+
+
+@pytest.fixture
+def editor_client(client, editor):
+    """Django's test client, logged in as ``editor``."""
+    client.force_login(editor)
+    return client
+
+
+@pytest.fixture
+def viewer_client(client, viewer):
+    """Django's test client, logged in as ``viewer``."""
+    client.force_login(viewer)
+    return client
+
+
+@pytest.fixture
+def editor_api(editor):
+    """An API client sending a token of ``editor``."""
+    return token_client(editor)
+
+
+@pytest.fixture
+def viewer_api(viewer):
+    """An API client sending a token of ``viewer``."""
+    return token_client(viewer)
 
 
 def pytest_collection_modifyitems(config, items):
     """Run the browser tests last: they relax Django's async-safety check for the session."""
-    items.sort(key=lambda item: "/tests/e2e/" in str(item.path))
+    items.sort(key=lambda item: "/tests/system/e2e/" in str(item.path))

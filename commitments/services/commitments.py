@@ -239,7 +239,7 @@ def commitment_change_status(
     # commitment's dependents, and must not interleave with this change doing the same.
     # NO KEY: other writers of these rows wait, but a concurrent full scan's commit can check
     # its alerts' foreign keys to the commitment (FOR KEY SHARE); FOR UPDATE would block that
-    # check while this change waits on the scan's alerts, a deadlock (tests/test_scan.py).
+    # check while this change waits on the scan's alerts, a deadlock (tests/alerts/test_scan.py).
     Agreement.objects.select_for_update(no_key=True).filter(pk=commitment.agreement_id).get()
     commitment = (
         Commitment.objects.select_for_update(no_key=True, of=("self",))

@@ -118,7 +118,7 @@ class ApiModelSerializer(serializers.ModelSerializer):
     """The model serializer of the API: instants in UTC, detail URLs resolved once a page.
 
     Reading is planned once per serializer (field by field, see :func:`_reader`) and then
-    applied to every row; ``tests/test_api_representation.py`` holds it equal to DRF's own.
+    applied to every row; ``tests/api/test_representation.py`` holds it equal to DRF's own.
     """
 
     serializer_field_mapping = {

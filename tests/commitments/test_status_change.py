@@ -1,0 +1,74 @@
+"""One status change form: the admin, the dashboard and the API answer bad input alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from commitments.choices import Status
+from commitments.models import Citation, ProgressUpdate
+from tests.support.api_support import token_client
+
+pytestmark = pytest.mark.django_db
+
+
+def _admin_errors(client: Any, commitment: Any, fields: dict[str, str]) -> dict[str, list[str]]:
+    url = reverse("admin:commitments_commitment_change_status", args=[commitment.pk])
+    response = client.post(url, fields)
+    assert response.status_code == 200
+    return {name: list(errors) for name, errors in response.context["form"].errors.items()}
+
+
+def _dashboard_errors(client: Any, commitment: Any, fields: dict[str, str]) -> dict[str, list[str]]:
+    response = client.post(reverse("dashboard:commitment", args=[commitment.pk]), fields)
+    assert response.status_code == 400
+    return {name: list(errors) for name, errors in response.context["form"].errors.items()}
+
+
+def _api_errors(client: Any, commitment: Any, fields: dict[str, str]) -> dict[str, list[str]]:
+    """Post ``fields`` as the API takes them (``evidence_x`` as ``evidence.x``), flatten back."""
+    body: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name.startswith("evidence_"):
+            body.setdefault("evidence", {})[name.removeprefix("evidence_")] = value
+        else:
+            body[name] = value
+    response = client.post(f"/api/v1/commitments/{commitment.pk}/status/", body, format="json")
+    assert response.status_code == 400, response.content
+    errors = {}
+    for name, detail in response.json().items():
+        if isinstance(detail, dict):
+            errors.update({f"{name}_{inner}": messages for inner, messages in detail.items()})
+        else:
+            errors[name] = detail
+    return errors
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "reason"),
+    [
+        ({"status": "finished"}, "status", "not a valid choice"),
+        ({"status": "in_progress", "occurred_on": "yesterday"}, "occurred_on", "wrong format"),
+        ({"status": "in_progress", "occurred_on": "2020-01-01"}, "occurred_on", "before"),
+        ({"status": "fulfilled", "occurred_on": "2026-01-10"}, "evidence", "needs an evidence"),
+        ({"status": "missed", "evidence_quote": "tenue"}, "evidence_source", "required"),
+    ],
+)
+def test_the_same_bad_status_change_gives_the_same_field_errors_everywhere(
+    client, editor, make_commitment, fields, field, reason
+):
+    """Admin, dashboard and API name the same field with the same words, and write nothing."""
+    commitment = make_commitment()
+    client.force_login(editor)
+    admin = _admin_errors(client, commitment, fields)
+    dashboard = _dashboard_errors(client, commitment, fields)
+    api = _api_errors(token_client(editor), commitment, fields)
+    assert admin == dashboard == api
+    assert list(admin) == [field]
+    assert reason in " ".join(admin[field])
+    assert not ProgressUpdate.objects.exists()
+    assert not Citation.objects.exists()
+    commitment.refresh_from_db()
+    assert commitment.status == Status.NOT_STARTED
