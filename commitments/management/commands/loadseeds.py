@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from commitments.services.seeds import SeedError, default_seeds_dir, seeds_load
+from commitments.services.seeds.loader import SeedError, default_seeds_dir, seeds_load
 
 
 class Command(BaseCommand):

@@ -32,16 +32,16 @@ from import_export.formats import base_formats
 from import_export.results import Result
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import deadlines
-from .choices import Status
-from .deadlines.text import commitment_rule_in_words
-from .forms import (
+from commitments import deadlines
+from commitments.choices import Status
+from commitments.deadlines.text import commitment_rule_in_words
+from commitments.forms import (
     AgreementAdminForm,
     CommitmentAdminForm,
     ServiceModelForm,
     StatusChangeForm,
 )
-from .models import (
+from commitments.models import (
     DUE_DATE_RELATIONS,
     Agreement,
     Citation,
@@ -51,10 +51,10 @@ from .models import (
     ProgressUpdate,
     Source,
 )
-from .querysets import CommitmentQuerySet
-from .resources import CommitmentResource
-from .services import commitments as svc
-from .services.deadlines import due_dates_recompute
+from commitments.querysets import CommitmentQuerySet
+from commitments.resources import CommitmentResource
+from commitments.services import commitments as svc
+from commitments.services.deadlines import due_dates_recompute
 
 _REJECTION_ATTR = "_commitments_service_rejection"
 

@@ -1,0 +1,1 @@
+"""Load the seed files (the loader is :mod:`commitments.services.seeds.loader`)."""
