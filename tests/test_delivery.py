@@ -23,8 +23,8 @@ from alerts.services.delivery import (
     alert_retry_delay,
     alerts_send_digests,
     alerts_send_pending,
-    digest_message_id,
 )
+from alerts.services.mail import digest_message_id
 from commitments.models import Citation
 
 pytestmark = pytest.mark.django_db
