@@ -179,14 +179,15 @@ def _plain_loop(*, now: dt.datetime, host: str, port: int, batch: int) -> float:
     from django.core.mail import get_connection
 
     from alerts.models import Alert
-    from alerts.services.delivery import DeliveryReport, _AlertMailer, _build_message
+    from alerts.services.delivery import DeliveryReport, _AlertMailer
+    from alerts.services.mail import alert_mail_build
 
     pks = list(Alert.objects.order_by("pk").values_list("pk", flat=True))
     mailer = _AlertMailer(report=DeliveryReport())
     backend = get_connection()
     messages = []
     for alert in mailer.load(pks):
-        message = _build_message(alerts=[alert], now=now, mailer=backend).message()
+        message = alert_mail_build(alerts=[alert], now=now, mailer=backend).message()
         messages.append((message["From"], [alert.email], message.as_bytes(linesep="\r\n")))
     started = time.perf_counter()
     for first in range(0, len(messages), batch):

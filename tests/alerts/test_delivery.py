@@ -22,8 +22,8 @@ from alerts.services.delivery import (
     alert_retry_delay,
     alerts_send_digests,
     alerts_send_pending,
-    digest_message_id,
 )
+from alerts.services.mail import digest_message_id
 from commitments.models import Citation
 from tests.factories import user_make
 from tests.support.smtp_server import smtp_server_fixture, smtp_settings_fixture  # noqa: F401

@@ -15,7 +15,7 @@ from api.exceptions import NESTED_FIELDS
 from api.readers import COMMITMENT_COLUMNS
 from api.serializers import DeadlineRuleSerializer
 from commitments import deadlines
-from commitments.admin import AgreementCommitmentInline
+from commitments.admin.inlines import AgreementCommitmentInline
 from commitments.forms import CommitmentAdminForm
 from commitments.models import Commitment
 from commitments.resources import CommitmentResource

@@ -28,7 +28,7 @@ from commitments.models import (
     ProgressUpdate,
     Source,
 )
-from commitments.services.seeds import default_seeds_dir, schema_path
+from commitments.services.seeds.schema import default_seeds_dir, schema_path
 
 pytestmark = pytest.mark.django_db
 

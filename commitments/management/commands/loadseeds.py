@@ -7,7 +7,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from commitments.services.seeds import SeedError, default_seeds_dir, seeds_load
+from commitments.services.seeds.loader import seeds_load
+from commitments.services.seeds.problems import SeedError
+from commitments.services.seeds.schema import default_seeds_dir
 
 
 class Command(BaseCommand):

@@ -1,36 +1,23 @@
-"""Load the seed files: validate them against ``seeds/schema.json``, then upsert them by key.
+"""Write validated seed records through the domain services, all or nothing, by key.
 
-A seed directory holds YAML files (any depth); each file may list ``parties`` and
-``sources`` and may hold one ``agreement`` with its ``commitments``. Records refer to each
-other by key. Loading is all or nothing: every file is validated against the schema first,
-then every record is written in one transaction through the domain services, and the first
-problem (an unknown key, a model rule, an anchor cycle) rolls everything back. A record equal
-to what is stored is not saved, so a second load writes nothing and adds no history.
-
-Citations are matched by their target, source and quote; relations by both ends and kind.
-Seeds add and update them but never delete any: people add evidence citations and relations
-of their own. Statuses and owners are not seeded; they belong to the people using the tracker.
+A record equal to what is stored is not saved, so a second load writes nothing and adds no
+history; citations and relations are added and updated but never deleted.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-import yaml
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 
 from commitments import deadlines
-from commitments.choices import AnchorKind
 from commitments.models import (
     DUE_DATE_RELATIONS,
     Agreement,
@@ -47,8 +34,11 @@ from commitments.services.commitments import (
     commitment_update,
 )
 
+from .problems import SeedError
+from .reader import SeedRecord, SeedRecords, anchor_order, seeds_read
+from .schema import default_seeds_dir
+
 KINDS = ("parties", "sources", "agreements", "commitments", "citations", "relations")
-_SECTION_RECORD = {"parties": "party", "sources": "source", "commitments": "commitment"}
 _RULE_DATE_FIELDS = (
     name
     for name in deadlines.RULE_FIELD_NAMES
@@ -64,38 +54,6 @@ _COMMITMENT_DEFAULTS: dict[str, Any] = {
 }
 #: A seed names its anchor commitment by key, under the rule's own field names.
 _ANCHOR = deadlines.ANCHOR_COMMITMENT_FIELD.name
-_ANCHOR_KIND = deadlines.ANCHOR_KIND_FIELD.name
-
-
-def default_seeds_dir() -> Path:
-    """Return the project's ``seeds/`` directory."""
-    return Path(settings.BASE_DIR) / "seeds"
-
-
-def schema_path() -> Path:
-    """Return the JSON Schema every seed file is validated against."""
-    return default_seeds_dir() / "schema.json"
-
-
-@dataclass(frozen=True, slots=True)
-class SeedProblem:
-    """One reason a seed load fails: where (file, record, field) and why."""
-
-    file: str
-    record: str
-    field: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.record}: field {self.field}: {self.reason}"
-
-
-class SeedError(Exception):
-    """The seeds cannot be loaded; ``problems`` says where and why. Nothing was written."""
-
-    def __init__(self, problems: list[SeedProblem]) -> None:
-        super().__init__("\n".join(str(p) for p in problems))
-        self.problems = problems
 
 
 @dataclass(slots=True)
@@ -122,42 +80,6 @@ class SeedSummary:
             for kind, c in self.counts.items()
         ]
 
-
-@dataclass(slots=True)
-class _Record:
-    """A record read from a seed file, with where it came from."""
-
-    file: str
-    label: str
-    key: str
-    data: dict[str, Any]
-    agreement_key: str = ""
-
-    def problem(self, field_name: str, reason: str) -> SeedProblem:
-        return SeedProblem(file=self.file, record=self.label, field=field_name, reason=reason)
-
-
-@dataclass(slots=True)
-class _Seeds:
-    parties: list[_Record] = field(default_factory=list)
-    sources: list[_Record] = field(default_factory=list)
-    agreements: list[_Record] = field(default_factory=list)
-    commitments: list[_Record] = field(default_factory=list)
-
-
-_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _SeedYamlLoader(_SafeLoader):
-    """A safe loader that keeps dates as ISO strings, so the schema checks them as text."""
-
-
-_SeedYamlLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 def seeds_load(*, path: Path | None = None, dry_run: bool = False) -> SeedSummary:
     """Validate and load the seed files under ``path`` (a directory or one file).
 
@@ -165,7 +87,7 @@ def seeds_load(*, path: Path | None = None, dry_run: bool = False) -> SeedSummar
     Raise :class:`SeedError` naming file, record and field if anything is wrong; the database
     is then left as it was.
     """
-    seeds = _read_and_validate(path or default_seeds_dir())
+    seeds = seeds_read(path=path or default_seeds_dir())
     summary = SeedSummary(dry_run=dry_run)
     with transaction.atomic():
         writer = _Writer(summary=summary)
@@ -173,175 +95,6 @@ def seeds_load(*, path: Path | None = None, dry_run: bool = False) -> SeedSummar
         if dry_run:
             transaction.set_rollback(True)
     return summary
-
-
-def _seed_files(path: Path) -> list[Path]:
-    if path.is_file():
-        return [path]
-    if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
-    raise SeedError([SeedProblem(str(path), "(path)", "-", "no such file or directory")])
-
-
-def _read_and_validate(path: Path) -> _Seeds:
-    files = _seed_files(path)
-    if not files:
-        raise SeedError([SeedProblem(str(path), "(path)", "-", "no .yaml seed files found")])
-    validator = jsonschema.Draft202012Validator(
-        json.loads(schema_path().read_text(encoding="utf-8")),
-        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
-    )
-    problems: list[SeedProblem] = []
-    seeds = _Seeds()
-    for file in files:
-        name = str(file)
-        try:
-            text = file.read_text(encoding="utf-8")
-            # A SafeLoader subclass (dates kept as text), so as safe as yaml.safe_load.
-            data = yaml.load(text, Loader=_SeedYamlLoader)  # noqa: S506
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            reason = getattr(exc, "problem", None) or str(exc)
-            problems.append(SeedProblem(name, "(file)", "-", f"malformed YAML{where}: {reason}"))
-            continue
-        except UnicodeDecodeError as exc:
-            problems.append(SeedProblem(name, "(file)", "-", f"not UTF-8 text: {exc.reason}"))
-            continue
-        errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
-        if errors:
-            problems.extend(_schema_problem(name, data, error) for error in errors)
-            continue
-        _collect(seeds, name, data)
-    problems.extend(_cross_file_problems(seeds))
-    if problems:
-        raise SeedError(problems)
-    return seeds
-
-
-def _record_label(section: str, item: Any, index: int) -> str:
-    kind = _SECTION_RECORD.get(section, section)
-    key = item.get("key") if isinstance(item, dict) else None
-    return f"{kind} {key!r}" if isinstance(key, str) else f"{kind} #{index + 1}"
-
-
-def _schema_problem(file: str, data: Any, error: jsonschema.ValidationError) -> SeedProblem:
-    parts = list(error.absolute_path)
-    record, rest = "(file)", parts
-    if parts and parts[0] == "agreement" and isinstance(data, dict):
-        record, rest = _record_label("agreement", data.get("agreement"), 0), parts[1:]
-    elif len(parts) >= 2 and parts[0] in _SECTION_RECORD and isinstance(parts[1], int):
-        record = _record_label(str(parts[0]), data[parts[0]][parts[1]], parts[1])
-        rest = parts[2:]
-    field_name = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in rest).lstrip(".")
-    reason = error.message
-    instance: Any = error.instance
-    expected: Any = error.validator_value
-    if error.validator == "required" and isinstance(instance, dict):
-        missing = [name for name in expected if name not in instance]
-        field_name = _join(field_name, missing[0])
-        reason = "missing required field"
-    elif error.validator == "dependentRequired" and isinstance(instance, dict):
-        missing = [name for name in expected if name not in instance]
-        field_name = _join(field_name, missing[0])
-        reason = f"required because another field is set ({error.message})"
-    elif error.validator == "additionalProperties" and isinstance(instance, dict):
-        schema: Any = error.schema
-        allowed = set(schema.get("properties", {}))
-        unknown = sorted(str(name) for name in instance if name not in allowed)
-        field_name = _join(field_name, ", ".join(unknown))
-        reason = "unknown field"
-    return SeedProblem(file, record, field_name or "-", reason)
-
-
-def _join(prefix: str, name: str) -> str:
-    return f"{prefix}.{name}" if prefix else name
-
-
-def _collect(seeds: _Seeds, file: str, data: dict[str, Any]) -> None:
-    for index, item in enumerate(data.get("parties", [])):
-        seeds.parties.append(
-            _Record(file, _record_label("parties", item, index), item["key"], item)
-        )
-    for index, item in enumerate(data.get("sources", [])):
-        seeds.sources.append(
-            _Record(file, _record_label("sources", item, index), item["key"], item)
-        )
-    agreement = data.get("agreement")
-    if agreement is None:
-        return
-    seeds.agreements.append(
-        _Record(file, _record_label("agreement", agreement, 0), agreement["key"], agreement)
-    )
-    for index, item in enumerate(data.get("commitments", [])):
-        seeds.commitments.append(
-            _Record(
-                file,
-                _record_label("commitments", item, index),
-                item["key"],
-                item,
-                agreement_key=agreement["key"],
-            )
-        )
-
-
-def _cross_file_problems(seeds: _Seeds) -> list[SeedProblem]:
-    problems: list[SeedProblem] = []
-    for records in (seeds.parties, seeds.sources, seeds.agreements, seeds.commitments):
-        first: dict[str, _Record] = {}
-        for record in records:
-            if record.key in first:
-                problems.append(
-                    record.problem(
-                        "key", f"duplicate key, also defined in {first[record.key].file}"
-                    )
-                )
-            else:
-                first[record.key] = record
-    problems.extend(_anchor_cycle_problems(seeds.commitments))
-    return problems
-
-
-def _anchor_cycle_problems(commitments: list[_Record]) -> list[SeedProblem]:
-    anchors = {
-        r.key: r.data[_ANCHOR]
-        for r in commitments
-        if r.data.get(_ANCHOR_KIND) == AnchorKind.COMMITMENT and _ANCHOR in r.data
-    }
-    by_key = {r.key: r for r in commitments}
-    problems: list[SeedProblem] = []
-    reported: set[str] = set()
-    for start in anchors:
-        chain = [start]
-        current = anchors.get(start)
-        while current is not None and current not in chain:
-            chain.append(current)
-            current = anchors.get(current)
-        if current == start and not reported.intersection(chain):
-            reported.update(chain)
-            path = " -> ".join([*chain, start])
-            problems.append(by_key[start].problem(_ANCHOR, f"anchor cycle: {path}"))
-    return problems
-
-
-def _anchor_order(commitments: list[_Record]) -> list[_Record]:
-    """Order commitments so that each comes after the seeded commitment it is anchored on."""
-    by_key = {r.key: r for r in commitments}
-    ordered: list[_Record] = []
-    placed: set[str] = set()
-
-    def place(record: _Record) -> None:
-        if record.key in placed:
-            return
-        placed.add(record.key)
-        anchor = record.data.get(_ANCHOR)
-        if record.data.get(_ANCHOR_KIND) == AnchorKind.COMMITMENT and anchor in by_key:
-            place(by_key[anchor])
-        ordered.append(record)
-
-    for record in commitments:
-        place(record)
-    return ordered
 
 
 def _as_date(value: str | None) -> dt.date | None:
@@ -363,7 +116,7 @@ def _differs(instance: models.Model, data: dict[str, Any]) -> dict[str, Any]:
     return changed
 
 
-def _problems_from(record: _Record, exc: ValidationError, prefix: str = "") -> SeedError:
+def _problems_from(record: SeedRecord, exc: ValidationError, prefix: str = "") -> SeedError:
     if hasattr(exc, "error_dict"):
         problems = [
             record.problem(prefix + (name if name != "__all__" else "-"), "; ".join(messages))
@@ -387,7 +140,7 @@ class _Writer:
         counts = self.summary.counts[kind]
         setattr(counts, outcome, getattr(counts, outcome) + 1)
 
-    def write(self, seeds: _Seeds) -> None:
+    def write(self, seeds: SeedRecords) -> None:
         stored_parties = Party.objects.in_bulk([r.key for r in seeds.parties], field_name="key")
         for record in seeds.parties:
             self.upsert_plain(
@@ -414,7 +167,7 @@ class _Writer:
         )
         commitments = {
             r.key: self.upsert_commitment(r, agreements[r.agreement_key])
-            for r in _anchor_order(seeds.commitments)
+            for r in anchor_order(seeds.commitments)
         }
         self.sync_citations(
             [(r, agreements[r.key]) for r in seeds.agreements],
@@ -426,7 +179,7 @@ class _Writer:
         self,
         model: type[Party] | type[Source],
         kind: str,
-        record: _Record,
+        record: SeedRecord,
         instance: Party | Source | None,
         data: dict[str, Any],
     ) -> None:
@@ -448,7 +201,7 @@ class _Writer:
         instance.save(update_fields=fields)
         self.count(kind, "created" if fields is None else "updated")
 
-    def party_list(self, record: _Record, field_name: str, keys: Iterable[str]) -> list[Party]:
+    def party_list(self, record: SeedRecord, field_name: str, keys: Iterable[str]) -> list[Party]:
         parties = []
         for index, key in enumerate(keys):
             if key not in self.parties:
@@ -458,14 +211,14 @@ class _Writer:
             parties.append(self.parties[key])
         return parties
 
-    def commitment_by_key(self, record: _Record, field_name: str, key: str) -> Commitment:
+    def commitment_by_key(self, record: SeedRecord, field_name: str, key: str) -> Commitment:
         """Return a commitment loaded earlier in this run or already stored."""
         found = self.commitments.get(key) or Commitment.objects.filter(key=key).first()
         if found is None:
             raise SeedError([record.problem(field_name, f"unknown commitment {key!r}")])
         return found
 
-    def upsert_agreement(self, record: _Record, agreement: Agreement | None) -> Agreement:
+    def upsert_agreement(self, record: SeedRecord, agreement: Agreement | None) -> Agreement:
         data = record.data
         fields = {
             "title": data["title"],
@@ -494,7 +247,7 @@ class _Writer:
         self.count("agreements", "updated")
         return agreement
 
-    def upsert_commitment(self, record: _Record, agreement: Agreement) -> Commitment:
+    def upsert_commitment(self, record: SeedRecord, agreement: Agreement) -> Commitment:
         data = record.data
         if data["obligor"] not in self.parties:
             raise SeedError([record.problem("obligor", f"unknown party {data['obligor']!r}")])
@@ -543,8 +296,8 @@ class _Writer:
 
     def sync_citations(
         self,
-        agreements: list[tuple[_Record, Agreement]],
-        commitments: list[tuple[_Record, Commitment]],
+        agreements: list[tuple[SeedRecord, Agreement]],
+        commitments: list[tuple[SeedRecord, Commitment]],
     ) -> None:
         stored = {
             (c.agreement_id, c.commitment_id, c.source_id, c.quote): c
@@ -553,7 +306,7 @@ class _Writer:
                 | Q(commitment__in=[c for _, c in commitments])
             )
         }
-        targets: list[tuple[_Record, dict[str, Any], tuple[int | None, int | None]]] = [
+        targets: list[tuple[SeedRecord, dict[str, Any], tuple[int | None, int | None]]] = [
             *((record, {"agreement": a}, (a.pk, None)) for record, a in agreements),
             *((record, {"commitment": c}, (None, c.pk)) for record, c in commitments),
         ]
@@ -571,7 +324,7 @@ class _Writer:
 
     def upsert_citation(
         self,
-        record: _Record,
+        record: SeedRecord,
         index: int,
         citation: Citation | None,
         new: Citation,
@@ -603,7 +356,7 @@ class _Writer:
         citation.save(update_fields=fields)
         self.count("citations", "created" if fields is None else "updated")
 
-    def sync_relations(self, commitments: list[tuple[_Record, Commitment]]) -> None:
+    def sync_relations(self, commitments: list[tuple[SeedRecord, Commitment]]) -> None:
         stored = set(
             CommitmentRelation.objects.filter(
                 from_commitment__in=[c for _, c in commitments]
@@ -627,7 +380,7 @@ class _Writer:
                 self.count("relations", "created")
 
 
-def _party_fields(record: _Record) -> dict[str, Any]:
+def _party_fields(record: SeedRecord) -> dict[str, Any]:
     data = record.data
     return {
         "name": data["name"],
@@ -637,7 +390,7 @@ def _party_fields(record: _Record) -> dict[str, Any]:
     }
 
 
-def _source_fields(record: _Record) -> dict[str, Any]:
+def _source_fields(record: SeedRecord) -> dict[str, Any]:
     data = record.data
     return {
         "title": data["title"],
@@ -649,7 +402,7 @@ def _source_fields(record: _Record) -> dict[str, Any]:
     }
 
 
-def _party_keys(seeds: _Seeds) -> set[str]:
+def _party_keys(seeds: SeedRecords) -> set[str]:
     keys = {r.key for r in seeds.parties}
     for record in seeds.agreements:
         keys.update(record.data["parties"])
@@ -659,7 +412,7 @@ def _party_keys(seeds: _Seeds) -> set[str]:
     return keys
 
 
-def _source_keys(seeds: _Seeds) -> set[str]:
+def _source_keys(seeds: SeedRecords) -> set[str]:
     return {
         citation["source"]
         for record in (*seeds.agreements, *seeds.commitments)

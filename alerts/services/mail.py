@@ -1,0 +1,147 @@
+"""The alert mail: what it says, in the recipient's language, with a stable Message-ID.
+
+One mail tells one alert, or lists all of a recipient's digest alerts; the sender
+(:mod:`alerts.services.delivery`) builds it here and sends it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.core.mail.backends.base import BaseEmailBackend
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from accounts.services import user_language
+from alerts.models import Alert
+from commitments.deadlines import due_instant
+from commitments.deadlines.text import commitment_rule_in_words
+from commitments.models import Commitment
+
+
+def digest_message_id(*, recipient: str, alert_ids: Iterable[int]) -> str:
+    """Return the Message-ID of a digest: the same for the same recipient and alerts."""
+    key = f"{recipient}|{','.join(str(pk) for pk in sorted(alert_ids))}"
+    return f"<digest.{hashlib.sha256(key.encode()).hexdigest()[:32]}@commitment-tracker>"
+
+
+def alert_address(alert: Alert) -> str:
+    """Return the address ``alert`` goes to: its own, else its user's (``""`` if none)."""
+    if alert.email:
+        return alert.email
+    return alert.user.email if alert.user is not None else ""
+
+
+def alert_mail_build(
+    *, alerts: Sequence[Alert], now: dt.datetime, mailer: BaseEmailBackend
+) -> EmailMultiAlternatives:
+    """Write the mail in the recipient's language (the site's for the escalation contact)."""
+    with translation.override(user_language(user=alerts[0].user)):
+        return _write_message(alerts=alerts, now=now, mailer=mailer)
+
+
+def _write_message(
+    *, alerts: Sequence[Alert], now: dt.datetime, mailer: BaseEmailBackend
+) -> EmailMultiAlternatives:
+    first = alerts[0]
+    items = sorted(
+        (_item(alert=alert, now=now) for alert in alerts),
+        key=lambda item: (item["due_at"], item["commitment"].title),
+    )
+    if first.digest:
+        template = "alerts/email/digest"
+        recipient = f"user-{first.user_id}" if first.user_id else first.email
+        message_id = digest_message_id(recipient=recipient, alert_ids=[a.pk for a in alerts])
+        subject = ngettext(
+            "[Deadline digest] %(count)d commitment to watch",
+            "[Deadline digest] %(count)d commitments to watch",
+            len(items),
+        ) % {"count": len(items)}
+    else:
+        template = "alerts/email/alert"
+        message_id = first.message_id
+        subject = f"{items[0]['headline']} {items[0]['commitment'].title}"
+    context = {"items": items, "item": items[0], "subject": subject, "now": now}
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()),
+        body=render_to_string(f"{template}.txt", context),
+        to=[alert_address(first)],
+        headers={"Message-ID": message_id, "Auto-Submitted": "auto-generated"},
+        connection=mailer,
+    )
+    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    return message
+
+
+def _item(*, alert: Alert, now: dt.datetime) -> dict[str, Any]:
+    """Return what a mail says about one alert's commitment, as of ``now``.
+
+    Days count in the agreement's time zone, where the deadline ends with its due day.
+    """
+    commitment: Commitment = alert.commitment
+    zone = commitment.agreement.time_zone
+    due_at = due_instant(alert.due_date, zone)
+    days = (alert.due_date - now.astimezone(ZoneInfo(zone)).date()).days
+    citation = next(iter(commitment.citations.all()), None)
+    return {
+        "alert": alert,
+        "commitment": commitment,
+        "agreement": commitment.agreement,
+        "obligor": commitment.obligor,
+        "due_date": alert.due_date,
+        "due_at": due_at,
+        "due_at_local": due_at.astimezone(ZoneInfo(zone)),
+        "days_left": max(days, 0),
+        "days_overdue": max(-days, 0),
+        "rule_words": commitment_rule_in_words(commitment),
+        "headline": _headline(alert=alert, days=days),
+        "countdown": _countdown(days=days),
+        "opening": _opening(days=days),
+        "citation": citation,
+        "url": settings.SITE_URL.rstrip("/") + commitment.get_absolute_url(),
+    }
+
+
+def _headline(*, alert: Alert, days: int) -> str:
+    """Return the bracketed subject prefix, e.g. ``[Due in 7 days]`` or ``[Overdue 3 days]``."""
+    if alert.threshold < 0 and days < 0:
+        return ngettext(
+            "[Escalation: overdue %(n)d day]", "[Escalation: overdue %(n)d days]", -days
+        ) % {"n": -days}
+    if days < 0:
+        return ngettext("[Overdue %(n)d day]", "[Overdue %(n)d days]", -days) % {"n": -days}
+    if days == 0:
+        return _("[Due today]")
+    return ngettext("[Due in %(n)d day]", "[Due in %(n)d days]", days) % {"n": days}
+
+
+def _countdown(*, days: int) -> str:
+    """Return the days left or overdue (``days`` < 0) as a phrase."""
+    if days < 0:
+        return ngettext("%(n)d day overdue", "%(n)d days overdue", -days) % {"n": -days}
+    if days == 0:
+        return _("due today")
+    return ngettext("%(n)d day left", "%(n)d days left", days) % {"n": days}
+
+
+def _opening(*, days: int) -> str:
+    """Return the mail's first sentence about the deadline."""
+    if days < 0:
+        return ngettext(
+            "This commitment is %(n)d day past its deadline.",
+            "This commitment is %(n)d days past its deadline.",
+            -days,
+        ) % {"n": -days}
+    if days == 0:
+        return _("This commitment is due today.")
+    return ngettext(
+        "This commitment is due in %(n)d day.", "This commitment is due in %(n)d days.", days
+    ) % {"n": days}

@@ -1,0 +1,208 @@
+"""The commitments' admin: the rule and its computed due date, saved through the services."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from commitments import deadlines
+from commitments.choices import Status
+from commitments.deadlines.text import commitment_rule_in_words
+from commitments.forms import CommitmentAdminForm
+from commitments.models import DUE_DATE_RELATIONS, Commitment
+from commitments.services import commitments as svc
+from commitments.services.deadlines import due_dates_recompute
+
+from .base import ServiceSaveAdmin, model_fields_changed, service_call
+from .filters import DueRangeFilter
+from .imports import CommitmentImportExportMixin
+from .inlines import CommitmentCitationInline, CommitmentRelationInline
+from .status import CommitmentStatusAdminMixin
+
+
+def rule_field_rows() -> list[str | tuple[str, ...]]:
+    """Lay the rule's parts out one a line, the parts of a group (amount and unit) together."""
+    rows: list[str | tuple[str, ...]] = []
+    for group, fields in itertools.groupby(deadlines.RULE_FIELDS, key=lambda f: f.group):
+        names = tuple(field.name for field in fields)
+        rows.extend([names] if group else names)
+    return rows
+
+
+@admin.register(Commitment)
+class CommitmentAdmin(CommitmentStatusAdminMixin, CommitmentImportExportMixin, ServiceSaveAdmin):
+    form = CommitmentAdminForm
+    change_form_template = "admin/commitments/commitment/change_form.html"
+
+    list_display = [
+        "title",
+        "key",
+        "agreement",
+        "obligor",
+        "category",
+        "status",
+        "due_date",
+        "deadline_state",
+        "owner",
+    ]
+    list_filter = [
+        "status",
+        "category",
+        "deadline_state",
+        DueRangeFilter,
+        ("obligor", admin.RelatedOnlyFieldListFilter),
+        ("agreement", admin.RelatedOnlyFieldListFilter),
+        ("due_date", admin.DateFieldListFilter),
+    ]
+    list_select_related = ["agreement", "obligor", "owner"]
+    search_fields = [
+        "key",
+        "title",
+        "description",
+        "deadline_phrase",
+        "agreement__title",
+        "agreement__key",
+        "obligor__name",
+    ]
+    date_hierarchy = "due_date"
+    autocomplete_fields = [
+        "agreement",
+        "obligor",
+        "beneficiaries",
+        *(
+            field.name
+            for field in deadlines.RULE_FIELDS
+            if Commitment._meta.get_field(field.name).is_relation
+        ),
+        "owner",
+    ]
+    readonly_fields = [
+        "rule_in_words",
+        "due_date",
+        "due_at_display",
+        "status_display",
+        "status_changed_at",
+        "fulfilled_on",
+        "deadline_state",
+        "flagged_at",
+    ]
+    fieldsets = [
+        (_("Identity"), {"fields": ["agreement", "key", "title", "description"]}),
+        (_("Parties"), {"fields": ["obligor", "beneficiaries", "owner"]}),
+        (
+            _("Target"),
+            {"fields": ["category", ("target_amount", "target_unit"), "effective_from"]},
+        ),
+        (
+            _("Deadline rule and computed due date"),
+            {
+                "fields": [
+                    *rule_field_rows(),
+                    "rule_in_words",
+                    "due_date",
+                    "due_at_display",
+                ]
+            },
+        ),
+        (
+            _("Status"),
+            {
+                "fields": [
+                    "status_display",
+                    "status_changed_at",
+                    "fulfilled_on",
+                    "deadline_state",
+                    "flagged_at",
+                ]
+            },
+        ),
+    ]
+    inlines = [CommitmentCitationInline, CommitmentRelationInline]
+    actions = ["mark_in_progress", "mark_not_started", "mark_cancelled", "recompute_due_dates"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Commitment]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("obligor", "owner", *DUE_DATE_RELATIONS)
+        )
+
+    # Read-only computed fields.
+
+    @admin.display(description=_("rule in words"))
+    def rule_in_words(self, commitment: Commitment) -> str:
+        if commitment.pk is None:
+            return "-"
+        return commitment_rule_in_words(commitment)
+
+    @admin.display(description=_("due at"))
+    def due_at_display(self, commitment: Commitment) -> str:
+        if commitment.due_at is None:
+            return "-"
+        zone = commitment.agreement.time_zone
+        local = commitment.due_at.astimezone(ZoneInfo(zone))
+        utc = commitment.due_at.astimezone(dt.UTC)
+        return f"{local:%Y-%m-%d %H:%M:%S %Z} ({zone}) = {utc:%Y-%m-%d %H:%M:%S} UTC"
+
+    @admin.display(description=_("status"))
+    def status_display(self, commitment: Commitment) -> str:
+        if commitment.pk is None:
+            return str(Status(commitment.status).label)
+        return format_html(
+            '{} <a class="button" href="{}">{}</a>',
+            commitment.get_status_display(),
+            reverse("admin:commitments_commitment_change_status", args=[commitment.pk]),
+            _("Change status"),
+        )
+
+    # Saving through the services.
+
+    def save_model(
+        self, request: HttpRequest, obj: Commitment, form: forms.ModelForm, change: bool
+    ) -> None:
+        """Save through ``commitment_save``: due date computed, beneficiaries set."""
+        with service_call():
+            svc.commitment_save(
+                commitment=obj,
+                user=request.user,
+                beneficiaries=form.cleaned_data.get("beneficiaries"),
+                changed_fields=model_fields_changed(form) if change else None,
+            )
+
+    def save_related(
+        self,
+        request: HttpRequest,
+        form: forms.ModelForm,
+        formsets: Sequence[Any],
+        change: bool,
+    ) -> None:
+        """Save the inlines; the beneficiaries were set by the service in :meth:`save_model`."""
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    # Bulk actions.
+
+    @admin.action(
+        description=_("Recompute due dates of selected commitments"), permissions=["change"]
+    )
+    def recompute_due_dates(self, request: HttpRequest, queryset: QuerySet[Commitment]) -> None:
+        changed = due_dates_recompute(
+            commitments=queryset.select_related(*DUE_DATE_RELATIONS).order_by("pk"),
+            user=request.user,
+        )
+        self.message_user(
+            request,
+            _("Due dates recomputed; %(count)d changed.") % {"count": len(changed)},
+            messages.SUCCESS,
+        )

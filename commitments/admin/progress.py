@@ -1,0 +1,39 @@
+"""The progress updates' admin (read only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
+
+from commitments.models import ProgressUpdate
+
+
+@admin.register(ProgressUpdate)
+class ProgressUpdateAdmin(SimpleHistoryAdmin):
+    """Progress updates, read only: they are written by the status-change view and services."""
+
+    list_display = [
+        "commitment",
+        "occurred_on",
+        "status_from",
+        "status_to",
+        "measured_value",
+        "evidence",
+        "author",
+    ]
+    list_filter = ["status_to", ("occurred_on", admin.DateFieldListFilter)]
+    list_select_related = ["commitment", "author", "evidence__source"]
+    search_fields = ["note", "commitment__title", "commitment__key"]
+    date_hierarchy = "occurred_on"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,120 @@
+"""The commitments' status changes in the admin: the "Change status" view and bulk actions.
+
+Both record the change through ``commitment_change_status``, as every interface does.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from commitments.choices import Status
+from commitments.forms import StatusChangeForm
+from commitments.models import Citation, Commitment
+from commitments.services import commitments as svc
+
+
+class CommitmentStatusAdminMixin(admin.ModelAdmin):
+    """Add the "Change status" page and the bulk status actions to the commitments' admin."""
+
+    def get_urls(self) -> list[URLPattern]:
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/status/",
+                self.admin_site.admin_view(self.change_status_view),
+                name="{}_{}_change_status".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_status_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Record a status change with its evidence through ``commitment_change_status``."""
+        commitment = self.get_object(request, unquote(object_id))
+        if commitment is None:
+            # Django's own "no such object" answer for admin views; django-stubs omit it.
+            redirect = self._get_obj_does_not_exist_redirect  # type: ignore[attr-defined]
+            return redirect(request, self.opts, object_id)
+        if not self.has_change_permission(request, commitment):
+            raise PermissionDenied
+        form = StatusChangeForm(
+            request.POST if request.method == "POST" else None, commitment=commitment
+        )
+        form.fields["occurred_on"].widget = AdminDateWidget()
+        source = cast(forms.ModelChoiceField, form.fields["evidence_source"])
+        source.widget = AutocompleteSelect(Citation._meta.get_field("source"), self.admin_site)
+        source.widget.choices = source.choices
+        if request.method == "POST" and form.is_valid():
+            update = form.save(user=request.user)
+            if update is not None:
+                self.message_user(
+                    request,
+                    _("Recorded: %(update)s.") % {"update": update},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:commitments_commitment_change", args=[commitment.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Change the status of %(commitment)s") % {"commitment": commitment},
+            "opts": self.opts,
+            "original": commitment,
+            "form": form,
+            "media": self.media + form.media,
+            "has_view_permission": True,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/commitments/commitment/change_status.html", context)
+
+    def _bulk_status(
+        self, request: HttpRequest, queryset: QuerySet[Commitment], status: Status
+    ) -> None:
+        done = 0
+        for commitment in queryset.select_related("agreement").order_by("pk"):
+            if commitment.status == status:
+                continue
+            try:
+                svc.commitment_change_status(
+                    commitment=commitment,
+                    status=status,
+                    user=request.user,
+                    note=str(_("Bulk action in the admin.")),
+                )
+            except ValidationError as exc:
+                self.message_user(
+                    request,
+                    _("%(key)s was not changed: %(reason)s")
+                    % {"key": commitment.key, "reason": " ".join(exc.messages)},
+                    messages.ERROR,
+                )
+            else:
+                done += 1
+        self.message_user(
+            request,
+            _("%(count)d commitment(s) marked %(status)s.")
+            % {"count": done, "status": status.label},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Mark selected commitments in progress"), permissions=["change"])
+    def mark_in_progress(self, request: HttpRequest, queryset: QuerySet[Commitment]) -> None:
+        self._bulk_status(request, queryset, Status.IN_PROGRESS)
+
+    @admin.action(description=_("Mark selected commitments not started"), permissions=["change"])
+    def mark_not_started(self, request: HttpRequest, queryset: QuerySet[Commitment]) -> None:
+        self._bulk_status(request, queryset, Status.NOT_STARTED)
+
+    @admin.action(description=_("Mark selected commitments cancelled"), permissions=["change"])
+    def mark_cancelled(self, request: HttpRequest, queryset: QuerySet[Commitment]) -> None:
+        self._bulk_status(request, queryset, Status.CANCELLED)
