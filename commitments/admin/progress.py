@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from commitments.models import ProgressUpdate
+from core.admin import ReadOnlyAdminMixin
 
 
 @admin.register(ProgressUpdate)
-class ProgressUpdateAdmin(SimpleHistoryAdmin):
+class ProgressUpdateAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     """Progress updates, read only: they are written by the status-change view and services."""
 
     list_display = [
@@ -28,12 +26,3 @@ class ProgressUpdateAdmin(SimpleHistoryAdmin):
     list_select_related = ["commitment", "author", "evidence__source"]
     search_fields = ["note", "commitment__title", "commitment__key"]
     date_hierarchy = "occurred_on"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
