@@ -8,10 +8,9 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from commitments.models import Agreement, Party
+from feeds.models import CalendarFeed
 
-from .models import CalendarFeed
-
-#: The calendar route's name: ``feeds.urls`` is included in the API's ``api`` namespace.
+#: The calendar route's name: ``feeds.api.urls`` is included in the API's ``api`` namespace.
 CALENDAR_URL_NAME = "api:feeds:calendar"
 
 
