@@ -1,4 +1,4 @@
-"""The REST API v1: resources, token authentication, permissions and throttling."""
+"""The REST API v1 plumbing: token authentication, pagination, throttling, schema, router."""
 
 from django.apps import AppConfig
 

@@ -1,4 +1,8 @@
-"""Routes of the API v1, mounted at ``/api/v1/``."""
+"""Routes of the API v1, mounted at ``/api/v1/``: the schema, and each app's own routes.
+
+Each app's ``api/urls.py`` lists its resources as ``routes``, registered here on one router
+(so they share its root view and the ``api`` namespace); the feeds bring their own patterns.
+"""
 
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path, re_path
@@ -6,21 +10,15 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from webhooks.api import WebhookEndpointViewSet
-
-from . import views
+from alerts.api.urls import routes as alert_routes
+from commitments.api.urls import routes as commitment_routes
+from webhooks.api.urls import routes as webhook_routes
 
 app_name = "api"
 
 router = DefaultRouter()
-router.register("parties", views.PartyViewSet, basename="party")
-router.register("sources", views.SourceViewSet, basename="source")
-router.register("agreements", views.AgreementViewSet, basename="agreement")
-router.register("commitments", views.CommitmentViewSet, basename="commitment")
-router.register("progress-updates", views.ProgressUpdateViewSet, basename="progressupdate")
-router.register("subscriptions", views.SubscriptionViewSet, basename="subscription")
-router.register("alerts", views.AlertViewSet, basename="alert")
-router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
+for prefix, viewset, basename in (*commitment_routes, *alert_routes, *webhook_routes):
+    router.register(prefix, viewset, basename=basename)
 
 
 @csrf_exempt
@@ -32,7 +30,7 @@ def not_found(request: HttpRequest, *args: object, **kwargs: object) -> JsonResp
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("", include("feeds.urls")),  # before the router: see feeds/urls.py
+    path("", include("feeds.api.urls")),  # before the router: see feeds/api/urls.py
     path("", include(router.urls)),
     # Last, so that only paths no route above claims get the JSON 404.
     re_path(r"", not_found),

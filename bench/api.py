@@ -12,8 +12,8 @@ overdue commitments ordered by due date
 (``?page_size=100&deadline_state=overdue&ordering=due_date``), two ways:
 
 * ``ours``: the API endpoint (token auth, role check, throttle, FilterSet, the page's rows
-  with nested beneficiaries, citations and progress updates as ``api.readers`` reads them,
-  pagination with a count, ETag);
+  with nested beneficiaries, citations and progress updates as ``commitments.api.readers``
+  reads them, pagination with a count, ETag);
 * ``baseline``: one hand-written SQL query (the count, the page and its nested rows with
   ``json_agg``) through psycopg and ``json.dumps``, giving the same fields; no auth.
 

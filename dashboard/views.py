@@ -26,7 +26,7 @@ from commitments.models import Agreement, Commitment, Party
 from commitments.selectors import commitment_related
 from core.roles import can_read, can_write
 from feeds.models import CalendarFeed, FeedScope
-from feeds.serializers import feed_url
+from feeds.selectors import feed_url
 from feeds.services import calendar_feed_create, calendar_feed_revoke, calendar_feed_rotate
 
 from . import selectors, timeline

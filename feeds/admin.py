@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from . import services
 from .models import CalendarFeed
-from .serializers import feed_url
+from .selectors import feed_url
 
 
 def _announce(

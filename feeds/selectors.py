@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.urls import reverse
 
 from alerts.selectors import default_lead_days, watch_leads, watched_commitments_sql
 from commitments.choices import TERMINAL, Status
@@ -20,6 +22,15 @@ from core.roles import can_read
 from .ical import DeadlineEvent
 from .models import CalendarFeed, FeedScope
 from .services import secret_hash
+
+#: The calendar route's name: ``feeds.api.urls`` is included in the API's ``api`` namespace.
+CALENDAR_URL_NAME = "api:feeds:calendar"
+
+
+def feed_url(*, request: Any, secret: str) -> str:
+    """Return the absolute subscription URL of a secret."""
+    return str(request.build_absolute_uri(reverse(CALENDAR_URL_NAME, args=[secret])))
+
 
 
 def calendar_feed_for_secret(*, secret: str) -> CalendarFeed | None:

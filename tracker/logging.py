@@ -19,7 +19,7 @@ request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", d
 #: An id a proxy may hand us in ``X-Request-ID``: short, and nothing that could forge a line.
 _ACCEPTED_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
-#: A calendar feed's path, ``/calendar/<secret>.ics`` (``feeds/urls.py``): its first six
+#: A calendar feed's path, ``/calendar/<secret>.ics`` (``feeds/api/urls.py``): its first six
 #: characters are the hint the admin shows, the rest is the credential.
 _CALENDAR_SECRET = re.compile(r"(/calendar/[A-Za-z0-9_-]{6})[A-Za-z0-9_-]{14,94}(\.ics)")
 

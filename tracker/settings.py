@@ -235,7 +235,7 @@ REST_FRAMEWORK = {
         "user": env.str("API_THROTTLE_RATE_USER", default="600/minute"),
         "anon": env.str("API_THROTTLE_RATE_ANON", default="60/minute"),
     },
-    "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "core.rest.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {

@@ -6,8 +6,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
-from api.exceptions import exception_handler
 from commitments.deadlines import RuleError
+from core.rest.exceptions import NESTED_FIELDS, exception_handler, nested_fields_register
 
 
 @pytest.mark.parametrize(
@@ -49,3 +49,10 @@ def test_an_integrity_error_becomes_a_400_without_database_details():
 
 def test_other_errors_are_left_to_the_server_error_handler():
     assert exception_handler(ZeroDivisionError(), {}) is None
+
+
+def test_a_stored_field_is_nested_in_one_place_only():
+    """The domain registers where its fields' errors appear; a second place is refused."""
+    with pytest.raises(ValueError, match="anchor_kind"):
+        nested_fields_register({"anchor_kind": ("elsewhere", "anchor_kind")})
+    assert NESTED_FIELDS["anchor_kind"] == ("deadline_rule", "anchor_kind")

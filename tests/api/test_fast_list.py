@@ -1,8 +1,9 @@
 """The commitments list, read as plain rows, answers what the serializer-backed detail answers.
 
-The list builds its rows without the serializer (``api.readers``); the detail still goes
-through it. Walking every page of the list and comparing each row with its detail holds the
-two equal through the whole HTTP stack: filters, ordering, paging links, URL formats, ETags.
+The list builds its rows without the serializer (``commitments.api.readers``); the detail still
+goes through it. Walking every page of the list and comparing each row with its detail holds
+the two equal through the whole HTTP stack: filters, ordering, paging links, URL formats,
+ETags.
 """
 
 from __future__ import annotations

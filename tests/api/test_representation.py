@@ -1,8 +1,8 @@
 """The API's reads give exactly what DRF's generic read of the serializers gives.
 
 The planned read of each serializer is held equal to DRF's own; the commitment list's
-row-based read (``api.readers``) is held equal to the serializer, over every rule kind, empty
-and nested rows, nulls, decimals, time zones, URL formats and both languages.
+row-based read (``commitments.api.readers``) is held equal to the serializer, over every rule
+kind, empty and nested rows, nulls, decimals, time zones, URL formats and both languages.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from django.utils import translation
 from rest_framework import serializers as drf
 from rest_framework.test import APIRequestFactory
 
+from alerts.api import serializers as alert_serializers
 from alerts.models import Alert
 from alerts.services.subscriptions import subscription_create
-from api import readers, serializers
+from commitments.api import readers, serializers
 from commitments.models import Citation, Commitment, Party, Source
 from commitments.selectors import commitment_list
 from commitments.services import commitments as svc
@@ -103,8 +104,8 @@ def test_own_data_rows_match_drf(rich_commitment, editor, request_context):
         created=dt.datetime(2026, 4, 19, tzinfo=dt.UTC),
     )
     for serializer_class, instance in [
-        (serializers.SubscriptionSerializer, subscription),
-        (serializers.AlertSerializer, alert),
+        (alert_serializers.SubscriptionSerializer, subscription),
+        (alert_serializers.AlertSerializer, alert),
     ]:
         planned, generic = _both(serializer_class(context=request_context), instance)
         assert planned == generic, serializer_class.__name__

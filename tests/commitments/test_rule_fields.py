@@ -11,15 +11,15 @@ from typing import Any
 
 from django.contrib import admin
 
-from api.exceptions import NESTED_FIELDS
-from api.readers import COMMITMENT_COLUMNS
-from api.serializers import DeadlineRuleSerializer
 from commitments import deadlines
 from commitments.admin.inlines import AgreementCommitmentInline
+from commitments.api.readers import COMMITMENT_COLUMNS
+from commitments.api.serializers import DeadlineRuleSerializer
 from commitments.forms import CommitmentAdminForm
 from commitments.models import Commitment
 from commitments.resources import CommitmentResource
 from commitments.services.commitments import COMMITMENT_INPUT_FIELDS
+from core.rest.exceptions import NESTED_FIELDS
 
 NAMES = list(deadlines.RULE_FIELD_NAMES)
 MODEL_FIELDS: dict[str, Any] = {field.name: field for field in Commitment._meta.concrete_fields}

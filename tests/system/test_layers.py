@@ -106,3 +106,23 @@ def test_every_layer_and_app_is_a_package_of_the_distribution():
     packages = ours | {package for group in LAYERS for package in group}
     left_out = sorted(p for p in packages if not any(fnmatch.fnmatch(p, i) for i in include))
     assert left_out == []
+
+
+#: The apps that serve resources in the API v1, each from the same rooms.
+API_APPS = ("commitments", "alerts", "webhooks", "feeds")
+
+#: What the ``api`` app keeps: the REST plumbing every app's API shares, no app's resources.
+API_PLUMBING = {
+    "__init__.py", "admin.py", "apps.py", "authentication.py", "models.py", "pagination.py",
+    "schema.py", "services.py", "throttling.py", "urls.py",
+}
+
+
+def test_every_app_serves_its_api_from_its_own_rooms():
+    """Each app owns ``api/{serializers,views,urls}.py``; the ``api`` app only the plumbing."""
+    for app in API_APPS:
+        rooms = {path.name for path in (ROOT / app / "api").glob("*.py")}
+        assert {"__init__.py", "serializers.py", "views.py", "urls.py"} <= rooms, app
+    for app in ("commitments", "alerts", "webhooks"):
+        assert (ROOT / app / "filtersets.py").is_file(), app
+    assert {path.name for path in (ROOT / "api").glob("*.py")} <= API_PLUMBING

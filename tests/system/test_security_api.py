@@ -32,11 +32,12 @@ from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
 
 from alerts.models import Subscription
-from api import serializers as api_serializers
 from api.pagination import PageNumberPagination
+from commitments.api import serializers as api_serializers
 from commitments.choices import PartyKind
 from commitments.models import Commitment, Party
 from core.rest.permissions import OwnDataPermission
+from core.rest.serializers import StrictMixin
 from feeds import export
 from feeds.models import CalendarFeed
 from tests.support.security_support import Route, World, build_world, routes
@@ -299,7 +300,7 @@ def test_read_only_and_privileged_fields_are_refused_or_ignored_on_every_writabl
                 with transaction.atomic():
                     with CaptureQueriesContext(connection) as queries:
                         answer = send(url, with_value(body, path, value), format="json")
-                    if isinstance(serializer, api_serializers.StrictMixin):
+                    if isinstance(serializer, StrictMixin):
                         assert answer.status_code == 400, (where, path, answer.content)
                         assert named_in(answer.json(), path), (where, path, answer.json())
                         assert not writes_of(queries), (where, path)

@@ -1,4 +1,4 @@
-"""Representations of the API v1 resources; writes go through the domain services.
+"""Representations of the domain's API v1 resources; writes go through the domain services.
 
 Every writable serializer refuses keys it does not accept (unknown or read-only fields) with a
 400 naming them, so a client cannot set computed fields such as ``status`` or ``due_date``.
@@ -8,34 +8,33 @@ Creates and updates call the services, which run ``full_clean``; their Django
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar, cast
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from alerts.models import MAX_LEAD_DAYS, OVERDUE_LEAD, Alert, Subscription
 from commitments import deadlines
 from commitments.choices import Status
 from commitments.deadlines import RuleError
 from commitments.deadlines.text import commitment_rule_in_words
-from commitments.forms import StatusChangeForm
+from commitments.forms import StatusChangeForm, service_error
 from commitments.models import Agreement, Citation, Commitment, Party, ProgressUpdate, Source
 from commitments.services import commitments as commitment_services
+from core.rest.exceptions import (
+    call_service,
+    input_error_register,
+    nested_fields_register,
+    to_drf_validation_error,
+)
 from core.rest.serializers import (
     ApiModelSerializer,
     DetailUrlField,
     StrictMixin,
     refuse_unknown_keys,
 )
-
-from .exceptions import to_drf_validation_error
-
-T = TypeVar("T")
-
-
 
 #: The most party ids one list may hold (there are fewer than 200 states).
 PARTY_IDS_MAX = 300
@@ -83,14 +82,6 @@ class PartyIdsField(serializers.ManyRelatedField):
             if pk not in found:
                 child.fail("does_not_exist", pk_value=pk)
         return [found[pk] for pk in dict.fromkeys(pks)]
-
-
-def call_service(function: Callable[..., T], /, **kwargs: Any) -> T:
-    """Call a domain service, turning its validation errors into DRF's 400 errors."""
-    try:
-        return function(**kwargs)
-    except (DjangoValidationError, RuleError) as exc:
-        raise to_drf_validation_error(exc) from exc
 
 
 class PartySerializer(ApiModelSerializer):
@@ -242,9 +233,9 @@ class DeadlineRuleSerializer(StrictMixin, ApiModelSerializer):
 class CommitmentSerializer(StrictMixin, ApiModelSerializer):
     """A commitment with its computed deadline, status, citations and progress updates.
 
-    The list endpoint builds the same representation from plain rows (``api.readers``);
-    ``tests/api/test_representation.py`` holds the two equal, so a field added here must be
-    added there too.
+    The list endpoint builds the same representation from plain rows
+    (``commitments.api.readers``); ``tests/api/test_representation.py`` holds the two equal,
+    so a field added here must be added there too.
     """
 
     url = DetailUrlField(view_name="api:commitment-detail")
@@ -464,75 +455,15 @@ class StatusChangeSerializer(StrictMixin, serializers.Serializer):
         return update
 
 
-class LeadDaysField(serializers.ListField):
-    """The lead times of a subscription, in days before the deadline."""
-
-    def get_attribute(self, instance: Subscription) -> list[int]:
-        return sorted(
-            (lead.days for lead in instance.leads.all() if lead.days != OVERDUE_LEAD),
-            reverse=True,
-        )
+#: Where errors on a stored field or a status change's field appear in the representation:
+#: the rule's parts under ``deadline_rule``, the evidence's under ``evidence``.
+ERROR_NESTING: dict[str, tuple[str, str]] = {
+    **{field.name: ("deadline_rule", field.key) for field in deadlines.RULE_FIELDS},
+    **{f"evidence_{name}": ("evidence", name) for name in EvidenceSerializer._declared_fields},
+}
 
 
-class NotifyOverdueField(serializers.BooleanField):
-    """Whether the subscription also alerts on the day after a missed deadline."""
-
-    def get_attribute(self, instance: Subscription) -> bool:
-        return any(lead.days == OVERDUE_LEAD for lead in instance.leads.all())
-
-
-class SubscriptionSerializer(StrictMixin, ApiModelSerializer):
-    """The caller's watch on everything, an agreement, a party or one commitment.
-
-    The target (``scope`` and the agreement, party or commitment it names) is fixed once
-    made; delete the subscription and make another to watch something else.
-    """
-
-    url = DetailUrlField(view_name="api:subscription-detail")
-    lead_days = LeadDaysField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_LEAD_DAYS),
-        required=False,
-        max_length=20,
-        help_text=f"Days before the deadline to alert, 1 to {MAX_LEAD_DAYS}; default 30, 7 and 1.",
-    )
-    notify_overdue = NotifyOverdueField(
-        required=False, help_text="Also alert on the day after a missed deadline (default true)."
-    )
-
-    class Meta:
-        model = Subscription
-        fields = [
-            "id",
-            "url",
-            "scope",
-            "agreement",
-            "party",
-            "commitment",
-            "mode",
-            "lead_days",
-            "notify_overdue",
-            "created",
-        ]
-        read_only_fields = ["created"]
-        validators: list[Any] = []
-
-
-class AlertSerializer(ApiModelSerializer):
-    """An alert e-mail raised for the caller: which commitment, due date and threshold."""
-
-    url = DetailUrlField(view_name="api:alert-detail")
-
-    class Meta:
-        model = Alert
-        fields = [
-            "id",
-            "url",
-            "commitment",
-            "due_date",
-            "threshold",
-            "digest",
-            "state",
-            "sent_at",
-            "created",
-        ]
-        read_only_fields = fields
+def errors_register() -> None:
+    """Nest the rule's and the evidence's errors as shown; answer a rule error with a 400."""
+    nested_fields_register(ERROR_NESTING)
+    input_error_register(RuleError, service_error)

@@ -30,9 +30,9 @@ from commitments.models import Commitment
 from core.rest.permissions import OwnDataPermission, RolePermission
 from core.rest.schema import ApiAutoSchema
 from core.rest.views import ApiViewSet
+from feeds import export, ical, selectors, services
+from feeds.models import CalendarFeed
 
-from . import export, ical, selectors, services
-from .models import CalendarFeed
 from .serializers import CalendarFeedSerializer
 
 

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.urls import reverse
 from rest_framework import serializers
 
 from commitments.models import Agreement, Party
-
-from .models import CalendarFeed
-
-#: The calendar route's name: ``feeds.urls`` is included in the API's ``api`` namespace.
-CALENDAR_URL_NAME = "api:feeds:calendar"
-
-
-def feed_url(*, request: Any, secret: str) -> str:
-    """Return the absolute subscription URL of a secret."""
-    return str(request.build_absolute_uri(reverse(CALENDAR_URL_NAME, args=[secret])))
+from feeds.models import CalendarFeed
+from feeds.selectors import feed_url
 
 
 class CalendarFeedSerializer(serializers.ModelSerializer):

@@ -1,4 +1,4 @@
-"""The API v1 endpoints: thin views that check access, call selectors and services, answer.
+"""The domain's API v1 endpoints: thin views that check access, call selectors and services, answer.
 
 Every successful GET carries an ``ETag`` of its body; a client that sends it back in
 ``If-None-Match`` gets a 304 with no body while nothing it sees has changed.
@@ -9,14 +9,12 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from alerts.models import Alert, Subscription
-from alerts.services import subscriptions as subscription_services
 from commitments import selectors
 from commitments.filtersets import (
     AgreementFilterSet,
@@ -26,11 +24,9 @@ from commitments.filtersets import (
     SourceFilterSet,
 )
 from commitments.models import Commitment
-from core.rest.permissions import OwnDataPermission
 from core.rest.views import ApiViewSet
 
 from . import readers, serializers
-from .filtersets import AlertFilterSet, SubscriptionFilterSet
 
 
 @extend_schema_view(
@@ -113,7 +109,7 @@ class CommitmentViewSet(
         return selectors.commitment_list()
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """Answer a page read as plain rows (see :mod:`api.readers`), not through the serializer.
+        """Answer a page read as plain rows (:mod:`commitments.api.readers`), not serialized.
 
         The filters, the ordering and the pagination (count, bounds, links, 404 past the
         last page) are the generic list's; only the rows of the page are read another way.
@@ -165,82 +161,3 @@ class ProgressUpdateViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, Ap
 
     def get_queryset(self) -> QuerySet:
         return selectors.progress_update_list()
-
-
-@extend_schema_view(
-    list=extend_schema(summary="List my subscriptions"),
-    retrieve=extend_schema(summary="Show one of my subscriptions"),
-    create=extend_schema(summary="Watch something"),
-    update=extend_schema(summary="Replace one of my subscriptions"),
-    partial_update=extend_schema(summary="Change one of my subscriptions"),
-    destroy=extend_schema(
-        summary="Stop watching", responses={status.HTTP_204_NO_CONTENT: OpenApiResponse()}
-    ),
-)
-class SubscriptionViewSet(
-    mixins.CreateModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    mixins.ListModelMixin,
-    ApiViewSet,
-):
-    """The caller's own subscriptions; anyone else's are not found."""
-
-    serializer_class = serializers.SubscriptionSerializer
-    filterset_class = SubscriptionFilterSet
-    permission_classes = [OwnDataPermission]
-    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
-
-    def get_queryset(self) -> QuerySet:
-        if getattr(self, "swagger_fake_view", False):
-            return Subscription.objects.none()
-        return (
-            Subscription.objects.filter(user=self.request.user)  # type: ignore[misc]
-            .prefetch_related("leads")
-            .order_by("-created", "-id")
-        )
-
-    def perform_create(self, serializer: Any) -> None:
-        data = dict(serializer.validated_data)
-        serializer.instance = serializers.call_service(
-            subscription_services.subscription_create, user=self.request.user, **data
-        )
-
-    def perform_update(self, serializer: Any) -> None:
-        data = serializer.validated_data
-        target = {name: data[name] for name in subscription_services.TARGET_FIELDS if name in data}
-        changes = {
-            name: data[name] for name in ("lead_days", "notify_overdue", "mode") if name in data
-        }
-        serializer.instance = serializers.call_service(
-            subscription_services.subscription_update,
-            subscription=serializer.instance,
-            target=target,
-            **changes,
-        )
-
-    def perform_destroy(self, instance: Subscription) -> None:
-        serializers.call_service(
-            subscription_services.subscription_delete, subscription=instance
-        )
-
-
-@extend_schema_view(
-    list=extend_schema(summary="List my alerts"),
-    retrieve=extend_schema(summary="Show one of my alerts"),
-)
-class AlertViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, ApiViewSet):
-    """Alert e-mails raised for the caller; anyone else's are not found."""
-
-    serializer_class = serializers.AlertSerializer
-    filterset_class = AlertFilterSet
-    permission_classes = [OwnDataPermission]
-
-    def get_queryset(self) -> QuerySet:
-        if getattr(self, "swagger_fake_view", False):
-            return Alert.objects.none()
-        return Alert.objects.filter(user=self.request.user).order_by(  # type: ignore[misc]
-            "-created", "-id"
-        )
-

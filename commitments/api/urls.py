@@ -1,0 +1,12 @@
+"""The domain's API v1 routes, registered on the API's router by ``api/urls.py``."""
+
+from . import views
+
+#: ``(prefix, viewset, basename)`` of each resource, in the order the API's root lists them.
+routes = [
+    ("parties", views.PartyViewSet, "party"),
+    ("sources", views.SourceViewSet, "source"),
+    ("agreements", views.AgreementViewSet, "agreement"),
+    ("commitments", views.CommitmentViewSet, "commitment"),
+    ("progress-updates", views.ProgressUpdateViewSet, "progressupdate"),
+]
