@@ -97,6 +97,18 @@ class SubscriptionAdminForm(forms.ModelForm):
                 self.add_error(field if field in self.fields else None, messages_)
         return cleaned
 
+    def _post_clean(self) -> None:
+        """Copy the input onto the instance without Django's model checks.
+
+        The service checks the row (:func:`subscription_validate`: the model's rules and the
+        duplicates) in :meth:`clean`. Django's own checks here would run a second time on an
+        instance missing every field the service refused, and add "Choose the agreement to
+        watch." and the raw "Constraint … is violated." beside the service's one error.
+        """
+        self.instance = forms.models.construct_instance(
+            self, self.instance, self._meta.fields, self._meta.exclude
+        )
+
     def _target(self) -> dict[str, Any]:
         return {name: self.cleaned_data.get(name) for name in TARGET_FIELDS}
 

@@ -71,25 +71,31 @@ class CommitmentFilterSet(django_filters.FilterSet):
         help_text=_("Category; repeat the parameter for several."),
     )
     due_before = django_filters.DateFilter(
+        label=_("Due on or before"),
         field_name="due_date",
         lookup_expr="lte",
         help_text=_("Due on or before this date (YYYY-MM-DD)."),
     )
     due_after = django_filters.DateFilter(
+        label=_("Due on or after"),
         field_name="due_date",
         lookup_expr="gte",
         help_text=_("Due on or after this date (YYYY-MM-DD)."),
     )
     overdue = django_filters.BooleanFilter(
-        method="filter_overdue", help_text=_("Overdue (past due, not closed)")
+        label=_("Overdue"),
+        method="filter_overdue",
+        help_text=_("Overdue (past due, not closed)"),
     )
     due_within = DaysFilter(
+        label=_("Due within (days)"),
         method="filter_due_within",
         min_value=0,
         max_value=3650,
-        help_text="Open and due from now to this many days ahead (24-hour days).",
+        help_text=_("Open and due from now to this many days ahead (24-hour days)."),
     )
     q = django_filters.CharFilter(
+        label=_("Search"),
         method="filter_q",
         max_length=200,
         help_text=_("Search in title, description, key and the agreement's title."),
@@ -149,6 +155,7 @@ class AgreementFilterSet(django_filters.FilterSet):
     date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte")
     date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte")
     q = django_filters.CharFilter(
+        label=_("Search"),
         method="filter_q", max_length=200, help_text=_("Search in title, key and summary.")
     )
     ordering = StableOrderingFilter(
@@ -169,6 +176,7 @@ class PartyFilterSet(django_filters.FilterSet):
 
     kind = django_filters.MultipleChoiceFilter(choices=PartyKind.choices)
     q = django_filters.CharFilter(
+        label=_("Search"),
         method="filter_q", max_length=200, help_text=_("Search in name, French name and key.")
     )
     ordering = StableOrderingFilter(fields=(("name", "name"), ("key", "key"), ("id", "id")))
@@ -190,6 +198,7 @@ class SourceFilterSet(django_filters.FilterSet):
     published_before = django_filters.DateFilter(field_name="published_on", lookup_expr="lte")
     published_after = django_filters.DateFilter(field_name="published_on", lookup_expr="gte")
     q = django_filters.CharFilter(
+        label=_("Search"),
         method="filter_q", max_length=200, help_text=_("Search in title, publisher and key.")
     )
     ordering = StableOrderingFilter(

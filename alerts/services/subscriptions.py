@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models, transaction
+from django.utils.translation import gettext as _
 
 from alerts.models import (
     MAX_LEAD_DAYS,
@@ -33,7 +34,9 @@ def _resolve(field: str, model: type[M], value: M | int | None) -> M | None:
     pk = value.pk if isinstance(value, models.Model) else value
     row = model._default_manager.filter(pk=pk).first() if pk is not None else None
     if row is None:
-        raise ValidationError({field: f"There is no {field} with id {pk!r}."})
+        raise ValidationError(
+            {field: _("There is no %(field)s with id %(pk)r.") % {"field": field, "pk": pk}}
+        )
     return row
 
 
@@ -42,13 +45,16 @@ def subscription_check_recipient(*, user: Any) -> None:
     address = (getattr(user, "email", "") or "").strip()
     if not address:
         raise ValidationError(
-            {"email": "Your account has no e-mail address: add one before subscribing."}
+            {"email": _("Your account has no e-mail address: add one before subscribing.")}
         )
     try:
         validate_email(address)
     except ValidationError as exc:
         raise ValidationError(
-            {"email": f"The account's e-mail address {address!r} is not a valid address."}
+            {
+                "email": _("The account's e-mail address %(address)r is not a valid address.")
+                % {"address": address}
+            }
         ) from exc
 
 
@@ -64,17 +70,26 @@ def lead_days_normalise(*, lead_days: Iterable[int] | None, notify_overdue: bool
     errors = []
     for value in values:
         if isinstance(value, bool) or not isinstance(value, int):
-            errors.append(f"{value!r} is not a whole number of days.")
+            errors.append(_("%(value)r is not a whole number of days.") % {"value": value})
         elif value < 1:
             errors.append(
-                f"{value} is not a lead time: give days before the deadline (1 or more); "
-                "for a notice the day after, set notify_overdue."
+                _(
+                    "%(value)s is not a lead time: give days before the deadline (1 or more); "
+                    "for a notice the day after, choose the notice the day after."
+                )
+                % {"value": value}
             )
         elif value > MAX_LEAD_DAYS:
-            errors.append(f"{value} days is more than the {MAX_LEAD_DAYS} allowed.")
+            errors.append(
+                _("%(value)s days is more than the %(max)s allowed.")
+                % {"value": value, "max": MAX_LEAD_DAYS}
+            )
     duplicates = sorted({v for v in values if values.count(v) > 1}, key=str)
     if duplicates:
-        errors.append(f"Each lead time once: {', '.join(map(str, duplicates))} repeated.")
+        errors.append(
+            _("Each lead time once: %(days)s repeated.")
+            % {"days": ", ".join(map(str, duplicates))}
+        )
     if errors:
         raise ValidationError({"lead_days": errors})
     stored = sorted(set(values), reverse=True)
@@ -82,7 +97,7 @@ def lead_days_normalise(*, lead_days: Iterable[int] | None, notify_overdue: bool
         stored.append(OVERDUE_LEAD)
     if not stored:
         raise ValidationError(
-            {"lead_days": "Choose at least one lead time or the notice the day after."}
+            {"lead_days": _("Choose at least one lead time or the notice the day after.")}
         )
     return stored
 
@@ -97,7 +112,7 @@ def _check_not_duplicate(subscription: Subscription) -> None:
     ).exclude(pk=subscription.pk)
     if same.exists():
         field = subscription.scope if subscription.scope != SubscriptionScope.ALL else "scope"
-        raise ValidationError({field: "You already have this subscription; change it instead."})
+        raise ValidationError({field: _("This subscription already exists; change it instead.")})
 
 
 def subscription_validate(*, subscription: Subscription) -> None:
@@ -166,7 +181,7 @@ def subscription_check_target(*, subscription: Subscription, target: Mapping[str
         if sent != current:
             changed.append(name)
     if changed:
-        reason = "The target cannot change: delete this subscription and make a new one."
+        reason = _("The target cannot change: delete this subscription and make a new one.")
         raise ValidationError({name: [reason] for name in changed})
 
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from commitments import deadlines
 from commitments.choices import EVIDENCE_REQUIRED, FULFILMENT, Status
@@ -62,7 +63,7 @@ def _set_fields(
     unknown = set(data) - allowed
     if unknown:
         raise ValidationError(
-            dict.fromkeys(sorted(unknown), "This field cannot be set here.")
+            dict.fromkeys(sorted(unknown), _("This field cannot be set here."))
         )
     changed = []
     for name, value in data.items():
@@ -117,11 +118,21 @@ def commitment_save(
     if beneficiaries is not None:
         commitment.beneficiaries.set(beneficiaries)
     if creating or computed:
-        hooks.deadline_inputs_changed(commitment_ids=[commitment.pk])
+        _deadline_inputs_changed(commitment)
     if not creating and "due_date" in computed:
         change = hooks.FieldChange(commitment.pk, "due_date", old_due_date, commitment.due_date)
         hooks.fields_changed(changes=[change], at=timezone.now())
     return commitment
+
+
+def _deadline_inputs_changed(commitment: Commitment) -> None:
+    """Tell the listeners, then read back the deadline state they may have flagged.
+
+    The caller answers with this instance (the API's 200 after a PATCH, the admin's page), so
+    it must show the state the re-evaluation just stored, not the one read before it.
+    """
+    hooks.deadline_inputs_changed(commitment_ids=[commitment.pk])
+    commitment.refresh_from_db(fields=["deadline_state", "flagged_at"])
 
 
 def commitment_create(
@@ -186,9 +197,14 @@ def _agreement_commitments_recompute(*, agreement: Agreement, user: User) -> Non
             commitment.clean()
             commitment_due_date(commitment=commitment)
         except ValidationError as exc:
-            prefix = f"Commitment {commitment.key!r} would break: "
             raise ValidationError(
-                {"date": [prefix + message for message in exc.messages]}
+                {
+                    "date": [
+                        _("Commitment %(key)r would break: %(reason)s")
+                        % {"key": commitment.key, "reason": message}
+                        for message in exc.messages
+                    ]
+                }
             ) from exc
     due_dates_recompute(commitments=commitments, user=user)
 
@@ -247,12 +263,21 @@ def commitment_change_status(
         .get(pk=commitment.pk)
     )
     if status not in Status.values:
-        raise ValidationError({"status": f"{status!r} is not a status."})
+        raise ValidationError({"status": _("%(status)r is not a status.") % {"status": status}})
     if occurred_on is None:
         occurred_on = now.astimezone(ZoneInfo(commitment.agreement.time_zone)).date()
     elif occurred_on < commitment.agreement.date:
-        raise ValidationError({"occurred_on": "The update is dated before the agreement."})
+        raise ValidationError({"occurred_on": _("The update is dated before the agreement.")})
     status_changed = status != commitment.status
+    if evidence is not None and (evidence_source is not None or evidence_quote):
+        # Keeping one and dropping the other would lose what the editor typed.
+        raise ValidationError(
+            {
+                "evidence": _(
+                    "Choose an existing citation or give a new source and quote, not both."
+                )
+            }
+        )
     if evidence is None and (evidence_source is not None or evidence_quote):
         evidence = _evidence_cite(
             commitment=commitment,
@@ -263,14 +288,16 @@ def commitment_change_status(
             locator=evidence_locator,
         )
     elif evidence is not None and evidence.commitment_id != commitment.pk:
-        raise ValidationError({"evidence": "The evidence must be a citation of this commitment."})
+        raise ValidationError(
+            {"evidence": _("The evidence must be a citation of this commitment.")}
+        )
     if status_changed and status in EVIDENCE_REQUIRED and evidence is None:
         raise ValidationError(
             {
-                "evidence": (
-                    f"Moving to {Status(status).label} needs an evidence citation: "
-                    "a source and a quote."
+                "evidence": _(
+                    "Moving to %(status)s needs an evidence citation: a source and a quote."
                 )
+                % {"status": Status(status).label}
             }
         )
     update = ProgressUpdate(
@@ -304,7 +331,9 @@ def _evidence_cite(
 ) -> Citation:
     """Save a citation of ``commitment`` from ``source``; errors are named ``evidence_*``."""
     if source is None:
-        raise ValidationError({"evidence_source": "A quote needs the source it comes from."})
+        raise ValidationError(
+            {"evidence_source": _("A quote needs the source it comes from.")}
+        )
     citation = Citation(
         source=source, commitment=commitment, quote=quote, translation=translation, locator=locator
     )
@@ -333,7 +362,7 @@ def _status_apply(
         fields.append("fulfilled_on")
     attach_user(commitment, user)
     commitment.save(update_fields=fields)
-    hooks.deadline_inputs_changed(commitment_ids=[commitment.pk])
+    _deadline_inputs_changed(commitment)
     hooks.fields_changed(
         changes=[hooks.FieldChange(commitment.pk, "status", old_status, str(status))], at=now
     )

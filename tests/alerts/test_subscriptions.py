@@ -57,7 +57,7 @@ def test_bad_lead_times_are_refused(analyst, lead_days):
     error = assert_rejected("lead_days", user=analyst, scope=SubscriptionScope.ALL,
                             lead_days=lead_days)
     if lead_days == [0]:
-        assert "notify_overdue" in str(error.message_dict["lead_days"])
+        assert "the notice the day after" in str(error.message_dict["lead_days"])
 
 
 def test_no_lead_time_at_all_is_refused(analyst):
@@ -162,7 +162,7 @@ def test_the_admin_saves_lead_times_as_the_service_normalises_them(client, analy
 
 @pytest.mark.parametrize(
     ("lead_days", "reason"),
-    [("7, 7", "Each lead time once"), ("4000", "more than the 3650"), ("0", "notify_overdue"),
+    [("7, 7", "Each lead time once"), ("4000", "more than the 3650"), ("0", "the notice the day after"),
      ("weekly", "whole numbers")],
 )
 def test_the_admin_refuses_lead_times_the_service_refuses(client, analyst, lead_days, reason):
@@ -244,7 +244,7 @@ def test_admin_refuses_a_duplicate_with_a_form_error(client, analyst):
     client.force_login(analyst)
     response = client.post(reverse("admin:alerts_subscription_add"), admin_post_data())
     assert response.status_code == 200
-    assert "You already have this subscription" in response.content.decode()
+    assert "This subscription already exists" in response.content.decode()
     assert Subscription.objects.count() == 1
 
 
@@ -282,3 +282,29 @@ def test_superuser_sees_everyones_subscriptions(admin_client, analyst, django_us
     subscription_create(user=analyst, scope=SubscriptionScope.ALL)
     listing = admin_client.get(reverse("admin:alerts_subscription_changelist"))
     assert listing.context["cl"].result_count == 2
+
+
+@pytest.mark.parametrize("lead_days", ["7", "1.5"])
+def test_admin_names_a_duplicate_once_in_words_for_whoever_subscribes(
+    admin_client, analyst, agreement, lead_days
+):
+    """A superuser subscribing an analyst twice gets one plain error at the agreement field.
+
+    Before, the form also ran the model's own checks beside the service: "Choose the agreement
+    to watch." (an agreement was chosen) and the raw "Constraint … is violated.".
+    """
+    subscription_create(user=analyst, scope=SubscriptionScope.AGREEMENT, agreement=agreement)
+    data = admin_post_data(
+        scope="agreement", agreement=str(agreement.pk), user=str(analyst.pk), lead_days=lead_days
+    )
+    response = admin_client.post(reverse("admin:alerts_subscription_add"), data)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    page = response.content.decode()
+    assert "Constraint" not in page
+    assert "Choose the agreement" not in page
+    if lead_days == "7":
+        assert errors == {"agreement": ["This subscription already exists; change it instead."]}
+    else:
+        assert list(errors) == ["lead_days"]
+    assert Subscription.objects.count() == 1

@@ -372,3 +372,27 @@ def test_a_page_of_500_costs_the_same_queries_as_a_page_of_10(
     assert small == large
     with django_assert_max_num_queries(small):
         editor_api.get(LIST, {"page_size": 500})
+
+
+def test_a_patch_answers_the_deadline_state_its_new_date_was_just_flagged_with(
+    editor_api, make_commitment
+):
+    """The 200 of a PATCH shows the state the change stored, as the next GET does.
+
+    The due date's re-evaluation flags the row in the database; the answer was built from
+    the instance read before it, so moving a date into the due-soon window answered
+    ``on_track`` while a GET right after said ``due_soon``.
+    """
+    soon = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).date()
+    commitment = make_commitment(deadline_kind="fixed", deadline_date=dt.date(2030, 1, 1),
+                                 offset_amount=None, offset_unit="", anchor_kind="")
+    url = f"/api/v1/commitments/{commitment.pk}/"
+    assert editor_api.get(url).json()["deadline_state"] == DeadlineState.ON_TRACK
+    response = editor_api.patch(
+        url, {"deadline_rule": {"kind": "fixed", "date": soon.isoformat()}}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["deadline_state"] == DeadlineState.DUE_SOON
+    assert response.json()["flagged_at"] == editor_api.get(url).json()["flagged_at"]
+    commitment.refresh_from_db()
+    assert commitment.deadline_state == DeadlineState.DUE_SOON

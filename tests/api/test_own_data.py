@@ -70,7 +70,7 @@ def test_a_duplicate_subscription_is_a_400(viewer_api, viewer):
     assert viewer_api.post(SUBSCRIPTIONS, {"scope": "all"}, format="json").status_code == 201
     response = viewer_api.post(SUBSCRIPTIONS, {"scope": "all"}, format="json")
     assert response.status_code == 400
-    assert "already have" in response.json()["scope"][0]
+    assert "already exists" in response.json()["scope"][0]
     assert list(Subscription.objects.values_list("user", "scope")) == [(viewer.pk, "all")]
 
 

@@ -72,3 +72,32 @@ def test_the_same_bad_status_change_gives_the_same_field_errors_everywhere(
     assert not Citation.objects.exists()
     commitment.refresh_from_db()
     assert commitment.status == Status.NOT_STARTED
+
+
+def test_an_existing_citation_and_a_new_quote_together_are_refused_not_half_kept(
+    client, editor, make_commitment, source
+):
+    """Choosing a citation and typing a new source and quote is an error on ``evidence``.
+
+    Before, the admin and the dashboard saved the update with the chosen citation and silently
+    dropped the typed quote.
+    """
+    commitment = make_commitment()
+    cited = Citation.objects.create(source=source, commitment=commitment, quote="déjà cité")
+    fields = {
+        "status": "fulfilled",
+        "occurred_on": "2026-01-10",
+        "evidence": str(cited.pk),
+        "evidence_source": str(source.pk),
+        "evidence_quote": "une autre phrase",
+    }
+    client.force_login(editor)
+    admin = _admin_errors(client, commitment, fields)
+    dashboard = _dashboard_errors(client, commitment, fields)
+    assert admin == dashboard
+    assert list(admin) == ["evidence"]
+    assert "not both" in " ".join(admin["evidence"])
+    assert list(Citation.objects.values_list("quote", flat=True)) == ["déjà cité"]
+    assert not ProgressUpdate.objects.exists()
+    commitment.refresh_from_db()
+    assert commitment.status == Status.NOT_STARTED

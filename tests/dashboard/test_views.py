@@ -108,6 +108,30 @@ def test_commitment_list_applies_the_api_filters(client, reviewer, make_commitme
     assert [c.title for c in response.context["page"].object_list] == ["Invest 550 billion"]
 
 
+@pytest.mark.parametrize(
+    ("language", "labels"),
+    [
+        ("en", ["Overdue", "Due within (days)", "Search", "Due on or before"]),
+        (
+            "fr",
+            ["En retard", "Échéance dans les (jours)", "Rechercher", "Échéance au plus tard le"],
+        ),
+    ],
+)
+def test_every_list_filter_has_a_label_in_the_readers_language(
+    client, reviewer, commitment, language, labels
+):
+    """No filter is labelled "[invalid name]" (django-filter's default for a method filter)."""
+    client.force_login(reviewer)
+    response = client.get(
+        reverse("dashboard:commitments"), {"overdue": "true"}, HTTP_ACCEPT_LANGUAGE=language
+    )
+    page = response.content.decode()
+    assert "[invalid name]" not in page
+    for label in labels:
+        assert label in page
+
+
 def test_an_unknown_filter_value_is_a_form_error_not_a_crash(client, reviewer, commitment):
     client.force_login(reviewer)
     response = client.get(reverse("dashboard:commitments"), {"status": "nonsense"})
