@@ -33,7 +33,7 @@ ALLOWED_HOSTS = env.list(
 SITE_URL = env.str("TRACKER_SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "tracker.admin_config.TrackerAdminConfig",  # django.contrib.admin, with its site's checks
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
