@@ -311,7 +311,10 @@ LOGGING = {
         "redact_secrets": {"()": "tracker.logging.RedactSecretsFilter"},
     },
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "plain": {
+            "()": "tracker.logging.TextFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
         "json": {"()": "tracker.logging.JsonFormatter"},
     },
     "handlers": {
