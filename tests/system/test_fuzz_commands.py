@@ -23,7 +23,6 @@ from django.db import connection
 from django.test import Client
 
 from commitments.models import Agreement, Commitment, Party
-from commitments.services.seeds import default_seeds_dir
 
 from .fuzzing import (
     HOSTILE_JSON,
@@ -161,7 +160,7 @@ HOSTILE_YAML = {
 def test_loadseeds_refuses_hostile_files_naming_record_and_field(world, tmp_path,
                                                                   pytestconfig):
     full = full_walk(pytestconfig)
-    parties = default_seeds_dir() / "parties.yaml"
+    parties = Path(__file__).resolve().parents[2] / "seeds" / "parties.yaml"
     document = yaml.safe_load(parties.read_text())
     empty_domain()
     tally = Tally()

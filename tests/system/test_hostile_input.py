@@ -1,8 +1,8 @@
 """One regression test per class of issue 11 ("hostile input through every interface").
 
-The classes fixed so far (4, 5, 6, 8, 10) must hold. The classes whose code is being
-refactored elsewhere (1, 2, 3, 7, 9) are strict xfails: each turns red when its class is
-fixed, and then loses its mark (and its entry in the walks' ``KNOWN``).
+The classes fixed (3 by the subscription admin saving through the service; 4, 5, 6, 8, 10
+here) must hold. The classes still open (1, 2, 7, 9) are strict xfails: each turns red when
+its class is fixed, and then loses its mark (and its entry in the walks' ``KNOWN``).
 """
 
 from __future__ import annotations
@@ -286,7 +286,8 @@ def test_changelist_year_filters_in_range_still_filter(world):
     assert response.status_code == 200
 
 
-# The classes fixed after the refactor merges (strict xfails) ---------------------------------
+# Class 3, fixed by the subscription admin saving through the service; the classes fixed after
+# the refactor merges (strict xfails) ----------------------------------------------------------
 
 
 @pytest.mark.xfail(strict=True, reason="issue 11 class 1, fixed after the refactor merges")
@@ -332,7 +333,6 @@ def test_class_2_scan_deadlines_at_the_end_of_the_calendar_scans_or_names_now(wo
         assert "--now" in str(exc)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 class 3, fixed after the refactor merges")
 def test_class_3_lead_times_swapped_in_the_inline_are_saved_or_a_form_error(world):
     """Two rows exchanging their days: each row is unique, the saves in between are not."""
     client = client_for(world.admin)
