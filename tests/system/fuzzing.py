@@ -280,9 +280,15 @@ class Tally:
         return [f for f in self.findings if not any(match(f) for match in known.values())]
 
 
-def print_report(tally: Tally, title: str) -> None:
-    """Write the counts to the terminal (``-s`` or ``-rA`` shows them)."""
-    sys.stdout.write(f"\n{title}\n{tally.report()}\n")
+def print_report(tally: Tally, title: str,
+                 known: dict[int, Callable[[Finding], bool]] | None = None) -> None:
+    """Write the counts, and the findings of each known class, to the terminal (``-s``)."""
+    lines = [title, tally.report()]
+    for number, match in (known or {}).items():
+        found = [f for f in tally.findings if match(f)]
+        if found:
+            lines.append(f"  issue 11 class {number} (known): {len(found)}, e.g. {found[0]}")
+    sys.stdout.write("\n" + "\n".join(lines) + "\n")
 
 
 def server_error(response: Any) -> str:

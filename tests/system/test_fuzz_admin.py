@@ -303,7 +303,7 @@ def _walk(world: World, model: type[models.Model], config: pytest.Config,
     model_admin = admin.site._registry[model]
     for part in parts:
         getattr(walk, part)(model, model_admin)
-    print_report(tally, f"admin {model._meta.label}")
+    print_report(tally, f"admin {model._meta.label}", KNOWN)
     problems = tally.unexplained(KNOWN)
     assert not problems, "\n".join(map(str, problems[:40]))
 

@@ -225,7 +225,8 @@ def _walk(world: World, operations: list[tuple[str, str, dict]], full: bool) -> 
     walk = ApiWalk(world, tally, full)
     for method, path, schema in operations:
         walk.operation(method, path, schema)
-    print_report(tally, "api " + ", ".join(f"{m.upper()} {p}" for m, p, _s in operations))
+    title = "api " + ", ".join(f"{m.upper()} {p}" for m, p, _s in operations)
+    print_report(tally, title, KNOWN)
     problems = tally.unexplained(KNOWN)
     assert not problems, "\n".join(map(str, problems[:40]))
 
