@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, cast
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, user_passes_test
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -49,6 +50,18 @@ def _reviewer(view):  # type: ignore[no-untyped-def]
 def _me(request: HttpRequest) -> int:
     """Return the logged-in user's id (every view here requires a login)."""
     return cast(int, request.user.pk)
+
+
+def _posted_id(request: HttpRequest, name: str) -> int | None:
+    """Return the posted ``name`` as a row id, or None if it is not a positive whole number.
+
+    The one parser of the ids the pages post: ``str.isdigit()`` accepts "²", which ``int()``
+    then refuses.
+    """
+    try:
+        return forms.IntegerField(min_value=1).clean(request.POST.get(name, ""))
+    except ValidationError:
+        return None
 
 
 def _days(due: dt.date | None, today: dt.date) -> int | None:
@@ -220,10 +233,10 @@ def watch(request: HttpRequest) -> HttpResponse:
     model = WATCH_TARGETS.get(scope)  # type: ignore[call-overload]
     if model is None:
         return HttpResponse(_("Unknown scope."), status=400)
-    target_id = request.POST.get("id", "")
-    if not target_id.isdigit():
+    target_id = _posted_id(request, "id")
+    if target_id is None:
         return HttpResponse(_("Unknown id."), status=400)
-    target = get_object_or_404(model, pk=int(target_id))
+    target = get_object_or_404(model, pk=target_id)
     existing = Subscription.objects.filter(user_id=_me(request), **{scope: target}).first()
     try:
         if request.POST.get("action") == "unwatch":
@@ -289,10 +302,10 @@ def _calendar_feed_action(request: HttpRequest) -> str | None:
             user=cast(Any, request.user), scope=scope, now=now, name=str(FeedScope(scope).label)
         )
         return feed_url(request=request, secret=secret)
-    feed_id = request.POST.get("feed", "")
-    if not feed_id.isdigit():
+    feed_id = _posted_id(request, "feed")
+    if feed_id is None:
         raise Http404
-    feed = get_object_or_404(CalendarFeed, pk=int(feed_id), user_id=_me(request))
+    feed = get_object_or_404(CalendarFeed, pk=feed_id, user_id=_me(request))
     if action == "rotate":
         return feed_url(request=request, secret=calendar_feed_rotate(feed=feed, now=now))
     if action == "revoke":

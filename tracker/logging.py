@@ -1,4 +1,7 @@
-"""Log lines operators can parse: one JSON object a line, tagged with the request's id."""
+"""Log lines operators can parse: one JSON object a line, tagged with the request's id.
+
+Writing a line never fails: whatever text a request brings is made encodable first.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +30,16 @@ _CALENDAR_SECRET = re.compile(r"(/calendar/[A-Za-z0-9_-]{6})[A-Za-z0-9_-]{14,94}
 def redact_secrets(text: str) -> str:
     """Return ``text`` with each calendar-feed secret cut to the hint the admin shows."""
     return _CALENDAR_SECRET.sub(r"\1<redacted>\2", text)
+
+
+def encodable(text: str) -> str:
+    """Return ``text`` with each lone UTF-16 surrogate written as its ``\\udXXX`` escape.
+
+    A request can carry one (JSON's ``"\\ud800"``), and a UTF-8 stream refuses to write
+    it: the log line would be lost, or, where the write is not guarded, the request would
+    fail. Inside a JSON string the escape is the same character, so JSON lines stay valid.
+    """
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class RequestIdFilter(logging.Filter):
@@ -67,7 +80,14 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return encodable(json.dumps(entry, ensure_ascii=False, default=str))
+
+
+class TextFormatter(logging.Formatter):
+    """Render a record as Django's plain line, which no text can make unwritable."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return encodable(super().format(record))
 
 
 def _forget_request_id(**kwargs: object) -> None:

@@ -33,7 +33,7 @@ ALLOWED_HOSTS = env.list(
 SITE_URL = env.str("TRACKER_SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "tracker.admin_config.TrackerAdminConfig",  # django.contrib.admin, with its site's checks
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -225,7 +225,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.rest.parsers.JsonBodyParser"],
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ClientRateThrottle"],
     # Throttles count per address: REMOTE_ADDR, or behind N proxies the address the outermost
     # one saw. DRF's default (None) would take X-Forwarded-For, which any client can forge.
@@ -312,7 +312,10 @@ LOGGING = {
         "redact_secrets": {"()": "tracker.logging.RedactSecretsFilter"},
     },
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "plain": {
+            "()": "tracker.logging.TextFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
         "json": {"()": "tracker.logging.JsonFormatter"},
     },
     "handlers": {

@@ -173,8 +173,11 @@ def backup_read(*, stream: IO[str]) -> dict[str, Any]:
     """Parse a backup document, or raise ``BackupError`` saying why it is not one."""
     try:
         document = json.load(stream)
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BackupError(f"Not JSON: {exc}.") from exc
+    except RecursionError as exc:
+        # Arrays or objects nested thousands deep: no export is, and the reader recurses.
+        raise BackupError("Not a backup: its arrays or objects nest too deep.") from exc
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise BackupError(f"Not a backup: the top-level object has no \"format\": {FORMAT!r}.")
     version = document.get("version")
