@@ -94,5 +94,15 @@ def viewer_api(viewer):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Run the browser tests last: they relax Django's async-safety check for the session."""
+    """Run the browser tests last; leave the full hostile-input walk out unless asked for.
+
+    The browser tests relax Django's async-safety check for the session. The full walk
+    (``-m fuzz_full``, every value on every field) is deselected, not skipped, from a run
+    that does not ask for it: the default run walks the same pages with a sample per field.
+    """
+    if "fuzz_full" not in (config.option.markexpr or ""):
+        full = [item for item in items if item.get_closest_marker("fuzz_full")]
+        if full:
+            config.hook.pytest_deselected(items=full)
+            items[:] = [item for item in items if not item.get_closest_marker("fuzz_full")]
     items.sort(key=lambda item: "/tests/system/e2e/" in str(item.path))

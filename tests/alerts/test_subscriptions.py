@@ -162,8 +162,12 @@ def test_the_admin_saves_lead_times_as_the_service_normalises_them(client, analy
 
 @pytest.mark.parametrize(
     ("lead_days", "reason"),
-    [("7, 7", "Each lead time once"), ("4000", "more than the 3650"), ("0", "the notice the day after"),
-     ("weekly", "whole numbers")],
+    [
+        ("7, 7", "Each lead time once"),
+        ("4000", "more than the 3650"),
+        ("0", "the notice the day after"),
+        ("weekly", "whole numbers"),
+    ],
 )
 def test_the_admin_refuses_lead_times_the_service_refuses(client, analyst, lead_days, reason):
     client.force_login(analyst)

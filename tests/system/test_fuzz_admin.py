@@ -19,8 +19,7 @@ from django.db import models
 from django.urls import NoReverseMatch, reverse
 
 from commitments.models import Agreement, Commitment
-
-from .fuzzing import (
+from tests.support.fuzzing import (
     FORM_URLENCODED,
     HOSTILE_TEXT,
     OUR_APPS,
@@ -324,6 +323,4 @@ def test_admin_urls_filters_and_actions_survive_hostile_values(world, model, pyt
 @pytest.mark.parametrize("model", ADMINS)
 def test_admin_full_walk(world, model, pytestconfig):
     """Every value on every field, URL, filter and action (``pytest -m fuzz_full``)."""
-    if not full_walk(pytestconfig):
-        pytest.skip("the full walk runs with -m fuzz_full")
     _walk(world, model, pytestconfig, ("forms", "urls", "changelist"))

@@ -19,7 +19,7 @@ from django.core.cache import cache
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
-from .fuzzing import (
+from tests.support.fuzzing import (
     HOSTILE_JSON,
     Finding,
     Tally,
@@ -240,6 +240,4 @@ def test_api_writes_refuse_hostile_values_by_field(world, method, path, schema, 
 @pytest.mark.fuzz_full
 def test_api_full_walk(world, pytestconfig):
     """Every value on every field of every write (``pytest -m fuzz_full``)."""
-    if not full_walk(pytestconfig):
-        pytest.skip("the full walk runs with -m fuzz_full")
     _walk(world, write_operations(), full=True)

@@ -23,8 +23,7 @@ from django.db import connection
 from django.test import Client
 
 from commitments.models import Agreement, Commitment, Party
-
-from .fuzzing import (
+from tests.support.fuzzing import (
     HOSTILE_JSON,
     Finding,
     Tally,

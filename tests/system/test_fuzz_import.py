@@ -18,8 +18,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from commitments.models import Commitment
-
-from .fuzzing import (
+from tests.support.fuzzing import (
     HOSTILE_TEXT,
     Finding,
     Tally,

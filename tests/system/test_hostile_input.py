@@ -23,9 +23,16 @@ from rest_framework.test import APIClient
 from alerts.models import Subscription, SubscriptionLead
 from commitments.models import Agreement, Commitment, Source
 from feeds.models import CalendarFeed
+from tests.support.fuzzing import (
+    FORM_URLENCODED,
+    World,
+    build_world,
+    client_for,
+    form_body,
+    row_counts,
+)
 from tracker.logging import JsonFormatter, RequestIdFilter, TextFormatter
 
-from .fuzzing import FORM_URLENCODED, World, build_world, client_for, form_body, row_counts
 from .test_fuzz_admin import admin_url, main_form
 
 
