@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import icalendar
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 PRODID = "-//Commitment Tracker//Deadline calendar//EN"
 #: How often subscribers should fetch the feed again (RFC 7986 REFRESH-INTERVAL).
@@ -62,24 +64,34 @@ def alarm_trigger(lead_days: int) -> dt.timedelta:
 def _description(event: DeadlineEvent) -> str:
     local = event.due_at.astimezone(ZoneInfo(event.time_zone))
     utc = event.due_at.astimezone(dt.UTC)
+    status = event.status_label
+    if event.overdue:
+        status = _("%(status)s — overdue") % {"status": status}
     lines = [
-        f"Due by the end of {event.due_date.isoformat()} in {event.time_zone} "
-        f"({local:%Y-%m-%d %H:%M %Z}; {utc:%Y-%m-%d %H:%M} UTC).",
-        f"Agreement: {event.agreement_title}",
-        f"Obligor: {event.obligor_name}",
-        f"Status: {event.status_label}" + (" — overdue" if event.overdue else ""),
-        f"Rule: {event.rule_words}",
+        _("Due by the end of %(date)s in %(zone)s (%(local)s; %(utc)s UTC).")
+        % {
+            "date": date_format(event.due_date, "DATE_FORMAT"),
+            "zone": event.time_zone,
+            "local": f"{local:%Y-%m-%d %H:%M %Z}",
+            "utc": f"{utc:%Y-%m-%d %H:%M}",
+        },
+        _("Agreement: %(title)s") % {"title": event.agreement_title},
+        _("Obligor: %(name)s") % {"name": event.obligor_name},
+        _("Status: %(status)s") % {"status": status},
+        _("Rule: %(words)s") % {"words": event.rule_words},
     ]
     if event.deadline_phrase:
-        lines.append(f"Deadline: {event.deadline_phrase}")
+        lines.append(_("In the source's words: %(phrase)s") % {"phrase": event.deadline_phrase})
     lines.append(event.url)
     return "\n".join(lines)
 
 
 def _alarm_text(lead_days: int, title: str) -> str:
     if lead_days == 0:
-        return f"Overdue since yesterday: {title}"
-    return f"Due {'tomorrow' if lead_days == 1 else f'in {lead_days} days'}: {title}"
+        return _("Overdue since yesterday: %(title)s") % {"title": title}
+    if lead_days == 1:
+        return _("Due tomorrow: %(title)s") % {"title": title}
+    return _("Due in %(days)s days: %(title)s") % {"days": lead_days, "title": title}
 
 
 def _vevent(event: DeadlineEvent, *, host: str) -> icalendar.Event:

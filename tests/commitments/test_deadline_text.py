@@ -83,7 +83,8 @@ def test_admin_dashboard_api_mail_and_calendar_say_the_same_words(
     )
     response = client.get(reverse("api:feeds:calendar", args=[secret]), headers=headers)
     [event] = icalendar.Calendar.from_ical(response.content).walk("VEVENT")
-    assert f"Rule: {expected}" in str(event["DESCRIPTION"])
+    label = {"en": "Rule: ", "fr": "Règle : "}[language]
+    assert label + expected in str(event["DESCRIPTION"])
 
 
 @pytest.mark.parametrize(

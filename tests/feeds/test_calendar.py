@@ -108,7 +108,7 @@ def test_a_deadline_is_an_all_day_event_with_the_due_instant_in_the_agreements_z
     assert event.decoded("DTEND") == DUE + dt.timedelta(days=1)
     assert str(event["SUMMARY"]) == "Ministerial meeting"
     description = str(event["DESCRIPTION"])
-    assert "end of 2026-04-26 in Asia/Tokyo" in description
+    assert "end of April 26, 2026 in Asia/Tokyo" in description
     assert "2026-04-26 23:59 JST" in description
     assert "2026-04-26 14:59 UTC" in description
     assert "within 180 days" in description
