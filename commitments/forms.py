@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from core.dates import validate_date_in_range
+
 from . import deadlines
 from .choices import Status
 from .deadlines import RuleError
@@ -157,6 +159,7 @@ class StatusChangeForm(forms.Form):
         label=_("Date"),
         # Left out, the service dates the update today in the agreement's time zone.
         required=False,
+        validators=[validate_date_in_range],
         error_messages={"invalid": _("The date has the wrong format; write it as YYYY-MM-DD.")},
     )
     note = forms.CharField(

@@ -17,6 +17,25 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.codes import (
+    country_code_q,
+    language_tag_q,
+    validate_country_code,
+    validate_language_tag,
+)
+from core.dates import (
+    DATE_OUT_OF_RANGE,
+    DATE_RANGE,
+    YEAR_MAX,
+    YEAR_MIN,
+    YEAR_OUT_OF_RANGE,
+    YEAR_RANGE,
+    date_in_range,
+    date_in_range_q,
+    validate_date_in_range,
+    year_in_range_q,
+)
+
 from . import deadlines
 from .choices import (
     EVIDENCE_REQUIRED,
@@ -61,7 +80,11 @@ class Party(models.Model):
     name_fr = models.CharField(_("name in French"), max_length=200, blank=True)
     kind = models.CharField(_("kind"), max_length=20, choices=PartyKind.choices)
     country_code = models.CharField(
-        _("country code"), max_length=2, blank=True, help_text=_("ISO 3166-1 alpha-2, if a state.")
+        _("country code"),
+        max_length=2,
+        blank=True,
+        validators=[validate_country_code],
+        help_text=_("ISO 3166-1 alpha-2, if a state."),
     )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
@@ -73,6 +96,10 @@ class Party(models.Model):
         verbose_name_plural = "parties"
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=PartyKind.values), name="party_kind_valid"),
+            models.CheckConstraint(
+                condition=country_code_q("country_code", blank=True),
+                name="party_country_code_valid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -87,9 +114,12 @@ class Source(models.Model):
     publisher = models.CharField(_("publisher"), max_length=200)
     url = models.URLField(_("URL"), max_length=1000, blank=True)
     language = models.CharField(
-        _("language"), max_length=8, help_text=_("BCP 47 code of the text, e.g. fr, en, ja.")
+        _("language"),
+        max_length=8,
+        validators=[validate_language_tag],
+        help_text=_("BCP 47 code of the text, e.g. fr, en, ja."),
     )
-    published_on = models.DateField(_("published on"))
+    published_on = models.DateField(_("published on"), validators=[validate_date_in_range])
     kind = models.CharField(_("kind"), max_length=10, choices=SourceKind.choices)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
@@ -101,6 +131,12 @@ class Source(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind__in=SourceKind.values), name="source_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=language_tag_q("language"), name="source_language_valid"
+            ),
+            models.CheckConstraint(
+                condition=date_in_range_q("published_on"), name="source_published_on_in_range"
             ),
         ]
 
@@ -117,6 +153,7 @@ class Agreement(models.Model):
     parties = models.ManyToManyField(Party, related_name="agreements", verbose_name=_("parties"))
     date = models.DateField(
         _("date signed or announced"),
+        validators=[validate_date_in_range],
         help_text=_("Relative deadlines anchored on the agreement count from this date."),
     )
     place = models.CharField(_("place"), max_length=200, blank=True)
@@ -138,6 +175,9 @@ class Agreement(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind__in=AgreementKind.values), name="agreement_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=date_in_range_q("date"), name="agreement_date_in_range"
             ),
         ]
 
@@ -180,6 +220,7 @@ class Commitment(models.Model):
         _("effective from"),
         null=True,
         blank=True,
+        validators=[validate_date_in_range],
         help_text=_("When the commitment takes effect, e.g. a tariff retroactive to August."),
     )
 
@@ -342,6 +383,15 @@ class Commitment(models.Model):
                 | Q(due_date__isnull=False, due_at__isnull=False),
                 name="commitment_due_date_and_instant_together",
             ),
+            *(
+                models.CheckConstraint(
+                    condition=date_in_range_q(name), name=f"commitment_{name}_in_range"
+                )
+                for name in ("effective_from", "deadline_date", "due_date", "fulfilled_on")
+            ),
+            models.CheckConstraint(
+                condition=year_in_range_q("period_year"), name="commitment_period_year_in_range"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -380,13 +430,19 @@ class Commitment(models.Model):
         kind = self.deadline_kind
         errors: dict[str, list[str]] = {}
         try:
-            # Evaluating the rule, not only checking it, catches a date past the year 9999.
+            # Evaluating the rule, not only checking it, catches a due date out of range.
             deadlines.compute_due_date(self.rule, self.anchor_date() if self.agreement_id else None)
         except deadlines.RuleError as exc:
             errors[exc.field] = [exc.message]
         except ValueError:
             errors["deadline_kind"] = [str(_("Unknown deadline rule."))]
             return errors
+        # The engine checks the parts its kind reads; a part stored under another kind is kept
+        # in range all the same, as the constraints require.
+        if self.deadline_date and not date_in_range(self.deadline_date):
+            errors.setdefault("deadline_date", [str(DATE_OUT_OF_RANGE % DATE_RANGE)])
+        if self.period_year is not None and not YEAR_MIN <= self.period_year <= YEAR_MAX:
+            errors.setdefault("period_year", [str(YEAR_OUT_OF_RANGE % YEAR_RANGE)])
         if kind == DeadlineKind.RELATIVE and not self.anchor_kind:
             errors["anchor_kind"] = [
                 str(_("A relative deadline needs an anchor: the agreement or a commitment."))
@@ -405,6 +461,7 @@ class Commitment(models.Model):
         if (
             kind == DeadlineKind.FIXED
             and self.deadline_date
+            and "deadline_date" not in errors
             and agreement_date
             and self.deadline_date < agreement_date
         ):
@@ -470,7 +527,9 @@ class Citation(models.Model):
     )
     quote = models.TextField(_("quote"), help_text=_("In the source's original language."))
     translation = models.TextField(_("translation"), blank=True)
-    translation_language = models.CharField(_("translation language"), max_length=8, blank=True)
+    translation_language = models.CharField(
+        _("translation language"), max_length=8, blank=True, validators=[validate_language_tag]
+    )
     locator = models.CharField(
         _("locator"), max_length=200, blank=True, help_text=_("Section, paragraph or page.")
     )
@@ -488,6 +547,10 @@ class Citation(models.Model):
                 name="citation_cites_one_thing",
             ),
             models.CheckConstraint(condition=~Q(quote=""), name="citation_quote_not_empty"),
+            models.CheckConstraint(
+                condition=language_tag_q("translation_language", blank=True),
+                name="citation_translation_language_valid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -547,7 +610,7 @@ class ProgressUpdate(models.Model):
     commitment = models.ForeignKey(
         Commitment, on_delete=models.CASCADE, related_name="progress_updates"
     )
-    occurred_on = models.DateField(_("date"))
+    occurred_on = models.DateField(_("date"), validators=[validate_date_in_range])
     status_from = models.CharField(max_length=30, choices=Status.choices, blank=True)
     status_to = models.CharField(_("new status"), max_length=30, choices=Status.choices, blank=True)
     note = models.TextField(_("note"), blank=True)
@@ -586,6 +649,9 @@ class ProgressUpdate(models.Model):
             models.CheckConstraint(
                 condition=Q(status_to="") | Q(status_to__in=Status.values),
                 name="progress_status_to_valid",
+            ),
+            models.CheckConstraint(
+                condition=date_in_range_q("occurred_on"), name="progress_occurred_on_in_range"
             ),
         ]
 

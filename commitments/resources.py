@@ -18,6 +18,7 @@ from django.db.models import DecimalField, ForeignKey, IntegerField, Model, Quer
 from import_export import fields, resources, widgets
 
 from core.spreadsheet import formula_escape
+from core.text import nul_errors
 
 from . import deadlines
 from .models import DUE_DATE_RELATIONS, Commitment, Party
@@ -165,6 +166,12 @@ class CommitmentResource(resources.ModelResource):
         return queryset.select_related("obligor", *DUE_DATE_RELATIONS).prefetch_related(
             "beneficiaries"
         )
+
+    def before_import_row(self, row: Any, **kwargs: Any) -> None:
+        """Refuse a cell holding a NUL, naming its column, before the row's key is looked up."""
+        errors = nul_errors(dict(row))
+        if errors:
+            raise ValidationError(errors)
 
     def import_instance(self, instance: Commitment, row: Any, **kwargs: Any) -> None:
         """Set the row's values, check its beneficiaries and note which input fields changed."""

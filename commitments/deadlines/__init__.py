@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
+from core.dates import DATE_MAX, DATE_MIN, YEAR_MAX, YEAR_MIN, date_in_range
+
 
 class RuleKind(enum.StrEnum):
     """How a commitment's due date is derived."""
@@ -51,8 +53,18 @@ class PeriodUnit(enum.StrEnum):
     YEAR = "year"
 
 
-#: The engine counts in the years a date can hold.
-YEAR_OUT_OF_RANGE = f"The year must be between {dt.MINYEAR} and {dt.MAXYEAR}."
+#: A due date must lie in the product's range of dates (``core.dates``); the arithmetic
+#: below counts in the years a date can hold, and :func:`compute_due_date` applies the range.
+YEAR_OUT_OF_RANGE = f"The year must be between {YEAR_MIN} and {YEAR_MAX}."
+DUE_OUT_OF_RANGE = (
+    f"The deadline must fall between {DATE_MIN.isoformat()} and {DATE_MAX.isoformat()}."
+)
+#: The part of each kind of rule that puts its due date where it falls.
+DUE_DATE_CAUSE = {
+    RuleKind.FIXED: "deadline_date",
+    RuleKind.RELATIVE: "offset_amount",
+    RuleKind.PERIOD_END: "period_year",
+}
 
 
 class RuleError(ValueError):
@@ -105,7 +117,7 @@ class DeadlineRule:
                 )
         elif self.period_number is not None:
             raise RuleError("period_number", "A year period takes no number; set the year.")
-        if self.period_year is not None and not dt.MINYEAR <= self.period_year <= dt.MAXYEAR:
+        if self.period_year is not None and not YEAR_MIN <= self.period_year <= YEAR_MAX:
             raise RuleError("period_year", YEAR_OUT_OF_RANGE)
 
 
@@ -189,8 +201,8 @@ PARAMETER_FIELDS = (
         "period_year",
         None,
         group="period",
-        minimum=dt.MINYEAR,
-        maximum=dt.MAXYEAR,
+        minimum=YEAR_MIN,
+        maximum=YEAR_MAX,
         help_text="Empty: the first such period on or after the anchor.",
     ),
 )
@@ -229,7 +241,7 @@ def add_offset(anchor: dt.date, amount: int, unit: OffsetUnit) -> dt.date:
             return anchor + relativedelta(months=amount)
         return anchor + relativedelta(years=amount)
     except (OverflowError, ValueError) as exc:
-        raise RuleError("offset_amount", "The deadline would fall after the year 9999.") from exc
+        raise RuleError("offset_amount", DUE_OUT_OF_RANGE) from exc
 
 
 def period_end(unit: PeriodUnit, number: int | None, year: int) -> dt.date:
@@ -264,7 +276,7 @@ def next_period_end(
     if end >= anchor:
         return end
     if anchor.year == dt.MAXYEAR:
-        raise RuleError("period_year", "No such period ends after the anchor before 10000.")
+        raise RuleError("period_year", DUE_OUT_OF_RANGE)
     return period_end(unit, number, anchor.year + 1)
 
 
@@ -272,8 +284,16 @@ def compute_due_date(rule: DeadlineRule, anchor: dt.date | None) -> dt.date | No
     """Return the due date the rule gives for ``anchor``, or ``None`` if there is none yet.
 
     A relative rule, or a period rule without a year, whose anchor has not happened
-    (``anchor is None``) has no due date yet; a rule of kind ``none`` never has one.
+    (``anchor is None``) has no due date yet; a rule of kind ``none`` never has one. Raise
+    :class:`RuleError` on the part that puts the due date outside the product's range.
     """
+    due = _due_date(rule, anchor)
+    if due is not None and not date_in_range(due):
+        raise RuleError(DUE_DATE_CAUSE[rule.kind], DUE_OUT_OF_RANGE)
+    return due
+
+
+def _due_date(rule: DeadlineRule, anchor: dt.date | None) -> dt.date | None:
     rule.validate()
     if rule.kind == RuleKind.FIXED:
         return rule.fixed_date

@@ -371,4 +371,5 @@ def _status_apply(
             commitments=commitment.anchored_commitments.select_related(*DUE_DATE_RELATIONS)
             .order_by("pk"),
             user=user,
+            cause="occurred_on",
         )

@@ -6,9 +6,10 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from commitments import deadlines
 from commitments.models import DUE_DATE_RELATIONS, Commitment, anchored_on_q
@@ -27,7 +28,7 @@ def attach_user(instance: object, user: User) -> None:
 def commitment_due_date(*, commitment: Commitment) -> dt.date | None:
     """Return the due date the commitment's rule gives now, changing nothing.
 
-    Raise ``ValidationError`` on the rule's field if it gives no date before the year 10000.
+    Raise ``ValidationError`` on the rule's field if it gives no date in the accepted range.
     """
     try:
         return deadlines.compute_due_date(commitment.rule, commitment.anchor_date())
@@ -61,12 +62,14 @@ def _anchored_on(ids: Iterable[int]) -> list[Commitment]:
 
 @transaction.atomic
 def due_dates_recompute(
-    *, commitments: Iterable[Commitment], user: User = None
+    *, commitments: Iterable[Commitment], user: User = None, cause: str = NON_FIELD_ERRORS
 ) -> list[int]:
     """Recompute ``commitments`` and, transitively, every commitment anchored on them.
 
     Returns the ids whose due date changed. Saves use ``update_fields`` and are recorded in
     history as made by ``user``. A cycle cannot loop forever: each commitment is visited once.
+    A commitment whose rule then gives no date is refused on ``cause``, the field of the
+    change that moved it, naming that commitment: the caller did not send its rule.
     """
     changed_ids: list[int] = []
     due_date_changes: list[hooks.FieldChange] = []
@@ -76,7 +79,18 @@ def due_dates_recompute(
         for commitment in frontier:
             visited.add(commitment.pk)
             old_due_date = commitment.due_date
-            fields = commitment_apply_rule(commitment=commitment)
+            try:
+                fields = commitment_apply_rule(commitment=commitment)
+            except ValidationError as exc:
+                raise ValidationError(
+                    {
+                        cause: [
+                            _("Commitment %(key)r would break: %(reason)s")
+                            % {"key": commitment.key, "reason": message}
+                            for message in exc.messages
+                        ]
+                    }
+                ) from exc
             if fields:
                 attach_user(commitment, user)
                 commitment.save(update_fields=[*fields, "updated"])

@@ -1,10 +1,12 @@
 """The API's JSON parser: DRF's, refusing bodies no client of ours sends before they do harm.
 
-Two kinds of valid JSON break things after parsing. A body nested tens of thousands deep makes
+Three kinds of valid JSON break things after parsing. A body nested tens of thousands deep makes
 the decoder raise ``RecursionError``, a server error. A ``\\ud800`` escape decodes to a lone
 UTF-16 surrogate, text that cannot be encoded as UTF-8: the 400 that repeats it, the log line
 that quotes it and the database all fail on it. Both are answered here with a 400, the second
-naming the field that holds it; nothing reaches a serializer.
+naming the field that holds it. A NUL character is refused naming its field too: DRF's
+``CharField`` refuses it, but other fields pass the text on (a username looked up by
+``SlugRelatedField``), where PostgreSQL fails on it. Nothing reaches a serializer.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
+
+from core.text import nul_errors
 
 #: How deep objects and arrays may nest; the deepest body of the API has three levels.
 MAX_DEPTH = 32
@@ -58,7 +62,7 @@ def _error_at(path: tuple[str, ...], message: str) -> dict[str, Any] | list[str]
 
 
 class JsonBodyParser(JSONParser):
-    """Parse a JSON body; refuse one nested over ``MAX_DEPTH`` or holding a lone surrogate."""
+    """Parse a JSON body; refuse one nested too deep, or holding a lone surrogate or a NUL."""
 
     def parse(self, stream: Any, media_type: str | None = None,
               parser_context: Mapping[str, Any] | None = None) -> Any:
@@ -73,4 +77,7 @@ class JsonBodyParser(JSONParser):
             if not path:
                 raise exceptions.ParseError(f"JSON parse error - {message}")
             raise exceptions.ValidationError(_error_at(path, message))
+        errors = nul_errors(data)
+        if errors:
+            raise exceptions.ValidationError(errors)
         return data

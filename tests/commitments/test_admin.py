@@ -246,9 +246,9 @@ def test_add_commitment_computes_due_date(editor_client, agreement, japan, usa, 
                     "period_year": year,
                 },
                 "period_year",
-                "The year must be between 1 and 9999.",
+                "The year must be between 1900 and 2199.",
             )
-            for year in ("99999", "20288")
+            for year in ("99999", "20288", "2200")
         ),
     ],
 )

@@ -11,6 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from commitments.deadlines import (
+    DUE_DATE_CAUSE,
     DeadlineRule,
     OffsetUnit,
     PeriodUnit,
@@ -22,6 +23,7 @@ from commitments.deadlines import (
     next_period_end,
     period_end,
 )
+from core.dates import DATE_MAX, DATE_MIN
 
 SUMMIT = dt.date(2025, 10, 28)
 ONE_MICROSECOND = dt.timedelta(microseconds=1)
@@ -144,6 +146,37 @@ def test_period_with_no_end_before_the_year_10000_is_a_rule_error_on_the_year():
     with pytest.raises(RuleError) as exc:
         next_period_end(PeriodUnit.MONTH, 3, None, dt.date(9999, 4, 1))
     assert exc.value.field == "period_year"
+
+
+@pytest.mark.parametrize(
+    ("rule", "anchor", "field"),
+    [
+        (DeadlineRule(kind=RuleKind.FIXED, fixed_date=dt.date(9999, 12, 31)), SUMMIT,
+         "deadline_date"),
+        (DeadlineRule(kind=RuleKind.FIXED, fixed_date=dt.date(1, 1, 1)), SUMMIT,
+         "deadline_date"),
+        (DeadlineRule(kind=RuleKind.FIXED, fixed_date=dt.date(2200, 1, 1)), SUMMIT,
+         "deadline_date"),
+        (relative(7, OffsetUnit.MONTHS), dt.date(2199, 6, 1), "offset_amount"),
+        (relative(1, OffsetUnit.DAYS), DATE_MAX, "offset_amount"),
+        (by_period(PeriodUnit.MONTH, 3), dt.date(2199, 4, 1), "period_year"),
+        (by_period(PeriodUnit.YEAR, year=2200), SUMMIT, "period_year"),
+        (by_period(PeriodUnit.YEAR, year=1899), SUMMIT, "period_year"),
+    ],
+)
+def test_due_date_outside_the_product_range_is_a_rule_error_on_its_cause(rule, anchor, field):
+    """The range of ``core.dates`` bounds every due date; the part that put it there is named."""
+    with pytest.raises(RuleError) as exc:
+        compute_due_date(rule, anchor)
+    assert exc.value.field == field
+    assert "2199" in exc.value.message
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Etc/GMT+12", "UTC", "Asia/Tokyo"])
+def test_the_last_accepted_date_has_a_due_instant_in_every_zone(zone):
+    """The day after ``DATE_MAX``, which the due instant counts back from, exists."""
+    assert due_instant(DATE_MAX, zone).date() in (DATE_MAX, DATE_MAX + dt.timedelta(days=1))
+    assert due_instant(DATE_MIN, zone).tzinfo is dt.UTC
 
 
 @pytest.mark.parametrize("year", [0, 10000, 20288])
@@ -273,11 +306,16 @@ def test_adding_months_is_monotonic_in_the_anchor(first, second, months):
     )
 
 
-@given(rule=rules(), anchor=anchors)
-def test_due_date_is_never_before_the_anchor(rule, anchor):
-    due = compute_due_date(rule, anchor)
+@given(rule=rules(), anchor=st.dates(min_value=DATE_MIN, max_value=DATE_MAX))
+def test_due_date_is_never_before_the_anchor_nor_out_of_range(rule, anchor):
+    """A due date follows its anchor inside the product's range, or the rule's part is named."""
+    try:
+        due = compute_due_date(rule, anchor)
+    except RuleError as exc:
+        assert exc.field == DUE_DATE_CAUSE[rule.kind]
+        return
     assert due is not None
-    assert due >= anchor
+    assert anchor <= due <= DATE_MAX
 
 
 @given(month=month_numbers, anchor=anchors)

@@ -104,7 +104,12 @@ BAD_ROWS = [
     ("category", "charity", "'charity' is not a valid choice."),
     ("deadline_date", "2025-01-01", "before the agreement's date 2025-10-28"),
     ("offset_amount", "", "A relative deadline needs a number of units."),
-    ("period_year", "20288", "The year must be between 1 and 9999."),
+    ("period_year", "20288", "The year must be between 1900 and 2199."),
+    ("period_year", "2200", "The year must be between 1900 and 2199."),
+    ("effective_from", "0001-01-01", "Dates run from 1900-01-01 to 2199-12-31."),
+    ("deadline_date", "9999-12-31", "must fall between 1900-01-01 and 2199-12-31"),
+    ("title", "nul\x00byte", "Null characters are not allowed."),
+    ("agreement", "summit\x00", "Null characters are not allowed."),
 ]
 
 

@@ -29,6 +29,7 @@ from commitments.models import (
     Source,
 )
 from commitments.services.seeds.schema import default_seeds_dir, schema_path
+from core import codes, dates
 
 pytestmark = pytest.mark.django_db
 
@@ -264,6 +265,18 @@ def test_schema_enumerations_match_the_domain_choices():
     assert defs["source"]["properties"]["kind"]["enum"] == choices.SourceKind.values
 
 
+def test_schema_dates_and_codes_match_the_core_rules():
+    """The schema checks seeds as the models do: the same years, tags and country codes."""
+    defs = json.loads(schema_path().read_text(encoding="utf-8"))["$defs"]
+    year = defs["commitment"]["properties"]["period_year"]
+    assert (year["minimum"], year["maximum"]) == (dates.YEAR_MIN, dates.YEAR_MAX)
+    assert defs["source"]["properties"]["language"]["pattern"] == codes.LANGUAGE_TAG_PATTERN
+    translation = defs["citation"]["properties"]["translation_language"]["pattern"]
+    assert translation == "^(" + codes.LANGUAGE_TAG_PATTERN[1:-1] + ")?$"
+    country = defs["party"]["properties"]["country_code"]["pattern"]
+    assert country == "^(" + codes.COUNTRY_CODE_PATTERN[1:-1] + ")?$"
+
+
 # Bad files. Each starts from a valid file that adds a party, a source, an agreement and two
 # commitments (the second anchored on the first), then breaks one thing.
 
@@ -396,6 +409,18 @@ def _impossible_date(doc):
     doc["agreement"]["date"] = "2025-02-30"
 
 
+def _agreement_date_out_of_range(doc):
+    doc["agreement"]["date"] = "9999-12-31"
+
+
+def _translation_language_not_a_tag(doc):
+    doc["commitments"][0]["citations"][0]["translation_language"] = "NaN"
+
+
+def _country_code_lowercase(doc):
+    doc["parties"][0]["country_code"] = "tl"
+
+
 def _unknown_field(doc):
     doc["commitments"][0]["deadline"] = "soon"
 
@@ -419,6 +444,10 @@ def _unknown_field(doc):
         (_unknown_anchor, "commitment 'test-second'", "anchor_commitment"),
         (_impossible_date, "agreement 'test-agreement'", "date"),
         (_unknown_field, "commitment 'test-first'", "deadline"),
+        (_agreement_date_out_of_range, "agreement 'test-agreement'", "date"),
+        (_translation_language_not_a_tag, "commitment 'test-first'",
+         "citations[0].translation_language"),
+        (_country_code_lowercase, "party 'testland'", "country_code"),
     ],
 )
 def test_bad_file_fails_naming_file_record_and_field_and_writes_nothing(
