@@ -8,7 +8,8 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import ValidationError
-from django.db.models import Field, ForeignKey, ManyToManyField
+from django.db.models import Field, ForeignKey, ManyToManyField, UniqueConstraint
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -118,10 +119,44 @@ class AdminInputMixin:
         return super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]
 
 
+class UniqueRowsInlineFormSet(BaseInlineFormSet):
+    """An inline formset that checks its rows' unique constraints against the saved rows.
+
+    Django checks the submitted rows against one another, but skips the database check of
+    every unique constraint that holds the parent's key (the inline's key field is left out
+    of each row's validation). A row changed to the values of a saved row that the same
+    submission changes too (two rows swapped) then reached the database, row by row, as an
+    ``IntegrityError``; it is refused as a row error instead.
+    """
+
+    def clean(self) -> None:
+        super().clean()
+        if self.instance._state.adding:
+            return  # a new parent has no saved rows to collide with
+        model = self.model
+        constraints = [
+            c
+            for c in model._meta.constraints
+            if isinstance(c, UniqueConstraint) and self.fk.name in c.fields
+        ]
+        for form in self.forms:
+            if form in self.deleted_forms or not form.has_changed() or not form.is_valid():
+                continue
+            exclude = form._get_validation_exclusions()
+            for constraint in constraints:
+                try:
+                    constraint.validate(model, form.instance, exclude=exclude)  # type: ignore[attr-defined]
+                except ValidationError as error:
+                    form.add_error(None, error)
+
+
 class InlineInputMixin(AdminInputMixin):
-    """An inline that takes at most :data:`INLINE_MAX_ROWS` rows and says so beyond them."""
+    """An inline that takes at most :data:`INLINE_MAX_ROWS` rows and says so beyond them, and
+    whose rows are checked against their saved unique values (:class:`UniqueRowsInlineFormSet`).
+    """
 
     max_num: int | None = INLINE_MAX_ROWS
+    formset: Any = UniqueRowsInlineFormSet
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         kwargs.setdefault("absolute_max", INLINE_MAX_ROWS)

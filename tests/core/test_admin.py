@@ -17,8 +17,9 @@ from django.forms import CheckboxInput
 from django.test import RequestFactory
 from django.urls import reverse
 
-from commitments.admin.inlines import AgreementCommitmentInline
-from core.admin import INLINE_MAX_ROWS, AdminInputMixin
+from commitments.admin.inlines import AgreementCommitmentInline, CommitmentRelationInline
+from commitments.models import CommitmentRelation
+from core.admin import INLINE_MAX_ROWS, AdminInputMixin, UniqueRowsInlineFormSet
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -201,7 +202,7 @@ def test_inline_rows_that_repeat_a_unique_constraint_are_a_form_error(
 def test_every_inline_checks_its_unique_constraints_across_its_rows():
     """Django's inline formsets check, across the submitted rows, the unique constraints with
     plain fields that their forms hold; one they could not check would reach the database
-    as an ``IntegrityError`` (the lead-times inline did). No inline of ours may have one."""
+    as an ``IntegrityError``. No inline of ours may have one."""
     request = _superuser_request()
     for model_admin in _project_admins():
         if not isinstance(model_admin, InlineModelAdmin):
@@ -209,16 +210,57 @@ def test_every_inline_checks_its_unique_constraints_across_its_rows():
         formset = model_admin.get_formset(request)
         submitted = {*formset.form.base_fields, formset.fk.name}  # type: ignore[attr-defined]
         opts = model_admin.model._meta
-        checks = [
-            *(c for c in opts.constraints if isinstance(c, UniqueConstraint)),
-            *opts.unique_together,
-            *((f.name,) for f in opts.fields if f.unique and f.editable and not f.primary_key),
+        # The saved rows are checked for UniqueConstraints only (UniqueRowsInlineFormSet).
+        assert not opts.unique_together, model_admin
+        checks: list[tuple[str, ...]] = [
+            (f.name,) for f in opts.fields if f.unique and f.editable and not f.primary_key
         ]
+        for constraint in opts.constraints:
+            if isinstance(constraint, UniqueConstraint):
+                assert constraint.condition is None, (model_admin, constraint)
+                assert not constraint.expressions, (model_admin, constraint)
+                checks.append(tuple(constraint.fields))
         for check in checks:
-            if isinstance(check, UniqueConstraint):
-                assert check.condition is None and not check.expressions, (model_admin, check)
-                check = check.fields
             assert set(check) <= submitted, (model_admin, check)
+
+
+def _relations_page(client, commitment):
+    """Return the change page's data and the related-commitments inline's prefix."""
+    page = client.get(reverse("admin:commitments_commitment_change", args=[commitment.pk]))
+    prefix = _inline_formset(page, CommitmentRelationInline).prefix
+    return _unchanged_data(page), prefix
+
+
+def _relations(commitment) -> list[tuple[int, int, str]]:
+    return sorted(commitment.relations_out.values_list("pk", "to_commitment", "kind"))
+
+
+@pytest.mark.parametrize("edit", ["swap the targets", "reuse the target of a deleted row"])
+def test_an_inline_row_changed_to_the_values_of_a_saved_row_is_a_row_error(
+    editor_client, make_commitment, edit
+):
+    """Two saved rows swapped were saved one by one: the first collided with the second, an
+    ``IntegrityError`` (a 500). A row taking the values of a row deleted with it is refused too
+    (the rows are saved before the deleted one is gone)."""
+    commitment, x, y = make_commitment(), make_commitment(), make_commitment()
+    for target in (x, y):
+        CommitmentRelation.objects.create(
+            from_commitment=commitment, to_commitment=target, kind="related"
+        )
+    before = _relations(commitment)
+    data, prefix = _relations_page(editor_client, commitment)
+    first, second = data[f"{prefix}-0-to_commitment"], data[f"{prefix}-1-to_commitment"]
+    data[f"{prefix}-0-to_commitment"] = second
+    if edit == "swap the targets":
+        data[f"{prefix}-1-to_commitment"] = first
+    else:
+        data[f"{prefix}-1-DELETE"] = "on"
+    url = reverse("admin:commitments_commitment_change", args=[commitment.pk])
+    response = editor_client.post(url, data)
+    assert response.status_code == 200
+    formset = _inline_formset(response, CommitmentRelationInline)
+    assert formset.non_form_errors() or formset.forms[0].non_field_errors(), formset.errors
+    assert _relations(commitment) == before
 
 
 def test_inline_rows_that_repeat_a_unique_field_are_a_form_error(admin_client, japan):
@@ -265,6 +307,7 @@ def test_every_inline_is_bounded_and_validates_its_bound():
             assert formset.max_num <= INLINE_MAX_ROWS, model_admin
             assert formset.absolute_max <= INLINE_MAX_ROWS, model_admin
             assert formset.validate_max, model_admin
+            assert issubclass(formset, UniqueRowsInlineFormSet), model_admin
 
 
 def test_a_tampered_total_forms_is_refused_quickly_and_writes_nothing(admin_client, japan):
