@@ -20,9 +20,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin import LogAdminMixin
+from core.admin import HistoryAdmin, LogAdminMixin, ModelAdmin
 
 from .models import OVERDUE_LEAD, Alert, Subscription
 from .services.outbox import alerts_retry
@@ -114,7 +113,7 @@ class SubscriptionAdminForm(forms.ModelForm):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(SimpleHistoryAdmin):
+class SubscriptionAdmin(HistoryAdmin):
     """Subscriptions saved through the service; the target is fixed once made, as in the API."""
 
     form = SubscriptionAdminForm
@@ -210,7 +209,7 @@ class SubscriptionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(LogAdminMixin, admin.ModelAdmin):
+class AlertAdmin(LogAdminMixin, ModelAdmin):
     list_display = [
         "commitment",
         "recipient",

@@ -10,6 +10,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from core.admin import ModelAdmin
+
 from .models import ApiToken
 from .services import api_token_create, api_token_revoke
 
@@ -27,7 +29,7 @@ class ApiTokenForm(forms.ModelForm):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ModelAdmin):
     form = ApiTokenForm
     list_display = ["name", "user", "prefix", "created", "expires_at", "revoked_at",
                     "last_used_at"]

@@ -9,6 +9,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from core.admin import ModelAdmin
+
 from . import services
 from .models import CalendarFeed
 from .selectors import feed_url
@@ -26,7 +28,7 @@ def _announce(
 
 
 @admin.register(CalendarFeed)
-class CalendarFeedAdmin(admin.ModelAdmin):
+class CalendarFeedAdmin(ModelAdmin):
     list_display = ["__str__", "user", "scope", "created", "rotated_at", "revoked_at"]
     list_filter = ["scope", ("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "user__username", "secret_hint"]

@@ -19,9 +19,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin import LogAdminMixin
+from core.admin import HistoryAdmin, LogAdminMixin, ModelAdmin
 
 from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from .services.delivery import webhook_deliveries_retry
@@ -79,7 +78,7 @@ class WebhookEndpointAdminForm(forms.ModelForm):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(SimpleHistoryAdmin):
+class WebhookEndpointAdmin(HistoryAdmin):
     form = WebhookEndpointAdminForm
     list_display = ["target_url", "owner", "kinds", "active", "created"]
     list_filter = ["active", "on_status_changed", "on_overdue", "on_due_date_changed"]
@@ -93,7 +92,7 @@ class WebhookEndpointAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(LogAdminMixin, admin.ModelAdmin):
+class WebhookEventAdmin(LogAdminMixin, ModelAdmin):
     list_display = ["kind", "commitment", "occurred_at", "uuid"]
     list_filter = ["kind", "occurred_at"]
     list_select_related = ["commitment"]
@@ -107,7 +106,7 @@ class WebhookEventAdmin(LogAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(LogAdminMixin, admin.ModelAdmin):
+class WebhookDeliveryAdmin(LogAdminMixin, ModelAdmin):
     list_display = [
         "event",
         "endpoint",

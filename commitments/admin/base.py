@@ -9,9 +9,9 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from simple_history.admin import SimpleHistoryAdmin
 
 from commitments.forms import ServiceModelForm
+from core.admin import HistoryAdmin
 
 _REJECTION_ATTR = "_commitments_service_rejection"
 
@@ -40,7 +40,7 @@ def model_fields_changed(form: forms.ModelForm) -> list[str]:
     return [name for name in form.changed_data if name in concrete]
 
 
-class ServiceSaveAdmin(SimpleHistoryAdmin):
+class ServiceSaveAdmin(HistoryAdmin):
     """History on every change, and service refusals shown as form errors instead of a 500.
 
     The admin runs each submission in a transaction. When a service raises while saving, the

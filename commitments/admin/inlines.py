@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -10,9 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from commitments import deadlines
 from commitments.forms import CommitmentAdminForm
 from commitments.models import Citation, Commitment, CommitmentRelation
+from core.admin import StackedInline, TabularInline
 
 
-class CitationInline(admin.StackedInline):
+class CitationInline(StackedInline):
     """Quotes backing the object, each from a source found by autocomplete."""
 
     model = Citation
@@ -25,7 +25,7 @@ class AgreementCitationInline(CitationInline):
     fk_name = "agreement"
 
 
-class AgreementCommitmentInline(admin.TabularInline):
+class AgreementCommitmentInline(TabularInline):
     """A compact row per commitment; the anchor commitment and the rest are on its own page."""
 
     model = Commitment
@@ -56,7 +56,7 @@ class CommitmentCitationInline(CitationInline):
     fk_name = "commitment"
 
 
-class CommitmentRelationInline(admin.TabularInline):
+class CommitmentRelationInline(TabularInline):
     model = CommitmentRelation
     fk_name = "from_commitment"
     fields = ["kind", "to_commitment"]

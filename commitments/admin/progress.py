@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
 from commitments.models import ProgressUpdate
-from core.admin import ReadOnlyAdminMixin
+from core.admin import HistoryAdmin, ReadOnlyAdminMixin
 
 
 @admin.register(ProgressUpdate)
-class ProgressUpdateAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class ProgressUpdateAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     """Progress updates, read only: they are written by the status-change view and services."""
 
     list_display = [

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
 from commitments.models import Citation, Source
+from core.admin import HistoryAdmin
 
 
 @admin.register(Source)
-class SourceAdmin(SimpleHistoryAdmin):
+class SourceAdmin(HistoryAdmin):
     list_display = ["title", "publisher", "kind", "language", "published_on"]
     list_filter = ["kind", "language", "publisher"]
     search_fields = ["title", "publisher", "key", "url"]
@@ -17,7 +17,7 @@ class SourceAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Citation)
-class CitationAdmin(SimpleHistoryAdmin):
+class CitationAdmin(HistoryAdmin):
     list_display = ["__str__", "source", "agreement", "commitment", "locator"]
     list_filter = ["source__kind", "source__language", "source"]
     list_select_related = ["source", "agreement", "commitment"]

@@ -10,7 +10,7 @@ from typing import cast
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
+from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -22,6 +22,7 @@ from commitments.choices import Status
 from commitments.forms import StatusChangeForm
 from commitments.models import Citation, Commitment
 from commitments.services import commitments as svc
+from core.admin import KeyCheckingAutocompleteSelect
 
 
 class CommitmentStatusAdminMixin(admin.ModelAdmin):
@@ -52,7 +53,9 @@ class CommitmentStatusAdminMixin(admin.ModelAdmin):
         )
         form.fields["occurred_on"].widget = AdminDateWidget()
         source = cast(forms.ModelChoiceField, form.fields["evidence_source"])
-        source.widget = AutocompleteSelect(Citation._meta.get_field("source"), self.admin_site)
+        source.widget = KeyCheckingAutocompleteSelect(
+            Citation._meta.get_field("source"), self.admin_site
+        )
         source.widget.choices = source.choices
         if request.method == "POST" and form.is_valid():
             update = form.save(user=request.user)
