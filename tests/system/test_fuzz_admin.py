@@ -43,13 +43,8 @@ from tests.support.fuzzing import (
 #: Ids an attacker puts where the admin expects a primary key.
 HOSTILE_IDS = ("abc", "²", "999999999", "-1", "1e30", "", "a\x00b", "\ud800")
 
-#: Issue 11's classes still open, by the signature of their server error; each has its own
-#: strict xfail below, and this entry goes when that test passes.
-KNOWN: dict[int, Callable[[Finding], bool]] = {
-    1: lambda f: f.request.startswith(("add ", "change ")) and "expected a number" in f.problem,
-    2: lambda f: "out of range" in f.problem or "OverflowError" in f.problem,
-    7: lambda f: "NUL" in f.problem and f.request.startswith(("add ", "change ")),
-}
+#: Server errors explained by an open class of issue 11, by their signature; none is open.
+KNOWN: dict[int, Callable[[Finding], bool]] = {}
 
 
 def our_admins() -> list[tuple[type[models.Model], admin.ModelAdmin]]:

@@ -37,11 +37,8 @@ from tests.support.fuzzing import (
 
 INTERFACE = "api"
 
-#: Issue 11's classes still open, by their server error; each has its own strict xfail.
-KNOWN: dict[int, Callable[[Finding], bool]] = {
-    2: lambda f: "out of range" in f.problem or "OverflowError" in f.problem,
-    7: lambda f: "NUL" in f.problem,
-}
+#: Server errors explained by an open class of issue 11, by their signature; none is open.
+KNOWN: dict[int, Callable[[Finding], bool]] = {}
 
 
 def write_operations() -> list[tuple[str, str, dict[str, Any]]]:

@@ -41,12 +41,8 @@ from tests.support.fuzzing import (
 
 INTERFACE = "commands"
 
-#: Issue 11's classes still open, by their traceback; each has its own strict xfail in
-#: test_hostile_input.py.
-KNOWN: dict[int, Callable[[Finding], bool]] = {
-    2: lambda f: "OverflowError" in f.problem or "out of range" in f.problem,
-    7: lambda f: "NUL" in f.problem,
-}
+#: Server errors explained by an open class of issue 11, by their signature; none is open.
+KNOWN: dict[int, Callable[[Finding], bool]] = {}
 
 
 @pytest.fixture

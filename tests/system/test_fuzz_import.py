@@ -39,11 +39,8 @@ INTERFACE = "csv import"
 IMPORT_URL = "admin:commitments_commitment_import"
 CONFIRM_URL = "admin:commitments_commitment_process_import"
 
-#: Issue 11's classes still open, by their server error (strict xfails elsewhere).
-KNOWN: dict[int, Callable[[Finding], bool]] = {
-    2: lambda f: "OverflowError" in f.problem or "out of range" in f.problem,
-    7: lambda f: "NUL" in f.problem,
-}
+#: Server errors explained by an open class of issue 11, by their signature; none is open.
+KNOWN: dict[int, Callable[[Finding], bool]] = {}
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """One regression test per class of issue 11 ("hostile input through every interface").
 
-The classes fixed (3 by the subscription admin saving through the service; 4, 5, 6, 8, 10
-here) must hold. The classes still open (1, 2, 7, 9) are strict xfails: each turns red when
-its class is fixed, and then loses its mark (and its entry in the walks' ``KNOWN``).
+Every class found stays fixed: 1 (core.admin's autocomplete widgets), 2 and 9 (core.dates,
+core.codes), 3 (the subscription admin saving through the service; core.admin's inline
+formsets), 4, 5, 6, 8 and 10, and 7 (the API's parser and the import refusing NUL).
 """
 
 from __future__ import annotations
@@ -293,11 +293,9 @@ def test_changelist_year_filters_in_range_still_filter(world):
     assert response.status_code == 200
 
 
-# Class 3, fixed by the subscription admin saving through the service; the classes fixed after
-# the refactor merges (strict xfails) ----------------------------------------------------------
+# Classes 1, 2, 3, 7 and 9 ---------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 class 1, fixed after the refactor merges")
 @pytest.mark.parametrize("field", ["obligor", "agreement", "anchor_commitment"])
 def test_class_1_an_autocomplete_value_that_is_not_a_number_is_a_field_error(world, field):
     client = client_for(world.admin)
@@ -308,7 +306,6 @@ def test_class_1_an_autocomplete_value_that_is_not_a_number_is_a_field_error(wor
     assert row_counts() == before
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 class 2, fixed after the refactor merges")
 def test_class_2_a_fixed_deadline_on_the_last_day_of_the_calendar_is_refused(world):
     client = client_for(world.admin)
     before = row_counts()
@@ -320,7 +317,6 @@ def test_class_2_a_fixed_deadline_on_the_last_day_of_the_calendar_is_refused(wor
     assert row_counts() == before
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 class 2, fixed after the refactor merges")
 def test_class_2_an_agreement_date_is_refused_or_its_page_shows(world):
     client = client_for(world.admin)
     response = admin_submit(client, Agreement, world.agreement, {"date": "9999-12-31"})
@@ -331,7 +327,6 @@ def test_class_2_an_agreement_date_is_refused_or_its_page_shows(world):
         assert client.get(f"/agreements/{world.agreement.pk}/").status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 class 2, fixed after the refactor merges")
 @pytest.mark.parametrize("now", ["9999-12-31T23:59:59Z", "9999-12-31T23:59:59-14:00"])
 def test_class_2_scan_deadlines_at_the_end_of_the_calendar_scans_or_names_now(world, now):
     try:
@@ -358,7 +353,6 @@ def test_class_3_lead_times_swapped_in_the_inline_are_saved_or_a_form_error(worl
                       .values_list("days", flat=True)) == sorted(days)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 class 7, fixed after the refactor merges")
 @pytest.mark.parametrize("body", [{"owner": "a\u0000b"}, {"owner": "\u0000"}])
 def test_class_7_a_nul_character_in_the_api_is_a_400_naming_the_field(world, api, body):
     before = row_counts()
@@ -368,7 +362,6 @@ def test_class_7_a_nul_character_in_the_api_is_a_400_naming_the_field(world, api
     assert row_counts() == before
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 class 7, fixed after the refactor merges")
 def test_class_7_a_nul_character_in_a_seed_file_is_refused_naming_the_field(world, tmp_path):
     path = tmp_path / "parties.yaml"
     path.write_text('parties:\n  - key: nul-party\n    name: "Nul"\n    name_fr: "a\\0b"\n'
@@ -379,7 +372,6 @@ def test_class_7_a_nul_character_in_a_seed_file_is_refused_naming_the_field(worl
     assert row_counts() == before
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 class 9, fixed after the refactor merges")
 @pytest.mark.parametrize(("model", "field"), [(Source, "language"),
                                               (Commitment, "citations-0-translation_language")])
 def test_class_9_a_language_code_that_is_not_one_is_refused(world, model, field):
@@ -390,7 +382,6 @@ def test_class_9_a_language_code_that_is_not_one_is_refused(world, model, field)
     assert field in form_errors(response)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 class 9, fixed after the refactor merges")
 def test_class_9_a_country_code_that_is_not_one_is_refused(world):
     from commitments.models import Party
 
@@ -400,7 +391,6 @@ def test_class_9_a_country_code_that_is_not_one_is_refused(world):
     assert "country_code" in form_errors(response)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 class 9, fixed after the refactor merges")
 def test_class_9_a_tampered_total_forms_does_not_render_thousands_of_rows(world):
     client = client_for(world.admin)
     form = main_form(client.get(admin_url(Agreement, "change", world.agreement.pk))

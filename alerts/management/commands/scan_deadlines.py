@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_datetime
 
 from alerts.models import Alert, AlertState
 from alerts.services.scan import scan, scan_preview
+from core.dates import DATE_MAX, DATE_MIN, date_in_range
 
 
 def parse_now(value: str) -> dt.datetime:
@@ -26,7 +27,13 @@ def parse_now(value: str) -> dt.datetime:
         raise CommandError(
             f"--now: {value!r} is not an ISO-8601 date and time, e.g. 2026-04-27T00:00:00Z."
         )
-    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=dt.UTC)
+    now = parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=dt.UTC)
+    if not date_in_range(now.date()):
+        raise CommandError(
+            f"--now: {value!r} falls outside the dates the tracker accepts "
+            f"({DATE_MIN.isoformat()} to {DATE_MAX.isoformat()})."
+        )
+    return now
 
 
 class Command(BaseCommand):

@@ -10,6 +10,7 @@ import yaml
 
 from commitments import deadlines
 from commitments.choices import AnchorKind
+from core.text import NUL, NUL_REFUSED
 
 from .problems import SeedError, SeedProblem, record_label
 from .schema import schema_problem, schema_validator
@@ -95,11 +96,38 @@ def seeds_read(*, path: Path) -> SeedRecords:
         if errors:
             problems.extend(schema_problem(name, data, error) for error in errors)
             continue
+        nul = _nul_problems(name, data)
+        if nul:
+            problems.extend(nul)
+            continue
         _collect(seeds, name, data)
     problems.extend(_cross_file_problems(seeds))
     if problems:
         raise SeedError(problems)
     return seeds
+
+
+def _nul_problems(file: str, data: dict[str, Any]) -> list[SeedProblem]:
+    """Name each field of ``data`` whose text holds a NUL, which the database cannot store."""
+    found = []
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str) and NUL in value:
+            found.append(path)
+        elif isinstance(value, dict):
+            stack.extend((item, (*path, str(key))) for key, item in value.items())
+        elif isinstance(value, list):
+            stack.extend((item, (*path, index)) for index, item in enumerate(value))
+    problems = []
+    for path in sorted(found, key=lambda p: list(map(str, p))):
+        record, where = "(file)", ".".join(map(str, path)) or "-"
+        if len(path) >= 2 and isinstance(path[1], int):
+            section = str(path[0])
+            record = record_label(section, data[section][path[1]], path[1])
+            where = ".".join(map(str, path[2:])) or "-"
+        problems.append(SeedProblem(file, record, where, str(NUL_REFUSED)))
+    return problems
 
 
 def _collect(seeds: SeedRecords, file: str, data: dict[str, Any]) -> None:
