@@ -68,7 +68,7 @@ def errors_for_form(
 def service_error(error: ValidationError | RuleError) -> ValidationError:
     """Return a service's refusal as a ``ValidationError`` keyed by the fields it names."""
     if isinstance(error, RuleError):
-        return ValidationError({error.field: [error.message]})
+        return ValidationError({error.field: [error.translated()]})
     return error
 
 

@@ -433,7 +433,7 @@ class Commitment(models.Model):
             # Evaluating the rule, not only checking it, catches a due date out of range.
             deadlines.compute_due_date(self.rule, self.anchor_date() if self.agreement_id else None)
         except deadlines.RuleError as exc:
-            errors[exc.field] = [exc.message]
+            errors[exc.field] = [exc.translated()]
         except ValueError:
             errors["deadline_kind"] = [str(_("Unknown deadline rule."))]
             return errors

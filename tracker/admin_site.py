@@ -23,6 +23,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import BadRequest, ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponseBase
+from django.utils.translation import gettext as _
 
 from accounts.forms import AdminLoginForm
 
@@ -62,13 +63,16 @@ def query_refusal(request: HttpRequest) -> str | None:
     for key, values in request.GET.lists():
         for text in (key, *values):
             if "\x00" in text:
-                return "A query parameter holds a NUL character."
+                return _("A filter holds a NUL character.")
         if key.endswith(("__year", "__iso_year")):
             for value in values:
                 if not value.isascii() or not value.isdigit() or not (
                     dt.MINYEAR <= int(value) < dt.MAXYEAR
                 ):
-                    return f"{key} must be a year from {dt.MINYEAR} to {dt.MAXYEAR - 1}."
+                    return _("A year filter takes a year from %(min)s to %(max)s.") % {
+                        "min": dt.MINYEAR,
+                        "max": dt.MAXYEAR - 1,
+                    }
     return None
 
 

@@ -23,6 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
+from django.utils.translation import gettext, gettext_noop
 
 from core.dates import DATE_MAX, DATE_MIN, YEAR_MAX, YEAR_MIN, date_in_range
 
@@ -55,10 +56,19 @@ class PeriodUnit(enum.StrEnum):
 
 #: A due date must lie in the product's range of dates (``core.dates``); the arithmetic
 #: below counts in the years a date can hold, and :func:`compute_due_date` applies the range.
-YEAR_OUT_OF_RANGE = f"The year must be between {YEAR_MIN} and {YEAR_MAX}."
-DUE_OUT_OF_RANGE = (
-    f"The deadline must fall between {DATE_MIN.isoformat()} and {DATE_MAX.isoformat()}."
-)
+YEAR_OUT_OF_RANGE = gettext_noop("The year must be between %(min)s and %(max)s.")
+DUE_OUT_OF_RANGE = gettext_noop("The deadline must fall between %(min)s and %(max)s.")
+_YEARS = {"min": YEAR_MIN, "max": YEAR_MAX}
+_DATES = {"min": DATE_MIN.isoformat(), "max": DATE_MAX.isoformat()}
+#: What to ask for when a month or a quarter is not named, and how far each runs.
+_NAME_THE = {
+    "month": gettext_noop("Name the month."),
+    "quarter": gettext_noop("Name the quarter."),
+}
+_RUNS_FROM = {
+    "month": gettext_noop("A month number runs from 1 to 12."),
+    "quarter": gettext_noop("A quarter number runs from 1 to 4."),
+}
 #: The part of each kind of rule that puts its due date where it falls.
 DUE_DATE_CAUSE = {
     RuleKind.FIXED: "deadline_date",
@@ -68,12 +78,24 @@ DUE_DATE_CAUSE = {
 
 
 class RuleError(ValueError):
-    """A rule that cannot be evaluated; ``field`` names the offending part."""
+    """A rule that cannot be evaluated; ``field`` names the offending part.
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+    ``message`` is in English (logs, commands); :meth:`translated` gives it in the active
+    language, for the pages and the API. Each text is marked with ``gettext_noop`` here, so
+    the catalogue holds it while the engine itself translates nothing.
+    """
+
+    def __init__(self, field: str, template: str, params: Mapping[str, Any] | None = None) -> None:
         self.field = field
-        self.message = message
+        self.template = template
+        self.params = dict(params or {})
+        self.message = template % self.params if self.params else template
+        super().__init__(self.message)
+
+    def translated(self) -> str:
+        """Return the message in the active language."""
+        text = gettext(self.template)
+        return text % self.params if self.params else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,33 +114,40 @@ class DeadlineRule:
         """Raise :class:`RuleError` if the parameters do not make a complete rule."""
         if self.kind == RuleKind.FIXED:
             if self.fixed_date is None:
-                raise RuleError("deadline_date", "A fixed deadline needs a date.")
+                raise RuleError("deadline_date", gettext_noop("A fixed deadline needs a date."))
         elif self.kind == RuleKind.RELATIVE:
             if self.offset_amount is None:
-                raise RuleError("offset_amount", "A relative deadline needs a number of units.")
+                raise RuleError(
+                    "offset_amount", gettext_noop("A relative deadline needs a number of units.")
+                )
             if self.offset_amount < 1:
-                raise RuleError("offset_amount", "The offset must be a positive whole number.")
+                raise RuleError(
+                    "offset_amount", gettext_noop("The offset must be a positive whole number.")
+                )
             if self.offset_unit is None:
-                raise RuleError("offset_unit", "A relative deadline needs a unit.")
+                raise RuleError(
+                    "offset_unit", gettext_noop("A relative deadline needs a unit.")
+                )
         elif self.kind == RuleKind.PERIOD_END:
             self._validate_period()
 
     def _validate_period(self) -> None:
         if self.period_unit is None:
-            raise RuleError("period_unit", "A period-end deadline needs a period unit.")
+            raise RuleError(
+                "period_unit", gettext_noop("A period-end deadline needs a period unit.")
+            )
         limits = {PeriodUnit.MONTH: 12, PeriodUnit.QUARTER: 4}
         if self.period_unit in limits:
             if self.period_number is None:
-                raise RuleError("period_number", f"Name the {self.period_unit}.")
+                raise RuleError("period_number", _NAME_THE[self.period_unit])
             if not 1 <= self.period_number <= limits[self.period_unit]:
-                raise RuleError(
-                    "period_number",
-                    f"A {self.period_unit} number runs from 1 to {limits[self.period_unit]}.",
-                )
+                raise RuleError("period_number", _RUNS_FROM[self.period_unit])
         elif self.period_number is not None:
-            raise RuleError("period_number", "A year period takes no number; set the year.")
+            raise RuleError(
+                "period_number", gettext_noop("A year period takes no number; set the year.")
+            )
         if self.period_year is not None and not YEAR_MIN <= self.period_year <= YEAR_MAX:
-            raise RuleError("period_year", YEAR_OUT_OF_RANGE)
+            raise RuleError("period_year", YEAR_OUT_OF_RANGE, _YEARS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,7 +270,7 @@ def add_offset(anchor: dt.date, amount: int, unit: OffsetUnit) -> dt.date:
             return anchor + relativedelta(months=amount)
         return anchor + relativedelta(years=amount)
     except (OverflowError, ValueError) as exc:
-        raise RuleError("offset_amount", DUE_OUT_OF_RANGE) from exc
+        raise RuleError("offset_amount", DUE_OUT_OF_RANGE, _DATES) from exc
 
 
 def period_end(unit: PeriodUnit, number: int | None, year: int) -> dt.date:
@@ -251,14 +280,14 @@ def period_end(unit: PeriodUnit, number: int | None, year: int) -> dt.date:
     ``period_number`` for a month or quarter that does not exist.
     """
     if not dt.MINYEAR <= year <= dt.MAXYEAR:
-        raise RuleError("period_year", YEAR_OUT_OF_RANGE)
+        raise RuleError("period_year", YEAR_OUT_OF_RANGE, _YEARS)
     if unit == PeriodUnit.YEAR:
         return dt.date(year, 12, 31)
     if number is None:
-        raise RuleError("period_number", f"Name the {unit}.")
+        raise RuleError("period_number", _NAME_THE[unit])
     limit = 12 if unit == PeriodUnit.MONTH else 4
     if not 1 <= number <= limit:
-        raise RuleError("period_number", f"A {unit} number runs from 1 to {limit}.")
+        raise RuleError("period_number", _RUNS_FROM[unit])
     month = number if unit == PeriodUnit.MONTH else number * 3
     return dt.date(year, month, calendar.monthrange(year, month)[1])
 
@@ -276,7 +305,7 @@ def next_period_end(
     if end >= anchor:
         return end
     if anchor.year == dt.MAXYEAR:
-        raise RuleError("period_year", DUE_OUT_OF_RANGE)
+        raise RuleError("period_year", DUE_OUT_OF_RANGE, _DATES)
     return period_end(unit, number, anchor.year + 1)
 
 
@@ -289,7 +318,7 @@ def compute_due_date(rule: DeadlineRule, anchor: dt.date | None) -> dt.date | No
     """
     due = _due_date(rule, anchor)
     if due is not None and not date_in_range(due):
-        raise RuleError(DUE_DATE_CAUSE[rule.kind], DUE_OUT_OF_RANGE)
+        raise RuleError(DUE_DATE_CAUSE[rule.kind], DUE_OUT_OF_RANGE, _DATES)
     return due
 
 

@@ -33,7 +33,7 @@ def commitment_due_date(*, commitment: Commitment) -> dt.date | None:
     try:
         return deadlines.compute_due_date(commitment.rule, commitment.anchor_date())
     except deadlines.RuleError as exc:
-        raise ValidationError({exc.field: exc.message}) from exc
+        raise ValidationError({exc.field: exc.translated()}) from exc
 
 
 def commitment_apply_rule(*, commitment: Commitment) -> list[str]:

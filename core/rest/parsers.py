@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 
@@ -69,13 +70,16 @@ class JsonBodyParser(JSONParser):
         body = stream.read()
         if nesting_depth(body.decode("utf-8", errors="replace")) > MAX_DEPTH:
             raise exceptions.ParseError(
-                f"JSON parse error - arrays and objects nest deeper than {MAX_DEPTH} levels."
+                _("JSON parse error - arrays and objects nest deeper than %(depth)s levels.")
+                % {"depth": MAX_DEPTH}
             )
         data = super().parse(io.BytesIO(body), media_type, parser_context)
         for path in surrogate_paths(data):
-            message = "Not valid text: it holds a lone UTF-16 surrogate (\\ud800-\\udfff)."
+            message = _("Not valid text: it holds a lone UTF-16 surrogate (\\ud800-\\udfff).")
             if not path:
-                raise exceptions.ParseError(f"JSON parse error - {message}")
+                raise exceptions.ParseError(
+                    _("JSON parse error - %(reason)s") % {"reason": message}
+                )
             raise exceptions.ValidationError(_error_at(path, message))
         errors = nul_errors(data)
         if errors:

@@ -7,6 +7,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import translation
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -397,3 +398,18 @@ def test_due_instant_is_the_last_microsecond_of_the_local_day(zoned):
     assert instant.utcoffset() == dt.timedelta(0)
     assert instant.astimezone(zone).date() == due
     assert (instant + ONE_MICROSECOND).astimezone(zone).date() > due
+
+
+def test_a_rule_error_keeps_english_for_logs_and_speaks_the_readers_language():
+    """The engine translates nothing; its refusal is translated where a reader sees it."""
+    with pytest.raises(RuleError) as caught:
+        period_end(PeriodUnit.MONTH, 13, 2026)
+    assert caught.value.message == "A month number runs from 1 to 12."
+    with translation.override("fr"):
+        assert caught.value.translated() == "Un numéro de mois va de 1 à 12."
+    with pytest.raises(RuleError) as caught:
+        DeadlineRule(
+            kind=RuleKind.PERIOD_END, period_unit=PeriodUnit.YEAR, period_year=2200
+        ).validate()
+    with translation.override("fr"):
+        assert caught.value.translated() == "L’année doit être comprise entre 1900 et 2199."
