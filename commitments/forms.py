@@ -199,12 +199,21 @@ class StatusChangeForm(forms.Form):
         help_text=_("Section, paragraph or page."),
     )
 
-    def __init__(self, *args: Any, commitment: Commitment, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, commitment: Commitment, iso_dates: bool = False, **kwargs: Any
+    ) -> None:
+        """Bind the form to ``commitment``.
+
+        ``iso_dates`` reads the date as YYYY-MM-DD only, whatever the active language: the
+        API's contract, where a page's form also takes the dates its reader writes.
+        """
         kwargs.setdefault(
             "initial", {"status": commitment.status, "occurred_on": timezone.localdate()}
         )
         super().__init__(*args, **kwargs)
         self.commitment = commitment
+        if iso_dates:
+            cast(forms.DateField, self.fields["occurred_on"]).input_formats = ["%Y-%m-%d"]
         evidence = cast(forms.ModelChoiceField, self.fields["evidence"])
         evidence.queryset = commitment.citations.select_related("source").order_by("id")
 

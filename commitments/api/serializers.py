@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -399,6 +400,33 @@ class EvidenceSerializer(StrictMixin, serializers.Serializer):
     )
 
 
+#: The status change's fields that hold free text; the others take text or a number.
+_TEXT_FIELDS = ("note", "evidence_quote", "evidence_translation", "evidence_locator")
+
+
+def _form_data(values: Mapping[str, Any]) -> dict[str, str]:
+    """Return the JSON values as the form's text, refusing a value of the wrong JSON type.
+
+    A form field reads text (a list, an object or ``true`` would break it or be saved as its
+    Python spelling); a number is written as text for the choice, date, amount and id fields,
+    which then judge it as they judge any text.
+    """
+    data: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        if isinstance(value, str):
+            data[name] = value
+        elif name in _TEXT_FIELDS or isinstance(value, bool | list | dict):
+            errors[name] = [_("Not a valid value: expected text.")]
+        else:
+            data[name] = str(value)
+    if errors:
+        raise to_drf_validation_error(DjangoValidationError(errors))
+    return data
+
+
 class StatusChangeSerializer(StrictMixin, serializers.Serializer):
     """A status change or progress note; fulfilled, partially fulfilled and missed need evidence.
 
@@ -440,8 +468,7 @@ class StatusChangeSerializer(StrictMixin, serializers.Serializer):
         for name in evidence_serializer.fields:
             values[f"evidence_{name}"] = evidence.get(name)
         self.form = StatusChangeForm(
-            data={name: value for name, value in values.items() if value is not None},
-            commitment=self.context["commitment"],
+            data=_form_data(values), commitment=self.context["commitment"], iso_dates=True
         )
         if not self.form.is_valid():
             raise to_drf_validation_error(DjangoValidationError(self.form.errors.as_data()))

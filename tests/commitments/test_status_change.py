@@ -101,3 +101,51 @@ def test_an_existing_citation_and_a_new_quote_together_are_refused_not_half_kept
     assert not ProgressUpdate.objects.exists()
     commitment.refresh_from_db()
     assert commitment.status == Status.NOT_STARTED
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"status": "in_progress", "occurred_on": 20260101}, "occurred_on"),
+        ({"status": "in_progress", "occurred_on": True}, "occurred_on"),
+        ({"status": "in_progress", "occurred_on": ["2026-01-01"]}, "occurred_on"),
+        ({"status": "in_progress", "occurred_on": {"a": 1}}, "occurred_on"),
+        ({"status": "in_progress", "note": ["x"]}, "note"),
+        ({"status": ["in_progress"]}, "status"),
+        ({"status": "missed", "evidence": {"source": 1, "quote": {"a": 1}}}, "evidence"),
+    ],
+)
+def test_the_api_refuses_a_value_of_the_wrong_json_type_naming_its_field(
+    editor, make_commitment, body, field
+):
+    """A list, an object, a boolean or a number where text is read is a 400, not a 500.
+
+    The form's fields call ``str.strip()`` on what they read: ``20260101`` or ``true`` as a
+    date was an ``AttributeError``, and a list as a note was saved as ``"['x']"``.
+    """
+    commitment = make_commitment()
+    response = token_client(editor).post(
+        f"/api/v1/commitments/{commitment.pk}/status/", body, format="json"
+    )
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    assert not ProgressUpdate.objects.exists()
+    commitment.refresh_from_db()
+    assert commitment.status == Status.NOT_STARTED
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_api_reads_dates_as_yyyy_mm_dd_in_every_language(editor, make_commitment, language):
+    """01/02/2026 is refused in every language: it was 2 Jan in English and 1 Feb in French."""
+    commitment = make_commitment()
+    client = token_client(editor)
+    url = f"/api/v1/commitments/{commitment.pk}/status/"
+    body = {"status": "in_progress", "occurred_on": "01/02/2026"}
+    response = client.post(url, body, format="json", HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 400, response.content
+    assert list(response.json()) == ["occurred_on"]
+    assert not ProgressUpdate.objects.exists()
+    body["occurred_on"] = "2026-02-01"
+    response = client.post(url, body, format="json", HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 201, response.content
+    assert ProgressUpdate.objects.get().occurred_on.isoformat() == "2026-02-01"
