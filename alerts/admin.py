@@ -4,7 +4,7 @@ Every staff user manages their own subscriptions here (superusers see and edit e
 They are created, changed and deleted through the same services as in the API and the
 dashboard, so the lead times are normalised and the target stays fixed once made. Alerts are
 read-only: the outbox is written by the scan and the sender; the one action people take,
-"retry now", goes through :func:`alerts.services.outbox.alerts_retry`.
+"retry now", goes through the outbox core (``ALERT_OUTBOX.retry``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import HistoryAdmin, LogAdminMixin, ModelAdmin
 
 from .models import OVERDUE_LEAD, Alert, Subscription
-from .services.outbox import alerts_retry
+from .services.delivery import ALERT_OUTBOX
 from .services.subscriptions import (
     TARGET_FIELDS,
     lead_days_normalise,
@@ -242,7 +242,7 @@ class AlertAdmin(LogAdminMixin, ModelAdmin):
     @admin.action(description=_("Retry now (failed alerts only)"), permissions=["retry"])
     def retry_now(self, request: HttpRequest, queryset: QuerySet[Alert]) -> None:
         ids = list(queryset.values_list("pk", flat=True))
-        queued = alerts_retry(alert_ids=ids, now=timezone.now())
+        queued = ALERT_OUTBOX.retry(ids=ids, now=timezone.now())
         self.message_user(
             request,
             _("%(queued)d failed alert(s) queued again; %(left)d left as they were.")

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -114,6 +114,17 @@ class Outbox:
             attempts=attempts,
             base_seconds=getattr(settings, self.backoff_setting),
             cap_seconds=getattr(settings, self.backoff_max_setting),
+        )
+
+    def retry(self, *, ids: Iterable[int], now: dt.datetime) -> int:
+        """Put rows that gave up back in the queue, due at ``now`` with a fresh attempt budget.
+
+        Only ``failed`` rows move; sent and skipped ones are left alone, so a retry can never
+        send a row twice. Their last error is kept until the next attempt. Return the number
+        queued again.
+        """
+        return self.model._default_manager.filter(pk__in=list(ids), state=FAILED).update(
+            state=PENDING, attempts=0, next_attempt_at=now
         )
 
     def due(self, *, now: dt.datetime) -> QuerySet[Any]:

@@ -2,7 +2,7 @@
 
 Endpoints are saved through the same service rules as the API (target checked, one per URL
 and owner). Events and deliveries are read-only: the services write them; the one action
-people take, "retry now", goes through :func:`webhook_deliveries_retry`.
+people take, "retry now", goes through the outbox core (``WEBHOOK_OUTBOX.retry``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import HistoryAdmin, LogAdminMixin, ModelAdmin
 
 from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
-from .services.delivery import webhook_deliveries_retry
+from .services.delivery import WEBHOOK_OUTBOX
 from .services.endpoints import webhook_endpoint_validate
 
 
@@ -134,7 +134,7 @@ class WebhookDeliveryAdmin(LogAdminMixin, ModelAdmin):
     @admin.action(description=_("Retry now (failed deliveries only)"), permissions=["retry"])
     def retry_now(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
         ids = list(queryset.values_list("pk", flat=True))
-        queued = webhook_deliveries_retry(delivery_ids=ids, now=timezone.now())
+        queued = WEBHOOK_OUTBOX.retry(ids=ids, now=timezone.now())
         self.message_user(
             request,
             _("%(queued)d failed deliveries queued again; %(left)d left as they were.")

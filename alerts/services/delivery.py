@@ -62,11 +62,6 @@ class DeliveryReport(OutboxReport):
     mails: int = 0
 
 
-def alert_retry_delay(*, attempts: int) -> dt.timedelta:
-    """Return the wait before the next alert attempt (``TRACKER_ALERT_BACKOFF_*``)."""
-    return ALERT_OUTBOX.retry_delay(attempts=attempts)
-
-
 def alerts_send_pending(*, now: dt.datetime, limit: int | None = None) -> DeliveryReport:
     """Send up to ``limit`` pending immediate alerts that are due at ``now``, oldest pk first.
 

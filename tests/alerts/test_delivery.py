@@ -19,7 +19,7 @@ from accounts.services import user_set_language
 from alerts.models import Alert, AlertState
 from alerts.services import delivery
 from alerts.services.delivery import (
-    alert_retry_delay,
+    ALERT_OUTBOX,
     alerts_send_digests,
     alerts_send_pending,
 )
@@ -306,7 +306,7 @@ def test_backoff_is_exponential_and_capped(settings):
     settings.TRACKER_ALERT_BACKOFF_SECONDS = 60
     settings.TRACKER_ALERT_BACKOFF_MAX_SECONDS = 300
 
-    delays = [alert_retry_delay(attempts=n).total_seconds() for n in (1, 2, 3, 4, 10, 100)]
+    delays = [ALERT_OUTBOX.retry_delay(attempts=n).total_seconds() for n in (1, 2, 3, 4, 10, 100)]
 
     assert delays == [60, 120, 240, 300, 300, 300]
 

@@ -13,7 +13,7 @@ from django.db import connection, connections, transaction
 from django.urls import reverse
 
 from alerts.models import Alert, AlertState, DeliveryMode, ScanRun, SubscriptionScope
-from alerts.services.outbox import alerts_retry
+from alerts.services.delivery import ALERT_OUTBOX
 from alerts.services.scan import scan
 from alerts.services.subscriptions import subscription_create
 from commitments.choices import AgreementKind, DeadlineState, Status
@@ -307,7 +307,7 @@ def test_recipient_without_address_is_recorded_as_skipped(make_commitment, djang
     assert (alert.state, alert.email, alert.next_attempt_at) == (AlertState.SKIPPED, "", None)
     assert "no e-mail address" in alert.last_error
     assert scan(now=now + dt.timedelta(hours=1)).alerts == 0
-    assert alerts_retry(alert_ids=[alert.pk], now=now) == 0
+    assert ALERT_OUTBOX.retry(ids=[alert.pk], now=now) == 0
 
 
 @pytest.mark.django_db
@@ -375,7 +375,7 @@ def test_retry_puts_failed_alerts_back_in_the_queue(make_commitment, owner):
     scan(now=now)
     Alert.objects.update(state=AlertState.FAILED, attempts=5, last_error="550 refused")
     alert = Alert.objects.get()
-    assert alerts_retry(alert_ids=[alert.pk], now=now + dt.timedelta(hours=1)) == 1
+    assert ALERT_OUTBOX.retry(ids=[alert.pk], now=now + dt.timedelta(hours=1)) == 1
     alert.refresh_from_db()
     assert (alert.state, alert.attempts, alert.next_attempt_at) == (
         AlertState.PENDING, 0, now + dt.timedelta(hours=1),

@@ -54,7 +54,7 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from psycopg import sql
 
 from alerts.models import Alert, AlertState, SubscriptionScope
-from alerts.services.delivery import alert_retry_delay, alerts_send_pending
+from alerts.services.delivery import ALERT_OUTBOX, alerts_send_pending
 from alerts.services.scan import scan
 from alerts.services.subscriptions import subscription_create
 from api.services import api_token_create
@@ -928,7 +928,7 @@ def test_smtp_failing_every_other_message_delivers_each_alert_exactly_once(
         for message_id in refused:
             alert = Alert.objects.get(pk=eligible[message_id].pk)
             assert alert.state == AlertState.PENDING
-            assert alert.next_attempt_at == now + alert_retry_delay(attempts=alert.attempts)
+            assert alert.next_attempt_at == now + ALERT_OUTBOX.retry_delay(attempts=alert.attempts)
             assert alert.last_error.startswith("SMTP 451")
     else:
         pytest.fail("alerts still pending after 12 runs")

@@ -33,12 +33,7 @@ from webhooks.models import (
     WebhookEvent,
 )
 from webhooks.services import targets
-from webhooks.services.delivery import (
-    event_body,
-    webhook_deliveries_retry,
-    webhook_retry_delay,
-    webhooks_send_pending,
-)
+from webhooks.services.delivery import WEBHOOK_OUTBOX, event_body, webhooks_send_pending
 from webhooks.services.endpoints import webhook_endpoint_create
 from webhooks.services.events import subscribers
 from webhooks.services.targets import UnsafeTarget, target_check
@@ -419,7 +414,7 @@ def test_a_timeout_is_retried_and_then_delivered(
     assert (delivery.last_status_code, delivery.response_ms) == (None, None)
 
     webhook_receiver.delay = 0
-    assert send(T + webhook_retry_delay(attempts=1)).sent == 1
+    assert send(T + WEBHOOK_OUTBOX.retry_delay(attempts=1)).sent == 1
     delivery.refresh_from_db()
     assert (delivery.state, delivery.attempts) == (DeliveryState.SENT, 2)
 
@@ -489,9 +484,9 @@ def test_gives_up_after_max_attempts_keeping_the_error_then_retry_now_sends_once
     assert len(webhook_receiver.received()) == 3
 
     webhook_receiver.default_status = 200
-    assert webhook_deliveries_retry(delivery_ids=[delivery.pk], now=now) == 1
+    assert WEBHOOK_OUTBOX.retry(ids=[delivery.pk], now=now) == 1
     assert send(now).sent == 1
-    assert webhook_deliveries_retry(delivery_ids=[delivery.pk], now=now) == 0
+    assert WEBHOOK_OUTBOX.retry(ids=[delivery.pk], now=now) == 0
     assert send(now + dt.timedelta(days=1)).sent == 0
     assert [r.answered for r in webhook_receiver.received()] == [503, 503, 503, 200]
 
@@ -499,7 +494,7 @@ def test_gives_up_after_max_attempts_keeping_the_error_then_retry_now_sends_once
 def test_backoff_is_exponential_and_capped(loopback_allowed):
     loopback_allowed.WEBHOOK_BACKOFF_SECONDS = 10
     loopback_allowed.WEBHOOK_BACKOFF_MAX_SECONDS = 100
-    delays = [webhook_retry_delay(attempts=n).total_seconds() for n in range(1, 7)]
+    delays = [WEBHOOK_OUTBOX.retry_delay(attempts=n).total_seconds() for n in range(1, 7)]
     assert delays == [10, 20, 40, 80, 100, 100]
 
 

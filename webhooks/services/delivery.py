@@ -29,13 +29,12 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from core.outbox import AttemptFailed, Outbox, OutboxReport, send_batch
 from core.roles import can_read
-from webhooks.models import DeliveryState, WebhookDelivery, WebhookEvent
+from webhooks.models import WebhookDelivery, WebhookEvent
 from webhooks.services.targets import Target, UnsafeTarget, target_check
 
 USER_AGENT = "CommitmentTracker-Webhooks/1"
@@ -55,11 +54,6 @@ WEBHOOK_OUTBOX = Outbox(
     # Each attempt records the receiver's answer; a success clears the last error.
     attempt_fields=("last_status_code", "response_ms", "last_error"),
 )
-
-
-def webhook_retry_delay(*, attempts: int) -> dt.timedelta:
-    """Return the wait before the next webhook attempt (``WEBHOOK_BACKOFF_*``)."""
-    return WEBHOOK_OUTBOX.retry_delay(attempts=attempts)
 
 
 def event_body(event: WebhookEvent) -> bytes:
@@ -102,16 +96,6 @@ def webhooks_send_pending(*, now: dt.datetime, limit: int | None = None) -> Outb
     return send_batch(sender=_WebhookPoster(), now=now, report=OutboxReport(), limit=limit)
 
 
-@transaction.atomic
-def webhook_deliveries_retry(*, delivery_ids: Iterable[int], now: dt.datetime) -> int:
-    """Put failed deliveries back in the queue, due at ``now`` with a fresh attempt budget.
-
-    Only deliveries that gave up move; sent and skipped ones are left alone, so a retry can
-    never send a delivery twice. Return the number queued again.
-    """
-    return WebhookDelivery.objects.filter(
-        pk__in=list(delivery_ids), state=DeliveryState.FAILED
-    ).update(state=DeliveryState.PENDING, attempts=0, next_attempt_at=now)
 
 
 class _WebhookPoster:
