@@ -7,6 +7,28 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def refuse_rows_the_new_rules_break(apps, schema_editor):
+    """Stop with the rows to correct, named, before a constraint fails on them unnamed.
+
+    Earlier versions accepted any date from year 1 to 9999, any language text and any
+    two-character country code; PostgreSQL would refuse each new constraint with only its
+    name. Nothing is changed here: which correction is right is the editor's call.
+    """
+    problems = []
+    for operation in Migration.operations:
+        if not isinstance(operation, migrations.AddConstraint):
+            continue
+        model = apps.get_model("commitments", operation.model_name)
+        for row in model._default_manager.exclude(operation.constraint.condition)[:20]:
+            label = getattr(row, "key", None) or f"#{row.pk}"
+            problems.append(f"{operation.model_name} {label}: {operation.constraint.name}")
+    if problems:
+        raise RuntimeError(
+            "These rows break the rules for dates (1900-01-01 to 2199-12-31), language tags "
+            "and country codes; correct them, then migrate again:\n" + "\n".join(problems)
+        )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -15,6 +37,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(refuse_rows_the_new_rules_break, migrations.RunPython.noop),
         migrations.AlterField(
             model_name='agreement',
             name='date',
