@@ -75,7 +75,8 @@ class SubscriptionAdminForm(forms.ModelForm):
     def clean_lead_days(self) -> list[int]:
         text = self.cleaned_data["lead_days"]
         parts = [part.strip() for part in text.split(",") if part.strip()]
-        if not all(part.isdigit() for part in parts):
+        # isascii: str.isdigit() also takes "²", which int() then refuses.
+        if not all(part.isascii() and part.isdigit() for part in parts):
             raise ValidationError(_("Give whole numbers of days, separated by commas."))
         return [int(part) for part in parts]
 

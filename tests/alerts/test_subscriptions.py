@@ -167,6 +167,7 @@ def test_the_admin_saves_lead_times_as_the_service_normalises_them(client, analy
         ("4000", "more than the 3650"),
         ("0", "the notice the day after"),
         ("weekly", "whole numbers"),
+        ("7, ²", "whole numbers"),
     ],
 )
 def test_the_admin_refuses_lead_times_the_service_refuses(client, analyst, lead_days, reason):
