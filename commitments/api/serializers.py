@@ -304,15 +304,11 @@ class CommitmentSerializer(StrictMixin, ApiModelSerializer):
             "updated",
         ]
 
-    def _user(self) -> Any:
-        request = self.context.get("request")
-        return request.user if request is not None else None
-
     def create(self, validated_data: dict[str, Any]) -> Commitment:
         beneficiaries = validated_data.pop("beneficiaries", [])
         return call_service(
             commitment_services.commitment_create,
-            user=self._user(),
+            user=self.request_user(),
             beneficiaries=beneficiaries,
             **{**deadlines.RULE_EMPTY_VALUES, **validated_data},
         )
@@ -324,7 +320,7 @@ class CommitmentSerializer(StrictMixin, ApiModelSerializer):
         return call_service(
             commitment_services.commitment_update,
             commitment=instance,
-            user=self._user(),
+            user=self.request_user(),
             beneficiaries=beneficiaries,
             **validated_data,
         )
@@ -359,15 +355,11 @@ class AgreementSerializer(StrictMixin, ApiModelSerializer):
         ]
         read_only_fields = ["created", "updated"]
 
-    def _user(self) -> Any:
-        request = self.context.get("request")
-        return request.user if request is not None else None
-
     def create(self, validated_data: dict[str, Any]) -> Agreement:
         parties = validated_data.pop("parties", [])
         return call_service(
             commitment_services.agreement_create,
-            user=self._user(),
+            user=self.request_user(),
             parties=parties,
             **validated_data,
         )
@@ -377,7 +369,7 @@ class AgreementSerializer(StrictMixin, ApiModelSerializer):
         return call_service(
             commitment_services.agreement_update,
             agreement=instance,
-            user=self._user(),
+            user=self.request_user(),
             parties=parties,
             **validated_data,
         )

@@ -137,6 +137,11 @@ class ApiModelSerializer(serializers.ModelSerializer):
             ]
         return {name: read(instance) for name, read in plan}
 
+    def request_user(self) -> Any:
+        """Return who is writing: the request's user, or None outside a request."""
+        request = self.context.get("request")
+        return request.user if request is not None else None
+
 
 class StrictMixin(serializers.Serializer):
     """Refuse input keys that are not writable fields of the serializer, naming each one."""
