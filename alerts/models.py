@@ -174,9 +174,7 @@ class Alert(models.Model):
     due_date = models.DateField(_("due date"))
     threshold = models.SmallIntegerField(_("threshold"))
     digest = models.BooleanField(default=False)
-    state = models.CharField(
-        max_length=10, choices=AlertState.choices, default=AlertState.PENDING
-    )
+    state = models.CharField(max_length=10, choices=AlertState.choices, default=AlertState.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)

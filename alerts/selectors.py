@@ -128,9 +128,7 @@ def _user_watches_sql(
         restriction = f" WHERE c.id IN ({', '.join(['%s'] * len(commitment_ids))})"
         params += list(commitment_ids)
     watches, watch_params = watches_sql()
-    sql = _USER_WATCHES.format(
-        edges=edges, restriction=restriction, watches=watches, **tables()
-    )
+    sql = _USER_WATCHES.format(edges=edges, restriction=restriction, watches=watches, **tables())
     return sql, [*params, *watch_params, user_id]
 
 

@@ -3,7 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .deadlines import OffsetUnit, PeriodUnit, RuleKind
+from .deadlines import OffsetUnit, PeriodUnit, Precision, RuleKind
 
 
 class PartyKind(models.TextChoices):
@@ -104,6 +104,8 @@ class DeadlineState(models.TextChoices):
     ON_TRACK = "on_track", _("On track")
     DUE_SOON = "due_soon", _("Due soon")
     OVERDUE = "overdue", _("Overdue")
+    #: Open, with a deadline whose clock a revision stopped: not overdue while suspended.
+    SUSPENDED = "suspended", _("Suspended")
 
 
 class RelationKind(models.TextChoices):
@@ -119,3 +121,48 @@ RELATION_READ_BACKWARD = {
     RelationKind.CONDITIONAL_ON: _("Condition for"),
     RelationKind.SUPERSEDES: _("Superseded by"),
 }
+
+
+class PrecisionChoice(models.TextChoices):
+    """How precisely a date is known: "by March" is a month, stored as its last day."""
+
+    DAY = Precision.DAY.value, _("day")
+    MONTH = Precision.MONTH.value, _("month")
+    QUARTER = Precision.QUARTER.value, _("quarter")
+    YEAR = Precision.YEAR.value, _("year")
+
+
+class RevisionKind(models.TextChoices):
+    """What a revision did to a deadline."""
+
+    EXTENDED = "extended", _("Extended")
+    BROUGHT_FORWARD = "brought_forward", _("Brought forward")
+    RENEGOTIATED = "renegotiated", _("Renegotiated")
+    SUSPENDED = "suspended", _("Suspended")
+    RESUMED = "resumed", _("Resumed")
+
+
+class FulfilmentTiming(models.TextChoices):
+    """Whether a fulfilled commitment kept its deadline: the original, a revised one, or none."""
+
+    ON_TIME = "on_time", _("On time")
+    AFTER_EXTENSION = "after_extension", _("On time after an extension")
+    LATE = "late", _("Late")
+
+
+class RecurrenceKind(models.TextChoices):
+    """How a recurring commitment repeats after its first due date."""
+
+    NONE = "none", _("Does not recur")
+    EVERY = "every", _("Every N days, weeks, months or years")
+    MONTH_END = "month_end", _("At the end of every month")
+    QUARTER_END = "quarter_end", _("At the end of every quarter")
+    YEAR_END = "year_end", _("At the end of every year")
+
+
+class EndReason(models.TextChoices):
+    """Why a commitment's measure stopped applying."""
+
+    EXPIRED = "expired", _("Expired")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    REPLACED = "replaced", _("Replaced")

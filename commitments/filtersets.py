@@ -156,7 +156,9 @@ class AgreementFilterSet(django_filters.FilterSet):
     date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte")
     q = django_filters.CharFilter(
         label=_("Search"),
-        method="filter_q", max_length=200, help_text=_("Search in title, key and summary.")
+        method="filter_q",
+        max_length=200,
+        help_text=_("Search in title, key and summary."),
     )
     ordering = StableOrderingFilter(
         fields=(("date", "date"), ("title", "title"), ("updated", "updated"), ("id", "id"))
@@ -177,7 +179,9 @@ class PartyFilterSet(django_filters.FilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=PartyKind.choices)
     q = django_filters.CharFilter(
         label=_("Search"),
-        method="filter_q", max_length=200, help_text=_("Search in name, French name and key.")
+        method="filter_q",
+        max_length=200,
+        help_text=_("Search in name, French name and key."),
     )
     ordering = StableOrderingFilter(fields=(("name", "name"), ("key", "key"), ("id", "id")))
 
@@ -199,7 +203,9 @@ class SourceFilterSet(django_filters.FilterSet):
     published_after = django_filters.DateFilter(field_name="published_on", lookup_expr="gte")
     q = django_filters.CharFilter(
         label=_("Search"),
-        method="filter_q", max_length=200, help_text=_("Search in title, publisher and key.")
+        method="filter_q",
+        max_length=200,
+        help_text=_("Search in title, publisher and key."),
     )
     ordering = StableOrderingFilter(
         fields=(("published_on", "published_on"), ("title", "title"), ("id", "id"))

@@ -45,10 +45,15 @@ from .choices import (
     Category,
     DeadlineKind,
     DeadlineState,
+    EndReason,
+    FulfilmentTiming,
     OffsetUnitChoice,
     PartyKind,
     PeriodUnitChoice,
+    PrecisionChoice,
+    RecurrenceKind,
     RelationKind,
+    RevisionKind,
     SourceKind,
     Status,
     Unit,
@@ -223,6 +228,45 @@ class Commitment(models.Model):
         validators=[validate_date_in_range],
         help_text=_("When the commitment takes effect, e.g. a tariff retroactive to August."),
     )
+    effective_from_precision = models.CharField(
+        _("effective from: precision"),
+        max_length=10,
+        choices=PrecisionChoice.choices,
+        default=PrecisionChoice.DAY,
+        help_text=_('"Retroactive to August" is August, month precision.'),
+    )
+
+    # Implementation stages: the dates a trade or policy analyst tracks beside the deadline.
+    announced_on = models.DateField(
+        _("announced on"), null=True, blank=True, validators=[validate_date_in_range]
+    )
+    signed_on = models.DateField(
+        _("signed on"), null=True, blank=True, validators=[validate_date_in_range]
+    )
+    instrument_title = models.CharField(
+        _("legal instrument"),
+        max_length=300,
+        blank=True,
+        help_text=_("E.g. an executive order or a Federal Register notice."),
+    )
+    instrument_url = models.URLField(_("legal instrument URL"), max_length=1000, blank=True)
+    in_force_on = models.DateField(
+        _("in force on"), null=True, blank=True, validators=[validate_date_in_range]
+    )
+    ended_on = models.DateField(
+        _("ended on"), null=True, blank=True, validators=[validate_date_in_range]
+    )
+    ended_reason = models.CharField(
+        _("ended because"), max_length=10, choices=EndReason.choices, blank=True
+    )
+    replaced_by = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replaces",
+        verbose_name=_("replaced by"),
+    )
 
     deadline_kind = models.CharField(
         _("deadline rule"), max_length=20, choices=DeadlineKind.choices, default=DeadlineKind.NONE
@@ -262,7 +306,50 @@ class Commitment(models.Model):
         blank=True,
         help_text=_('The words the rule comes from, e.g. "within 180 days".'),
     )
+    deadline_precision = models.CharField(
+        _("precision of the fixed date"),
+        max_length=10,
+        choices=PrecisionChoice.choices,
+        blank=True,
+        help_text=_("A fixed date known only to the month, quarter or year ends with it."),
+    )
+
+    # Recurrence: after the first due date (the rule's), every N units or each period's end.
+    recurrence = models.CharField(
+        _("recurs"), max_length=12, choices=RecurrenceKind.choices, default=RecurrenceKind.NONE
+    )
+    recurrence_interval = models.PositiveSmallIntegerField(
+        _("recurrence interval"), null=True, blank=True
+    )
+    recurrence_unit = models.CharField(
+        _("recurrence unit"), max_length=10, choices=OffsetUnitChoice.choices, blank=True
+    )
+    recurrence_until = models.DateField(
+        _("recurs until"), null=True, blank=True, validators=[validate_date_in_range]
+    )
+    recurrence_count = models.PositiveSmallIntegerField(
+        _("number of occurrences"), null=True, blank=True
+    )
+
+    original_due_date = models.DateField(
+        _("original due date"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("The due date the commitment's own rule gives; revisions never change it."),
+    )
+    original_due_precision = models.CharField(
+        max_length=10, choices=PrecisionChoice.choices, blank=True, editable=False
+    )
     due_date = models.DateField(_("due date"), null=True, blank=True, editable=False)
+    due_precision = models.CharField(
+        _("due date precision"),
+        max_length=10,
+        choices=PrecisionChoice.choices,
+        blank=True,
+        editable=False,
+    )
+    deadline_suspended = models.BooleanField(_("deadline suspended"), default=False, editable=False)
     due_at = models.DateTimeField(
         _("due at"),
         null=True,
@@ -280,6 +367,13 @@ class Commitment(models.Model):
     )
     status_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     fulfilled_on = models.DateField(_("fulfilled on"), null=True, blank=True, editable=False)
+    fulfilment_timing = models.CharField(
+        _("fulfilment timing"),
+        max_length=20,
+        choices=FulfilmentTiming.choices,
+        blank=True,
+        editable=False,
+    )
     deadline_state = models.CharField(
         _("deadline state"),
         max_length=20,
@@ -391,6 +485,65 @@ class Commitment(models.Model):
             ),
             models.CheckConstraint(
                 condition=year_in_range_q("period_year"), name="commitment_period_year_in_range"
+            ),
+            *(
+                models.CheckConstraint(
+                    condition=date_in_range_q(name), name=f"commitment_{name}_in_range"
+                )
+                for name in (
+                    "original_due_date",
+                    "announced_on",
+                    "signed_on",
+                    "in_force_on",
+                    "ended_on",
+                    "recurrence_until",
+                )
+            ),
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{name: ""}) | Q(**{f"{name}__in": PrecisionChoice.values}),
+                    name=f"commitment_{name}_valid",
+                )
+                for name in (
+                    "deadline_precision",
+                    "original_due_precision",
+                    "due_precision",
+                    "effective_from_precision",
+                )
+            ),
+            models.CheckConstraint(
+                condition=Q(fulfilment_timing="")
+                | Q(fulfilment_timing__in=FulfilmentTiming.values),
+                name="commitment_fulfilment_timing_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(recurrence__in=RecurrenceKind.values),
+                name="commitment_recurrence_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(recurrence=RecurrenceKind.NONE)
+                | Q(recurrence_interval__isnull=False, recurrence_interval__gte=1),
+                name="commitment_recurrence_interval_positive",
+            ),
+            models.CheckConstraint(
+                condition=~Q(recurrence=RecurrenceKind.EVERY) | ~Q(recurrence_unit=""),
+                name="commitment_recurrence_every_has_unit",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_reason="") | Q(ended_reason__in=EndReason.values),
+                name="commitment_ended_reason_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True, ended_reason="")
+                | Q(ended_on__isnull=False) & ~Q(ended_reason=""),
+                name="commitment_ended_with_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(replaced_by__isnull=True) | Q(ended_reason=EndReason.REPLACED),
+                name="commitment_replaced_by_when_replaced",
+            ),
+            models.CheckConstraint(
+                condition=~Q(replaced_by=models.F("pk")), name="commitment_not_replaced_by_self"
             ),
         ]
 
@@ -604,11 +757,158 @@ class CommitmentRelation(models.Model):
         return f"{self.from_commitment} — {self.get_kind_display()} — {self.to_commitment}"
 
 
+class DeadlineRevision(models.Model):
+    """One revision of a commitment's deadline, kept in order; the first due date stays.
+
+    Written only by ``commitments.services.revisions``. ``old_*`` is the deadline before the
+    revision, ``new_*`` after it (empty for a suspension, which stops the clock and keeps
+    the date).
+    """
+
+    commitment = models.ForeignKey(
+        Commitment, on_delete=models.CASCADE, related_name="revisions", verbose_name=_("commitment")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=RevisionKind.choices)
+    revised_on = models.DateField(_("revised on"), validators=[validate_date_in_range])
+    old_due_date = models.DateField(_("old due date"), null=True, blank=True)
+    old_precision = models.CharField(max_length=10, choices=PrecisionChoice.choices, blank=True)
+    new_due_date = models.DateField(_("new due date"), null=True, blank=True)
+    new_precision = models.CharField(max_length=10, choices=PrecisionChoice.choices, blank=True)
+    reason = models.TextField(_("reason"))
+    evidence = models.ForeignKey(
+        Citation,
+        on_delete=models.PROTECT,
+        related_name="revisions",
+        verbose_name=_("evidence"),
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["revised_on", "id"]
+        indexes = [models.Index(fields=["commitment", "revised_on", "id"], name="revision_order")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=RevisionKind.values), name="revision_kind_valid"
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="revision_reason_not_empty"),
+            models.CheckConstraint(
+                condition=Q(kind=RevisionKind.SUSPENDED) | Q(new_due_date__isnull=False),
+                name="revision_sets_a_date",
+            ),
+            *(
+                models.CheckConstraint(
+                    condition=date_in_range_q(name), name=f"revision_{name}_in_range"
+                )
+                for name in ("revised_on", "old_due_date", "new_due_date")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.commitment} {self.revised_on:%Y-%m-%d} {self.get_kind_display()}"
+
+
+class Occurrence(models.Model):
+    """One due date of a recurring commitment, with its own status and deadline state.
+
+    Written only by ``commitments.services.occurrences``; the columns the deadline rules of
+    ``commitments.querysets`` read (``status``, ``due_at``, ``deadline_state``,
+    ``flagged_at``) have the commitment's names, so the same rules flag both.
+    """
+
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="occurrences")
+    sequence = models.PositiveIntegerField(_("number"))
+    due_date = models.DateField(_("due date"), validators=[validate_date_in_range])
+    due_at = models.DateTimeField(_("due at"))
+    target_amount = models.DecimalField(
+        _("target amount"),
+        max_digits=20,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+        help_text=_("This occurrence's target, in the commitment's unit."),
+    )
+    status = models.CharField(
+        _("status"), max_length=30, choices=Status.choices, default=Status.NOT_STARTED
+    )
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    fulfilled_on = models.DateField(_("fulfilled on"), null=True, blank=True)
+    deadline_state = models.CharField(
+        _("deadline state"),
+        max_length=20,
+        choices=DeadlineState.choices,
+        default=DeadlineState.NONE,
+    )
+    flagged_at = models.DateTimeField(_("flagged at"), null=True, blank=True)
+    deadline_suspended = models.BooleanField(_("deadline suspended"), default=False)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    objects = CommitmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["commitment", "sequence"]
+        indexes = [
+            models.Index(
+                fields=["deadline_state", "due_at"],
+                name="occurrence_open_state_due",
+                condition=~Q(status__in=[s.value for s in TERMINAL]),
+            ),
+            models.Index(
+                fields=["deadline_state"],
+                name="occurrence_closed_state",
+                condition=Q(status__in=[s.value for s in TERMINAL]),
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["commitment", "sequence"], name="occurrence_sequence_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["commitment", "due_date"], name="occurrence_due_date_unique"
+            ),
+            models.CheckConstraint(condition=Q(sequence__gte=1), name="occurrence_sequence_from_1"),
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="occurrence_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline_state__in=DeadlineState.values),
+                name="occurrence_deadline_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(target_amount__isnull=True) | Q(target_amount__gte=0),
+                name="occurrence_target_amount_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=date_in_range_q("due_date"), name="occurrence_due_date_in_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.commitment} #{self.sequence} ({self.due_date:%Y-%m-%d})"
+
+
 class ProgressUpdate(models.Model):
     """A dated record of progress on a commitment: a note, a measurement, a status change."""
 
     commitment = models.ForeignKey(
         Commitment, on_delete=models.CASCADE, related_name="progress_updates"
+    )
+    occurrence = models.ForeignKey(
+        Occurrence,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="progress_updates",
+        verbose_name=_("occurrence"),
+        help_text=_("For a recurring commitment: the occurrence this update is about."),
     )
     occurred_on = models.DateField(_("date"), validators=[validate_date_in_range])
     status_from = models.CharField(max_length=30, choices=Status.choices, blank=True)

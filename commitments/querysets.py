@@ -8,10 +8,15 @@ calendar feeds, the webhook events) filters through these methods, with ``now`` 
 that the comparison runs in SQL and tests can travel in time.
 
 * open: the status is not terminal (fulfilled, missed, cancelled);
-* overdue at ``now``: open, and ``due_at < now`` (at the due instant itself it is not yet);
-* due within ``days`` of ``now``: open, and ``now <= due_at <= now + days`` (exact 24-hour
+* watched: open, with a due instant, and a deadline not suspended by a revision (a suspended
+  deadline is neither overdue nor due soon: its state is "suspended");
+* overdue at ``now``: watched, and ``due_at < now`` (at the due instant itself it is not yet);
+* due within ``days`` of ``now``: watched, and ``now <= due_at <= now + days`` (exact 24-hour
   days); due soon is due within ``TRACKER_DUE_SOON_DAYS``;
-* on track: open, and due later than that.
+* on track: watched, and due later than that.
+
+The same rules serve the occurrences of recurring commitments (``Occurrence.objects``), whose
+columns have the same names.
 
 The conditions on open rows with a due instant match the partial indexes
 ``commitment_open_state_due`` and ``commitment_closed_state`` of ``Commitment.Meta``.
@@ -40,18 +45,24 @@ def open_q() -> Q:
     return ~Q(status__in=TERMINAL_VALUES)
 
 
+def watched_q() -> Q:
+    """Match open commitments with a due instant whose deadline is not suspended."""
+    return Q(due_at__isnull=False) & open_q() & Q(deadline_suspended=False)
+
+
+def suspended_q() -> Q:
+    """Match open commitments with a due instant whose deadline a revision suspended."""
+    return Q(due_at__isnull=False) & open_q() & Q(deadline_suspended=True)
+
+
 def overdue_q(*, now: dt.datetime) -> Q:
-    """Match open commitments whose due instant has passed at ``now``."""
-    return Q(due_at__isnull=False) & open_q() & Q(due_at__lt=now)
+    """Match watched commitments whose due instant has passed at ``now``."""
+    return watched_q() & Q(due_at__lt=now)
 
 
 def due_within_q(*, now: dt.datetime, days: int) -> Q:
-    """Match open commitments due from ``now`` to ``now + days`` days, both ends included."""
-    return (
-        Q(due_at__isnull=False)
-        & open_q()
-        & Q(due_at__gte=now, due_at__lte=now + dt.timedelta(days=days))
-    )
+    """Match watched commitments due from ``now`` to ``now + days`` days, both ends included."""
+    return watched_q() & Q(due_at__gte=now, due_at__lte=now + dt.timedelta(days=days))
 
 
 def deadline_state_q(*, state: str, now: dt.datetime) -> Q:
@@ -64,7 +75,9 @@ def deadline_state_q(*, state: str, now: dt.datetime) -> Q:
         return due_within_q(now=now, days=due_soon_days())
     if state == DeadlineState.ON_TRACK:
         soon_edge = now + dt.timedelta(days=due_soon_days())
-        return Q(due_at__isnull=False) & open_q() & Q(due_at__gt=soon_edge)
+        return watched_q() & Q(due_at__gt=soon_edge)
+    if state == DeadlineState.SUSPENDED:
+        return suspended_q()
     raise ValueError(f"{state!r} is not a deadline state")
 
 
@@ -74,6 +87,10 @@ class CommitmentQuerySet(QuerySet):
     def open(self) -> CommitmentQuerySet:
         """Return the commitments not fulfilled, missed or cancelled."""
         return self.filter(open_q())
+
+    def watched(self) -> CommitmentQuerySet:
+        """Return the open commitments with a due instant whose deadline is not suspended."""
+        return self.filter(watched_q())
 
     def undated(self) -> CommitmentQuerySet:
         """Return the commitments without a due instant (no rule, or an anchor not yet met)."""
@@ -97,7 +114,7 @@ class CommitmentQuerySet(QuerySet):
 
     def upcoming(self, now: dt.datetime) -> CommitmentQuerySet:
         """Return the open commitments not yet overdue at ``now``, however far off."""
-        return self.filter(Q(due_at__isnull=False) & open_q() & Q(due_at__gte=now))
+        return self.filter(watched_q() & Q(due_at__gte=now))
 
     def in_deadline_state(self, state: str, now: dt.datetime) -> CommitmentQuerySet:
         """Return the commitments whose deadline state at ``now`` is ``state``."""

@@ -72,9 +72,7 @@ class SubscriptionViewSet(
         )
 
     def perform_destroy(self, instance: Subscription) -> None:
-        call_service(
-            subscription_services.subscription_delete, subscription=instance
-        )
+        call_service(subscription_services.subscription_delete, subscription=instance)
 
 
 @extend_schema_view(
@@ -94,4 +92,3 @@ class AlertViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, ApiViewSet)
         return Alert.objects.filter(user=self.request.user).order_by(  # type: ignore[misc]
             "-created", "-id"
         )
-

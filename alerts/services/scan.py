@@ -233,7 +233,7 @@ class _Outbox:
 
     def _rows(self) -> Any:
         """Return the open commitments with a due instant (those of ``commitment_ids``)."""
-        rows = Commitment.objects.open().filter(due_at__isnull=False)
+        rows = Commitment.objects.watched()
         if self.commitment_ids is not None:
             rows = rows.filter(pk__in=self.commitment_ids)
         return rows.order_by()

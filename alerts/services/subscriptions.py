@@ -87,8 +87,7 @@ def lead_days_normalise(*, lead_days: Iterable[int] | None, notify_overdue: bool
     duplicates = sorted({v for v in values if values.count(v) > 1}, key=str)
     if duplicates:
         errors.append(
-            _("Each lead time once: %(days)s repeated.")
-            % {"days": ", ".join(map(str, duplicates))}
+            _("Each lead time once: %(days)s repeated.") % {"days": ", ".join(map(str, duplicates))}
         )
     if errors:
         raise ValidationError({"lead_days": errors})

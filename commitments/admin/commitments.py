@@ -132,11 +132,7 @@ class CommitmentAdmin(CommitmentStatusAdminMixin, CommitmentImportExportMixin, S
     actions = ["mark_in_progress", "mark_not_started", "mark_cancelled", "recompute_due_dates"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Commitment]:
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("obligor", "owner", *DUE_DATE_RELATIONS)
-        )
+        return super().get_queryset(request).select_related("obligor", "owner", *DUE_DATE_RELATIONS)
 
     # Read-only computed fields.
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -44,6 +44,15 @@ class OffsetUnit(enum.StrEnum):
     WEEKS = "weeks"
     MONTHS = "months"
     YEARS = "years"
+
+
+class Precision(enum.StrEnum):
+    """How precisely a date is known; a month, quarter or year is stored as its last day."""
+
+    DAY = "day"
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
 
 
 class PeriodUnit(enum.StrEnum):
@@ -109,6 +118,8 @@ class DeadlineRule:
     period_unit: PeriodUnit | None = None
     period_number: int | None = None
     period_year: int | None = None
+    #: How precisely a fixed date is known (``None``: to the day); read for fixed rules only.
+    precision: Precision | None = None
 
     def validate(self) -> None:
         """Raise :class:`RuleError` if the parameters do not make a complete rule."""
@@ -125,9 +136,7 @@ class DeadlineRule:
                     "offset_amount", gettext_noop("The offset must be a positive whole number.")
                 )
             if self.offset_unit is None:
-                raise RuleError(
-                    "offset_unit", gettext_noop("A relative deadline needs a unit.")
-                )
+                raise RuleError("offset_unit", gettext_noop("A relative deadline needs a unit."))
         elif self.kind == RuleKind.PERIOD_END:
             self._validate_period()
 
@@ -199,7 +208,19 @@ ANCHOR_COMMITMENT_FIELD = RuleField(
 )
 #: The parameters each kind of rule reads, in the order forms and the API show them.
 PARAMETER_FIELDS = (
-    RuleField("deadline_date", "date", "fixed_date", None, help_text="Fixed due date."),
+    RuleField(
+        "deadline_date", "date", "fixed_date", None, group="fixed", help_text="Fixed due date."
+    ),
+    RuleField(
+        "deadline_precision",
+        "precision",
+        "precision",
+        "",
+        Precision,
+        group="fixed",
+        help_text="Empty or day: the date itself; month, quarter or year: the end of that "
+        "period (2026-03-01 with month precision is due 2026-03-31, shown as March 2026).",
+    ),
     RuleField(
         "offset_amount",
         "offset_amount",
@@ -309,6 +330,67 @@ def next_period_end(
     return period_end(unit, number, anchor.year + 1)
 
 
+def end_of_period(day: dt.date, precision: Precision) -> dt.date:
+    """Return the last day of the month, quarter or year holding ``day`` (``day`` for a day)."""
+    if precision == Precision.DAY:
+        return day
+    if precision == Precision.YEAR:
+        return dt.date(day.year, 12, 31)
+    month = day.month if precision == Precision.MONTH else ((day.month - 1) // 3 + 1) * 3
+    return dt.date(day.year, month, calendar.monthrange(day.year, month)[1])
+
+
+def rule_precision(rule: DeadlineRule) -> Precision:
+    """Return how precisely the rule's due date is known: a period's unit, else as stated."""
+    if rule.kind == RuleKind.PERIOD_END and rule.period_unit is not None:
+        return Precision(rule.period_unit.value)
+    if rule.kind == RuleKind.FIXED and rule.precision is not None:
+        return rule.precision
+    return Precision.DAY
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """What a revision of a deadline did, as the engine folds it: a new date, or the clock."""
+
+    kind: str
+    new_due_date: dt.date | None
+    new_precision: Precision | None
+
+
+#: The revision kinds that stop and restart a deadline's clock.
+SUSPEND, RESUME = "suspended", "resumed"
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """A deadline after its revisions: the date, its precision, and whether it is suspended."""
+
+    due_date: dt.date | None
+    precision: Precision | None
+    suspended: bool = False
+
+
+def revise(original: Deadline, revisions: Sequence[Revision]) -> Deadline:
+    """Return the deadline ``original`` becomes after ``revisions``, taken in their order.
+
+    A revision that gives a new date replaces the date and its precision (extended, brought
+    forward, renegotiated, or resumed with a new date); a suspension stops the clock and keeps
+    the date; a resumption restarts it.
+    """
+    due_date, precision, suspended = original.due_date, original.precision, original.suspended
+    for revision in revisions:
+        if revision.kind == SUSPEND:
+            suspended = True
+            continue
+        if revision.kind == RESUME:
+            suspended = False
+        if revision.new_due_date is not None:
+            due_date = revision.new_due_date
+            precision = revision.new_precision or Precision.DAY
+    return Deadline(due_date, precision if due_date is not None else None, suspended)
+
+
 def compute_due_date(rule: DeadlineRule, anchor: dt.date | None) -> dt.date | None:
     """Return the due date the rule gives for ``anchor``, or ``None`` if there is none yet.
 
@@ -325,7 +407,9 @@ def compute_due_date(rule: DeadlineRule, anchor: dt.date | None) -> dt.date | No
 def _due_date(rule: DeadlineRule, anchor: dt.date | None) -> dt.date | None:
     rule.validate()
     if rule.kind == RuleKind.FIXED:
-        return rule.fixed_date
+        if rule.fixed_date is None:
+            return None
+        return end_of_period(rule.fixed_date, rule.precision or Precision.DAY)
     if rule.kind == RuleKind.PERIOD_END and rule.period_unit is not None:
         if rule.period_year is not None:
             return period_end(rule.period_unit, rule.period_number, rule.period_year)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from ..choices import AnchorKind
-from . import DeadlineRule, OffsetUnit, PeriodUnit, RuleKind
+from . import DeadlineRule, OffsetUnit, PeriodUnit, Precision, RuleKind
 
 if TYPE_CHECKING:
     from ..models import Commitment
@@ -26,6 +26,25 @@ if TYPE_CHECKING:
 
 def _date(value: dt.date) -> str:
     return date_format(value, "DATE_FORMAT")
+
+
+def date_in_words(value: dt.date, precision: str | None = None) -> str:
+    """Return ``value`` as precisely as it is known, in the active language.
+
+    A day is written in full ("March 31, 2026", « 31 mars 2026 »), a month as the month and
+    year ("March 2026", « mars 2026 »), a quarter as "Q1 2026" (« T1 2026 »), a year as its
+    number. Every page, mail, feed and API text that shows a due date writes it with this.
+    """
+    if not precision or precision == Precision.DAY:
+        return _date(value)
+    if precision == Precision.MONTH:
+        return date_format(value, "YEAR_MONTH_FORMAT")
+    if precision == Precision.QUARTER:
+        return _("Q%(quarter)s %(year)s") % {
+            "quarter": (value.month - 1) // 3 + 1,
+            "year": value.year,
+        }
+    return str(value.year)
 
 
 def _offset(amount: int, unit: OffsetUnit) -> str:
@@ -104,7 +123,11 @@ def rule_in_words(
         return _("No deadline (ongoing)")
     if rule.kind == RuleKind.FIXED:
         fixed = rule.fixed_date or due_date
-        return _("On %(date)s") % {"date": _date(fixed)} if fixed else ""
+        if not fixed:
+            return ""
+        if rule.precision and rule.precision != Precision.DAY:
+            return _("By the end of %(period)s") % {"period": date_in_words(fixed, rule.precision)}
+        return _("On %(date)s") % {"date": _date(fixed)}
     if rule.kind == RuleKind.PERIOD_END:
         words = _period(rule)
         if rule.period_year is None and agreement_date is not None:

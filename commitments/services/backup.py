@@ -66,6 +66,7 @@ def sections(*, version: int = VERSION) -> dict[str, type[models.Model]]:
     """Return the models a document of ``version`` holds, by section name, in import order."""
     return {s.name: s.model for s in backup_sections() if s.since <= version}
 
+
 USER_FIELDS = (
     "username",
     "email",
@@ -130,9 +131,7 @@ def _export_users() -> tuple[list[dict[str, Any]], dict[int, str]]:
         for extra in backup_user_fields()
     }
     groups: dict[int, list[str]] = {}
-    for user_id, name in user_model.groups.through.objects.values_list(
-        "user_id", "group__name"
-    ):
+    for user_id, name in user_model.groups.through.objects.values_list("user_id", "group__name"):
         groups.setdefault(user_id, []).append(name)
     users = []
     usernames: dict[int, str] = {}
@@ -179,7 +178,7 @@ def backup_read(*, stream: IO[str]) -> dict[str, Any]:
         # Arrays or objects nested thousands deep: no export is, and the reader recurses.
         raise BackupError("Not a backup: its arrays or objects nest too deep.") from exc
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise BackupError(f"Not a backup: the top-level object has no \"format\": {FORMAT!r}.")
+        raise BackupError(f'Not a backup: the top-level object has no "format": {FORMAT!r}.')
     version = document.get("version")
     if version not in READABLE_VERSIONS:
         raise BackupError(
@@ -213,10 +212,12 @@ def _import_users(entries: list[Any]) -> dict[str, int]:
         if username in existing:
             ids[username] = existing[username]
             continue
-        user = user_model(**{
-            name: _to_python(user_model, name, entry.get(name), f"users[{username}]")
-            for name in USER_FIELDS
-        })
+        user = user_model(
+            **{
+                name: _to_python(user_model, name, entry.get(name), f"users[{username}]")
+                for name in USER_FIELDS
+            }
+        )
         user.set_unusable_password()
         _clean(user, f"users[{username}]", exclude=["password"])
         user.save()
@@ -275,9 +276,11 @@ def _check_fields(obj: models.Model, label: str) -> None:
         value = getattr(obj, field.attname)
         if value is None and not field.null:
             raise BackupError(f"{label}: field {field.name!r}: may not be null.")
-        if field.choices and value not in {"", None} and value not in {
-            choice for choice, _label in field.flatchoices
-        }:
+        if (
+            field.choices
+            and value not in {"", None}
+            and value not in {choice for choice, _label in field.flatchoices}
+        ):
             raise BackupError(f"{label}: field {field.name!r}: {value!r} is not a valid choice.")
 
 

@@ -53,18 +53,14 @@ AGREEMENT_INPUT_FIELDS = frozenset(
 )
 
 
-def _set_fields(
-    instance: models.Model, data: dict[str, Any], allowed: frozenset[str]
-) -> list[str]:
+def _set_fields(instance: models.Model, data: dict[str, Any], allowed: frozenset[str]) -> list[str]:
     """Set ``data`` on ``instance``; return the names whose value really changed.
 
     Raise ``ValidationError`` naming every field that is not in ``allowed``.
     """
     unknown = set(data) - allowed
     if unknown:
-        raise ValidationError(
-            dict.fromkeys(sorted(unknown), _("This field cannot be set here."))
-        )
+        raise ValidationError(dict.fromkeys(sorted(unknown), _("This field cannot be set here.")))
     changed = []
     for name, value in data.items():
         field = instance._meta.get_field(name)
@@ -188,9 +184,7 @@ def agreement_save(
 
 def _agreement_commitments_recompute(*, agreement: Agreement, user: User) -> None:
     """Check every commitment against the agreement's new date, then recompute their dates."""
-    commitments = list(
-        agreement.commitments.select_related(*DUE_DATE_RELATIONS).order_by("pk")
-    )
+    commitments = list(agreement.commitments.select_related(*DUE_DATE_RELATIONS).order_by("pk"))
     for commitment in commitments:
         commitment.agreement = agreement
         try:
@@ -209,9 +203,7 @@ def _agreement_commitments_recompute(*, agreement: Agreement, user: User) -> Non
     due_dates_recompute(commitments=commitments, user=user)
 
 
-def agreement_create(
-    *, user: User = None, parties: Iterable[Party] = (), **data: Any
-) -> Agreement:
+def agreement_create(*, user: User = None, parties: Iterable[Party] = (), **data: Any) -> Agreement:
     """Create an agreement; raise ``ValidationError`` naming bad fields."""
     agreement = Agreement()
     _set_fields(agreement, data, AGREEMENT_INPUT_FIELDS)
@@ -272,11 +264,7 @@ def commitment_change_status(
     if evidence is not None and (evidence_source is not None or evidence_quote):
         # Keeping one and dropping the other would lose what the editor typed.
         raise ValidationError(
-            {
-                "evidence": _(
-                    "Choose an existing citation or give a new source and quote, not both."
-                )
-            }
+            {"evidence": _("Choose an existing citation or give a new source and quote, not both.")}
         )
     if evidence is None and (evidence_source is not None or evidence_quote):
         evidence = _evidence_cite(
@@ -331,9 +319,7 @@ def _evidence_cite(
 ) -> Citation:
     """Save a citation of ``commitment`` from ``source``; errors are named ``evidence_*``."""
     if source is None:
-        raise ValidationError(
-            {"evidence_source": _("A quote needs the source it comes from.")}
-        )
+        raise ValidationError({"evidence_source": _("A quote needs the source it comes from.")})
     citation = Citation(
         source=source, commitment=commitment, quote=quote, translation=translation, locator=locator
     )
@@ -368,8 +354,9 @@ def _status_apply(
     )
     if "fulfilled_on" in fields:
         due_dates_recompute(
-            commitments=commitment.anchored_commitments.select_related(*DUE_DATE_RELATIONS)
-            .order_by("pk"),
+            commitments=commitment.anchored_commitments.select_related(
+                *DUE_DATE_RELATIONS
+            ).order_by("pk"),
             user=user,
             cause="occurred_on",
         )

@@ -62,6 +62,7 @@ def deadline_states_flag(
     # alerts) does so after this, so every writer takes the commitment row locks first.
     order = (
         DeadlineState.NONE,
+        DeadlineState.SUSPENDED,
         DeadlineState.OVERDUE,
         DeadlineState.DUE_SOON,
         DeadlineState.ON_TRACK,

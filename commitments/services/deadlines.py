@@ -36,19 +36,59 @@ def commitment_due_date(*, commitment: Commitment) -> dt.date | None:
         raise ValidationError({exc.field: exc.translated()}) from exc
 
 
-def commitment_apply_rule(*, commitment: Commitment) -> list[str]:
-    """Set ``due_date`` and ``due_at`` from the rule; return the names of fields that changed."""
+def commitment_revisions(*, commitment: Commitment) -> list[deadlines.Revision]:
+    """Return the commitment's deadline revisions, in order, as the engine folds them."""
+    if commitment.pk is None:
+        return []
+    return [
+        deadlines.Revision(
+            kind, new_due_date, deadlines.Precision(new_precision) if new_precision else None
+        )
+        for kind, new_due_date, new_precision in commitment.revisions.order_by(
+            "revised_on", "pk"
+        ).values_list("kind", "new_due_date", "new_precision")
+    ]
+
+
+def commitment_deadline(*, commitment: Commitment) -> tuple[deadlines.Deadline, deadlines.Deadline]:
+    """Return the deadline the commitment's rule gives (the original) and the one in force.
+
+    The one in force is the original after the commitment's revisions, in their order. Raise
+    ``ValidationError`` on the rule's field if it gives no date in the accepted range.
+    """
     due_date = commitment_due_date(commitment=commitment)
-    due_at = (
-        deadlines.due_instant(due_date, commitment.agreement.time_zone) if due_date else None
+    original = deadlines.Deadline(
+        due_date, deadlines.rule_precision(commitment.rule) if due_date else None
     )
+    return original, deadlines.revise(original, commitment_revisions(commitment=commitment))
+
+
+def commitment_apply_rule(*, commitment: Commitment) -> list[str]:
+    """Set the original and current due dates from the rule and the revisions.
+
+    Sets ``original_due_date`` and its precision from the rule, ``due_date``, ``due_at``,
+    ``due_precision`` and ``deadline_suspended`` from the rule after the revisions; returns
+    the names of the fields that changed.
+    """
+    original, current = commitment_deadline(commitment=commitment)
+    due_at = (
+        deadlines.due_instant(current.due_date, commitment.agreement.time_zone)
+        if current.due_date
+        else None
+    )
+    values = {
+        "original_due_date": original.due_date,
+        "original_due_precision": original.precision or "",
+        "due_date": current.due_date,
+        "due_at": due_at,
+        "due_precision": current.precision or "",
+        "deadline_suspended": current.suspended,
+    }
     changed = []
-    if commitment.due_date != due_date:
-        commitment.due_date = due_date
-        changed.append("due_date")
-    if commitment.due_at != due_at:
-        commitment.due_at = due_at
-        changed.append("due_at")
+    for name, value in values.items():
+        if getattr(commitment, name) != value:
+            setattr(commitment, name, value)
+            changed.append(name)
     return changed
 
 

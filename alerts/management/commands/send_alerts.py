@@ -23,9 +23,7 @@ def _instant(value: str) -> dt.datetime:
             f"--now: {value!r} is not an ISO-8601 date-time such as 2026-04-27T00:00:00Z."
         )
     if timezone.is_naive(parsed):
-        raise CommandError(
-            f"--now: {value!r} has no time zone; add Z or an offset such as +09:00."
-        )
+        raise CommandError(f"--now: {value!r} has no time zone; add Z or an offset such as +09:00.")
     return parsed
 
 

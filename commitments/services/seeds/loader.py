@@ -80,6 +80,7 @@ class SeedSummary:
             for kind, c in self.counts.items()
         ]
 
+
 def seeds_load(*, path: Path | None = None, dry_run: bool = False) -> SeedSummary:
     """Validate and load the seed files under ``path`` (a directory or one file).
 

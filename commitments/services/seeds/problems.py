@@ -35,4 +35,3 @@ def record_label(section: str, item: Any, index: int) -> str:
     kind = SECTION_RECORD.get(section, section)
     key = item.get("key") if isinstance(item, dict) else None
     return f"{kind} {key!r}" if isinstance(key, str) else f"{kind} #{index + 1}"
-

@@ -214,4 +214,3 @@ def anchor_order(commitments: list[SeedRecord]) -> list[SeedRecord]:
     for record in commitments:
         place(record)
     return ordered
-

@@ -62,4 +62,3 @@ def schema_problem(file: str, data: Any, error: jsonschema.ValidationError) -> S
 
 def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
-
