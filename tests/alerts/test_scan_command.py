@@ -70,7 +70,7 @@ def test_run_flags_and_writes_and_prints_a_summary(make_commitment, owner):
     output = run("--now", "2026-04-20T00:00:00+00:00")
     assert output.strip() == (
         "Scan at 2026-04-20T00:00:00+00:00: 1 commitment(s) flagged (none: 0, on_track: 0, "
-        "due_soon: 1, overdue: 0); 1 alert(s) and 0 escalation(s) written."
+        "due_soon: 1, overdue: 0, suspended: 0); 1 alert(s) and 0 escalation(s) written."
     )
     commitment.refresh_from_db()
     assert commitment.deadline_state == DeadlineState.DUE_SOON
