@@ -233,6 +233,7 @@ class Commitment(models.Model):
         max_length=10,
         choices=PrecisionChoice.choices,
         default=PrecisionChoice.DAY,
+        db_default=PrecisionChoice.DAY,
         help_text=_('"Retroactive to August" is August, month precision.'),
     )
 
@@ -247,9 +248,13 @@ class Commitment(models.Model):
         _("legal instrument"),
         max_length=300,
         blank=True,
+        default="",
+        db_default="",
         help_text=_("E.g. an executive order or a Federal Register notice."),
     )
-    instrument_url = models.URLField(_("legal instrument URL"), max_length=1000, blank=True)
+    instrument_url = models.URLField(
+        _("legal instrument URL"), max_length=1000, blank=True, default="", db_default=""
+    )
     in_force_on = models.DateField(
         _("in force on"), null=True, blank=True, validators=[validate_date_in_range]
     )
@@ -257,7 +262,12 @@ class Commitment(models.Model):
         _("ended on"), null=True, blank=True, validators=[validate_date_in_range]
     )
     ended_reason = models.CharField(
-        _("ended because"), max_length=10, choices=EndReason.choices, blank=True
+        _("ended because"),
+        max_length=10,
+        choices=EndReason.choices,
+        blank=True,
+        default="",
+        db_default="",
     )
     replaced_by = models.ForeignKey(
         "self",
@@ -311,18 +321,29 @@ class Commitment(models.Model):
         max_length=10,
         choices=PrecisionChoice.choices,
         blank=True,
+        default="",
+        db_default="",
         help_text=_("A fixed date known only to the month, quarter or year ends with it."),
     )
 
     # Recurrence: after the first due date (the rule's), every N units or each period's end.
     recurrence = models.CharField(
-        _("recurs"), max_length=12, choices=RecurrenceKind.choices, default=RecurrenceKind.NONE
+        _("recurs"),
+        max_length=12,
+        choices=RecurrenceKind.choices,
+        default=RecurrenceKind.NONE,
+        db_default=RecurrenceKind.NONE,
     )
     recurrence_interval = models.PositiveSmallIntegerField(
         _("recurrence interval"), null=True, blank=True
     )
     recurrence_unit = models.CharField(
-        _("recurrence unit"), max_length=10, choices=OffsetUnitChoice.choices, blank=True
+        _("recurrence unit"),
+        max_length=10,
+        choices=OffsetUnitChoice.choices,
+        blank=True,
+        default="",
+        db_default="",
     )
     recurrence_until = models.DateField(
         _("recurs until"), null=True, blank=True, validators=[validate_date_in_range]
@@ -339,7 +360,12 @@ class Commitment(models.Model):
         help_text=_("The due date the commitment's own rule gives; revisions never change it."),
     )
     original_due_precision = models.CharField(
-        max_length=10, choices=PrecisionChoice.choices, blank=True, editable=False
+        max_length=10,
+        choices=PrecisionChoice.choices,
+        blank=True,
+        editable=False,
+        default="",
+        db_default="",
     )
     due_date = models.DateField(_("due date"), null=True, blank=True, editable=False)
     due_precision = models.CharField(
@@ -348,8 +374,12 @@ class Commitment(models.Model):
         choices=PrecisionChoice.choices,
         blank=True,
         editable=False,
+        default="",
+        db_default="",
     )
-    deadline_suspended = models.BooleanField(_("deadline suspended"), default=False, editable=False)
+    deadline_suspended = models.BooleanField(
+        _("deadline suspended"), default=False, db_default=False, editable=False
+    )
     due_at = models.DateTimeField(
         _("due at"),
         null=True,
@@ -373,6 +403,8 @@ class Commitment(models.Model):
         choices=FulfilmentTiming.choices,
         blank=True,
         editable=False,
+        default="",
+        db_default="",
     )
     deadline_state = models.CharField(
         _("deadline state"),

@@ -255,6 +255,7 @@ def test_the_domain_flags_states_once_and_tells_the_webhooks(due, closed, overdu
         DeadlineState.ON_TRACK: 0,
         DeadlineState.DUE_SOON: 1,
         DeadlineState.OVERDUE: 0,
+        DeadlineState.SUSPENDED: 0,
     }
     moved = deadline_states_flag(now=AFTER)
     assert moved[DeadlineState.OVERDUE] == 1 and sum(moved.values()) == 1
