@@ -18,6 +18,7 @@ from .models import (
     Citation,
     Commitment,
     CommitmentRelation,
+    DeadlineRevision,
     Party,
     ProgressUpdate,
     Source,
@@ -58,6 +59,13 @@ def commitment_list() -> QuerySet[Commitment]:
             "progress_updates",
             queryset=ProgressUpdate.objects.select_related("evidence__source", "author").order_by(
                 "-occurred_on", "-id"
+            ),
+        ),
+        # Deadline revisions (issue 12), in the order they were made.
+        Prefetch(
+            "revisions",
+            queryset=DeadlineRevision.objects.select_related("evidence__source", "author").order_by(
+                "revised_on", "id"
             ),
         ),
     ]
