@@ -6,6 +6,7 @@ The default commitment (agreement 2025-10-28 in Asia/Tokyo, +180 days) is due 20
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -142,7 +143,7 @@ def test_listeners_hear_of_the_due_date_change_and_of_the_revision(make_commitme
 
 # Refusals: each names its field, and nothing is written.
 
-EXTEND = {"kind": "extended", "new_due_date": dt.date(2026, 7, 1)}
+EXTEND: dict[str, Any] = {"kind": "extended", "new_due_date": dt.date(2026, 7, 1)}
 
 
 @pytest.mark.parametrize(
