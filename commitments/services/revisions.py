@@ -91,7 +91,7 @@ def revision_create(
         old_due_date=commitment.due_date,
         old_precision=commitment.due_precision,
         new_due_date=new_due_date,
-        new_precision=new_precision if new_due_date else "",
+        new_precision=new_precision,
         reason=reason,
         evidence=evidence,
         author=user if user is not None and user.is_authenticated else None,  # type: ignore[misc]
@@ -178,7 +178,9 @@ def _new_deadline(
             raise ValidationError(
                 {"new_due_date": _("This field is required: give the new due date.")}
             )
-        return None, ""
+        # Resumed at the date it had: the revision records that date (every revision but a
+        # suspension names the date it leaves in force).
+        return commitment.due_date, commitment.due_precision or PrecisionChoice.DAY
     new_due_date = deadlines.end_of_period(new_due_date, deadlines.Precision(new_precision))
     if not date_in_range(new_due_date):
         raise ValidationError({"new_due_date": _("The date is out of the accepted range.")})

@@ -96,6 +96,22 @@ def test_suspending_stops_the_clock_and_resuming_restarts_it_with_a_new_date(
     assert stored.deadline_state != DeadlineState.SUSPENDED
 
 
+def test_resuming_without_a_date_records_the_date_left_in_force(make_commitment, source):
+    commitment = make_commitment()
+    revise(commitment, source, "brought_forward", new_due_date=dt.date(2026, 4, 1))
+    revise(commitment, source, "suspended")
+    resumed = revise(commitment, source, "resumed")
+
+    stored = fresh(commitment)
+    assert (stored.deadline_suspended, stored.due_date) == (False, dt.date(2026, 4, 1))
+    row = DeadlineRevision.objects.get(pk=resumed.pk)
+    assert (row.old_due_date, row.new_due_date, row.new_precision) == (
+        dt.date(2026, 4, 1),
+        dt.date(2026, 4, 1),
+        "day",
+    )
+
+
 def test_an_existing_citation_of_the_commitment_is_evidence(make_commitment, source):
     commitment = make_commitment()
     citation = factories.citation_make(source=source, commitment=commitment)
