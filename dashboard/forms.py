@@ -23,13 +23,7 @@ class ProgressForm(StatusChangeForm):
 
 
 class DeadlineRevisionForm(RevisionForm):
-    """The revision form with the browser's date pickers and its own field ids on the page.
-
-    The page also shows the status change form, whose evidence fields have the same names:
-    the prefix keeps their ids and posted names apart.
-    """
-
-    prefix = "revision"
+    """The revision form with the browser's date pickers."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -181,22 +181,14 @@ def _commitment_or_404(pk: int) -> Commitment:
 
 
 def _commitment_page(
-    request: HttpRequest,
-    commitment: Commitment,
-    *,
-    form: ProgressForm | None,
-    revision_form: DeadlineRevisionForm | None = None,
+    request: HttpRequest, commitment: Commitment, *, form: ProgressForm | None
 ) -> HttpResponse:
-    """Render the commitment's page with its forms; 400 if one of them holds errors."""
-    can_edit = can_write(request.user)
-    if can_edit and revision_form is None:
-        revision_form = DeadlineRevisionForm(commitment=commitment)
+    """Render the commitment's page with its form; 400 if the form holds errors."""
     today = timezone.localdate()
     updates = list(commitment.progress_updates.all())
     measurements = sorted(
         (u.occurred_on, u.measured_value) for u in updates if u.measured_value is not None
     )
-    invalid = any(f is not None and f.errors for f in (form, revision_form))
     return render(
         request,
         "dashboard/commitment_detail.html",
@@ -211,28 +203,34 @@ def _commitment_page(
             "watching": _watching(request, commitment=commitment),
             # Deadline revisions (issue 12).
             "revisions": list(commitment.revisions.all()),
-            "revision_form": revision_form if can_edit else None,
+            "can_revise": form is not None,
         },
-        status=400 if invalid else 200,
+        status=400 if form is not None and form.errors else 200,
     )
 
 
 # Deadline revisions (issue 12).
 
 
-@require_POST
 @_reviewer
 def commitment_revise(request: HttpRequest, pk: int) -> HttpResponse:
-    """Record a revision of the commitment's deadline (editors); errors stay on the page."""
+    """Show the revision form (editors) and record a revision; errors stay at their fields."""
     if not can_write(request.user):
         raise PermissionDenied
     commitment = _commitment_or_404(pk)
-    revision_form = DeadlineRevisionForm(request.POST, commitment=commitment)
-    if revision_form.is_valid() and revision_form.save(user=request.user) is not None:
-        messages.success(request, _("The revision of the deadline was recorded."))
-        return HttpResponseRedirect(reverse("dashboard:commitment", args=[pk]))
-    form = ProgressForm(commitment=commitment)
-    return _commitment_page(request, commitment, form=form, revision_form=revision_form)
+    if request.method == "POST":
+        form = DeadlineRevisionForm(request.POST, commitment=commitment)
+        if form.is_valid() and form.save(user=request.user) is not None:
+            messages.success(request, _("The revision of the deadline was recorded."))
+            return HttpResponseRedirect(reverse("dashboard:commitment", args=[pk]))
+    else:
+        form = DeadlineRevisionForm(commitment=commitment)
+    return render(
+        request,
+        "dashboard/commitment_revise.html",
+        {"commitment": commitment, "revisions": list(commitment.revisions.all()), "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 def _progress_chart(points: list[tuple[dt.date, Any]], target: Any) -> dict[str, Any] | None:

@@ -59,7 +59,7 @@ def posted(source, **fields) -> dict[str, str]:
         "evidence_quote": "Le délai est prorogé.",
         **fields,
     }
-    return {f"revision-{name}": value for name, value in data.items()}
+    return data
 
 
 def test_an_editor_records_an_extension_and_sees_both_dates_and_the_history(
@@ -118,7 +118,7 @@ def test_a_bad_revision_shows_the_error_at_its_field_and_writes_nothing(
     client.force_login(writer)
     response = client.post(revise(commitment), posted(source, **fields))
     assert response.status_code == 400
-    errors = response.context["revision_form"].errors
+    errors = response.context["form"].errors
     assert list(errors) == [field]
     assert words in " ".join(errors[field])
     assert 'role="alert"' in response.content.decode()
@@ -126,14 +126,24 @@ def test_a_bad_revision_shows_the_error_at_its_field_and_writes_nothing(
     assert not Citation.objects.exists()
 
 
-def test_a_viewer_sees_no_form_and_cannot_post(client, reviewer, make_commitment, source):
+def test_a_viewer_sees_no_link_and_cannot_revise(client, reviewer, make_commitment, source):
     commitment = make_commitment()
     client.force_login(reviewer)
     response = client.get(page(commitment))
-    assert response.context["revision_form"] is None
+    assert response.context["can_revise"] is False
     assert revise(commitment) not in response.content.decode()
+    assert client.get(revise(commitment)).status_code == 403
     assert client.post(revise(commitment), posted(source)).status_code == 403
     assert not DeadlineRevision.objects.exists()
+
+
+def test_an_editor_finds_the_form_from_the_commitment_page(client, writer, make_commitment):
+    commitment = make_commitment()
+    client.force_login(writer)
+    assert revise(commitment) in client.get(page(commitment)).content.decode()
+    form_page = client.get(revise(commitment))
+    assert form_page.status_code == 200
+    assert 'name="evidence_quote"' in form_page.content.decode()
 
 
 def test_the_commitment_page_queries_do_not_grow_with_revisions(
