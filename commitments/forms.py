@@ -293,7 +293,7 @@ class RevisionForm(EvidenceForm):
     ]
 
     kind = forms.ChoiceField(
-        label=_("Revision"),
+        label=_("Kind of revision"),
         choices=RevisionKind.choices,
         error_messages={"invalid_choice": _("“%(value)s” is not a valid choice.")},
     )
@@ -305,7 +305,7 @@ class RevisionForm(EvidenceForm):
         help_text=_("Needed to extend, bring forward or renegotiate; none to suspend."),
     )
     new_precision = forms.ChoiceField(
-        label=_("Known to the"),
+        label=_("Precision of the new date"),
         choices=[("", "---------"), *PrecisionChoice.choices],
         required=False,
         error_messages={"invalid_choice": _("“%(value)s” is not a valid choice.")},

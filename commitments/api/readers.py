@@ -135,7 +135,7 @@ def _rule_description(row: Row) -> str:
         agreement_date=row["agreement__date"],
         anchor_title=row[f"{_ANCHOR}__title"],
         anchor_fulfilled_on=row[f"{_ANCHOR}__fulfilled_on"],
-        due_date=row["due_date"],
+        due_date=row["original_due_date"],
     )
 
 
