@@ -3,10 +3,10 @@
 A page of commitments through :class:`~commitments.api.serializers.CommitmentSerializer` builds
 a model instance for every commitment, beneficiary, citation, source, progress update and
 author, then reads them back field by field; that was most of the list's time. Here the page is
-one ``values_list`` query (with the owner's username joined), and the beneficiaries, citations
-and progress updates one query each, keyed by commitment id; the representation dicts are built
-straight from the rows, with URLs from one reversed route and dates, decimals and instants
-written as the serializer writes them.
+one ``values_list`` query (with the owner's username joined), and the beneficiaries, citations,
+progress updates and deadline revisions one query each, keyed by commitment id; the
+representation dicts are built straight from the rows, with URLs from one reversed route and
+dates, decimals and instants written as the serializer writes them.
 
 The serializer stays the contract: it validates writes, shows the detail and describes the
 schema. ``tests/api/test_representation.py`` holds this read equal to it, row for row.
