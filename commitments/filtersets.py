@@ -16,7 +16,15 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .choices import AgreementKind, Category, DeadlineState, PartyKind, SourceKind, Status
+from .choices import (
+    AgreementKind,
+    Category,
+    DeadlineState,
+    FulfilmentTiming,
+    PartyKind,
+    SourceKind,
+    Status,
+)
 from .models import Agreement, Commitment, Party, ProgressUpdate, Source
 from .querysets import CommitmentQuerySet
 
@@ -93,6 +101,16 @@ class CommitmentFilterSet(django_filters.FilterSet):
         min_value=0,
         max_value=3650,
         help_text=_("Open and due from now to this many days ahead (24-hour days)."),
+    )
+    # Timeliness of fulfilment (issue 12).
+    fulfilment_timing = django_filters.MultipleChoiceFilter(
+        label=_("Timeliness"),
+        choices=FulfilmentTiming.choices,
+        distinct=False,
+        help_text=_(
+            "Fulfilled on time, on time only after an extension, or late; repeat the "
+            "parameter for several."
+        ),
     )
     q = django_filters.CharFilter(
         label=_("Search"),

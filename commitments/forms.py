@@ -19,10 +19,11 @@ from django.utils.translation import gettext_lazy as _
 from core.dates import validate_date_in_range
 
 from . import deadlines
-from .choices import Status
+from .choices import PrecisionChoice, RevisionKind, Status
 from .deadlines import RuleError
-from .models import Agreement, Citation, Commitment, ProgressUpdate, Source
+from .models import Agreement, Citation, Commitment, DeadlineRevision, ProgressUpdate, Source
 from .services import commitments as commitment_services
+from .services import revisions as revision_services
 
 
 def _field_label(form: forms.BaseForm, name: str) -> str:
@@ -140,38 +141,13 @@ class CommitmentAdminForm(ServiceModelForm):
         ]
 
 
-class StatusChangeForm(forms.Form):
-    """A progress update on one commitment that may change its status, with its evidence.
+class EvidenceForm(forms.Form):
+    """The evidence of a change on one commitment: an existing citation, or a source and quote.
 
-    The one parser of a status change: the admin and the dashboard show it (with their own
-    widgets), the API fills it from its JSON (the nested ``evidence`` object flattened into
-    the ``evidence_*`` fields). Field names are the arguments and error keys of
-    ``commitment_change_status``, so :meth:`save` puts the service's refusal on the field
-    it names, the same way for every interface.
+    The status change and the deadline revision take their evidence with these fields; their
+    names are the ``evidence*`` arguments and error keys of the services.
     """
 
-    status = forms.ChoiceField(
-        label=_("Status"),
-        choices=Status.choices,
-        error_messages={"invalid_choice": _("“%(value)s” is not a valid choice.")},
-    )
-    occurred_on = forms.DateField(
-        label=_("Date"),
-        # Left out, the service dates the update today in the agreement's time zone.
-        required=False,
-        validators=[validate_date_in_range],
-        error_messages={"invalid": _("The date has the wrong format; write it as YYYY-MM-DD.")},
-    )
-    note = forms.CharField(
-        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
-    measured_value = forms.DecimalField(
-        label=_("Measured value"),
-        required=False,
-        max_digits=20,
-        decimal_places=4,
-        help_text=_("Progress toward the target, in the target's unit."),
-    )
     evidence = forms.ModelChoiceField(
         label=_("Existing citation"),
         queryset=Citation.objects.none(),
@@ -199,21 +175,9 @@ class StatusChangeForm(forms.Form):
         help_text=_("Section, paragraph or page."),
     )
 
-    def __init__(
-        self, *args: Any, commitment: Commitment, iso_dates: bool = False, **kwargs: Any
-    ) -> None:
-        """Bind the form to ``commitment``.
-
-        ``iso_dates`` reads the date as YYYY-MM-DD only, whatever the active language: the
-        API's contract, where a page's form also takes the dates its reader writes.
-        """
-        kwargs.setdefault(
-            "initial", {"status": commitment.status, "occurred_on": timezone.localdate()}
-        )
+    def __init__(self, *args: Any, commitment: Commitment, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.commitment = commitment
-        if iso_dates:
-            cast(forms.DateField, self.fields["occurred_on"]).input_formats = ["%Y-%m-%d"]
         evidence = cast(forms.ModelChoiceField, self.fields["evidence"])
         evidence.queryset = commitment.citations.select_related("source").order_by("id")
 
@@ -232,6 +196,67 @@ class StatusChangeForm(forms.Form):
                 )
         return cleaned
 
+
+#: The evidence fields, last in every form that takes them.
+EVIDENCE_FIELDS = [
+    "evidence",
+    "evidence_source",
+    "evidence_quote",
+    "evidence_translation",
+    "evidence_locator",
+]
+
+
+class StatusChangeForm(EvidenceForm):
+    """A progress update on one commitment that may change its status, with its evidence.
+
+    The one parser of a status change: the admin and the dashboard show it (with their own
+    widgets), the API fills it from its JSON (the nested ``evidence`` object flattened into
+    the ``evidence_*`` fields). Field names are the arguments and error keys of
+    ``commitment_change_status``, so :meth:`save` puts the service's refusal on the field
+    it names, the same way for every interface.
+    """
+
+    field_order = ["status", "occurred_on", "note", "measured_value", *EVIDENCE_FIELDS]
+
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=Status.choices,
+        error_messages={"invalid_choice": _("“%(value)s” is not a valid choice.")},
+    )
+    occurred_on = forms.DateField(
+        label=_("Date"),
+        # Left out, the service dates the update today in the agreement's time zone.
+        required=False,
+        validators=[validate_date_in_range],
+        error_messages={"invalid": _("The date has the wrong format; write it as YYYY-MM-DD.")},
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    measured_value = forms.DecimalField(
+        label=_("Measured value"),
+        required=False,
+        max_digits=20,
+        decimal_places=4,
+        help_text=_("Progress toward the target, in the target's unit."),
+    )
+
+    def __init__(
+        self, *args: Any, commitment: Commitment, iso_dates: bool = False, **kwargs: Any
+    ) -> None:
+        """Bind the form to ``commitment``.
+
+        ``iso_dates`` reads the date as YYYY-MM-DD only, whatever the active language: the
+        API's contract, where a page's form also takes the dates its reader writes.
+        """
+        kwargs.setdefault(
+            "initial", {"status": commitment.status, "occurred_on": timezone.localdate()}
+        )
+        super().__init__(*args, commitment=commitment, **kwargs)
+        if iso_dates:
+            cast(forms.DateField, self.fields["occurred_on"]).input_formats = ["%Y-%m-%d"]
+
     def save(self, *, user: Any) -> ProgressUpdate | None:
         """Record the update through ``commitment_change_status``; ``None`` if it refused.
 
@@ -243,5 +268,77 @@ class StatusChangeForm(forms.Form):
                 commitment=self.commitment, user=user, **self.cleaned_data
             )
         except (ValidationError, RuleError) as exc:
+            add_service_errors(self, service_error(exc))
+            return None
+
+
+# Deadline revisions (issue 12).
+
+
+class RevisionForm(EvidenceForm):
+    """A revision of one commitment's deadline, with its reason and evidence.
+
+    The one parser of a revision: the admin's "Revise the deadline" page, the dashboard and
+    the API (``POST .../revisions/``, its ``evidence`` object flattened into ``evidence_*``)
+    fill it. Field names are the arguments and error keys of ``revision_create``.
+    """
+
+    field_order = [
+        "kind",
+        "new_due_date",
+        "new_precision",
+        "revised_on",
+        "reason",
+        *EVIDENCE_FIELDS,
+    ]
+
+    kind = forms.ChoiceField(
+        label=_("Kind of revision"),
+        choices=RevisionKind.choices,
+        error_messages={"invalid_choice": _("“%(value)s” is not a valid choice.")},
+    )
+    new_due_date = forms.DateField(
+        label=_("New due date"),
+        required=False,
+        validators=[validate_date_in_range],
+        error_messages={"invalid": _("The date has the wrong format; write it as YYYY-MM-DD.")},
+        help_text=_("Needed to extend, bring forward or renegotiate; none to suspend."),
+    )
+    new_precision = forms.ChoiceField(
+        label=_("Precision of the new date"),
+        choices=[("", "---------"), *PrecisionChoice.choices],
+        required=False,
+        error_messages={"invalid_choice": _("“%(value)s” is not a valid choice.")},
+        help_text=_("A month, quarter or year moves the date to the end of that period."),
+    )
+    revised_on = forms.DateField(
+        label=_("Revised on"),
+        # Left out, the service dates the revision today in the agreement's time zone.
+        required=False,
+        validators=[validate_date_in_range],
+        error_messages={"invalid": _("The date has the wrong format; write it as YYYY-MM-DD.")},
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("This field is required: give the reason.")},
+    )
+
+    def __init__(
+        self, *args: Any, commitment: Commitment, iso_dates: bool = False, **kwargs: Any
+    ) -> None:
+        """Bind the form to ``commitment``; ``iso_dates`` as :class:`StatusChangeForm` has it."""
+        super().__init__(*args, commitment=commitment, **kwargs)
+        if iso_dates:
+            for name in ("new_due_date", "revised_on"):
+                cast(forms.DateField, self.fields[name]).input_formats = ["%Y-%m-%d"]
+
+    def save(self, *, user: Any) -> DeadlineRevision | None:
+        """Record the revision through ``revision_create``; ``None`` if it refused."""
+        try:
+            return revision_services.revision_create(
+                commitment=self.commitment, user=user, **self.cleaned_data
+            )
+        except ValidationError as exc:
             add_service_errors(self, service_error(exc))
             return None

@@ -23,6 +23,7 @@ DOMAIN_MODELS = {
         "commitment",
         "commitmentrelation",
         "progressupdate",
+        "deadlinerevision",
     ],
 }
 

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.functional import Promise
 
-from .choices import RELATION_READ_BACKWARD, RelationKind
+from .choices import RELATION_READ_BACKWARD, FulfilmentTiming, RelationKind
 from .models import (
     DUE_DATE_RELATIONS,
     Agreement,
     Citation,
     Commitment,
     CommitmentRelation,
+    DeadlineRevision,
     Party,
     ProgressUpdate,
     Source,
@@ -58,6 +59,13 @@ def commitment_list() -> QuerySet[Commitment]:
             "progress_updates",
             queryset=ProgressUpdate.objects.select_related("evidence__source", "author").order_by(
                 "-occurred_on", "-id"
+            ),
+        ),
+        # Deadline revisions (issue 12), in the order they were made.
+        Prefetch(
+            "revisions",
+            queryset=DeadlineRevision.objects.select_related("evidence__source", "author").order_by(
+                "revised_on", "id"
             ),
         ),
     ]
@@ -109,3 +117,20 @@ def commitment_related(*, commitment: Commitment) -> list[RelatedCommitment]:
         label = RELATION_READ_BACKWARD[kind] if backward else kind.label
         related.append(RelatedCommitment(label=label, commitment=other))
     return related
+
+
+# Timeliness of fulfilment (issue 12).
+
+
+def fulfilment_timing_counts(queryset: QuerySet[Commitment] | None = None) -> dict[str, int]:
+    """Return how many fulfilled commitments were on time, after an extension, or late.
+
+    One query; every timing is a key, zero when none has it.
+    """
+    rows = queryset if queryset is not None else Commitment.objects.all()
+    return rows.aggregate(
+        **{
+            timing.value: Count("id", filter=Q(fulfilment_timing=timing.value))
+            for timing in FulfilmentTiming
+        }
+    )

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from commitments.forms import StatusChangeForm
+from commitments.forms import RevisionForm, StatusChangeForm
 
 
 class ProgressForm(StatusChangeForm):
@@ -17,3 +17,15 @@ class ProgressForm(StatusChangeForm):
         self.fields["occurred_on"].widget = forms.DateInput(
             attrs={"type": "date"}, format="%Y-%m-%d"
         )
+
+
+# Deadline revisions (issue 12).
+
+
+class DeadlineRevisionForm(RevisionForm):
+    """The revision form with the browser's date pickers."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("new_due_date", "revised_on"):
+            self.fields[name].widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("commitments/", views.commitment_list, name="commitments"),
     path("commitments/<int:pk>/", views.commitment_detail, name="commitment"),
+    path("commitments/<int:pk>/revise/", views.commitment_revise, name="commitment_revise"),
     path("agreements/<int:pk>/", views.agreement_detail, name="agreement"),
     path("watch/", views.watch, name="watch"),
     path("watching/", views.watching, name="watching"),

@@ -24,14 +24,14 @@ from alerts.services import subscriptions as subscription_services
 from commitments.deadlines.text import commitment_rule_in_words
 from commitments.filtersets import CommitmentFilterSet
 from commitments.models import Agreement, Commitment, Party
-from commitments.selectors import commitment_related
+from commitments.selectors import commitment_related, fulfilment_timing_counts
 from core.roles import can_read, can_write
 from feeds.models import CalendarFeed, FeedScope
 from feeds.selectors import feed_url
 from feeds.services import calendar_feed_create, calendar_feed_revoke, calendar_feed_rotate
 
 from . import selectors, timeline
-from .forms import ProgressForm
+from .forms import DeadlineRevisionForm, ProgressForm
 
 PAGE_SIZE = 25
 
@@ -86,6 +86,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         request,
         "dashboard/overview.html",
         {
+            # Timeliness of fulfilment (issue 12).
+            "timing_counts": fulfilment_timing_counts(),
             "data": data,
             "links": links,
             "upcoming": [(c, _days(c.due_date, today)) for c in data.upcoming],
@@ -158,10 +160,7 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @_reviewer
 def commitment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Show a commitment; editors may record a progress update or a status change."""
-    try:
-        commitment = selectors.commitment_detail(pk=pk)
-    except Commitment.DoesNotExist as exc:
-        raise Http404 from exc
+    commitment = _commitment_or_404(pk)
     can_edit = can_write(request.user)
     form = ProgressForm(commitment=commitment) if can_edit else None
     if request.method == "POST":
@@ -171,6 +170,20 @@ def commitment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid() and form.save(user=request.user) is not None:
             messages.success(request, _("The progress update was recorded."))
             return HttpResponseRedirect(request.path)
+    return _commitment_page(request, commitment, form=form)
+
+
+def _commitment_or_404(pk: int) -> Commitment:
+    try:
+        return selectors.commitment_detail(pk=pk)
+    except Commitment.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _commitment_page(
+    request: HttpRequest, commitment: Commitment, *, form: ProgressForm | None
+) -> HttpResponse:
+    """Render the commitment's page with its form; 400 if the form holds errors."""
     today = timezone.localdate()
     updates = list(commitment.progress_updates.all())
     measurements = sorted(
@@ -188,8 +201,35 @@ def commitment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "chart": _progress_chart(measurements, commitment.target_amount),
             "form": form,
             "watching": _watching(request, commitment=commitment),
+            # Deadline revisions (issue 12).
+            "revisions": list(commitment.revisions.all()),
+            "can_revise": form is not None,
         },
         status=400 if form is not None and form.errors else 200,
+    )
+
+
+# Deadline revisions (issue 12).
+
+
+@_reviewer
+def commitment_revise(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show the revision form (editors) and record a revision; errors stay at their fields."""
+    if not can_write(request.user):
+        raise PermissionDenied
+    commitment = _commitment_or_404(pk)
+    if request.method == "POST":
+        form = DeadlineRevisionForm(request.POST, commitment=commitment)
+        if form.is_valid() and form.save(user=request.user) is not None:
+            messages.success(request, _("The revision of the deadline was recorded."))
+            return HttpResponseRedirect(reverse("dashboard:commitment", args=[pk]))
+    else:
+        form = DeadlineRevisionForm(commitment=commitment)
+    return render(
+        request,
+        "dashboard/commitment_revise.html",
+        {"commitment": commitment, "revisions": list(commitment.revisions.all()), "form": form},
+        status=400 if form.errors else 200,
     )
 
 

@@ -21,8 +21,16 @@ from alerts.services.subscriptions import subscription_create
 from api.models import ApiToken
 from api.services import api_token_create
 from commitments.choices import AgreementKind, Category, PartyKind
-from commitments.models import Agreement, Citation, Commitment, Party, Source
+from commitments.models import (
+    Agreement,
+    Citation,
+    Commitment,
+    DeadlineRevision,
+    Party,
+    Source,
+)
 from commitments.services import commitments as svc
+from commitments.services.revisions import revision_create
 from webhooks.models import WebhookEndpoint
 from webhooks.services.endpoints import webhook_endpoint_create
 
@@ -148,3 +156,23 @@ def api_token_make(
 ) -> tuple[ApiToken, str]:
     """Make an API token for ``user`` through ``api_token_create``; return it with its key."""
     return api_token_create(user=user, name=name, now=timezone.now(), expires_at=expires_at)
+
+
+# Deadline revisions (issue 12).
+
+
+def revision_make(
+    *,
+    commitment: Commitment,
+    kind: str = "extended",
+    reason: str = "Les parties ont convenu d'un délai supplémentaire.",
+    source: Source | None = None,
+    quote: str = "Le délai est prorogé.",
+    **fields: Any,
+) -> DeadlineRevision:
+    """Revise ``commitment``'s deadline through ``revision_create``, citing ``source`` (a new
+    source unless given) with ``quote`` as the evidence unless ``fields`` name one."""
+    if "evidence" not in fields:
+        fields.setdefault("evidence_source", source or source_make())
+        fields.setdefault("evidence_quote", quote)
+    return revision_create(commitment=commitment, kind=kind, reason=reason, **fields)

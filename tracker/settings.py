@@ -274,6 +274,10 @@ SPECTACULAR_SETTINGS = {
         "AlertStateEnum": "alerts.models.AlertState",
         "WebhookEventKindEnum": "webhooks.models.EventKind",
         "WebhookDeliveryStateEnum": "webhooks.models.DeliveryState",
+        # Deadline revisions and timeliness (issue 12).
+        "RevisionKindEnum": "commitments.choices.RevisionKind",
+        "PrecisionEnum": "commitments.choices.PrecisionChoice",
+        "FulfilmentTimingEnum": "commitments.choices.FulfilmentTiming",
     },
 }
 

@@ -52,6 +52,7 @@ class WebhookEndpointAdminForm(forms.ModelForm):
             "on_status_changed",
             "on_overdue",
             "on_due_date_changed",
+            "on_deadline_revised",
             "active",
         ]
 
@@ -81,7 +82,13 @@ class WebhookEndpointAdminForm(forms.ModelForm):
 class WebhookEndpointAdmin(HistoryAdmin):
     form = WebhookEndpointAdminForm
     list_display = ["target_url", "owner", "kinds", "active", "created"]
-    list_filter = ["active", "on_status_changed", "on_overdue", "on_due_date_changed"]
+    list_filter = [
+        "active",
+        "on_status_changed",
+        "on_overdue",
+        "on_due_date_changed",
+        "on_deadline_revised",
+    ]
     list_select_related = ["owner"]
     search_fields = ["target_url", "description", "owner__username"]
     autocomplete_fields = ["owner"]

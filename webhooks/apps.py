@@ -15,10 +15,11 @@ class WebhooksConfig(AppConfig):
 
         from .health import register_health
         from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
-        from .services.events import record_field_changes, record_flags
+        from .services.events import record_field_changes, record_flags, record_revision
 
         hooks.register_changes(record_field_changes)
         hooks.register_flags(record_flags)
+        hooks.register_revisions(record_revision)
         register_health()
         backup_register(
             BackupSection("webhook_endpoints", WebhookEndpoint, since=2),

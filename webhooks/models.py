@@ -25,6 +25,7 @@ class EventKind(models.TextChoices):
     STATUS_CHANGED = "commitment.status_changed", _("Status changed")
     OVERDUE = "commitment.overdue", _("Became overdue")
     DUE_DATE_CHANGED = "commitment.due_date_changed", _("Due date changed")
+    DEADLINE_REVISED = "commitment.deadline_revised", _("Deadline revised")
 
 
 #: The endpoint's flag that subscribes it to each kind of event.
@@ -32,6 +33,7 @@ KIND_FIELDS = {
     EventKind.STATUS_CHANGED: "on_status_changed",
     EventKind.OVERDUE: "on_overdue",
     EventKind.DUE_DATE_CHANGED: "on_due_date_changed",
+    EventKind.DEADLINE_REVISED: "on_deadline_revised",
 }
 
 
@@ -54,6 +56,7 @@ class WebhookEndpoint(models.Model):
     on_status_changed = models.BooleanField(_("status changes"), default=True)
     on_overdue = models.BooleanField(_("new overdue flags"), default=True)
     on_due_date_changed = models.BooleanField(_("due-date changes"), default=True)
+    on_deadline_revised = models.BooleanField(_("deadline revisions"), default=True)
     active = models.BooleanField(_("active"), default=True)
     created = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -72,7 +75,8 @@ class WebhookEndpoint(models.Model):
             models.CheckConstraint(
                 condition=Q(on_status_changed=True)
                 | Q(on_overdue=True)
-                | Q(on_due_date_changed=True),
+                | Q(on_due_date_changed=True)
+                | Q(on_deadline_revised=True),
                 name="webhook_endpoint_subscribes",
                 violation_error_message=_("Choose at least one kind of event."),
             ),
@@ -152,9 +156,7 @@ class WebhookDelivery(models.Model):
     can cause).
     """
 
-    uuid = models.UUIDField(
-        _("delivery id"), db_default=RandomUUID(), unique=True, editable=False
-    )
+    uuid = models.UUIDField(_("delivery id"), db_default=RandomUUID(), unique=True, editable=False)
     endpoint = models.ForeignKey(
         WebhookEndpoint,
         on_delete=models.CASCADE,

@@ -28,6 +28,7 @@ from .base import ServiceSaveAdmin, model_fields_changed, service_call
 from .filters import DueRangeFilter
 from .imports import CommitmentImportExportMixin
 from .inlines import CommitmentCitationInline, CommitmentRelationInline
+from .revisions import CommitmentRevisionAdminMixin, DeadlineRevisionInline
 from .status import CommitmentStatusAdminMixin
 
 
@@ -41,7 +42,12 @@ def rule_field_rows() -> list[str | tuple[str, ...]]:
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(CommitmentStatusAdminMixin, CommitmentImportExportMixin, ServiceSaveAdmin):
+class CommitmentAdmin(
+    CommitmentRevisionAdminMixin,
+    CommitmentStatusAdminMixin,
+    CommitmentImportExportMixin,
+    ServiceSaveAdmin,
+):
     form = CommitmentAdminForm
     change_form_template = "admin/commitments/commitment/change_form.html"
 
@@ -96,6 +102,10 @@ class CommitmentAdmin(CommitmentStatusAdminMixin, CommitmentImportExportMixin, S
         "fulfilled_on",
         "deadline_state",
         "flagged_at",
+        # Deadline revisions and timeliness (issue 12).
+        "original_due_date_display",
+        "current_due_date_display",
+        "fulfilment_timing_display",
     ]
     fieldsets = [
         (_("Identity"), {"fields": ["agreement", "key", "title", "description"]}),
@@ -128,7 +138,20 @@ class CommitmentAdmin(CommitmentStatusAdminMixin, CommitmentImportExportMixin, S
             },
         ),
     ]
-    inlines = [CommitmentCitationInline, CommitmentRelationInline]
+    # Deadline revisions and timeliness (issue 12).
+    fieldsets += [
+        (
+            _("Revisions and timeliness"),
+            {
+                "fields": [
+                    "original_due_date_display",
+                    "current_due_date_display",
+                    "fulfilment_timing_display",
+                ]
+            },
+        ),
+    ]
+    inlines = [CommitmentCitationInline, CommitmentRelationInline, DeadlineRevisionInline]
     actions = ["mark_in_progress", "mark_not_started", "mark_cancelled", "recompute_due_dates"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Commitment]:

@@ -3,10 +3,10 @@
 A page of commitments through :class:`~commitments.api.serializers.CommitmentSerializer` builds
 a model instance for every commitment, beneficiary, citation, source, progress update and
 author, then reads them back field by field; that was most of the list's time. Here the page is
-one ``values_list`` query (with the owner's username joined), and the beneficiaries, citations
-and progress updates one query each, keyed by commitment id; the representation dicts are built
-straight from the rows, with URLs from one reversed route and dates, decimals and instants
-written as the serializer writes them.
+one ``values_list`` query (with the owner's username joined), and the beneficiaries, citations,
+progress updates and deadline revisions one query each, keyed by commitment id; the
+representation dicts are built straight from the rows, with URLs from one reversed route and
+dates, decimals and instants written as the serializer writes them.
 
 The serializer stays the contract: it validates writes, shows the detail and describes the
 schema. ``tests/api/test_representation.py`` holds this read equal to it, row for row.
@@ -24,7 +24,7 @@ from rest_framework import serializers as drf_serializers
 
 from commitments import deadlines
 from commitments.deadlines.text import rule_in_words
-from commitments.models import Citation, Commitment, ProgressUpdate
+from commitments.models import Citation, Commitment, DeadlineRevision, ProgressUpdate
 from core.rest.serializers import detail_url_builder, instant_text
 
 from .serializers import API_RULE_FIELDS
@@ -59,6 +59,10 @@ COMMITMENT_COLUMNS = (
     "owner__username",
     "created",
     "updated",
+    # Deadline revisions and timeliness (issue 12).
+    "original_due_date",
+    "due_precision",
+    "fulfilment_timing",
 )
 
 #: What the rule's words name besides the rule: the dates it counts from.
@@ -90,6 +94,19 @@ PROGRESS_COLUMNS = (
     *(f"evidence__{column}" for column in CITATION_COLUMNS),
 )
 
+#: A deadline revision's columns (issue 12), its evidence as a progress update's.
+REVISION_COLUMNS = (
+    "commitment_id",
+    "kind",
+    "revised_on",
+    "old_due_date",
+    "new_due_date",
+    "new_precision",
+    "reason",
+    "author__username",
+    *(f"evidence__{column}" for column in CITATION_COLUMNS),
+)
+
 #: Target amounts and measured values are written by DRF's own decimal field.
 _decimal_text = drf_serializers.DecimalField(max_digits=20, decimal_places=4).to_representation
 
@@ -118,7 +135,7 @@ def _rule_description(row: Row) -> str:
         agreement_date=row["agreement__date"],
         anchor_title=row[f"{_ANCHOR}__title"],
         anchor_fulfilled_on=row[f"{_ANCHOR}__fulfilled_on"],
-        due_date=row["due_date"],
+        due_date=row["original_due_date"],
     )
 
 
@@ -161,6 +178,19 @@ def _progress_update(row: Row, url: Callable[[Any], str]) -> Representation:
     }
 
 
+def _revision(row: Row) -> Representation:
+    return {
+        "kind": row["kind"],
+        "revised_on": _day(row["revised_on"]),
+        "old_due_date": _day(row["old_due_date"]),
+        "new_due_date": _day(row["new_due_date"]),
+        "new_precision": row["new_precision"] or None,
+        "reason": row["reason"],
+        "evidence": _citation(row, "evidence__"),
+        "author": row["author__username"],
+    }
+
+
 def _grouped(rows: Iterable[Row], key: str, build: Callable[[Row], Any]) -> dict[int, list[Any]]:
     groups: dict[int, list[Any]] = defaultdict(list)
     for row in rows:
@@ -174,7 +204,7 @@ def commitment_representations(
     """Return the representations of the commitments of ``page``, in its order.
 
     ``page`` is a (sliced) queryset of commitments; what it selects or prefetches is
-    ignored: the rows are read with four queries whatever the page size. ``request`` and
+    ignored: the rows are read with five queries whatever the page size. ``request`` and
     ``format`` make the absolute URLs, as the serializer's context does.
     """
     rows = list(page.prefetch_related(None).values(*COMMITMENT_COLUMNS, *RULE_WORDS_COLUMNS))
@@ -203,6 +233,13 @@ def commitment_representations(
         "commitment_id",
         lambda row: _progress_update(row, update_url),
     )
+    revisions = _grouped(
+        DeadlineRevision.objects.filter(commitment_id__in=ids)
+        .order_by("revised_on", "id")
+        .values(*REVISION_COLUMNS),
+        "commitment_id",
+        _revision,
+    )
     url = detail_url_builder("api:commitment-detail", request=request, format=format)
     return [
         {
@@ -229,6 +266,10 @@ def commitment_representations(
             "owner": row["owner__username"],
             "citations": citations.get(row["id"], []),
             "progress_updates": updates.get(row["id"], []),
+            "original_due_date": _day(row["original_due_date"]),
+            "due_precision": row["due_precision"] or None,
+            "revisions": revisions.get(row["id"], []),
+            "fulfilment_timing": row["fulfilment_timing"] or None,
             "created": _instant(row["created"]),
             "updated": _instant(row["updated"]),
         }

@@ -18,11 +18,19 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from commitments import deadlines
-from commitments.choices import Status
+from commitments.choices import FulfilmentTiming, PrecisionChoice, RevisionKind, Status
 from commitments.deadlines import RuleError
 from commitments.deadlines.text import commitment_rule_in_words
-from commitments.forms import StatusChangeForm, service_error
-from commitments.models import Agreement, Citation, Commitment, Party, ProgressUpdate, Source
+from commitments.forms import RevisionForm, StatusChangeForm, service_error
+from commitments.models import (
+    Agreement,
+    Citation,
+    Commitment,
+    DeadlineRevision,
+    Party,
+    ProgressUpdate,
+    Source,
+)
 from commitments.services import commitments as commitment_services
 from core.rest.exceptions import (
     call_service,
@@ -176,6 +184,46 @@ class ProgressUpdateSerializer(ApiModelSerializer):
         read_only_fields = fields
 
 
+# Deadline revisions (issue 12).
+
+
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """A read-only choice stored as text, empty when there is none: shown as ``null`` then."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(read_only=True, allow_null=True, **kwargs)
+
+    def to_representation(self, value: Any) -> Any:
+        return None if value in ("", None) else super().to_representation(value)
+
+
+class RevisionSerializer(ApiModelSerializer):
+    """One revision of a commitment's deadline: what it did, when, why, and its evidence."""
+
+    new_precision = BlankAsNullChoiceField(
+        choices=PrecisionChoice.choices,
+        help_text="How precisely the new date is known; null when the revision gives none.",
+    )
+    evidence = CitationSerializer(read_only=True)
+    author: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = DeadlineRevision
+        fields = [
+            "kind",
+            "revised_on",
+            "old_due_date",
+            "new_due_date",
+            "new_precision",
+            "reason",
+            "evidence",
+            "author",
+        ]
+        read_only_fields = fields
+
+
 def _rule_field_kwargs(field: deadlines.RuleField) -> dict[str, Any]:
     """Return the serializer field options of one part of the rule, from the rule's spec."""
     kwargs: dict[str, Any] = {"required": field is deadlines.KIND_FIELD}
@@ -262,6 +310,20 @@ class CommitmentSerializer(StrictMixin, ApiModelSerializer):
     )
     citations = CitationSerializer(many=True, read_only=True)
     progress_updates = ProgressUpdateSerializer(many=True, read_only=True)
+    # Deadline revisions and timeliness (issue 12).
+    revisions = RevisionSerializer(
+        many=True, read_only=True, help_text="The deadline's revisions, oldest first."
+    )
+    due_precision = BlankAsNullChoiceField(
+        choices=PrecisionChoice.choices,
+        help_text="How precisely the due date is known (month: due at the month's end); "
+        "null without a due date.",
+    )
+    fulfilment_timing = BlankAsNullChoiceField(
+        choices=FulfilmentTiming.choices,
+        help_text="For a fulfilled commitment: on time, on time only after an extension, or "
+        "late; null otherwise.",
+    )
 
     class Meta:
         model = Commitment
@@ -289,10 +351,19 @@ class CommitmentSerializer(StrictMixin, ApiModelSerializer):
             "owner",
             "citations",
             "progress_updates",
+            # Deadline revisions and timeliness (issue 12).
+            "original_due_date",
+            "due_precision",
+            "revisions",
+            "fulfilment_timing",
             "created",
             "updated",
         ]
         read_only_fields = [
+            # Deadline revisions and timeliness (issue 12).
+            "original_due_date",
+            "due_precision",
+            "fulfilment_timing",
             "due_date",
             "due_at",
             "status",
@@ -393,7 +464,7 @@ class EvidenceSerializer(StrictMixin, serializers.Serializer):
 
 
 #: The status change's fields that hold free text; the others take text or a number.
-_TEXT_FIELDS = ("note", "evidence_quote", "evidence_translation", "evidence_locator")
+_TEXT_FIELDS = ("note", "reason", "evidence_quote", "evidence_translation", "evidence_locator")
 
 
 def _form_data(values: Mapping[str, Any]) -> dict[str, str]:
@@ -472,6 +543,74 @@ class StatusChangeSerializer(StrictMixin, serializers.Serializer):
         if update is None:
             raise to_drf_validation_error(DjangoValidationError(self.form.errors.as_data()))
         return update
+
+
+# Deadline revisions (issue 12).
+
+
+class RevisionCreateSerializer(StrictMixin, serializers.Serializer):
+    """A revision of the deadline, with its reason and evidence (a source and a quote).
+
+    As :class:`StatusChangeSerializer` does, the fields describe the body and refuse unknown
+    keys; the domain's :class:`~commitments.forms.RevisionForm` parses the values.
+    """
+
+    kind = serializers.ChoiceField(choices=RevisionKind.choices)
+    new_due_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Needed to extend (later), bring forward (earlier) or renegotiate (other); "
+        "none to suspend; optional to resume.",
+    )
+    new_precision = serializers.ChoiceField(
+        choices=PrecisionChoice.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Month, quarter or year: the new date moves to the end of that period.",
+    )
+    revised_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="When it was revised; today in the agreement's time zone if left out.",
+    )
+    reason = serializers.CharField(help_text="Why the deadline was revised.")
+    evidence = EvidenceSerializer(
+        help_text="A source and a quote, which become a citation of the commitment."
+    )
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        """Fill the revision form from the body, ``evidence.x`` as ``evidence_x``."""
+        if not isinstance(data, Mapping):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Expected an object of revision fields."]}
+            )
+        refuse_unknown_keys(self, data)
+        evidence = data.get("evidence") or {}
+        if not isinstance(evidence, Mapping):
+            expected = "Expected an object with a source and a quote."
+            raise serializers.ValidationError({"evidence": {"non_field_errors": [expected]}})
+        evidence_serializer = cast(EvidenceSerializer, self.fields["evidence"])
+        refuse_unknown_keys(evidence_serializer, evidence, within="evidence")
+        top_level = ("kind", "new_due_date", "new_precision", "revised_on", "reason")
+        values = {name: data.get(name) for name in top_level}
+        for name in evidence_serializer.fields:
+            values[f"evidence_{name}"] = evidence.get(name)
+        self.form = RevisionForm(
+            data=_form_data(values), commitment=self.context["commitment"], iso_dates=True
+        )
+        if not self.form.is_valid():
+            raise to_drf_validation_error(DjangoValidationError(self.form.errors.as_data()))
+        return self.form.cleaned_data
+
+    def save(self, **kwargs: Any) -> DeadlineRevision:
+        """Record the revision through the form's service call; nothing is written if refused."""
+        revision = self.form.save(user=self.context["request"].user)
+        if revision is None:
+            raise to_drf_validation_error(DjangoValidationError(self.form.errors.as_data()))
+        return revision
 
 
 #: Where errors on a stored field or a status change's field appear in the representation:

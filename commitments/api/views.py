@@ -148,6 +148,34 @@ class CommitmentViewSet(
             status=status.HTTP_201_CREATED,
         )
 
+    # Deadline revisions (issue 12).
+
+    @extend_schema(
+        summary="Revise the deadline (editors)",
+        description=(
+            "Extend (a later date), bring forward (an earlier one), renegotiate (another "
+            "date), suspend (the clock stops: not overdue while suspended) or resume (the "
+            "clock restarts, optionally at a new date). A reason and evidence (a source and a "
+            "quote, which become a citation) are required; the original due date is kept. "
+            "Answers 201 with the updated commitment, its URL in Location. Nothing is written "
+            "if any check fails. Recurring commitments are refused."
+        ),
+        request=serializers.RevisionCreateSerializer,
+        responses={status.HTTP_201_CREATED: serializers.CommitmentSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="revisions", filterset_class=None)
+    def revise(self, request: Request, pk: str | None = None) -> Response:
+        """Record the revision through the revision service; answer with the commitment."""
+        commitment: Commitment = self.get_object()
+        serializer = serializers.RevisionCreateSerializer(
+            data=request.data, context={**self.get_serializer_context(), "commitment": commitment}
+        )
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        updated = self.get_queryset().get(pk=commitment.pk)
+        body = serializers.CommitmentSerializer(updated, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": body["url"]})
+
 
 @extend_schema_view(
     list=extend_schema(summary="List progress updates"),

@@ -391,6 +391,37 @@ def revise(original: Deadline, revisions: Sequence[Revision]) -> Deadline:
     return Deadline(due_date, precision if due_date is not None else None, suspended)
 
 
+class Timing(enum.StrEnum):
+    """Whether a fulfilment kept its deadline: the original, only a later one, or none."""
+
+    ON_TIME = "on_time"
+    AFTER_EXTENSION = "after_extension"
+    LATE = "late"
+
+
+def fulfilment_timing(
+    fulfilled_on: dt.date | None, original_due_date: dt.date | None, due_date: dt.date | None
+) -> Timing | None:
+    """Return how a fulfilment on ``fulfilled_on`` stands against its deadlines.
+
+    On time: on or before both the original and the current due date. After an extension:
+    after the original but on or before a later current date. Late: after the current date
+    (also after a date brought forward, even if the original was still ahead). ``None`` with
+    no deadline or no fulfilment date.
+
+    A deadline ends at the end of its day in the agreement's time zone, and the fulfilment
+    date is a day in that zone too: comparing the dates is comparing the instants there.
+    """
+    if fulfilled_on is None or due_date is None:
+        return None
+    original = original_due_date or due_date
+    if fulfilled_on > due_date:
+        return Timing.LATE
+    if fulfilled_on <= original:
+        return Timing.ON_TIME
+    return Timing.AFTER_EXTENSION
+
+
 def compute_due_date(rule: DeadlineRule, anchor: dt.date | None) -> dt.date | None:
     """Return the due date the rule gives for ``anchor``, or ``None`` if there is none yet.
 

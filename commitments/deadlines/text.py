@@ -163,5 +163,6 @@ def commitment_rule_in_words(commitment: Commitment) -> str:
         agreement_date=commitment.agreement.date,
         anchor_title=anchor.title if anchor is not None else None,
         anchor_fulfilled_on=anchor.fulfilled_on if anchor is not None else None,
-        due_date=commitment.due_date,
+        # The rule's own date: a revision moves the due date, not what the rule gives.
+        due_date=commitment.original_due_date,
     )

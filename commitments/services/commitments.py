@@ -114,14 +114,14 @@ def commitment_save(
     if beneficiaries is not None:
         commitment.beneficiaries.set(beneficiaries)
     if creating or computed:
-        _deadline_inputs_changed(commitment)
+        commitment_deadline_reflag(commitment)
     if not creating and "due_date" in computed:
         change = hooks.FieldChange(commitment.pk, "due_date", old_due_date, commitment.due_date)
         hooks.fields_changed(changes=[change], at=timezone.now())
     return commitment
 
 
-def _deadline_inputs_changed(commitment: Commitment) -> None:
+def commitment_deadline_reflag(commitment: Commitment) -> None:
     """Tell the listeners, then read back the deadline state they may have flagged.
 
     The caller answers with this instance (the API's 200 after a PATCH, the admin's page), so
@@ -242,18 +242,7 @@ def commitment_change_status(
     to ``now``'s date in the agreement's time zone. Nothing is written if any check fails.
     """
     now = now or timezone.now()
-    # The agreement, then the commitment, each FOR NO KEY UPDATE. The agreement first, as
-    # an agreement change takes them: a change of its date or zone recomputes this
-    # commitment's dependents, and must not interleave with this change doing the same.
-    # NO KEY: other writers of these rows wait, but a concurrent full scan's commit can check
-    # its alerts' foreign keys to the commitment (FOR KEY SHARE); FOR UPDATE would block that
-    # check while this change waits on the scan's alerts, a deadlock (tests/alerts/test_scan.py).
-    Agreement.objects.select_for_update(no_key=True).filter(pk=commitment.agreement_id).get()
-    commitment = (
-        Commitment.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("agreement")
-        .get(pk=commitment.pk)
-    )
+    commitment = commitment_lock(commitment=commitment)
     if status not in Status.values:
         raise ValidationError({"status": _("%(status)r is not a status.") % {"status": status}})
     if occurred_on is None:
@@ -261,24 +250,15 @@ def commitment_change_status(
     elif occurred_on < commitment.agreement.date:
         raise ValidationError({"occurred_on": _("The update is dated before the agreement.")})
     status_changed = status != commitment.status
-    if evidence is not None and (evidence_source is not None or evidence_quote):
-        # Keeping one and dropping the other would lose what the editor typed.
-        raise ValidationError(
-            {"evidence": _("Choose an existing citation or give a new source and quote, not both.")}
-        )
-    if evidence is None and (evidence_source is not None or evidence_quote):
-        evidence = _evidence_cite(
-            commitment=commitment,
-            user=user,
-            source=evidence_source,
-            quote=evidence_quote,
-            translation=evidence_translation,
-            locator=evidence_locator,
-        )
-    elif evidence is not None and evidence.commitment_id != commitment.pk:
-        raise ValidationError(
-            {"evidence": _("The evidence must be a citation of this commitment.")}
-        )
+    evidence = evidence_resolve(
+        commitment=commitment,
+        user=user,
+        evidence=evidence,
+        source=evidence_source,
+        quote=evidence_quote,
+        translation=evidence_translation,
+        locator=evidence_locator,
+    )
     if status_changed and status in EVIDENCE_REQUIRED and evidence is None:
         raise ValidationError(
             {
@@ -306,6 +286,62 @@ def commitment_change_status(
             commitment=commitment, status=Status(status), update=update, now=now, user=user
         )
     return update
+
+
+def commitment_lock(*, commitment: Commitment) -> Commitment:
+    """Lock the commitment's agreement, then the commitment; return it as now stored.
+
+    Every change of a commitment's status or deadline takes these locks in this order.
+    """
+    # The agreement, then the commitment, each FOR NO KEY UPDATE. The agreement first, as
+    # an agreement change takes them: a change of its date or zone recomputes this
+    # commitment's dependents, and must not interleave with this change doing the same.
+    # NO KEY: other writers of these rows wait, but a concurrent full scan's commit can check
+    # its alerts' foreign keys to the commitment (FOR KEY SHARE); FOR UPDATE would block that
+    # check while this change waits on the scan's alerts, a deadlock (tests/alerts/test_scan.py).
+    Agreement.objects.select_for_update(no_key=True).filter(pk=commitment.agreement_id).get()
+    return (
+        Commitment.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("agreement")
+        .get(pk=commitment.pk)
+    )
+
+
+def evidence_resolve(
+    *,
+    commitment: Commitment,
+    user: User,
+    evidence: Citation | None,
+    source: Source | None,
+    quote: str,
+    translation: str = "",
+    locator: str = "",
+) -> Citation | None:
+    """Return the evidence of a change: an existing citation of ``commitment``, or a new one.
+
+    A new citation is saved from ``source`` and ``quote``; errors on it are named
+    ``evidence_*``. Giving both an existing citation and a new quote is refused on
+    ``evidence``, as is a citation of another commitment. ``None`` if nothing was given.
+    """
+    if evidence is not None and (source is not None or quote):
+        # Keeping one and dropping the other would lose what the editor typed.
+        raise ValidationError(
+            {"evidence": _("Choose an existing citation or give a new source and quote, not both.")}
+        )
+    if evidence is None and (source is not None or quote):
+        return _evidence_cite(
+            commitment=commitment,
+            user=user,
+            source=source,
+            quote=quote,
+            translation=translation,
+            locator=locator,
+        )
+    if evidence is not None and evidence.commitment_id != commitment.pk:
+        raise ValidationError(
+            {"evidence": _("The evidence must be a citation of this commitment.")}
+        )
+    return evidence
 
 
 def _evidence_cite(
@@ -346,9 +382,15 @@ def _status_apply(
     if commitment.fulfilled_on != fulfilled_on:
         commitment.fulfilled_on = fulfilled_on
         fields.append("fulfilled_on")
+    timing = deadlines.fulfilment_timing(
+        fulfilled_on, commitment.original_due_date, commitment.due_date
+    )
+    if commitment.fulfilment_timing != (timing or ""):
+        commitment.fulfilment_timing = timing or ""
+        fields.append("fulfilment_timing")
     attach_user(commitment, user)
     commitment.save(update_fields=fields)
-    _deadline_inputs_changed(commitment)
+    commitment_deadline_reflag(commitment)
     hooks.fields_changed(
         changes=[hooks.FieldChange(commitment.pk, "status", old_status, str(status))], at=now
     )

@@ -97,3 +97,43 @@ def deadline_state_flagged(
     """
     for listener in _flag_listeners:
         listener(state, now, commitment_ids)
+
+
+# Deadline revisions (issue 12): the webhooks write a ``deadline_revised`` event per revision.
+
+
+@dataclass(frozen=True)
+class DeadlineRevised:
+    """A revision a service recorded on a commitment's deadline: what it did and why."""
+
+    commitment_id: int
+    revision_id: int
+    kind: str
+    revised_on: dt.date
+    old_due_date: dt.date | None
+    new_due_date: dt.date | None
+    new_precision: str
+    reason: str
+
+
+#: ``listener(revision, at)``: the revision recorded at ``at``.
+RevisionListener = Callable[[DeadlineRevised, dt.datetime], None]
+_revision_listeners: list[RevisionListener] = []
+
+
+def register_revisions(listener: RevisionListener) -> None:
+    """Call ``listener(revision, at)`` after a deadline revision, in its transaction."""
+    if listener not in _revision_listeners:
+        _revision_listeners.append(listener)
+
+
+def unregister_revisions(listener: RevisionListener) -> None:
+    """Stop calling ``listener``; do nothing if it was not registered."""
+    if listener in _revision_listeners:
+        _revision_listeners.remove(listener)
+
+
+def deadline_revised(*, revision: DeadlineRevised, at: dt.datetime) -> None:
+    """Tell listeners a deadline was revised at ``at`` (after the rescan of its state)."""
+    for listener in _revision_listeners:
+        listener(revision, at)

@@ -25,6 +25,7 @@ from commitments.api import readers, serializers
 from commitments.models import Citation, Commitment, Party, Source
 from commitments.selectors import commitment_list
 from commitments.services import commitments as svc
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -252,6 +253,28 @@ def varied_commitments(make_commitment, agreement, japan, usa, source, editor):
     Commitment.objects.filter(pk=made[3].pk).update(
         deadline_state="due_soon", flagged_at=dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
     )
+    # Deadline revisions (issue 12): an extension to a month then a suspension, by the
+    # editor; a fulfilment after an extension, by nobody.
+    week = made[4]
+    factories.revision_make(
+        commitment=week,
+        source=press,
+        new_due_date=dt.date(2026, 5, 1),
+        new_precision="month",
+        user=editor,
+        evidence_translation="Extended.",
+        evidence_locator="p. 2",
+    )
+    factories.revision_make(commitment=week, kind="suspended", source=source)
+    quarter = made[6]
+    factories.revision_make(commitment=quarter, source=source, new_due_date=dt.date(2026, 9, 30))
+    svc.commitment_change_status(
+        commitment=quarter,
+        status="fulfilled",
+        occurred_on=dt.date(2026, 7, 15),
+        evidence_source=source,
+        evidence_quote="Tenu.",
+    )
     return made
 
 
@@ -302,6 +325,17 @@ def test_the_list_reader_gives_what_the_serializer_gives(varied_commitments):
         "1 an après la réalisation de «\u00a0Anchor\u00a0» (pas encore)"
     )
     assert by_title["Cut tariffs to 15 %"]["flagged_at"] == "2026-02-28T15:00:00.000001Z"
+    week = by_title["Every week"]
+    assert [r["kind"] for r in week["revisions"]] == ["extended", "suspended"]
+    assert week["revisions"][0]["evidence"]["source_title"] == "Summit coverage"
+    assert week["revisions"][0]["author"] == "editor"
+    assert (week["due_date"], week["due_precision"], week["deadline_state"]) == (
+        "2026-05-31",
+        "month",
+        "suspended",
+    )
+    assert by_title["By the end of a quarter"]["fulfilment_timing"] == "after_extension"
+    assert by_title["By the end of a quarter"]["original_due_date"] == "2026-06-30"
     ongoing = by_title["Ongoing cooperation"]
     assert ongoing["due_date"] is None and ongoing["citations"] == ongoing["progress_updates"] == []
     assert ongoing["owner"] is None and ongoing["beneficiaries"] == []

@@ -18,9 +18,11 @@ from commitments.deadlines import (
     PeriodUnit,
     RuleError,
     RuleKind,
+    Timing,
     add_offset,
     compute_due_date,
     due_instant,
+    fulfilment_timing,
     next_period_end,
     period_end,
 )
@@ -413,3 +415,43 @@ def test_a_rule_error_keeps_english_for_logs_and_speaks_the_readers_language():
         ).validate()
     with translation.override("fr"):
         assert caught.value.translated() == "L’année doit être comprise entre 1900 et 2199."
+
+
+# Timeliness of a fulfilment (issue 12).
+
+ORIGINAL, EXTENDED, FORWARD = dt.date(2026, 4, 26), dt.date(2026, 6, 30), dt.date(2026, 4, 1)
+
+
+@pytest.mark.parametrize(
+    ("fulfilled_on", "original", "current", "timing"),
+    [
+        (dt.date(2026, 4, 26), ORIGINAL, ORIGINAL, Timing.ON_TIME),
+        (dt.date(2026, 4, 27), ORIGINAL, ORIGINAL, Timing.LATE),
+        (dt.date(2026, 4, 26), ORIGINAL, EXTENDED, Timing.ON_TIME),
+        (dt.date(2026, 4, 27), ORIGINAL, EXTENDED, Timing.AFTER_EXTENSION),
+        (dt.date(2026, 6, 30), ORIGINAL, EXTENDED, Timing.AFTER_EXTENSION),
+        (dt.date(2026, 7, 1), ORIGINAL, EXTENDED, Timing.LATE),
+        (dt.date(2026, 4, 2), ORIGINAL, FORWARD, Timing.LATE),
+        (dt.date(2026, 4, 1), ORIGINAL, FORWARD, Timing.ON_TIME),
+        (dt.date(2026, 4, 1), None, None, None),
+        (None, ORIGINAL, ORIGINAL, None),
+    ],
+)
+def test_fulfilment_timing_against_the_original_and_current_dates(
+    fulfilled_on, original, current, timing
+):
+    assert fulfilment_timing(fulfilled_on, original, current) == timing
+
+
+@given(
+    fulfilled_on=st.dates(dt.date(2025, 1, 1), dt.date(2028, 12, 31)),
+    original=st.dates(dt.date(2025, 1, 1), dt.date(2028, 12, 31)),
+    current=st.dates(dt.date(2025, 1, 1), dt.date(2028, 12, 31)),
+)
+def test_fulfilment_timing_is_on_time_only_within_both_and_late_only_after_the_current(
+    fulfilled_on, original, current
+):
+    timing = fulfilment_timing(fulfilled_on, original, current)
+    assert (timing == Timing.ON_TIME) == (fulfilled_on <= min(original, current))
+    assert (timing == Timing.LATE) == (fulfilled_on > current)
+    assert (timing == Timing.AFTER_EXTENSION) == (original < fulfilled_on <= current)

@@ -28,6 +28,7 @@ from api.services import api_token_create
 from commitments.choices import Status
 from commitments.models import Citation, Commitment
 from commitments.services import commitments as svc
+from commitments.services.revisions import revision_create
 from core.roles import EDITORS, VIEWERS
 from feeds.services import calendar_feed_create
 from webhooks.services.endpoints import webhook_endpoint_create
@@ -140,11 +141,17 @@ def build_world(django_user_model: Any, agreement: Any, make_commitment: Any,
     citation = Citation.objects.create(source=source, commitment=commitment,
                                        quote="dans un délai de 180 jours")
     Citation.objects.create(source=source, agreement=agreement, quote="sommet Japon–États-Unis")
+    # Deadline revisions (issue 12): extended before it was fulfilled.
+    revision_create(commitment=commitment, kind="extended", reason="Prorogé.", user=editor,
+                    revised_on=dt.date(2025, 11, 15), new_due_date=dt.date(2026, 6, 30),
+                    evidence=citation)
     svc.commitment_change_status(commitment=commitment, status=Status.FULFILLED, user=editor,
                                  occurred_on=dt.date(2025, 12, 1), note="Held in Tokyo",
                                  evidence=citation)
     anchored = make_commitment(title="Follow-up", anchor_kind="commitment",
                                anchor_commitment=commitment, offset_amount=30)
+    # An open commitment with a deadline, for the walks that revise one (issue 12).
+    make_commitment(title="Tariff cut")
 
     token_keys, feed_secrets = {}, {}
     for user in (admin, editor, viewer, other):

@@ -112,6 +112,9 @@ def row_for(route: Route, user: Any) -> Any:
     """Return the first row the route's ``pk`` may name for ``user`` (their own, for own data)."""
     model = model_of(route)
     rows = model._default_manager.order_by("pk")
+    if name_of(route) == "api:commitment-revise":
+        # A closed commitment's deadline is not revised: the walk revises an open one.
+        rows = rows.filter(status__in=["not_started", "in_progress"], due_date__isnull=False)
     if own_data(route):
         rows = rows.filter(**{owner_field(model): user})
     return rows.first()
@@ -192,6 +195,10 @@ def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
         ("api:commitment-detail", "put"): existing_commitment,
         ("api:commitment-detail", "patch"): {"title": "Renamed"},
         ("api:commitment-change-status", "post"): {"status": "in_progress", "note": "Talks"},
+        ("api:commitment-revise", "post"): {
+            "kind": "suspended", "reason": "Talks paused.",
+            "evidence": {"source": world.citation.source_id, "quote": "Suspendu."},
+        },
         ("api:subscription-list", "post"): {"scope": "all"},
         ("api:subscription-detail", "put"): {"scope": "commitment",
                                              "commitment": commitment.pk, "lead_days": [3]},
@@ -209,6 +216,8 @@ def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
 def _serializer_of(route: Route, action: str) -> serializers.Serializer:
     if name_of(route) == "api:commitment-change-status":
         return api_serializers.StatusChangeSerializer()
+    if name_of(route) == "api:commitment-revise":
+        return api_serializers.RevisionCreateSerializer()
     return view_of(route, action).get_serializer_class()()
 
 
@@ -368,13 +377,18 @@ EXPECTED_KEYS: dict[str, dict[str, set[str]]] = {
              "beneficiaries", "target_amount", "target_unit", "effective_from",
              "deadline_rule", "due_date", "due_at", "status", "status_changed_at",
              "fulfilled_on", "deadline_state", "flagged_at", "owner", "citations",
-             "progress_updates", "created", "updated"},
+             "progress_updates", "created", "updated",
+             # Deadline revisions and timeliness (issue 12).
+             "original_due_date", "due_precision", "revisions", "fulfilment_timing"},
         ".deadline_rule": {"kind", "date", "precision", "offset_amount", "offset_unit",
                            "anchor_kind", "anchor_commitment", "period_unit", "period_number",
                            "period_year", "source_phrase", "description"},
         ".citations[]": CITATION,
         ".progress_updates[]": PROGRESS,
         ".progress_updates[].evidence": CITATION,
+        ".revisions[]": {"kind", "revised_on", "old_due_date", "new_due_date", "new_precision",
+                         "reason", "evidence", "author"},
+        ".revisions[].evidence": CITATION,
     },
     "progressupdate": {"": PROGRESS, ".evidence": CITATION},
     "subscription": {"": {"id", "url", "scope", "agreement", "party", "commitment", "mode",

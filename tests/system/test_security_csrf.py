@@ -168,6 +168,10 @@ def admin_model(route: str) -> Any:
     return None
 
 
+#: Pages that act on one row, by route name: the model of the row their ``pk`` names.
+ROW_ACTION_PAGES = {"commitment_revise": "commitment"}
+
+
 def model_behind(route: Route) -> Any:
     """Return the model whose row a ``pk`` in ``route`` names."""
     view_class = getattr(route.view, "cls", None)
@@ -175,6 +179,7 @@ def model_behind(route: Route) -> Any:
     if serializer is not None:
         return serializer.Meta.model
     model_name = (route.name or "").rsplit(":", 1)[-1]
+    model_name = ROW_ACTION_PAGES.get(model_name, model_name)
     matches = [m for m in apps.get_models() if m._meta.model_name == model_name]
     assert len(matches) == 1, f"{route.route}: which model does its pk name?"
     return matches[0]

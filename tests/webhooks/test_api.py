@@ -335,3 +335,29 @@ def test_the_admin_delivery_log_filters_by_state_and_retries_failed_ones(
     assert "1 failed deliveries queued again" in response.content.decode()
     delivery.refresh_from_db()
     assert (delivery.state, delivery.attempts) == (DeliveryState.PENDING, 0)
+
+
+# Deadline revisions (issue 12).
+
+
+def test_an_endpoint_subscribes_to_deadline_revisions_alone_in_the_api_and_the_admin(
+    viewer_api, admin_client_, webhook_receiver
+):
+    response = register(viewer_api, webhook_receiver.url, events=["commitment.deadline_revised"])
+    assert response.status_code == 201, response.content
+    assert response.json()["events"] == ["commitment.deadline_revised"]
+    endpoint = WebhookEndpoint.objects.get()
+    assert (endpoint.on_deadline_revised, endpoint.on_status_changed) == (True, False)
+
+    form = {
+        "owner": admin_client_.user.pk,
+        "target_url": webhook_receiver.url + "admin",
+        "description": "",
+        "on_deadline_revised": "on",
+        "active": "on",
+        "new_secret": "admin-made-secret-000",
+    }
+    response = admin_client_.post("/admin/webhooks/webhookendpoint/add/", form)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    made = WebhookEndpoint.objects.exclude(pk=endpoint.pk).get()
+    assert made.events == ["commitment.deadline_revised"]

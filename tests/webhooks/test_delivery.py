@@ -24,6 +24,7 @@ from commitments.choices import DeadlineState, Status
 from commitments.services import commitments as svc
 from core.outbox import OutboxReport
 from core.roles import can_read
+from tests import factories
 from tests.support.webhook_receiver import WebhookReceiver, webhook_receiver_fixture  # noqa: F401
 from webhooks.models import (
     DeliveryState,
@@ -192,6 +193,37 @@ def test_due_date_change_is_delivered_with_the_old_and_new_date(
     assert request.json["occurred_at"] == "2026-03-02T08:30:00.000000Z"
 
 
+def test_a_deadline_revision_is_delivered_with_its_kind_dates_and_reason(
+    commitment, make_endpoint, source, webhook_receiver
+):
+    make_endpoint(events=[EventKind.DEADLINE_REVISED])
+    with time_machine.travel(T, tick=False):
+        factories.revision_make(
+            commitment=commitment,
+            source=source,
+            new_due_date=dt.date(2026, 9, 1),
+            new_precision="month",
+            reason="Prorogé par accord.",
+            now=T,
+        )
+
+    send(T)
+
+    (request,) = webhook_receiver.received()
+    assert request.headers["x-tracker-event"] == "commitment.deadline_revised"
+    data = request.json["data"]
+    assert data["revision"] == {
+        "kind": "extended",
+        "revised_on": "2026-03-02",
+        "old_due_date": "2026-04-26",
+        "new_due_date": "2026-09-30",
+        "new_precision": "month",
+        "reason": "Prorogé par accord.",
+    }
+    assert data["commitment"]["due_date"] == "2026-09-30"
+    assert WebhookEvent.objects.get().payload == data
+
+
 def test_fulfilling_an_anchor_sends_the_due_dates_it_gives_its_dependents(
     commitment, make_commitment, make_endpoint, source, webhook_receiver
 ):
@@ -259,6 +291,8 @@ def test_every_kind_carries_the_same_commitment_fields_on_this_engine(
         svc.commitment_update(commitment=commitment, offset_amount=170)
     scan(now=AFTER_DUE)
     change_status(commitment, Status.IN_PROGRESS, at=AFTER_DUE)
+    with time_machine.travel(AFTER_DUE, tick=False):
+        factories.revision_make(commitment=commitment, kind="suspended", source=source)
     send(AFTER_DUE)
 
     bodies = {r.headers["x-tracker-event"]: r.json for r in webhook_receiver.received()}

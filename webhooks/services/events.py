@@ -34,7 +34,7 @@ from django.urls import reverse
 
 from commitments.choices import DeadlineState
 from commitments.models import Commitment
-from commitments.services.hooks import FieldChange
+from commitments.services.hooks import DeadlineRevised, FieldChange
 from core.roles import EDITORS, VIEWERS
 from webhooks.models import (
     KIND_FIELDS,
@@ -88,6 +88,11 @@ def record_field_changes(changes: Sequence[FieldChange], at: dt.datetime) -> Non
             events_write_changes(kind=kind, changes=rows, at=at)
 
 
+def record_revision(revision: DeadlineRevised, at: dt.datetime) -> None:
+    """Write the ``deadline_revised`` event of ``revision`` (a :mod:`hooks` revision listener)."""
+    events_write_revision(revision=revision, at=at)
+
+
 def record_flags(state: str, now: dt.datetime, commitment_ids: Sequence[int] | None) -> None:
     """Write the overdue events of a scan at ``now`` (a :mod:`hooks` flag listener)."""
     if state == DeadlineState.OVERDUE:
@@ -120,6 +125,30 @@ def events_write_changes(*, kind: str, changes: Sequence[FieldChange], at: dt.da
         where_params=[],
         changed_field=field,
         commitment_ids=ids,
+    )
+
+
+@transaction.atomic
+def events_write_revision(*, revision: DeadlineRevised, at: dt.datetime) -> int:
+    """Write the ``deadline_revised`` event of ``revision``; return the deliveries made.
+
+    The payload holds the commitment as it stands after the revision and a ``revision``
+    object: its kind, date, old and new due dates, the new date's precision and the reason.
+    """
+    kind = EventKind.DEADLINE_REVISED
+    if not subscribers(kind).exists():
+        return 0
+    ids = [revision.commitment_id]
+    return _write(
+        kind=kind,
+        at=at,
+        join="",
+        join_params=[],
+        where="c.id = %s",
+        where_params=ids,
+        changed_field=None,
+        commitment_ids=ids,
+        revision=revision,
     )
 
 
@@ -163,6 +192,7 @@ def _write(
     where_params: list[Any],
     changed_field: str | None,
     commitment_ids: Sequence[int] | None,
+    revision: DeadlineRevised | None = None,
 ) -> int:
     """Insert the events of ``kind`` at ``at``, then their deliveries; return deliveries made."""
     qn = connection.ops.quote_name
@@ -172,7 +202,7 @@ def _write(
         "delivery": qn(WebhookDelivery._meta.db_table),
         "endpoint": qn(WebhookEndpoint._meta.db_table),
     }
-    payload, payload_params = _payload_sql(changed_field)
+    payload, payload_params = _payload_sql(changed_field, revision)
     instant = _instant(at)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -190,9 +220,7 @@ def _write(
             restriction = f" AND ev.commitment_id IN ({_placeholders(commitment_ids)})"
             restriction_params = list(commitment_ids)
         cursor.execute(
-            _DELIVERIES_INSERT.format(
-                subscribers=endpoints_sql, restriction=restriction, **tables
-            ),
+            _DELIVERIES_INSERT.format(subscribers=endpoints_sql, restriction=restriction, **tables),
             [
                 DeliveryState.PENDING,
                 instant,
@@ -209,12 +237,16 @@ def _write(
     return deliveries
 
 
-def _payload_sql(changed_field: str | None) -> tuple[str, list[Any]]:
+def _payload_sql(
+    changed_field: str | None, revision: DeadlineRevised | None = None
+) -> tuple[str, list[Any]]:
     """Return the SQL expression of an event's payload (alias ``c``, changes ``ch``).
 
     ``{"commitment": {...}, "changes": {field: {"old": ..., "new": ...}}}``, the second key only
-    for a change. Only the function names and the instant's formatting differ between the
-    engines, so both write the same document: ids as numbers, dates as ``YYYY-MM-DD``,
+    for a change; a revision's event has ``"revision": {"kind": ..., "revised_on": ...,
+    "old_due_date": ..., "new_due_date": ..., "new_precision": ..., "reason": ...}`` instead.
+    Only the function names and the instant's formatting differ between the engines, so
+    both write the same document: ids as numbers, dates as ``YYYY-MM-DD``,
     ``due_at`` as ``YYYY-MM-DDTHH:MM:SSZ`` in UTC.
     """
     if connection.vendor == "postgresql":
@@ -243,7 +275,27 @@ def _payload_sql(changed_field: str | None) -> tuple[str, list[Any]]:
         ("url", "%s || CAST(c.id AS text) || %s"),
         ("web_url", "%s || CAST(c.id AS text) || %s"),
     )
-    params = [api_head, api_tail, page_head, page_tail]
+    params: list[Any] = [api_head, api_tail, page_head, page_tail]
+    if revision is not None:
+        text = "CAST(%s AS text)"
+        revision_obj = obj(
+            ("kind", text),
+            ("revised_on", text),
+            ("old_due_date", text),
+            ("new_due_date", text),
+            ("new_precision", text),
+            ("reason", text),
+        )
+        params = [
+            *params,
+            revision.kind,
+            _text(revision.revised_on),
+            _text(revision.old_due_date),
+            _text(revision.new_due_date),
+            revision.new_precision,
+            revision.reason,
+        ]
+        return obj(("commitment", commitment), ("revision", revision_obj)), params
     if changed_field is None:
         return obj(("commitment", commitment)), params
     change = obj((changed_field, obj(("old", "ch.old_value"), ("new", "ch.new_value"))))
@@ -287,4 +339,3 @@ def _send_soon_from_a_worker() -> None:
         from webhooks.tasks import send_webhooks_on_commit
 
         send_webhooks_on_commit()
-

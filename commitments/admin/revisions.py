@@ -1,0 +1,151 @@
+"""Deadline revisions in the admin: the "Revise the deadline" page and the history inline.
+
+The page records a revision through ``revision_create`` (via the domain's ``RevisionForm``),
+as every interface does; the inline only shows the revisions, which nobody edits by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import AdminDateWidget
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from commitments.deadlines.text import date_in_words
+from commitments.forms import RevisionForm
+from commitments.models import Citation, Commitment, DeadlineRevision
+from core.admin import KeyCheckingAutocompleteSelect, TabularInline
+
+
+class DeadlineRevisionInline(TabularInline):
+    """The deadline's revisions, oldest first, read-only: they are written by the service."""
+
+    model = DeadlineRevision
+    fk_name = "commitment"
+    fields = ("revised_on", "kind", "old_date", "new_date", "reason", "evidence_quote", "author")
+    readonly_fields = fields
+    extra = 0
+    verbose_name = _("deadline revision")
+    verbose_name_plural = _("deadline revisions")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DeadlineRevision]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("evidence__source", "author")
+            .order_by("revised_on", "id")
+        )
+
+    @admin.display(description=_("old due date"))
+    def old_date(self, revision: DeadlineRevision) -> str:
+        if revision.old_due_date is None:
+            return "-"
+        return date_in_words(revision.old_due_date, revision.old_precision)
+
+    @admin.display(description=_("new due date"))
+    def new_date(self, revision: DeadlineRevision) -> str:
+        if revision.new_due_date is None:
+            return "-"
+        return date_in_words(revision.new_due_date, revision.new_precision)
+
+    @admin.display(description=_("evidence"))
+    def evidence_quote(self, revision: DeadlineRevision) -> str:
+        return format_html("« {} » — {}", revision.evidence.quote, revision.evidence.source.title)
+
+
+class CommitmentRevisionAdminMixin(admin.ModelAdmin):
+    """Add the "Revise the deadline" page and the deadline's read-only dates to the admin."""
+
+    def get_urls(self) -> list[URLPattern]:
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/revise/",
+                self.admin_site.admin_view(self.revise_view),
+                name="{}_{}_revise".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=_("original due date"))
+    def original_due_date_display(self, commitment: Commitment) -> str:
+        if commitment.original_due_date is None:
+            return "-"
+        return date_in_words(commitment.original_due_date, commitment.original_due_precision)
+
+    @admin.display(description=_("current due date"))
+    def current_due_date_display(self, commitment: Commitment) -> Any:
+        if commitment.due_date is None:
+            return "-"
+        words = date_in_words(commitment.due_date, commitment.due_precision)
+        if commitment.pk is None or commitment.recurrence != "none":
+            return words
+        suspended = _(" (suspended)") if commitment.deadline_suspended else ""
+        return format_html(
+            '{}{} <a class="button" href="{}">{}</a>',
+            words,
+            suspended,
+            reverse("admin:commitments_commitment_revise", args=[commitment.pk]),
+            _("Revise the deadline"),
+        )
+
+    @admin.display(description=_("fulfilment timing"))
+    def fulfilment_timing_display(self, commitment: Commitment) -> str:
+        return commitment.get_fulfilment_timing_display() or "-"
+
+    def revise_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Record a revision of the deadline with its evidence through ``revision_create``."""
+        commitment = self.get_object(request, unquote(object_id))
+        if commitment is None:
+            redirect = self._get_obj_does_not_exist_redirect  # type: ignore[attr-defined]
+            return redirect(request, self.opts, object_id)
+        if not self.has_change_permission(request, commitment):
+            raise PermissionDenied
+        form = RevisionForm(
+            request.POST if request.method == "POST" else None, commitment=commitment
+        )
+        for name in ("new_due_date", "revised_on"):
+            form.fields[name].widget = AdminDateWidget()
+        source = cast(forms.ModelChoiceField, form.fields["evidence_source"])
+        source.widget = KeyCheckingAutocompleteSelect(
+            Citation._meta.get_field("source"), self.admin_site
+        )
+        source.widget.choices = source.choices
+        if request.method == "POST" and form.is_valid():
+            revision = form.save(user=request.user)
+            if revision is not None:
+                self.message_user(
+                    request, _("Recorded: %(revision)s.") % {"revision": revision}, messages.SUCCESS
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:commitments_commitment_change", args=[commitment.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Revise the deadline of %(commitment)s") % {"commitment": commitment},
+            "opts": self.opts,
+            "original": commitment,
+            "form": form,
+            "media": self.media + form.media,
+            "has_view_permission": True,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/commitments/commitment/revise.html", context)
