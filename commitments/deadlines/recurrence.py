@@ -23,8 +23,9 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.translation import gettext_noop
 
@@ -47,6 +48,27 @@ class RecurrenceKind(enum.StrEnum):
     MONTH_END = "month_end"
     QUARTER_END = "quarter_end"
     YEAR_END = "year_end"
+
+
+#: The commitment fields a recurrence is stored in, in the order forms and the API show them.
+FIELD_NAMES = (
+    "recurrence",
+    "recurrence_interval",
+    "recurrence_unit",
+    "recurrence_until",
+    "recurrence_count",
+)
+
+
+def recurrence_from_stored(values: Mapping[str, Any]) -> Recurrence:
+    """Build a :class:`Recurrence` from stored values (empty strings and ``None`` are unset)."""
+    return Recurrence(
+        RecurrenceKind(values.get("recurrence") or RecurrenceKind.NONE),
+        values.get("recurrence_interval"),
+        OffsetUnit(values["recurrence_unit"]) if values.get("recurrence_unit") else None,
+        values.get("recurrence_until"),
+        values.get("recurrence_count"),
+    )
 
 
 #: Months in one period of each period-end kind.
@@ -77,20 +99,22 @@ class Recurrence:
         """Return the interval, 1 when none is given."""
         return self.interval or 1
 
-    def validate(self, first: dt.date | None) -> None:
+    def validate(self, first: dt.date | None, *, has_rule: bool = True) -> None:
         """Raise :class:`RuleError` on the offending field if the series is not acceptable.
 
-        ``first`` is the first due date (the rule's); a recurrence with no first date has
-        nothing to repeat. Refused: an interval below 1 or above :data:`MAX_INTERVAL`, a
-        missing unit for ``every``, an end before the first date, a count below 1 or above
-        :data:`MAX_OCCURRENCES`, and an end that would make more than that many occurrences.
+        ``first`` is the first due date (the rule's; ``None`` while its anchor has not
+        happened); ``has_rule`` is false when there is no deadline rule, and so nothing to
+        repeat. Refused: a recurrence with no rule, an interval below 1 or above
+        :data:`MAX_INTERVAL`, a missing unit for ``every``, a count below 1 or above
+        :data:`MAX_OCCURRENCES`, an end before the first date, and an end that would make
+        more than :data:`MAX_OCCURRENCES` occurrences (a horizon of millions of rows).
         """
         if not self.recurs:
             return
-        if first is None:
+        if not has_rule:
             raise RuleError(
                 "recurrence",
-                gettext_noop("A recurrence needs a deadline rule that gives a first due date."),
+                gettext_noop("A recurrence needs a deadline rule: there is nothing to repeat."),
             )
         if self.interval is not None and not 1 <= self.interval <= MAX_INTERVAL:
             raise RuleError(
@@ -108,6 +132,8 @@ class Recurrence:
                 gettext_noop("The number of occurrences must be from 1 to %(max)s."),
                 {"max": MAX_OCCURRENCES},
             )
+        if first is None:
+            return
         if self.until is not None:
             if self.until < first:
                 raise RuleError(

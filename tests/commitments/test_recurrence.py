@@ -103,10 +103,18 @@ def test_a_horizon_of_millions_of_rows_is_refused_naming_the_number():
     assert str(MAX_OCCURRENCES) in caught.value.message
 
 
-def test_a_recurrence_without_a_first_date_has_nothing_to_repeat():
+def test_a_recurrence_without_a_deadline_rule_has_nothing_to_repeat():
     with pytest.raises(RuleError) as caught:
-        Recurrence(RecurrenceKind.MONTH_END, 1).validate(None)
+        Recurrence(RecurrenceKind.MONTH_END, 1).validate(None, has_rule=False)
     assert caught.value.field == "recurrence"
+
+
+def test_a_first_date_not_yet_known_checks_the_parameters_only():
+    """A rule anchored on a fulfilment not yet recorded gives no first date: no end check."""
+    Recurrence(RecurrenceKind.MONTH_END, 1, until=dt.date(1999, 1, 1)).validate(None)
+    with pytest.raises(RuleError) as caught:
+        every(0, OffsetUnit.DAYS).validate(None)
+    assert caught.value.field == "recurrence_interval"
 
 
 def test_the_maximum_itself_is_accepted():
