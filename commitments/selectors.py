@@ -18,6 +18,7 @@ from .models import (
     Citation,
     Commitment,
     CommitmentRelation,
+    Occurrence,
     Party,
     ProgressUpdate,
     Source,
@@ -68,6 +69,11 @@ def commitment_list() -> QuerySet[Commitment]:
         .prefetch_related(*prefetches)
         .order_by("due_date", "id")
     )
+
+
+def occurrence_list(*, commitment: Commitment) -> QuerySet[Occurrence]:
+    """Return a commitment's occurrences by number (none if it does not recur)."""
+    return commitment.occurrences.order_by("sequence")
 
 
 @dataclass(frozen=True, slots=True)

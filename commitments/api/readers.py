@@ -23,11 +23,12 @@ from django.db.models import QuerySet
 from rest_framework import serializers as drf_serializers
 
 from commitments import deadlines
+from commitments.choices import RecurrenceKind
 from commitments.deadlines.text import rule_in_words
-from commitments.models import Citation, Commitment, ProgressUpdate
+from commitments.models import Citation, Commitment, Occurrence, ProgressUpdate
 from core.rest.serializers import detail_url_builder, instant_text
 
-from .serializers import API_RULE_FIELDS
+from .serializers import API_RULE_FIELDS, OCCURRENCES_SHOWN, RECURRENCE_KEYS
 
 #: A row as ``values()`` gives it, and a representation as the serializer gives it.
 Row = Mapping[str, Any]
@@ -59,6 +60,8 @@ COMMITMENT_COLUMNS = (
     "owner__username",
     "created",
     "updated",
+    # Recurrence (issue 12, item 3).
+    *RECURRENCE_KEYS.values(),
 )
 
 #: What the rule's words name besides the rule: the dates it counts from.
@@ -161,6 +164,63 @@ def _progress_update(row: Row, url: Callable[[Any], str]) -> Representation:
     }
 
 
+# Recurrence and occurrences (issue 12, item 3) ------------------------------------------
+
+OCCURRENCE_COLUMNS = (
+    "commitment_id",
+    "sequence",
+    "due_date",
+    "due_at",
+    "target_amount",
+    "status",
+    "status_changed_at",
+    "fulfilled_on",
+    "deadline_state",
+    "flagged_at",
+)
+
+
+def _recurrence(row: Row) -> Representation | None:
+    """Return the row's recurrence as ``RecurrenceSerializer`` represents it."""
+    if row["recurrence"] == RecurrenceKind.NONE:
+        return None
+    return {
+        "kind": row["recurrence"],
+        "interval": row["recurrence_interval"],
+        "unit": row["recurrence_unit"],
+        "until": _day(row["recurrence_until"]),
+        "count": row["recurrence_count"],
+    }
+
+
+def _occurrence(row: Row) -> Representation:
+    return {
+        "sequence": row["sequence"],
+        "due_date": _day(row["due_date"]),
+        "due_at": _instant(row["due_at"]),
+        "target_amount": _decimal(row["target_amount"]),
+        "status": row["status"],
+        "status_changed_at": _instant(row["status_changed_at"]),
+        "fulfilled_on": _day(row["fulfilled_on"]),
+        "deadline_state": row["deadline_state"],
+        "flagged_at": _instant(row["flagged_at"]),
+    }
+
+
+def _occurrences(ids: list[int]) -> dict[int, list[Representation]]:
+    """Return the first occurrences of each commitment of ``ids``, in one query."""
+    return _grouped(
+        Occurrence.objects.filter(commitment_id__in=ids, sequence__lte=OCCURRENCES_SHOWN)
+        .order_by("commitment_id", "sequence")
+        .values(*OCCURRENCE_COLUMNS),
+        "commitment_id",
+        _occurrence,
+    )
+
+
+# End of recurrence and occurrences -----------------------------------------------------
+
+
 def _grouped(rows: Iterable[Row], key: str, build: Callable[[Row], Any]) -> dict[int, list[Any]]:
     groups: dict[int, list[Any]] = defaultdict(list)
     for row in rows:
@@ -174,7 +234,7 @@ def commitment_representations(
     """Return the representations of the commitments of ``page``, in its order.
 
     ``page`` is a (sliced) queryset of commitments; what it selects or prefetches is
-    ignored: the rows are read with four queries whatever the page size. ``request`` and
+    ignored: the rows are read with five queries whatever the page size. ``request`` and
     ``format`` make the absolute URLs, as the serializer's context does.
     """
     rows = list(page.prefetch_related(None).values(*COMMITMENT_COLUMNS, *RULE_WORDS_COLUMNS))
@@ -203,6 +263,7 @@ def commitment_representations(
         "commitment_id",
         lambda row: _progress_update(row, update_url),
     )
+    occurrences = _occurrences(ids)
     url = detail_url_builder("api:commitment-detail", request=request, format=format)
     return [
         {
@@ -229,6 +290,8 @@ def commitment_representations(
             "owner": row["owner__username"],
             "citations": citations.get(row["id"], []),
             "progress_updates": updates.get(row["id"], []),
+            "recurrence": _recurrence(row),
+            "occurrences": occurrences.get(row["id"], []),
             "created": _instant(row["created"]),
             "updated": _instant(row["updated"]),
         }
