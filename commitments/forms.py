@@ -20,7 +20,7 @@ from core.dates import validate_date_in_range
 
 from . import deadlines
 from .choices import Status
-from .deadlines import RuleError
+from .deadlines import RuleError, recurrence
 from .models import Agreement, Citation, Commitment, Occurrence, ProgressUpdate, Source
 from .services import commitments as commitment_services
 
@@ -137,6 +137,7 @@ class CommitmentAdminForm(ServiceModelForm):
             "target_unit",
             "effective_from",
             *deadlines.RULE_FIELD_NAMES,
+            *recurrence.FIELD_NAMES,
         ]
 
 
