@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django import template
 from django.utils.formats import number_format
@@ -51,3 +52,9 @@ def date_in_words(value: dt.date | None, precision: str = "") -> str:
     if value is None:
         return ""
     return deadline_text.date_in_words(value, precision or None)
+
+
+@register.filter
+def recurrence_in_words(commitment: Any) -> str:
+    """Return how ``commitment`` recurs, in words (``deadlines.text.recurrence_in_words``)."""
+    return deadline_text.recurrence_in_words(commitment.recurrence_rule)

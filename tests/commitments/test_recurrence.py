@@ -7,6 +7,7 @@ import datetime as dt
 import itertools
 
 import pytest
+from django.utils import translation
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +21,7 @@ from commitments.deadlines.recurrence import (
     iter_dates,
     occurrence_dates,
 )
+from commitments.deadlines.text import recurrence_in_words
 from core.dates import DATE_MAX
 
 JAN_31 = dt.date(2026, 1, 31)
@@ -200,3 +202,31 @@ def test_validated_series_are_never_cut_by_the_maximum(first, recurrence):
 
 def _month_end(day: dt.date) -> dt.date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+@pytest.mark.parametrize(
+    ("recurrence", "english", "french"),
+    [
+        (
+            every(1, OffsetUnit.YEARS, count=3),
+            "every year, 3 occurrences",
+            "chaque année, 3 occurrences",
+        ),
+        (
+            Recurrence(RecurrenceKind.QUARTER_END, 2, until=dt.date(2027, 3, 31)),
+            "at the end of every 2 quarters, until March 31, 2027",
+            "à la fin de chaque période de 2 trimestres, jusqu’au 31 mars 2027",
+        ),
+        (
+            every(6, OffsetUnit.MONTHS),
+            "every 6 months, with no end date",
+            "tous les 6 mois, sans date de fin",
+        ),
+        (Recurrence(RecurrenceKind.NONE), "", ""),
+    ],
+)
+def test_a_recurrence_in_words_in_both_languages(recurrence, english, french):
+    with translation.override("en"):
+        assert recurrence_in_words(recurrence) == english
+    with translation.override("fr"):
+        assert recurrence_in_words(recurrence) == french

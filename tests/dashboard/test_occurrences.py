@@ -32,8 +32,8 @@ def purchases(agreement, japan):
 @pytest.mark.parametrize(
     ("language", "words"),
     [
-        ("en", ["Occurrences", "Oct. 28, 2027", "$8,000,000,000", "Not started"]),
-        ("fr", ["Occurrences", "28 octobre 2027", "Non commencé"]),
+        ("en", ["Recurs: every year, 3 occurrences.", "Oct. 28, 2027", "$8,000,000,000"]),
+        ("fr", ["Récurrence : chaque année, 3 occurrences.", "28 octobre 2027", "Non commencé"]),
     ],
 )
 def test_the_commitment_page_lists_its_occurrences(client, purchases, language, words):
