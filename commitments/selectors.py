@@ -46,7 +46,7 @@ def agreement_list() -> QuerySet[Agreement]:
 def progress_update_list() -> QuerySet[ProgressUpdate]:
     """Return every progress update, latest first, with its evidence and author loaded."""
     return ProgressUpdate.objects.select_related(
-        "commitment", "evidence__source", "author"
+        "commitment", "evidence__source", "author", "occurrence"
     ).order_by("-occurred_on", "-id")
 
 
@@ -57,9 +57,9 @@ def commitment_list() -> QuerySet[Commitment]:
         Prefetch("citations", queryset=Citation.objects.select_related("source").order_by("id")),
         Prefetch(
             "progress_updates",
-            queryset=ProgressUpdate.objects.select_related("evidence__source", "author").order_by(
-                "-occurred_on", "-id"
-            ),
+            queryset=ProgressUpdate.objects.select_related(
+                "evidence__source", "author", "occurrence"
+            ).order_by("-occurred_on", "-id"),
         ),
     ]
     return (

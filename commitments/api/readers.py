@@ -83,6 +83,7 @@ CITATION_COLUMNS = (
 PROGRESS_COLUMNS = (
     "id",
     "commitment_id",
+    "occurrence__sequence",
     "occurred_on",
     "status_from",
     "status_to",
@@ -153,6 +154,7 @@ def _progress_update(row: Row, url: Callable[[Any], str]) -> Representation:
         "id": row["id"],
         "url": url(row["id"]),
         "commitment": row["commitment_id"],
+        "occurrence": row["occurrence__sequence"],
         "occurred_on": _day(row["occurred_on"]),
         "status_from": row["status_from"],
         "status_to": row["status_to"],

@@ -165,6 +165,13 @@ class ProgressUpdateSerializer(ApiModelSerializer):
     author: serializers.SlugRelatedField = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
+    # Recurrence (issue 12, item 3).
+    occurrence = serializers.IntegerField(
+        source="occurrence.sequence",
+        read_only=True,
+        allow_null=True,
+        help_text="For a recurring commitment: the number of the occurrence it is about.",
+    )
 
     class Meta:
         model = ProgressUpdate
@@ -172,6 +179,7 @@ class ProgressUpdateSerializer(ApiModelSerializer):
             "id",
             "url",
             "commitment",
+            "occurrence",
             "occurred_on",
             "status_from",
             "status_to",

@@ -113,7 +113,9 @@ def test_an_editor_records_an_occurrences_status(editor_api, agreement, japan, s
     first = commitment.occurrences.get(sequence=1)
     assert (first.status, first.fulfilled_on) == ("fulfilled", dt.date(2026, 10, 1))
     assert ProgressUpdate.objects.get().occurrence == first
+    assert response.json()["occurrence"] == 1
     detail = editor_api.get(f"{LIST}{commitment.pk}/").json()
+    assert detail["progress_updates"][0]["occurrence"] == 1
     assert detail["due_date"] == "2027-10-28"
     assert detail["status"] == "not_started"
     assert detail["occurrences"][0]["status"] == "fulfilled"
