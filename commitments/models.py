@@ -419,6 +419,19 @@ class Commitment(models.Model):
                 name="commitment_closed_state",
                 condition=Q(status__in=[s.value for s in TERMINAL]) | Q(due_at__isnull=True),
             ),
+            # Recurrence (issue 12, item 3): the scan's rare rows, found without reading the
+            # rest - suspended deadlines, and the open-ended series it tops up.
+            models.Index(
+                fields=["deadline_state"],
+                name="commitment_suspended_state",
+                condition=Q(deadline_suspended=True),
+            ),
+            models.Index(
+                fields=["id"],
+                name="commitment_open_ended_series",
+                condition=~Q(recurrence="none")
+                & Q(recurrence_until__isnull=True, recurrence_count__isnull=True),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -892,6 +905,12 @@ class Occurrence(models.Model):
                 fields=["deadline_state"],
                 name="occurrence_closed_state",
                 condition=Q(status__in=[s.value for s in TERMINAL]),
+            ),
+            # Recurrence (issue 12, item 3): suspended occurrences, found without the rest.
+            models.Index(
+                fields=["deadline_state"],
+                name="occurrence_suspended_state",
+                condition=Q(deadline_suspended=True),
             ),
         ]
         constraints = [

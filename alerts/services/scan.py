@@ -52,7 +52,7 @@ from django.db.models import Max, Q
 
 from alerts.models import OVERDUE_LEAD, Alert, AlertState, ScanRun, SubscriptionLead
 from alerts.selectors import tables, watches_sql
-from commitments.choices import RecurrenceKind
+from commitments.choices import DeadlineState, RecurrenceKind
 from commitments.models import Commitment, Occurrence
 from commitments.querysets import TERMINAL_VALUES
 from commitments.services.deadline_states import (
@@ -64,6 +64,8 @@ from commitments.services.occurrences import occurrences_top_up
 
 #: Key of the PostgreSQL advisory lock that serialises full scans (avoids lock-order deadlocks).
 SCAN_LOCK_KEY = 7_301_554_261
+#: The deadline states of the watched rows, once flagged.
+WATCHED_STATES = [DeadlineState.ON_TRACK, DeadlineState.DUE_SOON, DeadlineState.OVERDUE]
 SKIPPED_NO_ADDRESS = "The recipient has no e-mail address; nothing was sent."
 
 
@@ -280,6 +282,9 @@ class _Outbox:
         occurrences = Occurrence.objects.watched().filter(
             ~Q(commitment__recurrence=RecurrenceKind.NONE),
             ~Q(commitment__status__in=TERMINAL_VALUES),
+            # Implied (the scan flagged them first, at the same instant): lets the windows
+            # read the partial index ``occurrence_open_state_due`` by state and instant.
+            deadline_state__in=WATCHED_STATES,
         )
         if self.commitment_ids is not None:
             plain = plain.filter(pk__in=self.commitment_ids)

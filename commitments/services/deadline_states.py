@@ -25,7 +25,7 @@ from django.db.models import QuerySet
 
 from commitments.choices import DeadlineState
 from commitments.models import Commitment, Occurrence
-from commitments.querysets import deadline_state_q
+from commitments.querysets import TERMINAL_VALUES, deadline_state_q
 from commitments.services import hooks
 
 
@@ -50,7 +50,14 @@ def occurrence_state_changes(
     rows = Occurrence.objects.all()
     if commitment_ids is not None:
         rows = rows.filter(commitment_id__in=list(commitment_ids))
-    return _changes(rows, now=now)
+    changes = _changes(rows, now=now)
+    # An occurrence always has a due instant (the column is NOT NULL): "none" is its terminal
+    # statuses only, which the partial index ``occurrence_closed_state`` serves.
+    changes[DeadlineState.NONE] = rows.filter(
+        status__in=TERMINAL_VALUES,
+        deadline_state__in=[other for other in DeadlineState.values if other != "none"],
+    )
+    return changes
 
 
 def _changes(rows: QuerySet[Any], *, now: dt.datetime) -> dict[str, QuerySet[Any]]:
