@@ -136,7 +136,10 @@ def build_world(django_user_model: Any, agreement: Any, make_commitment: Any,
         for owner in (editor, admin):  # their endpoints get the status change made below
             webhook_endpoint_create(owner=owner, target_url="http://127.0.0.1:9/hook",
                                     secret=WEBHOOK_SECRET)
-    commitment = make_commitment(title="Ministerial meeting", owner=other)
+    # Yearly, twice: the walks see a recurrence and its occurrences (issue 12).
+    commitment = make_commitment(title="Ministerial meeting", owner=other, recurrence="every",
+                                 recurrence_interval=1, recurrence_unit="years",
+                                 recurrence_count=2)
     citation = Citation.objects.create(source=source, commitment=commitment,
                                        quote="dans un délai de 180 jours")
     Citation.objects.create(source=source, agreement=agreement, quote="sommet Japon–États-Unis")

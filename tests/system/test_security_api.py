@@ -192,6 +192,7 @@ def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
         ("api:commitment-detail", "put"): existing_commitment,
         ("api:commitment-detail", "patch"): {"title": "Renamed"},
         ("api:commitment-change-status", "post"): {"status": "in_progress", "note": "Talks"},
+        ("api:commitment-change-occurrence-status", "post"): {"status": "in_progress"},
         ("api:subscription-list", "post"): {"scope": "all"},
         ("api:subscription-detail", "put"): {"scope": "commitment",
                                              "commitment": commitment.pk, "lead_days": [3]},
@@ -207,7 +208,8 @@ def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def _serializer_of(route: Route, action: str) -> serializers.Serializer:
-    if name_of(route) == "api:commitment-change-status":
+    if name_of(route) in ("api:commitment-change-status",
+                          "api:commitment-change-occurrence-status"):
         return api_serializers.StatusChangeSerializer()
     return view_of(route, action).get_serializer_class()()
 
@@ -282,6 +284,8 @@ def test_read_only_and_privileged_fields_are_refused_or_ignored_on_every_writabl
             found.add(where)
             assert where in bodies, f"give {where} a valid body in _bodies()"
             kwargs = {"pk": row_for(route, world.editor).pk} if "pk" in route.parameters() else {}
+            if "sequence" in route.parameters():
+                kwargs["sequence"] = 1
             url = reverse(name_of(route), kwargs=kwargs)
             body = bodies[where]
             send = getattr(client, method)
@@ -341,6 +345,8 @@ def test_a_viewer_cannot_write_shared_data_by_any_method(world):
         kwargs = {}
         if "pk" in route.parameters():
             kwargs["pk"] = row_for(route, world.viewer).pk
+        if "sequence" in route.parameters():
+            kwargs["sequence"] = 1
         url = reverse(name_of(route), kwargs=kwargs)
         for method in set(route.view.actions) - {"get", "head", "options"}:
             with CaptureQueriesContext(connection) as queries:
@@ -353,8 +359,10 @@ def test_a_viewer_cannot_write_shared_data_by_any_method(world):
 #: The exact keys of every representation, by route; a new key is a decision, made here.
 CITATION = {"id", "source", "source_title", "source_publisher", "quote", "translation",
             "translation_language", "locator"}
-PROGRESS = {"id", "url", "commitment", "occurred_on", "status_from", "status_to", "note",
-            "measured_value", "evidence", "author", "created"}
+PROGRESS = {"id", "url", "commitment", "occurrence", "occurred_on", "status_from", "status_to",
+            "note", "measured_value", "evidence", "author", "created"}
+OCCURRENCE = {"sequence", "due_date", "due_at", "target_amount", "status", "status_changed_at",
+              "fulfilled_on", "deadline_state", "flagged_at"}
 EXPECTED_KEYS: dict[str, dict[str, set[str]]] = {
     "party": {"": {"id", "url", "key", "name", "name_fr", "kind", "country_code", "created",
                    "updated"}},
@@ -368,7 +376,9 @@ EXPECTED_KEYS: dict[str, dict[str, set[str]]] = {
              "beneficiaries", "target_amount", "target_unit", "effective_from",
              "deadline_rule", "due_date", "due_at", "status", "status_changed_at",
              "fulfilled_on", "deadline_state", "flagged_at", "owner", "citations",
-             "progress_updates", "created", "updated"},
+             "progress_updates", "recurrence", "occurrences", "created", "updated"},
+        ".recurrence": {"kind", "interval", "unit", "until", "count"},
+        ".occurrences[]": OCCURRENCE,
         ".deadline_rule": {"kind", "date", "offset_amount", "offset_unit", "anchor_kind",
                            "anchor_commitment", "period_unit", "period_number", "period_year",
                            "source_phrase", "description"},
@@ -376,6 +386,7 @@ EXPECTED_KEYS: dict[str, dict[str, set[str]]] = {
         ".progress_updates[]": PROGRESS,
         ".progress_updates[].evidence": CITATION,
     },
+    "commitment-occurrences": {"": OCCURRENCE},
     "progressupdate": {"": PROGRESS, ".evidence": CITATION},
     "subscription": {"": {"id", "url", "scope", "agreement", "party", "commitment", "mode",
                           "lead_days", "notify_overdue", "created"}},
@@ -411,7 +422,9 @@ def key_sets(value: Any, path: str = "", found: dict[str, set[str]] | None = Non
 
 def resource_of(route: Route) -> str:
     name = name_of(route).rsplit(":", 1)[-1]
-    return name if name.endswith("-deliveries") else name.rsplit("-", 1)[0]
+    if name.endswith(("-deliveries", "-occurrences")):
+        return name
+    return name.rsplit("-", 1)[0]
 
 
 def every_answer(client: APIClient, world: World, user: Any) -> dict[str, Any]:
