@@ -221,6 +221,8 @@ def urls_of(route: Route, world: World) -> list[str]:
             kwargs["pk"] = a_row(model_behind(route), world).pk
         elif parameter == "secret":
             kwargs["secret"] = world.feed_secrets[world.admin.username]
+        elif parameter == "sequence":  # an occurrence of the world's recurring commitment
+            kwargs["sequence"] = 1
         else:
             raise AssertionError(f"{route.route}: no value for its parameter {parameter!r}")
     return [reverse(route.name, kwargs=kwargs)]
