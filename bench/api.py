@@ -73,8 +73,7 @@ UNTHROTTLED = "1000000000/minute"
 #: The rule's parts as the API shows them, and the columns they are stored in.
 RULE_FIELDS = (KIND_FIELD, *PARAMETER_FIELDS, PHRASE_FIELD)
 RULE_COLUMNS = tuple(
-    f"{field.name}_id" if field is ANCHOR_COMMITMENT_FIELD else field.name
-    for field in RULE_FIELDS
+    f"{field.name}_id" if field is ANCHOR_COMMITMENT_FIELD else field.name for field in RULE_FIELDS
 )
 
 # The baseline's one query: the count, then the page with beneficiaries, citations and
@@ -259,19 +258,29 @@ def data_load(rows: int) -> str:
     japan = Party.objects.create(key="japan", name="Japan", kind="state", country_code="JP")
     usa = Party.objects.create(key="usa", name="United States", kind="state", country_code="US")
     agreement = Agreement.objects.create(
-        key="bench", title="Benchmark agreement", kind="framework",
-        date=dt.date(2025, 1, 1), time_zone="Asia/Tokyo",
+        key="bench",
+        title="Benchmark agreement",
+        kind="framework",
+        date=dt.date(2025, 1, 1),
+        time_zone="Asia/Tokyo",
     )
     agreement.parties.set([japan, usa])
     source = Source.objects.create(
-        key="bench", title="Benchmark source", publisher="Bench", language="en",
-        published_on=dt.date(2025, 1, 1), kind="official",
+        key="bench",
+        title="Benchmark source",
+        publisher="Bench",
+        language="en",
+        published_on=dt.date(2025, 1, 1),
+        kind="official",
     )
     user = get_user_model().objects.create_user(username="bench-viewer", password=None)
     user.groups.add(Group.objects.get(name=VIEWERS))
     _token, key = api_token_create(user=user, name="bench", now=timezone.now())
     params = {
-        "agreement": agreement.pk, "japan": japan.pk, "usa": usa.pk, "source": source.pk,
+        "agreement": agreement.pk,
+        "japan": japan.pk,
+        "usa": usa.pk,
+        "source": source.pk,
         "rows": rows,
     }
     started = time.perf_counter()
@@ -386,8 +395,10 @@ def in_process(key: str, dsn: str, requests: int) -> None:
                 call()
                 timings[name].append((time.perf_counter() - started) * 1000)
     ours, base = _summary(timings["ours"]), _summary(timings["baseline"])
-    print(f"\n(a) in process, {requests} requests each, page of {PAGE_SIZE} of "
-          f"{ours_data['count']} {STATE}")
+    print(
+        f"\n(a) in process, {requests} requests each, page of {PAGE_SIZE} of "
+        f"{ours_data['count']} {STATE}"
+    )
     print(f"    ours      median {ours[0]:7.2f} ms   p95 {ours[1]:7.2f} ms")
     print(f"    baseline  median {base[0]:7.2f} ms   p95 {base[1]:7.2f} ms")
     print(f"    ours / baseline time: {ours[0] / base[0]:.2f}x (median)")
@@ -424,13 +435,22 @@ def _wait_ready(url: str, headers: dict[str, str], process: subprocess.Popen) ->
 
 
 def _wrk(url: str, *, key: str | None, concurrency: int, duration: int, script: str) -> dict:
-    command = ["wrk", "-t", "2", "-c", str(concurrency), "-d", f"{duration}s", "--timeout", "60s",
-               "-s", script]
+    command = [
+        "wrk",
+        "-t",
+        "2",
+        "-c",
+        str(concurrency),
+        "-d",
+        f"{duration}s",
+        "--timeout",
+        "60s",
+        "-s",
+        script,
+    ]
     if key:
         command += ["-H", f"Authorization: Token {key}"]
-    output = subprocess.run(
-        [*command, url], capture_output=True, text=True, check=True
-    ).stdout
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
     line = next(line for line in output.splitlines() if line.startswith("BENCH "))
     done, micros, p50, p95, bad_status, socket_errors = map(int, line.split()[1:])
     return {
@@ -475,8 +495,18 @@ def under_gunicorn(
                 port = _free_port()
                 url = f"http://127.0.0.1:{port}{PATH}?{QUERY}"
                 process = subprocess.Popen(
-                    [gunicorn, app, "--workers", "2", "--bind", f"127.0.0.1:{port}",
-                     "--chdir", str(ROOT), "--log-level", "warning"],
+                    [
+                        gunicorn,
+                        app,
+                        "--workers",
+                        "2",
+                        "--bind",
+                        f"127.0.0.1:{port}",
+                        "--chdir",
+                        str(ROOT),
+                        "--log-level",
+                        "warning",
+                    ],
                     env=env,
                 )
                 processes.append(process)
@@ -487,15 +517,22 @@ def under_gunicorn(
             for _ in range(rounds):
                 for name, (url, token) in servers.items():
                     results[name].append(
-                        _wrk(url, key=token, concurrency=concurrency, duration=duration,
-                             script=script.name)
+                        _wrk(
+                            url,
+                            key=token,
+                            concurrency=concurrency,
+                            duration=duration,
+                            script=script.name,
+                        )
                     )
         finally:
             for process in processes:
                 process.terminate()
                 process.wait(timeout=30)
-    print(f"\n(b) gunicorn, 2 sync workers each, wrk {concurrency} connections for {duration} s, "
-          f"{rounds} round(s) taking turns")
+    print(
+        f"\n(b) gunicorn, 2 sync workers each, wrk {concurrency} connections for {duration} s, "
+        f"{rounds} round(s) taking turns"
+    )
     ratios = []
     for n in range(rounds):
         for name in apps:
@@ -509,8 +546,10 @@ def under_gunicorn(
         print(f"    round {n + 1}: ours / baseline throughput {ratios[-1]:.2f}")
     ratio = statistics.median(ratios)
     verdict = "meets" if ratio >= 1 / 3 else "MISSES"
-    print(f"    ours / baseline throughput: median {ratio:.2f}, best {max(ratios):.2f} "
-          f"({verdict} the target of 0.33 or more)")
+    print(
+        f"    ours / baseline throughput: median {ratio:.2f}, best {max(ratios):.2f} "
+        f"({verdict} the target of 0.33 or more)"
+    )
 
 
 def main() -> None:
@@ -545,8 +584,12 @@ def main() -> None:
 
         connections.close_all()
         under_gunicorn(
-            key, django_url=django_url, dsn=dsn, concurrency=args.concurrency,
-            duration=args.duration, rounds=args.rounds,
+            key,
+            django_url=django_url,
+            dsn=dsn,
+            concurrency=args.concurrency,
+            duration=args.duration,
+            rounds=args.rounds,
         )
     finally:
         from django.db import connections

@@ -277,8 +277,12 @@ def data_setup(rows: int) -> Setup:
     build(rows)
     started = time.perf_counter()
     source = Source.objects.create(
-        key="bench-load", title="Load test source", publisher="Bench", language="en",
-        published_on=dt.date(2024, 1, 1), kind="official",
+        key="bench-load",
+        title="Load test source",
+        publisher="Bench",
+        language="en",
+        published_on=dt.date(2024, 1, 1),
+        kind="official",
     )
     execute(
         "INSERT INTO commitments_citation (source_id, agreement_id, commitment_id, quote,"
@@ -315,9 +319,16 @@ def data_setup(rows: int) -> Setup:
         )
         first_id, last_id, overdue = cursor.fetchone()
     return Setup(
-        first_id=first_id, last_id=last_id, overdue=overdue, source_id=source.pk,
-        viewer=viewer.username, password=password, viewer_key=viewer_key,
-        editor_key=editor_key, scan_alone_s=scan_alone_s, scan_alone_alerts=alone.alerts,
+        first_id=first_id,
+        last_id=last_id,
+        overdue=overdue,
+        source_id=source.pk,
+        viewer=viewer.username,
+        password=password,
+        viewer_key=viewer_key,
+        editor_key=editor_key,
+        scan_alone_s=scan_alone_s,
+        scan_alone_alerts=alone.alerts,
     )
 
 
@@ -429,8 +440,13 @@ def start(name: str, argv: list[str], env: Mapping[str, str], log_dir: Path) -> 
     log = log_dir / f"{name}.log"
     with log.open("wb") as out:
         popen = subprocess.Popen(
-            argv, cwd=ROOT, env=dict(env), stdin=subprocess.DEVNULL, stdout=out,
-            stderr=subprocess.STDOUT, start_new_session=True,
+            argv,
+            cwd=ROOT,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     return Process(name=name, popen=popen, log=log)
 
@@ -469,8 +485,12 @@ def login(base: str, username: str, password: str) -> str:
     match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
     if match is None:
         raise SystemExit("the login page has no CSRF token")
-    fields = {"csrfmiddlewaretoken": match.group(1), "username": username,
-              "password": password, "next": "/"}
+    fields = {
+        "csrfmiddlewaretoken": match.group(1),
+        "username": username,
+        "password": password,
+        "next": "/",
+    }
     with opener.open(
         f"{base}/accounts/login/", data=urllib.parse.urlencode(fields).encode(), timeout=30
     ) as landed:
@@ -491,7 +511,12 @@ def _percentile(ordered: list[float], p: float) -> float:
 
 
 def run_wrk(
-    url: str, *, mix: Mapping[str, int], args: list[str], concurrency: int, duration: int,
+    url: str,
+    *,
+    mix: Mapping[str, int],
+    args: list[str],
+    concurrency: int,
+    duration: int,
     work_dir: Path,
 ) -> dict[str, Any]:
     """Drive ``mix`` at ``url``; return wrk's figures and each kind's, with every error."""
@@ -500,23 +525,40 @@ def run_wrk(
     samples = work_dir / "samples.txt"
     spec = ",".join(f"{k}:{w}:{EXPECTED.get(k, 200)}" for k, w in mix.items())
     output = subprocess.run(
-        ["wrk", "-t", str(concurrency), "-c", str(concurrency), "-d", f"{duration}s",
-         "--timeout", f"{REQUEST_TIMEOUT}s", "--latency", "-s", str(script), url, "--", spec,
-         *args],
-        capture_output=True, text=True, check=True,
+        [
+            "wrk",
+            "-t",
+            str(concurrency),
+            "-c",
+            str(concurrency),
+            "-d",
+            f"{duration}s",
+            "--timeout",
+            f"{REQUEST_TIMEOUT}s",
+            "--latency",
+            "-s",
+            str(script),
+            url,
+            "--",
+            spec,
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
         env={**os.environ, "BENCH_LOAD_SAMPLES": str(samples)},
     ).stdout
     line = next((x for x in output.splitlines() if x.startswith("BENCH ")), None)
     if line is None:
         raise SystemExit(f"wrk printed no summary:\n{output}")
-    summary = json.loads(line[len("BENCH "):])
+    summary = json.loads(line[len("BENCH ") :])
     seconds = summary["duration_us"] / 1e6
     latencies: dict[str, list[float]] = {kind: [] for kind in mix}
     statuses: dict[str, Counter[int]] = {kind: Counter() for kind in mix}
     error_samples = []
     for sample in samples.read_text().splitlines():
         if sample.startswith("ERROR "):
-            error_samples.append(sample[len("ERROR "):])
+            error_samples.append(sample[len("ERROR ") :])
             continue
         kind, status, micros = sample.split()
         latencies[kind].append(int(micros) / 1000)
@@ -640,21 +682,27 @@ def log_errors(processes: list[Process]) -> list[str]:
     """Return the lines of the processes' logs that report an error."""
     pattern = re.compile(r"\bERROR\b|CRITICAL|Traceback|WORKER TIMEOUT")
     return [
-        f"{p.name}: {line}" for p in processes for line in p.text().splitlines()
+        f"{p.name}: {line}"
+        for p in processes
+        for line in p.text().splitlines()
         if pattern.search(line)
     ]
 
 
 def print_table(title: str, result: Mapping[str, Any]) -> None:
     print(f"\n{title}")
-    print(f"  {'request':<15}{'count':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
-          f"{'max ms':>9}{'errors':>8}")
+    print(
+        f"  {'request':<15}{'count':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+        f"{'max ms':>9}{'errors':>8}"
+    )
     rows = [("all (wrk)", result), *result["kinds"].items()]
     for name, r in rows:
         if not r["requests"]:
             continue
-        print(f"  {name:<15}{r['requests']:>8}{r['rps']:>9.1f}{r['p50_ms']:>9.1f}"
-              f"{r['p95_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['max_ms']:>9.1f}{r['errors']:>8}")
+        print(
+            f"  {name:<15}{r['requests']:>8}{r['rps']:>9.1f}{r['p50_ms']:>9.1f}"
+            f"{r['p95_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['max_ms']:>9.1f}{r['errors']:>8}"
+        )
 
 
 def main() -> None:
@@ -669,7 +717,8 @@ def main() -> None:
         "--keep-logs", action="store_true", help="keep the processes' logs even after a clean run"
     )
     parser.add_argument(
-        "--no-analyze", action="store_true",
+        "--no-analyze",
+        action="store_true",
         help="do not ANALYZE the outbox after each scan where autovacuum is off",
     )
     args = parser.parse_args()
@@ -726,63 +775,116 @@ def main() -> None:
             connections.close_all()
             today = dt.datetime.now(dt.UTC).date().isoformat()
             filter_pages, list_pages = full_pages(setup, today)
-            wrk_args = [str(setup.first_id), str(setup.last_id), setup.viewer_key,
-                        setup.editor_key, "", str(setup.source_id), filter_query(today),
-                        str(filter_pages), str(list_pages)]
+            wrk_args = [
+                str(setup.first_id),
+                str(setup.last_id),
+                setup.viewer_key,
+                setup.editor_key,
+                "",
+                str(setup.source_id),
+                filter_query(today),
+                str(filter_pages),
+                str(list_pages),
+            ]
             gunicorn = str(Path(sys.executable).with_name("gunicorn"))
 
             port = _free_port()
             base = f"http://127.0.0.1:{port}"
             baseline_process = start(
                 "baseline",
-                [gunicorn, "bench.api:baseline_app", "--workers", "2", "--bind",
-                 f"127.0.0.1:{port}", "--log-level", "warning"],
-                env, work_dir,
+                [
+                    gunicorn,
+                    "bench.api:baseline_app",
+                    "--workers",
+                    "2",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--log-level",
+                    "warning",
+                ],
+                env,
+                work_dir,
             )
             processes.append(baseline_process)
-            wait_until("the baseline", lambda: _answers(f"{base}/?{LIST_QUERY}"),
-                       baseline_process)
+            wait_until("the baseline", lambda: _answers(f"{base}/?{LIST_QUERY}"), baseline_process)
             baseline_mix = {"api_list": 1}
-            run_wrk(base, mix=baseline_mix, args=wrk_args, concurrency=args.concurrency,
-                    duration=WARM_UP, work_dir=work_dir)
-            baseline = run_wrk(base, mix=baseline_mix, args=wrk_args,
-                               concurrency=args.concurrency, duration=args.baseline_duration,
-                               work_dir=work_dir)
+            run_wrk(
+                base,
+                mix=baseline_mix,
+                args=wrk_args,
+                concurrency=args.concurrency,
+                duration=WARM_UP,
+                work_dir=work_dir,
+            )
+            baseline = run_wrk(
+                base,
+                mix=baseline_mix,
+                args=wrk_args,
+                concurrency=args.concurrency,
+                duration=args.baseline_duration,
+                work_dir=work_dir,
+            )
             baseline_process.stop()
 
             port = _free_port()
             base = f"http://127.0.0.1:{port}"
-            web = start("web", [str(ROOT / "scripts/web.sh"), f"127.0.0.1:{port}"],
-                        {**env, "WEB_WORKERS": "2"}, work_dir)
+            web = start(
+                "web",
+                [str(ROOT / "scripts/web.sh"), f"127.0.0.1:{port}"],
+                {**env, "WEB_WORKERS": "2"},
+                work_dir,
+            )
             worker = start(
                 "worker",
-                [str(ROOT / "scripts/worker.sh"), "--hostname=bench-load@%h",
-                 "--without-mingle", "--without-gossip"],
-                env, work_dir,
+                [
+                    str(ROOT / "scripts/worker.sh"),
+                    "--hostname=bench-load@%h",
+                    "--without-mingle",
+                    "--without-gossip",
+                ],
+                env,
+                work_dir,
             )
             beat = start(
                 "beat",
-                [str(ROOT / "scripts/beat.sh"), f"--pidfile={work_dir / 'beat.pid'}",
-                 f"--schedule={work_dir / 'beat-schedule'}"],
-                env, work_dir,
+                [
+                    str(ROOT / "scripts/beat.sh"),
+                    f"--pidfile={work_dir / 'beat.pid'}",
+                    f"--schedule={work_dir / 'beat-schedule'}",
+                ],
+                env,
+                work_dir,
             )
             processes += [web, worker, beat]
             wait_until("the web server", lambda: _answers(f"{base}/healthz"), web)
             from tracker.celery import app
 
             node = f"bench-load@{socket.gethostname()}"
-            wait_until("the worker",
-                       lambda: bool(app.control.ping(destination=[node], timeout=1)), worker)
+            wait_until(
+                "the worker", lambda: bool(app.control.ping(destination=[node], timeout=1)), worker
+            )
             wait_until("beat", lambda: "beat: Starting..." in beat.text(), beat)
             wrk_args[4] = login(base, setup.viewer, setup.password)
 
-            warm = run_wrk(base, mix=MIX, args=wrk_args, concurrency=args.concurrency,
-                           duration=WARM_UP, work_dir=work_dir)
+            warm = run_wrk(
+                base,
+                mix=MIX,
+                args=wrk_args,
+                concurrency=args.concurrency,
+                duration=WARM_UP,
+                work_dir=work_dir,
+            )
             driver = ScanDriver(dsn, analyze=autovacuum == "off" and not args.no_analyze)
             window_start = dt.datetime.now(dt.UTC)
             driver.start()
-            mix = run_wrk(base, mix=MIX, args=wrk_args, concurrency=args.concurrency,
-                          duration=args.duration, work_dir=work_dir)
+            mix = run_wrk(
+                base,
+                mix=MIX,
+                args=wrk_args,
+                concurrency=args.concurrency,
+                duration=args.duration,
+                work_dir=work_dir,
+            )
             window_end = dt.datetime.now(dt.UTC)
             mails_in_window = mails.messages
             driver.stop()
@@ -794,12 +896,12 @@ def main() -> None:
                 process.stop(timeout=30)
             runs = scan_runs(dsn)
             with psycopg.connect(dsn, autocommit=True) as conn:
-                outbox = dict(conn.execute(
-                    "SELECT state, count(*) FROM alerts_alert GROUP BY state"
-                ).fetchall())
-                writes = conn.execute(
-                    "SELECT count(*) FROM commitments_progressupdate"
-                ).fetchone()
+                outbox = dict(
+                    conn.execute(
+                        "SELECT state, count(*) FROM alerts_alert GROUP BY state"
+                    ).fetchall()
+                )
+                writes = conn.execute("SELECT count(*) FROM commitments_progressupdate").fetchone()
             load_after = os.getloadavg()
             errors_logged = log_errors(processes)
             mails_received = mails.messages
@@ -809,7 +911,8 @@ def main() -> None:
         retries = scan_task_retries(worker)
         seconds += [None] * (len(runs) - len(seconds))
         in_window = [
-            (run, took) for run, took in zip(runs, seconds, strict=False)
+            (run, took)
+            for run, took in zip(runs, seconds, strict=False)
             if window_start <= run[0] <= window_end
         ]
         first = in_window[0][0] if in_window else None
@@ -817,7 +920,8 @@ def main() -> None:
         first_start_s = (first[0] - window_start).total_seconds() if first else None
         later = [took * 1000 for _run, took in in_window[1:] if took is not None]
         completed = [
-            run for run, took in in_window
+            run
+            for run, took in in_window
             if took is not None and run[0] + dt.timedelta(seconds=took) <= window_end
         ]
         list_p50 = mix["kinds"]["api_list"]["p50_ms"]
@@ -838,72 +942,106 @@ def main() -> None:
             problems.append(f"the first scan did not finish within {FIRST_SCAN_TIMEOUT} s")
         ok = not problems
 
-        print(f"\n{args.rows} commitments ({setup.overdue} overdue), {os.cpu_count()} CPUs "
-              f"shared with other work: load average {load_before[0]:.2f} before, "
-              f"{load_after[0]:.2f} after; PostgreSQL autovacuum {autovacuum}")
+        print(
+            f"\n{args.rows} commitments ({setup.overdue} overdue), {os.cpu_count()} CPUs "
+            f"shared with other work: load average {load_before[0]:.2f} before, "
+            f"{load_after[0]:.2f} after; PostgreSQL autovacuum {autovacuum}"
+        )
         print_table(
             f"baseline: bench/api.py's raw psycopg page of 100 overdue commitments, gunicorn "
             f"2 workers, wrk {args.concurrency} connections, {args.baseline_duration} s, "
-            f"nothing else running", baseline,
+            f"nothing else running",
+            baseline,
         )
         print_table(
             f"the mix: scripts/web.sh (gunicorn 2 workers) + scripts/worker.sh + scripts/beat.sh,"
             f" wrk {args.concurrency} connections, {args.duration} s, scans back to back",
             mix,
         )
-        print(f"\nscans: {driver.enqueued} enqueued, {len(in_window)} started in the window, "
-              f"{len(completed)} completed in it, {len(runs)} in all")
+        print(
+            f"\nscans: {driver.enqueued} enqueued, {len(in_window)} started in the window, "
+            f"{len(completed)} completed in it, {len(runs)} in all"
+        )
         if first is not None and first_s is not None:
-            print(f"  first (full outbox, {first[3]} alerts): started {first_start_s:.1f} s into "
-                  f"the window, took {first_s:.1f} s under load, {setup.scan_alone_s:.1f} s "
-                  f"alone ({setup.scan_alone_alerts} alerts)")
+            print(
+                f"  first (full outbox, {first[3]} alerts): started {first_start_s:.1f} s into "
+                f"the window, took {first_s:.1f} s under load, {setup.scan_alone_s:.1f} s "
+                f"alone ({setup.scan_alone_alerts} alerts)"
+            )
         for reason in retries:
             print(f"  a scan was retried (the task retries database errors): {reason}")
         if driver.analyze_s:
-            print(f"  autovacuum is off: ANALYZE alerts_alert after each scan took "
-                  f"{statistics.median(driver.analyze_s) * 1000:.0f} ms (median of "
-                  f"{len(driver.analyze_s)}; --no-analyze to leave it out)")
+            print(
+                f"  autovacuum is off: ANALYZE alerts_alert after each scan took "
+                f"{statistics.median(driver.analyze_s) * 1000:.0f} ms (median of "
+                f"{len(driver.analyze_s)}; --no-analyze to leave it out)"
+            )
         if later:
-            print(f"  later ({len(later)}): median {statistics.median(later):.0f} ms, "
-                  f"max {max(later):.0f} ms")
-        print(f"progress updates written: {writes[0] if writes else 0}; outbox: {outbox}; "
-              f"mails received by the SMTP sink: {mails_in_window} in the window, "
-              f"{mails_received} in all")
+            print(
+                f"  later ({len(later)}): median {statistics.median(later):.0f} ms, "
+                f"max {max(later):.0f} ms"
+            )
+        print(
+            f"progress updates written: {writes[0] if writes else 0}; outbox: {outbox}; "
+            f"mails received by the SMTP sink: {mails_in_window} in the window, "
+            f"{mails_received} in all"
+        )
         print("\nratios (ours / baseline, same data, this process):")
-        print(f"  API list page p50 in the mix / raw psycopg page p50 alone: "
-              f"{ratios['api_list_p50_vs_baseline_p50']:.2f}")
-        print(f"  mix req/s / raw psycopg page req/s:                     "
-              f"{ratios['mix_rps_vs_baseline_rps']:.2f}")
+        print(
+            f"  API list page p50 in the mix / raw psycopg page p50 alone: "
+            f"{ratios['api_list_p50_vs_baseline_p50']:.2f}"
+        )
+        print(
+            f"  mix req/s / raw psycopg page req/s:                     "
+            f"{ratios['mix_rps_vs_baseline_rps']:.2f}"
+        )
         if ratios["first_scan_under_load_vs_alone"] is not None:
-            print(f"  first scan under load / alone:                          "
-                  f"{ratios['first_scan_under_load_vs_alone']:.2f}")
+            print(
+                f"  first scan under load / alone:                          "
+                f"{ratios['first_scan_under_load_vs_alone']:.2f}"
+            )
         for sample in (mix["error_samples"] + warm["error_samples"])[:10]:
             print(f"  unexpected answer: {sample}")
         for line in errors_logged[:20]:
             print(f"  logged: {line}")
         print(f"\n{'OK: no errors' if ok else 'FAILED: ' + '; '.join(problems)}")
-        print(json.dumps({
-            "bench": "load", "ok": ok, "rows": args.rows, "duration_s": args.duration,
-            "concurrency": args.concurrency, "cpus": os.cpu_count(),
-            "load_average_before": round(load_before[0], 2),
-            "load_average_after": round(load_after[0], 2),
-            "mix": {k: v for k, v in mix.items() if k != "error_samples"},
-            "baseline": {k: v for k, v in baseline.items() if k != "error_samples"},
-            "warm_up_errors": warm["errors"],
-            "autovacuum": autovacuum,
-            "scans": {
-                "enqueued": driver.enqueued, "finished": len(runs),
-                "started_in_window": len(in_window), "completed_in_window": len(completed),
-                "first_s": first_s, "first_started_after_s": first_start_s,
-                "first_alerts": first[3] if first else None, "retries": retries,
-                "first_alone_s": round(setup.scan_alone_s, 3),
-                "later_ms": [round(x, 1) for x in later],
-                "analyze_after_scan_s": [round(x, 3) for x in driver.analyze_s],
-            },
-            "progress_updates": writes[0] if writes else 0, "outbox": outbox,
-            "mails_in_window": mails_in_window, "mails": mails_received,
-            "logged_errors": len(errors_logged), "ratios": ratios,
-        }))
+        print(
+            json.dumps(
+                {
+                    "bench": "load",
+                    "ok": ok,
+                    "rows": args.rows,
+                    "duration_s": args.duration,
+                    "concurrency": args.concurrency,
+                    "cpus": os.cpu_count(),
+                    "load_average_before": round(load_before[0], 2),
+                    "load_average_after": round(load_after[0], 2),
+                    "mix": {k: v for k, v in mix.items() if k != "error_samples"},
+                    "baseline": {k: v for k, v in baseline.items() if k != "error_samples"},
+                    "warm_up_errors": warm["errors"],
+                    "autovacuum": autovacuum,
+                    "scans": {
+                        "enqueued": driver.enqueued,
+                        "finished": len(runs),
+                        "started_in_window": len(in_window),
+                        "completed_in_window": len(completed),
+                        "first_s": first_s,
+                        "first_started_after_s": first_start_s,
+                        "first_alerts": first[3] if first else None,
+                        "retries": retries,
+                        "first_alone_s": round(setup.scan_alone_s, 3),
+                        "later_ms": [round(x, 1) for x in later],
+                        "analyze_after_scan_s": [round(x, 3) for x in driver.analyze_s],
+                    },
+                    "progress_updates": writes[0] if writes else 0,
+                    "outbox": outbox,
+                    "mails_in_window": mails_in_window,
+                    "mails": mails_received,
+                    "logged_errors": len(errors_logged),
+                    "ratios": ratios,
+                }
+            )
+        )
     finally:
         for process in processes:
             process.stop(timeout=30)

@@ -20,8 +20,16 @@ from core.dates import validate_date_in_range
 
 from . import deadlines
 from .choices import PrecisionChoice, RevisionKind, Status
-from .deadlines import RuleError
-from .models import Agreement, Citation, Commitment, DeadlineRevision, ProgressUpdate, Source
+from .deadlines import RuleError, recurrence
+from .models import (
+    Agreement,
+    Citation,
+    Commitment,
+    DeadlineRevision,
+    Occurrence,
+    ProgressUpdate,
+    Source,
+)
 from .services import commitments as commitment_services
 from .services import revisions as revision_services
 
@@ -138,6 +146,7 @@ class CommitmentAdminForm(ServiceModelForm):
             "target_unit",
             "effective_from",
             *deadlines.RULE_FIELD_NAMES,
+            *recurrence.FIELD_NAMES,
         ]
 
 
@@ -243,17 +252,22 @@ class StatusChangeForm(EvidenceForm):
     )
 
     def __init__(
-        self, *args: Any, commitment: Commitment, iso_dates: bool = False, **kwargs: Any
+        self,
+        *args: Any,
+        commitment: Commitment,
+        iso_dates: bool = False,
+        occurrence: Occurrence | None = None,
+        **kwargs: Any,
     ) -> None:
-        """Bind the form to ``commitment``.
+        """Bind the form to ``commitment``, or to one of its ``occurrence``s.
 
         ``iso_dates`` reads the date as YYYY-MM-DD only, whatever the active language: the
         API's contract, where a page's form also takes the dates its reader writes.
         """
-        kwargs.setdefault(
-            "initial", {"status": commitment.status, "occurred_on": timezone.localdate()}
-        )
+        current = occurrence.status if occurrence is not None else commitment.status
+        kwargs.setdefault("initial", {"status": current, "occurred_on": timezone.localdate()})
         super().__init__(*args, commitment=commitment, **kwargs)
+        self.occurrence = occurrence
         if iso_dates:
             cast(forms.DateField, self.fields["occurred_on"]).input_formats = ["%Y-%m-%d"]
 
@@ -265,7 +279,10 @@ class StatusChangeForm(EvidenceForm):
         """
         try:
             return commitment_services.commitment_change_status(
-                commitment=self.commitment, user=user, **self.cleaned_data
+                commitment=self.commitment,
+                user=user,
+                occurrence=self.occurrence,
+                **self.cleaned_data,
             )
         except (ValidationError, RuleError) as exc:
             add_service_errors(self, service_error(exc))

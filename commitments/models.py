@@ -58,6 +58,7 @@ from .choices import (
     Status,
     Unit,
 )
+from .deadlines import recurrence as series_engine
 from .querysets import CommitmentQuerySet
 
 KEY_HELP = _("A stable identifier (letters, digits, hyphens) used by seeds, imports and the API.")
@@ -450,6 +451,19 @@ class Commitment(models.Model):
                 name="commitment_closed_state",
                 condition=Q(status__in=[s.value for s in TERMINAL]) | Q(due_at__isnull=True),
             ),
+            # Recurrence (issue 12, item 3): the scan's rare rows, found without reading the
+            # rest - suspended deadlines, and the open-ended series it tops up.
+            models.Index(
+                fields=["deadline_state"],
+                name="commitment_suspended_state",
+                condition=Q(deadline_suspended=True),
+            ),
+            models.Index(
+                fields=["id"],
+                name="commitment_open_ended_series",
+                condition=~Q(recurrence="none")
+                & Q(recurrence_until__isnull=True, recurrence_count__isnull=True),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -608,6 +622,8 @@ class Commitment(models.Model):
         if self.target_unit and self.target_amount is None:
             errors.setdefault("target_amount", []).append(str(_("A unit needs a target amount.")))
         errors.update(self._rule_errors())
+        if not errors:
+            errors.update(self._recurrence_errors())
         if errors:
             raise ValidationError(errors)
 
@@ -669,6 +685,30 @@ class Commitment(models.Model):
         ):
             errors["period_year"] = [str(_("That period ends before the agreement's date."))]
         return errors
+
+    @property
+    def recurrence_rule(self) -> series_engine.Recurrence:
+        """Return the stored recurrence as the engine's value object."""
+        return series_engine.recurrence_from_stored(
+            {name: getattr(self, name) for name in series_engine.FIELD_NAMES}
+        )
+
+    def _recurrence_errors(self) -> dict[str, list[str]]:
+        """Check the recurrence against the rule's first due date (a valid rule only)."""
+        series = self.recurrence_rule
+        if not series.recurs:
+            return {}
+        has_rule = self.deadline_kind != DeadlineKind.NONE
+        try:
+            first = (
+                deadlines.compute_due_date(self.rule, self.anchor_date())
+                if has_rule and self.agreement_id
+                else None
+            )
+            series.validate(first, has_rule=has_rule)
+        except deadlines.RuleError as exc:
+            return {exc.field: [exc.translated()]}
+        return {}
 
     def _anchor_chain_reaches_self(self) -> bool:
         seen: set[int] = set()
@@ -897,6 +937,12 @@ class Occurrence(models.Model):
                 fields=["deadline_state"],
                 name="occurrence_closed_state",
                 condition=Q(status__in=[s.value for s in TERMINAL]),
+            ),
+            # Recurrence (issue 12, item 3): suspended occurrences, found without the rest.
+            models.Index(
+                fields=["deadline_state"],
+                name="occurrence_suspended_state",
+                condition=Q(deadline_suspended=True),
             ),
         ]
         constraints = [

@@ -19,6 +19,7 @@ from .models import (
     Commitment,
     CommitmentRelation,
     DeadlineRevision,
+    Occurrence,
     Party,
     ProgressUpdate,
     Source,
@@ -46,7 +47,7 @@ def agreement_list() -> QuerySet[Agreement]:
 def progress_update_list() -> QuerySet[ProgressUpdate]:
     """Return every progress update, latest first, with its evidence and author loaded."""
     return ProgressUpdate.objects.select_related(
-        "commitment", "evidence__source", "author"
+        "commitment", "evidence__source", "author", "occurrence"
     ).order_by("-occurred_on", "-id")
 
 
@@ -57,9 +58,9 @@ def commitment_list() -> QuerySet[Commitment]:
         Prefetch("citations", queryset=Citation.objects.select_related("source").order_by("id")),
         Prefetch(
             "progress_updates",
-            queryset=ProgressUpdate.objects.select_related("evidence__source", "author").order_by(
-                "-occurred_on", "-id"
-            ),
+            queryset=ProgressUpdate.objects.select_related(
+                "evidence__source", "author", "occurrence"
+            ).order_by("-occurred_on", "-id"),
         ),
         # Deadline revisions (issue 12), in the order they were made.
         Prefetch(
@@ -76,6 +77,11 @@ def commitment_list() -> QuerySet[Commitment]:
         .prefetch_related(*prefetches)
         .order_by("due_date", "id")
     )
+
+
+def occurrence_list(*, commitment: Commitment) -> QuerySet[Occurrence]:
+    """Return a commitment's occurrences by number (none if it does not recur)."""
+    return commitment.occurrences.order_by("sequence")
 
 
 @dataclass(frozen=True, slots=True)

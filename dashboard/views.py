@@ -233,6 +233,39 @@ def commitment_revise(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+# Recurrence (issue 12, item 3) -----------------------------------------------------------
+
+
+@_reviewer
+def occurrence_detail(request: HttpRequest, pk: int, sequence: int) -> HttpResponse:
+    """Show one occurrence of a recurring commitment; editors may record its status."""
+    commitment = get_object_or_404(Commitment.objects.select_related("agreement", "obligor"), pk=pk)
+    occurrence = get_object_or_404(commitment.occurrences, sequence=sequence)
+    can_edit = can_write(request.user)
+    form = ProgressForm(commitment=commitment, occurrence=occurrence) if can_edit else None
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        form = ProgressForm(request.POST, commitment=commitment, occurrence=occurrence)
+        if form.is_valid() and form.save(user=request.user) is not None:
+            messages.success(request, _("The progress update was recorded."))
+            return HttpResponseRedirect(reverse("dashboard:commitment", args=[commitment.pk]))
+    return render(
+        request,
+        "dashboard/occurrence_detail.html",
+        {
+            "commitment": commitment,
+            "occurrence": occurrence,
+            "updates": occurrence.progress_updates.select_related("evidence__source", "author"),
+            "form": form,
+        },
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+# End of recurrence ------------------------------------------------------------------------
+
+
 def _progress_chart(points: list[tuple[dt.date, Any]], target: Any) -> dict[str, Any] | None:
     """Return the polyline of the measurements (two or more) on a 300x100 box."""
     if len(points) < 2:

@@ -3,6 +3,12 @@
 Each deadline is an all-day event on its due date, with a UID that depends only on the
 commitment's id (a renamed commitment stays the same event in the subscriber's calendar) and
 alarms at 09:00 local time on each lead day.
+
+A recurring commitment is one event per occurrence written so far, each with its own UID (the
+commitment's id and the occurrence's number), status and alarms, rather than one event with an
+RRULE: an RRULE cannot carry a status per occurrence (a fulfilled one keeps no alarms, an
+overdue one is marked), and it cannot say "every month counted from 31 January" exactly
+(BYMONTHDAY=31 skips the short months, BYMONTHDAY=-1 moves a 30th anchor to the 31st).
 """
 
 from __future__ import annotations
@@ -44,10 +50,14 @@ class DeadlineEvent:
     cancelled: bool
     lead_days: Sequence[int]
     last_modified: dt.datetime
+    #: The occurrence's number, for one occurrence of a recurring commitment.
+    occurrence: int | None = None
 
 
-def event_uid(*, commitment_id: int, host: str) -> str:
-    """Return the stable UID of a commitment's deadline event."""
+def event_uid(*, commitment_id: int, host: str, occurrence: int | None = None) -> str:
+    """Return the stable UID of a commitment's deadline event, or of one of its occurrences."""
+    if occurrence is not None:
+        return f"commitment-{commitment_id}-occurrence-{occurrence}-due@{host}"
     return f"commitment-{commitment_id}-due@{host}"
 
 
@@ -96,12 +106,16 @@ def _alarm_text(lead_days: int, title: str) -> str:
 
 def _vevent(event: DeadlineEvent, *, host: str) -> icalendar.Event:
     vevent = icalendar.Event()
-    vevent.add("uid", event_uid(commitment_id=event.commitment_id, host=host))
+    uid = event_uid(commitment_id=event.commitment_id, host=host, occurrence=event.occurrence)
+    vevent.add("uid", uid)
     vevent.add("dtstamp", event.last_modified)
     vevent.add("last-modified", event.last_modified)
     vevent.add("dtstart", event.due_date)
     vevent.add("dtend", event.due_date + dt.timedelta(days=1))
-    vevent.add("summary", (OVERDUE_PREFIX if event.overdue else "") + event.title)
+    title = event.title
+    if event.occurrence is not None:
+        title = _("%(title)s (#%(number)s)") % {"title": title, "number": event.occurrence}
+    vevent.add("summary", (OVERDUE_PREFIX if event.overdue else "") + title)
     vevent.add("description", _description(event))
     vevent.add("url", event.url)
     vevent.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
@@ -112,7 +126,7 @@ def _vevent(event: DeadlineEvent, *, host: str) -> icalendar.Event:
     vevent.add("transp", "TRANSPARENT")
     for lead in sorted(set(event.lead_days), reverse=True):
         alarm = icalendar.Alarm()
-        alarm.add("uid", f"commitment-{event.commitment_id}-due-lead-{lead}@{host}")
+        alarm.add("uid", uid.replace("-due@", f"-due-lead-{lead}@"))
         alarm.add("action", "DISPLAY")
         alarm.add("description", _alarm_text(lead, event.title))
         alarm.add("trigger", alarm_trigger(lead))

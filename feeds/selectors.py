@@ -14,9 +14,9 @@ from django.db.models.expressions import RawSQL
 from django.urls import reverse
 
 from alerts.selectors import default_lead_days, watch_leads, watched_commitments_sql
-from commitments.choices import TERMINAL, Status
+from commitments.choices import TERMINAL, RecurrenceKind, Status
 from commitments.deadlines.text import commitment_rule_in_words
-from commitments.models import DUE_DATE_RELATIONS, Commitment
+from commitments.models import DUE_DATE_RELATIONS, Commitment, Occurrence
 from core.roles import can_read
 
 from .ical import DeadlineEvent
@@ -30,7 +30,6 @@ CALENDAR_URL_NAME = "api:feeds:calendar"
 def feed_url(*, request: Any, secret: str) -> str:
     """Return the absolute subscription URL of a secret."""
     return str(request.build_absolute_uri(reverse(CALENDAR_URL_NAME, args=[secret])))
-
 
 
 def calendar_feed_for_secret(*, secret: str) -> CalendarFeed | None:
@@ -145,7 +144,13 @@ def feed_events(*, feed: CalendarFeed, now: dt.datetime) -> list[DeadlineEvent]:
     site = settings.SITE_URL.rstrip("/")
     statuses = dict(Status.choices)
     events = []
+    occurrences = _occurrences_by_commitment(commitments=commitments, now=now)
     for commitment in commitments:
+        if commitment.recurrence != RecurrenceKind.NONE:
+            events += _occurrence_events(
+                commitment, occurrences.get(commitment.pk, []), leads[commitment.pk], site
+            )
+            continue
         due_date, due_at = commitment.due_date, commitment.due_at
         if due_date is None or due_at is None:  # excluded by the query; narrows the types
             continue
@@ -169,6 +174,59 @@ def feed_events(*, feed: CalendarFeed, now: dt.datetime) -> list[DeadlineEvent]:
                 cancelled=commitment.status == Status.CANCELLED,
                 lead_days=() if finished else leads[commitment.pk],
                 last_modified=max(commitment.updated, due_at) if overdue else commitment.updated,
+            )
+        )
+    events.sort(key=lambda event: (event.due_date, event.commitment_id))
+    return events[:FEED_MAX_EVENTS]
+
+
+def _occurrences_by_commitment(
+    *, commitments: Sequence[Commitment], now: dt.datetime
+) -> dict[int, list[Occurrence]]:
+    """Return the shown occurrences of the recurring ``commitments``, in one query."""
+    ids = [c.pk for c in commitments if c.recurrence != RecurrenceKind.NONE]
+    grouped: dict[int, list[Occurrence]] = {}
+    if not ids:
+        return grouped
+    rows = (
+        Occurrence.objects.filter(commitment_id__in=ids, due_date__gte=feed_start(now=now))
+        .with_overdue(now)
+        .order_by("due_date", "id")
+    )
+    for row in rows:
+        grouped.setdefault(row.commitment_id, []).append(row)
+    return grouped
+
+
+def _occurrence_events(
+    commitment: Commitment, occurrences: Sequence[Occurrence], leads: Sequence[int], site: str
+) -> list[DeadlineEvent]:
+    """Return one event per occurrence of a recurring commitment, each with its own status."""
+    statuses = dict(Status.choices)
+    rule_words = commitment_rule_in_words(commitment)
+    events = []
+    for occurrence in occurrences:
+        overdue = occurrence.is_overdue  # type: ignore[attr-defined]  # with_overdue's
+        updated = max(commitment.updated, occurrence.updated)
+        events.append(
+            DeadlineEvent(
+                commitment_id=commitment.pk,
+                title=commitment.title,
+                due_date=occurrence.due_date,
+                due_at=occurrence.due_at,
+                time_zone=commitment.agreement.time_zone,
+                agreement_title=commitment.agreement.title,
+                obligor_name=commitment.obligor.name,
+                category_label=str(commitment.get_category_display()),
+                status_label=str(statuses.get(occurrence.status, occurrence.status)),
+                rule_words=rule_words,
+                deadline_phrase=commitment.deadline_phrase,
+                url=site + commitment.get_absolute_url(),
+                overdue=overdue,
+                cancelled=occurrence.status == Status.CANCELLED,
+                lead_days=() if occurrence.status in TERMINAL else leads,
+                last_modified=max(updated, occurrence.due_at) if overdue else updated,
+                occurrence=occurrence.sequence,
             )
         )
     return events

@@ -176,3 +176,23 @@ def revision_make(
         fields.setdefault("evidence_source", source or source_make())
         fields.setdefault("evidence_quote", quote)
     return revision_create(commitment=commitment, kind=kind, reason=reason, **fields)
+
+
+# Recurrence (issue 12, item 3).
+def recurring_commitment_make(*, agreement: Agreement, obligor: Party, **fields: Any) -> Commitment:
+    """Make a recurring commitment through ``commitment_create``: purchases of 8 billion USD a
+    year, the first due one year after the agreement, three years in all, unless ``fields``
+    say otherwise."""
+    data: dict[str, Any] = {
+        "category": Category.PURCHASE,
+        "target_amount": 8_000_000_000,
+        "target_unit": "USD",
+        "offset_amount": 1,
+        "offset_unit": "years",
+        "recurrence": "every",
+        "recurrence_interval": 1,
+        "recurrence_unit": "years",
+        "recurrence_count": 3,
+        **fields,
+    }
+    return commitment_make(agreement=agreement, obligor=obligor, **data)

@@ -285,6 +285,9 @@ SPECTACULAR_SETTINGS = {
 TRACKER_DEFAULT_LEAD_DAYS = [30, 7, 1]
 #: A commitment is "due soon" inside this many days of its due instant (the largest lead time).
 TRACKER_DUE_SOON_DAYS = env.int("TRACKER_DUE_SOON_DAYS", default=max(TRACKER_DEFAULT_LEAD_DAYS))
+#: Open-ended recurring commitments have their occurrences written this many days ahead; the
+#: scan tops them up as time passes (commitments.deadlines.recurrence).
+TRACKER_OCCURRENCE_HORIZON_DAYS = env.int("TRACKER_OCCURRENCE_HORIZON_DAYS", default=730)
 TRACKER_ESCALATION_EMAIL = env.str("TRACKER_ESCALATION_EMAIL", default="")
 TRACKER_ESCALATION_AFTER_DAYS = env.int("TRACKER_ESCALATION_AFTER_DAYS", default=7)
 # Alert delivery: attempts before an alert is marked failed, and the exponential backoff

@@ -2,11 +2,13 @@
 
 A scan at ``now`` runs in one transaction:
 
-1. the domain flags deadline states
+1. open-ended recurring series are written up to the horizon
+   (:func:`commitments.services.occurrences.occurrences_top_up`: one query when nothing is
+   to do); the domain flags deadline states
    (:func:`commitments.services.deadline_states.deadline_states_flag`: set-based ``UPDATE``
    statements that move each commitment whose stored state is wrong and
    set ``flagged_at = now``), and the apps listening to the flags (webhooks' overdue events)
-   write what they write;
+   write what they write; then the occurrences' states, by the same rules;
 2. one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` writes the alert outbox rows, and one
    more the escalations. The unique constraints on :class:`~alerts.models.Alert` make every
    alert exist once, whatever the number of concurrent scans.
@@ -14,6 +16,12 @@ A scan at ``now`` runs in one transaction:
 The states and their boundaries (``due_at`` is the end of the due day in the agreement's time
 zone) are those of :mod:`commitments.querysets`; who watches a commitment is the rule of
 :func:`alerts.selectors.watches_sql`.
+
+Alerts are per due date: a non-recurring commitment has one, a recurring one has one per
+occurrence (the alert's ``due_date`` is the occurrence's), so the unique key (recipient,
+commitment, due date, threshold) holds one alert per occurrence and threshold; occurrence 2
+alerts while occurrence 1 is fulfilled, and an overdue occurrence 1 and a due-soon occurrence
+2 both alert.
 
 Alerts: a lead time of ``d`` days is crossed once ``now >= due_at - d days`` (exact 24-hour
 days back from the due instant, the boundary of ``Commitment.objects.due_within``), the overdue
@@ -44,11 +52,20 @@ from django.db.models import Max, Q
 
 from alerts.models import OVERDUE_LEAD, Alert, AlertState, ScanRun, SubscriptionLead
 from alerts.selectors import tables, watches_sql
-from commitments.models import Commitment
-from commitments.services.deadline_states import deadline_state_changes, deadline_states_flag
+from commitments.choices import DeadlineState, RecurrenceKind
+from commitments.models import Commitment, Occurrence
+from commitments.querysets import TERMINAL_VALUES
+from commitments.services.deadline_states import (
+    deadline_state_changes,
+    deadline_states_flag,
+    occurrence_states_flag,
+)
+from commitments.services.occurrences import occurrences_top_up
 
 #: Key of the PostgreSQL advisory lock that serialises full scans (avoids lock-order deadlocks).
 SCAN_LOCK_KEY = 7_301_554_261
+#: The deadline states of the watched rows, once flagged.
+WATCHED_STATES = [DeadlineState.ON_TRACK, DeadlineState.DUE_SOON, DeadlineState.OVERDUE]
 SKIPPED_NO_ADDRESS = "The recipient has no e-mail address; nothing was sent."
 
 
@@ -60,6 +77,10 @@ class ScanResult:
     flagged: dict[str, int] = field(default_factory=dict)
     alerts: int = 0
     escalations: int = 0
+    #: Occurrences of recurring commitments moved into each deadline state.
+    flagged_occurrences: dict[str, int] = field(default_factory=dict)
+    #: Open-ended recurring commitments whose occurrences were written further ahead.
+    topped_up: int = 0
 
     @property
     def changed(self) -> int:
@@ -72,6 +93,15 @@ class ScanResult:
         return (
             f"Scan at {self.now.isoformat()}: {self.changed} commitment(s) flagged ({moves}); "
             f"{self.alerts} alert(s) and {self.escalations} escalation(s) written."
+        ) + self._occurrences_summary()
+
+    def _occurrences_summary(self) -> str:
+        occurrences = sum(self.flagged_occurrences.values())
+        if not occurrences and not self.topped_up:
+            return ""
+        return (
+            f" {occurrences} occurrence(s) flagged; {self.topped_up} recurring series written"
+            " further ahead."
         )
 
 
@@ -99,7 +129,10 @@ def scan(
     # Flags before alerts: a status change locks its commitment, then rescans it (flag, the
     # flag listeners' rows, then alerts); taking the locks in that same order here, through
     # the same calls, means the two never deadlock.
+    # Open-ended series first, so that the occurrences the horizon reaches are flagged now.
+    topped_up = occurrences_top_up(now=now) if full else []
     flagged = deadline_states_flag(now=now, commitment_ids=ids)
+    flagged_occurrences = occurrence_states_flag(now=now, commitment_ids=ids)
     since = ScanRun.objects.values_list("now", flat=True).first() if full else None
     outbox = _Outbox(now=now, commitment_ids=ids, since=since)
     alerts = outbox.write_alerts()
@@ -109,6 +142,8 @@ def scan(
         flagged=flagged,
         alerts=alerts,
         escalations=escalations,
+        flagged_occurrences=flagged_occurrences,
+        topped_up=len(topped_up),
     )
     if full and record:
         ScanRun.objects.create(
@@ -157,27 +192,32 @@ _ALERT_COLUMNS = (
 
 # WITH sits inside the INSERT: Python's sqlite3 only counts the rows of a statement that starts
 # with INSERT. ``edges`` holds each lead time in use with the instant ``now + days`` up to which
-# a due instant has crossed it (and ``since``, the same for the watermark); ``candidates`` is
-# compiled from ``Commitment.objects``; ``watches`` is the watch rule of alerts.selectors;
-# ``crossed`` keeps, per recipient and commitment, the tightest lead crossed now (0, the overdue
+# a due instant has crossed it (and ``since``, the same for the watermark); ``dues`` is
+# compiled from ``Commitment.objects`` (non-recurring commitments) UNION ALL
+# ``Occurrence.objects`` (the occurrences of recurring ones), one row per due date;
+# ``candidates`` the commitments among them; ``watches`` is the watch rule of alerts.selectors;
+# ``crossed`` keeps, per recipient, commitment and due date (one occurrence), the tightest lead
+# crossed now (0, the overdue
 # notice, once overdue: ``due_at < now``; d > 0 once due within d days: ``now <= due_at <=
 # now + d``) and whether every matching rule is digest; ``{newly}`` keeps it only if it was not
 # already crossed at the watermark.
 _ALERTS_INSERT = (
     "INSERT INTO {alert} ({columns})"
     " WITH edges ({edge_columns}) AS ({edges}),"
-    " candidates (id, agreement_id, obligor_id, owner_id, due_date, due_at) AS ({candidates}),"
+    " dues (id, agreement_id, obligor_id, owner_id, due_date, due_at) AS ({candidates}),"
+    " candidates (id, agreement_id, obligor_id, owner_id) AS"
+    " (SELECT DISTINCT id, agreement_id, obligor_id, owner_id FROM dues),"
     " watches (user_id, commitment_id, days, digest) AS ({watches}),"
-    " crossed AS (SELECT w.user_id, w.commitment_id, MIN(w.digest) AS digest,"
+    " crossed AS (SELECT w.user_id, w.commitment_id, c.due_date, MIN(w.digest) AS digest,"
     " MIN(CASE WHEN (w.days = 0 AND c.due_at < %s)"
     " OR (w.days > 0 AND c.due_at >= %s AND c.due_at <= e.edge) THEN w.days END) AS threshold"
-    " FROM watches w JOIN candidates c ON c.id = w.commitment_id"
-    " JOIN edges e ON e.days = w.days GROUP BY w.user_id, w.commitment_id)"
+    " FROM watches w JOIN dues c ON c.id = w.commitment_id"
+    " JOIN edges e ON e.days = w.days GROUP BY w.user_id, w.commitment_id, c.due_date)"
     " SELECT x.user_id, COALESCE(u.email, ''), c.id, c.due_date, x.threshold, x.digest = 1,"
     " CASE WHEN COALESCE(u.email, '') = '' THEN %s ELSE %s END, 0,"
     " CASE WHEN COALESCE(u.email, '') = '' THEN %s ELSE '' END,"
     " CASE WHEN COALESCE(u.email, '') = '' THEN NULL ELSE %s END, NULL, %s"
-    " FROM crossed x JOIN candidates c ON c.id = x.commitment_id"
+    " FROM crossed x JOIN dues c ON c.id = x.commitment_id AND c.due_date = x.due_date"
     " JOIN edges t ON t.days = x.threshold JOIN {user} u ON u.id = x.user_id"
     " WHERE {newly}"
     # Rows go in in key order: a full scan and a status change's rescan may insert the same
@@ -231,12 +271,36 @@ class _Outbox:
     def _instant(self, value: dt.datetime) -> Any:
         return self.ops.adapt_datetimefield_value(value)
 
-    def _rows(self) -> Any:
-        """Return the open commitments with a due instant (those of ``commitment_ids``)."""
-        rows = Commitment.objects.watched()
+    def _rows(self) -> tuple[Any, Any]:
+        """Return the watched due dates (those of ``commitment_ids``), in two querysets.
+
+        The non-recurring commitments whose deadline is watched, and the watched occurrences
+        of the open recurring ones (a recurring commitment's own row only mirrors its next
+        occurrence): each due date once, filtered alike, then united by :meth:`_union`.
+        """
+        plain = Commitment.objects.watched().filter(recurrence=RecurrenceKind.NONE)
+        occurrences = Occurrence.objects.watched().filter(
+            ~Q(commitment__recurrence=RecurrenceKind.NONE),
+            ~Q(commitment__status__in=TERMINAL_VALUES),
+            # Implied (the scan flagged them first, at the same instant): lets the windows
+            # read the partial index ``occurrence_open_state_due`` by state and instant.
+            deadline_state__in=WATCHED_STATES,
+        )
         if self.commitment_ids is not None:
-            rows = rows.filter(pk__in=self.commitment_ids)
-        return rows.order_by()
+            plain = plain.filter(pk__in=self.commitment_ids)
+            occurrences = occurrences.filter(commitment_id__in=self.commitment_ids)
+        return plain.order_by(), occurrences.order_by()
+
+    @staticmethod
+    def _union(rows: tuple[Any, Any], *columns: str) -> tuple[str, Any]:
+        """Return ``SELECT id, <columns>`` over both querysets of :meth:`_rows`, as SQL."""
+        plain, occurrences = rows
+        plain_values = plain.values_list("id", *columns)
+        occurrence_values = occurrences.values_list(
+            "commitment_id",
+            *(name if name.startswith("due_") else f"commitment__{name}" for name in columns),
+        )
+        return plain_values.union(occurrence_values, all=True).query.sql_with_params()
 
     def write_alerts(self) -> int:
         """Insert the tightest newly crossed threshold per watcher and commitment; count them."""
@@ -252,7 +316,7 @@ class _Outbox:
                 params.append(self._instant(since + dt.timedelta(days=days)))
         if since is not None:
             row += ", %s"
-        rows = self._rows()
+        plain, occurrences = self._rows()
         if since is not None:
             # The thresholds crossed in (watermark, now]: due within d days of now but not of
             # the watermark; for the overdue notice, overdue now but not at the watermark.
@@ -264,10 +328,10 @@ class _Outbox:
                     if days
                     else Q(due_at__gte=low, due_at__lt=high)
                 )
-            rows = rows.filter(windows)
-        candidates, candidate_params = rows.values_list(
-            "id", "agreement_id", "obligor_id", "owner_id", "due_date", "due_at"
-        ).query.sql_with_params()
+            plain, occurrences = plain.filter(windows), occurrences.filter(windows)
+        candidates, candidate_params = self._union(
+            (plain, occurrences), "agreement_id", "obligor_id", "owner_id", "due_date", "due_at"
+        )
         params += candidate_params
         watches, watch_params = watches_sql()
         params += watch_params
@@ -288,16 +352,16 @@ class _Outbox:
             return max(cursor.rowcount, 0)
 
     def write_escalations(self) -> int:
-        """Insert one alert to the escalation contact per commitment overdue for N days."""
+        """Insert one alert to the escalation contact per due date overdue for N days."""
         address = settings.TRACKER_ESCALATION_EMAIL
         if not address:
             return 0
         after = dt.timedelta(days=int(settings.TRACKER_ESCALATION_AFTER_DAYS))
         # Overdue for more than N days at now: overdue at now - N days.
-        rows = self._rows().overdue(self.now - after)
+        rows = [qs.overdue(self.now - after) for qs in self._rows()]
         if self.since is not None:
-            rows = rows.filter(due_at__gte=self.since - after)
-        candidates, params = rows.values_list("id", "due_date").query.sql_with_params()
+            rows = [qs.filter(due_at__gte=self.since - after) for qs in rows]
+        candidates, params = self._union((rows[0], rows[1]), "due_date")
         now_param = self._instant(self.now)
         values = [address, -after.days, False, AlertState.PENDING, now_param, now_param]
         sql = _ESCALATIONS_INSERT.format(candidates=candidates, **self.tables)

@@ -27,7 +27,7 @@ from commitments.services.deadlines import due_dates_recompute
 from .base import ServiceSaveAdmin, model_fields_changed, service_call
 from .filters import DueRangeFilter
 from .imports import CommitmentImportExportMixin
-from .inlines import CommitmentCitationInline, CommitmentRelationInline
+from .inlines import CommitmentCitationInline, CommitmentRelationInline, OccurrenceInline
 from .revisions import CommitmentRevisionAdminMixin, DeadlineRevisionInline
 from .status import CommitmentStatusAdminMixin
 
@@ -125,6 +125,22 @@ class CommitmentAdmin(
                 ]
             },
         ),
+        # Recurrence (issue 12, item 3).
+        (
+            _("Recurrence"),
+            {
+                "fields": [
+                    "recurrence",
+                    ("recurrence_interval", "recurrence_unit"),
+                    ("recurrence_until", "recurrence_count"),
+                ],
+                "description": _(
+                    "The deadline rule gives the first due date; the recurrence repeats it "
+                    "until a date or for a count (at most 500), or open-ended. The target is "
+                    "per occurrence: 8 billion USD a year is 8 billion each year."
+                ),
+            },
+        ),
         (
             _("Status"),
             {
@@ -151,7 +167,12 @@ class CommitmentAdmin(
             },
         ),
     ]
-    inlines = [CommitmentCitationInline, CommitmentRelationInline, DeadlineRevisionInline]
+    inlines = [
+        CommitmentCitationInline,
+        CommitmentRelationInline,
+        DeadlineRevisionInline,
+        OccurrenceInline,  # Recurrence (issue 12, item 3).
+    ]
     actions = ["mark_in_progress", "mark_not_started", "mark_cancelled", "recompute_due_dates"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Commitment]:

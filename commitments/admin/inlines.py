@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from commitments import deadlines
 from commitments.forms import CommitmentAdminForm
-from commitments.models import Citation, Commitment, CommitmentRelation
+from commitments.models import Citation, Commitment, CommitmentRelation, Occurrence
 from core.admin import StackedInline, TabularInline
 
 
@@ -64,3 +64,28 @@ class CommitmentRelationInline(TabularInline):
     extra = 0
     verbose_name = _("related commitment")
     verbose_name_plural = _("related commitments")
+
+
+# Recurrence (issue 12, item 3).
+class OccurrenceInline(TabularInline):
+    """A recurring commitment's occurrences, read-only: the service writes them."""
+
+    model = Occurrence
+    fields = ("sequence", "due_date", "due_at", "target_amount", "status", "deadline_state")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
+    verbose_name = _("occurrence")
+    verbose_name_plural = _("occurrences (written from the recurrence; read-only)")
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # Occurrences are part of the commitment: whoever may view it sees them.
+        return request.user.has_perm("commitments.view_commitment")
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

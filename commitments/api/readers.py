@@ -23,11 +23,12 @@ from django.db.models import QuerySet
 from rest_framework import serializers as drf_serializers
 
 from commitments import deadlines
+from commitments.choices import RecurrenceKind
 from commitments.deadlines.text import rule_in_words
-from commitments.models import Citation, Commitment, DeadlineRevision, ProgressUpdate
+from commitments.models import Citation, Commitment, DeadlineRevision, Occurrence, ProgressUpdate
 from core.rest.serializers import detail_url_builder, instant_text
 
-from .serializers import API_RULE_FIELDS
+from .serializers import API_RULE_FIELDS, OCCURRENCES_SHOWN, RECURRENCE_KEYS
 
 #: A row as ``values()`` gives it, and a representation as the serializer gives it.
 Row = Mapping[str, Any]
@@ -63,6 +64,8 @@ COMMITMENT_COLUMNS = (
     "original_due_date",
     "due_precision",
     "fulfilment_timing",
+    # Recurrence (issue 12, item 3).
+    *RECURRENCE_KEYS.values(),
 )
 
 #: What the rule's words name besides the rule: the dates it counts from.
@@ -84,6 +87,7 @@ CITATION_COLUMNS = (
 PROGRESS_COLUMNS = (
     "id",
     "commitment_id",
+    "occurrence__sequence",
     "occurred_on",
     "status_from",
     "status_to",
@@ -167,6 +171,7 @@ def _progress_update(row: Row, url: Callable[[Any], str]) -> Representation:
         "id": row["id"],
         "url": url(row["id"]),
         "commitment": row["commitment_id"],
+        "occurrence": row["occurrence__sequence"],
         "occurred_on": _day(row["occurred_on"]),
         "status_from": row["status_from"],
         "status_to": row["status_to"],
@@ -189,6 +194,63 @@ def _revision(row: Row) -> Representation:
         "evidence": _citation(row, "evidence__"),
         "author": row["author__username"],
     }
+
+
+# Recurrence and occurrences (issue 12, item 3) ------------------------------------------
+
+OCCURRENCE_COLUMNS = (
+    "commitment_id",
+    "sequence",
+    "due_date",
+    "due_at",
+    "target_amount",
+    "status",
+    "status_changed_at",
+    "fulfilled_on",
+    "deadline_state",
+    "flagged_at",
+)
+
+
+def _recurrence(row: Row) -> Representation | None:
+    """Return the row's recurrence as ``RecurrenceSerializer`` represents it."""
+    if row["recurrence"] == RecurrenceKind.NONE:
+        return None
+    return {
+        "kind": row["recurrence"],
+        "interval": row["recurrence_interval"],
+        "unit": row["recurrence_unit"],
+        "until": _day(row["recurrence_until"]),
+        "count": row["recurrence_count"],
+    }
+
+
+def _occurrence(row: Row) -> Representation:
+    return {
+        "sequence": row["sequence"],
+        "due_date": _day(row["due_date"]),
+        "due_at": _instant(row["due_at"]),
+        "target_amount": _decimal(row["target_amount"]),
+        "status": row["status"],
+        "status_changed_at": _instant(row["status_changed_at"]),
+        "fulfilled_on": _day(row["fulfilled_on"]),
+        "deadline_state": row["deadline_state"],
+        "flagged_at": _instant(row["flagged_at"]),
+    }
+
+
+def _occurrences(ids: list[int]) -> dict[int, list[Representation]]:
+    """Return the first occurrences of each commitment of ``ids``, in one query."""
+    return _grouped(
+        Occurrence.objects.filter(commitment_id__in=ids, sequence__lte=OCCURRENCES_SHOWN)
+        .order_by("commitment_id", "sequence")
+        .values(*OCCURRENCE_COLUMNS),
+        "commitment_id",
+        _occurrence,
+    )
+
+
+# End of recurrence and occurrences -----------------------------------------------------
 
 
 def _grouped(rows: Iterable[Row], key: str, build: Callable[[Row], Any]) -> dict[int, list[Any]]:
@@ -240,6 +302,7 @@ def commitment_representations(
         "commitment_id",
         _revision,
     )
+    occurrences = _occurrences(ids)
     url = detail_url_builder("api:commitment-detail", request=request, format=format)
     return [
         {
@@ -270,6 +333,8 @@ def commitment_representations(
             "due_precision": row["due_precision"] or None,
             "revisions": revisions.get(row["id"], []),
             "fulfilment_timing": row["fulfilment_timing"] or None,
+            "recurrence": _recurrence(row),
+            "occurrences": occurrences.get(row["id"], []),
             "created": _instant(row["created"]),
             "updated": _instant(row["updated"]),
         }

@@ -18,7 +18,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from commitments import deadlines
-from commitments.choices import FulfilmentTiming, PrecisionChoice, RevisionKind, Status
+from commitments.choices import (
+    FulfilmentTiming,
+    PrecisionChoice,
+    RecurrenceKind,
+    RevisionKind,
+    Status,
+)
 from commitments.deadlines import RuleError
 from commitments.deadlines.text import commitment_rule_in_words
 from commitments.forms import RevisionForm, StatusChangeForm, service_error
@@ -27,6 +33,7 @@ from commitments.models import (
     Citation,
     Commitment,
     DeadlineRevision,
+    Occurrence,
     Party,
     ProgressUpdate,
     Source,
@@ -165,6 +172,13 @@ class ProgressUpdateSerializer(ApiModelSerializer):
     author: serializers.SlugRelatedField = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
+    # Recurrence (issue 12, item 3).
+    occurrence = serializers.IntegerField(
+        source="occurrence.sequence",
+        read_only=True,
+        allow_null=True,
+        help_text="For a recurring commitment: the number of the occurrence it is about.",
+    )
 
     class Meta:
         model = ProgressUpdate
@@ -172,6 +186,7 @@ class ProgressUpdateSerializer(ApiModelSerializer):
             "id",
             "url",
             "commitment",
+            "occurrence",
             "occurred_on",
             "status_from",
             "status_to",
@@ -279,6 +294,86 @@ class DeadlineRuleSerializer(StrictMixin, ApiModelSerializer):
         return commitment_rule_in_words(commitment)
 
 
+# Recurrence and occurrences (issue 12, item 3) ------------------------------------------
+
+#: The recurrence's API keys and the commitment fields they stand for.
+RECURRENCE_KEYS = {
+    "kind": "recurrence",
+    "interval": "recurrence_interval",
+    "unit": "recurrence_unit",
+    "until": "recurrence_until",
+    "count": "recurrence_count",
+}
+#: What a recurrence's parameters are when left out: it is replaced as a whole.
+RECURRENCE_EMPTY_VALUES: dict[str, Any] = {
+    "recurrence_interval": None,
+    "recurrence_unit": "",
+    "recurrence_until": None,
+    "recurrence_count": None,
+}
+#: How many occurrences a commitment's representation holds: the first ones, by number.
+OCCURRENCES_SHOWN = 24
+
+
+class RecurrenceSerializer(StrictMixin, ApiModelSerializer):
+    """How a commitment recurs after its first due date (the rule's), or null if it does not.
+
+    ``every`` ``interval`` ``unit``s (days, weeks, months, years, counted from the first date:
+    31 Jan, 28 Feb, 31 Mar), or the end of every ``interval``-th month, quarter or year
+    (``month_end``, ``quarter_end``, ``year_end``; interval 1 if left out); until a date
+    (inclusive) and/or for a count (whichever comes first; at most 500 occurrences), or
+    open-ended (written two years ahead, topped up as time passes). A target is per
+    occurrence: "$8 billion a year" is 8e9 each year. Writing it replaces all of it; null
+    stops the recurrence.
+    """
+
+    class Meta:
+        model = Commitment
+        fields = list(RECURRENCE_KEYS)
+        extra_kwargs = {
+            key: {"source": name, "label": None, "required": key == "kind"}
+            for key, name in RECURRENCE_KEYS.items()
+        }
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        """Take null as "does not recur"."""
+        if data is None:
+            return True, {"recurrence": RecurrenceKind.NONE, **RECURRENCE_EMPTY_VALUES}
+        return super().validate_empty_values(data)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Clear the parameters left out: the recurrence is replaced as a whole."""
+        return {**RECURRENCE_EMPTY_VALUES, **attrs}
+
+    def to_representation(self, instance: Commitment) -> dict[str, Any]:
+        # Null for a commitment that does not recur (the field is declared allow_null).
+        if instance.recurrence == RecurrenceKind.NONE:
+            return None  # type: ignore[return-value]
+        return super().to_representation(instance)
+
+
+class OccurrenceSerializer(ApiModelSerializer):
+    """One occurrence of a recurring commitment: its due date, target, status and state."""
+
+    class Meta:
+        model = Occurrence
+        fields = [
+            "sequence",
+            "due_date",
+            "due_at",
+            "target_amount",
+            "status",
+            "status_changed_at",
+            "fulfilled_on",
+            "deadline_state",
+            "flagged_at",
+        ]
+        read_only_fields = fields
+
+
+# End of recurrence and occurrences -----------------------------------------------------
+
+
 class CommitmentSerializer(StrictMixin, ApiModelSerializer):
     """A commitment with its computed deadline, status, citations and progress updates.
 
@@ -324,6 +419,13 @@ class CommitmentSerializer(StrictMixin, ApiModelSerializer):
         help_text="For a fulfilled commitment: on time, on time only after an extension, or "
         "late; null otherwise.",
     )
+    # Recurrence (issue 12, item 3).
+    recurrence = RecurrenceSerializer(source="*", required=False, allow_null=True)
+    occurrences = serializers.SerializerMethodField(
+        help_text=f"The first {OCCURRENCES_SHOWN} occurrences of a recurring commitment, by "
+        "number (empty if it does not recur); all of them, paginated, at "
+        "/api/v1/commitments/{id}/occurrences/."
+    )
 
     class Meta:
         model = Commitment
@@ -356,6 +458,8 @@ class CommitmentSerializer(StrictMixin, ApiModelSerializer):
             "due_precision",
             "revisions",
             "fulfilment_timing",
+            "recurrence",
+            "occurrences",
             "created",
             "updated",
         ]
@@ -374,6 +478,11 @@ class CommitmentSerializer(StrictMixin, ApiModelSerializer):
             "created",
             "updated",
         ]
+
+    @extend_schema_field(OccurrenceSerializer(many=True))
+    def get_occurrences(self, commitment: Commitment) -> list[dict[str, Any]]:
+        rows = commitment.occurrences.filter(sequence__lte=OCCURRENCES_SHOWN).order_by("sequence")
+        return cast(list[dict[str, Any]], OccurrenceSerializer(rows, many=True).data)
 
     def create(self, validated_data: dict[str, Any]) -> Commitment:
         beneficiaries = validated_data.pop("beneficiaries", [])
@@ -531,7 +640,10 @@ class StatusChangeSerializer(StrictMixin, serializers.Serializer):
         for name in evidence_serializer.fields:
             values[f"evidence_{name}"] = evidence.get(name)
         self.form = StatusChangeForm(
-            data=_form_data(values), commitment=self.context["commitment"], iso_dates=True
+            data=_form_data(values),
+            commitment=self.context["commitment"],
+            occurrence=self.context.get("occurrence"),
+            iso_dates=True,
         )
         if not self.form.is_valid():
             raise to_drf_validation_error(DjangoValidationError(self.form.errors.as_data()))
@@ -617,6 +729,7 @@ class RevisionCreateSerializer(StrictMixin, serializers.Serializer):
 #: the rule's parts under ``deadline_rule``, the evidence's under ``evidence``.
 ERROR_NESTING: dict[str, tuple[str, str]] = {
     **{field.name: ("deadline_rule", field.key) for field in deadlines.RULE_FIELDS},
+    **{name: ("recurrence", key) for key, name in RECURRENCE_KEYS.items()},
     **{f"evidence_{name}": ("evidence", name) for name in EvidenceSerializer._declared_fields},
 }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -175,6 +176,67 @@ class CommitmentViewSet(
         updated = self.get_queryset().get(pk=commitment.pk)
         body = serializers.CommitmentSerializer(updated, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED, headers={"Location": body["url"]})
+
+    # Recurrence and occurrences (issue 12, item 3) --------------------------------------
+
+    @extend_schema(
+        summary="List a recurring commitment's occurrences",
+        description="Every occurrence written so far, by number, paginated; empty if the "
+        "commitment does not recur. The commitment's own representation holds the first "
+        f"{serializers.OCCURRENCES_SHOWN}.",
+        responses=serializers.OccurrenceSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], url_path="occurrences", filterset_class=None)
+    def occurrences(self, request: Request, pk: str | None = None) -> Response:
+        """Answer the commitment's occurrences, a page at a time."""
+        commitment: Commitment = self.get_object()
+        rows = selectors.occurrence_list(commitment=commitment)
+        page = self.paginate_queryset(rows)
+        serializer = serializers.OccurrenceSerializer(page if page is not None else rows, many=True)
+        if page is None:
+            return Response(serializer.data)
+        return self.get_paginated_response(serializer.data)
+
+    @extend_schema(
+        summary="Record an occurrence's status change or progress (editors)",
+        description=(
+            "The status action of one occurrence of a recurring commitment, by its number: "
+            "the same body, the same evidence rules. The commitment's due date then follows "
+            "its next open occurrence."
+        ),
+        request=serializers.StatusChangeSerializer,
+        responses={status.HTTP_201_CREATED: serializers.ProgressUpdateSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"occurrences/(?P<sequence>[0-9]{1,9})/status",
+        filterset_class=None,
+    )
+    def change_occurrence_status(
+        self, request: Request, pk: str | None = None, sequence: str | None = None
+    ) -> Response:
+        """Record the change on one occurrence; 404 for a number the commitment does not have."""
+        commitment: Commitment = self.get_object()
+        occurrence = get_object_or_404(commitment.occurrences, sequence=int(sequence or 0))
+        serializer = serializers.StatusChangeSerializer(
+            data=request.data,
+            context={
+                **self.get_serializer_context(),
+                "commitment": commitment,
+                "occurrence": occurrence,
+            },
+        )
+        serializer.is_valid(raise_exception=True)
+        update = serializer.save()
+        return Response(
+            serializers.ProgressUpdateSerializer(
+                update, context=self.get_serializer_context()
+            ).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    # End of recurrence and occurrences ---------------------------------------------------
 
 
 @extend_schema_view(

@@ -19,6 +19,7 @@ from django.utils.translation import ngettext
 
 from ..choices import AnchorKind
 from . import DeadlineRule, OffsetUnit, PeriodUnit, Precision, RuleKind
+from .recurrence import Recurrence, RecurrenceKind
 
 if TYPE_CHECKING:
     from ..models import Commitment
@@ -166,3 +167,51 @@ def commitment_rule_in_words(commitment: Commitment) -> str:
         # The rule's own date: a revision moves the due date, not what the rule gives.
         due_date=commitment.original_due_date,
     )
+
+
+# Recurrence (issue 12, item 3) -----------------------------------------------------------
+
+
+def _repeats(series: Recurrence) -> str:
+    n = series.step
+    if series.kind == RecurrenceKind.EVERY:
+        if series.unit == OffsetUnit.DAYS:
+            return ngettext("every day", "every %(n)d days", n) % {"n": n}
+        if series.unit == OffsetUnit.WEEKS:
+            return ngettext("every week", "every %(n)d weeks", n) % {"n": n}
+        if series.unit == OffsetUnit.MONTHS:
+            return ngettext("every month", "every %(n)d months", n) % {"n": n}
+        return ngettext("every year", "every %(n)d years", n) % {"n": n}
+    if series.kind == RecurrenceKind.MONTH_END:
+        return ngettext("at the end of every month", "at the end of every %(n)d months", n) % {
+            "n": n
+        }
+    if series.kind == RecurrenceKind.QUARTER_END:
+        return ngettext("at the end of every quarter", "at the end of every %(n)d quarters", n) % {
+            "n": n
+        }
+    return ngettext("at the end of every year", "at the end of every %(n)d years", n) % {"n": n}
+
+
+def recurrence_in_words(series: Recurrence) -> str:
+    """Return how a commitment recurs after its first due date, in the active language.
+
+    "every month, until March 31, 2027", "at the end of every quarter, 4 occurrences", « tous
+    les 2 ans, sans date de fin »; empty for a commitment that does not recur.
+    """
+    if not series.recurs:
+        return ""
+    words = _repeats(series)
+    if series.until is not None and series.count is not None:
+        return _("%(rule)s, until %(date)s or %(count)d occurrences, whichever comes first") % {
+            "rule": words,
+            "date": _date(series.until),
+            "count": series.count,
+        }
+    if series.until is not None:
+        return _("%(rule)s, until %(date)s") % {"rule": words, "date": _date(series.until)}
+    if series.count is not None:
+        return ngettext(
+            "%(rule)s, %(count)d occurrence", "%(rule)s, %(count)d occurrences", series.count
+        ) % {"rule": words, "count": series.count}
+    return _("%(rule)s, with no end date") % {"rule": words}

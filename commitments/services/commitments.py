@@ -13,12 +13,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from commitments import deadlines
-from commitments.choices import EVIDENCE_REQUIRED, FULFILMENT, Status
+from commitments.choices import EVIDENCE_REQUIRED, FULFILMENT, RecurrenceKind, Status
+from commitments.deadlines import recurrence
 from commitments.models import (
     DUE_DATE_RELATIONS,
     Agreement,
     Citation,
     Commitment,
+    Occurrence,
     Party,
     ProgressUpdate,
     Source,
@@ -31,6 +33,7 @@ from commitments.services.deadlines import (
     commitment_due_date,
     due_dates_recompute,
 )
+from commitments.services.occurrences import occurrences_sync
 
 #: Fields a caller may set on a commitment; the rest are computed or written by services.
 COMMITMENT_INPUT_FIELDS = frozenset(
@@ -45,6 +48,7 @@ COMMITMENT_INPUT_FIELDS = frozenset(
         "target_unit",
         "effective_from",
         *deadlines.RULE_FIELD_NAMES,
+        *recurrence.FIELD_NAMES,
         "owner",
     }
 )
@@ -99,6 +103,11 @@ def commitment_save(
     this one count from its fulfilment, which only :func:`commitment_change_status` moves.
     """
     creating = commitment.pk is None
+    if commitment.recurrence != RecurrenceKind.NONE and commitment.recurrence_interval is None:
+        # Period-end recurrences repeat every period unless told otherwise.
+        commitment.recurrence_interval = 1
+        if changed_fields is not None:
+            changed_fields = [*changed_fields, "recurrence_interval"]
     commitment.full_clean()
     old_due_date = commitment.due_date
     computed = commitment_apply_rule(commitment=commitment)
@@ -113,7 +122,8 @@ def commitment_save(
             commitment.save(update_fields=sorted({*fields, *computed, "updated"}))
     if beneficiaries is not None:
         commitment.beneficiaries.set(beneficiaries)
-    if creating or computed:
+    occurrences_changed = occurrences_sync(commitment=commitment)
+    if creating or computed or occurrences_changed:
         commitment_deadline_reflag(commitment)
     if not creating and "due_date" in computed:
         change = hooks.FieldChange(commitment.pk, "due_date", old_due_date, commitment.due_date)
@@ -233,6 +243,7 @@ def commitment_change_status(
     evidence_quote: str = "",
     evidence_translation: str = "",
     evidence_locator: str = "",
+    occurrence: Occurrence | None = None,
 ) -> ProgressUpdate:
     """Record a progress update that may change the commitment's status.
 
@@ -240,16 +251,23 @@ def commitment_change_status(
     this commitment, or a source and a quote from which one is made. Fulfilment sets
     ``fulfilled_on`` and recomputes the commitments anchored on it. ``occurred_on`` defaults
     to ``now``'s date in the agreement's time zone. Nothing is written if any check fails.
+
+    With ``occurrence`` (one of a recurring commitment's), the update is about that
+    occurrence and moves its status instead, with the same evidence rules; the commitment's
+    mirrored due date then moves to its next open occurrence, re-arming its alerts.
     """
     now = now or timezone.now()
     commitment = commitment_lock(commitment=commitment)
     if status not in Status.values:
         raise ValidationError({"status": _("%(status)r is not a status.") % {"status": status}})
+    if occurrence is not None:
+        occurrence = _occurrence_lock(commitment=commitment, occurrence=occurrence)
     if occurred_on is None:
         occurred_on = now.astimezone(ZoneInfo(commitment.agreement.time_zone)).date()
     elif occurred_on < commitment.agreement.date:
         raise ValidationError({"occurred_on": _("The update is dated before the agreement.")})
-    status_changed = status != commitment.status
+    current_status = occurrence.status if occurrence is not None else commitment.status
+    status_changed = status != current_status
     evidence = evidence_resolve(
         commitment=commitment,
         user=user,
@@ -270,8 +288,9 @@ def commitment_change_status(
         )
     update = ProgressUpdate(
         commitment=commitment,
+        occurrence=occurrence,
         occurred_on=occurred_on,
-        status_from=commitment.status if status_changed else "",
+        status_from=current_status if status_changed else "",
         status_to=status if status_changed else "",
         note=note,
         measured_value=measured_value,
@@ -281,7 +300,16 @@ def commitment_change_status(
     update.full_clean()
     attach_user(update, user)
     update.save()
-    if status_changed:
+    if status_changed and occurrence is not None:
+        _occurrence_status_apply(
+            commitment=commitment,
+            occurrence=occurrence,
+            status=Status(status),
+            update=update,
+            now=now,
+            user=user,
+        )
+    elif status_changed:
         _status_apply(
             commitment=commitment, status=Status(status), update=update, now=now, user=user
         )
@@ -342,6 +370,50 @@ def evidence_resolve(
             {"evidence": _("The evidence must be a citation of this commitment.")}
         )
     return evidence
+
+
+def _occurrence_lock(*, commitment: Commitment, occurrence: Occurrence) -> Occurrence:
+    """Return ``occurrence`` read again under a row lock; refuse one of another commitment."""
+    locked = (
+        Occurrence.objects.select_for_update(no_key=True)
+        .filter(pk=occurrence.pk, commitment_id=commitment.pk)
+        .first()
+    )
+    if locked is None:
+        raise ValidationError(
+            {"occurrence": _("The occurrence must be one of this commitment's occurrences.")}
+        )
+    return locked
+
+
+def _occurrence_status_apply(
+    *,
+    commitment: Commitment,
+    occurrence: Occurrence,
+    status: Status,
+    update: ProgressUpdate,
+    now: dt.datetime,
+    user: User,
+) -> None:
+    """Move ``occurrence`` to ``status``; the commitment then mirrors its next open occurrence."""
+    occurrence.status = status
+    occurrence.status_changed_at = now
+    occurrence.fulfilled_on = update.occurred_on if status in FULFILMENT else None
+    attach_user(occurrence, user)
+    occurrence.save(update_fields=["status", "status_changed_at", "fulfilled_on", "updated"])
+    old_due_date = commitment.due_date
+    fields = commitment_apply_rule(commitment=commitment)
+    if fields:
+        attach_user(commitment, user)
+        commitment.save(update_fields=[*fields, "updated"])
+    commitment_deadline_reflag(commitment)
+    if "due_date" in fields:
+        hooks.fields_changed(
+            changes=[
+                hooks.FieldChange(commitment.pk, "due_date", old_due_date, commitment.due_date)
+            ],
+            at=now,
+        )
 
 
 def _evidence_cite(

@@ -7,19 +7,25 @@ that move each commitment whose stored state is wrong into the right one and set
 instant changes nothing. The apps that react to a move (webhooks' overdue events) subscribe
 through :func:`commitments.services.hooks.register_flags` and find the rows moved with
 ``Commitment.objects.flagged(state, now)``.
+
+The occurrences of recurring commitments are flagged by :func:`occurrence_states_flag` with
+the same rules (``Occurrence.objects`` has the commitment's queryset and column names), in
+the same set-based way; a recurring commitment's own row mirrors its next open occurrence
+and is flagged with the other commitments.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
 
 from commitments.choices import DeadlineState
-from commitments.models import Commitment
-from commitments.querysets import deadline_state_q
+from commitments.models import Commitment, Occurrence
+from commitments.querysets import TERMINAL_VALUES, deadline_state_q
 from commitments.services import hooks
 
 
@@ -34,6 +40,27 @@ def deadline_state_changes(
     rows = Commitment.objects.all()
     if commitment_ids is not None:
         rows = rows.filter(pk__in=list(commitment_ids))
+    return _changes(rows, now=now)
+
+
+def occurrence_state_changes(
+    *, now: dt.datetime, commitment_ids: Sequence[int] | None = None
+) -> dict[str, QuerySet[Occurrence]]:
+    """Return, per deadline state, the occurrences a flagging at ``now`` moves into it."""
+    rows = Occurrence.objects.all()
+    if commitment_ids is not None:
+        rows = rows.filter(commitment_id__in=list(commitment_ids))
+    changes = _changes(rows, now=now)
+    # An occurrence always has a due instant (the column is NOT NULL): "none" is its terminal
+    # statuses only, which the partial index ``occurrence_closed_state`` serves.
+    changes[DeadlineState.NONE] = rows.filter(
+        status__in=TERMINAL_VALUES,
+        deadline_state__in=[other for other in DeadlineState.values if other != "none"],
+    )
+    return changes
+
+
+def _changes(rows: QuerySet[Any], *, now: dt.datetime) -> dict[str, QuerySet[Any]]:
     return {
         state: rows.filter(
             deadline_state_q(state=state, now=now),
@@ -73,3 +100,21 @@ def deadline_states_flag(
         if count:
             hooks.deadline_state_flagged(state=moved_into, now=now, commitment_ids=ids)
     return {state: flagged[state] for state in DeadlineState.values}
+
+
+@transaction.atomic
+def occurrence_states_flag(
+    *, now: dt.datetime, commitment_ids: Sequence[int] | None = None
+) -> dict[str, int]:
+    """Move every occurrence (or those of ``commitment_ids``) into its state at ``now``.
+
+    Return the rows moved per state, in ``DeadlineState`` order. Run after
+    :func:`deadline_states_flag` (the commitment rows are locked first, as everywhere).
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    changes = occurrence_state_changes(now=now, commitment_ids=commitment_ids)
+    return {
+        state: changes[state].update(deadline_state=state, flagged_at=now)
+        for state in DeadlineState.values
+    }

@@ -12,7 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from commitments import deadlines
+from commitments.choices import RecurrenceKind
+from commitments.deadlines import recurrence
 from commitments.models import DUE_DATE_RELATIONS, Commitment, anchored_on_q
+from commitments.querysets import TERMINAL_VALUES
 from commitments.services import hooks
 
 #: Who makes a change: recorded as the history row's author when authenticated.
@@ -68,18 +71,21 @@ def commitment_apply_rule(*, commitment: Commitment) -> list[str]:
 
     Sets ``original_due_date`` and its precision from the rule, ``due_date``, ``due_at``,
     ``due_precision`` and ``deadline_suspended`` from the rule after the revisions; returns
-    the names of the fields that changed.
+    the names of the fields that changed. A recurring commitment's rule (after revisions)
+    gives its first occurrence; its ``due_date`` and ``due_at`` mirror its next open
+    occurrence (the earliest not fulfilled, missed or cancelled; none once all are), so lists,
+    sorting, filters and the scan of commitments keep working on the commitment row.
     """
     original, current = commitment_deadline(commitment=commitment)
-    due_at = (
-        deadlines.due_instant(current.due_date, commitment.agreement.time_zone)
-        if current.due_date
-        else None
-    )
+    due_date = current.due_date
+    series = commitment.recurrence_rule
+    if series.recurs and due_date is not None:
+        due_date = _next_open_occurrence(commitment=commitment, first=due_date, series=series)
+    due_at = deadlines.due_instant(due_date, commitment.agreement.time_zone) if due_date else None
     values = {
         "original_due_date": original.due_date,
         "original_due_precision": original.precision or "",
-        "due_date": current.due_date,
+        "due_date": due_date,
         "due_at": due_at,
         "due_precision": current.precision or "",
         "deadline_suspended": current.suspended,
@@ -90,6 +96,41 @@ def commitment_apply_rule(*, commitment: Commitment) -> list[str]:
             setattr(commitment, name, value)
             changed.append(name)
     return changed
+
+
+def _next_open_occurrence(
+    *, commitment: Commitment, first: dt.date, series: recurrence.Recurrence
+) -> dt.date | None:
+    """Return the earliest date of the series whose occurrence is not in a terminal status."""
+    closed = (
+        set(
+            commitment.occurrences.filter(status__in=TERMINAL_VALUES).values_list(
+                "due_date", flat=True
+            )
+        )
+        if commitment.pk is not None
+        else set()
+    )
+    return next((day for day in recurrence.iter_dates(first, series) if day not in closed), None)
+
+
+def _occurrences_sync(*, commitment: Commitment, cause: str) -> None:
+    """Rewrite a recomputed commitment's occurrences; a refusal is named on ``cause``."""
+    # Imported here: the occurrence service builds on this module's deadline fold.
+    from commitments.services.occurrences import occurrences_sync
+
+    try:
+        occurrences_sync(commitment=commitment)
+    except ValidationError as exc:
+        raise ValidationError(
+            {
+                cause: [
+                    _("Commitment %(key)r would break: %(reason)s")
+                    % {"key": commitment.key, "reason": message}
+                    for message in exc.messages
+                ]
+            }
+        ) from exc
 
 
 def _anchored_on(ids: Iterable[int]) -> list[Commitment]:
@@ -135,6 +176,8 @@ def due_dates_recompute(
                 attach_user(commitment, user)
                 commitment.save(update_fields=[*fields, "updated"])
                 changed_ids.append(commitment.pk)
+            if commitment.recurrence != RecurrenceKind.NONE:
+                _occurrences_sync(commitment=commitment, cause=cause)
             if "due_date" in fields:
                 due_date_changes.append(
                     hooks.FieldChange(commitment.pk, "due_date", old_due_date, commitment.due_date)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django import template
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from commitments.deadlines import text as deadline_text
 
 register = template.Library()
 
@@ -39,3 +43,18 @@ def amount(value: Decimal | None, unit: str) -> str:
     places = 0 if value == value.to_integral_value() else 2
     number = number_format(value, decimal_pos=places, use_l10n=True, force_grouping=True)
     return _with_unit(number, value, unit)
+
+
+# Recurrence (issue 12, item 3): occurrence dates written as precisely as they are known.
+@register.filter
+def date_in_words(value: dt.date | None, precision: str = "") -> str:
+    """Return the date as ``commitments.deadlines.text.date_in_words`` writes it."""
+    if value is None:
+        return ""
+    return deadline_text.date_in_words(value, precision or None)
+
+
+@register.filter
+def recurrence_in_words(commitment: Any) -> str:
+    """Return how ``commitment`` recurs, in words (``deadlines.text.recurrence_in_words``)."""
+    return deadline_text.recurrence_in_words(commitment.recurrence_rule)

@@ -185,8 +185,6 @@ class CommitmentExportView(GenericAPIView):
             export.csv_chunks(rows), content_type="text/csv; charset=utf-8"
         )
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-        response.headers["Content-Disposition"] = (
-            f'attachment; filename="commitments-{stamp}.csv"'
-        )
+        response.headers["Content-Disposition"] = f'attachment; filename="commitments-{stamp}.csv"'
         patch_vary_headers(response, ["Authorization", "Cookie"])
         return response

@@ -92,9 +92,9 @@ def canonical_dump() -> dict[str, Any]:
             if f.attname not in {"id", "password"}
         }
         entry["groups"] = sorted(user.groups.values_list("name", flat=True))
-        entry["language"] = Profile.objects.filter(user=user).values_list(
-            "language", flat=True
-        ).first()
+        entry["language"] = (
+            Profile.objects.filter(user=user).values_list("language", flat=True).first()
+        )
         users.append(entry)
     dump["users"] = users
     return dump
@@ -119,8 +119,13 @@ def dataset(django_user_model, agreement, japan, usa, source, make_commitment) -
         owner=ana,
     )
     make_commitment(
-        deadline_kind="fixed", deadline_date=dt.date(2026, 6, 15), anchor_kind="",
-        offset_amount=None, offset_unit="", obligor=usa, beneficiaries=[japan, usa],
+        deadline_kind="fixed",
+        deadline_date=dt.date(2026, 6, 15),
+        anchor_kind="",
+        offset_amount=None,
+        offset_unit="",
+        obligor=usa,
+        beneficiaries=[japan, usa],
     )
     anchored = make_commitment(anchor_kind="commitment", anchor_commitment=funding)
     CommitmentRelation.objects.create(
@@ -211,8 +216,10 @@ def test_export_keeps_computed_fields_and_exact_values(dataset, tmp_path):
     assert updates[0]["fields"]["author"] == "ana"
     fields = {c["fields"]["status"] for c in document["commitments"]}
     assert Status.PARTIALLY_FULFILLED in fields
-    assert all("due_date" in c["fields"] and "deadline_state" in c["fields"]
-               for c in document["commitments"])
+    assert all(
+        "due_date" in c["fields"] and "deadline_state" in c["fields"]
+        for c in document["commitments"]
+    )
     assert document["scan_runs"][0]["fields"]["now"] == NOW.isoformat()
 
 
@@ -323,9 +330,11 @@ def test_webhooks_and_calendar_feeds_are_in_the_backup(dataset, tmp_path, django
     endpoint = WebhookEndpoint.objects.get()
     assert endpoint.owner.username == "ana"
     assert endpoint.secret == "s" * 32  # needed in clear to go on signing
-    assert WebhookDelivery.objects.filter(endpoint=endpoint).count() == len(
-        document["webhook_deliveries"]
-    ) > 0
+    assert (
+        WebhookDelivery.objects.filter(endpoint=endpoint).count()
+        == len(document["webhook_deliveries"])
+        > 0
+    )
     feed = CalendarFeed.objects.get()
     assert feed.secret_hash == document["calendar_feeds"][0]["fields"]["secret_hash"]
     assert feed.agreement_id == document["calendar_feeds"][0]["fields"]["agreement"]

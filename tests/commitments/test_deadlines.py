@@ -154,12 +154,17 @@ def test_period_with_no_end_before_the_year_10000_is_a_rule_error_on_the_year():
 @pytest.mark.parametrize(
     ("rule", "anchor", "field"),
     [
-        (DeadlineRule(kind=RuleKind.FIXED, fixed_date=dt.date(9999, 12, 31)), SUMMIT,
-         "deadline_date"),
-        (DeadlineRule(kind=RuleKind.FIXED, fixed_date=dt.date(1, 1, 1)), SUMMIT,
-         "deadline_date"),
-        (DeadlineRule(kind=RuleKind.FIXED, fixed_date=dt.date(2200, 1, 1)), SUMMIT,
-         "deadline_date"),
+        (
+            DeadlineRule(kind=RuleKind.FIXED, fixed_date=dt.date(9999, 12, 31)),
+            SUMMIT,
+            "deadline_date",
+        ),
+        (DeadlineRule(kind=RuleKind.FIXED, fixed_date=dt.date(1, 1, 1)), SUMMIT, "deadline_date"),
+        (
+            DeadlineRule(kind=RuleKind.FIXED, fixed_date=dt.date(2200, 1, 1)),
+            SUMMIT,
+            "deadline_date",
+        ),
         (relative(7, OffsetUnit.MONTHS), dt.date(2199, 6, 1), "offset_amount"),
         (relative(1, OffsetUnit.DAYS), DATE_MAX, "offset_amount"),
         (by_period(PeriodUnit.MONTH, 3), dt.date(2199, 4, 1), "period_year"),

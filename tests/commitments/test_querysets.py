@@ -132,8 +132,9 @@ def test_upcoming_until_the_due_instant_included(due, closed, now, expected):
 
 @pytest.mark.parametrize("now", [BEFORE, AT, AFTER])
 def test_open_is_the_status_only(due, closed, make_commitment, now):
-    undated = make_commitment(deadline_kind="none", offset_amount=None, offset_unit="",
-                              anchor_kind="")
+    undated = make_commitment(
+        deadline_kind="none", offset_amount=None, offset_unit="", anchor_kind=""
+    )
     assert ids(Commitment.objects.open()) == {due.pk, undated.pk}
     assert ids(Commitment.objects.undated()) == {undated.pk}
 
@@ -177,18 +178,19 @@ def test_the_scan_flags_and_alerts_as_the_methods_say(due, closed, overdue_endpo
 
 
 @pytest.mark.parametrize("now", [BEFORE, AT, AFTER])
-@pytest.mark.parametrize(("choice", "method"), [
-    ("overdue", lambda now: Commitment.objects.overdue(now)),
-    ("next_7", lambda now: Commitment.objects.due_within(now, 7)),
-    ("next_30", lambda now: Commitment.objects.due_within(now, 30)),
-    ("none", lambda now: Commitment.objects.undated()),
-])
-def test_the_admin_due_filter_is_the_method(client, admin_user, due, closed, now, choice,
-                                           method):
+@pytest.mark.parametrize(
+    ("choice", "method"),
+    [
+        ("overdue", lambda now: Commitment.objects.overdue(now)),
+        ("next_7", lambda now: Commitment.objects.due_within(now, 7)),
+        ("next_30", lambda now: Commitment.objects.due_within(now, 30)),
+        ("none", lambda now: Commitment.objects.undated()),
+    ],
+)
+def test_the_admin_due_filter_is_the_method(client, admin_user, due, closed, now, choice, method):
     with time_machine.travel(now, tick=False):
         client.force_login(admin_user)  # at ``now``: a session from months ago has expired
-        response = client.get(reverse("admin:commitments_commitment_changelist"),
-                                    {"due": choice})
+        response = client.get(reverse("admin:commitments_commitment_changelist"), {"due": choice})
     assert response.status_code == 200
     assert {c.pk for c in response.context["cl"].result_list} == ids(method(now))
 
@@ -204,8 +206,9 @@ def test_the_dashboard_counts_and_lists_are_the_methods(due, closed, now):
 
 
 @pytest.mark.parametrize("now", [BEFORE, AT, AFTER])
-def test_the_dashboard_lists_behind_the_counts_are_the_methods(client, reviewer_user, due,
-                                                               closed, now):
+def test_the_dashboard_lists_behind_the_counts_are_the_methods(
+    client, reviewer_user, due, closed, now
+):
     with time_machine.travel(now, tick=False):
         client.force_login(reviewer_user)  # at ``now``: a session from months ago has expired
         page = client.get(reverse("dashboard:overview"))

@@ -113,4 +113,3 @@ def test_the_api_shows_every_part_under_its_key():
 def test_the_list_reader_reads_every_part():
     for name in NAMES:
         assert MODEL_FIELDS[name].attname in COMMITMENT_COLUMNS
-

@@ -445,8 +445,11 @@ def _unknown_field(doc):
         (_impossible_date, "agreement 'test-agreement'", "date"),
         (_unknown_field, "commitment 'test-first'", "deadline"),
         (_agreement_date_out_of_range, "agreement 'test-agreement'", "date"),
-        (_translation_language_not_a_tag, "commitment 'test-first'",
-         "citations[0].translation_language"),
+        (
+            _translation_language_not_a_tag,
+            "commitment 'test-first'",
+            "citations[0].translation_language",
+        ),
         (_country_code_lowercase, "party 'testland'", "country_code"),
     ],
 )

@@ -20,7 +20,10 @@ NOW = dt.datetime(2026, 1, 10, 3, 0, tzinfo=dt.UTC)
 #: Clears ``make_commitment``'s default relative rule, for rules of another kind.
 NOT_RELATIVE = {"offset_amount": None, "offset_unit": "", "anchor_kind": ""}
 BY_MARCH = {
-    **NOT_RELATIVE, "deadline_kind": "period_end", "period_unit": "month", "period_number": 3
+    **NOT_RELATIVE,
+    "deadline_kind": "period_end",
+    "period_unit": "month",
+    "period_number": 3,
 }
 
 
@@ -359,9 +362,7 @@ def anchored_on(make_commitment, anchor: Commitment, days: int) -> Commitment:
     return make_commitment(offset_amount=days, anchor_kind="commitment", anchor_commitment=anchor)
 
 
-def test_anchored_commitment_has_no_due_date_until_its_anchor_is_fulfilled(
-    make_commitment, source
-):
+def test_anchored_commitment_has_no_due_date_until_its_anchor_is_fulfilled(make_commitment, source):
     anchor = make_commitment()
     dependent = anchored_on(make_commitment, anchor, 30)
     assert (fresh(dependent).due_date, fresh(dependent).due_at) == (None, None)
