@@ -18,6 +18,7 @@ from .models import (
     Citation,
     Commitment,
     CommitmentRelation,
+    DeadlineRevision,
     Party,
     ProgressUpdate,
     Source,
@@ -49,6 +50,20 @@ def progress_update_list() -> QuerySet[ProgressUpdate]:
     ).order_by("-occurred_on", "-id")
 
 
+def revisions_prefetch() -> Prefetch:
+    """Return the prefetch of a commitment's revisions, in the order the engine folds them."""
+    return Prefetch("revisions", queryset=DeadlineRevision.objects.order_by("revised_on", "id"))
+
+
+def with_deadline_explanation(queryset: QuerySet[Commitment]) -> QuerySet[Commitment]:
+    """Return ``queryset`` with what ``deadline_explanation`` reads loaded: two queries a page.
+
+    The explanation reads the agreement (date, time zone), the anchor commitment (title,
+    fulfilment) and the revisions.
+    """
+    return queryset.select_related(*DUE_DATE_RELATIONS).prefetch_related(revisions_prefetch())
+
+
 def commitment_list() -> QuerySet[Commitment]:
     """Return every commitment by due date, with what a list or detail row shows loaded."""
     prefetches = [
@@ -64,7 +79,7 @@ def commitment_list() -> QuerySet[Commitment]:
     return (
         # Rows name their agreement, obligor and anchor by id; the rule's words read the
         # agreement's date and the anchor's title and fulfilment.
-        Commitment.objects.select_related("owner", *DUE_DATE_RELATIONS)
+        with_deadline_explanation(Commitment.objects.select_related("owner"))
         .prefetch_related(*prefetches)
         .order_by("due_date", "id")
     )

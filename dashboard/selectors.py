@@ -17,6 +17,7 @@ from django.db.models import Count, F, Q, QuerySet
 from commitments.choices import Status
 from commitments.models import Agreement, Commitment, Party, ProgressUpdate
 from commitments.querysets import due_within_q, overdue_q
+from commitments.selectors import revisions_prefetch
 
 #: G7 Research Group style compliance scores.
 SCORE_FULL, SCORE_PARTIAL, SCORE_NONE = 1, 0, -1
@@ -151,6 +152,7 @@ def commitment_detail(*, pk: int) -> Commitment:
             "citations__source",
             "progress_updates__evidence__source",
             "progress_updates__author",
+            revisions_prefetch(),
         )
         .get(pk=pk)
     )

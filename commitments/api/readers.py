@@ -23,8 +23,9 @@ from django.db.models import QuerySet
 from rest_framework import serializers as drf_serializers
 
 from commitments import deadlines
-from commitments.deadlines.text import rule_in_words
-from commitments.models import Citation, Commitment, ProgressUpdate
+from commitments.deadlines.text import RevisionWords, explanation_in_words, rule_in_words
+from commitments.models import Citation, Commitment, DeadlineRevision, ProgressUpdate
+from commitments.stages import is_retroactive
 from core.rest.serializers import detail_url_builder, instant_text
 
 from .serializers import API_RULE_FIELDS
@@ -59,6 +60,31 @@ COMMITMENT_COLUMNS = (
     "owner__username",
     "created",
     "updated",
+    # Issue 12, h3: the stages and what the deadline's explanation reads.
+    "announced_on",
+    "signed_on",
+    "instrument_title",
+    "instrument_url",
+    "effective_from_precision",
+    "in_force_on",
+    "ended_on",
+    "ended_reason",
+    "replaced_by_id",
+    "original_due_date",
+    "original_due_precision",
+    "due_precision",
+    "deadline_suspended",
+    "agreement__time_zone",
+)
+
+#: What the explanation says of each revision, read in the order the engine folds them.
+REVISION_COLUMNS = (
+    "commitment_id",
+    "kind",
+    "revised_on",
+    "new_due_date",
+    "new_precision",
+    "reason",
 )
 
 #: What the rule's words name besides the rule: the dates it counts from.
@@ -132,6 +158,48 @@ def _rule(row: Row) -> Representation:
     return rule
 
 
+def _stages(row: Row) -> Representation:
+    """Return the row's stages as ``StagesSerializer`` represents them."""
+    return {
+        "announced_on": _day(row["announced_on"]),
+        "signed_on": _day(row["signed_on"]),
+        "instrument": {"title": row["instrument_title"], "url": row["instrument_url"]},
+        "effective_from": _day(row["effective_from"]),
+        "effective_from_precision": row["effective_from_precision"],
+        "retroactive": is_retroactive(
+            effective_from=row["effective_from"],
+            signed_on=row["signed_on"],
+            announced_on=row["announced_on"],
+        ),
+        "in_force_on": _day(row["in_force_on"]),
+        "ended_on": _day(row["ended_on"]),
+        "ended_reason": row["ended_reason"],
+        "replaced_by": row["replaced_by_id"],
+    }
+
+
+def _explanation(row: Row, revisions: list[RevisionWords]) -> str:
+    """Explain the row's due date as ``CommitmentSerializer.get_deadline_explanation`` does."""
+    try:
+        rule = deadlines.rule_from_stored(row)
+    except ValueError:
+        return ""
+    return explanation_in_words(
+        rule,
+        counts_from=row[deadlines.ANCHOR_KIND_FIELD.name],
+        agreement_date=row["agreement__date"],
+        anchor_title=row[f"{_ANCHOR}__title"],
+        anchor_fulfilled_on=row[f"{_ANCHOR}__fulfilled_on"],
+        original_due_date=row["original_due_date"],
+        original_precision=row["original_due_precision"],
+        due_precision=row["due_precision"],
+        due_at=row["due_at"],
+        time_zone=row["agreement__time_zone"],
+        suspended=row["deadline_suspended"],
+        revisions=revisions,
+    )
+
+
 def _citation(row: Row, prefix: str = "") -> Representation:
     return {
         "id": row[f"{prefix}id"],
@@ -174,7 +242,7 @@ def commitment_representations(
     """Return the representations of the commitments of ``page``, in its order.
 
     ``page`` is a (sliced) queryset of commitments; what it selects or prefetches is
-    ignored: the rows are read with four queries whatever the page size. ``request`` and
+    ignored: the rows are read with five queries whatever the page size. ``request`` and
     ``format`` make the absolute URLs, as the serializer's context does.
     """
     rows = list(page.prefetch_related(None).values(*COMMITMENT_COLUMNS, *RULE_WORDS_COLUMNS))
@@ -202,6 +270,15 @@ def commitment_representations(
         .values(*PROGRESS_COLUMNS),
         "commitment_id",
         lambda row: _progress_update(row, update_url),
+    )
+    revisions = _grouped(
+        DeadlineRevision.objects.filter(commitment_id__in=ids)
+        .order_by("revised_on", "id")
+        .values(*REVISION_COLUMNS),
+        "commitment_id",
+        lambda row: RevisionWords(
+            row["kind"], row["revised_on"], row["new_due_date"], row["new_precision"], row["reason"]
+        ),
     )
     url = detail_url_builder("api:commitment-detail", request=request, format=format)
     return [
@@ -231,6 +308,8 @@ def commitment_representations(
             "progress_updates": updates.get(row["id"], []),
             "created": _instant(row["created"]),
             "updated": _instant(row["updated"]),
+            "stages": _stages(row),
+            "deadline_explanation": _explanation(row, revisions.get(row["id"], [])),
         }
         for row in rows
     ]

@@ -31,6 +31,7 @@ from commitments.services.deadlines import (
     commitment_due_date,
     due_dates_recompute,
 )
+from commitments.stages import STAGE_FIELDS
 
 #: Fields a caller may set on a commitment; the rest are computed or written by services.
 COMMITMENT_INPUT_FIELDS = frozenset(
@@ -46,6 +47,7 @@ COMMITMENT_INPUT_FIELDS = frozenset(
         "effective_from",
         *deadlines.RULE_FIELD_NAMES,
         "owner",
+        *STAGE_FIELDS,
     }
 )
 AGREEMENT_INPUT_FIELDS = frozenset(

@@ -1,13 +1,16 @@
-"""Template filters of the review pages: amounts in the reader's locale."""
+"""Template filters of the review pages: amounts and dates in the reader's locale."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django import template
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from commitments.deadlines import text as deadline_text
 
 register = template.Library()
 
@@ -39,3 +42,13 @@ def amount(value: Decimal | None, unit: str) -> str:
     places = 0 if value == value.to_integral_value() else 2
     number = number_format(value, decimal_pos=places, use_l10n=True, force_grouping=True)
     return _with_unit(number, value, unit)
+
+
+@register.filter
+def date_in_words(value: dt.date | None, precision: str | None = None) -> str:
+    """Return a date as precisely as it is known: "March 31, 2026", "March 2026", "Q1 2026".
+
+    ``{{ c.due_date|date_in_words:c.due_precision }}``; every page that shows a due date or
+    an effective-from date writes it with this (``commitments.deadlines.text``'s words).
+    """
+    return deadline_text.due_in_words(value, precision)
