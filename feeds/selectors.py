@@ -15,8 +15,9 @@ from django.urls import reverse
 
 from alerts.selectors import default_lead_days, watch_leads, watched_commitments_sql
 from commitments.choices import TERMINAL, Status
-from commitments.deadlines.text import commitment_rule_in_words
+from commitments.deadlines.text import commitment_rule_in_words, deadline_explanation
 from commitments.models import DUE_DATE_RELATIONS, Commitment
+from commitments.selectors import revisions_prefetch
 from core.roles import can_read
 
 from .ical import DeadlineEvent
@@ -30,7 +31,6 @@ CALENDAR_URL_NAME = "api:feeds:calendar"
 def feed_url(*, request: Any, secret: str) -> str:
     """Return the absolute subscription URL of a secret."""
     return str(request.build_absolute_uri(reverse(CALENDAR_URL_NAME, args=[secret])))
-
 
 
 def calendar_feed_for_secret(*, secret: str) -> CalendarFeed | None:
@@ -88,6 +88,7 @@ def feed_commitments(*, feed: CalendarFeed, now: dt.datetime) -> QuerySet[Commit
     return (
         commitments.with_overdue(now)
         .select_related("obligor", *DUE_DATE_RELATIONS)
+        .prefetch_related(revisions_prefetch())
         .order_by("due_date", "id")[:FEED_MAX_EVENTS]
     )
 
@@ -169,6 +170,8 @@ def feed_events(*, feed: CalendarFeed, now: dt.datetime) -> list[DeadlineEvent]:
                 cancelled=commitment.status == Status.CANCELLED,
                 lead_days=() if finished else leads[commitment.pk],
                 last_modified=max(commitment.updated, due_at) if overdue else commitment.updated,
+                due_precision=commitment.due_precision,
+                explanation=deadline_explanation(commitment),
             )
         )
     return events
