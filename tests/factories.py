@@ -148,3 +148,42 @@ def api_token_make(
 ) -> tuple[ApiToken, str]:
     """Make an API token for ``user`` through ``api_token_create``; return it with its key."""
     return api_token_create(user=user, name=name, now=timezone.now(), expires_at=expires_at)
+
+
+def deadline_revision_make(
+    *,
+    commitment: Commitment,
+    source: Source,
+    kind: str = "extended",
+    revised_on: dt.date = dt.date(2026, 5, 1),
+    new_due_date: dt.date | None = None,
+    new_precision: str = "",
+    reason: str = "the talks slipped",
+) -> Commitment:
+    """Record a revision row and re-apply the rule, as the revision service will (issue 12, h3).
+
+    A stand-in for ``commitments.services.revisions`` (written on another branch): the row,
+    its evidence citation and the commitment's folded dates, saved in one transaction.
+    """
+    from django.db import transaction
+
+    from commitments.models import DeadlineRevision
+    from commitments.services.deadlines import commitment_apply_rule
+
+    with transaction.atomic():
+        evidence = citation_make(source=source, commitment=commitment, quote=f"Révision : {reason}")
+        DeadlineRevision.objects.create(
+            commitment=commitment,
+            kind=kind,
+            revised_on=revised_on,
+            old_due_date=commitment.due_date,
+            old_precision=commitment.due_precision,
+            new_due_date=new_due_date,
+            new_precision=new_precision or ("day" if new_due_date else ""),
+            reason=reason,
+            evidence=evidence,
+        )
+        changed = commitment_apply_rule(commitment=commitment)
+        if changed:
+            commitment.save(update_fields=[*changed, "updated"])
+    return commitment

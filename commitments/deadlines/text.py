@@ -213,12 +213,17 @@ def _ending(due_at: dt.datetime, time_zone: str, *, with_date: bool) -> str:
     """
     local = due_at.astimezone(ZoneInfo(time_zone))
     utc = due_at.astimezone(dt.UTC)
-    local_text = f"{local:%H:%M:%S} {time_zone}"
+    values = {"time": f"{local:%H:%M:%S}", "zone": time_zone, "date": _date(local.date())}
     if with_date:
-        local_text = f"{_date(local.date())} {local_text}"
+        local_text = _("%(date)s %(time)s %(zone)s") % values
+    else:
+        local_text = _("%(time)s %(zone)s") % values
     utc_text = f"{utc:%H:%M:%S} UTC"
     if utc.date() != local.date():
-        utc_text = f"{_date(utc.date())} {utc_text}"
+        utc_text = _("%(date)s %(time)s UTC") % {
+            "date": _date(utc.date()),
+            "time": f"{utc:%H:%M:%S}",
+        }
     return f"{local_text} ({utc_text})"
 
 
