@@ -71,10 +71,14 @@ def stage_errors(values: Mapping[str, Any]) -> dict[str, str]:
     """
     labels = _labels()
     errors: dict[str, str] = {}
-    dates = {name: values.get(name) for name in (*_ORDERED, "effective_from", "ended_on")}
+    dates: dict[str, dt.date] = {
+        name: values[name]
+        for name in (*_ORDERED, "effective_from", "ended_on")
+        if values.get(name) is not None
+    }
     for later_index, later in enumerate(_ORDERED):
         for earlier in _ORDERED[:later_index]:
-            if dates[later] and dates[earlier] and dates[later] < dates[earlier]:
+            if later in dates and earlier in dates and dates[later] < dates[earlier]:
                 errors.setdefault(
                     later,
                     _("%(this)s (%(date)s) cannot come before %(other)s (%(other_date)s).")
@@ -85,10 +89,10 @@ def stage_errors(values: Mapping[str, Any]) -> dict[str, str]:
                         "other_date": _day(dates[earlier]),
                     },
                 )
-    ended_on = dates["ended_on"]
+    ended_on = dates.get("ended_on")
     if ended_on:
         for name in ("effective_from", *_ORDERED):
-            if dates[name] and ended_on < dates[name]:
+            if name in dates and ended_on < dates[name]:
                 errors["ended_on"] = _(
                     "It cannot end (%(date)s) before %(other)s (%(other_date)s)."
                 ) % {"date": _day(ended_on), "other": labels[name], "other_date": _day(dates[name])}

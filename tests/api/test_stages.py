@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from commitments.models import Commitment
@@ -53,8 +55,8 @@ def test_stages_are_written_and_shown_with_a_retroactive_month(editor_api, agree
         "replaced_by": None,
     }
     stored = Commitment.objects.get(key="tariff-15")
-    assert (stored.effective_from.isoformat(), stored.instrument_title) == (
-        "2025-08-01",
+    assert (stored.effective_from, stored.instrument_title) == (
+        dt.date(2025, 8, 1),
         "Executive Order 14345",
     )
     assert stored.history.count() == 1

@@ -167,6 +167,7 @@ def test_page_api_calendar_and_mail_say_the_same_explanation(
     assert expected in str(event["DESCRIPTION"]).replace("\r\n ", "")
 
     user_set_language(user=editor, language=language)
+    assert commitment.due_date is not None
     Alert.objects.create(
         user=editor,
         email=editor.email,
