@@ -31,8 +31,7 @@ class ApiTokenForm(forms.ModelForm):
 @admin.register(ApiToken)
 class ApiTokenAdmin(ModelAdmin):
     form = ApiTokenForm
-    list_display = ["name", "user", "prefix", "created", "expires_at", "revoked_at",
-                    "last_used_at"]
+    list_display = ["name", "user", "prefix", "created", "expires_at", "revoked_at", "last_used_at"]
     list_filter = ["revoked_at", "expires_at"]
     list_select_related = ["user"]
     search_fields = ["name", "prefix", "user__username"]
@@ -51,7 +50,10 @@ class ApiTokenAdmin(ModelAdmin):
             user=obj.user, name=obj.name, now=timezone.now(), expires_at=obj.expires_at
         )
         obj.pk, obj.key_hash, obj.prefix, obj.created = (
-            token.pk, token.key_hash, token.prefix, token.created
+            token.pk,
+            token.key_hash,
+            token.prefix,
+            token.created,
         )
         messages.warning(
             request, f"The key of {token.name!r} is {key} - copy it now, it is not shown again."

@@ -49,9 +49,7 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
 
     def authenticate_credentials(self, key: str) -> tuple[Any, ApiToken]:
         now = timezone.now()
-        token = (
-            ApiToken.objects.select_related("user").filter(key_hash=token_hash(key)).first()
-        )
+        token = ApiToken.objects.select_related("user").filter(key_hash=token_hash(key)).first()
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid token.")
         if token.revoked_at is not None:

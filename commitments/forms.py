@@ -32,6 +32,7 @@ from .models import (
 )
 from .services import commitments as commitment_services
 from .services import revisions as revision_services
+from .stages import STAGE_FIELDS
 
 
 def _field_label(form: forms.BaseForm, name: str) -> str:
@@ -131,6 +132,13 @@ class AgreementAdminForm(ServiceModelForm):
 class CommitmentAdminForm(ServiceModelForm):
     """A commitment's input fields; status and due dates are computed or set by services."""
 
+    instrument_url = forms.URLField(
+        label=Commitment._meta.get_field("instrument_url").verbose_name,
+        max_length=1000,
+        required=False,
+        assume_scheme="https",
+    )
+
     class Meta:
         model = Commitment
         fields = [
@@ -144,9 +152,10 @@ class CommitmentAdminForm(ServiceModelForm):
             "category",
             "target_amount",
             "target_unit",
-            "effective_from",
             *deadlines.RULE_FIELD_NAMES,
             *recurrence.FIELD_NAMES,
+            # Issue 12, h3: the implementation stages (effective_from among them).
+            *STAGE_FIELDS,
         ]
 
 

@@ -36,7 +36,7 @@ from core.dates import (
     year_in_range_q,
 )
 
-from . import deadlines
+from . import deadlines, stages
 from .choices import (
     EVIDENCE_REQUIRED,
     TERMINAL,
@@ -615,17 +615,34 @@ class Commitment(models.Model):
         return self.agreement.date
 
     def clean(self) -> None:
-        """Check the target and the deadline rule; the anchor-cycle check needs the database."""
+        """Check the target, the deadline rule and the stages; anchor cycles need the database."""
         errors: dict[str, list[str]] = {}
         if self.target_amount is not None and not self.target_unit:
             errors.setdefault("target_unit", []).append(str(_("A target amount needs a unit.")))
         if self.target_unit and self.target_amount is None:
             errors.setdefault("target_amount", []).append(str(_("A unit needs a target amount.")))
         errors.update(self._rule_errors())
+        # The series repeats the rule's date: checked once the rule itself is sound.
         if not errors:
             errors.update(self._recurrence_errors())
+        errors.update(self._stage_errors())
         if errors:
             raise ValidationError(errors)
+
+    def _stage_errors(self) -> dict[str, list[str]]:
+        """Normalise a vague effective-from date to its period's first day; check the stages."""
+        if self.effective_from and self.effective_from_precision:
+            try:
+                precision = deadlines.Precision(self.effective_from_precision)
+            except ValueError:
+                return {}  # the field's own choices check names it
+            self.effective_from = deadlines.start_of_period(self.effective_from, precision)
+        values = {
+            name: getattr(self, name) for name in stages.STAGE_FIELDS if name != "replaced_by"
+        }
+        values["replaced_by"] = self.replaced_by_id
+        values["id"] = self.pk
+        return {name: [message] for name, message in stages.stage_errors(values).items()}
 
     def _rule_errors(self) -> dict[str, list[str]]:
         kind = self.deadline_kind

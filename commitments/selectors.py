@@ -51,6 +51,29 @@ def progress_update_list() -> QuerySet[ProgressUpdate]:
     ).order_by("-occurred_on", "-id")
 
 
+def revisions_prefetch() -> Prefetch:
+    """Return the prefetch of a commitment's revisions, in the order the engine folds them.
+
+    The one prefetch of revisions (two with different querysets on one lookup are an error):
+    with each revision's evidence and author, which the pages and the API show.
+    """
+    return Prefetch(
+        "revisions",
+        queryset=DeadlineRevision.objects.select_related("evidence__source", "author").order_by(
+            "revised_on", "id"
+        ),
+    )
+
+
+def with_deadline_explanation(queryset: QuerySet[Commitment]) -> QuerySet[Commitment]:
+    """Return ``queryset`` with what ``deadline_explanation`` reads loaded: two queries a page.
+
+    The explanation reads the agreement (date, time zone), the anchor commitment (title,
+    fulfilment) and the revisions.
+    """
+    return queryset.select_related(*DUE_DATE_RELATIONS).prefetch_related(revisions_prefetch())
+
+
 def commitment_list() -> QuerySet[Commitment]:
     """Return every commitment by due date, with what a list or detail row shows loaded."""
     prefetches = [
@@ -62,18 +85,11 @@ def commitment_list() -> QuerySet[Commitment]:
                 "evidence__source", "author", "occurrence"
             ).order_by("-occurred_on", "-id"),
         ),
-        # Deadline revisions (issue 12), in the order they were made.
-        Prefetch(
-            "revisions",
-            queryset=DeadlineRevision.objects.select_related("evidence__source", "author").order_by(
-                "revised_on", "id"
-            ),
-        ),
     ]
     return (
         # Rows name their agreement, obligor and anchor by id; the rule's words read the
         # agreement's date and the anchor's title and fulfilment.
-        Commitment.objects.select_related("owner", *DUE_DATE_RELATIONS)
+        with_deadline_explanation(Commitment.objects.select_related("owner"))
         .prefetch_related(*prefetches)
         .order_by("due_date", "id")
     )

@@ -12,11 +12,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from commitments.choices import Status
-from commitments.models import Agreement, Commitment, DeadlineRevision, Party, ProgressUpdate
+from commitments.models import Agreement, Commitment, Party, ProgressUpdate
 from commitments.querysets import due_within_q, overdue_q
+from commitments.selectors import revisions_prefetch
 
 #: G7 Research Group style compliance scores.
 SCORE_FULL, SCORE_PARTIAL, SCORE_NONE = 1, 0, -1
@@ -151,13 +152,7 @@ def commitment_detail(*, pk: int) -> Commitment:
             "citations__source",
             "progress_updates__evidence__source",
             "progress_updates__author",
-            # Deadline revisions (issue 12).
-            Prefetch(
-                "revisions",
-                queryset=DeadlineRevision.objects.select_related(
-                    "evidence__source", "author"
-                ).order_by("revised_on", "id"),
-            ),
+            revisions_prefetch(),
         )
         .get(pk=pk)
     )

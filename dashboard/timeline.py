@@ -15,7 +15,11 @@ TOP = 40
 
 @dataclass(frozen=True)
 class Mark:
-    """A dated point on a row: its x, its kind (effective, due or fulfilled) and its date."""
+    """A dated point on a row: its x, its kind and its date.
+
+    The kinds: ``effective``, ``due``, ``fulfilled`` and the implementation stages
+    ``announced``, ``signed``, ``in_force`` and ``ended``.
+    """
 
     x: float
     kind: str
@@ -58,6 +62,8 @@ class Lane:
     effective_from: dt.date | None
     fulfilled_on: dt.date | None
     state: str
+    #: The implementation stages known, as ``(kind, date)``: announced, signed, in force, ended.
+    stages: tuple[tuple[str, dt.date], ...] = ()
 
 
 def layout(*, agreement_date: dt.date, lanes: list[Lane], today: dt.date) -> Timeline:
@@ -65,6 +71,7 @@ def layout(*, agreement_date: dt.date, lanes: list[Lane], today: dt.date) -> Tim
     dates = [agreement_date, today]
     for lane in lanes:
         dates += [d for d in (lane.due_date, lane.effective_from, lane.fulfilled_on) if d]
+        dates += [day for _kind, day in lane.stages]
     first, last = min(dates), max(dates)
     span = max((last - first).days, 1)
     usable = WIDTH - LEFT - RIGHT
@@ -74,7 +81,7 @@ def layout(*, agreement_date: dt.date, lanes: list[Lane], today: dt.date) -> Tim
 
     rows = []
     for index, lane in enumerate(lanes):
-        marks = []
+        marks = [Mark(x(day), kind, day) for kind, day in lane.stages]
         if lane.effective_from:
             marks.append(Mark(x(lane.effective_from), "effective", lane.effective_from))
         if lane.due_date:

@@ -21,10 +21,11 @@ from django.views.decorators.http import require_POST
 
 from alerts.models import Alert, Subscription, SubscriptionScope
 from alerts.services import subscriptions as subscription_services
-from commitments.deadlines.text import commitment_rule_in_words
+from commitments.deadlines.text import commitment_rule_in_words, deadline_explanation
 from commitments.filtersets import CommitmentFilterSet
 from commitments.models import Agreement, Commitment, Party
 from commitments.selectors import commitment_related, fulfilment_timing_counts
+from commitments.stages import is_retroactive, stage_dates
 from core.roles import can_read, can_write
 from feeds.models import CalendarFeed, FeedScope
 from feeds.selectors import feed_url
@@ -140,6 +141,7 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             effective_from=c.effective_from,
             fulfilled_on=c.fulfilled_on,
             state=c.deadline_state,
+            stages=stage_dates(c),
         )
         for c in commitments
     ]
@@ -195,6 +197,12 @@ def _commitment_page(
         {
             "commitment": commitment,
             "rule_words": commitment_rule_in_words(commitment),
+            "deadline_explanation": deadline_explanation(commitment),
+            "retroactive": is_retroactive(
+                effective_from=commitment.effective_from,
+                signed_on=commitment.signed_on,
+                announced_on=commitment.announced_on,
+            ),
             "days_left": _days(commitment.due_date, today),
             "updates": updates,
             "related": commitment_related(commitment=commitment),

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import icalendar
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+
+from commitments.deadlines.text import due_in_words
 
 PRODID = "-//Commitment Tracker//Deadline calendar//EN"
 #: How often subscribers should fetch the feed again (RFC 7986 REFRESH-INTERVAL).
@@ -52,6 +53,10 @@ class DeadlineEvent:
     last_modified: dt.datetime
     #: The occurrence's number, for one occurrence of a recurring commitment.
     occurrence: int | None = None
+    #: How precisely the due date is known ("month": written "March 2026").
+    due_precision: str = ""
+    #: How the due date was reached (``commitments.deadlines.text.deadline_explanation``).
+    explanation: str = ""
 
 
 def event_uid(*, commitment_id: int, host: str, occurrence: int | None = None) -> str:
@@ -80,7 +85,7 @@ def _description(event: DeadlineEvent) -> str:
     lines = [
         _("Due by the end of %(date)s in %(zone)s (%(local)s; %(utc)s UTC).")
         % {
-            "date": date_format(event.due_date, "DATE_FORMAT"),
+            "date": due_in_words(event.due_date, event.due_precision),
             "zone": event.time_zone,
             "local": f"{local:%Y-%m-%d %H:%M %Z}",
             "utc": f"{utc:%Y-%m-%d %H:%M}",
@@ -90,6 +95,8 @@ def _description(event: DeadlineEvent) -> str:
         _("Status: %(status)s") % {"status": status},
         _("Rule: %(words)s") % {"words": event.rule_words},
     ]
+    if event.explanation:
+        lines.append(_("How the due date was reached: %(text)s") % {"text": event.explanation})
     if event.deadline_phrase:
         lines.append(_("In the source's words: %(phrase)s") % {"phrase": event.deadline_phrase})
     lines.append(event.url)

@@ -15,8 +15,9 @@ from django.urls import reverse
 
 from alerts.selectors import default_lead_days, watch_leads, watched_commitments_sql
 from commitments.choices import TERMINAL, RecurrenceKind, Status
-from commitments.deadlines.text import commitment_rule_in_words
+from commitments.deadlines.text import commitment_rule_in_words, deadline_explanation
 from commitments.models import DUE_DATE_RELATIONS, Commitment, Occurrence
+from commitments.selectors import revisions_prefetch
 from core.roles import can_read
 
 from .ical import DeadlineEvent
@@ -87,6 +88,7 @@ def feed_commitments(*, feed: CalendarFeed, now: dt.datetime) -> QuerySet[Commit
     return (
         commitments.with_overdue(now)
         .select_related("obligor", *DUE_DATE_RELATIONS)
+        .prefetch_related(revisions_prefetch())
         .order_by("due_date", "id")[:FEED_MAX_EVENTS]
     )
 
@@ -174,6 +176,8 @@ def feed_events(*, feed: CalendarFeed, now: dt.datetime) -> list[DeadlineEvent]:
                 cancelled=commitment.status == Status.CANCELLED,
                 lead_days=() if finished else leads[commitment.pk],
                 last_modified=max(commitment.updated, due_at) if overdue else commitment.updated,
+                due_precision=commitment.due_precision,
+                explanation=deadline_explanation(commitment),
             )
         )
     events.sort(key=lambda event: (event.due_date, event.commitment_id))

@@ -178,6 +178,31 @@ def revision_make(
     return revision_create(commitment=commitment, kind=kind, reason=reason, **fields)
 
 
+def deadline_revision_make(
+    *,
+    commitment: Commitment,
+    source: Source,
+    kind: str = "extended",
+    revised_on: dt.date = dt.date(2026, 5, 1),
+    new_due_date: dt.date | None = None,
+    new_precision: str = "",
+    reason: str = "the talks slipped",
+) -> Commitment:
+    """Revise ``commitment`` through ``revision_create`` citing ``source``; return it revised."""
+    revision_make(
+        commitment=commitment,
+        kind=kind,
+        reason=reason,
+        source=source,
+        quote=f"Révision : {reason}",
+        revised_on=revised_on,
+        new_due_date=new_due_date,
+        new_precision=new_precision or None,
+    )
+    commitment.refresh_from_db()
+    return commitment
+
+
 # Recurrence (issue 12, item 3).
 def recurring_commitment_make(*, agreement: Agreement, obligor: Party, **fields: Any) -> Commitment:
     """Make a recurring commitment through ``commitment_create``: purchases of 8 billion USD a

@@ -27,7 +27,9 @@ class RedactingLogger(Logger):
             name: (
                 "-"
                 if name in CREDENTIAL_ATOMS
-                else redact_secrets(value) if isinstance(value, str) else value
+                else redact_secrets(value)
+                if isinstance(value, str)
+                else value
             )
             for name, value in super().atoms(resp, req, environ, request_time).items()
         }

@@ -66,8 +66,10 @@ def query_refusal(request: HttpRequest) -> str | None:
                 return _("A filter holds a NUL character.")
         if key.endswith(("__year", "__iso_year")):
             for value in values:
-                if not value.isascii() or not value.isdigit() or not (
-                    dt.MINYEAR <= int(value) < dt.MAXYEAR
+                if (
+                    not value.isascii()
+                    or not value.isdigit()
+                    or not (dt.MINYEAR <= int(value) < dt.MAXYEAR)
                 ):
                     return _("A year filter takes a year from %(min)s to %(max)s.") % {
                         "min": dt.MINYEAR,

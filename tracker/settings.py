@@ -269,6 +269,9 @@ SPECTACULAR_SETTINGS = {
         "AnchorKindEnum": "commitments.choices.AnchorKind",
         "StatusEnum": "commitments.choices.Status",
         "DeadlineStateEnum": "commitments.choices.DeadlineState",
+        # Issue 12, h3: one name for the precision of every date (due, fixed, effective).
+        "PrecisionEnum": "commitments.choices.PrecisionChoice",
+        "EndReasonEnum": "commitments.choices.EndReason",
         "SubscriptionScopeEnum": "alerts.models.SubscriptionScope",
         "DeliveryModeEnum": "alerts.models.DeliveryMode",
         "AlertStateEnum": "alerts.models.AlertState",
@@ -276,7 +279,6 @@ SPECTACULAR_SETTINGS = {
         "WebhookDeliveryStateEnum": "webhooks.models.DeliveryState",
         # Deadline revisions and timeliness (issue 12).
         "RevisionKindEnum": "commitments.choices.RevisionKind",
-        "PrecisionEnum": "commitments.choices.PrecisionChoice",
         "FulfilmentTimingEnum": "commitments.choices.FulfilmentTiming",
     },
 }

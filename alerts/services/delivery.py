@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from alerts.models import Alert
 from alerts.services.mail import alert_address, alert_mail_build
 from commitments.choices import TERMINAL
-from commitments.models import Citation
+from commitments.models import Citation, DeadlineRevision
 from core.outbox import (
     AttemptFailed,
     Outbox,
@@ -137,7 +137,12 @@ class _AlertMailer:
                 Prefetch(
                     "commitment__citations",
                     queryset=Citation.objects.select_related("source").order_by("id"),
-                )
+                ),
+                # The deadline's explanation names every revision.
+                Prefetch(
+                    "commitment__revisions",
+                    queryset=DeadlineRevision.objects.order_by("revised_on", "id"),
+                ),
             )
         )
 

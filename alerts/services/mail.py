@@ -23,7 +23,7 @@ from django.utils.translation import ngettext
 from accounts.services import user_language
 from alerts.models import Alert
 from commitments.deadlines import due_instant
-from commitments.deadlines.text import commitment_rule_in_words
+from commitments.deadlines.text import commitment_rule_in_words, deadline_explanation, due_in_words
 from commitments.models import Commitment
 
 
@@ -102,6 +102,12 @@ def _item(*, alert: Alert, now: dt.datetime) -> dict[str, Any]:
         "days_left": max(days, 0),
         "days_overdue": max(-days, 0),
         "rule_words": commitment_rule_in_words(commitment),
+        # The alert's date as precisely as the commitment's deadline knows it, if still that.
+        "due_words": due_in_words(
+            alert.due_date,
+            commitment.due_precision if alert.due_date == commitment.due_date else None,
+        ),
+        "explanation": deadline_explanation(commitment),
         "headline": _headline(alert=alert, days=days),
         "countdown": _countdown(days=days),
         "opening": _opening(days=days),

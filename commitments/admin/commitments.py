@@ -18,7 +18,11 @@ from django.utils.translation import gettext_lazy as _
 
 from commitments import deadlines
 from commitments.choices import Status
-from commitments.deadlines.text import commitment_rule_in_words
+from commitments.deadlines.text import (
+    commitment_rule_in_words,
+    deadline_explanation,
+    due_in_words,
+)
 from commitments.forms import CommitmentAdminForm
 from commitments.models import DUE_DATE_RELATIONS, Commitment
 from commitments.services import commitments as svc
@@ -58,7 +62,7 @@ class CommitmentAdmin(
         "obligor",
         "category",
         "status",
-        "due_date",
+        "due_in_words",
         "deadline_state",
         "owner",
     ]
@@ -92,9 +96,11 @@ class CommitmentAdmin(
             if Commitment._meta.get_field(field.name).is_relation
         ),
         "owner",
+        "replaced_by",
     ]
     readonly_fields = [
         "rule_in_words",
+        "deadline_explanation_display",
         "due_date",
         "due_at_display",
         "status_display",
@@ -112,7 +118,7 @@ class CommitmentAdmin(
         (_("Parties"), {"fields": ["obligor", "beneficiaries", "owner"]}),
         (
             _("Target"),
-            {"fields": ["category", ("target_amount", "target_unit"), "effective_from"]},
+            {"fields": ["category", ("target_amount", "target_unit")]},
         ),
         (
             _("Deadline rule and computed due date"),
@@ -122,6 +128,21 @@ class CommitmentAdmin(
                     "rule_in_words",
                     "due_date",
                     "due_at_display",
+                    "deadline_explanation_display",
+                ]
+            },
+        ),
+        # Issue 12, h3: the implementation stages, checked together by Commitment.clean().
+        (
+            _("Implementation stages"),
+            {
+                "fields": [
+                    ("announced_on", "signed_on"),
+                    ("instrument_title", "instrument_url"),
+                    ("effective_from", "effective_from_precision"),
+                    "in_force_on",
+                    ("ended_on", "ended_reason"),
+                    "replaced_by",
                 ]
             },
         ),
@@ -185,6 +206,16 @@ class CommitmentAdmin(
         if commitment.pk is None:
             return "-"
         return commitment_rule_in_words(commitment)
+
+    @admin.display(description=_("how the due date was reached"))
+    def deadline_explanation_display(self, commitment: Commitment) -> str:
+        if commitment.pk is None:
+            return "-"
+        return deadline_explanation(commitment)
+
+    @admin.display(description=_("due date"), ordering="due_date")
+    def due_in_words(self, commitment: Commitment) -> str:
+        return due_in_words(commitment.due_date, commitment.due_precision) or "-"
 
     @admin.display(description=_("due at"))
     def due_at_display(self, commitment: Commitment) -> str:

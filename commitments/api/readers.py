@@ -24,8 +24,9 @@ from rest_framework import serializers as drf_serializers
 
 from commitments import deadlines
 from commitments.choices import RecurrenceKind
-from commitments.deadlines.text import rule_in_words
+from commitments.deadlines.text import RevisionWords, explanation_in_words, rule_in_words
 from commitments.models import Citation, Commitment, DeadlineRevision, Occurrence, ProgressUpdate
+from commitments.stages import is_retroactive
 from core.rest.serializers import detail_url_builder, instant_text
 
 from .serializers import API_RULE_FIELDS, OCCURRENCES_SHOWN, RECURRENCE_KEYS
@@ -66,6 +67,19 @@ COMMITMENT_COLUMNS = (
     "fulfilment_timing",
     # Recurrence (issue 12, item 3).
     *RECURRENCE_KEYS.values(),
+    # The stages and what the deadline's explanation reads (issue 12).
+    "announced_on",
+    "signed_on",
+    "instrument_title",
+    "instrument_url",
+    "effective_from_precision",
+    "in_force_on",
+    "ended_on",
+    "ended_reason",
+    "replaced_by_id",
+    "original_due_precision",
+    "deadline_suspended",
+    "agreement__time_zone",
 )
 
 #: What the rule's words name besides the rule: the dates it counts from.
@@ -151,6 +165,48 @@ def _rule(row: Row) -> Representation:
         rule[field.key] = value.isoformat() if isinstance(value, dt.date) else value
     rule["description"] = _rule_description(row)
     return rule
+
+
+def _stages(row: Row) -> Representation:
+    """Return the row's stages as ``StagesSerializer`` represents them."""
+    return {
+        "announced_on": _day(row["announced_on"]),
+        "signed_on": _day(row["signed_on"]),
+        "instrument": {"title": row["instrument_title"], "url": row["instrument_url"]},
+        "effective_from": _day(row["effective_from"]),
+        "effective_from_precision": row["effective_from_precision"],
+        "retroactive": is_retroactive(
+            effective_from=row["effective_from"],
+            signed_on=row["signed_on"],
+            announced_on=row["announced_on"],
+        ),
+        "in_force_on": _day(row["in_force_on"]),
+        "ended_on": _day(row["ended_on"]),
+        "ended_reason": row["ended_reason"],
+        "replaced_by": row["replaced_by_id"],
+    }
+
+
+def _explanation(row: Row, revisions: list[RevisionWords]) -> str:
+    """Explain the row's due date as ``CommitmentSerializer.get_deadline_explanation`` does."""
+    try:
+        rule = deadlines.rule_from_stored(row)
+    except ValueError:
+        return ""
+    return explanation_in_words(
+        rule,
+        counts_from=row[deadlines.ANCHOR_KIND_FIELD.name],
+        agreement_date=row["agreement__date"],
+        anchor_title=row[f"{_ANCHOR}__title"],
+        anchor_fulfilled_on=row[f"{_ANCHOR}__fulfilled_on"],
+        original_due_date=row["original_due_date"],
+        original_precision=row["original_due_precision"],
+        due_precision=row["due_precision"],
+        due_at=row["due_at"],
+        time_zone=row["agreement__time_zone"],
+        suspended=row["deadline_suspended"],
+        revisions=revisions,
+    )
 
 
 def _citation(row: Row, prefix: str = "") -> Representation:
@@ -295,14 +351,29 @@ def commitment_representations(
         "commitment_id",
         lambda row: _progress_update(row, update_url),
     )
-    revisions = _grouped(
+    revision_rows = _grouped(
         DeadlineRevision.objects.filter(commitment_id__in=ids)
         .order_by("revised_on", "id")
         .values(*REVISION_COLUMNS),
         "commitment_id",
-        _revision,
+        lambda row: row,
     )
     occurrences = _occurrences(ids)
+    revisions = {key: [_revision(row) for row in group] for key, group in revision_rows.items()}
+    # What the explanation says of each revision, in the order the engine folds them.
+    revision_words = {
+        key: [
+            RevisionWords(
+                row["kind"],
+                row["revised_on"],
+                row["new_due_date"],
+                row["new_precision"],
+                row["reason"],
+            )
+            for row in group
+        ]
+        for key, group in revision_rows.items()
+    }
     url = detail_url_builder("api:commitment-detail", request=request, format=format)
     return [
         {
@@ -337,6 +408,8 @@ def commitment_representations(
             "occurrences": occurrences.get(row["id"], []),
             "created": _instant(row["created"]),
             "updated": _instant(row["updated"]),
+            "stages": _stages(row),
+            "deadline_explanation": _explanation(row, revision_words.get(row["id"], [])),
         }
         for row in rows
     ]

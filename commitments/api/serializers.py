@@ -26,7 +26,7 @@ from commitments.choices import (
     Status,
 )
 from commitments.deadlines import RuleError
-from commitments.deadlines.text import commitment_rule_in_words
+from commitments.deadlines.text import commitment_rule_in_words, deadline_explanation
 from commitments.forms import RevisionForm, StatusChangeForm, service_error
 from commitments.models import (
     Agreement,
@@ -39,6 +39,7 @@ from commitments.models import (
     Source,
 )
 from commitments.services import commitments as commitment_services
+from commitments.stages import is_retroactive
 from core.rest.exceptions import (
     call_service,
     input_error_register,
@@ -374,6 +375,79 @@ class OccurrenceSerializer(ApiModelSerializer):
 # End of recurrence and occurrences -----------------------------------------------------
 
 
+# --- Implementation stages and the deadline's explanation (issue 12, h3) ---------------------
+
+
+class InstrumentSerializer(StrictMixin, ApiModelSerializer):
+    """The legal instrument that carries the measure: an executive order, a notice."""
+
+    class Meta:
+        model = Commitment
+        fields = ["title", "url"]
+        extra_kwargs = {
+            "title": {"source": "instrument_title", "required": False},
+            "url": {"source": "instrument_url", "required": False},
+        }
+
+
+class StagesSerializer(StrictMixin, ApiModelSerializer):
+    """The implementation stages beside the deadline: announced, signed, in force, ended.
+
+    ``effective_from`` is shown here and written at the top level (``effective_from``), as
+    before; its precision is written here: a month, quarter or year is stored as the period's
+    first day ("retroactive to August" is 1 August, month precision). ``retroactive`` says
+    whether it takes effect before the signature (or, unsigned, the announcement).
+    """
+
+    instrument = InstrumentSerializer(source="*", required=False)
+    retroactive = serializers.SerializerMethodField(
+        help_text="Whether effective_from comes before the signature (or the announcement)."
+    )
+
+    class Meta:
+        model = Commitment
+        fields = [
+            "announced_on",
+            "signed_on",
+            "instrument",
+            "effective_from",
+            "effective_from_precision",
+            "retroactive",
+            "in_force_on",
+            "ended_on",
+            "ended_reason",
+            "replaced_by",
+        ]
+        read_only_fields = ["effective_from"]
+        extra_kwargs = {
+            name: {"required": False}
+            for name in fields
+            if name not in {"instrument", "retroactive", "effective_from"}
+        }
+
+    def get_retroactive(self, commitment: Commitment) -> bool:
+        return is_retroactive(
+            effective_from=commitment.effective_from,
+            signed_on=commitment.signed_on,
+            announced_on=commitment.announced_on,
+        )
+
+
+#: Where errors on the stage columns appear: under ``stages``, the instrument's under
+#: ``stages.instrument``.
+STAGE_ERROR_NESTING: dict[str, tuple[str, ...]] = {
+    **{
+        name: ("stages", name)
+        for name in StagesSerializer.Meta.fields
+        if name not in {"instrument", "retroactive", "effective_from"}
+    },
+    "instrument_title": ("stages", "instrument", "title"),
+    "instrument_url": ("stages", "instrument", "url"),
+}
+
+# --- end of issue 12, h3 ---------------------------------------------------------------------
+
+
 class CommitmentSerializer(StrictMixin, ApiModelSerializer):
     """A commitment with its computed deadline, status, citations and progress updates.
 
@@ -426,6 +500,12 @@ class CommitmentSerializer(StrictMixin, ApiModelSerializer):
         "number (empty if it does not recur); all of them, paginated, at "
         "/api/v1/commitments/{id}/occurrences/."
     )
+    # Issue 12, h3: implementation stages and the deadline's explanation.
+    stages = StagesSerializer(source="*", required=False)
+    deadline_explanation = serializers.SerializerMethodField(
+        help_text="How the due date was reached, in the request's language: the rule, its "
+        "dates, the revisions and the instant the deadline ends."
+    )
 
     class Meta:
         model = Commitment
@@ -462,6 +542,9 @@ class CommitmentSerializer(StrictMixin, ApiModelSerializer):
             "occurrences",
             "created",
             "updated",
+            # Issue 12, h3.
+            "stages",
+            "deadline_explanation",
         ]
         read_only_fields = [
             # Deadline revisions and timeliness (issue 12).
@@ -483,6 +566,9 @@ class CommitmentSerializer(StrictMixin, ApiModelSerializer):
     def get_occurrences(self, commitment: Commitment) -> list[dict[str, Any]]:
         rows = commitment.occurrences.filter(sequence__lte=OCCURRENCES_SHOWN).order_by("sequence")
         return cast(list[dict[str, Any]], OccurrenceSerializer(rows, many=True).data)
+
+    def get_deadline_explanation(self, commitment: Commitment) -> str:
+        return deadline_explanation(commitment)
 
     def create(self, validated_data: dict[str, Any]) -> Commitment:
         beneficiaries = validated_data.pop("beneficiaries", [])
@@ -727,10 +813,11 @@ class RevisionCreateSerializer(StrictMixin, serializers.Serializer):
 
 #: Where errors on a stored field or a status change's field appear in the representation:
 #: the rule's parts under ``deadline_rule``, the evidence's under ``evidence``.
-ERROR_NESTING: dict[str, tuple[str, str]] = {
+ERROR_NESTING: dict[str, tuple[str, ...]] = {
     **{field.name: ("deadline_rule", field.key) for field in deadlines.RULE_FIELDS},
     **{name: ("recurrence", key) for key, name in RECURRENCE_KEYS.items()},
     **{f"evidence_{name}": ("evidence", name) for name in EvidenceSerializer._declared_fields},
+    **STAGE_ERROR_NESTING,
 }
 
 

@@ -340,6 +340,21 @@ def end_of_period(day: dt.date, precision: Precision) -> dt.date:
     return dt.date(day.year, month, calendar.monthrange(day.year, month)[1])
 
 
+def start_of_period(day: dt.date, precision: Precision) -> dt.date:
+    """Return the first day of the month, quarter or year holding ``day`` (``day`` for a day).
+
+    A date known to the month is stored as the period's last day when it ends something (a
+    due date: "by March" is due on 31 March) and as its first day when it starts something
+    (an effective-from date: "from August" applies from 1 August).
+    """
+    if precision == Precision.DAY:
+        return day
+    if precision == Precision.YEAR:
+        return dt.date(day.year, 1, 1)
+    month = day.month if precision == Precision.MONTH else (day.month - 1) // 3 * 3 + 1
+    return dt.date(day.year, month, 1)
+
+
 def rule_precision(rule: DeadlineRule) -> Precision:
     """Return how precisely the rule's due date is known: a period's unit, else as stated."""
     if rule.kind == RuleKind.PERIOD_END and rule.period_unit is not None:

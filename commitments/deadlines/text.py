@@ -11,14 +11,17 @@ parameters and results into words.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from ..choices import AnchorKind
-from . import DeadlineRule, OffsetUnit, PeriodUnit, Precision, RuleKind
+from ..choices import AnchorKind, RevisionKind
+from . import DeadlineRule, OffsetUnit, PeriodUnit, Precision, RuleKind, rule_precision
 from .recurrence import Recurrence, RecurrenceKind
 
 if TYPE_CHECKING:
@@ -144,7 +147,10 @@ def rule_in_words(
             anchor_title=anchor_title,
             anchor_fulfilled_on=anchor_fulfilled_on,
         )
-    return f"{words} → {_date(due_date)}" if due_date else words
+    if not due_date or (rule.kind == RuleKind.PERIOD_END and rule.period_year is not None):
+        # A period with its year names its date already; repeated it would say nothing more.
+        return words
+    return f"{words} → {date_in_words(due_date, rule_precision(rule))}"
 
 
 def commitment_rule_in_words(commitment: Commitment) -> str:
@@ -215,3 +221,155 @@ def recurrence_in_words(series: Recurrence) -> str:
             "%(rule)s, %(count)d occurrence", "%(rule)s, %(count)d occurrences", series.count
         ) % {"rule": words, "count": series.count}
     return _("%(rule)s, with no end date") % {"rule": words}
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionWords:
+    """What the explanation says of one revision: its kind, date, new date and reason."""
+
+    kind: str
+    revised_on: dt.date
+    new_due_date: dt.date | None
+    new_precision: str
+    reason: str
+
+
+def _revision_in_words(revision: RevisionWords) -> str:
+    on = _date(revision.revised_on)
+    new = (
+        date_in_words(revision.new_due_date, revision.new_precision)
+        if revision.new_due_date
+        else ""
+    )
+    values = {"on": on, "date": new, "reason": revision.reason.strip()}
+    if revision.kind == RevisionKind.SUSPENDED:
+        return _("suspended on %(on)s, because %(reason)s") % values
+    if revision.kind == RevisionKind.RESUMED:
+        if new:
+            return _("resumed on %(on)s with %(date)s, because %(reason)s") % values
+        return _("resumed on %(on)s, because %(reason)s") % values
+    if revision.kind == RevisionKind.EXTENDED:
+        return _("extended on %(on)s to %(date)s, because %(reason)s") % values
+    if revision.kind == RevisionKind.BROUGHT_FORWARD:
+        return _("brought forward on %(on)s to %(date)s, because %(reason)s") % values
+    return _("renegotiated on %(on)s to %(date)s, because %(reason)s") % values
+
+
+def _ending(due_at: dt.datetime, time_zone: str, *, with_date: bool) -> str:
+    """Return when the deadline ends, locally and in UTC: "23:59:59 Asia/Tokyo (14:59:59 UTC)".
+
+    The local day is named when the due date was not written to the day; the UTC day when it
+    is not the local one.
+    """
+    local = due_at.astimezone(ZoneInfo(time_zone))
+    utc = due_at.astimezone(dt.UTC)
+    values = {"time": f"{local:%H:%M:%S}", "zone": time_zone, "date": _date(local.date())}
+    if with_date:
+        local_text = _("%(date)s %(time)s %(zone)s") % values
+    else:
+        local_text = _("%(time)s %(zone)s") % values
+    utc_text = f"{utc:%H:%M:%S} UTC"
+    if utc.date() != local.date():
+        utc_text = _("%(date)s %(time)s UTC") % {
+            "date": _date(utc.date()),
+            "time": f"{utc:%H:%M:%S}",
+        }
+    return f"{local_text} ({utc_text})"
+
+
+def explanation_in_words(
+    rule: DeadlineRule,
+    *,
+    counts_from: str,
+    agreement_date: dt.date | None,
+    anchor_title: str | None,
+    anchor_fulfilled_on: dt.date | None,
+    original_due_date: dt.date | None,
+    original_precision: str,
+    due_precision: str,
+    due_at: dt.datetime | None,
+    time_zone: str,
+    suspended: bool,
+    revisions: Sequence[RevisionWords],
+) -> str:
+    """Return how a due date was reached, from its parts (see :func:`deadline_explanation`).
+
+    ``revisions`` are in the order the engine folds them (by date, then as recorded). The
+    API's list reads the parts from plain rows and calls this; everything else calls
+    :func:`deadline_explanation`.
+    """
+    text = rule_in_words(
+        rule,
+        counts_from=counts_from,
+        agreement_date=agreement_date,
+        anchor_title=anchor_title,
+        anchor_fulfilled_on=anchor_fulfilled_on,
+    )
+    if original_due_date is None and not revisions:
+        return text
+    # A fixed date and a period with its year already name their date: it is not repeated.
+    names_its_date = rule.kind == RuleKind.FIXED or (
+        rule.kind == RuleKind.PERIOD_END and rule.period_year is not None
+    )
+    if original_due_date is not None and not names_its_date:
+        original = date_in_words(original_due_date, original_precision)
+        if revisions:
+            original = _("originally %(date)s") % {"date": original}
+        text = f"{text} → {original}"
+    for revision in revisions:
+        text = f"{text}; {_revision_in_words(revision)}"
+    if suspended:
+        return _("%(text)s. Not overdue while suspended.") % {"text": text}
+    if due_at is None:
+        return text
+    if revisions:
+        ending = _ending(due_at, time_zone, with_date=True)
+        return _("%(text)s. Ends %(ending)s.") % {"text": text, "ending": ending}
+    precise = not due_precision or due_precision == Precision.DAY
+    ending = _ending(due_at, time_zone, with_date=not precise)
+    return _("%(text)s, ending %(ending)s.") % {"text": text, "ending": ending}
+
+
+def deadline_explanation(commitment: Commitment) -> str:
+    """Return how the commitment's due date was reached, in the active language.
+
+    The one explanation of a due date: the dashboard, the API (``deadline_explanation``), the
+    calendar event's description and the alert mails all show it, e.g. "180 days after the
+    agreement's date (Oct. 28, 2025) → April 26, 2026, ending 23:59:59 Asia/Tokyo (14:59:59
+    UTC)."; with revisions "… → originally April 26, 2026; extended on May 1, 2026 to July 25,
+    2026, because …. Ends July 25, 2026 23:59:59 Asia/Tokyo (14:59:59 UTC)."; "By the end of
+    March 2026, ending March 31, 2026 23:59:59 Europe/Brussels (21:59:59 UTC)."
+
+    Reads the commitment's agreement, its anchor commitment and its revisions: load them with
+    :func:`commitments.selectors.with_deadline_explanation`. A stored rule the engine cannot
+    read has no explanation.
+    """
+    try:
+        rule = commitment.rule
+    except ValueError:
+        return ""
+    anchor = commitment.anchor_commitment
+    # Sorted here, in the order the engine folds them, whatever the prefetch's order.
+    revisions = [
+        RevisionWords(r.kind, r.revised_on, r.new_due_date, r.new_precision, r.reason)
+        for r in sorted(commitment.revisions.all(), key=lambda r: (r.revised_on, r.pk))
+    ]
+    return explanation_in_words(
+        rule,
+        counts_from=commitment.anchor_kind,
+        agreement_date=commitment.agreement.date,
+        anchor_title=anchor.title if anchor is not None else None,
+        anchor_fulfilled_on=anchor.fulfilled_on if anchor is not None else None,
+        original_due_date=commitment.original_due_date,
+        original_precision=commitment.original_due_precision,
+        due_precision=commitment.due_precision,
+        due_at=commitment.due_at,
+        time_zone=commitment.agreement.time_zone,
+        suspended=commitment.deadline_suspended,
+        revisions=revisions,
+    )
+
+
+def due_in_words(due_date: dt.date | None, precision: str | None) -> str:
+    """Return a due date as precisely as it is known ("March 2026"), or "" without one."""
+    return date_in_words(due_date, precision) if due_date else ""

@@ -18,6 +18,11 @@ def keep_due_dates(apps, schema_editor):
     the day.
     """
     Commitment = apps.get_model("commitments", "Commitment")
+    if schema_editor.connection.vendor == "postgresql":
+        # The updates below would queue the deferred foreign-key checks until the commit, and
+        # PostgreSQL refuses the indexes this migration creates last ("pending trigger
+        # events") on a table with such a queue: on any database holding a commitment.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     for unit in ("month", "quarter", "year"):
         Commitment.objects.filter(
             due_date__isnull=False, deadline_kind="period_end", period_unit=unit

@@ -34,6 +34,7 @@ from commitments.services.deadlines import (
     due_dates_recompute,
 )
 from commitments.services.occurrences import occurrences_sync
+from commitments.stages import STAGE_FIELDS
 
 #: Fields a caller may set on a commitment; the rest are computed or written by services.
 COMMITMENT_INPUT_FIELDS = frozenset(
@@ -50,6 +51,7 @@ COMMITMENT_INPUT_FIELDS = frozenset(
         *deadlines.RULE_FIELD_NAMES,
         *recurrence.FIELD_NAMES,
         "owner",
+        *STAGE_FIELDS,
     }
 )
 AGREEMENT_INPUT_FIELDS = frozenset(

@@ -29,14 +29,15 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-#: Where errors on a stored field appear in the API's representation: ``name: (outer, inner)``.
-NESTED_FIELDS: dict[str, tuple[str, str]] = {}
+#: Where errors on a stored field appear in the API's representation: ``name: (outer, inner)``,
+#: or a longer path for an object within an object (``("stages", "instrument", "title")``).
+NESTED_FIELDS: dict[str, tuple[str, ...]] = {}
 
 #: The input errors of lower layers, each with its conversion to a Django ``ValidationError``.
 INPUT_ERRORS: dict[type[Exception], Callable[[Any], DjangoValidationError]] = {}
 
 
-def nested_fields_register(fields: Mapping[str, tuple[str, str]]) -> None:
+def nested_fields_register(fields: Mapping[str, tuple[str, ...]]) -> None:
     """Show errors on each stored field ``name`` under ``outer.inner`` in the API's errors."""
     for name, place in fields.items():
         if NESTED_FIELDS.setdefault(name, place) != place:
@@ -74,8 +75,11 @@ def validation_error_detail(exc: DjangoValidationError) -> dict[str, Any]:
     for name, messages in exc.message_dict.items():
         field = "non_field_errors" if name == "__all__" else name
         if field in NESTED_FIELDS:
-            outer, inner = NESTED_FIELDS[field]
-            detail.setdefault(outer, {}).setdefault(inner, []).extend(messages)
+            *outer, inner = NESTED_FIELDS[field]
+            place = detail
+            for key in outer:
+                place = place.setdefault(key, {})
+            place.setdefault(inner, []).extend(messages)
         else:
             detail.setdefault(field, []).extend(messages)
     return detail
@@ -112,7 +116,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, IntegrityError):
         logger.info("Integrity error answered as 400: %s", exc)
         exc = exceptions.ValidationError(
-            {"non_field_errors": ["This conflicts with existing data (a duplicate or a "
-                                  "reference that does not hold)."]}
+            {
+                "non_field_errors": [
+                    "This conflicts with existing data (a duplicate or a "
+                    "reference that does not hold)."
+                ]
+            }
         )
     return drf_exception_handler(exc, context)

@@ -69,8 +69,12 @@ def _error_at(path: tuple[str, ...], message: str) -> dict[str, Any] | list[str]
 class JsonBodyParser(JSONParser):
     """Parse a JSON body; refuse one nested too deep, or holding a lone surrogate or a NUL."""
 
-    def parse(self, stream: Any, media_type: str | None = None,
-              parser_context: Mapping[str, Any] | None = None) -> Any:
+    def parse(
+        self,
+        stream: Any,
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:
         body = stream.read()
         if nesting_depth(body.decode("utf-8", errors="replace")) > MAX_DEPTH:
             raise exceptions.ParseError(

@@ -1,4 +1,4 @@
-"""Template filters of the review pages: amounts in the reader's locale."""
+"""Template filters of the review pages: amounts and dates in the reader's locale."""
 
 from __future__ import annotations
 
@@ -45,13 +45,14 @@ def amount(value: Decimal | None, unit: str) -> str:
     return _with_unit(number, value, unit)
 
 
-# Recurrence (issue 12, item 3): occurrence dates written as precisely as they are known.
 @register.filter
-def date_in_words(value: dt.date | None, precision: str = "") -> str:
-    """Return the date as ``commitments.deadlines.text.date_in_words`` writes it."""
-    if value is None:
-        return ""
-    return deadline_text.date_in_words(value, precision or None)
+def date_in_words(value: dt.date | None, precision: str | None = None) -> str:
+    """Return a date as precisely as it is known: "March 31, 2026", "March 2026", "Q1 2026".
+
+    ``{{ c.due_date|date_in_words:c.due_precision }}``; every page that shows a due date or
+    an effective-from date writes it with this (``commitments.deadlines.text``'s words).
+    """
+    return deadline_text.due_in_words(value, precision or None)
 
 
 @register.filter

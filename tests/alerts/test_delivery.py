@@ -95,7 +95,7 @@ def test_mail_has_message_id_both_parts_quote_link_and_days_left(
     for part in (mail.text, mail.html):
         assert agreement.title in part
         assert "Japan" in part
-        assert "2026-04-26" in part
+        assert "April 26, 2026" in part  # written as precisely as it is known
         assert "This commitment is due in 7 days." in part
         assert "7 days left" in part.lower()
         assert "Asia/Tokyo" in part

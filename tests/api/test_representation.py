@@ -55,6 +55,16 @@ def rich_commitment(make_commitment, usa, source, editor):
         owner=editor,
         beneficiaries=[usa],
         deadline_phrase="dans les 180 jours",
+        # Issue 12, h3: every stage set, the effective date known to the month.
+        announced_on=dt.date(2025, 7, 22),
+        signed_on=dt.date(2025, 9, 4),
+        instrument_title="Executive Order 14345",
+        instrument_url="https://www.federalregister.gov/d/2025-17254",
+        effective_from_precision="month",
+        in_force_on=dt.date(2025, 9, 16),
+        ended_on=dt.date(2026, 2, 1),
+        ended_reason="replaced",
+        replaced_by=anchor,
     )
     svc.commitment_change_status(
         commitment=commitment,
@@ -245,6 +255,21 @@ def varied_commitments(make_commitment, agreement, japan, usa, source, editor):
         )
     svc.commitment_change_status(
         commitment=tariffs, status="in_progress", user=editor, occurred_on=dt.date(2025, 11, 2)
+    )
+    # Issue 12, h3: revisions (an extension, then a suspension) in the deadline's explanation,
+    # stages with a retroactive month.
+    factories.deadline_revision_make(
+        commitment=made[3], source=source, new_due_date=dt.date(2026, 7, 25)
+    )
+    factories.deadline_revision_make(
+        commitment=made[5], source=press, kind="suspended", revised_on=dt.date(2026, 2, 1)
+    )
+    svc.commitment_update(
+        commitment=tariffs,
+        effective_from=dt.date(2025, 8, 7),
+        effective_from_precision="month",
+        signed_on=dt.date(2025, 9, 4),
+        instrument_title="Executive Order 14345",
     )
     tokyo = ZoneInfo("Asia/Tokyo")
     Commitment.objects.filter(pk=tariffs.pk).update(

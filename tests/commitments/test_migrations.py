@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import connection
+from django.db import connection, models
 from django.db.migrations.executor import MigrationExecutor
 
 BEFORE = [("commitments", "0003_scan_indexes")]
@@ -41,5 +41,116 @@ def test_the_date_and_code_rules_name_the_rows_that_break_them_before_adding_con
         party_model.objects.filter(pk=party.pk).update(country_code="JP")
         agreement_model.objects.filter(pk=agreement.pk).update(date=dt.date(2026, 1, 1))
         _executor().migrate(latest)
+    finally:
+        _executor().migrate(_executor().loader.graph.leaf_nodes())
+
+
+AT_0004 = [("commitments", "0004_date_range_and_codes")]
+AT_0005 = [("commitments", "0005_deadlines_as_they_happen")]
+
+
+def _stored_fields(model, data):
+    """Return the seed's values for the columns ``model`` had then (dates parsed)."""
+    values = {}
+    for field in model._meta.concrete_fields:
+        if field.is_relation or field.name not in data:
+            continue
+        value = data[field.name]
+        if isinstance(field, models.DateField) and isinstance(value, str):
+            value = dt.date.fromisoformat(value)
+        values[field.name] = value
+    return values
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_current_seeds_keep_every_due_date_through_0005():
+    """The seeds stored as 0004 stored them keep their due dates; precision comes from the rule.
+
+    Every due date and due instant is unchanged, the original due date is the due date, a
+    period rule's dates are known to its period ("by March": month) and the others to the day;
+    the engine, run again on the migrated rows, changes nothing.
+    """
+    from commitments import deadlines
+    from commitments.services.seeds.reader import anchor_order, seeds_read
+    from commitments.services.seeds.schema import default_seeds_dir
+
+    seeds = seeds_read(path=default_seeds_dir())
+    executor = _executor()
+    executor.migrate(AT_0004)
+    apps = executor.loader.project_state(AT_0004).apps
+    party_model = apps.get_model("commitments", "Party")
+    agreement_model = apps.get_model("commitments", "Agreement")
+    commitment_model = apps.get_model("commitments", "Commitment")
+    try:
+        parties = {
+            r.key: party_model.objects.create(**_stored_fields(party_model, r.data))
+            for r in seeds.parties
+        }
+        agreements = {
+            r.key: agreement_model.objects.create(**_stored_fields(agreement_model, r.data))
+            for r in seeds.agreements
+        }
+        before = {}
+        for record in anchor_order(seeds.commitments):
+            values = _stored_fields(commitment_model, record.data)
+            agreement = agreements[record.agreement_key]
+            rule = deadlines.rule_from_stored(
+                {f.name: values.get(f.name) for f in deadlines.RULE_FIELDS if f.attribute}
+            )
+            # A commitment-anchored rule waits for a fulfilment no seed records.
+            due_date = (
+                None
+                if values.get("anchor_kind") == "commitment"
+                else deadlines.compute_due_date(rule, agreement.date)
+            )
+            due_at = deadlines.due_instant(due_date, agreement.time_zone) if due_date else None
+            commitment_model.objects.create(
+                **values,
+                agreement=agreement,
+                obligor=parties[record.data["obligor"]],
+                due_date=due_date,
+                due_at=due_at,
+            )
+            before[record.key] = (due_date, due_at)
+        assert sum(1 for due_date, _ in before.values() if due_date) >= 5
+
+        _executor().migrate(AT_0005)
+
+        after = (
+            _executor().loader.project_state(AT_0005).apps.get_model("commitments", "Commitment")
+        )
+        rows = {
+            row["key"]: row
+            for row in after.objects.values(
+                "key",
+                "deadline_kind",
+                "period_unit",
+                "due_date",
+                "due_at",
+                "original_due_date",
+                "due_precision",
+                "original_due_precision",
+            )
+        }
+        assert rows.keys() == before.keys()
+        for key, (due_date, due_at) in before.items():
+            row = rows[key]
+            assert (row["due_date"], row["due_at"]) == (due_date, due_at), key
+            assert row["original_due_date"] == due_date, key
+            if due_date is None:
+                expected = ""
+            elif row["deadline_kind"] == "period_end":
+                expected = row["period_unit"]
+            else:
+                expected = "day"
+            assert (row["due_precision"], row["original_due_precision"]) == (expected,) * 2, key
+        assert rows["japan-defence-spending-2-percent-gdp"]["due_precision"] == "month"
+
+        _executor().migrate(_executor().loader.graph.leaf_nodes())
+        from commitments.models import DUE_DATE_RELATIONS, Commitment
+        from commitments.services.deadlines import commitment_apply_rule
+
+        for commitment in Commitment.objects.select_related(*DUE_DATE_RELATIONS):
+            assert commitment_apply_rule(commitment=commitment) == [], commitment.key
     finally:
         _executor().migrate(_executor().loader.graph.leaf_nodes())

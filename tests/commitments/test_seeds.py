@@ -168,6 +168,45 @@ def test_defence_spending_target_is_2_percent_of_gdp_by_march(seeded):
     assert c.citations.count() == 2
 
 
+def test_by_march_is_march_2026_with_month_precision(seeded):
+    """ "D’ici mars", said in October 2025: due 31 March 2026, known to the month."""
+    c = commitment("japan-defence-spending-2-percent-gdp")
+    assert (c.due_date, c.due_precision) == (dt.date(2026, 3, 31), "month")
+    assert (c.original_due_date, c.original_due_precision) == (dt.date(2026, 3, 31), "month")
+
+
+def test_retroactive_tariff_takes_effect_from_august_2025_known_to_the_month(seeded):
+    c = commitment("us-tariff-japanese-exports-15-percent")
+    assert (c.effective_from, c.effective_from_precision) == (dt.date(2025, 8, 1), "month")
+    # The sources give no announcement or signature date: none is recorded.
+    assert (c.announced_on, c.signed_on, c.in_force_on) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("key", "instrument"),
+    [
+        (
+            "tariff-agreement-swift-implementation-by-japan",
+            "Implementation of the Agreement toward a New Golden Age of the Japan–US Alliance",
+        ),
+        (
+            "minerals-ministerial-180-days-by-united-states",
+            "Japan–US Framework for Securing the Supply of Critical Minerals and Rare Earths "
+            "through Mining and Processing",
+        ),
+    ],
+)
+def test_the_two_documents_signed_at_the_summit_are_the_commitments_instrument(
+    seeded, key, instrument
+):
+    c = commitment(key)
+    assert (c.signed_on, c.instrument_title, c.instrument_url) == (
+        dt.date(2025, 10, 28),
+        instrument,
+        "",
+    )
+
+
 def test_disagreeing_sources_on_yokosuka_and_yokohama_are_both_cited(seeded):
     summit = Agreement.objects.get(key=SUMMIT)
     yokosuka = summit.citations.get(quote__contains="Yokosuka")
@@ -259,6 +298,9 @@ def test_schema_enumerations_match_the_domain_choices():
     assert commitment_props["offset_unit"]["enum"] == choices.OffsetUnitChoice.values
     assert commitment_props["anchor_kind"]["enum"] == choices.AnchorKind.values
     assert commitment_props["period_unit"]["enum"] == choices.PeriodUnitChoice.values
+    assert commitment_props["deadline_precision"]["enum"] == choices.PrecisionChoice.values
+    assert commitment_props["effective_from_precision"]["enum"] == choices.PrecisionChoice.values
+    assert commitment_props["ended_reason"]["enum"] == choices.EndReason.values
     assert defs["relation"]["properties"]["kind"]["enum"] == choices.RelationKind.values
     assert defs["agreement"]["properties"]["kind"]["enum"] == choices.AgreementKind.values
     assert defs["party"]["properties"]["kind"]["enum"] == choices.PartyKind.values
@@ -425,6 +467,24 @@ def _unknown_field(doc):
     doc["commitments"][0]["deadline"] = "soon"
 
 
+def _signed_before_announced(doc):
+    doc["commitments"][0].update(announced_on="2025-11-01", signed_on="2025-10-01")
+
+
+def _ended_without_reason(doc):
+    doc["commitments"][0]["ended_on"] = "2026-01-01"
+
+
+def _replaced_by_without_replaced_reason(doc):
+    doc["commitments"][1].update(
+        ended_on="2026-01-01", ended_reason="expired", replaced_by="test-first"
+    )
+
+
+def _unknown_precision(doc):
+    doc["commitments"][0]["effective_from_precision"] = "week"
+
+
 @pytest.mark.parametrize(
     ("break_it", "record", "field"),
     [
@@ -451,6 +511,10 @@ def _unknown_field(doc):
             "citations[0].translation_language",
         ),
         (_country_code_lowercase, "party 'testland'", "country_code"),
+        (_signed_before_announced, "commitment 'test-first'", "signed_on"),
+        (_ended_without_reason, "commitment 'test-first'", "ended_reason"),
+        (_replaced_by_without_replaced_reason, "commitment 'test-second'", "replaced_by"),
+        (_unknown_precision, "commitment 'test-first'", "effective_from_precision"),
     ],
 )
 def test_bad_file_fails_naming_file_record_and_field_and_writes_nothing(

@@ -165,7 +165,9 @@ def test_agreement_page_has_timeline_and_compliance_scores(
     assert "<svg" in body and late.title in body
 
 
-def test_commitment_page_shows_the_rule_in_words_and_sources(client, reviewer, commitment, source):
+def test_commitment_page_shows_the_rule_in_words_and_sources(
+    client, reviewer, commitment, source
+):
     Citation.objects.create(
         source=source,
         commitment=commitment,
@@ -331,7 +333,9 @@ def test_a_user_cannot_touch_someone_else_feed(client, reviewer, writer):
     assert feed.revoked_at is None
 
 
-def test_a_related_commitment_is_listed_once_read_from_each_side(client, reviewer, make_commitment):
+def test_a_related_commitment_is_listed_once_read_from_each_side(
+    client, reviewer, make_commitment
+):
     """One link lists the other commitment once on each page, its kind read from that side.
 
     A symmetric link stored from both ends (as the seeds declare it) is still listed once.

@@ -96,8 +96,6 @@ def webhooks_send_pending(*, now: dt.datetime, limit: int | None = None) -> Outb
     return send_batch(sender=_WebhookPoster(), now=now, report=OutboxReport(), limit=limit)
 
 
-
-
 class _WebhookPoster:
     """The webhooks' sender for the outbox core: one signed POST per delivery.
 
@@ -149,10 +147,15 @@ def _attempt(*, delivery: WebhookDelivery, now: dt.datetime) -> str:
     except (OSError, http.client.HTTPException, ValueError) as exc:
         error = _describe(exc)
     else:
-        error = "" if 200 <= status < 300 else _("HTTP %(status)d: %(answer)s") % {
-            "status": status,
-            "answer": answer or http.client.responses.get(status, ""),
-        }
+        error = (
+            ""
+            if 200 <= status < 300
+            else _("HTTP %(status)d: %(answer)s")
+            % {
+                "status": status,
+                "answer": answer or http.client.responses.get(status, ""),
+            }
+        )
     delivery.response_ms = round((time.monotonic() - started) * 1000) if status else None
     delivery.last_status_code = status
     delivery.last_error = error

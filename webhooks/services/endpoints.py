@@ -117,10 +117,6 @@ def _kinds(events: Collection[str]) -> set[str]:
     unknown = sorted(str(kind) for kind in events if kind not in EventKind.values)
     if unknown:
         raise ValidationError(
-            {
-                "events": [
-                    _("%(kind)s is not a kind of event.") % {"kind": kind} for kind in unknown
-                ]
-            }
+            {"events": [_("%(kind)s is not a kind of event.") % {"kind": kind} for kind in unknown]}
         )
     return {str(kind) for kind in events}

@@ -23,8 +23,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--name", default="command line", help="What the token is for.")
 
-    def handle(self, *args: Any, username: str, expires_in_days: int | None, name: str,
-               **options: Any) -> None:
+    def handle(
+        self, *args: Any, username: str, expires_in_days: int | None, name: str, **options: Any
+    ) -> None:
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"username: no user {username!r}.")
@@ -35,8 +36,11 @@ class Command(BaseCommand):
         try:
             token, key = api_token_create(user=user, name=name, now=now, expires_at=expires_at)
         except ValidationError as exc:
-            raise CommandError("; ".join(f"{field}: {', '.join(errors)}"
-                                         for field, errors in exc.message_dict.items())) from exc
+            raise CommandError(
+                "; ".join(
+                    f"{field}: {', '.join(errors)}" for field, errors in exc.message_dict.items()
+                )
+            ) from exc
         self.stdout.write(key)
         expiry = (
             f"expires {token.expires_at:%Y-%m-%d %H:%M} UTC" if token.expires_at else "no expiry"

@@ -18,6 +18,7 @@ from django.db import models, transaction
 from django.db.models import Q
 
 from commitments import deadlines
+from commitments.choices import PrecisionChoice
 from commitments.models import (
     DUE_DATE_RELATIONS,
     Agreement,
@@ -44,13 +45,29 @@ _RULE_DATE_FIELDS = (
     for name in deadlines.RULE_FIELD_NAMES
     if isinstance(Commitment._meta.get_field(name), models.DateField)
 )
-_DATE_FIELDS = frozenset({"published_on", "date", "effective_from", *_RULE_DATE_FIELDS})
+#: The implementation stages a seed may state (issue 12), with their values when it does not;
+#: ``replaced_by`` names a commitment by key, loaded earlier in the run or already stored.
+_STAGE_DEFAULTS: dict[str, Any] = {
+    "effective_from_precision": PrecisionChoice.DAY,
+    "announced_on": None,
+    "signed_on": None,
+    "instrument_title": "",
+    "instrument_url": "",
+    "in_force_on": None,
+    "ended_on": None,
+    "ended_reason": "",
+}
+_STAGE_DATE_FIELDS = ("announced_on", "signed_on", "in_force_on", "ended_on")
+_DATE_FIELDS = frozenset(
+    {"published_on", "date", "effective_from", *_RULE_DATE_FIELDS, *_STAGE_DATE_FIELDS}
+)
 _COMMITMENT_DEFAULTS: dict[str, Any] = {
     "description": "",
     "target_amount": None,
     "target_unit": "",
     "effective_from": None,
     **deadlines.RULE_EMPTY_VALUES,
+    **_STAGE_DEFAULTS,
 }
 #: A seed names its anchor commitment by key, under the rule's own field names.
 _ANCHOR = deadlines.ANCHOR_COMMITMENT_FIELD.name
@@ -268,6 +285,11 @@ class _Writer:
             fields["target_amount"] = Decimal(str(fields["target_amount"]))
         if _ANCHOR in data:
             fields[_ANCHOR] = self.commitment_by_key(record, _ANCHOR, data[_ANCHOR])
+        fields["replaced_by"] = (
+            self.commitment_by_key(record, "replaced_by", data["replaced_by"])
+            if "replaced_by" in data
+            else None
+        )
         beneficiaries = self.party_list(record, "beneficiaries", data.get("beneficiaries", []))
         commitment = self.commitments.get(record.key)
         try:
