@@ -65,8 +65,10 @@ def test_editor_extends_a_deadline_with_evidence_and_reads_it_in_english_and_fre
     expect(revisions).to_contain_text("erin")
     # The rule still says what it gives; the revision moved the due date, not the rule.
     expect(rule).to_contain_text("→ April 26, 2026")
-    if page.locator(".explanation").count():
-        expect(page.locator(".explanation")).to_contain_text("2027")
+    explanation = page.locator(".explanation")
+    expect(explanation).to_contain_text("originally April 26, 2026")
+    expect(explanation).to_contain_text("extended on")
+    expect(explanation).to_contain_text("to March 2027, because Les deux gouvernements")
     _shoot_widths(page, shoot, "revision-english")
     stored = Commitment.objects.get(pk=commitment.pk)
     assert (str(stored.original_due_date), str(stored.due_date)) == ("2026-04-26", "2027-03-31")
@@ -80,6 +82,9 @@ def test_editor_extends_a_deadline_with_evidence_and_reads_it_in_english_and_fre
     expect(dates).to_contain_text("mars 2027")
     expect(page.locator("ol.revisions")).to_contain_text("Prorogé")
     expect(page.locator("ol.revisions")).to_contain_text("26 avril 2026 → mars 2027")
+    explanation = page.locator(".explanation")
+    expect(explanation).to_contain_text("initialement 26 avril 2026")
+    expect(explanation).to_contain_text("nouvelle échéance mars 2027")
     _shoot_widths(page, shoot, "revision-french")
 
     page.get_by_role("link", name="Réviser l’échéance").click()
