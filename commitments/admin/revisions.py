@@ -6,24 +6,23 @@ as every interface does; the inline only shows the revisions, which nobody edits
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.utils import unquote
-from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from commitments.deadlines.text import date_in_words
 from commitments.forms import RevisionForm
-from commitments.models import Citation, Commitment, DeadlineRevision
-from core.admin import KeyCheckingAutocompleteSelect, TabularInline
+from commitments.models import Commitment, DeadlineRevision
+from core.admin import TabularInline
+
+from .status import evidence_form_page
 
 
 class DeadlineRevisionInline(TabularInline):
@@ -119,33 +118,13 @@ class CommitmentRevisionAdminMixin(admin.ModelAdmin):
             return redirect(request, self.opts, object_id)
         if not self.has_change_permission(request, commitment):
             raise PermissionDenied
-        form = RevisionForm(
-            request.POST if request.method == "POST" else None, commitment=commitment
+        return evidence_form_page(
+            self,
+            request,
+            form=RevisionForm(
+                request.POST if request.method == "POST" else None, commitment=commitment
+            ),
+            date_fields=("new_due_date", "revised_on"),
+            title=_("Revise the deadline of %(commitment)s") % {"commitment": commitment},
+            template="admin/commitments/commitment/revise.html",
         )
-        for name in ("new_due_date", "revised_on"):
-            form.fields[name].widget = AdminDateWidget()
-        source = cast(forms.ModelChoiceField, form.fields["evidence_source"])
-        source.widget = KeyCheckingAutocompleteSelect(
-            Citation._meta.get_field("source"), self.admin_site
-        )
-        source.widget.choices = source.choices
-        if request.method == "POST" and form.is_valid():
-            revision = form.save(user=request.user)
-            if revision is not None:
-                self.message_user(
-                    request, _("Recorded: %(revision)s.") % {"revision": revision}, messages.SUCCESS
-                )
-                return HttpResponseRedirect(
-                    reverse("admin:commitments_commitment_change", args=[commitment.pk])
-                )
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Revise the deadline of %(commitment)s") % {"commitment": commitment},
-            "opts": self.opts,
-            "original": commitment,
-            "form": form,
-            "media": self.media + form.media,
-            "has_view_permission": True,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/commitments/commitment/revise.html", context)

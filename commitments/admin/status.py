@@ -19,10 +19,54 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from commitments.choices import Status
-from commitments.forms import StatusChangeForm
+from commitments.forms import RevisionForm, StatusChangeForm
 from commitments.models import Citation, Commitment
 from commitments.services import commitments as svc
 from core.admin import KeyCheckingAutocompleteSelect
+
+
+def evidence_form_page(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    *,
+    form: StatusChangeForm | RevisionForm,
+    date_fields: tuple[str, ...],
+    title: str,
+    template: str,
+) -> HttpResponse:
+    """Show an evidence form for one commitment (a status change, a revision) and record it.
+
+    The admin's widgets on the form's dates and its evidence source; on success, the change
+    is recorded through the form's service and the page goes back to the commitment.
+    """
+    commitment = form.commitment
+    for name in date_fields:
+        form.fields[name].widget = AdminDateWidget()
+    source = cast(forms.ModelChoiceField, form.fields["evidence_source"])
+    source.widget = KeyCheckingAutocompleteSelect(
+        Citation._meta.get_field("source"), model_admin.admin_site
+    )
+    source.widget.choices = source.choices
+    if request.method == "POST" and form.is_valid():
+        written = form.save(user=request.user)
+        if written is not None:
+            model_admin.message_user(
+                request, _("Recorded: %(update)s.") % {"update": written}, messages.SUCCESS
+            )
+            return HttpResponseRedirect(
+                reverse("admin:commitments_commitment_change", args=[commitment.pk])
+            )
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "opts": model_admin.opts,
+        "original": commitment,
+        "form": form,
+        "media": model_admin.media + form.media,
+        "has_view_permission": True,
+    }
+    request.current_app = model_admin.admin_site.name
+    return TemplateResponse(request, template, context)
 
 
 class CommitmentStatusAdminMixin(admin.ModelAdmin):
@@ -48,37 +92,16 @@ class CommitmentStatusAdminMixin(admin.ModelAdmin):
             return redirect(request, self.opts, object_id)
         if not self.has_change_permission(request, commitment):
             raise PermissionDenied
-        form = StatusChangeForm(
-            request.POST if request.method == "POST" else None, commitment=commitment
+        return evidence_form_page(
+            self,
+            request,
+            form=StatusChangeForm(
+                request.POST if request.method == "POST" else None, commitment=commitment
+            ),
+            date_fields=("occurred_on",),
+            title=_("Change the status of %(commitment)s") % {"commitment": commitment},
+            template="admin/commitments/commitment/change_status.html",
         )
-        form.fields["occurred_on"].widget = AdminDateWidget()
-        source = cast(forms.ModelChoiceField, form.fields["evidence_source"])
-        source.widget = KeyCheckingAutocompleteSelect(
-            Citation._meta.get_field("source"), self.admin_site
-        )
-        source.widget.choices = source.choices
-        if request.method == "POST" and form.is_valid():
-            update = form.save(user=request.user)
-            if update is not None:
-                self.message_user(
-                    request,
-                    _("Recorded: %(update)s.") % {"update": update},
-                    messages.SUCCESS,
-                )
-                return HttpResponseRedirect(
-                    reverse("admin:commitments_commitment_change", args=[commitment.pk])
-                )
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Change the status of %(commitment)s") % {"commitment": commitment},
-            "opts": self.opts,
-            "original": commitment,
-            "form": form,
-            "media": self.media + form.media,
-            "has_view_permission": True,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/commitments/commitment/change_status.html", context)
 
     def _bulk_status(
         self, request: HttpRequest, queryset: QuerySet[Commitment], status: Status

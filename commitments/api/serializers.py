@@ -685,7 +685,52 @@ def _form_data(values: Mapping[str, Any]) -> dict[str, str]:
     return data
 
 
-class StatusChangeSerializer(StrictMixin, serializers.Serializer):
+class EvidenceFormSerializer(StrictMixin, serializers.Serializer):
+    """A change with evidence whose body fills one of the domain's evidence forms.
+
+    The fields describe the body (for the schema) and refuse unknown keys; the form named by
+    :meth:`make_form` parses the values, ``evidence.x`` becoming ``evidence_x``, and its
+    ``save`` calls the service. ``top_level`` names the body's keys besides ``evidence``;
+    ``kind_of_body`` names the body in the error on one that is not an object.
+    """
+
+    top_level: tuple[str, ...] = ()
+    kind_of_body = ""
+    form: Any
+
+    def make_form(self, data: dict[str, str]) -> Any:
+        raise NotImplementedError
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        """Fill the form from the body; raise its errors, nested as the body has them."""
+        if not isinstance(data, Mapping):
+            raise serializers.ValidationError(
+                {"non_field_errors": [f"Expected an object of {self.kind_of_body} fields."]}
+            )
+        refuse_unknown_keys(self, data)
+        evidence = data.get("evidence") or {}
+        if not isinstance(evidence, Mapping):
+            expected = "Expected an object with a source and a quote."
+            raise serializers.ValidationError({"evidence": {"non_field_errors": [expected]}})
+        evidence_serializer = cast(EvidenceSerializer, self.fields["evidence"])
+        refuse_unknown_keys(evidence_serializer, evidence, within="evidence")
+        values = {name: data.get(name) for name in self.top_level}
+        for name in evidence_serializer.fields:
+            values[f"evidence_{name}"] = evidence.get(name)
+        self.form = self.make_form(_form_data(values))
+        if not self.form.is_valid():
+            raise to_drf_validation_error(DjangoValidationError(self.form.errors.as_data()))
+        return cast(dict[str, Any], self.form.cleaned_data)
+
+    def save(self, **kwargs: Any) -> Any:
+        """Record the change through the form's service call; nothing is written if refused."""
+        written = self.form.save(user=self.context["request"].user)
+        if written is None:
+            raise to_drf_validation_error(DjangoValidationError(self.form.errors.as_data()))
+        return written
+
+
+class StatusChangeSerializer(EvidenceFormSerializer):
     """A status change or progress note; fulfilled, partially fulfilled and missed need evidence.
 
     The fields describe the body for the schema and refuse unknown keys; the values are
@@ -708,45 +753,22 @@ class StatusChangeSerializer(StrictMixin, serializers.Serializer):
     )
     evidence = EvidenceSerializer(required=False, allow_null=True, default=None)
 
-    def to_internal_value(self, data: Any) -> dict[str, Any]:
-        """Fill the status change form from the body, ``evidence.x`` as ``evidence_x``."""
-        if not isinstance(data, Mapping):
-            raise serializers.ValidationError(
-                {"non_field_errors": ["Expected an object of status change fields."]}
-            )
-        refuse_unknown_keys(self, data)
-        evidence = data.get("evidence") or {}
-        if not isinstance(evidence, Mapping):
-            expected = "Expected an object with a source and a quote."
-            raise serializers.ValidationError({"evidence": {"non_field_errors": [expected]}})
-        evidence_serializer = cast(EvidenceSerializer, self.fields["evidence"])
-        refuse_unknown_keys(evidence_serializer, evidence, within="evidence")
-        top_level = ("status", "occurred_on", "note", "measured_value")
-        values = {name: data.get(name) for name in top_level}
-        for name in evidence_serializer.fields:
-            values[f"evidence_{name}"] = evidence.get(name)
-        self.form = StatusChangeForm(
-            data=_form_data(values),
+    top_level = ("status", "occurred_on", "note", "measured_value")
+    kind_of_body = "status change"
+
+    def make_form(self, data: dict[str, str]) -> StatusChangeForm:
+        return StatusChangeForm(
+            data=data,
             commitment=self.context["commitment"],
             occurrence=self.context.get("occurrence"),
             iso_dates=True,
         )
-        if not self.form.is_valid():
-            raise to_drf_validation_error(DjangoValidationError(self.form.errors.as_data()))
-        return self.form.cleaned_data
-
-    def save(self, **kwargs: Any) -> ProgressUpdate:
-        """Record the change through the form's service call; nothing is written if it refuses."""
-        update = self.form.save(user=self.context["request"].user)
-        if update is None:
-            raise to_drf_validation_error(DjangoValidationError(self.form.errors.as_data()))
-        return update
 
 
 # Deadline revisions (issue 12).
 
 
-class RevisionCreateSerializer(StrictMixin, serializers.Serializer):
+class RevisionCreateSerializer(EvidenceFormSerializer):
     """A revision of the deadline, with its reason and evidence (a source and a quote).
 
     As :class:`StatusChangeSerializer` does, the fields describe the body and refuse unknown
@@ -779,36 +801,11 @@ class RevisionCreateSerializer(StrictMixin, serializers.Serializer):
         help_text="A source and a quote, which become a citation of the commitment."
     )
 
-    def to_internal_value(self, data: Any) -> dict[str, Any]:
-        """Fill the revision form from the body, ``evidence.x`` as ``evidence_x``."""
-        if not isinstance(data, Mapping):
-            raise serializers.ValidationError(
-                {"non_field_errors": ["Expected an object of revision fields."]}
-            )
-        refuse_unknown_keys(self, data)
-        evidence = data.get("evidence") or {}
-        if not isinstance(evidence, Mapping):
-            expected = "Expected an object with a source and a quote."
-            raise serializers.ValidationError({"evidence": {"non_field_errors": [expected]}})
-        evidence_serializer = cast(EvidenceSerializer, self.fields["evidence"])
-        refuse_unknown_keys(evidence_serializer, evidence, within="evidence")
-        top_level = ("kind", "new_due_date", "new_precision", "revised_on", "reason")
-        values = {name: data.get(name) for name in top_level}
-        for name in evidence_serializer.fields:
-            values[f"evidence_{name}"] = evidence.get(name)
-        self.form = RevisionForm(
-            data=_form_data(values), commitment=self.context["commitment"], iso_dates=True
-        )
-        if not self.form.is_valid():
-            raise to_drf_validation_error(DjangoValidationError(self.form.errors.as_data()))
-        return self.form.cleaned_data
+    top_level = ("kind", "new_due_date", "new_precision", "revised_on", "reason")
+    kind_of_body = "revision"
 
-    def save(self, **kwargs: Any) -> DeadlineRevision:
-        """Record the revision through the form's service call; nothing is written if refused."""
-        revision = self.form.save(user=self.context["request"].user)
-        if revision is None:
-            raise to_drf_validation_error(DjangoValidationError(self.form.errors.as_data()))
-        return revision
+    def make_form(self, data: dict[str, str]) -> RevisionForm:
+        return RevisionForm(data=data, commitment=self.context["commitment"], iso_dates=True)
 
 
 #: Where errors on a stored field or a status change's field appear in the representation:

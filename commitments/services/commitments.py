@@ -143,6 +143,24 @@ def commitment_deadline_reflag(commitment: Commitment) -> None:
     commitment.refresh_from_db(fields=["deadline_state", "flagged_at"])
 
 
+def commitment_deadline_refresh(*, commitment: Commitment, user: User, now: dt.datetime) -> None:
+    """Recompute a commitment's deadline after its revisions or occurrences moved, and tell.
+
+    Saves what moved (the folded revisions, the next open occurrence), re-flags the deadline
+    (a new due date re-arms its alerts) and tells the listeners of a due-date change: what
+    a revision and an occurrence's status change both do once their own row is written.
+    """
+    old_due_date = commitment.due_date
+    fields = commitment_apply_rule(commitment=commitment)
+    if fields:
+        attach_user(commitment, user)
+        commitment.save(update_fields=[*fields, "updated"])
+    commitment_deadline_reflag(commitment)
+    if "due_date" in fields:
+        change = hooks.FieldChange(commitment.pk, "due_date", old_due_date, commitment.due_date)
+        hooks.fields_changed(changes=[change], at=now)
+
+
 def commitment_create(
     *, user: User = None, beneficiaries: Iterable[Party] = (), **data: Any
 ) -> Commitment:
@@ -403,19 +421,7 @@ def _occurrence_status_apply(
     occurrence.fulfilled_on = update.occurred_on if status in FULFILMENT else None
     attach_user(occurrence, user)
     occurrence.save(update_fields=["status", "status_changed_at", "fulfilled_on", "updated"])
-    old_due_date = commitment.due_date
-    fields = commitment_apply_rule(commitment=commitment)
-    if fields:
-        attach_user(commitment, user)
-        commitment.save(update_fields=[*fields, "updated"])
-    commitment_deadline_reflag(commitment)
-    if "due_date" in fields:
-        hooks.fields_changed(
-            changes=[
-                hooks.FieldChange(commitment.pk, "due_date", old_due_date, commitment.due_date)
-            ],
-            at=now,
-        )
+    commitment_deadline_refresh(commitment=commitment, user=user, now=now)
 
 
 def _evidence_cite(

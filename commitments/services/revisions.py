@@ -22,11 +22,11 @@ from commitments.choices import TERMINAL, PrecisionChoice, RecurrenceKind, Revis
 from commitments.models import Citation, Commitment, DeadlineRevision, Source
 from commitments.services import hooks
 from commitments.services.commitments import (
-    commitment_deadline_reflag,
+    commitment_deadline_refresh,
     commitment_lock,
     evidence_resolve,
 )
-from commitments.services.deadlines import User, attach_user, commitment_apply_rule
+from commitments.services.deadlines import User, attach_user
 from core.dates import date_in_range
 
 #: The kinds of revision that must give a new due date.
@@ -224,20 +224,8 @@ def _revision_apply(
     *, commitment: Commitment, revision: DeadlineRevision, user: User, now: dt.datetime
 ) -> None:
     """Fold the revisions into the commitment's deadline; re-flag it; tell the listeners."""
-    old_due_date = commitment.due_date
-    fields = commitment_apply_rule(commitment=commitment)
-    if fields:
-        attach_user(commitment, user)
-        commitment.save(update_fields=[*fields, "updated"])
     # The state moves (suspended, or a new date's) and the alerts re-arm for a new date.
-    commitment_deadline_reflag(commitment)
-    if "due_date" in fields:
-        hooks.fields_changed(
-            changes=[
-                hooks.FieldChange(commitment.pk, "due_date", old_due_date, commitment.due_date)
-            ],
-            at=now,
-        )
+    commitment_deadline_refresh(commitment=commitment, user=user, now=now)
     hooks.deadline_revised(
         revision=hooks.DeadlineRevised(
             commitment_id=commitment.pk,
