@@ -24,7 +24,7 @@ from tests.support.api_support import token_client
 
 pytestmark = pytest.mark.django_db
 
-TODAY = dt.datetime(2026, 3, 1, 3, tzinfo=dt.UTC)
+TODAY = dt.datetime(2026, 5, 2, 3, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)

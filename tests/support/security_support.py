@@ -137,10 +137,7 @@ def build_world(django_user_model: Any, agreement: Any, make_commitment: Any,
         for owner in (editor, admin):  # their endpoints get the status change made below
             webhook_endpoint_create(owner=owner, target_url="http://127.0.0.1:9/hook",
                                     secret=WEBHOOK_SECRET)
-    # Yearly, twice: the walks see a recurrence and its occurrences (issue 12).
-    commitment = make_commitment(title="Ministerial meeting", owner=other, recurrence="every",
-                                 recurrence_interval=1, recurrence_unit="years",
-                                 recurrence_count=2)
+    commitment = make_commitment(title="Ministerial meeting", owner=other)
     citation = Citation.objects.create(source=source, commitment=commitment,
                                        quote="dans un délai de 180 jours")
     Citation.objects.create(source=source, agreement=agreement, quote="sommet Japon–États-Unis")
@@ -155,6 +152,9 @@ def build_world(django_user_model: Any, agreement: Any, make_commitment: Any,
                                anchor_commitment=commitment, offset_amount=30)
     # An open commitment with a deadline, for the walks that revise one (issue 12).
     make_commitment(title="Tariff cut")
+    # Yearly, twice: the walks see a recurrence and its occurrences (issue 12).
+    make_commitment(title="Yearly purchases", recurrence="every", recurrence_interval=1,
+                    recurrence_unit="years", recurrence_count=2)
 
     token_keys, feed_secrets = {}, {}
     for user in (admin, editor, viewer, other):

@@ -222,7 +222,9 @@ def urls_of(route: Route, world: World) -> list[str]:
             return [reverse(route.name, args=[row.pk])]
     kwargs: dict[str, Any] = {}
     for parameter in parameters:
-        if parameter == "pk":
+        if parameter == "pk" and "sequence" in parameters:  # the world's recurring one
+            kwargs["pk"] = Commitment.objects.exclude(recurrence="none").order_by("pk")[0].pk
+        elif parameter == "pk":
             kwargs["pk"] = a_row(model_behind(route), world).pk
         elif parameter == "secret":
             kwargs["secret"] = world.feed_secrets[world.admin.username]
