@@ -6,6 +6,7 @@ The default commitment (agreement 2025-10-28 in Asia/Tokyo, +180 days) is due 20
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -194,5 +195,26 @@ def test_the_list_filters_and_the_overview_counts_timeliness(
     with CaptureQueriesContext(connection) as queries:
         overview = client.get(reverse("dashboard:overview"))
     assert overview.context["timing_counts"] == {"on_time": 2, "after_extension": 0, "late": 1}
-    timing_queries = [q for q in queries if "AS \"after_extension\"" in q["sql"]]
+    timing_queries = [q for q in queries if 'AS "after_extension"' in q["sql"]]
     assert len(timing_queries) == 1
+
+
+# Read as an analyst (h4).
+
+
+def test_the_kinds_of_revision_agree_with_the_deadline_in_french(client, writer, make_commitment):
+    """Every kind reads as said of « l'échéance » (feminine), as « Prorogée » already did."""
+    commitment = make_commitment()
+    for kind, new_due_date, revised_on in [
+        ("extended", dt.date(2026, 6, 30), dt.date(2026, 2, 1)),
+        ("renegotiated", dt.date(2026, 7, 31), dt.date(2026, 2, 10)),
+        ("suspended", None, dt.date(2026, 2, 20)),
+        ("resumed", None, dt.date(2026, 3, 1)),
+    ]:
+        factories.revision_make(
+            commitment=commitment, kind=kind, new_due_date=new_due_date, revised_on=revised_on
+        )
+    client.force_login(writer)
+    html = client.get(page(commitment), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    kinds = re.findall(r'<span class="kind">([^<]*)</span>', html)
+    assert kinds == ["Prorogée", "Renégociée", "Suspendue", "Reprise"]
