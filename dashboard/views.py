@@ -25,6 +25,7 @@ from commitments.deadlines.text import commitment_rule_in_words, deadline_explan
 from commitments.filtersets import CommitmentFilterSet
 from commitments.models import Agreement, Commitment, Party
 from commitments.selectors import commitment_related, fulfilment_timing_counts
+from commitments.services.revisions import revision_refusal
 from commitments.stages import is_retroactive, stage_dates
 from core.roles import can_read, can_write
 from feeds.models import CalendarFeed, FeedScope
@@ -212,6 +213,7 @@ def _commitment_page(
             # Deadline revisions (issue 12).
             "revisions": list(commitment.revisions.all()),
             "can_revise": form is not None,
+            "revision_refusal": revision_refusal(commitment=commitment) if form else None,
         },
         status=400 if form is not None and form.errors else 200,
     )

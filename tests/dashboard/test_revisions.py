@@ -218,3 +218,32 @@ def test_the_kinds_of_revision_agree_with_the_deadline_in_french(client, writer,
     html = client.get(page(commitment), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     kinds = re.findall(r'<span class="kind">([^<]*)</span>', html)
     assert kinds == ["Prorogée", "Renégociée", "Suspendue", "Reprise"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        (
+            {"deadline_kind": "none", "offset_amount": None, "offset_unit": "", "anchor_kind": ""},
+            "no due date to revise",
+        ),
+        ({"status": Status.FULFILLED}, "closed commitment"),
+    ],
+)
+def test_a_commitment_that_cannot_be_revised_says_why_instead_of_offering_the_form(
+    client, writer, make_commitment, source, fields, words
+):
+    status = fields.pop("status", None)
+    commitment = make_commitment(**fields)
+    if status:
+        svc.commitment_change_status(
+            commitment=commitment,
+            status=status,
+            occurred_on=dt.date(2026, 3, 1),
+            evidence_source=source,
+            evidence_quote="Fait.",
+        )
+    client.force_login(writer)
+    html = client.get(page(commitment)).content.decode()
+    assert revise(commitment) not in html
+    assert words in html
