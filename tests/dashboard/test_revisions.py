@@ -247,3 +247,19 @@ def test_a_commitment_that_cannot_be_revised_says_why_instead_of_offering_the_fo
     html = client.get(page(commitment)).content.decode()
     assert revise(commitment) not in html
     assert words in html
+
+
+def test_a_fulfilled_commitment_shows_no_days_left(client, writer, make_commitment, source):
+    commitment = make_commitment()
+    client.force_login(writer)
+    assert "55 days left" in client.get(page(commitment)).content.decode()
+    svc.commitment_change_status(
+        commitment=commitment,
+        status=Status.FULFILLED,
+        occurred_on=dt.date(2026, 3, 1),
+        evidence_source=source,
+        evidence_quote="Fait.",
+    )
+    html = client.get(page(commitment)).content.decode()
+    assert "days left" not in html
+    assert "April 26, 2026" in html
