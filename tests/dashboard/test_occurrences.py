@@ -113,3 +113,24 @@ def test_a_recurring_commitment_says_why_it_offers_no_revision(client, purchases
     ).content.decode()
     assert reverse("dashboard:commitment_revise", args=[purchases.pk]) not in body
     assert "L’engagement est récurrent : les échéances de ses occurrences" in body
+
+
+def test_an_occurrences_history_is_a_sentence_when_empty_and_cites_its_source(
+    client, purchases, source
+):
+    client.force_login(factories.user_make(role=EDITORS))
+    url = reverse("dashboard:occurrence", args=[purchases.pk, 1])
+    empty = client.get(url).content.decode().split('id="history-h"')[1].split("</section>")[0]
+    assert "<li>" not in empty and "No progress recorded yet." in empty
+    client.post(
+        url,
+        {
+            "status": "fulfilled",
+            "occurred_on": "2026-02-20",
+            "evidence_source": source.pk,
+            "evidence_quote": "Achats de la première année réalisés.",
+        },
+    )
+    history = client.get(url).content.decode().split('id="history-h"')[1].split("</section>")[0]
+    assert "Achats de la première année réalisés." in history
+    assert source.title in history
