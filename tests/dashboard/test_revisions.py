@@ -263,3 +263,17 @@ def test_a_fulfilled_commitment_shows_no_days_left(client, writer, make_commitme
     html = client.get(page(commitment)).content.decode()
     assert "days left" not in html
     assert "April 26, 2026" in html
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", "after the original but by a later, revised date, on time after an extension"),
+        ("fr", "dans les délais après prorogation ; après son échéance actuelle, en retard"),
+    ],
+)
+def test_the_overview_says_what_each_timeliness_count_means(client, reviewer, language, words):
+    client.force_login(reviewer)
+    html = client.get(reverse("dashboard:overview"), HTTP_ACCEPT_LANGUAGE=language)
+    section = html.content.decode().split('id="timeliness-h"')[1].split("</section>")[0]
+    assert words in section
