@@ -43,6 +43,9 @@ def test_french_pages_fit_a_phone(logged_in, live_server, shoot):
         ("revise", f"/commitments/{defence.pk}/revise/"),
         ("purchases", f"/commitments/{purchases.pk}/"),
         ("occurrence", f"/commitments/{purchases.pk}/occurrences/1/"),
+        ("overview", "/"),
+        ("late", "/commitments/?fulfilment_timing=late"),
+        ("agreement", f"/agreements/{summit.pk}/"),
     ]:
         page.goto(f"{live_server.url}{path}")
         assert page.locator("html").get_attribute("lang") == "fr"
