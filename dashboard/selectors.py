@@ -152,6 +152,7 @@ def commitment_detail(*, pk: int) -> Commitment:
             "citations__source",
             "progress_updates__evidence__source",
             "progress_updates__author",
+            "progress_updates__occurrence",
             revisions_prefetch(),
         )
         .get(pk=pk)

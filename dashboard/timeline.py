@@ -11,6 +11,8 @@ LEFT = 200
 RIGHT = 60
 ROW = 26
 TOP = 40
+#: The implementation stages' kinds of mark, beside ``effective``, ``due`` and ``fulfilled``.
+STAGE_KINDS = frozenset({"announced", "signed", "in_force", "ended"})
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,11 @@ class Mark:
     x: float
     kind: str
     date: dt.date
+
+    @property
+    def is_stage(self) -> bool:
+        """Whether the mark is an implementation stage (drawn as a ring, not a dot)."""
+        return self.kind in STAGE_KINDS
 
 
 @dataclass(frozen=True)

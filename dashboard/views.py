@@ -21,10 +21,12 @@ from django.views.decorators.http import require_POST
 
 from alerts.models import Alert, Subscription, SubscriptionScope
 from alerts.services import subscriptions as subscription_services
+from commitments.choices import TERMINAL
 from commitments.deadlines.text import commitment_rule_in_words, deadline_explanation
 from commitments.filtersets import CommitmentFilterSet
 from commitments.models import Agreement, Commitment, Party
 from commitments.selectors import commitment_related, fulfilment_timing_counts
+from commitments.services.revisions import revision_refusal
 from commitments.stages import is_retroactive, stage_dates
 from core.roles import can_read, can_write
 from feeds.models import CalendarFeed, FeedScope
@@ -203,7 +205,10 @@ def _commitment_page(
                 signed_on=commitment.signed_on,
                 announced_on=commitment.announced_on,
             ),
-            "days_left": _days(commitment.due_date, today),
+            # A closed commitment has no clock left: "115 days left" beside "Fulfilled" misleads.
+            "days_left": None
+            if commitment.status in TERMINAL
+            else _days(commitment.due_date, today),
             "updates": updates,
             "related": commitment_related(commitment=commitment),
             "chart": _progress_chart(measurements, commitment.target_amount),
@@ -212,6 +217,7 @@ def _commitment_page(
             # Deadline revisions (issue 12).
             "revisions": list(commitment.revisions.all()),
             "can_revise": form is not None,
+            "revision_refusal": revision_refusal(commitment=commitment) if form else None,
         },
         status=400 if form is not None and form.errors else 200,
     )

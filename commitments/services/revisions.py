@@ -103,6 +103,19 @@ def revision_create(
     return revision
 
 
+def revision_refusal(*, commitment: Commitment) -> str | None:
+    """Return why ``commitment``'s deadline cannot be revised at all, or ``None`` if it can.
+
+    The pages ask before offering the form, so an analyst is not sent to fill in a revision
+    that :func:`revision_create` would refuse whatever its kind (closed, recurring, undated).
+    """
+    try:
+        _check_revisable(commitment=commitment, kind=RevisionKind.EXTENDED)
+    except ValidationError as exc:
+        return " ".join(str(message) for message in exc.messages)
+    return None
+
+
 def _check_revisable(*, commitment: Commitment, kind: str) -> None:
     """Refuse a revision the commitment cannot take: closed, undated, recurring, bad kind."""
     if kind not in RevisionKind.values:

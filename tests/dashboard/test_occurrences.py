@@ -81,3 +81,56 @@ def test_a_viewer_sees_an_occurrence_but_may_not_record(client, purchases):
     assert page.context["form"] is None
     assert client.post(url, {"status": "in_progress"}).status_code == 403
     assert client.get(reverse("dashboard:occurrence", args=[purchases.pk, 9])).status_code == 404
+
+
+def test_the_history_names_the_occurrence_an_update_is_about(client, purchases, source):
+    """Fulfilling occurrence 1 must not read as fulfilling the whole commitment."""
+    editor = factories.user_make(role=EDITORS)
+    client.force_login(editor)
+    client.post(
+        reverse("dashboard:occurrence", args=[purchases.pk, 1]),
+        {
+            "status": "fulfilled",
+            "occurred_on": "2026-02-20",
+            "evidence_source": source.pk,
+            "evidence_quote": "Achats de la première année réalisés.",
+        },
+    )
+    assert ProgressUpdate.objects.get().occurrence.sequence == 1
+    link = reverse("dashboard:occurrence", args=[purchases.pk, 1])
+    for language, words in [("en", "occurrence 1"), ("fr", "occurrence 1")]:
+        body = client.get(
+            reverse("dashboard:commitment", args=[purchases.pk]), HTTP_ACCEPT_LANGUAGE=language
+        ).content.decode()
+        history = body.split('id="history-h"')[1].split("</section>")[0]
+        assert f'<a href="{link}">{words}</a>' in history
+
+
+def test_a_recurring_commitment_says_why_it_offers_no_revision(client, purchases):
+    client.force_login(factories.user_make(role=EDITORS))
+    body = client.get(
+        reverse("dashboard:commitment", args=[purchases.pk]), HTTP_ACCEPT_LANGUAGE="fr"
+    ).content.decode()
+    assert reverse("dashboard:commitment_revise", args=[purchases.pk]) not in body
+    assert "L’engagement est récurrent : les échéances de ses occurrences" in body
+
+
+def test_an_occurrences_history_is_a_sentence_when_empty_and_cites_its_source(
+    client, purchases, source
+):
+    client.force_login(factories.user_make(role=EDITORS))
+    url = reverse("dashboard:occurrence", args=[purchases.pk, 1])
+    empty = client.get(url).content.decode().split('id="history-h"')[1].split("</section>")[0]
+    assert "<li>" not in empty and "No progress recorded yet." in empty
+    client.post(
+        url,
+        {
+            "status": "fulfilled",
+            "occurred_on": "2026-02-20",
+            "evidence_source": source.pk,
+            "evidence_quote": "Achats de la première année réalisés.",
+        },
+    )
+    history = client.get(url).content.decode().split('id="history-h"')[1].split("</section>")[0]
+    assert "Achats de la première année réalisés." in history
+    assert source.title in history

@@ -6,6 +6,7 @@ The default commitment (agreement 2025-10-28 in Asia/Tokyo, +180 days) is due 20
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -194,5 +195,85 @@ def test_the_list_filters_and_the_overview_counts_timeliness(
     with CaptureQueriesContext(connection) as queries:
         overview = client.get(reverse("dashboard:overview"))
     assert overview.context["timing_counts"] == {"on_time": 2, "after_extension": 0, "late": 1}
-    timing_queries = [q for q in queries if "AS \"after_extension\"" in q["sql"]]
+    timing_queries = [q for q in queries if 'AS "after_extension"' in q["sql"]]
     assert len(timing_queries) == 1
+
+
+# Read as an analyst (h4).
+
+
+def test_the_kinds_of_revision_agree_with_the_deadline_in_french(client, writer, make_commitment):
+    """Every kind reads as said of « l'échéance » (feminine), as « Prorogée » already did."""
+    commitment = make_commitment()
+    for kind, new_due_date, revised_on in [
+        ("extended", dt.date(2026, 6, 30), dt.date(2026, 2, 1)),
+        ("renegotiated", dt.date(2026, 7, 31), dt.date(2026, 2, 10)),
+        ("suspended", None, dt.date(2026, 2, 20)),
+        ("resumed", None, dt.date(2026, 3, 1)),
+    ]:
+        factories.revision_make(
+            commitment=commitment, kind=kind, new_due_date=new_due_date, revised_on=revised_on
+        )
+    client.force_login(writer)
+    html = client.get(page(commitment), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    kinds = re.findall(r'<span class="kind">([^<]*)</span>', html)
+    assert kinds == ["Prorogée", "Renégociée", "Suspendue", "Reprise"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        (
+            {"deadline_kind": "none", "offset_amount": None, "offset_unit": "", "anchor_kind": ""},
+            "no due date to revise",
+        ),
+        ({"status": Status.FULFILLED}, "closed commitment"),
+    ],
+)
+def test_a_commitment_that_cannot_be_revised_says_why_instead_of_offering_the_form(
+    client, writer, make_commitment, source, fields, words
+):
+    status = fields.pop("status", None)
+    commitment = make_commitment(**fields)
+    if status:
+        svc.commitment_change_status(
+            commitment=commitment,
+            status=status,
+            occurred_on=dt.date(2026, 3, 1),
+            evidence_source=source,
+            evidence_quote="Fait.",
+        )
+    client.force_login(writer)
+    html = client.get(page(commitment)).content.decode()
+    assert revise(commitment) not in html
+    assert words in html
+
+
+def test_a_fulfilled_commitment_shows_no_days_left(client, writer, make_commitment, source):
+    commitment = make_commitment()
+    client.force_login(writer)
+    assert "55 days left" in client.get(page(commitment)).content.decode()
+    svc.commitment_change_status(
+        commitment=commitment,
+        status=Status.FULFILLED,
+        occurred_on=dt.date(2026, 3, 1),
+        evidence_source=source,
+        evidence_quote="Fait.",
+    )
+    html = client.get(page(commitment)).content.decode()
+    assert "days left" not in html
+    assert "April 26, 2026" in html
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", "after the original but by a later, revised date, on time after an extension"),
+        ("fr", "dans les délais après prorogation ; après son échéance actuelle, en retard"),
+    ],
+)
+def test_the_overview_says_what_each_timeliness_count_means(client, reviewer, language, words):
+    client.force_login(reviewer)
+    html = client.get(reverse("dashboard:overview"), HTTP_ACCEPT_LANGUAGE=language)
+    section = html.content.decode().split('id="timeliness-h"')[1].split("</section>")[0]
+    assert words in section

@@ -101,3 +101,30 @@ def test_a_stage_before_the_agreement_widens_the_axis():
     )
     [mark] = layout.rows[0].marks
     assert mark.x == timeline.LEFT
+
+
+def test_the_timeline_names_its_months_unambiguously_in_french(client, editor, tariff):
+    """Django's three-letter French months make June « Jui » beside July « Jul »."""
+    client.force_login(editor)
+    html = client.get(
+        reverse("dashboard:agreement", args=[tariff.agreement_id]), HTTP_ACCEPT_LANGUAGE="fr"
+    ).content.decode()
+    labels = re.findall(r'<g class="tick">.*?<text [^>]*>([^<]*)</text>', html)
+    assert labels
+    months = "jan.|fév.|mars|avr.|mai|juin|juil.|août|sept.|oct.|nov.|déc."
+    for label in labels:
+        assert re.fullmatch(rf"({months}) \d{{4}}", label), label
+
+
+def test_the_timeline_draws_stages_as_rings_beside_the_filled_deadline_marks(
+    client, editor, tariff
+):
+    """« Signé » and « Échéance » were two blues, « En vigueur » and « Réalisé » two greens."""
+    client.force_login(editor)
+    html = client.get(reverse("dashboard:agreement", args=[tariff.agreement_id])).content.decode()
+    legend = _text(html.split('class="legend"')[1].split("</p>")[0])
+    assert "● Due" in legend and "● Fulfilled" in legend
+    for stage in ("Announced", "Signed", "In force", "Ended"):
+        assert f"○ {stage}" in legend
+    for stage in ("announced", "signed", "in_force"):
+        assert f'<circle class="mark-{stage} stage"' in html
