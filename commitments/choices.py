@@ -108,6 +108,20 @@ class DeadlineState(models.TextChoices):
     SUSPENDED = "suspended", _("Suspended")
 
 
+def deadline_state_label(*, status: str, state: str) -> str:
+    """Return the deadline state as a reader reads it, for a commitment or an occurrence.
+
+    A closed item (fulfilled, missed, cancelled) is in the state ``none``, which reads "No
+    deadline"; it had one, and is shown "Closed" instead.
+    """
+    if state == DeadlineState.NONE and status in TERMINAL:
+        return str(_("Closed"))
+    try:
+        return str(DeadlineState(state).label)
+    except ValueError:
+        return state
+
+
 class RelationKind(models.TextChoices):
     RECIPROCAL_OF = "reciprocal_of", _("Reciprocal of")
     CONDITIONAL_ON = "conditional_on", _("Conditional on")

@@ -24,6 +24,7 @@ from rest_framework import serializers as drf_serializers
 
 from commitments import deadlines
 from commitments.choices import RecurrenceKind
+from commitments.deadlines import recurrence
 from commitments.deadlines.text import RevisionWords, explanation_in_words, rule_in_words
 from commitments.models import Citation, Commitment, DeadlineRevision, Occurrence, ProgressUpdate
 from commitments.stages import is_retroactive
@@ -206,6 +207,8 @@ def _explanation(row: Row, revisions: list[RevisionWords]) -> str:
         time_zone=row["agreement__time_zone"],
         suspended=row["deadline_suspended"],
         revisions=revisions,
+        series=recurrence.recurrence_from_stored(row),
+        due_date=row["due_date"],
     )
 
 

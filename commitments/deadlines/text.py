@@ -291,11 +291,15 @@ def explanation_in_words(
     time_zone: str,
     suspended: bool,
     revisions: Sequence[RevisionWords],
+    series: Recurrence | None = None,
+    due_date: dt.date | None = None,
 ) -> str:
     """Return how a due date was reached, from its parts (see :func:`deadline_explanation`).
 
-    ``revisions`` are in the order the engine folds them (by date, then as recorded). The
-    API's list reads the parts from plain rows and calls this; everything else calls
+    ``revisions`` are in the order the engine folds them (by date, then as recorded). A
+    recurring commitment (``series``) says how it repeats after the rule's first date and,
+    once the first is closed, which occurrence is due next (``due_date``). The API's list
+    reads the parts from plain rows and calls this; everything else calls
     :func:`deadline_explanation`.
     """
     text = rule_in_words(
@@ -318,11 +322,22 @@ def explanation_in_words(
         text = f"{text} → {original}"
     for revision in revisions:
         text = f"{text}; {_revision_in_words(revision)}"
+    recurs = series is not None and series.recurs
+    if recurs and series is not None:
+        text = _("%(text)s, then %(series)s") % {
+            "text": text,
+            "series": recurrence_in_words(series),
+        }
+        if due_date is not None and due_date != original_due_date:
+            text = _("%(text)s; next due %(date)s") % {
+                "text": text,
+                "date": date_in_words(due_date, due_precision),
+            }
     if suspended:
         return _("%(text)s. Not overdue while suspended.") % {"text": text}
     if due_at is None:
         return text
-    if revisions:
+    if revisions or recurs:
         ending = _ending(due_at, time_zone, with_date=True)
         return _("%(text)s. Ends %(ending)s.") % {"text": text, "ending": ending}
     precise = not due_precision or due_precision == Precision.DAY
@@ -367,6 +382,8 @@ def deadline_explanation(commitment: Commitment) -> str:
         time_zone=commitment.agreement.time_zone,
         suspended=commitment.deadline_suspended,
         revisions=revisions,
+        series=commitment.recurrence_rule,
+        due_date=commitment.due_date,
     )
 
 

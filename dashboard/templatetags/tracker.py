@@ -11,6 +11,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from commitments.choices import deadline_state_label as state_label
 from commitments.deadlines import text as deadline_text
 
 register = template.Library()
@@ -59,3 +60,9 @@ def date_in_words(value: dt.date | None, precision: str | None = None) -> str:
 def recurrence_in_words(commitment: Any) -> str:
     """Return how ``commitment`` recurs, in words (``deadlines.text.recurrence_in_words``)."""
     return deadline_text.recurrence_in_words(commitment.recurrence_rule)
+
+
+@register.filter
+def deadline_state_label(item: Any) -> str:
+    """Return a commitment's or an occurrence's deadline state as a reader reads it."""
+    return state_label(status=item.status, state=item.deadline_state)

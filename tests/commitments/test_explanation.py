@@ -17,6 +17,7 @@ from alerts.services.delivery import alerts_send_pending
 from commitments.deadlines.text import deadline_explanation
 from commitments.models import Commitment
 from commitments.selectors import with_deadline_explanation
+from commitments.services import commitments as svc
 from feeds import services as feed_services
 from feeds.models import FeedScope
 from tests import factories
@@ -180,3 +181,32 @@ def test_page_api_calendar_and_mail_say_the_same_explanation(
     [mail] = smtp_settings.messages
     assert expected in " ".join(mail.text.split())
     assert html.escape(expected) in mail.html
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_recurring_deadline_says_how_it_repeats_and_which_is_next(
+    agreement, japan, source, editor, language
+):
+    """The first date is the rule's; then the series, and the occurrence due next once the
+    first is fulfilled: the same text on the API's detail and list."""
+    commitment = factories.recurring_commitment_make(agreement=agreement, obligor=japan)
+    first = commitment.occurrences.get(sequence=1)
+    svc.commitment_change_status(
+        commitment=commitment, status="fulfilled", occurrence=first, evidence_source=source,
+        evidence_quote="Les achats de la première année sont faits.",
+    )
+    text = _explained(commitment, language)
+    expected = {
+        "en": "1 year after the agreement's date (Oct. 28, 2025) → Oct. 28, 2026, then every "
+        "year, 3 occurrences; next due Oct. 28, 2027. Ends Oct. 28, 2027 23:59:59 Asia/Tokyo "
+        "(14:59:59 UTC).",
+        "fr": "1 an après la date de l’accord (28 octobre 2025) → 28 octobre 2026, puis chaque "
+        "année, 3 occurrences; prochaine échéance 28 octobre 2027. Se termine le 28 octobre "
+        "2027 à 23:59:59 Asia/Tokyo (14:59:59 UTC).",
+    }[language]
+    assert text == expected
+    api = token_client(editor)
+    headers = {"Accept-Language": language}
+    detail = api.get(f"/api/v1/commitments/{commitment.pk}/", headers=headers).json()
+    [row] = api.get("/api/v1/commitments/", headers=headers).json()["results"]
+    assert detail["deadline_explanation"] == row["deadline_explanation"] == expected

@@ -357,3 +357,24 @@ def test_a_related_commitment_is_listed_once_read_from_each_side(
     assert related(twin) == [("Related to", "New plan")]
     body = client.get(reverse("dashboard:commitment", args=[new.pk])).content.decode()
     assert body.count(">Twin plan</a>") == 1
+
+
+@pytest.mark.parametrize(("language", "closed", "undated"), [("en", "Closed", "No deadline"),
+                                                             ("fr", "Clos", "Sans échéance")])
+def test_a_closed_commitment_reads_closed_not_without_deadline(
+    client, reviewer, make_commitment, source, language, closed, undated
+):
+    """Fulfilled, its deadline state is ``none``: it had a deadline, so the page says closed;
+    an ongoing commitment with no rule still says it has no deadline."""
+    done = make_commitment(title="Done")
+    svc.commitment_change_status(commitment=done, status=Status.FULFILLED, evidence_source=source,
+                                 evidence_quote="C'est fait.")
+    ongoing = make_commitment(title="Ongoing", deadline_kind="none")
+    client.force_login(reviewer)
+    headers = {"Accept-Language": language}
+    page = client.get(reverse("dashboard:commitment", args=[done.pk]), headers=headers)
+    assert f'<span class="state state-none">{closed}</span>' in page.content.decode()
+    page = client.get(reverse("dashboard:commitment", args=[ongoing.pk]), headers=headers)
+    assert f'<span class="state state-none">{undated}</span>' in page.content.decode()
+    listing = client.get(reverse("dashboard:commitments"), headers=headers).content.decode()
+    assert listing.count(f'<span class="state state-none">{closed}</span>') == 1
