@@ -96,7 +96,8 @@ def test_the_history_names_the_occurrence_an_update_is_about(client, purchases, 
             "evidence_quote": "Achats de la première année réalisés.",
         },
     )
-    assert ProgressUpdate.objects.get().occurrence.sequence == 1
+    update = ProgressUpdate.objects.select_related("occurrence").get()
+    assert update.occurrence is not None and update.occurrence.sequence == 1
     link = reverse("dashboard:occurrence", args=[purchases.pk, 1])
     for language, words in [("en", "occurrence 1"), ("fr", "occurrence 1")]:
         body = client.get(
