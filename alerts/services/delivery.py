@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from alerts.models import Alert
 from alerts.services.mail import alert_address, alert_mail_build
-from commitments.choices import TERMINAL
+from commitments.choices import TERMINAL, RecurrenceKind
 from commitments.models import Citation, DeadlineRevision
 from core.outbox import (
     AttemptFailed,
@@ -175,6 +175,12 @@ def _skip_reason(alert: Alert) -> str:
         return _("The commitment was closed (%(status)s) before the alert went out.") % {
             "status": commitment.get_status_display()
         }
+    if commitment.recurrence != RecurrenceKind.NONE:
+        # Each occurrence alerts on its own date; the commitment's own date is only the next
+        # open one's.
+        if not commitment.occurrences.open().filter(due_date=alert.due_date).exists():
+            return _("The occurrence was closed or moved before the alert went out.")
+        return ""
     if commitment.due_date != alert.due_date:
         return _("The due date changed before the alert went out.")
     return ""

@@ -12,11 +12,13 @@ import pytest
 import time_machine
 
 from alerts.models import Alert
+from alerts.services.delivery import alerts_send_pending
 from alerts.services.scan import scan
 from commitments.choices import DeadlineState, Status
 from commitments.models import Commitment, Occurrence
 from commitments.services import commitments as svc
 from tests import factories
+from tests.support.smtp_server import smtp_server_fixture, smtp_settings_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -147,3 +149,23 @@ def test_the_scan_tops_up_open_ended_series(agreement, japan, settings, horizon)
     assert Occurrence.objects.filter(commitment=commitment).latest("due_date").due_date == (
         dt.date(2026, 4, 30)
     )
+
+
+def test_an_occurrence_alert_is_mailed_though_an_earlier_occurrence_is_still_open(
+    monthly, smtp_settings
+):
+    """The commitment's own date mirrors its next open occurrence (the first, overdue); the
+    second's 30-day notice is still an alert to send, not a due date that moved."""
+    scan(now=SECOND_AT - dt.timedelta(days=30))
+    assert (monthly.key, SECOND, 30) in alert_keys()
+    report = alerts_send_pending(now=SECOND_AT - dt.timedelta(days=30))
+    assert report.mails == 2
+    assert set(Alert.objects.values_list("due_date", "state")) == {
+        (FIRST, "sent"), (SECOND, "sent")
+    }
+    # Once that occurrence is closed, its pending alerts are skipped, saying why.
+    Alert.objects.update(state="pending", sent_at=None)
+    Occurrence.objects.filter(commitment=monthly, sequence=2).update(status=Status.CANCELLED)
+    alerts_send_pending(now=SECOND_AT - dt.timedelta(days=30))
+    skipped = Alert.objects.get(due_date=SECOND)
+    assert skipped.state == "skipped" and "occurrence" in skipped.last_error
