@@ -106,3 +106,15 @@ def pytest_collection_modifyitems(config, items):
             config.hook.pytest_deselected(items=full)
             items[:] = [item for item in items if not item.get_closest_marker("fuzz_full")]
     items.sort(key=lambda item: "/tests/system/e2e/" in str(item.path))
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """Start every test in the default language: a page request in French (the locale
+    middleware activates the reader's language in this thread) must not leak into the next."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

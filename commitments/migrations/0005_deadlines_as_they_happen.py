@@ -33,6 +33,12 @@ def keep_due_dates(apps, schema_editor):
     Commitment.objects.filter(due_date__isnull=False).update(
         original_due_date=models.F("due_date")
     )
+    # Fulfilled before revisions existed: judged against the one due date there was.
+    fulfilled = Commitment.objects.filter(
+        status="fulfilled", fulfilled_on__isnull=False, due_date__isnull=False
+    )
+    fulfilled.filter(fulfilled_on__lte=models.F("due_date")).update(fulfilment_timing="on_time")
+    fulfilled.filter(fulfilled_on__gt=models.F("due_date")).update(fulfilment_timing="late")
 
 
 class Migration(migrations.Migration):

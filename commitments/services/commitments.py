@@ -462,12 +462,9 @@ def _status_apply(
     if commitment.fulfilled_on != fulfilled_on:
         commitment.fulfilled_on = fulfilled_on
         fields.append("fulfilled_on")
-    timing = deadlines.fulfilment_timing(
-        fulfilled_on, commitment.original_due_date, commitment.due_date
-    )
-    if commitment.fulfilment_timing != (timing or ""):
-        commitment.fulfilment_timing = timing or ""
-        fields.append("fulfilment_timing")
+    # The timeliness of the fulfilment (or none without one): the rule's, computed with the
+    # deadline itself.
+    fields += [name for name in commitment_apply_rule(commitment=commitment) if name not in fields]
     attach_user(commitment, user)
     commitment.save(update_fields=fields)
     commitment_deadline_reflag(commitment)

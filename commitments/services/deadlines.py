@@ -70,11 +70,13 @@ def commitment_apply_rule(*, commitment: Commitment) -> list[str]:
     """Set the original and current due dates from the rule and the revisions.
 
     Sets ``original_due_date`` and its precision from the rule, ``due_date``, ``due_at``,
-    ``due_precision`` and ``deadline_suspended`` from the rule after the revisions; returns
-    the names of the fields that changed. A recurring commitment's rule (after revisions)
-    gives its first occurrence; its ``due_date`` and ``due_at`` mirror its next open
-    occurrence (the earliest not fulfilled, missed or cancelled; none once all are), so lists,
-    sorting, filters and the scan of commitments keep working on the commitment row.
+    ``due_precision`` and ``deadline_suspended`` from the rule after the revisions, and the
+    fulfilment's timeliness against both (so it follows a deadline that moves after the
+    fulfilment); returns the names of the fields that changed. A recurring commitment's
+    rule (after revisions) gives its first occurrence; its ``due_date`` and ``due_at``
+    mirror its next open occurrence (the earliest not fulfilled, missed or cancelled; none
+    once all are), so lists, sorting, filters and the scan of commitments keep working on
+    the commitment row.
     """
     original, current = commitment_deadline(commitment=commitment)
     due_date = current.due_date
@@ -82,6 +84,15 @@ def commitment_apply_rule(*, commitment: Commitment) -> list[str]:
     if series.recurs and due_date is not None:
         due_date = _next_open_occurrence(commitment=commitment, first=due_date, series=series)
     due_at = deadlines.due_instant(due_date, commitment.agreement.time_zone) if due_date else None
+    # Timeliness judges a fulfilment against the commitment's own deadline, original and
+    # revised; a recurring commitment's deadlines are its occurrences', so it has none.
+    timing = (
+        None
+        if series.recurs
+        else deadlines.fulfilment_timing(
+            commitment.fulfilled_on, original.due_date, current.due_date
+        )
+    )
     values = {
         "original_due_date": original.due_date,
         "original_due_precision": original.precision or "",
@@ -89,6 +100,7 @@ def commitment_apply_rule(*, commitment: Commitment) -> list[str]:
         "due_at": due_at,
         "due_precision": current.precision or "",
         "deadline_suspended": current.suspended,
+        "fulfilment_timing": timing or "",
     }
     changed = []
     for name, value in values.items():

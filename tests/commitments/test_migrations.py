@@ -113,6 +113,19 @@ def test_the_current_seeds_keep_every_due_date_through_0005():
             )
             before[record.key] = (due_date, due_at)
         assert sum(1 for due_date, _ in before.values() if due_date) >= 5
+        # Two fulfilled before the upgrade, on the day and a day late (none anchors another).
+        anchors = commitment_model.objects.exclude(anchor_commitment=None).values(
+            "anchor_commitment"
+        )
+        kept, missed = (
+            commitment_model.objects.filter(due_date__isnull=False)
+            .exclude(pk__in=anchors)
+            .order_by("key")[:2]
+        )
+        for row, late_by in ((kept, 0), (missed, 1)):
+            commitment_model.objects.filter(pk=row.pk).update(
+                status="fulfilled", fulfilled_on=row.due_date + dt.timedelta(days=late_by)
+            )
 
         _executor().migrate(AT_0005)
 
@@ -145,6 +158,10 @@ def test_the_current_seeds_keep_every_due_date_through_0005():
                 expected = "day"
             assert (row["due_precision"], row["original_due_precision"]) == (expected,) * 2, key
         assert rows["japan-defence-spending-2-percent-gdp"]["due_precision"] == "month"
+        timing = dict(
+            after.objects.exclude(fulfilment_timing="").values_list("key", "fulfilment_timing")
+        )
+        assert timing == {kept.key: "on_time", missed.key: "late"}
 
         _executor().migrate(_executor().loader.graph.leaf_nodes())
         from commitments.models import DUE_DATE_RELATIONS, Commitment

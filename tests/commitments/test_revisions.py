@@ -12,6 +12,7 @@ import pytest
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from commitments.choices import DeadlineState, FulfilmentTiming, Status
+from commitments.deadlines import RULE_EMPTY_VALUES
 from commitments.models import Citation, Commitment, DeadlineRevision
 from commitments.services import commitments as svc
 from commitments.services import hooks
@@ -319,3 +320,29 @@ def test_moving_away_from_fulfilled_clears_the_timing(make_commitment, source):
     assert fresh(commitment).fulfilment_timing == FulfilmentTiming.ON_TIME
     svc.commitment_change_status(commitment=commitment, status=Status.IN_PROGRESS, now=NOW)
     assert fresh(commitment).fulfilment_timing == ""
+
+
+def test_the_timing_follows_a_deadline_corrected_after_the_fulfilment(make_commitment, source):
+    """Fulfilled on 1 March against 26 April: on time; the rule corrected to 1 February (a
+    data-entry fix, not a revision): late, the same rule computing both."""
+    commitment = make_commitment()
+    fulfil(commitment, dt.date(2026, 3, 1), source)
+    assert fresh(commitment).fulfilment_timing == FulfilmentTiming.ON_TIME
+    svc.commitment_update(
+        commitment=fresh(commitment), **{**RULE_EMPTY_VALUES, "deadline_kind": "fixed",
+                                         "deadline_date": dt.date(2026, 2, 1)}
+    )
+    assert fresh(commitment).fulfilment_timing == FulfilmentTiming.LATE
+
+
+def test_a_recurring_commitment_has_no_timing_of_its_own(agreement, japan, source):
+    """Its deadlines are its occurrences': the mirrored next date is no deadline to judge a
+    fulfilment of the whole commitment against."""
+    commitment = factories.recurring_commitment_make(agreement=agreement, obligor=japan)
+    svc.commitment_change_status(
+        commitment=commitment, status=Status.FULFILLED, occurrence=commitment.occurrences.get(
+            sequence=1), now=NOW, evidence_source=source, evidence_quote="Première année.",
+    )
+    fulfil(fresh(commitment), dt.date(2026, 10, 30), source)
+    stored = fresh(commitment)
+    assert stored.status == Status.FULFILLED and stored.fulfilment_timing == ""
