@@ -37,6 +37,8 @@ from commitments.models import (
     Citation,
     Commitment,
     CommitmentRelation,
+    DeadlineRevision,
+    Occurrence,
     Party,
     ProgressUpdate,
     Source,
@@ -44,9 +46,10 @@ from commitments.models import (
 from core.backup import BackupSection, backup_register, backup_sections, backup_user_fields
 
 FORMAT = "commitment-tracker-backup"
-#: Version 2 added the webhook and calendar-feed sections; version 1 documents still import.
-VERSION = 2
-READABLE_VERSIONS = (1, 2)
+#: Version 2 added the webhook and calendar-feed sections, version 3 the deadline revisions
+#: and the occurrences of recurring commitments; older documents still import.
+VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 
 
 def register_sections() -> None:
@@ -56,7 +59,9 @@ def register_sections() -> None:
         BackupSection("sources", Source),
         BackupSection("agreements", Agreement),
         BackupSection("commitments", Commitment),
+        BackupSection("occurrences", Occurrence, since=3),
         BackupSection("citations", Citation),
+        BackupSection("deadline_revisions", DeadlineRevision, since=3),
         BackupSection("relations", CommitmentRelation),
         BackupSection("progress_updates", ProgressUpdate),
     )

@@ -26,14 +26,18 @@ from commitments.models import (
     Citation,
     Commitment,
     CommitmentRelation,
+    DeadlineRevision,
+    Occurrence,
     Party,
     ProgressUpdate,
     Source,
 )
 from commitments.services.commitments import commitment_change_status
+from commitments.services.revisions import revision_create
 from core.roles import EDITORS
 from feeds.models import CalendarFeed, FeedScope
 from feeds.services import calendar_feed_create
+from tests import factories
 from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 pytestmark = pytest.mark.django_db
@@ -51,8 +55,10 @@ TABLES: list[type[models.Model]] = [
     SubscriptionLead,
     Subscription,
     ProgressUpdate,
+    DeadlineRevision,
     CommitmentRelation,
     Citation,
+    Occurrence,
     Commitment.beneficiaries.through,
     Commitment,
     Agreement.parties.through,
@@ -118,7 +124,7 @@ def dataset(django_user_model, agreement, japan, usa, source, make_commitment) -
         beneficiaries=[usa],
         owner=ana,
     )
-    make_commitment(
+    fixed = make_commitment(
         deadline_kind="fixed",
         deadline_date=dt.date(2026, 6, 15),
         anchor_kind="",
@@ -149,6 +155,28 @@ def dataset(django_user_model, agreement, japan, usa, source, make_commitment) -
         measured_value="1234.5678",
         evidence_source=source,
         evidence_quote="La moitié a été versée.",
+    )
+    # A revision of the fixed deadline, and a recurring commitment with an occurrence's
+    # status change (issue 12).
+    revision_create(
+        commitment=fixed,
+        kind="extended",
+        reason="Prorogé d'un mois.",
+        user=ana,
+        now=NOW,
+        revised_on=NOW.date(),
+        new_due_date=dt.date(2026, 7, 15),
+        evidence_source=source,
+        evidence_quote="Le délai est prorogé.",
+    )
+    yearly = factories.recurring_commitment_make(agreement=agreement, obligor=japan)
+    commitment_change_status(
+        commitment=yearly,
+        occurrence=yearly.occurrences.get(sequence=1),
+        status=Status.IN_PROGRESS,
+        user=ana,
+        now=NOW,
+        note="Premiers achats.",
     )
     scan(now=NOW)
     dump = canonical_dump()
@@ -326,7 +354,7 @@ def test_webhooks_and_calendar_feeds_are_in_the_backup(dataset, tmp_path, django
     wipe(django_user_model)
     call_command("import_all", str(tmp_path / "backup.json"), stdout=StringIO())
 
-    assert document["version"] == 2
+    assert document["version"] == 3
     endpoint = WebhookEndpoint.objects.get()
     assert endpoint.owner.username == "ana"
     assert endpoint.secret == "s" * 32  # needed in clear to go on signing
@@ -344,8 +372,13 @@ def test_a_version_1_backup_without_webhooks_or_feeds_still_imports(
     dataset, tmp_path, django_user_model
 ):
     document = export_to(tmp_path / "backup.json")
-    for section in ("webhook_endpoints", "webhook_events", "webhook_deliveries", "calendar_feeds"):
+    for section in ("webhook_endpoints", "webhook_events", "webhook_deliveries", "calendar_feeds",
+                    "occurrences", "deadline_revisions"):
         del document[section]
+    # Nothing of version 1 names an occurrence: updates about one came with version 3.
+    document["progress_updates"] = [
+        r for r in document["progress_updates"] if r["fields"]["occurrence"] is None
+    ]
     document["version"] = 1
     path = tmp_path / "v1.json"
     path.write_text(json.dumps(document), encoding="utf-8")
@@ -361,3 +394,19 @@ def test_a_version_1_backup_without_webhooks_or_feeds_still_imports(
 def test_a_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("import_all", str(tmp_path / "absent.json"), stdout=StringIO())
+
+
+def test_revisions_and_occurrences_are_in_the_backup(dataset, tmp_path, django_user_model):
+    """A restore gives back the revisions (the original and current dates with their reason
+    and evidence) and the occurrences with the updates about them."""
+    document = export_to(tmp_path / "backup.json")
+    assert len(document["deadline_revisions"]) == 1 and len(document["occurrences"]) == 3
+    wipe(django_user_model)
+    call_command("import_all", str(tmp_path / "backup.json"), stdout=StringIO())
+
+    revision = DeadlineRevision.objects.get()
+    assert (revision.kind, revision.new_due_date) == ("extended", dt.date(2026, 7, 15))
+    assert revision.commitment.original_due_date == dt.date(2026, 6, 15)
+    assert revision.commitment.due_date == dt.date(2026, 7, 15)
+    update = ProgressUpdate.objects.get(occurrence__isnull=False)
+    assert update.occurrence is not None and update.occurrence.sequence == 1
