@@ -111,6 +111,9 @@ def commitment_save(
         if changed_fields is not None:
             changed_fields = [*changed_fields, "recurrence_interval"]
     commitment.full_clean()
+    if changed_fields is not None and "effective_from_precision" in changed_fields:
+        # The clean moved the date to its period's first day: saved with its precision.
+        changed_fields = [*changed_fields, "effective_from"]
     old_due_date = commitment.due_date
     computed = commitment_apply_rule(commitment=commitment)
     attach_user(commitment, user)

@@ -124,3 +124,20 @@ def test_readers_cannot_write_stages(viewer_api, make_commitment):
     assert response.status_code == 403
     commitment.refresh_from_db()
     assert commitment.signed_on is None
+
+
+def test_a_patch_of_the_precision_alone_stores_the_date_it_shows(editor_api, make_commitment):
+    """Effective 7 August, then "August" (month): stored as 1 August, as the answer says."""
+    commitment = make_commitment(effective_from=dt.date(2025, 8, 7))
+    response = editor_api.patch(
+        f"/api/v1/commitments/{commitment.pk}/",
+        {"stages": {"effective_from_precision": "month"}},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["effective_from"] == "2025-08-01"
+    commitment.refresh_from_db()
+    assert (commitment.effective_from, commitment.effective_from_precision) == (
+        dt.date(2025, 8, 1),
+        "month",
+    )
