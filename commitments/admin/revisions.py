@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from commitments.deadlines.text import date_in_words
 from commitments.forms import RevisionForm
 from commitments.models import Commitment, DeadlineRevision
+from commitments.services.revisions import revision_refusal
 from core.admin import TabularInline
 
 from .status import evidence_form_page
@@ -84,6 +85,16 @@ class CommitmentRevisionAdminMixin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    def render_change_form(
+        self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> HttpResponse:
+        """Offer "Revise the deadline" only where the revision service would take one."""
+        commitment = context.get("original")
+        context["revisable"] = (
+            commitment is not None and revision_refusal(commitment=commitment) is None
+        )
+        return super().render_change_form(request, context, *args, **kwargs)
+
     @admin.display(description=_("original due date"))
     def original_due_date_display(self, commitment: Commitment) -> str:
         if commitment.original_due_date is None:
@@ -95,7 +106,8 @@ class CommitmentRevisionAdminMixin(admin.ModelAdmin):
         if commitment.due_date is None:
             return "-"
         words = date_in_words(commitment.due_date, commitment.due_precision)
-        if commitment.pk is None or commitment.recurrence != "none":
+        # Offered only where the service would take a revision (the dashboard asks the same).
+        if commitment.pk is None or revision_refusal(commitment=commitment) is not None:
             return words
         suspended = _(" (suspended)") if commitment.deadline_suspended else ""
         return format_html(

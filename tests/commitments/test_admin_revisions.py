@@ -10,7 +10,9 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from commitments.choices import Status
 from commitments.models import Citation, Commitment, DeadlineRevision
+from commitments.services import commitments as svc
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -108,3 +110,14 @@ def test_a_viewer_cannot_revise(client, viewer, make_commitment):
     response = client.post(revise_url(commitment), {"kind": "suspended", "reason": "r"})
     assert response.status_code == 403
     assert not DeadlineRevision.objects.exists()
+
+
+def test_the_revise_link_is_offered_only_where_a_revision_is_taken(
+    editor_client, make_commitment, source
+):
+    """A fulfilled commitment's deadline is not revised: its page does not offer it."""
+    open_one, closed = make_commitment(), make_commitment()
+    svc.commitment_change_status(commitment=closed, status=Status.FULFILLED,
+                                 evidence_source=source, evidence_quote="Fait.")
+    assert revise_url(open_one) in editor_client.get(change_url(open_one)).content.decode()
+    assert revise_url(closed) not in editor_client.get(change_url(closed)).content.decode()
