@@ -51,14 +51,15 @@ def progress_update_list() -> QuerySet[ProgressUpdate]:
     ).order_by("-occurred_on", "-id")
 
 
-def revisions_prefetch() -> Prefetch:
+def revisions_prefetch(through: str = "") -> Prefetch:
     """Return the prefetch of a commitment's revisions, in the order the engine folds them.
 
     The one prefetch of revisions (two with different querysets on one lookup are an error):
-    with each revision's evidence and author, which the pages and the API show.
+    with each revision's evidence and author, which the pages and the API show. ``through``
+    reaches the commitments from another model ("commitment__" from alerts).
     """
     return Prefetch(
-        "revisions",
+        f"{through}revisions",
         queryset=DeadlineRevision.objects.select_related("evidence__source", "author").order_by(
             "revised_on", "id"
         ),

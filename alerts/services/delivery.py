@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 from alerts.models import Alert
 from alerts.services.mail import alert_address, alert_mail_build
 from commitments.choices import TERMINAL, RecurrenceKind
-from commitments.models import Citation, DeadlineRevision
+from commitments.models import Citation
+from commitments.selectors import revisions_prefetch
 from core.outbox import (
     AttemptFailed,
     Outbox,
@@ -139,10 +140,7 @@ class _AlertMailer:
                     queryset=Citation.objects.select_related("source").order_by("id"),
                 ),
                 # The deadline's explanation names every revision.
-                Prefetch(
-                    "commitment__revisions",
-                    queryset=DeadlineRevision.objects.order_by("revised_on", "id"),
-                ),
+                revisions_prefetch("commitment__"),
             )
         )
 

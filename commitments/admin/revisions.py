@@ -9,8 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
@@ -124,19 +122,12 @@ class CommitmentRevisionAdminMixin(admin.ModelAdmin):
 
     def revise_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Record a revision of the deadline with its evidence through ``revision_create``."""
-        commitment = self.get_object(request, unquote(object_id))
-        if commitment is None:
-            redirect = self._get_obj_does_not_exist_redirect  # type: ignore[attr-defined]
-            return redirect(request, self.opts, object_id)
-        if not self.has_change_permission(request, commitment):
-            raise PermissionDenied
         return evidence_form_page(
             self,
             request,
-            form=RevisionForm(
-                request.POST if request.method == "POST" else None, commitment=commitment
-            ),
+            object_id,
+            form_class=RevisionForm,
             date_fields=("new_due_date", "revised_on"),
-            title=_("Revise the deadline of %(commitment)s") % {"commitment": commitment},
+            title=_("Revise the deadline of %(commitment)s"),
             template="admin/commitments/commitment/revise.html",
         )

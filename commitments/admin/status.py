@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from commitments.choices import Status
@@ -28,18 +29,28 @@ from core.admin import KeyCheckingAutocompleteSelect
 def evidence_form_page(
     model_admin: admin.ModelAdmin,
     request: HttpRequest,
+    object_id: str,
     *,
-    form: StatusChangeForm | RevisionForm,
+    form_class: type[StatusChangeForm] | type[RevisionForm],
     date_fields: tuple[str, ...],
-    title: str,
+    title: str | Promise,
     template: str,
 ) -> HttpResponse:
     """Show an evidence form for one commitment (a status change, a revision) and record it.
 
-    The admin's widgets on the form's dates and its evidence source; on success, the change
-    is recorded through the form's service and the page goes back to the commitment.
+    The commitment is the admin's object (Django's own answer if there is none; a change
+    permission is needed); ``title`` names it as ``%(commitment)s``. The admin's widgets go on
+    the form's dates and its evidence source; on success, the change is recorded through the
+    form's service and the page goes back to the commitment.
     """
-    commitment = form.commitment
+    commitment = model_admin.get_object(request, unquote(object_id))
+    if commitment is None:
+        # Django's own "no such object" answer for admin views; django-stubs omit it.
+        redirect = model_admin._get_obj_does_not_exist_redirect  # type: ignore[attr-defined]
+        return cast(HttpResponse, redirect(request, model_admin.opts, object_id))
+    if not model_admin.has_change_permission(request, commitment):
+        raise PermissionDenied
+    form = form_class(request.POST if request.method == "POST" else None, commitment=commitment)
     for name in date_fields:
         form.fields[name].widget = AdminDateWidget()
     source = cast(forms.ModelChoiceField, form.fields["evidence_source"])
@@ -58,7 +69,7 @@ def evidence_form_page(
             )
     context = {
         **model_admin.admin_site.each_context(request),
-        "title": title,
+        "title": str(title) % {"commitment": commitment},
         "opts": model_admin.opts,
         "original": commitment,
         "form": form,
@@ -85,21 +96,13 @@ class CommitmentStatusAdminMixin(admin.ModelAdmin):
 
     def change_status_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Record a status change with its evidence through ``commitment_change_status``."""
-        commitment = self.get_object(request, unquote(object_id))
-        if commitment is None:
-            # Django's own "no such object" answer for admin views; django-stubs omit it.
-            redirect = self._get_obj_does_not_exist_redirect  # type: ignore[attr-defined]
-            return redirect(request, self.opts, object_id)
-        if not self.has_change_permission(request, commitment):
-            raise PermissionDenied
         return evidence_form_page(
             self,
             request,
-            form=StatusChangeForm(
-                request.POST if request.method == "POST" else None, commitment=commitment
-            ),
+            object_id,
+            form_class=StatusChangeForm,
             date_fields=("occurred_on",),
-            title=_("Change the status of %(commitment)s") % {"commitment": commitment},
+            title=_("Change the status of %(commitment)s"),
             template="admin/commitments/commitment/change_status.html",
         )
 
