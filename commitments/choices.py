@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .assessment import RECORDABLE, RULES, SCALE, Rating
+from .assessment.pace import Pace
 from .deadlines import OffsetUnit, PeriodUnit, Precision, RuleKind
 
 
@@ -180,3 +182,29 @@ class EndReason(models.TextChoices):
     EXPIRED = "expired", _("Expired")
     WITHDRAWN = "withdrawn", _("Withdrawn")
     REPLACED = "replaced", _("Replaced")
+
+
+#: The ratings an editor records, as choices: made from :data:`commitments.assessment.SCALE`
+#: (its order, values and labels), never written out a second time.
+RatingChoice = models.TextChoices(  # type: ignore[misc]
+    "RatingChoice",
+    [
+        (rule.rating.name, (rule.rating.value, _(rule.label)))
+        for rule in SCALE
+        if rule.rating in RECORDABLE
+    ],
+)
+
+
+def rating_label(rating: str | None) -> str:
+    """Return a rating as a reader reads it; an absent one reads "Not yet rated"."""
+    return str(_(RULES[Rating(rating or Rating.NOT_RATED)].label))
+
+
+class PaceChoice(models.TextChoices):
+    """How measured progress stands against the straight line to the target."""
+
+    BEHIND = Pace.BEHIND.value, _("Behind pace")
+    ON_PACE = Pace.ON_PACE.value, _("On pace")
+    AHEAD = Pace.AHEAD.value, _("Ahead of pace")
+    MET = Pace.MET.value, _("Target met")

@@ -37,6 +37,7 @@ from core.dates import (
 )
 
 from . import deadlines, stages
+from .assessment import JUDGED, RECORDABLE
 from .choices import (
     EVIDENCE_REQUIRED,
     TERMINAL,
@@ -51,6 +52,7 @@ from .choices import (
     PartyKind,
     PeriodUnitChoice,
     PrecisionChoice,
+    RatingChoice,
     RecurrenceKind,
     RelationKind,
     RevisionKind,
@@ -206,6 +208,16 @@ class Commitment(models.Model):
         related_name="obligations",
         verbose_name=_("obligor"),
         help_text=_("The party that must act."),
+    )
+    co_obligors = models.ManyToManyField(
+        Party,
+        blank=True,
+        related_name="shared_obligations",
+        verbose_name=_("other obligors"),
+        help_text=_(
+            'Other parties bound by the same promise ("the two countries will meet"); each '
+            "obligor is rated separately."
+        ),
     )
     beneficiaries = models.ManyToManyField(
         Party, blank=True, related_name="benefits", verbose_name=_("beneficiaries")
@@ -407,6 +419,19 @@ class Commitment(models.Model):
         default="",
         db_default="",
     )
+    # Progress against pace (commitments.assessment.pace): the latest measurement and the
+    # stored band that lets lists filter behind / on pace / ahead without computing per row.
+    progress_measured = models.DecimalField(
+        _("latest measurement"),
+        max_digits=20,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    progress_measured_on = models.DateField(_("measured on"), null=True, blank=True, editable=False)
+    pace_ahead_until = models.DateField(null=True, blank=True, editable=False)
+    pace_behind_after = models.DateField(null=True, blank=True, editable=False)
     deadline_state = models.CharField(
         _("deadline state"),
         max_length=20,
@@ -429,7 +454,7 @@ class Commitment(models.Model):
 
     objects = CommitmentQuerySet.as_manager()
     history = HistoricalRecords(
-        excluded_fields=["deadline_state", "flagged_at"], m2m_fields=[beneficiaries]
+        excluded_fields=["deadline_state", "flagged_at"], m2m_fields=[beneficiaries, co_obligors]
     )
 
     class Meta:
@@ -598,6 +623,16 @@ class Commitment(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("dashboard:commitment", args=[self.pk])
+
+    @property
+    def obligor_list(self) -> list[Party]:
+        """Return every party the commitment binds: its obligor, then the others by name.
+
+        Reads ``co_obligors`` through its prefetch when there is one (lists load it with
+        :func:`commitments.selectors.obligors_prefetch`).
+        """
+        others = sorted(self.co_obligors.all(), key=lambda party: (party.name, party.pk))
+        return [self.obligor, *(party for party in others if party.pk != self.obligor_id)]
 
     @property
     def rule(self) -> deadlines.DeadlineRule:
@@ -1053,3 +1088,215 @@ class ProgressUpdate(models.Model):
     def __str__(self) -> str:
         change = f" → {self.get_status_to_display()}" if self.status_to else ""
         return f"{self.commitment} {self.occurred_on:%Y-%m-%d}{change}"
+
+
+class Assessment(models.Model):
+    """One rating of one obligor's compliance with a commitment, from a date on.
+
+    The rows are the history: a new judgement is a new row, never an edit, and ``current``
+    marks each (commitment, party)'s latest, dated no earlier than the ones before it.
+    Reviewing the current rating (confirming it still holds) moves its ``reviewed_on``; the
+    scan flags ``review_due`` when that is older than the review interval. The scale and the
+    scores are :mod:`commitments.assessment`'s.
+    """
+
+    commitment = models.ForeignKey(
+        Commitment,
+        on_delete=models.CASCADE,
+        related_name="assessments",
+        verbose_name=_("commitment"),
+    )
+    party = models.ForeignKey(
+        Party,
+        on_delete=models.PROTECT,
+        related_name="assessments",
+        verbose_name=_("party"),
+        help_text=_("The obligor rated: one of the commitment's obligors."),
+    )
+    rating = models.CharField(_("rating"), max_length=20, choices=RatingChoice.choices)
+    assessed_on = models.DateField(
+        _("assessed on"),
+        validators=[validate_date_in_range],
+        help_text=_("The date from which the rating holds."),
+    )
+    justification = models.TextField(
+        _("justification"), help_text=_("Why this rating: what was done, or not, and when.")
+    )
+    evidence = models.ForeignKey(
+        Citation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assessments",
+        verbose_name=_("evidence"),
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("author"),
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    current = models.BooleanField(default=True, editable=False)
+    reviewed_on = models.DateField(_("last reviewed on"), editable=False)
+    review_due = models.BooleanField(_("review due"), default=False, editable=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["commitment", "party", "-assessed_on", "-id"]
+        indexes = [
+            # Compliance as of a date: each pair's latest row on or before it.
+            models.Index(
+                fields=["commitment", "party", "assessed_on", "id"], name="assessment_as_of"
+            ),
+            # The review scan: current ratings by their last review.
+            models.Index(
+                fields=["reviewed_on"], name="assessment_review", condition=Q(current=True)
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["commitment", "party"],
+                condition=Q(current=True),
+                name="assessment_one_current_per_party",
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__in=[r.value for r in RECORDABLE]),
+                name="assessment_rating_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(rating__in=[r.value for r in JUDGED]) | Q(evidence__isnull=False),
+                name="assessment_judged_rating_has_evidence",
+            ),
+            models.CheckConstraint(
+                condition=~Q(justification=""), name="assessment_justification_not_empty"
+            ),
+            models.CheckConstraint(
+                condition=date_in_range_q("assessed_on"), name="assessment_assessed_on_in_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(reviewed_on__gte=models.F("assessed_on")),
+                name="assessment_reviewed_after_assessed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.commitment} / {self.party}: {self.get_rating_display()} ({self.assessed_on})"
+
+
+class Report(models.Model):
+    """A named compliance report on an agreement, frozen at its cut-off date.
+
+    Its rows hold the ratings, justifications and evidence as they stood at the end of
+    ``cutoff``, copied as text; ``method`` holds the scale as it was. Nothing in a report is
+    ever changed: a mistake is put right by a :class:`ReportCorrection`, dated, beside the
+    old text.
+    """
+
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.PROTECT, related_name="reports", verbose_name=_("agreement")
+    )
+    title = models.CharField(_("title"), max_length=200, help_text=_('E.g. "Interim 2026".'))
+    cutoff = models.DateField(
+        _("cut-off date"),
+        validators=[validate_date_in_range],
+        help_text=_("The report shows the ratings as they stood at the end of this day."),
+    )
+    method = models.JSONField(_("method"), default=list, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("frozen by"),
+    )
+    created = models.DateTimeField(_("frozen at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["agreement", "-cutoff", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "title"], name="report_title_unique"),
+            models.CheckConstraint(condition=~Q(title=""), name="report_title_not_empty"),
+            models.CheckConstraint(
+                condition=date_in_range_q("cutoff"), name="report_cutoff_in_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agreement}: {self.title} ({self.cutoff})"
+
+
+class ReportRow(models.Model):
+    """One obligor's rating of one commitment in a frozen report, copied as it stood."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="rows")
+    position = models.PositiveIntegerField()
+    commitment = models.ForeignKey(
+        Commitment, on_delete=models.SET_NULL, null=True, related_name="report_rows"
+    )
+    commitment_key = models.CharField(max_length=80)
+    commitment_title = models.CharField(max_length=300)
+    party = models.ForeignKey(Party, on_delete=models.SET_NULL, null=True, related_name="+")
+    party_name = models.CharField(max_length=200)
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.SET_NULL, null=True, related_name="report_rows"
+    )
+    #: Empty when nobody had rated the row by the cut-off.
+    rating = models.CharField(max_length=20, blank=True)
+    score = models.SmallIntegerField(null=True)
+    justification = models.TextField(blank=True)
+    assessed_on = models.DateField(null=True)
+    reviewed_on = models.DateField(null=True)
+    evidence_quote = models.TextField(blank=True)
+    evidence_locator = models.CharField(max_length=200, blank=True)
+    source_title = models.CharField(max_length=300, blank=True)
+    source_url = models.URLField(max_length=1000, blank=True)
+    source_published_on = models.DateField(null=True)
+
+    class Meta:
+        ordering = ["report", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "position"], name="report_row_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report_id} #{self.position}: {self.commitment_key} / {self.party_name}"
+
+
+class ReportCorrection(models.Model):
+    """A dated correction of a frozen report: what it said, what it should say, and why."""
+
+    class Field(models.TextChoices):
+        RATING = "rating", _("rating")
+        JUSTIFICATION = "justification", _("justification")
+        EVIDENCE = "evidence", _("evidence")
+        REPORT = "report", _("the report as a whole")
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="corrections")
+    row = models.ForeignKey(
+        ReportRow, on_delete=models.CASCADE, null=True, blank=True, related_name="corrections"
+    )
+    corrected_on = models.DateField(_("corrected on"))
+    field = models.CharField(_("what is corrected"), max_length=20, choices=Field.choices)
+    old_value = models.TextField(_("the report said"), blank=True)
+    new_value = models.TextField(_("it should say"), blank=True)
+    note = models.TextField(_("why"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["report", "corrected_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(note=""), name="report_correction_has_reason"),
+            models.CheckConstraint(
+                condition=Q(field__in=["rating", "justification", "evidence", "report"]),
+                name="report_correction_field_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report_id}: {self.get_field_display()} ({self.corrected_on})"

@@ -27,8 +27,9 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
 
+from .assessment.pace import Pace
 from .choices import TERMINAL, DeadlineState
 
 #: The terminal statuses as stored, in a fixed order (stable SQL, one cached plan).
@@ -81,6 +82,26 @@ def deadline_state_q(*, state: str, now: dt.datetime) -> Q:
     raise ValueError(f"{state!r} is not a deadline state")
 
 
+def pace_q(*, pace: str, today: dt.date) -> Q:
+    """Match the commitments whose measured progress stands at ``pace`` on ``today``.
+
+    Reads the band that :func:`commitments.assessment.pace.pace_band` stores
+    (``pace_ahead_until``, ``pace_behind_after``), the same test as ``band_state``; a
+    commitment with no band (no target, measurement or due date) matches no pace.
+    """
+    met = Q(progress_measured__gte=F("target_amount"))
+    banded = Q(pace_ahead_until__isnull=False, target_amount__isnull=False)
+    if pace == Pace.MET:
+        return banded & met
+    if pace == Pace.AHEAD:
+        return banded & ~met & Q(pace_ahead_until__gt=today)
+    if pace == Pace.BEHIND:
+        return banded & ~met & Q(pace_behind_after__lt=today)
+    if pace == Pace.ON_PACE:
+        return banded & ~met & Q(pace_ahead_until__lte=today, pace_behind_after__gte=today)
+    raise ValueError(f"unknown pace {pace!r}")
+
+
 class CommitmentQuerySet(QuerySet):
     """Commitments filtered by the deadline rules of this module."""
 
@@ -127,6 +148,10 @@ class CommitmentQuerySet(QuerySet):
         ``now``: a second flagging at the same instant moves nothing, so finds them again.
         """
         return self.in_deadline_state(state, now).filter(deadline_state=state, flagged_at=now)
+
+    def in_pace(self, pace: str, today: dt.date) -> CommitmentQuerySet:
+        """Return the commitments whose measured progress stands at ``pace`` on ``today``."""
+        return self.filter(pace_q(pace=pace, today=today))
 
     def with_overdue(self, now: dt.datetime) -> CommitmentQuerySet:
         """Annotate each commitment with ``is_overdue``: whether it is overdue at ``now``."""

@@ -24,6 +24,9 @@ DOMAIN_MODELS = {
         "commitmentrelation",
         "progressupdate",
         "deadlinerevision",
+        "assessment",
+        "report",
+        "reportcorrection",
     ],
 }
 

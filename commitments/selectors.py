@@ -6,15 +6,19 @@ size, and orders with ``id`` last so that pages are stable.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.functional import Promise
 
+from .assessment import Rating, Tally
+from .assessment import score as assessment_score
 from .choices import RELATION_READ_BACKWARD, FulfilmentTiming, RelationKind
 from .models import (
     DUE_DATE_RELATIONS,
     Agreement,
+    Assessment,
     Citation,
     Commitment,
     CommitmentRelation,
@@ -157,3 +161,110 @@ def fulfilment_timing_counts(queryset: QuerySet[Commitment] | None = None) -> di
             for timing in FulfilmentTiming
         }
     )
+
+
+@dataclass(frozen=True)
+class ComplianceRow:
+    """One obligor of one commitment, with its rating as of the table's date (or none)."""
+
+    commitment: Commitment
+    party: Party
+    assessment: Assessment | None
+
+    @property
+    def rating(self) -> str:
+        """Return the rating's value; ``"not_rated"`` when nobody had rated the row."""
+        return self.assessment.rating if self.assessment else Rating.NOT_RATED.value
+
+    @property
+    def score(self) -> int | None:
+        return assessment_score(self.rating)
+
+
+@dataclass
+class PartyCompliance:
+    """One obligor's rows of a compliance table, with their tally (average over scored rows)."""
+
+    party: Party
+    rows: list[ComplianceRow]
+
+    @property
+    def tally(self) -> Tally:
+        return Tally.of(row.rating for row in self.rows)
+
+
+@dataclass
+class ComplianceTable:
+    """An agreement's compliance: each commitment × obligor, by party, as of a date.
+
+    ``as_of`` ``None`` is today's table (the current ratings).
+    """
+
+    agreement: Agreement
+    as_of: dt.date | None
+    rows: list[ComplianceRow]
+
+    @property
+    def parties(self) -> list[PartyCompliance]:
+        """Return the rows grouped by obligor, in the order parties first appear."""
+        table: dict[int, PartyCompliance] = {}
+        for row in self.rows:
+            table.setdefault(row.party.pk, PartyCompliance(row.party, [])).rows.append(row)
+        return list(table.values())
+
+    @property
+    def tally(self) -> Tally:
+        return Tally.of(row.rating for row in self.rows)
+
+
+def obligors_prefetch(through: str = "") -> Prefetch:
+    """Load each commitment's other obligors, by name, in one query."""
+    return Prefetch(f"{through}co_obligors", queryset=Party.objects.order_by("name", "id"))
+
+
+def assessments_as_of(
+    *, commitments: QuerySet[Commitment] | None = None, as_of: dt.date | None
+) -> QuerySet[Assessment]:
+    """Return each (commitment, obligor)'s rating as it stood at the end of ``as_of``.
+
+    That is the latest rating dated on or before ``as_of`` (by date, then entry): reproduced
+    from the history, so a rating recorded later with a later date changes nothing. ``None``
+    gives the current ratings. One query, with the evidence and its source.
+    """
+    rows = Assessment.objects.select_related("evidence__source", "author")
+    if commitments is not None:
+        rows = rows.filter(commitment__in=commitments.values("pk"))
+    if as_of is None:
+        return rows.filter(current=True)
+    later = Assessment.objects.filter(
+        commitment=OuterRef("commitment"),
+        party=OuterRef("party"),
+        assessed_on__lte=as_of,
+    ).filter(
+        Q(assessed_on__gt=OuterRef("assessed_on"))
+        | Q(assessed_on=OuterRef("assessed_on"), pk__gt=OuterRef("pk"))
+    )
+    return rows.filter(assessed_on__lte=as_of).exclude(Exists(later))
+
+
+def compliance_table(*, agreement: Agreement, as_of: dt.date | None = None) -> ComplianceTable:
+    """Return the agreement's compliance table as of the end of ``as_of`` (or today).
+
+    Three queries whatever the number of commitments: the commitments with their obligor,
+    their other obligors, and the ratings as of the date. The obligors are today's.
+    """
+    commitments = (
+        agreement.commitments.select_related("obligor")
+        .prefetch_related(obligors_prefetch())
+        .order_by("due_date", "id")
+    )
+    ratings = {
+        (a.commitment_id, a.party_id): a
+        for a in assessments_as_of(commitments=agreement.commitments.all(), as_of=as_of)
+    }
+    rows = [
+        ComplianceRow(commitment, party, ratings.get((commitment.pk, party.pk)))
+        for commitment in commitments
+        for party in commitment.obligor_list
+    ]
+    return ComplianceTable(agreement, as_of, rows)

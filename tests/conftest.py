@@ -53,7 +53,8 @@ def make_commitment(agreement, japan):
 def editor(db):
     """A staff user with the editors' rights on every domain model."""
     models = ["party", "agreement", "source", "citation", "commitment", "progressupdate",
-              "commitmentrelation", "deadlinerevision"]
+              "commitmentrelation", "deadlinerevision", "assessment", "report",
+              "reportcorrection"]
     codenames = [f"{action}_{m}" for m in models for action in ("add", "change", "view")]
     return factories.user_make(username="editor", role="Editors", permissions=codenames,
                                is_staff=True)

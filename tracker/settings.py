@@ -290,6 +290,8 @@ TRACKER_DUE_SOON_DAYS = env.int("TRACKER_DUE_SOON_DAYS", default=max(TRACKER_DEF
 #: Open-ended recurring commitments have their occurrences written this many days ahead; the
 #: scan tops them up as time passes (commitments.deadlines.recurrence).
 TRACKER_OCCURRENCE_HORIZON_DAYS = env.int("TRACKER_OCCURRENCE_HORIZON_DAYS", default=730)
+#: A rating not reviewed for this many days is flagged "review due" by the scan.
+TRACKER_REVIEW_AFTER_DAYS = env.int("TRACKER_REVIEW_AFTER_DAYS", default=180)
 TRACKER_ESCALATION_EMAIL = env.str("TRACKER_ESCALATION_EMAIL", default="")
 TRACKER_ESCALATION_AFTER_DAYS = env.int("TRACKER_ESCALATION_AFTER_DAYS", default=7)
 # Alert delivery: attempts before an alert is marked failed, and the exponential backoff

@@ -323,6 +323,8 @@ def commitment_change_status(
     update.full_clean()
     attach_user(update, user)
     update.save()
+    if update.measured_value is not None:
+        _progress_measure(commitment=commitment, update=update, user=user)
     if status_changed and occurrence is not None:
         _occurrence_status_apply(
             commitment=commitment,
@@ -337,6 +339,22 @@ def commitment_change_status(
             commitment=commitment, status=Status(status), update=update, now=now, user=user
         )
     return update
+
+
+def _progress_measure(*, commitment: Commitment, update: ProgressUpdate, user: User) -> None:
+    """Keep the commitment's latest measurement (by date) and its pace band up to date."""
+    latest_on = commitment.progress_measured_on
+    if latest_on is not None and update.occurred_on < latest_on:
+        return  # an older measurement, entered late: history, not the latest figure
+    commitment.progress_measured = update.measured_value
+    commitment.progress_measured_on = update.occurred_on
+    fields = {
+        "progress_measured",
+        "progress_measured_on",
+        *commitment_apply_rule(commitment=commitment),
+    }
+    attach_user(commitment, user)
+    commitment.save(update_fields=[*sorted(fields), "updated"])
 
 
 def commitment_lock(*, commitment: Commitment) -> Commitment:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -12,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from commitments import deadlines
+from commitments.assessment import pace
 from commitments.choices import RecurrenceKind
 from commitments.deadlines import recurrence
 from commitments.models import DUE_DATE_RELATIONS, Commitment, anchored_on_q
@@ -101,6 +103,7 @@ def commitment_apply_rule(*, commitment: Commitment) -> list[str]:
         "due_precision": current.precision or "",
         "deadline_suspended": current.suspended,
         "fulfilment_timing": timing or "",
+        **_pace_values(commitment, current.due_date),
     }
     changed = []
     for name, value in values.items():
@@ -108,6 +111,23 @@ def commitment_apply_rule(*, commitment: Commitment) -> list[str]:
             setattr(commitment, name, value)
             changed.append(name)
     return changed
+
+
+def _pace_values(commitment: Commitment, due_date: dt.date | None) -> dict[str, Any]:
+    """Return the stored pace band of the commitment's latest measurement against its target.
+
+    The line runs from the effective date (else the agreement's) to the current due date.
+    """
+    band = pace.pace_band(
+        measured=commitment.progress_measured,
+        target=commitment.target_amount,
+        start=commitment.effective_from or commitment.agreement.date,
+        due=due_date,
+    )
+    return {
+        "pace_ahead_until": band.ahead_until if band else None,
+        "pace_behind_after": band.behind_after if band else None,
+    }
 
 
 def _next_open_occurrence(
