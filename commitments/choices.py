@@ -186,7 +186,7 @@ class EndReason(models.TextChoices):
 
 #: The ratings an editor records, as choices: made from :data:`commitments.assessment.SCALE`
 #: (its order, values and labels), never written out a second time.
-RatingChoice = models.TextChoices(  # type: ignore[misc]
+RatingChoice = models.TextChoices(  # type: ignore[misc,call-overload]
     "RatingChoice",
     [
         (rule.rating.name, (rule.rating.value, _(rule.label)))

@@ -96,6 +96,7 @@ def commitment_save(
     commitment: Commitment,
     user: User = None,
     beneficiaries: Iterable[Party] | None = None,
+    co_obligors: Iterable[Party] | None = None,
     changed_fields: Iterable[str] | None = None,
 ) -> Commitment:
     """Validate and save a commitment whose input fields are already set.
@@ -105,6 +106,7 @@ def commitment_save(
     this one count from its fulfilment, which only :func:`commitment_change_status` moves.
     """
     creating = commitment.pk is None
+    co_obligors = _co_obligors_check(commitment, co_obligors)
     if commitment.recurrence != RecurrenceKind.NONE and commitment.recurrence_interval is None:
         # Period-end recurrences repeat every period unless told otherwise.
         commitment.recurrence_interval = 1
@@ -127,6 +129,11 @@ def commitment_save(
             commitment.save(update_fields=sorted({*fields, *computed, "updated"}))
     if beneficiaries is not None:
         commitment.beneficiaries.set(beneficiaries)
+    if co_obligors is not None:
+        commitment.co_obligors.set(co_obligors)
+    if not creating:
+        moved = changed_fields is None or "obligor" in changed_fields
+        _rated_parties_kept(commitment, field="obligor" if moved else "co_obligors")
     occurrences_changed = occurrences_sync(commitment=commitment)
     if creating or computed or occurrences_changed:
         commitment_deadline_reflag(commitment)
@@ -134,6 +141,40 @@ def commitment_save(
         change = hooks.FieldChange(commitment.pk, "due_date", old_due_date, commitment.due_date)
         hooks.fields_changed(changes=[change], at=timezone.now())
     return commitment
+
+
+def _co_obligors_check(
+    commitment: Commitment, co_obligors: Iterable[Party] | None
+) -> list[Party] | None:
+    """Return the other obligors as a list; refuse the obligor itself among them."""
+    if co_obligors is None:
+        return None
+    parties = list(co_obligors)
+    if any(party.pk == commitment.obligor_id for party in parties):
+        raise ValidationError(
+            {"co_obligors": _("The obligor is already bound: list only the other parties.")}
+        )
+    return parties
+
+
+def _rated_parties_kept(commitment: Commitment, *, field: str) -> None:
+    """Refuse a change of obligors that would leave a rated party unbound.
+
+    Its ratings would lose their obligor: the editor rates it "cancelled or superseded"
+    instead, which keeps the history. Raised inside the save's transaction: nothing is kept.
+    """
+    bound = [commitment.obligor_id, *commitment.co_obligors.values_list("pk", flat=True)]
+    stray = commitment.assessments.exclude(party_id__in=bound).select_related("party").first()
+    if stray is not None:
+        raise ValidationError(
+            {
+                field: _(
+                    "%(party)s has been rated on this commitment and cannot be removed from "
+                    "its obligors: rate it cancelled or superseded instead."
+                )
+                % {"party": stray.party}
+            }
+        )
 
 
 def commitment_deadline_reflag(commitment: Commitment) -> None:
@@ -165,12 +206,18 @@ def commitment_deadline_refresh(*, commitment: Commitment, user: User, now: dt.d
 
 
 def commitment_create(
-    *, user: User = None, beneficiaries: Iterable[Party] = (), **data: Any
+    *,
+    user: User = None,
+    beneficiaries: Iterable[Party] = (),
+    co_obligors: Iterable[Party] = (),
+    **data: Any,
 ) -> Commitment:
     """Create a commitment from input fields; raise ``ValidationError`` naming bad fields."""
     commitment = Commitment()
     _set_fields(commitment, data, COMMITMENT_INPUT_FIELDS)
-    return commitment_save(commitment=commitment, user=user, beneficiaries=beneficiaries)
+    return commitment_save(
+        commitment=commitment, user=user, beneficiaries=beneficiaries, co_obligors=co_obligors
+    )
 
 
 def commitment_update(
@@ -178,12 +225,17 @@ def commitment_update(
     commitment: Commitment,
     user: User = None,
     beneficiaries: Iterable[Party] | None = None,
+    co_obligors: Iterable[Party] | None = None,
     **data: Any,
 ) -> Commitment:
     """Change a commitment's input fields; raise ``ValidationError`` naming bad fields."""
     changed = _set_fields(commitment, data, COMMITMENT_INPUT_FIELDS)
     return commitment_save(
-        commitment=commitment, user=user, beneficiaries=beneficiaries, changed_fields=changed
+        commitment=commitment,
+        user=user,
+        beneficiaries=beneficiaries,
+        co_obligors=co_obligors,
+        changed_fields=changed,
     )
 
 

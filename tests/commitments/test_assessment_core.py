@@ -39,7 +39,7 @@ def test_every_rating_has_its_published_score_and_inclusion(rating):
     # Beside one "kept" (+1), a counted rating moves the average; an uncounted one does not.
     assert tally.scored == (2 if counted else 1)
     assert tally.unscored == (0 if counted else 1)
-    expected_average = Decimal(1 + expected_score) / 2 if counted else Decimal(1)
+    expected_average = Decimal(1 + (expected_score or 0)) / 2 if counted else Decimal(1)
     assert tally.average == expected_average.quantize(Decimal("0.01"))
 
 
@@ -108,6 +108,7 @@ def test_energy_purchases_read_share_and_pace():
     )
     assert progress is not None
     assert round(progress.share * 100) == 35
+    assert progress.pace_share is not None
     assert round(progress.pace_share * 100) == 38
     assert progress.pace == "on_pace"
     later = pace_engine.progress(
@@ -115,9 +116,11 @@ def test_energy_purchases_read_share_and_pace():
     )
     assert later is not None
     assert later.pace == "behind"
-    assert pace_engine.progress(
+    met = pace_engine.progress(
         measured=Decimal(800), target=target, start=start, due=due, on=dt.date(2026, 1, 1)
-    ).pace == "met"
+    )
+    assert met is not None
+    assert met.pace == "met"
 
 
 @pytest.fixture
@@ -185,3 +188,19 @@ def test_a_party_that_is_not_an_obligor_cannot_be_rated(agreement, japan, editor
         )
     assert "party" in caught.value.message_dict
     assert not Assessment.objects.exists()
+
+
+def test_a_rated_obligor_cannot_be_dropped(shared, japan, usa, editor):
+    from commitments.services.commitments import commitment_update
+
+    assessment_record(
+        commitment=shared, party=usa, rating="stalled", justification="No date set.",
+        user=editor,
+    )
+    with pytest.raises(ValidationError) as caught:
+        commitment_update(commitment=shared, co_obligors=[], user=editor)
+    assert "co_obligors" in caught.value.message_dict
+    assert list(Commitment.objects.get(pk=shared.pk).co_obligors.all()) == [usa]
+    with pytest.raises(ValidationError) as caught:
+        commitment_update(commitment=shared, co_obligors=[japan], user=editor)
+    assert "co_obligors" in caught.value.message_dict
