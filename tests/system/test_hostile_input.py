@@ -125,6 +125,7 @@ def test_a_failed_login_with_a_normal_username_is_still_recorded(world):
 # Class 6: logging never raises ---------------------------------------------------------------
 
 
+@pytest.mark.serial
 @pytest.mark.parametrize("formatter", [JsonFormatter(), TextFormatter("%(message)s")])
 def test_a_log_line_with_a_lone_surrogate_is_written(formatter, monkeypatch):
     stream = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
