@@ -91,6 +91,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         {
             # Timeliness of fulfilment (issue 12).
             "timing_counts": fulfilment_timing_counts(),
+            # Ratings whose last review is too old (issue 13, item 4).
+            "reviews_due": selectors.reviews_due_count(),
             "data": data,
             "links": links,
             "upcoming": [(c, _days(c.due_date, today)) for c in data.upcoming],
