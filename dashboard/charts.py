@@ -161,6 +161,8 @@ class ProgressChart:
     points: list[Point]
     polyline: str
     pace: tuple[str, str, str, str] | None
+    #: Where the pace line's label goes: along the line, clear of the target's label.
+    pace_label: tuple[str, str] | None
     target: tuple[str, str] | None
     today: str | None
     rows: list[tuple[str, str, str]]
@@ -224,7 +226,7 @@ def progress_chart(
         last = first + dt.timedelta(days=1)
     x, x_ticks = _x_axis(first, last)
     values = [float(v) for _d, v in measurements] + ([float(target)] if target else [])
-    levels = value_ticks(max(values + [0.0]))
+    levels = value_ticks(max([*values, 0.0]))
     y = _Axis(0.0, levels[-1], HEIGHT - BOTTOM, TOP)
     y_ticks = [Tick(_n(y(v)), amount_short(Decimal(str(v)), unit)) for v in levels]
     points = [
@@ -235,9 +237,11 @@ def progress_chart(
         )
         for day, value in measurements
     ]
-    pace = None
+    pace = pace_label = None
     if target is not None and due is not None and due > start:
-        pace = (_n(x(_day(start))), _n(y(0)), _n(x(_day(due))), _n(y(float(target))))
+        x1, y1, x2, y2 = x(_day(start)), y(0), x(_day(due)), y(float(target))
+        pace = (_n(x1), _n(y1), _n(x2), _n(y2))
+        pace_label = (_n(x1 + (x2 - x1) * 0.8 + 6), _n(y1 + (y2 - y1) * 0.8 + 14))
     target_line = (_n(y(float(target))), amount_short(target, unit)) if target else None
     sentence = progress_sentence(commitment, today)
     title = _("Progress of “%(title)s” against its pace") % {"title": commitment.title}
@@ -274,6 +278,7 @@ def progress_chart(
         points=points,
         polyline=" ".join(f"{p.x},{p.y}" for p in points),
         pace=pace,
+        pace_label=pace_label,
         target=target_line,
         today=_n(x(_day(today))) if first <= today <= last else None,
         rows=rows,
@@ -471,6 +476,9 @@ class Segment:
     #: Whether the count fits inside the segment (else the table and the title carry it).
     labelled: bool
     text_x: str
+    #: The white box behind the count, so that it reads over any colour and pattern.
+    box_x: str
+    box_width: str
 
 
 @dataclass
@@ -478,6 +486,8 @@ class Bar:
     name: str
     y: str
     text_y: str
+    #: The top of the white boxes behind the counts.
+    box_y: str
     total: int
     segments: list[Segment]
 
@@ -521,6 +531,7 @@ def ratings_chart(*, agreement: Agreement) -> RatingsChart | None:
             if not count:
                 continue
             width = (right - left) * count / total
+            box = 7 * len(str(count)) + 8
             colour, pattern = RATING_FILLS[rule.rating]
             segments.append(
                 Segment(
@@ -530,8 +541,10 @@ def ratings_chart(*, agreement: Agreement) -> RatingsChart | None:
                     fill=colour,
                     pattern=pattern,
                     label=f"{entry.party.name}, {_rule_label(rule)}: {count}",
-                    labelled=width >= 18,
+                    labelled=width >= box + 4,
                     text_x=_n(cursor + width / 2),
+                    box_x=_n(cursor + (width - box) / 2),
+                    box_width=_n(box),
                 )
             )
             cursor += width
@@ -541,6 +554,7 @@ def ratings_chart(*, agreement: Agreement) -> RatingsChart | None:
                 name=entry.party.name,
                 y=_n(y),
                 text_y=_n(y + bar_height / 2 + 4),
+                box_y=_n(y + 3),
                 total=tally.total,
                 segments=segments,
             )
@@ -570,4 +584,3 @@ def ratings_chart(*, agreement: Agreement) -> RatingsChart | None:
         ],
         height=top * 2 + len(parties) * (bar_height + gap) + 8,
     )
-

@@ -68,7 +68,11 @@ def amount_short(value: Decimal | None, unit: str) -> str:
     """
     if value is None:
         return ""
-    scaled, pattern = _scaled(Decimal(value))
+    # Shares are never large: "15%" stays as it is.
+    if unit in ("percent", "percent_gdp"):
+        scaled, pattern = Decimal(value), "%(n)s"
+    else:
+        scaled, pattern = _scaled(Decimal(value))
     places = 0 if scaled == scaled.to_integral_value() or abs(scaled) >= 100 else 1
     number = number_format(
         scaled.quantize(Decimal(1).scaleb(-places)),
