@@ -300,6 +300,8 @@ class Series:
     markers: list[Point]
     label_y: str | None
     latest: str
+    #: "Japan: 50 % (average +0.00, 2 scored)", for the legend and the markers.
+    legend: str
 
 
 @dataclass
@@ -328,7 +330,8 @@ def _score_words(tally: Tally) -> str:
         return _("no scored rating yet")
     return _("%(percent)s (average %(average)s, %(count)s scored)") % {
         "percent": _percent(tally.percent / 100),
-        "average": f"{tally.average:+.2f}".replace("-", "\u2212"),
+        "average": ("+" if tally.average >= 0 else "\u2212")
+        + number_format(abs(tally.average), decimal_pos=2),
         "count": tally.scored,
     }
 
@@ -424,6 +427,7 @@ def compliance_history_chart(
             "M" + " L".join(f"{_n(px)},{_n(py)}" for px, py in segment) for segment in segments
         )
         latest = _score_words(history[-1][1][party.pk])
+        legend = _("%(party)s: %(score)s") % {"party": party.name, "score": latest}
         series.append(
             Series(
                 name=party.name,
@@ -431,9 +435,10 @@ def compliance_history_chart(
                 dash=dash,
                 marker=marker,
                 path=path,
-                markers=_marker_points(corners, f"{party.name}: {latest}"),
+                markers=_marker_points(corners, legend),
                 label_y=_n(segments[-1][-1][1]) if segments and level is not None else None,
                 latest=latest,
+                legend=legend,
             )
         )
     series = _spread_labels(series)
@@ -445,7 +450,7 @@ def compliance_history_chart(
     ) % {
         "start": date_in_words(start),
         "end": date_in_words(end),
-        "today": "; ".join(f"{s.name} {s.latest}" for s in series),
+        "today": " · ".join(s.legend for s in series),
     }
     return ComplianceHistoryChart(
         title=title,

@@ -162,4 +162,4 @@ def test_an_owner_reads_the_reminder_in_french_and_in_the_digest_they_chose(
     alerts_send_digests(now=_noon(FIRST_DUE_DAY))
     [mail] = smtp_settings.wait_for_messages(1)
     assert "[Révision à faire]" in mail.text
-    assert "1er novembre 2025" in mail.text
+    assert "Dernier réexamen: 1 novembre 2025" in mail.text

@@ -119,11 +119,16 @@ def test_progress_chart_reads_in_french(reader_client, purchases):
     page = reader_client.get(reverse("dashboard:commitment", args=[purchases.pk]),
                              HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     svg = _svg(page, "progress-chart")
-    texts = _texts(svg)
-    assert "200\u202fMd\u202f$" in texts or "200 Md $" in texts, texts
+    texts = [text.replace("\xa0", " ") for text in _texts(svg)]
+    assert "200 Md $" in texts, texts
     assert "aujourd’hui" in texts
-    assert _child(svg, "title") == "Avancement de « Energy purchases » par rapport au rythme"
-    assert "260 Md $ sur 750 Md $, 35 %" in page.replace("\u202f", " ").replace("\xa0", " ")
+    title = "Avancement de «\u202fEnergy purchases\u202f» par rapport au rythme"
+    assert _child(svg, "title") == title
+    assert "Valeurs mesurées du 21 août 2025 au 31 décembre 2028, en dollars américains." in (
+        _child(svg, "desc")
+    )
+    sentence = "260 Md $ sur 750 Md $, 35 %\u202f; rythme attendu 38 %\u202f: dans le rythme"
+    assert sentence in page.replace("\xa0", " ")
 
 
 def test_no_target_and_one_measurement_draws_no_chart(make_commitment):
@@ -196,7 +201,9 @@ def test_compliance_history_reads_in_french(reader_client, rated):
     svg = _svg(page, "compliance-history-chart")
     texts = _texts(svg)
     assert {"janvier 2026", "avril 2026"} <= set(texts)
-    assert "aucune note prise en compte pour l’instant" in page
+    legend = _legend(page, "compliance-history-h")
+    assert "Japan\u202f: 50 % (moyenne +0,00, 2 notées)" in legend
+    assert "United States\u202f: aucune évaluation notée pour l’instant" in legend
 
 
 def test_ratings_chart_stacks_the_whole_scale_per_party(reader_client, rated):
