@@ -7,7 +7,9 @@ import datetime as dt
 from io import StringIO
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.urls import reverse
 
 from accounts.services import user_set_language
 from alerts.models import Alert, AlertKind, AlertState, DeliveryMode
@@ -15,6 +17,7 @@ from alerts.services.delivery import alerts_send_digests, alerts_send_pending
 from alerts.services.scan import scan
 from commitments.models import Assessment
 from commitments.services.assessments import assessment_record, assessment_review
+from core.roles import VIEWERS
 from tests.factories import subscription_make
 
 pytestmark = pytest.mark.django_db
@@ -163,3 +166,12 @@ def test_an_owner_reads_the_reminder_in_french_and_in_the_digest_they_chose(
     [mail] = smtp_settings.wait_for_messages(1)
     assert "[Révision à faire]" in mail.text
     assert "Dernier réexamen: 1 novembre 2025" in mail.text
+
+
+
+def test_the_owner_sees_the_review_alert_among_their_alerts(rating, owner, client):
+    scan(now=_noon(FIRST_DUE_DAY))
+    owner.groups.add(Group.objects.get_or_create(name=VIEWERS)[0])
+    client.force_login(owner)
+    page = client.get(reverse("dashboard:watching")).content.decode()
+    assert "Rating to review (last reviewed Nov. 1, 2025)" in page
