@@ -119,6 +119,8 @@ def date_ticks(start: dt.date, end: dt.date, *, most: int = 5) -> list[tuple[dt.
     while day <= end:
         ticks.append((day, date_in_words(day, precision)))
         day = _add_months(day, step)
+    if not ticks:  # a span within one month: its two ends, to the day
+        ticks = [(start, date_in_words(start)), (end, date_in_words(end))]
     return ticks
 
 

@@ -251,3 +251,22 @@ def test_the_charts_cost_the_same_queries_for_3_and_30_rated_commitments(japan, 
     small = _rated_agreement(3, [japan, usa], editor)
     large = _rated_agreement(30, [japan, usa], editor)
     assert _chart_queries(small) == _chart_queries(large) <= 8
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "labels"),
+    [
+        (dt.date(2025, 10, 28), dt.date(2026, 12, 6),
+         ["January 2026", "April 2026", "July 2026", "October 2026"]),
+        (dt.date(2025, 8, 21), dt.date(2028, 12, 31), ["2026", "2027", "2028"]),
+        (dt.date(2026, 3, 2), dt.date(2026, 3, 20), ["March 2, 2026", "March 20, 2026"]),
+    ],
+)
+def test_date_ticks_fit_the_span(start, end, labels):
+    with translation.override("en"):
+        assert [label for _day, label in charts.date_ticks(start, end)] == labels
+
+
+def test_value_ticks_are_round_and_reach_the_top():
+    assert charts.value_ticks(750) == [0, 200, 400, 600, 800]
+    assert charts.value_ticks(1) == [0, 0.25, 0.5, 0.75, 1]
