@@ -253,6 +253,28 @@ def test_the_charts_cost_the_same_queries_for_3_and_30_rated_commitments(japan, 
     assert _chart_queries(small) == _chart_queries(large) <= 8
 
 
+def test_the_history_costs_the_same_queries_for_10_and_1000_ratings(japan, usa, editor):
+    """A long history is swept in Python: one query for all its ratings, not one per date."""
+    agreements = []
+    for count in (10, 1000):
+        agreement = factories.agreement_make(parties=[japan, usa])
+        shared = factories.commitment_make(agreement=agreement, obligor=japan)
+        shared.co_obligors.set([usa])
+        for i in range(count):
+            day = agreement.date + dt.timedelta(days=i * 400 // count)
+            assessment_record(
+                commitment=shared, party=(japan, usa)[i % 2],
+                rating=("in_the_works", "stalled")[i // 2 % 2], justification=f"Week {i}.",
+                assessed_on=day, user=editor,
+                now=dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC),
+            )
+        agreements.append(agreement)
+    small, large = (_chart_queries(agreement) for agreement in agreements)
+    assert small == large
+    chart = charts.compliance_history_chart(agreement=agreements[1], today=TODAY)
+    assert chart is not None and len(chart.rows) == 400
+
+
 @pytest.mark.parametrize(
     ("start", "end", "labels"),
     [
