@@ -213,6 +213,7 @@ class SubscriptionAdmin(HistoryAdmin):
 class AlertAdmin(LogAdminMixin, ModelAdmin):
     list_display = [
         "commitment",
+        "kind",
         "recipient",
         "due_date",
         "threshold",
@@ -224,7 +225,7 @@ class AlertAdmin(LogAdminMixin, ModelAdmin):
         "sent_at",
         "created",
     ]
-    list_filter = ["state", "digest", "threshold", "created"]
+    list_filter = ["kind", "state", "digest", "threshold", "created"]
     list_select_related = ["commitment", "user"]
     search_fields = ["email", "user__username", "commitment__key", "commitment__title"]
     date_hierarchy = "created"

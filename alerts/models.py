@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from commitments.models import Agreement, Commitment, Party
+from commitments.models import Agreement, Assessment, Commitment, Party
 
 
 class SubscriptionScope(models.TextChoices):
@@ -153,12 +153,27 @@ class AlertState(models.TextChoices):
     SKIPPED = "skipped", _("Skipped (no address)")
 
 
+#: The error recorded on an alert whose recipient has no address (never sent).
+SKIPPED_NO_ADDRESS = "The recipient has no e-mail address; nothing was sent."
+
+
+class AlertKind(models.TextChoices):
+    DEADLINE = "deadline", _("Deadline")
+    REVIEW_DUE = "review_due", _("Review due")
+
+
 class Alert(models.Model):
     """One e-mail to one recipient about one commitment, due date and threshold, ever.
 
     ``threshold`` is the lead time in days (> 0), 0 for the overdue notice, or minus the
     number of days overdue for an escalation. A new due date makes new keys, so a changed
     deadline re-arms every alert.
+
+    A *review due* alert (``kind``) tells the commitment's owner that one rating
+    (``assessment``) has gone unreviewed too long: one per rating and review cycle, keyed by
+    the rating's last review (``reviewed_on``), so reviewing it re-arms the alert and a new
+    rating is a new key. Its ``due_date`` is the day the scan found the review due and its
+    ``threshold`` is 0.
     """
 
     user = models.ForeignKey(
@@ -180,6 +195,29 @@ class Alert(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(_("raised at"))
+    kind = models.CharField(
+        _("kind"),
+        max_length=12,
+        choices=AlertKind.choices,
+        default=AlertKind.DEADLINE,
+        # The scan's hand-written outbox INSERT leaves the column to the database.
+        db_default=AlertKind.DEADLINE,
+    )
+    assessment = models.ForeignKey(
+        Assessment,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="alerts",
+        verbose_name=_("rating"),
+        help_text=_("For a review alert: the rating to review."),
+    )
+    reviewed_on = models.DateField(
+        _("last reviewed on"),
+        null=True,
+        blank=True,
+        help_text=_("For a review alert: the rating's last review when the alert was raised."),
+    )
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -196,16 +234,31 @@ class Alert(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "commitment", "due_date", "threshold"],
-                condition=Q(user__isnull=False),
+                condition=Q(user__isnull=False, kind=AlertKind.DEADLINE),
                 name="alert_once_per_user",
             ),
             models.UniqueConstraint(
                 fields=["email", "commitment", "due_date", "threshold"],
-                condition=Q(user__isnull=True),
+                condition=Q(user__isnull=True, kind=AlertKind.DEADLINE),
                 name="alert_once_per_address",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "assessment", "reviewed_on"],
+                condition=Q(kind=AlertKind.REVIEW_DUE),
+                name="alert_review_once_per_cycle",
             ),
             models.CheckConstraint(
                 condition=Q(state__in=AlertState.values), name="alert_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=AlertKind.DEADLINE, assessment__isnull=True, reviewed_on=None)
+                | Q(
+                    kind=AlertKind.REVIEW_DUE,
+                    assessment__isnull=False,
+                    reviewed_on__isnull=False,
+                    user__isnull=False,
+                ),
+                name="alert_review_names_its_rating",
             ),
         ]
 
@@ -215,6 +268,11 @@ class Alert(models.Model):
     @property
     def message_id(self) -> str:
         """Return the stable Message-ID: the same for every attempt at this alert."""
+        if self.kind == AlertKind.REVIEW_DUE and self.reviewed_on is not None:
+            return (
+                f"<review.{self.pk}.{self.assessment_id}.{self.reviewed_on:%Y%m%d}"
+                "@commitment-tracker>"
+            )
         return (
             f"<alert.{self.pk}.{self.commitment_id}.{self.due_date:%Y%m%d}.{self.threshold}"
             "@commitment-tracker>"

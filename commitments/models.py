@@ -37,7 +37,7 @@ from core.dates import (
 )
 
 from . import deadlines, stages
-from .assessment import JUDGED, RECORDABLE
+from .assessment import JUDGED, RECORDABLE, pace
 from .choices import (
     EVIDENCE_REQUIRED,
     TERMINAL,
@@ -623,6 +623,21 @@ class Commitment(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("dashboard:commitment", args=[self.pk])
+
+    @property
+    def pace_start(self) -> dt.date:
+        """Return where the pace line starts: the effective date, else the agreement's."""
+        return self.effective_from or self.agreement.date
+
+    def progress_on(self, on: dt.date) -> pace.Progress | None:
+        """Return the latest measurement against the target and the pace on ``on``."""
+        return pace.progress(
+            measured=self.progress_measured,
+            target=self.target_amount,
+            start=self.pace_start,
+            due=self.due_date,
+            on=on,
+        )
 
     @property
     def obligor_list(self) -> list[Party]:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.db.models import Count, F, Q, QuerySet
 
 from commitments.choices import Status
-from commitments.models import Agreement, Commitment, Party, ProgressUpdate
+from commitments.models import Agreement, Assessment, Commitment, Party, ProgressUpdate
 from commitments.querysets import due_within_q, overdue_q
 from commitments.selectors import revisions_prefetch
 
@@ -86,6 +86,11 @@ def overview(*, now: dt.datetime, today: dt.date, limit: int = 10) -> Overview:
         ]
     )
     return Overview(today, counts, by_party, by_agreement, upcoming, overdue, recent)
+
+
+def reviews_due_count() -> int:
+    """Return how many current ratings the scan has flagged "review due" (one query)."""
+    return Assessment.objects.filter(current=True, review_due=True).count()
 
 
 def compliance_score(commitment: Commitment) -> int | None:

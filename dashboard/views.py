@@ -33,7 +33,7 @@ from feeds.models import CalendarFeed, FeedScope
 from feeds.selectors import feed_url
 from feeds.services import calendar_feed_create, calendar_feed_revoke, calendar_feed_rotate
 
-from . import selectors, timeline
+from . import charts, selectors, timeline
 from .forms import DeadlineRevisionForm, ProgressForm
 
 PAGE_SIZE = 25
@@ -91,6 +91,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         {
             # Timeliness of fulfilment (issue 12).
             "timing_counts": fulfilment_timing_counts(),
+            # Ratings whose last review is too old (issue 13, item 4).
+            "reviews_due": selectors.reviews_due_count(),
             "data": data,
             "links": links,
             "upcoming": [(c, _days(c.due_date, today)) for c in data.upcoming],
@@ -190,9 +192,6 @@ def _commitment_page(
     """Render the commitment's page with its form; 400 if the form holds errors."""
     today = timezone.localdate()
     updates = list(commitment.progress_updates.all())
-    measurements = sorted(
-        (u.occurred_on, u.measured_value) for u in updates if u.measured_value is not None
-    )
     return render(
         request,
         "dashboard/commitment_detail.html",
@@ -211,7 +210,7 @@ def _commitment_page(
             else _days(commitment.due_date, today),
             "updates": updates,
             "related": commitment_related(commitment=commitment),
-            "chart": _progress_chart(measurements, commitment.target_amount),
+            "chart": charts.progress_chart(commitment=commitment, updates=updates, today=today),
             "form": form,
             "watching": _watching(request, commitment=commitment),
             # Deadline revisions (issue 12).
@@ -278,26 +277,6 @@ def occurrence_detail(request: HttpRequest, pk: int, sequence: int) -> HttpRespo
 
 
 # End of recurrence ------------------------------------------------------------------------
-
-
-def _progress_chart(points: list[tuple[dt.date, Any]], target: Any) -> dict[str, Any] | None:
-    """Return the polyline of the measurements (two or more) on a 300x100 box."""
-    if len(points) < 2:
-        return None
-    top = max([float(v) for _d, v in points] + ([float(target)] if target else []))
-    top = top or 1.0
-    first, last = points[0][0], points[-1][0]
-    span = max((last - first).days, 1)
-    coords = [
-        (round(10 + 280 * (d - first).days / span, 1), round(90 - 80 * float(v) / top, 1))
-        for d, v in points
-    ]
-    return {
-        "points": " ".join(f"{x},{y}" for x, y in coords),
-        "dots": coords,
-        "target_y": round(90 - 80 * float(target) / top, 1) if target else None,
-        "values": points,
-    }
 
 
 def _watching(request: HttpRequest, **target: Any) -> Subscription | None:

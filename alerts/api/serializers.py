@@ -74,6 +74,7 @@ class AlertSerializer(ApiModelSerializer):
             "id",
             "url",
             "commitment",
+            "kind",
             "due_date",
             "threshold",
             "digest",

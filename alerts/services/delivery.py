@@ -19,7 +19,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from alerts.models import Alert
+from alerts.models import Alert, AlertKind
 from alerts.services.mail import alert_address, alert_mail_build
 from commitments.choices import TERMINAL, RecurrenceKind
 from commitments.models import Citation
@@ -132,6 +132,7 @@ class _AlertMailer:
                 "commitment__agreement",
                 "commitment__obligor",
                 "commitment__anchor_commitment",
+                "assessment__party",
             )
             .prefetch_related(
                 # A mail quotes each commitment's first citation: one query for a whole digest.
@@ -169,6 +170,11 @@ def _skip_reason(alert: Alert) -> str:
     commitment = alert.commitment
     if not alert_address(alert):
         return _("No e-mail address.")
+    if alert.kind == AlertKind.REVIEW_DUE:
+        rating = alert.assessment
+        if rating is None or not rating.current or rating.reviewed_on != alert.reviewed_on:
+            return _("The rating was reviewed or replaced before the alert went out.")
+        return ""
     if commitment.status in TERMINAL:
         return _("The commitment was closed (%(status)s) before the alert went out.") % {
             "status": commitment.get_status_display()

@@ -21,9 +21,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.services import user_language
-from alerts.models import Alert
+from alerts.models import Alert, AlertKind
+from commitments.choices import rating_label
 from commitments.deadlines import due_instant
-from commitments.deadlines.text import commitment_rule_in_words, deadline_explanation, due_in_words
+from commitments.deadlines.text import (
+    commitment_rule_in_words,
+    date_in_words,
+    deadline_explanation,
+    due_in_words,
+)
 from commitments.models import Commitment
 
 
@@ -86,6 +92,8 @@ def _item(*, alert: Alert, now: dt.datetime) -> dict[str, Any]:
 
     Days count in the agreement's time zone, where the deadline ends with its due day.
     """
+    if alert.kind == AlertKind.REVIEW_DUE:
+        return _review_item(alert=alert)
     commitment: Commitment = alert.commitment
     zone = commitment.agreement.time_zone
     due_at = due_instant(alert.due_date, zone)
@@ -112,6 +120,31 @@ def _item(*, alert: Alert, now: dt.datetime) -> dict[str, Any]:
         "countdown": _countdown(days=days),
         "opening": _opening(days=days),
         "citation": citation,
+        "url": settings.SITE_URL.rstrip("/") + commitment.get_absolute_url(),
+    }
+
+
+def _review_item(*, alert: Alert) -> dict[str, Any]:
+    """Return what a mail says about a rating whose review fell due."""
+    commitment: Commitment = alert.commitment
+    rating = alert.assessment
+    if rating is None or alert.reviewed_on is None:  # pragma: no cover - a constraint forbids it
+        raise ValueError("a review alert names its rating and its last review")
+    reviewed_words = date_in_words(alert.reviewed_on)
+    return {
+        "alert": alert,
+        "review": True,
+        "commitment": commitment,
+        "agreement": commitment.agreement,
+        "party": rating.party,
+        "rating": rating,
+        "rating_label": rating_label(rating.rating),
+        "assessed_words": date_in_words(rating.assessed_on),
+        "reviewed_words": reviewed_words,
+        "due_at": due_instant(alert.due_date, commitment.agreement.time_zone),
+        "headline": _("[Review due]"),
+        "opening": _("Review due: %(party)s's rating of “%(title)s” was last reviewed on %(date)s.")
+        % {"party": rating.party.name, "title": commitment.title, "date": reviewed_words},
         "url": settings.SITE_URL.rstrip("/") + commitment.get_absolute_url(),
     }
 

@@ -11,7 +11,11 @@ A scan at ``now`` runs in one transaction:
    write what they write; then the occurrences' states, by the same rules;
 2. one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` writes the alert outbox rows, and one
    more the escalations. The unique constraints on :class:`~alerts.models.Alert` make every
-   alert exist once, whatever the number of concurrent scans.
+   alert exist once, whatever the number of concurrent scans;
+3. a full scan also flags the ratings whose last review is too old
+   (:func:`commitments.services.assessments.review_due_flag`, set-based too) and writes one
+   alert to each such commitment's owner per rating and review cycle
+   (:mod:`alerts.services.reviews`).
 
 The states and their boundaries (``due_at`` is the end of the due day in the agreement's time
 zone) are those of :mod:`commitments.querysets`; who watches a commitment is the rule of
@@ -49,12 +53,22 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Q
+from django.utils import timezone
 
-from alerts.models import OVERDUE_LEAD, Alert, AlertState, ScanRun, SubscriptionLead
+from alerts.models import (
+    OVERDUE_LEAD,
+    SKIPPED_NO_ADDRESS,
+    Alert,
+    AlertState,
+    ScanRun,
+    SubscriptionLead,
+)
 from alerts.selectors import tables, watches_sql
+from alerts.services.reviews import review_alerts_write
 from commitments.choices import DeadlineState, RecurrenceKind
 from commitments.models import Commitment, Occurrence
 from commitments.querysets import TERMINAL_VALUES
+from commitments.services.assessments import review_due_flag
 from commitments.services.deadline_states import (
     deadline_state_changes,
     deadline_states_flag,
@@ -66,7 +80,6 @@ from commitments.services.occurrences import occurrences_top_up
 SCAN_LOCK_KEY = 7_301_554_261
 #: The deadline states of the watched rows, once flagged.
 WATCHED_STATES = [DeadlineState.ON_TRACK, DeadlineState.DUE_SOON, DeadlineState.OVERDUE]
-SKIPPED_NO_ADDRESS = "The recipient has no e-mail address; nothing was sent."
 
 
 @dataclass(frozen=True)
@@ -81,6 +94,10 @@ class ScanResult:
     flagged_occurrences: dict[str, int] = field(default_factory=dict)
     #: Open-ended recurring commitments whose occurrences were written further ahead.
     topped_up: int = 0
+    #: Current ratings newly flagged "review due", and flags cleared (full scans only).
+    reviews: dict[str, int] = field(default_factory=dict)
+    #: Review-due alerts written to the commitments' owners.
+    review_alerts: int = 0
 
     @property
     def changed(self) -> int:
@@ -91,9 +108,22 @@ class ScanResult:
         """Return a one-line account of the scan for logs and commands."""
         moves = ", ".join(f"{state}: {count}" for state, count in self.flagged.items())
         return (
-            f"Scan at {self.now.isoformat()}: {self.changed} commitment(s) flagged ({moves}); "
-            f"{self.alerts} alert(s) and {self.escalations} escalation(s) written."
-        ) + self._occurrences_summary()
+            (
+                f"Scan at {self.now.isoformat()}: {self.changed} commitment(s) flagged ({moves}); "
+                f"{self.alerts} alert(s) and {self.escalations} escalation(s) written."
+            )
+            + self._occurrences_summary()
+            + self._reviews_summary()
+        )
+
+    def _reviews_summary(self) -> str:
+        flagged, cleared = self.reviews.get("flagged", 0), self.reviews.get("cleared", 0)
+        if not (flagged or cleared or self.review_alerts):
+            return ""
+        return (
+            f" {flagged} rating(s) flagged for review, {cleared} cleared;"
+            f" {self.review_alerts} review alert(s) written."
+        )
 
     def _occurrences_summary(self) -> str:
         occurrences = sum(self.flagged_occurrences.values())
@@ -137,6 +167,13 @@ def scan(
     outbox = _Outbox(now=now, commitment_ids=ids, since=since)
     alerts = outbox.write_alerts()
     escalations = outbox.write_escalations()
+    reviews: dict[str, int] = {}
+    review_alerts = 0
+    if full:
+        # Ratings age by the calendar, not by a commitment's change: only full scans look.
+        today = timezone.localdate(now)
+        reviews = review_due_flag(today=today)
+        review_alerts = review_alerts_write(now=now, today=today)
     result = ScanResult(
         now=now,
         flagged=flagged,
@@ -144,6 +181,8 @@ def scan(
         escalations=escalations,
         flagged_occurrences=flagged_occurrences,
         topped_up=len(topped_up),
+        reviews=reviews,
+        review_alerts=review_alerts,
     )
     if full and record:
         ScanRun.objects.create(
@@ -177,7 +216,7 @@ def scan_preview(*, now: dt.datetime) -> ScanPreview:
         result = scan(now=now)
         alerts = list(
             Alert.objects.filter(pk__gt=last_id, created=now)
-            .select_related("user", "commitment")
+            .select_related("user", "commitment", "assessment__party")
             .order_by("commitment__key", "threshold", "email")
         )
         transaction.set_rollback(True)

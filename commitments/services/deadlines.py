@@ -121,7 +121,7 @@ def _pace_values(commitment: Commitment, due_date: dt.date | None) -> dict[str, 
     band = pace.pace_band(
         measured=commitment.progress_measured,
         target=commitment.target_amount,
-        start=commitment.effective_from or commitment.agreement.date,
+        start=commitment.pace_start,
         due=due_date,
     )
     return {

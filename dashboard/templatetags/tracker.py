@@ -46,6 +46,43 @@ def amount(value: Decimal | None, unit: str) -> str:
     return _with_unit(number, value, unit)
 
 
+def _scaled(value: Decimal) -> tuple[Decimal, str]:
+    """Return ``value`` divided by its scale (thousand ... trillion) and the scale's pattern."""
+    size = abs(value)
+    if size >= 10**12:
+        return value / 10**12, _("%(n)s tn")
+    if size >= 10**9:
+        return value / 10**9, _("%(n)s bn")
+    if size >= 10**6:
+        return value / 10**6, _("%(n)s m")
+    if size >= 10**4:
+        return value / 10**3, _("%(n)s k")
+    return value, "%(n)s"
+
+
+@register.filter
+def amount_short(value: Decimal | None, unit: str) -> str:
+    """Return ``value`` rounded to its scale, with its unit: "$260 bn", « 260 Md $ ».
+
+    For axes and summaries where the full figure ("$260,000,000,000") is too long to read.
+    """
+    if value is None:
+        return ""
+    # Shares are never large: "15%" stays as it is.
+    if unit in ("percent", "percent_gdp"):
+        scaled, pattern = Decimal(value), "%(n)s"
+    else:
+        scaled, pattern = _scaled(Decimal(value))
+    places = 0 if scaled == scaled.to_integral_value() or abs(scaled) >= 100 else 1
+    number = number_format(
+        scaled.quantize(Decimal(1).scaleb(-places)),
+        decimal_pos=places,
+        use_l10n=True,
+        force_grouping=True,
+    )
+    return _with_unit(pattern % {"n": number}, Decimal(value), unit)
+
+
 @register.filter
 def date_in_words(value: dt.date | None, precision: str | None = None) -> str:
     """Return a date as precisely as it is known: "March 31, 2026", "March 2026", "Q1 2026".

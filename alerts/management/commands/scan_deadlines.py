@@ -38,7 +38,8 @@ def parse_now(value: str) -> dt.datetime:
 
 class Command(BaseCommand):
     help = (
-        "Flag due-soon and overdue commitments and write the alerts they raise. "
+        "Flag due-soon and overdue commitments and ratings due for review, and write the alerts "
+        "they raise. "
         "--dry-run prints what would change and who would be told, and changes nothing."
     )
 
@@ -64,7 +65,12 @@ class Command(BaseCommand):
         for alert in preview.alerts:
             self.stdout.write(
                 f"would alert {recipient_label(alert)} about {alert.commitment.key}: "
-                f"{threshold_label(alert.threshold)} (due {alert.due_date.isoformat()})"
+                + (
+                    f"review due ({alert.assessment.party.name}'s rating, last reviewed "
+                    f"{alert.reviewed_on.isoformat()})"
+                    if alert.assessment is not None and alert.reviewed_on is not None
+                    else f"{threshold_label(alert.threshold)} (due {alert.due_date.isoformat()})"
+                )
             )
         self.stdout.write(f"Dry run, nothing written. {preview.result.summary()}")
 

@@ -1,0 +1,31 @@
+"""The agreement page's charts, as tags: ``{% load charts %}{% chart_ratings agreement %}``.
+
+Tags rather than view context, so that a page shows a chart with one line and its view
+needs no change; each tag runs the fixed queries its builder (:mod:`dashboard.charts`) states.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils import timezone
+
+from commitments.models import Agreement
+from dashboard import charts
+
+register = template.Library()
+
+
+@register.inclusion_tag("dashboard/_chart_compliance_history.html")
+def chart_compliance_history(agreement: Agreement) -> dict[str, Any]:
+    """Draw each obligor's compliance over time, from the rating history."""
+    return {
+        "chart": charts.compliance_history_chart(agreement=agreement, today=timezone.localdate())
+    }
+
+
+@register.inclusion_tag("dashboard/_chart_ratings.html")
+def chart_ratings(agreement: Agreement) -> dict[str, Any]:
+    """Draw the distribution of today's ratings, one stacked bar per obligor."""
+    return {"chart": charts.ratings_chart(agreement=agreement)}
