@@ -17,7 +17,7 @@ from django.db.models import Count, F, Q, QuerySet
 from commitments.choices import Status
 from commitments.models import Agreement, Commitment, Party, ProgressUpdate
 from commitments.querysets import due_within_q, overdue_q
-from commitments.selectors import revisions_prefetch
+from commitments.selectors import obligors_prefetch, revisions_prefetch
 
 #: G7 Research Group style compliance scores.
 SCORE_FULL, SCORE_PARTIAL, SCORE_NONE = 1, 0, -1
@@ -135,7 +135,7 @@ def agreement_detail(*, pk: int, now: dt.datetime) -> tuple[Agreement, list[Comm
         Commitment.objects.filter(agreement=agreement)
         .with_overdue(now)
         .select_related("obligor", "owner")
-        .prefetch_related("beneficiaries")
+        .prefetch_related("beneficiaries", obligors_prefetch())
         .order_by(F("due_date").asc(nulls_last=True), "id")
     )
     return agreement, commitments
@@ -154,6 +154,7 @@ def commitment_detail(*, pk: int) -> Commitment:
             "progress_updates__author",
             "progress_updates__occurrence",
             revisions_prefetch(),
+            obligors_prefetch(),
         )
         .get(pk=pk)
     )
@@ -161,4 +162,4 @@ def commitment_detail(*, pk: int) -> Commitment:
 
 def commitment_page(queryset: QuerySet[Commitment]) -> QuerySet[Commitment]:
     """Return ``queryset`` with what a list row shows loaded."""
-    return queryset.select_related("agreement", "obligor")
+    return queryset.select_related("agreement", "obligor").prefetch_related(obligors_prefetch())

@@ -159,7 +159,9 @@ def test_agreement_page_has_timeline_and_compliance_scores(
     assert scores == {"Done": 1, "Late": -1, "Ongoing": 0}
     assert str(japan_row.average) == "0.00"
     timeline = response.context["timeline"]
-    assert [row.title for row in timeline.rows] == ["Late", "Done", "Ongoing"]
+    assert [row.title for row in timeline.rows] == ["Late", "Done"]
+    # An undated commitment takes no row of the chart: it is listed below it.
+    assert [lane.title for lane in timeline.undated] == ["Ongoing"]
     assert timeline.today_x is not None
     body = response.content.decode()
     assert "<svg" in body and late.title in body
