@@ -52,10 +52,15 @@ def calendar_feed_for_secret(*, secret: str) -> CalendarFeed | None:
 
 
 def _party_q(party_ids: Iterable[int | None]) -> Q:
-    """Match commitments the parties owe or benefit from."""
+    """Match commitments the parties owe (as obligor or co-obligor) or benefit from."""
     party_ids = list(party_ids)
     benefits = Commitment.beneficiaries.through.objects.filter(party_id__in=party_ids)
-    return Q(obligor_id__in=party_ids) | Q(pk__in=benefits.values("commitment_id"))
+    shared = Commitment.co_obligors.through.objects.filter(party_id__in=party_ids)
+    return (
+        Q(obligor_id__in=party_ids)
+        | Q(pk__in=shared.values("commitment_id"))
+        | Q(pk__in=benefits.values("commitment_id"))
+    )
 
 
 def watchlist_q(*, user: User) -> Q:

@@ -223,11 +223,17 @@ def test_the_party_feed_shows_what_the_party_owes_or_receives(
 ):
     owed_by_usa = make_commitment(obligor=usa)
     for_usa = make_commitment(beneficiaries=[usa])
+    shared = make_commitment()
+    svc.commitment_update(commitment=shared, co_obligors=[usa])
     make_commitment()
     make_commitment(agreement=other_agreement, obligor=nato)
     _feed, secret = feed_for(viewer, FeedScope.PARTY, party=usa)
 
-    assert set(events_by_uid(fetch(client, secret))) == {uid(owed_by_usa), uid(for_usa)}
+    assert set(events_by_uid(fetch(client, secret))) == {
+        uid(owed_by_usa),
+        uid(for_usa),
+        uid(shared),
+    }
 
 
 def test_the_watch_list_feed_shows_the_users_subscriptions_and_owned_commitments(
