@@ -120,11 +120,15 @@ class PartyCompliance:
 
 
 def agreement_compliance(commitments: list[Commitment]) -> list[PartyCompliance]:
-    """Group an agreement's commitments by obligor, each with its score."""
+    """Group an agreement's commitments by obligor, each with its score.
+
+    A shared commitment counts for each party it binds (the G7 method: one row per member).
+    """
     table: dict[int, PartyCompliance] = {}
     for commitment in commitments:
-        entry = table.setdefault(commitment.obligor_id, PartyCompliance(commitment.obligor))
-        entry.rows.append((commitment, compliance_score(commitment)))
+        for party in commitment.obligor_list:
+            entry = table.setdefault(party.pk, PartyCompliance(party))
+            entry.rows.append((commitment, compliance_score(commitment)))
     return sorted(table.values(), key=lambda entry: entry.party.name)
 
 

@@ -89,3 +89,17 @@ def test_the_list_and_agreement_pages_read_obligors_in_constant_queries(
         assert client.get(reverse("dashboard:commitments")).status_code == 200
     with django_assert_max_num_queries(25):
         assert client.get(reverse("dashboard:agreement", args=[agreement.pk])).status_code == 200
+
+
+def test_a_shared_commitment_counts_in_the_compliance_table_of_each_obligor(
+    client, reviewer, make_commitment, usa, agreement
+):
+    shared = make_commitment(title="Meet within 180 days")
+    commitment_update(commitment=shared, co_obligors=[usa])
+    client.force_login(reviewer)
+    response = client.get(reverse("dashboard:agreement", args=[agreement.pk]))
+    rows = {
+        entry.party.name: [c.title for c, _s in entry.rows]
+        for entry in response.context["compliance"]
+    }
+    assert rows == {"Japan": ["Meet within 180 days"], "United States": ["Meet within 180 days"]}
