@@ -78,19 +78,6 @@ def test_a_long_title_on_the_timeline_can_be_read_in_full(
     assert f'aria-label="{title}"><title>{title}</title>' in body
 
 
-@pytest.mark.parametrize("rows", [3, 30])
-def test_the_list_and_agreement_pages_read_obligors_in_constant_queries(
-    client, reviewer, make_commitment, usa, agreement, django_assert_max_num_queries, rows
-):
-    for _ in range(rows):
-        commitment_update(commitment=make_commitment(), co_obligors=[usa])
-    client.force_login(reviewer)
-    with django_assert_max_num_queries(20):
-        assert client.get(reverse("dashboard:commitments")).status_code == 200
-    with django_assert_max_num_queries(25):
-        assert client.get(reverse("dashboard:agreement", args=[agreement.pk])).status_code == 200
-
-
 def test_a_shared_commitment_counts_in_the_compliance_table_of_each_obligor(
     client, reviewer, make_commitment, usa, agreement
 ):
