@@ -1,7 +1,8 @@
 """CSV import and export of commitments (django-import-export).
 
-Rows are keyed on the commitment's ``key``; the agreement, the obligor, the anchor commitment
-and the beneficiaries are named by their keys (beneficiaries separated by ``;``). Every row is
+Rows are keyed on the commitment's ``key``; the agreement, the obligor, the anchor commitment,
+the other obligors and the beneficiaries are named by their keys (lists separated by ``;``;
+an empty cell is an empty list, a missing column leaves the list as it is). Every row is
 validated with the model's ``full_clean()`` and saved through ``commitment_save``, so due
 dates are computed exactly as in the admin form. The admin's preview runs the same import in
 a transaction that is rolled back, so it shows computed due dates and writes nothing. Rows
@@ -86,6 +87,7 @@ COLUMNS = (
     "title",
     "description",
     "obligor",
+    "co_obligors",
     "beneficiaries",
     "category",
     "target_amount",
@@ -102,6 +104,9 @@ COLUMNS = (
 class CommitmentResource(resources.ModelResource):
     """Commitments as CSV rows, imported through ``commitment_save``."""
 
+    co_obligors = fields.Field(
+        attribute="co_obligors", column_name="co_obligors", widget=KeysManyToManyWidget(Party)
+    )
     beneficiaries = fields.Field(
         attribute="beneficiaries",
         column_name="beneficiaries",
@@ -164,7 +169,7 @@ class CommitmentResource(resources.ModelResource):
     def filter_export(self, queryset: QuerySet[Commitment], **kwargs: Any) -> QuerySet[Commitment]:
         """Fetch the related keys with the rows rather than one query per row."""
         return queryset.select_related("obligor", *DUE_DATE_RELATIONS).prefetch_related(
-            "beneficiaries"
+            *_PARTY_LISTS
         )
 
     def before_import_row(self, row: Any, **kwargs: Any) -> None:
@@ -174,18 +179,19 @@ class CommitmentResource(resources.ModelResource):
             raise ValidationError(errors)
 
     def import_instance(self, instance: Commitment, row: Any, **kwargs: Any) -> None:
-        """Set the row's values, check its beneficiaries and note which input fields changed."""
+        """Set the row's values, check its party lists and note which input fields changed."""
         before = {name: _value(instance, name) for name in svc.COMMITMENT_INPUT_FIELDS}
         errors: dict[str, Any] = {}
         try:
             super().import_instance(instance, row, **kwargs)
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
-        if "beneficiaries" in row:
-            try:
-                self.fields["beneficiaries"].clean(row)
-            except ValueError as exc:
-                errors["beneficiaries"] = [ValidationError(str(exc), code="invalid")]
+        for name in _PARTY_LISTS:
+            if name in row:
+                try:
+                    self.fields[name].clean(row)
+                except ValueError as exc:
+                    errors[name] = [ValidationError(str(exc), code="invalid")]
         self._changed_fields[kwargs["row_number"]] = sorted(
             name for name, value in before.items() if _value(instance, name) != value
         )
@@ -195,20 +201,25 @@ class CommitmentResource(resources.ModelResource):
     def save_instance(self, instance: Commitment, is_create: bool, row: Any, **kwargs: Any) -> None:
         """Save through ``commitment_save`` so the due date is computed and validated."""
         self.before_save_instance(instance, row, **kwargs)
-        beneficiaries = self.fields["beneficiaries"].clean(row) if "beneficiaries" in row else None
+        lists = {
+            name: self.fields[name].clean(row) if name in row else None for name in _PARTY_LISTS
+        }
         changed = self._changed_fields.pop(kwargs["row_number"])
         svc.commitment_save(
             commitment=instance,
             user=kwargs.get("user"),
-            beneficiaries=beneficiaries,
+            beneficiaries=lists["beneficiaries"],
+            co_obligors=lists["co_obligors"],
             changed_fields=None if is_create else changed,
         )
         self.after_save_instance(instance, row, **kwargs)
 
     def save_m2m(self, instance: Commitment, row: Any, **kwargs: Any) -> None:
-        """Do nothing: ``save_instance`` sets the beneficiaries through the service."""
+        """Do nothing: ``save_instance`` sets the party lists through the service."""
 
 
+#: The columns naming parties by their keys, set through the service.
+_PARTY_LISTS = ("co_obligors", "beneficiaries")
 _ATTNAMES = {field.name: field.attname for field in Commitment._meta.concrete_fields}
 
 

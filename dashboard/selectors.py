@@ -17,7 +17,7 @@ from django.db.models import Count, F, Q, QuerySet
 from commitments.choices import Status
 from commitments.models import Agreement, Assessment, Commitment, Party, ProgressUpdate
 from commitments.querysets import due_within_q, overdue_q
-from commitments.selectors import revisions_prefetch
+from commitments.selectors import obligors_prefetch, revisions_prefetch
 
 #: G7 Research Group style compliance scores.
 SCORE_FULL, SCORE_PARTIAL, SCORE_NONE = 1, 0, -1
@@ -125,11 +125,15 @@ class PartyCompliance:
 
 
 def agreement_compliance(commitments: list[Commitment]) -> list[PartyCompliance]:
-    """Group an agreement's commitments by obligor, each with its score."""
+    """Group an agreement's commitments by obligor, each with its score.
+
+    A shared commitment counts for each party it binds (the G7 method: one row per member).
+    """
     table: dict[int, PartyCompliance] = {}
     for commitment in commitments:
-        entry = table.setdefault(commitment.obligor_id, PartyCompliance(commitment.obligor))
-        entry.rows.append((commitment, compliance_score(commitment)))
+        for party in commitment.obligor_list:
+            entry = table.setdefault(party.pk, PartyCompliance(party))
+            entry.rows.append((commitment, compliance_score(commitment)))
     return sorted(table.values(), key=lambda entry: entry.party.name)
 
 
@@ -140,7 +144,7 @@ def agreement_detail(*, pk: int, now: dt.datetime) -> tuple[Agreement, list[Comm
         Commitment.objects.filter(agreement=agreement)
         .with_overdue(now)
         .select_related("obligor", "owner")
-        .prefetch_related("beneficiaries")
+        .prefetch_related("beneficiaries", obligors_prefetch())
         .order_by(F("due_date").asc(nulls_last=True), "id")
     )
     return agreement, commitments
@@ -159,6 +163,7 @@ def commitment_detail(*, pk: int) -> Commitment:
             "progress_updates__author",
             "progress_updates__occurrence",
             revisions_prefetch(),
+            obligors_prefetch(),
         )
         .get(pk=pk)
     )
@@ -166,4 +171,4 @@ def commitment_detail(*, pk: int) -> Commitment:
 
 def commitment_page(queryset: QuerySet[Commitment]) -> QuerySet[Commitment]:
     """Return ``queryset`` with what a list row shows loaded."""
-    return queryset.select_related("agreement", "obligor")
+    return queryset.select_related("agreement", "obligor").prefetch_related(obligors_prefetch())

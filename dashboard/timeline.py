@@ -57,6 +57,8 @@ class Timeline:
     today_x: float | None
     ticks: list[tuple[float, dt.date]]
     rows: list[Row]
+    #: The lanes with no date to draw: listed below the chart rather than given empty rows.
+    undated: list[Lane]
 
 
 @dataclass(frozen=True)
@@ -86,8 +88,9 @@ def layout(*, agreement_date: dt.date, lanes: list[Lane], today: dt.date) -> Tim
     def x(day: dt.date) -> float:
         return round(LEFT + usable * (day - first).days / span, 1)
 
+    dated = [lane for lane in lanes if _has_dates(lane)]
     rows = []
-    for index, lane in enumerate(lanes):
+    for index, lane in enumerate(dated):
         marks = [Mark(x(day), kind, day) for kind, day in lane.stages]
         if lane.effective_from:
             marks.append(Mark(x(lane.effective_from), "effective", lane.effective_from))
@@ -109,13 +112,19 @@ def layout(*, agreement_date: dt.date, lanes: list[Lane], today: dt.date) -> Tim
     ticks = _month_ticks(first, last, x)
     return Timeline(
         width=WIDTH,
-        height=TOP + max(len(lanes), 1) * ROW + 10,
+        height=TOP + max(len(dated), 1) * ROW + 10,
         left=LEFT,
         agreement_x=x(agreement_date),
         today_x=x(today),
         ticks=ticks,
         rows=rows,
+        undated=[lane for lane in lanes if not _has_dates(lane)],
     )
+
+
+def _has_dates(lane: Lane) -> bool:
+    """Whether the lane has a date of its own to draw (not only the agreement's)."""
+    return bool(lane.due_date or lane.effective_from or lane.fulfilled_on or lane.stages)
 
 
 def _month_ticks(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import messages
@@ -190,7 +191,10 @@ def _commitment_page(
     request: HttpRequest, commitment: Commitment, *, form: ProgressForm | None
 ) -> HttpResponse:
     """Render the commitment's page with its form; 400 if the form holds errors."""
-    today = timezone.localdate()
+    # Days count in the agreement's zone, where the deadline ends with its due day.
+    today = timezone.localdate(timezone=ZoneInfo(commitment.agreement.time_zone))
+    # A closed commitment has no clock left: "115 days left" beside "Fulfilled" misleads.
+    days_left = None if commitment.status in TERMINAL else _days(commitment.due_date, today)
     updates = list(commitment.progress_updates.all())
     return render(
         request,
@@ -204,10 +208,8 @@ def _commitment_page(
                 signed_on=commitment.signed_on,
                 announced_on=commitment.announced_on,
             ),
-            # A closed commitment has no clock left: "115 days left" beside "Fulfilled" misleads.
-            "days_left": None
-            if commitment.status in TERMINAL
-            else _days(commitment.due_date, today),
+            "days_left": days_left,
+            "days_overdue": -days_left if days_left is not None and days_left < 0 else None,
             "updates": updates,
             "related": commitment_related(commitment=commitment),
             "chart": charts.progress_chart(commitment=commitment, updates=updates, today=today),

@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 from django.db.models import QuerySet
@@ -25,6 +26,7 @@ COLUMNS = (
     "agreement",
     "title",
     "obligor",
+    "co_obligors",
     "category",
     "target_amount",
     "target_unit",
@@ -40,8 +42,12 @@ COLUMNS = (
 )
 #: Where each column comes from; the agreement and the obligor are given by their keys.
 SOURCE_FIELDS = {"agreement": "agreement__key", "obligor": "obligor__key"}
+#: The other obligors, by their keys separated by ``;`` (as the admin's CSV): read per chunk.
+_CO_OBLIGORS = COLUMNS.index("co_obligors")
 #: Rows fetched from the database per round trip.
 CHUNK_SIZE = 2000
+#: Rows whose other obligors are read in one query (one CSV chunk's worth).
+CO_OBLIGORS_BATCH = 500
 
 
 class _Echo:
@@ -66,9 +72,30 @@ def cell(value: Any) -> str:
 
 
 def export_rows(queryset: QuerySet[Commitment]) -> Iterator[tuple[Any, ...]]:
-    """Yield the export's rows of ``queryset`` (already filtered and ordered), chunk by chunk."""
-    fields = [SOURCE_FIELDS.get(column, column) for column in COLUMNS]
-    yield from queryset.values_list(*fields).iterator(chunk_size=CHUNK_SIZE)
+    """Yield the export's rows of ``queryset`` (already filtered and ordered), chunk by chunk.
+
+    The other obligors are read in one query per :data:`CO_OBLIGORS_BATCH` rows.
+    """
+    fields = [SOURCE_FIELDS.get(column, column) for column in COLUMNS if column != "co_obligors"]
+    rows = queryset.values_list(*fields).iterator(chunk_size=CHUNK_SIZE)
+    while chunk := list(islice(rows, CO_OBLIGORS_BATCH)):
+        others = _co_obligor_keys([row[0] for row in chunk])
+        for row in chunk:
+            keys = ";".join(others.get(row[0], ()))
+            yield (*row[:_CO_OBLIGORS], keys, *row[_CO_OBLIGORS:])
+
+
+def _co_obligor_keys(commitment_ids: list[int]) -> dict[int, list[str]]:
+    """Return the keys of each commitment's other obligors, by name (the pages' order)."""
+    links = (
+        Commitment.co_obligors.through.objects.filter(commitment_id__in=commitment_ids)
+        .order_by("party__name", "party_id")
+        .values_list("commitment_id", "party__key")
+    )
+    keys: dict[int, list[str]] = {}
+    for commitment_id, key in links:
+        keys.setdefault(commitment_id, []).append(key)
+    return keys
 
 
 def csv_chunks(rows: Iterable[tuple[Any, ...]], *, rows_per_chunk: int = 500) -> Iterator[str]:

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from commitments.deadlines.text import due_in_words
 
@@ -41,7 +42,8 @@ class DeadlineEvent:
     due_at: dt.datetime
     time_zone: str
     agreement_title: str
-    obligor_name: str
+    #: Every party bound, the obligor first.
+    obligor_names: Sequence[str]
     category_label: str
     status_label: str
     rule_words: str
@@ -91,7 +93,8 @@ def _description(event: DeadlineEvent) -> str:
             "utc": f"{utc:%Y-%m-%d %H:%M}",
         },
         _("Agreement: %(title)s") % {"title": event.agreement_title},
-        _("Obligor: %(name)s") % {"name": event.obligor_name},
+        ngettext("Obligor: %(names)s", "Obligors: %(names)s", len(event.obligor_names))
+        % {"names": ", ".join(event.obligor_names)},
         _("Status: %(status)s") % {"status": status},
         _("Rule: %(words)s") % {"words": event.rule_words},
     ]

@@ -17,7 +17,8 @@ from alerts.selectors import default_lead_days, watch_leads, watched_commitments
 from commitments.choices import TERMINAL, RecurrenceKind, Status
 from commitments.deadlines.text import commitment_rule_in_words, deadline_explanation
 from commitments.models import DUE_DATE_RELATIONS, Commitment, Occurrence
-from commitments.selectors import revisions_prefetch
+from commitments.querysets import overdue_q
+from commitments.selectors import obligors_prefetch, revisions_prefetch
 from core.roles import can_read
 
 from .ical import DeadlineEvent
@@ -51,10 +52,15 @@ def calendar_feed_for_secret(*, secret: str) -> CalendarFeed | None:
 
 
 def _party_q(party_ids: Iterable[int | None]) -> Q:
-    """Match commitments the parties owe or benefit from."""
+    """Match commitments the parties owe (as obligor or co-obligor) or benefit from."""
     party_ids = list(party_ids)
     benefits = Commitment.beneficiaries.through.objects.filter(party_id__in=party_ids)
-    return Q(obligor_id__in=party_ids) | Q(pk__in=benefits.values("commitment_id"))
+    shared = Commitment.co_obligors.through.objects.filter(party_id__in=party_ids)
+    return (
+        Q(obligor_id__in=party_ids)
+        | Q(pk__in=shared.values("commitment_id"))
+        | Q(pk__in=benefits.values("commitment_id"))
+    )
 
 
 def watchlist_q(*, user: User) -> Q:
@@ -64,20 +70,29 @@ def watchlist_q(*, user: User) -> Q:
     return Q(pk__in=RawSQL(sql, params))  # noqa: S611
 
 
-#: A feed shows deadlines from this long ago on; older ones only weigh on every poll.
+#: A feed shows deadlines from this long ago on, and older ones still open (overdue: an analyst
+#: wants them); closed older ones only weigh on every poll.
 FEED_PAST = dt.timedelta(days=365)
 #: At most this many events, soonest first: calendar apps give up on much larger files.
 FEED_MAX_EVENTS = 2000
 
 
 def feed_start(*, now: dt.datetime) -> dt.date:
-    """Return the earliest due date a feed shows at ``now``."""
+    """Return the earliest due date a feed shows at ``now``, overdue deadlines apart."""
     return (now - FEED_PAST).date()
 
 
+def feed_window_q(*, now: dt.datetime) -> Q:
+    """Match the deadlines a feed shows: due from :func:`feed_start` on, or open and overdue.
+
+    Serves the commitments and the occurrences alike (their columns have the same names).
+    """
+    return Q(due_date__gte=feed_start(now=now)) | overdue_q(now=now)
+
+
 def feed_commitments(*, feed: CalendarFeed, now: dt.datetime) -> QuerySet[Commitment]:
-    """Return the feed's commitments due from :func:`feed_start` on, soonest first, capped."""
-    commitments = Commitment.objects.filter(due_date__gte=feed_start(now=now))
+    """Return the feed's commitments in :func:`feed_window_q`, soonest first, capped."""
+    commitments = Commitment.objects.filter(feed_window_q(now=now))
     if feed.scope == FeedScope.AGREEMENT:
         commitments = commitments.filter(agreement=feed.agreement)
     elif feed.scope == FeedScope.PARTY:
@@ -88,7 +103,7 @@ def feed_commitments(*, feed: CalendarFeed, now: dt.datetime) -> QuerySet[Commit
     return (
         commitments.with_overdue(now)
         .select_related("obligor", *DUE_DATE_RELATIONS)
-        .prefetch_related(revisions_prefetch())
+        .prefetch_related(revisions_prefetch(), obligors_prefetch())
         .order_by("due_date", "id")[:FEED_MAX_EVENTS]
     )
 
@@ -128,9 +143,9 @@ def feed_title(*, feed: CalendarFeed) -> str:
 def feed_description(*, now: dt.datetime) -> str:
     """Return the calendar's description: what it shows."""
     return (
-        f"Commitment deadlines due on or after {feed_start(now=now).isoformat()}, soonest "
-        f"first, at most {FEED_MAX_EVENTS}. All-day events on the due date; alarms at the "
-        "lead times of your subscriptions."
+        f"Commitment deadlines due on or after {feed_start(now=now).isoformat()}, and older "
+        f"ones still open (overdue), soonest first, at most {FEED_MAX_EVENTS}. All-day events "
+        "on the due date; alarms at the lead times of your subscriptions."
     )
 
 
@@ -166,7 +181,7 @@ def feed_events(*, feed: CalendarFeed, now: dt.datetime) -> list[DeadlineEvent]:
                 due_at=due_at,
                 time_zone=commitment.agreement.time_zone,
                 agreement_title=commitment.agreement.title,
-                obligor_name=commitment.obligor.name,
+                obligor_names=tuple(party.name for party in commitment.obligor_list),
                 category_label=str(commitment.get_category_display()),
                 status_label=str(statuses.get(commitment.status, commitment.status)),
                 rule_words=commitment_rule_in_words(commitment),
@@ -193,7 +208,7 @@ def _occurrences_by_commitment(
     if not ids:
         return grouped
     rows = (
-        Occurrence.objects.filter(commitment_id__in=ids, due_date__gte=feed_start(now=now))
+        Occurrence.objects.filter(feed_window_q(now=now), commitment_id__in=ids)
         .with_overdue(now)
         .order_by("due_date", "id")
     )
@@ -220,7 +235,7 @@ def _occurrence_events(
                 due_at=occurrence.due_at,
                 time_zone=commitment.agreement.time_zone,
                 agreement_title=commitment.agreement.title,
-                obligor_name=commitment.obligor.name,
+                obligor_names=tuple(party.name for party in commitment.obligor_list),
                 category_label=str(commitment.get_category_display()),
                 status_label=str(statuses.get(occurrence.status, occurrence.status)),
                 rule_words=rule_words,

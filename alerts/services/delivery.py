@@ -23,7 +23,7 @@ from alerts.models import Alert, AlertKind
 from alerts.services.mail import alert_address, alert_mail_build
 from commitments.choices import TERMINAL, RecurrenceKind
 from commitments.models import Citation
-from commitments.selectors import revisions_prefetch
+from commitments.selectors import obligors_prefetch, revisions_prefetch
 from core.outbox import (
     AttemptFailed,
     Outbox,
@@ -142,6 +142,7 @@ class _AlertMailer:
                 ),
                 # The deadline's explanation names every revision.
                 revisions_prefetch("commitment__"),
+                obligors_prefetch("commitment__"),
             )
         )
 

@@ -104,6 +104,8 @@ def _item(*, alert: Alert, now: dt.datetime) -> dict[str, Any]:
         "commitment": commitment,
         "agreement": commitment.agreement,
         "obligor": commitment.obligor,
+        # The names of every party the commitment binds, the obligor first.
+        "obligors": [party.name for party in commitment.obligor_list],
         "due_date": alert.due_date,
         "due_at": due_at,
         "due_at_local": due_at.astimezone(ZoneInfo(zone)),

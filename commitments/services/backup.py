@@ -8,9 +8,11 @@ names, flags, groups and language but without password hashes: a backup file is 
 offline password-cracking target, and restored users set a password again
 (``manage.py changepassword`` or the password-reset flow). Webhook endpoints keep their signing
 secret, which they need in clear to sign (keep the file as safe as a ``pg_dump``); calendar
-feeds keep only their secret's hash, so their URLs go on working. Left out on purpose: the change
-history (simple-history), API tokens (issue new ones), login-failure records and Celery beat's
-tables (rebuilt from settings); ``pg_dump`` keeps all of them (docs/operations.md).
+feeds keep only their secret's hash, so their URLs go on working. The ratings are rows like any
+other (all of them, in order: a rating's history is its rows, not simple-history's), and so are
+the frozen reports. Left out on purpose: the change history (simple-history), API tokens (issue
+new ones), login-failure records and Celery beat's tables (rebuilt from settings); ``pg_dump``
+keeps all of them (docs/operations.md).
 
 An import refuses a database that already holds domain rows: merging two datasets by key is a
 different job with its own conflicts. It runs in one transaction: on any bad record nothing is
@@ -32,8 +34,10 @@ from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
 from django.db import IntegrityError, connection, models, transaction
 
+from commitments.assessment import pace
 from commitments.models import (
     Agreement,
+    Assessment,
     Citation,
     Commitment,
     CommitmentRelation,
@@ -41,15 +45,30 @@ from commitments.models import (
     Occurrence,
     Party,
     ProgressUpdate,
+    Report,
+    ReportCorrection,
+    ReportRow,
     Source,
 )
 from core.backup import BackupSection, backup_register, backup_sections, backup_user_fields
 
 FORMAT = "commitment-tracker-backup"
 #: Version 2 added the webhook and calendar-feed sections, version 3 the deadline revisions
-#: and the occurrences of recurring commitments; older documents still import.
-VERSION = 3
-READABLE_VERSIONS = (1, 2, 3)
+#: and the occurrences of recurring commitments, version 4 the co-obligors and measured
+#: progress of each commitment, the ratings with their whole history (current flags and review
+#: dates as they were) and the frozen reports with their rows and corrections; older documents
+#: still import.
+VERSION = 4
+READABLE_VERSIONS = (1, 2, 3, 4)
+#: The commitment fields version 4 added; an older document is read with the values the
+#: migration that added them gave an existing database (``_progress_fill``).
+_COMMITMENT_FIELDS_SINCE_4 = (
+    "co_obligors",
+    "progress_measured",
+    "progress_measured_on",
+    "pace_ahead_until",
+    "pace_behind_after",
+)
 
 
 def register_sections() -> None:
@@ -64,6 +83,10 @@ def register_sections() -> None:
         BackupSection("deadline_revisions", DeadlineRevision, since=3),
         BackupSection("relations", CommitmentRelation),
         BackupSection("progress_updates", ProgressUpdate),
+        BackupSection("assessments", Assessment, since=4),
+        BackupSection("reports", Report, since=4),
+        BackupSection("report_rows", ReportRow, since=4),
+        BackupSection("report_corrections", ReportCorrection, since=4),
     )
 
 
@@ -196,7 +219,67 @@ def backup_read(*, stream: IO[str]) -> dict[str, Any]:
     # Sections added after the document's version: it held no such rows.
     for section in sections().keys() - sections(version=version).keys():
         document[section] = []
+    if version < 4:
+        _progress_fill(document)
     return document
+
+
+def _progress_fill(document: dict[str, Any]) -> None:
+    """Give an older document's commitments the fields version 4 added.
+
+    No co-obligors; the latest measurement of each commitment's own updates (not an
+    occurrence's) and its pace band, as migration 0007 computed them for a stored database.
+    """
+    agreement_dates = {
+        record.get("pk"): record.get("fields", {}).get("date")
+        for record in document["agreements"]
+        if isinstance(record, dict)
+    }
+    latest: dict[Any, tuple[str, str]] = {}
+    for record in document["progress_updates"]:
+        fields = record.get("fields") if isinstance(record, dict) else None
+        if not isinstance(fields, dict) or fields.get("occurrence") is not None:
+            continue
+        value, on = fields.get("measured_value"), fields.get("occurred_on")
+        if value is None or not isinstance(on, str):
+            continue
+        known = latest.get(fields.get("commitment"))
+        if known is None or on >= known[1]:  # pk order breaks ties, as the migration did
+            latest[fields.get("commitment")] = (value, on)
+    for record in document["commitments"]:
+        fields = record.get("fields") if isinstance(record, dict) else None
+        if not isinstance(fields, dict) or any(n in fields for n in _COMMITMENT_FIELDS_SINCE_4):
+            continue  # malformed, or not old: the loader names what is wrong
+        fields.update(co_obligors=[], progress_measured=None, progress_measured_on=None)
+        fields.update(pace_ahead_until=None, pace_behind_after=None)
+        measured = latest.get(record.get("pk"))
+        if measured is None:
+            continue
+        try:
+            band = pace.pace_band(
+                measured=Decimal(str(measured[0])),
+                target=_decimal_or_none(fields.get("target_amount")),
+                start=_date_or_none(
+                    fields.get("effective_from") or agreement_dates.get(fields.get("agreement"))
+                ),
+                due=_date_or_none(fields.get("due_date")),
+            )
+        except (ArithmeticError, TypeError, ValueError):
+            continue  # a bad value: the loader names its field
+        fields.update(progress_measured=measured[0], progress_measured_on=measured[1])
+        if band is not None:
+            fields.update(
+                pace_ahead_until=band.ahead_until.isoformat(),
+                pace_behind_after=band.behind_after.isoformat(),
+            )
+
+
+def _decimal_or_none(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _date_or_none(value: Any) -> dt.date | None:
+    return None if value is None else dt.date.fromisoformat(value)
 
 
 def _domain_rows_present() -> list[str]:
@@ -268,9 +351,15 @@ def _clean(
 def _check_fields(obj: models.Model, label: str) -> None:
     """Check each field of ``obj`` alone, the computed (non-editable) ones included."""
     model = type(obj)
+    # References were checked against the backup's own ids by the loader; a null the column
+    # allows is a stored value, not a blank form field (a frozen report row nobody had rated).
+    exclude = [
+        f.name
+        for f in model._meta.concrete_fields
+        if f.is_relation or (f.null and getattr(obj, f.attname) is None)
+    ]
     try:
-        # References were checked against the backup's own ids by the loader.
-        obj.clean_fields(exclude=[f.name for f in model._meta.concrete_fields if f.is_relation])
+        obj.clean_fields(exclude=exclude)
     except ValidationError as exc:
         name, errors = next(iter(exc.message_dict.items()))
         raise BackupError(f"{label}: field {name!r}: {'; '.join(errors)}") from exc

@@ -92,7 +92,7 @@ class CalendarFeedViewSet(
     A feed's ``subscribe_url`` (``/api/v1/calendar/<secret>.ics``) needs no credentials, so
     calendar apps can poll it; it answers ``text/calendar`` (RFC 5545), 404 once the feed is
     revoked or rotated or its user is inactive or loses their role. It shows deadlines due
-    from a year ago on, at most 2000, soonest first.
+    from a year ago on and older ones still open (overdue), at most 2000, soonest first.
     """
 
     serializer_class = CalendarFeedSerializer

@@ -25,6 +25,7 @@ from alerts.services.delivery import (
 )
 from alerts.services.mail import digest_message_id
 from commitments.models import Citation
+from commitments.services.commitments import commitment_update
 from tests.factories import user_make
 from tests.support.smtp_server import smtp_server_fixture, smtp_settings_fixture  # noqa: F401
 
@@ -108,6 +109,20 @@ def test_mail_has_message_id_both_parts_quote_link_and_days_left(
     assert f'href="{link}"' in mail.html
     assert mail.message["Auto-Submitted"] == "auto-generated"
     assert _state(alert) == (AlertState.SENT, 1, None, SEVEN_DAYS_BEFORE, "")
+
+
+def test_mail_about_a_shared_commitment_names_every_obligor(
+    smtp_settings, make_alert, make_commitment, usa
+):
+    commitment = make_commitment(title="Ministerial meeting within 180 days")
+    commitment_update(commitment=commitment, co_obligors=[usa])
+    make_alert(commitment=commitment, threshold=7)
+
+    alerts_send_pending(now=SEVEN_DAYS_BEFORE)
+
+    [mail] = smtp_settings.messages
+    assert "Obligors: Japan, United States" in mail.text
+    assert "Obligors</th><td>Japan, United States</td>" in mail.html
 
 
 def test_mail_is_written_in_the_recipient_language(smtp_settings, make_alert, make_user):

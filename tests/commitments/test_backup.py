@@ -23,6 +23,7 @@ from alerts.services.subscriptions import subscription_create
 from commitments.choices import Status
 from commitments.models import (
     Agreement,
+    Assessment,
     Citation,
     Commitment,
     CommitmentRelation,
@@ -30,9 +31,13 @@ from commitments.models import (
     Occurrence,
     Party,
     ProgressUpdate,
+    Report,
+    ReportCorrection,
+    ReportRow,
     Source,
 )
-from commitments.services.commitments import commitment_change_status
+from commitments.services.assessments import assessment_record, assessment_review, review_due_flag
+from commitments.services.commitments import commitment_change_status, commitment_update
 from commitments.services.revisions import revision_create
 from core.roles import EDITORS
 from feeds.models import CalendarFeed, FeedScope
@@ -46,6 +51,10 @@ NOW = dt.datetime(2026, 6, 1, 9, 30, 15, 123456, tzinfo=dt.UTC)
 
 #: Every table the backup covers, the many-to-many ones included, in deletion-safe order.
 TABLES: list[type[models.Model]] = [
+    ReportCorrection,
+    ReportRow,
+    Report,
+    Assessment,
     WebhookDelivery,
     WebhookEvent,
     WebhookEndpoint,
@@ -60,6 +69,7 @@ TABLES: list[type[models.Model]] = [
     Citation,
     Occurrence,
     Commitment.beneficiaries.through,
+    Commitment.co_obligors.through,
     Commitment,
     Agreement.parties.through,
     Agreement,
@@ -177,6 +187,68 @@ def dataset(django_user_model, agreement, japan, usa, source, make_commitment) -
         user=ana,
         now=NOW,
         note="Premiers achats.",
+    )
+    # A shared commitment rated per party: Japan's rating changed (two rows, one current),
+    # reviewed, then flagged "review due"; a frozen report with a row and its correction.
+    commitment_update(commitment=funding, co_obligors=[usa], user=ana)
+    first = assessment_record(
+        commitment=funding,
+        party=japan,
+        rating="in_the_works",
+        justification="Les premiers versements sont annoncés.",
+        assessed_on=dt.date(2026, 1, 10),
+        user=ana,
+        now=NOW,
+    )
+    assessment_record(
+        commitment=funding,
+        party=japan,
+        rating="compromise",
+        justification="La moitié seulement a été versée.",
+        assessed_on=dt.date(2026, 3, 1),
+        user=ana,
+        now=NOW,
+        evidence_source=source,
+        evidence_quote="La moitié a été versée.",
+    )
+    us_rating = assessment_record(
+        commitment=funding,
+        party=usa,
+        rating="not_verifiable",
+        justification="Aucune source ne dit ce que les États-Unis ont fait.",
+        assessed_on=dt.date(2025, 11, 1),
+        user=ana,
+        now=NOW,
+    )
+    assessment_review(assessment=us_rating, reviewed_on=dt.date(2025, 11, 20), user=ana, now=NOW)
+    review_due_flag(today=NOW.date())
+    report = Report.objects.create(
+        agreement=agreement, title="Interim 2026", cutoff=dt.date(2026, 2, 1), created_by=ana
+    )
+    row = ReportRow.objects.create(
+        report=report,
+        position=1,
+        commitment=funding,
+        commitment_key=funding.key,
+        commitment_title=funding.title,
+        party=japan,
+        party_name=japan.name,
+        assessment=first,
+        rating=first.rating,
+        score=0,
+        justification=first.justification,
+        assessed_on=first.assessed_on,
+        reviewed_on=first.reviewed_on,
+    )
+    ReportCorrection.objects.create(
+        report=report,
+        row=row,
+        corrected_on=dt.date(2026, 3, 2),
+        field="justification",
+        old_value=first.justification,
+        new_value="Les premiers versements ont eu lieu.",
+        note="Erreur de lecture de la source.",
+        author=ana,
     )
     scan(now=NOW)
     dump = canonical_dump()
@@ -354,7 +426,7 @@ def test_webhooks_and_calendar_feeds_are_in_the_backup(dataset, tmp_path, django
     wipe(django_user_model)
     call_command("import_all", str(tmp_path / "backup.json"), stdout=StringIO())
 
-    assert document["version"] == 3
+    assert document["version"] == 4
     endpoint = WebhookEndpoint.objects.get()
     assert endpoint.owner.username == "ana"
     assert endpoint.secret == "s" * 32  # needed in clear to go on signing
@@ -410,3 +482,77 @@ def test_revisions_and_occurrences_are_in_the_backup(dataset, tmp_path, django_u
     assert revision.commitment.due_date == dt.date(2026, 7, 15)
     update = ProgressUpdate.objects.get(occurrence__isnull=False)
     assert update.occurrence is not None and update.occurrence.sequence == 1
+
+
+def test_ratings_with_their_history_and_reports_are_in_the_backup(
+    dataset, tmp_path, django_user_model
+):
+    """A restore gives back the co-obligors, every rating in order with its current flag and
+    review dates, and the frozen reports with their rows and dated corrections."""
+    document = export_to(tmp_path / "backup.json")
+    ratings = [
+        (r["fields"]["rating"], r["fields"]["current"], r["fields"]["review_due"])
+        for r in document["assessments"]
+    ]
+    assert ratings == [
+        ("in_the_works", False, False),
+        ("compromise", True, False),
+        ("not_verifiable", True, True),
+    ]
+    wipe(django_user_model)
+    call_command("import_all", str(tmp_path / "backup.json"), stdout=StringIO())
+
+    funding = Commitment.objects.get(title="Invest 550 billion dollars")
+    assert [p.name for p in funding.obligor_list] == ["Japan", "United States"]
+    history = list(
+        Assessment.objects.filter(party__name="Japan").order_by("pk").values_list(
+            "rating", "current", "assessed_on", "author__username"
+        )
+    )
+    assert history == [
+        ("in_the_works", False, dt.date(2026, 1, 10), "ana"),
+        ("compromise", True, dt.date(2026, 3, 1), "ana"),
+    ]
+    us_rating = Assessment.objects.get(party__name="United States")
+    assert (us_rating.reviewed_on, us_rating.review_due) == (dt.date(2025, 11, 20), True)
+    correction = ReportCorrection.objects.get()
+    assert correction.row is not None
+    assert correction.row.justification == "Les premiers versements sont annoncés."
+    assert correction.new_value == "Les premiers versements ont eu lieu."
+    assert correction.report.title == "Interim 2026"
+    assert correction.report.created_by is not None
+
+
+def test_a_version_3_backup_imports_with_its_measured_progress(
+    dataset, tmp_path, django_user_model
+):
+    """A document written before version 4 has no ratings, reports or co-obligors, and no
+    stored measurement: the import keeps each commitment's latest one, as the migration did."""
+    document = export_to(tmp_path / "backup.json")
+    for section in ("assessments", "reports", "report_rows", "report_corrections"):
+        del document[section]
+    measured = {}
+    for record in document["commitments"]:
+        fields = record["fields"]
+        measured[record["pk"]] = (fields["progress_measured"], fields["progress_measured_on"])
+        for name in ("co_obligors", "progress_measured", "progress_measured_on",
+                     "pace_ahead_until", "pace_behind_after"):
+            del fields[name]
+    document["version"] = 3
+    path = tmp_path / "v3.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    wipe(django_user_model)
+
+    call_command("import_all", str(path), stdout=StringIO())
+
+    assert not Assessment.objects.exists() and not Report.objects.exists()
+    assert not Commitment.co_obligors.through.objects.exists()
+    restored = {
+        c.pk: (
+            None if c.progress_measured is None else str(c.progress_measured),
+            None if c.progress_measured_on is None else c.progress_measured_on.isoformat(),
+        )
+        for c in Commitment.objects.all()
+    }
+    assert restored == measured
+    assert ("1234.5678", "2026-06-01") in restored.values()

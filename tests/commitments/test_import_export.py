@@ -301,3 +301,52 @@ def test_admin_export_defuses_formulas_as_the_api_export_does(
     [api_row] = csv.DictReader(io.StringIO(b"".join(api.streaming_content).decode("utf-8-sig")))
     assert admin_row["title"] == "'" + title
     assert api_row["title"] == admin_row["title"]
+
+
+def _with_co_obligors(*rows: tuple[str, str]) -> str:
+    """Return a file whose last column is ``co_obligors``: (key, co_obligors) per row."""
+    return HEADER.rstrip("\n") + ",co_obligors\n" + "".join(
+        _row(key=key).rstrip("\n") + f",{co_obligors}\n" for key, co_obligors in rows
+    )
+
+
+def test_co_obligors_column_binds_the_other_parties_and_exports_back(
+    editor_client, agreement, japan, usa
+):
+    content = _with_co_obligors(("shared", "united-states"), ("alone", ""))
+    preview = upload(editor_client, content)
+    confirm = preview.context["confirm_form"]
+    editor_client.post(
+        reverse("admin:commitments_commitment_process_import"),
+        {name: confirm[name].value() for name in confirm.fields},
+    )
+    shared = Commitment.objects.get(key="shared")
+    assert [p.key for p in shared.obligor_list] == ["japan", "united-states"]
+    assert not Commitment.objects.get(key="alone").co_obligors.exists()
+
+    exported = editor_client.post(
+        reverse("admin:commitments_commitment_export"),
+        {"format": "0", **{f"commitmentresource_{n}": "on" for n in ("key", "co_obligors")}},
+    ).content.decode("utf-8-sig")
+    rows = {row["key"]: row for row in csv.DictReader(io.StringIO(exported))}
+    assert rows["shared"]["co_obligors"] == "united-states"
+    assert rows["alone"]["co_obligors"] == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("united-states;atlantis", "No party has the key 'atlantis'."),
+        ("japan", "The obligor is already bound: list only the other parties."),
+    ],
+)
+def test_a_bad_co_obligors_cell_is_a_row_error_naming_the_column(
+    editor_client, agreement, japan, usa, value, message
+):
+    response = upload(editor_client, _with_co_obligors(("fine", ""), ("bad", value)))
+    result = response.context["result"]
+    assert response.context.get("confirm_form") is None
+    invalid = {row.number: row.field_specific_errors for row in result.invalid_rows}
+    assert list(invalid) == [2]
+    assert any(message in text for text in invalid[2]["co_obligors"]), invalid
+    assert not Commitment.objects.exists()

@@ -223,11 +223,17 @@ def test_the_party_feed_shows_what_the_party_owes_or_receives(
 ):
     owed_by_usa = make_commitment(obligor=usa)
     for_usa = make_commitment(beneficiaries=[usa])
+    shared = make_commitment()
+    svc.commitment_update(commitment=shared, co_obligors=[usa])
     make_commitment()
     make_commitment(agreement=other_agreement, obligor=nato)
     _feed, secret = feed_for(viewer, FeedScope.PARTY, party=usa)
 
-    assert set(events_by_uid(fetch(client, secret))) == {uid(owed_by_usa), uid(for_usa)}
+    assert set(events_by_uid(fetch(client, secret))) == {
+        uid(owed_by_usa),
+        uid(for_usa),
+        uid(shared),
+    }
 
 
 def test_the_watch_list_feed_shows_the_users_subscriptions_and_owned_commitments(
@@ -502,17 +508,45 @@ def test_a_feed_costs_the_same_queries_for_few_or_many_deadlines(
     assert counts[0] == counts[1]
 
 
-def test_the_feed_leaves_out_deadlines_more_than_a_year_past(client, viewer, make_commitment):
-    """Old deadlines only weigh on every poll; the window is a year back from today."""
-    commitment = make_commitment()
+def test_the_feed_leaves_out_closed_deadlines_more_than_a_year_past_but_keeps_open_ones(
+    client, viewer, make_commitment, editor, source
+):
+    """Old closed deadlines only weigh on every poll; an old overdue one is what an analyst
+    chases, so it stays, and the calendar's description says so."""
+    closed = make_commitment(title="Met")
+    still_open = make_commitment(title="Still not met")
+    svc.commitment_change_status(
+        commitment=closed,
+        status=Status.FULFILLED,
+        user=editor,
+        now=AFTER_DUE,
+        note="Done.",
+        evidence_source=source,
+        evidence_quote="La réunion a eu lieu.",
+    )
     _feed, secret = feed_for(viewer)
 
     with time_machine.travel(dt.datetime(2027, 4, 25, 12, tzinfo=dt.UTC), tick=False):
         calendar = fetch(client, secret)
-        assert list(events_by_uid(calendar)) == [uid(commitment)]
-        assert "on or after 2026-04-25" in str(calendar["X-WR-CALDESC"])
+        assert set(events_by_uid(calendar)) == {uid(closed), uid(still_open)}
+        description = str(calendar["X-WR-CALDESC"])
+        assert "on or after 2026-04-25, and older ones still open (overdue)" in description
     with time_machine.travel(dt.datetime(2027, 4, 28, 12, tzinfo=dt.UTC), tick=False):
-        assert events_by_uid(fetch(client, secret)) == {}
+        events = events_by_uid(fetch(client, secret))
+        assert list(events) == [uid(still_open)]
+        assert "Overdue" in events[uid(still_open)]["CATEGORIES"].cats
+
+
+def test_a_shared_commitment_names_every_obligor(client, viewer, make_commitment, usa):
+    shared = make_commitment(title="Meet within 180 days")
+    svc.commitment_update(commitment=shared, co_obligors=[usa])
+    alone = make_commitment(title="Invest")
+    _feed, secret = feed_for(viewer)
+
+    events = events_by_uid(fetch(client, secret))
+
+    assert "Obligors: Japan, United States" in str(events[uid(shared)]["DESCRIPTION"])
+    assert "Obligor: Japan\n" in str(events[uid(alone)]["DESCRIPTION"])
 
 
 def test_a_huge_feed_is_capped_to_the_soonest_deadlines(

@@ -62,6 +62,7 @@ def test_the_header_and_a_row_have_the_stable_columns(viewer_client, make_commit
         "agreement": "summit-2025-10-28",
         "title": "Investment of 550 billion",
         "obligor": "japan",
+        "co_obligors": "",
         "category": "investment",
         "target_amount": "550000000000.0000",
         "target_unit": "USD",
@@ -205,3 +206,19 @@ def test_two_thousand_rows_stream_in_chunks_from_a_chunked_cursor(
     assert 500 + sum(chunk.count("\n") for chunk in rest) == 2000
     assert len(pulled) == 2000
     assert chunk_sizes == [export.CHUNK_SIZE]
+
+
+def test_a_shared_commitment_lists_its_other_obligors(viewer_client, make_commitment, usa):
+    """The other obligors are given by their keys, separated by ";" as in the admin's CSV."""
+    from commitments.services.commitments import commitment_update
+    from tests.factories import party_make
+
+    shared = make_commitment(title="Meet within 180 days")
+    commitment_update(commitment=shared, co_obligors=[usa, party_make(key="nato", name="NATO")])
+    make_commitment(title="Alone")
+
+    rows = {row["title"]: row for row in rows_of(viewer_client.get(EXPORT_URL))}
+
+    assert rows["Meet within 180 days"]["obligor"] == "japan"
+    assert rows["Meet within 180 days"]["co_obligors"] == "nato;united-states"
+    assert rows["Alone"]["co_obligors"] == ""

@@ -133,6 +133,7 @@ def test_status_change_is_delivered_signed_with_the_old_and_new_status(
                 "title": commitment.title,
                 "agreement": commitment.agreement_id,
                 "obligor": commitment.obligor_id,
+                "obligors": [commitment.obligor_id],
                 "status": "in_progress",
                 "due_date": "2026-04-26",
                 "due_at": "2026-04-26T14:59:59Z",
@@ -835,3 +836,20 @@ def test_only_a_worker_enqueues_the_sender_and_a_broker_down_is_logged(
     with django_capture_on_commit_callbacks(execute=True):
         webhook_tasks.send_webhooks_on_commit()
     assert "Could not enqueue webhooks.send_webhooks" in caplog.text
+
+
+def test_the_payload_lists_every_obligor_of_a_shared_commitment(
+    commitment, make_endpoint, editor, webhook_receiver, usa
+):
+    """"obligors" holds the obligor, then the other obligors by name, beside "obligor"."""
+    nato = factories.party_make(key="nato", name="NATO")
+    svc.commitment_update(commitment=commitment, co_obligors=[usa, nato])
+    make_endpoint()
+    change_status(commitment, Status.IN_PROGRESS)
+
+    send(T)
+
+    (request,) = webhook_receiver.received()
+    data = request.json["data"]["commitment"]
+    assert data["obligor"] == commitment.obligor_id
+    assert data["obligors"] == [commitment.obligor_id, nato.pk, usa.pk]

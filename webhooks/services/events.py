@@ -33,7 +33,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 
 from commitments.choices import DeadlineState
-from commitments.models import Commitment
+from commitments.models import Commitment, Party
 from commitments.services.hooks import DeadlineRevised, FieldChange
 from core.roles import EDITORS, VIEWERS
 from webhooks.models import (
@@ -237,6 +237,21 @@ def _write(
     return deliveries
 
 
+#: Every party a commitment binds (alias ``c``): the obligor, then the other obligors by name,
+#: as the pages list them; ``obligors`` in the payload, beside ``obligor``.
+_BOUND_PARTIES = (
+    "SELECT c.obligor_id AS party, 0 AS rank, '' AS name, 0 AS tie UNION ALL "
+    "SELECT co.party_id, 1, p.name, p.id FROM {co_obligors} co "
+    "JOIN {party} p ON p.id = co.party_id WHERE co.commitment_id = c.id"
+)
+_OBLIGORS_POSTGRESQL = "(SELECT jsonb_agg(b.party ORDER BY b.rank, b.name, b.tie) FROM ({bound}) b)"
+#: SQLite's aggregate keeps its input's order; ``json()`` keeps the array an array in the object.
+_OBLIGORS_SQLITE = (
+    "json((SELECT json_group_array(b.party) FROM "
+    "(SELECT * FROM ({bound}) ORDER BY rank, name, tie) b))"
+)
+
+
 def _payload_sql(
     changed_field: str | None, revision: DeadlineRevised | None = None
 ) -> tuple[str, list[Any]]:
@@ -249,12 +264,20 @@ def _payload_sql(
     both write the same document: ids as numbers, dates as ``YYYY-MM-DD``,
     ``due_at`` as ``YYYY-MM-DDTHH:MM:SSZ`` in UTC.
     """
+    # Table names come from the models' metadata, never from input.
+    qn = connection.ops.quote_name
+    bound = _BOUND_PARTIES.format(
+        co_obligors=qn(Commitment.co_obligors.through._meta.db_table),
+        party=qn(Party._meta.db_table),
+    )
     if connection.vendor == "postgresql":
         build = "jsonb_build_object"
         due_at = "to_char(c.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+        obligors = _OBLIGORS_POSTGRESQL.format(bound=bound)
     else:
         build = "json_object"
         due_at = "strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', c.due_at)"
+        obligors = _OBLIGORS_SQLITE.format(bound=bound)
 
     def obj(*pairs: tuple[str, str]) -> str:
         # Keys are constants of this function, never input: they are written as literals.
@@ -268,6 +291,7 @@ def _payload_sql(
         ("title", "c.title"),
         ("agreement", "c.agreement_id"),
         ("obligor", "c.obligor_id"),
+        ("obligors", obligors),
         ("status", "c.status"),
         ("due_date", "c.due_date"),
         ("due_at", due_at),

@@ -1,7 +1,10 @@
 """Write validated seed records through the domain services, all or nothing, by key.
 
 A record equal to what is stored is not saved, so a second load writes nothing and adds no
-history; citations and relations are added and updated but never deleted.
+history; citations and relations are added and updated but never deleted. Nor are commitments:
+one whose key left the seeds (two per-party halves merged into one shared commitment keep one
+key) stays as it is, with its history, statuses and ratings, and the summary names it so that an
+editor can close or rate it by hand.
 """
 
 from __future__ import annotations
@@ -88,14 +91,23 @@ class SeedSummary:
 
     dry_run: bool
     counts: dict[str, KindCounts] = field(default_factory=lambda: {k: KindCounts() for k in KINDS})
+    #: Stored commitments of the seeded agreements that no seed names (added by hand, or dropped
+    #: from the seeds), left untouched.
+    not_in_seeds: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        """Return one human-readable line per kind."""
+        """Return one human-readable line per kind, then the commitments the seeds dropped."""
         verb = "would be " if self.dry_run else ""
-        return [
+        lines = [
             f"{kind}: {c.created} {verb}created, {c.updated} {verb}updated, {c.unchanged} unchanged"
             for kind, c in self.counts.items()
         ]
+        if self.not_in_seeds:
+            lines.append(
+                "commitments of these agreements not in the seeds, left as they are: "
+                + ", ".join(self.not_in_seeds)
+            )
+        return lines
 
 
 def seeds_load(*, path: Path | None = None, dry_run: bool = False) -> SeedSummary:
@@ -180,7 +192,7 @@ class _Writer:
         # Read after the agreements: a changed agreement date has just recomputed due dates.
         self.commitments = (
             Commitment.objects.select_related(*DUE_DATE_RELATIONS)
-            .prefetch_related("beneficiaries")
+            .prefetch_related("beneficiaries", "co_obligors")
             .in_bulk([r.key for r in seeds.commitments], field_name="key")
         )
         commitments = {
@@ -192,6 +204,11 @@ class _Writer:
             [(r, commitments[r.key]) for r in seeds.commitments],
         )
         self.sync_relations([(r, commitments[r.key]) for r in seeds.commitments])
+        self.summary.not_in_seeds = sorted(
+            Commitment.objects.filter(agreement__in=agreements.values())
+            .exclude(key__in=commitments.keys())
+            .values_list("key", flat=True)
+        )
 
     def upsert_plain(
         self,
@@ -291,11 +308,12 @@ class _Writer:
             else None
         )
         beneficiaries = self.party_list(record, "beneficiaries", data.get("beneficiaries", []))
+        co_obligors = self.party_list(record, "co_obligors", data.get("co_obligors", []))
         commitment = self.commitments.get(record.key)
         try:
             if commitment is None:
                 commitment = commitment_create(
-                    key=record.key, beneficiaries=beneficiaries, **fields
+                    key=record.key, beneficiaries=beneficiaries, co_obligors=co_obligors, **fields
                 )
                 self.commitments[record.key] = commitment
                 self.count("commitments", "created")
@@ -304,12 +322,16 @@ class _Writer:
             beneficiaries_changed = {p.pk for p in commitment.beneficiaries.all()} != {
                 p.pk for p in beneficiaries
             }
-            if not changed and not beneficiaries_changed:
+            co_obligors_changed = {p.pk for p in commitment.co_obligors.all()} != {
+                p.pk for p in co_obligors
+            }
+            if not changed and not beneficiaries_changed and not co_obligors_changed:
                 self.count("commitments", "unchanged")
                 return commitment
             commitment_update(
                 commitment=commitment,
                 beneficiaries=beneficiaries if beneficiaries_changed else None,
+                co_obligors=co_obligors if co_obligors_changed else None,
                 **changed,
             )
         except ValidationError as exc:
@@ -432,6 +454,7 @@ def _party_keys(seeds: SeedRecords) -> set[str]:
     for record in seeds.commitments:
         keys.add(record.data["obligor"])
         keys.update(record.data.get("beneficiaries", []))
+        keys.update(record.data.get("co_obligors", []))
     return keys
 
 
