@@ -121,7 +121,9 @@ def _pace_values(commitment: Commitment, due_date: dt.date | None) -> dict[str, 
     band = pace.pace_band(
         measured=commitment.progress_measured,
         target=commitment.target_amount,
-        start=commitment.effective_from or commitment.agreement.date,
+        start=pace.line_start(
+            effective_from=commitment.effective_from, agreement_date=commitment.agreement.date
+        ),
         due=due_date,
     )
     return {
