@@ -151,6 +151,8 @@ class CommitmentAdminForm(ServiceModelForm):
             "title",
             "description",
             "obligor",
+            # Ratings (issue 13): the other parties bound by the same promise.
+            "co_obligors",
             "beneficiaries",
             "owner",
             "category",

@@ -106,7 +106,8 @@ def test_an_editor_rates_an_obligor_and_the_commitment_shows_each_obligor(
 def test_the_labels_follow_the_request_language(editor_api, shared, japan):
     _rate(shared, japan, None, rating="stalled")
     detail = editor_api.get(f"{LIST}{shared.pk}/", HTTP_ACCEPT_LANGUAGE="fr").json()
-    assert [a["rating_label"] for a in detail["assessments"]] == ["Au point mort", "Pas encore évalué"]
+    labels = [a["rating_label"] for a in detail["assessments"]]
+    assert labels == ["Au point mort", "Pas encore évalué"]
 
 
 def test_the_history_lists_every_rating_newest_first_and_readers_may_read_it(
@@ -132,7 +133,8 @@ def test_the_history_lists_every_rating_newest_first_and_readers_may_read_it(
 
 
 def test_a_viewer_cannot_rate(viewer_api, shared, japan, source):
-    response = viewer_api.post(f"{LIST}{shared.pk}/assessments/", body(japan, source), format="json")
+    url = f"{LIST}{shared.pk}/assessments/"
+    response = viewer_api.post(url, body(japan, source), format="json")
     assert response.status_code == 403
     assert not Assessment.objects.exists()
 
@@ -358,7 +360,9 @@ def test_the_list_costs_the_same_queries_for_3_or_30_rated_shared_rows(
 ):
     """Co-obligors and current ratings with evidence cost a fixed number of queries."""
     for n in range(30):
-        commitment = make_commitment(co_obligors=[usa], target_amount=Decimal(10), target_unit="USD")
+        commitment = make_commitment(
+            co_obligors=[usa], target_amount=Decimal(10), target_unit="USD"
+        )
         _rate(commitment, japan, editor, rating="kept", evidence_source=source,
               evidence_quote=f"Tenu {n}.")
         _rate(commitment, usa, editor)
