@@ -17,7 +17,7 @@ from django.db.models import Count, F, Q, QuerySet
 from commitments.choices import Status
 from commitments.models import Agreement, Commitment, Party, ProgressUpdate
 from commitments.querysets import due_within_q, overdue_q
-from commitments.selectors import revisions_prefetch
+from commitments.selectors import obligors_prefetch, revisions_prefetch
 
 #: G7 Research Group style compliance scores.
 SCORE_FULL, SCORE_PARTIAL, SCORE_NONE = 1, 0, -1
@@ -154,6 +154,7 @@ def commitment_detail(*, pk: int) -> Commitment:
             "progress_updates__author",
             "progress_updates__occurrence",
             revisions_prefetch(),
+            obligors_prefetch(),  # Ratings (issue 13).
         )
         .get(pk=pk)
     )
