@@ -103,7 +103,7 @@ def test_the_section_reads_in_french(client, reviewer, shared, japan):
     html = client.get(page(shared), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "Évaluation" in html
     assert "Au point mort" in html and "Pas encore évalué" in html
-    assert "Évalué le 1er février 2026" in html or "1 février 2026" in html
+    assert "Évalué le 1 février 2026\u202f; revu pour la dernière fois le 1 février 2026" in html
 
 
 def test_an_editor_rates_an_obligor_from_the_page(client, writer, shared, usa, source):
