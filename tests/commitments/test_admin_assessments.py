@@ -68,6 +68,7 @@ def test_a_rating_with_a_new_quote_is_recorded_through_the_service(
         dt.date(2026, 5, 1),
         editor,
     )
+    assert rating.evidence is not None
     assert rating.evidence.quote == "Les deux pays se sont réunis."
 
 

@@ -120,7 +120,7 @@ def test_an_editor_rates_an_obligor_from_the_page(client, writer, shared, usa, s
         dt.date(2026, 2, 20),
         writer,
     )
-    assert rating.evidence.quote == "Réunion tenue."
+    assert rating.evidence is not None and rating.evidence.quote == "Réunion tenue."
     assert "The rating was recorded." in client.get(page(shared)).content.decode()
 
 
