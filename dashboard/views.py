@@ -193,13 +193,9 @@ def _commitment_or_404(pk: int) -> Commitment:
 
 
 def _commitment_page(
-    request: HttpRequest,
-    commitment: Commitment,
-    *,
-    form: ProgressForm | None,
-    rating_form: RatingForm | None = None,
+    request: HttpRequest, commitment: Commitment, *, form: ProgressForm | None
 ) -> HttpResponse:
-    """Render the commitment's page with its forms; 400 if a form holds errors."""
+    """Render the commitment's page with its form; 400 if the form holds errors."""
     today = timezone.localdate()
     updates = list(commitment.progress_updates.all())
     measurements = sorted(
@@ -231,11 +227,9 @@ def _commitment_page(
             "can_revise": form is not None,
             "revision_refusal": revision_refusal(commitment=commitment) if form else None,
             # Ratings (issue 13).
-            **_assessment_context(commitment, can_edit=form is not None, rating_form=rating_form),
+            **_assessment_context(commitment, can_edit=form is not None, rating_form=None),
         },
-        status=400
-        if (form is not None and form.errors) or (rating_form is not None and rating_form.errors)
-        else 200,
+        status=400 if form is not None and form.errors else 200,
     )
 
 
@@ -281,19 +275,34 @@ def _assessment_context(
     return {"obligor_ratings": obligors, "rating_form": rating_form if can_edit else None}
 
 
-@require_POST
 @_reviewer
 def commitment_rate(request: HttpRequest, pk: int) -> HttpResponse:
-    """Record a rating (editors); on a refusal, the page again with errors at their fields."""
+    """Show the rating form (editors) and record a rating; errors stay at their fields.
+
+    The commitment page carries the same form and posts here; a refusal is shown on this
+    page, beside the obligors' current ratings.
+    """
     if not can_write(request.user):
         raise PermissionDenied
     commitment = _commitment_or_404(pk)
-    rating_form = RatingForm(request.POST, commitment=commitment)
-    if rating_form.is_valid() and rating_form.save(user=request.user) is not None:
-        messages.success(request, _("The rating was recorded."))
-        return HttpResponseRedirect(reverse("dashboard:commitment", args=[pk]) + "#assessment-h")
-    return _commitment_page(
-        request, commitment, form=ProgressForm(commitment=commitment), rating_form=rating_form
+    if request.method == "POST":
+        form = RatingForm(request.POST, commitment=commitment)
+        if form.is_valid() and form.save(user=request.user) is not None:
+            messages.success(request, _("The rating was recorded."))
+            return HttpResponseRedirect(
+                reverse("dashboard:commitment", args=[pk]) + "#assessment-h"
+            )
+    else:
+        form = RatingForm(commitment=commitment)
+    return render(
+        request,
+        "dashboard/commitment_rate.html",
+        {
+            "commitment": commitment,
+            "form": form,
+            **_assessment_context(commitment, can_edit=True, rating_form=form),
+        },
+        status=400 if form.errors else 200,
     )
 
 

@@ -110,6 +110,7 @@ def test_an_editor_rates_an_obligor_from_the_page(client, writer, shared, usa, s
     client.force_login(writer)
     html = client.get(page(shared)).content.decode()
     assert 'name="rating-rating"' in html
+    assert 'name="rating-rating"' in client.get(rate(shared)).content.decode()
     response = client.post(rate(shared), posted(usa, source))
     assert response.status_code == 302
     assert response["Location"] == page(shared) + "#assessment-h"
@@ -141,7 +142,7 @@ def test_a_bad_rating_shows_the_error_at_its_field_and_writes_nothing(
     citations = Citation.objects.count()
     response = client.post(rate(shared), posted(japan, source if with_source else None, **fields))
     assert response.status_code == 400
-    errors = response.context["rating_form"].errors
+    errors = response.context["form"].errors
     assert list(errors) == [field]
     assert words in " ".join(errors[field])
     html = response.content.decode()
@@ -158,7 +159,7 @@ def test_a_party_that_is_not_an_obligor_is_not_offered_nor_taken(
     assert f'<option value="{usa.pk}"' not in client.get(page(commitment)).content.decode()
     response = client.post(rate(commitment), posted(usa, justification="r", rating="stalled"))
     assert response.status_code == 400
-    assert "not an obligor" in " ".join(response.context["rating_form"].errors["party"])
+    assert "not an obligor" in " ".join(response.context["form"].errors["party"])
     assert not Assessment.objects.exists()
 
 
