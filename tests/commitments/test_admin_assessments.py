@@ -185,3 +185,15 @@ def test_a_commitment_with_a_revision_and_a_rating_can_still_be_saved(
     assert response.status_code == 302, form_errors(response)
     assert Commitment.objects.get(pk=shared.pk).title == "Meet within 180 days, in Tokyo"
     assert Assessment.objects.count() == 1
+
+
+def test_the_read_only_ratings_inline_takes_no_new_row(editor_client, shared, japan):
+    """More forms than saved rows (a tampered TOTAL_FORMS) add no rating."""
+    assessment_record(commitment=shared, party=japan, rating="stalled", justification="r")
+    url = change_url(shared)
+    data = change_form_data(editor_client.get(url))
+    data.update({"assessments-TOTAL_FORMS": "3", "assessments-2-rating": "kept",
+                 "assessments-2-justification": "Forged.", "assessments-2-party": str(japan.pk)})
+    response = editor_client.post(url, data)
+    assert response.status_code in (200, 302)
+    assert list(Assessment.objects.values_list("rating", flat=True)) == ["stalled"]
