@@ -196,6 +196,13 @@ RatingChoice = models.TextChoices(  # type: ignore[misc,call-overload]
 )
 
 
+#: The ratings as a reader sees them: "Not yet rated" (the absence of one), then the scale.
+RATING_SHOWN_CHOICES = [
+    (Rating.NOT_RATED.value, _(RULES[Rating.NOT_RATED].label)),
+    *RatingChoice.choices,
+]
+
+
 def rating_label(rating: str | None) -> str:
     """Return a rating as a reader reads it; an absent one reads "Not yet rated"."""
     return str(_(RULES[Rating(rating or Rating.NOT_RATED)].label))

@@ -17,16 +17,18 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .choices import (
+    RATING_SHOWN_CHOICES,
     AgreementKind,
     Category,
     DeadlineState,
     FulfilmentTiming,
+    PaceChoice,
     PartyKind,
     SourceKind,
     Status,
 )
 from .models import Agreement, Commitment, Party, ProgressUpdate, Source
-from .querysets import CommitmentQuerySet
+from .querysets import CommitmentQuerySet, obligor_q, pace_now_q, rating_q, review_due_q
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
@@ -71,7 +73,9 @@ class CommitmentFilterSet(django_filters.FilterSet):
         queryset=Agreement.objects.all(), help_text=_("Id of the agreement.")
     )
     obligor = django_filters.ModelChoiceFilter(
-        queryset=Party.objects.all(), help_text=_("Id of the party that must act.")
+        queryset=Party.objects.all(),
+        method="filter_obligor",
+        help_text=_("Id of a party that must act: the obligor or one of the other obligors."),
     )
     category = django_filters.MultipleChoiceFilter(
         choices=Category.choices,
@@ -112,6 +116,30 @@ class CommitmentFilterSet(django_filters.FilterSet):
             "parameter for several."
         ),
     )
+    # Ratings and progress against pace (issue 13).
+    rating = django_filters.MultipleChoiceFilter(
+        label=_("Rating"),
+        choices=RATING_SHOWN_CHOICES,
+        method="filter_rating",
+        help_text=_(
+            "A current rating of any obligor; not_rated: some obligor is not rated yet. "
+            "Repeat the parameter for several."
+        ),
+    )
+    review_due = django_filters.BooleanFilter(
+        label=_("Review due"),
+        method="filter_review_due",
+        help_text=_("A current rating is due for review (true), or none is (false)."),
+    )
+    pace = django_filters.MultipleChoiceFilter(
+        label=_("Pace"),
+        choices=PaceChoice.choices,
+        method="filter_pace",
+        help_text=_(
+            "Measured progress against the straight line to the target, today in the "
+            "agreement's time zone; repeat the parameter for several."
+        ),
+    )
     q = django_filters.CharFilter(
         label=_("Search"),
         method="filter_q",
@@ -145,9 +173,42 @@ class CommitmentFilterSet(django_filters.FilterSet):
             "due_after",
             "overdue",
             "due_within",
+            "rating",
+            "review_due",
+            "pace",
             "q",
             "ordering",
         ]
+
+    def filter_obligor(self, qs: QuerySet, name: str, value: Party | None) -> QuerySet:
+        """Keep the commitments that bind the party, as obligor or as another obligor."""
+        return qs.filter(obligor_q(party=value)) if value is not None else qs
+
+    def filter_rating(self, qs: QuerySet, name: str, value: list[str]) -> QuerySet:
+        """Keep the commitments with any of these current ratings (or an unrated obligor)."""
+        if not value:
+            return qs
+        condition = Q()
+        for rating in value:
+            condition |= rating_q(rating=rating)
+        return qs.filter(condition)
+
+    def filter_review_due(self, qs: QuerySet, name: str, value: bool | None) -> QuerySet:
+        """Keep the commitments with a rating due for review (``true``) or without (``false``)."""
+        if value is None:
+            return qs
+        return qs.filter(review_due_q()) if value else qs.exclude(review_due_q())
+
+    def filter_pace(self, qs: QuerySet, name: str, value: list[str]) -> QuerySet:
+        """Keep the commitments at any of these paces, each on its agreement's today."""
+        if not value:
+            return qs
+        now = timezone.now()
+        zones = list(Agreement.objects.order_by().values_list("time_zone", flat=True).distinct())
+        condition = Q()
+        for pace in value:
+            condition |= pace_now_q(pace=pace, now=now, time_zones=zones)
+        return qs.filter(condition)
 
     def filter_q(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         """Match the words anywhere in the title, description, key or agreement title."""

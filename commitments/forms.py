@@ -12,6 +12,7 @@ from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
+from django.db.models import Case, When
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -19,17 +20,20 @@ from django.utils.translation import gettext_lazy as _
 from core.dates import validate_date_in_range
 
 from . import deadlines
-from .choices import PrecisionChoice, RevisionKind, Status
+from .choices import PrecisionChoice, RatingChoice, RevisionKind, Status
 from .deadlines import RuleError, recurrence
 from .models import (
     Agreement,
+    Assessment,
     Citation,
     Commitment,
     DeadlineRevision,
     Occurrence,
+    Party,
     ProgressUpdate,
     Source,
 )
+from .services import assessments as assessment_services
 from .services import commitments as commitment_services
 from .services import revisions as revision_services
 from .stages import STAGE_FIELDS
@@ -147,6 +151,8 @@ class CommitmentAdminForm(ServiceModelForm):
             "title",
             "description",
             "obligor",
+            # Ratings (issue 13): the other parties bound by the same promise.
+            "co_obligors",
             "beneficiaries",
             "owner",
             "category",
@@ -364,6 +370,104 @@ class RevisionForm(EvidenceForm):
         try:
             return revision_services.revision_create(
                 commitment=self.commitment, user=user, **self.cleaned_data
+            )
+        except ValidationError as exc:
+            add_service_errors(self, service_error(exc))
+            return None
+
+
+# Ratings (issue 13).
+
+
+class AssessmentForm(EvidenceForm):
+    """A rating of one obligor's compliance with one commitment, with its justification.
+
+    The one parser of a rating: the admin's "Rate an obligor" page, the dashboard and the API
+    (``POST .../assessments/``, its ``evidence`` object flattened into ``evidence_*``) fill
+    it. Field names are the arguments and error keys of ``assessment_record``, which checks
+    the rest (the date's bounds, evidence for a judged rating) and writes.
+    """
+
+    field_order = ["party", "rating", "assessed_on", "justification", *EVIDENCE_FIELDS]
+
+    party = forms.ModelChoiceField(
+        label=_("Obligor rated"),
+        queryset=Party.objects.none(),
+        error_messages={"invalid_choice": _("That party is not an obligor of this commitment.")},
+    )
+    rating = forms.ChoiceField(
+        label=_("Rating"),
+        choices=RatingChoice.choices,
+        error_messages={"invalid_choice": _("“%(value)s” is not a rating on the scale.")},
+    )
+    assessed_on = forms.DateField(
+        label=_("Assessed on"),
+        # Left out, the service dates the rating today in the agreement's time zone.
+        required=False,
+        validators=[validate_date_in_range],
+        error_messages={"invalid": _("The date has the wrong format; write it as YYYY-MM-DD.")},
+        help_text=_("The date from which the rating holds; today if left empty."),
+    )
+    justification = forms.CharField(
+        label=_("Justification"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("This field is required: say why.")},
+        help_text=_("Why this rating: what was done, or not, and when."),
+    )
+
+    def __init__(
+        self, *args: Any, commitment: Commitment, iso_dates: bool = False, **kwargs: Any
+    ) -> None:
+        """Bind the form to ``commitment``: its obligors, obligor first, are the parties offered.
+
+        ``iso_dates`` as :class:`StatusChangeForm` has it.
+        """
+        super().__init__(*args, commitment=commitment, **kwargs)
+        party = cast(forms.ModelChoiceField, self.fields["party"])
+        party.queryset = Party.objects.filter(
+            pk__in=assessment_services.obligor_ids(commitment)
+        ).order_by(Case(When(pk=commitment.obligor_id, then=0), default=1), "name", "id")
+        if iso_dates:
+            cast(forms.DateField, self.fields["assessed_on"]).input_formats = ["%Y-%m-%d"]
+
+    def save(self, *, user: Any) -> Assessment | None:
+        """Record the rating through ``assessment_record``; ``None`` if it refused."""
+        try:
+            return assessment_services.assessment_record(
+                commitment=self.commitment, user=user, **self.cleaned_data
+            )
+        except ValidationError as exc:
+            add_service_errors(self, service_error(exc))
+            return None
+
+
+class AssessmentReviewForm(forms.Form):
+    """Confirm that one current rating still holds, on a date (today if left out).
+
+    The admin's review action, the dashboard's "Still holds" button and the API's
+    ``POST .../assessments/{id}/review/`` fill it; ``assessment_review`` checks and writes.
+    """
+
+    reviewed_on = forms.DateField(
+        label=_("Reviewed on"),
+        required=False,
+        validators=[validate_date_in_range],
+        error_messages={"invalid": _("The date has the wrong format; write it as YYYY-MM-DD.")},
+    )
+
+    def __init__(
+        self, *args: Any, assessment: Assessment, iso_dates: bool = False, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.assessment = assessment
+        if iso_dates:
+            cast(forms.DateField, self.fields["reviewed_on"]).input_formats = ["%Y-%m-%d"]
+
+    def save(self, *, user: Any) -> Assessment | None:
+        """Record the review through ``assessment_review``; ``None`` if it refused."""
+        try:
+            return assessment_services.assessment_review(
+                assessment=self.assessment, user=user, **self.cleaned_data
             )
         except ValidationError as exc:
             add_service_errors(self, service_error(exc))

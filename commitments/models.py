@@ -626,8 +626,10 @@ class Commitment(models.Model):
 
     @property
     def pace_start(self) -> dt.date:
-        """Return where the pace line starts: the effective date, else the agreement's."""
-        return self.effective_from or self.agreement.date
+        """Return where the pace line starts (:func:`commitments.assessment.pace.line_start`)."""
+        return pace.line_start(
+            effective_from=self.effective_from, agreement_date=self.agreement.date
+        )
 
     def progress_on(self, on: dt.date) -> pace.Progress | None:
         """Return the latest measurement against the target and the pace on ``on``."""

@@ -25,11 +25,14 @@ The conditions on open rows with a due instant match the partial indexes
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
+from django.apps import apps
 from django.conf import settings
-from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
 
-from .assessment.pace import Pace
+from .assessment import Rating
+from .assessment.pace import Pace, local_today
 from .choices import TERMINAL, DeadlineState
 
 #: The terminal statuses as stored, in a fixed order (stable SQL, one cached plan).
@@ -100,6 +103,64 @@ def pace_q(*, pace: str, today: dt.date) -> Q:
     if pace == Pace.ON_PACE:
         return banded & ~met & Q(pace_ahead_until__lte=today, pace_behind_after__gte=today)
     raise ValueError(f"unknown pace {pace!r}")
+
+
+def pace_now_q(*, pace: str, now: dt.datetime, time_zones: Iterable[str]) -> Q:
+    """Match :func:`pace_q` on each commitment's own today, in its agreement's time zone.
+
+    ``time_zones`` are the agreements' zones to cover (one condition each), so a list
+    filtered by pace agrees with the ``progress`` each row shows.
+    """
+    condition = Q(pk__in=[])
+    for zone in time_zones:
+        today = local_today(time_zone=zone, now=now)
+        condition |= Q(agreement__time_zone=zone) & pace_q(pace=pace, today=today)
+    return condition
+
+
+# Ratings (issue 13): what the commitment lists filter on, one home for the API, the
+# dashboard and the admin.
+
+
+def _current_assessments(**lookups: object) -> QuerySet:
+    # Imported here: the models import this module.
+    assessment = apps.get_model("commitments", "Assessment")
+    return assessment.objects.filter(commitment=OuterRef("pk"), current=True, **lookups)
+
+
+def rating_q(*, rating: str) -> Q:
+    """Match the commitments with a current rating of ``rating`` for any of their obligors.
+
+    ``"not_rated"`` matches those where some obligor (the obligor or a co-obligor) has no
+    current rating.
+    """
+    if rating != Rating.NOT_RATED:
+        return Q(Exists(_current_assessments(rating=rating)))
+    through = apps.get_model("commitments", "Commitment").co_obligors.through
+    assessment = apps.get_model("commitments", "Assessment")
+    co_obligor_unrated = through.objects.filter(commitment=OuterRef("pk")).exclude(
+        Exists(
+            assessment.objects.filter(
+                commitment=OuterRef("commitment"), party=OuterRef("party"), current=True
+            )
+        )
+    )
+    return ~Q(Exists(_current_assessments(party=OuterRef("obligor")))) | Q(
+        Exists(co_obligor_unrated)
+    )
+
+
+def review_due_q() -> Q:
+    """Match the commitments with a current rating the scan flagged "review due"."""
+    return Q(Exists(_current_assessments(review_due=True)))
+
+
+def obligor_q(*, party: object) -> Q:
+    """Match the commitments that bind ``party``: as their obligor or as a co-obligor."""
+    through = apps.get_model("commitments", "Commitment").co_obligors.through
+    return Q(obligor=party) | Q(
+        Exists(through.objects.filter(commitment=OuterRef("pk"), party=party))
+    )
 
 
 class CommitmentQuerySet(QuerySet):

@@ -79,9 +79,45 @@ def with_deadline_explanation(queryset: QuerySet[Commitment]) -> QuerySet[Commit
     return queryset.select_related(*DUE_DATE_RELATIONS).prefetch_related(revisions_prefetch())
 
 
+#: Where :func:`current_assessments_prefetch` puts each commitment's current ratings.
+CURRENT_ASSESSMENTS_ATTR = "current_assessment_list"
+
+
+def current_assessments_prefetch(through: str = "") -> Prefetch:
+    """Load each commitment's current ratings (one per rated obligor) with their evidence."""
+    return Prefetch(
+        f"{through}assessments",
+        queryset=Assessment.objects.filter(current=True)
+        .select_related("evidence__source", "author")
+        .order_by("party_id"),
+        to_attr=CURRENT_ASSESSMENTS_ATTR,
+    )
+
+
+def current_assessments(commitment: Commitment) -> list[Assessment]:
+    """Return the commitment's current ratings, through the prefetch when there is one."""
+    if hasattr(commitment, CURRENT_ASSESSMENTS_ATTR):
+        return list(getattr(commitment, CURRENT_ASSESSMENTS_ATTR))
+    return list(
+        commitment.assessments.filter(current=True)
+        .select_related("evidence__source", "author")
+        .order_by("party_id")
+    )
+
+
+def assessment_history(*, commitment: Commitment) -> QuerySet[Assessment]:
+    """Return every rating of the commitment, newest first, with evidence and author."""
+    return commitment.assessments.select_related("evidence__source", "author", "party").order_by(
+        "-assessed_on", "-id"
+    )
+
+
 def commitment_list() -> QuerySet[Commitment]:
     """Return every commitment by due date, with what a list or detail row shows loaded."""
     prefetches = [
+        # Ratings (issue 13): the obligors and their current ratings.
+        obligors_prefetch(),
+        current_assessments_prefetch(),
         Prefetch("beneficiaries", queryset=Party.objects.order_by("name", "id")),
         Prefetch("citations", queryset=Citation.objects.select_related("source").order_by("id")),
         Prefetch(
@@ -94,7 +130,7 @@ def commitment_list() -> QuerySet[Commitment]:
     return (
         # Rows name their agreement, obligor and anchor by id; the rule's words read the
         # agreement's date and the anchor's title and fulfilment.
-        with_deadline_explanation(Commitment.objects.select_related("owner"))
+        with_deadline_explanation(Commitment.objects.select_related("owner", "obligor"))
         .prefetch_related(*prefetches)
         .order_by("due_date", "id")
     )

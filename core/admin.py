@@ -160,7 +160,11 @@ class InlineInputMixin(AdminInputMixin):
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         kwargs.setdefault("absolute_max", INLINE_MAX_ROWS)
-        kwargs.setdefault("validate_max", True)
+        # A read-only inline (no add right: Django sets its max_num to 0) posts its existing
+        # rows back unchanged; checking them against that 0 refused every save of a
+        # commitment with a revision or a rating ("Please submit at most 0 forms").
+        can_add = request is None or self.has_add_permission(request, obj)  # type: ignore[attr-defined]
+        kwargs.setdefault("validate_max", can_add)
         return super().get_formset(request, obj, **kwargs)  # type: ignore[misc]
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from commitments.forms import RevisionForm, StatusChangeForm
+from commitments.forms import AssessmentForm, RevisionForm, StatusChangeForm
 
 
 class ProgressForm(StatusChangeForm):
@@ -29,3 +29,19 @@ class DeadlineRevisionForm(RevisionForm):
         super().__init__(*args, **kwargs)
         for name in ("new_due_date", "revised_on"):
             self.fields[name].widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+# Ratings (issue 13).
+
+
+class RatingForm(AssessmentForm):
+    """The rating form with the browser's date picker; its fields are prefixed ``rating-``
+    so that its errors never mix with the progress form's on the same page."""
+
+    prefix = "rating"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assessed_on"].widget = forms.DateInput(
+            attrs={"type": "date"}, format="%Y-%m-%d"
+        )

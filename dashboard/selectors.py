@@ -163,7 +163,7 @@ def commitment_detail(*, pk: int) -> Commitment:
             "progress_updates__author",
             "progress_updates__occurrence",
             revisions_prefetch(),
-            obligors_prefetch(),
+            obligors_prefetch(),  # Ratings (issue 13).
         )
         .get(pk=pk)
     )

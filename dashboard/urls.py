@@ -14,6 +14,13 @@ urlpatterns = [
         views.occurrence_detail,
         name="occurrence",
     ),
+    # Ratings (issue 13).
+    path("commitments/<int:pk>/rate/", views.commitment_rate, name="commitment_rate"),
+    path(
+        "commitments/<int:pk>/assessments/<int:assessment_id>/review/",
+        views.assessment_review,
+        name="assessment_review",
+    ),
     path("agreements/<int:pk>/", views.agreement_detail, name="agreement"),
     path("watch/", views.watch, name="watch"),
     path("watching/", views.watching, name="watching"),

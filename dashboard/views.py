@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -22,11 +23,18 @@ from django.views.decorators.http import require_POST
 
 from alerts.models import Alert, Subscription, SubscriptionScope
 from alerts.services import subscriptions as subscription_services
-from commitments.choices import TERMINAL
+from commitments.assessment import Rating
+from commitments.assessment import score as assessment_score
+from commitments.choices import TERMINAL, rating_label
 from commitments.deadlines.text import commitment_rule_in_words, deadline_explanation
 from commitments.filtersets import CommitmentFilterSet
-from commitments.models import Agreement, Commitment, Party
-from commitments.selectors import commitment_related, fulfilment_timing_counts
+from commitments.forms import AssessmentReviewForm
+from commitments.models import Agreement, Assessment, Commitment, Party
+from commitments.selectors import (
+    assessment_history,
+    commitment_related,
+    fulfilment_timing_counts,
+)
 from commitments.services.revisions import revision_refusal
 from commitments.stages import is_retroactive, stage_dates
 from core.roles import can_read, can_write
@@ -35,7 +43,7 @@ from feeds.selectors import feed_url
 from feeds.services import calendar_feed_create, calendar_feed_revoke, calendar_feed_rotate
 
 from . import charts, selectors, timeline
-from .forms import DeadlineRevisionForm, ProgressForm
+from .forms import DeadlineRevisionForm, ProgressForm, RatingForm
 
 PAGE_SIZE = 25
 
@@ -219,9 +227,99 @@ def _commitment_page(
             "revisions": list(commitment.revisions.all()),
             "can_revise": form is not None,
             "revision_refusal": revision_refusal(commitment=commitment) if form else None,
+            # Ratings (issue 13).
+            **_assessment_context(commitment, can_edit=form is not None, rating_form=None),
         },
         status=400 if form is not None and form.errors else 200,
     )
+
+
+# Ratings (issue 13) ---------------------------------------------------------------------------
+
+
+@dataclass
+class ObligorRating:
+    """One obligor of a commitment, its current rating (or none) and its rating history."""
+
+    party: Party
+    current: Assessment | None
+    history: list[Assessment]
+
+    @property
+    def rating(self) -> str:
+        return self.current.rating if self.current else Rating.NOT_RATED.value
+
+    @property
+    def label(self) -> str:
+        return rating_label(self.current.rating if self.current else None)
+
+    @property
+    def score(self) -> int | None:
+        return assessment_score(self.rating)
+
+
+def _assessment_context(
+    commitment: Commitment, *, can_edit: bool, rating_form: RatingForm | None
+) -> dict[str, Any]:
+    """Return what ``dashboard/_assessment.html`` shows: each obligor's rating and history."""
+    history = list(assessment_history(commitment=commitment))
+    obligors = [
+        ObligorRating(
+            party=party,
+            current=next((a for a in history if a.party_id == party.pk and a.current), None),
+            history=[a for a in history if a.party_id == party.pk],
+        )
+        for party in commitment.obligor_list
+    ]
+    if can_edit and rating_form is None:
+        rating_form = RatingForm(commitment=commitment)
+    return {"obligor_ratings": obligors, "rating_form": rating_form if can_edit else None}
+
+
+@_reviewer
+def commitment_rate(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show the rating form (editors) and record a rating; errors stay at their fields.
+
+    The commitment page carries the same form and posts here; a refusal is shown on this
+    page, beside the obligors' current ratings.
+    """
+    if not can_write(request.user):
+        raise PermissionDenied
+    commitment = _commitment_or_404(pk)
+    if request.method == "POST":
+        form = RatingForm(request.POST, commitment=commitment)
+        if form.is_valid() and form.save(user=request.user) is not None:
+            messages.success(request, _("The rating was recorded."))
+            return HttpResponseRedirect(
+                reverse("dashboard:commitment", args=[pk]) + "#assessment-h"
+            )
+    else:
+        form = RatingForm(commitment=commitment)
+    return render(
+        request,
+        "dashboard/commitment_rate.html",
+        {
+            "commitment": commitment,
+            "form": form,
+            **_assessment_context(commitment, can_edit=True, rating_form=form),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@_reviewer
+def assessment_review(request: HttpRequest, pk: int, assessment_id: int) -> HttpResponse:
+    """Confirm that a current rating still holds, reviewed today (editors)."""
+    if not can_write(request.user):
+        raise PermissionDenied
+    assessment = get_object_or_404(Assessment, pk=assessment_id, commitment_id=pk)
+    form = AssessmentReviewForm({}, assessment=assessment)
+    if form.is_valid() and form.save(user=request.user) is not None:
+        messages.success(request, _("The rating was marked reviewed today."))
+    else:
+        messages.error(request, " ".join(str(m) for errors in form.errors.values() for m in errors))
+    return HttpResponseRedirect(reverse("dashboard:commitment", args=[pk]) + "#assessment-h")
 
 
 # Deadline revisions (issue 12).

@@ -272,6 +272,10 @@ SPECTACULAR_SETTINGS = {
         # Issue 12, h3: one name for the precision of every date (due, fixed, effective).
         "PrecisionEnum": "commitments.choices.PrecisionChoice",
         "EndReasonEnum": "commitments.choices.EndReason",
+        # Issue 13, h1: a recorded rating, and a rating as shown (with "not_rated").
+        "RatingEnum": "commitments.choices.RatingChoice",
+        "RatingShownEnum": "commitments.choices.RATING_SHOWN_CHOICES",
+        "PaceEnum": "commitments.choices.PaceChoice",
         "SubscriptionScopeEnum": "alerts.models.SubscriptionScope",
         "DeliveryModeEnum": "alerts.models.DeliveryMode",
         "AlertStateEnum": "alerts.models.AlertState",

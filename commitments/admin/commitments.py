@@ -28,6 +28,7 @@ from commitments.models import DUE_DATE_RELATIONS, Commitment
 from commitments.services import commitments as svc
 from commitments.services.deadlines import due_dates_recompute
 
+from .assessments import AssessmentInline, CommitmentAssessmentAdminMixin
 from .base import ServiceSaveAdmin, model_fields_changed, service_call
 from .filters import DueRangeFilter
 from .imports import CommitmentImportExportMixin
@@ -47,6 +48,7 @@ def rule_field_rows() -> list[str | tuple[str, ...]]:
 
 @admin.register(Commitment)
 class CommitmentAdmin(
+    CommitmentAssessmentAdminMixin,
     CommitmentRevisionAdminMixin,
     CommitmentStatusAdminMixin,
     CommitmentImportExportMixin,
@@ -89,6 +91,7 @@ class CommitmentAdmin(
     autocomplete_fields = [
         "agreement",
         "obligor",
+        "co_obligors",
         "beneficiaries",
         *(
             field.name
@@ -115,7 +118,7 @@ class CommitmentAdmin(
     ]
     fieldsets = [
         (_("Identity"), {"fields": ["agreement", "key", "title", "description"]}),
-        (_("Parties"), {"fields": ["obligor", "beneficiaries", "owner"]}),
+        (_("Parties"), {"fields": ["obligor", "co_obligors", "beneficiaries", "owner"]}),
         (
             _("Target"),
             {"fields": ["category", ("target_amount", "target_unit")]},
@@ -193,6 +196,7 @@ class CommitmentAdmin(
         CommitmentRelationInline,
         DeadlineRevisionInline,
         OccurrenceInline,  # Recurrence (issue 12, item 3).
+        AssessmentInline,  # Ratings (issue 13).
     ]
     actions = ["mark_in_progress", "mark_not_started", "mark_cancelled", "recompute_due_dates"]
 
@@ -242,12 +246,14 @@ class CommitmentAdmin(
     def save_model(
         self, request: HttpRequest, obj: Commitment, form: forms.ModelForm, change: bool
     ) -> None:
-        """Save through ``commitment_save``: due date computed, beneficiaries set."""
+        """Save through ``commitment_save``: due date computed, beneficiaries and other
+        obligors set (a rated obligor cannot be dropped: the service's refusal is shown)."""
         with service_call():
             svc.commitment_save(
                 commitment=obj,
                 user=request.user,
                 beneficiaries=form.cleaned_data.get("beneficiaries"),
+                co_obligors=form.cleaned_data.get("co_obligors"),
                 changed_fields=model_fields_changed(form) if change else None,
             )
 
@@ -258,7 +264,7 @@ class CommitmentAdmin(
         formsets: Sequence[Any],
         change: bool,
     ) -> None:
-        """Save the inlines; the beneficiaries were set by the service in :meth:`save_model`."""
+        """Save the inlines; the parties were set by the service in :meth:`save_model`."""
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 

@@ -20,7 +20,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from commitments.choices import Status
-from commitments.forms import RevisionForm, StatusChangeForm
+from commitments.forms import AssessmentForm, RevisionForm, StatusChangeForm
 from commitments.models import Citation, Commitment
 from commitments.services import commitments as svc
 from core.admin import KeyCheckingAutocompleteSelect
@@ -31,12 +31,13 @@ def evidence_form_page(
     request: HttpRequest,
     object_id: str,
     *,
-    form_class: type[StatusChangeForm] | type[RevisionForm],
+    form_class: type[StatusChangeForm] | type[RevisionForm] | type[AssessmentForm],
     date_fields: tuple[str, ...],
     title: str | Promise,
     template: str,
 ) -> HttpResponse:
-    """Show an evidence form for one commitment (a status change, a revision) and record it.
+    """Show an evidence form for one commitment (a status change, a revision, a rating) and
+    record it.
 
     The commitment is the admin's object (Django's own answer if there is none; a change
     permission is needed); ``title`` names it as ``%(commitment)s``. The admin's widgets go on

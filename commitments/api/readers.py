@@ -20,17 +20,32 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from rest_framework import serializers as drf_serializers
 
 from commitments import deadlines
-from commitments.choices import RecurrenceKind
+from commitments.assessment import score
+from commitments.choices import RecurrenceKind, rating_label
 from commitments.deadlines import recurrence
 from commitments.deadlines.text import RevisionWords, explanation_in_words, rule_in_words
-from commitments.models import Citation, Commitment, DeadlineRevision, Occurrence, ProgressUpdate
+from commitments.models import (
+    Assessment,
+    Citation,
+    Commitment,
+    DeadlineRevision,
+    Occurrence,
+    ProgressUpdate,
+)
 from commitments.stages import is_retroactive
 from core.rest.serializers import detail_url_builder, instant_text
 
-from .serializers import API_RULE_FIELDS, OCCURRENCES_SHOWN, RECURRENCE_KEYS
+from .serializers import (
+    API_RULE_FIELDS,
+    OCCURRENCES_SHOWN,
+    RECURRENCE_KEYS,
+    not_rated,
+    progress_representation,
+)
 
 #: A row as ``values()`` gives it, and a representation as the serializer gives it.
 Row = Mapping[str, Any]
@@ -81,6 +96,9 @@ COMMITMENT_COLUMNS = (
     "original_due_precision",
     "deadline_suspended",
     "agreement__time_zone",
+    # Progress against pace (issue 13).
+    "progress_measured",
+    "progress_measured_on",
 )
 
 #: What the rule's words name besides the rule: the dates it counts from.
@@ -255,6 +273,88 @@ def _revision(row: Row) -> Representation:
     }
 
 
+# Ratings and progress against pace (issue 13) --------------------------------------------
+
+#: A current rating's columns, its evidence as a progress update's.
+ASSESSMENT_COLUMNS = (
+    "id",
+    "commitment_id",
+    "party_id",
+    "rating",
+    "justification",
+    "assessed_on",
+    "reviewed_on",
+    "review_due",
+    "author__username",
+    *(f"evidence__{column}" for column in CITATION_COLUMNS),
+)
+
+
+def _assessment(row: Row) -> Representation:
+    """Return a current rating as ``ObligorAssessmentSerializer`` represents it."""
+    return {
+        "id": row["id"],
+        "party": row["party_id"],
+        "rating": row["rating"],
+        "rating_label": rating_label(row["rating"]),
+        "score": score(row["rating"]),
+        "justification": row["justification"],
+        "evidence": None if row["evidence__id"] is None else _citation(row, "evidence__"),
+        "assessed_on": _day(row["assessed_on"]),
+        "reviewed_on": _day(row["reviewed_on"]),
+        "review_due": row["review_due"],
+        "author": row["author__username"],
+    }
+
+
+def _obligors(rows: list[Row], ids: list[int]) -> dict[int, list[int]]:
+    """Return each commitment's obligors as ``Commitment.obligor_list`` orders them: one query."""
+    others = _grouped(
+        Commitment.co_obligors.through.objects.filter(commitment_id__in=ids)
+        .order_by("party__name", "party_id")
+        .values("commitment_id", "party_id"),
+        "commitment_id",
+        lambda row: row["party_id"],
+    )
+    return {
+        row["id"]: [
+            row["obligor_id"],
+            *(pk for pk in others.get(row["id"], []) if pk != row["obligor_id"]),
+        ]
+        for row in rows
+    }
+
+
+def _assessments(rows: list[Row], ids: list[int]) -> dict[int, list[Representation]]:
+    """Return each commitment's current rating per obligor, ``not_rated`` where none: 2 queries."""
+    obligors = _obligors(rows, ids)
+    current = {
+        (row["commitment_id"], row["party_id"]): _assessment(row)
+        for row in Assessment.objects.filter(commitment_id__in=ids, current=True)
+        .order_by()
+        .values(*ASSESSMENT_COLUMNS)
+    }
+    return {
+        key: [current.get((key, party)) or not_rated(party) for party in parties]
+        for key, parties in obligors.items()
+    }
+
+
+def _progress(row: Row, now: dt.datetime) -> Representation | None:
+    """Return the row's progress as ``CommitmentSerializer.get_progress`` does."""
+    return progress_representation(
+        measured=row["progress_measured"],
+        measured_on=row["progress_measured_on"],
+        target=row["target_amount"],
+        unit=row["target_unit"],
+        effective_from=row["effective_from"],
+        agreement_date=row["agreement__date"],
+        due=row["due_date"],
+        time_zone=row["agreement__time_zone"],
+        now=now,
+    )
+
+
 # Recurrence and occurrences (issue 12, item 3) ------------------------------------------
 
 OCCURRENCE_COLUMNS = (
@@ -325,8 +425,8 @@ def commitment_representations(
     """Return the representations of the commitments of ``page``, in its order.
 
     ``page`` is a (sliced) queryset of commitments; what it selects or prefetches is
-    ignored: the rows are read with five queries whatever the page size. ``request`` and
-    ``format`` make the absolute URLs, as the serializer's context does.
+    ignored: the rows are read with a fixed number of queries whatever the page size.
+    ``request`` and ``format`` make the absolute URLs, as the serializer's context does.
     """
     rows = list(page.prefetch_related(None).values(*COMMITMENT_COLUMNS, *RULE_WORDS_COLUMNS))
     if not rows:
@@ -362,6 +462,8 @@ def commitment_representations(
         lambda row: row,
     )
     occurrences = _occurrences(ids)
+    assessments = _assessments(rows, ids)
+    now = timezone.now()
     revisions = {key: [_revision(row) for row in group] for key, group in revision_rows.items()}
     # What the explanation says of each revision, in the order the engine folds them.
     revision_words = {
@@ -413,6 +515,9 @@ def commitment_representations(
             "updated": _instant(row["updated"]),
             "stages": _stages(row),
             "deadline_explanation": _explanation(row, revision_words.get(row["id"], [])),
+            "obligors": [entry["party"] for entry in assessments[row["id"]]],
+            "assessments": assessments[row["id"]],
+            "progress": _progress(row, now),
         }
         for row in rows
     ]

@@ -13,23 +13,37 @@ from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from commitments import deadlines
+from commitments.assessment import Rating, pace
+from commitments.assessment import score as assessment_score
 from commitments.choices import (
+    RATING_SHOWN_CHOICES,
     FulfilmentTiming,
+    PaceChoice,
     PrecisionChoice,
+    RatingChoice,
     RecurrenceKind,
     RevisionKind,
     Status,
+    rating_label,
 )
 from commitments.deadlines import RuleError
 from commitments.deadlines.text import commitment_rule_in_words, deadline_explanation
-from commitments.forms import RevisionForm, StatusChangeForm, service_error
+from commitments.forms import (
+    AssessmentForm,
+    AssessmentReviewForm,
+    RevisionForm,
+    StatusChangeForm,
+    service_error,
+)
 from commitments.models import (
     Agreement,
+    Assessment,
     Citation,
     Commitment,
     DeadlineRevision,
@@ -38,6 +52,7 @@ from commitments.models import (
     ProgressUpdate,
     Source,
 )
+from commitments.selectors import current_assessments
 from commitments.services import commitments as commitment_services
 from commitments.stages import is_retroactive
 from core.rest.exceptions import (
@@ -448,6 +463,156 @@ STAGE_ERROR_NESTING: dict[str, tuple[str, ...]] = {
 # --- end of issue 12, h3 ---------------------------------------------------------------------
 
 
+# --- Ratings and progress against pace (issue 13) -------------------------------------------
+
+
+class AssessmentSerializer(ApiModelSerializer):
+    """A rating in a commitment's rating history: current or replaced by a later one."""
+
+    rating_label = serializers.SerializerMethodField(
+        help_text="The rating in the request's language."
+    )
+    score = serializers.SerializerMethodField(
+        help_text="+1, 0 or -1; null for a rating left out of averages (not rated, not "
+        "verifiable, cancelled)."
+    )
+    evidence = CitationSerializer(read_only=True, allow_null=True)
+    author: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "id",
+            "party",
+            "commitment",
+            "rating",
+            "rating_label",
+            "score",
+            "justification",
+            "evidence",
+            "assessed_on",
+            "reviewed_on",
+            "review_due",
+            "author",
+            "current",
+            "created",
+        ]
+        read_only_fields = fields
+
+    def get_rating_label(self, assessment: Assessment) -> str:
+        return rating_label(assessment.rating)
+
+    def get_score(self, assessment: Assessment) -> int | None:
+        return assessment_score(assessment.rating)
+
+
+class ObligorAssessmentSerializer(AssessmentSerializer):
+    """One obligor's current rating as a commitment shows it; see :func:`not_rated`."""
+
+    id = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="Null for an obligor not yet rated."
+    )
+    rating = serializers.ChoiceField(choices=RATING_SHOWN_CHOICES, read_only=True)
+    assessed_on = serializers.DateField(read_only=True, allow_null=True)
+    reviewed_on = serializers.DateField(read_only=True, allow_null=True)
+
+    class Meta(AssessmentSerializer.Meta):
+        fields = [
+            name
+            for name in AssessmentSerializer.Meta.fields
+            if name not in {"commitment", "current", "created"}
+        ]
+        read_only_fields = fields
+
+
+def not_rated(party_id: int) -> dict[str, Any]:
+    """Return the entry of an obligor nobody has rated yet, shaped as a current rating."""
+    return {
+        "id": None,
+        "party": party_id,
+        "rating": Rating.NOT_RATED.value,
+        "rating_label": rating_label(None),
+        "score": None,
+        "justification": "",
+        "evidence": None,
+        "assessed_on": None,
+        "reviewed_on": None,
+        "review_due": False,
+        "author": None,
+    }
+
+
+class ProgressSerializer(serializers.Serializer):
+    """Measured progress against the straight line from the start to the due date.
+
+    Describes :func:`progress_representation` for the schema.
+    """
+
+    measured = serializers.DecimalField(max_digits=20, decimal_places=4)
+    measured_on = serializers.DateField()
+    target = serializers.DecimalField(max_digits=20, decimal_places=4)
+    unit = serializers.CharField()
+    share_of_target = serializers.DecimalField(
+        max_digits=40, decimal_places=4, help_text="The measurement as a share of the target."
+    )
+    pace_share = serializers.DecimalField(
+        max_digits=40,
+        decimal_places=4,
+        allow_null=True,
+        help_text="The share a straight line from the effective date (or the agreement's) to "
+        "the due date reaches today; null without a due date.",
+    )
+    pace = serializers.ChoiceField(choices=PaceChoice.choices, allow_null=True)
+
+
+_progress_fields = ProgressSerializer().fields
+
+
+def progress_representation(
+    *,
+    measured: Any,
+    measured_on: Any,
+    target: Any,
+    unit: str,
+    effective_from: Any,
+    agreement_date: Any,
+    due: Any,
+    time_zone: str,
+    now: Any,
+) -> dict[str, Any] | None:
+    """Return a commitment's ``progress`` today in its agreement's time zone, or ``None``.
+
+    The serializer and the list reader both call it, with values from an instance or a row.
+    """
+    result = pace.progress_now(
+        measured=measured,
+        target=target,
+        effective_from=effective_from,
+        agreement_date=agreement_date,
+        due=due,
+        time_zone=time_zone,
+        now=now,
+    )
+    if result is None:
+        return None
+    return {
+        "measured": _progress_fields["measured"].to_representation(result.measured),
+        "measured_on": None if measured_on is None else measured_on.isoformat(),
+        "target": _progress_fields["target"].to_representation(result.target),
+        "unit": unit,
+        "share_of_target": _progress_fields["share_of_target"].to_representation(result.share),
+        "pace_share": None
+        if result.pace_share is None
+        else _progress_fields["pace_share"].to_representation(result.pace_share),
+        "pace": None if result.pace is None else result.pace.value,
+    }
+
+
+# --- end of issue 13 ------------------------------------------------------------------------
+
+
 class CommitmentSerializer(StrictMixin, ApiModelSerializer):
     """A commitment with its computed deadline, status, citations and progress updates.
 
@@ -506,6 +671,19 @@ class CommitmentSerializer(StrictMixin, ApiModelSerializer):
         help_text="How the due date was reached, in the request's language: the rule, its "
         "dates, the revisions and the instant the deadline ends."
     )
+    # Ratings and progress against pace (issue 13).
+    obligors = serializers.SerializerMethodField(
+        help_text="Ids of every party the commitment binds: the obligor, then the others by name."
+    )
+    assessments = serializers.SerializerMethodField(
+        help_text="Each obligor's current rating, in the order of obligors; an obligor not "
+        "yet rated appears as not_rated. The history is at "
+        "/api/v1/commitments/{id}/assessments/."
+    )
+    progress = serializers.SerializerMethodField(
+        help_text="The latest measurement against the target and against the pace a straight "
+        "line to the due date requires today; null without a target or a measurement."
+    )
 
     class Meta:
         model = Commitment
@@ -545,6 +723,10 @@ class CommitmentSerializer(StrictMixin, ApiModelSerializer):
             # Issue 12, h3.
             "stages",
             "deadline_explanation",
+            # Issue 13.
+            "obligors",
+            "assessments",
+            "progress",
         ]
         read_only_fields = [
             # Deadline revisions and timeliness (issue 12).
@@ -569,6 +751,34 @@ class CommitmentSerializer(StrictMixin, ApiModelSerializer):
 
     def get_deadline_explanation(self, commitment: Commitment) -> str:
         return deadline_explanation(commitment)
+
+    @extend_schema_field({"type": "array", "items": {"type": "integer"}})
+    def get_obligors(self, commitment: Commitment) -> list[int]:
+        return [party.pk for party in commitment.obligor_list]
+
+    @extend_schema_field(ObligorAssessmentSerializer(many=True))
+    def get_assessments(self, commitment: Commitment) -> list[dict[str, Any]]:
+        current = {a.party_id: a for a in current_assessments(commitment)}
+        return [
+            dict(ObligorAssessmentSerializer(current[party.pk], context=self.context).data)
+            if party.pk in current
+            else not_rated(party.pk)
+            for party in commitment.obligor_list
+        ]
+
+    @extend_schema_field(ProgressSerializer(allow_null=True))
+    def get_progress(self, commitment: Commitment) -> dict[str, Any] | None:
+        return progress_representation(
+            measured=commitment.progress_measured,
+            measured_on=commitment.progress_measured_on,
+            target=commitment.target_amount,
+            unit=commitment.target_unit,
+            effective_from=commitment.effective_from,
+            agreement_date=commitment.agreement.date,
+            due=commitment.due_date,
+            time_zone=commitment.agreement.time_zone,
+            now=timezone.now(),
+        )
 
     def create(self, validated_data: dict[str, Any]) -> Commitment:
         beneficiaries = validated_data.pop("beneficiaries", [])
@@ -659,7 +869,14 @@ class EvidenceSerializer(StrictMixin, serializers.Serializer):
 
 
 #: The status change's fields that hold free text; the others take text or a number.
-_TEXT_FIELDS = ("note", "reason", "evidence_quote", "evidence_translation", "evidence_locator")
+_TEXT_FIELDS = (
+    "note",
+    "reason",
+    "justification",
+    "evidence_quote",
+    "evidence_translation",
+    "evidence_locator",
+)
 
 
 def _form_data(values: Mapping[str, Any]) -> dict[str, str]:
@@ -806,6 +1023,73 @@ class RevisionCreateSerializer(EvidenceFormSerializer):
 
     def make_form(self, data: dict[str, str]) -> RevisionForm:
         return RevisionForm(data=data, commitment=self.context["commitment"], iso_dates=True)
+
+
+# Ratings (issue 13).
+
+
+class AssessmentCreateSerializer(EvidenceFormSerializer):
+    """A rating of one obligor's compliance, with its justification and evidence.
+
+    As :class:`StatusChangeSerializer` does, the fields describe the body and refuse unknown
+    keys; the domain's :class:`~commitments.forms.AssessmentForm` parses the values.
+    """
+
+    party = serializers.IntegerField(help_text="Id of the obligor rated (one of obligors).")
+    rating = serializers.ChoiceField(choices=RatingChoice.choices)
+    assessed_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The date from which the rating holds; today in the agreement's time zone "
+        "if left out. Not in the future, not before the obligor's current rating.",
+    )
+    justification = serializers.CharField(help_text="Why this rating.")
+    evidence = EvidenceSerializer(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A source and a quote, which become a citation; required for kept, "
+        "compromise and broken.",
+    )
+
+    top_level = ("party", "rating", "assessed_on", "justification")
+    kind_of_body = "rating"
+
+    def make_form(self, data: dict[str, str]) -> AssessmentForm:
+        return AssessmentForm(data=data, commitment=self.context["commitment"], iso_dates=True)
+
+
+class AssessmentReviewSerializer(StrictMixin, serializers.Serializer):
+    """Confirm that a current rating still holds; parsed by ``AssessmentReviewForm``."""
+
+    reviewed_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="When it was reviewed; today in the agreement's time zone if left out.",
+    )
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if not isinstance(data, Mapping):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Expected an object of review fields."]}
+            )
+        refuse_unknown_keys(self, data)
+        self.form = AssessmentReviewForm(
+            data=_form_data({"reviewed_on": data.get("reviewed_on")}),
+            assessment=self.context["assessment"],
+            iso_dates=True,
+        )
+        if not self.form.is_valid():
+            raise to_drf_validation_error(DjangoValidationError(self.form.errors.as_data()))
+        return cast(dict[str, Any], self.form.cleaned_data)
+
+    def save(self, **kwargs: Any) -> Any:
+        written = self.form.save(user=self.context["request"].user)
+        if written is None:
+            raise to_drf_validation_error(DjangoValidationError(self.form.errors.as_data()))
+        return written
 
 
 #: Where errors on a stored field or a status change's field appear in the representation:

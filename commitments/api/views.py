@@ -238,6 +238,84 @@ class CommitmentViewSet(
 
     # End of recurrence and occurrences ---------------------------------------------------
 
+    # Ratings (issue 13) ---------------------------------------------------------------------
+
+    @extend_schema(
+        methods=["GET"],
+        summary="List a commitment's rating history",
+        description="Every rating of every obligor, newest first (by date, then entry), "
+        "paginated; the current ones are marked current.",
+        responses=serializers.AssessmentSerializer(many=True),
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Rate an obligor (editors)",
+        description=(
+            "Records a rating of one obligor's compliance, from a date (today if left out): "
+            "a justification is required, and kept, compromise and broken need evidence (a "
+            "source and a quote, which become a citation). The obligor's previous rating "
+            "stays in the history. Nothing is written if any check fails."
+        ),
+        request=serializers.AssessmentCreateSerializer,
+        responses={status.HTTP_201_CREATED: serializers.AssessmentSerializer},
+    )
+    @action(detail=True, methods=["get", "post"], url_path="assessments", filterset_class=None)
+    def assessments(self, request: Request, pk: str | None = None) -> Response:
+        """Answer the rating history, or record a rating through the assessment service."""
+        commitment: Commitment = self.get_object()
+        context = self.get_serializer_context()
+        if request.method == "POST":
+            serializer = serializers.AssessmentCreateSerializer(
+                data=request.data, context={**context, "commitment": commitment}
+            )
+            serializer.is_valid(raise_exception=True)
+            assessment = serializer.save()
+            return Response(
+                serializers.AssessmentSerializer(assessment, context=context).data,
+                status=status.HTTP_201_CREATED,
+            )
+        rows = selectors.assessment_history(commitment=commitment)
+        page = self.paginate_queryset(rows)
+        body = serializers.AssessmentSerializer(
+            page if page is not None else rows, many=True, context=context
+        )
+        if page is None:
+            return Response(body.data)
+        return self.get_paginated_response(body.data)
+
+    @extend_schema(
+        summary="Confirm that a rating still holds (editors)",
+        description=(
+            "Moves the current rating's last-reviewed date (today in the agreement's time "
+            "zone if left out) and clears its review-due flag when the date is recent enough. "
+            "Only the obligor's current rating can be reviewed; a changed judgement is a new "
+            "rating."
+        ),
+        request=serializers.AssessmentReviewSerializer,
+        responses={status.HTTP_200_OK: serializers.AssessmentSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"assessments/(?P<assessment_id>[0-9]{1,18})/review",
+        filterset_class=None,
+    )
+    def review_assessment(
+        self, request: Request, pk: str | None = None, assessment_id: str | None = None
+    ) -> Response:
+        """Record the review; 404 for a rating that is not this commitment's."""
+        commitment: Commitment = self.get_object()
+        assessment = get_object_or_404(commitment.assessments, pk=int(assessment_id or 0))
+        context = self.get_serializer_context()
+        serializer = serializers.AssessmentReviewSerializer(
+            data=request.data, context={**context, "assessment": assessment}
+        )
+        serializer.is_valid(raise_exception=True)
+        reviewed = serializer.save()
+        return Response(serializers.AssessmentSerializer(reviewed, context=context).data)
+
+    # End of ratings ---------------------------------------------------------------------------
+
 
 @extend_schema_view(
     list=extend_schema(summary="List progress updates"),

@@ -20,6 +20,7 @@ import enum
 import math
 from dataclasses import dataclass
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from core.dates import DATE_MAX, DATE_MIN
 
@@ -99,6 +100,37 @@ def progress(
         share,
         pace_share(start=start, due=due, on=on),
         band_state(band, on),
+    )
+
+
+def line_start(*, effective_from: dt.date | None, agreement_date: dt.date) -> dt.date:
+    """Return where the straight line to the target starts: the effective date, else the
+    agreement's date."""
+    return effective_from or agreement_date
+
+
+def local_today(*, time_zone: str, now: dt.datetime) -> dt.date:
+    """Return the date it is at ``now`` in ``time_zone`` (an agreement's "today")."""
+    return now.astimezone(ZoneInfo(time_zone)).date()
+
+
+def progress_now(
+    *,
+    measured: Decimal | None,
+    target: Decimal | None,
+    effective_from: dt.date | None,
+    agreement_date: dt.date,
+    due: dt.date | None,
+    time_zone: str,
+    now: dt.datetime,
+) -> Progress | None:
+    """Return a commitment's :func:`progress` on today's date in its agreement's time zone."""
+    return progress(
+        measured=measured,
+        target=target,
+        start=line_start(effective_from=effective_from, agreement_date=agreement_date),
+        due=due,
+        on=local_today(time_zone=time_zone, now=now),
     )
 
 

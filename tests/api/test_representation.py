@@ -25,6 +25,7 @@ from commitments.api import readers, serializers
 from commitments.models import Citation, Commitment, Party, Source
 from commitments.selectors import commitment_list
 from commitments.services import commitments as svc
+from commitments.services.assessments import assessment_record
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -291,6 +292,27 @@ def varied_commitments(make_commitment, agreement, japan, usa, source, editor):
         evidence_locator="p. 2",
     )
     factories.revision_make(commitment=week, kind="suspended", source=source)
+    # Ratings (issue 13): a promise shared by three obligors, two rated (one replaced, one
+    # with evidence, one without an author), one not; a rating of another agreement's
+    # commitment.
+    svc.commitment_update(commitment=invest, co_obligors=[usa, aardvark], user=editor)
+    assessment_record(
+        commitment=invest, party=japan, rating="in_the_works", justification="Commencé.",
+        assessed_on=dt.date(2025, 11, 1), user=editor,
+    )
+    assessment_record(
+        commitment=invest, party=japan, rating="compromise", justification="En partie « fait ».",
+        assessed_on=dt.date(2026, 2, 1), user=editor, evidence_source=press,
+        evidence_quote="Partiellement.", evidence_locator="p. 9",
+    )
+    assessment_record(
+        commitment=invest, party=usa, rating="not_verifiable", justification="Rien de public.",
+        assessed_on=dt.date(2026, 2, 1),
+    )
+    assessment_record(
+        commitment=made[-1], party=usa, rating="stalled", justification="Aucun pas.",
+        user=editor,
+    )
     quarter = made[6]
     factories.revision_make(commitment=quarter, source=source, new_due_date=dt.date(2026, 9, 30))
     svc.commitment_change_status(
@@ -332,11 +354,13 @@ def test_the_list_reader_gives_what_the_serializer_gives(varied_commitments):
             invest = next(row for row in fast if row["title"] == "Invest 550 billion")
             assert invest["url"] == f"http://testserver/api/v1/commitments/{invest['id']}{url_end}"
     by_title = {row["title"]: row for row in fast}
-    # The two quotes, then the evidence of the status change, which became a citation.
+    # The two quotes, then the evidence of the status change and of the rating (issue 13),
+    # which became citations.
     assert [c["source_title"] for c in invest["citations"]] == [
         "Rencontre au sommet Japon – États-Unis",
         "Summit coverage",
         "Rencontre au sommet Japon – États-Unis",
+        "Summit coverage",
     ]
     assert [u["measured_value"] for u in invest["progress_updates"]] == ["0.0001", "12.5000", None]
     assert invest["progress_updates"][0]["author"] is None
@@ -361,9 +385,25 @@ def test_the_list_reader_gives_what_the_serializer_gives(varied_commitments):
     )
     assert by_title["By the end of a quarter"]["fulfilment_timing"] == "after_extension"
     assert by_title["By the end of a quarter"]["original_due_date"] == "2026-06-30"
+    # Ratings (issue 13): every obligor, the obligor first, then the others by name.
+    assert invest["obligors"] == [
+        Party.objects.get(key="japan").pk,
+        Party.objects.get(key="aardvark").pk,
+        Party.objects.get(key="united-states").pk,
+    ]
+    assert [a["rating"] for a in invest["assessments"]] == [
+        "compromise",
+        "not_rated",
+        "not_verifiable",
+    ]
+    assert invest["assessments"][0]["evidence"]["locator"] == "p. 9"
+    assert invest["assessments"][2]["author"] is None
+    assert invest["progress"]["measured"] == "0.0001"
+    assert by_title["Pacific deadline"]["assessments"][0]["score"] == -1
     ongoing = by_title["Ongoing cooperation"]
     assert ongoing["due_date"] is None and ongoing["citations"] == ongoing["progress_updates"] == []
     assert ongoing["owner"] is None and ongoing["beneficiaries"] == []
+    assert ongoing["progress"] is None and ongoing["assessments"][0]["rating"] == "not_rated"
 
 
 def test_a_slice_reads_only_its_own_rows_in_order(varied_commitments):

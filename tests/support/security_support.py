@@ -28,6 +28,7 @@ from api.services import api_token_create
 from commitments.choices import Status
 from commitments.models import Citation, Commitment
 from commitments.services import commitments as svc
+from commitments.services.assessments import assessment_record
 from commitments.services.revisions import revision_create
 from core.roles import EDITORS, VIEWERS
 from feeds.services import calendar_feed_create
@@ -148,10 +149,17 @@ def build_world(django_user_model: Any, agreement: Any, make_commitment: Any,
     svc.commitment_change_status(commitment=commitment, status=Status.FULFILLED, user=editor,
                                  occurred_on=dt.date(2025, 12, 1), note="Held in Tokyo",
                                  evidence=citation)
+    # Ratings (issue 13): the obligor rated, with evidence; the walks review this rating.
+    assessment_record(commitment=commitment, party=commitment.obligor, rating="kept",
+                      justification="Held in Tokyo.", assessed_on=dt.date(2025, 12, 1),
+                      user=editor, evidence=citation)
     anchored = make_commitment(title="Follow-up", anchor_kind="commitment",
                                anchor_commitment=commitment, offset_amount=30)
-    # An open commitment with a deadline, for the walks that revise one (issue 12).
-    make_commitment(title="Tariff cut")
+    # An open commitment with a deadline, for the walks that revise one (issue 12); with a
+    # target and a measurement, its progress against pace (issue 13).
+    tariff = make_commitment(title="Tariff cut", target_amount=10, target_unit="percent")
+    svc.commitment_change_status(commitment=tariff, status=Status.IN_PROGRESS, user=editor,
+                                 occurred_on=dt.date(2025, 12, 1), measured_value=4)
     # Yearly, twice: the walks see a recurrence and its occurrences (issue 12).
     make_commitment(title="Yearly purchases", recurrence="every", recurrence_interval=1,
                     recurrence_unit="years", recurrence_count=2)

@@ -35,7 +35,7 @@ from alerts.models import Subscription
 from api.pagination import PageNumberPagination
 from commitments.api import serializers as api_serializers
 from commitments.choices import PartyKind
-from commitments.models import Commitment, Party
+from commitments.models import Assessment, Commitment, Party
 from core.rest.permissions import OwnDataPermission
 from core.rest.serializers import StrictMixin
 from feeds import export
@@ -106,6 +106,13 @@ def model_of(route: Route) -> Any:
 
 def own_data(route: Route) -> bool:
     return OwnDataPermission in route.view.cls.permission_classes
+
+
+def rating_of(route: Route, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Name the current rating of the commitment ``kwargs`` names, for the review route."""
+    if "assessment_id" not in route.parameters():
+        return {}
+    return {"assessment_id": Assessment.objects.get(commitment=kwargs["pk"], current=True).pk}
 
 
 def row_for(route: Route, user: Any) -> Any:
@@ -203,6 +210,12 @@ def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
             "evidence": {"source": world.citation.source_id, "quote": "Suspendu."},
         },
         ("api:commitment-change-occurrence-status", "post"): {"status": "in_progress"},
+        # Ratings (issue 13).
+        ("api:commitment-assessments", "post"): {
+            "party": commitment.obligor_id, "rating": "in_the_works",
+            "justification": "Talks resumed.",
+        },
+        ("api:commitment-review-assessment", "post"): {},
         ("api:subscription-list", "post"): {"scope": "all"},
         ("api:subscription-detail", "put"): {"scope": "commitment",
                                              "commitment": commitment.pk, "lead_days": [3]},
@@ -223,6 +236,10 @@ def _serializer_of(route: Route, action: str) -> serializers.Serializer:
         return api_serializers.StatusChangeSerializer()
     if name_of(route) == "api:commitment-revise":
         return api_serializers.RevisionCreateSerializer()
+    if name_of(route) == "api:commitment-assessments":
+        return api_serializers.AssessmentCreateSerializer()
+    if name_of(route) == "api:commitment-review-assessment":
+        return api_serializers.AssessmentReviewSerializer()
     return view_of(route, action).get_serializer_class()()
 
 
@@ -298,6 +315,7 @@ def test_read_only_and_privileged_fields_are_refused_or_ignored_on_every_writabl
             kwargs = {"pk": row_for(route, world.editor).pk} if "pk" in route.parameters() else {}
             if "sequence" in route.parameters():
                 kwargs["sequence"] = 1
+            kwargs.update(rating_of(route, kwargs))
             url = reverse(name_of(route), kwargs=kwargs)
             body = bodies[where]
             send = getattr(client, method)
@@ -359,6 +377,7 @@ def test_a_viewer_cannot_write_shared_data_by_any_method(world):
             kwargs["pk"] = row_for(route, world.viewer).pk
         if "sequence" in route.parameters():
             kwargs["sequence"] = 1
+        kwargs.update(rating_of(route, kwargs))
         url = reverse(name_of(route), kwargs=kwargs)
         for method in set(route.view.actions) - {"get", "head", "options"}:
             with CaptureQueriesContext(connection) as queries:
@@ -375,6 +394,8 @@ PROGRESS = {"id", "url", "commitment", "occurrence", "occurred_on", "status_from
             "note", "measured_value", "evidence", "author", "created"}
 OCCURRENCE = {"sequence", "due_date", "due_at", "target_amount", "status", "status_changed_at",
               "fulfilled_on", "deadline_state", "flagged_at"}
+OBLIGOR_RATING = {"id", "party", "rating", "rating_label", "score", "justification", "evidence",
+                  "assessed_on", "reviewed_on", "review_due", "author"}
 EXPECTED_KEYS: dict[str, dict[str, set[str]]] = {
     "party": {"": {"id", "url", "key", "name", "name_fr", "kind", "country_code", "created",
                    "updated"}},
@@ -391,7 +412,13 @@ EXPECTED_KEYS: dict[str, dict[str, set[str]]] = {
              "progress_updates", "created", "updated",
              # Issue 12: revisions and timeliness; recurrence; stages and the explanation.
              "original_due_date", "due_precision", "revisions", "fulfilment_timing",
-             "recurrence", "occurrences", "stages", "deadline_explanation"},
+             "recurrence", "occurrences", "stages", "deadline_explanation",
+             # Issue 13: the obligors, their current ratings, progress against pace.
+             "obligors", "assessments", "progress"},
+        ".assessments[]": OBLIGOR_RATING,
+        ".assessments[].evidence": CITATION,
+        ".progress": {"measured", "measured_on", "target", "unit", "share_of_target",
+                      "pace_share", "pace"},
         ".recurrence": {"kind", "interval", "unit", "until", "count"},
         ".occurrences[]": OCCURRENCE,
         ".deadline_rule": {"kind", "date", "precision", "offset_amount", "offset_unit",
@@ -409,6 +436,8 @@ EXPECTED_KEYS: dict[str, dict[str, set[str]]] = {
         ".revisions[].evidence": CITATION,
     },
     "commitment-occurrences": {"": OCCURRENCE},
+    "commitment-assessments": {"": OBLIGOR_RATING | {"commitment", "current", "created"},
+                               ".evidence": CITATION},
     "progressupdate": {"": PROGRESS, ".evidence": CITATION},
     "subscription": {"": {"id", "url", "scope", "agreement", "party", "commitment", "mode",
                           "lead_days", "notify_overdue", "created"}},
@@ -444,7 +473,7 @@ def key_sets(value: Any, path: str = "", found: dict[str, set[str]] | None = Non
 
 def resource_of(route: Route) -> str:
     name = name_of(route).rsplit(":", 1)[-1]
-    if name.endswith(("-deliveries", "-occurrences")):
+    if name.endswith(("-deliveries", "-occurrences", "-assessments")):
         return name
     return name.rsplit("-", 1)[0]
 

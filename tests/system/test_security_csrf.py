@@ -31,7 +31,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.test import APIClient
 
 from api.authentication import ApiTokenAuthentication
-from commitments.models import Agreement, Commitment
+from commitments.models import Agreement, Assessment, Commitment
 from tests.support.api_support import token_client
 from tests.support.security_support import Route, World, build_world, routes
 
@@ -169,7 +169,12 @@ def admin_model(route: str) -> Any:
 
 
 #: Pages that act on one row, by route name: the model of the row their ``pk`` names.
-ROW_ACTION_PAGES = {"commitment_revise": "commitment"}
+ROW_ACTION_PAGES = {
+    "commitment_revise": "commitment",
+    # Ratings (issue 13).
+    "commitment_rate": "commitment",
+    "assessment_review": "commitment",
+}
 
 
 def model_behind(route: Route) -> Any:
@@ -230,6 +235,10 @@ def urls_of(route: Route, world: World) -> list[str]:
             kwargs["secret"] = world.feed_secrets[world.admin.username]
         elif parameter == "sequence":  # an occurrence of the world's recurring commitment
             kwargs["sequence"] = 1
+        elif parameter == "assessment_id":  # the current rating of the commitment named
+            kwargs["assessment_id"] = Assessment.objects.get(
+                commitment=kwargs["pk"], current=True
+            ).pk
         else:
             raise AssertionError(f"{route.route}: no value for its parameter {parameter!r}")
     return [reverse(route.name, kwargs=kwargs)]
