@@ -30,6 +30,11 @@ class AlertsConfig(AppConfig):
         backup_register(
             BackupSection("subscriptions", Subscription),
             BackupSection("subscription_leads", SubscriptionLead),
-            BackupSection("alerts", Alert),
+            # Version 4 added the review alerts: an older document held deadline alerts only.
+            BackupSection(
+                "alerts",
+                Alert,
+                added={"kind": (4, "deadline"), "assessment": (4, None), "reviewed_on": (4, None)},
+            ),
             BackupSection("scan_runs", ScanRun),
         )

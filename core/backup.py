@@ -7,7 +7,9 @@ naming its models.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import models
 
@@ -17,12 +19,15 @@ class BackupSection:
     """One model's rows under ``name`` in the backup document.
 
     ``since`` is the document version that first held the section: an older document is read
-    as having none of its rows.
+    as having none of its rows. ``added`` names the fields a later version added to the
+    section's rows, each with that version and the value a row of an older document is read
+    with.
     """
 
     name: str
     model: type[models.Model]
     since: int = 1
+    added: Mapping[str, tuple[int, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

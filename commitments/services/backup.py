@@ -221,7 +221,21 @@ def backup_read(*, stream: IO[str]) -> dict[str, Any]:
         document[section] = []
     if version < 4:
         _progress_fill(document)
+    _added_fields_fill(document, version)
     return document
+
+
+def _added_fields_fill(document: dict[str, Any], version: int) -> None:
+    """Give an older document's rows the fields a later version added, with their values."""
+    for section in backup_sections():
+        added = {name: value for name, (since, value) in section.added.items() if version < since}
+        if not added:
+            continue
+        for record in document[section.name]:
+            fields = record.get("fields") if isinstance(record, dict) else None
+            if isinstance(fields, dict):
+                for name, value in added.items():
+                    fields.setdefault(name, value)
 
 
 def _progress_fill(document: dict[str, Any]) -> None:
