@@ -26,6 +26,9 @@ from .models import (
     Occurrence,
     Party,
     ProgressUpdate,
+    Report,
+    ReportCorrection,
+    ReportRow,
     Source,
 )
 
@@ -268,3 +271,156 @@ def compliance_table(*, agreement: Agreement, as_of: dt.date | None = None) -> C
         for party in commitment.obligor_list
     ]
     return ComplianceTable(agreement, as_of, rows)
+
+
+# Compliance compared between two dates, and frozen reports (issue 13, items 5 and 6) ------
+
+
+@dataclass(frozen=True)
+class ComplianceChange:
+    """One obligor of one commitment whose rating differs between two dates.
+
+    ``before`` and ``after`` are the ratings that stood at the end of each date (``None``
+    where nobody had rated the row); ``after`` carries the why: its justification, evidence
+    and date.
+    """
+
+    commitment: Commitment
+    party: Party
+    before: Assessment | None
+    after: Assessment | None
+
+    @property
+    def rating_before(self) -> str:
+        return self.before.rating if self.before else Rating.NOT_RATED.value
+
+    @property
+    def rating_after(self) -> str:
+        return self.after.rating if self.after else Rating.NOT_RATED.value
+
+
+def compliance_changes(*, table: ComplianceTable, since: dt.date) -> list[ComplianceChange]:
+    """Return the rows of ``table`` whose rating differs from the one at the end of ``since``.
+
+    ``table`` is the later state (as of its date, or today); one more query reads the ratings
+    as of ``since``. Rows keep the table's order.
+    """
+    earlier = {
+        (a.commitment_id, a.party_id): a
+        for a in assessments_as_of(
+            commitments=table.agreement.commitments.all(), as_of=since
+        ).select_related(None)
+    }
+    changes = []
+    for row in table.rows:
+        before = earlier.get((row.commitment.pk, row.party.pk))
+        change = ComplianceChange(row.commitment, row.party, before, row.assessment)
+        if change.rating_before != change.rating_after:
+            changes.append(change)
+    return changes
+
+
+@dataclass(frozen=True)
+class ReportLine:
+    """One row of a frozen report read with its corrections: the frozen text and what stands.
+
+    ``rating``, ``justification`` and ``evidence`` are the effective values (the latest
+    correction's, else the frozen text); ``corrections`` are the row's, oldest first, each
+    keeping the text it replaced.
+    """
+
+    row: ReportRow
+    corrections: list[ReportCorrection]
+
+    def _latest(self, field: str, frozen: str) -> str:
+        values = [c.new_value for c in self.corrections if c.field == field]
+        return values[-1] if values else frozen
+
+    @property
+    def rating(self) -> str:
+        return self._latest(ReportCorrection.Field.RATING, self.row.rating or Rating.NOT_RATED)
+
+    @property
+    def score(self) -> int | None:
+        return assessment_score(self.rating)
+
+    @property
+    def justification(self) -> str:
+        return self._latest(ReportCorrection.Field.JUSTIFICATION, self.row.justification)
+
+    @property
+    def evidence(self) -> str:
+        return self._latest(ReportCorrection.Field.EVIDENCE, self.row.evidence_quote)
+
+    @property
+    def corrected(self) -> bool:
+        return bool(self.corrections)
+
+
+@dataclass
+class ReportParty:
+    """One obligor's lines of a report, with the tally of their effective ratings."""
+
+    party_name: str
+    lines: list[ReportLine]
+
+    @property
+    def tally(self) -> Tally:
+        return Tally.of(line.rating for line in self.lines)
+
+
+@dataclass
+class ReportReading:
+    """A frozen report as it reads today: its rows with the corrections beside the old text."""
+
+    report: Report
+    lines: list[ReportLine]
+    report_corrections: list[ReportCorrection]
+
+    @property
+    def parties(self) -> list[ReportParty]:
+        """Return the lines grouped by obligor, in the order parties first appear."""
+        table: dict[str, ReportParty] = {}
+        for line in self.lines:
+            name = line.row.party_name
+            table.setdefault(name, ReportParty(name, [])).lines.append(line)
+        return list(table.values())
+
+    @property
+    def tally(self) -> Tally:
+        return Tally.of(line.rating for line in self.lines)
+
+    @property
+    def corrections(self) -> list[ReportCorrection]:
+        """Return every correction of the report, oldest first: the corrections log."""
+        rows = [c for line in self.lines for c in line.corrections]
+        return sorted([*rows, *self.report_corrections], key=lambda c: (c.corrected_on, c.pk))
+
+    @property
+    def sources(self) -> list[tuple[str, str, dt.date | None]]:
+        """Return the sources the rows cite (title, URL, date), once each, by title."""
+        cited = {
+            (line.row.source_title, line.row.source_url, line.row.source_published_on)
+            for line in self.lines
+            if line.row.source_title
+        }
+        return sorted(cited, key=lambda source: (source[0], source[1]))
+
+
+def report_list(*, agreement: Agreement) -> QuerySet[Report]:
+    """Return the agreement's reports, latest cut-off first, with who froze them."""
+    return (
+        Report.objects.filter(agreement=agreement)
+        .select_related("created_by")
+        .annotate(correction_count=Count("corrections"))
+        .order_by("-cutoff", "-id")
+    )
+
+
+def report_reading(*, report: Report) -> ReportReading:
+    """Return ``report`` with each row's effective values and its corrections, in two queries."""
+    corrections: dict[int | None, list[ReportCorrection]] = {}
+    for correction in report.corrections.select_related("author").order_by("corrected_on", "id"):
+        corrections.setdefault(correction.row_id, []).append(correction)
+    lines = [ReportLine(row, corrections.get(row.pk, [])) for row in report.rows.all()]
+    return ReportReading(report, lines, corrections.get(None, []))

@@ -1,0 +1,227 @@
+"""Compliance compared between dates, frozen reports and their corrections, through the services."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from commitments.models import Report, ReportCorrection, ReportFrozenError, ReportRow
+from commitments.selectors import compliance_changes, compliance_table, report_reading
+from commitments.services.assessments import assessment_record
+from commitments.services.reports import report_correct, report_freeze
+from tests import factories
+
+
+def _at(day: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(f"{day}T12:00:00+00:00")
+
+
+NOW = _at("2026-12-06")
+
+
+@pytest.fixture
+def history(agreement, japan, usa, source, editor):
+    """A shared meeting rated for Japan on 1 Nov 2025, then kept on 1 Mar 2026; the US unrated.
+
+    A second commitment (Japan's investment) is rated stalled on 1 Feb 2026 and broken on
+    1 Jun 2026.
+    """
+    meeting = factories.commitment_make(
+        agreement=agreement, obligor=japan, key="meet", title="Meet within 180 days"
+    )
+    meeting.co_obligors.set([usa])
+    invest = factories.commitment_make(
+        agreement=agreement, obligor=japan, key="invest", title="Invest $550 bn"
+    )
+    assessment_record(
+        commitment=meeting, party=japan, rating="in_the_works", justification="Talks began.",
+        assessed_on=dt.date(2025, 11, 1), user=editor, now=_at("2025-11-02"),
+    )
+    assessment_record(
+        commitment=invest, party=japan, rating="stalled", justification="No project named.",
+        assessed_on=dt.date(2026, 2, 1), user=editor, now=_at("2026-02-02"),
+    )
+    assessment_record(
+        commitment=meeting, party=japan, rating="kept", justification="They met in Tokyo.",
+        assessed_on=dt.date(2026, 3, 1), user=editor, now=_at("2026-03-02"),
+        evidence_source=source, evidence_quote="Les deux pays se sont réunis.",
+        evidence_locator="§2",
+    )
+    return {"meeting": meeting, "invest": invest}
+
+
+def test_changes_since_a_date_list_only_the_rows_whose_rating_moved(history, agreement):
+    table = compliance_table(agreement=agreement, as_of=dt.date(2026, 3, 31))
+    changes = compliance_changes(table=table, since=dt.date(2026, 1, 15))
+    moved = [(c.commitment.key, c.party.key, c.rating_before, c.rating_after) for c in changes]
+    assert moved == [
+        ("meet", "japan", "in_the_works", "kept"),
+        ("invest", "japan", "not_rated", "stalled"),
+    ]
+    kept = next(c for c in changes if c.commitment.key == "meet")
+    assert kept.after.justification == "They met in Tokyo."
+    assert kept.after.evidence.quote == "Les deux pays se sont réunis."
+    assert kept.after.assessed_on == dt.date(2026, 3, 1)
+    # Nothing moved between two days after the last rating.
+    later = compliance_table(agreement=agreement, as_of=dt.date(2026, 5, 1))
+    assert compliance_changes(table=later, since=dt.date(2026, 4, 1)) == []
+
+
+def test_a_rating_changed_after_the_cutoff_does_not_change_the_report(
+    history, agreement, japan, source, editor
+):
+    report = report_freeze(
+        agreement=agreement, title="Interim 2026", cutoff=dt.date(2026, 3, 31), user=editor,
+        now=NOW,
+    )
+    frozen = [(r.commitment_key, r.party_name, r.rating, r.score) for r in report.rows.all()]
+    assert sorted(frozen) == sorted([
+        ("meet", "Japan", "kept", 1),
+        ("meet", "United States", "", None),
+        ("invest", "Japan", "stalled", -1),
+    ])
+    # After the cut-off: a new rating, a renamed commitment, a retitled source.
+    assessment_record(
+        commitment=history["invest"], party=japan, rating="broken",
+        justification="The deadline passed.", assessed_on=dt.date(2026, 6, 1), user=editor,
+        now=_at("2026-06-02"), evidence_source=source, evidence_quote="Rien n'a été investi.",
+    )
+    history["meeting"].title = "Renamed"
+    history["meeting"].save(update_fields=["title"])
+    source.title = "Retitled"
+    source.save(update_fields=["title"])
+    again = [(r.commitment_key, r.party_name, r.rating, r.score)
+             for r in Report.objects.get(pk=report.pk).rows.all()]
+    assert again == frozen
+    kept = report.rows.get(commitment_key="meet", party_name="Japan")
+    assert kept.commitment_title == "Meet within 180 days"
+    assert kept.justification == "They met in Tokyo."
+    assert kept.evidence_quote == "Les deux pays se sont réunis."
+    assert kept.evidence_locator == "§2"
+    assert kept.source_title != "Retitled"
+    assert kept.assessed_on == dt.date(2026, 3, 1)
+    assert [m["rating"] for m in report.method][0] == "kept"
+    reading = report_reading(report=report)
+    japan_part = next(p for p in reading.parties if p.party_name == "Japan")
+    assert japan_part.tally.average == 0  # (+1 - 1) / 2
+    assert reading.tally.unscored == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"title": "  "}, "title"),
+        ({"title": "x" * 201}, "title"),
+        ({"cutoff": dt.date(2026, 12, 7)}, "cutoff"),
+        ({"cutoff": dt.date(2025, 10, 27)}, "cutoff"),
+    ],
+)
+def test_a_bad_report_names_its_field_and_writes_nothing(agreement, editor, data, field):
+    args = {"title": "Interim 2026", "cutoff": dt.date(2026, 3, 31), **data}
+    with pytest.raises(ValidationError) as caught:
+        report_freeze(agreement=agreement, user=editor, now=NOW, **args)
+    assert field in caught.value.message_dict
+    assert not Report.objects.exists()
+    assert not ReportRow.objects.exists()
+
+
+def test_a_title_is_used_once_per_agreement(history, agreement, editor):
+    report_freeze(agreement=agreement, title="Final 2026", cutoff=dt.date(2026, 3, 31),
+                  user=editor, now=NOW)
+    with pytest.raises(ValidationError) as caught:
+        report_freeze(agreement=agreement, title="Final 2026", cutoff=dt.date(2026, 4, 30),
+                      user=editor, now=NOW)
+    assert "title" in caught.value.message_dict
+    assert Report.objects.count() == 1
+
+
+def test_the_cutoff_is_today_in_the_agreements_time_zone(agreement, editor):
+    # 6 Dec 20:00 UTC is already 7 Dec in Tokyo: a cut-off of 7 Dec is not in the future there.
+    report = report_freeze(agreement=agreement, title="Tokyo day", cutoff=dt.date(2026, 12, 7),
+                           user=editor, now=_at("2026-12-06").replace(hour=20))
+    assert report.cutoff == dt.date(2026, 12, 7)
+
+
+def test_a_report_and_its_rows_never_change(history, agreement, editor):
+    report = report_freeze(agreement=agreement, title="Interim 2026",
+                           cutoff=dt.date(2026, 3, 31), user=editor, now=NOW)
+    report.title = "Changed"
+    with pytest.raises(ReportFrozenError):
+        report.save()
+    row = report.rows.first()
+    row.rating = "broken"
+    with pytest.raises(ReportFrozenError):
+        row.save()
+    with pytest.raises(ReportFrozenError):
+        row.delete()
+    with pytest.raises(ReportFrozenError):
+        report.delete()
+    with pytest.raises(ReportFrozenError):
+        ReportRow.objects.filter(report=report).update(rating="broken")
+    with pytest.raises(ReportFrozenError):
+        Report.objects.all().delete()
+    assert Report.objects.get(pk=report.pk).title == "Interim 2026"
+    assert set(ReportRow.objects.values_list("rating", flat=True)) == {"kept", "", "stalled"}
+
+
+def test_corrections_keep_the_old_text_and_chain(history, agreement, editor):
+    report = report_freeze(agreement=agreement, title="Interim 2026",
+                           cutoff=dt.date(2026, 3, 31), user=editor, now=NOW)
+    row = report.rows.get(commitment_key="invest")
+    first = report_correct(
+        report=report, row=row, field="rating", new_value="compromise",
+        note="A first project was named on 20 March.", corrected_on=dt.date(2026, 4, 10),
+        user=editor, now=NOW,
+    )
+    second = report_correct(
+        report=report, row=row, field="rating", new_value="in_the_works",
+        note="The project is planned, not begun.", corrected_on=dt.date(2026, 4, 20),
+        user=editor, now=NOW,
+    )
+    assert (first.old_value, first.new_value) == ("stalled", "compromise")
+    assert (second.old_value, second.new_value) == ("compromise", "in_the_works")
+    assert ReportRow.objects.get(pk=row.pk).rating == "stalled"  # the frozen text stays
+    reading = report_reading(report=report)
+    line = next(line for line in reading.lines if line.row.pk == row.pk)
+    assert line.rating == "in_the_works"
+    assert line.score == 0
+    assert line.corrected
+    assert [c.note for c in reading.corrections] == [first.note, second.note]
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"note": " "}, "note"),
+        ({"new_value": "excellent"}, "new_value"),
+        ({"new_value": "stalled"}, "new_value"),
+        ({"field": "title"}, "field"),
+        ({"corrected_on": dt.date(2026, 3, 1)}, "corrected_on"),
+        ({"corrected_on": dt.date(2027, 1, 1)}, "corrected_on"),
+        ({"row": None}, "row"),
+    ],
+)
+def test_a_bad_correction_names_its_field_and_writes_nothing(history, agreement, editor, data,
+                                                             field):
+    report = report_freeze(agreement=agreement, title="Interim 2026",
+                           cutoff=dt.date(2026, 3, 31), user=editor, now=NOW)
+    args = {"row": report.rows.get(commitment_key="invest"), "field": "rating",
+            "new_value": "compromise", "note": "Found later.", **data}
+    with pytest.raises(ValidationError) as caught:
+        report_correct(report=report, user=editor, now=NOW, **args)
+    assert field in caught.value.message_dict
+    assert not ReportCorrection.objects.exists()
+
+
+def test_a_row_of_another_report_is_refused(history, agreement, editor):
+    one = report_freeze(agreement=agreement, title="One", cutoff=dt.date(2026, 3, 31),
+                        user=editor, now=NOW)
+    two = report_freeze(agreement=agreement, title="Two", cutoff=dt.date(2026, 3, 31),
+                        user=editor, now=NOW)
+    with pytest.raises(ValidationError) as caught:
+        report_correct(report=two, row=one.rows.first(), field="justification",
+                       new_value="Other.", note="Wrong.", user=editor, now=NOW)
+    assert "row" in caught.value.message_dict
+    assert not ReportCorrection.objects.exists()
