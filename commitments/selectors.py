@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 
-from .assessment import Rating, Tally
+from .assessment import SCALE, SCORE_MAX, SCORE_MIN, Rating, Tally
 from .assessment import score as assessment_score
+from .assessment.pace import TOLERANCE
 from .choices import RELATION_READ_BACKWARD, FulfilmentTiming, RelationKind
 from .models import (
     DUE_DATE_RELATIONS,
@@ -31,6 +35,7 @@ from .models import (
     ReportRow,
     Source,
 )
+from .services.assessments import review_after_days
 
 
 def party_list() -> QuerySet[Party]:
@@ -420,7 +425,68 @@ def report_list(*, agreement: Agreement) -> QuerySet[Report]:
 def report_reading(*, report: Report) -> ReportReading:
     """Return ``report`` with each row's effective values and its corrections, in two queries."""
     corrections: dict[int | None, list[ReportCorrection]] = {}
-    for correction in report.corrections.select_related("author").order_by("corrected_on", "id"):
+    for correction in report.corrections.select_related("author", "row").order_by(
+        "corrected_on", "id"
+    ):
         corrections.setdefault(correction.row_id, []).append(correction)
     lines = [ReportLine(row, corrections.get(row.pk, [])) for row in report.rows.all()]
     return ReportReading(report, lines, corrections.get(None, []))
+
+
+def scale_records() -> list[dict[str, Any]]:
+    """Return the rating scale as plain records: what a report keeps of the method it used.
+
+    Labels and texts are the untranslated words of :data:`commitments.assessment.SCALE`;
+    pages translate them when they show them.
+    """
+    return [
+        {
+            "rating": rule.rating.value,
+            "label": rule.label,
+            "score": rule.score,
+            "judged": rule.judged,
+            "meaning": rule.meaning,
+            "why_unscored": rule.why_unscored,
+        }
+        for rule in SCALE
+    ]
+
+
+@dataclass(frozen=True)
+class Methodology:
+    """What the methodology page states, every number read from the code that applies it."""
+
+    scale: list[dict[str, Any]]
+    score_min: int
+    score_max: int
+    tolerance_points: Decimal
+    review_after_days: int
+    example: list[str]
+    example_tally: Tally
+
+    @property
+    def judged(self) -> list[dict[str, Any]]:
+        return [rule for rule in self.scale if rule["judged"]]
+
+    @property
+    def unscored(self) -> list[dict[str, Any]]:
+        return [rule for rule in self.scale if rule["score"] is None]
+
+    @property
+    def judged_labels(self) -> str:
+        """Return the judged ratings' labels in the reader's language, comma-separated."""
+        return ", ".join(str(gettext(rule["label"])) for rule in self.judged)
+
+
+def methodology(scale: list[dict[str, Any]] | None = None) -> Methodology:
+    """Return the method as the code applies it today (or with a report's kept ``scale``)."""
+    example = [Rating.KEPT, Rating.KEPT, Rating.BROKEN, Rating.NOT_VERIFIABLE]
+    return Methodology(
+        scale=scale if scale is not None else scale_records(),
+        score_min=SCORE_MIN,
+        score_max=SCORE_MAX,
+        tolerance_points=(TOLERANCE * 100).normalize(),
+        review_after_days=review_after_days(),
+        example=[rating.value for rating in example],
+        example_tally=Tally.of(example),
+    )

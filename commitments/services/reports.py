@@ -9,7 +9,6 @@ put right by a dated :class:`~commitments.models.ReportCorrection` that keeps th
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
@@ -17,9 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from commitments.assessment import SCALE, Rating
+from commitments.assessment import Rating
 from commitments.models import Agreement, Report, ReportCorrection, ReportRow
-from commitments.selectors import compliance_table
+from commitments.selectors import compliance_table, scale_records
 from commitments.services.deadlines import User
 
 #: The longest title a report may have (the model's column).
@@ -45,21 +44,6 @@ def compliance_date_error(agreement: Agreement, day: dt.date, now: dt.datetime) 
     if day > agreement_today(agreement, now):
         return _("The date is in the future.")
     return None
-
-
-def report_method() -> list[dict[str, Any]]:
-    """Return the scale as it stands, to be kept in a report: each rating's words and score."""
-    return [
-        {
-            "rating": rule.rating.value,
-            "label": rule.label,
-            "score": rule.score,
-            "judged": rule.judged,
-            "meaning": rule.meaning,
-            "why_unscored": rule.why_unscored,
-        }
-        for rule in SCALE
-    ]
 
 
 @transaction.atomic
@@ -98,7 +82,7 @@ def report_freeze(
         agreement=agreement,
         title=title,
         cutoff=cutoff,
-        method=report_method(),
+        method=scale_records(),
         created_by=user if user is not None and user.is_authenticated else None,  # type: ignore[misc]
     )
     report.full_clean()

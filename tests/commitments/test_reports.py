@@ -11,11 +11,8 @@ from commitments.models import Report, ReportCorrection, ReportFrozenError, Repo
 from commitments.selectors import compliance_changes, compliance_table, report_reading
 from commitments.services.assessments import assessment_record
 from commitments.services.reports import report_correct, report_freeze
-from tests import factories
-
-
-def _at(day: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(f"{day}T12:00:00+00:00")
+from tests.support.assessment_history import at as _at
+from tests.support.assessment_history import rating_history
 
 
 NOW = _at("2026-12-06")
@@ -23,33 +20,7 @@ NOW = _at("2026-12-06")
 
 @pytest.fixture
 def history(agreement, japan, usa, source, editor):
-    """A shared meeting rated for Japan on 1 Nov 2025, then kept on 1 Mar 2026; the US unrated.
-
-    A second commitment (Japan's investment) is rated stalled on 1 Feb 2026 and broken on
-    1 Jun 2026.
-    """
-    meeting = factories.commitment_make(
-        agreement=agreement, obligor=japan, key="meet", title="Meet within 180 days"
-    )
-    meeting.co_obligors.set([usa])
-    invest = factories.commitment_make(
-        agreement=agreement, obligor=japan, key="invest", title="Invest $550 bn"
-    )
-    assessment_record(
-        commitment=meeting, party=japan, rating="in_the_works", justification="Talks began.",
-        assessed_on=dt.date(2025, 11, 1), user=editor, now=_at("2025-11-02"),
-    )
-    assessment_record(
-        commitment=invest, party=japan, rating="stalled", justification="No project named.",
-        assessed_on=dt.date(2026, 2, 1), user=editor, now=_at("2026-02-02"),
-    )
-    assessment_record(
-        commitment=meeting, party=japan, rating="kept", justification="They met in Tokyo.",
-        assessed_on=dt.date(2026, 3, 1), user=editor, now=_at("2026-03-02"),
-        evidence_source=source, evidence_quote="Les deux pays se sont réunis.",
-        evidence_locator="§2",
-    )
-    return {"meeting": meeting, "invest": invest}
+    return rating_history(agreement=agreement, japan=japan, usa=usa, source=source, user=editor)
 
 
 def test_changes_since_a_date_list_only_the_rows_whose_rating_moved(history, agreement):
@@ -102,7 +73,7 @@ def test_a_rating_changed_after_the_cutoff_does_not_change_the_report(
     assert kept.evidence_locator == "§2"
     assert kept.source_title != "Retitled"
     assert kept.assessed_on == dt.date(2026, 3, 1)
-    assert [m["rating"] for m in report.method][0] == "kept"
+    assert (report.method[0]["rating"], report.method[0]["score"]) == ("kept", 1)
     reading = report_reading(report=report)
     japan_part = next(p for p in reading.parties if p.party_name == "Japan")
     assert japan_part.tally.average == 0  # (+1 - 1) / 2
