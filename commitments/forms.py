@@ -382,7 +382,7 @@ ISO_DATE_INPUT = ["%Y-%m-%d"]
 _ISO_DATE_ERRORS = {"invalid": _("Not a date: write it as YYYY-MM-DD.")}
 
 
-def _iso_date_field(label: str, help_text: str = "", *, required: bool = False) -> forms.DateField:
+def _iso_date_field(label: Any, help_text: Any = "", *, required: bool = False) -> forms.DateField:
     return forms.DateField(
         label=label,
         required=required,

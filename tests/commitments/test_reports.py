@@ -14,7 +14,6 @@ from commitments.services.reports import report_correct, report_freeze
 from tests.support.assessment_history import at as _at
 from tests.support.assessment_history import rating_history
 
-
 NOW = _at("2026-12-06")
 
 
@@ -32,6 +31,7 @@ def test_changes_since_a_date_list_only_the_rows_whose_rating_moved(history, agr
         ("invest", "japan", "not_rated", "stalled"),
     ]
     kept = next(c for c in changes if c.commitment.key == "meet")
+    assert kept.after is not None and kept.after.evidence is not None
     assert kept.after.justification == "They met in Tokyo."
     assert kept.after.evidence.quote == "Les deux pays se sont réunis."
     assert kept.after.assessed_on == dt.date(2026, 3, 1)
@@ -121,7 +121,7 @@ def test_a_report_and_its_rows_never_change(history, agreement, editor):
     report.title = "Changed"
     with pytest.raises(ReportFrozenError):
         report.save()
-    row = report.rows.first()
+    row = report.rows.get(commitment_key="invest")
     row.rating = "broken"
     with pytest.raises(ReportFrozenError):
         row.save()

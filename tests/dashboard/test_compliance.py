@@ -212,7 +212,8 @@ def _bulk_rated(agreement, party, editor, n, start=0):
     )
     rows = []
     for i, commitment in enumerate(commitments):
-        for day, rating in ((dt.date(2026, 1, 5), "in_the_works"), (dt.date(2026, 2, 5), "stalled")):
+        for day, rating in ((dt.date(2026, 1, 5), "in_the_works"),
+                            (dt.date(2026, 2, 5), "stalled")):
             rows.append(Assessment(commitment=commitment, party=party, rating=rating,
                                    assessed_on=day, reviewed_on=day, justification=f"Row {i}",
                                    current=day.month == 2, author=editor))
