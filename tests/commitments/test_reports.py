@@ -196,3 +196,19 @@ def test_a_row_of_another_report_is_refused(history, agreement, editor):
                        new_value="Other.", note="Wrong.", user=editor, now=NOW)
     assert "row" in caught.value.message_dict
     assert not ReportCorrection.objects.exists()
+
+
+def test_the_admin_shows_a_report_and_changes_nothing(admin_client, history, agreement, editor):
+    from django.urls import reverse
+
+    report = report_freeze(agreement=agreement, title="Interim 2026",
+                           cutoff=dt.date(2026, 3, 31), user=editor, now=NOW)
+    change = reverse("admin:commitments_report_change", args=[report.pk])
+    page = admin_client.get(change)
+    assert page.status_code == 200
+    assert 'name="_save"' not in page.content.decode()
+    assert admin_client.post(change, {"title": "Changed"}).status_code == 403
+    delete = reverse("admin:commitments_report_delete", args=[report.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 403
+    assert admin_client.get(reverse("admin:commitments_report_add")).status_code == 403
+    assert Report.objects.get(pk=report.pk).title == "Interim 2026"
