@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import escape
 
 from commitments.assessment import SCALE
 from commitments.assessment.pace import TOLERANCE
@@ -197,9 +198,9 @@ def test_the_methodology_is_generated_from_the_scale(client, viewer, language):
     body = _text(response)
     with translation.override(language):
         for rule in SCALE:
-            assert str(translation.gettext(rule.label)) in body
-            if rule.why_unscored:
-                assert str(translation.gettext(rule.why_unscored)) in body
+            for text in (rule.label, rule.meaning, rule.why_unscored):
+                if text:
+                    assert escape(" ".join(translation.gettext(text).split())) in body
     assert str(int(TOLERANCE * 100)) in body and "180" in body
     assert reverse("dashboard:methodology") in _text(client.get(reverse("dashboard:overview")))
 
