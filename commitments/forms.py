@@ -458,10 +458,17 @@ class ReportFreezeForm(forms.Form):
             return None
 
 
+class ReportRowChoiceField(forms.ModelChoiceField):
+    """A report's row, shown as its commitment's key and the party rated."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.commitment_key} / {obj.party_name}"
+
+
 class ReportCorrectionForm(forms.Form):
     """Correct one row of a frozen report (or the report as a whole), with the reason."""
 
-    row = forms.ModelChoiceField(
+    row = ReportRowChoiceField(
         label=_("Row"),
         queryset=ReportRow.objects.none(),
         required=False,

@@ -62,8 +62,8 @@ def test_editor_reads_compliance_as_of_a_date_freezes_a_report_and_downloads_it(
     row = page.locator(".party-compliance tr", has_text=investment.title)
     expect(row).to_contain_text("Stalled")
 
-    page.get_by_label("As of").fill("2026-01-31")
-    page.get_by_label("What changed since").fill("2025-11-15")
+    page.get_by_label("As of", exact=True).fill("2026-01-31")
+    page.get_by_label("What changed since", exact=True).fill("2025-11-15")
     page.get_by_role("button", name="Show").click()
     expect(page.locator("#compliance-h")).to_contain_text("Compliance as of Jan. 31, 2026")
     expect(row).to_contain_text("In the works")
@@ -72,7 +72,7 @@ def test_editor_reads_compliance_as_of_a_date_freezes_a_report_and_downloads_it(
     expect(changes).to_contain_text("A first tranche of projects was announced.")
     _shoot(page, tmp_path, "agreement-as-of-en")
 
-    page.get_by_label("As of").fill("2999-01-01")
+    page.get_by_label("As of", exact=True).fill("2999-01-01")
     page.get_by_role("button", name="Show").click()
     expect(page.locator("form.as-of .errorlist")).to_contain_text("in the future")
 
