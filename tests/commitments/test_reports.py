@@ -212,3 +212,13 @@ def test_the_admin_shows_a_report_and_changes_nothing(admin_client, history, agr
     assert admin_client.post(delete, {"post": "yes"}).status_code == 403
     assert admin_client.get(reverse("admin:commitments_report_add")).status_code == 403
     assert Report.objects.get(pk=report.pk).title == "Interim 2026"
+
+
+def test_a_deleted_commitment_leaves_its_frozen_rows_readable(history, agreement, editor):
+    report = report_freeze(agreement=agreement, title="Interim 2026",
+                           cutoff=dt.date(2026, 3, 31), user=editor, now=NOW)
+    history["invest"].delete()
+    row = ReportRow.objects.get(report=report, commitment_key="invest")
+    assert row.commitment_id is None
+    assert (row.commitment_title, row.rating, row.justification) == (
+        "Invest $550 bn", "stalled", "No project named.")
