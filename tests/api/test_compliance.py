@@ -162,3 +162,26 @@ def test_the_compliance_endpoint_runs_the_same_queries_for_10_and_1000_commitmen
     assert len(response.json()["parties"][0]["rows"]) == 1000
     assert len(response.json()["changes"]) == 1000
     assert len(small.captured_queries) == len(large.captured_queries)
+
+
+def test_a_viewer_cannot_correct_and_pages_are_capped(viewer_api, editor_api, agreement, history):
+    from api.pagination import PageNumberPagination
+
+    editor_api.post(_url(agreement, "reports/"), {"title": "A", "cutoff": "2026-03-31"},
+                    format="json")
+    report = Report.objects.get()
+    refused = viewer_api.post(_url(agreement, f"reports/{report.pk}/corrections/"),
+                              {"field": "report", "new_value": "x", "note": "y"}, format="json")
+    assert refused.status_code == 403
+    assert not ReportCorrection.objects.exists()
+    for method in ("put", "patch", "delete"):
+        answer = getattr(editor_api, method)(_url(agreement, f"reports/{report.pk}/"))
+        assert answer.status_code == 405
+    assert Report.objects.get().title == "A"
+    maximum = PageNumberPagination.max_page_size
+    too_many = viewer_api.get(_url(agreement, "reports/"), {"page_size": maximum + 1})
+    assert too_many.status_code == 400 and "page_size" in too_many.json()
+    unknown = editor_api.post(_url(agreement, f"reports/{report.pk}/corrections/"),
+                              {"field": "report", "new_value": "x", "note": "y", "author": 1},
+                              format="json")
+    assert unknown.status_code == 400 and "author" in unknown.json()
