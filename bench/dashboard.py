@@ -11,11 +11,16 @@ overview and an agreement page ``--repeat`` times each through Django's test cli
 logged-in reviewer, and reports the median and 95th percentile render times and the number
 of queries of each. The baseline is the time of the overview's counts written by hand as
 PostgreSQL (one statement per table the page aggregates over), run the same number of times.
+
+The last lines time the compliance table as of a date (``compliance_table``, and the agreement
+page with ``?as_of=``) for that agreement, whose commitments get three ratings each, against
+the SQL that reads the same history by hand (``DISTINCT ON`` the latest rating per pair).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import statistics
 import time
 
@@ -30,6 +35,7 @@ from scan import build, execute  # bench/scan.py: the shared data generator; set
 
 from alerts.services.scan import scan
 from commitments.models import Agreement
+from commitments.selectors import compliance_table
 
 OVERVIEW_SQL = """
 SELECT count(*),
@@ -46,6 +52,31 @@ FROM commitments_commitment GROUP BY obligor_id;
 SELECT agreement_id, count(*), count(*) FILTER (WHERE deadline_state = 'overdue'),
        count(*) FILTER (WHERE status = 'fulfilled')
 FROM commitments_commitment GROUP BY agreement_id;
+"""
+
+#: Three ratings per commitment of one agreement, a month apart, the last one current.
+RATINGS_SQL = """
+INSERT INTO commitments_assessment (commitment_id, party_id, rating, assessed_on, justification,
+    created, current, reviewed_on, review_due)
+SELECT c.id, c.obligor_id, r.rating, r.day, 'Generated rating ' || r.n, now(), r.n = 3, r.day,
+    false
+FROM commitments_commitment c
+CROSS JOIN (VALUES (1, 'in_the_works', DATE '2024-02-01'), (2, 'stalled', DATE '2024-03-01'),
+                   (3, 'not_verifiable', DATE '2024-04-01')) AS r(n, rating, day)
+WHERE c.agreement_id = %(agreement)s
+"""
+
+#: The compliance table as of a date written by hand: the commitments with their obligor, and
+#: each pair's latest rating dated on or before the date.
+AS_OF_SQL = """
+SELECT c.id, c.key, c.title, p.id, p.name FROM commitments_commitment c
+JOIN commitments_party p ON p.id = c.obligor_id WHERE c.agreement_id = %(agreement)s
+ORDER BY c.due_date, c.id;
+SELECT DISTINCT ON (a.commitment_id, a.party_id) a.commitment_id, a.party_id, a.rating,
+       a.justification, a.assessed_on
+FROM commitments_assessment a JOIN commitments_commitment c ON c.id = a.commitment_id
+WHERE c.agreement_id = %(agreement)s AND a.assessed_on <= %(as_of)s
+ORDER BY a.commitment_id, a.party_id, a.assessed_on DESC, a.id DESC
 """
 
 
@@ -92,6 +123,12 @@ def main() -> None:
             "dashboard:agreement", args=[agreement.pk]
         ),
     }
+    execute(RATINGS_SQL, {"agreement": agreement.pk})
+    execute("VACUUM ANALYZE commitments_assessment")
+    as_of = dt.date(2024, 3, 15)
+    pages[f"agreement as of {as_of}"] = (
+        reverse("dashboard:agreement", args=[agreement.pk]) + f"?as_of={as_of}"
+    )
     today = timezone.localdate()
 
     def aggregate_sql() -> None:
@@ -120,6 +157,29 @@ def main() -> None:
             f"{name:<36} {statistics.median(samples) * 1000:>10.1f} {p95(samples) * 1000:>10.1f}"
             f" {len(queries.captured_queries):>8} {ratio:>7.2f}"
         )
+
+    def as_of_sql() -> None:
+        with connection.cursor() as cursor:
+            for statement in filter(str.strip, AS_OF_SQL.split(";")):
+                cursor.execute(statement, {"agreement": agreement.pk, "as_of": as_of})
+                cursor.fetchall()
+
+    def as_of_table() -> None:
+        len(compliance_table(agreement=agreement, as_of=as_of).parties)
+
+    hand = timed(as_of_sql, args.repeat)
+    ours = timed(as_of_table, args.repeat)
+    rows = len(compliance_table(agreement=agreement, as_of=as_of).rows)
+    print(f"\ncompliance as of {as_of}: {rows} rows, 3 ratings per row in the history")
+    print(
+        f"{'history SQL by hand (baseline)':<36} {statistics.median(hand) * 1000:>10.1f}"
+        f" {p95(hand) * 1000:>10.1f} {2:>8}"
+    )
+    print(
+        f"{'compliance_table(as_of=)':<36} {statistics.median(ours) * 1000:>10.1f}"
+        f" {p95(ours) * 1000:>10.1f} {3:>8}"
+        f" {statistics.median(ours) / statistics.median(hand):>7.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from core.dates import validate_date_in_range
 
 from . import deadlines
+from .assessment import Rating
 from .choices import PrecisionChoice, RatingChoice, RevisionKind, Status
 from .deadlines import RuleError, recurrence
 from .models import (
@@ -31,10 +32,14 @@ from .models import (
     Occurrence,
     Party,
     ProgressUpdate,
+    Report,
+    ReportCorrection,
+    ReportRow,
     Source,
 )
 from .services import assessments as assessment_services
 from .services import commitments as commitment_services
+from .services import reports as report_services
 from .services import revisions as revision_services
 from .stages import STAGE_FIELDS
 
@@ -471,4 +476,131 @@ class AssessmentReviewForm(forms.Form):
             )
         except ValidationError as exc:
             add_service_errors(self, service_error(exc))
+            return None
+
+
+# Compliance as of a date and frozen reports (issue 13, items 5 and 6) --------------------
+
+#: The one date format of the as-of, since and cut-off fields, in the pages and the API.
+ISO_DATE_INPUT = ["%Y-%m-%d"]
+_ISO_DATE_ERRORS = {"invalid": _("Not a date: write it as YYYY-MM-DD.")}
+
+
+def _iso_date_field(label: Any, help_text: Any = "", *, required: bool = False) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=required,
+        input_formats=ISO_DATE_INPUT,
+        help_text=help_text,
+        error_messages=_ISO_DATE_ERRORS,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+class ComplianceDateForm(forms.Form):
+    """The dates of a compliance table: ``as_of`` (default today) and ``since`` to compare.
+
+    The one parser of these query parameters: the agreement page and the API fill it from
+    the query string. Each date must be neither before the agreement nor in the future, and
+    ``since`` must come before the table's date.
+    """
+
+    as_of = _iso_date_field(
+        _("As of"), _("The table as it stood at the end of this day (empty: today).")
+    )
+    since = _iso_date_field(
+        _("What changed since"), _("Show the ratings that changed after the end of this day.")
+    )
+
+    def __init__(self, *args: Any, agreement: Agreement, now: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.agreement = agreement
+        self.now = now or timezone.now()
+
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean() or {}
+        for name in ("as_of", "since"):
+            day = cleaned.get(name)
+            error = (
+                report_services.compliance_date_error(self.agreement, day, self.now)
+                if day
+                else None
+            )
+            if error:
+                self.add_error(name, error)
+        as_of, since = cleaned.get("as_of"), cleaned.get("since")
+        end = as_of or report_services.agreement_today(self.agreement, self.now)
+        if since and "since" not in self.errors and "as_of" not in self.errors and since >= end:
+            self.add_error("since", _("Compare with a day before the table's date."))
+        return cleaned
+
+
+class ReportFreezeForm(forms.Form):
+    """Freeze a report of an agreement: its title and cut-off, parsed for every interface."""
+
+    title = forms.CharField(
+        label=_("Title"), max_length=200, help_text=_("E.g. “Interim 2026”."), required=False
+    )
+    cutoff = _iso_date_field(
+        _("Cut-off date"),
+        _("The report keeps the ratings as they stood at the end of this day."),
+        required=True,
+    )
+
+    def __init__(self, *args: Any, agreement: Agreement, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.agreement = agreement
+
+    def save(self, *, user: Any, now: Any = None) -> Report | None:
+        """Freeze the report through ``report_freeze``; ``None`` with the errors on the form."""
+        try:
+            return report_services.report_freeze(
+                agreement=self.agreement, user=user, now=now, **self.cleaned_data
+            )
+        except ValidationError as exc:
+            add_service_errors(self, exc)
+            return None
+
+
+class ReportRowChoiceField(forms.ModelChoiceField):
+    """A report's row, shown as its commitment's key and the party rated."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.commitment_key} / {obj.party_name}"
+
+
+class ReportCorrectionForm(forms.Form):
+    """Correct one row of a frozen report (or the report as a whole), with the reason."""
+
+    row = ReportRowChoiceField(
+        label=_("Row"),
+        queryset=ReportRow.objects.none(),
+        required=False,
+        error_messages={"invalid_choice": _("This row is not one of the report's.")},
+    )
+    field = forms.ChoiceField(label=_("What is corrected"), choices=ReportCorrection.Field.choices)
+    new_value = forms.CharField(
+        label=_("It should say"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("For a rating, its code: %(codes)s.")
+        % {"codes": ", ".join(rating.value for rating in Rating)},
+    )
+    note = forms.CharField(label=_("Why"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    corrected_on = _iso_date_field(_("Corrected on"), _("Empty: today."))
+
+    def __init__(self, *args: Any, report: Report, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.report = report
+        row_field = cast(forms.ModelChoiceField, self.fields["row"])
+        row_field.queryset = report.rows.all()
+
+    def save(self, *, user: Any, now: Any = None) -> ReportCorrection | None:
+        """Record the correction through ``report_correct``; ``None`` with the errors shown."""
+        try:
+            return report_services.report_correct(
+                report=self.report, user=user, now=now, **self.cleaned_data
+            )
+        except ValidationError as exc:
+            add_service_errors(self, exc)
             return None

@@ -1203,7 +1203,38 @@ class Assessment(models.Model):
         return f"{self.commitment} / {self.party}: {self.get_rating_display()} ({self.assessed_on})"
 
 
-class Report(models.Model):
+class ReportFrozenError(Exception):
+    """Raised on an attempt to change or delete a frozen report or one of its rows."""
+
+
+class FrozenQuerySet(models.QuerySet):
+    """A queryset whose rows, once written, are never updated or deleted in bulk either."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise ReportFrozenError(_("A frozen report never changes: record a correction."))
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise ReportFrozenError(_("A frozen report is never deleted: record a correction."))
+
+
+class FrozenModel(models.Model):
+    """A row written once: saving it again, or deleting it, raises :class:`ReportFrozenError`."""
+
+    objects = FrozenQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ReportFrozenError(_("A frozen report never changes: record a correction."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ReportFrozenError(_("A frozen report is never deleted: record a correction."))
+
+
+class Report(FrozenModel):
     """A named compliance report on an agreement, frozen at its cut-off date.
 
     Its rows hold the ratings, justifications and evidence as they stood at the end of
@@ -1245,7 +1276,7 @@ class Report(models.Model):
         return f"{self.agreement}: {self.title} ({self.cutoff})"
 
 
-class ReportRow(models.Model):
+class ReportRow(FrozenModel):
     """One obligor's rating of one commitment in a frozen report, copied as it stood."""
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="rows")

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 
-from .assessment import Rating, Tally
+from .assessment import SCALE, SCORE_MAX, SCORE_MIN, Rating, Tally
 from .assessment import score as assessment_score
+from .assessment.pace import TOLERANCE
 from .choices import RELATION_READ_BACKWARD, FulfilmentTiming, RelationKind
 from .models import (
     DUE_DATE_RELATIONS,
@@ -26,8 +30,12 @@ from .models import (
     Occurrence,
     Party,
     ProgressUpdate,
+    Report,
+    ReportCorrection,
+    ReportRow,
     Source,
 )
+from .services.assessments import review_after_days
 
 
 def party_list() -> QuerySet[Party]:
@@ -304,3 +312,217 @@ def compliance_table(*, agreement: Agreement, as_of: dt.date | None = None) -> C
         for party in commitment.obligor_list
     ]
     return ComplianceTable(agreement, as_of, rows)
+
+
+# Compliance compared between two dates, and frozen reports (issue 13, items 5 and 6) ------
+
+
+@dataclass(frozen=True)
+class ComplianceChange:
+    """One obligor of one commitment whose rating differs between two dates.
+
+    ``before`` and ``after`` are the ratings that stood at the end of each date (``None``
+    where nobody had rated the row); ``after`` carries the why: its justification, evidence
+    and date.
+    """
+
+    commitment: Commitment
+    party: Party
+    before: Assessment | None
+    after: Assessment | None
+
+    @property
+    def rating_before(self) -> str:
+        return self.before.rating if self.before else Rating.NOT_RATED.value
+
+    @property
+    def rating_after(self) -> str:
+        return self.after.rating if self.after else Rating.NOT_RATED.value
+
+
+def compliance_changes(*, table: ComplianceTable, since: dt.date) -> list[ComplianceChange]:
+    """Return the rows of ``table`` whose rating differs from the one at the end of ``since``.
+
+    ``table`` is the later state (as of its date, or today); one more query reads the ratings
+    as of ``since``. Rows keep the table's order.
+    """
+    earlier = {
+        (a.commitment_id, a.party_id): a
+        for a in assessments_as_of(
+            commitments=table.agreement.commitments.all(), as_of=since
+        ).select_related(None)
+    }
+    changes = []
+    for row in table.rows:
+        before = earlier.get((row.commitment.pk, row.party.pk))
+        change = ComplianceChange(row.commitment, row.party, before, row.assessment)
+        if change.rating_before != change.rating_after:
+            changes.append(change)
+    return changes
+
+
+@dataclass(frozen=True)
+class ReportLine:
+    """One row of a frozen report read with its corrections: the frozen text and what stands.
+
+    ``rating``, ``justification`` and ``evidence`` are the effective values (the latest
+    correction's, else the frozen text); ``corrections`` are the row's, oldest first, each
+    keeping the text it replaced.
+    """
+
+    row: ReportRow
+    corrections: list[ReportCorrection]
+
+    def _latest(self, field: str, frozen: str) -> str:
+        values = [c.new_value for c in self.corrections if c.field == field]
+        return values[-1] if values else frozen
+
+    @property
+    def rating(self) -> str:
+        return self._latest(ReportCorrection.Field.RATING, self.row.rating or Rating.NOT_RATED)
+
+    @property
+    def score(self) -> int | None:
+        return assessment_score(self.rating)
+
+    @property
+    def justification(self) -> str:
+        return self._latest(ReportCorrection.Field.JUSTIFICATION, self.row.justification)
+
+    @property
+    def evidence(self) -> str:
+        return self._latest(ReportCorrection.Field.EVIDENCE, self.row.evidence_quote)
+
+    @property
+    def corrected(self) -> bool:
+        return bool(self.corrections)
+
+
+@dataclass
+class ReportParty:
+    """One obligor's lines of a report, with the tally of their effective ratings."""
+
+    party_name: str
+    lines: list[ReportLine]
+
+    @property
+    def tally(self) -> Tally:
+        return Tally.of(line.rating for line in self.lines)
+
+
+@dataclass
+class ReportReading:
+    """A frozen report as it reads today: its rows with the corrections beside the old text."""
+
+    report: Report
+    lines: list[ReportLine]
+    report_corrections: list[ReportCorrection]
+
+    @property
+    def parties(self) -> list[ReportParty]:
+        """Return the lines grouped by obligor, in the order parties first appear."""
+        table: dict[str, ReportParty] = {}
+        for line in self.lines:
+            name = line.row.party_name
+            table.setdefault(name, ReportParty(name, [])).lines.append(line)
+        return list(table.values())
+
+    @property
+    def tally(self) -> Tally:
+        return Tally.of(line.rating for line in self.lines)
+
+    @property
+    def corrections(self) -> list[ReportCorrection]:
+        """Return every correction of the report, oldest first: the corrections log."""
+        rows = [c for line in self.lines for c in line.corrections]
+        return sorted([*rows, *self.report_corrections], key=lambda c: (c.corrected_on, c.pk))
+
+    @property
+    def sources(self) -> list[tuple[str, str, dt.date | None]]:
+        """Return the sources the rows cite (title, URL, date), once each, by title."""
+        cited = {
+            (line.row.source_title, line.row.source_url, line.row.source_published_on)
+            for line in self.lines
+            if line.row.source_title
+        }
+        return sorted(cited, key=lambda source: (source[0], source[1]))
+
+
+def report_list(*, agreement: Agreement) -> QuerySet[Report]:
+    """Return the agreement's reports, latest cut-off first, with who froze them."""
+    return (
+        Report.objects.filter(agreement=agreement)
+        .select_related("created_by")
+        .annotate(correction_count=Count("corrections"))
+        .order_by("-cutoff", "-id")
+    )
+
+
+def report_reading(*, report: Report) -> ReportReading:
+    """Return ``report`` with each row's effective values and its corrections, in two queries."""
+    corrections: dict[int | None, list[ReportCorrection]] = {}
+    for correction in report.corrections.select_related("author", "row").order_by(
+        "corrected_on", "id"
+    ):
+        corrections.setdefault(correction.row_id, []).append(correction)
+    lines = [ReportLine(row, corrections.get(row.pk, [])) for row in report.rows.all()]
+    return ReportReading(report, lines, corrections.get(None, []))
+
+
+def scale_records() -> list[dict[str, Any]]:
+    """Return the rating scale as plain records: what a report keeps of the method it used.
+
+    Labels and texts are the untranslated words of :data:`commitments.assessment.SCALE`;
+    pages translate them when they show them.
+    """
+    return [
+        {
+            "rating": rule.rating.value,
+            "label": rule.label,
+            "score": rule.score,
+            "judged": rule.judged,
+            "meaning": rule.meaning,
+            "why_unscored": rule.why_unscored,
+        }
+        for rule in SCALE
+    ]
+
+
+@dataclass(frozen=True)
+class Methodology:
+    """What the methodology page states, every number read from the code that applies it."""
+
+    scale: list[dict[str, Any]]
+    score_min: int
+    score_max: int
+    tolerance_points: Decimal
+    review_after_days: int
+    example: list[str]
+    example_tally: Tally
+
+    @property
+    def judged(self) -> list[dict[str, Any]]:
+        return [rule for rule in self.scale if rule["judged"]]
+
+    @property
+    def unscored(self) -> list[dict[str, Any]]:
+        return [rule for rule in self.scale if rule["score"] is None]
+
+    @property
+    def judged_labels(self) -> str:
+        """Return the judged ratings' labels in the reader's language, comma-separated."""
+        return ", ".join(str(gettext(rule["label"])) for rule in self.judged)
+
+
+def methodology(scale: list[dict[str, Any]] | None = None) -> Methodology:
+    """Return the method as the code applies it today (or with a report's kept ``scale``)."""
+    example = [Rating.KEPT, Rating.KEPT, Rating.BROKEN, Rating.NOT_VERIFIABLE]
+    return Methodology(
+        scale=scale if scale is not None else scale_records(),
+        score_min=SCORE_MIN,
+        score_max=SCORE_MAX,
+        tolerance_points=(TOLERANCE * 100).normalize(),
+        review_after_days=review_after_days(),
+        example=[rating.value for rating in example],
+        example_tally=Tally.of(example),
+    )

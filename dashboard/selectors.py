@@ -1,4 +1,4 @@
-"""Reads behind the review pages: counts, deadlines, timelines and compliance scores.
+"""Reads behind the review pages: counts, deadlines and timelines.
 
 Every function runs a fixed number of queries whatever the number of commitments, and takes
 ``now`` as a parameter. "Overdue" and "due within N days" are the domain's
@@ -9,8 +9,7 @@ with a server-side "today".
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass
 
 from django.db.models import Count, F, Q, QuerySet
 
@@ -18,9 +17,6 @@ from commitments.choices import Status
 from commitments.models import Agreement, Assessment, Commitment, Party, ProgressUpdate
 from commitments.querysets import due_within_q, overdue_q
 from commitments.selectors import obligors_prefetch, revisions_prefetch
-
-#: G7 Research Group style compliance scores.
-SCORE_FULL, SCORE_PARTIAL, SCORE_NONE = 1, 0, -1
 
 
 def _tally(*, now: dt.datetime) -> dict[str, Count]:
@@ -91,50 +87,6 @@ def overview(*, now: dt.datetime, today: dt.date, limit: int = 10) -> Overview:
 def reviews_due_count() -> int:
     """Return how many current ratings the scan has flagged "review due" (one query)."""
     return Assessment.objects.filter(current=True, review_due=True).count()
-
-
-def compliance_score(commitment: Commitment) -> int | None:
-    """Return +1 fulfilled, -1 missed or overdue, 0 under way; ``None`` if cancelled.
-
-    ``commitment`` comes annotated by ``Commitment.objects.with_overdue(now)``.
-    """
-    if commitment.status == Status.CANCELLED:
-        return None
-    if commitment.status == Status.FULFILLED:
-        return SCORE_FULL
-    overdue = commitment.is_overdue  # type: ignore[attr-defined]  # the annotation
-    if commitment.status == Status.MISSED or overdue:
-        return SCORE_NONE
-    return SCORE_PARTIAL
-
-
-@dataclass
-class PartyCompliance:
-    """One party's row of an agreement's compliance table."""
-
-    party: Party
-    rows: list[tuple[Commitment, int | None]] = field(default_factory=list)
-
-    @property
-    def average(self) -> Decimal | None:
-        """Return the mean score of the scored commitments, to two places."""
-        scores = [score for _c, score in self.rows if score is not None]
-        if not scores:
-            return None
-        return (Decimal(sum(scores)) / len(scores)).quantize(Decimal("0.01"))
-
-
-def agreement_compliance(commitments: list[Commitment]) -> list[PartyCompliance]:
-    """Group an agreement's commitments by obligor, each with its score.
-
-    A shared commitment counts for each party it binds (the G7 method: one row per member).
-    """
-    table: dict[int, PartyCompliance] = {}
-    for commitment in commitments:
-        for party in commitment.obligor_list:
-            entry = table.setdefault(party.pk, PartyCompliance(party))
-            entry.rows.append((commitment, compliance_score(commitment)))
-    return sorted(table.values(), key=lambda entry: entry.party.name)
 
 
 def agreement_detail(*, pk: int, now: dt.datetime) -> tuple[Agreement, list[Commitment]]:

@@ -22,6 +22,21 @@ urlpatterns = [
         name="assessment_review",
     ),
     path("agreements/<int:pk>/", views.agreement_detail, name="agreement"),
+    path("agreements/<int:pk>/reports/", views.report_freeze, name="report_freeze"),
+    path("agreements/<int:pk>/reports/<int:report_id>/", views.report_detail, name="report"),
+    path(
+        "agreements/<int:pk>/reports/<int:report_id>/csv/",
+        views.report_download,
+        {"extension": "csv"},
+        name="report_csv",
+    ),
+    path(
+        "agreements/<int:pk>/reports/<int:report_id>/pdf/",
+        views.report_download,
+        {"extension": "pdf"},
+        name="report_pdf",
+    ),
+    path("methodology/", views.methodology_page, name="methodology"),
     path("watch/", views.watch, name="watch"),
     path("watching/", views.watching, name="watching"),
 ]

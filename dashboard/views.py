@@ -28,12 +28,23 @@ from commitments.assessment import score as assessment_score
 from commitments.choices import TERMINAL, rating_label
 from commitments.deadlines.text import commitment_rule_in_words, deadline_explanation
 from commitments.filtersets import CommitmentFilterSet
-from commitments.forms import AssessmentReviewForm
-from commitments.models import Agreement, Assessment, Commitment, Party
+from commitments.forms import (
+    AssessmentReviewForm,
+    ComplianceDateForm,
+    ReportCorrectionForm,
+    ReportFreezeForm,
+)
+from commitments.models import Agreement, Assessment, Commitment, Party, Report, ReportCorrection
+from commitments.report_files import report_csv, report_filename, report_pdf
 from commitments.selectors import (
     assessment_history,
     commitment_related,
+    compliance_changes,
+    compliance_table,
     fulfilment_timing_counts,
+    methodology,
+    report_list,
+    report_reading,
 )
 from commitments.services.revisions import revision_refusal
 from commitments.stages import is_retroactive, stage_dates
@@ -140,12 +151,24 @@ def commitment_list(request: HttpRequest) -> HttpResponse:
 
 @_reviewer
 def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """Show an agreement: parties, sources, commitments, timeline and compliance table."""
+    """Show an agreement: parties, sources, commitments, timeline, compliance and reports.
+
+    The compliance table is today's, or as of ``?as_of=``, compared with ``?since=``; a bad
+    date is shown at its field with a 400 and no table.
+    """
+    return _agreement_page(request, pk)
+
+
+def _agreement_page(
+    request: HttpRequest, pk: int, *, freeze_form: ReportFreezeForm | None = None
+) -> HttpResponse:
+    """Render the agreement page; a refused freeze form shows at its fields with a 400."""
     try:
         agreement, commitments = selectors.agreement_detail(pk=pk, now=timezone.now())
     except Agreement.DoesNotExist as exc:
         raise Http404 from exc
     today = timezone.localdate()
+    compliance = _compliance_context(request, agreement, freeze_form=freeze_form)
     lanes = [
         timeline.Lane(
             title=c.title,
@@ -158,6 +181,7 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         for c in commitments
     ]
+    refused = compliance["dates_form"].errors or (freeze_form is not None and freeze_form.errors)
     return render(
         request,
         "dashboard/agreement_detail.html",
@@ -165,10 +189,11 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "agreement": agreement,
             "commitments": commitments,
             "timeline": timeline.layout(agreement_date=agreement.date, lanes=lanes, today=today),
-            "compliance": selectors.agreement_compliance(commitments),
             "watching": _watching(request, agreement=agreement),
             "today": today,
+            **compliance,
         },
+        status=400 if refused else 200,
     )
 
 
@@ -479,3 +504,113 @@ def _calendar_feed_action(request: HttpRequest) -> str | None:
         messages.success(request, _("The feed's address no longer works."))
         return None
     raise PermissionDenied
+
+
+# Compliance as of a date, reports and the methodology (issue 13) ----------------------------
+
+
+def _compliance_context(
+    request: HttpRequest, agreement: Agreement, *, freeze_form: ReportFreezeForm | None = None
+) -> dict[str, Any]:
+    """Return the agreement page's compliance table, comparison and reports for ``request``."""
+    dates_form = ComplianceDateForm(request.GET or None, agreement=agreement)
+    table = changes = None
+    if not request.GET or dates_form.is_valid():
+        dates = dates_form.cleaned_data if request.GET else {}
+        table = compliance_table(agreement=agreement, as_of=dates.get("as_of"))
+        if dates.get("since"):
+            changes = compliance_changes(table=table, since=dates["since"])
+    if freeze_form is None and can_write(request.user):
+        freeze_form = ReportFreezeForm(
+            agreement=agreement, initial={"cutoff": timezone.localdate().isoformat()}
+        )
+    return {
+        "dates_form": dates_form,
+        "compliance": table,
+        "changes": changes,
+        "method": methodology(),
+        "reports": report_list(agreement=agreement),
+        "freeze_form": freeze_form,
+    }
+
+
+@_reviewer
+def methodology_page(request: HttpRequest) -> HttpResponse:
+    """Show the assessment method: the scale, the scores, what is left out, pace and reviews."""
+    return render(request, "dashboard/methodology.html", {"method": methodology()})
+
+
+@require_POST
+@_reviewer
+def report_freeze(request: HttpRequest, pk: int) -> HttpResponse:
+    """Freeze a report of the agreement (editors); errors show on the agreement page, 400."""
+    if not can_write(request.user):
+        raise PermissionDenied
+    agreement = get_object_or_404(Agreement, pk=pk)
+    form = ReportFreezeForm(request.POST, agreement=agreement)
+    if form.is_valid():
+        report = form.save(user=request.user)
+        if report is not None:
+            messages.success(request, _("The report was frozen."))
+            return HttpResponseRedirect(reverse("dashboard:report", args=[pk, report.pk]))
+    return _agreement_page(request, pk, freeze_form=form)
+
+
+def _report_or_404(pk: int, report_id: int) -> Report:
+    return get_object_or_404(
+        Report.objects.select_related("agreement", "created_by"), pk=report_id, agreement_id=pk
+    )
+
+
+@_reviewer
+def report_detail(request: HttpRequest, pk: int, report_id: int) -> HttpResponse:
+    """Show a frozen report; editors may correct a row (``?row=``) or the whole report."""
+    report = _report_or_404(pk, report_id)
+    can_edit = can_write(request.user)
+    form = None
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        form = ReportCorrectionForm(request.POST, report=report)
+        if form.is_valid() and form.save(user=request.user) is not None:
+            messages.success(request, _("The correction was recorded."))
+            return HttpResponseRedirect(reverse("dashboard:report", args=[pk, report.pk]))
+    elif can_edit:
+        row_id = request.GET.get("row", "")
+        row = report.rows.filter(pk=row_id).first() if row_id.isdecimal() else None
+        form = ReportCorrectionForm(
+            report=report,
+            initial={
+                "row": row,
+                "field": ReportCorrection.Field.RATING if row else ReportCorrection.Field.REPORT,
+            },
+        )
+    reading = report_reading(report=report)
+    return render(
+        request,
+        "dashboard/report_detail.html",
+        {
+            "agreement": report.agreement,
+            "report": report,
+            "reading": reading,
+            "method": methodology(scale=report.method),
+            "correct_form": form,
+            "correct_forms": can_edit,
+        },
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+@_reviewer
+def report_download(request: HttpRequest, pk: int, report_id: int, extension: str) -> HttpResponse:
+    """Answer the report as CSV (UTF-8 with BOM) or PDF, as an attachment."""
+    reading = report_reading(report=_report_or_404(pk, report_id))
+    if extension == "csv":
+        body, content_type = report_csv(reading), "text/csv; charset=utf-8"
+    else:
+        body, content_type = report_pdf(reading), "application/pdf"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = (
+        f'attachment; filename="{report_filename(reading, extension)}"'
+    )
+    return response

@@ -343,7 +343,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     # Django's own handlers (a second, unfiltered console copy under DEBUG; mail to ADMINS)
     # are dropped: its lines reach the console handler above, once, with secrets cut.
-    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # WeasyPrint logs each layout step of a report's PDF at INFO; keep its warnings only.
+        "weasyprint": {"handlers": [], "level": "WARNING", "propagate": True},
+        "fontTools": {"handlers": [], "level": "WARNING", "propagate": True},
+    },
 }
 # With JSON logs, Celery's worker and beat keep Django's handlers instead of their own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"

@@ -8,6 +8,14 @@ service raises while saving rolls the whole submission back and is shown on the 
 Each module registers its own models; importing them here is what registers them.
 """
 
-from . import agreements, assessments, commitments, parties, progress, sources
+from . import agreements, assessments, commitments, parties, progress, reports, sources
 
-__all__ = ["agreements", "assessments", "commitments", "parties", "progress", "sources"]
+__all__ = [
+    "agreements",
+    "assessments",
+    "commitments",
+    "parties",
+    "progress",
+    "reports",
+    "sources",
+]

@@ -1,6 +1,6 @@
 """The domain's API v1 routes, registered on the API's router by ``api/urls.py``."""
 
-from . import views
+from . import compliance, views
 
 #: ``(prefix, viewset, basename)`` of each resource, in the order the API's root lists them.
 routes = [
@@ -9,4 +9,6 @@ routes = [
     ("agreements", views.AgreementViewSet, "agreement"),
     ("commitments", views.CommitmentViewSet, "commitment"),
     ("progress-updates", views.ProgressUpdateViewSet, "progressupdate"),
+    (r"agreements/(?P<agreement_pk>\d+)/compliance", compliance.ComplianceViewSet, "compliance"),
+    (r"agreements/(?P<agreement_pk>\d+)/reports", compliance.ReportViewSet, "report"),
 ]

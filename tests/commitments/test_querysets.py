@@ -224,15 +224,6 @@ def test_the_dashboard_lists_behind_the_counts_are_the_methods(
 
 
 @pytest.mark.parametrize("now", [BEFORE, AT, AFTER])
-def test_the_agreement_compliance_score_counts_overdue_as_the_method(due, now):
-    _agreement, commitments = dashboard_selectors.agreement_detail(pk=due.agreement_id, now=now)
-    (row,) = dashboard_selectors.agreement_compliance(commitments)
-    scores = {c.pk: score for c, score in row.rows}
-    expected = -1 if due.pk in ids(Commitment.objects.overdue(now)) else 0
-    assert scores[due.pk] == expected
-
-
-@pytest.mark.parametrize("now", [BEFORE, AT, AFTER])
 def test_the_calendar_feed_marks_overdue_as_the_method(due, closed, now):
     feed, _secret = feed_services.calendar_feed_create(
         user=due.owner, scope=FeedScope.ALL, now=CREATED_AT

@@ -139,7 +139,7 @@ def test_an_unknown_filter_value_is_a_form_error_not_a_crash(client, reviewer, c
     assert "status" in response.context["filterset"].form.errors
 
 
-def test_agreement_page_has_timeline_and_compliance_scores(
+def test_agreement_page_has_timeline_and_a_compliance_table_of_ratings_not_statuses(
     client, reviewer, make_commitment, source
 ):
     done = make_commitment(title="Done")
@@ -154,10 +154,12 @@ def test_agreement_page_has_timeline_and_compliance_scores(
     make_commitment(title="Ongoing", deadline_kind="none")
     client.force_login(reviewer)
     response = client.get(reverse("dashboard:agreement", args=[done.agreement_id]))
-    (japan_row,) = response.context["compliance"]
-    scores = {c.title: score for c, score in japan_row.rows}
-    assert scores == {"Done": 1, "Late": -1, "Ongoing": 0}
-    assert str(japan_row.average) == "0.00"
+    (japan,) = response.context["compliance"].parties
+    # A status is not a rating: nobody has rated these, so none scores and none is averaged.
+    assert {row.commitment.title: row.rating for row in japan.rows} == {
+        "Done": "not_rated", "Late": "not_rated", "Ongoing": "not_rated"}
+    assert japan.tally.average is None
+    assert "3 not yet rated — not in the average" in " ".join(response.content.decode().split())
     timeline = response.context["timeline"]
     assert [row.title for row in timeline.rows] == ["Late", "Done"]
     # An undated commitment takes no row of the chart: it is listed below it.

@@ -126,6 +126,7 @@ def build_world(django_user_model: Any, agreement: Any, make_commitment: Any,
                 source: Any) -> World:
     """Make users of every role and a row of every model the tracker shows or administers."""
     from commitments.roles import roles_sync
+    from commitments.services.reports import report_freeze
 
     roles_sync()  # the groups and their permissions, as after `migrate`
     admin = make_user(django_user_model, "root", superuser=True)
@@ -163,6 +164,8 @@ def build_world(django_user_model: Any, agreement: Any, make_commitment: Any,
     # Yearly, twice: the walks see a recurrence and its occurrences (issue 12).
     make_commitment(title="Yearly purchases", recurrence="every", recurrence_interval=1,
                     recurrence_unit="years", recurrence_count=2)
+    # A frozen compliance report (issue 13), for the walks that read or correct one.
+    report_freeze(agreement=agreement, title="Interim", cutoff=dt.date(2026, 1, 31), user=editor)
 
     token_keys, feed_secrets = {}, {}
     for user in (admin, editor, viewer, other):

@@ -73,13 +73,19 @@ def writes_of(queries: CaptureQueriesContext) -> list[str]:
 
 
 def api_routes() -> list[Route]:
-    """Every DRF viewset route of the API, without DRF's format-suffix duplicates."""
+    """Every DRF viewset route of the API, without DRF's format-suffix duplicates.
+
+    The routes nested under an agreement (its compliance table and frozen reports, issue 13)
+    answer shaped reads and files, not model rows: tests/api/test_compliance.py checks them for
+    the same properties (viewers refused writes, unknown keys refused, pages capped).
+    """
     return [
         route
         for route in routes()
         if route.route.startswith("api/v1/")
         and getattr(route.view, "actions", None)
         and "format" not in route.parameters()
+        and "agreement_pk" not in route.parameters()
     ]
 
 

@@ -31,7 +31,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.test import APIClient
 
 from api.authentication import ApiTokenAuthentication
-from commitments.models import Agreement, Assessment, Commitment
+from commitments.models import Agreement, Assessment, Commitment, Report
 from tests.support.api_support import token_client
 from tests.support.security_support import Route, World, build_world, routes
 
@@ -171,6 +171,7 @@ def admin_model(route: str) -> Any:
 #: Pages that act on one row, by route name: the model of the row their ``pk`` names.
 ROW_ACTION_PAGES = {
     "commitment_revise": "commitment",
+    "report_freeze": "agreement",
     # Ratings (issue 13).
     "commitment_rate": "commitment",
     "assessment_review": "commitment",
@@ -225,6 +226,11 @@ def urls_of(route: Route, world: World) -> list[str]:
             return [reverse(route.name, args=[row.pk, row.history.first().history_id])]
         if parameters:
             return [reverse(route.name, args=[row.pk])]
+    if {"agreement_pk", "report_id"} & set(parameters):  # compliance and reports (issue 13)
+        report = a_row(Report, world)
+        values = {"agreement_pk": report.agreement_id, "report_id": report.pk,
+                  "pk": report.agreement_id if "report_id" in parameters else report.pk}
+        return [reverse(route.name, kwargs={name: values[name] for name in parameters})]
     kwargs: dict[str, Any] = {}
     for parameter in parameters:
         if parameter == "pk" and "sequence" in parameters:  # the world's recurring one
