@@ -96,6 +96,10 @@ def add_service_errors(form: forms.BaseForm, error: ValidationError, *, context:
     form.add_error(None, errors_for_form(form, error, context=context))
 
 
+#: The one error of a date field that is not a date, in every form (pages, admin and API).
+DATE_ERRORS = {"invalid": _("The date has the wrong format; write it as YYYY-MM-DD.")}
+
+
 class ServiceModelForm(forms.ModelForm):
     """A model form whose errors always land on the form, and that shows a service's refusal.
 
@@ -258,7 +262,7 @@ class StatusChangeForm(EvidenceForm):
         # Left out, the service dates the update today in the agreement's time zone.
         required=False,
         validators=[validate_date_in_range],
-        error_messages={"invalid": _("The date has the wrong format; write it as YYYY-MM-DD.")},
+        error_messages=DATE_ERRORS,
     )
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -338,7 +342,7 @@ class RevisionForm(EvidenceForm):
         label=_("New due date"),
         required=False,
         validators=[validate_date_in_range],
-        error_messages={"invalid": _("The date has the wrong format; write it as YYYY-MM-DD.")},
+        error_messages=DATE_ERRORS,
         help_text=_("Needed to extend, bring forward or renegotiate; none to suspend."),
     )
     new_precision = forms.ChoiceField(
@@ -353,7 +357,7 @@ class RevisionForm(EvidenceForm):
         # Left out, the service dates the revision today in the agreement's time zone.
         required=False,
         validators=[validate_date_in_range],
-        error_messages={"invalid": _("The date has the wrong format; write it as YYYY-MM-DD.")},
+        error_messages=DATE_ERRORS,
     )
     reason = forms.CharField(
         label=_("Reason"),
@@ -410,7 +414,7 @@ class AssessmentForm(EvidenceForm):
         # Left out, the service dates the rating today in the agreement's time zone.
         required=False,
         validators=[validate_date_in_range],
-        error_messages={"invalid": _("The date has the wrong format; write it as YYYY-MM-DD.")},
+        error_messages=DATE_ERRORS,
         help_text=_("The date from which the rating holds; today if left empty."),
     )
     justification = forms.CharField(
@@ -457,7 +461,7 @@ class AssessmentReviewForm(forms.Form):
         label=_("Reviewed on"),
         required=False,
         validators=[validate_date_in_range],
-        error_messages={"invalid": _("The date has the wrong format; write it as YYYY-MM-DD.")},
+        error_messages=DATE_ERRORS,
     )
 
     def __init__(
@@ -483,7 +487,6 @@ class AssessmentReviewForm(forms.Form):
 
 #: The one date format of the as-of, since and cut-off fields, in the pages and the API.
 ISO_DATE_INPUT = ["%Y-%m-%d"]
-_ISO_DATE_ERRORS = {"invalid": _("Not a date: write it as YYYY-MM-DD.")}
 
 
 def _iso_date_field(label: Any, help_text: Any = "", *, required: bool = False) -> forms.DateField:
@@ -492,7 +495,7 @@ def _iso_date_field(label: Any, help_text: Any = "", *, required: bool = False) 
         required=required,
         input_formats=ISO_DATE_INPUT,
         help_text=help_text,
-        error_messages=_ISO_DATE_ERRORS,
+        error_messages=DATE_ERRORS,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 

@@ -31,8 +31,10 @@ from django.apps import apps
 from django.conf import settings
 from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
 
+from core.dates import local_date
+
 from .assessment import Rating
-from .assessment.pace import Pace, local_today
+from .assessment.pace import Pace
 from .choices import TERMINAL, DeadlineState
 
 #: The terminal statuses as stored, in a fixed order (stable SQL, one cached plan).
@@ -113,7 +115,7 @@ def pace_now_q(*, pace: str, now: dt.datetime, time_zones: Iterable[str]) -> Q:
     """
     condition = Q(pk__in=[])
     for zone in time_zones:
-        today = local_today(time_zone=zone, now=now)
+        today = local_date(now, zone)
         condition |= Q(agreement__time_zone=zone) & pace_q(pace=pace, today=today)
     return condition
 

@@ -18,6 +18,7 @@ zone, the end of its year) representable.
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -60,3 +61,8 @@ def date_in_range_q(field: str) -> Q:
 def year_in_range_q(field: str) -> Q:
     """Match the rows whose year ``field`` is empty or in the accepted range."""
     return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__range": (YEAR_MIN, YEAR_MAX)})
+
+
+def local_date(now: dt.datetime, time_zone: str) -> dt.date:
+    """Return the date it is at ``now`` in ``time_zone``: an agreement's "today"."""
+    return now.astimezone(ZoneInfo(time_zone)).date()

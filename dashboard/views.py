@@ -46,6 +46,7 @@ from commitments.selectors import (
     report_list,
     report_reading,
 )
+from commitments.services.reports import agreement_today
 from commitments.services.revisions import revision_refusal
 from commitments.stages import is_retroactive, stage_dates
 from core.roles import can_read, can_write
@@ -522,7 +523,8 @@ def _compliance_context(
             changes = compliance_changes(table=table, since=dates["since"])
     if freeze_form is None and can_write(request.user):
         freeze_form = ReportFreezeForm(
-            agreement=agreement, initial={"cutoff": timezone.localdate().isoformat()}
+            agreement=agreement,
+            initial={"cutoff": agreement_today(agreement, timezone.now()).isoformat()},
         )
     return {
         "dates_form": dates_form,

@@ -172,7 +172,7 @@ def scan(
     if full:
         # Ratings age by the calendar, not by a commitment's change: only full scans look.
         today = timezone.localdate(now)
-        reviews = review_due_flag(today=today)
+        reviews = review_due_flag(now=now)
         review_alerts = review_alerts_write(now=now, today=today)
     result = ScanResult(
         now=now,

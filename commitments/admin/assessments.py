@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
@@ -89,7 +90,13 @@ class CommitmentAssessmentAdminMixin(admin.ModelAdmin):
         ]
 
     def rate_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """Record a rating of one obligor with its evidence through ``assessment_record``."""
+        """Record a rating of one obligor with its evidence through ``assessment_record``.
+
+        A rating is a row of its own: the right to add one is needed, beside the right to
+        change the commitment that ``evidence_form_page`` checks.
+        """
+        if not request.user.has_perm("commitments.add_assessment"):
+            raise PermissionDenied
         return evidence_form_page(
             self,
             request,

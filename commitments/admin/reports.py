@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -42,6 +43,10 @@ class ReportCorrectionInline(_ReadOnlyInline):
     model = ReportCorrection
     fields = ("corrected_on", "row", "field", "old_value", "new_value", "note", "author")
     readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ReportCorrection]:
+        # The row and the author are shown on every line: loaded with it, not one by one.
+        return super().get_queryset(request).select_related("row", "author")
 
 
 @admin.register(Report)

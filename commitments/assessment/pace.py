@@ -20,9 +20,8 @@ import enum
 import math
 from dataclasses import dataclass
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from core.dates import DATE_MAX, DATE_MIN
+from core.dates import DATE_MAX, DATE_MIN, local_date
 
 #: How far the share may stray from the pace and still be "on pace": 5 percentage points.
 TOLERANCE = Decimal("0.05")
@@ -109,11 +108,6 @@ def line_start(*, effective_from: dt.date | None, agreement_date: dt.date) -> dt
     return effective_from or agreement_date
 
 
-def local_today(*, time_zone: str, now: dt.datetime) -> dt.date:
-    """Return the date it is at ``now`` in ``time_zone`` (an agreement's "today")."""
-    return now.astimezone(ZoneInfo(time_zone)).date()
-
-
 def progress_now(
     *,
     measured: Decimal | None,
@@ -130,7 +124,7 @@ def progress_now(
         target=target,
         start=line_start(effective_from=effective_from, agreement_date=agreement_date),
         due=due,
-        on=local_today(time_zone=time_zone, now=now),
+        on=local_date(now, time_zone),
     )
 
 

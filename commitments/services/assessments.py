@@ -8,7 +8,6 @@ rows); the previous current rating of the same obligor stops being current.
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,9 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from commitments.assessment import JUDGED, RECORDABLE, RULES, Rating
-from commitments.models import Assessment, Citation, Commitment, Party, Source
+from commitments.models import Agreement, Assessment, Citation, Commitment, Party, Source
 from commitments.services.commitments import commitment_lock, evidence_resolve
 from commitments.services.deadlines import User, attach_user
+from core.dates import local_date
 
 
 def review_after_days() -> int:
@@ -38,7 +38,7 @@ def obligor_ids(commitment: Commitment) -> list[int]:
 
 
 def _local_today(commitment: Commitment, now: dt.datetime) -> dt.date:
-    return now.astimezone(ZoneInfo(commitment.agreement.time_zone)).date()
+    return local_date(now, commitment.agreement.time_zone)
 
 
 @transaction.atomic
@@ -175,18 +175,20 @@ def assessment_review(
 
 
 @transaction.atomic
-def review_due_flag(*, today: dt.date) -> dict[str, int]:
-    """Flag the current ratings whose last review is too old on ``today``; clear the others.
+def review_due_flag(*, now: dt.datetime) -> dict[str, int]:
+    """Flag the current ratings whose last review is too old; clear the others.
 
-    Two set-based ``UPDATE`` statements that touch only rows whose flag is wrong, like the
-    deadline flags: a second run on the same day changes nothing. Returns the rows flagged
-    and cleared.
+    "Too old" counts from today in each rating's agreement's time zone, as recording and
+    reviewing a rating do, so the scan never flips a flag they set. Per time zone, two
+    set-based ``UPDATE`` statements that touch only rows whose flag is wrong, like the
+    deadline flags: a second run at the same instant changes nothing. Returns the rows
+    flagged and cleared.
     """
-    before = review_due_before(today)
-    flagged = Assessment.objects.filter(
-        current=True, review_due=False, reviewed_on__lt=before
-    ).update(review_due=True)
-    cleared = Assessment.objects.filter(
-        current=True, review_due=True, reviewed_on__gte=before
-    ).update(review_due=False)
+    flagged = cleared = 0
+    zones = Agreement.objects.order_by().values_list("time_zone", flat=True).distinct()
+    for zone in sorted(zones):
+        before = review_due_before(local_date(now, zone))
+        ratings = Assessment.objects.filter(current=True, commitment__agreement__time_zone=zone)
+        flagged += ratings.filter(review_due=False, reviewed_on__lt=before).update(review_due=True)
+        cleared += ratings.filter(review_due=True, reviewed_on__gte=before).update(review_due=False)
     return {"flagged": flagged, "cleared": cleared}

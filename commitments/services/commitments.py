@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -35,6 +34,7 @@ from commitments.services.deadlines import (
 )
 from commitments.services.occurrences import occurrences_sync
 from commitments.stages import STAGE_FIELDS
+from core.dates import local_date
 
 #: Fields a caller may set on a commitment; the rest are computed or written by services.
 COMMITMENT_INPUT_FIELDS = frozenset(
@@ -338,7 +338,7 @@ def commitment_change_status(
     if occurrence is not None:
         occurrence = _occurrence_lock(commitment=commitment, occurrence=occurrence)
     if occurred_on is None:
-        occurred_on = now.astimezone(ZoneInfo(commitment.agreement.time_zone)).date()
+        occurred_on = local_date(now, commitment.agreement.time_zone)
     elif occurred_on < commitment.agreement.date:
         raise ValidationError({"occurred_on": _("The update is dated before the agreement.")})
     current_status = occurrence.status if occurrence is not None else commitment.status
@@ -375,7 +375,9 @@ def commitment_change_status(
     update.full_clean()
     attach_user(update, user)
     update.save()
-    if update.measured_value is not None:
+    if update.measured_value is not None and occurrence is None:
+        # An occurrence's measurement is that period's, not the commitment's progress (the
+        # migration and the backup's older documents read it the same way).
         _progress_measure(commitment=commitment, update=update, user=user)
     if status_changed and occurrence is not None:
         _occurrence_status_apply(

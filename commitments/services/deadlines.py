@@ -103,7 +103,7 @@ def commitment_apply_rule(*, commitment: Commitment) -> list[str]:
         "due_precision": current.precision or "",
         "deadline_suspended": current.suspended,
         "fulfilment_timing": timing or "",
-        **_pace_values(commitment, current.due_date),
+        **_pace_values(commitment, due_date),
     }
     changed = []
     for name, value in values.items():

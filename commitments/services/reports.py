@@ -9,7 +9,6 @@ put right by a dated :class:`~commitments.models.ReportCorrection` that keeps th
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,6 +19,7 @@ from commitments.assessment import Rating
 from commitments.models import Agreement, Report, ReportCorrection, ReportRow
 from commitments.selectors import compliance_table, scale_records
 from commitments.services.deadlines import User
+from core.dates import local_date
 
 #: The longest title a report may have (the model's column).
 TITLE_MAX = Report._meta.get_field("title").max_length or 200
@@ -27,7 +27,7 @@ TITLE_MAX = Report._meta.get_field("title").max_length or 200
 
 def agreement_today(agreement: Agreement, now: dt.datetime) -> dt.date:
     """Return ``now``'s date in the agreement's time zone: the last day a table can show."""
-    return now.astimezone(ZoneInfo(agreement.time_zone)).date()
+    return local_date(now, agreement.time_zone)
 
 
 def compliance_date_error(agreement: Agreement, day: dt.date, now: dt.datetime) -> str | None:
@@ -148,7 +148,8 @@ def report_correct(
     else the frozen text. Refused, field named and nothing written: a row of another report
     or a row-level field without a row (``row``); an unknown field (``field``); a rating not
     on the scale, or a value that changes nothing (``new_value``); no reason (``note``); a
-    date before the cut-off or in the future (``corrected_on``).
+    date before the cut-off, in the future, or before the previous correction of the same
+    value (``corrected_on``).
     """
     now = now or timezone.now()
     report = Report.objects.select_for_update().select_related("agreement").get(pk=report.pk)
@@ -182,6 +183,16 @@ def report_correct(
             .first()
         )
         old_value = previous.new_value if previous else _frozen_value(row, field)
+        if (
+            previous is not None
+            and "corrected_on" not in errors
+            and corrected_on < previous.corrected_on
+        ):
+            # Corrections of one value read in date order: an earlier date would hide this one.
+            errors["corrected_on"] = _(
+                "This value was last corrected on %(date)s: a new correction cannot be dated "
+                "before it."
+            ) % {"date": previous.corrected_on.isoformat()}
         if field == fields.RATING and new_value not in {rating.value for rating in Rating}:
             errors["new_value"] = _("%(rating)r is not a rating on the scale.") % {
                 "rating": new_value

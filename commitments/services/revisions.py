@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import cast
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
@@ -27,7 +26,7 @@ from commitments.services.commitments import (
     evidence_resolve,
 )
 from commitments.services.deadlines import User, attach_user
-from core.dates import date_in_range
+from core.dates import date_in_range, local_date
 
 #: The kinds of revision that must give a new due date.
 NEW_DATE_REQUIRED = (RevisionKind.EXTENDED, RevisionKind.BROUGHT_FORWARD, RevisionKind.RENEGOTIATED)
@@ -149,7 +148,7 @@ def _check_revisable(*, commitment: Commitment, kind: str) -> None:
 
 def _revised_on(*, commitment: Commitment, revised_on: dt.date | None, now: dt.datetime) -> dt.date:
     """Return the revision's date, today in the agreement's zone by default; check it."""
-    today = now.astimezone(ZoneInfo(commitment.agreement.time_zone)).date()
+    today = local_date(now, commitment.agreement.time_zone)
     if revised_on is None:
         return today
     if not date_in_range(revised_on):

@@ -280,9 +280,9 @@ def test_the_review_due_filter_follows_the_scan_at_its_boundary(
     _rate(fresh, japan, editor, assessed_on=dt.date(2026, 6, 1))
 
     # 180 days after 1 January is 30 June: due from the day after.
-    review_due_flag(today=dt.date(2026, 6, 30))
+    review_due_flag(now=dt.datetime(2026, 6, 30, 3, tzinfo=dt.UTC))
     assert _ids(viewer_api, review_due="true") == set()
-    review_due_flag(today=dt.date(2026, 7, 1))
+    review_due_flag(now=dt.datetime(2026, 7, 1, 3, tzinfo=dt.UTC))
     assert _ids(viewer_api, review_due="true") == {shared.pk}
     assert shared.pk not in _ids(viewer_api, review_due="false")
     assert fresh.pk in _ids(viewer_api, review_due="false")

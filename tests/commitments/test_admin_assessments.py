@@ -111,7 +111,7 @@ def test_a_party_that_is_not_an_obligor_is_refused(editor_client, make_commitmen
 
 
 def test_viewers_cannot_rate_and_a_missing_commitment_is_not_found(
-    client, viewer, editor_client, shared, japan
+    client, viewer, editor, shared, japan
 ):
     client.force_login(viewer)
     response = client.post(
@@ -119,7 +119,8 @@ def test_viewers_cannot_rate_and_a_missing_commitment_is_not_found(
     )
     assert response.status_code == 403
     assert not Assessment.objects.exists()
-    missing = editor_client.get(reverse("admin:commitments_commitment_rate", args=[999999]))
+    client.force_login(editor)  # the same client as editor_client: log the editor back in
+    missing = client.get(reverse("admin:commitments_commitment_rate", args=[999999]))
     assert missing.status_code == 302
 
 
@@ -197,3 +198,17 @@ def test_the_read_only_ratings_inline_takes_no_new_row(editor_client, shared, ja
     response = editor_client.post(url, data)
     assert response.status_code in (200, 302)
     assert list(Assessment.objects.values_list("rating", flat=True)) == ["stalled"]
+
+
+def test_the_rate_page_needs_the_right_to_add_a_rating(client, shared, usa):
+    """Changing a commitment is not enough: a rating is a row of its own."""
+    clerk = factories.user_make(
+        username="clerk", role="Clerks", is_staff=True,
+        permissions=["view_commitment", "change_commitment"],
+    )
+    client.force_login(clerk)
+    assert client.get(rate_url(shared)).status_code == 403
+    response = client.post(rate_url(shared), {"party": usa.pk, "rating": "stalled",
+                                              "justification": "Rien."})
+    assert response.status_code == 403
+    assert not Assessment.objects.exists()

@@ -204,3 +204,56 @@ def test_a_rated_obligor_cannot_be_dropped(shared, japan, usa, editor):
     with pytest.raises(ValidationError) as caught:
         commitment_update(commitment=shared, co_obligors=[japan], user=editor)
     assert "co_obligors" in caught.value.message_dict
+
+
+def test_the_scan_counts_review_days_from_the_agreements_today(shared, japan, editor, settings):
+    """Recording a rating and the scan judge "too old" on the same day, the agreement's:
+    at 20:00 UTC on 1 June it is already 2 June in Tokyo."""
+    from commitments.services.assessments import review_due_flag
+
+    settings.TRACKER_REVIEW_AFTER_DAYS = 180
+    now = dt.datetime(2026, 6, 1, 20, tzinfo=dt.UTC)
+    rating = assessment_record(
+        commitment=shared, party=japan, rating="stalled", justification="Nothing yet.",
+        assessed_on=dt.date(2025, 12, 3), user=editor, now=now,
+    )
+    assert rating.review_due is True  # 180 days before 2 June is 4 December
+    assert review_due_flag(now=now) == {"flagged": 0, "cleared": 0}
+    assert Assessment.objects.get(pk=rating.pk).review_due is True
+    earlier = dt.datetime(2026, 6, 1, 14, tzinfo=dt.UTC)  # 23:00 on 1 June in Tokyo
+    assert review_due_flag(now=earlier) == {"flagged": 0, "cleared": 1}
+    assert Assessment.objects.get(pk=rating.pk).review_due is False
+
+
+def test_the_pace_filter_and_the_shown_pace_agree_on_a_recurring_commitment(
+    agreement, japan, editor
+):
+    """The stored band runs to the due date the commitment shows (its next open occurrence),
+    so ``?pace=`` lists it where its own progress says it stands."""
+    from commitments.services.commitments import commitment_change_status
+
+    commitment = factories.recurring_commitment_make(
+        agreement=agreement, obligor=japan, target_amount=100
+    )
+    first_due = commitment.due_date
+    now = dt.datetime.combine(first_due + dt.timedelta(days=40), dt.time(3), tzinfo=dt.UTC)
+    commitment_change_status(
+        commitment=commitment, status="in_progress", measured_value=50, user=editor, now=now,
+        occurred_on=first_due - dt.timedelta(days=10),
+    )
+    # The first year's occurrence is closed: the commitment now shows the second one.
+    first = commitment.occurrences.order_by("due_date").first()
+    commitment_change_status(
+        commitment=commitment, status="fulfilled", occurrence=first, user=editor, now=now,
+        evidence_source=factories.source_make(), evidence_quote="Achats réalisés.",
+    )
+    commitment = Commitment.objects.get(pk=commitment.pk)
+    assert commitment.due_date > first_due
+    today = now.date()
+    shown = commitment.progress_on(today)
+    assert shown is not None and shown.pace is not None
+    listed = {
+        pace for pace in ("behind", "on_pace", "ahead", "met")
+        if Commitment.objects.in_pace(pace, today).filter(pk=commitment.pk).exists()
+    }
+    assert listed == {shown.pace}

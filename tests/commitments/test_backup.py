@@ -221,7 +221,7 @@ def dataset(django_user_model, agreement, japan, usa, source, make_commitment) -
         now=NOW,
     )
     assessment_review(assessment=us_rating, reviewed_on=dt.date(2025, 11, 20), user=ana, now=NOW)
-    review_due_flag(today=NOW.date())
+    review_due_flag(now=NOW)
     report = Report.objects.create(
         agreement=agreement, title="Interim 2026", cutoff=dt.date(2026, 2, 1), created_by=ana
     )

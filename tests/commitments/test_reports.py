@@ -222,3 +222,21 @@ def test_a_deleted_commitment_leaves_its_frozen_rows_readable(history, agreement
     assert row.commitment_id is None
     assert (row.commitment_title, row.rating, row.justification) == (
         "Invest $550 bn", "stalled", "No project named.")
+
+
+def test_a_correction_dated_before_the_previous_one_is_refused(history, agreement, editor):
+    """Corrections of one value read in date order: a backdated one would be hidden behind
+    the later one and change nothing the reader sees."""
+    report = report_freeze(agreement=agreement, title="Interim 2026",
+                           cutoff=dt.date(2026, 3, 31), user=editor, now=NOW)
+    row = report.rows.get(commitment_key="invest")
+    report_correct(report=report, row=row, field="rating", new_value="broken",
+                   note="No project.", corrected_on=dt.date(2026, 5, 10), user=editor, now=NOW)
+    with pytest.raises(ValidationError) as caught:
+        report_correct(report=report, row=row, field="rating", new_value="compromise",
+                       note="One project.", corrected_on=dt.date(2026, 5, 1), user=editor,
+                       now=NOW)
+    assert "corrected_on" in caught.value.message_dict
+    assert list(ReportCorrection.objects.values_list("new_value", flat=True)) == ["broken"]
+    line = next(line for line in report_reading(report=report).lines if line.row.pk == row.pk)
+    assert line.rating == "broken"
