@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, prefetch_related_objects
 
 from commitments.choices import Status
 from commitments.models import Agreement, Assessment, Commitment, Party, ProgressUpdate
@@ -47,6 +47,26 @@ def _tallies_by(field: str, *, now: dt.datetime) -> dict[int, Tally]:
     return {row.pop(field): Tally(**row) for row in rows}
 
 
+def _party_tallies(*, now: dt.datetime) -> dict[int, Tally]:
+    """Return the counts per party bound, as obligor or as co-obligor, in two queries.
+
+    A shared commitment counts once for each party it binds, as the list's ``obligor`` filter
+    that each figure links to matches it.
+    """
+    tallies = _tallies_by("obligor", now=now)
+    shared = (
+        Commitment.objects.filter(co_obligors__isnull=False)
+        .order_by()
+        .values("co_obligors")
+        .annotate(**_tally(now=now))
+    )
+    for row in shared:
+        tally = tallies.setdefault(row.pop("co_obligors"), Tally())
+        for name, count in row.items():
+            setattr(tally, name, getattr(tally, name) + count)
+    return tallies
+
+
 @dataclass
 class Overview:
     """What the overview page shows."""
@@ -63,7 +83,7 @@ class Overview:
 def overview(*, now: dt.datetime, today: dt.date, limit: int = 10) -> Overview:
     """Return the overview's counts and lists as of ``now`` (``today`` is its local date)."""
     counts = Commitment.objects.aggregate(**_tally(now=now))
-    party_tallies = _tallies_by("obligor", now=now)
+    party_tallies = _party_tallies(now=now)
     by_party = [
         (party, party_tallies[party.pk])
         for party in Party.objects.filter(pk__in=party_tallies).order_by("name", "id")
@@ -76,6 +96,8 @@ def overview(*, now: dt.datetime, today: dt.date, limit: int = 10) -> Overview:
     rows = Commitment.objects.select_related("agreement", "obligor")
     upcoming = list(rows.upcoming(now).order_by("due_date", "id")[:limit])
     overdue = list(rows.overdue(now).order_by("due_date", "id")[:limit])
+    # Both lists' other obligors in one query, whichever of them has rows.
+    prefetch_related_objects([*upcoming, *overdue], obligors_prefetch())
     recent = list(
         ProgressUpdate.objects.select_related("commitment", "author").order_by("-created", "-id")[
             :limit

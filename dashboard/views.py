@@ -515,12 +515,12 @@ def _compliance_context(
 ) -> dict[str, Any]:
     """Return the agreement page's compliance table, comparison and reports for ``request``."""
     dates_form = ComplianceDateForm(request.GET or None, agreement=agreement)
-    table = changes = None
-    if not request.GET or dates_form.is_valid():
-        dates = dates_form.cleaned_data if request.GET else {}
-        table = compliance_table(agreement=agreement, as_of=dates.get("as_of"))
-        if dates.get("since"):
-            changes = compliance_changes(table=table, since=dates["since"])
+    changes = None
+    # A refused date shows its error at the field above today's table, not an empty page.
+    dates = dates_form.cleaned_data if request.GET and dates_form.is_valid() else {}
+    table = compliance_table(agreement=agreement, as_of=dates.get("as_of"))
+    if dates.get("since"):
+        changes = compliance_changes(table=table, since=dates["since"])
     if freeze_form is None and can_write(request.user):
         freeze_form = ReportFreezeForm(
             agreement=agreement,

@@ -14,10 +14,10 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from commitments.models import Report, ReportCorrection, ReportRow
-from core.admin import ReadOnlyAdminMixin
+from core.admin import ModelAdmin, ReadOnlyAdminMixin, TabularInline
 
 
-class _ReadOnlyInline(admin.TabularInline):
+class _ReadOnlyInline(TabularInline):
     extra = 0
     can_delete = False
 
@@ -50,7 +50,7 @@ class ReportCorrectionInline(_ReadOnlyInline):
 
 
 @admin.register(Report)
-class ReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ReportAdmin(ReadOnlyAdminMixin, ModelAdmin):
     """Reports by agreement and cut-off, with their frozen rows and corrections."""
 
     list_display = ("title", "agreement", "cutoff", "created", "created_by")

@@ -206,8 +206,13 @@ class Tally:
 
     @property
     def percent(self) -> Decimal | None:
-        """Return the average on a 0-100 scale (-1 is 0 %, +1 is 100 %), as the G7 reports do."""
-        average = self.average
-        if average is None:
+        """Return the average on a 0-100 scale (-1 is 0 %, +1 is 100 %), as the G7 reports do.
+
+        Computed from the exact mean, not from the average rounded to two places (2/3 is
+        83 %, not the 84 % that 0.67 would give).
+        """
+        if not self.scored:
             return None
-        return ((average - SCORE_MIN) * 100 / (SCORE_MAX - SCORE_MIN)).quantize(Decimal("1"))
+        total = sum(self.counts[rating] * (RULES[rating].score or 0) for rating in SCORED)
+        exact = Decimal(total) / self.scored
+        return ((exact - SCORE_MIN) * 100 / (SCORE_MAX - SCORE_MIN)).quantize(Decimal("1"))

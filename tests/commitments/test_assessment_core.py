@@ -236,6 +236,7 @@ def test_the_pace_filter_and_the_shown_pace_agree_on_a_recurring_commitment(
         agreement=agreement, obligor=japan, target_amount=100
     )
     first_due = commitment.due_date
+    assert first_due is not None
     now = dt.datetime.combine(first_due + dt.timedelta(days=40), dt.time(3), tzinfo=dt.UTC)
     commitment_change_status(
         commitment=commitment, status="in_progress", measured_value=50, user=editor, now=now,
@@ -248,7 +249,7 @@ def test_the_pace_filter_and_the_shown_pace_agree_on_a_recurring_commitment(
         evidence_source=factories.source_make(), evidence_quote="Achats réalisés.",
     )
     commitment = Commitment.objects.get(pk=commitment.pk)
-    assert commitment.due_date > first_due
+    assert commitment.due_date is not None and commitment.due_date > first_due
     today = now.date()
     shown = commitment.progress_on(today)
     assert shown is not None and shown.pace is not None
@@ -257,3 +258,10 @@ def test_the_pace_filter_and_the_shown_pace_agree_on_a_recurring_commitment(
         if Commitment.objects.in_pace(pace, today).filter(pk=commitment.pk).exists()
     }
     assert listed == {shown.pace}
+
+
+def test_percent_comes_from_the_exact_mean():
+    # Kept, kept, broken: a mean of 1/3, 66.7 %, shown 67 % (not 66 % from a rounded 0.33).
+    assert Tally.of(["kept", "kept", "broken"]).percent == Decimal(67)
+    # Kept, kept, in the works: 2/3, 83.3 %, shown 83 % (not 84 % from a rounded 0.67).
+    assert Tally.of(["kept", "kept", "in_the_works"]).percent == Decimal(83)

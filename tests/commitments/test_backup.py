@@ -260,7 +260,8 @@ def dataset(django_user_model, agreement, japan, usa, source, make_commitment) -
 def wipe(django_user_model) -> None:
     Commitment.objects.filter(anchor_commitment__isnull=False).delete()  # anchors are protected
     for model in TABLES:
-        model._default_manager.all().delete()
+        # Frozen reports refuse ``delete()``; the test empties the database under them.
+        models.QuerySet.delete(model._default_manager.all())
     Profile.objects.all().delete()
     django_user_model.objects.all().delete()
 

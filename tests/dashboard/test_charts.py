@@ -202,7 +202,7 @@ def test_compliance_history_reads_in_french(reader_client, rated):
     texts = _texts(svg)
     assert {"janvier 2026", "avril 2026"} <= set(texts)
     legend = _legend(page, "compliance-history-h")
-    assert "Japan\u202f: 50 % (moyenne +0,00, 2 notées)" in legend
+    assert "Japan\u202f: 50 % (moyenne +0,00\u202f; évaluations notées\u202f: 2)" in legend
     assert "United States\u202f: aucune évaluation notée pour l’instant" in legend
 
 

@@ -41,7 +41,7 @@ def test_the_table_as_of_a_date_is_the_history_at_that_date(editor_client, agree
                     ("invest", "japan"): "stalled"}
     body = _text(before)
     assert "Compliance as of Feb. 28, 2026" in body
-    assert "1 not yet rated — not in the average" in body
+    assert "Not yet rated: 1 — not in the average" in body
     today = _page(editor_client, agreement)
     assert {r.rating for r in today.context["compliance"].rows} == {"kept", "not_rated", "stalled"}
 
@@ -74,7 +74,9 @@ def test_a_bad_date_is_a_field_error_with_a_400(editor_client, agreement, histor
     response = _page(editor_client, agreement, **query)
     assert response.status_code == 400
     assert field in response.context["dates_form"].errors
-    assert response.context["compliance"] is None
+    # The error sits at its field above today's table, which is still shown.
+    assert response.context["compliance"].as_of is None
+    assert response.context["compliance"].rows
     assert 'class="errorlist"' in response.content.decode()
 
 

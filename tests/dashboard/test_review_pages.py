@@ -86,7 +86,7 @@ def test_a_shared_commitment_counts_in_the_compliance_table_of_each_obligor(
     client.force_login(reviewer)
     response = client.get(reverse("dashboard:agreement", args=[agreement.pk]))
     rows = {
-        entry.party.name: [c.title for c, _s in entry.rows]
-        for entry in response.context["compliance"]
+        entry.party.name: [row.commitment.title for row in entry.rows]
+        for entry in response.context["compliance"].parties
     }
     assert rows == {"Japan": ["Meet within 180 days"], "United States": ["Meet within 180 days"]}

@@ -98,6 +98,22 @@ def test_overview_counts_and_lists_link_to_the_filtered_list(client, reviewer, m
     assert list(listed.context["page"].object_list) == [soon]
 
 
+def test_overview_counts_a_shared_commitment_for_each_party_it_binds(
+    client, reviewer, make_commitment, japan, usa
+):
+    make_commitment(deadline_kind="fixed", deadline_date=dt.date(2026, 2, 1), co_obligors=[usa])
+    make_commitment(deadline_kind="fixed", deadline_date=dt.date(2026, 3, 20))
+    client.force_login(reviewer)
+    response = client.get(reverse("dashboard:overview"))
+    by_party = {party.key: tally for party, tally in response.context["data"].by_party}
+    assert (by_party["japan"].total, by_party["japan"].overdue) == (2, 1)
+    assert (by_party["united-states"].total, by_party["united-states"].overdue) == (1, 1)
+    # Each figure links to the list filtered by that party, which finds the same rows.
+    listed = client.get(reverse("dashboard:commitments"), {"obligor": usa.pk})
+    assert len(listed.context["page"].object_list) == by_party["united-states"].total
+    assert "Japan, United States" in response.content.decode()
+
+
 def test_commitment_list_applies_the_api_filters(client, reviewer, make_commitment):
     meeting = make_commitment(title="Hold the ministerial", category="meeting")
     make_commitment(title="Invest 550 billion", category="investment")
@@ -159,7 +175,7 @@ def test_agreement_page_has_timeline_and_a_compliance_table_of_ratings_not_statu
     assert {row.commitment.title: row.rating for row in japan.rows} == {
         "Done": "not_rated", "Late": "not_rated", "Ongoing": "not_rated"}
     assert japan.tally.average is None
-    assert "3 not yet rated — not in the average" in " ".join(response.content.decode().split())
+    assert "Not yet rated: 3 — not in the average" in " ".join(response.content.decode().split())
     timeline = response.context["timeline"]
     assert [row.title for row in timeline.rows] == ["Late", "Done"]
     # An undated commitment takes no row of the chart: it is listed below it.
