@@ -13,15 +13,15 @@ from typing import Any, cast
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.db.models import Case, When
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from core.dates import validate_date_in_range
 
 from . import deadlines
-from .assessment import Rating
-from .choices import PrecisionChoice, RatingChoice, RevisionKind, Status
+from .assessment import SCALE, Rating
+from .choices import PrecisionChoice, RatingChoice, RevisionKind, Status, rating_label
 from .deadlines import RuleError, recurrence
 from .models import (
     Agreement,
@@ -586,8 +586,6 @@ class ReportCorrectionForm(forms.Form):
         label=_("It should say"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("For a rating, its code: %(codes)s.")
-        % {"codes": ", ".join(rating.value for rating in Rating)},
     )
     note = forms.CharField(label=_("Why"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     corrected_on = _iso_date_field(_("Corrected on"), _("Empty: today."))
@@ -597,6 +595,23 @@ class ReportCorrectionForm(forms.Form):
         self.report = report
         row_field = cast(forms.ModelChoiceField, self.fields["row"])
         row_field.queryset = report.rows.all()
+        # Written here, in the reader's language: the scale's names, in its order.
+        self.fields["new_value"].help_text = _(
+            "For a rating, its name on the scale: %(names)s."
+        ) % {"names": ", ".join(rating_label(rule.rating) for rule in SCALE)}
+
+    def clean_new_value(self) -> str:
+        """Read a rating given by its name on the scale (in either language) as its code."""
+        value = self.cleaned_data.get("new_value", "")
+        if self.cleaned_data.get("field") != ReportCorrection.Field.RATING:
+            return value
+        names: dict[str, str] = {}
+        for rating in Rating:
+            names[rating.value] = rating.value
+            for language in ("en", "fr"):
+                with translation.override(language):
+                    names[rating_label(rating).casefold()] = rating.value
+        return names.get(value.strip().casefold(), value)
 
     def save(self, *, user: Any, now: Any = None) -> ReportCorrection | None:
         """Record the correction through ``report_correct``; ``None`` with the errors shown."""

@@ -238,3 +238,27 @@ def test_the_as_of_page_runs_the_same_queries_for_10_and_1000_commitments(
     assert len(response.context["compliance"].rows) == 1000
     assert len(response.context["changes"]) == 1000
     assert len(small.captured_queries) == len(large.captured_queries)
+
+
+def test_a_rating_correction_is_written_as_its_name_on_the_scale(editor_client, agreement,
+                                                                   history):
+    """The editor types what the page shows ("Compromise", or « Compromis » in French), not
+    an internal code; the code is still accepted (the API's clients send it)."""
+    editor_client.post(reverse("dashboard:report_freeze", args=[agreement.pk]),
+                       {"title": "Interim 2026", "cutoff": "2026-03-31"})
+    report = Report.objects.get()
+    url = reverse("dashboard:report", args=[agreement.pk, report.pk])
+    page = editor_client.get(url)
+    assert "Compromise" in str(page.context["correct_form"].fields["new_value"].help_text)
+    row = report.rows.get(commitment_key="invest")
+    response = editor_client.post(url, {
+        "row": row.pk, "field": "rating", "new_value": "In the works",
+        "note": "A project was named on 20 March.", "corrected_on": "2026-04-02"})
+    assert response.status_code == 302
+    assert ReportCorrection.objects.get().new_value == "in_the_works"
+    response = editor_client.post(url, {
+        "row": row.pk, "field": "rating", "new_value": "compromise",
+        "note": "Half the project is done.", "corrected_on": "2026-04-03"})
+    assert response.status_code == 302
+    assert list(ReportCorrection.objects.order_by("id").values_list("new_value", flat=True)) == [
+        "in_the_works", "compromise"]
