@@ -15,6 +15,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 
 from commitments import selectors
 from commitments.filtersets import (
@@ -137,16 +138,11 @@ class CommitmentViewSet(
     @action(detail=True, methods=["post"], url_path="status", filterset_class=None)
     def change_status(self, request: Request, pk: str | None = None) -> Response:
         """Record the change through the status service and answer with the progress update."""
-        commitment: Commitment = self.get_object()
-        serializer = serializers.StatusChangeSerializer(
-            data=request.data, context={**self.get_serializer_context(), "commitment": commitment}
-        )
-        serializer.is_valid(raise_exception=True)
-        update = serializer.save()
-        context = self.get_serializer_context()
-        return Response(
-            serializers.ProgressUpdateSerializer(update, context=context).data,
-            status=status.HTTP_201_CREATED,
+        return self._record(
+            request,
+            serializers.StatusChangeSerializer,
+            serializers.ProgressUpdateSerializer,
+            commitment=self.get_object(),
         )
 
     # Deadline revisions (issue 12).
@@ -190,12 +186,9 @@ class CommitmentViewSet(
     def occurrences(self, request: Request, pk: str | None = None) -> Response:
         """Answer the commitment's occurrences, a page at a time."""
         commitment: Commitment = self.get_object()
-        rows = selectors.occurrence_list(commitment=commitment)
-        page = self.paginate_queryset(rows)
-        serializer = serializers.OccurrenceSerializer(page if page is not None else rows, many=True)
-        if page is None:
-            return Response(serializer.data)
-        return self.get_paginated_response(serializer.data)
+        return self._page(
+            selectors.occurrence_list(commitment=commitment), serializers.OccurrenceSerializer
+        )
 
     @extend_schema(
         summary="Record an occurrence's status change or progress (editors)",
@@ -219,21 +212,12 @@ class CommitmentViewSet(
         """Record the change on one occurrence; 404 for a number the commitment does not have."""
         commitment: Commitment = self.get_object()
         occurrence = get_object_or_404(commitment.occurrences, sequence=int(sequence or 0))
-        serializer = serializers.StatusChangeSerializer(
-            data=request.data,
-            context={
-                **self.get_serializer_context(),
-                "commitment": commitment,
-                "occurrence": occurrence,
-            },
-        )
-        serializer.is_valid(raise_exception=True)
-        update = serializer.save()
-        return Response(
-            serializers.ProgressUpdateSerializer(
-                update, context=self.get_serializer_context()
-            ).data,
-            status=status.HTTP_201_CREATED,
+        return self._record(
+            request,
+            serializers.StatusChangeSerializer,
+            serializers.ProgressUpdateSerializer,
+            commitment=commitment,
+            occurrence=occurrence,
         )
 
     # End of recurrence and occurrences ---------------------------------------------------
@@ -263,25 +247,16 @@ class CommitmentViewSet(
     def assessments(self, request: Request, pk: str | None = None) -> Response:
         """Answer the rating history, or record a rating through the assessment service."""
         commitment: Commitment = self.get_object()
-        context = self.get_serializer_context()
         if request.method == "POST":
-            serializer = serializers.AssessmentCreateSerializer(
-                data=request.data, context={**context, "commitment": commitment}
+            return self._record(
+                request,
+                serializers.AssessmentCreateSerializer,
+                serializers.AssessmentSerializer,
+                commitment=commitment,
             )
-            serializer.is_valid(raise_exception=True)
-            assessment = serializer.save()
-            return Response(
-                serializers.AssessmentSerializer(assessment, context=context).data,
-                status=status.HTTP_201_CREATED,
-            )
-        rows = selectors.assessment_history(commitment=commitment)
-        page = self.paginate_queryset(rows)
-        body = serializers.AssessmentSerializer(
-            page if page is not None else rows, many=True, context=context
+        return self._page(
+            selectors.assessment_history(commitment=commitment), serializers.AssessmentSerializer
         )
-        if page is None:
-            return Response(body.data)
-        return self.get_paginated_response(body.data)
 
     @extend_schema(
         summary="Confirm that a rating still holds (editors)",
@@ -306,13 +281,41 @@ class CommitmentViewSet(
         """Record the review; 404 for a rating that is not this commitment's."""
         commitment: Commitment = self.get_object()
         assessment = get_object_or_404(commitment.assessments, pk=int(assessment_id or 0))
-        context = self.get_serializer_context()
-        serializer = serializers.AssessmentReviewSerializer(
-            data=request.data, context={**context, "assessment": assessment}
+        return self._record(
+            request,
+            serializers.AssessmentReviewSerializer,
+            serializers.AssessmentSerializer,
+            answer_status=status.HTTP_200_OK,
+            assessment=assessment,
         )
+
+    def _record(
+        self,
+        request: Request,
+        write: type[Serializer],
+        read: type[Serializer],
+        *,
+        answer_status: int = status.HTTP_201_CREATED,
+        **context: Any,
+    ) -> Response:
+        """Parse ``request`` with ``write`` (given ``context``: the commitment, an occurrence
+        or a rating), record it through its service, and answer the result read by ``read``."""
+        serializer = write(data=request.data, context={**self.get_serializer_context(), **context})
         serializer.is_valid(raise_exception=True)
-        reviewed = serializer.save()
-        return Response(serializers.AssessmentSerializer(reviewed, context=context).data)
+        written = serializer.save()
+        return Response(
+            read(written, context=self.get_serializer_context()).data, status=answer_status
+        )
+
+    def _page(self, rows: QuerySet[Any], read: type[Serializer]) -> Response:
+        """Answer ``rows`` read by ``read``, a page at a time."""
+        page = self.paginate_queryset(rows)
+        body = read(
+            page if page is not None else rows, many=True, context=self.get_serializer_context()
+        )
+        if page is None:
+            return Response(body.data)
+        return self.get_paginated_response(body.data)
 
     # End of ratings ---------------------------------------------------------------------------
 
