@@ -172,3 +172,59 @@ def test_the_current_seeds_keep_every_due_date_through_0005():
             assert commitment_apply_rule(commitment=commitment) == [], commitment.key
     finally:
         _executor().migrate(_executor().loader.graph.leaf_nodes())
+
+
+AT_0006 = [("commitments", "0006_h2")]
+AT_0007 = [("commitments", "0007_assessment")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_0007_keeps_each_commitments_latest_measurement_and_its_pace_band():
+    """A database from before ratings gets each commitment's latest own measurement (not an
+    occurrence's) and the pace band the services would store, and loses no row."""
+    from decimal import Decimal
+
+    from commitments.assessment import pace
+
+    executor = _executor()
+    executor.migrate(AT_0006)
+    apps = executor.loader.project_state(AT_0006).apps
+    party = apps.get_model("commitments", "Party").objects.create(
+        key="japan", name="Japan", kind="state", country_code="JP"
+    )
+    agreement = apps.get_model("commitments", "Agreement").objects.create(
+        key="a", title="A", kind="framework", date=dt.date(2025, 8, 21),
+        time_zone="Asia/Tokyo",
+    )
+    commitment_model = apps.get_model("commitments", "Commitment")
+    update_model = apps.get_model("commitments", "ProgressUpdate")
+    due = dt.date(2028, 12, 31)
+    measured = commitment_model.objects.create(
+        agreement=agreement, obligor=party, key="energy", title="Energy", category="purchase",
+        target_amount=750, target_unit="USD", deadline_kind="fixed", deadline_date=due,
+        due_date=due, due_at=dt.datetime(2028, 12, 31, 15, tzinfo=dt.UTC),
+    )
+    plain = commitment_model.objects.create(
+        agreement=agreement, obligor=party, key="plain", title="Plain", category="meeting",
+    )
+    for day, value in ((dt.date(2026, 3, 1), 100), (dt.date(2026, 9, 1), 260)):
+        update_model.objects.create(commitment=measured, occurred_on=day, measured_value=value)
+    try:
+        _executor().migrate(AT_0007)
+        after = _executor().loader.project_state(AT_0007).apps.get_model(
+            "commitments", "Commitment"
+        )
+        row = after.objects.get(key="energy")
+        band = pace.pace_band(
+            measured=Decimal(260), target=Decimal(750), start=dt.date(2025, 8, 21), due=due
+        )
+        assert band is not None
+        assert (row.progress_measured, row.progress_measured_on) == (
+            Decimal(260), dt.date(2026, 9, 1))
+        assert (row.pace_ahead_until, row.pace_behind_after) == (
+            band.ahead_until, band.behind_after)
+        untouched = after.objects.get(pk=plain.pk)
+        assert untouched.progress_measured is None and untouched.pace_ahead_until is None
+        assert after.objects.count() == 2
+    finally:
+        _executor().migrate(_executor().loader.graph.leaf_nodes())
