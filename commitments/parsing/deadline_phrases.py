@@ -44,7 +44,7 @@ NEXT_YEAR = {
 #: Where a relative phrase may say what it counts from, and the anchors meaning the agreement.
 _TAIL = {
     "en": r"\s*,?\s+(?:of|after|from|following)\s+",
-    "fr": rf"\s*,?\s*(?:suivant|apr[èe]s|[àa]\s+compter\s+(?:de\s+|du\s+|d{A}\s*)"
+    "fr": rf"\s*,?\s*(?:suivant\s+|apr[èe]s\s+|[àa]\s+compter\s+(?:de\s+|du\s+|d{A}\s*)"
     rf"|[àa]\s+partir\s+(?:de\s+|du\s+|d{A}\s*)|de\s+|du\s+|d{A}\s*)",
 }
 _AGREEMENT_ANCHOR = {

@@ -55,7 +55,7 @@ def _english() -> Grammar:
         r"\s+(?:to|from|as\s+of|back\s+to)|backdated\s+to)"
     )
     start = (
-        r"\b(?:with\s+effect\s+(?:from|as\s+of|on)|effective\s+(?:from|as\s+of|on)?|as\s+(?:of|from)"
+        r"\b(?:with\s+effect\s+(?:from|as\s+of|on)|effective(?:\s+(?:from|as\s+of|on))?|as\s+(?:of|from)"
         r"|starting(?:\s+(?:on|from|in))?|beginning(?:\s+(?:on|in))?|from)"
     )
     rules = [

@@ -48,9 +48,10 @@ def read_number(text: str, lang: str) -> Decimal | None:
     grouped = _GROUPED.fullmatch(text)
     if grouped:
         separator, decimal_mark = grouped.group(1), grouped.group(2)
-        # "1,500" or "1.500": a thousands separator in one language, decimals in the other.
+        # "1.500" (and « 1,500 » in French): a thousands separator for some writers, decimals
+        # for others. Only the English "1,500" is sure.
         one_mark = separator in ",." and text.count(separator) == 1 and not decimal_mark
-        if one_mark and (lang == "en") != (separator == ","):
+        if one_mark and not (lang == "en" and separator == ","):
             return None
         if decimal_mark == separator:
             return None
