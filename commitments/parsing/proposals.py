@@ -64,17 +64,14 @@ class DeadlineProposal:
         """
         stored = self.stored()
         answer: dict[str, Any] = {
-            field.key: _json_value(stored[field.name]) for field in deadlines.RULE_FIELDS
+            "kind": self.rule.kind.value,
+            "due_date": _json_value(self.due_date),
+            "precision": self.precision.value,
+            "phrase": self.phrase,
+            "span": [self.span.start, self.span.end],
         }
-        answer.update(
-            {
-                "kind": self.rule.kind.value,
-                "due_date": _json_value(self.due_date),
-                "phrase": self.phrase,
-                "precision": self.precision.value,
-                "span": [self.span.start, self.span.end],
-            }
-        )
+        for field in deadlines.RULE_FIELDS:
+            answer.setdefault(field.key, _json_value(stored[field.name]))
         return answer
 
 
