@@ -72,29 +72,29 @@ def _count(text: str, lang: str) -> int | None:
     return NUMBER_WORD_VALUE[lang].get(folded.replace("'", ""))
 
 
-def _next_year(anchor: dt.date | None) -> int | None:
-    return anchor.year + 1 if anchor is not None else None
+Meaning = tuple[DeadlineRule, str] | None
 
 
-def _year(match: re.Match[str], anchor: dt.date | None) -> tuple[bool, int | None]:
-    """Return whether the match names a year, and the year (``None`` if it is not known)."""
-    if match.groupdict().get("y"):
-        return True, int(match["y"])
-    if match.groupdict().get("ny"):
-        return True, _next_year(anchor)
-    return False, None
-
-
-def _period(unit: PeriodUnit, number: int | None, match: re.Match[str], anchor: dt.date | None):
-    named, year = _year(match, anchor)
-    if named and year is None:
-        return None  # "next year" without the agreement's date
-    return (
-        DeadlineRule(
-            kind=RuleKind.PERIOD_END, period_unit=unit, period_number=number, period_year=year
-        ),
-        "",
+def _period(
+    unit: PeriodUnit,
+    number: int | None,
+    match: re.Match[str],
+    anchor: dt.date | None,
+    *,
+    year: int | None = None,
+) -> Meaning:
+    """Return a period-end rule; its year is given, named in the match, or the next one."""
+    groups = match.groupdict()
+    if groups.get("y"):
+        year = int(groups["y"])
+    elif groups.get("ny"):
+        if anchor is None:
+            return None  # "next year" without the agreement's date
+        year = anchor.year + 1
+    rule = DeadlineRule(
+        kind=RuleKind.PERIOD_END, period_unit=unit, period_number=number, period_year=year
     )
+    return rule, ""
 
 
 # Readers -----------------------------------------------------------------------------------
@@ -151,30 +151,10 @@ def _month_reader(lang: str) -> Callable[[re.Match[str], dt.date | None], Found 
         parts = dates.read_date(match["m"], lang)
         if parts is None:
             return None
-        meaning = _period(PeriodUnit.MONTH, parts.month, _with_year(match, parts.year), anchor)
+        meaning = _period(PeriodUnit.MONTH, parts.month, match, anchor, year=parts.year)
         return Found(match.start(), match.end(), meaning)
 
     return read
-
-
-class _YearMatch:
-    """A match seen with the year a date fragment named inside it."""
-
-    def __init__(self, match: re.Match[str], year: int | None) -> None:
-        self.match, self.year = match, year
-
-    def groupdict(self) -> dict[str, str | None]:
-        found = dict(self.match.groupdict())
-        if self.year is not None:
-            found["y"] = str(self.year)
-        return found
-
-    def __getitem__(self, key: str) -> str | None:
-        return self.groupdict()[key]
-
-
-def _with_year(match: re.Match[str], year: int | None):  # type: ignore[no-untyped-def]
-    return _YearMatch(match, year)
 
 
 def _quarter_reader(lang: str) -> Callable[[re.Match[str], dt.date | None], Found | None]:
@@ -289,6 +269,8 @@ def _relative_after_reader(lang: str) -> Callable[[re.Match[str], dt.date | None
     relative = _relative_reader(lang)
 
     def read(match: re.Match[str], anchor: dt.date | None) -> Found | None:
+        if _count(match["n"], lang) is None:
+            return None  # "the days after the signing": no count, no deadline phrase
         reading = relative(match, anchor)
         if reading is None or reading.end == match.end():
             return None  # "90 days after" something not read: not a deadline phrase here
@@ -364,7 +346,8 @@ def _french() -> Grammar:
             _day_reader("fr"),
         ),
         (
-            rf"(?:\ble\s+)?(?P<d>{dates.DAY_WITH_YEAR['fr']})\s*,?\s*au\s+plus\s+tard",
+            rf"(?<!\w)(?=le\s|\d|premier)(?:le\s+)?(?P<d>{dates.DAY_WITH_YEAR['fr']})"
+            r"\s*,?\s*au\s+plus\s+tard",
             _day_reader("fr"),
         ),
         # Phrases that set a deadline the engine cannot state, or not surely.

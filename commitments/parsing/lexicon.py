@@ -212,9 +212,13 @@ def _french_numbers() -> dict[str, int]:
 
 
 NUMBER_WORD_VALUE = {"en": _english_numbers(), "fr": _french_numbers()}
+#: A number written in words, as a pattern: any word (and « et un », "one" after a ten),
+#: checked against :data:`NUMBER_WORD_VALUE` by the grammar. An alternation of the two
+#: thousand words would be tried at every word of a text and cost ten times more.
+_WORD = r"[^\W\d_]+(?:-[^\W\d_]+)*"
 NUMBER_WORD = {
-    lang: alternation([word.replace(" ", SPACE) for word in words] + [])
-    for lang, words in NUMBER_WORD_VALUE.items()
+    "en": rf"{_WORD}(?:\s+(?:one|two|three|four|five|six|seven|eight|nine|hundred)\b)?",
+    "fr": rf"{_WORD}(?:\s+et\s+(?:un|une|onze)\b)?",
 }
 
 # Relative offsets ------------------------------------------------------------------------

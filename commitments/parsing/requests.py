@@ -1,4 +1,7 @@
-"""What a request to the parser must hold, checked once for the command and the API."""
+"""What a request to the parser must hold, checked once for the command and the API.
+
+The messages are in the active language: English in the command, the request's in the API.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from core.dates import DATE_MAX, DATE_MIN, date_in_range
+from django.utils.translation import gettext as _
+
+from core.dates import DATE_OUT_OF_RANGE, DATE_RANGE, date_in_range
 
 from . import LANGUAGES, MAX_TEXT_LENGTH
 
@@ -35,15 +40,18 @@ def read_request(text: Any, lang: Any, anchor: Any) -> ParseRequest:
     ``anchor`` may be a date, an ISO date string, or ``None``/``""`` for no anchor.
     """
     if not isinstance(text, str):
-        raise RequestError("text", "Give the text as a string.")
+        raise RequestError("text", _("Give the text as a string."))
     if len(text) > MAX_TEXT_LENGTH:
         raise RequestError(
             "text",
-            f"The text has {len(text)} characters; the parser reads at most {MAX_TEXT_LENGTH}.",
+            _("The text has %(length)s characters; the parser reads at most %(limit)s.")
+            % {"length": len(text), "limit": MAX_TEXT_LENGTH},
         )
     if lang not in LANGUAGES:
         raise RequestError(
-            "lang", f"Unknown language {lang!r}: the parser reads {', '.join(LANGUAGES)}."
+            "lang",
+            _("Unknown language %(lang)s: the parser reads %(languages)s.")
+            % {"lang": repr(lang), "languages": ", ".join(LANGUAGES)},
         )
     return ParseRequest(text=text, lang=lang, anchor=read_anchor(anchor))
 
@@ -59,10 +67,11 @@ def read_anchor(value: Any) -> dt.date | None:
             day = dt.date.fromisoformat(value.strip())
         except ValueError:
             raise RequestError(
-                "anchor", f"{value!r} is not a date; write it as YYYY-MM-DD."
+                "anchor",
+                _("%(value)s is not a date; write it as YYYY-MM-DD.") % {"value": repr(value)},
             ) from None
     else:
-        raise RequestError("anchor", "Give the agreement's date as YYYY-MM-DD.")
+        raise RequestError("anchor", _("Give the agreement's date as YYYY-MM-DD."))
     if not date_in_range(day):
-        raise RequestError("anchor", f"Dates run from {DATE_MIN} to {DATE_MAX}.")
+        raise RequestError("anchor", str(DATE_OUT_OF_RANGE) % DATE_RANGE)
     return day

@@ -74,7 +74,7 @@ class Command(BaseCommand):
 def _line_request(line: str) -> ParseRequest:
     try:
         data = json.loads(line)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise RequestError("line", f"not a JSON object ({exc.msg})") from None
     if not isinstance(data, dict):
         raise RequestError("line", 'not a JSON object with "lang", "anchor" and "text"')
