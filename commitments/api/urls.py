@@ -1,6 +1,6 @@
 """The domain's API v1 routes, registered on the API's router by ``api/urls.py``."""
 
-from . import compliance, views
+from . import compliance, parse, views
 
 #: ``(prefix, viewset, basename)`` of each resource, in the order the API's root lists them.
 routes = [
@@ -11,4 +11,5 @@ routes = [
     ("progress-updates", views.ProgressUpdateViewSet, "progressupdate"),
     (r"agreements/(?P<agreement_pk>\d+)/compliance", compliance.ComplianceViewSet, "compliance"),
     (r"agreements/(?P<agreement_pk>\d+)/reports", compliance.ReportViewSet, "report"),
+    ("parse", parse.ParseViewSet, "parse"),
 ]

@@ -232,6 +232,9 @@ def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
                                        "secret": "another-secret-0123456789"},
         ("api:webhook-detail", "put"): {"target_url": "http://127.0.0.1:9/hook"},
         ("api:webhook-detail", "patch"): {"description": "Ops"},
+        # The text parser (issue 14): reads, writes nothing.
+        ("api:parse-list", "post"): {"text": "within 90 days", "lang": "en",
+                                     "anchor": "2025-08-21"},
     }
     return bodies
 
