@@ -47,7 +47,7 @@ def key_from_title(
     leaves one row out, for a record that keeps its own key). Two writers racing for the same
     key still meet the database's unique constraint; callers write in a transaction.
     """
-    max_length = model._meta.get_field(field).max_length or 50
+    max_length = getattr(model._meta.get_field(field), "max_length", None) or 50
     base = key_base(title, max_length, model._meta.model_name or "item")
     rows = model._default_manager.all()
     if exclude_pk is not None:
