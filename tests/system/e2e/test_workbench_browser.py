@@ -121,6 +121,7 @@ def test_the_eu_us_statement_through_the_workbench(live_server, editor_login, pa
     typist.fill('[name="c-2-title"]', "EU companies' investment in the US")
     typist.fill('[name="c-3-title"]', "Review of the framework")
 
+    page.evaluate("window.scrollTo(0, 0)")
     shoot(page, "en-1280")
     page.set_viewport_size({"width": 390, "height": 900})
     assert _overflow(page) <= 0
@@ -157,6 +158,7 @@ def test_the_eu_us_statement_through_the_workbench(live_server, editor_login, pa
     page.goto(f"{live_server.url}/workbench/{source.pk}/?agreement={agreement.pk}")
     _cite(page, eu_us.REVIEW, 0)
     expect(page.locator("#draft-c-0 output.preview")).to_contain_text("19 novembre 2025")
+    page.evaluate("window.scrollTo(0, 0)")
     shoot(page, "fr-1280")
     page.set_viewport_size({"width": 390, "height": 900})
     assert _overflow(page) <= 0
