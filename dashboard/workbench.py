@@ -10,7 +10,8 @@ the commitments and their citations through ``commitments.services.workbench``.
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -91,6 +92,7 @@ class _Context:
         self.source = source
         self.agreement: Agreement | None = None
         self.carry: AgreementCarryForm | None = None
+        self.date: dt.date | None
         agreement_id = params.get("agreement", "")
         if agreement_id.isascii() and agreement_id.isdigit():
             self.agreement = get_object_or_404(
@@ -111,7 +113,7 @@ class _Context:
         """Return the address's query that carries this agreement."""
         if self.agreement is not None:
             return urlencode({"agreement": self.agreement.pk})
-        data = self.carry.data if self.carry is not None else QueryDict()
+        data = cast(QueryDict, self.carry.data) if self.carry is not None else QueryDict()
         return urlencode({name: data.getlist(name) for name in data}, doseq=True)
 
 
@@ -181,9 +183,9 @@ def _save(request: HttpRequest, context: _Context, formset: Any) -> HttpResponse
                 formset._non_form_errors = formset.error_class(
                     [*formset.non_form_errors(), *errors]
                 )
-        for index, errors in refused.drafts.items():
+        for index, draft_errors in refused.drafts.items():
             form = forms[index]
-            for name, messages_ in errors.items():
+            for name, messages_ in draft_errors.items():
                 field = name if name in form.fields and name != NON_FIELD_ERRORS else None
                 if field in ("start", "end"):
                     field = "quote"
@@ -205,7 +207,7 @@ def _redrafted(data: QueryDict, context: _Context, *, add: bool) -> Any:
     found: list[dict[str, Any]] = []
     for index in range(total):
         prefix = f"{DRAFTS}-{index}-"
-        raw = {
+        raw: dict[str, Any] = {
             key[len(prefix) :]: values if key.endswith("-co_obligors") else values[-1]
             for key, values in data.lists()
             if key.startswith(prefix)
@@ -322,9 +324,8 @@ def workbench_draft(request: HttpRequest, source_id: int) -> HttpResponse:
     )
     form = formset.forms[index]
     form.use_required_attribute = False
-    preview = _preview(
-        context, {f"{form.prefix}-{name}": value for name, value in raw.items()}, form.prefix
-    )
+    prefix = f"{DRAFTS}-{index}"
+    preview = _preview(context, {f"{prefix}-{name}": value for name, value in raw.items()}, prefix)
     return render(
         request,
         "dashboard/workbench/_draft.html",

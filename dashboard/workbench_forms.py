@@ -363,13 +363,8 @@ class DraftForm(forms.Form):
         return [self.parties[pk] for pk in self.cleaned_data["co_obligors"]]
 
 
-class BaseDraftFormSet(forms.BaseFormSet):
-    def get_deletion_widget(self) -> forms.Widget:
-        return forms.CheckboxInput()
-
-
 DraftFormSet = forms.formset_factory(
-    DraftForm, formset=BaseDraftFormSet, extra=0, can_delete=True, max_num=100, absolute_max=100
+    DraftForm, extra=0, can_delete=True, max_num=100, absolute_max=100
 )
 
 
