@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, workbench
 
 app_name = "dashboard"
 
@@ -39,4 +39,11 @@ urlpatterns = [
     path("methodology/", views.methodology_page, name="methodology"),
     path("watch/", views.watch, name="watch"),
     path("watching/", views.watching, name="watching"),
+    # The workbench (issue 14): commitments entered from a source's text.
+    path("workbench/", workbench.workbench_start, name="workbench_start"),
+    path("workbench/<int:source_id>/", workbench.workbench, name="workbench"),
+    path("workbench/<int:source_id>/draft/", workbench.workbench_draft, name="workbench_draft"),
+    path(
+        "workbench/<int:source_id>/preview/", workbench.workbench_preview, name="workbench_preview"
+    ),
 ]

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "dashboard",
     "accounts",
     "axes",
+    "django_htmx",
 ]
 
 MIDDLEWARE = [
@@ -70,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # request.htmx: the workbench answers its htmx requests with fragments.
+    "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes requires: it turns a lockout raised by the backend into a 429.
     "axes.middleware.AxesMiddleware",
 ]
