@@ -1,0 +1,150 @@
+"""The target grammar: "$550 milliards", "550 billion dollars", « 15 % », "2% of GDP", "$600bn".
+
+A target is an amount in one of the units of ``commitments.choices.Unit`` (kept here as plain
+codes so the parser needs no Django model; a test checks they are among the model's). Numbers
+are read as their language writes them: "1,200.5" in English, « 1 200,5 » in French, with
+U+00A0 or U+202F as the thousands space; a number that could be read two ways ("1.500" in
+French, "1,5" in English) gives nothing. A French « billion » is 10^12.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import cast
+
+from .lexicon import (
+    CURRENCY_AFTER,
+    CURRENCY_AFTER_VALUE,
+    CURRENCY_BEFORE,
+    CURRENCY_BEFORE_VALUE,
+    OF_GDP,
+    PERCENT,
+    PERCENT_POINTS,
+    SCALE,
+    SCALE_VALUE,
+    TONNES,
+    fold,
+)
+from .matching import Found, Grammar, choose, compile_pattern, find_all
+from .proposals import Span, TargetProposal
+
+#: The unit codes the parser proposes: a subset of ``commitments.choices.Unit``'s values.
+UNITS = ("USD", "JPY", "EUR", "percent", "percent_gdp", "tonnes")
+
+#: A number as written: digits grouped by threes (with a comma, a dot or a space), or not,
+#: with decimals or not. Which mark is the decimal one is the language's call.
+NUMBER = (
+    r"(?<![\d.,])(?:\d{1,3}(?:(?:,|\.|[ \u00a0\u202f])\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)"
+    r"(?![\d])"
+)
+_GROUPED = re.compile(r"\d{1,3}(?:([,. \u00a0\u202f])\d{3})+(?:([.,])\d+)?")
+
+
+def read_number(text: str, lang: str) -> Decimal | None:
+    """Return the number ``text`` writes in ``lang``, or ``None`` if it reads two ways."""
+    grouped = _GROUPED.fullmatch(text)
+    if grouped:
+        separator, decimal_mark = grouped.group(1), grouped.group(2)
+        # "1,500" or "1.500": a thousands separator in one language, decimals in the other.
+        one_mark = separator in ",." and text.count(separator) == 1 and not decimal_mark
+        if one_mark and (lang == "en") != (separator == ","):
+            return None
+        if decimal_mark == separator:
+            return None
+        if decimal_mark and separator not in ",." and decimal_mark != _DECIMAL[lang]:
+            return None
+        whole, _, decimals = text.rpartition(decimal_mark) if decimal_mark else (text, "", "")
+        digits = re.sub(r"\D", "", whole)
+        return _decimal(f"{digits}.{decimals}" if decimals else digits)
+    if re.fullmatch(r"\d+", text):
+        return _decimal(text)
+    mark = "," if "," in text else "."
+    if mark != _DECIMAL[lang]:
+        return None
+    return _decimal(text.replace(mark, "."))
+
+
+_DECIMAL = {"en": ".", "fr": ","}
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None
+
+
+def _scaled(match: re.Match[str], lang: str) -> Decimal | None:
+    number = read_number(match["num"], lang)
+    if number is None:
+        return None
+    scale = match.groupdict().get("scale")
+    if scale:
+        power = SCALE_VALUE[lang].get(fold(scale))
+        if power is None:
+            return None
+        number *= Decimal(10) ** power
+    return number if number > 0 else None
+
+
+def _reader(lang: str, unit: str | None) -> Callable[[re.Match[str], dt.date | None], Found]:
+    def read(match: re.Match[str], anchor: dt.date | None) -> Found:
+        amount = _scaled(match, lang)
+        code = unit or _currency(match)
+        meaning = (amount.normalize(), code) if amount is not None and code else None
+        return Found(match.start(), match.end(), meaning)
+
+    return read
+
+
+def _currency(match: re.Match[str]) -> str | None:
+    before = match.groupdict().get("before")
+    if before:
+        return CURRENCY_BEFORE_VALUE.get(re.sub(r"\s", "", before).lower())
+    after = fold(match["after"] or "")
+    after = re.sub(r"^(?:de |d')\s*", "", after)
+    return CURRENCY_AFTER_VALUE.get(after)
+
+
+def _unsure(match: re.Match[str], anchor: dt.date | None) -> Found:
+    return Found(match.start(), match.end(), None)
+
+
+def _grammar(lang: str) -> Grammar:
+    scale = rf"(?:\s?(?P<scale>{SCALE[lang]}))?"
+    scale_of = rf"{scale}(?:\s+(?:de|d['’])\s*)?" if lang == "fr" else scale
+    rules = [
+        (
+            rf"(?P<before>{CURRENCY_BEFORE})\s?(?P<num>{NUMBER}){scale}",
+            _reader(lang, None),
+        ),
+        (
+            rf"(?P<num>{NUMBER}){scale}\s*(?P<after>{CURRENCY_AFTER[lang]})(?![\w])",
+            _reader(lang, None),
+        ),
+        (rf"(?P<num>{NUMBER})\s*{PERCENT[lang]}\s+{OF_GDP[lang]}", _reader(lang, "percent_gdp")),
+        (rf"(?P<num>{NUMBER})\s*{PERCENT[lang]}", _reader(lang, "percent")),
+        (rf"(?P<num>{NUMBER}){scale_of}\s*{TONNES[lang]}", _reader(lang, "tonnes")),
+        (rf"{NUMBER}\s*{PERCENT_POINTS[lang]}", _unsure),
+    ]
+    return tuple((compile_pattern(p), r) for p, r in rules)
+
+
+GRAMMARS: dict[str, Grammar] = {lang: _grammar(lang) for lang in ("en", "fr")}
+
+
+def propose(text: str, lang: str) -> TargetProposal | None:
+    """Return the one target ``text`` states, or ``None`` if it states none or several."""
+    found = choose(find_all(GRAMMARS[lang], text, None))
+    if found is None:
+        return None
+    amount, unit = cast(tuple[Decimal, str], found.meaning)
+    return TargetProposal(
+        amount=amount,
+        unit=unit,
+        phrase=text[found.start : found.end],
+        span=Span(found.start, found.end),
+    )
