@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import imports, views
 
 app_name = "dashboard"
 
@@ -39,4 +39,11 @@ urlpatterns = [
     path("methodology/", views.methodology_page, name="methodology"),
     path("watch/", views.watch, name="watch"),
     path("watching/", views.watching, name="watching"),
+    path("import/", imports.import_start, name="import"),
+    path("import/runs/<int:pk>/", imports.import_run, name="import_run"),
+    path(
+        "import/template.<str:file_format>",
+        imports.import_template_download,
+        name="import_template",
+    ),
 ]

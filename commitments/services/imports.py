@@ -24,7 +24,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import logging
 import re
+import threading
+import time
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,10 +35,20 @@ from typing import Any
 
 import tablib
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from commitments import deadlines
-from commitments.models import Agreement, Citation, Commitment, Source
+from commitments.models import (
+    Agreement,
+    Citation,
+    Commitment,
+    ImportRun,
+    ImportRunStatus,
+    Source,
+)
 from commitments.services.deadlines import User, attach_user
 from core.text import NUL
 
@@ -669,3 +682,110 @@ def _plain(error: BaseException | str) -> str:
     """Say an unexpected error in plain words, without its Python type or traceback."""
     text = str(error).strip()
     return text or _("this row could not be saved.")
+
+
+# --- In the background -------------------------------------------------------------------
+
+logger = logging.getLogger(__name__)
+#: A run still "running" after this long was left by a worker that died; it may be re-claimed.
+RUN_STALE_AFTER = dt.timedelta(hours=2)
+#: The fewest seconds between two progress writes.
+PROGRESS_EVERY_SECONDS = 1.0
+
+
+def import_run_start(*, file_name: str, data: bytes, user: User) -> ImportRun:
+    """Keep the file as a queued run and have a worker import it once this transaction commits.
+
+    Every file goes to the background, whatever its size: the request answers at once, the
+    run's page shows the progress and then every error, and there is one path to test.
+    """
+    run = ImportRun.objects.create(file_name=file_name[:255], file_data=data, user=user)
+    transaction.on_commit(lambda: _enqueue(run.pk), robust=True)
+    return run
+
+
+def _enqueue(run_id: int) -> None:
+    from commitments.tasks import import_commitments
+
+    try:
+        import_commitments.apply_async(args=[run_id], retry=False)
+    except Exception:  # a broker that is down: the run stays queued and says so
+        logger.exception("Could not enqueue the import run %s", run_id)
+
+
+def import_run_execute(*, run_id: int) -> ImportRun | None:
+    """Import a queued run's file: all rows or none; record the outcome and every error.
+
+    Safe to run twice: a run is claimed once (a run left running by a dead worker is
+    claimed again after :data:`RUN_STALE_AFTER`); a second call returns ``None``.
+    """
+    now = timezone.now()
+    claimable = Q(status=ImportRunStatus.QUEUED) | Q(
+        status=ImportRunStatus.RUNNING, started__lt=now - RUN_STALE_AFTER
+    )
+    claimed = ImportRun.objects.filter(claimable, pk=run_id).update(
+        status=ImportRunStatus.RUNNING, started=now, rows_done=0
+    )
+    if not claimed:
+        return None
+    run = ImportRun.objects.get(pk=run_id)
+    try:
+        dataset = table_read(data=bytes(run.file_data), filename=run.file_name)
+    except ImportFileError as exc:
+        return _run_finish(run, ImportReport(errors=[LineError(None, None, str(exc))]))
+    run.rows_total = len(dataset)
+    run.save(update_fields=["rows_total"])
+    report = commitments_import(
+        dataset=dataset, user=run.user, progress=_progress_writer(run_id=run.pk)
+    )
+    return _run_finish(run, report)
+
+
+def _run_finish(run: ImportRun, report: ImportReport) -> ImportRun:
+    run.status = ImportRunStatus.DONE if report.ok else ImportRunStatus.FAILED
+    run.rows_done = run.rows_total if report.ok else 0
+    run.created_count, run.updated_count = report.created, report.updated
+    run.errors = [error.as_dict() for error in report.errors]
+    run.finished = timezone.now()
+    run.save(
+        update_fields=[
+            "status",
+            "rows_done",
+            "created_count",
+            "updated_count",
+            "errors",
+            "finished",
+        ]
+    )
+    return run
+
+
+def _progress_writer(*, run_id: int) -> Callable[[int, int], None] | None:
+    """Return what writes a run's progress while its rows are saved in one open transaction.
+
+    The rows' transaction must not be committed early, so progress is written on another
+    database connection (Django gives each thread its own), at most once a second. SQLite
+    allows one writer at a time: there the page shows the run as running, without a count.
+    """
+    if connection.vendor != "postgresql":
+        return None
+    last = [0.0]
+
+    def write(done: int, total: int) -> None:
+        if time.monotonic() - last[0] < PROGRESS_EVERY_SECONDS and done < total:
+            return
+        last[0] = time.monotonic()
+        thread = threading.Thread(target=_progress_write, args=(run_id, done), daemon=True)
+        thread.start()
+        thread.join(timeout=5)
+
+    return write
+
+
+def _progress_write(run_id: int, done: int) -> None:
+    try:
+        ImportRun.objects.filter(pk=run_id, rows_total__gte=done).update(rows_done=done)
+    except Exception:  # progress is a courtesy; the import goes on
+        logger.exception("Could not write the progress of import run %s", run_id)
+    finally:
+        connection.close()
