@@ -366,3 +366,24 @@ def test_a_bad_co_obligors_cell_is_a_row_error_naming_the_column(
     assert list(invalid) == [3]
     assert any(message in text for text in invalid[3]["co_obligors"]), invalid
     assert not Commitment.objects.exists()
+
+
+def test_export_is_excel_friendly_and_carries_page_and_source_urls(
+    editor_client, make_commitment, source
+):
+    """UTF-8 with a BOM (Excel reads it as UTF-8), the dashboard page and the sources' URLs."""
+    from commitments.models import Citation
+
+    commitment = make_commitment(key="cited", title="Réunion « ministérielle »")
+    Citation.objects.create(commitment=commitment, source=source, quote="dans un délai")
+    response = editor_client.post(
+        reverse("admin:commitments_commitment_export"),
+        {"format": "0", **{f"commitmentresource_{n}": "on"
+                           for n in ("key", "title", "page_url", "source_urls")}},
+    )
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    [row] = csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))
+    assert row["title"] == "Réunion « ministérielle »"
+    assert row["page_url"].endswith(f"/commitments/{commitment.pk}/")
+    assert row["page_url"].startswith("http")
+    assert row["source_urls"] == source.url
