@@ -30,6 +30,14 @@ class SourceKind(models.TextChoices):
     PRESS = "press", _("Press")
 
 
+class ArchiveType(models.TextChoices):
+    """The kinds of original a source's archived copy may be; checked on its bytes, not its name."""
+
+    PDF = "application/pdf", _("PDF")
+    HTML = "text/html", _("Web page (HTML)")
+    TEXT = "text/plain", _("Text")
+
+
 class Category(models.TextChoices):
     INVESTMENT = "investment", _("Investment")
     TARIFF = "tariff", _("Tariff")

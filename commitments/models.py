@@ -43,6 +43,7 @@ from .choices import (
     TERMINAL,
     AgreementKind,
     AnchorKind,
+    ArchiveType,
     Category,
     DeadlineKind,
     DeadlineState,
@@ -129,6 +130,36 @@ class Source(models.Model):
     )
     published_on = models.DateField(_("published on"), validators=[validate_date_in_range])
     kind = models.CharField(_("kind"), max_length=10, choices=SourceKind.choices)
+    # The archived copy: its text (what citations point into), the original bytes, their
+    # SHA-256 and the day they were retrieved. ``commitments.services.sources`` writes them.
+    text = models.TextField(
+        _("text"),
+        blank=True,
+        help_text=_("The source's text, pasted or read from its file; citations point into it."),
+    )
+    original = models.FileField(
+        _("original file"), upload_to="sources/%Y/%m/", blank=True, max_length=300
+    )
+    original_name = models.CharField(
+        _("original file name"), max_length=255, blank=True, editable=False
+    )
+    content_type = models.CharField(
+        _("original's type"),
+        max_length=30,
+        choices=ArchiveType.choices,
+        blank=True,
+        editable=False,
+    )
+    sha256 = models.CharField(
+        _("SHA-256 of the original"), max_length=64, blank=True, editable=False
+    )
+    retrieved_on = models.DateField(
+        _("retrieved on"),
+        null=True,
+        blank=True,
+        validators=[validate_date_in_range],
+        help_text=_("The day the archived copy was taken (the page saved, the file downloaded)."),
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -137,6 +168,18 @@ class Source(models.Model):
     class Meta:
         ordering = ["-published_on", "title"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(content_type="") | Q(content_type__in=ArchiveType.values),
+                name="source_content_type_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(sha256="") | Q(sha256__regex=r"^[0-9a-f]{64}$"),
+                name="source_sha256_hex",
+            ),
+            models.CheckConstraint(
+                condition=Q(retrieved_on__isnull=True) | date_in_range_q("retrieved_on"),
+                name="source_retrieved_on_in_range",
+            ),
             models.CheckConstraint(
                 condition=Q(kind__in=SourceKind.values), name="source_kind_valid"
             ),
@@ -827,6 +870,10 @@ class Citation(models.Model):
     locator = models.CharField(
         _("locator"), max_length=200, blank=True, help_text=_("Section, paragraph or page.")
     )
+    # Where the quote stands in the source's archived text: ``source.text[start:end]`` is the
+    # quote. Empty where the source has no text or the quote is not a verbatim part of it.
+    start = models.PositiveIntegerField(_("starts at character"), null=True, blank=True)
+    end = models.PositiveIntegerField(_("ends before character"), null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -835,6 +882,11 @@ class Citation(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(start__isnull=True, end__isnull=True)
+                | Q(start__isnull=False, end__isnull=False, start__lt=models.F("end")),
+                name="citation_span_ordered",
+            ),
             models.CheckConstraint(
                 condition=Q(agreement__isnull=False, commitment__isnull=True)
                 | Q(agreement__isnull=True, commitment__isnull=False),
@@ -854,6 +906,33 @@ class Citation(models.Model):
     def clean(self) -> None:
         if self._backs("agreement") == self._backs("commitment"):
             raise ValidationError(_("A citation backs exactly one agreement or one commitment."))
+        self._span_check()
+
+    def _span_check(self) -> None:
+        """Refuse a span that is not the quote's place in the source's archived text."""
+        if self.start is None and self.end is None:
+            return
+        if self.start is None or self.end is None or self.start >= self.end:
+            raise ValidationError(
+                {"end": _("A span needs a start before its end (or neither, with no span).")}
+            )
+        text = self.source.text if self.source_id is not None else ""
+        if self.end > len(text):
+            raise ValidationError(
+                {
+                    "end": _("The span ends after the source's text (%(length)s characters).")
+                    % {"length": len(text)}
+                }
+            )
+        if text[self.start : self.end] != self.quote:
+            raise ValidationError(
+                {
+                    "quote": _(
+                        "The quote is not the source's text at characters %(start)s–%(end)s."
+                    )
+                    % {"start": self.start, "end": self.end}
+                }
+            )
 
     def _backs(self, name: str) -> bool:
         """Return whether the citation names ``name``, saved or not yet.

@@ -136,6 +136,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+# Uploaded originals (archived sources). They are never served from MEDIA_URL: the source
+# download view sends them as attachments with a safe type; any Django storage works.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024  # a long pasted source text
+MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "static")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -296,6 +300,9 @@ TRACKER_DUE_SOON_DAYS = env.int("TRACKER_DUE_SOON_DAYS", default=max(TRACKER_DEF
 TRACKER_OCCURRENCE_HORIZON_DAYS = env.int("TRACKER_OCCURRENCE_HORIZON_DAYS", default=730)
 #: A rating not reviewed for this many days is flagged "review due" by the scan.
 TRACKER_REVIEW_AFTER_DAYS = env.int("TRACKER_REVIEW_AFTER_DAYS", default=180)
+# Archived sources: the largest original file accepted (bytes) and the longest text kept.
+TRACKER_SOURCE_MAX_BYTES = env.int("TRACKER_SOURCE_MAX_BYTES", default=20 * 1024 * 1024)
+TRACKER_SOURCE_MAX_CHARS = env.int("TRACKER_SOURCE_MAX_CHARS", default=2_000_000)
 TRACKER_ESCALATION_EMAIL = env.str("TRACKER_ESCALATION_EMAIL", default="")
 TRACKER_ESCALATION_AFTER_DAYS = env.int("TRACKER_ESCALATION_AFTER_DAYS", default=7)
 # Alert delivery: attempts before an alert is marked failed, and the exponential backoff

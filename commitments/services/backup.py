@@ -33,6 +33,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
 from django.db import IntegrityError, connection, models, transaction
+from django.db.models.fields.files import FieldFile
 
 from commitments.assessment import pace
 from commitments.models import (
@@ -57,9 +58,22 @@ FORMAT = "commitment-tracker-backup"
 #: and the occurrences of recurring commitments, version 4 the co-obligors and measured
 #: progress of each commitment, the ratings with their whole history (current flags and review
 #: dates as they were) and the frozen reports with their rows and corrections; older documents
-#: still import.
-VERSION = 4
-READABLE_VERSIONS = (1, 2, 3, 4)
+#: still import. Version 5 added each source's archived copy (its text, the original's stored
+#: name, type, hash and retrieval day; the files themselves stay in the media storage, backed
+#: up beside the document) and each citation's span in that text.
+VERSION = 5
+READABLE_VERSIONS = (1, 2, 3, 4, 5)
+_SOURCE_FIELDS_SINCE_5 = {
+    name: (5, value)
+    for name, value in (
+        ("text", ""),
+        ("original", ""),
+        ("original_name", ""),
+        ("content_type", ""),
+        ("sha256", ""),
+        ("retrieved_on", None),
+    )
+}
 #: The commitment fields version 4 added; an older document is read with the values the
 #: migration that added them gave an existing database (``_progress_fill``).
 _COMMITMENT_FIELDS_SINCE_4 = (
@@ -75,11 +89,11 @@ def register_sections() -> None:
     """Contribute the domain's own sections (``CommitmentsConfig.ready``)."""
     backup_register(
         BackupSection("parties", Party),
-        BackupSection("sources", Source),
+        BackupSection("sources", Source, added=_SOURCE_FIELDS_SINCE_5),
         BackupSection("agreements", Agreement),
         BackupSection("commitments", Commitment),
         BackupSection("occurrences", Occurrence, since=3),
-        BackupSection("citations", Citation),
+        BackupSection("citations", Citation, added={"start": (5, None), "end": (5, None)}),
         BackupSection("deadline_revisions", DeadlineRevision, since=3),
         BackupSection("relations", CommitmentRelation),
         BackupSection("progress_updates", ProgressUpdate),
@@ -122,6 +136,8 @@ def _encode(value: Any) -> Any:
         return value.isoformat()  # to the microsecond, unlike DjangoJSONEncoder
     if isinstance(value, Decimal | uuid.UUID):
         return str(value)
+    if isinstance(value, FieldFile):
+        return value.name or ""  # the stored name; the file stays in the media storage
     return value
 
 

@@ -33,6 +33,7 @@ from commitments.services.deadlines import (
     due_dates_recompute,
 )
 from commitments.services.occurrences import occurrences_sync
+from commitments.services.sources import citation_span_fill
 from commitments.stages import STAGE_FIELDS
 from core.dates import local_date
 
@@ -514,6 +515,7 @@ def _evidence_cite(
     citation = Citation(
         source=source, commitment=commitment, quote=quote, translation=translation, locator=locator
     )
+    citation_span_fill(citation)
     try:
         citation.full_clean()
     except ValidationError as exc:

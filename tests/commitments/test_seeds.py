@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import datetime as dt
 import json
 import shutil
@@ -577,3 +578,35 @@ def test_duplicate_key_across_files_is_refused(tmp_path):
 
     assert "b.yaml: party 'testland': field key: duplicate key" in str(exc.value)
     assert not Party.objects.filter(key="testland").exists()
+
+
+def test_every_source_archives_its_document_and_every_quote_points_at_its_span(seeded):
+    """The five documents are archived byte for byte; each citation's quote is their text."""
+    shared = sorted((default_seeds_dir() / "sources").glob("*.txt"))
+    assert len(shared) == Source.objects.count() == 5
+    hashes = {hashlib.sha256(file.read_bytes()).hexdigest() for file in shared}
+    assert set(Source.objects.values_list("sha256", flat=True)) == hashes
+    assert not Source.objects.filter(text="").exists()
+    citations = Citation.objects.select_related("source")
+    assert citations.count() > 50
+    for citation in citations:
+        assert citation.start is not None, citation.quote
+        assert citation.source.text[citation.start : citation.end] == citation.quote
+
+
+def test_a_missing_source_text_file_is_named_and_nothing_is_written(tmp_path):
+    (tmp_path / "sources.yaml").write_text(
+        "sources:\n"
+        "  - key: lost-document\n"
+        "    title: Lost\n"
+        "    publisher: Nobody\n"
+        "    language: fr\n"
+        "    published_on: 2025-10-28\n"
+        "    kind: press\n"
+        "    text_file: sources/missing.txt\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CommandError) as caught:
+        call_command("loadseeds", str(tmp_path), stdout=StringIO())
+    assert "lost-document" in str(caught.value) and "text_file" in str(caught.value)
+    assert not Source.objects.filter(key="lost-document").exists()

@@ -37,6 +37,7 @@ from commitments.services.commitments import (
     commitment_create,
     commitment_update,
 )
+from commitments.services.sources import quote_span
 
 from .problems import SeedError
 from .reader import SeedRecord, SeedRecords, anchor_order, seeds_read
@@ -376,10 +377,15 @@ class _Writer:
         item: dict[str, Any],
     ) -> None:
         translation = item.get("translation", "")
+        # The quote's place in the source's archived text, where it stands there verbatim.
+        span = quote_span(new.source.text, new.quote)
+        verbatim = span is not None and new.source.text[span[0] : span[1]] == new.quote
         values = {
             "translation": translation,
             "translation_language": item.get("translation_language", "en" if translation else ""),
             "locator": item.get("locator", ""),
+            "start": span[0] if verbatim and span else None,
+            "end": span[1] if verbatim and span else None,
         }
         if citation is None:
             citation = new
@@ -437,6 +443,7 @@ def _party_fields(record: SeedRecord) -> dict[str, Any]:
 
 def _source_fields(record: SeedRecord) -> dict[str, Any]:
     data = record.data
+    archive = record.archive
     return {
         "title": data["title"],
         "publisher": data["publisher"],
@@ -444,6 +451,12 @@ def _source_fields(record: SeedRecord) -> dict[str, Any]:
         "language": data["language"],
         "published_on": _as_date(data["published_on"]),
         "kind": data["kind"],
+        # The archived copy: the text file kept in the repository is the original.
+        "text": archive.text if archive else "",
+        "content_type": archive.kind if archive else "",
+        "sha256": archive.sha256 if archive else "",
+        "original_name": data.get("text_file", ""),
+        "retrieved_on": _as_date(data.get("retrieved_on")),
     }
 
 

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.core.exceptions import ValidationError
 
 from commitments import deadlines
 from commitments.choices import AnchorKind
+from commitments.services.sources import archive_file
 from core.text import NUL, NUL_REFUSED
 
 from .problems import SeedError, SeedProblem, record_label
@@ -29,6 +31,8 @@ class SeedRecord:
     key: str
     data: dict[str, Any]
     agreement_key: str = ""
+    #: A source's archived text, read from its ``text_file`` (``sources.Archive``).
+    archive: Any = None
 
     def problem(self, field_name: str, reason: str) -> SeedProblem:
         return SeedProblem(file=self.file, record=self.label, field=field_name, reason=reason)
@@ -102,9 +106,29 @@ def seeds_read(*, path: Path) -> SeedRecords:
             continue
         _collect(seeds, name, data)
     problems.extend(_cross_file_problems(seeds))
+    problems.extend(_archive_problems(seeds))
     if problems:
         raise SeedError(problems)
     return seeds
+
+
+def _archive_problems(seeds: SeedRecords) -> list[SeedProblem]:
+    """Read each source's ``text_file`` (beside its seed file) into the record's archive."""
+    problems = []
+    for record in seeds.sources:
+        name = record.data.get("text_file")
+        if not name:
+            continue
+        file = Path(record.file).parent / name
+        try:
+            record.archive = archive_file(file.read_bytes(), field="text_file")
+        except OSError as exc:
+            problems.append(record.problem("text_file", f"cannot read {file}: {exc.strerror}"))
+        except ValidationError as exc:
+            problems.extend(
+                record.problem("text_file", message) for message in exc.message_dict["text_file"]
+            )
+    return problems
 
 
 def _nul_problems(file: str, data: dict[str, Any]) -> list[SeedProblem]:

@@ -1,0 +1,287 @@
+"""Sources kept as evidence: the one place an archived copy is read, checked and stored.
+
+An editor gives a source's text in one of three ways: pasted, as an uploaded PDF, or as an
+uploaded HTML file (a page they saved, with its URL). :func:`source_create` reads the text
+out of the original (pypdf for PDF, trafilatura for HTML), stores the original under a
+generated name with the SHA-256 of its bytes and the day it was retrieved, and saves the
+source, in one transaction: a file that cannot be read writes nothing. The type of an upload
+is judged on its bytes, never on its name or the type the browser claims.
+
+:func:`quote_span` finds where a quote stands in a source's text, so a citation can point at
+the span and its quote stays checkable against the archive.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import logging
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from commitments.choices import ArchiveType
+from commitments.models import Citation, Source
+from commitments.services.deadlines import User, attach_user
+
+logger = logging.getLogger(__name__)
+
+#: The extension each kind of original is stored under; never the uploader's own.
+EXTENSIONS = {ArchiveType.PDF: "pdf", ArchiveType.HTML: "html", ArchiveType.TEXT: "txt"}
+_HTML_START = re.compile(
+    rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title)\b", re.I | re.S
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True, slots=True)
+class Archive:
+    """An original read and checked: its kind, its text and the SHA-256 of its bytes."""
+
+    kind: ArchiveType
+    text: str
+    sha256: str
+    data: bytes
+
+
+def max_bytes() -> int:
+    return int(settings.TRACKER_SOURCE_MAX_BYTES)
+
+
+def max_chars() -> int:
+    return int(settings.TRACKER_SOURCE_MAX_CHARS)
+
+
+def normalise_text(text: str) -> str:
+    """Return ``text`` with one kind of line end, no control characters and no outer blanks.
+
+    Citations count characters in the stored text, so it is normalised once, before storing.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", text).strip()
+
+
+def archive_text(text: str, *, field: str = "text") -> Archive:
+    """Return the archive of pasted ``text``; its hash is over its UTF-8 bytes."""
+    text = normalise_text(text)
+    if not text:
+        raise ValidationError({field: _("Paste the source's text, or upload its file.")})
+    _length_check(text, field)
+    data = text.encode("utf-8")
+    return Archive(ArchiveType.TEXT, text, hashlib.sha256(data).hexdigest(), data)
+
+
+def archive_file(data: bytes, *, field: str = "original") -> Archive:
+    """Return the archive of an uploaded original: a PDF, an HTML page or a UTF-8 text file.
+
+    Raise ``ValidationError`` on ``field`` for an empty or too large file, a type other than
+    these three (judged on the bytes), a PDF that cannot be read or has no text layer, and a
+    page with no readable text.
+    """
+    if not data:
+        raise ValidationError({field: _("The file is empty.")})
+    if len(data) > max_bytes():
+        raise ValidationError(
+            {
+                field: _("The file is %(size)s MB; the largest accepted is %(limit)s MB.")
+                % {"size": _megabytes(len(data)), "limit": _megabytes(max_bytes())}
+            }
+        )
+    kind = sniff(data)
+    if kind is None:
+        raise ValidationError(
+            {field: _("This file is not a PDF, a web page (HTML) or a text file.")}
+        )
+    if kind == ArchiveType.PDF:
+        text = _pdf_text(data, field)
+    elif kind == ArchiveType.HTML:
+        text = _html_text(data, field)
+    else:
+        text = normalise_text(data.decode("utf-8-sig"))
+        if not text:
+            raise ValidationError({field: _("The file holds no text.")})
+    _length_check(text, field)
+    return Archive(kind, text, hashlib.sha256(data).hexdigest(), data)
+
+
+def sniff(data: bytes) -> ArchiveType | None:
+    """Return the kind of original ``data`` is, from its bytes; ``None`` for anything else."""
+    if data.startswith(b"%PDF-"):
+        return ArchiveType.PDF
+    head = data[:4096].lstrip(b"\xef\xbb\xbf")
+    if _HTML_START.match(head):
+        return ArchiveType.HTML
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    # A text file has letters and line ends, not a run of control bytes.
+    controls = len(_CONTROL.findall(text))
+    return ArchiveType.TEXT if controls <= len(text) // 100 else None
+
+
+def _pdf_text(data: bytes, field: str) -> str:
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise ValidationError(
+                {field: _("This PDF is protected by a password; upload an unprotected copy.")}
+            )
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except ValidationError:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
+        logger.info("source PDF refused: %s", exc)
+        raise ValidationError(
+            {field: _("This PDF cannot be read (the file is damaged or incomplete).")}
+        ) from exc
+    text = normalise_text("\n\n".join(page.strip() for page in pages if page.strip()))
+    if not text:
+        raise ValidationError(
+            {
+                field: _(
+                    "This PDF has no text layer (it is probably a scanned image): "
+                    "paste its text instead, or upload a PDF with text."
+                )
+            }
+        )
+    return text
+
+
+def _html_text(data: bytes, field: str) -> str:
+    import trafilatura
+
+    try:
+        text = trafilatura.extract(
+            data, include_comments=False, include_tables=True, favor_recall=True
+        )
+    except (ValueError, TypeError, RecursionError) as exc:
+        logger.info("source page refused: %s", exc)
+        text = None
+    text = normalise_text(text or "")
+    if not text:
+        raise ValidationError({field: _("No readable text was found in this page.")})
+    return text
+
+
+def _length_check(text: str, field: str) -> None:
+    if len(text) > max_chars():
+        raise ValidationError(
+            {
+                field: _("The text is %(length)s characters long; the longest kept is %(limit)s.")
+                % {"length": len(text), "limit": max_chars()}
+            }
+        )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f}".rstrip("0").rstrip(".")
+
+
+@transaction.atomic
+def source_create(
+    *,
+    user: User,
+    text: str = "",
+    upload: bytes | None = None,
+    upload_name: str = "",
+    retrieved_on: dt.date | None = None,
+    **fields: Any,
+) -> Source:
+    """Save a new source with its archived copy: ``text`` pasted, or ``upload``'s bytes.
+
+    ``fields`` are the source's own (key, title, publisher, url, language, published_on,
+    kind). Giving both a text and a file is refused (one would be lost). The copy is
+    retrieved today unless ``retrieved_on`` says when the page was saved.
+    """
+    if upload is not None and normalise_text(text):
+        raise ValidationError({"text": _("Paste the text or upload a file, not both.")})
+    archive = archive_file(upload, field="original") if upload is not None else None
+    if archive is None and normalise_text(text):
+        archive = archive_text(text)
+    source = Source(**fields)
+    source_archive_apply(source, archive, upload_name=upload_name, retrieved_on=retrieved_on)
+    source.full_clean(exclude=["original"])
+    source_original_store(source, archive, upload_name=upload_name)
+    attach_user(source, user)
+    source.save()
+    return source
+
+
+def source_archive_apply(
+    source: Source,
+    archive: Archive | None,
+    *,
+    upload_name: str = "",
+    retrieved_on: dt.date | None = None,
+) -> None:
+    """Put ``archive``'s text, type, hash and day on ``source``; nothing is stored yet."""
+    if archive is None:
+        return
+    source.text = archive.text
+    source.content_type = archive.kind
+    source.sha256 = archive.sha256
+    source.retrieved_on = retrieved_on or timezone.localdate()
+    source.original_name = (
+        upload_name[:255] if archive.kind != ArchiveType.TEXT or upload_name else ""
+    )
+
+
+def source_original_store(
+    source: Source, archive: Archive | None, *, upload_name: str = ""
+) -> None:
+    """Store an uploaded original in the storage under a generated name (the source unsaved).
+
+    Called once the source has passed its checks, so a refused source leaves no file. The
+    uploader's file name is kept apart (``original_name``), never used to store.
+    """
+    if archive is None or (archive.kind == ArchiveType.TEXT and not upload_name):
+        return
+    name = f"{uuid.uuid4().hex}.{EXTENSIONS[archive.kind]}"
+    source.original.save(name, ContentFile(archive.data), save=False)
+
+
+def quote_span(text: str, quote: str) -> tuple[int, int] | None:
+    """Return where ``quote`` stands in ``text`` as (start, end), or ``None`` if it is not there.
+
+    The first verbatim occurrence wins; a quote typed with other spaces or line ends than the
+    text's is found too, and the span is then the text's own characters, so that
+    ``text[start:end]`` is what the citation stores as its quote.
+    """
+    if not quote or not text:
+        return None
+    index = text.find(quote)
+    if index >= 0:
+        return index, index + len(quote)
+    words = quote.split()
+    if not words:
+        return None
+    pattern = r"\s+".join(re.escape(word) for word in words)
+    match = re.search(pattern, text)
+    return (match.start(), match.end()) if match else None
+
+
+def citation_span_fill(citation: Citation) -> None:
+    """Point ``citation`` at its quote's place in its source's text, where it is found there.
+
+    The quote becomes the text's own characters at that place (spaces as the source has
+    them). A quote not in the text (a paraphrase, an older source with no text) keeps no span.
+    """
+    if citation.start is not None or not citation.source_id:
+        return
+    span = quote_span(citation.source.text, citation.quote)
+    if span is not None:
+        citation.start, citation.end = span
+        citation.quote = citation.source.text[span[0] : span[1]]

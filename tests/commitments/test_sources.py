@@ -1,0 +1,201 @@
+"""Sources kept as evidence: the archived copy's text, original, hash and the citations' spans."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import random
+
+import pytest
+from django.core.exceptions import ValidationError
+from pypdf import PdfWriter
+from weasyprint import HTML
+
+from commitments.models import Citation, Source
+from commitments.services import sources as svc
+
+FIELDS = {
+    "key": "eu-us-statement",
+    "title": "Joint Statement on a United States–European Union framework",
+    "publisher": "European Commission",
+    "language": "en",
+    "published_on": dt.date(2025, 8, 21),
+    "kind": "official",
+}
+STATEMENT = (
+    "The European Union intends to procure U.S. liquefied natural gas, oil, and nuclear "
+    "energy products with an expected offtake valued at $750 billion through 2028.\n\n"
+    "The United States commits to apply the higher of either the U.S. MFN tariff rate or "
+    "15 percent, effective September 1, 2025."
+)
+PAGE = (
+    "<!DOCTYPE html><html lang='fr'><head><title>Déclaration</title></head><body>"
+    "<nav><a href='/'>Accueil</a> | <a href='/presse'>Presse</a></nav>"
+    "<article><h1>Déclaration commune UE–États-Unis</h1>"
+    "<p>L’Union européenne a l’intention d’acheter du gaz naturel liquéfié américain pour "
+    "une valeur de 750 milliards de dollars jusqu’en 2028.</p>"
+    "<p>Les deux parties procéderont à un réexamen dans les 90 jours.</p></article>"
+    "<footer>© Commission européenne — mentions légales</footer></body></html>"
+)
+
+
+def _pdf(text: str) -> bytes:
+    paragraphs = "".join(f"<p>{line}</p>" for line in text.split("\n\n"))
+    return HTML(string=f"<html><body>{paragraphs}</body></html>").write_pdf()
+
+
+def _blank_pdf() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+class TestSourceCreate:
+    def test_pasted_text_is_kept_with_its_hash_and_day(self, editor):
+        source = svc.source_create(user=editor, text=f"  {STATEMENT}\r\n", **FIELDS)
+        source.refresh_from_db()
+        assert source.text == STATEMENT
+        assert source.content_type == "text/plain"
+        assert source.sha256 == hashlib.sha256(STATEMENT.encode()).hexdigest()
+        assert source.retrieved_on is not None
+        assert not source.original
+        assert source.history.first().history_user == editor
+
+    def test_pdf_is_read_stored_under_a_generated_name_and_hashed(self, editor, settings, tmp_path):
+        settings.MEDIA_ROOT = tmp_path
+        data = _pdf(STATEMENT)
+        source = svc.source_create(
+            user=editor,
+            upload=data,
+            upload_name="../../etc/statement.pdf.exe",
+            retrieved_on=dt.date(2025, 8, 22),
+            **FIELDS,
+        )
+        source.refresh_from_db()
+        assert "$750 billion through 2028" in " ".join(source.text.split())
+        assert source.content_type == "application/pdf"
+        assert source.sha256 == hashlib.sha256(data).hexdigest()
+        assert source.retrieved_on == dt.date(2025, 8, 22)
+        assert source.original_name == "../../etc/statement.pdf.exe"
+        assert source.original.name.endswith(".pdf")
+        assert "statement" not in source.original.name and ".." not in source.original.name
+        with source.original.open("rb") as stored:
+            assert stored.read() == data
+
+    def test_saved_page_keeps_the_article_not_the_menus(self, editor, settings, tmp_path):
+        settings.MEDIA_ROOT = tmp_path
+        source = svc.source_create(
+            user=editor,
+            upload=PAGE.encode(),
+            upload_name="declaration.html",
+            url="https://example.org/declaration",
+            **{**FIELDS, "language": "fr"},
+        )
+        assert "750 milliards de dollars jusqu’en 2028" in source.text
+        assert "réexamen dans les 90 jours" in source.text
+        assert "Accueil" not in source.text and "mentions légales" not in source.text
+        assert source.content_type == "text/html"
+        assert source.original.name.endswith(".html")
+
+    @pytest.mark.parametrize(
+        ("data", "message"),
+        [
+            (b"", "empty"),
+            (random.Random(7).randbytes(4096), "not a PDF"),
+            (b"%PDF-1.7\n garbage that is no PDF at all", "cannot be read"),
+            (_blank_pdf(), "no text layer"),
+            (b"<html><body><script>alert(1)</script></body></html>", "No readable text"),
+        ],
+        ids=["empty", "binary", "broken-pdf", "scanned-pdf", "empty-page"],
+    )
+    def test_bad_files_are_refused_and_nothing_is_written(
+        self, editor, settings, tmp_path, data, message
+    ):
+        settings.MEDIA_ROOT = tmp_path
+        with pytest.raises(ValidationError) as caught:
+            svc.source_create(user=editor, upload=data, upload_name="x.pdf", **FIELDS)
+        assert message in " ".join(caught.value.message_dict["original"])
+        assert not Source.objects.exists()
+        assert not any(tmp_path.rglob("*.*"))
+
+    def test_a_file_over_the_limit_is_refused_by_its_size(self, editor, settings):
+        settings.TRACKER_SOURCE_MAX_BYTES = 1024
+        with pytest.raises(ValidationError) as caught:
+            svc.source_create(user=editor, upload=b"a" * 2048, **FIELDS)
+        assert "largest accepted" in caught.value.message_dict["original"][0]
+        assert not Source.objects.exists()
+
+    def test_text_and_file_together_are_refused(self, editor):
+        with pytest.raises(ValidationError) as caught:
+            svc.source_create(user=editor, text=STATEMENT, upload=b"text", **FIELDS)
+        assert "not both" in caught.value.message_dict["text"][0]
+        assert not Source.objects.exists()
+
+    def test_a_bad_field_stores_no_file(self, editor, settings, tmp_path):
+        settings.MEDIA_ROOT = tmp_path
+        with pytest.raises(ValidationError) as caught:
+            svc.source_create(
+                user=editor, upload=_pdf(STATEMENT), **{**FIELDS, "language": "not a tag!"}
+            )
+        assert "language" in caught.value.message_dict
+        assert not Source.objects.exists()
+        assert not any(tmp_path.rglob("*.*"))
+
+
+class TestQuoteSpan:
+    def test_verbatim_quote(self):
+        start, end = svc.quote_span(STATEMENT, "$750 billion through 2028")
+        assert STATEMENT[start:end] == "$750 billion through 2028"
+
+    def test_quote_typed_with_other_spaces_points_at_the_texts_characters(self):
+        text = "valued at $750\u00a0billion\nthrough 2028."
+        start, end = svc.quote_span(text, "$750 billion through  2028")
+        assert text[start:end] == "$750\u00a0billion\nthrough 2028"
+
+    def test_quote_not_in_the_text(self):
+        assert svc.quote_span(STATEMENT, "$600 billion of investment") is None
+        assert svc.quote_span("", "anything") is None
+
+
+@pytest.mark.django_db
+class TestCitationSpan:
+    def test_span_must_be_the_quote_in_the_archived_text(self, editor, make_commitment):
+        source = svc.source_create(user=editor, text=STATEMENT, **FIELDS)
+        commitment = make_commitment()
+        start = STATEMENT.index("15 percent")
+        good = Citation(
+            source=source, commitment=commitment, quote="15 percent", start=start, end=start + 10
+        )
+        good.full_clean()
+        bad = Citation(
+            source=source, commitment=commitment, quote="16 percent", start=start, end=start + 10
+        )
+        with pytest.raises(ValidationError) as caught:
+            bad.full_clean()
+        assert "not the source's text at characters" in caught.value.message_dict["quote"][0]
+        outside = Citation(
+            source=source, commitment=commitment, quote="x", start=5, end=len(STATEMENT) + 9
+        )
+        with pytest.raises(ValidationError) as caught:
+            outside.full_clean()
+        assert "ends after the source's text" in caught.value.message_dict["end"][0]
+
+    def test_evidence_of_a_status_change_points_at_its_span(self, editor, make_commitment):
+        from commitments.services.commitments import evidence_resolve
+
+        source = svc.source_create(user=editor, text=STATEMENT, **FIELDS)
+        commitment = make_commitment()
+        citation = evidence_resolve(
+            commitment=commitment,
+            user=editor,
+            evidence=None,
+            source=source,
+            quote="15  percent, effective September 1, 2025",
+        )
+        citation.refresh_from_db()
+        assert source.text[citation.start : citation.end] == citation.quote
+        assert citation.quote == "15 percent, effective September 1, 2025"
