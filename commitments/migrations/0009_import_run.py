@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("commitments", "0007_assessment"),
+        ("commitments", "0008_source_archive"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

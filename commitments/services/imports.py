@@ -579,6 +579,10 @@ def citations_import(
 
 def _citation_span(citation: Citation) -> None:
     """Point the citation at its quote in the source's archived text, where it is found."""
+    from commitments.services.sources import quote_span
+
+    span = quote_span(citation.source.text, citation.quote) if citation.source.text else None
+    citation.start, citation.end = span if span else (None, None)
 
 
 # --- The template ---------------------------------------------------------------------------

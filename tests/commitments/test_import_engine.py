@@ -262,3 +262,15 @@ def test_a_bad_citation_is_an_error_on_its_column_and_nothing_is_written(
 def test_line_error_reads_as_a_sentence():
     assert str(LineError(3, "key", "bad.")) == "Line 3, column key: bad."
     assert str(LineError(None, None, "bad.")) == "bad."
+
+
+def test_an_imported_citation_points_at_its_quote_in_the_sources_archived_text(
+    agreement, japan, editor
+):
+    from tests import factories
+
+    text = "Préambule. Une réunion se tiendra dans un délai de 180 jours. Fin."
+    factories.source_make(key="mofa-2025-10-28", text=text)
+    assert run(as_csv([cited_row()], CITED).encode(), user=editor).ok
+    citation = Citation.objects.get()
+    assert text[citation.start:citation.end] == "dans un délai de 180 jours"
