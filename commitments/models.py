@@ -1427,3 +1427,69 @@ class ReportCorrection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report_id}: {self.get_field_display()} ({self.corrected_on})"
+
+
+class ImportRunStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Imported")
+    FAILED = "failed", _("Refused")
+
+
+class ImportRun(models.Model):
+    """One import of a commitments file in the background: its file, progress and outcome.
+
+    The file's bytes are kept in the database, the one store every web and worker process
+    shares. ``rows_done`` moves while the worker saves rows; the rows are written in one
+    transaction, so they appear all at once when the run is done, or never (failed, with
+    every error in ``errors`` as ``{"line", "column", "message"}``).
+    """
+
+    file_name = models.CharField(_("file name"), max_length=255)
+    file_data = models.BinaryField(_("file"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=ImportRunStatus.choices, default=ImportRunStatus.QUEUED
+    )
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows checked"), default=0)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("imported by"),
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    started = models.DateTimeField(_("started"), null=True, blank=True)
+    finished = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("import run")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ImportRunStatus.values), name="import_run_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(rows_done__lte=models.F("rows_total")),
+                name="import_run_done_within_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()}, {self.created:%Y-%m-%d %H:%M})"
+
+    @property
+    def percent(self) -> int:
+        """How far the worker is, 0-100."""
+        if self.status == ImportRunStatus.DONE:
+            return 100
+        return self.rows_done * 100 // self.rows_total if self.rows_total else 0
+
+    @property
+    def finished_running(self) -> bool:
+        return self.status in (ImportRunStatus.DONE, ImportRunStatus.FAILED)

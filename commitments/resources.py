@@ -5,8 +5,13 @@ the other obligors and the beneficiaries are named by their keys (lists separate
 an empty cell is an empty list, a missing column leaves the list as it is). Every row is
 validated with the model's ``full_clean()`` and saved through ``commitment_save``, so due
 dates are computed exactly as in the admin form. The admin's preview runs the same import in
-a transaction that is rolled back, so it shows computed due dates and writes nothing. Rows
-are imported in file order: a row may anchor on a commitment defined by an earlier row.
+a transaction that is rolled back, so it shows computed due dates and writes nothing.
+
+The file is first planned by :mod:`commitments.services.imports` (computed and unknown columns
+refused, keys given twice, deadline phrases read, rows ordered so an anchor is saved before
+the rows anchored on it, cycles caught); errors are numbered by the file's lines (the header
+is line 1). Each row may carry citations (``citation_source``, ``citation_quote``, …, then
+``citation_2_…``), added through :func:`~commitments.services.imports.citations_import`.
 """
 
 from __future__ import annotations
@@ -14,9 +19,13 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import DecimalField, ForeignKey, IntegerField, Model, QuerySet
 from import_export import fields, resources, widgets
+from import_export.results import Error, Result
+from tablib import Dataset
 
 from core.spreadsheet import formula_escape
 from core.text import nul_errors
@@ -24,6 +33,7 @@ from core.text import nul_errors
 from . import deadlines
 from .models import DUE_DATE_RELATIONS, Commitment, Party
 from .services import commitments as svc
+from .services import imports
 
 
 class KeyForeignKeyWidget(widgets.ForeignKeyWidget):
@@ -80,25 +90,8 @@ class StrictIntegerWidget(widgets.IntegerWidget):
             raise ValueError(f"{value!r} is not a whole number.") from None
 
 
-#: Columns, in file order. The last four are computed and only exported.
-COLUMNS = (
-    "key",
-    "agreement",
-    "title",
-    "description",
-    "obligor",
-    "co_obligors",
-    "beneficiaries",
-    "category",
-    "target_amount",
-    "target_unit",
-    "effective_from",
-    *deadlines.RULE_FIELD_NAMES,
-    "due_date",
-    "due_at",
-    "status",
-    "deadline_state",
-)
+#: Columns, in file order. The last ones are computed and only exported.
+COLUMNS = (*imports.COMMITMENT_COLUMNS, *imports.COMPUTED_COLUMNS)
 
 
 class CommitmentResource(resources.ModelResource):
@@ -120,6 +113,8 @@ class CommitmentResource(resources.ModelResource):
     deadline_state = fields.Field(
         attribute="deadline_state", column_name="deadline_state", readonly=True
     )
+    page_url = fields.Field(column_name="page_url", readonly=True)
+    source_urls = fields.Field(column_name="source_urls", readonly=True)
 
     class Meta:
         model = Commitment
@@ -147,13 +142,65 @@ class CommitmentResource(resources.ModelResource):
             attribute=field_name, column_name=field_name, widget=widget, readonly=readonly
         )
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, progress: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._changed_fields: dict[int, list[str]] = {}
+        self._rules: dict[int, dict[str, Any]] = {}
+        self._citations: dict[int, list[imports.CitationInput]] = {}
+        self._progress = progress
+        self._total = 0
+
+    def import_data(  # type: ignore[override]
+        self, dataset: Any, dry_run: bool = False, **kwargs: Any
+    ) -> Result:
+        """Plan the file's rows (see :mod:`commitments.services.imports`), then import them.
+
+        Errors are numbered by the file's lines. One error anywhere rolls every row back.
+        """
+        plan = imports.plan_rows(dataset)
+        if plan.header_errors:
+            result = self.get_result_class()()
+            result.total_rows = len(dataset)
+            for error in plan.header_errors:
+                result.append_base_error(Error(error))
+            return result
+        ordered = Dataset(headers=plan.header)
+        for row in plan.rows:
+            ordered.append([row.values.get(name, "") for name in plan.header[:-1]] + [row.line])
+        self._rules = {row.line: row.rule for row in plan.rows if row.rule}
+        self._total = len(plan.rows)
+        with transaction.atomic():
+            result = super().import_data(ordered, dry_run=dry_run, **kwargs)
+            lines = [row.line for row in plan.rows]
+            for invalid in result.invalid_rows:
+                invalid.number = lines[invalid.number - 1]
+            for error_row in result.error_rows:
+                error_row.number = lines[error_row.number - 1]
+                for error in error_row.errors:
+                    error.number = error_row.number
+            for error in plan.row_errors:
+                result.append_invalid_row(
+                    error.line, {}, ValidationError({error.column or "key": [error.message]})
+                )
+            result.invalid_rows.sort(key=lambda row: row.number)
+            result.error_rows.sort(key=lambda row: row.number)
+            result.total_rows = len(dataset)
+            if plan.row_errors:
+                transaction.set_rollback(True)
+        return result
 
     def get_use_transactions(self) -> bool:
         """Always use a transaction: the preview saves through the service, then rolls back."""
         return True
+
+    def dehydrate_page_url(self, commitment: Commitment) -> str:
+        """Export the address of the commitment's page on the dashboard."""
+        return settings.SITE_URL.rstrip("/") + commitment.get_absolute_url()
+
+    def dehydrate_source_urls(self, commitment: Commitment) -> str:
+        """Export the addresses of the sources the commitment cites, separated by spaces."""
+        urls = dict.fromkeys(c.source.url for c in commitment.citations.all() if c.source.url)
+        return " ".join(urls)
 
     def dehydrate_due_at(self, commitment: Commitment) -> str:
         """Export the due instant as ISO 8601 in UTC."""
@@ -169,7 +216,7 @@ class CommitmentResource(resources.ModelResource):
     def filter_export(self, queryset: QuerySet[Commitment], **kwargs: Any) -> QuerySet[Commitment]:
         """Fetch the related keys with the rows rather than one query per row."""
         return queryset.select_related("obligor", *DUE_DATE_RELATIONS).prefetch_related(
-            *_PARTY_LISTS
+            *_PARTY_LISTS, "citations__source"
         )
 
     def before_import_row(self, row: Any, **kwargs: Any) -> None:
@@ -186,6 +233,17 @@ class CommitmentResource(resources.ModelResource):
             super().import_instance(instance, row, **kwargs)
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
+        line = row.get(imports.LINE_COLUMN)
+        rule = self._rules.get(line, {})
+        if rule:
+            for name, value in {**deadlines.RULE_EMPTY_VALUES, **rule}.items():
+                if name == "anchor_commitment" and value:
+                    value = Commitment.objects.filter(key=value).first()
+                setattr(instance, name, value)
+        citations, citation_errors = imports.citations_read(row)
+        self._citations[kwargs["row_number"]] = citations
+        for column, messages in citation_errors.items():
+            errors[column] = [ValidationError(message, code="invalid") for message in messages]
         for name in _PARTY_LISTS:
             if name in row:
                 try:
@@ -212,7 +270,18 @@ class CommitmentResource(resources.ModelResource):
             co_obligors=lists["co_obligors"],
             changed_fields=None if is_create else changed,
         )
+        imports.citations_import(
+            commitment=instance,
+            citations=self._citations.pop(kwargs["row_number"], []),
+            user=kwargs.get("user"),
+        )
         self.after_save_instance(instance, row, **kwargs)
+
+    def after_import_row(self, row: Any, row_result: Any, **kwargs: Any) -> None:
+        """Report progress every 50 rows and at the last one."""
+        number = kwargs.get("row_number", 0)
+        if self._progress is not None and (number % 50 == 0 or number == self._total):
+            self._progress(number, self._total)
 
     def save_m2m(self, instance: Commitment, row: Any, **kwargs: Any) -> None:
         """Do nothing: ``save_instance`` sets the party lists through the service."""

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, workbench
+from . import imports, views, workbench
 
 app_name = "dashboard"
 
@@ -45,5 +45,12 @@ urlpatterns = [
     path("workbench/<int:source_id>/draft/", workbench.workbench_draft, name="workbench_draft"),
     path(
         "workbench/<int:source_id>/preview/", workbench.workbench_preview, name="workbench_preview"
+    ),
+    path("import/", imports.import_start, name="import"),
+    path("import/runs/<int:pk>/", imports.import_run, name="import_run"),
+    path(
+        "import/template.<str:file_format>",
+        imports.import_template_download,
+        name="import_template",
     ),
 ]

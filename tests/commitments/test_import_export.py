@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from commitments.models import Commitment
 from commitments.services import commitments as svc
+from commitments.services.imports import COMPUTED_COLUMNS
 
 pytestmark = pytest.mark.django_db
 
@@ -166,8 +167,9 @@ def test_bad_rows_show_row_level_errors_naming_the_field_and_import_nothing(
     result = response.context["result"]
     assert response.context.get("confirm_form") is None
     invalid = {row.number: row.field_specific_errors for row in result.invalid_rows}
-    assert sorted(invalid) == list(range(2, 2 + len(BAD_ROWS)))
-    for number, (field, _value, message) in enumerate(BAD_ROWS, start=2):
+    # Numbered by the file's lines: the header is line 1, the fine row line 2.
+    assert sorted(invalid) == list(range(3, 3 + len(BAD_ROWS)))
+    for number, (field, _value, message) in enumerate(BAD_ROWS, start=3):
         assert field in invalid[number], (field, invalid[number])
         assert any(message in text for text in invalid[number][field]), invalid[number]
     page = response.content.decode()
@@ -191,7 +193,7 @@ def test_confirm_imports_nothing_if_a_row_went_bad_since_the_preview(
     )
     texts = [str(m) for m in response.context["messages"]]
     assert any(
-        t.startswith("Row 2, deadline_date: ") and "before the agreement's date 2026-01-01" in t
+        t.startswith("Line 3, column deadline_date: ") and "before the agreement's date 2026-01-01" in t
         for t in texts
     ), texts
     assert "Nothing was imported; correct the file and import it again." in texts
@@ -247,8 +249,11 @@ def test_export_returns_csv_with_computed_columns(editor_client, make_commitment
     assert by_key["ongoing"]["due_at"] == ""
 
 
-def test_exported_file_imports_back_unchanged(editor_client, make_commitment, usa):
-    """An export can be edited and imported again: computed columns are ignored on import."""
+def test_exported_file_imports_back_unchanged_once_computed_columns_are_deleted(
+    editor_client, make_commitment, usa
+):
+    """An export can be edited and imported again; its computed columns are refused by name,
+    not silently ignored (an analyst who typed a new due date must learn it was not read)."""
     make_commitment(key="minerals-ministerial", beneficiaries=[usa])
     exported = editor_client.post(
         reverse("admin:commitments_commitment_export"),
@@ -276,6 +281,17 @@ def test_exported_file_imports_back_unchanged(editor_client, make_commitment, us
         },
     ).content.decode("utf-8-sig")
     response = upload(editor_client, exported)
+    assert response.context.get("confirm_form") is None
+    page = response.content.decode()
+    assert "Line 1, column due_date, due_at, status, deadline_state: " in page
+    assert "computed by the tracker" in page
+    assert "Traceback" not in page
+
+    rows = list(csv.reader(io.StringIO(exported)))
+    kept = [i for i, name in enumerate(rows[0]) if name not in COMPUTED_COLUMNS]
+    out = io.StringIO()
+    csv.writer(out).writerows([[r[i] for i in kept] for r in rows])
+    response = upload(editor_client, out.getvalue())
     result = response.context["result"]
     assert not result.has_errors() and not result.has_validation_errors()
     assert [row.import_type for row in result.rows] == ["update"]
@@ -347,6 +363,27 @@ def test_a_bad_co_obligors_cell_is_a_row_error_naming_the_column(
     result = response.context["result"]
     assert response.context.get("confirm_form") is None
     invalid = {row.number: row.field_specific_errors for row in result.invalid_rows}
-    assert list(invalid) == [2]
-    assert any(message in text for text in invalid[2]["co_obligors"]), invalid
+    assert list(invalid) == [3]
+    assert any(message in text for text in invalid[3]["co_obligors"]), invalid
     assert not Commitment.objects.exists()
+
+
+def test_export_is_excel_friendly_and_carries_page_and_source_urls(
+    editor_client, make_commitment, source
+):
+    """UTF-8 with a BOM (Excel reads it as UTF-8), the dashboard page and the sources' URLs."""
+    from commitments.models import Citation
+
+    commitment = make_commitment(key="cited", title="Réunion « ministérielle »")
+    Citation.objects.create(commitment=commitment, source=source, quote="dans un délai")
+    response = editor_client.post(
+        reverse("admin:commitments_commitment_export"),
+        {"format": "0", **{f"commitmentresource_{n}": "on"
+                           for n in ("key", "title", "page_url", "source_urls")}},
+    )
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    [row] = csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))
+    assert row["title"] == "Réunion « ministérielle »"
+    assert row["page_url"].endswith(f"/commitments/{commitment.pk}/")
+    assert row["page_url"].startswith("http")
+    assert row["source_urls"] == source.url

@@ -49,12 +49,15 @@ def world(db: None, django_user_model: Any) -> World:
 
 
 def exported(world: World) -> tuple[list[str], list[str]]:
-    """Return the header and the row of the world's commitment, as the import reads them."""
+    """Return the header and the row of the world's commitment, as the import reads them
+    (without the export's computed columns, which the import refuses)."""
     from commitments.resources import CommitmentResource
+    from commitments.services.imports import COMPUTED_COLUMNS
 
     data = CommitmentResource().export(Commitment.objects.filter(pk=world.commitment.pk))
-    rows = list(csv.reader(io.StringIO(data.csv)))
-    return rows[0], rows[1]
+    header, row = list(csv.reader(io.StringIO(data.csv)))[:2]
+    kept = [i for i, name in enumerate(header) if name not in COMPUTED_COLUMNS]
+    return [header[i] for i in kept], [row[i] for i in kept]
 
 
 def as_csv(header: list[str], row: list[str]) -> bytes:
