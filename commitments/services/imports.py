@@ -50,6 +50,7 @@ from commitments.models import (
     Source,
 )
 from commitments.services.deadlines import User, attach_user
+from commitments.services.sources import citation_span_fill
 from core.text import NUL
 
 #: The hidden column holding each row's line in the file; never a column of the file itself.
@@ -547,8 +548,11 @@ def citations_import(
     adds nothing the second time. Errors are named by the row's columns.
     """
     for given in citations:
+        new = Citation(commitment=commitment, source=given.source, quote=given.quote)
+        # The quote as the source's text has it (its spaces), at its span where it is found.
+        citation_span_fill(new)
         citation = Citation.objects.filter(
-            commitment=commitment, source=given.source, quote=given.quote
+            commitment=commitment, source=given.source, quote__in={given.quote, new.quote}
         ).first()
         values = {
             "translation": given.translation,
@@ -556,12 +560,13 @@ def citations_import(
             "locator": given.locator,
         }
         if citation is None:
-            citation = Citation(commitment=commitment, source=given.source, quote=given.quote)
+            citation = new
         elif all(getattr(citation, name) == value for name, value in values.items()):
             continue
         for name, value in values.items():
             setattr(citation, name, value)
-        _citation_span(citation)
+        if citation.start is None:
+            citation_span_fill(citation)
         try:
             citation.full_clean()
         except ValidationError as exc:
@@ -575,14 +580,6 @@ def citations_import(
             ) from None
         attach_user(citation, user)
         citation.save()
-
-
-def _citation_span(citation: Citation) -> None:
-    """Point the citation at its quote in the source's archived text, where it is found."""
-    from commitments.services.sources import quote_span
-
-    span = quote_span(citation.source.text, citation.quote) if citation.source.text else None
-    citation.start, citation.end = span if span else (None, None)
 
 
 # --- The template ---------------------------------------------------------------------------
