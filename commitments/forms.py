@@ -7,6 +7,7 @@ becomes a form-wide error that still names the field, never a crash.
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from typing import Any, cast
 
@@ -37,6 +38,7 @@ from .models import (
     ReportRow,
     Source,
 )
+from .parsing import targets
 from .services import assessments as assessment_services
 from .services import commitments as commitment_services
 from .services import reports as report_services
@@ -123,6 +125,39 @@ class ServiceModelForm(forms.ModelForm):
         return cleaned
 
 
+class AmountField(forms.DecimalField):
+    """A target amount typed as an analyst writes it: "750 billion", « 1,2 milliard », "$600bn"
+    without its sign, "750 000 000 000" or plain digits; read by the parser's one number
+    reader (:func:`commitments.parsing.targets.read_amount`), in the page's language first.
+    """
+
+    widget = forms.TextInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "help_text", _('Digits, or a number and a scale word: "750 billion", « 1,2 milliard ».')
+        )
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("inputmode", "decimal")
+        self.widget.attrs.pop("step", None)
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str) and value.strip():
+            text = value.strip().lstrip("$€¥").strip()
+            # The page's language; a figure with a scale word of the other language («1,2
+            # milliard» on an English page) reads too, but never bare digits that would read
+            # differently there ("1,500").
+            first = (translation.get_language() or "en").split("-")[0]
+            languages = [first]
+            if re.search(r"[^\W\d_]", text):
+                languages.append("fr" if first == "en" else "en")
+            for language in languages:
+                amount = targets.read_amount(text, language)
+                if amount is not None:
+                    return super().to_python(format(amount, "f"))
+        return super().to_python(value)
+
+
 def _time_zone_choices() -> list[tuple[str, str]]:
     return [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
@@ -144,6 +179,14 @@ class AgreementAdminForm(ServiceModelForm):
 
 class CommitmentAdminForm(ServiceModelForm):
     """A commitment's input fields; status and due dates are computed or set by services."""
+
+    target_amount = AmountField(
+        label=capfirst(Commitment._meta.get_field("target_amount").verbose_name),
+        required=False,
+        max_digits=20,
+        decimal_places=4,
+        min_value=0,
+    )
 
     instrument_url = forms.URLField(
         label=Commitment._meta.get_field("instrument_url").verbose_name,

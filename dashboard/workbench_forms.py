@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from commitments import deadlines
 from commitments.choices import AgreementKind, Category, PartyKind, SourceKind
-from commitments.forms import DATE_ERRORS
+from commitments.forms import DATE_ERRORS, AmountField
 from commitments.models import Agreement, Commitment, Party, Source
 from commitments.places import time_zone_guess
 from commitments.services.keys import key_from_title
@@ -271,6 +271,7 @@ class DraftForm(forms.Form):
         max_length=80,
         required=False,
         help_text=_("Made from the title; change it if you like."),
+        widget=forms.TextInput(attrs={"data-from-title": _("Made from the title when saved")}),
     )
     category = forms.ChoiceField(label=_("Category"), choices=_choices(True, Category.choices))
     obligor = forms.TypedChoiceField(label=_("Obligor"), coerce=int, choices=())
@@ -281,7 +282,9 @@ class DraftForm(forms.Form):
         choices=(),
         widget=forms.CheckboxSelectMultiple,
     )
-    target_amount = _model_field(Commitment, "target_amount")
+    target_amount = AmountField(
+        label=_("Target amount"), required=False, max_digits=20, decimal_places=4, min_value=0
+    )
     target_unit = _model_field(Commitment, "target_unit")
     target_phrase = forms.CharField(required=False, widget=forms.HiddenInput)
     effective_from = _model_field(Commitment, "effective_from")

@@ -71,6 +71,20 @@ def read_number(text: str, lang: str) -> Decimal | None:
 _DECIMAL = {"en": ".", "fr": ","}
 
 
+def read_amount(text: str, lang: str) -> Decimal | None:
+    """Return the amount an editor typed: digits, grouped or not, and perhaps a scale word.
+
+    "750 billion", "750bn", « 1,2 milliard », "750 000 000 000" and "750000000000" all read;
+    anything else, or a number that reads two ways in ``lang``, is ``None``.
+    """
+    if lang not in _DECIMAL:
+        return None
+    match = re.fullmatch(
+        rf"\s*(?P<num>{NUMBER})(?:\s*(?P<scale>{SCALE[lang]}))?\s*", text, re.IGNORECASE
+    )
+    return _scaled(match, lang) if match else None
+
+
 def _decimal(text: str) -> Decimal | None:
     try:
         return Decimal(text)

@@ -108,6 +108,26 @@
     }
   });
 
+  // A key the editor has not typed follows the title: retitling a draft empties its
+  // suggested key, and the server makes the key from the final title when it saves.
+  form.addEventListener("input", function (event) {
+    var target = event.target;
+    if (!target.name) {
+      return;
+    }
+    var draft = target.closest(".draft");
+    if (!draft) {
+      return;
+    }
+    var key = draft.querySelector('input[name$="-key"]');
+    if (target === key) {
+      key.dataset.typed = "1";
+    } else if (/-title$/.test(target.name) && key && !key.dataset.typed) {
+      key.value = "";
+      key.placeholder = key.dataset.fromTitle || "";
+    }
+  });
+
   // A quote edited by hand is looked up in the text again when saved.
   form.addEventListener("input", function (event) {
     var target = event.target;
