@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -338,10 +339,26 @@ def commitment_change_status(
         raise ValidationError({"status": _("%(status)r is not a status.") % {"status": status}})
     if occurrence is not None:
         occurrence = _occurrence_lock(commitment=commitment, occurrence=occurrence)
+    today = local_date(now, commitment.agreement.time_zone)
     if occurred_on is None:
-        occurred_on = local_date(now, commitment.agreement.time_zone)
+        occurred_on = today
     elif occurred_on < commitment.agreement.date:
         raise ValidationError({"occurred_on": _("The update is dated before the agreement.")})
+    elif occurred_on > today:
+        # A future date would sort to the top of the history as the latest news.
+        raise ValidationError(
+            {
+                "occurred_on": _(
+                    "The update is dated in the future (today is %(today)s where the "
+                    "agreement was made); record it on or after the day it happens."
+                )
+                % {"today": today.isoformat()}
+            }
+        )
+    if measured_value is not None and _is_negative(measured_value):
+        raise ValidationError(
+            {"measured_value": _("A measured value cannot be negative; it counts progress.")}
+        )
     current_status = occurrence.status if occurrence is not None else commitment.status
     status_changed = status != current_status
     evidence = evidence_resolve(
@@ -394,6 +411,14 @@ def commitment_change_status(
             commitment=commitment, status=Status(status), update=update, now=now, user=user
         )
     return update
+
+
+def _is_negative(value: Any) -> bool:
+    """Return whether ``value`` is a number below zero; other values are the model's to judge."""
+    try:
+        return Decimal(str(value)) < 0
+    except (InvalidOperation, ValueError):
+        return False
 
 
 def _progress_measure(*, commitment: Commitment, update: ProgressUpdate, user: User) -> None:
