@@ -41,6 +41,8 @@ from .services import assessments as assessment_services
 from .services import commitments as commitment_services
 from .services import reports as report_services
 from .services import revisions as revision_services
+from .services import sources as source_services
+from .services.sources import NEW_SOURCE
 from .stages import STAGE_FIELDS
 
 
@@ -174,6 +176,90 @@ class CommitmentAdminForm(ServiceModelForm):
         ]
 
 
+def _source_field(name: str, **overrides: Any) -> forms.Field:
+    """Return the form field of ``Source.<name>``, with the model's label and validators."""
+    model_field = cast(Any, Source._meta.get_field(name))
+    return cast(forms.Field, model_field.formfield(**overrides))
+
+
+def _source_fields(*, required: bool) -> dict[str, forms.Field]:
+    """Return the fields an editor fills to add a source with its archived copy.
+
+    Three ways to give the copy: paste its ``text``; upload its ``original`` (a PDF, or a web
+    page saved as HTML, with its ``url``); the type of a file is judged on its bytes.
+    """
+    return {
+        "title": _source_field("title", required=required),
+        "publisher": _source_field("publisher", required=required),
+        "language": _source_field("language", required=required),
+        "published_on": _source_field(
+            "published_on", required=required, error_messages=DATE_ERRORS
+        ),
+        "kind": _source_field("kind", required=required),
+        "url": _source_field(
+            "url",
+            assume_scheme="https",
+            help_text=_("Where the page was published; give the saved page's file too."),
+        ),
+        "key": _source_field(
+            "key", required=False, help_text=_("Left empty, it is made from the title.")
+        ),
+        "retrieved_on": _source_field(
+            "retrieved_on",
+            error_messages=DATE_ERRORS,
+            help_text=_("The day the copy was taken; today if left empty."),
+        ),
+        "text": forms.CharField(
+            label=_("Paste the text"),
+            required=False,
+            strip=False,
+            widget=forms.Textarea(attrs={"rows": 8}),
+            help_text=_("Or upload the file below, not both."),
+        ),
+        "original": forms.FileField(
+            label=_("Or upload the file (PDF, saved web page or text)"),
+            required=False,
+            help_text=_("Read on our side: nothing is fetched from the internet."),
+        ),
+    }
+
+
+def _source_arguments(cleaned: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Return ``source_create``'s arguments from a form's cleaned source fields."""
+    values = {name: cleaned.get(prefix + name) for name in _source_fields(required=False)}
+    upload = values.pop("original")
+    arguments: dict[str, Any] = {
+        name: value for name, value in values.items() if value not in (None, "")
+    }
+    arguments["text"] = values.get("text") or ""
+    if upload is not None:
+        arguments["upload"] = source_services.upload_read(upload)
+        arguments["upload_name"] = upload.name or ""
+    return arguments
+
+
+class SourceForm(forms.Form):
+    """A new source with its archived copy: the dashboard's and the admin's "Add a source".
+
+    ``source_create`` reads the copy, checks and stores it; its refusal lands on the field it
+    names. A text or a file is required: the source's quotes are checked against it.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields.update(_source_fields(required=True))
+
+    def save(self, *, user: Any) -> Source | None:
+        """Save the source through ``source_create``; ``None`` if it refused."""
+        try:
+            return source_services.source_create(
+                user=user, copy_required=True, **_source_arguments(self.cleaned_data)
+            )
+        except ValidationError as exc:
+            add_service_errors(self, service_error(exc))
+            return None
+
+
 class EvidenceForm(forms.Form):
     """The evidence of a change on one commitment: an existing citation, or a source and quote.
 
@@ -208,11 +294,34 @@ class EvidenceForm(forms.Form):
         help_text=_("Section, paragraph or page."),
     )
 
+    #: Whether the form also offers to add the evidence's source (the dashboard's pages).
+    offers_new_source = False
+
     def __init__(self, *args: Any, commitment: Commitment, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.commitment = commitment
         evidence = cast(forms.ModelChoiceField, self.fields["evidence"])
         evidence.queryset = commitment.citations.select_related("source").order_by("id")
+        if self.offers_new_source:
+            for name, field in _source_fields(required=False).items():
+                self.fields[NEW_SOURCE + name] = field
+
+    def new_source_fields(self) -> list[forms.BoundField]:
+        """Return the bound fields of the new source, in order (empty if not offered)."""
+        return [self[name] for name in self.fields if name.startswith(NEW_SOURCE)]
+
+    def other_fields(self) -> list[forms.BoundField]:
+        """Return the bound fields that are not the new source's, in order."""
+        return [self[name] for name in self.fields if not name.startswith(NEW_SOURCE)]
+
+    def service_data(self) -> dict[str, Any]:
+        """Return the cleaned data as the services take it: the new source in one argument."""
+        data = {k: v for k, v in self.cleaned_data.items() if not k.startswith(NEW_SOURCE)}
+        if self.offers_new_source:
+            new_source = _source_arguments(self.cleaned_data, NEW_SOURCE)
+            if set(new_source) - {"text"} or new_source["text"].strip():
+                data["evidence_new_source"] = new_source
+        return data
 
     def clean(self) -> dict[str, Any] | None:
         """Refuse half a new citation: a quote without its source, or a source without a quote."""
@@ -306,7 +415,7 @@ class StatusChangeForm(EvidenceForm):
                 commitment=self.commitment,
                 user=user,
                 occurrence=self.occurrence,
-                **self.cleaned_data,
+                **self.service_data(),
             )
         except (ValidationError, RuleError) as exc:
             add_service_errors(self, service_error(exc))
@@ -378,7 +487,7 @@ class RevisionForm(EvidenceForm):
         """Record the revision through ``revision_create``; ``None`` if it refused."""
         try:
             return revision_services.revision_create(
-                commitment=self.commitment, user=user, **self.cleaned_data
+                commitment=self.commitment, user=user, **self.service_data()
             )
         except ValidationError as exc:
             add_service_errors(self, service_error(exc))
@@ -443,7 +552,7 @@ class AssessmentForm(EvidenceForm):
         """Record the rating through ``assessment_record``; ``None`` if it refused."""
         try:
             return assessment_services.assessment_record(
-                commitment=self.commitment, user=user, **self.cleaned_data
+                commitment=self.commitment, user=user, **self.service_data()
             )
         except ValidationError as exc:
             add_service_errors(self, service_error(exc))

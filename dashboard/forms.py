@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 
 from commitments.forms import AssessmentForm, RevisionForm, StatusChangeForm
 
+FormT = TypeVar("FormT", bound=forms.BaseForm)
+
+
+def dashboard_widgets(form: FormT) -> FormT:
+    """Give ``form``'s date fields the browser's date picker; return the form."""
+    for field in form.fields.values():
+        if isinstance(field, forms.DateField):
+            field.widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    return form
+
 
 class ProgressForm(StatusChangeForm):
-    """The status change form with the browser's date picker."""
+    """The status change form with the browser's date picker; it may add the evidence's source."""
+
+    offers_new_source = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["occurred_on"].widget = forms.DateInput(
-            attrs={"type": "date"}, format="%Y-%m-%d"
-        )
+        dashboard_widgets(self)
 
 
 # Deadline revisions (issue 12).
@@ -39,9 +49,8 @@ class RatingForm(AssessmentForm):
     so that its errors never mix with the progress form's on the same page."""
 
     prefix = "rating"
+    offers_new_source = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assessed_on"].widget = forms.DateInput(
-            attrs={"type": "date"}, format="%Y-%m-%d"
-        )
+        dashboard_widgets(self)

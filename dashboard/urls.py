@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import sources, views
 
 app_name = "dashboard"
 
@@ -39,4 +39,9 @@ urlpatterns = [
     path("methodology/", views.methodology_page, name="methodology"),
     path("watch/", views.watch, name="watch"),
     path("watching/", views.watching, name="watching"),
+    # Sources kept as evidence (issue 14).
+    path("sources/", sources.source_list, name="sources"),
+    path("sources/add/", sources.source_add, name="source_add"),
+    path("sources/<int:pk>/", sources.source_detail, name="source"),
+    path("sources/<int:pk>/original/", sources.source_original, name="source_original"),
 ]
