@@ -303,6 +303,12 @@ class EvidenceForm(forms.Form):
         evidence = cast(forms.ModelChoiceField, self.fields["evidence"])
         evidence.queryset = commitment.citations.select_related("source").order_by("id")
         if self.offers_new_source:
+            self.fields["evidence_paragraph"] = forms.IntegerField(
+                label=_("Paragraph quoted"),
+                required=False,
+                min_value=1,
+                help_text=_("The whole paragraph is the quote, unless you paste a part of it."),
+            )
             for name, field in _source_fields(required=False).items():
                 self.fields[NEW_SOURCE + name] = field
 
@@ -316,18 +322,25 @@ class EvidenceForm(forms.Form):
 
     def service_data(self) -> dict[str, Any]:
         """Return the cleaned data as the services take it: the new source in one argument."""
-        data = {k: v for k, v in self.cleaned_data.items() if not k.startswith(NEW_SOURCE)}
-        if self.offers_new_source:
-            new_source = _source_arguments(self.cleaned_data, NEW_SOURCE)
-            if set(new_source) - {"text"} or new_source["text"].strip():
-                data["evidence_new_source"] = new_source
+        data = {
+            k: v
+            for k, v in self.cleaned_data.items()
+            if not k.startswith(NEW_SOURCE) and k != "evidence_paragraph"
+        }
+        if self._new_source_given(self.cleaned_data):
+            data["evidence_new_source"] = _source_arguments(self.cleaned_data, NEW_SOURCE)
         return data
 
     def clean(self) -> dict[str, Any] | None:
         """Refuse half a new citation: a quote without its source, or a source without a quote."""
         cleaned = super().clean() or {}
+        self._paragraph_quote(cleaned)
         if "evidence_source" in cleaned and "evidence_quote" in cleaned:
-            if cleaned["evidence_quote"] and cleaned["evidence_source"] is None:
+            if (
+                cleaned["evidence_quote"]
+                and cleaned["evidence_source"] is None
+                and not self._new_source_given(cleaned)
+            ):
                 self.add_error(
                     "evidence_source",
                     _("This field is required: a quote needs the source it comes from."),
@@ -337,6 +350,33 @@ class EvidenceForm(forms.Form):
                     "evidence_quote", _("This field is required: a source needs its quote.")
                 )
         return cleaned
+
+    def _new_source_given(self, cleaned: dict[str, Any]) -> bool:
+        """Return whether the editor filled in any field of a new source."""
+        return any(
+            value not in (None, "") and not (isinstance(value, str) and not value.strip())
+            for name, value in cleaned.items()
+            if name.startswith(NEW_SOURCE)
+        )
+
+    def _paragraph_quote(self, cleaned: dict[str, Any]) -> None:
+        """Take a chosen paragraph of the chosen source as the quote, if none was pasted."""
+        number = cleaned.get("evidence_paragraph")
+        source = cleaned.get("evidence_source")
+        if not number or cleaned.get("evidence_quote"):
+            return
+        text = source.text if source is not None else ""
+        spans = source_services.paragraph_spans(text)
+        if number > len(spans):
+            self.add_error(
+                "evidence_paragraph",
+                _("The source's archived text has no paragraph %(number)s.") % {"number": number},
+            )
+            return
+        start, end = spans[number - 1]
+        cleaned["evidence_quote"] = text[start:end]
+        if not cleaned.get("evidence_locator"):
+            cleaned["evidence_locator"] = f"¶ {number}"
 
 
 #: The evidence fields, last in every form that takes them.

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django import forms
+from django.http import QueryDict
 
 from commitments.forms import AssessmentForm, RevisionForm, StatusChangeForm
+from commitments.models import Source
+from commitments.services.sources import paragraph_spans
 
 FormT = TypeVar("FormT", bound=forms.BaseForm)
 
@@ -19,7 +22,35 @@ def dashboard_widgets(form: FormT) -> FormT:
     return form
 
 
-class ProgressForm(StatusChangeForm):
+class SourcePassages:
+    """The paragraphs of the source chosen as evidence, for the editor to pick one from."""
+
+    def source_paragraphs(self) -> list[tuple[int, str]]:
+        """Return the chosen source's archived text as numbered paragraphs (none if no text)."""
+        form = cast(forms.Form, self)
+        value = form["evidence_source"].value()
+        try:
+            source = Source.objects.filter(pk=int(value)).only("text").first() if value else None
+        except (TypeError, ValueError):
+            return []
+        if source is None:
+            return []
+        return [
+            (number, source.text[start:end])
+            for number, (start, end) in enumerate(paragraph_spans(source.text), start=1)
+        ]
+
+
+def initial_from_query(query: QueryDict, prefix: str = "") -> dict[str, Any]:
+    """Return a form's initial values from a page's query (the "Show its text" button)."""
+    return {
+        key.removeprefix(prefix): value
+        for key, value in query.items()
+        if key.startswith(prefix) and key != "csrfmiddlewaretoken"
+    }
+
+
+class ProgressForm(SourcePassages, StatusChangeForm):
     """The status change form with the browser's date picker; it may add the evidence's source."""
 
     offers_new_source = True
@@ -44,7 +75,7 @@ class DeadlineRevisionForm(RevisionForm):
 # Ratings (issue 13).
 
 
-class RatingForm(AssessmentForm):
+class RatingForm(SourcePassages, AssessmentForm):
     """The rating form with the browser's date picker; its fields are prefixed ``rating-``
     so that its errors never mix with the progress form's on the same page."""
 

@@ -8,7 +8,6 @@ checked against the archive; editors add sources through ``source_create`` (by w
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -26,6 +25,7 @@ from django.utils.translation import gettext as _
 from commitments.choices import ArchiveType
 from commitments.forms import SourceForm
 from commitments.models import Citation, Source
+from commitments.services.sources import paragraph_spans
 from core.roles import can_write
 
 from .forms import dashboard_widgets
@@ -39,7 +39,6 @@ DOWNLOAD_TYPES = {
 }
 #: Nothing in a downloaded original may run, even if a browser were to display it.
 DOWNLOAD_CSP = "sandbox; default-src 'none'"
-_PARAGRAPH = re.compile(r"[^\n]+(?:\n(?!\s*\n)[^\n]*)*")
 
 
 @dataclass
@@ -67,8 +66,7 @@ def source_paragraphs(text: str, citations: Iterable[Citation]) -> list[Paragrap
     """
     spans = [c for c in citations if c.start is not None and c.end is not None]
     paragraphs = []
-    for number, match in enumerate(_PARAGRAPH.finditer(text), start=1):
-        start, end = match.span()
+    for number, (start, end) in enumerate(paragraph_spans(text), start=1):
         cuts = {start, end}
         for citation in spans:
             assert citation.start is not None and citation.end is not None  # noqa: S101

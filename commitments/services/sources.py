@@ -270,6 +270,15 @@ def source_original_store(
     source.original.save(name, ContentFile(archive.data), save=False)
 
 
+_PARAGRAPH = re.compile(r"[^\n]+(?:\n(?!\s*\n)[^\n]*)*")
+
+
+def paragraph_spans(text: str) -> list[tuple[int, int]]:
+    """Return where each paragraph of ``text`` stands: blocks between blank lines, numbered
+    from 1 in the order given. A locator "¶ 3" and the source page's numbers count alike."""
+    return [match.span() for match in _PARAGRAPH.finditer(text)]
+
+
 def quote_span(text: str, quote: str) -> tuple[int, int] | None:
     """Return where ``quote`` stands in ``text`` as (start, end), or ``None`` if it is not there.
 

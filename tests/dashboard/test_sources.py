@@ -220,3 +220,115 @@ def test_the_navigation_links_to_the_sources(client, reader):
     client.force_login(reader)
     body = client.get(reverse("dashboard:overview")).content.decode()
     assert f'href="{reverse("dashboard:sources")}"' in body
+
+
+# Evidence without leaving the page ----------------------------------------------------------
+
+from commitments.choices import Status  # noqa: E402
+from commitments.models import Assessment, ProgressUpdate  # noqa: E402
+
+NEW_SOURCE = {f"new_source_{name}": value for name, value in FIELDS.items()}
+
+
+def _record(client, commitment, **fields):
+    return client.post(reverse("dashboard:commitment", args=[commitment.pk]),
+                       {"status": "fulfilled", "occurred_on": "2026-01-10", **fields})
+
+
+def test_a_status_change_adds_its_new_source_citation_and_update_together(
+    client, writer, make_commitment
+):
+    commitment = make_commitment()
+    client.force_login(writer)
+    response = _record(client, commitment, **NEW_SOURCE, new_source_text=STATEMENT,
+                       evidence_quote="15 percent,  effective September 1, 2025")
+    assert response.status_code == 302
+    source = Source.objects.get()
+    assert source.text == STATEMENT and source.key.startswith("joint-statement")
+    update = ProgressUpdate.objects.get()
+    cite = update.evidence
+    assert cite.source == source and cite.commitment == commitment
+    # The quote typed with other spaces is the text's own characters at its span.
+    assert STATEMENT[cite.start:cite.end] == cite.quote == "15 percent, effective September 1, 2025"
+    commitment.refresh_from_db()
+    assert commitment.status == Status.FULFILLED
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "reason"),
+    [
+        # The new source has no copy: nothing is written, not even the update.
+        ({**NEW_SOURCE, "evidence_quote": "x"}, "new_source_text", "Paste the source's text"),
+        # The source is good but the change is refused: the source is not kept either.
+        ({**NEW_SOURCE, "new_source_text": STATEMENT, "evidence_quote": "15 percent",
+          "occurred_on": "2099-01-01"}, "occurred_on", "future"),
+        # The quote is not in the new source's text.
+        ({**NEW_SOURCE, "new_source_text": STATEMENT, "evidence_quote": "20 percent"},
+         "evidence_quote", "not in the archived text"),
+        # A new source and an existing one at once.
+        ({**NEW_SOURCE, "new_source_text": STATEMENT, "evidence_quote": "15 percent",
+          "evidence_source": "EXISTING"}, "evidence_source", "not both"),
+    ],
+)
+def test_a_refused_change_keeps_no_new_source(
+    client, writer, editor, make_commitment, tmp_path, fields, field, reason
+):
+    existing = svc.source_create(user=editor, key="existing", text="Other text.", **FIELDS)
+    commitment = make_commitment()
+    client.force_login(writer)
+    if fields.get("evidence_source") == "EXISTING":
+        fields = {**fields, "evidence_source": existing.pk}
+    response = _record(client, commitment, **fields)
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert reason in " ".join(errors.get(field, [])), errors
+    assert list(Source.objects.all()) == [existing]
+    assert not Citation.objects.exists() and not ProgressUpdate.objects.exists()
+    commitment.refresh_from_db()
+    assert commitment.status == Status.NOT_STARTED
+
+
+def test_an_editor_picks_a_paragraph_of_an_existing_source(client, writer, editor, make_commitment):
+    source = svc.source_create(user=editor, text=STATEMENT, **FIELDS)
+    commitment = make_commitment()
+    client.force_login(writer)
+    url = reverse("dashboard:commitment", args=[commitment.pk])
+    # "Show its text": the page comes back with the source's paragraphs to pick from.
+    shown = client.get(url, {"status": "fulfilled", "evidence_source": source.pk})
+    assert shown.status_code == 200
+    assert [n for n, _text in shown.context["form"].source_paragraphs()] == [1, 2]
+    assert 'name="evidence_paragraph" value="2"' in shown.content.decode()
+    response = _record(client, commitment, evidence_source=source.pk, evidence_paragraph="2")
+    assert response.status_code == 302
+    cite = ProgressUpdate.objects.get().evidence
+    assert cite.quote == STATEMENT.split("\n\n")[1]
+    assert (cite.start, cite.end) == (STATEMENT.index(cite.quote), len(STATEMENT))
+    assert cite.locator == "¶ 2"
+
+
+def test_a_paragraph_beyond_the_text_is_refused(client, writer, editor, make_commitment):
+    source = svc.source_create(user=editor, text=STATEMENT, **FIELDS)
+    commitment = make_commitment()
+    client.force_login(writer)
+    response = _record(client, commitment, evidence_source=source.pk, evidence_paragraph="9")
+    assert response.status_code == 400
+    assert "no paragraph 9" in " ".join(response.context["form"].errors["evidence_paragraph"])
+    assert not ProgressUpdate.objects.exists() and not Citation.objects.exists()
+
+
+def test_a_rating_adds_its_new_source_from_an_uploaded_page(client, writer, make_commitment):
+    commitment = make_commitment()
+    client.force_login(writer)
+    page = SimpleUploadedFile("declaration.html", PAGE.encode())
+    response = client.post(
+        reverse("dashboard:commitment_rate", args=[commitment.pk]),
+        {"rating-party": commitment.obligor_id, "rating-rating": "kept",
+         "rating-assessed_on": "2026-01-10", "rating-justification": "Bought.",
+         "rating-evidence_quote": "750 milliards de dollars",
+         **{f"rating-{k}": v for k, v in NEW_SOURCE.items()}, "rating-new_source_language": "fr",
+         "rating-new_source_original": page},
+    )
+    assert response.status_code == 302, response.context["form"].errors
+    assessment = Assessment.objects.get()
+    assert assessment.evidence.source.content_type == "text/html"
+    assert assessment.evidence.start is not None
