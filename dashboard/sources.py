@@ -15,30 +15,20 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
-from commitments.choices import ArchiveType
 from commitments.forms import SourceForm
 from commitments.models import Citation, Source
 from commitments.services.sources import paragraph_spans
+from commitments.source_files import source_download, source_has_copy
 from core.roles import can_write
 
 from .forms import dashboard_widgets
 from .views import PAGE_SIZE, _reviewer
-
-#: How an original is sent: a PDF as a PDF, a page or a text as plain text (never as HTML).
-DOWNLOAD_TYPES = {
-    ArchiveType.PDF: "application/pdf",
-    ArchiveType.HTML: "text/plain; charset=utf-8",
-    ArchiveType.TEXT: "text/plain; charset=utf-8",
-}
-#: Nothing in a downloaded original may run, even if a browser were to display it.
-DOWNLOAD_CSP = "sandbox; default-src 'none'"
 
 
 @dataclass
@@ -138,7 +128,7 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "paragraphs": source_paragraphs(source.text, citations),
             "citations": citations,
             "unplaced": [c for c in citations if c.start is None],
-            "can_download": bool(source.original or source.text),
+            "can_download": source_has_copy(source),
         },
     )
 
@@ -146,28 +136,4 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @_reviewer
 def source_original(request: HttpRequest, pk: int) -> HttpResponseBase:
     """Send the source's original (or its pasted text) as a download no browser runs."""
-    source = get_object_or_404(Source, pk=pk)
-    stem = get_valid_filename(source.key) or "source"
-    if source.original:
-        try:
-            handle = source.original.open("rb")
-        except FileNotFoundError as exc:
-            raise Http404(_("The original file is missing from the archive.")) from exc
-        kind = ArchiveType(source.content_type) if source.content_type else ArchiveType.TEXT
-        name = source.original_name or f"{stem}.{source.original.name.rsplit('.', 1)[-1]}"
-        if kind != ArchiveType.PDF:
-            # Sent as text, it is named as text: a saved page opens as its source code.
-            name = f"{name.rsplit('.', 1)[0]}.txt"
-        response: HttpResponseBase = FileResponse(
-            handle, as_attachment=True, filename=name, content_type=DOWNLOAD_TYPES[kind]
-        )
-    elif source.text:
-        response = HttpResponse(
-            source.text.encode("utf-8"), content_type=DOWNLOAD_TYPES[ArchiveType.TEXT]
-        )
-        response["Content-Disposition"] = f'attachment; filename="{stem}.txt"'
-    else:
-        raise Http404(_("This source has no archived copy."))
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = DOWNLOAD_CSP
-    return response
+    return source_download(get_object_or_404(Source, pk=pk))
