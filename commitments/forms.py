@@ -7,6 +7,7 @@ becomes a form-wide error that still names the field, never a crash.
 
 from __future__ import annotations
 
+import json
 import zoneinfo
 from typing import Any, cast
 
@@ -174,6 +175,24 @@ class CommitmentAdminForm(ServiceModelForm):
             # Issue 12, h3: the implementation stages (effective_from among them).
             *STAGE_FIELDS,
         ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        kind = self.fields.get(deadlines.KIND_FIELD.name)
+        if kind is not None:
+            # Read by commitments/admin/rule_fields.js, which shows only the chosen kind's
+            # parameters; without JavaScript all of them stay shown.
+            kind.widget.attrs.update(rule_field_attrs())
+
+
+def rule_field_attrs() -> dict[str, str]:
+    """Return the data attributes that tell a page which rule fields each kind reads."""
+    groups = {str(kind): list(names) for kind, names in deadlines.KIND_GROUPS.items()}
+    fields = {f.name: f.group for f in deadlines.PARAMETER_FIELDS}
+    return {
+        "data-rule-groups": json.dumps(groups, separators=(",", ":")),
+        "data-rule-fields": json.dumps(fields, separators=(",", ":")),
+    }
 
 
 def _source_field(name: str, **overrides: Any) -> forms.Field:
