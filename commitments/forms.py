@@ -316,9 +316,17 @@ class EvidenceForm(forms.Form):
     #: Whether the form also offers to add the evidence's source (the dashboard's pages).
     offers_new_source = False
 
-    def __init__(self, *args: Any, commitment: Commitment, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        commitment: Commitment,
+        offers_new_source: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.commitment = commitment
+        if offers_new_source is not None:
+            self.offers_new_source = offers_new_source
         evidence = cast(forms.ModelChoiceField, self.fields["evidence"])
         evidence.queryset = commitment.citations.select_related("source").order_by("id")
         if self.offers_new_source:

@@ -930,11 +930,43 @@ class AgreementSerializer(StrictMixin, ApiModelSerializer):
         )
 
 
+class NewSourceSerializer(StrictMixin, serializers.Serializer):
+    """A source added with the evidence it gives, in the same transaction (text pasted)."""
+
+    key = serializers.SlugField(max_length=64, required=False, allow_blank=True)
+    title = serializers.CharField(max_length=500)
+    publisher = serializers.CharField(max_length=200)
+    link = serializers.URLField(max_length=1000, required=False, allow_blank=True)
+    language = serializers.CharField(max_length=8)
+    published_on = serializers.DateField()
+    kind = serializers.ChoiceField(choices=SourceKind.choices)
+    retrieved_on = serializers.DateField(required=False, allow_null=True)
+    text = serializers.CharField(trim_whitespace=False, help_text="The source's text, pasted.")
+
+
+#: A new evidence source's API keys and the form fields (``new_source_*``) they fill.
+NEW_SOURCE_KEYS = {
+    key: f"new_source_{'url' if key == 'link' else key}"
+    for key in NewSourceSerializer._declared_fields
+}
+
+
 class EvidenceSerializer(StrictMixin, serializers.Serializer):
-    """A quote from a source that proves a status change; it becomes a citation."""
+    """A quote from a source that proves a status change; it becomes a citation.
+
+    The source is an existing one (``source``) or one added with the change (``new_source``,
+    its text pasted): the source, the citation and the change are written together or not at
+    all.
+    """
 
     source = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
-        queryset=Source.objects.all(), help_text="Id of the source quoted."
+        queryset=Source.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Id of the source quoted; or give new_source.",
+    )
+    new_source = NewSourceSerializer(
+        required=False, help_text="A source to add with this change, the quote taken from it."
     )
     quote = serializers.CharField(help_text="The passage, in the source's language.")
     translation = serializers.CharField(required=False, allow_blank=True, default="")
@@ -955,6 +987,9 @@ _TEXT_FIELDS = (
     "evidence_quote",
     "evidence_translation",
     "evidence_locator",
+    "new_source_text",
+    "new_source_title",
+    "new_source_publisher",
 )
 
 
@@ -1012,7 +1047,22 @@ class EvidenceFormSerializer(StrictMixin, serializers.Serializer):
         refuse_unknown_keys(evidence_serializer, evidence, within="evidence")
         values = {name: data.get(name) for name in self.top_level}
         for name in evidence_serializer.fields:
-            values[f"evidence_{name}"] = evidence.get(name)
+            if name != "new_source":
+                values[f"evidence_{name}"] = evidence.get(name)
+        new_source = evidence.get("new_source")
+        if new_source is not None:
+            if not isinstance(new_source, Mapping):
+                raise serializers.ValidationError(
+                    {"evidence": {"new_source": {"non_field_errors": ["Expected an object."]}}}
+                )
+            try:
+                refuse_unknown_keys(
+                    cast(NewSourceSerializer, evidence_serializer.fields["new_source"]), new_source
+                )
+            except serializers.ValidationError as exc:
+                raise serializers.ValidationError({"evidence": {"new_source": exc.detail}}) from exc
+            for key, form_name in NEW_SOURCE_KEYS.items():
+                values[form_name] = new_source.get(key)
         self.form = self.make_form(_form_data(values))
         if not self.form.is_valid():
             raise to_drf_validation_error(DjangoValidationError(self.form.errors.as_data()))
@@ -1058,6 +1108,7 @@ class StatusChangeSerializer(EvidenceFormSerializer):
             commitment=self.context["commitment"],
             occurrence=self.context.get("occurrence"),
             iso_dates=True,
+            offers_new_source=True,
         )
 
 
@@ -1101,7 +1152,12 @@ class RevisionCreateSerializer(EvidenceFormSerializer):
     kind_of_body = "revision"
 
     def make_form(self, data: dict[str, str]) -> RevisionForm:
-        return RevisionForm(data=data, commitment=self.context["commitment"], iso_dates=True)
+        return RevisionForm(
+            data=data,
+            commitment=self.context["commitment"],
+            iso_dates=True,
+            offers_new_source=True,
+        )
 
 
 # Ratings (issue 13).
@@ -1136,7 +1192,12 @@ class AssessmentCreateSerializer(EvidenceFormSerializer):
     kind_of_body = "rating"
 
     def make_form(self, data: dict[str, str]) -> AssessmentForm:
-        return AssessmentForm(data=data, commitment=self.context["commitment"], iso_dates=True)
+        return AssessmentForm(
+            data=data,
+            commitment=self.context["commitment"],
+            iso_dates=True,
+            offers_new_source=True,
+        )
 
 
 class AssessmentReviewSerializer(StrictMixin, serializers.Serializer):
@@ -1177,6 +1238,8 @@ ERROR_NESTING: dict[str, tuple[str, ...]] = {
     **{field.name: ("deadline_rule", field.key) for field in deadlines.RULE_FIELDS},
     **{name: ("recurrence", key) for key, name in RECURRENCE_KEYS.items()},
     **{f"evidence_{name}": ("evidence", name) for name in EvidenceSerializer._declared_fields},
+    **{name: ("evidence", "new_source", key) for key, name in NEW_SOURCE_KEYS.items()},
+    "new_source_original": ("evidence", "new_source", "text"),
     **STAGE_ERROR_NESTING,
 }
 

@@ -153,3 +153,56 @@ def test_a_source_with_no_copy_has_no_download(viewer_api, source):
     body = viewer_api.get(f"{LIST}{source.pk}/").json()
     assert body["original"] is None
     assert viewer_api.get(f"{LIST}{source.pk}/original/").status_code == 404
+
+
+# A status change that adds its source (issue 14, item 3) -----------------------------------
+
+NEW = {**FIELDS, "text": STATEMENT}
+
+
+def test_a_status_change_adds_its_new_source_in_the_same_request(editor_api, make_commitment):
+    from commitments.models import ProgressUpdate
+
+    commitment = make_commitment()
+    response = editor_api.post(
+        f"/api/v1/commitments/{commitment.pk}/status/",
+        {"status": "fulfilled", "occurred_on": "2026-01-10",
+         "evidence": {"new_source": NEW, "quote": "15 percent"}},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    cite = ProgressUpdate.objects.get().evidence
+    assert cite.source.text == STATEMENT and STATEMENT[cite.start:cite.end] == "15 percent"
+
+
+@pytest.mark.parametrize(
+    ("evidence", "path", "reason"),
+    [
+        ({"new_source": {**NEW, "text": ""}, "quote": "x"}, ("new_source", "text"), "Paste"),
+        ({"new_source": {**NEW, "kind": "blog"}, "quote": "15 percent"}, ("new_source", "kind"),
+         "valid choice"),
+        ({"new_source": {**NEW, "extra": 1}, "quote": "15 percent"}, ("new_source", "extra"),
+         "Unknown field"),
+        ({"new_source": NEW, "quote": "20 percent"}, ("quote",), "not in the archived text"),
+        ({"new_source": "a source", "quote": "x"}, ("new_source", "non_field_errors"),
+         "Expected an object"),
+    ],
+)
+def test_a_refused_new_source_is_a_400_under_evidence_and_nothing_is_written(
+    editor_api, make_commitment, evidence, path, reason
+):
+    from commitments.models import ProgressUpdate
+
+    commitment = make_commitment()
+    response = editor_api.post(
+        f"/api/v1/commitments/{commitment.pk}/status/",
+        {"status": "fulfilled", "occurred_on": "2026-01-10", "evidence": evidence},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    detail = response.json()["evidence"]
+    for key in path:
+        detail = detail[key]
+    assert reason in " ".join(detail)
+    assert not Source.objects.exists() and not ProgressUpdate.objects.exists()
+    assert not Citation.objects.exists()
