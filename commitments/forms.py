@@ -8,6 +8,7 @@ becomes a form-wide error that still names the field, never a crash.
 from __future__ import annotations
 
 import re
+import json
 import zoneinfo
 from typing import Any, cast
 
@@ -43,6 +44,8 @@ from .services import assessments as assessment_services
 from .services import commitments as commitment_services
 from .services import reports as report_services
 from .services import revisions as revision_services
+from .services import sources as source_services
+from .services.sources import NEW_SOURCE
 from .stages import STAGE_FIELDS
 
 
@@ -216,6 +219,108 @@ class CommitmentAdminForm(ServiceModelForm):
             *STAGE_FIELDS,
         ]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        kind = self.fields.get(deadlines.KIND_FIELD.name)
+        if kind is not None:
+            # Read by commitments/admin/rule_fields.js, which shows only the chosen kind's
+            # parameters; without JavaScript all of them stay shown.
+            kind.widget.attrs.update(rule_field_attrs())
+
+
+def rule_field_attrs() -> dict[str, str]:
+    """Return the data attributes that tell a page which rule fields each kind reads."""
+    groups = {str(kind): list(names) for kind, names in deadlines.KIND_GROUPS.items()}
+    fields = {f.name: f.group for f in deadlines.PARAMETER_FIELDS}
+    return {
+        "data-rule-groups": json.dumps(groups, separators=(",", ":")),
+        "data-rule-fields": json.dumps(fields, separators=(",", ":")),
+    }
+
+
+def _source_field(name: str, **overrides: Any) -> forms.Field:
+    """Return the form field of ``Source.<name>``, with the model's label and validators."""
+    model_field = cast(Any, Source._meta.get_field(name))
+    return cast(forms.Field, model_field.formfield(**overrides))
+
+
+def _source_fields(*, required: bool) -> dict[str, forms.Field]:
+    """Return the fields an editor fills to add a source with its archived copy.
+
+    Three ways to give the copy: paste its ``text``; upload its ``original`` (a PDF, or a web
+    page saved as HTML, with its ``url``); the type of a file is judged on its bytes.
+    """
+    return {
+        "title": _source_field("title", required=required),
+        "publisher": _source_field("publisher", required=required),
+        "language": _source_field("language", required=required),
+        "published_on": _source_field(
+            "published_on", required=required, error_messages=DATE_ERRORS
+        ),
+        "kind": _source_field("kind", required=required),
+        "url": _source_field(
+            "url",
+            assume_scheme="https",
+            help_text=_("Where the page was published; give the saved page's file too."),
+        ),
+        "key": _source_field(
+            "key", required=False, help_text=_("Left empty, it is made from the title.")
+        ),
+        "retrieved_on": _source_field(
+            "retrieved_on",
+            error_messages=DATE_ERRORS,
+            help_text=_("The day the copy was taken; today if left empty."),
+        ),
+        "text": forms.CharField(
+            label=_("Paste the text"),
+            required=False,
+            strip=False,
+            widget=forms.Textarea(attrs={"rows": 8}),
+            help_text=_("Or upload the file below, not both."),
+        ),
+        "original": forms.FileField(
+            label=_("Or upload the file (PDF, saved web page or text)"),
+            required=False,
+            help_text=_("Read on our side: nothing is fetched from the internet."),
+        ),
+    }
+
+
+def _source_arguments(cleaned: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Return ``source_create``'s arguments from a form's cleaned source fields."""
+    values = {name: cleaned.get(prefix + name) for name in _source_fields(required=False)}
+    upload = values.pop("original")
+    arguments: dict[str, Any] = {
+        name: value for name, value in values.items() if value not in (None, "")
+    }
+    arguments["text"] = values.get("text") or ""
+    if upload is not None:
+        arguments["upload"] = source_services.upload_read(upload)
+        arguments["upload_name"] = upload.name or ""
+    return arguments
+
+
+class SourceForm(forms.Form):
+    """A new source with its archived copy: the dashboard's and the admin's "Add a source".
+
+    ``source_create`` reads the copy, checks and stores it; its refusal lands on the field it
+    names. A text or a file is required: the source's quotes are checked against it.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields.update(_source_fields(required=True))
+
+    def save(self, *, user: Any) -> Source | None:
+        """Save the source through ``source_create``; ``None`` if it refused."""
+        try:
+            return source_services.source_create(
+                user=user, copy_required=True, **_source_arguments(self.cleaned_data)
+            )
+        except ValidationError as exc:
+            add_service_errors(self, service_error(exc))
+            return None
+
 
 class EvidenceForm(forms.Form):
     """The evidence of a change on one commitment: an existing citation, or a source and quote.
@@ -251,17 +356,61 @@ class EvidenceForm(forms.Form):
         help_text=_("Section, paragraph or page."),
     )
 
-    def __init__(self, *args: Any, commitment: Commitment, **kwargs: Any) -> None:
+    #: Whether the form also offers to add the evidence's source (the dashboard's pages).
+    offers_new_source = False
+
+    def __init__(
+        self,
+        *args: Any,
+        commitment: Commitment,
+        offers_new_source: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.commitment = commitment
+        if offers_new_source is not None:
+            self.offers_new_source = offers_new_source
         evidence = cast(forms.ModelChoiceField, self.fields["evidence"])
         evidence.queryset = commitment.citations.select_related("source").order_by("id")
+        if self.offers_new_source:
+            self.fields["evidence_paragraph"] = forms.IntegerField(
+                label=_("Paragraph quoted"),
+                required=False,
+                min_value=1,
+                help_text=_("The whole paragraph is the quote, unless you paste a part of it."),
+            )
+            for name, field in _source_fields(required=False).items():
+                self.fields[NEW_SOURCE + name] = field
+
+    def new_source_fields(self) -> list[forms.BoundField]:
+        """Return the bound fields of the new source, in order (empty if not offered)."""
+        return [self[name] for name in self.fields if name.startswith(NEW_SOURCE)]
+
+    def other_fields(self) -> list[forms.BoundField]:
+        """Return the bound fields that are not the new source's, in order."""
+        return [self[name] for name in self.fields if not name.startswith(NEW_SOURCE)]
+
+    def service_data(self) -> dict[str, Any]:
+        """Return the cleaned data as the services take it: the new source in one argument."""
+        data = {
+            k: v
+            for k, v in self.cleaned_data.items()
+            if not k.startswith(NEW_SOURCE) and k != "evidence_paragraph"
+        }
+        if self._new_source_given(self.cleaned_data):
+            data["evidence_new_source"] = _source_arguments(self.cleaned_data, NEW_SOURCE)
+        return data
 
     def clean(self) -> dict[str, Any] | None:
         """Refuse half a new citation: a quote without its source, or a source without a quote."""
         cleaned = super().clean() or {}
+        self._paragraph_quote(cleaned)
         if "evidence_source" in cleaned and "evidence_quote" in cleaned:
-            if cleaned["evidence_quote"] and cleaned["evidence_source"] is None:
+            if (
+                cleaned["evidence_quote"]
+                and cleaned["evidence_source"] is None
+                and not self._new_source_given(cleaned)
+            ):
                 self.add_error(
                     "evidence_source",
                     _("This field is required: a quote needs the source it comes from."),
@@ -271,6 +420,33 @@ class EvidenceForm(forms.Form):
                     "evidence_quote", _("This field is required: a source needs its quote.")
                 )
         return cleaned
+
+    def _new_source_given(self, cleaned: dict[str, Any]) -> bool:
+        """Return whether the editor filled in any field of a new source."""
+        return any(
+            value not in (None, "") and not (isinstance(value, str) and not value.strip())
+            for name, value in cleaned.items()
+            if name.startswith(NEW_SOURCE)
+        )
+
+    def _paragraph_quote(self, cleaned: dict[str, Any]) -> None:
+        """Take a chosen paragraph of the chosen source as the quote, if none was pasted."""
+        number = cleaned.get("evidence_paragraph")
+        source = cleaned.get("evidence_source")
+        if not number or cleaned.get("evidence_quote"):
+            return
+        text = source.text if source is not None else ""
+        spans = source_services.paragraph_spans(text)
+        if number > len(spans):
+            self.add_error(
+                "evidence_paragraph",
+                _("The source's archived text has no paragraph %(number)s.") % {"number": number},
+            )
+            return
+        start, end = spans[number - 1]
+        cleaned["evidence_quote"] = text[start:end]
+        if not cleaned.get("evidence_locator"):
+            cleaned["evidence_locator"] = f"¶ {number}"
 
 
 #: The evidence fields, last in every form that takes them.
@@ -349,7 +525,7 @@ class StatusChangeForm(EvidenceForm):
                 commitment=self.commitment,
                 user=user,
                 occurrence=self.occurrence,
-                **self.cleaned_data,
+                **self.service_data(),
             )
         except (ValidationError, RuleError) as exc:
             add_service_errors(self, service_error(exc))
@@ -421,7 +597,7 @@ class RevisionForm(EvidenceForm):
         """Record the revision through ``revision_create``; ``None`` if it refused."""
         try:
             return revision_services.revision_create(
-                commitment=self.commitment, user=user, **self.cleaned_data
+                commitment=self.commitment, user=user, **self.service_data()
             )
         except ValidationError as exc:
             add_service_errors(self, service_error(exc))
@@ -486,7 +662,7 @@ class AssessmentForm(EvidenceForm):
         """Record the rating through ``assessment_record``; ``None`` if it refused."""
         try:
             return assessment_services.assessment_record(
-                commitment=self.commitment, user=user, **self.cleaned_data
+                commitment=self.commitment, user=user, **self.service_data()
             )
         except ValidationError as exc:
             add_service_errors(self, service_error(exc))

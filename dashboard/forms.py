@@ -2,21 +2,62 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django import forms
+from django.http import QueryDict
 
 from commitments.forms import AssessmentForm, RevisionForm, StatusChangeForm
+from commitments.models import Source
+from commitments.services.sources import paragraph_spans
+
+FormT = TypeVar("FormT", bound=forms.BaseForm)
 
 
-class ProgressForm(StatusChangeForm):
-    """The status change form with the browser's date picker."""
+def dashboard_widgets(form: FormT) -> FormT:
+    """Give ``form``'s date fields the browser's date picker; return the form."""
+    for field in form.fields.values():
+        if isinstance(field, forms.DateField):
+            field.widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    return form
+
+
+class SourcePassages:
+    """The paragraphs of the source chosen as evidence, for the editor to pick one from."""
+
+    def source_paragraphs(self) -> list[tuple[int, str]]:
+        """Return the chosen source's archived text as numbered paragraphs (none if no text)."""
+        form = cast(forms.Form, self)
+        value = form["evidence_source"].value()
+        try:
+            source = Source.objects.filter(pk=int(value)).only("text").first() if value else None
+        except (TypeError, ValueError):
+            return []
+        if source is None:
+            return []
+        return [
+            (number, source.text[start:end])
+            for number, (start, end) in enumerate(paragraph_spans(source.text), start=1)
+        ]
+
+
+def initial_from_query(query: QueryDict, prefix: str = "") -> dict[str, Any]:
+    """Return a form's initial values from a page's query (the "Show its text" button)."""
+    return {
+        key.removeprefix(prefix): value
+        for key, value in query.items()
+        if key.startswith(prefix) and key != "csrfmiddlewaretoken"
+    }
+
+
+class ProgressForm(SourcePassages, StatusChangeForm):
+    """The status change form with the browser's date picker; it may add the evidence's source."""
+
+    offers_new_source = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["occurred_on"].widget = forms.DateInput(
-            attrs={"type": "date"}, format="%Y-%m-%d"
-        )
+        dashboard_widgets(self)
 
 
 # Deadline revisions (issue 12).
@@ -34,14 +75,13 @@ class DeadlineRevisionForm(RevisionForm):
 # Ratings (issue 13).
 
 
-class RatingForm(AssessmentForm):
+class RatingForm(SourcePassages, AssessmentForm):
     """The rating form with the browser's date picker; its fields are prefixed ``rating-``
     so that its errors never mix with the progress form's on the same page."""
 
     prefix = "rating"
+    offers_new_source = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assessed_on"].widget = forms.DateInput(
-            attrs={"type": "date"}, format="%Y-%m-%d"
-        )
+        dashboard_widgets(self)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import imports, views, workbench
+from . import imports, sources, views, workbench
 
 app_name = "dashboard"
 
@@ -53,4 +53,9 @@ urlpatterns = [
         imports.import_template_download,
         name="import_template",
     ),
+    # Sources kept as evidence (issue 14).
+    path("sources/", sources.source_list, name="sources"),
+    path("sources/add/", sources.source_add, name="source_add"),
+    path("sources/<int:pk>/", sources.source_detail, name="source"),
+    path("sources/<int:pk>/original/", sources.source_original, name="source_original"),
 ]

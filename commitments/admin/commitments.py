@@ -57,6 +57,10 @@ class CommitmentAdmin(
     form = CommitmentAdminForm
     change_form_template = "admin/commitments/commitment/change_form.html"
 
+    class Media:
+        # Only the chosen kind of rule's fields shown (issue 14); all of them without JS.
+        js = ["commitments/admin/rule_fields.js"]
+
     list_display = [
         "title",
         "key",

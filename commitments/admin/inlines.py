@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -11,11 +13,26 @@ from commitments.forms import CommitmentAdminForm
 from commitments.models import Citation, Commitment, CommitmentRelation, Occurrence
 from core.admin import StackedInline, TabularInline
 
+from .sources import CitationSpanForm
+
+
+def _inline_rule_rows() -> list[str | tuple[str, ...]]:
+    """Return the rule's fields one group a line, without the anchor commitment (an
+    autocomplete of the agreement's other commitments is on the commitment's own page)."""
+    rows: list[str | tuple[str, ...]] = []
+    for group, fields in itertools.groupby(deadlines.RULE_FIELDS, key=lambda f: f.group):
+        names = tuple(f.name for f in fields if not Commitment._meta.get_field(f.name).is_relation)
+        if names:
+            rows.extend([names] if group else names)
+    return rows
+
 
 class CitationInline(StackedInline):
-    """Quotes backing the object, each from a source found by autocomplete."""
+    """Quotes backing the object, each from a source found by autocomplete, each placed at its
+    span of the source's archived text where it is found there."""
 
     model = Citation
+    form = CitationSpanForm
     fields = ["source", "quote", "translation", "translation_language", "locator"]
     autocomplete_fields = ["source"]
     extra = 0
@@ -25,28 +42,31 @@ class AgreementCitationInline(CitationInline):
     fk_name = "agreement"
 
 
-class AgreementCommitmentInline(TabularInline):
-    """A compact row per commitment; the anchor commitment and the rest are on its own page."""
+class AgreementCommitmentInline(StackedInline):
+    """A commitment per block, its rule's fields one group a line (only the chosen kind's shown
+    with JavaScript), with a link to its own page for the rest.
+
+    A table row of every rule input was 2,659 px wide and put the rows' errors off-screen; a
+    block fits a 1,280 px screen and shows each error beside its field.
+    """
 
     model = Commitment
     form = CommitmentAdminForm
-    fields = [
-        "key",
-        "title",
-        "obligor",
-        "category",
-        *(
-            field.name
-            for field in (deadlines.KIND_FIELD, *deadlines.PARAMETER_FIELDS)
-            if not Commitment._meta.get_field(field.name).is_relation
+    fieldsets = [
+        (None, {"fields": [("key", "title"), ("obligor", "category")]}),
+        (
+            _("Deadline rule"),
+            {"fields": [*_inline_rule_rows(), ("due_date", "status")]},
         ),
-        "due_date",
-        "status",
     ]
     readonly_fields = ["due_date", "status"]
     autocomplete_fields = ["obligor"]
     show_change_link = True
     extra = 0
+    classes = ["commitment-blocks"]
+
+    class Media:
+        js = ["commitments/admin/rule_fields.js"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Commitment]:
         return super().get_queryset(request).select_related("agreement")

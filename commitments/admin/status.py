@@ -10,7 +10,7 @@ from typing import cast
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.contrib.admin.widgets import AdminDateWidget
+from django.contrib.admin.widgets import AdminDateWidget, RelatedFieldWidgetWrapper
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -55,10 +55,19 @@ def evidence_form_page(
     for name in date_fields:
         form.fields[name].widget = AdminDateWidget()
     source = cast(forms.ModelChoiceField, form.fields["evidence_source"])
-    source.widget = KeyCheckingAutocompleteSelect(
-        Citation._meta.get_field("source"), model_admin.admin_site
+    source_field = Citation._meta.get_field("source")
+    autocomplete = KeyCheckingAutocompleteSelect(source_field, model_admin.admin_site)
+    autocomplete.choices = source.choices
+    # The "+" beside it adds a source (through ``source_create``) in a pop-up, then picks it.
+    source.widget = RelatedFieldWidgetWrapper(
+        autocomplete,
+        source_field.remote_field,
+        model_admin.admin_site,
+        can_add_related=request.user.has_perm("commitments.add_source"),
+        can_change_related=False,
+        can_delete_related=False,
+        can_view_related=False,
     )
-    source.widget.choices = source.choices
     if request.method == "POST" and form.is_valid():
         written = form.save(user=request.user)
         if written is not None:

@@ -115,6 +115,8 @@ CITATION_COLUMNS = (
     "translation",
     "translation_language",
     "locator",
+    "start",
+    "end",
 )
 
 PROGRESS_COLUMNS = (
@@ -240,6 +242,8 @@ def _citation(row: Row, prefix: str = "") -> Representation:
         "translation": row[f"{prefix}translation"],
         "translation_language": row[f"{prefix}translation_language"],
         "locator": row[f"{prefix}locator"],
+        "start": row[f"{prefix}start"],
+        "end": row[f"{prefix}end"],
     }
 
 

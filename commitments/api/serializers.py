@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.reverse import reverse as drf_reverse
 
 from commitments import deadlines
 from commitments.assessment import Rating, pace
@@ -29,6 +30,7 @@ from commitments.choices import (
     RatingChoice,
     RecurrenceKind,
     RevisionKind,
+    SourceKind,
     Status,
     rating_label,
 )
@@ -54,6 +56,7 @@ from commitments.models import (
 )
 from commitments.selectors import current_assessments
 from commitments.services import commitments as commitment_services
+from commitments.services.sources import source_create, upload_read
 from commitments.stages import is_retroactive
 from core.rest.exceptions import (
     call_service,
@@ -137,10 +140,17 @@ class PartySerializer(ApiModelSerializer):
 
 
 class SourceSerializer(ApiModelSerializer):
-    """A document agreements and commitments are drawn from."""
+    """A document agreements and commitments are drawn from, and the facts of its archived copy.
+
+    The list leaves the archived ``text`` out (it may run to megabytes); a source's own page
+    (:class:`SourceDetailSerializer`) carries it.
+    """
 
     url = DetailUrlField(view_name="api:source-detail")
     link = serializers.URLField(source="url", read_only=True, help_text="The document's URL.")
+    original = serializers.SerializerMethodField(
+        help_text="Where to download the archived original (or the pasted text); null if none."
+    )
 
     class Meta:
         model = Source
@@ -154,9 +164,76 @@ class SourceSerializer(ApiModelSerializer):
             "language",
             "published_on",
             "kind",
+            "retrieved_on",
+            "content_type",
+            "original_name",
+            "sha256",
+            "original",
             "created",
             "updated",
         ]
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_original(self, source: Source) -> str | None:
+        if not (source.content_type or source.original):
+            return None
+        request = self.context.get("request")
+        return str(drf_reverse("api:source-original", kwargs={"pk": source.pk}, request=request))
+
+
+class SourceDetailSerializer(SourceSerializer):
+    """A source with its archived text, which its citations' ``start`` and ``end`` point into."""
+
+    class Meta(SourceSerializer.Meta):
+        fields = [*SourceSerializer.Meta.fields[:-2], "text", "created", "updated"]
+
+
+class SourceCreateSerializer(StrictMixin, serializers.Serializer):
+    """A new source and its archived copy: ``text`` pasted (JSON) or an ``original`` file
+    (multipart: a PDF with a text layer, a saved web page or a UTF-8 text file).
+
+    A key left out is made from the title. ``source_create`` reads and checks the copy and
+    writes the source, or nothing with the field and the reason.
+    """
+
+    key = serializers.SlugField(max_length=64, required=False, allow_blank=True)
+    title = serializers.CharField(max_length=500)
+    publisher = serializers.CharField(max_length=200)
+    link = serializers.URLField(max_length=1000, required=False, allow_blank=True)
+    language = serializers.CharField(max_length=8, help_text="BCP 47 code, e.g. fr, en, ja.")
+    published_on = serializers.DateField()
+    kind = serializers.ChoiceField(choices=SourceKind.choices)
+    retrieved_on = serializers.DateField(
+        required=False, allow_null=True, help_text="The day the copy was taken; today if none."
+    )
+    text = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, help_text="The pasted text."
+    )
+    original = serializers.FileField(
+        required=False, help_text="The file (multipart/form-data): PDF, HTML page or text."
+    )
+
+    def create(self, validated_data: dict[str, Any]) -> Source:
+        data = dict(validated_data)
+        upload = data.pop("original", None)
+        if "link" in data:
+            data["url"] = data.pop("link")
+        if upload is not None:
+            data["upload"] = upload_read(upload)
+            data["upload_name"] = upload.name or ""
+        try:
+            return source_create(user=self.request_user(), copy_required=True, **data)
+        except DjangoValidationError as exc:
+            # The model's ``url`` is the API's ``link``.
+            errors = {("link" if k == "url" else k): v for k, v in exc.message_dict.items()}
+            raise to_drf_validation_error(DjangoValidationError(errors)) from exc
+
+    def request_user(self) -> Any:
+        request = self.context.get("request")
+        return request.user if request is not None else None
+
+    def to_representation(self, instance: Source) -> dict[str, Any]:
+        return SourceDetailSerializer(instance, context=self.context).data
 
 
 class CitationSerializer(ApiModelSerializer):
@@ -176,6 +253,8 @@ class CitationSerializer(ApiModelSerializer):
             "translation",
             "translation_language",
             "locator",
+            "start",
+            "end",
         ]
         read_only_fields = fields
 
@@ -851,11 +930,43 @@ class AgreementSerializer(StrictMixin, ApiModelSerializer):
         )
 
 
+class NewSourceSerializer(StrictMixin, serializers.Serializer):
+    """A source added with the evidence it gives, in the same transaction (text pasted)."""
+
+    key = serializers.SlugField(max_length=64, required=False, allow_blank=True)
+    title = serializers.CharField(max_length=500)
+    publisher = serializers.CharField(max_length=200)
+    link = serializers.URLField(max_length=1000, required=False, allow_blank=True)
+    language = serializers.CharField(max_length=8)
+    published_on = serializers.DateField()
+    kind = serializers.ChoiceField(choices=SourceKind.choices)
+    retrieved_on = serializers.DateField(required=False, allow_null=True)
+    text = serializers.CharField(trim_whitespace=False, help_text="The source's text, pasted.")
+
+
+#: A new evidence source's API keys and the form fields (``new_source_*``) they fill.
+NEW_SOURCE_KEYS = {
+    key: f"new_source_{'url' if key == 'link' else key}"
+    for key in NewSourceSerializer._declared_fields
+}
+
+
 class EvidenceSerializer(StrictMixin, serializers.Serializer):
-    """A quote from a source that proves a status change; it becomes a citation."""
+    """A quote from a source that proves a status change; it becomes a citation.
+
+    The source is an existing one (``source``) or one added with the change (``new_source``,
+    its text pasted): the source, the citation and the change are written together or not at
+    all.
+    """
 
     source = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
-        queryset=Source.objects.all(), help_text="Id of the source quoted."
+        queryset=Source.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Id of the source quoted; or give new_source.",
+    )
+    new_source = NewSourceSerializer(
+        required=False, help_text="A source to add with this change, the quote taken from it."
     )
     quote = serializers.CharField(help_text="The passage, in the source's language.")
     translation = serializers.CharField(required=False, allow_blank=True, default="")
@@ -876,6 +987,9 @@ _TEXT_FIELDS = (
     "evidence_quote",
     "evidence_translation",
     "evidence_locator",
+    "new_source_text",
+    "new_source_title",
+    "new_source_publisher",
 )
 
 
@@ -933,7 +1047,22 @@ class EvidenceFormSerializer(StrictMixin, serializers.Serializer):
         refuse_unknown_keys(evidence_serializer, evidence, within="evidence")
         values = {name: data.get(name) for name in self.top_level}
         for name in evidence_serializer.fields:
-            values[f"evidence_{name}"] = evidence.get(name)
+            if name != "new_source":
+                values[f"evidence_{name}"] = evidence.get(name)
+        new_source = evidence.get("new_source")
+        if new_source is not None:
+            if not isinstance(new_source, Mapping):
+                raise serializers.ValidationError(
+                    {"evidence": {"new_source": {"non_field_errors": ["Expected an object."]}}}
+                )
+            try:
+                refuse_unknown_keys(
+                    cast(NewSourceSerializer, evidence_serializer.fields["new_source"]), new_source
+                )
+            except serializers.ValidationError as exc:
+                raise serializers.ValidationError({"evidence": {"new_source": exc.detail}}) from exc
+            for key, form_name in NEW_SOURCE_KEYS.items():
+                values[form_name] = new_source.get(key)
         self.form = self.make_form(_form_data(values))
         if not self.form.is_valid():
             raise to_drf_validation_error(DjangoValidationError(self.form.errors.as_data()))
@@ -979,6 +1108,7 @@ class StatusChangeSerializer(EvidenceFormSerializer):
             commitment=self.context["commitment"],
             occurrence=self.context.get("occurrence"),
             iso_dates=True,
+            offers_new_source=True,
         )
 
 
@@ -1022,7 +1152,12 @@ class RevisionCreateSerializer(EvidenceFormSerializer):
     kind_of_body = "revision"
 
     def make_form(self, data: dict[str, str]) -> RevisionForm:
-        return RevisionForm(data=data, commitment=self.context["commitment"], iso_dates=True)
+        return RevisionForm(
+            data=data,
+            commitment=self.context["commitment"],
+            iso_dates=True,
+            offers_new_source=True,
+        )
 
 
 # Ratings (issue 13).
@@ -1057,7 +1192,12 @@ class AssessmentCreateSerializer(EvidenceFormSerializer):
     kind_of_body = "rating"
 
     def make_form(self, data: dict[str, str]) -> AssessmentForm:
-        return AssessmentForm(data=data, commitment=self.context["commitment"], iso_dates=True)
+        return AssessmentForm(
+            data=data,
+            commitment=self.context["commitment"],
+            iso_dates=True,
+            offers_new_source=True,
+        )
 
 
 class AssessmentReviewSerializer(StrictMixin, serializers.Serializer):
@@ -1098,6 +1238,8 @@ ERROR_NESTING: dict[str, tuple[str, ...]] = {
     **{field.name: ("deadline_rule", field.key) for field in deadlines.RULE_FIELDS},
     **{name: ("recurrence", key) for key, name in RECURRENCE_KEYS.items()},
     **{f"evidence_{name}": ("evidence", name) for name in EvidenceSerializer._declared_fields},
+    **{name: ("evidence", "new_source", key) for key, name in NEW_SOURCE_KEYS.items()},
+    "new_source_original": ("evidence", "new_source", "text"),
     **STAGE_ERROR_NESTING,
 }
 

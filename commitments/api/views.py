@@ -9,10 +9,14 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.db.models import QuerySet
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
@@ -26,7 +30,10 @@ from commitments.filtersets import (
     SourceFilterSet,
 )
 from commitments.models import Commitment
+from commitments.source_files import source_download
+from core.rest.parsers import JsonBodyParser
 from core.rest.views import ApiViewSet
+from core.roles import can_read
 
 from . import readers, serializers
 
@@ -47,16 +54,62 @@ class PartyViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, ApiViewSet)
 
 @extend_schema_view(
     list=extend_schema(summary="List sources"),
-    retrieve=extend_schema(summary="Show a source"),
+    retrieve=extend_schema(summary="Show a source, with its archived text"),
+    create=extend_schema(
+        summary="Add a source with its archived copy (editors)",
+        description=(
+            "JSON with the pasted `text`, or multipart/form-data with the `original` file (a "
+            "PDF with a text layer, a saved web page, a UTF-8 text file; judged on its bytes, "
+            "at most TRACKER_SOURCE_MAX_BYTES). A key left out is made from the title. An "
+            "empty, oversized, unreadable or text-less copy is a 400 naming the field."
+        ),
+        request={
+            "application/json": serializers.SourceCreateSerializer,
+            "multipart/form-data": serializers.SourceCreateSerializer,
+        },
+        responses={201: serializers.SourceDetailSerializer},
+    ),
 )
-class SourceViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, ApiViewSet):
-    """Documents the agreements and commitments are drawn from."""
+class SourceViewSet(
+    mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, ApiViewSet
+):
+    """Documents the agreements and commitments are drawn from, with their archived copies."""
 
     serializer_class = serializers.SourceSerializer
     filterset_class = SourceFilterSet
+    parser_classes = [JsonBodyParser, MultiPartParser]
 
     def get_queryset(self) -> QuerySet:
-        return selectors.source_list()
+        rows = selectors.source_list()
+        # A list's rows leave out the archived text, which only a source's own page carries.
+        return rows.defer("text") if self.action == "list" else rows
+
+    def get_serializer_class(self) -> type[Serializer]:
+        if self.action == "create":
+            return serializers.SourceCreateSerializer
+        if self.action == "retrieve":
+            return serializers.SourceDetailSerializer
+        return serializers.SourceSerializer
+
+    @extend_schema(
+        summary="Download a source's archived original",
+        description=(
+            "The original as an attachment: a PDF as application/pdf, a saved web page or a "
+            "text as text/plain (never as HTML), with nosniff and a sandboxing CSP. Readers "
+            "with a login only, even when the API is publicly readable."
+        ),
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            (200, "text/plain"): OpenApiTypes.STR,
+            404: OpenApiResponse(description="No such source, or it has no archived copy."),
+        },
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], url_path="original", filter_backends=[])
+    def original(self, request: Request, pk: str | None = None) -> HttpResponseBase:
+        if not (request.user and request.user.is_authenticated and can_read(request.user)):
+            raise NotAuthenticated() if not request.user.is_authenticated else PermissionDenied()
+        return source_download(self.get_object())
 
 
 @extend_schema_view(

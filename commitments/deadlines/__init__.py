@@ -256,6 +256,13 @@ PARAMETER_FIELDS = (
         help_text="Empty: the first such period on or after the anchor.",
     ),
 )
+#: The groups of parameters each kind of rule reads; forms show only the chosen kind's.
+KIND_GROUPS: Mapping[RuleKind, tuple[str, ...]] = {
+    RuleKind.FIXED: ("fixed",),
+    RuleKind.RELATIVE: ("offset", "anchor"),
+    RuleKind.PERIOD_END: ("period",),
+    RuleKind.NONE: (),
+}
 #: Every stored part of a rule, in the order the admin and the CSV files show them.
 RULE_FIELDS = (PHRASE_FIELD, KIND_FIELD, *PARAMETER_FIELDS)
 RULE_FIELD_NAMES = tuple(field.name for field in RULE_FIELDS)

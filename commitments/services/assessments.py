@@ -8,6 +8,7 @@ rows); the previous current rating of the same obligor stops being current.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -56,6 +57,7 @@ def assessment_record(
     evidence_quote: str = "",
     evidence_translation: str = "",
     evidence_locator: str = "",
+    evidence_new_source: dict[str, Any] | None = None,
 ) -> Assessment:
     """Record a rating of ``party``'s compliance with ``commitment``, from ``assessed_on``.
 
@@ -102,6 +104,7 @@ def assessment_record(
         quote=evidence_quote,
         translation=evidence_translation,
         locator=evidence_locator,
+        new_source=evidence_new_source,
     )
     if rating in JUDGED and citation is None:
         raise ValidationError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -33,7 +34,7 @@ from commitments.services.deadlines import (
     due_dates_recompute,
 )
 from commitments.services.occurrences import occurrences_sync
-from commitments.services.sources import citation_span_fill
+from commitments.services.sources import citation_span_fill, evidence_source_create
 from commitments.stages import STAGE_FIELDS
 from core.dates import local_date
 
@@ -319,6 +320,7 @@ def commitment_change_status(
     evidence_quote: str = "",
     evidence_translation: str = "",
     evidence_locator: str = "",
+    evidence_new_source: dict[str, Any] | None = None,
     occurrence: Occurrence | None = None,
 ) -> ProgressUpdate:
     """Record a progress update that may change the commitment's status.
@@ -338,10 +340,26 @@ def commitment_change_status(
         raise ValidationError({"status": _("%(status)r is not a status.") % {"status": status}})
     if occurrence is not None:
         occurrence = _occurrence_lock(commitment=commitment, occurrence=occurrence)
+    today = local_date(now, commitment.agreement.time_zone)
     if occurred_on is None:
-        occurred_on = local_date(now, commitment.agreement.time_zone)
+        occurred_on = today
     elif occurred_on < commitment.agreement.date:
         raise ValidationError({"occurred_on": _("The update is dated before the agreement.")})
+    elif occurred_on > today:
+        # A future date would sort to the top of the history as the latest news.
+        raise ValidationError(
+            {
+                "occurred_on": _(
+                    "The update is dated in the future (today is %(today)s where the "
+                    "agreement was made); record it on or after the day it happens."
+                )
+                % {"today": today.isoformat()}
+            }
+        )
+    if measured_value is not None and _is_negative(measured_value):
+        raise ValidationError(
+            {"measured_value": _("A measured value cannot be negative; it counts progress.")}
+        )
     current_status = occurrence.status if occurrence is not None else commitment.status
     status_changed = status != current_status
     evidence = evidence_resolve(
@@ -352,6 +370,7 @@ def commitment_change_status(
         quote=evidence_quote,
         translation=evidence_translation,
         locator=evidence_locator,
+        new_source=evidence_new_source,
     )
     if status_changed and status in EVIDENCE_REQUIRED and evidence is None:
         raise ValidationError(
@@ -394,6 +413,14 @@ def commitment_change_status(
             commitment=commitment, status=Status(status), update=update, now=now, user=user
         )
     return update
+
+
+def _is_negative(value: Any) -> bool:
+    """Return whether ``value`` is a number below zero; other values are the model's to judge."""
+    try:
+        return Decimal(str(value)) < 0
+    except (InvalidOperation, ValueError):
+        return False
 
 
 def _progress_measure(*, commitment: Commitment, update: ProgressUpdate, user: User) -> None:
@@ -440,13 +467,27 @@ def evidence_resolve(
     quote: str,
     translation: str = "",
     locator: str = "",
+    new_source: dict[str, Any] | None = None,
 ) -> Citation | None:
     """Return the evidence of a change: an existing citation of ``commitment``, or a new one.
 
     A new citation is saved from ``source`` and ``quote``; errors on it are named
     ``evidence_*``. Giving both an existing citation and a new quote is refused on
     ``evidence``, as is a citation of another commitment. ``None`` if nothing was given.
+
+    ``new_source`` (the fields of :func:`evidence_source_create`) adds the source the quote
+    comes from, in the caller's transaction; choosing an existing source as well is refused.
     """
+    if new_source:
+        if source is not None:
+            raise ValidationError(
+                {"evidence_source": _("Choose an existing source or add a new one, not both.")}
+            )
+        if evidence is None and not quote:
+            raise ValidationError(
+                {"evidence_quote": _("This field is required: a new source needs its quote.")}
+            )
+        source = evidence_source_create(user=user, fields=new_source)
     if evidence is not None and (source is not None or quote):
         # Keeping one and dropping the other would lose what the editor typed.
         raise ValidationError(
@@ -516,6 +557,17 @@ def _evidence_cite(
         source=source, commitment=commitment, quote=quote, translation=translation, locator=locator
     )
     citation_span_fill(citation)
+    if citation.start is None and source.text:
+        # The source has its archived text: the quote must be checkable against it.
+        raise ValidationError(
+            {
+                "evidence_quote": _(
+                    "This quote is not in the archived text of “%(source)s”; copy it from "
+                    "the text as it stands there."
+                )
+                % {"source": source.title}
+            }
+        )
     try:
         citation.full_clean()
     except ValidationError as exc:

@@ -9,7 +9,7 @@ occurrences are not revised here.
 from __future__ import annotations
 
 import datetime as dt
-from typing import cast
+from typing import Any, cast
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
@@ -48,6 +48,7 @@ def revision_create(
     evidence_quote: str = "",
     evidence_translation: str = "",
     evidence_locator: str = "",
+    evidence_new_source: dict[str, Any] | None = None,
 ) -> DeadlineRevision:
     """Record a revision of the commitment's deadline and apply it; return the revision.
 
@@ -78,6 +79,7 @@ def revision_create(
         quote=evidence_quote,
         translation=evidence_translation,
         locator=evidence_locator,
+        new_source=evidence_new_source,
     )
     if evidence is None:
         raise ValidationError(

@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from commitments.choices import ArchiveType
 from commitments.models import Citation, Source
 from commitments.services.deadlines import User, attach_user
+from commitments.services.keys import key_from_title
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +112,16 @@ def archive_file(data: bytes, *, field: str = "original") -> Archive:
             raise ValidationError({field: _("The file holds no text.")})
     _length_check(text, field)
     return Archive(kind, text, hashlib.sha256(data).hexdigest(), data)
+
+
+def upload_read(upload: Any) -> bytes:
+    """Return an uploaded file's bytes, at most one past the size limit.
+
+    A file over the limit is then refused by :func:`archive_file` with its reason, without
+    reading the rest of it into memory.
+    """
+    upload.seek(0)
+    return bytes(upload.read(max_bytes() + 1))
 
 
 def sniff(data: bytes) -> ArchiveType | None:
@@ -198,19 +209,25 @@ def source_create(
     upload: bytes | None = None,
     upload_name: str = "",
     retrieved_on: dt.date | None = None,
+    copy_required: bool = False,
     **fields: Any,
 ) -> Source:
     """Save a new source with its archived copy: ``text`` pasted, or ``upload``'s bytes.
 
     ``fields`` are the source's own (key, title, publisher, url, language, published_on,
-    kind). Giving both a text and a file is refused (one would be lost). The copy is
-    retrieved today unless ``retrieved_on`` says when the page was saved.
+    kind); a key left empty is made from the title (:func:`key_from_title`). Giving both a
+    text and a file is refused (one would be lost). The copy is retrieved today unless
+    ``retrieved_on`` says when the page was saved. ``copy_required`` refuses a source with
+    neither text nor file (the interfaces where an editor adds one; older data may lack it).
     """
     if upload is not None and normalise_text(text):
         raise ValidationError({"text": _("Paste the text or upload a file, not both.")})
     archive = archive_file(upload, field="original") if upload is not None else None
-    if archive is None and normalise_text(text):
+    if archive is None and (normalise_text(text) or copy_required):
         archive = archive_text(text)
+    if not fields.get("key"):
+        # An editor may leave the key out: the one rule makes it from the title.
+        fields["key"] = key_from_title(str(fields.get("title") or ""), Source)
     source = Source(**fields)
     source_archive_apply(source, archive, upload_name=upload_name, retrieved_on=retrieved_on)
     source.full_clean(exclude=["original"])
@@ -253,6 +270,15 @@ def source_original_store(
     source.original.save(name, ContentFile(archive.data), save=False)
 
 
+_PARAGRAPH = re.compile(r"[^\n]+(?:\n(?!\s*\n)[^\n]*)*")
+
+
+def paragraph_spans(text: str) -> list[tuple[int, int]]:
+    """Return where each paragraph of ``text`` stands: blocks between blank lines, numbered
+    from 1 in the order given. A locator "¶ 3" and the source page's numbers count alike."""
+    return [match.span() for match in _PARAGRAPH.finditer(text)]
+
+
 def quote_span(text: str, quote: str) -> tuple[int, int] | None:
     """Return where ``quote`` stands in ``text`` as (start, end), or ``None`` if it is not there.
 
@@ -285,3 +311,22 @@ def citation_span_fill(citation: Citation) -> None:
     if span is not None:
         citation.start, citation.end = span
         citation.quote = citation.source.text[span[0] : span[1]]
+
+
+#: The prefix of a new evidence source's fields, in the forms and in the services' errors.
+NEW_SOURCE = "new_source_"
+
+
+def evidence_source_create(*, user: User, fields: dict[str, Any]) -> Source:
+    """Save the new source an evidence quote is taken from, with its archived copy.
+
+    ``fields`` are :func:`source_create`'s arguments (a text or an upload is required). The
+    caller's transaction holds it with the citation and the change it proves, so a refusal
+    anywhere writes none of them. Errors are named ``new_source_<field>``.
+    """
+    try:
+        return source_create(user=user, copy_required=True, **fields)
+    except ValidationError as exc:
+        raise ValidationError(
+            {f"{NEW_SOURCE}{name}": errors for name, errors in exc.message_dict.items()}
+        ) from exc

@@ -26,6 +26,7 @@ from commitments.models import Citation, Commitment, Party, Source
 from commitments.selectors import commitment_list
 from commitments.services import commitments as svc
 from commitments.services.assessments import assessment_record
+from commitments.services.sources import citation_span_fill, source_create
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -89,9 +90,20 @@ def test_commitment_rows_match_drf(rich_commitment, make_commitment, request_con
     assert planned["owner"] is None and planned["target_amount"] is None
 
 
-def test_nested_rows_match_drf(rich_commitment, request_context):
+def test_nested_rows_match_drf(rich_commitment, request_context, editor, settings, tmp_path):
     citation = rich_commitment.citations.all()[0]
     update = rich_commitment.progress_updates.all()[0]
+    settings.MEDIA_ROOT = tmp_path
+    archived_source = source_create(
+        user=editor, upload=b"<html><body><p>Le texte archive.</p></body></html>",
+        upload_name="page.html", key="archived", title="Archived", publisher="P",
+        language="fr", published_on=dt.date(2025, 10, 28), kind="press",
+    )
+    archived_citation = Citation(source=archived_source, commitment=rich_commitment,
+                                 quote="texte archive")
+    citation_span_fill(archived_citation)
+    archived_citation.save()
+    assert archived_citation.start is not None
     for serializer_class, instance in [
         (serializers.CitationSerializer, citation),
         (serializers.ProgressUpdateSerializer, update),
@@ -99,6 +111,10 @@ def test_nested_rows_match_drf(rich_commitment, request_context):
         (serializers.AgreementSerializer, rich_commitment.agreement),
         (serializers.PartySerializer, rich_commitment.obligor),
         (serializers.SourceSerializer, citation.source),
+        # Issue 14: a source with its archived copy, listed and on its own page.
+        (serializers.SourceSerializer, archived_source),
+        (serializers.SourceDetailSerializer, archived_source),
+        (serializers.CitationSerializer, archived_citation),
     ]:
         planned, generic = _both(serializer_class(context=request_context), instance)
         assert planned == generic, serializer_class.__name__

@@ -291,7 +291,8 @@ def fulfil(commitment: Commitment, on: dt.date, source) -> None:
         commitment=commitment,
         status=Status.FULFILLED,
         occurred_on=on,
-        now=NOW,
+        # Recorded on the day it happened at the latest: an update is never dated ahead.
+        now=max(NOW, dt.datetime.combine(on, dt.time(12), tzinfo=dt.UTC)),
         evidence_source=source,
         evidence_quote="Tenu.",
     )

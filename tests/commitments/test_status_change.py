@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -12,6 +13,9 @@ from commitments.models import Citation, ProgressUpdate
 from tests.support.api_support import token_client
 
 pytestmark = pytest.mark.django_db
+
+#: Later than today in every time zone an agreement may have.
+IN_THREE_DAYS = (dt.date.today() + dt.timedelta(days=3)).isoformat()
 
 
 def _admin_errors(client: Any, commitment: Any, fields: dict[str, str]) -> dict[str, list[str]]:
@@ -54,6 +58,9 @@ def _api_errors(client: Any, commitment: Any, fields: dict[str, str]) -> dict[st
         ({"status": "in_progress", "occurred_on": "2020-01-01"}, "occurred_on", "before"),
         ({"status": "fulfilled", "occurred_on": "2026-01-10"}, "evidence", "needs an evidence"),
         ({"status": "missed", "evidence_quote": "tenue"}, "evidence_source", "required"),
+        # Issue 14, item 6: a date in the future and a negative measurement were accepted.
+        ({"status": "in_progress", "occurred_on": IN_THREE_DAYS}, "occurred_on", "future"),
+        ({"status": "in_progress", "measured_value": "-5"}, "measured_value", "negative"),
     ],
 )
 def test_the_same_bad_status_change_gives_the_same_field_errors_everywhere(

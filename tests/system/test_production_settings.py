@@ -38,3 +38,20 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = _manage("check", env=env)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_env_example_copied_as_is_keeps_make_run_local():
+    """Issue 14, item 6: ``.env.example`` copied to ``.env`` broke ``make run`` (production)."""
+    lines = (ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
+    values = dict(
+        line.split("=", 1) for line in lines if line.strip() and not line.lstrip().startswith("#")
+    )
+    assert "DJANGO_ENV" not in values
+    assert all(not value for key, value in values.items() if "SECRET" in key or "PASSWORD" in key)
+    result = _manage("shell", "-c", "from django.conf import settings; print(settings.DJANGO_ENV)",
+                     env=values)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "local"
+    # The production block is there to uncomment, with its header.
+    assert "# DJANGO_ENV=production" in lines
+    assert any("Production" in line for line in lines if line.startswith("#"))
