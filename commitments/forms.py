@@ -7,8 +7,8 @@ becomes a form-wide error that still names the field, never a crash.
 
 from __future__ import annotations
 
-import re
 import json
+import re
 import zoneinfo
 from typing import Any, cast
 
