@@ -256,6 +256,27 @@ class CommitmentResource(resources.ModelResource):
         if errors:
             raise ValidationError(errors)
 
+    def validate_instance(
+        self,
+        instance: Commitment,
+        import_validation_errors: dict[str, Any] | None = None,
+        validate_unique: bool = True,
+    ) -> None:
+        """Check each field and the model's own rules, with the cells' errors beside them.
+
+        The database constraints are left to ``commitment_save``, which checks them with the
+        computed due date: checked here too, each would cost its queries twice a row.
+        """
+        errors = dict(import_validation_errors or {})
+        try:
+            instance.full_clean(
+                exclude=list(errors), validate_unique=validate_unique, validate_constraints=False
+            )
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
     def save_instance(self, instance: Commitment, is_create: bool, row: Any, **kwargs: Any) -> None:
         """Save through ``commitment_save`` so the due date is computed and validated."""
         self.before_save_instance(instance, row, **kwargs)
