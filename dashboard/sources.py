@@ -54,19 +54,17 @@ def source_paragraphs(text: str, citations: Iterable[Citation]) -> list[Paragrap
     A citation whose span crosses paragraphs is marked in each; overlapping spans share the
     pieces they both cover.
     """
-    spans = [c for c in citations if c.start is not None and c.end is not None]
+    spans = [(c, c.start, c.end) for c in citations if c.start is not None and c.end is not None]
     paragraphs = []
     for number, (start, end) in enumerate(paragraph_spans(text), start=1):
         cuts = {start, end}
-        for citation in spans:
-            assert citation.start is not None and citation.end is not None  # noqa: S101
-            if citation.start < end and citation.end > start:
-                cuts.update({max(citation.start, start), min(citation.end, end)})
-        edges = sorted(cuts)
+        for _citation, left, right in spans:
+            if left < end and right > start:
+                cuts.update({max(left, start), min(right, end)})
         pieces = []
-        for left, right in itertools.pairwise(edges):
-            covering = [c for c in spans if c.start <= left and c.end >= right]  # type: ignore[operator]
-            starts = [c for c in covering if c.start == left]
+        for left, right in itertools.pairwise(sorted(cuts)):
+            covering = [c for c, c_start, c_end in spans if c_start <= left and c_end >= right]
+            starts = [c for c, c_start, _end in spans if c_start == left and c in covering]
             pieces.append(Piece(text[left:right], covering, starts))
         paragraphs.append(Paragraph(number, start, pieces))
     return paragraphs

@@ -151,6 +151,11 @@ class SourceSerializer(ApiModelSerializer):
     original = serializers.SerializerMethodField(
         help_text="Where to download the archived original (or the pasted text); null if none."
     )
+    content_type = serializers.CharField(
+        read_only=True,
+        help_text="The archived original's type: application/pdf, text/html or text/plain; "
+        "empty for a source with no archived copy.",
+    )
 
     class Meta:
         model = Source

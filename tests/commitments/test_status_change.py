@@ -15,7 +15,7 @@ from tests.support.api_support import token_client
 pytestmark = pytest.mark.django_db
 
 #: Later than today in every time zone an agreement may have.
-IN_THREE_DAYS = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+IN_THREE_DAYS = (dt.datetime.now(tz=dt.UTC).date() + dt.timedelta(days=3)).isoformat()
 
 
 def _admin_errors(client: Any, commitment: Any, fields: dict[str, str]) -> dict[str, list[str]]:

@@ -43,7 +43,7 @@ def test_the_agreement_page_fits_1280_px_with_inline_errors_on_screen(
     error = page.locator(".inline-related .errorlist").first
     error.scroll_into_view_if_needed()
     box = error.bounding_box()
-    assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= DESKTOP
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= DESKTOP
 
 
 def test_the_commitment_form_shows_only_the_chosen_rules_fields(staff_editor, live_server, shoot):
