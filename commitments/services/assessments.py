@@ -20,6 +20,7 @@ from commitments.assessment import JUDGED, RECORDABLE, RULES, Rating
 from commitments.models import Agreement, Assessment, Citation, Commitment, Party, Source
 from commitments.services.commitments import commitment_lock, evidence_resolve
 from commitments.services.deadlines import User, attach_user
+from commitments.services.sources import originals_discarded_on_error
 from core.dates import local_date
 
 
@@ -42,6 +43,7 @@ def _local_today(commitment: Commitment, now: dt.datetime) -> dt.date:
     return local_date(now, commitment.agreement.time_zone)
 
 
+@originals_discarded_on_error()
 @transaction.atomic
 def assessment_record(
     *,

@@ -34,7 +34,11 @@ from commitments.services.deadlines import (
     due_dates_recompute,
 )
 from commitments.services.occurrences import occurrences_sync
-from commitments.services.sources import citation_span_fill, evidence_source_create
+from commitments.services.sources import (
+    citation_span_fill,
+    evidence_source_create,
+    originals_discarded_on_error,
+)
 from commitments.stages import STAGE_FIELDS
 from core.dates import local_date
 
@@ -305,6 +309,7 @@ def agreement_update(
     return agreement_save(agreement=agreement, user=user, parties=parties, changed_fields=changed)
 
 
+@originals_discarded_on_error()
 @transaction.atomic
 def commitment_change_status(
     *,

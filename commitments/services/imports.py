@@ -35,10 +35,11 @@ from typing import Any
 
 import tablib
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from commitments import deadlines
 from commitments.models import (
@@ -731,15 +732,33 @@ def import_run_execute(*, run_id: int) -> ImportRun | None:
         return None
     run = ImportRun.objects.get(pk=run_id)
     try:
-        dataset = table_read(data=bytes(run.file_data), filename=run.file_name)
-    except ImportFileError as exc:
-        return _run_finish(run, ImportReport(errors=[LineError(None, None, str(exc))]))
-    run.rows_total = len(dataset)
-    run.save(update_fields=["rows_total"])
-    report = commitments_import(
-        dataset=dataset, user=run.user, progress=_progress_writer(run_id=run.pk)
-    )
+        try:
+            dataset = table_read(data=bytes(run.file_data), filename=run.file_name)
+        except ImportFileError as exc:
+            return _run_finish(run, ImportReport(errors=[LineError(None, None, str(exc))]))
+        run.rows_total = len(dataset)
+        run.save(update_fields=["rows_total"])
+        report = commitments_import(
+            dataset=dataset, user=run.user, progress=_progress_writer(run_id=run.pk)
+        )
+    except (OperationalError, InterfaceError):
+        # A transient database error: the task is retried, and must find the run queued.
+        ImportRun.objects.filter(pk=run_id).update(status=ImportRunStatus.QUEUED, rows_done=0)
+        raise
+    except BaseException:
+        # Anything else (a bug, the hour's time limit): nothing was imported (the rows'
+        # transaction rolled back); the run says so instead of showing "running" forever.
+        logger.exception("Import run %s stopped on an unexpected error", run_id)
+        failed = ImportReport(errors=[LineError(None, None, _(_STOPPED))])
+        _run_finish(ImportRun.objects.get(pk=run_id), failed)
+        raise
     return _run_finish(run, report)
+
+
+_STOPPED = gettext_noop(
+    "The import stopped on an unexpected error and nothing was imported. Import the file "
+    "again; if it stops again, tell an administrator (the server's log has the details)."
+)
 
 
 def _run_finish(run: ImportRun, report: ImportReport) -> ImportRun:

@@ -26,12 +26,14 @@ from commitments.services.commitments import (
     evidence_resolve,
 )
 from commitments.services.deadlines import User, attach_user
+from commitments.services.sources import originals_discarded_on_error
 from core.dates import date_in_range, local_date
 
 #: The kinds of revision that must give a new due date.
 NEW_DATE_REQUIRED = (RevisionKind.EXTENDED, RevisionKind.BROUGHT_FORWARD, RevisionKind.RENEGOTIATED)
 
 
+@originals_discarded_on_error()
 @transaction.atomic
 def revision_create(
     *,

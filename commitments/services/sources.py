@@ -19,6 +19,9 @@ import io
 import logging
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -201,6 +204,41 @@ def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f}".rstrip("0").rstrip(".")
 
 
+#: The originals stored by the service call under way, to delete if it fails.
+_stored_originals: ContextVar[list[tuple[Any, str]] | None] = ContextVar(
+    "stored_originals", default=None
+)
+
+
+@contextmanager
+def originals_discarded_on_error() -> Iterator[None]:
+    """Delete the originals stored inside the block if it ends in an error.
+
+    The files are written before the database transaction ends; a service that stores one
+    and is then refused (a status change whose new source is saved but whose quote is not in
+    it) rolls its rows back, and this removes the files they named, so a refusal leaves
+    nothing behind. Used as a decorator on every service that may store an original; nested
+    uses share the outermost one's list, which alone deletes.
+    """
+    if _stored_originals.get() is not None:
+        yield
+        return
+    stored: list[tuple[Any, str]] = []
+    token = _stored_originals.set(stored)
+    try:
+        yield
+    except BaseException:
+        for storage, name in stored:
+            try:
+                storage.delete(name)
+            except OSError:
+                logger.exception("Could not delete the refused original %s", name)
+        raise
+    finally:
+        _stored_originals.reset(token)
+
+
+@originals_discarded_on_error()
 @transaction.atomic
 def source_create(
     *,
@@ -268,6 +306,9 @@ def source_original_store(
         return
     name = f"{uuid.uuid4().hex}.{EXTENSIONS[archive.kind]}"
     source.original.save(name, ContentFile(archive.data), save=False)
+    stored = _stored_originals.get()
+    if stored is not None:
+        stored.append((source.original.storage, source.original.name))
 
 
 _PARAGRAPH = re.compile(r"[^\n]+(?:\n(?!\s*\n)[^\n]*)*")

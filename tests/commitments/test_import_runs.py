@@ -111,3 +111,51 @@ def test_the_template_example_row_imports_as_the_eu_us_review_due_90_days_later(
     assert [p.key for p in review.obligor_list] == ["european-union", "united-states"]
     citation = Citation.objects.get(commitment=review)
     assert citation.locator == "§ 19" and citation.translation_language == "fr"
+
+
+def test_a_run_stopped_by_a_transient_database_error_is_queued_again_for_the_retry(
+    agreement, japan, editor, monkeypatch
+):
+    """The task is retried on such errors: the retry must find the run to claim, not a run
+    "running" that nobody runs."""
+    from django.db import OperationalError
+
+    from commitments.services import imports
+
+    def dropped(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(imports, "commitments_import", dropped)
+    run = ImportRun.objects.create(
+        file_name="c.csv", file_data=as_csv([row("a")]).encode(), user=editor
+    )
+    with pytest.raises(OperationalError):
+        import_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == ImportRunStatus.QUEUED
+    monkeypatch.undo()
+    assert import_run_execute(run_id=run.pk) is not None
+    run.refresh_from_db()
+    assert run.status == ImportRunStatus.DONE
+    assert Commitment.objects.filter(key="a").exists()
+
+
+def test_a_run_stopped_by_an_unexpected_error_says_so_and_imported_nothing(
+    agreement, japan, editor, monkeypatch
+):
+    from commitments.services import imports
+
+    def broken(**kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(imports, "commitments_import", broken)
+    run = ImportRun.objects.create(
+        file_name="c.csv", file_data=as_csv([row("a")]).encode(), user=editor
+    )
+    with pytest.raises(RuntimeError):
+        import_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == ImportRunStatus.FAILED
+    assert run.finished is not None
+    assert "stopped on an unexpected error and nothing was imported" in run.errors[0]["message"]
+    assert not Commitment.objects.exists()

@@ -199,3 +199,48 @@ class TestCitationSpan:
         citation.refresh_from_db()
         assert source.text[citation.start : citation.end] == citation.quote
         assert citation.quote == "15 percent, effective September 1, 2025"
+
+
+@pytest.mark.django_db
+def test_a_refused_change_leaves_no_uploaded_original_behind(
+    editor, make_commitment, settings, tmp_path
+):
+    """The new source's file is written before the change is refused (its quote is not in
+    the file): the rows roll back and the file is deleted with them."""
+    from commitments.models import ProgressUpdate
+    from commitments.services.commitments import commitment_change_status
+
+    settings.MEDIA_ROOT = tmp_path
+    commitment = make_commitment()
+    with pytest.raises(ValidationError):
+        commitment_change_status(
+            commitment=commitment,
+            status="in_progress",
+            user=editor,
+            evidence_quote="a sentence the file does not hold",
+            evidence_new_source={
+                **FIELDS,
+                "upload": _pdf(STATEMENT),
+                "upload_name": "statement.pdf",
+            },
+        )
+    assert not Source.objects.exists()
+    assert not ProgressUpdate.objects.exists()
+    assert not any(tmp_path.rglob("*.pdf"))
+
+
+@pytest.mark.django_db
+def test_originals_of_a_successful_change_are_kept(editor, make_commitment, settings, tmp_path):
+    from commitments.services.commitments import commitment_change_status
+
+    settings.MEDIA_ROOT = tmp_path
+    commitment = make_commitment()
+    commitment_change_status(
+        commitment=commitment,
+        status="in_progress",
+        user=editor,
+        evidence_quote="15 percent",
+        evidence_new_source={**FIELDS, "upload": _pdf(STATEMENT), "upload_name": "s.pdf"},
+    )
+    source = Source.objects.get()
+    assert source.original and (tmp_path / source.original.name).exists()
