@@ -193,7 +193,28 @@ class SourceDetailSerializer(SourceSerializer):
         fields = [*SourceSerializer.Meta.fields[:-2], "text", "created", "updated"]
 
 
-class SourceCreateSerializer(StrictMixin, serializers.Serializer):
+def _source_max(name: str) -> int:
+    return int(Source._meta.get_field(name).max_length or 0)
+
+
+class SourceFieldsSerializer(StrictMixin, serializers.Serializer):
+    """A new source's own facts, as both ways of adding one through the API take them."""
+
+    key = serializers.SlugField(max_length=_source_max("key"), required=False, allow_blank=True)
+    title = serializers.CharField(max_length=_source_max("title"))
+    publisher = serializers.CharField(max_length=_source_max("publisher"))
+    link = serializers.URLField(max_length=_source_max("url"), required=False, allow_blank=True)
+    language = serializers.CharField(
+        max_length=_source_max("language"), help_text="BCP 47 code, e.g. fr, en, ja."
+    )
+    published_on = serializers.DateField()
+    kind = serializers.ChoiceField(choices=SourceKind.choices)
+    retrieved_on = serializers.DateField(
+        required=False, allow_null=True, help_text="The day the copy was taken; today if none."
+    )
+
+
+class SourceCreateSerializer(SourceFieldsSerializer):
     """A new source and its archived copy: ``text`` pasted (JSON) or an ``original`` file
     (multipart: a PDF with a text layer, a saved web page or a UTF-8 text file).
 
@@ -201,16 +222,6 @@ class SourceCreateSerializer(StrictMixin, serializers.Serializer):
     writes the source, or nothing with the field and the reason.
     """
 
-    key = serializers.SlugField(max_length=64, required=False, allow_blank=True)
-    title = serializers.CharField(max_length=500)
-    publisher = serializers.CharField(max_length=200)
-    link = serializers.URLField(max_length=1000, required=False, allow_blank=True)
-    language = serializers.CharField(max_length=8, help_text="BCP 47 code, e.g. fr, en, ja.")
-    published_on = serializers.DateField()
-    kind = serializers.ChoiceField(choices=SourceKind.choices)
-    retrieved_on = serializers.DateField(
-        required=False, allow_null=True, help_text="The day the copy was taken; today if none."
-    )
     text = serializers.CharField(
         required=False, allow_blank=True, trim_whitespace=False, help_text="The pasted text."
     )
@@ -935,17 +946,9 @@ class AgreementSerializer(StrictMixin, ApiModelSerializer):
         )
 
 
-class NewSourceSerializer(StrictMixin, serializers.Serializer):
+class NewSourceSerializer(SourceFieldsSerializer):
     """A source added with the evidence it gives, in the same transaction (text pasted)."""
 
-    key = serializers.SlugField(max_length=64, required=False, allow_blank=True)
-    title = serializers.CharField(max_length=500)
-    publisher = serializers.CharField(max_length=200)
-    link = serializers.URLField(max_length=1000, required=False, allow_blank=True)
-    language = serializers.CharField(max_length=8)
-    published_on = serializers.DateField()
-    kind = serializers.ChoiceField(choices=SourceKind.choices)
-    retrieved_on = serializers.DateField(required=False, allow_null=True)
     text = serializers.CharField(trim_whitespace=False, help_text="The source's text, pasted.")
 
 
