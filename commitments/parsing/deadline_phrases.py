@@ -48,21 +48,25 @@ _TAIL = {
     rf"|[àa]\s+partir\s+(?:de\s+|du\s+|d{A}\s*)|de\s+|du\s+|d{A}\s*)",
 }
 _AGREEMENT_ANCHOR = {
-    "en": r"(?:(?:the|this|its)\s+)?(?:date\s+of\s+(?:the|this)\s+)?(?:signing|signature|agreement"
-    r"|joint\s+statement|statement|summit|meeting|announcement|today|now)"
+    "en": r"(?:(?:the|this|its)\s+)?(?:date\s+of\s+(?:the\s+|this\s+)?)?(?:signing|signature"
+    r"|agreement|joint\s+statement|statement|summit|announcement|today|now)"
     r"(?:\s+of\s+(?:the|this)\s+(?:agreement|joint\s+statement|statement|framework))?",
-    "fr": rf"(?:(?:la|sa|cette|le|ce)\s+|l{A}\s*)?(?:date\s+de\s+(?:la\s+|l{A}\s*))?"
-    r"(?:signature|accord|d[ée]claration|r[ée]union|rencontre|sommet|annonce|aujourd.hui|ce\s+jour)"
-    rf"(?:\s+(?:de\s+(?:cet|l{A}\s*)\s*accord|de\s+(?:la|cette)\s+d[ée]claration))?",
+    "fr": rf"(?:(?:la|sa|cette|le|ce)\s+|l{A}\s*)?(?:pr[ée]sente?\s+)?"
+    rf"(?:date\s+de\s+(?:la\s+|l{A}\s*)?)?"
+    r"(?:signature|accord|d[ée]claration|sommet|annonce|aujourd.hui|ce\s+jour)"
+    rf"(?:\s+(?:de\s+(?:cet|l{A}\s*)\s*accord|du\s+pr[ée]sent\s+accord"
+    r"|de\s+(?:la|cette)\s+d[ée]claration|de\s+la\s+pr[ée]sente\s+d[ée]claration))?",
 }
 _FOLLOWING = {"en": "", "fr": r"\s+qui\s+(?:suivent|suivront|suivra|suit)"}
-_CLAUSE_END = r"(?=\s*(?:[,.;:!?)\]\n]|$))"
+#: Where a clause ends: a stop, a bracket or a dash, the end of the text, or a conjunction.
+_CLAUSE_END = r"(?=\s*(?:[,.;:!?)\]\n»”\"—–]|$)|\s+(?:and|or|but|et|ou|mais)(?![\w'’]))"
 _TAIL_PATTERN = {lang: re.compile(_TAIL[lang], re.IGNORECASE) for lang in ("en", "fr")}
 _ANCHORED = {
     lang: re.compile(rf"(?:{_AGREEMENT_ANCHOR[lang]}){_CLAUSE_END}", re.IGNORECASE)
     for lang in ("en", "fr")
 }
-_FOLLOWING_PATTERN = re.compile(rf"{_FOLLOWING['fr']}{_CLAUSE_END}", re.IGNORECASE)
+_ENDS_CLAUSE = re.compile(_CLAUSE_END, re.IGNORECASE)
+_FOLLOWING_PATTERN = re.compile(_FOLLOWING["fr"], re.IGNORECASE)
 
 
 def _count(text: str, lang: str) -> int | None:
@@ -125,21 +129,34 @@ def _relative_reader(lang: str) -> Callable[[re.Match[str], dt.date | None], Fou
 def _anchored_end(match: re.Match[str], lang: str) -> tuple[int, bool]:
     """Return where a relative phrase ends and whether it counts from the agreement.
 
-    "within 90 days" and "within 90 days of the signing" do; "within 90 days of entry into
-    force" counts from another event: the phrase is read, but as unsure.
+    It does when the phrase ends its clause ("within 90 days.", « dans les 180 jours qui
+    suivent, »), or names the agreement ("within 90 days of the signing", « à compter de la
+    signature »). Any other words after it may name another event ("within 90 days of entry
+    into force", "prior to the election", « à la suite de », « dès »): the phrase is read,
+    but as unsure.
     """
     text, end = match.string, match.end()
     if lang == "fr":
         following = _FOLLOWING_PATTERN.match(text, end)
         if following:
-            return following.end(), True
-    tail = _TAIL_PATTERN[lang].match(text, end)
-    if tail is None:
+            end = following.end()
+            anchored = _ANCHORED[lang].match(text, _skip_spaces(text, end))
+            if anchored is not None:
+                return anchored.end(), True
+    if _ENDS_CLAUSE.match(text, end):
         return end, True
-    anchored = _ANCHORED[lang].match(text, tail.end())
-    if anchored is None:
-        return end, False
-    return anchored.end(), True
+    tail = _TAIL_PATTERN[lang].match(text, end)
+    if tail is not None:
+        anchored = _ANCHORED[lang].match(text, tail.end())
+        if anchored is not None:
+            return anchored.end(), True
+    return end, False
+
+
+def _skip_spaces(text: str, at: int) -> int:
+    while at < len(text) and text[at].isspace():
+        at += 1
+    return at
 
 
 def _unsure(match: re.Match[str], anchor: dt.date | None) -> Found:

@@ -149,6 +149,20 @@ DEADLINES = [
     ("en", "no later than 1 July 2026", None, "2026-07-01", "day", {}),
     ("en", "by 2026-07-01", None, "2026-07-01", "day", {}),
     ("en", "by 15 January", None, "2026-01-15", "day", {}),
+    # A relative phrase counts from the agreement when it ends its clause or names it.
+    ("en", "within 90 days, and the parties will meet", "within 90 days", "2026-01-26", "day",
+     {"offset_amount": 90, "anchor_kind": "agreement"}),
+    ("en", "within 90 days and report", "within 90 days", "2026-01-26", "day", {}),
+    ("en", "within 90 days of this agreement", None, "2026-01-26", "day", {}),
+    ("en", "within 90 days from the date of signing", None, "2026-01-26", "day", {}),
+    ("fr", "dans les 90 jours qui suivent la signature", None, "2026-01-26", "day",
+     {"offset_amount": 90, "anchor_kind": "agreement"}),
+    ("fr", "dans les 90 jours qui suivent, puis", "dans les 90 jours qui suivent", "2026-01-26",
+     "day", {}),
+    ("fr", "dans les 180 jours du présent accord", None, "2026-04-26", "day", {}),
+    ("fr", "dans un délai d’un an à compter de la date de signature", None, "2026-10-28", "day",
+     {}),
+    ("fr", "sous 30 jours et d’ici là", "sous 30 jours", "2025-11-27", "day", {}),
 ]  # fmt: skip
 
 
@@ -195,6 +209,27 @@ NO_DEADLINE = [
     ("fr", "à terme"),
     ("fr", "dans les 180 jours, et d’ici 2028"),
     ("fr", "Les deux dirigeants ont confirmé vouloir collaborer étroitement."),
+    # Counted from another event than the agreement: any words after the phrase but a named
+    # agreement leave it unsure.
+    ("en", "The vote will be held within 90 days before the election."),
+    ("en", "within 90 days prior to the election"),
+    ("en", "within 30 days preceding the vote"),
+    ("en", "within 60 days upon entry into force"),
+    ("en", "within 60 days once the law is adopted"),
+    ("en", "within 30 days at the request of either party"),
+    ("en", "within 30 days since the signing"),
+    ("en", "within 30 days thereafter"),
+    ("en", "within 30 days of the meeting of the joint committee"),
+    ("en", "within 90 days of the signing to review it"),
+    ("en", "Japan and the US will meet within 180 days to discuss"),
+    ("fr", "dans les 90 jours qui suivent l’entrée en vigueur"),
+    ("fr", "dans les 90 jours à la suite de l’élection"),
+    ("fr", "dans les 90 jours dès la ratification"),
+    ("fr", "dans les 90 jours avant l’élection"),
+    ("fr", "dans les 90 jours précédant l’élection"),
+    ("fr", "dans les 90 jours consécutifs à la ratification"),
+    ("fr", "sous 30 jours à réception de la facture"),
+    ("fr", "dans les 30 jours de l’entrée en vigueur du présent accord"),
 ]
 
 
