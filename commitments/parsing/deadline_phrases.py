@@ -188,6 +188,11 @@ def _year_reader(match: re.Match[str], anchor: dt.date | None) -> Found:
     return Found(match.start(), match.end(), _period(PeriodUnit.YEAR, None, match, anchor))
 
 
+def _alone_reader(match: re.Match[str], anchor: dt.date | None) -> Found:
+    """Read a text that is nothing but "next year": the phrase, without its spaces."""
+    return Found(match.start("ny"), match.end(), _period(PeriodUnit.YEAR, None, match, anchor))
+
+
 def _day_reader(lang: str) -> Callable[[re.Match[str], dt.date | None], Found | None]:
     def read(match: re.Match[str], anchor: dt.date | None) -> Found | None:
         parts = dates.read_date(match["d"], lang)
@@ -226,7 +231,8 @@ def _english() -> Grammar:
         (
             rf"\b(?:within|no\s+later\s+than|not\s+later\s+than"
             rf"|(?:in|over|during)\s+the\s+(?:next|following|coming|first))"
-            rf"\s+(?:the\s+)?(?:next\s+|following\s+|coming\s+|first\s+)?(?P<n>{number})"
+            rf"\s+(?:the\s+)?(?:next\s+|following\s+|coming\s+|first\s+)?"
+            rf"(?!(?:next|following|coming)\s)(?P<n>{number})"
             rf"\s+(?P<unit>{OFFSET_UNIT['en']})",
             _relative_reader("en"),
         ),
@@ -252,10 +258,14 @@ def _english() -> Grammar:
             r"|(?:this\s+)?year[-\s]end)(?![\w])",
             _year_reader,
         ),
+        # "next year" is a deadline after a deadline word, or alone (a deadline phrase as an
+        # editor types it); "from next year", "talks will resume next year" are no deadline.
         (
-            rf"\b(?:(?:{by}|{until}|before)\s+(?:the\s+end\s+of\s+)?)?(?P<ny>{NEXT_YEAR['en']})",
+            rf"\b(?:{by}\s+(?:the\s+end\s+of\s+)?|(?:before|{until})\s+the\s+end\s+of\s+)"
+            rf"(?P<ny>{NEXT_YEAR['en']})",
             _year_reader,
         ),
+        (rf"^\s*(?P<ny>{NEXT_YEAR['en']})(?=\s*\.?\s*$)", _alone_reader),
         (rf"\b(?:{by}|through|thru)\s+(?:the\s+)?(?P<d>{day})", _day_reader("en")),
         (rf"(?P<d>{dates.DAY_WITH_YEAR['en']}),?\s+at\s+the\s+latest", _day_reader("en")),
         # Phrases that set a deadline the engine cannot state, or not surely.
@@ -277,6 +287,15 @@ def _english() -> Grammar:
             _unsure,
         ),
         (r"\bin\s+due\s+course\b", _unsure),
+        # "in the next year": within twelve months, or during next year; not sure which.
+        (r"\b(?:in|over|within|during)\s+the\s+(?:next|following)\s+year(?![\w])", _unsure),
+        # "not until 2028", "won't start until 2028", "not before the end of 2026": the earliest
+        # date something happens, not a deadline.
+        (
+            r"(?:\bnot|\bnever|n[’']t)\s+(?:[\w’'-]+\s+){0,4}?(?:until|till|before)(?![\w])"
+            r"[^.;!?\n]*",
+            _unsure,
+        ),
     ]
     return tuple((compile_pattern(pattern), reader) for pattern, reader in rules)
 
@@ -353,11 +372,14 @@ def _french() -> Grammar:
             rf"(?:de\s+(?:l{A}\s*|cette\s+)ann[ée]e|de\s+l{A}\s*an)(?!\s+prochain|\s*(?:19|20|21)\d\d)",
             _year_reader,
         ),
+        # « l’année prochaine » after a deadline word, or alone (an editor's deadline phrase);
+        # « à partir de l’année prochaine » is no deadline.
         (
-            rf"(?:\b(?:{dici}|avant|jusqu{A}\s*[àa]|au\s+plus\s+tard\s+[àa])\s+"
-            rf"(?:la\s+fin\s+de\s+)?)?(?P<ny>{next_year})",
+            rf"\b(?:(?:{dici}|au\s+plus\s+tard(?:\s+[àa])?)\s+(?:la\s+fin\s+de\s+)?"
+            rf"|(?:avant|jusqu{A}\s*[àa])\s+la\s+fin\s+de\s+)(?P<ny>{next_year})",
             _year_reader,
         ),
+        (rf"^\s*(?P<ny>{next_year})(?=\s*\.?\s*$)", _alone_reader),
         (
             rf"\b(?:au\s+plus\s+tard(?:\s+le)?|{dici}\s+(?:le|au)|jusqu{A}\s*au)\s+(?P<d>{day})",
             _day_reader("fr"),
@@ -386,6 +408,8 @@ def _french() -> Grammar:
             _unsure,
         ),
         (rf"\b(?:{by_end})(?:l{A}\s*)?exercice", _unsure),
+        # « pas avant 2028 », « ne … qu’en 2028 »: the earliest date, not a deadline.
+        (r"\bpas\s+(?:avant|jusqu)(?![\w])[^.;!?\n]*", _unsure),
     ]
     return tuple((compile_pattern(pattern), reader) for pattern, reader in rules)
 

@@ -112,8 +112,10 @@ DEADLINES = [
     ("fr", "jusqu’en 2028", "jusqu’en 2028", "2028-12-31", "year", {"period_year": 2028}),
     ("fr", "d’ici à la fin de 2030", None, "2030-12-31", "year", {"period_year": 2030}),
     ("fr", "d’ici la fin de l’année", None, "2025-12-31", "year", {"period_year": None}),
-    ("fr", "célébrer ensemble l’année prochaine les 250 ans", "l’année prochaine", "2026-12-31",
-     "year", {"period_year": 2026}),
+    ("fr", "l’année prochaine", None, "2026-12-31", "year", {"period_year": 2026}),
+    ("fr", "au plus tard l’année prochaine", None, "2026-12-31", "year", {"period_year": 2026}),
+    ("fr", "d’ici l’année prochaine", None, "2026-12-31", "year", {"period_year": 2026}),
+    ("fr", "avant la fin de l’année prochaine", None, "2026-12-31", "year", {}),
     ("fr", "au plus tard le 1er juillet 2026", None, "2026-07-01", "day",
      {"deadline_kind": "fixed", "deadline_date": dt.date(2026, 7, 1),
       "deadline_precision": "day"}),
@@ -144,6 +146,9 @@ DEADLINES = [
     ("en", "by 2030", None, "2030-12-31", "year", {"period_year": 2030}),
     ("en", "by the end of the year", None, "2025-12-31", "year", {"period_year": None}),
     ("en", "next year", None, "2026-12-31", "year", {"period_year": 2026}),
+    ("en", " Next year. ", "Next year", "2026-12-31", "year", {"period_year": 2026}),
+    ("en", "no later than next year", None, "2026-12-31", "year", {"period_year": 2026}),
+    ("en", "by the end of next year", None, "2026-12-31", "year", {"period_year": 2026}),
     ("en", "by July 1, 2026", "by July 1, 2026", "2026-07-01", "day",
      {"deadline_kind": "fixed", "deadline_date": dt.date(2026, 7, 1)}),
     ("en", "no later than 1 July 2026", None, "2026-07-01", "day", {}),
@@ -230,6 +235,25 @@ NO_DEADLINE = [
     ("fr", "dans les 90 jours consécutifs à la ratification"),
     ("fr", "sous 30 jours à réception de la facture"),
     ("fr", "dans les 30 jours de l’entrée en vigueur du présent accord"),
+    # "next year" needs a deadline word (or to be the whole phrase); "until" must not be
+    # the earliest date.
+    ("en", "from next year"),
+    ("en", "starting next year"),
+    ("en", "talks will resume next year"),
+    ("en", "in the next year"),
+    ("en", "over the next year"),
+    ("en", "within the next year"),
+    ("en", "until next year"),
+    ("en", "before next year"),  # the end of this year, or of next year?
+    ("en", "not until 2028"),
+    ("en", "The plant won't start until 2028."),
+    ("en", "The rule will not take effect until March."),
+    ("en", "The tariffs will not be lifted before the end of 2026."),
+    ("fr", "à partir de l’année prochaine"),
+    ("fr", "célébrer ensemble l’année prochaine les 250 ans"),
+    ("fr", "avant l’année prochaine"),
+    ("fr", "jusqu’à l’année prochaine"),
+    ("fr", "Le programme ne démarrera pas avant 2028."),
 ]
 
 
