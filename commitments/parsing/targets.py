@@ -21,6 +21,7 @@ from .lexicon import (
     CURRENCY_BEFORE,
     CURRENCY_BEFORE_VALUE,
     OF_GDP,
+    OTHER_CURRENCY_AFTER,
     PERCENT,
     PERCENT_POINTS,
     SCALE,
@@ -105,10 +106,15 @@ def _scaled(match: re.Match[str], lang: str) -> Decimal | None:
     return number if number > 0 else None
 
 
+_OTHER_CURRENCY = re.compile(OTHER_CURRENCY_AFTER, re.IGNORECASE)
+
+
 def _reader(lang: str, unit: str | None) -> Callable[[re.Match[str], dt.date | None], Found]:
     def read(match: re.Match[str], anchor: dt.date | None) -> Found:
         amount = _scaled(match, lang)
         code = unit or _currency(match)
+        if code in ("USD", "JPY") and _OTHER_CURRENCY.match(match.string, match.end()):
+            code = None  # "$600 billion Canadian": another dollar, a unit the tracker lacks
         meaning = (amount.normalize(), code) if amount is not None and code else None
         return Found(match.start(), match.end(), meaning)
 

@@ -381,6 +381,9 @@ TARGETS = [
     ("en", "2% of GDP", "2", "percent_gdp"),
     ("en", "2.5 percent of gross domestic product", "2.5", "percent_gdp"),
     ("en", "1.5 million tonnes", "1500000", "tonnes"),
+    ("fr", "600 milliards de dollars US", "600000000000", "USD"),
+    ("fr", "investir 600 milliards $ au Japon", "600000000000", "USD"),
+    ("en", "$600 billion, Canada said", "600000000000", "USD"),
 ]
 
 
@@ -401,6 +404,25 @@ NO_TARGET = [
     ("en", "up 2 percentage points"),
     ("en", "in 2025, 42 ministers met"),
     ("fr", "Le Japon renforcera sa coopération."),
+    # Other dollars, and the yuan's ¥: a unit the tracker does not have, never USD or JPY.
+    ("fr", "600 milliards de dollars canadiens"),
+    ("fr", "600 milliards de dollars australiens"),
+    ("fr", "600 milliards de dollars de Hong Kong"),
+    ("fr", "600 milliards de dollars néo-zélandais"),
+    ("fr", "600 milliards $ CA"),
+    ("fr", "600 milliards $CA"),
+    ("en", "$600 billion Canadian"),
+    ("en", "$600 billion (CAD)"),
+    ("en", "$600 billion in Canadian dollars"),
+    ("en", "600 billion dollars Canadian"),
+    ("en", "C$600bn"),
+    ("en", "CA$600bn"),
+    ("en", "A$600bn"),
+    ("en", "HK$600bn"),
+    ("en", "NZ$600bn"),
+    ("en", "S$600bn"),
+    ("en", "CN¥600bn"),
+    ("en", "¥600 billion yuan"),
 ]
 
 
