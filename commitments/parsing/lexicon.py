@@ -331,6 +331,10 @@ SCALE_VALUE = {
         "bn": 9,
     },
 }
+#: Scale words an English and a French reader take for different numbers: "billion" is 10^9
+#: in English, 10^12 in French; "trillion" 10^12, and 10^18 in French (a word the French
+#: grammar does not read). A typed amount must not use them: its language is not sure.
+AMBIGUOUS_SCALE = frozenset({"billion", "billions", "trillion", "trillions"})
 SCALE = {
     "en": r"(?:thousand|million|billion|trillion|mn|bn|tn|tr|k|m|b)(?![\w])",
     "fr": r"(?:mille|millions?|milliards?|billions?|mds?|mrds?|bn)(?![\w])",

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import cast
 
 from .lexicon import (
+    AMBIGUOUS_SCALE,
     CURRENCY_AFTER,
     CURRENCY_AFTER_VALUE,
     CURRENCY_BEFORE,
@@ -84,6 +85,40 @@ def read_amount(text: str, lang: str) -> Decimal | None:
         rf"\s*(?P<num>{NUMBER})(?:\s*(?P<scale>{SCALE[lang]}))?\s*", text, re.IGNORECASE
     )
     return _scaled(match, lang) if match else None
+
+
+class AmbiguousScale(ValueError):
+    """A typed amount's scale word means a different number in English and in French."""
+
+    def __init__(self, word: str) -> None:
+        super().__init__(word)
+        self.word = word
+
+
+def read_typed_amount(text: str, lang: str) -> Decimal | None:
+    """Return the amount an editor typed on a page in ``lang``, or ``None``.
+
+    A currency sign before it is dropped. The page's language reads it first; a figure with a
+    scale word of the other language reads too (« 1,2 milliard » on an English page), but
+    never bare digits that would read differently there ("1,500"). A scale word an English and
+    a French reader take for different numbers ("750 billion": 10^9 or 10^12) raises
+    :class:`AmbiguousScale`, whatever the page: the editor may be copying a source in the
+    other language. "milliard" (French only) and "bn" (10^9 in both) are sure.
+    """
+    text = text.strip().lstrip("$€¥").strip()
+    words = [fold(word) for word in re.findall(r"[^\W\d_]+", text)]
+    for word in words:
+        if word in AMBIGUOUS_SCALE:
+            raise AmbiguousScale(word)
+    languages = [lang] + ([_OTHER_LANGUAGE.get(lang, "en")] if words else [])
+    for language in dict.fromkeys(languages):
+        amount = read_amount(text, language)
+        if amount is not None:
+            return amount
+    return None
+
+
+_OTHER_LANGUAGE = {"en": "fr", "fr": "en"}
 
 
 def _decimal(text: str) -> Decimal | None:
