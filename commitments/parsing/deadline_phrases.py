@@ -295,7 +295,13 @@ def _english() -> Grammar:
             r"(?:\bnot|\bnever|n[’']t)\s+(?:[\w’'-]+\s+){0,4}?(?:until|till|before)(?![\w])"
             r"[^.;!?\n]*",
             _unsure,
+        ),  # "at least 90 days after the signing", "through 2028 at least": a lower bound.
+        (
+            rf"\b(?:at\s+least|no\s+(?:earlier|sooner)\s+than|not\s+(?:earlier|sooner)\s+than)"
+            rf"\s+{number}\s+{OFFSET_UNIT['en']}",
+            _unsure,
         ),
+        (rf"\b{until}\s+[^.;!?\n,]*?\bat\s+(?:the\s+)?least(?![\w])", _unsure),
     ]
     return tuple((compile_pattern(pattern), reader) for pattern, reader in rules)
 
@@ -410,6 +416,9 @@ def _french() -> Grammar:
         (rf"\b(?:{by_end})(?:l{A}\s*)?exercice", _unsure),
         # « pas avant 2028 », « ne … qu’en 2028 »: the earliest date, not a deadline.
         (r"\bpas\s+(?:avant|jusqu)(?![\w])[^.;!?\n]*", _unsure),
+        # « au moins 90 jours après la signature », « jusqu’en 2028 au moins »: a lower bound.
+        (rf"\b(?:au\s+moins|pas\s+moins\s+de|au\s+plus\s+t[ôo]t)\s+{number}\s+{unit}", _unsure),
+        (rf"\bjusqu{A}\s*[^.;!?\n,]*?\bau\s+moins(?![\w])", _unsure),
     ]
     return tuple((compile_pattern(pattern), reader) for pattern, reader in rules)
 

@@ -168,6 +168,9 @@ DEADLINES = [
     ("fr", "dans un délai d’un an à compter de la date de signature", None, "2026-10-28", "day",
      {}),
     ("fr", "sous 30 jours et d’ici là", "sous 30 jours", "2025-11-27", "day", {}),
+    ("fr", "Le Japon investira 550 milliards de dollars d’ici 2029.", "d’ici 2029", "2029-12-31",
+     "year", {"period_year": 2029}),
+    ("fr", "au moins 30 % d’ici 2030", "d’ici 2030", "2030-12-31", "year", {}),
 ]  # fmt: skip
 
 
@@ -254,6 +257,15 @@ NO_DEADLINE = [
     ("fr", "avant l’année prochaine"),
     ("fr", "jusqu’à l’année prochaine"),
     ("fr", "Le programme ne démarrera pas avant 2028."),
+    # A lower bound is no deadline; a date before the agreement's is none of its deadlines.
+    ("en", "at least 90 days after the signing"),
+    ("en", "no earlier than 90 days after the signing"),
+    ("en", "The tariffs will stay through 2028 at least."),
+    ("fr", "au moins 90 jours après la signature"),
+    ("fr", "jusqu’en 2028 au moins"),
+    ("en", "By 2019, exports had doubled."),
+    ("en", "By March 2025 the parties had met twice."),
+    ("fr", "D’ici mars 2025, les parties s’étaient réunies deux fois."),
 ]
 
 
@@ -526,11 +538,13 @@ def period_phrases(draw):
         due = first if first >= anchor else _last_day(anchor.year + 1, month)
         precision = Precision.MONTH
     elif kind == "month_year":
+        year += _last_day(year, month) < anchor  # a deadline before the agreement gives none
         text = (f"by the end of {months[month - 1]} {year}" if lang == "en"
                 else f"d’ici fin {months[month - 1]} {year}")  # fmt: skip
         due, precision = _last_day(year, month), Precision.MONTH
     elif kind == "quarter":
         quarter = draw(st.integers(1, 4))
+        year += _last_day(year, quarter * 3) < anchor
         text = draw(st.sampled_from(
             [f"by the end of Q{quarter} {year}",
              f"by the end of the {EN_ORDINALS[quarter - 1]} quarter of {year}"]
