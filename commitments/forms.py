@@ -8,7 +8,6 @@ becomes a form-wide error that still names the field, never a crash.
 from __future__ import annotations
 
 import json
-import re
 import zoneinfo
 from typing import Any, cast
 
@@ -129,16 +128,17 @@ class ServiceModelForm(forms.ModelForm):
 
 
 class AmountField(forms.DecimalField):
-    """A target amount typed as an analyst writes it: "750 billion", « 1,2 milliard », "$600bn"
+    """A target amount typed as an analyst writes it: "750 bn", « 1,2 milliard », "$600bn"
     without its sign, "750 000 000 000" or plain digits; read by the parser's one number
-    reader (:func:`commitments.parsing.targets.read_amount`), in the page's language first.
+    reader (:func:`commitments.parsing.targets.read_typed_amount`), in the page's language
+    first. "billion" is refused: 10^9 in English, 10^12 in French.
     """
 
     widget = forms.TextInput
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault(
-            "help_text", _('Digits, or a number and a scale word: "750 billion", « 1,2 milliard ».')
+            "help_text", _('Digits, or a number and a scale word: "750 bn", « 1,2 milliard ».')
         )
         super().__init__(**kwargs)
         self.widget.attrs.setdefault("inputmode", "decimal")
@@ -146,18 +146,20 @@ class AmountField(forms.DecimalField):
 
     def to_python(self, value: Any) -> Any:
         if isinstance(value, str) and value.strip():
-            text = value.strip().lstrip("$€¥").strip()
-            # The page's language; a figure with a scale word of the other language («1,2
-            # milliard» on an English page) reads too, but never bare digits that would read
-            # differently there ("1,500").
-            first = (translation.get_language() or "en").split("-")[0]
-            languages = [first]
-            if re.search(r"[^\W\d_]", text):
-                languages.append("fr" if first == "en" else "en")
-            for language in languages:
-                amount = targets.read_amount(text, language)
-                if amount is not None:
-                    return super().to_python(format(amount, "f"))
+            language = (translation.get_language() or "en").split("-")[0]
+            try:
+                amount = targets.read_typed_amount(value, language)
+            except targets.AmbiguousScale as error:
+                raise ValidationError(
+                    _(
+                        "“%(word)s” is not the same number in English and in French: write "
+                        "the digits, or use “milliard” or “bn”."
+                    ),
+                    code="ambiguous_scale",
+                    params={"word": error.word},
+                ) from None
+            if amount is not None:
+                return super().to_python(format(amount, "f"))
         return super().to_python(value)
 
 

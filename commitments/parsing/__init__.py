@@ -8,7 +8,9 @@ import, the ``parse_commitment_text`` command and ``POST /api/v1/parse/`` all ca
 When unsure it proposes nothing, part by part: a wrong date is worse than none. A part is left
 out when the text holds two different readings of it ("within 90 days … through 2028"), a
 phrase the engine cannot state ("by mid-2026", "as soon as possible", "90 business days", a
-deadline counted from another event than the agreement), an unknown unit, or when the text is
+deadline counted from another event than the agreement), a lower bound ("not until 2028", "at
+least 90 days after"), a date before the agreement's ("By 2019, exports had doubled"), an
+unknown unit (another dollar than the US one), or when the text is
 in another language than English or French. A relative rule, or a month or quarter without a
 year, counts from ``anchor`` (the agreement's date); without it the rule is still proposed,
 with no due date; a phrase whose meaning needs the anchor ("next year", "retroactive to
@@ -85,6 +87,8 @@ def _deadline(text: str, lang: str, anchor: dt.date | None) -> DeadlineProposal 
         due = compute_due_date(rule, anchor)
     except RuleError:
         return None  # a date outside the product's range is no proposal
+    if due is not None and anchor is not None and due < anchor:
+        return None  # "By 2019, exports had doubled": a past date, no deadline of the agreement
     return DeadlineProposal(
         rule=rule,
         anchor_kind=anchor_kind,

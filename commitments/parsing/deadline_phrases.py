@@ -48,21 +48,25 @@ _TAIL = {
     rf"|[àa]\s+partir\s+(?:de\s+|du\s+|d{A}\s*)|de\s+|du\s+|d{A}\s*)",
 }
 _AGREEMENT_ANCHOR = {
-    "en": r"(?:(?:the|this|its)\s+)?(?:date\s+of\s+(?:the|this)\s+)?(?:signing|signature|agreement"
-    r"|joint\s+statement|statement|summit|meeting|announcement|today|now)"
+    "en": r"(?:(?:the|this|its)\s+)?(?:date\s+of\s+(?:the\s+|this\s+)?)?(?:signing|signature"
+    r"|agreement|joint\s+statement|statement|summit|announcement|today|now)"
     r"(?:\s+of\s+(?:the|this)\s+(?:agreement|joint\s+statement|statement|framework))?",
-    "fr": rf"(?:(?:la|sa|cette|le|ce)\s+|l{A}\s*)?(?:date\s+de\s+(?:la\s+|l{A}\s*))?"
-    r"(?:signature|accord|d[ée]claration|r[ée]union|rencontre|sommet|annonce|aujourd.hui|ce\s+jour)"
-    rf"(?:\s+(?:de\s+(?:cet|l{A}\s*)\s*accord|de\s+(?:la|cette)\s+d[ée]claration))?",
+    "fr": rf"(?:(?:la|sa|cette|le|ce)\s+|l{A}\s*)?(?:pr[ée]sente?\s+)?"
+    rf"(?:date\s+de\s+(?:la\s+|l{A}\s*)?)?"
+    r"(?:signature|accord|d[ée]claration|sommet|annonce|aujourd.hui|ce\s+jour)"
+    rf"(?:\s+(?:de\s+(?:cet|l{A}\s*)\s*accord|du\s+pr[ée]sent\s+accord"
+    r"|de\s+(?:la|cette)\s+d[ée]claration|de\s+la\s+pr[ée]sente\s+d[ée]claration))?",
 }
 _FOLLOWING = {"en": "", "fr": r"\s+qui\s+(?:suivent|suivront|suivra|suit)"}
-_CLAUSE_END = r"(?=\s*(?:[,.;:!?)\]\n]|$))"
+#: Where a clause ends: a stop, a bracket or a dash, the end of the text, or a conjunction.
+_CLAUSE_END = r"(?=\s*(?:[,.;:!?)\]\n»”\"—–]|$)|\s+(?:and|or|but|et|ou|mais)(?![\w'’]))"
 _TAIL_PATTERN = {lang: re.compile(_TAIL[lang], re.IGNORECASE) for lang in ("en", "fr")}
 _ANCHORED = {
     lang: re.compile(rf"(?:{_AGREEMENT_ANCHOR[lang]}){_CLAUSE_END}", re.IGNORECASE)
     for lang in ("en", "fr")
 }
-_FOLLOWING_PATTERN = re.compile(rf"{_FOLLOWING['fr']}{_CLAUSE_END}", re.IGNORECASE)
+_ENDS_CLAUSE = re.compile(_CLAUSE_END, re.IGNORECASE)
+_FOLLOWING_PATTERN = re.compile(_FOLLOWING["fr"], re.IGNORECASE)
 
 
 def _count(text: str, lang: str) -> int | None:
@@ -125,21 +129,34 @@ def _relative_reader(lang: str) -> Callable[[re.Match[str], dt.date | None], Fou
 def _anchored_end(match: re.Match[str], lang: str) -> tuple[int, bool]:
     """Return where a relative phrase ends and whether it counts from the agreement.
 
-    "within 90 days" and "within 90 days of the signing" do; "within 90 days of entry into
-    force" counts from another event: the phrase is read, but as unsure.
+    It does when the phrase ends its clause ("within 90 days.", « dans les 180 jours qui
+    suivent, »), or names the agreement ("within 90 days of the signing", « à compter de la
+    signature »). Any other words after it may name another event ("within 90 days of entry
+    into force", "prior to the election", « à la suite de », « dès »): the phrase is read,
+    but as unsure.
     """
     text, end = match.string, match.end()
     if lang == "fr":
         following = _FOLLOWING_PATTERN.match(text, end)
         if following:
-            return following.end(), True
-    tail = _TAIL_PATTERN[lang].match(text, end)
-    if tail is None:
+            end = following.end()
+            anchored = _ANCHORED[lang].match(text, _skip_spaces(text, end))
+            if anchored is not None:
+                return anchored.end(), True
+    if _ENDS_CLAUSE.match(text, end):
         return end, True
-    anchored = _ANCHORED[lang].match(text, tail.end())
-    if anchored is None:
-        return end, False
-    return anchored.end(), True
+    tail = _TAIL_PATTERN[lang].match(text, end)
+    if tail is not None:
+        anchored = _ANCHORED[lang].match(text, tail.end())
+        if anchored is not None:
+            return anchored.end(), True
+    return end, False
+
+
+def _skip_spaces(text: str, at: int) -> int:
+    while at < len(text) and text[at].isspace():
+        at += 1
+    return at
 
 
 def _unsure(match: re.Match[str], anchor: dt.date | None) -> Found:
@@ -169,6 +186,11 @@ def _quarter_reader(lang: str) -> Callable[[re.Match[str], dt.date | None], Foun
 
 def _year_reader(match: re.Match[str], anchor: dt.date | None) -> Found:
     return Found(match.start(), match.end(), _period(PeriodUnit.YEAR, None, match, anchor))
+
+
+def _alone_reader(match: re.Match[str], anchor: dt.date | None) -> Found:
+    """Read a text that is nothing but "next year": the phrase, without its spaces."""
+    return Found(match.start("ny"), match.end(), _period(PeriodUnit.YEAR, None, match, anchor))
 
 
 def _day_reader(lang: str) -> Callable[[re.Match[str], dt.date | None], Found | None]:
@@ -209,7 +231,8 @@ def _english() -> Grammar:
         (
             rf"\b(?:within|no\s+later\s+than|not\s+later\s+than"
             rf"|(?:in|over|during)\s+the\s+(?:next|following|coming|first))"
-            rf"\s+(?:the\s+)?(?:next\s+|following\s+|coming\s+|first\s+)?(?P<n>{number})"
+            rf"\s+(?:the\s+)?(?:next\s+|following\s+|coming\s+|first\s+)?"
+            rf"(?!(?:next|following|coming)\s)(?P<n>{number})"
             rf"\s+(?P<unit>{OFFSET_UNIT['en']})",
             _relative_reader("en"),
         ),
@@ -235,10 +258,14 @@ def _english() -> Grammar:
             r"|(?:this\s+)?year[-\s]end)(?![\w])",
             _year_reader,
         ),
+        # "next year" is a deadline after a deadline word, or alone (a deadline phrase as an
+        # editor types it); "from next year", "talks will resume next year" are no deadline.
         (
-            rf"\b(?:(?:{by}|{until}|before)\s+(?:the\s+end\s+of\s+)?)?(?P<ny>{NEXT_YEAR['en']})",
+            rf"\b(?:{by}\s+(?:the\s+end\s+of\s+)?|(?:before|{until})\s+the\s+end\s+of\s+)"
+            rf"(?P<ny>{NEXT_YEAR['en']})",
             _year_reader,
         ),
+        (rf"^\s*(?P<ny>{NEXT_YEAR['en']})(?=\s*\.?\s*$)", _alone_reader),
         (rf"\b(?:{by}|through|thru)\s+(?:the\s+)?(?P<d>{day})", _day_reader("en")),
         (rf"(?P<d>{dates.DAY_WITH_YEAR['en']}),?\s+at\s+the\s+latest", _day_reader("en")),
         # Phrases that set a deadline the engine cannot state, or not surely.
@@ -260,6 +287,21 @@ def _english() -> Grammar:
             _unsure,
         ),
         (r"\bin\s+due\s+course\b", _unsure),
+        # "in the next year": within twelve months, or during next year; not sure which.
+        (r"\b(?:in|over|within|during)\s+the\s+(?:next|following)\s+year(?![\w])", _unsure),
+        # "not until 2028", "won't start until 2028", "not before the end of 2026": the earliest
+        # date something happens, not a deadline.
+        (
+            r"(?:\bnot|\bnever|n[’']t)\s+(?:[\w’'-]+\s+){0,4}?(?:until|till|before)(?![\w])"
+            r"[^.;!?\n]*",
+            _unsure,
+        ),  # "at least 90 days after the signing", "through 2028 at least": a lower bound.
+        (
+            rf"\b(?:at\s+least|no\s+(?:earlier|sooner)\s+than|not\s+(?:earlier|sooner)\s+than)"
+            rf"\s+{number}\s+{OFFSET_UNIT['en']}",
+            _unsure,
+        ),
+        (rf"\b{until}\s+[^.;!?\n,]*?\bat\s+(?:the\s+)?least(?![\w])", _unsure),
     ]
     return tuple((compile_pattern(pattern), reader) for pattern, reader in rules)
 
@@ -336,11 +378,14 @@ def _french() -> Grammar:
             rf"(?:de\s+(?:l{A}\s*|cette\s+)ann[ée]e|de\s+l{A}\s*an)(?!\s+prochain|\s*(?:19|20|21)\d\d)",
             _year_reader,
         ),
+        # « l’année prochaine » after a deadline word, or alone (an editor's deadline phrase);
+        # « à partir de l’année prochaine » is no deadline.
         (
-            rf"(?:\b(?:{dici}|avant|jusqu{A}\s*[àa]|au\s+plus\s+tard\s+[àa])\s+"
-            rf"(?:la\s+fin\s+de\s+)?)?(?P<ny>{next_year})",
+            rf"\b(?:(?:{dici}|au\s+plus\s+tard(?:\s+[àa])?)\s+(?:la\s+fin\s+de\s+)?"
+            rf"|(?:avant|jusqu{A}\s*[àa])\s+la\s+fin\s+de\s+)(?P<ny>{next_year})",
             _year_reader,
         ),
+        (rf"^\s*(?P<ny>{next_year})(?=\s*\.?\s*$)", _alone_reader),
         (
             rf"\b(?:au\s+plus\s+tard(?:\s+le)?|{dici}\s+(?:le|au)|jusqu{A}\s*au)\s+(?P<d>{day})",
             _day_reader("fr"),
@@ -369,6 +414,11 @@ def _french() -> Grammar:
             _unsure,
         ),
         (rf"\b(?:{by_end})(?:l{A}\s*)?exercice", _unsure),
+        # « pas avant 2028 », « ne … qu’en 2028 »: the earliest date, not a deadline.
+        (r"\bpas\s+(?:avant|jusqu)(?![\w])[^.;!?\n]*", _unsure),
+        # « au moins 90 jours après la signature », « jusqu’en 2028 au moins »: a lower bound.
+        (rf"\b(?:au\s+moins|pas\s+moins\s+de|au\s+plus\s+t[ôo]t)\s+{number}\s+{unit}", _unsure),
+        (rf"\bjusqu{A}\s*[^.;!?\n,]*?\bau\s+moins(?![\w])", _unsure),
     ]
     return tuple((compile_pattern(pattern), reader) for pattern, reader in rules)
 

@@ -331,6 +331,10 @@ SCALE_VALUE = {
         "bn": 9,
     },
 }
+#: Scale words an English and a French reader take for different numbers: "billion" is 10^9
+#: in English, 10^12 in French; "trillion" 10^12, and 10^18 in French (a word the French
+#: grammar does not read). A typed amount must not use them: its language is not sure.
+AMBIGUOUS_SCALE = frozenset({"billion", "billions", "trillion", "trillions"})
 SCALE = {
     "en": r"(?:thousand|million|billion|trillion|mn|bn|tn|tr|k|m|b)(?![\w])",
     "fr": r"(?:mille|millions?|milliards?|billions?|mds?|mrds?|bn)(?![\w])",
@@ -338,7 +342,7 @@ SCALE = {
 
 #: Currency marks before a number, and currency names after it, to the unit codes of
 #: ``commitments.choices.Unit``. A "$" preceded by a letter (C$, A$, HK$) is another dollar.
-CURRENCY_BEFORE = r"(?:US\s?\$|(?<![A-Za-z])\$|¥|€|USD|EUR|JPY)"
+CURRENCY_BEFORE = r"(?:US\s?\$|(?<![A-Za-z])\$|(?<![A-Za-z])¥|€|USD|EUR|JPY)"
 CURRENCY_BEFORE_VALUE = {
     "us$": "USD",
     "$": "USD",
@@ -376,6 +380,18 @@ CURRENCY_AFTER_VALUE = {
     "eur": "EUR",
     "€": "EUR",
 }
+#: Words after "$" or "dollars" (or "¥") naming another currency than the US dollar (the
+#: Japanese yen): « 600 milliards de dollars canadiens », « 600 milliards $ CA », "$600 billion
+#: Canadian", "¥100 billion yuan". The amount's unit is then unknown.
+OTHER_CURRENCY_AFTER = (
+    r"\s*(?:\(?\s*(?-i:CA|CAN|CAD|AU|AUD|HK|HKD|NZ|NZD|SG|SGD|TW|TWD|NT|MX|MXN|CN|CNY|RMB)"
+    r"(?![\w$])"
+    r"|\s(?:in\s+)?(?:Canadian|Australian|Hong\s+Kong|New\s+Zealand|Singapore|Singaporean"
+    r"|Taiwan|Taiwanese|Mexican|Chinese|yuan|renminbi)(?![\w])"
+    r"|\s(?:canadiens?|australiens?|de\s+Hong\s+Kong|hongkongais|n[ée]o-z[ée]landais"
+    r"|de\s+Singapour|singapouriens?|de\s+Ta[iï]wan|ta[iï]wanais|mexicains?|chinois"
+    r"|yuans?|renminbis?)(?![\w]))"
+)
 PERCENT = {
     "en": r"(?:%|per\s?cent(?![\w])|percent(?![\w]))",
     "fr": r"(?:%|pour\s?cent(?![\w])|pourcents?(?![\w]))",

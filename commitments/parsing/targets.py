@@ -16,11 +16,13 @@ from decimal import Decimal, InvalidOperation
 from typing import cast
 
 from .lexicon import (
+    AMBIGUOUS_SCALE,
     CURRENCY_AFTER,
     CURRENCY_AFTER_VALUE,
     CURRENCY_BEFORE,
     CURRENCY_BEFORE_VALUE,
     OF_GDP,
+    OTHER_CURRENCY_AFTER,
     PERCENT,
     PERCENT_POINTS,
     SCALE,
@@ -85,6 +87,40 @@ def read_amount(text: str, lang: str) -> Decimal | None:
     return _scaled(match, lang) if match else None
 
 
+class AmbiguousScale(ValueError):
+    """A typed amount's scale word means a different number in English and in French."""
+
+    def __init__(self, word: str) -> None:
+        super().__init__(word)
+        self.word = word
+
+
+def read_typed_amount(text: str, lang: str) -> Decimal | None:
+    """Return the amount an editor typed on a page in ``lang``, or ``None``.
+
+    A currency sign before it is dropped. The page's language reads it first; a figure with a
+    scale word of the other language reads too (« 1,2 milliard » on an English page), but
+    never bare digits that would read differently there ("1,500"). A scale word an English and
+    a French reader take for different numbers ("750 billion": 10^9 or 10^12) raises
+    :class:`AmbiguousScale`, whatever the page: the editor may be copying a source in the
+    other language. "milliard" (French only) and "bn" (10^9 in both) are sure.
+    """
+    text = text.strip().lstrip("$€¥").strip()
+    words = [fold(word) for word in re.findall(r"[^\W\d_]+", text)]
+    for word in words:
+        if word in AMBIGUOUS_SCALE:
+            raise AmbiguousScale(word)
+    languages = [lang] + ([_OTHER_LANGUAGE.get(lang, "en")] if words else [])
+    for language in dict.fromkeys(languages):
+        amount = read_amount(text, language)
+        if amount is not None:
+            return amount
+    return None
+
+
+_OTHER_LANGUAGE = {"en": "fr", "fr": "en"}
+
+
 def _decimal(text: str) -> Decimal | None:
     try:
         return Decimal(text)
@@ -105,10 +141,15 @@ def _scaled(match: re.Match[str], lang: str) -> Decimal | None:
     return number if number > 0 else None
 
 
+_OTHER_CURRENCY = re.compile(OTHER_CURRENCY_AFTER, re.IGNORECASE)
+
+
 def _reader(lang: str, unit: str | None) -> Callable[[re.Match[str], dt.date | None], Found]:
     def read(match: re.Match[str], anchor: dt.date | None) -> Found:
         amount = _scaled(match, lang)
         code = unit or _currency(match)
+        if code in ("USD", "JPY") and _OTHER_CURRENCY.match(match.string, match.end()):
+            code = None  # "$600 billion Canadian": another dollar, a unit the tracker lacks
         meaning = (amount.normalize(), code) if amount is not None and code else None
         return Found(match.start(), match.end(), meaning)
 

@@ -112,8 +112,10 @@ DEADLINES = [
     ("fr", "jusqu’en 2028", "jusqu’en 2028", "2028-12-31", "year", {"period_year": 2028}),
     ("fr", "d’ici à la fin de 2030", None, "2030-12-31", "year", {"period_year": 2030}),
     ("fr", "d’ici la fin de l’année", None, "2025-12-31", "year", {"period_year": None}),
-    ("fr", "célébrer ensemble l’année prochaine les 250 ans", "l’année prochaine", "2026-12-31",
-     "year", {"period_year": 2026}),
+    ("fr", "l’année prochaine", None, "2026-12-31", "year", {"period_year": 2026}),
+    ("fr", "au plus tard l’année prochaine", None, "2026-12-31", "year", {"period_year": 2026}),
+    ("fr", "d’ici l’année prochaine", None, "2026-12-31", "year", {"period_year": 2026}),
+    ("fr", "avant la fin de l’année prochaine", None, "2026-12-31", "year", {}),
     ("fr", "au plus tard le 1er juillet 2026", None, "2026-07-01", "day",
      {"deadline_kind": "fixed", "deadline_date": dt.date(2026, 7, 1),
       "deadline_precision": "day"}),
@@ -144,11 +146,31 @@ DEADLINES = [
     ("en", "by 2030", None, "2030-12-31", "year", {"period_year": 2030}),
     ("en", "by the end of the year", None, "2025-12-31", "year", {"period_year": None}),
     ("en", "next year", None, "2026-12-31", "year", {"period_year": 2026}),
+    ("en", " Next year. ", "Next year", "2026-12-31", "year", {"period_year": 2026}),
+    ("en", "no later than next year", None, "2026-12-31", "year", {"period_year": 2026}),
+    ("en", "by the end of next year", None, "2026-12-31", "year", {"period_year": 2026}),
     ("en", "by July 1, 2026", "by July 1, 2026", "2026-07-01", "day",
      {"deadline_kind": "fixed", "deadline_date": dt.date(2026, 7, 1)}),
     ("en", "no later than 1 July 2026", None, "2026-07-01", "day", {}),
     ("en", "by 2026-07-01", None, "2026-07-01", "day", {}),
     ("en", "by 15 January", None, "2026-01-15", "day", {}),
+    # A relative phrase counts from the agreement when it ends its clause or names it.
+    ("en", "within 90 days, and the parties will meet", "within 90 days", "2026-01-26", "day",
+     {"offset_amount": 90, "anchor_kind": "agreement"}),
+    ("en", "within 90 days and report", "within 90 days", "2026-01-26", "day", {}),
+    ("en", "within 90 days of this agreement", None, "2026-01-26", "day", {}),
+    ("en", "within 90 days from the date of signing", None, "2026-01-26", "day", {}),
+    ("fr", "dans les 90 jours qui suivent la signature", None, "2026-01-26", "day",
+     {"offset_amount": 90, "anchor_kind": "agreement"}),
+    ("fr", "dans les 90 jours qui suivent, puis", "dans les 90 jours qui suivent", "2026-01-26",
+     "day", {}),
+    ("fr", "dans les 180 jours du présent accord", None, "2026-04-26", "day", {}),
+    ("fr", "dans un délai d’un an à compter de la date de signature", None, "2026-10-28", "day",
+     {}),
+    ("fr", "sous 30 jours et d’ici là", "sous 30 jours", "2025-11-27", "day", {}),
+    ("fr", "Le Japon investira 550 milliards de dollars d’ici 2029.", "d’ici 2029", "2029-12-31",
+     "year", {"period_year": 2029}),
+    ("fr", "au moins 30 % d’ici 2030", "d’ici 2030", "2030-12-31", "year", {}),
 ]  # fmt: skip
 
 
@@ -195,6 +217,55 @@ NO_DEADLINE = [
     ("fr", "à terme"),
     ("fr", "dans les 180 jours, et d’ici 2028"),
     ("fr", "Les deux dirigeants ont confirmé vouloir collaborer étroitement."),
+    # Counted from another event than the agreement: any words after the phrase but a named
+    # agreement leave it unsure.
+    ("en", "The vote will be held within 90 days before the election."),
+    ("en", "within 90 days prior to the election"),
+    ("en", "within 30 days preceding the vote"),
+    ("en", "within 60 days upon entry into force"),
+    ("en", "within 60 days once the law is adopted"),
+    ("en", "within 30 days at the request of either party"),
+    ("en", "within 30 days since the signing"),
+    ("en", "within 30 days thereafter"),
+    ("en", "within 30 days of the meeting of the joint committee"),
+    ("en", "within 90 days of the signing to review it"),
+    ("en", "Japan and the US will meet within 180 days to discuss"),
+    ("fr", "dans les 90 jours qui suivent l’entrée en vigueur"),
+    ("fr", "dans les 90 jours à la suite de l’élection"),
+    ("fr", "dans les 90 jours dès la ratification"),
+    ("fr", "dans les 90 jours avant l’élection"),
+    ("fr", "dans les 90 jours précédant l’élection"),
+    ("fr", "dans les 90 jours consécutifs à la ratification"),
+    ("fr", "sous 30 jours à réception de la facture"),
+    ("fr", "dans les 30 jours de l’entrée en vigueur du présent accord"),
+    # "next year" needs a deadline word (or to be the whole phrase); "until" must not be
+    # the earliest date.
+    ("en", "from next year"),
+    ("en", "starting next year"),
+    ("en", "talks will resume next year"),
+    ("en", "in the next year"),
+    ("en", "over the next year"),
+    ("en", "within the next year"),
+    ("en", "until next year"),
+    ("en", "before next year"),  # the end of this year, or of next year?
+    ("en", "not until 2028"),
+    ("en", "The plant won't start until 2028."),
+    ("en", "The rule will not take effect until March."),
+    ("en", "The tariffs will not be lifted before the end of 2026."),
+    ("fr", "à partir de l’année prochaine"),
+    ("fr", "célébrer ensemble l’année prochaine les 250 ans"),
+    ("fr", "avant l’année prochaine"),
+    ("fr", "jusqu’à l’année prochaine"),
+    ("fr", "Le programme ne démarrera pas avant 2028."),
+    # A lower bound is no deadline; a date before the agreement's is none of its deadlines.
+    ("en", "at least 90 days after the signing"),
+    ("en", "no earlier than 90 days after the signing"),
+    ("en", "The tariffs will stay through 2028 at least."),
+    ("fr", "au moins 90 jours après la signature"),
+    ("fr", "jusqu’en 2028 au moins"),
+    ("en", "By 2019, exports had doubled."),
+    ("en", "By March 2025 the parties had met twice."),
+    ("fr", "D’ici mars 2025, les parties s’étaient réunies deux fois."),
 ]
 
 
@@ -322,6 +393,9 @@ TARGETS = [
     ("en", "2% of GDP", "2", "percent_gdp"),
     ("en", "2.5 percent of gross domestic product", "2.5", "percent_gdp"),
     ("en", "1.5 million tonnes", "1500000", "tonnes"),
+    ("fr", "600 milliards de dollars US", "600000000000", "USD"),
+    ("fr", "investir 600 milliards $ au Japon", "600000000000", "USD"),
+    ("en", "$600 billion, Canada said", "600000000000", "USD"),
 ]
 
 
@@ -342,6 +416,25 @@ NO_TARGET = [
     ("en", "up 2 percentage points"),
     ("en", "in 2025, 42 ministers met"),
     ("fr", "Le Japon renforcera sa coopération."),
+    # Other dollars, and the yuan's ¥: a unit the tracker does not have, never USD or JPY.
+    ("fr", "600 milliards de dollars canadiens"),
+    ("fr", "600 milliards de dollars australiens"),
+    ("fr", "600 milliards de dollars de Hong Kong"),
+    ("fr", "600 milliards de dollars néo-zélandais"),
+    ("fr", "600 milliards $ CA"),
+    ("fr", "600 milliards $CA"),
+    ("en", "$600 billion Canadian"),
+    ("en", "$600 billion (CAD)"),
+    ("en", "$600 billion in Canadian dollars"),
+    ("en", "600 billion dollars Canadian"),
+    ("en", "C$600bn"),
+    ("en", "CA$600bn"),
+    ("en", "A$600bn"),
+    ("en", "HK$600bn"),
+    ("en", "NZ$600bn"),
+    ("en", "S$600bn"),
+    ("en", "CN¥600bn"),
+    ("en", "¥600 billion yuan"),
 ]
 
 
@@ -445,11 +538,13 @@ def period_phrases(draw):
         due = first if first >= anchor else _last_day(anchor.year + 1, month)
         precision = Precision.MONTH
     elif kind == "month_year":
+        year += _last_day(year, month) < anchor  # a deadline before the agreement gives none
         text = (f"by the end of {months[month - 1]} {year}" if lang == "en"
                 else f"d’ici fin {months[month - 1]} {year}")  # fmt: skip
         due, precision = _last_day(year, month), Precision.MONTH
     elif kind == "quarter":
         quarter = draw(st.integers(1, 4))
+        year += _last_day(year, quarter * 3) < anchor
         text = draw(st.sampled_from(
             [f"by the end of Q{quarter} {year}",
              f"by the end of the {EN_ORDINALS[quarter - 1]} quarter of {year}"]
