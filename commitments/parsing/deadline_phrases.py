@@ -59,7 +59,14 @@ _AGREEMENT_ANCHOR = {
 }
 _FOLLOWING = {"en": "", "fr": r"\s+qui\s+(?:suivent|suivront|suivra|suit)"}
 #: Where a clause ends: a stop, a bracket or a dash, the end of the text, or a conjunction.
-_CLAUSE_END = r"(?=\s*(?:[,.;:!?)\]\n»”\"—–]|$)|\s+(?:and|or|but|et|ou|mais)(?![\w'’]))"
+_CLAUSE_END = (
+    r"(?=\s*(?:[,.;:!?)\]\n»”\"—–]|$)|\s+(?:and|or|but|et|ou|mais)(?![\w'’])"
+    # A purpose in its infinitive ends the deadline's clause too: "meet within 180 days to
+    # discuss…", « se réuniront dans les 90 jours pour examiner… »; "to the election" and
+    # « pour la signature » name an event and stay unsure.
+    r"|\s+to\s+(?!(?:the|a|an|its|their|this|that|these|those|his|her|our|each)\b)[a-z]+\b"
+    r"|\s+(?:pour|afin\s+d(?:e\s+|['’]))\s*[a-zàâçéèêëîïôûùüÿœ]+(?:er|ir|re)\b)"
+)
 _TAIL_PATTERN = {lang: re.compile(_TAIL[lang], re.IGNORECASE) for lang in ("en", "fr")}
 _ANCHORED = {
     lang: re.compile(rf"(?:{_AGREEMENT_ANCHOR[lang]}){_CLAUSE_END}", re.IGNORECASE)

@@ -228,8 +228,6 @@ NO_DEADLINE = [
     ("en", "within 30 days since the signing"),
     ("en", "within 30 days thereafter"),
     ("en", "within 30 days of the meeting of the joint committee"),
-    ("en", "within 90 days of the signing to review it"),
-    ("en", "Japan and the US will meet within 180 days to discuss"),
     ("fr", "dans les 90 jours qui suivent l’entrée en vigueur"),
     ("fr", "dans les 90 jours à la suite de l’élection"),
     ("fr", "dans les 90 jours dès la ratification"),
@@ -639,3 +637,26 @@ def test_every_deadline_read_from_the_seeds_is_the_seeds_own():
     assert recognised == with_deadline == 4
 
 
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "due"),
+    [
+        ("The two sides will meet within 180 days to discuss the next steps.", "en", "2026-04-26"),
+        ("Les parties se réuniront dans les 90 jours pour examiner la mise en œuvre.", "fr",
+         "2026-01-26"),
+        ("dans les 90 jours afin d’évaluer les progrès", "fr", "2026-01-26"),
+    ],
+)
+def test_a_purpose_after_the_deadline_ends_its_clause(text, lang, due):
+    proposal = propose(text, lang=lang, anchor=SUMMIT).deadline
+    assert proposal is not None and proposal.due_date == dt.date.fromisoformat(due)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [("Elections within 90 days to the parliament.", "en"),
+     ("dans les 90 jours pour la signature du traité", "fr")],
+)
+def test_an_event_after_to_or_pour_stays_unsure(text, lang):
+    assert propose(text, lang=lang, anchor=SUMMIT).deadline is None
