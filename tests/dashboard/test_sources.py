@@ -151,7 +151,7 @@ def test_the_source_page_marks_each_cited_span_and_links_it_to_its_commitment(
     source = svc.source_create(user=editor, text=STATEMENT, **FIELDS)
     commitment = make_commitment(title="Energy purchases")
     cite = Citation(source=source, commitment=commitment, quote="$750 billion through 2028")
-    svc.citation_span_fill(cite)
+    svc.citation_place(cite, required=True)
     cite.save()
     client.force_login(reader)
     page = client.get(reverse("dashboard:source", args=[source.pk]))

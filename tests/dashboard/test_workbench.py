@@ -189,7 +189,7 @@ def test_a_passage_not_in_the_text_is_refused_at_the_quote(writer_client, statem
     data["c-0-start"] = data["c-0-end"] = ""
     response = writer_client.post(url(statement), data)
     assert response.status_code == 400
-    assert "not in the source" in response.content.decode()
+    assert "is not in the archived text of" in response.content.decode()
     assert not Commitment.objects.exists()
 
 
