@@ -348,9 +348,10 @@ def citation_place(citation: Citation, *, required: bool, field: str = "quote") 
 
     Where the quote is found (:func:`quote_span`), the citation gets its span and its quote
     becomes the text's own characters there. A citation given a span (an editor's selection)
-    is left to :meth:`Citation.clean`, which refuses a span that is not its quote. Where the source has a text and the quote is not in it, ``required``
-    refuses it with an error on ``field``; otherwise the citation keeps no span. A source
-    with no archived text has nothing to check a quote against: no span, no refusal.
+    is left to :meth:`Citation.clean`, which refuses a span that is not its quote. Where the
+    source has a text and the quote is not in it, ``required`` refuses it with an error on
+    ``field``; otherwise the citation keeps no span. A source with no archived text has
+    nothing to check a quote against: no span, no refusal.
 
     Each interface decides ``required`` once, in its docstring. All those that write a new
     quote pass ``True``: a source whose text is archived must hold the quote, so that any
