@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.dates import validate_date_in_range
 
-from . import deadlines
+from . import deadlines, passages
 from .assessment import SCALE, Rating
 from .choices import PrecisionChoice, RatingChoice, RevisionKind, Status, rating_label
 from .deadlines import RuleError, recurrence
@@ -438,17 +438,17 @@ class EvidenceForm(forms.Form):
         if not number or cleaned.get("evidence_quote"):
             return
         text = source.text if source is not None else ""
-        spans = source_services.paragraph_spans(text)
+        spans = passages.paragraphs(text)
         if number > len(spans):
             self.add_error(
                 "evidence_paragraph",
                 _("The source's archived text has no paragraph %(number)s.") % {"number": number},
             )
             return
-        start, end = spans[number - 1]
-        cleaned["evidence_quote"] = text[start:end]
+        paragraph = spans[number - 1]
+        cleaned["evidence_quote"] = text[paragraph.start : paragraph.end]
         if not cleaned.get("evidence_locator"):
-            cleaned["evidence_locator"] = f"¶ {number}"
+            cleaned["evidence_locator"] = passages.locator(text, paragraph.start, paragraph.end)
 
 
 #: The evidence fields, last in every form that takes them.

@@ -7,9 +7,9 @@ from typing import Any, TypeVar, cast
 from django import forms
 from django.http import QueryDict
 
+from commitments import passages
 from commitments.forms import AssessmentForm, RevisionForm, StatusChangeForm
 from commitments.models import Source
-from commitments.services.sources import paragraph_spans
 
 FormT = TypeVar("FormT", bound=forms.BaseForm)
 
@@ -36,8 +36,8 @@ class SourcePassages:
         if source is None:
             return []
         return [
-            (number, source.text[start:end])
-            for number, (start, end) in enumerate(paragraph_spans(source.text), start=1)
+            (paragraph.number, source.text[paragraph.start : paragraph.end])
+            for paragraph in passages.paragraphs(source.text)
         ]
 
 

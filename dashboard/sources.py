@@ -21,9 +21,9 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from commitments import passages
 from commitments.forms import SourceForm
 from commitments.models import Citation, Source
-from commitments.services.sources import paragraph_spans
 from commitments.source_files import source_download, source_has_copy
 from core.roles import can_write
 
@@ -49,14 +49,15 @@ class Paragraph:
 
 
 def source_paragraphs(text: str, citations: Iterable[Citation]) -> list[Paragraph]:
-    """Return ``text`` in paragraphs (blocks between blank lines), cut where spans begin or end.
+    """Return ``text`` in its paragraphs (:func:`passages.paragraphs`, the workbench's too), cut
+    where spans begin or end.
 
     A citation whose span crosses paragraphs is marked in each; overlapping spans share the
     pieces they both cover.
     """
     spans = [(c, c.start, c.end) for c in citations if c.start is not None and c.end is not None]
     paragraphs = []
-    for number, (start, end) in enumerate(paragraph_spans(text), start=1):
+    for number, start, end in ((p.number, p.start, p.end) for p in passages.paragraphs(text)):
         cuts = {start, end}
         for _citation, left, right in spans:
             if left < end and right > start:

@@ -26,12 +26,13 @@ from commitments.services.sources import source_create
 from commitments.services.workbench import parties_by_name
 
 DATE_WIDGET = {"type": "date"}
-#: The rule's stored fields each kind of rule reads: the only ones shown for that kind.
+#: The workbench's drafts count a relative rule from the agreement's date: no anchor to pick.
+_NOT_OFFERED = {deadlines.ANCHOR_KIND_FIELD.name, deadlines.ANCHOR_COMMITMENT_FIELD.name}
+#: The rule's stored fields each kind of rule reads (the engine's mapping, as the admin's):
+#: the only ones shown for that kind.
 KIND_FIELDS: dict[str, tuple[str, ...]] = {
-    deadlines.RuleKind.FIXED: ("deadline_date", "deadline_precision"),
-    deadlines.RuleKind.RELATIVE: ("offset_amount", "offset_unit"),
-    deadlines.RuleKind.PERIOD_END: ("period_unit", "period_number", "period_year"),
-    deadlines.RuleKind.NONE: (),
+    kind: tuple(name for name in names if name not in _NOT_OFFERED)
+    for kind, names in deadlines.KIND_PARAMETERS.items()
 }
 RULE_INPUTS = ("deadline_kind", "deadline_phrase", *(n for f in KIND_FIELDS.values() for n in f))
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -62,8 +63,10 @@ class SourceAddForm(ServiceModelForm):
 class CitationSpanForm(forms.ModelForm):
     """A citation whose quote is placed in its source's archived text when it is checked.
 
-    Where the quote is found, the citation points at its span (``start``, ``end``) and its
-    quote becomes the text's own characters there; a quote not in the text keeps no span.
+    A new or changed quote is placed with ``required=True``, as in the editors' forms: the
+    admin's editor types or pastes it from a source whose text is archived, so it must stand
+    there (a paraphrase belongs in the translation). An unchanged citation of older data with
+    no span is left as it is.
     """
 
     def clean(self) -> dict[str, Any]:
@@ -72,7 +75,12 @@ class CitationSpanForm(forms.ModelForm):
         moved = {"source", "quote"} & set(self.changed_data)
         if source is not None and quote and (moved or self.instance.start is None):
             probe = Citation(source=source, quote=quote)
-            source_services.citation_span_fill(probe)
+            required = bool(moved) or self.instance.pk is None
+            try:
+                source_services.citation_place(probe, required=required)
+            except ValidationError as exc:
+                self.add_error("quote", exc.message_dict["quote"])
+                return cleaned
             self.instance.start, self.instance.end = probe.start, probe.end
             cleaned["quote"] = probe.quote
         return cleaned

@@ -263,6 +263,12 @@ KIND_GROUPS: Mapping[RuleKind, tuple[str, ...]] = {
     RuleKind.PERIOD_END: ("period",),
     RuleKind.NONE: (),
 }
+#: The parameter fields each kind of rule reads, by name and in order: ``KIND_GROUPS`` spelled
+#: out through each field's ``group``, for the forms that show only the chosen kind's fields.
+KIND_PARAMETERS: Mapping[RuleKind, tuple[str, ...]] = {
+    kind: tuple(field.name for field in PARAMETER_FIELDS if field.group in groups)
+    for kind, groups in KIND_GROUPS.items()
+}
 #: Every stored part of a rule, in the order the admin and the CSV files show them.
 RULE_FIELDS = (PHRASE_FIELD, KIND_FIELD, *PARAMETER_FIELDS)
 RULE_FIELD_NAMES = tuple(field.name for field in RULE_FIELDS)

@@ -35,7 +35,7 @@ from commitments.services.deadlines import (
 )
 from commitments.services.occurrences import occurrences_sync
 from commitments.services.sources import (
-    citation_span_fill,
+    citation_place,
     evidence_source_create,
     originals_discarded_on_error,
 )
@@ -555,24 +555,18 @@ def _evidence_cite(
     translation: str,
     locator: str,
 ) -> Citation:
-    """Save a citation of ``commitment`` from ``source``; errors are named ``evidence_*``."""
+    """Save a citation of ``commitment`` from ``source``; errors are named ``evidence_*``.
+
+    The quote is placed with ``required=True``: evidence is picked or pasted from the
+    source, and a source with its archived text must hold the quote, so that the evidence
+    stays checkable against it.
+    """
     if source is None:
         raise ValidationError({"evidence_source": _("A quote needs the source it comes from.")})
     citation = Citation(
         source=source, commitment=commitment, quote=quote, translation=translation, locator=locator
     )
-    citation_span_fill(citation)
-    if citation.start is None and source.text:
-        # The source has its archived text: the quote must be checkable against it.
-        raise ValidationError(
-            {
-                "evidence_quote": _(
-                    "This quote is not in the archived text of “%(source)s”; copy it from "
-                    "the text as it stands there."
-                )
-                % {"source": source.title}
-            }
-        )
+    citation_place(citation, required=True, field="evidence_quote")
     try:
         citation.full_clean()
     except ValidationError as exc:

@@ -51,7 +51,7 @@ from commitments.models import (
     Source,
 )
 from commitments.services.deadlines import User, attach_user
-from commitments.services.sources import citation_span_fill
+from commitments.services.sources import citation_place
 from core.text import NUL
 
 #: The hidden column holding each row's line in the file; never a column of the file itself.
@@ -547,11 +547,20 @@ def citations_import(
 
     A citation is the same when it has the same source and quote, so importing a file twice
     adds nothing the second time. Errors are named by the row's columns.
+
+    Quotes are placed with ``required=True``, as in the forms: a source whose text is
+    archived must hold the quote (a paraphrase belongs in the translation column), and a
+    file is no reason to keep a quote that nobody can check.
     """
     for given in citations:
         new = Citation(commitment=commitment, source=given.source, quote=given.quote)
-        # The quote as the source's text has it (its spaces), at its span where it is found.
-        citation_span_fill(new)
+        # The quote as the source's text has it (its spaces, its apostrophes), at its span.
+        try:
+            citation_place(new, required=True)
+        except ValidationError as exc:
+            raise ValidationError(
+                {citation_column(given.number, "quote"): exc.message_dict["quote"]}
+            ) from None
         citation = Citation.objects.filter(
             commitment=commitment, source=given.source, quote__in={given.quote, new.quote}
         ).first()
@@ -567,7 +576,8 @@ def citations_import(
         for name, value in values.items():
             setattr(citation, name, value)
         if citation.start is None:
-            citation_span_fill(citation)
+            # An earlier import's citation found by the quote as given: now at its span.
+            citation.quote, citation.start, citation.end = new.quote, new.start, new.end
         try:
             citation.full_clean()
         except ValidationError as exc:

@@ -18,6 +18,7 @@ import hashlib
 import io
 import logging
 import re
+import unicodedata
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,10 +67,14 @@ def max_chars() -> int:
 
 
 def normalise_text(text: str) -> str:
-    """Return ``text`` with one kind of line end, no control characters and no outer blanks.
+    """Return ``text`` in Unicode NFC, with one kind of line end, no control characters and
+    no outer blanks.
 
     Citations count characters in the stored text, so it is normalised once, before storing.
+    NFC because a PDF often gives "é" as "e" and a combining accent, while a quote typed or
+    pasted from a page is composed: both must count, and compare, alike.
     """
+    text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return _CONTROL.sub("", text).strip()
 
@@ -311,47 +316,109 @@ def source_original_store(
         stored.append((source.original.storage, source.original.name))
 
 
-_PARAGRAPH = re.compile(r"[^\n]+(?:\n(?!\s*\n)[^\n]*)*")
+#: Characters a quote may give differently from its source: apostrophes and quote marks.
+_FOLDED = str.maketrans(
+    {
+        "\u2019": "'",  # ’
+        "\u2018": "'",  # ‘
+        "\u02bc": "'",  # ʼ
+        "\u201c": '"',  # “
+        "\u201d": '"',  # ”
+        "\u201e": '"',  # „
+        "\u00ab": '"',  # «
+        "\u00bb": '"',  # »
+    }
+)
 
 
-def paragraph_spans(text: str) -> list[tuple[int, int]]:
-    """Return where each paragraph of ``text`` stands: blocks between blank lines, numbered
-    from 1 in the order given. A locator "¶ 3" and the source page's numbers count alike."""
-    return [match.span() for match in _PARAGRAPH.finditer(text)]
+def _folded(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """Return ``text`` folded for matching, with each folded character's span in ``text``.
+
+    Apostrophes and quote marks become one of each, a run of spaces or line ends becomes one
+    space, and spaces beside a quote mark go (« Union » and "Union" compare alike).
+    """
+    chars: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for index, char in enumerate(text.translate(_FOLDED)):
+        if char.isspace():
+            if chars and chars[-1] == " ":
+                spans[-1] = (spans[-1][0], index + 1)
+                continue
+            if chars and chars[-1] == '"':
+                continue
+            char = " "
+        elif char == '"' and chars and chars[-1] == " ":
+            chars.pop()
+            spans.pop()
+        chars.append(char)
+        spans.append((index, index + 1))
+    return "".join(chars), spans
 
 
 def quote_span(text: str, quote: str) -> tuple[int, int] | None:
     """Return where ``quote`` stands in ``text`` as (start, end), or ``None`` if it is not there.
 
-    The first verbatim occurrence wins; a quote typed with other spaces or line ends than the
-    text's is found too, and the span is then the text's own characters, so that
-    ``text[start:end]`` is what the citation stores as its quote.
+    The first verbatim occurrence wins. Otherwise the quote is matched in NFC, with
+    apostrophes (' ’ ʼ) alike, quote marks (" “ ” « ») alike with or without the spaces inside
+    them, and any run of spaces or line ends alike; the span is then the text's own
+    characters, so that ``text[start:end]`` is what the citation stores as its quote.
+    ``text`` is a stored source text, already in NFC (:func:`normalise_text`).
     """
+    quote = unicodedata.normalize("NFC", quote or "").strip()
     if not quote or not text:
         return None
     index = text.find(quote)
     if index >= 0:
         return index, index + len(quote)
-    words = quote.split()
-    if not words:
+    folded_quote = _folded(quote)[0].strip()
+    folded_text, spans = _folded(text)
+    index = folded_text.find(folded_quote) if folded_quote else -1
+    if index < 0:
         return None
-    pattern = r"\s+".join(re.escape(word) for word in words)
-    match = re.search(pattern, text)
-    return (match.start(), match.end()) if match else None
+    start, end = spans[index][0], spans[index + len(folded_quote) - 1][1]
+    # A trailing space folded into the span would not be part of the quote.
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    while start < end and text[start].isspace():
+        start += 1
+    return start, end
 
 
-def citation_span_fill(citation: Citation) -> None:
-    """Point ``citation`` at its quote's place in its source's text, where it is found there.
+def citation_place(citation: Citation, *, required: bool, field: str = "quote") -> None:
+    """Point ``citation`` at its quote's place in its source's archived text: the one rule.
 
-    The quote becomes the text's own characters at that place (spaces as the source has
-    them). A quote not in the text (a paraphrase, an older source with no text) keeps no span.
+    Where the quote is found (:func:`quote_span`), the citation gets its span and its quote
+    becomes the text's own characters there. A citation given a span (an editor's selection)
+    is left to :meth:`Citation.clean`, which refuses a span that is not its quote. Where the
+    source has a text and the quote is not in it, ``required`` refuses it with an error on
+    ``field``; otherwise the citation keeps no span. A source with no archived text has
+    nothing to check a quote against: no span, no refusal.
+
+    Each interface decides ``required`` once, in its docstring. All those that write a new
+    quote pass ``True``: a source whose text is archived must hold the quote, so that any
+    reader can check it; a paraphrase belongs in the translation, not in the quote.
     """
-    if citation.start is not None or not citation.source_id:
+    if not citation.source_id:
         return
-    span = quote_span(citation.source.text, citation.quote)
-    if span is not None:
-        citation.start, citation.end = span
-        citation.quote = citation.source.text[span[0] : span[1]]
+    if citation.start is not None or citation.end is not None:
+        return
+    text = citation.source.text
+    span = quote_span(text, citation.quote)
+    if span is None:
+        citation.start = citation.end = None
+        if required and text:
+            raise ValidationError(
+                {
+                    field: _(
+                        "This quote is not in the archived text of “%(source)s”; copy it from "
+                        "the text as it stands there."
+                    )
+                    % {"source": citation.source.title}
+                }
+            )
+        return
+    citation.start, citation.end = span
+    citation.quote = text[span[0] : span[1]]
 
 
 #: The prefix of a new evidence source's fields, in the forms and in the services' errors.

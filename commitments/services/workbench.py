@@ -28,7 +28,7 @@ from commitments.places import time_zone_guess
 from commitments.services.commitments import agreement_create, commitment_create
 from commitments.services.deadlines import User, attach_user
 from commitments.services.keys import key_base, key_from_title
-from commitments.services.sources import citation_span_fill
+from commitments.services.sources import citation_place
 
 #: The citation's fields a draft carries beside the commitment's.
 CITATION_FIELDS = ("quote", "start", "end", "locator", "translation", "translation_language")
@@ -119,6 +119,11 @@ def _agreement_new(*, user: User, data: dict[str, Any], parties: Iterable[Party]
 
 
 def _draft_save(*, user: User, source: Source, agreement: Agreement, draft: Draft) -> None:
+    """Write one draft's commitment and citation.
+
+    The citation is placed with ``required=True``: the editor selects the passage in the
+    source's text, so a quote that is not there is a mistake to show, never a paraphrase.
+    """
     data = dict(draft.commitment)
     if not data.get("key"):
         data["key"] = key_from_title(data.get("title", ""), Commitment)
@@ -126,12 +131,7 @@ def _draft_save(*, user: User, source: Source, agreement: Agreement, draft: Draf
         user=user, agreement=agreement, co_obligors=draft.co_obligors, **data
     )
     citation = Citation(source=source, commitment=commitment, **draft.citation)
-    if citation.start is None and citation.end is None:
-        citation_span_fill(citation)
-        if citation.start is None:
-            raise ValidationError(
-                {"quote": _("This passage is not in the source's text: select it there.")}
-            )
+    citation_place(citation, required=True)
     citation.full_clean()
     attach_user(citation, user)
     citation.save()

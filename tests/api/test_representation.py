@@ -26,7 +26,7 @@ from commitments.models import Citation, Commitment, Party, Source
 from commitments.selectors import commitment_list
 from commitments.services import commitments as svc
 from commitments.services.assessments import assessment_record
-from commitments.services.sources import citation_span_fill, source_create
+from commitments.services.sources import citation_place, source_create
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -101,7 +101,7 @@ def test_nested_rows_match_drf(rich_commitment, request_context, editor, setting
     )
     archived_citation = Citation(source=archived_source, commitment=rich_commitment,
                                  quote="texte archive")
-    citation_span_fill(archived_citation)
+    citation_place(archived_citation, required=True)
     archived_citation.save()
     assert archived_citation.start is not None
     for serializer_class, instance in [

@@ -120,7 +120,7 @@ def test_citations_carry_their_span(viewer_api, editor, make_commitment):
         k: v for k, v in FIELDS.items() if k != "published_on"}, published_on="2025-08-21")
     commitment = make_commitment()
     cite = Citation(source=source, commitment=commitment, quote="$750 billion")
-    svc.citation_span_fill(cite)
+    svc.citation_place(cite, required=True)
     cite.save()
     for url in (f"/api/v1/commitments/{commitment.pk}/", "/api/v1/commitments/"):
         body = viewer_api.get(url).json()

@@ -101,8 +101,23 @@ def test_a_citation_saved_in_the_admin_points_at_its_span(editor_client, editor,
     assert STATEMENT[cite.start:cite.end] == cite.quote == "15 percent, effective September 1, 2025"
 
 
-def test_a_quote_not_in_the_text_keeps_no_span(editor_client, editor, make_commitment):
+def test_a_quote_not_in_the_archived_text_is_refused(editor_client, editor, make_commitment):
+    """A source with its text must hold the quote, in the admin as in the editors' forms."""
     source = svc.source_create(user=editor, text=STATEMENT, **FIELDS)
+    commitment = make_commitment()
+    response = editor_client.post(
+        reverse("admin:commitments_citation_add"),
+        {"source": source.pk, "commitment": commitment.pk, "quote": "A paraphrase.",
+         "translation_language": ""},
+    )
+    assert response.status_code == 200
+    assert "is not in the archived text of" in response.content.decode()
+    assert not Citation.objects.exists()
+
+
+def test_a_quote_of_a_source_with_no_text_keeps_no_span(editor_client, editor,
+                                                        make_commitment):
+    source = svc.source_create(user=editor, **FIELDS)
     commitment = make_commitment()
     editor_client.post(
         reverse("admin:commitments_citation_add"),
@@ -111,6 +126,20 @@ def test_a_quote_not_in_the_text_keeps_no_span(editor_client, editor, make_commi
     )
     cite = Citation.objects.get()
     assert cite.start is None and cite.quote == "A paraphrase."
+
+
+def test_a_quote_typed_with_other_apostrophes_points_at_the_texts_own(editor_client, editor,
+                                                                     make_commitment):
+    text = "L’Union européenne « achètera » de l’énergie."
+    source = svc.source_create(user=editor, text=text, **FIELDS)
+    editor_client.post(
+        reverse("admin:commitments_citation_add"),
+        {"source": source.pk, "commitment": make_commitment().pk,
+         "quote": "L'Union européenne \"achètera\" de l'énergie", "translation_language": ""},
+    )
+    cite = Citation.objects.get()
+    assert (cite.start, cite.end) == (0, len(text) - 1)
+    assert cite.quote == "L’Union européenne « achètera » de l’énergie"
 
 
 def test_the_status_form_offers_a_plus_to_add_a_source(editor_client, make_commitment):

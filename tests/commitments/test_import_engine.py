@@ -274,3 +274,32 @@ def test_an_imported_citation_points_at_its_quote_in_the_sources_archived_text(
     assert run(as_csv([cited_row()], CITED).encode(), user=editor).ok
     citation = Citation.objects.get()
     assert text[citation.start:citation.end] == "dans un délai de 180 jours"
+
+
+def test_an_imported_quote_is_placed_with_the_texts_own_apostrophes(agreement, japan, editor):
+    from tests import factories
+
+    text = "Préambule. L’examen aura lieu dans un délai de 180 jours. Fin."
+    factories.source_make(key="mofa-2025-10-28", text=text)
+    row = cited_row(citation_quote="L'examen aura lieu dans un délai de 180 jours")
+    assert run(as_csv([row], CITED).encode(), user=editor).ok
+    citation = Citation.objects.get()
+    assert citation.quote == "L’examen aura lieu dans un délai de 180 jours"
+    assert text[citation.start:citation.end] == citation.quote
+    # A second import of the same file finds the citation by the quote as typed.
+    assert run(as_csv([row], CITED).encode(), user=editor).ok
+    assert Citation.objects.count() == 1
+
+
+def test_an_imported_quote_not_in_the_sources_archived_text_is_refused(
+    agreement, japan, editor
+):
+    """A source with its archived text must hold the quote; a paraphrase is a translation."""
+    from tests import factories
+
+    factories.source_make(key="mofa-2025-10-28", text="Préambule. Rien sur les délais. Fin.")
+    report = run(as_csv([cited_row()], CITED).encode(), user=editor)
+    assert [(e.line, e.column) for e in report.errors] == [(2, "citation_quote")]
+    assert "is not in the archived text of" in report.errors[0].message
+    assert not Commitment.objects.exists()
+    assert not Citation.objects.exists()

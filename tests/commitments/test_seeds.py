@@ -535,6 +535,34 @@ def test_bad_file_fails_naming_file_record_and_field_and_writes_nothing(
     assert not Party.objects.filter(key="testland").exists()
 
 
+def test_a_quote_not_in_its_sources_document_fails_and_writes_nothing(seeded, tmp_path):
+    """A source with its document must hold each quote (placed by the one rule, with the
+    document's own apostrophes); one that is not there fails the file."""
+    (tmp_path / "test.txt").write_text(
+        "Une réunion se tiendra dans les 180 jours. Le Japon l’a confirmé.", encoding="utf-8"
+    )
+    doc = copy.deepcopy(VALID)
+    doc["sources"][0]["text_file"] = "test.txt"
+    path = write(tmp_path / "bad.yaml", doc)
+    before = snapshot()
+
+    with pytest.raises(CommandError) as exc:
+        load(str(path))
+
+    line = next(line for line in str(exc.value).splitlines() if line.startswith(str(path)))
+    assert ": commitment 'test-second': field citations[0].quote: " in line
+    assert "is not in the archived text of" in line
+    assert snapshot() == before
+
+    doc["commitments"][1]["citations"][0]["quote"] = "Le Japon l'a confirmé"
+    load(str(write(tmp_path / "good.yaml", doc)))
+    cite = Citation.objects.get(commitment__key="test-second")
+    assert cite.quote == "Le Japon l’a confirmé"
+    assert cite.source.text[cite.start:cite.end] == cite.quote
+    load(str(write(tmp_path / "good.yaml", doc)))  # a second load finds it by either form
+    assert Citation.objects.filter(commitment__key="test-second").count() == 1
+
+
 def test_malformed_yaml_fails_naming_the_file_and_line(seeded, tmp_path):
     path = tmp_path / "broken.yaml"
     path.write_text("agreement:\n  key: x\n  parties: [japan\n", encoding="utf-8")

@@ -159,6 +159,43 @@ class TestQuoteSpan:
     def test_quote_not_in_the_text(self):
         assert svc.quote_span(STATEMENT, "$600 billion of investment") is None
         assert svc.quote_span("", "anything") is None
+        assert svc.quote_span("l’Union", "l’Unions") is None
+
+    def test_a_pdf_like_decomposed_text_is_stored_composed_and_holds_a_composed_quote(self):
+        decomposed = "L’Union europe\u0301enne re\u0301examinera l’accord."
+        stored = svc.normalise_text(decomposed)
+        assert stored == "L’Union européenne réexaminera l’accord."
+        assert len(stored) == len(decomposed) - 2
+        start, end = svc.quote_span(stored, "européenne réexaminera")
+        assert stored[start:end] == "européenne réexaminera"
+        # A quote pasted decomposed is composed before it is looked for.
+        start, end = svc.quote_span(stored, "europe\u0301enne")
+        assert stored[start:end] == "européenne"
+
+    @pytest.mark.parametrize(
+        ("text", "quote", "own"),
+        [
+            ("Selon l’Union, rien.", "l'Union", "l’Union"),
+            ("Selon l'Union, rien.", "l’Union", "l'Union"),
+            ("Selon lʼUnion, rien.", "l’Union", "lʼUnion"),
+            ("Il a dit « nous paierons » hier.", 'dit "nous paierons" hier',
+             "dit « nous paierons » hier"),
+            ("Il a dit «\u202fnous paierons\u202f» hier.", "dit “nous paierons” hier",
+             "dit «\u202fnous paierons\u202f» hier"),
+            ('He said "we will pay" today.', "said « we will pay » today",
+             'said "we will pay" today'),
+            ("He said “we will pay”.", '"we will pay"', "“we will pay”"),
+        ],
+    )
+    def test_apostrophes_and_quote_marks_match_and_the_span_is_the_texts_own(
+        self, text, quote, own
+    ):
+        start, end = svc.quote_span(text, quote)
+        assert text[start:end] == own
+
+    def test_quote_marks_do_not_match_other_characters(self):
+        assert svc.quote_span("He said 'we will pay'.", 'said "we will pay"') is None
+        assert svc.quote_span("l-Union", "l'Union") is None
 
 
 @pytest.mark.django_db
@@ -183,6 +220,53 @@ class TestCitationSpan:
         with pytest.raises(ValidationError) as caught:
             outside.full_clean()
         assert "ends after the source's text" in caught.value.message_dict["end"][0]
+
+    def test_citation_place_fills_the_span_with_the_texts_own_characters(
+        self, editor, make_commitment
+    ):
+        text = "Selon l’Union, la révision aura lieu\ndans les 90 jours."
+        source = svc.source_create(user=editor, text=text, **FIELDS)
+        citation = Citation(source=source, commitment=make_commitment(),
+                            quote="l'Union, la révision aura lieu dans les 90 jours")
+        svc.citation_place(citation, required=True)
+        assert citation.quote == "l’Union, la révision aura lieu\ndans les 90 jours"
+        assert text[citation.start:citation.end] == citation.quote
+        citation.full_clean()
+
+    @pytest.mark.parametrize("required", [True, False])
+    def test_citation_place_with_a_quote_not_in_the_text(self, editor, make_commitment,
+                                                         required):
+        source = svc.source_create(user=editor, text=STATEMENT, **FIELDS)
+        citation = Citation(source=source, commitment=make_commitment(), quote="A paraphrase.")
+        if required:
+            with pytest.raises(ValidationError) as caught:
+                svc.citation_place(citation, required=True, field="evidence_quote")
+            assert "is not in the archived text of" in (
+                caught.value.message_dict["evidence_quote"][0]
+            )
+        else:
+            svc.citation_place(citation, required=False)
+        assert citation.start is None and citation.end is None
+        assert citation.quote == "A paraphrase."
+
+    def test_citation_place_of_a_source_with_no_text_refuses_nothing(
+        self, editor, make_commitment
+    ):
+        source = svc.source_create(user=editor, **FIELDS)
+        citation = Citation(source=source, commitment=make_commitment(), quote="Anything.")
+        svc.citation_place(citation, required=True)
+        assert citation.start is None and citation.quote == "Anything."
+
+    def test_citation_place_leaves_a_given_span_to_the_models_check(
+        self, editor, make_commitment
+    ):
+        source = svc.source_create(user=editor, text=STATEMENT, **FIELDS)
+        citation = Citation(source=source, commitment=make_commitment(), quote="15 percent",
+                            start=0, end=10)
+        svc.citation_place(citation, required=True)
+        assert (citation.start, citation.end) == (0, 10)
+        with pytest.raises(ValidationError):
+            citation.full_clean()
 
     def test_evidence_of_a_status_change_points_at_its_span(self, editor, make_commitment):
         from commitments.services.commitments import evidence_resolve

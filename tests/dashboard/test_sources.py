@@ -151,7 +151,7 @@ def test_the_source_page_marks_each_cited_span_and_links_it_to_its_commitment(
     source = svc.source_create(user=editor, text=STATEMENT, **FIELDS)
     commitment = make_commitment(title="Energy purchases")
     cite = Citation(source=source, commitment=commitment, quote="$750 billion through 2028")
-    svc.citation_span_fill(cite)
+    svc.citation_place(cite, required=True)
     cite.save()
     client.force_login(reader)
     page = client.get(reverse("dashboard:source", args=[source.pk]))
@@ -304,6 +304,33 @@ def test_an_editor_picks_a_paragraph_of_an_existing_source(client, writer, edito
     assert cite.quote == STATEMENT.split("\n\n")[1]
     assert (cite.start, cite.end) == (STATEMENT.index(cite.quote), len(STATEMENT))
     assert cite.locator == "¶ 2"
+
+
+def test_the_workbench_the_source_page_and_the_evidence_form_number_paragraphs_alike(
+    client, writer, editor, make_commitment
+):
+    """One rule (commitments.passages): a text whose paragraphs are single lines (no blank
+    line between them) has three paragraphs on every page, not one on some and three on
+    others, so "¶ 2" names the same words everywhere."""
+    from commitments import passages
+
+    text = "The EU will buy energy.\nA review within 90 days.\nTariffs at 15 percent."
+    source = svc.source_create(user=editor, text=text, **FIELDS)
+    second = "A review within 90 days."
+    start = text.index(second)
+    assert passages.locator(text, start, start + len(second)) == "¶ 2"
+    client.force_login(writer)
+    page = client.get(reverse("dashboard:source", args=[source.pk])).content.decode()
+    assert 'id="p3"' in page and 'id="p4"' not in page
+    assert f'<li id="p2" value="2">{second}</li>' in page
+    commitment = make_commitment()
+    url = reverse("dashboard:commitment", args=[commitment.pk])
+    shown = client.get(url, {"status": "fulfilled", "evidence_source": source.pk})
+    assert shown.context["form"].source_paragraphs()[1] == (2, second)
+    response = _record(client, commitment, evidence_source=source.pk, evidence_paragraph="2")
+    assert response.status_code == 302
+    cite = ProgressUpdate.objects.get().evidence
+    assert (cite.quote, cite.start, cite.locator) == (second, start, "¶ 2")
 
 
 def test_a_paragraph_beyond_the_text_is_refused(client, writer, editor, make_commitment):

@@ -189,7 +189,7 @@ def test_a_passage_not_in_the_text_is_refused_at_the_quote(writer_client, statem
     data["c-0-start"] = data["c-0-end"] = ""
     response = writer_client.post(url(statement), data)
     assert response.status_code == 400
-    assert "not in the source" in response.content.decode()
+    assert "is not in the archived text of" in response.content.decode()
     assert not Commitment.objects.exists()
 
 
@@ -237,6 +237,39 @@ def test_a_selected_passage_becomes_a_draft_with_the_parsers_proposals(
     assert writer_client.get(
         reverse("dashboard:workbench_draft", args=[statement.pk]), outside
     ).status_code == 400
+
+
+def test_each_kind_shows_the_rule_fields_the_engine_says_it_reads(
+    writer_client, statement, eu, us
+):
+    """The draft's kind groups come from the engine's mapping (as the admin's toggle does):
+    each kind's fields are the parameters of its groups, less the anchor (the workbench counts
+    from the agreement's date)."""
+    import json
+
+    from commitments import deadlines
+    from commitments.forms import rule_field_attrs
+
+    start, end = span(eu_us.REVIEW)
+    query = {**carried(eu, us), "start": start, "end": end, "index": 0}
+    html = writer_client.get(
+        reverse("dashboard:workbench_draft", args=[statement.pk]), query
+    ).content.decode()
+    rule = html.split('<div class="rule">')[1].split('<output class="preview"')[0]
+    shown = {
+        part.split('"')[0]: list(dict.fromkeys(re.findall(r'name="c-0-([a-z_]+)"', part)))
+        for part in rule.split('data-kind="')[1:]
+    }
+    admin = json.loads(rule_field_attrs()["data-rule-groups"])
+    fields = json.loads(rule_field_attrs()["data-rule-fields"])
+    anchor = {"anchor_kind", "anchor_commitment"}
+    for kind in ("fixed", "relative", "period_end"):
+        expected = [n for n in deadlines.KIND_PARAMETERS[deadlines.RuleKind(kind)]
+                    if n not in anchor]
+        assert shown[kind] == expected, kind
+        assert [n for n, group in fields.items() if group in admin[kind]
+                and n not in anchor] == expected
+    assert shown["relative"] == ["offset_amount", "offset_unit"]
 
 
 def test_a_language_the_parser_does_not_know_gets_no_proposal(writer_client, writer, eu, us):

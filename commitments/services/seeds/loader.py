@@ -37,7 +37,7 @@ from commitments.services.commitments import (
     commitment_create,
     commitment_update,
 )
-from commitments.services.sources import quote_span
+from commitments.services.sources import citation_place
 
 from .problems import SeedError
 from .reader import SeedRecord, SeedRecords, anchor_order, seeds_read
@@ -365,7 +365,15 @@ class _Writer:
                     )
                     raise SeedError([problem])
                 new = Citation(source=source, quote=item["quote"], **target)
-                citation = stored.get((*target_ids, source.pk, item["quote"]))
+                # Required, as in every interface: the seeds' sources carry their documents,
+                # and a quote that is not in its document could not be checked against it.
+                try:
+                    citation_place(new, required=True)
+                except ValidationError as exc:
+                    raise _problems_from(record, exc, f"citations[{index}].") from exc
+                citation = stored.get((*target_ids, source.pk, new.quote)) or stored.get(
+                    (*target_ids, source.pk, item["quote"])
+                )
                 self.upsert_citation(record, index, citation, new, item)
 
     def upsert_citation(
@@ -377,15 +385,14 @@ class _Writer:
         item: dict[str, Any],
     ) -> None:
         translation = item.get("translation", "")
-        # The quote's place in the source's archived text, where it stands there verbatim.
-        span = quote_span(new.source.text, new.quote)
-        verbatim = span is not None and new.source.text[span[0] : span[1]] == new.quote
+        # ``new`` is placed: its quote as the source's text has it, at its span.
         values = {
+            "quote": new.quote,
             "translation": translation,
             "translation_language": item.get("translation_language", "en" if translation else ""),
             "locator": item.get("locator", ""),
-            "start": span[0] if verbatim and span else None,
-            "end": span[1] if verbatim and span else None,
+            "start": new.start,
+            "end": new.end,
         }
         if citation is None:
             citation = new

@@ -1,6 +1,6 @@
 /* The workbench: a passage selected in the source's text starts a commitment draft.
  *
- * Offsets count characters of the source's archived text: every paragraph <li> holds its
+ * Offsets count characters (code points) of the source's archived text: every paragraph <li> holds its
  * text as one text node and says where it starts (data-start). The draft itself is rendered
  * by the server (with the parser's proposals) and appended by htmx; the due-date previews are
  * plain hx-post attributes. Without this file the page works by submitting its buttons.
@@ -17,15 +17,23 @@
   var total = form.querySelector('input[name="c-TOTAL_FORMS"]');
   var lastSpan = null;
 
+  // The server counts code points (Python's str); the DOM counts UTF-16 code units, in
+  // which an emoji or a rare CJK character is two. Array.from splits by code point.
+  function codePoints(string) {
+    return Array.from(string).length;
+  }
+
   function offsetOf(node, offset) {
     var element = node.nodeType === Node.TEXT_NODE ? node.parentNode : node;
     var item = element && element.closest ? element.closest("li[data-start]") : null;
     if (!item || !text.contains(item)) {
       return null;
     }
-    if (node.nodeType !== Node.TEXT_NODE) {
+    if (node.nodeType === Node.TEXT_NODE) {
+      offset = codePoints(node.data.slice(0, offset));
+    } else {
       // A boundary set on the paragraph itself: before or after its only text node.
-      offset = offset > 0 ? item.textContent.length : 0;
+      offset = offset > 0 ? codePoints(item.textContent) : 0;
     }
     return parseInt(item.dataset.start, 10) + offset;
   }

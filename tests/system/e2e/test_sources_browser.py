@@ -89,7 +89,7 @@ def test_the_source_pages_read_on_a_desktop_and_a_phone_in_both_languages(
     )
     commitment = Commitment.objects.first()
     cite = Citation(source=source, commitment=commitment, quote="$750 billion through 2028")
-    svc.citation_span_fill(cite)
+    svc.citation_place(cite, required=True)
     cite.save()
     for language in ("en", "fr"):
         page.goto(f"{live_server.url}/")

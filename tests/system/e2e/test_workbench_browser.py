@@ -163,3 +163,28 @@ def test_the_eu_us_statement_through_the_workbench(live_server, editor_login, pa
     page.set_viewport_size({"width": 390, "height": 900})
     assert _overflow(page) <= 0
     shoot(page, "fr-390")
+
+
+def test_a_selection_after_an_emoji_cites_the_words_selected(logged_in, editor_login):
+    """The browser counts UTF-16 code units (🇪🇺 is four), the server code points (two): the
+    span sent must be the server's, so the quote is the words the editor selected."""
+    from commitments.services.sources import source_create
+    from tests import factories
+
+    text = "Preamble 🇪🇺.\n\nThe EU 🇪🇺 will buy energy within 90 days."
+    source = source_create(
+        user=editor_login, text=text, title="Emoji statement", publisher="Test",
+        language="en", published_on=dt.date(2025, 8, 21), kind="official",
+    )
+    eu, us = factories.party_make(name="EU emoji"), factories.party_make(name="US emoji")
+    agreement = factories.agreement_make(parties=[eu, us], date=dt.date(2025, 8, 21))
+    page = logged_in
+    page.goto(f"{page.url}workbench/{source.pk}/?agreement={agreement.pk}")
+    _cite(page, "within 90 days", 0)
+    draft = page.locator("#draft-c-0")
+    start = text.index("within 90 days")
+    expect(draft.locator('[name="c-0-quote"]')).to_have_value("within 90 days")
+    expect(draft.locator('[name="c-0-start"]')).to_have_value(str(start))
+    expect(draft.locator('[name="c-0-end"]')).to_have_value(str(start + len("within 90 days")))
+    expect(draft.locator('[name="c-0-locator"]')).to_have_value("¶ 2")
+    expect(draft.locator("output.preview")).to_contain_text("Due Nov. 19, 2025")
