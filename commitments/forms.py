@@ -127,6 +127,18 @@ class ServiceModelForm(forms.ModelForm):
         return cleaned
 
 
+def ambiguous_scale_error(error: targets.AmbiguousScale) -> ValidationError:
+    """The refusal of "billion" and its kind, as every amount input says it."""
+    return ValidationError(
+        _(
+            "“%(word)s” is not the same number in English and in French: write "
+            "the digits, or use “milliard” or “bn”."
+        ),
+        code="ambiguous_scale",
+        params={"word": error.word},
+    )
+
+
 class AmountField(forms.DecimalField):
     """A target amount typed as an analyst writes it: "750 bn", « 1,2 milliard », "$600bn"
     without its sign, "750 000 000 000" or plain digits; read by the parser's one number
@@ -150,14 +162,7 @@ class AmountField(forms.DecimalField):
             try:
                 amount = targets.read_typed_amount(value, language)
             except targets.AmbiguousScale as error:
-                raise ValidationError(
-                    _(
-                        "“%(word)s” is not the same number in English and in French: write "
-                        "the digits, or use “milliard” or “bn”."
-                    ),
-                    code="ambiguous_scale",
-                    params={"word": error.word},
-                ) from None
+                raise ambiguous_scale_error(error) from None
             if amount is not None:
                 return super().to_python(format(amount, "f"))
         return super().to_python(value)

@@ -1463,6 +1463,8 @@ class ImportRun(models.Model):
         related_name="+",
         verbose_name=_("imported by"),
     )
+    #: The language of the page the file was sent from: the worker writes the errors in it.
+    language = models.CharField(_("language"), max_length=8, blank=True, default="")
     created = models.DateTimeField(_("created"), auto_now_add=True)
     started = models.DateTimeField(_("started"), null=True, blank=True)
     finished = models.DateTimeField(_("finished"), null=True, blank=True)

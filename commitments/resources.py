@@ -23,6 +23,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import DecimalField, ForeignKey, IntegerField, Model, QuerySet
+from django.utils import translation
+from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 from import_export.results import Error, Result
 from tablib import Dataset
@@ -31,7 +33,9 @@ from core.spreadsheet import formula_escape
 from core.text import nul_errors
 
 from . import deadlines
+from .forms import ambiguous_scale_error
 from .models import DUE_DATE_RELATIONS, Commitment, Party
+from .parsing import targets
 from .services import commitments as svc
 from .services import imports
 
@@ -47,7 +51,8 @@ class KeyForeignKeyWidget(widgets.ForeignKeyWidget):
             return super().clean(value, row=row, **kwargs)
         except self.model.DoesNotExist:
             raise ValueError(
-                f"No {self.model._meta.verbose_name} has the key {str(value).strip()!r}."
+                _("No %(model)s has the key %(key)s.")
+                % {"model": self.model._meta.verbose_name, "key": repr(str(value).strip())}
             ) from None
 
 
@@ -63,7 +68,10 @@ class KeysManyToManyWidget(widgets.ManyToManyWidget):
         missing = keys - {obj.key for obj in found}
         if missing:
             names = ", ".join(repr(key) for key in sorted(missing))
-            raise ValueError(f"No {self.model._meta.verbose_name} has the key {names}.")
+            raise ValueError(
+                _("No %(model)s has the key %(key)s.")
+                % {"model": self.model._meta.verbose_name, "key": names}
+            )
         return found
 
 
@@ -71,12 +79,23 @@ class StrictDecimalWidget(widgets.DecimalWidget):
     """A decimal number; text that is not one is an error on the row's field."""
 
     def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Decimal | None:
+        if isinstance(value, str) and value.strip():
+            # "750 billion", « 1,2 milliard », grouped digits: read as the forms read them.
+            try:
+                typed = targets.read_typed_amount(value, translation.get_language() or "en")
+            except targets.AmbiguousScale as error:
+                raise ValueError(" ".join(ambiguous_scale_error(error).messages)) from None
+            if typed is not None:
+                return typed
         try:
             number = super().clean(value, row=row, **kwargs)
         except InvalidOperation:
-            raise ValueError(f"{value!r} is not a number.") from None
+            raise ValueError(
+                _("%(value)s is not a number: write digits, e.g. 750000000000 or 750 bn.")
+                % {"value": repr(value)}
+            ) from None
         if number is not None and not number.is_finite():
-            raise ValueError(f"{value!r} is not a finite number.")
+            raise ValueError(_("%(value)s is not a finite number.") % {"value": repr(value)})
         return number
 
 
@@ -87,7 +106,9 @@ class StrictIntegerWidget(widgets.IntegerWidget):
         try:
             return super().clean(value, row=row, **kwargs)
         except (InvalidOperation, OverflowError):
-            raise ValueError(f"{value!r} is not a whole number.") from None
+            raise ValueError(
+                _("%(value)s is not a whole number.") % {"value": repr(value)}
+            ) from None
 
 
 #: Columns, in file order. The last ones are computed and only exported.
@@ -273,7 +294,10 @@ class CommitmentResource(resources.ModelResource):
                 exclude=list(errors), validate_unique=validate_unique, validate_constraints=False
             )
         except ValidationError as exc:
-            errors = exc.update_error_dict(errors)
+            # A cell that could not be read already says why; the model's rules about the
+            # empty value it left ("a unit needs a target amount") would only contradict it.
+            found = {k: v for k, v in exc.message_dict.items() if k not in errors}
+            errors.update(found)
         if errors:
             raise ValidationError(errors)
 

@@ -37,7 +37,7 @@ import tablib
 from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -161,7 +161,10 @@ def table_read(*, data: bytes, filename: str = "") -> tablib.Dataset:
         records = _xlsx_records(data)
     else:
         records = _csv_records(data)
-    return _dataset(records)
+    dataset = _dataset(records)
+    if not len(dataset):
+        raise ImportFileError(_("The file has its header but no rows: there is nothing to import."))
+    return dataset
 
 
 def _decode(data: bytes) -> str:
@@ -711,7 +714,12 @@ def import_run_start(*, file_name: str, data: bytes, user: User) -> ImportRun:
     Every file goes to the background, whatever its size: the request answers at once, the
     run's page shows the progress and then every error, and there is one path to test.
     """
-    run = ImportRun.objects.create(file_name=file_name[:255], file_data=data, user=user)
+    run = ImportRun.objects.create(
+        file_name=file_name[:255],
+        file_data=data,
+        user=user,
+        language=(translation.get_language() or "")[:8],
+    )
     transaction.on_commit(lambda: _enqueue(run.pk), robust=True)
     return run
 
@@ -741,6 +749,13 @@ def import_run_execute(*, run_id: int) -> ImportRun | None:
     if not claimed:
         return None
     run = ImportRun.objects.get(pk=run_id)
+    # The errors are written in the language of the page the file was sent from.
+    with translation.override(run.language or None):
+        return _run_execute(run)
+
+
+def _run_execute(run: ImportRun) -> ImportRun:
+    run_id = run.pk
     try:
         try:
             dataset = table_read(data=bytes(run.file_data), filename=run.file_name)

@@ -98,7 +98,7 @@ def test_import_updates_an_existing_commitment_and_recomputes(
 BAD_ROWS = [
     ("agreement", "no-such-summit", "No agreement has the key 'no-such-summit'."),
     ("target_amount", "-5", "greater than or equal to 0"),
-    ("target_amount", "lots", "'lots' is not a number."),
+    ("target_amount", "lots", "'lots' is not a number"),
     ("target_unit", "furlongs", "'furlongs' is not a valid choice."),
     ("obligor", "atlantis", "No party has the key 'atlantis'."),
     ("beneficiaries", "japan;atlantis", "No party has the key 'atlantis'."),
@@ -387,3 +387,18 @@ def test_export_is_excel_friendly_and_carries_page_and_source_urls(
     assert row["page_url"].endswith(f"/commitments/{commitment.pk}/")
     assert row["page_url"].startswith("http")
     assert row["source_urls"] == source.url
+
+
+def test_an_unreadable_amount_says_only_why_not_also_that_a_unit_needs_one(
+    admin_client, agreement, japan
+):
+    """The cell's own error is the one to fix; the model's rule about the empty value it left
+    would send the analyst after a second, wrong problem."""
+    from commitments.services.imports import commitments_import, table_read
+    from tests.commitments.test_import_engine import as_csv, row
+
+    data = as_csv([row("a", target_amount="lots", target_unit="USD")]).encode()
+    report = commitments_import(dataset=table_read(data=data), user=None)
+    messages = [error.message for error in report.errors if error.column == "target_amount"]
+    assert len(messages) == 1 and "'lots' is not a number" in messages[0]
+    assert not Commitment.objects.exists()

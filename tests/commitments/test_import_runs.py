@@ -159,3 +159,37 @@ def test_a_run_stopped_by_an_unexpected_error_says_so_and_imported_nothing(
     assert run.finished is not None
     assert "stopped on an unexpected error and nothing was imported" in run.errors[0]["message"]
     assert not Commitment.objects.exists()
+
+
+def test_a_header_without_rows_is_refused_with_its_reason(editor):
+    run = ImportRun.objects.create(
+        file_name="c.csv", file_data=",".join(TEMPLATE_COLUMNS).encode() + b"\n", user=editor
+    )
+    import_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == ImportRunStatus.FAILED
+    assert "no rows" in run.errors[0]["message"]
+
+
+def test_a_run_sent_from_a_french_page_lists_its_errors_in_french(agreement, japan, editor):
+    from django.utils import translation
+
+    data = as_csv([row("a", obligor="atlantis", target_amount="750 billion")]).encode()
+    with translation.override("fr"):
+        run = import_run_start(file_name="c.csv", data=data, user=editor)
+    assert run.language == "fr"
+    import_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    messages = " ".join(error["message"] for error in run.errors)
+    assert "Aucun" in messages and "atlantis" in messages
+    assert "pas le même nombre en anglais et en français" in messages
+    assert not Commitment.objects.exists()
+
+
+def test_amounts_are_read_as_the_forms_read_them(agreement, japan, editor):
+    data = as_csv([row("a", target_amount="750 bn", target_unit="USD")]).encode()
+    run = ImportRun.objects.create(file_name="c.csv", file_data=data, user=editor)
+    import_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == ImportRunStatus.DONE, run.errors
+    assert Commitment.objects.get(key="a").target_amount == 750_000_000_000
