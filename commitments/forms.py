@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import zoneinfo
+from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
@@ -155,6 +156,13 @@ class AmountField(forms.DecimalField):
         super().__init__(**kwargs)
         self.widget.attrs.setdefault("inputmode", "decimal")
         self.widget.attrs.pop("step", None)
+
+    def prepare_value(self, value: Any) -> Any:
+        """Show a stored amount without its four stored decimals: 750000000000, 2.5."""
+        if isinstance(value, Decimal) and value.is_finite():
+            text = format(value, "f")
+            return text.rstrip("0").rstrip(".") if "." in text else text
+        return super().prepare_value(value)
 
     def to_python(self, value: Any) -> Any:
         if isinstance(value, str) and value.strip():

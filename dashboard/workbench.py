@@ -315,7 +315,7 @@ def workbench_draft(request: HttpRequest, source_id: int) -> HttpResponse:
     except ValueError:
         return HttpResponseBadRequest(_("The selection is not inside the source's text."))
     raw = {name: ("" if value is None else value) for name, value in proposed.values.items()}
-    raw["translation_language"] = (get_language() or "en").split("-")[0]
+    raw["translation_language"] = _translation_language(source.language)
     for part, phrase in proposed.phrases.items():
         raw[f"{part}_phrase"] = phrase
     # Built as the formset's own form (with its "remove" box), numbered after the others.
@@ -351,3 +351,14 @@ def workbench_preview(request: HttpRequest, source_id: int) -> HttpResponse:
         "dashboard/workbench/_preview.html",
         {"preview": _preview(context, request.POST, prefix)},
     )
+
+
+def _translation_language(source_language: str) -> str:
+    """The language a draft's translation is written in: the reader's, unless the source is
+    already in it; then the product's other language (an English quote gets a French
+    translation, a French one an English translation)."""
+    reader = (get_language() or "en").split("-")[0]
+    source = source_language.split("-")[0].lower()
+    if source != reader:
+        return reader
+    return "fr" if reader == "en" else "en"

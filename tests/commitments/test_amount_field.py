@@ -84,3 +84,10 @@ def test_the_form_field_reads_a_scale_word_sure_in_both_languages_on_either_page
     field = AmountField(required=False, max_digits=20, decimal_places=4, min_value=0)
     with translation.override(lang):
         assert field.clean(text) == Decimal(amount)
+
+
+def test_a_stored_amount_shows_without_its_stored_decimals():
+    field = AmountField(required=False, max_digits=20, decimal_places=4, min_value=0)
+    assert field.prepare_value(Decimal("750000000000.0000")) == "750000000000"
+    assert field.prepare_value(Decimal("2.5000")) == "2.5"
+    assert field.prepare_value(None) is None

@@ -193,7 +193,8 @@ def test_confirm_imports_nothing_if_a_row_went_bad_since_the_preview(
     )
     texts = [str(m) for m in response.context["messages"]]
     assert any(
-        t.startswith("Line 3, column deadline_date: ") and "before the agreement's date 2026-01-01" in t
+        t.startswith("Line 3, column deadline_date: ")
+        and "before the agreement's date 2026-01-01" in t
         for t in texts
     ), texts
     assert "Nothing was imported; correct the file and import it again." in texts

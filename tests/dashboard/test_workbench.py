@@ -232,6 +232,8 @@ def test_a_selected_passage_becomes_a_draft_with_the_parsers_proposals(
     assert 'value="750000000000"' in html and "proposed from «$750 billion»" in html
     assert "proposed from «through 2028»" in html
     assert 'value="2028"' in html and "Due 2028" in html
+    # An English quote read on an English page is translated into French, not into English.
+    assert 'name="c-1-translation_language" value="fr"' in html
     assert 'value="the-european-union-intends-to-procure-united-states-liquefied-natural-gas-oil"' in html
     outside = {**query, "start": 5, "end": len(eu_us.TEXT) + 10}
     assert writer_client.get(
