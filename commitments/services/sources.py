@@ -98,8 +98,8 @@ def archive_file(data: bytes, *, field: str = "original") -> Archive:
             {
                 # Uploads are read one byte past the limit (upload_read): their size is
                 # unknown, only that it is over the limit.
-                field: _("The file is larger than %(limit)s MB, the largest accepted.")
-                % {"limit": _megabytes(max_bytes())}
+                field: _("The file is larger than %(limit)s, the largest accepted.")
+                % {"limit": _size_in_words(max_bytes())}
             }
         )
     kind = sniff(data)
@@ -252,8 +252,15 @@ def _length_check(text: str, field: str) -> None:
         )
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f}".rstrip("0").rstrip(".")
+def _size_in_words(size: int) -> str:
+    """Return a size in megabytes ("20 MB"), or kilobytes under one megabyte ("1 KB")."""
+    if size >= 1024 * 1024:
+        return _("%(size)s MB") % {"size": _one_decimal(size / (1024 * 1024))}
+    return _("%(size)s KB") % {"size": _one_decimal(size / 1024)}
+
+
+def _one_decimal(number: float) -> str:
+    return f"{number:.1f}".rstrip("0").rstrip(".")
 
 
 #: The originals stored by the service call under way, to delete if it fails.
@@ -315,6 +322,8 @@ def source_create(
     archive = archive_file(upload, field="original") if upload is not None else None
     if archive is None and (normalise_text(text) or copy_required):
         archive = archive_text(text)
+    if archive is not None:
+        _duplicate_check(archive, field="original" if upload is not None else "text")
     if not fields.get("key"):
         # An editor may leave the key out: the one rule makes it from the title.
         fields["key"] = key_from_title(str(fields.get("title") or ""), Source)
@@ -325,6 +334,33 @@ def source_create(
     attach_user(source, user)
     source.save()
     return source
+
+
+def _duplicate_check(archive: Archive, *, field: str) -> None:
+    """Refuse a copy already kept: the same bytes make one source, cited from everywhere."""
+    kept = Source.objects.filter(sha256=archive.sha256).only("key", "title").first()
+    if kept is not None:
+        raise ValidationError(
+            {
+                field: _(
+                    "This document is already kept as “%(title)s” (%(key)s) — use that source."
+                )
+                % {"title": kept.title, "key": kept.key}
+            }
+        )
+
+
+def source_by_copy(text: str) -> Source | None:
+    """Return the source whose archived copy is this pasted ``text``, if one is kept.
+
+    The text is normalised and hashed as :func:`archive_text` does, so the same text pasted
+    again (other line ends, outer blanks) finds the source it made.
+    """
+    try:
+        archive = archive_text(text)
+    except ValidationError:
+        return None
+    return Source.objects.filter(sha256=archive.sha256).order_by("pk").first()
 
 
 def source_archive_apply(

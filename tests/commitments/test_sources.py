@@ -200,6 +200,38 @@ class TestPdfPageParagraphs:
     def test_an_empty_page_gives_nothing(self):
         assert svc.pdf_page_paragraphs(" \n\n") == ""
 
+    def test_the_same_text_or_file_kept_twice_is_refused_naming_the_source(
+        self, editor, settings, tmp_path
+    ):
+        settings.MEDIA_ROOT = tmp_path
+        kept = svc.source_create(user=editor, text=STATEMENT, **FIELDS)
+        with pytest.raises(ValidationError) as caught:
+            svc.source_create(
+                user=editor, text=f"{STATEMENT}\r\n", **{**FIELDS, "key": "again", "title": "Again"}
+            )
+        assert caught.value.message_dict["text"] == [
+            f"This document is already kept as “{kept.title}” (eu-us-statement) — use that source."
+        ]
+        data = _pdf(STATEMENT)
+        svc.source_create(user=editor, upload=data, upload_name="a.pdf", **{**FIELDS, "key": "pdf"})
+        with pytest.raises(ValidationError) as caught:
+            svc.source_create(user=editor, upload=data, **{**FIELDS, "key": "b"})
+        assert "already kept as" in caught.value.message_dict["original"][0]
+        assert sorted(Source.objects.values_list("key", flat=True)) == ["eu-us-statement", "pdf"]
+        assert len(list(tmp_path.rglob("*.pdf"))) == 1
+
+    def test_a_pasted_text_finds_the_source_it_made(self, editor):
+        kept = svc.source_create(user=editor, text=STATEMENT, **FIELDS)
+        assert svc.source_by_copy(f"  {STATEMENT}\r\n") == kept
+        assert svc.source_by_copy("Another text.") is None
+        assert svc.source_by_copy("  ") is None
+
+    def test_sources_of_one_title_are_told_apart_by_their_key(self, editor):
+        one = svc.source_create(user=editor, text="One copy.", **FIELDS)
+        other = svc.source_create(user=editor, text="Another copy.", **{**FIELDS, "key": "b"})
+        assert str(one) != str(other)
+        assert str(other) == f"{FIELDS['title']} (European Commission, 2025-08-21) — b"
+
     def test_text_and_file_together_are_refused(self, editor):
         with pytest.raises(ValidationError) as caught:
             svc.source_create(user=editor, text=STATEMENT, upload=b"text", **FIELDS)

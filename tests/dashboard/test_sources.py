@@ -105,7 +105,7 @@ def test_an_oversized_file_is_refused_with_the_limit(client, writer, settings):
     big = SimpleUploadedFile("big.txt", b"word " * 1000)
     response = _add(client, original=big)
     assert response.status_code == 400
-    assert "the largest accepted is" in " ".join(response.context["form"].errors["original"])
+    assert "larger than 1 KB, the largest accepted." in " ".join(response.context["form"].errors["original"])
     assert not Source.objects.exists()
 
 
