@@ -196,6 +196,7 @@ def _agreement_page(
             "agreement": agreement,
             "commitments": commitments,
             "timeline": timeline.layout(agreement_date=agreement.date, lanes=lanes, today=today),
+            "commitment_sources": selectors.agreement_commitment_sources(agreement=agreement),
             "watching": _watching(request, agreement=agreement),
             "today": today,
             **compliance,
