@@ -192,7 +192,25 @@ class Source(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.title} ({self.publisher}, {self.published_on:%Y-%m-%d})"
+        # The key tells apart sources of one title in every list that names them.
+        return f"{self.title} ({self.publisher}, {self.published_on:%Y-%m-%d}) — {self.key}"
+
+    def clean(self) -> None:
+        """Refuse a copy retrieved before the source was published: one of the dates is wrong."""
+        published, retrieved = self.published_on, self.retrieved_on
+        if (
+            isinstance(published, dt.date)
+            and isinstance(retrieved, dt.date)
+            and published > retrieved
+        ):
+            raise ValidationError(
+                {
+                    "published_on": _(
+                        "The source cannot be published after its copy was retrieved (%(day)s)."
+                    )
+                    % {"day": retrieved.isoformat()}
+                }
+            )
 
 
 class Agreement(models.Model):

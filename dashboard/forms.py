@@ -41,12 +41,21 @@ class SourcePassages:
         ]
 
 
-def initial_from_query(query: QueryDict, prefix: str = "") -> dict[str, Any]:
-    """Return a form's initial values from a page's query (the "Show its text" button)."""
+#: The name of the "Show its text to pick a passage" button: a POST that saves nothing.
+SHOW_SOURCE = "show_source"
+
+
+def initial_from_post(data: QueryDict, prefix: str = "") -> dict[str, Any]:
+    """Return a form's initial values from what the editor typed, posted by the "Show its
+    text" button: the page comes back with them and the source's paragraphs, nothing saved.
+
+    It posts (never a GET) so the note, the status and the CSRF token stay out of addresses
+    and logs; the form is shown unbound, so no error is shown before the editor saves.
+    """
     return {
         key.removeprefix(prefix): value
-        for key, value in query.items()
-        if key.startswith(prefix) and key != "csrfmiddlewaretoken"
+        for key, value in data.items()
+        if key.startswith(prefix) and key not in ("csrfmiddlewaretoken", SHOW_SOURCE)
     }
 
 

@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from django.db.models import Count, F, Q, QuerySet, prefetch_related_objects
 
 from commitments.choices import Status
-from commitments.models import Agreement, Assessment, Commitment, Party, ProgressUpdate
+from commitments.models import (
+    Agreement,
+    Assessment,
+    Commitment,
+    Party,
+    ProgressUpdate,
+    Source,
+)
 from commitments.querysets import due_within_q, overdue_q
 from commitments.selectors import obligors_prefetch, revisions_prefetch
 
@@ -122,6 +129,16 @@ def agreement_detail(*, pk: int, now: dt.datetime) -> tuple[Agreement, list[Comm
         .order_by(F("due_date").asc(nulls_last=True), "id")
     )
     return agreement, commitments
+
+
+def agreement_commitment_sources(*, agreement: Agreement) -> list[Source]:
+    """Return the sources the agreement's commitments cite, once each, newest first, with
+    how many of their citations each holds (``commitment_citations``); one query."""
+    return list(
+        Source.objects.filter(citations__commitment__agreement=agreement)
+        .annotate(commitment_citations=Count("citations"))
+        .order_by("-published_on", "title", "id")
+    )
 
 
 def commitment_detail(*, pk: int) -> Commitment:

@@ -55,7 +55,13 @@ from feeds.selectors import feed_url
 from feeds.services import calendar_feed_create, calendar_feed_revoke, calendar_feed_rotate
 
 from . import charts, selectors, timeline
-from .forms import DeadlineRevisionForm, ProgressForm, RatingForm, initial_from_query
+from .forms import (
+    SHOW_SOURCE,
+    DeadlineRevisionForm,
+    ProgressForm,
+    RatingForm,
+    initial_from_post,
+)
 
 PAGE_SIZE = 25
 
@@ -190,6 +196,7 @@ def _agreement_page(
             "agreement": agreement,
             "commitments": commitments,
             "timeline": timeline.layout(agreement_date=agreement.date, lanes=lanes, today=today),
+            "commitment_sources": selectors.agreement_commitment_sources(agreement=agreement),
             "watching": _watching(request, agreement=agreement),
             "today": today,
             **compliance,
@@ -203,14 +210,15 @@ def commitment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Show a commitment; editors may record a progress update or a status change."""
     commitment = _commitment_or_404(pk)
     can_edit = can_write(request.user)
-    form = None
-    if can_edit:
-        # "Show its text" comes back here by GET with what the editor had typed.
-        initial = initial_from_query(request.GET) if "evidence_source" in request.GET else None
-        form = ProgressForm(commitment=commitment, **({"initial": initial} if initial else {}))
+    form = ProgressForm(commitment=commitment) if can_edit else None
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied
+        if SHOW_SOURCE in request.POST:
+            initial = initial_from_post(request.POST)
+            return _commitment_page(
+                request, commitment, form=ProgressForm(commitment=commitment, initial=initial)
+            )
         form = ProgressForm(request.POST, request.FILES, commitment=commitment)
         if form.is_valid() and form.save(user=request.user) is not None:
             messages.success(request, _("The progress update was recorded."))
@@ -316,16 +324,16 @@ def commitment_rate(request: HttpRequest, pk: int) -> HttpResponse:
     if not can_write(request.user):
         raise PermissionDenied
     commitment = _commitment_or_404(pk)
-    if request.method == "POST":
+    if request.method == "POST" and SHOW_SOURCE in request.POST:
+        initial = initial_from_post(request.POST, f"{RatingForm.prefix}-")
+        form = RatingForm(commitment=commitment, initial=initial)
+    elif request.method == "POST":
         form = RatingForm(request.POST, request.FILES, commitment=commitment)
         if form.is_valid() and form.save(user=request.user) is not None:
             messages.success(request, _("The rating was recorded."))
             return HttpResponseRedirect(
                 reverse("dashboard:commitment", args=[pk]) + "#assessment-h"
             )
-    elif "rating-evidence_source" in request.GET:
-        # "Show its text" comes back here by GET with what the editor had typed.
-        form = RatingForm(commitment=commitment, initial=initial_from_query(request.GET, "rating-"))
     else:
         form = RatingForm(commitment=commitment)
     return render(
@@ -388,17 +396,13 @@ def occurrence_detail(request: HttpRequest, pk: int, sequence: int) -> HttpRespo
     commitment = get_object_or_404(Commitment.objects.select_related("agreement", "obligor"), pk=pk)
     occurrence = get_object_or_404(commitment.occurrences, sequence=sequence)
     can_edit = can_write(request.user)
-    form = None
-    if can_edit:
-        initial = initial_from_query(request.GET) if "evidence_source" in request.GET else None
-        form = ProgressForm(
-            commitment=commitment,
-            occurrence=occurrence,
-            **({"initial": initial} if initial else {}),
-        )
-    if request.method == "POST":
-        if not can_edit:
-            raise PermissionDenied
+    form = ProgressForm(commitment=commitment, occurrence=occurrence) if can_edit else None
+    if request.method == "POST" and not can_edit:
+        raise PermissionDenied
+    if request.method == "POST" and SHOW_SOURCE in request.POST:
+        initial = initial_from_post(request.POST)
+        form = ProgressForm(commitment=commitment, occurrence=occurrence, initial=initial)
+    elif request.method == "POST":
         form = ProgressForm(
             request.POST, request.FILES, commitment=commitment, occurrence=occurrence
         )

@@ -13,6 +13,7 @@ from typing import Any, cast
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -22,7 +23,7 @@ from commitments.forms import DATE_ERRORS, AmountField
 from commitments.models import Agreement, Commitment, Party, Source
 from commitments.places import time_zone_guess
 from commitments.services.keys import key_from_title
-from commitments.services.sources import source_create
+from commitments.services.sources import source_by_copy, source_create
 from commitments.services.workbench import parties_by_name
 
 DATE_WIDGET = {"type": "date"}
@@ -119,33 +120,52 @@ class StartForm(forms.Form):
     source_title = forms.CharField(label=_("Source title"), max_length=500, required=False)
     publisher = forms.CharField(label=_("Publisher"), max_length=200, required=False)
     url = forms.URLField(label=_("URL"), max_length=1000, required=False, assume_scheme="https")
+    # No max_length: its maxlength attribute made browsers cut "xx-garbage-123" to a tag
+    # that passes; the model's checks (shape and length) judge the whole value instead.
     language = forms.CharField(
         label=_("Language of the text"),
-        max_length=8,
         initial=language_choices_initial,
         help_text=_("BCP 47 code: en, fr, ja…"),
+        widget=forms.TextInput(attrs={"size": 8}),
     )
     published_on = _date_field(_("Published on"))
     source_kind = forms.ChoiceField(
         label=_("Source kind"), choices=SourceKind.choices, initial=SourceKind.OFFICIAL
     )
 
-    AGREEMENT_REQUIRED = ("title", "date")
+    AGREEMENT_REQUIRED = {
+        "title": _("Give the new agreement's title (or pick an existing agreement)."),
+        "date": _("Give the day the new agreement was signed or announced."),
+    }
+    #: What describes a new agreement: given with an agreement picked, it would be lost.
+    AGREEMENT_DESCRIBED = ("title", "date", "place", "time_zone", "parties", "new_parties")
     SOURCE_REQUIRED = ("text", "source_title", "publisher", "published_on")
+    #: The source's fields under the model's names, for its checks and their errors.
+    SOURCE_FIELDS = {
+        "source_title": "title",
+        "publisher": "publisher",
+        "url": "url",
+        "language": "language",
+        "published_on": "published_on",
+        "source_kind": "kind",
+    }
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("agreement") is None:
-            for name in self.AGREEMENT_REQUIRED:
+            for name, message in self.AGREEMENT_REQUIRED.items():
                 if not data.get(name) and name not in self.errors:
-                    self.add_error(name, _("Needed for a new agreement."))
+                    self.add_error(name, message)
             if not data.get("parties") and not self._new_party_names():
                 self.add_error("parties", _("Pick the parties, or name new ones."))
             self._agreement_check(data)
+        elif any(data.get(name) for name in self.AGREEMENT_DESCRIBED):
+            self.add_error("agreement", _("Pick an agreement or describe a new one, not both."))
         if data.get("source") is None:
             for name in self.SOURCE_REQUIRED:
                 if not data.get(name) and name not in self.errors:
                     self.add_error(name, _("Needed for a new source (or pick one)."))
+            self._source_check(data)
         return data
 
     def _new_party_names(self) -> list[str]:
@@ -164,8 +184,30 @@ class StartForm(forms.Form):
         try:
             agreement.full_clean(exclude=["key"], validate_unique=False)
         except ValidationError as exc:
-            for name, messages in exc.message_dict.items():
-                self.add_error(name if name in self.fields else None, messages)
+            self._model_errors(exc, {})
+
+    def _source_check(self, data: dict[str, Any]) -> None:
+        """Check the new source's own fields now (its copy is retrieved today), so its errors
+        show on this page with the agreement's."""
+        source = Source(
+            **{model: data.get(name) for name, model in self.SOURCE_FIELDS.items()},
+            key="workbench-check",
+            retrieved_on=timezone.localdate(),
+        )
+        try:
+            source.full_clean(validate_unique=False)
+        except ValidationError as exc:
+            self._model_errors(exc, {model: name for name, model in self.SOURCE_FIELDS.items()})
+
+    def _model_errors(self, exc: ValidationError, names: Mapping[str, str]) -> None:
+        """Put a model's errors at this form's fields; a field with an error of its own
+        (a required one left empty) keeps only that one."""
+        for model_name, messages in exc.message_dict.items():
+            name = names.get(model_name, model_name)
+            if name not in self.fields:
+                self.add_error(None, messages)
+            elif name not in self.errors:
+                self.add_error(name, messages)
 
     @staticmethod
     def agreement_fields() -> tuple[str, ...]:
@@ -176,7 +218,8 @@ class StartForm(forms.Form):
         """Create the pasted source and the new parties; return the source and the agreement
         as the workbench's address carries it (``agreement`` id, or the new one's fields)."""
         data = self.cleaned_data
-        source = data["source"]
+        # The same text pasted again (another "Open the workbench") reuses its source.
+        source = data["source"] or source_by_copy(data["text"])
         if source is None:
             try:
                 source = source_create(

@@ -101,8 +101,10 @@ def archive_file(data: bytes, *, field: str = "original") -> Archive:
     if len(data) > max_bytes():
         raise ValidationError(
             {
-                field: _("The file is %(size)s MB; the largest accepted is %(limit)s MB.")
-                % {"size": _megabytes(len(data)), "limit": _megabytes(max_bytes())}
+                # Uploads are read one byte past the limit (upload_read): their size is
+                # unknown, only that it is over the limit.
+                field: _("The file is larger than %(limit)s, the largest accepted.")
+                % {"limit": _size_in_words(max_bytes())}
             }
         )
     kind = sniff(data)
@@ -166,7 +168,9 @@ def _pdf_text(data: bytes, field: str) -> str:
         raise ValidationError(
             {field: _("This PDF cannot be read (the file is damaged or incomplete).")}
         ) from exc
-    text = normalise_text("\n\n".join(page.strip() for page in pages if page.strip()))
+    text = normalise_text(
+        "\n\n".join(p for p in (pdf_page_paragraphs(page) for page in pages) if p)
+    )
     if not text:
         raise ValidationError(
             {
@@ -177,6 +181,54 @@ def _pdf_text(data: bytes, field: str) -> str:
             }
         )
     return text
+
+
+#: A line ending a sentence: its last character (closing quotes and brackets count).
+_SENTENCE_END = tuple('.!?:;»"”)')
+#: A line starting a list item: a bullet, "1." / "1)", "(a)" or "a)".
+_ITEM_START = re.compile(r"^(?:[•·▪‣◦*\-–—]\s|\(?\d{1,3}[.)]\s|\(?[A-Za-z]\)\s|\([ivxIVX]+\)\s)")
+#: A line ending in a dash that joins two words ("EU–" then "US"): joined with no space.
+_JOINING_DASH = re.compile(r"\w[-‐‑–—]$")
+#: A line shorter than this share of the page's full lines may end a paragraph.
+_SHORT_LINE = 0.85
+
+
+def pdf_page_paragraphs(page: str) -> str:
+    """Return a PDF page's text as paragraphs separated by one blank line.
+
+    pypdf gives a page's layout lines and no blank lines between paragraphs. A page's lines
+    are joined with a space (none after a dash joining two words, which is kept); a
+    paragraph ends after a line that ends a sentence and is noticeably shorter than the
+    page's full lines (its upper quartile of line lengths: short last lines and list items
+    would drag a median down), and before a line that starts a list item ("1.", "•", "(a)"). A blank
+    line in the extracted text ends a paragraph too.
+    """
+    lines = [line.strip() for line in page.splitlines()]
+    lengths = sorted(len(line) for line in lines if line)
+    if not lengths:
+        return ""
+    full = lengths[len(lengths) * 3 // 4]
+    paragraphs: list[str] = []
+    current = ""
+    for line in lines:
+        if not line or (current and _ITEM_START.match(line)):
+            if current:
+                paragraphs.append(current)
+            current = ""
+            if not line:
+                continue
+        if not current:
+            current = line
+        elif _JOINING_DASH.search(current):
+            current += line
+        else:
+            current += " " + line
+        if line.endswith(_SENTENCE_END) and len(line) < _SHORT_LINE * full:
+            paragraphs.append(current)
+            current = ""
+    if current:
+        paragraphs.append(current)
+    return "\n\n".join(paragraphs)
 
 
 def _html_text(data: bytes, field: str) -> str:
@@ -205,8 +257,15 @@ def _length_check(text: str, field: str) -> None:
         )
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f}".rstrip("0").rstrip(".")
+def _size_in_words(size: int) -> str:
+    """Return a size in megabytes ("20 MB"), or kilobytes under one megabyte ("1 KB")."""
+    if size >= 1024 * 1024:
+        return _("%(size)s MB") % {"size": _one_decimal(size / (1024 * 1024))}
+    return _("%(size)s KB") % {"size": _one_decimal(size / 1024)}
+
+
+def _one_decimal(number: float) -> str:
+    return f"{number:.1f}".rstrip("0").rstrip(".")
 
 
 #: The originals stored by the service call under way, to delete if it fails.
@@ -268,6 +327,8 @@ def source_create(
     archive = archive_file(upload, field="original") if upload is not None else None
     if archive is None and (normalise_text(text) or copy_required):
         archive = archive_text(text)
+    if archive is not None:
+        _duplicate_check(archive, field="original" if upload is not None else "text")
     if not fields.get("key"):
         # An editor may leave the key out: the one rule makes it from the title.
         fields["key"] = key_from_title(str(fields.get("title") or ""), Source)
@@ -278,6 +339,33 @@ def source_create(
     attach_user(source, user)
     source.save()
     return source
+
+
+def _duplicate_check(archive: Archive, *, field: str) -> None:
+    """Refuse a copy already kept: the same bytes make one source, cited from everywhere."""
+    kept = Source.objects.filter(sha256=archive.sha256).only("key", "title").first()
+    if kept is not None:
+        raise ValidationError(
+            {
+                field: _(
+                    "This document is already kept as “%(title)s” (%(key)s) — use that source."
+                )
+                % {"title": kept.title, "key": kept.key}
+            }
+        )
+
+
+def source_by_copy(text: str) -> Source | None:
+    """Return the source whose archived copy is this pasted ``text``, if one is kept.
+
+    The text is normalised and hashed as :func:`archive_text` does, so the same text pasted
+    again (other line ends, outer blanks) finds the source it made.
+    """
+    try:
+        archive = archive_text(text)
+    except ValidationError:
+        return None
+    return Source.objects.filter(sha256=archive.sha256).order_by("pk").first()
 
 
 def source_archive_apply(

@@ -94,7 +94,7 @@ def test_an_oversized_file_is_a_400_with_the_limit(editor_api, settings):
     upload = SimpleUploadedFile("big.txt", b"word " * 1000)
     response = editor_api.post(LIST, {**FIELDS, "original": upload}, format="multipart")
     assert response.status_code == 400
-    assert "the largest accepted is" in " ".join(response.json()["original"])
+    assert "larger than 1 KB, the largest accepted." in " ".join(response.json()["original"])
     assert not Source.objects.exists()
 
 

@@ -123,11 +123,114 @@ class TestSourceCreate:
         assert not any(tmp_path.rglob("*.*"))
 
     def test_a_file_over_the_limit_is_refused_by_its_size(self, editor, settings):
-        settings.TRACKER_SOURCE_MAX_BYTES = 1024
+        settings.TRACKER_SOURCE_MAX_BYTES = 1024 * 1024
         with pytest.raises(ValidationError) as caught:
-            svc.source_create(user=editor, upload=b"a" * 2048, **FIELDS)
-        assert "largest accepted" in caught.value.message_dict["original"][0]
+            svc.source_create(user=editor, upload=b"a" * (5 * 1024 * 1024), **FIELDS)
+        assert caught.value.message_dict["original"] == [
+            "The file is larger than 1 MB, the largest accepted."
+        ]
         assert not Source.objects.exists()
+
+    def test_an_upload_read_up_to_the_limit_is_not_said_to_be_the_limit(self, editor, settings):
+        """The upload is read one byte past the limit: its size is unknown, not the limit's."""
+        settings.TRACKER_SOURCE_MAX_BYTES = 20 * 1024 * 1024
+        upload = io.BytesIO(b"%PDF-1.7\n" + b"0" * (25 * 1024 * 1024))
+        with pytest.raises(ValidationError) as caught:
+            svc.archive_file(svc.upload_read(upload))
+        assert caught.value.message_dict["original"] == [
+            "The file is larger than 20 MB, the largest accepted."
+        ]
+
+    def test_pdf_paragraphs_are_kept_apart_and_quotes_span_its_line_breaks(
+        self, editor, settings, tmp_path
+    ):
+        """pypdf gives layout lines with no blank line between paragraphs; the stored text
+        has one blank line between paragraphs and a paragraph's lines joined."""
+        settings.MEDIA_ROOT = tmp_path
+        paragraphs = [
+            "The European Union intends to procure U.S. liquefied natural gas, oil, and "
+            "nuclear energy products with an expected offtake valued at $750 billion "
+            "through 2028, as both sides agreed in their joint statement.",
+            "The United States commits to apply the higher of either the U.S. MFN tariff "
+            "rate or 15 percent, effective September 1, 2025.",
+            "1. A review within 90 days.",
+            "• The purchase of AI chips for the European Union's computing centres.",
+        ]
+        source = svc.source_create(
+            user=editor, upload=_pdf("\n\n".join(paragraphs)), upload_name="s.pdf", **FIELDS
+        )
+        source.refresh_from_db()
+        assert source.text == "\n\n".join(paragraphs)
+        assert [source.text[a:b] for a, b in svc.paragraph_spans(source.text)] == paragraphs
+        start, end = svc.quote_span(source.text, "$750 billion through\n2028")
+        assert source.text[start:end] == "$750 billion through 2028"
+
+
+class TestPdfPageParagraphs:
+    def test_a_dash_joining_words_across_lines_is_kept_without_a_space(self):
+        page = (
+            "The EU–\nUS Joint Statement of 21 August 2025 sets a ceiling on the tariffs that\n"
+            "both sides will apply, and a review of the whole within ninety days.\n"
+            "It is a well-\nknown text."
+        )
+        assert svc.pdf_page_paragraphs(page) == (
+            "The EU–US Joint Statement of 21 August 2025 sets a ceiling on the tariffs that "
+            "both sides will apply, and a review of the whole within ninety days. "
+            "It is a well-known text."
+        )
+
+    def test_list_items_and_short_sentence_ends_start_paragraphs(self):
+        page = (
+            "The parties agree on the following commitments, each of them with its date\n"
+            "and its own review by the ministers of both sides:\n"
+            "(a) a tariff ceiling of 15 percent;\n"
+            "(b) purchases of energy through 2028.\n"
+            "The ministers will meet again before the end of the year, and they will\n"
+            "report to the leaders.\n"
+        )
+        assert svc.pdf_page_paragraphs(page).split("\n\n") == [
+            "The parties agree on the following commitments, each of them with its date "
+            "and its own review by the ministers of both sides:",
+            "(a) a tariff ceiling of 15 percent;",
+            "(b) purchases of energy through 2028.",
+            "The ministers will meet again before the end of the year, and they will "
+            "report to the leaders.",
+        ]
+
+    def test_an_empty_page_gives_nothing(self):
+        assert svc.pdf_page_paragraphs(" \n\n") == ""
+
+    def test_the_same_text_or_file_kept_twice_is_refused_naming_the_source(
+        self, editor, settings, tmp_path
+    ):
+        settings.MEDIA_ROOT = tmp_path
+        kept = svc.source_create(user=editor, text=STATEMENT, **FIELDS)
+        with pytest.raises(ValidationError) as caught:
+            svc.source_create(
+                user=editor, text=f"{STATEMENT}\r\n", **{**FIELDS, "key": "again", "title": "Again"}
+            )
+        assert caught.value.message_dict["text"] == [
+            f"This document is already kept as “{kept.title}” (eu-us-statement) — use that source."
+        ]
+        data = _pdf(STATEMENT)
+        svc.source_create(user=editor, upload=data, upload_name="a.pdf", **{**FIELDS, "key": "pdf"})
+        with pytest.raises(ValidationError) as caught:
+            svc.source_create(user=editor, upload=data, **{**FIELDS, "key": "b"})
+        assert "already kept as" in caught.value.message_dict["original"][0]
+        assert sorted(Source.objects.values_list("key", flat=True)) == ["eu-us-statement", "pdf"]
+        assert len(list(tmp_path.rglob("*.pdf"))) == 1
+
+    def test_a_pasted_text_finds_the_source_it_made(self, editor):
+        kept = svc.source_create(user=editor, text=STATEMENT, **FIELDS)
+        assert svc.source_by_copy(f"  {STATEMENT}\r\n") == kept
+        assert svc.source_by_copy("Another text.") is None
+        assert svc.source_by_copy("  ") is None
+
+    def test_sources_of_one_title_are_told_apart_by_their_key(self, editor):
+        one = svc.source_create(user=editor, text="One copy.", **FIELDS)
+        other = svc.source_create(user=editor, text="Another copy.", **{**FIELDS, "key": "b"})
+        assert str(one) != str(other)
+        assert str(other) == f"{FIELDS['title']} (European Commission, 2025-08-21) — b"
 
     def test_text_and_file_together_are_refused(self, editor):
         with pytest.raises(ValidationError) as caught:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -105,7 +106,7 @@ def test_an_oversized_file_is_refused_with_the_limit(client, writer, settings):
     big = SimpleUploadedFile("big.txt", b"word " * 1000)
     response = _add(client, original=big)
     assert response.status_code == 400
-    assert "the largest accepted is" in " ".join(response.context["form"].errors["original"])
+    assert "larger than 1 KB, the largest accepted." in " ".join(response.context["form"].errors["original"])
     assert not Source.objects.exists()
 
 
@@ -294,7 +295,8 @@ def test_an_editor_picks_a_paragraph_of_an_existing_source(client, writer, edito
     client.force_login(writer)
     url = reverse("dashboard:commitment", args=[commitment.pk])
     # "Show its text": the page comes back with the source's paragraphs to pick from.
-    shown = client.get(url, {"status": "fulfilled", "evidence_source": source.pk})
+    shown = client.post(url, {"status": "fulfilled", "evidence_source": source.pk,
+                              "show_source": "1"})
     assert shown.status_code == 200
     assert [n for n, _text in shown.context["form"].source_paragraphs()] == [1, 2]
     assert 'name="evidence_paragraph" value="2"' in shown.content.decode()
@@ -331,6 +333,37 @@ def test_the_workbench_the_source_page_and_the_evidence_form_number_paragraphs_a
     assert response.status_code == 302
     cite = ProgressUpdate.objects.get().evidence
     assert (cite.quote, cite.start, cite.locator) == (second, start, "¶ 2")
+def test_showing_a_sources_text_posts_keeps_what_was_typed_and_saves_nothing(
+    client, writer, editor, make_commitment
+):
+    """The note, the status and the CSRF token never travel in an address (nor its logs)."""
+    source = svc.source_create(user=editor, text=STATEMENT, **FIELDS)
+    commitment = make_commitment()
+    client.force_login(writer)
+    url = reverse("dashboard:commitment", args=[commitment.pk])
+    page = client.get(url).content.decode()
+    button = re.search(r'<button[^>]*>Show its text to pick a passage', page).group(0)
+    assert 'name="show_source"' in button and 'formmethod="get"' not in button
+    assert 'method="get"' not in page.split('id="record-h"')[-1].split("</form>")[0]
+    shown = _record(client, commitment, evidence_source=source.pk, note="Tariffs cut on time.",
+                    evidence_quote="", show_source="1")
+    html = shown.content.decode()
+    assert shown.status_code == 200
+    assert "Tariffs cut on time." in html and 'value="fulfilled" selected' in html
+    assert 'name="evidence_paragraph" value="2"' in html
+    assert "This field is required" not in html
+    assert not ProgressUpdate.objects.exists() and not Citation.objects.exists()
+    commitment.refresh_from_db()
+    assert commitment.status == Status.NOT_STARTED
+    # The rating form's button does the same on the rating page.
+    rate = reverse("dashboard:commitment_rate", args=[commitment.pk])
+    shown = client.post(rate, {"rating-party": commitment.obligor_id, "rating-rating": "kept",
+                               "rating-justification": "Bought.", "show_source": "1",
+                               "rating-evidence_source": source.pk})
+    assert shown.status_code == 200
+    assert "Bought." in shown.content.decode()
+    assert [n for n, _text in shown.context["form"].source_paragraphs()] == [1, 2]
+    assert not Assessment.objects.exists()
 
 
 def test_a_paragraph_beyond_the_text_is_refused(client, writer, editor, make_commitment):

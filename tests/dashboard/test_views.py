@@ -404,3 +404,22 @@ def test_a_closed_commitment_reads_closed_not_without_deadline(
     assert f'<span class="state state-none">{undated}</span>' in page.content.decode()
     listing = client.get(reverse("dashboard:commitments"), headers=headers).content.decode()
     assert listing.count(f'<span class="state state-none">{closed}</span>') == 1
+
+
+def test_agreement_page_lists_the_sources_its_commitments_cite(
+    client, reviewer, make_commitment, source
+):
+    """The agreement quotes no source itself, but its commitments do: each is listed once,
+    with how many citations it holds, linking to its page."""
+    first, second = make_commitment(title="First"), make_commitment(title="Second")
+    for commitment, quote in ((first, "Réunion tenue."), (second, "Achats."), (second, "Bis.")):
+        Citation.objects.create(source=source, commitment=commitment, quote=quote)
+    client.force_login(reviewer)
+    response = client.get(reverse("dashboard:agreement", args=[first.agreement_id]))
+    body = " ".join(response.content.decode().split())
+    assert response.status_code == 200
+    assert [s.commitment_citations for s in response.context["commitment_sources"]] == [3]
+    assert "Cited by its commitments" in body
+    link = f'<a href="{reverse("dashboard:source", args=[source.pk])}">{source.title}</a>'
+    assert link in body and "(3 citations)" in body
+    assert "No source quoted for the agreement itself." in body  # and that is still true

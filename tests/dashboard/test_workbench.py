@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from commitments.models import Agreement, Citation, Commitment, Party, Source
 from commitments.services.sources import source_create
@@ -377,3 +377,71 @@ def test_the_page_reads_a_constant_number_of_queries(writer_client, writer, eu, 
         return len(captured)
 
     assert queries(2, 1) == queries(40, 12)
+
+
+def start_data(us, **overrides):
+    data = {"title": "EU–US framework", "kind": "joint_statement", "date": "2025-08-21",
+            "place": "", "time_zone": "", "parties": [str(us.pk)], "new_parties": "",
+            "new_party_kind": "state", "new_party_country": "", "text": eu_us.TEXT,
+            "source_title": eu_us.TITLE, "publisher": "European Commission",
+            "language": "en", "published_on": "2025-08-21", "source_kind": "official"}
+    data.update(overrides)
+    return data
+
+
+def test_the_same_text_pasted_again_reuses_its_source(writer_client, us):
+    """Every "Open the workbench" with the same text opens the one source it made."""
+    first = writer_client.post(reverse("dashboard:workbench_start"), start_data(us))
+    again = writer_client.post(reverse("dashboard:workbench_start"),
+                               start_data(us, text=f"\n{eu_us.TEXT}  \r\n",
+                                          source_title="Another title"))
+    source = Source.objects.get()
+    assert first.status_code == again.status_code == 302
+    assert again["Location"].startswith(url(source) + "?")
+    assert source.title == eu_us.TITLE
+
+
+def test_an_empty_start_says_plainly_what_is_missing(writer_client):
+    response = writer_client.post(reverse("dashboard:workbench_start"),
+                                  {"kind": "joint_statement", "new_party_kind": "state",
+                                   "language": "en", "source_kind": "official"})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "cannot be null" not in html
+    assert "Give the new agreement&#x27;s title" in html
+    assert "Give the day the new agreement was signed or announced." in html
+
+
+def test_an_agreement_picked_and_a_new_one_described_is_refused(
+    writer_client, agreement, usa
+):
+    response = writer_client.post(reverse("dashboard:workbench_start"),
+                                  start_data(usa, agreement=str(agreement.pk), date="",
+                                             parties=[]))
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Pick an agreement or describe a new one, not both." in html
+    assert not Source.objects.exists()
+
+
+def test_a_bad_language_is_refused_whole_not_cut_to_eight_characters(writer_client, us):
+    page = writer_client.get(reverse("dashboard:workbench_start")).content.decode()
+    language_input = re.search(r'<input[^>]*name="language"[^>]*>', page).group(0)
+    assert "maxlength" not in language_input  # a browser would cut the tag, not refuse it
+    response = writer_client.post(reverse("dashboard:workbench_start"),
+                                  start_data(us, language="xx-garbage-123"))
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert list(errors) == ["language"]
+    assert not Source.objects.exists()
+
+
+def test_a_source_published_after_it_was_retrieved_is_refused(writer_client, us):
+    tomorrow = timezone.localdate() + dt.timedelta(days=2)
+    response = writer_client.post(reverse("dashboard:workbench_start"),
+                                  start_data(us, published_on=tomorrow.isoformat()))
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert list(errors) == ["published_on"]
+    assert "cannot be published after its copy was retrieved" in errors["published_on"][0]
+    assert not Source.objects.exists() and not Party.objects.exclude(pk=us.pk).exists()
