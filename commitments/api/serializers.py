@@ -194,7 +194,8 @@ class SourceDetailSerializer(SourceSerializer):
 
 
 def _source_max(name: str) -> int:
-    return int(Source._meta.get_field(name).max_length or 0)
+    field = Source._meta.get_field(name)
+    return int(getattr(field, "max_length", None) or 0)
 
 
 class SourceFieldsSerializer(StrictMixin, serializers.Serializer):

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import tablib
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
@@ -717,7 +718,7 @@ def import_run_start(*, file_name: str, data: bytes, user: User) -> ImportRun:
     run = ImportRun.objects.create(
         file_name=file_name[:255],
         file_data=data,
-        user=user,
+        user=user if isinstance(user, get_user_model()) else None,
         language=(translation.get_language() or "")[:8],
     )
     transaction.on_commit(lambda: _enqueue(run.pk), robust=True)

@@ -1,4 +1,5 @@
-"""``POST /api/v1/parse/``: the parser's proposals for editors; bad input is a 400 naming the field."""
+"""``POST /api/v1/parse/``: the parser's proposals for editors; bad input is a 400 naming the
+field."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -15,7 +16,7 @@ from tests.commitments.test_sources import PAGE, STATEMENT, _blank_pdf, _pdf
 pytestmark = pytest.mark.django_db
 
 LIST = "/api/v1/sources/"
-FIELDS = {
+FIELDS: dict[str, Any] = {
     "title": "Joint Statement on a United States–European Union framework",
     "publisher": "European Commission",
     "language": "en",

@@ -4,6 +4,7 @@ status form, the agreement page's commitments as blocks, the rule fields a page 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -16,7 +17,7 @@ from tests.commitments.test_sources import PAGE, STATEMENT, _blank_pdf
 pytestmark = pytest.mark.django_db
 
 ADD = reverse("admin:commitments_source_add")
-FIELDS = {
+FIELDS: dict[str, Any] = {
     "title": "Déclaration commune UE–États-Unis",
     "publisher": "Commission européenne",
     "language": "fr",

@@ -65,7 +65,8 @@ def errors_of(report) -> list[tuple[int | None, str | None]]:
 def test_csv_in_utf8_with_or_without_bom_and_in_windows_1252_reads_the_same_text(
     agreement, japan, encoding, prefix
 ):
-    """Excel on Windows saves CSV in Windows-1252; "Réunion à Tōkyō" must not come back as mojibake."""
+    """Excel on Windows saves CSV in Windows-1252; "Réunion à Tōkyō" must not come back as
+    mojibake."""
     title = "Réunion ministérielle « minéraux » – 2 €"
     data = prefix + as_csv([row("meeting", title=title)]).encode(encoding)
     report = run(data)

@@ -22,7 +22,7 @@ def test_a_title_without_latin_letters_falls_back_on_the_model_name(db):
 def test_a_long_title_fits_the_field_and_ends_on_a_word(db):
     title = "Joint statement on a United States European Union framework " * 4
     key = key_from_title(title, Source)
-    assert len(key) <= Source._meta.get_field("key").max_length
+    assert len(key) <= (Source._meta.get_field("key").max_length or 0)
     assert not key.endswith("-")
     assert title.lower().replace(" ", "-").startswith(key)
 

@@ -6,16 +6,18 @@ import datetime as dt
 import hashlib
 import io
 import random
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
 from pypdf import PdfWriter
 from weasyprint import HTML
 
+from commitments import passages
 from commitments.models import Citation, Source
 from commitments.services import sources as svc
 
-FIELDS = {
+FIELDS: dict[str, Any] = {
     "key": "eu-us-statement",
     "title": "Joint Statement on a United States–European Union framework",
     "publisher": "European Commission",
@@ -161,8 +163,9 @@ class TestSourceCreate:
         )
         source.refresh_from_db()
         assert source.text == "\n\n".join(paragraphs)
-        assert [source.text[a:b] for a, b in svc.paragraph_spans(source.text)] == paragraphs
-        start, end = svc.quote_span(source.text, "$750 billion through\n2028")
+        found = [source.text[p.start : p.end] for p in passages.paragraphs(source.text)]
+        assert found == paragraphs
+        start, end = _found(source.text, "$750 billion through\n2028")
         assert source.text[start:end] == "$750 billion through 2028"
 
 
@@ -251,12 +254,12 @@ class TestPdfPageParagraphs:
 
 class TestQuoteSpan:
     def test_verbatim_quote(self):
-        start, end = svc.quote_span(STATEMENT, "$750 billion through 2028")
+        start, end = _found(STATEMENT, "$750 billion through 2028")
         assert STATEMENT[start:end] == "$750 billion through 2028"
 
     def test_quote_typed_with_other_spaces_points_at_the_texts_characters(self):
         text = "valued at $750\u00a0billion\nthrough 2028."
-        start, end = svc.quote_span(text, "$750 billion through  2028")
+        start, end = _found(text, "$750 billion through  2028")
         assert text[start:end] == "$750\u00a0billion\nthrough 2028"
 
     def test_quote_not_in_the_text(self):
@@ -269,10 +272,10 @@ class TestQuoteSpan:
         stored = svc.normalise_text(decomposed)
         assert stored == "L’Union européenne réexaminera l’accord."
         assert len(stored) == len(decomposed) - 2
-        start, end = svc.quote_span(stored, "européenne réexaminera")
+        start, end = _found(stored, "européenne réexaminera")
         assert stored[start:end] == "européenne réexaminera"
         # A quote pasted decomposed is composed before it is looked for.
-        start, end = svc.quote_span(stored, "europe\u0301enne")
+        start, end = _found(stored, "europe\u0301enne")
         assert stored[start:end] == "européenne"
 
     @pytest.mark.parametrize(
@@ -293,7 +296,7 @@ class TestQuoteSpan:
     def test_apostrophes_and_quote_marks_match_and_the_span_is_the_texts_own(
         self, text, quote, own
     ):
-        start, end = svc.quote_span(text, quote)
+        start, end = _found(text, quote)
         assert text[start:end] == own
 
     def test_quote_marks_do_not_match_other_characters(self):
@@ -431,3 +434,10 @@ def test_originals_of_a_successful_change_are_kept(editor, make_commitment, sett
     )
     source = Source.objects.get()
     assert source.original and (tmp_path / source.original.name).exists()
+
+
+def _found(text: str, quote: str) -> tuple[int, int]:
+    """The span ``quote_span`` gives, which these tests expect to be there."""
+    span = svc.quote_span(text, quote)
+    assert span is not None, quote
+    return span

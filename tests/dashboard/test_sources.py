@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -17,7 +18,7 @@ from tests.factories import user_make
 
 pytestmark = pytest.mark.django_db
 
-FIELDS = {
+FIELDS: dict[str, Any] = {
     "title": "Joint Statement on a United States–European Union framework",
     "publisher": "European Commission",
     "language": "en",
@@ -106,7 +107,8 @@ def test_an_oversized_file_is_refused_with_the_limit(client, writer, settings):
     big = SimpleUploadedFile("big.txt", b"word " * 1000)
     response = _add(client, original=big)
     assert response.status_code == 400
-    assert "larger than 1 KB, the largest accepted." in " ".join(response.context["form"].errors["original"])
+    errors = " ".join(response.context["form"].errors["original"])
+    assert "larger than 1 KB, the largest accepted." in errors
     assert not Source.objects.exists()
 
 
@@ -326,8 +328,8 @@ def test_the_workbench_the_source_page_and_the_evidence_form_number_paragraphs_a
     assert 'id="p3"' in page and 'id="p4"' not in page
     assert f'<li id="p2" value="2">{second}</li>' in page
     commitment = make_commitment()
-    url = reverse("dashboard:commitment", args=[commitment.pk])
-    shown = client.get(url, {"status": "fulfilled", "evidence_source": source.pk})
+    shown = _record(client, commitment, evidence_source=source.pk, evidence_quote="",
+                    show_source="1")
     assert shown.context["form"].source_paragraphs()[1] == (2, second)
     response = _record(client, commitment, evidence_source=source.pk, evidence_paragraph="2")
     assert response.status_code == 302

@@ -234,7 +234,8 @@ def test_a_selected_passage_becomes_a_draft_with_the_parsers_proposals(
     assert 'value="2028"' in html and "Due 2028" in html
     # An English quote read on an English page is translated into French, not into English.
     assert 'name="c-1-translation_language" value="fr"' in html
-    assert 'value="the-european-union-intends-to-procure-united-states-liquefied-natural-gas-oil"' in html
+    key = "the-european-union-intends-to-procure-united-states-liquefied-natural-gas-oil"
+    assert f'value="{key}"' in html
     outside = {**query, "start": 5, "end": len(eu_us.TEXT) + 10}
     assert writer_client.get(
         reverse("dashboard:workbench_draft", args=[statement.pk]), outside
@@ -275,7 +276,8 @@ def test_each_kind_shows_the_rule_fields_the_engine_says_it_reads(
 
 
 def test_a_language_the_parser_does_not_know_gets_no_proposal(writer_client, writer, eu, us):
-    source = source_create(user=writer, text="欧州連合は2028年までに7500億ドルを購入する。\n\n第二段落。",
+    text = "欧州連合は2028年までに7500億ドルを購入する。\n\n第二段落。"
+    source = source_create(user=writer, text=text,
                            key="ja", title="JA", publisher="P", language="ja",
                            published_on=dt.date(2025, 8, 21), kind="press")
     query = {**carried(eu, us), "start": 0, "end": 10, "index": 0}
@@ -323,7 +325,7 @@ def test_start_creates_the_source_and_parties_and_opens_the_workbench(writer_cli
     source = Source.objects.get()
     assert response.status_code == 302
     assert response["Location"].startswith(url(source) + "?")
-    assert source.key == "joint-statement-on-a-united-states-european-union-framework-on"[:64] or source.key
+    assert source.key.startswith("joint-statement-on-a-united-states-european-union")
     assert source.text == eu_us.TEXT and source.sha256
     eu = Party.objects.get(name="European Union")
     assert eu.kind == "organisation"
@@ -353,7 +355,8 @@ def test_viewers_and_strangers_cannot_use_the_workbench(client, statement):
     assert client.get(reverse("dashboard:workbench_start")).status_code == 403
     assert client.get(url(statement)).status_code == 403
     assert client.post(url(statement), {"action": "save"}).status_code == 403
-    assert client.post(reverse("dashboard:workbench_preview", args=[statement.pk])).status_code == 403
+    preview = reverse("dashboard:workbench_preview", args=[statement.pk])
+    assert client.post(preview).status_code == 403
     client.logout()
     assert client.get(reverse("dashboard:workbench_start")).status_code == 302
 

@@ -1,3 +1,4 @@
+# ruff: noqa: E501 -- the statement's paragraphs are kept one per line, as the source has them
 """The EU–US joint statement of 21 August 2025, as an analyst would paste it (test data).
 
 Written for the tests from the statement's published terms: a 15 % tariff ceiling from

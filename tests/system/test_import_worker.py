@@ -3,7 +3,6 @@ one transaction while its progress is visible to other connections, as the run p
 
 from __future__ import annotations
 
-
 import pytest
 
 from commitments.models import Commitment, ImportRun, ImportRunStatus
@@ -46,6 +45,7 @@ def test_a_worker_imports_a_large_file_showing_progress_then_every_row_at_once(
     # Progress was visible while the rows were not: one transaction, all at once.
     assert seen_progress, "no progress was seen while the run was running"
     assert all(count == 0 for _done, count in seen_progress)
+    assert run.finished is not None and run.started is not None
     seconds = (run.finished - run.started).total_seconds()
     print(f"\n{ROWS} rows ({len(data) / 1e6:.1f} MB) in {seconds:.1f} s: "
           f"{ROWS / seconds:.0f} rows/s")

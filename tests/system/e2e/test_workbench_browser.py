@@ -60,7 +60,10 @@ def _cite(page: Page, passage: str, index: int) -> None:
 
 def test_the_eu_us_statement_through_the_workbench(live_server, editor_login, page, shoot):
     loads: list[str] = []
-    page.on("framenavigated", lambda frame: loads.append(frame.url) if frame == page.main_frame else None)
+    page.on(
+        "framenavigated",
+        lambda frame: loads.append(frame.url) if frame == page.main_frame else None,
+    )
     typist = Typist(page)
     page.set_viewport_size({"width": 1280, "height": 900})
 
