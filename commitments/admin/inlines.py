@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -68,8 +69,18 @@ class AgreementCommitmentInline(StackedInline):
     class Media:
         js = ["commitments/admin/rule_fields.js"]
 
+    #: The most new blocks one submission may add: a form posting a larger count (a tampered
+    #: TOTAL_FORMS) is refused instead of rendering that many blocks back.
+    MORE_AT_ONCE = 50
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Commitment]:
         return super().get_queryset(request).select_related("agreement")
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        existing = obj.commitments.count() if obj is not None and obj.pk else 0
+        kwargs.setdefault("max_num", existing + self.MORE_AT_ONCE)
+        kwargs.setdefault("absolute_max", kwargs["max_num"])
+        return super().get_formset(request, obj, **kwargs)
 
 
 class CommitmentCitationInline(CitationInline):

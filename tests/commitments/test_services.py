@@ -62,7 +62,8 @@ def fulfil(commitment: Commitment, on: dt.date, source, **extra) -> ProgressUpda
         commitment=commitment,
         status=Status.FULFILLED,
         occurred_on=on,
-        now=NOW,
+        # Recorded on the day it happened at the earliest: a future date is refused.
+        now=max(NOW, dt.datetime.combine(on, dt.time(12), tzinfo=dt.UTC)),
         evidence_source=source,
         evidence_quote="«Une réunion ministérielle s'est tenue»",
         **extra,

@@ -166,6 +166,10 @@ def build_world(django_user_model: Any, agreement: Any, make_commitment: Any,
                     recurrence_unit="years", recurrence_count=2)
     # A frozen compliance report (issue 13), for the walks that read or correct one.
     report_freeze(agreement=agreement, title="Interim", cutoff=dt.date(2026, 1, 31), user=editor)
+    # An import run (issue 14), for the walks of every page.
+    from commitments.models import ImportRun
+
+    ImportRun.objects.create(file_name="c.csv", file_data=b"key\n", user=admin)
 
     token_keys, feed_secrets = {}, {}
     for user in (admin, editor, viewer, other):

@@ -156,12 +156,14 @@ def test_fulfilling_an_anchor_whose_dependent_would_fall_out_of_range_names_the_
 ):
     """The error is on the date the request sent and names the commitment that would break."""
     anchor = make_commitment(key="anchor")
-    make_commitment(key="dependent", offset_amount=1, offset_unit="years",
+    # 175 years after a fulfilment in 2026 is after the last day a date may hold (a
+    # fulfilment cannot be dated in the future, so the offset makes the overflow).
+    make_commitment(key="dependent", offset_amount=175, offset_unit="years",
                     anchor_kind="commitment", anchor_commitment=anchor)
     before = counts()
     response = editor_api.post(
         f"{COMMITMENTS}{anchor.pk}/status/",
-        {"status": "fulfilled", "occurred_on": "2199-06-01",
+        {"status": "fulfilled", "occurred_on": "2026-01-09",
          "evidence": {"source": source.pk, "quote": "Fait."}},
         format="json",
     )

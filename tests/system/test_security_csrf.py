@@ -175,6 +175,10 @@ ROW_ACTION_PAGES = {
     # Ratings (issue 13).
     "commitment_rate": "commitment",
     "assessment_review": "commitment",
+    # Sources and imports (issue 14).
+    "source": "source",
+    "source_original": "source",
+    "import_run": "importrun",
 }
 
 
@@ -245,6 +249,10 @@ def urls_of(route: Route, world: World) -> list[str]:
             kwargs["assessment_id"] = Assessment.objects.get(
                 commitment=kwargs["pk"], current=True
             ).pk
+        elif parameter == "source_id":  # the workbench of the world's source (issue 14)
+            kwargs["source_id"] = world.citation.source_id
+        elif parameter == "file_format":  # the import template (issue 14)
+            kwargs["file_format"] = "csv"
         else:
             raise AssertionError(f"{route.route}: no value for its parameter {parameter!r}")
     return [reverse(route.name, kwargs=kwargs)]

@@ -69,13 +69,14 @@ def test_editor_records_a_fulfilment_with_evidence_and_sees_it_in_history(
     form.get_by_label("Status", exact=True).select_option("fulfilled")
     form.get_by_label("Date", exact=True).fill("2026-03-15")
     form.get_by_label("Evidence source").select_option(index=1)
-    form.get_by_label("Quote (original language)").fill("La réunion ministérielle a eu lieu.")
+    # A quote of the first source (Gate), as its archived text has it (issue 14).
+    form.get_by_label("Quote (original language)").fill("Une démonstration de force en mer")
     form.get_by_label("Note", exact=True).fill("Held in Washington.")
     page.get_by_role("button", name="Record", exact=True).click()
     expect(page.locator("dd.status")).to_have_text("Fulfilled")
     history = page.locator("ol.history")
     expect(history).to_contain_text("Fulfilled")
-    expect(history).to_contain_text("La réunion ministérielle a eu lieu.")
+    expect(history).to_contain_text("Une démonstration de force en mer")
     expect(history).to_contain_text("erin")
     shoot(page, "fulfilled")
 
@@ -93,7 +94,7 @@ def test_watch_a_commitment_and_find_it_on_the_watching_page(logged_in, live_ser
 def test_switch_to_french_shows_french_labels_and_dates(logged_in, live_server, shoot):
     page = logged_in
     page.goto(_commitment_url(live_server, MINISTERIAL))
-    page.get_by_label("Language", exact=True).select_option("fr")
+    page.locator("form.lang").get_by_label("Language", exact=True).select_option("fr")
     page.get_by_role("button", name="Switch").click()
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     expect(page.get_by_role("link", name="Vue d’ensemble")).to_be_visible()

@@ -50,7 +50,8 @@ def test_editor_extends_a_deadline_with_evidence_and_reads_it_in_english_and_fre
         "Les deux gouvernements ont prorogé le délai jusqu'en mars 2027."
     )
     page.get_by_label("Evidence source").select_option(index=1)
-    page.get_by_label("Quote (original language)").fill("Le délai est prorogé jusqu'en mars.")
+    # A quote of the first source (Gate), as its archived text has it (issue 14).
+    page.get_by_label("Quote (original language)").fill("Une démonstration de force en mer")
     page.get_by_role("button", name="Record the revision").click()
 
     expect(page.locator(".messages")).to_contain_text("revision of the deadline was recorded")
@@ -61,7 +62,7 @@ def test_editor_extends_a_deadline_with_evidence_and_reads_it_in_english_and_fre
     expect(revisions).to_contain_text("Extended")
     expect(revisions).to_contain_text("April 26, 2026 → March 2027")
     expect(revisions).to_contain_text("prorogé le délai jusqu'en mars 2027")
-    expect(revisions.locator("blockquote")).to_have_text("Le délai est prorogé jusqu'en mars.")
+    expect(revisions.locator("blockquote")).to_have_text("Une démonstration de force en mer")
     expect(revisions).to_contain_text("erin")
     # The rule still says what it gives; the revision moved the due date, not the rule.
     expect(rule).to_contain_text("→ April 26, 2026")
@@ -73,7 +74,7 @@ def test_editor_extends_a_deadline_with_evidence_and_reads_it_in_english_and_fre
     stored = Commitment.objects.get(pk=commitment.pk)
     assert (str(stored.original_due_date), str(stored.due_date)) == ("2026-04-26", "2027-03-31")
 
-    page.get_by_label("Language", exact=True).select_option("fr")
+    page.locator("form.lang").get_by_label("Language", exact=True).select_option("fr")
     page.get_by_role("button", name="Switch").click()
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     dates = page.locator(".deadline-dates")
