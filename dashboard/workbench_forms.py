@@ -22,7 +22,6 @@ from commitments.choices import AgreementKind, Category, PartyKind, SourceKind
 from commitments.forms import DATE_ERRORS, AmountField
 from commitments.models import Agreement, Commitment, Party, Source
 from commitments.places import time_zone_guess
-from commitments.services.keys import key_from_title
 from commitments.services.sources import source_by_copy, source_create
 from commitments.services.workbench import parties_by_name
 
@@ -225,7 +224,6 @@ class StartForm(forms.Form):
                 source = source_create(
                     user=user,
                     text=data["text"],
-                    key=key_from_title(data["source_title"], Source),
                     title=data["source_title"],
                     publisher=data["publisher"],
                     url=data["url"],
