@@ -228,3 +228,42 @@ def test_0007_keeps_each_commitments_latest_measurement_and_its_pace_band():
         assert after.objects.count() == 2
     finally:
         _executor().migrate(_executor().loader.graph.leaf_nodes())
+
+
+AT_0007 = [("commitments", "0007_assessment")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sources_and_citations_from_before_the_archive_keep_every_value():
+    """0008-0010 add the archived copy, the span and import runs: an older source keeps its
+    facts with no copy, and an older citation its quote with no span."""
+    executor = _executor()
+    executor.migrate(AT_0007)
+    apps = executor.loader.project_state(AT_0007).apps
+    source = apps.get_model("commitments", "Source").objects.create(
+        key="gate", title="Gate", publisher="Gate", language="fr",
+        published_on=dt.date(2025, 10, 28), kind="press",
+    )
+    party = apps.get_model("commitments", "Party").objects.create(
+        key="japan", name="Japan", kind="state", country_code="JP"
+    )
+    agreement = apps.get_model("commitments", "Agreement").objects.create(
+        key="summit", title="Summit", kind="other", date=dt.date(2025, 10, 28),
+        time_zone="Asia/Tokyo",
+    )
+    agreement.parties.add(party)
+    citation = apps.get_model("commitments", "Citation").objects.create(
+        source=source, agreement=agreement, quote="Une démonstration de force en mer"
+    )
+    try:
+        _executor().migrate(_executor().loader.graph.leaf_nodes("commitments"))
+        from commitments.models import Citation, Source
+
+        kept = Source.objects.get(pk=source.pk)
+        assert (kept.key, kept.title, kept.published_on) == ("gate", "Gate", dt.date(2025, 10, 28))
+        assert (kept.text, kept.sha256, kept.content_type, kept.retrieved_on) == ("", "", "", None)
+        cited = Citation.objects.get(pk=citation.pk)
+        assert cited.quote == "Une démonstration de force en mer"
+        assert (cited.start, cited.end) == (None, None)
+    finally:
+        _executor().migrate(_executor().loader.graph.leaf_nodes())
