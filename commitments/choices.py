@@ -223,3 +223,20 @@ class PaceChoice(models.TextChoices):
     ON_PACE = Pace.ON_PACE.value, _("On pace")
     AHEAD = Pace.AHEAD.value, _("Ahead of pace")
     MET = Pace.MET.value, _("Target met")
+
+
+class PublicationState(models.TextChoices):
+    """Where an agreement (and everything that hangs off it) stands on its way to the public."""
+
+    DRAFT = "draft", _("Draft")
+    REVIEW = "review", _("In review")
+    PUBLISHED = "published", _("Published")
+
+
+class PublicationAction(models.TextChoices):
+    """What an editor did to an agreement's publication, kept with who, when and why."""
+
+    SUBMIT = "submit", _("Submitted for review")
+    PUBLISH = "publish", _("Published")
+    UNPUBLISH = "unpublish", _("Unpublished")
+    RETURN = "return", _("Returned to draft")

@@ -53,6 +53,8 @@ from .choices import (
     PartyKind,
     PeriodUnitChoice,
     PrecisionChoice,
+    PublicationAction,
+    PublicationState,
     RatingChoice,
     RecurrenceKind,
     RelationKind,
@@ -62,7 +64,8 @@ from .choices import (
     Unit,
 )
 from .deadlines import recurrence as series_engine
-from .querysets import CommitmentQuerySet
+from .querysets import AgreementQuerySet, CommitmentQuerySet
+from .translations import TranslatedModel, validate_machine_translations
 
 KEY_HELP = _("A stable identifier (letters, digits, hyphens) used by seeds, imports and the API.")
 
@@ -81,12 +84,22 @@ def validate_time_zone(value: str) -> None:
         )
 
 
-class Party(models.Model):
+class Party(TranslatedModel, models.Model):
     """A state, organisation or company that makes or receives commitments."""
 
     key = models.SlugField(max_length=64, unique=True, help_text=KEY_HELP)
     name = models.CharField(_("name"), max_length=200, unique=True)
     name_fr = models.CharField(_("name in French"), max_length=200, blank=True)
+    machine_translations = models.JSONField(
+        _("machine translations"),
+        default=dict,
+        blank=True,
+        validators=[validate_machine_translations],
+        help_text=_(
+            'Machine-made translations, kept apart from the human ones: {"fr": {"name": '
+            '"…"}}. A human translation, where there is one, is shown instead.'
+        ),
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=PartyKind.choices)
     country_code = models.CharField(
         _("country code"),
@@ -213,7 +226,7 @@ class Source(models.Model):
             )
 
 
-class Agreement(models.Model):
+class Agreement(TranslatedModel, models.Model):
     """A summit outcome, framework, statement or meeting whose text holds commitments."""
 
     key = models.SlugField(max_length=64, unique=True, help_text=KEY_HELP)
@@ -234,9 +247,41 @@ class Agreement(models.Model):
         help_text=_("Deadlines end at the end of their day in this zone (IANA name)."),
     )
     summary = models.TextField(_("summary"), blank=True)
+    title_fr = models.CharField(_("title in French"), max_length=300, blank=True, default="")
+    summary_fr = models.TextField(_("summary in French"), blank=True, default="")
+    machine_translations = models.JSONField(
+        _("machine translations"),
+        default=dict,
+        blank=True,
+        validators=[validate_machine_translations],
+        help_text=_(
+            'Machine-made translations, kept apart from the human ones: {"fr": {"title": '
+            '"…"}}. A human translation, where there is one, is shown instead.'
+        ),
+    )
+    # Publishing (issue 15): only a published agreement, and what hangs off it, is public.
+    publication_state = models.CharField(
+        _("publication"),
+        max_length=10,
+        choices=PublicationState.choices,
+        default=PublicationState.DRAFT,
+        db_default=PublicationState.DRAFT,
+        editable=False,
+    )
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("published by"),
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
+    objects = AgreementQuerySet.as_manager()
     history = HistoricalRecords(m2m_fields=[parties])
 
     class Meta:
@@ -248,13 +293,20 @@ class Agreement(models.Model):
             models.CheckConstraint(
                 condition=date_in_range_q("date"), name="agreement_date_in_range"
             ),
+            models.CheckConstraint(
+                condition=Q(publication_state__in=PublicationState.values),
+                name="agreement_publication_state_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["publication_state", "-date"], name="agreement_public_by_date"),
         ]
 
     def __str__(self) -> str:
         return f"{self.title} ({self.date:%Y-%m-%d})"
 
 
-class Commitment(models.Model):
+class Commitment(TranslatedModel, models.Model):
     """One promise in an agreement: who must do what, for whom, by when, and how it stands."""
 
     agreement = models.ForeignKey(
@@ -263,6 +315,18 @@ class Commitment(models.Model):
     key = models.SlugField(max_length=80, unique=True, help_text=KEY_HELP)
     title = models.CharField(_("title"), max_length=300)
     description = models.TextField(_("description"), blank=True)
+    title_fr = models.CharField(_("title in French"), max_length=300, blank=True, default="")
+    description_fr = models.TextField(_("description in French"), blank=True, default="")
+    machine_translations = models.JSONField(
+        _("machine translations"),
+        default=dict,
+        blank=True,
+        validators=[validate_machine_translations],
+        help_text=_(
+            'Machine-made translations, kept apart from the human ones: {"fr": {"title": '
+            '"…"}}. A human translation, where there is one, is shown instead.'
+        ),
+    )
     obligor = models.ForeignKey(
         Party,
         on_delete=models.PROTECT,
@@ -1204,7 +1268,7 @@ class ProgressUpdate(models.Model):
         return f"{self.commitment} {self.occurred_on:%Y-%m-%d}{change}"
 
 
-class Assessment(models.Model):
+class Assessment(TranslatedModel, models.Model):
     """One rating of one obligor's compliance with a commitment, from a date on.
 
     The rows are the history: a new judgement is a new row, never an edit, and ``current``
@@ -1235,6 +1299,17 @@ class Assessment(models.Model):
     )
     justification = models.TextField(
         _("justification"), help_text=_("Why this rating: what was done, or not, and when.")
+    )
+    justification_fr = models.TextField(_("justification in French"), blank=True, default="")
+    machine_translations = models.JSONField(
+        _("machine translations"),
+        default=dict,
+        blank=True,
+        validators=[validate_machine_translations],
+        help_text=_(
+            'Machine-made translations, kept apart from the human ones: {"fr": {"justification": '
+            '"…"}}. A human translation, where there is one, is shown instead.'
+        ),
     )
     evidence = models.ForeignKey(
         Citation,
@@ -1513,3 +1588,122 @@ class ImportRun(models.Model):
     @property
     def finished_running(self) -> bool:
         return self.status in (ImportRunStatus.DONE, ImportRunStatus.FAILED)
+
+
+# Publishing (issue 15) ----------------------------------------------------------------------
+
+
+class PublicationEvent(models.Model):
+    """One step of an agreement's publication: who moved it, from what state to what, and why."""
+
+    agreement = models.ForeignKey(
+        Agreement,
+        on_delete=models.CASCADE,
+        related_name="publication_events",
+        verbose_name=_("agreement"),
+    )
+    action = models.CharField(_("action"), max_length=10, choices=PublicationAction.choices)
+    state_from = models.CharField(_("from"), max_length=10, choices=PublicationState.choices)
+    state_to = models.CharField(_("to"), max_length=10, choices=PublicationState.choices)
+    note = models.TextField(_("note"), blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        ordering = ["agreement", "-at", "-id"]
+        indexes = [models.Index(fields=["agreement", "-at"], name="publication_event_by_date")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=PublicationAction.values),
+                name="publication_event_action_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agreement_id}: {self.get_action_display()} ({self.at:%Y-%m-%d %H:%M})"
+
+
+class KeyRedirect(models.Model):
+    """A key an agreement, commitment or party had before: its old permalink redirects.
+
+    Keys are the public permalinks' slugs; a title edit keeps them, a key edit leaves its
+    old key here so that links already shared keep working (301 to the current one).
+    """
+
+    class Kind(models.TextChoices):
+        AGREEMENT = "agreement", _("agreement")
+        COMMITMENT = "commitment", _("commitment")
+        PARTY = "party", _("party")
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    old_key = models.CharField(max_length=80)
+    target_id = models.PositiveBigIntegerField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "old_key"], name="key_redirect_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.old_key} → #{self.target_id}"
+
+
+class Correction(models.Model):
+    """A correction: a change to published content made with a public note saying why.
+
+    The public corrections log lists them (date, what changed, from what, to what, the note,
+    a link), as do the feeds and the commitment's own page. A frozen report's corrections are
+    :class:`ReportCorrection` rows and join the log beside these.
+    """
+
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="corrections", verbose_name=_("agreement")
+    )
+    commitment = models.ForeignKey(
+        Commitment,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="corrections",
+        verbose_name=_("commitment"),
+    )
+    field = models.CharField(
+        _("what was corrected"),
+        max_length=60,
+        help_text=_("The field's name, e.g. title or target_amount."),
+    )
+    old_value = models.TextField(_("it said"), blank=True)
+    new_value = models.TextField(_("it says now"), blank=True)
+    note = models.TextField(_("public note"), help_text=_("Why: shown to the public."))
+    corrected_at = models.DateTimeField(_("corrected at"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+
+    class Meta:
+        ordering = ["-corrected_at", "-id"]
+        indexes = [
+            models.Index(fields=["-corrected_at", "-id"], name="correction_by_date"),
+            models.Index(fields=["commitment", "-corrected_at"], name="correction_by_commitment"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(note=""), name="correction_has_note"),
+            models.CheckConstraint(condition=~Q(field=""), name="correction_names_field"),
+        ]
+
+    def __str__(self) -> str:
+        where = f"{self.agreement_id}/{self.commitment_id}"
+        return f"{where}: {self.field} ({self.corrected_at:%Y-%m-%d})"

@@ -35,7 +35,7 @@ from core.dates import local_date
 
 from .assessment import Rating
 from .assessment.pace import Pace
-from .choices import TERMINAL, DeadlineState
+from .choices import TERMINAL, DeadlineState, PublicationState
 
 #: The terminal statuses as stored, in a fixed order (stable SQL, one cached plan).
 TERMINAL_VALUES = sorted(status.value for status in TERMINAL)
@@ -168,6 +168,10 @@ def obligor_q(*, party: object) -> Q:
 class CommitmentQuerySet(QuerySet):
     """Commitments filtered by the deadline rules of this module."""
 
+    def published(self) -> CommitmentQuerySet:
+        """Return the commitments of published agreements: what the public may see."""
+        return self.filter(agreement__publication_state=PublicationState.PUBLISHED)
+
     def open(self) -> CommitmentQuerySet:
         """Return the commitments not fulfilled, missed or cancelled."""
         return self.filter(open_q())
@@ -221,3 +225,10 @@ class CommitmentQuerySet(QuerySet):
         return self.annotate(
             is_overdue=ExpressionWrapper(overdue_q(now=now), output_field=BooleanField())
         )
+
+
+class AgreementQuerySet(QuerySet):
+    """Agreements; ``published()`` is what the public may see (``commitments.visibility``)."""
+
+    def published(self) -> AgreementQuerySet:
+        return self.filter(publication_state=PublicationState.PUBLISHED)

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "webhooks",
     "feeds",
     "dashboard",
+    "public",
     "accounts",
     "axes",
     "django_htmx",
@@ -396,3 +397,10 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+
+# Publishing (issue 15). With review required, an agreement is published from "in review"
+# by an editor other than the one who submitted it or made its latest change.
+TRACKER_PUBLISH_REVIEW_REQUIRED = env.bool("TRACKER_PUBLISH_REVIEW_REQUIRED", default=False)
+# The public site's address: "/public/" by default; "/" puts it at the site root (the
+# dashboard then lives under /dashboard/).
+TRACKER_PUBLIC_AT_ROOT = env.bool("TRACKER_PUBLIC_AT_ROOT", default=False)

@@ -1,5 +1,6 @@
 """URL configuration of the tracker."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -19,5 +20,16 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", include("dashboard.urls")),
 ]
+# The public site (issue 15) at /public/, or at the site root when TRACKER_PUBLIC_AT_ROOT is
+# set: the review pages then move to /dashboard/.
+if settings.TRACKER_PUBLIC_AT_ROOT:
+    urlpatterns += [
+        path("dashboard/", include("dashboard.urls")),
+        path("", include("public.urls")),
+    ]
+else:
+    urlpatterns += [
+        path("public/", include("public.urls")),
+        path("", include("dashboard.urls")),
+    ]

@@ -49,6 +49,9 @@ COMMITMENT_INPUT_FIELDS = frozenset(
         "key",
         "title",
         "description",
+        "title_fr",
+        "description_fr",
+        "machine_translations",
         "obligor",
         "category",
         "target_amount",
@@ -61,7 +64,18 @@ COMMITMENT_INPUT_FIELDS = frozenset(
     }
 )
 AGREEMENT_INPUT_FIELDS = frozenset(
-    {"key", "title", "kind", "date", "place", "time_zone", "summary"}
+    {
+        "key",
+        "title",
+        "kind",
+        "date",
+        "place",
+        "time_zone",
+        "summary",
+        "title_fr",
+        "summary_fr",
+        "machine_translations",
+    }
 )
 
 

@@ -10,6 +10,7 @@ whole still fits.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.db import models
 from django.utils.text import slugify
@@ -67,3 +68,65 @@ def key_from_title(
         if free:
             return candidate
         number += 1
+
+
+# Permalinks (issue 15): an agreement's, a commitment's or a party's key is its public slug.
+# A title edit keeps it; a key edit leaves the old key behind as a redirect.
+
+
+def _redirect_kind(model: Any) -> str | None:
+    from commitments.models import Agreement, Commitment, KeyRedirect, Party
+
+    kinds = {
+        Agreement: KeyRedirect.Kind.AGREEMENT,
+        Commitment: KeyRedirect.Kind.COMMITMENT,
+        Party: KeyRedirect.Kind.PARTY,
+    }
+    return kinds.get(model)
+
+
+def key_change_remember(sender: type, instance: Any, update_fields: Any = None, **_: Any) -> None:
+    """Before a save that changes a key, keep the old key as a redirect to the same row.
+
+    Connected to ``pre_save`` of agreements, commitments and parties (every interface saves
+    through Django, so none can forget it); a key given back to its row drops its redirect.
+    """
+    from commitments.models import KeyRedirect
+
+    kind = _redirect_kind(type(instance))
+    if kind is None or instance.pk is None:
+        return
+    if update_fields is not None and "key" not in update_fields:
+        return
+    old = type(instance)._default_manager.filter(pk=instance.pk).values_list("key", flat=True)
+    old_key = old.first()
+    if old_key is None or old_key == instance.key:
+        return
+    KeyRedirect.objects.update_or_create(
+        kind=kind, old_key=old_key, defaults={"target_id": instance.pk}
+    )
+    KeyRedirect.objects.filter(kind=kind, old_key=instance.key).delete()
+
+
+def key_resolve(model: Any, key: str, *, queryset: Any = None) -> tuple[Any, bool]:
+    """Return ``(row, moved)`` for a permalink's key: the row with that key (``moved`` False),
+    or the row that had it before (``moved`` True: redirect to its current key).
+
+    ``queryset`` narrows what may be found (the public rows); raise ``model.DoesNotExist``
+    when nothing is found in it.
+    """
+    from commitments.models import KeyRedirect
+
+    rows = queryset if queryset is not None else model._default_manager.all()
+    row = rows.filter(key=key).first()
+    if row is not None:
+        return row, False
+    kind = _redirect_kind(model)
+    target = (
+        KeyRedirect.objects.filter(kind=kind, old_key=key).values_list("target_id", flat=True)
+    ).first()
+    if target is not None:
+        row = rows.filter(pk=target).first()
+        if row is not None:
+            return row, True
+    raise model.DoesNotExist(key)

@@ -37,6 +37,7 @@ from commitments.services.commitments import (
     commitment_create,
     commitment_update,
 )
+from commitments.services.publishing import agreement_publish_unreviewed
 from commitments.services.sources import citation_place
 
 from .problems import SeedError
@@ -268,6 +269,9 @@ class _Writer:
         try:
             if agreement is None:
                 agreement = agreement_create(key=record.key, parties=parties, **fields)
+                # The seeds load published, so a fresh tracker shows a public site at once;
+                # an editor's later unpublishing is not undone by loading them again.
+                agreement_publish_unreviewed(agreement=agreement)
                 self.count("agreements", "created")
                 return agreement
             changed = _differs(agreement, fields)

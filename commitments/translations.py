@@ -1,0 +1,140 @@
+"""Bilingual content: the one home of which texts have a French version and which one is shown.
+
+Titles, summaries, descriptions, justifications and party names are written in English
+(the field itself) and in French (``<field>_fr``, a human translation). A machine-made
+translation is kept apart, in the row's ``machine_translations`` (``{"fr": {"title": "…"}}``),
+as Decidim keeps them: a human translation always wins over it, and a page that shows one
+says so. Where neither exists the English text is shown, marked as not translated.
+
+Every surface (dashboard, public site, feeds, mails, exports, API) reads a text through
+:func:`localized`, with the reader's language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+#: The language of the fields themselves; the other language has ``<field>_<language>``.
+BASE_LANGUAGE = "en"
+#: The languages a text may be read in, the base one first.
+LANGUAGES = ("en", "fr")
+
+#: Each translatable model (by ``app_label.model_name``) and its translatable fields.
+TRANSLATED: dict[str, tuple[str, ...]] = {
+    "commitments.party": ("name",),
+    "commitments.agreement": ("title", "summary"),
+    "commitments.commitment": ("title", "description"),
+    "commitments.assessment": ("justification",),
+}
+
+
+@dataclass(frozen=True)
+class Localized:
+    """A text as shown to a reader, with where it came from.
+
+    ``language`` is the language the text is in; ``fallback`` says it is not the reader's
+    (no translation exists); ``machine`` says it is a machine translation.
+    """
+
+    text: str
+    language: str
+    fallback: bool = False
+    machine: bool = False
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def reader_language(language: str | None = None) -> str:
+    """Return ``language``, or the active one, as one of :data:`LANGUAGES` (base otherwise)."""
+    code = (language or translation.get_language() or BASE_LANGUAGE).split("-")[0].lower()
+    return code if code in LANGUAGES else BASE_LANGUAGE
+
+
+def translated_fields(model: Any) -> tuple[str, ...]:
+    """Return the translatable fields of a model class or instance (empty if none)."""
+    return TRANSLATED.get(model._meta.label_lower, ())
+
+
+def localized(obj: Any, field: str, language: str | None = None) -> Localized:
+    """Return ``obj.<field>`` in the reader's language, or its fallback, marked as such.
+
+    In French: the human ``<field>_fr``, else the machine translation, else the English
+    text (``fallback``). In English: the field itself.
+    """
+    base = getattr(obj, field, "") or ""
+    language = reader_language(language)
+    if language == BASE_LANGUAGE or field not in translated_fields(obj):
+        return Localized(text=base, language=BASE_LANGUAGE)
+    human = getattr(obj, f"{field}_{language}", "") or ""
+    if human:
+        return Localized(text=human, language=language)
+    machine = ((getattr(obj, "machine_translations", None) or {}).get(language) or {}).get(field)
+    if machine:
+        return Localized(text=machine, language=language, machine=True)
+    return Localized(text=base, language=BASE_LANGUAGE, fallback=bool(base))
+
+
+def localized_text(obj: Any, field: str, language: str | None = None) -> str:
+    """Return just the text :func:`localized` chooses."""
+    return localized(obj, field, language).text
+
+
+def validate_machine_translations(value: Any) -> None:
+    """Refuse a ``machine_translations`` value that is not ``{language: {field: text}}``.
+
+    The language must be one the tracker translates into (not the base one); the field
+    names are checked against the model by :func:`machine_translations_check`.
+    """
+    if value in (None, {}):
+        return
+    if not isinstance(value, dict):
+        raise ValidationError(_('Give an object such as {"fr": {"title": "…"}}.'))
+    for language, texts in value.items():
+        if language not in LANGUAGES or language == BASE_LANGUAGE:
+            raise ValidationError(
+                _("%(language)r is not a language texts are translated into (fr).")
+                % {"language": language}
+            )
+        if not isinstance(texts, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in texts.items()
+        ):
+            raise ValidationError(
+                _("The %(language)s translations must map field names to texts.")
+                % {"language": language}
+            )
+
+
+def machine_translations_check(model: Any, value: Any) -> None:
+    """Refuse machine translations of fields the model does not translate, naming them."""
+    validate_machine_translations(value)
+    allowed = set(translated_fields(model))
+    unknown = sorted({f for texts in (value or {}).values() for f in texts} - allowed)
+    if unknown:
+        raise ValidationError(
+            _("Not a translated field here: %(fields)s (translated: %(allowed)s).")
+            % {"fields": ", ".join(unknown), "allowed": ", ".join(sorted(allowed))}
+        )
+
+
+class TranslatedModel:
+    """A model mixin: ``full_clean`` names machine translations of fields it does not translate."""
+
+    def clean_fields(self, exclude: Any = None) -> None:
+        errors: dict[str, list[str]] = {}
+        try:
+            super().clean_fields(exclude=exclude)  # type: ignore[misc]
+        except ValidationError as exc:
+            errors = exc.message_dict
+        if "machine_translations" not in (exclude or ()) and "machine_translations" not in errors:
+            try:
+                machine_translations_check(self, getattr(self, "machine_translations", None))
+            except ValidationError as exc:
+                errors["machine_translations"] = exc.messages
+        if errors:
+            raise ValidationError(errors)
