@@ -27,6 +27,9 @@ DOMAIN_MODELS = {
         "assessment",
         "report",
         "reportcorrection",
+        # Publishing (issue 15): corrections with a public note, the workflow's events.
+        "correction",
+        "publicationevent",
     ],
 }
 

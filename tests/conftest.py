@@ -54,7 +54,7 @@ def editor(db):
     """A staff user with the editors' rights on every domain model."""
     models = ["party", "agreement", "source", "citation", "commitment", "progressupdate",
               "commitmentrelation", "deadlinerevision", "assessment", "report",
-              "reportcorrection"]
+              "reportcorrection", "correction", "publicationevent"]
     codenames = [f"{action}_{m}" for m in models for action in ("add", "change", "view")]
     return factories.user_make(username="editor", role="Editors", permissions=codenames,
                                is_staff=True)
