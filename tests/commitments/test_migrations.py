@@ -267,3 +267,39 @@ def test_sources_and_citations_from_before_the_archive_keep_every_value():
         assert (cited.start, cited.end) == (None, None)
     finally:
         _executor().migrate(_executor().loader.graph.leaf_nodes())
+
+
+AT_0010 = [("commitments", "0010_import_run_language")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_0011_keeps_agreements_as_drafts_and_parties_french_names():
+    """0011 adds publishing and translations: an agreement from before is a draft (nothing
+    becomes public without an editor's decision), every text is kept, a party's French name
+    stays where it was, and no machine translation is invented."""
+    executor = _executor()
+    executor.migrate(AT_0010)
+    apps = executor.loader.project_state(AT_0010).apps
+    party = apps.get_model("commitments", "Party").objects.create(
+        key="japan", name="Japan", name_fr="Japon", kind="state", country_code="JP"
+    )
+    agreement = apps.get_model("commitments", "Agreement").objects.create(
+        key="summit", title="Summit", summary="Two leaders met.", kind="other",
+        date=dt.date(2025, 10, 28), time_zone="Asia/Tokyo",
+    )
+    agreement.parties.add(party)
+    try:
+        _executor().migrate(_executor().loader.graph.leaf_nodes("commitments"))
+        from commitments.models import Agreement, Party
+        from commitments.visibility import public_agreements, public_parties
+
+        kept = Agreement.objects.get(pk=agreement.pk)
+        assert (kept.title, kept.summary) == ("Summit", "Two leaders met.")
+        assert (kept.publication_state, kept.published_at) == ("draft", None)
+        assert (kept.title_fr, kept.summary_fr, kept.machine_translations) == ("", "", {})
+        assert not public_agreements().exists()
+        assert not public_parties().exists()
+        japan = Party.objects.get(pk=party.pk)
+        assert (japan.name, japan.name_fr, japan.machine_translations) == ("Japan", "Japon", {})
+    finally:
+        _executor().migrate(_executor().loader.graph.leaf_nodes())
