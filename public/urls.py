@@ -7,7 +7,7 @@ the pages (``site_urls``), the changes, feeds and corrections (``changes_urls``)
 
 from django.urls import include, path, register_converter
 
-from . import changes_urls, embed_urls, site_urls, views
+from . import changes_urls, embed_urls, search, site_urls, views
 from .i18n import LanguageConverter
 
 register_converter(LanguageConverter, "lang")
@@ -19,4 +19,5 @@ urlpatterns = [
     path("<lang:lang>/", include(site_urls.urlpatterns)),
     path("<lang:lang>/", include(changes_urls.urlpatterns)),
     path("<lang:lang>/", include(embed_urls.urlpatterns)),
+    path("<lang:lang>/search/", search.search_page, name="search"),
 ]
