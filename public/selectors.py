@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
@@ -89,9 +90,9 @@ def overview_agreements() -> list[AgreementSummary]:
         summary.statuses = _status_counts(counts[pk])
     ratings = {
         (row["commitment_id"], row["party_id"]): row["rating"]
-        for row in public_assessments().filter(current=True).values(
-            "commitment_id", "party_id", "rating"
-        )
+        for row in public_assessments()
+        .filter(current=True)
+        .values("commitment_id", "party_id", "rating")
     }
     bound = public_commitments().values_list("agreement_id", "id", "obligor_id")
     co_bound = Commitment.co_obligors.through.objects.filter(
@@ -131,7 +132,7 @@ class AgreementPage:
     compliance: ComplianceTable
     lines: list[CommitmentLine]
     citations: list[Citation]
-    commitment_sources: list[Source]
+    commitment_sources: Sequence[Source]
 
 
 def agreement_page(*, agreement: Agreement) -> AgreementPage:
@@ -162,19 +163,21 @@ def agreement_page(*, agreement: Agreement) -> AgreementPage:
 
 def public_commitment_queryset() -> QuerySet[Commitment]:
     """Return the public commitments with everything the commitment page shows loaded."""
-    return public_commitments().select_related(
-        "agreement", "obligor", "anchor_commitment__agreement", "replaced_by"
-    ).prefetch_related(
-        "beneficiaries",
-        obligors_prefetch(),
-        revisions_prefetch(),
-        current_assessments_prefetch(),
-        Prefetch(
-            "citations",
-            queryset=Citation.objects.select_related("source").order_by(
-                "source__published_on", "id"
+    return (
+        public_commitments()
+        .select_related("agreement", "obligor", "anchor_commitment__agreement", "replaced_by")
+        .prefetch_related(
+            "beneficiaries",
+            obligors_prefetch(),
+            revisions_prefetch(),
+            current_assessments_prefetch(),
+            Prefetch(
+                "citations",
+                queryset=Citation.objects.select_related("source").order_by(
+                    "source__published_on", "id"
+                ),
             ),
-        ),
+        )
     )
 
 

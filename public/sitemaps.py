@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -31,9 +33,17 @@ def _language() -> str:
 
 
 class _PublicSitemap(Sitemap):  # type: ignore[type-arg]
+    """Both languages with their alternates, at the site's own address (as canonical URLs)."""
+
     i18n = True
     alternates = True
     languages = list(LANGUAGES)
+
+    def get_protocol(self, protocol: str | None = None) -> str:
+        return urlsplit(settings.SITE_URL).scheme or "https"
+
+    def get_domain(self, site: Any = None) -> str:
+        return urlsplit(settings.SITE_URL).netloc
 
 
 class PagesSitemap(_PublicSitemap):

@@ -77,9 +77,7 @@ def _description(*texts: str) -> str:
     return Truncator(text).chars(DESCRIPTION_CHARS)
 
 
-def _meta(
-    lang: str, *, title: str, description: str, kind: str = "website"
-) -> dict[str, Any]:
+def _meta(lang: str, *, title: str, description: str, kind: str = "website") -> dict[str, Any]:
     """Return the page's Open Graph and Twitter card values (``meta`` in ``public/base.html``)."""
     return {
         "title": title,
@@ -128,9 +126,9 @@ def _resolve(
     except model.DoesNotExist:  # type: ignore[attr-defined]
         return None, not_found(request)
     if moved:
-        assert request.resolver_match is not None
-        name = request.resolver_match.view_name
-        kwargs = {**request.resolver_match.kwargs, "lang": lang, "key": row.key}
+        match = request.resolver_match
+        name = match.view_name if match else ""
+        kwargs = {**(match.kwargs if match else {}), "lang": lang, "key": row.key}
         return None, HttpResponsePermanentRedirect(reverse(name, kwargs=kwargs))
     return row, None
 
@@ -255,9 +253,7 @@ def commitment(request: HttpRequest, lang: str, key: str) -> HttpResponse:
     ratings = {a.party_id: a for a in current_assessments(row)}
     changes = public_changes(commitment=row)
     today = timezone.localdate(timezone=ZoneInfo(row.agreement.time_zone))
-    days_left = (
-        (row.due_date - today).days if row.due_date and row.status not in TERMINAL else None
-    )
+    days_left = (row.due_date - today).days if row.due_date and row.status not in TERMINAL else None
     title = localized_text(row, "title")
     description = localized_text(row, "description")
     structured = {

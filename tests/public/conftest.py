@@ -78,22 +78,40 @@ def site(agreement, japan, usa, source) -> Site:
         note="The amount was misread from the statement.",
         corrected_at=NOW,
     )
-    report = report_freeze(agreement=agreement, title="Interim 2026", cutoff=dt.date(2026, 2, 1),
-                           now=NOW)
-    report_correct(report=report, row=None, field="report", new_value="Updated summary",
-                   note="A party was missing from the summary.", corrected_on=dt.date(2026, 2, 20),
-                   now=NOW)
+    report = report_freeze(
+        agreement=agreement, title="Interim 2026", cutoff=dt.date(2026, 2, 1), now=NOW
+    )
+    report_correct(
+        report=report,
+        row=None,
+        field="report",
+        new_value="Updated summary",
+        note="A party was missing from the summary.",
+        corrected_on=dt.date(2026, 2, 20),
+        now=NOW,
+    )
     agreement_publish_unreviewed(agreement=agreement, now=NOW)
 
     draft_party = factories.party_make(key="secret-party", name="Secret Party")
     draft_source = factories.source_make(key="secret-source", title="Secret source")
-    draft = factories.agreement_make(
-        key="secret-deal", title="Secret deal", parties=[draft_party]
-    )
+    draft = factories.agreement_make(key="secret-deal", title="Secret deal", parties=[draft_party])
     draft_commitment = factories.commitment_make(
         agreement=draft, obligor=draft_party, key="secret-promise", title="Secret promise"
     )
     factories.citation_make(source=draft_source, commitment=draft_commitment)
     assert timezone.now() > NOW
-    return Site(agreement, commitment, other, japan, usa, source, citation, correction,
-                report, draft, draft_commitment, draft_party, draft_source)
+    return Site(
+        agreement,
+        commitment,
+        other,
+        japan,
+        usa,
+        source,
+        citation,
+        correction,
+        report,
+        draft,
+        draft_commitment,
+        draft_party,
+        draft_source,
+    )

@@ -121,8 +121,12 @@ def test_report_page_shows_the_frozen_report_and_its_dated_corrections(site, cli
 
 def test_methodology_page_states_the_scale_deadlines_unrated_and_corrections_policy(client, db):
     page = client.get(url("methodology")).content.decode()
-    for text in ("The rating scale", "How deadlines are computed", "not yet rated",
-                 "Corrections policy"):
+    for text in (
+        "The rating scale",
+        "How deadlines are computed",
+        "not yet rated",
+        "Corrections policy",
+    ):
         assert text in page
 
 
@@ -145,7 +149,8 @@ def test_drafts_are_404_on_every_page_and_never_listed(site, client):
     french_404 = client.get(url("agreement", "fr", key="no-such-agreement")).content.decode()
     assert "<h1>Page non trouvée</h1>" in french_404
     draft_report = factories.agreement_make(parties=[site.draft_party])
-    assert client.get(url("report", key=draft_report.key, report_id=site.report.pk)).status_code == 404
+    response = client.get(url("report", key=draft_report.key, report_id=site.report.pk))
+    assert response.status_code == 404
     for name, kwargs in pages(site).items():
         body = client.get(url(name, **kwargs)).content.decode()
         assert "secret" not in body.lower(), name
@@ -187,7 +192,9 @@ def test_unpublishing_takes_the_pages_down(site, client):
 
 def test_overview_lists_published_agreements_with_meter_and_score(site, client, usa):
     agreement_publish_unreviewed(
-        agreement=factories.agreement_make(parties=[usa], title="Later deal", date=site.agreement.date.replace(year=2026))
+        agreement=factories.agreement_make(
+            parties=[usa], title="Later deal", date=site.agreement.date.replace(year=2026)
+        )
     )
     page = client.get(url("overview")).content.decode()
     assert page.index("Later deal") < page.index("Japan–US summit")
@@ -196,10 +203,12 @@ def test_overview_lists_published_agreements_with_meter_and_score(site, client, 
     assert "over 1 rated row" in page
 
 
-def test_overview_queries_do_not_grow_with_agreements(site, client, usa, django_assert_max_num_queries):
+def test_overview_queries_do_not_grow_with_agreements(
+    site, client, usa, django_assert_max_num_queries
+):
     with django_assert_max_num_queries(8):
         client.get(url("overview"))
-    for n in range(5):
+    for _ in range(5):
         extra = factories.agreement_make(parties=[usa])
         factories.commitment_make(agreement=extra, obligor=usa)
         agreement_publish_unreviewed(agreement=extra)
@@ -212,7 +221,7 @@ def test_agreement_page_queries_do_not_grow_with_commitments(
     count, agreement, japan, usa, client, django_assert_max_num_queries
 ):
     agreement_publish_unreviewed(agreement=agreement)
-    for n in range(count):
+    for _ in range(count):
         commitment = factories.commitment_make(agreement=agreement, obligor=japan)
         commitment.co_obligors.add(usa)
     with django_assert_max_num_queries(15):
@@ -230,9 +239,18 @@ def test_metadata_is_present_and_escaped(site, client):
     response = client.get(url("agreement", key=site.agreement.key))
     page = response.content.decode()
     assert "<script>alert(1)</script>" not in page
-    assert 'content="The &quot;Big&quot; &lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt; deal"' in page
-    for tag in ("og:title", "og:description", "og:url", "og:type", "og:locale", "og:site_name",
-                "og:locale:alternate"):
+    escaped = "The &quot;Big&quot; &lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt; deal"
+    assert f'<meta property="og:title" content="{escaped}">' in page
+    assert f"<title>{escaped} · " in page
+    for tag in (
+        "og:title",
+        "og:description",
+        "og:url",
+        "og:type",
+        "og:locale",
+        "og:site_name",
+        "og:locale:alternate",
+    ):
         assert f'property="{tag}"' in page, tag
     assert '<meta name="twitter:card" content="summary">' in page
     assert '<link rel="canonical" href="http://' in page
