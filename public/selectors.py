@@ -41,6 +41,8 @@ class StatusCount:
     label: str
     count: int
     share: float
+    #: Where its segment of the meter starts, in percent (the shares before it).
+    offset: float = 0.0
 
 
 @dataclass
@@ -62,11 +64,13 @@ class AgreementSummary:
 
 def _status_counts(counts: dict[str, int]) -> list[StatusCount]:
     total = sum(counts.values()) or 1
-    return [
-        StatusCount(status, str(label), counts[status], round(100 * counts[status] / total, 2))
-        for status, label in Status.choices
-        if counts.get(status)
-    ]
+    items, offset = [], 0.0
+    for status, label in Status.choices:
+        if counts.get(status):
+            share = round(100 * counts[status] / total, 2)
+            items.append(StatusCount(status, str(label), counts[status], share, offset))
+            offset += share
+    return items
 
 
 def overview_agreements() -> list[AgreementSummary]:
