@@ -206,27 +206,32 @@ def test_overview_lists_published_agreements_with_meter_and_score(site, client, 
 def test_overview_queries_do_not_grow_with_agreements(
     site, client, usa, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(6):
         client.get(url("overview"))
     for _ in range(5):
         extra = factories.agreement_make(parties=[usa])
         factories.commitment_make(agreement=extra, obligor=usa)
         agreement_publish_unreviewed(agreement=extra)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(6):
         assert client.get(url("overview")).status_code == 200
 
 
 @pytest.mark.parametrize("count", [3, 30])
-def test_agreement_page_queries_do_not_grow_with_commitments(
+def test_agreement_and_party_queries_do_not_grow_with_commitments(
     count, agreement, japan, usa, client, django_assert_max_num_queries
 ):
+    """Ten queries for the agreement page and three for a party's, with 3 or 30 commitments
+    (each with a co-obligor, so every row has two ratings to look up)."""
     agreement_publish_unreviewed(agreement=agreement)
     for _ in range(count):
         commitment = factories.commitment_make(agreement=agreement, obligor=japan)
         commitment.co_obligors.add(usa)
-    with django_assert_max_num_queries(15):
-        response = client.get(url("agreement", key=agreement.key))
+    with django_assert_max_num_queries(10):
+        response = client.get(url("agreement", "fr", key=agreement.key))
     assert response.status_code == 200
+    assert response.content.decode().count('class="status status-') == count
+    with django_assert_max_num_queries(3):
+        response = client.get(url("party", "fr", key=usa.key))
     assert response.content.decode().count('class="status status-') == count
 
 
