@@ -99,7 +99,8 @@ def _render(
 ) -> HttpResponse:
     page = public_context(request)
     if structured is not None:
-        structured = {"@context": "https://schema.org", **structured}
+        known = {name: value for name, value in structured.items() if value is not None}
+        structured = {"@context": "https://schema.org", **known}
         structured.setdefault("url", page["canonical_url"])
         structured.setdefault("inLanguage", lang)
     return render(

@@ -266,6 +266,9 @@ def test_metadata_is_present_and_escaped(site, client):
     assert data["@type"] == "Dataset"
     assert data["name"] == 'The "Big" </script><script>alert(1)</script> deal'
     assert data["url"].endswith(url("agreement", key=site.agreement.key))
+    assert data["inLanguage"] == "en"
+    assert None not in data.values()
+    assert data["dateModified"] >= data["datePublished"]
 
 
 def test_every_page_has_its_own_description(site, client):
