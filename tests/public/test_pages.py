@@ -284,3 +284,24 @@ def test_every_page_has_its_own_description(site, client):
 def test_public_pages_refuse_writes(site, client):
     """The public pages are read-only: a POST is 405, with nothing rendered."""
     assert client.post(url("agreement", key=site.agreement.key)).status_code == 405
+
+
+def test_a_logged_in_editor_gets_the_same_uncookied_page(site, client, editor):
+    """The public page never reads the session: an editor's request gets the page a stranger
+    gets, with no Vary: Cookie and no cookie set, so a cache may serve it to anyone."""
+    anonymous = client.get(url("commitment", "fr", key=site.commitment.key))
+    client.force_login(editor)
+    response = client.get(url("commitment", "fr", key=site.commitment.key))
+    assert "Cookie" not in response.get("Vary", "")
+    assert not response.cookies
+    assert response.content == anonymous.content
+
+
+def test_party_page_lists_the_newest_agreement_first(site, client, japan):
+    later = factories.agreement_make(
+        parties=[japan], title="Later deal", date=site.agreement.date.replace(year=2026)
+    )
+    factories.commitment_make(agreement=later, obligor=japan, title="A later promise")
+    agreement_publish_unreviewed(agreement=later)
+    page = client.get(url("party", key=japan.key)).content.decode()
+    assert page.index("A later promise") < page.index("Invest $550 billion in the United States")
