@@ -23,7 +23,7 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import OuterRef, Q, QuerySet, Subquery
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .choices import RevisionKind, Status, rating_label
@@ -241,7 +241,7 @@ def _deadline_changes(scope: dict[str, Any], since: Any, until: Any, limit: Any)
 
 
 def _corrections(scope: dict[str, Any], since: Any, until: Any, limit: Any) -> list[Change]:
-    rows = public_corrections().select_related("agreement", "commitment")
+    rows = public_corrections().select_related("agreement", *_RELATED)
     if scope["commitment"] is not None:
         rows = rows.filter(commitment_id=scope["commitment"].pk)
     if scope["agreement"] is not None:
@@ -269,7 +269,7 @@ def _corrections(scope: dict[str, Any], since: Any, until: Any, limit: Any) -> l
                 kind=CORRECTION,
                 uid=f"correction-{row.pk}",
                 at=row.corrected_at,
-                on=row.corrected_at.date(),
+                on=timezone.localdate(row.corrected_at),
                 what=_("Correction: %(field)s") % {"field": _field_label(row)},
                 old=row.old_value,
                 new=row.new_value,
