@@ -50,6 +50,34 @@ def _reader_values(instance: models.Model, names: Iterable[str]) -> dict[str, st
         return {name: reader_value(instance, name) for name in names}
 
 
+def _parsed(instance: models.Model, changes: dict[str, Any]) -> dict[str, Any]:
+    """Return ``changes`` as the fields store them; raise naming each field refused.
+
+    Values from JSON ("90", "2026-03-31") are parsed here, so that the rules the services
+    check next see numbers and dates, whatever interface sent them.
+    """
+    fields = {f.name: f for f in instance._meta.get_fields()}
+    parsed: dict[str, Any] = {}
+    errors: dict[str, Any] = {}
+    for name, value in sorted(changes.items()):
+        field = fields.get(name)
+        if field is None:
+            errors[name] = _("There is no such field to correct.")
+        elif field.is_relation:
+            if isinstance(value, models.Model):
+                parsed[name] = value
+            else:
+                errors[name] = _("This field cannot be corrected here: change it in the admin.")
+        else:
+            try:
+                parsed[name] = field.to_python(value)  # type: ignore[union-attr]
+            except ValidationError as exc:
+                errors[name] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    return parsed
+
+
 def correction_refusal(*, agreement: Agreement, user: User) -> str | None:
     """Return why ``user`` may not correct ``agreement`` now, or None if they may."""
     if user is None or not can_write(user):
@@ -98,14 +126,7 @@ def correction_record(
         errors["changes"] = _("Say what is corrected: at least one field and its value.")
     if errors:
         raise ValidationError(errors)
-    fields = {f.name: f for f in target._meta.get_fields()}
-    for name, value in sorted(changes.items()):
-        if name not in fields:
-            errors[name] = _("There is no such field to correct.")
-        elif fields[name].is_relation and not isinstance(value, models.Model):
-            errors[name] = _("This field cannot be corrected here: change it in the admin.")
-    if errors:
-        raise ValidationError(errors)
+    changes = _parsed(target, changes)
     before = _reader_values(target, changes)
     if isinstance(target, Commitment):
         commitment_update(commitment=target, user=user, **changes)
