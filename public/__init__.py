@@ -7,7 +7,9 @@ import sysconfig as _sysconfig
 from pathlib import Path as _Path
 
 _path = _Path(_sysconfig.get_paths()["purelib"]) / "public" / "__init__.py"
-_spec = _util.spec_from_file_location("_atpublic", _path, submodule_search_locations=[str(_path.parent)])
+_spec = _util.spec_from_file_location(
+    "_atpublic", _path, submodule_search_locations=[str(_path.parent)]
+)
 if _spec is not None and _spec.loader is not None and _path.exists():
     import sys as _sys
 

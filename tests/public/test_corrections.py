@@ -51,8 +51,8 @@ def test_a_correction_made_by_the_service_is_listed(client, meet, editor):
         page
     )
     assert "Correction: title" in page
-    assert '<td class="change-old">Hold a meting</td>' in page
-    assert '<td class="change-new">Hold a meeting</td>' in page
+    assert '<td class="change-old" data-label="It said">Hold a meting</td>' in page
+    assert '<td class="change-new" data-label="It says now">Hold a meeting</td>' in page
     assert "A &lt;typo&gt; &amp; more." in page
 
 
