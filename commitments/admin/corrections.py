@@ -54,7 +54,7 @@ class CorrectionAdminMixin:
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
     ) -> Any:
         if obj is not None:
-            base = kwargs.get("form", self.form)  # type: ignore[attr-defined]
+            base: type[forms.ModelForm] = kwargs.get("form") or self.form  # type: ignore[attr-defined]
             kwargs["form"] = type(
                 base.__name__, (base,), {NOTE_FIELD: CorrectionNoteForm.base_fields[NOTE_FIELD]}
             )

@@ -36,8 +36,9 @@ def reader_value(instance: models.Model, name: str) -> str:
     value = getattr(instance, name)
     if value is None or value == "":
         return ""
-    if getattr(field, "choices", None):
-        return str(dict(field.flatchoices).get(value, value))
+    choices = getattr(field, "flatchoices", None)
+    if choices:
+        return str(dict(choices).get(value, value))
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
     if isinstance(value, dict | list):
@@ -107,12 +108,13 @@ def correction_record(
     (that field). Nothing is written unless everything is. Return the corrections written.
     """
     now = now or timezone.now()
+    agreement: Agreement
     if isinstance(target, Commitment):
-        target = Commitment.objects.select_for_update().get(pk=target.pk)
-        agreement = target.agreement
+        commitment = Commitment.objects.select_for_update().get(pk=target.pk)
+        target, agreement = commitment, commitment.agreement
     else:
-        target = Agreement.objects.select_for_update().get(pk=target.pk)
-        agreement = target
+        agreement = Agreement.objects.select_for_update().get(pk=target.pk)
+        target = agreement
     if user is None or not can_write(user):
         raise PermissionDenied(_("Only an editor may correct what is published."))
     errors: dict[str, str] = {}

@@ -4,11 +4,15 @@ those pages reverse in these tests whichever lane merges first. The stand-ins co
 real routes: where both exist, the real page answers (and both reverse to the same path).
 """
 
+from typing import cast
+
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver, include, path
 
 from public import urls as public_urls
 from tracker.urls import urlpatterns as tracker_urlpatterns
+
+Routes = list[URLPattern | URLResolver]
 
 
 def stand_in(request: HttpRequest, **kwargs: object) -> HttpResponse:
@@ -16,23 +20,23 @@ def stand_in(request: HttpRequest, **kwargs: object) -> HttpResponse:
     return HttpResponse(f"stand-in {kwargs}", content_type="text/plain")
 
 
-pages = [
+pages: Routes = [
     path("agreements/<slug:key>/", stand_in, name="agreement"),
     path("commitments/<slug:key>/", stand_in, name="commitment"),
     path("parties/<slug:key>/", stand_in, name="party"),
     path("agreements/<slug:key>/reports/<int:report_id>/", stand_in, name="report"),
 ]
 
-public_with_pages = (
-    [*public_urls.urlpatterns, path("<lang:lang>/", include(pages))],
-    "public",
-)
+public_patterns: Routes = [
+    *cast(Routes, public_urls.urlpatterns),
+    path("<lang:lang>/", include(pages)),
+]
 
-urlpatterns: list[URLPattern | URLResolver] = [
-    path("public/", include(public_with_pages)),
-    *(
+urlpatterns: Routes = [
+    path("public/", include((public_patterns, "public"))),
+    *[
         pattern
-        for pattern in tracker_urlpatterns
-        if getattr(pattern, "namespace", None) != "public"
-    ),
+        for pattern in cast(Routes, tracker_urlpatterns)
+        if not isinstance(pattern, URLResolver) or pattern.namespace != "public"
+    ],
 ]

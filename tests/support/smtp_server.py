@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import email
+import email.policy
 import importlib.util
 import site
-import sys
-import email.policy
 import socket
+import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
