@@ -177,3 +177,17 @@ def test_an_old_key_redirects_to_the_current_feed(client, meet, editor):
     response = client.get("/public/en/feeds/commitments/meet.atom")
     assert response.status_code == 301
     assert response["Location"] == "/public/en/feeds/commitments/meeting.atom"
+
+
+def test_a_feeds_queries_do_not_grow_with_its_entries(
+    client, published, meet, django_assert_max_num_queries
+):
+    _correct(published, meet, WHEN)
+    _status(meet, "Begun.", WHEN)
+    url = "/public/en/feeds/agreements/summit-2025-10-28.atom"
+    with django_assert_max_num_queries(10) as few:
+        _get(client, url)
+    for minute in range(30):
+        _correct(published, meet, WHEN + dt.timedelta(minutes=minute))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(_get(client, url).entries) == 32
