@@ -155,3 +155,12 @@ def test_week_values():
     assert week_parse("2025-W53") is None  # 2025 has 52 weeks
     assert week_label(dt.date(2027, 1, 1)) == "2026-W53"
     assert change_counts([]) == ""
+
+
+def test_an_untranslated_title_is_marked_on_the_french_page(client, meet):
+    Commitment.objects.filter(pk=meet.pk).update(title_fr="")
+    _status(meet, "in_progress", "Begun.", dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC))
+    page = _page(client, "/public/fr/changes/")
+    assert 'lang="en">Hold a meeting</a>' in page
+    assert '<small class="translation-note">(' in page
+    assert 'lang="en">Hold a meeting</a>' not in _page(client)  # English: nothing to mark
