@@ -1,8 +1,8 @@
 """Atom feeds of the public change log: the whole site, an agreement, a party, a commitment.
 
 Every entry is one :class:`commitments.changes.Change`: its title says what changed and to
-what, its summary from what, to what and why, its link is the permalink. Texts are in the
-URL's language. The syndication framework escapes the XML; the summary is HTML, so the texts
+what, its content from what, to what and why, its link is the permalink. Texts are in the
+URL's language. The syndication framework escapes the XML; the content is HTML, so the texts
 in it are escaped once more (a ``<script>`` in a note reads as text in any reader).
 """
 
@@ -73,10 +73,18 @@ class Scope:
     filters: dict[str, Any] = field(default_factory=dict)
 
 
+class ChangesAtom(Atom1Feed):
+    """Atom with each entry's text as its ``content`` (from what, to what, why)."""
+
+    def add_item_elements(self, handler: Any, item: dict[str, Any]) -> None:
+        super().add_item_elements(handler, item)
+        handler.addQuickElement("content", item["content"], {"type": "html"})
+
+
 class ChangesFeed(Feed):
     """The Atom feed of one scope's public changes, newest first."""
 
-    feed_type = Atom1Feed
+    feed_type = ChangesAtom
     scope: Scope
 
     def get_object(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Scope:
@@ -110,7 +118,10 @@ class ChangesFeed(Feed):
     def item_title(self, item: Change) -> str:
         return change_headline(item)
 
-    def item_description(self, item: Change) -> str:
+    def item_extra_kwargs(self, item: Change) -> dict[str, Any]:
+        return {"content": self._content(item)}
+
+    def _content(self, item: Change) -> str:
         return str(
             format_html(
                 "<p>{}: {} → {}</p><p>{} {}</p><p>{}</p>",

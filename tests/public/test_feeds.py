@@ -82,10 +82,12 @@ def test_the_site_feed_says_what_changed_from_what_to_what_and_why(client, meet)
     assert entry.link == f"{SITE}/public/en/commitments/meet/"
     assert entry.id.startswith("tag:tracker.example.org,2026:changes/en/status-")
     assert entry.updated_parsed[:5] == (2026, 11, 30, 9, 30)
-    # The note is text, not markup: escaped in the HTML summary, shown as written.
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; co" in entry.summary
-    assert "Meet &amp; greet &lt;b&gt;now&lt;/b&gt;" in entry.summary
-    assert "Not started" in entry.summary and "In progress" in entry.summary
+    # The note is text, not markup: escaped in the HTML content, shown as written.
+    [content] = entry.content
+    assert content.type == "text/html"
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; co" in content.value
+    assert "Meet &amp; greet &lt;b&gt;now&lt;/b&gt;" in content.value
+    assert "<p>Status: Not started → In progress</p>" in content.value
 
 
 def test_user_text_never_reaches_the_xml_as_markup(client, meet):
