@@ -23,13 +23,13 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import OuterRef, Q, QuerySet, Subquery
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .choices import RevisionKind, Status, rating_label
 from .deadlines.text import due_in_words
 from .models import Agreement, Assessment, Commitment, Party
-from .translations import localized_text
+from .translations import BASE_LANGUAGE, Localized, localized, localized_text
 from .visibility import (
     public_assessments,
     public_corrections,
@@ -71,11 +71,21 @@ class Change:
     party_key: str | None = None
     report_id: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The titles with their language and origin, to mark a fallback or a machine translation.
+    agreement_title_as: Localized | None = None
+    commitment_title_as: Localized | None = None
 
     @property
     def subject(self) -> str:
         """The title of what changed: the commitment, or else the agreement."""
         return self.commitment_title or self.agreement_title
+
+    @property
+    def subject_as(self) -> Localized:
+        """:attr:`subject` with its language and origin (a frozen report's title: as written)."""
+        if self.commitment_title is not None:
+            return self.commitment_title_as or Localized(self.commitment_title, BASE_LANGUAGE)
+        return self.agreement_title_as or Localized(self.agreement_title, BASE_LANGUAGE)
 
 
 def _status_label(value: str) -> str:
@@ -144,13 +154,24 @@ def public_changes(
     return changes[:limit] if limit is not None else changes
 
 
-def _commitment_fields(commitment: Commitment) -> dict[str, Any]:
-    agreement = commitment.agreement
+def _agreement_fields(agreement: Agreement) -> dict[str, Any]:
+    title = localized(agreement, "title")
     return {
         "agreement_key": agreement.key,
-        "agreement_title": localized_text(agreement, "title"),
+        "agreement_title": title.text,
+        "agreement_title_as": title,
+        "commitment_key": None,
+        "commitment_title": None,
+    }
+
+
+def _commitment_fields(commitment: Commitment) -> dict[str, Any]:
+    title = localized(commitment, "title")
+    return {
+        **_agreement_fields(commitment.agreement),
         "commitment_key": commitment.key,
-        "commitment_title": localized_text(commitment, "title"),
+        "commitment_title": title.text,
+        "commitment_title_as": title,
     }
 
 
@@ -241,7 +262,7 @@ def _deadline_changes(scope: dict[str, Any], since: Any, until: Any, limit: Any)
 
 
 def _corrections(scope: dict[str, Any], since: Any, until: Any, limit: Any) -> list[Change]:
-    rows = public_corrections().select_related("agreement", "commitment")
+    rows = public_corrections().select_related("agreement", *_RELATED)
     if scope["commitment"] is not None:
         rows = rows.filter(commitment_id=scope["commitment"].pk)
     if scope["agreement"] is not None:
@@ -257,19 +278,14 @@ def _corrections(scope: dict[str, Any], since: Any, until: Any, limit: Any) -> l
         subject = (
             _commitment_fields(row.commitment)
             if row.commitment is not None
-            else {
-                "agreement_key": row.agreement.key,
-                "agreement_title": localized_text(row.agreement, "title"),
-                "commitment_key": None,
-                "commitment_title": None,
-            }
+            else _agreement_fields(row.agreement)
         )
         changes.append(
             Change(
                 kind=CORRECTION,
                 uid=f"correction-{row.pk}",
                 at=row.corrected_at,
-                on=row.corrected_at.date(),
+                on=timezone.localdate(row.corrected_at),
                 what=_("Correction: %(field)s") % {"field": _field_label(row)},
                 old=row.old_value,
                 new=row.new_value,
@@ -299,17 +315,18 @@ def _report_corrections(
     changes = []
     for row in rows[:limit]:
         report = row.report
-        subject = row.row.commitment_title if row.row is not None else None
+        subject = _agreement_fields(report.agreement)
+        if row.row is not None:  # the commitment as the frozen report names it
+            subject.update(
+                commitment_key=row.row.commitment_key, commitment_title=row.row.commitment_title
+            )
         changes.append(
             Change(
                 kind=CORRECTION,
                 uid=f"report-correction-{row.pk}",
                 at=row.created,
                 on=row.corrected_on,
-                agreement_key=report.agreement.key,
-                agreement_title=localized_text(report.agreement, "title"),
-                commitment_key=row.row.commitment_key if row.row is not None else None,
-                commitment_title=subject,
+                **subject,
                 what=_("Correction of the report “%(report)s”: %(field)s")
                 % {"report": report.title, "field": row.get_field_display()},
                 old=row.old_value,

@@ -16,11 +16,12 @@ from commitments.models import Agreement, Commitment
 from commitments.services import commitments as svc
 
 from .base import ServiceSaveAdmin, model_fields_changed, service_call
+from .corrections import CorrectionAdminMixin
 from .inlines import AgreementCitationInline, AgreementCommitmentInline
 
 
 @admin.register(Agreement)
-class AgreementAdmin(ServiceSaveAdmin):
+class AgreementAdmin(CorrectionAdminMixin, ServiceSaveAdmin):
     form = AgreementAdminForm
     list_display = ["title", "key", "kind", "date", "place", "time_zone", "commitment_count"]
     list_filter = ["kind", "parties", ("date", admin.DateFieldListFilter)]

@@ -30,6 +30,7 @@ from commitments.services.deadlines import due_dates_recompute
 
 from .assessments import AssessmentInline, CommitmentAssessmentAdminMixin
 from .base import ServiceSaveAdmin, model_fields_changed, service_call
+from .corrections import CorrectionAdminMixin
 from .filters import DueRangeFilter
 from .imports import CommitmentImportExportMixin
 from .inlines import CommitmentCitationInline, CommitmentRelationInline, OccurrenceInline
@@ -52,6 +53,7 @@ class CommitmentAdmin(
     CommitmentRevisionAdminMixin,
     CommitmentStatusAdminMixin,
     CommitmentImportExportMixin,
+    CorrectionAdminMixin,
     ServiceSaveAdmin,
 ):
     form = CommitmentAdminForm

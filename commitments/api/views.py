@@ -36,6 +36,7 @@ from core.rest.views import ApiViewSet
 from core.roles import can_read
 
 from . import readers, serializers
+from .corrections import CorrectionActionMixin
 
 
 @extend_schema_view(
@@ -123,6 +124,7 @@ class SourceViewSet(
     ),
 )
 class AgreementViewSet(
+    CorrectionActionMixin,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
@@ -149,6 +151,7 @@ class AgreementViewSet(
     ),
 )
 class CommitmentViewSet(
+    CorrectionActionMixin,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
