@@ -13,7 +13,7 @@ from commitments.services.corrections import correction_record
 from commitments.services.publishing import agreement_publish_unreviewed
 from tests import factories
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.public.urls")]
+pytestmark = pytest.mark.django_db
 
 URL = "/public/en/corrections/"
 WHEN = dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC)

@@ -15,7 +15,7 @@ from commitments.services.commitments import commitment_change_status, commitmen
 from commitments.services.publishing import agreement_publish_unreviewed
 from tests import factories
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.public.urls")]
+pytestmark = pytest.mark.django_db
 
 SITE = "https://tracker.example.org"
 HOSTILE = "<script>alert('x')</script> & co"

@@ -17,7 +17,7 @@ from commitments.services.publishing import agreement_publish_unreviewed
 from public.changes import change_counts, week_label, week_parse
 from tests import factories
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.public.urls")]
+pytestmark = pytest.mark.django_db
 
 # Thursday of ISO week 2026-W49 (Monday 30 November to Sunday 6 December).
 NOW = dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC)
