@@ -31,8 +31,8 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from tests.support.aiosmtpd_loader import SMTP, Controller, Envelope, Session
 
 
 @dataclass(frozen=True)
