@@ -89,12 +89,22 @@ class AgreementPublicationAdminMixin(admin.ModelAdmin):
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         """Offer the steps that lead on from the agreement's state, with a note field."""
-        agreement = self.get_object(request, unquote(object_id))
         extra = dict(extra_context or {})
+        # Only on the page as opened: a submission with errors is fixed and saved first.
+        agreement = None
+        if request.method == "GET":
+            agreement = self.get_object(request, unquote(object_id))
         if agreement is not None and self.has_change_permission(request, agreement):
             extra["publication_buttons"] = publication_buttons(agreement)
             extra["publication_form"] = PublicationChangeForm(agreement=agreement)
         return super().change_view(request, object_id, form_url, extra)
+
+    def get_inline_instances(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        """Leave the steps' record out of a submission: it is read-only, nothing is sent."""
+        inlines = super().get_inline_instances(request, obj)
+        if request.method == "POST":
+            inlines = [i for i in inlines if not isinstance(i, PublicationEventInline)]
+        return inlines
 
     def publication_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Take one step; a refusal is an error message and nothing changes."""
