@@ -228,3 +228,21 @@ def test_a_signed_in_reader_sees_drafts_as_before(world, viewer_api):
     assert viewer_api.get(_url(world["draft"])).status_code == 200
     commitment = world["draft_commitment"]
     assert viewer_api.get(f"/api/v1/commitments/{commitment.pk}/").status_code == 200
+
+
+@override_settings(API_PUBLIC_READ=True)
+def test_a_filter_naming_a_draft_answers_as_for_an_id_that_does_not_exist(world):
+    client = APIClient()
+    missing = Agreement.objects.order_by("-pk").values_list("pk", flat=True)[0] + 1000
+    for path, name, draft_id in (
+        ("/api/v1/commitments/", "agreement", world["draft"].pk),
+        ("/api/v1/commitments/", "obligor", world["secret_party"].pk),
+        ("/api/v1/agreements/", "party", world["secret_party"].pk),
+        ("/api/v1/progress-updates/", "commitment", world["draft_commitment"].pk),
+    ):
+        to_draft = client.get(path, {name: draft_id})
+        to_nothing = client.get(path, {name: missing})
+        assert to_draft.status_code == to_nothing.status_code == 400, (path, name)
+        assert list(to_draft.json()) == list(to_nothing.json()) == [name]
+    public = client.get("/api/v1/commitments/", {"agreement": world["public"].pk})
+    assert public.status_code == 200 and results(public)
