@@ -240,3 +240,12 @@ class PublicationAction(models.TextChoices):
     PUBLISH = "publish", _("Published")
     UNPUBLISH = "unpublish", _("Unpublished")
     RETURN = "return", _("Returned to draft")
+
+
+#: What the button that takes each publication step says.
+PUBLICATION_BUTTONS = {
+    PublicationAction.SUBMIT: _("Submit for review"),
+    PublicationAction.PUBLISH: _("Publish"),
+    PublicationAction.UNPUBLISH: _("Unpublish"),
+    PublicationAction.RETURN: _("Return to draft"),
+}

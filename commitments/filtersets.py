@@ -29,6 +29,23 @@ from .choices import (
 )
 from .models import Agreement, Commitment, Party, ProgressUpdate, Source
 from .querysets import CommitmentQuerySet, obligor_q, pace_now_q, rating_q, review_due_q
+from .visibility import public_agreements, public_commitments, public_parties, visible_to
+
+
+def _choosable(rows: Any, public: Any) -> Any:
+    """Return the choices of a filter on rows: all of them, or to an anonymous API caller
+    only the public ones, so that a draft's id is as unknown as an id that does not exist.
+
+    django-filter calls it with the request, or with ``None`` where a page (behind its
+    login) builds the filter set without one.
+    """
+
+    def choices(request: Any) -> QuerySet:
+        if request is None:
+            return rows()
+        return visible_to(getattr(request, "user", None), rows(), public())
+
+    return choices
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
@@ -70,10 +87,11 @@ class CommitmentFilterSet(django_filters.FilterSet):
         help_text=_("Deadline state flagged by the scan; repeat the parameter for several."),
     )
     agreement = django_filters.ModelChoiceFilter(
-        queryset=Agreement.objects.all(), help_text=_("Id of the agreement.")
+        queryset=_choosable(Agreement.objects.all, public_agreements),
+        help_text=_("Id of the agreement."),
     )
     obligor = django_filters.ModelChoiceFilter(
-        queryset=Party.objects.all(),
+        queryset=_choosable(Party.objects.all, public_parties),
         method="filter_obligor",
         help_text=_("Id of a party that must act: the obligor or one of the other obligors."),
     )
@@ -229,7 +247,9 @@ class AgreementFilterSet(django_filters.FilterSet):
 
     kind = django_filters.MultipleChoiceFilter(choices=AgreementKind.choices)
     party = django_filters.ModelChoiceFilter(
-        field_name="parties", queryset=Party.objects.all(), help_text=_("Id of a party.")
+        field_name="parties",
+        queryset=_choosable(Party.objects.all, public_parties),
+        help_text=_("Id of a party."),
     )
     date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte")
     date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte")
@@ -303,7 +323,8 @@ class ProgressUpdateFilterSet(django_filters.FilterSet):
     """Filter progress updates by commitment, new status and date."""
 
     commitment = django_filters.ModelChoiceFilter(
-        queryset=Commitment.objects.all(), help_text=_("Id of the commitment.")
+        queryset=_choosable(Commitment.objects.all, public_commitments),
+        help_text=_("Id of the commitment."),
     )
     status_to = django_filters.MultipleChoiceFilter(
         choices=Status.choices, help_text=_("The status the update moved to.")

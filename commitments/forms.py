@@ -23,7 +23,14 @@ from core.dates import validate_date_in_range
 
 from . import deadlines, passages
 from .assessment import SCALE, Rating
-from .choices import PrecisionChoice, RatingChoice, RevisionKind, Status, rating_label
+from .choices import (
+    PrecisionChoice,
+    PublicationAction,
+    RatingChoice,
+    RevisionKind,
+    Status,
+    rating_label,
+)
 from .deadlines import RuleError, recurrence
 from .models import (
     Agreement,
@@ -34,6 +41,7 @@ from .models import (
     Occurrence,
     Party,
     ProgressUpdate,
+    PublicationEvent,
     Report,
     ReportCorrection,
     ReportRow,
@@ -42,6 +50,7 @@ from .models import (
 from .parsing import targets
 from .services import assessments as assessment_services
 from .services import commitments as commitment_services
+from .services import publishing as publishing_services
 from .services import reports as report_services
 from .services import revisions as revision_services
 from .services import sources as source_services
@@ -852,6 +861,46 @@ class ReportCorrectionForm(forms.Form):
         try:
             return report_services.report_correct(
                 report=self.report, user=user, now=now, **self.cleaned_data
+            )
+        except ValidationError as exc:
+            add_service_errors(self, exc)
+            return None
+
+
+class PublicationChangeForm(forms.Form):
+    """A step of an agreement's publication, as the admin and the dashboard take it.
+
+    The rules (which step from which state, the second reviewer, the reason to unpublish)
+    are the publishing service's; its refusal lands on the field it names.
+    """
+
+    #: The longest note kept with a step.
+    NOTE_MAX = 2000
+
+    action = forms.ChoiceField(label=_("Step"), choices=PublicationAction.choices)
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Why: required to unpublish; kept with the step."),
+    )
+
+    def __init__(self, *args: Any, agreement: Agreement, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.agreement = agreement
+
+    def save(self, *, user: Any) -> PublicationEvent | None:
+        """Take the step through ``publication_change``; ``None`` with the refusal on the form.
+
+        A user who may not write gets the service's ``PermissionDenied`` (a 403).
+        """
+        try:
+            return publishing_services.publication_change(
+                agreement=self.agreement,
+                action=self.cleaned_data["action"],
+                note=self.cleaned_data["note"],
+                user=user,
             )
         except ValidationError as exc:
             add_service_errors(self, exc)

@@ -11,14 +11,20 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 
 from .assessment import SCALE, SCORE_MAX, SCORE_MIN, Rating, Tally
 from .assessment import score as assessment_score
 from .assessment.pace import TOLERANCE
-from .choices import RELATION_READ_BACKWARD, FulfilmentTiming, RelationKind
+from .choices import (
+    RELATION_READ_BACKWARD,
+    FulfilmentTiming,
+    PublicationAction,
+    PublicationState,
+    RelationKind,
+)
 from .models import (
     DUE_DATE_RELATIONS,
     Agreement,
@@ -30,6 +36,7 @@ from .models import (
     Occurrence,
     Party,
     ProgressUpdate,
+    PublicationEvent,
     Report,
     ReportCorrection,
     ReportRow,
@@ -525,4 +532,37 @@ def methodology(scale: list[dict[str, Any]] | None = None) -> Methodology:
         review_after_days=review_after_days(),
         example=[rating.value for rating in example],
         example_tally=Tally.of(example),
+    )
+
+
+# Publishing (issue 15) ------------------------------------------------------------------------
+
+#: How many of an agreement's publication steps its page shows.
+PUBLICATION_EVENTS_SHOWN = 5
+
+
+def publication_events(
+    *, agreement: Agreement, limit: int | None = PUBLICATION_EVENTS_SHOWN
+) -> list[PublicationEvent]:
+    """Return the agreement's latest publication steps, newest first, with who took them."""
+    rows = agreement.publication_events.select_related("user").order_by("-at", "-id")
+    return list(rows[:limit] if limit is not None else rows)
+
+
+def agreements_awaiting_review() -> QuerySet[Agreement]:
+    """Return the agreements in review, longest waiting first.
+
+    Each carries ``submitted_at`` and ``submitted_by`` (a username, or None) from its latest
+    submission, in the one query.
+    """
+    submission = PublicationEvent.objects.filter(
+        agreement_id=OuterRef("pk"), action=PublicationAction.SUBMIT
+    ).order_by("-at", "-id")
+    return (
+        Agreement.objects.filter(publication_state=PublicationState.REVIEW)
+        .annotate(
+            submitted_at=Subquery(submission.values("at")[:1]),
+            submitted_by=Subquery(submission.values("user__username")[:1]),
+        )
+        .order_by("submitted_at", "id")
     )

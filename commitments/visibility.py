@@ -10,7 +10,9 @@ functions, so a draft cannot leak by one of them forgetting the rule.
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from typing import Any, TypeVar
+
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
 from .choices import PublicationState
 from .models import (
@@ -28,6 +30,8 @@ from .models import (
 )
 
 PUBLISHED = PublicationState.PUBLISHED
+
+M = TypeVar("M", bound=Model)
 
 
 def public_agreements() -> QuerySet[Agreement]:
@@ -109,3 +113,14 @@ def public_report_corrections() -> QuerySet[ReportCorrection]:
 def is_public(agreement: Agreement) -> bool:
     """Say whether an agreement, and what hangs off it, is public."""
     return agreement.publication_state == PUBLISHED
+
+
+def visible_to(user: Any, rows: QuerySet[M], public: QuerySet[M]) -> QuerySet[M]:
+    """Return ``rows`` to a signed-in user; to anyone else, only those among ``public``.
+
+    ``public`` is one of the functions above (``public_agreements()`` for agreements): the
+    API's anonymous reads go through here, so they follow the one rule.
+    """
+    if user is not None and user.is_authenticated:
+        return rows
+    return rows.filter(pk__in=public.values("pk"))

@@ -22,6 +22,11 @@ urlpatterns = [
         name="assessment_review",
     ),
     path("agreements/<int:pk>/", views.agreement_detail, name="agreement"),
+    path(
+        "agreements/<int:pk>/publication/",
+        views.agreement_publication,
+        name="agreement_publication",
+    ),
     path("agreements/<int:pk>/reports/", views.report_freeze, name="report_freeze"),
     path("agreements/<int:pk>/reports/<int:report_id>/", views.report_detail, name="report"),
     path(

@@ -31,12 +31,14 @@ from commitments.filtersets import CommitmentFilterSet
 from commitments.forms import (
     AssessmentReviewForm,
     ComplianceDateForm,
+    PublicationChangeForm,
     ReportCorrectionForm,
     ReportFreezeForm,
 )
 from commitments.models import Agreement, Assessment, Commitment, Party, Report, ReportCorrection
 from commitments.report_files import report_csv, report_filename, report_pdf
 from commitments.selectors import (
+    agreements_awaiting_review,
     assessment_history,
     commitment_related,
     compliance_changes,
@@ -62,6 +64,7 @@ from .forms import (
     RatingForm,
     initial_from_post,
 )
+from .publication import publication_panel
 
 PAGE_SIZE = 25
 
@@ -124,6 +127,10 @@ def overview(request: HttpRequest) -> HttpResponse:
             "links": links,
             "upcoming": [(c, _days(c.due_date, today)) for c in data.upcoming],
             "overdue": [(c, -(_days(c.due_date, today) or 0)) for c in data.overdue],
+            # Publishing (issue 15): what waits for a second editor.
+            "awaiting_review": (
+                list(agreements_awaiting_review()) if can_write(request.user) else None
+            ),
         },
     )
 
@@ -167,9 +174,14 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _agreement_page(
-    request: HttpRequest, pk: int, *, freeze_form: ReportFreezeForm | None = None
+    request: HttpRequest,
+    pk: int,
+    *,
+    freeze_form: ReportFreezeForm | None = None,
+    publication_form: PublicationChangeForm | None = None,
 ) -> HttpResponse:
-    """Render the agreement page; a refused freeze form shows at its fields with a 400."""
+    """Render the agreement page; a refused freeze form or publication step shows at its
+    fields with a 400."""
     try:
         agreement, commitments = selectors.agreement_detail(pk=pk, now=timezone.now())
     except Agreement.DoesNotExist as exc:
@@ -188,7 +200,11 @@ def _agreement_page(
         )
         for c in commitments
     ]
-    refused = compliance["dates_form"].errors or (freeze_form is not None and freeze_form.errors)
+    refused = (
+        compliance["dates_form"].errors
+        or (freeze_form is not None and freeze_form.errors)
+        or (publication_form is not None and publication_form.errors)
+    )
     return render(
         request,
         "dashboard/agreement_detail.html",
@@ -199,10 +215,38 @@ def _agreement_page(
             "commitment_sources": selectors.agreement_commitment_sources(agreement=agreement),
             "watching": _watching(request, agreement=agreement),
             "today": today,
+            "publication": publication_panel(
+                agreement=agreement, user=request.user, form=publication_form
+            ),
             **compliance,
         },
         status=400 if refused else 200,
     )
+
+
+@require_POST
+@_reviewer
+def agreement_publication(request: HttpRequest, pk: int) -> HttpResponse:
+    """Take a publication step (editors); a refusal shows at the form on the page, 400."""
+    if not can_write(request.user):
+        raise PermissionDenied
+    agreement = get_object_or_404(Agreement, pk=pk)
+    form = PublicationChangeForm(request.POST, agreement=agreement)
+    if form.is_valid():
+        event = form.save(user=request.user)
+        if event is not None:
+            messages.success(
+                request,
+                _("%(step)s: the agreement is now %(state)s.")
+                % {
+                    "step": event.get_action_display(),
+                    "state": event.get_state_to_display().lower(),
+                },
+            )
+            return HttpResponseRedirect(
+                reverse("dashboard:agreement", args=[pk]) + "#publication-h"
+            )
+    return _agreement_page(request, pk, publication_form=form)
 
 
 @_reviewer

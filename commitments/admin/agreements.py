@@ -18,25 +18,49 @@ from commitments.services import commitments as svc
 from .base import ServiceSaveAdmin, model_fields_changed, service_call
 from .corrections import CorrectionAdminMixin
 from .inlines import AgreementCitationInline, AgreementCommitmentInline
+from .publication import AgreementPublicationAdminMixin, PublicationEventInline
 
 
 @admin.register(Agreement)
-class AgreementAdmin(CorrectionAdminMixin, ServiceSaveAdmin):
+class AgreementAdmin(CorrectionAdminMixin, AgreementPublicationAdminMixin, ServiceSaveAdmin):
     form = AgreementAdminForm
-    list_display = ["title", "key", "kind", "date", "place", "time_zone", "commitment_count"]
-    list_filter = ["kind", "parties", ("date", admin.DateFieldListFilter)]
+    list_display = [
+        "title",
+        "key",
+        "kind",
+        "date",
+        "place",
+        "time_zone",
+        "publication_state",
+        "commitment_count",
+    ]
+    list_filter = [
+        "publication_state",
+        "kind",
+        "parties",
+        ("date", admin.DateFieldListFilter),
+    ]
     search_fields = ["title", "key", "place", "summary"]
     autocomplete_fields = ["parties"]
     date_hierarchy = "date"
-    inlines = [AgreementCommitmentInline, AgreementCitationInline]
+    inlines = [AgreementCommitmentInline, AgreementCitationInline, PublicationEventInline]
+    actions = ["submit_for_review", "publish", "unpublish"]
+    # The state changes only by a publication step (the buttons below the form).
+    readonly_fields = ["publication_state", "published_at", "published_by"]
     fieldsets = [
         (None, {"fields": ["key", "title", "kind", "parties"]}),
         (_("When and where"), {"fields": ["date", "time_zone", "place"]}),
         (_("Summary"), {"fields": ["summary"]}),
+        (_("Publication"), {"fields": ["publication_state", "published_at", "published_by"]}),
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Agreement]:
-        return super().get_queryset(request).annotate(commitment_total=Count("commitments"))
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("published_by")
+            .annotate(commitment_total=Count("commitments"))
+        )
 
     @admin.display(description=_("commitments"), ordering="commitment_total")
     def commitment_count(self, agreement: Agreement) -> int:

@@ -39,6 +39,7 @@ from commitments.selectors import (
     report_reading,
 )
 from commitments.services.reports import agreement_today
+from commitments.visibility import public_agreements, visible_to
 from core.rest.exceptions import to_drf_validation_error
 from core.rest.serializers import refuse_unknown_keys
 from core.rest.views import ApiViewSet
@@ -195,8 +196,10 @@ def _form_errors(form: Any) -> Any:
     return to_drf_validation_error(DjangoValidationError(form.errors.as_data()))
 
 
-def _agreement(pk: str | None) -> Agreement:
-    return get_object_or_404(Agreement, pk=pk if (pk or "").isdecimal() else None)
+def _agreement(request: Request, pk: str | None) -> Agreement:
+    """Return the agreement ``pk`` names; an anonymous caller finds only a published one."""
+    rows = visible_to(request.user, Agreement.objects.all(), public_agreements())
+    return get_object_or_404(rows, pk=pk if (pk or "").isdecimal() else None)
 
 
 DATE_PARAMETERS = [
@@ -236,7 +239,7 @@ class ComplianceViewSet(ApiViewSet):
         responses={200: ComplianceSerializer},
     )
     def list(self, request: Request, agreement_pk: str | None = None) -> Response:
-        agreement = _agreement(agreement_pk)
+        agreement = _agreement(self.request, agreement_pk)
         form = ComplianceDateForm(request.query_params, agreement=agreement)
         if not form.is_valid():
             raise _form_errors(form)
@@ -371,7 +374,7 @@ class ReportViewSet(ApiViewSet):
         return get_object_or_404(
             Report.objects.select_related("agreement", "created_by"),
             pk=pk,
-            agreement_id=_agreement(agreement_pk).pk,
+            agreement_id=_agreement(self.request, agreement_pk).pk,
         )
 
     def _summary(self, report: Report, corrections: int) -> dict[str, Any]:
@@ -436,7 +439,7 @@ class ReportViewSet(ApiViewSet):
         summary="List an agreement's reports", responses=ReportSummarySerializer(many=True)
     )
     def list(self, request: Request, agreement_pk: str | None = None) -> Response:
-        reports = report_list(agreement=_agreement(agreement_pk))
+        reports = report_list(agreement=_agreement(self.request, agreement_pk))
         page = self.paginate_queryset(reports)
         rows = [
             self._summary(r, r.correction_count)  # type: ignore[attr-defined]
@@ -453,7 +456,7 @@ class ReportViewSet(ApiViewSet):
         responses={201: ReportDetailSerializer},
     )
     def create(self, request: Request, agreement_pk: str | None = None) -> Response:
-        agreement = _agreement(agreement_pk)
+        agreement = _agreement(self.request, agreement_pk)
         form = _parse(ReportFreezeForm, request.data, ReportFreezeSerializer(), agreement=agreement)
         report = form.save(user=request.user)
         if report is None:

@@ -27,6 +27,7 @@ from commitments.choices import (
     FulfilmentTiming,
     PaceChoice,
     PrecisionChoice,
+    PublicationAction,
     RatingChoice,
     RecurrenceKind,
     RevisionKind,
@@ -56,6 +57,7 @@ from commitments.models import (
 )
 from commitments.selectors import current_assessments
 from commitments.services import commitments as commitment_services
+from commitments.services.publishing import publication_change
 from commitments.services.sources import source_create, upload_read
 from commitments.stages import is_retroactive
 from core.rest.exceptions import (
@@ -922,10 +924,12 @@ class AgreementSerializer(StrictMixin, ApiModelSerializer):
             "time_zone",
             "summary",
             "citations",
+            "publication_state",
+            "published_at",
             "created",
             "updated",
         ]
-        read_only_fields = ["created", "updated"]
+        read_only_fields = ["publication_state", "published_at", "created", "updated"]
 
     def create(self, validated_data: dict[str, Any]) -> Agreement:
         parties = validated_data.pop("parties", [])
@@ -945,6 +949,33 @@ class AgreementSerializer(StrictMixin, ApiModelSerializer):
             parties=parties,
             **validated_data,
         )
+
+
+class PublicationChangeSerializer(StrictMixin, serializers.Serializer):
+    """A step of an agreement's publication: submit, publish, unpublish or return, and why."""
+
+    action = serializers.ChoiceField(
+        choices=PublicationAction.choices,
+        help_text="submit (draft to review), publish, unpublish (needs a note) or return "
+        "(review to draft).",
+    )
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=2000,
+        help_text="Why; required to unpublish. Kept with the step, and who took it, when.",
+    )
+
+    def create(self, validated_data: dict[str, Any]) -> Agreement:
+        agreement: Agreement = self.context["agreement"]
+        call_service(
+            publication_change,
+            agreement=agreement,
+            user=self.context["request"].user,
+            **validated_data,
+        )
+        return agreement
 
 
 class NewSourceSerializer(SourceFieldsSerializer):

@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
-from commitments import selectors
+from commitments import selectors, visibility
 from commitments.filtersets import (
     AgreementFilterSet,
     CommitmentFilterSet,
@@ -29,7 +29,7 @@ from commitments.filtersets import (
     ProgressUpdateFilterSet,
     SourceFilterSet,
 )
-from commitments.models import Commitment
+from commitments.models import Agreement, Commitment
 from commitments.source_files import source_download
 from core.rest.parsers import JsonBodyParser
 from core.rest.views import ApiViewSet
@@ -50,7 +50,9 @@ class PartyViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, ApiViewSet)
     filterset_class = PartyFilterSet
 
     def get_queryset(self) -> QuerySet:
-        return selectors.party_list()
+        return visibility.visible_to(
+            self.request.user, selectors.party_list(), visibility.public_parties()
+        )
 
 
 @extend_schema_view(
@@ -81,7 +83,9 @@ class SourceViewSet(
     parser_classes = [JsonBodyParser, MultiPartParser]
 
     def get_queryset(self) -> QuerySet:
-        rows = selectors.source_list()
+        rows = visibility.visible_to(
+            self.request.user, selectors.source_list(), visibility.public_sources()
+        )
         # A list's rows leave out the archived text, which only a source's own page carries.
         return rows.defer("text") if self.action == "list" else rows
 
@@ -137,7 +141,35 @@ class AgreementViewSet(
     filterset_class = AgreementFilterSet
 
     def get_queryset(self) -> QuerySet:
-        return selectors.agreement_list()
+        return visibility.visible_to(
+            self.request.user, selectors.agreement_list(), visibility.public_agreements()
+        )
+
+    @extend_schema(
+        summary="Submit, publish, unpublish or return an agreement (editors)",
+        description=(
+            "One step of the editorial workflow: `submit` (draft to in review), `publish` "
+            "(to the public site), `unpublish` (back to draft; a `note` saying why is "
+            "required) or `return` (in review to draft). Where the site requires a second "
+            "reviewer, only an agreement in review can be published, and not by the editor "
+            "who submitted it or made its latest change. A refused step is a 400 naming "
+            "`action` or `note`, nothing written; readers get a 403. Answers the agreement."
+        ),
+        request=serializers.PublicationChangeSerializer,
+        responses={status.HTTP_200_OK: serializers.AgreementSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="publication", filterset_class=None)
+    def publication(self, request: Request, pk: str | None = None) -> Response:
+        """Take the step through the publishing service; answer the agreement as it now is."""
+        agreement: Agreement = self.get_object()
+        serializer = serializers.PublicationChangeSerializer(
+            data=request.data, context={**self.get_serializer_context(), "agreement": agreement}
+        )
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        updated = self.get_queryset().get(pk=agreement.pk)
+        context = self.get_serializer_context()
+        return Response(serializers.AgreementSerializer(updated, context=context).data)
 
 
 @extend_schema_view(
@@ -164,7 +196,9 @@ class CommitmentViewSet(
     filterset_class = CommitmentFilterSet
 
     def get_queryset(self) -> QuerySet:
-        return selectors.commitment_list()
+        return visibility.visible_to(
+            self.request.user, selectors.commitment_list(), visibility.public_commitments()
+        )
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Answer a page read as plain rows (:mod:`commitments.api.readers`), not serialized.
@@ -387,4 +421,6 @@ class ProgressUpdateViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, Ap
     filterset_class = ProgressUpdateFilterSet
 
     def get_queryset(self) -> QuerySet:
-        return selectors.progress_update_list()
+        return visibility.visible_to(
+            self.request.user, selectors.progress_update_list(), visibility.public_progress()
+        )

@@ -36,16 +36,20 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models.fields.files import FieldFile
 
 from commitments.assessment import pace
+from commitments.choices import PublicationState
 from commitments.models import (
     Agreement,
     Assessment,
     Citation,
     Commitment,
     CommitmentRelation,
+    Correction,
     DeadlineRevision,
+    KeyRedirect,
     Occurrence,
     Party,
     ProgressUpdate,
+    PublicationEvent,
     Report,
     ReportCorrection,
     ReportRow,
@@ -60,9 +64,16 @@ FORMAT = "commitment-tracker-backup"
 #: dates as they were) and the frozen reports with their rows and corrections; older documents
 #: still import. Version 5 added each source's archived copy (its text, the original's stored
 #: name, type, hash and retrieval day; the files themselves stay in the media storage, backed
-#: up beside the document) and each citation's span in that text.
-VERSION = 5
-READABLE_VERSIONS = (1, 2, 3, 4, 5)
+#: up beside the document) and each citation's span in that text. Version 6 added publishing
+#: (issue 15): each agreement's publication state (with when and by whom it was published) and
+#: its publication steps, the old keys that redirect, the public corrections, and the French
+#: and machine-made translations of titles, summaries, descriptions, justifications and party
+#: names. An older document's agreements are restored as drafts: nobody decided to publish
+#: them, so an editor does (``import_all`` says how many).
+VERSION = 6
+READABLE_VERSIONS = (1, 2, 3, 4, 5, 6)
+#: The state an agreement of a document older than version 6 is restored in.
+UNPUBLISHED_BEFORE_6 = PublicationState.DRAFT
 _SOURCE_FIELDS_SINCE_5 = {
     name: (5, value)
     for name, value in (
@@ -85,23 +96,53 @@ _COMMITMENT_FIELDS_SINCE_4 = (
 )
 
 
+#: The translation fields version 6 added, by section, each read as empty from an older one.
+_MACHINE: dict[str, tuple[int, Any]] = {"machine_translations": (6, {})}
+_AGREEMENT_FIELDS_SINCE_6 = {
+    "title_fr": (6, ""),
+    "summary_fr": (6, ""),
+    **_MACHINE,
+    "publication_state": (6, UNPUBLISHED_BEFORE_6.value),
+    "published_at": (6, None),
+    "published_by": (6, None),
+}
+
+
 def register_sections() -> None:
     """Contribute the domain's own sections (``CommitmentsConfig.ready``)."""
     backup_register(
-        BackupSection("parties", Party),
+        BackupSection("parties", Party, added=_MACHINE),
         BackupSection("sources", Source, added=_SOURCE_FIELDS_SINCE_5),
-        BackupSection("agreements", Agreement),
-        BackupSection("commitments", Commitment),
+        BackupSection("agreements", Agreement, added=_AGREEMENT_FIELDS_SINCE_6),
+        BackupSection(
+            "commitments",
+            Commitment,
+            added={"title_fr": (6, ""), "description_fr": (6, ""), **_MACHINE},
+        ),
         BackupSection("occurrences", Occurrence, since=3),
         BackupSection("citations", Citation, added={"start": (5, None), "end": (5, None)}),
         BackupSection("deadline_revisions", DeadlineRevision, since=3),
         BackupSection("relations", CommitmentRelation),
         BackupSection("progress_updates", ProgressUpdate),
-        BackupSection("assessments", Assessment, since=4),
+        BackupSection(
+            "assessments", Assessment, since=4, added={"justification_fr": (6, ""), **_MACHINE}
+        ),
         BackupSection("reports", Report, since=4),
         BackupSection("report_rows", ReportRow, since=4),
         BackupSection("report_corrections", ReportCorrection, since=4),
+        BackupSection("publication_events", PublicationEvent, since=6),
+        BackupSection("key_redirects", KeyRedirect, since=6),
+        BackupSection("corrections", Correction, since=6),
     )
+
+
+def backup_drafted(*, document: dict[str, Any]) -> int:
+    """Return how many agreements a document read by :func:`backup_read` restores as drafts
+    only because it is older than version 6 (it held no publication state)."""
+    version = document.get("version", VERSION)
+    if not isinstance(version, int) or version >= 6:
+        return 0
+    return len(document["agreements"])
 
 
 def sections(*, version: int = VERSION) -> dict[str, type[models.Model]]:

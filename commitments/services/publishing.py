@@ -43,6 +43,15 @@ def review_required() -> bool:
     return bool(getattr(settings, "TRACKER_PUBLISH_REVIEW_REQUIRED", False))
 
 
+def publication_steps(agreement: Agreement) -> list[str]:
+    """Return the actions that lead on from the agreement's state, in the workflow's order."""
+    return [
+        action
+        for action, (sources, _target) in TRANSITIONS.items()
+        if agreement.publication_state in sources
+    ]
+
+
 def latest_editor_id(agreement: Agreement) -> int | None:
     """Return who made the latest recorded change to the agreement or one of its commitments."""
     latest = [

@@ -27,6 +27,7 @@ from rest_framework.response import Response
 
 from commitments.filtersets import CommitmentFilterSet
 from commitments.models import Commitment
+from commitments.visibility import public_commitments, visible_to
 from core.rest.permissions import OwnDataPermission, RolePermission
 from core.rest.schema import ApiAutoSchema
 from core.rest.views import ApiViewSet
@@ -173,7 +174,8 @@ class CommitmentExportView(GenericAPIView):
     schema = StreamedExportSchema()
 
     def get_queryset(self) -> QuerySet[Commitment]:
-        return Commitment.objects.order_by("due_date", "id")
+        rows = Commitment.objects.order_by("due_date", "id")
+        return visible_to(self.request.user, rows, public_commitments())
 
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         # The body is CSV whatever the Accept header says; only errors use a renderer (JSON).

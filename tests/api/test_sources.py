@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from commitments.models import Citation, Source
 from commitments.services import sources as svc
+from commitments.services.publishing import agreement_publish_unreviewed
 from tests.commitments.test_sources import PAGE, STATEMENT, _blank_pdf, _pdf
 
 pytestmark = pytest.mark.django_db
@@ -131,7 +132,9 @@ def test_citations_carry_their_span(viewer_api, editor, make_commitment):
 
 
 @pytest.mark.parametrize("kind", ["pdf", "html"])
-def test_the_original_downloads_safely_for_readers_only(viewer_api, editor, settings, kind):
+def test_the_original_downloads_safely_for_readers_only(
+    viewer_api, editor, settings, kind, agreement
+):
     data = _pdf(STATEMENT) if kind == "pdf" else PAGE.encode()
     source = svc.source_create(user=editor, upload=data, upload_name=f"s.{kind}", key="s",
                                **{**FIELDS, "published_on": "2025-08-21"})
@@ -144,8 +147,12 @@ def test_the_original_downloads_safely_for_readers_only(viewer_api, editor, sett
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in response["Content-Security-Policy"]
     assert b"".join(response.streaming_content) == data
-    # Not for anonymous callers, even when the API is publicly readable.
+    # Not for anonymous callers, even when the API is publicly readable and the source public
+    # (cited by a published agreement: issue 15).
     settings.API_PUBLIC_READ = True
+    assert APIClient().get(f"{LIST}{source.pk}/").status_code == 404
+    Citation.objects.create(source=source, agreement=agreement, quote="15 percent")
+    agreement_publish_unreviewed(agreement=agreement)
     assert APIClient().get(f"{LIST}{source.pk}/").status_code == 200
     assert APIClient().get(url).status_code == 401
 

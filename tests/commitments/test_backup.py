@@ -427,7 +427,7 @@ def test_webhooks_and_calendar_feeds_are_in_the_backup(dataset, tmp_path, django
     wipe(django_user_model)
     call_command("import_all", str(tmp_path / "backup.json"), stdout=StringIO())
 
-    assert document["version"] == 5
+    assert document["version"] == 6
     endpoint = WebhookEndpoint.objects.get()
     assert endpoint.owner.username == "ana"
     assert endpoint.secret == "s" * 32  # needed in clear to go on signing

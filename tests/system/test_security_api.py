@@ -207,6 +207,8 @@ def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
         ("api:agreement-list", "post"): agreement,
         ("api:agreement-detail", "put"): existing_agreement,
         ("api:agreement-detail", "patch"): {"place": "Osaka"},
+        # Publishing (issue 15).
+        ("api:agreement-publication", "post"): {"action": "submit", "note": "Ready"},
         ("api:commitment-list", "post"): new_commitment,
         ("api:commitment-detail", "put"): existing_commitment,
         ("api:commitment-detail", "patch"): {"title": "Renamed"},
@@ -418,7 +420,8 @@ EXPECTED_KEYS: dict[str, dict[str, set[str]]] = {
                     "published_on", "kind", "retrieved_on", "content_type", "original_name",
                     "sha256", "original", "text", "created", "updated"}},
     "agreement": {"": {"id", "url", "key", "title", "kind", "parties", "date", "place",
-                       "time_zone", "summary", "citations", "created", "updated"},
+                       "time_zone", "summary", "citations", "publication_state",
+                       "published_at", "created", "updated"},
                   ".citations[]": CITATION},
     "commitment": {
         "": {"id", "url", "key", "agreement", "title", "description", "category", "obligor",

@@ -179,6 +179,8 @@ ROW_ACTION_PAGES = {
     "source": "source",
     "source_original": "source",
     "import_run": "importrun",
+    # Publishing (issue 15).
+    "agreement_publication": "agreement",
 }
 
 
@@ -394,6 +396,9 @@ def test_every_post_form_carries_a_token_and_is_refused_without_it(world):
         reverse("dashboard:watching"),
         reverse("dashboard:commitment", args=[world.commitment.pk]),
         reverse("admin:commitments_commitment_change_status", args=[world.commitment.pk]),
+        # Publishing (issue 15).
+        reverse("admin:commitments_agreement_publication", args=[world.commitment.agreement_id]),
+        reverse("dashboard:agreement_publication", args=[world.commitment.agreement_id]),
         reverse("admin:commitments_commitment_import"),
         reverse("admin:commitments_commitment_export"),
         reverse("admin:auth_user_password_change", args=[world.admin.pk]),

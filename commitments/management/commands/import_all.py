@@ -6,7 +6,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from commitments.services.backup import BackupError, backup_import, backup_read
+from commitments.services.backup import (
+    BackupError,
+    backup_drafted,
+    backup_import,
+    backup_read,
+)
 
 
 class Command(BaseCommand):
@@ -29,3 +34,10 @@ class Command(BaseCommand):
             raise CommandError(f"Nothing imported. {exc}") from exc
         summary = ", ".join(f"{count} {section}" for section, count in counts.items())
         self.stdout.write(f"Imported {summary}.")
+        drafted = backup_drafted(document=document)
+        if drafted:
+            self.stdout.write(
+                f"{drafted} agreement(s) restored as drafts: this backup (version "
+                f"{document['version']}) is older than publishing, so nothing is on the public "
+                "site until an editor publishes it."
+            )
