@@ -631,7 +631,14 @@ class AssessmentForm(EvidenceForm):
     the rest (the date's bounds, evidence for a judged rating) and writes.
     """
 
-    field_order = ["party", "rating", "assessed_on", "justification", *EVIDENCE_FIELDS]
+    field_order = [
+        "party",
+        "rating",
+        "assessed_on",
+        "justification",
+        "justification_fr",
+        *EVIDENCE_FIELDS,
+    ]
 
     party = forms.ModelChoiceField(
         label=_("Obligor rated"),
@@ -656,6 +663,12 @@ class AssessmentForm(EvidenceForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": _("This field is required: say why.")},
         help_text=_("Why this rating: what was done, or not, and when."),
+    )
+    justification_fr = forms.CharField(
+        label=_("Justification in French"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "lang": "fr"}),
+        help_text=_("A human translation; left empty, French readers see the English text."),
     )
 
     def __init__(

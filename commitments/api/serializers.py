@@ -132,6 +132,7 @@ class PartySerializer(ApiModelSerializer):
             "key",
             "name",
             "name_fr",
+            "machine_translations",
             "kind",
             "country_code",
             "created",
@@ -587,6 +588,8 @@ class AssessmentSerializer(ApiModelSerializer):
             "rating_label",
             "score",
             "justification",
+            "justification_fr",
+            "machine_translations",
             "evidence",
             "assessed_on",
             "reviewed_on",
@@ -632,6 +635,8 @@ def not_rated(party_id: int) -> dict[str, Any]:
         "rating_label": rating_label(None),
         "score": None,
         "justification": "",
+        "justification_fr": "",
+        "machine_translations": {},
         "evidence": None,
         "assessed_on": None,
         "reviewed_on": None,
@@ -790,6 +795,9 @@ class CommitmentSerializer(StrictMixin, ApiModelSerializer):
             "agreement",
             "title",
             "description",
+            "title_fr",
+            "description_fr",
+            "machine_translations",
             "category",
             "obligor",
             "beneficiaries",
@@ -921,6 +929,9 @@ class AgreementSerializer(StrictMixin, ApiModelSerializer):
             "place",
             "time_zone",
             "summary",
+            "title_fr",
+            "summary_fr",
+            "machine_translations",
             "citations",
             "created",
             "updated",
@@ -1189,6 +1200,9 @@ class AssessmentCreateSerializer(EvidenceFormSerializer):
         "if left out. Not in the future, not before the obligor's current rating.",
     )
     justification = serializers.CharField(help_text="Why this rating.")
+    justification_fr = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Why, in French (a human's)."
+    )
     evidence = EvidenceSerializer(
         required=False,
         allow_null=True,
@@ -1197,7 +1211,7 @@ class AssessmentCreateSerializer(EvidenceFormSerializer):
         "compromise and broken.",
     )
 
-    top_level = ("party", "rating", "assessed_on", "justification")
+    top_level = ("party", "rating", "assessed_on", "justification", "justification_fr")
     kind_of_body = "rating"
 
     def make_form(self, data: dict[str, str]) -> AssessmentForm:

@@ -166,6 +166,9 @@ def varied_commitments(make_commitment, agreement, japan, usa, source, editor):
         make_commitment(
             title="Invest 550 billion",
             description="Investissements « stratégiques » — énergie, semi-conducteurs.",
+            # Issue 15: a human French title, a machine-translated description.
+            title_fr="Investir 550 milliards",
+            machine_translations={"fr": {"description": "Des investissements « stratégiques »."}},
             category="investment",
             target_amount=Decimal("550000000000"),
             target_unit="USD",
@@ -317,7 +320,8 @@ def varied_commitments(make_commitment, agreement, japan, usa, source, editor):
         assessed_on=dt.date(2025, 11, 1), user=editor,
     )
     assessment_record(
-        commitment=invest, party=japan, rating="compromise", justification="En partie « fait ».",
+        commitment=invest, party=japan, rating="compromise", justification="Partly « done ».",
+        justification_fr="En partie « fait ».",
         assessed_on=dt.date(2026, 2, 1), user=editor, evidence_source=press,
         evidence_quote="Partiellement.", evidence_locator="p. 9",
     )

@@ -410,15 +410,18 @@ PROGRESS = {"id", "url", "commitment", "occurrence", "occurred_on", "status_from
 OCCURRENCE = {"sequence", "due_date", "due_at", "target_amount", "status", "status_changed_at",
               "fulfilled_on", "deadline_state", "flagged_at"}
 OBLIGOR_RATING = {"id", "party", "rating", "rating_label", "score", "justification", "evidence",
-                  "assessed_on", "reviewed_on", "review_due", "author"}
+                  "assessed_on", "reviewed_on", "review_due", "author",
+                  # Issue 15: the French text and the machine translations, kept apart.
+                  "justification_fr", "machine_translations"}
 EXPECTED_KEYS: dict[str, dict[str, set[str]]] = {
-    "party": {"": {"id", "url", "key", "name", "name_fr", "kind", "country_code", "created",
-                   "updated"}},
+    "party": {"": {"id", "url", "key", "name", "name_fr", "machine_translations", "kind",
+                   "country_code", "created", "updated"}},
     "source": {"": {"id", "url", "key", "title", "publisher", "link", "language",
                     "published_on", "kind", "retrieved_on", "content_type", "original_name",
                     "sha256", "original", "text", "created", "updated"}},
     "agreement": {"": {"id", "url", "key", "title", "kind", "parties", "date", "place",
-                       "time_zone", "summary", "citations", "created", "updated"},
+                       "time_zone", "summary", "citations", "created", "updated",
+                       "title_fr", "summary_fr", "machine_translations"},
                   ".citations[]": CITATION},
     "commitment": {
         "": {"id", "url", "key", "agreement", "title", "description", "category", "obligor",
@@ -430,7 +433,9 @@ EXPECTED_KEYS: dict[str, dict[str, set[str]]] = {
              "original_due_date", "due_precision", "revisions", "fulfilment_timing",
              "recurrence", "occurrences", "stages", "deadline_explanation",
              # Issue 13: the obligors, their current ratings, progress against pace.
-             "obligors", "assessments", "progress"},
+             "obligors", "assessments", "progress",
+             # Issue 15: French texts, machine translations kept apart.
+             "title_fr", "description_fr", "machine_translations"},
         ".assessments[]": OBLIGOR_RATING,
         ".assessments[].evidence": CITATION,
         ".progress": {"measured", "measured_on", "target", "unit", "share_of_target",
