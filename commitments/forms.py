@@ -192,7 +192,19 @@ class AgreementAdminForm(ServiceModelForm):
 
     class Meta:
         model = Agreement
-        fields = ["key", "title", "kind", "parties", "date", "place", "time_zone", "summary"]
+        fields = [
+            "key",
+            "title",
+            "title_fr",
+            "kind",
+            "parties",
+            "date",
+            "place",
+            "time_zone",
+            "summary",
+            "summary_fr",
+            "machine_translations",
+        ]
 
 
 class CommitmentAdminForm(ServiceModelForm):
@@ -220,6 +232,10 @@ class CommitmentAdminForm(ServiceModelForm):
             "key",
             "title",
             "description",
+            # Issue 15: the French texts and the machine translations, kept apart.
+            "title_fr",
+            "description_fr",
+            "machine_translations",
             "obligor",
             # Ratings (issue 13): the other parties bound by the same promise.
             "co_obligors",

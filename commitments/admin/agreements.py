@@ -24,14 +24,15 @@ class AgreementAdmin(ServiceSaveAdmin):
     form = AgreementAdminForm
     list_display = ["title", "key", "kind", "date", "place", "time_zone", "commitment_count"]
     list_filter = ["kind", "parties", ("date", admin.DateFieldListFilter)]
-    search_fields = ["title", "key", "place", "summary"]
+    search_fields = ["title", "title_fr", "key", "place", "summary", "summary_fr"]
     autocomplete_fields = ["parties"]
     date_hierarchy = "date"
     inlines = [AgreementCommitmentInline, AgreementCitationInline]
     fieldsets = [
-        (None, {"fields": ["key", "title", "kind", "parties"]}),
+        (None, {"fields": ["key", "title", "title_fr", "kind", "parties"]}),
         (_("When and where"), {"fields": ["date", "time_zone", "place"]}),
-        (_("Summary"), {"fields": ["summary"]}),
+        (_("Summary"), {"fields": ["summary", "summary_fr"]}),
+        (_("Machine translations"), {"fields": ["machine_translations"]}),
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Agreement]:
