@@ -30,7 +30,7 @@ from .choices import (
 )
 from .models import Agreement, Commitment, Party, ProgressUpdate, Source
 from .querysets import CommitmentQuerySet, obligor_q, pace_now_q, rating_q, review_due_q
-from .translations import localized_text
+from .translations import LocalizedLabelMixin
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
@@ -66,15 +66,8 @@ class DaysFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
 
-class LocalizedChoiceField(django_filters.fields.ModelChoiceField):
+class LocalizedChoiceField(LocalizedLabelMixin, django_filters.fields.ModelChoiceField):
     """A choice of parties or agreements, each named in the reader's language."""
-
-    def label_from_instance(self, obj: Any) -> str:
-        if isinstance(obj, Agreement):
-            return f"{localized_text(obj, 'title')} ({obj.date:%Y-%m-%d})"
-        if isinstance(obj, Party):
-            return localized_text(obj, "name")
-        return str(obj)
 
 
 class LocalizedModelChoiceFilter(django_filters.ModelChoiceFilter):

@@ -47,6 +47,7 @@ from .services import revisions as revision_services
 from .services import sources as source_services
 from .services.sources import NEW_SOURCE
 from .stages import STAGE_FIELDS
+from .translations import LocalizedLabelMixin
 
 
 def _field_label(form: forms.BaseForm, name: str) -> str:
@@ -638,6 +639,10 @@ class RevisionForm(EvidenceForm):
 # Ratings (issue 13).
 
 
+class LocalizedModelChoiceField(LocalizedLabelMixin, forms.ModelChoiceField):
+    """A choice of parties, agreements or commitments named in the reader's language."""
+
+
 class AssessmentForm(EvidenceForm):
     """A rating of one obligor's compliance with one commitment, with its justification.
 
@@ -656,7 +661,7 @@ class AssessmentForm(EvidenceForm):
         *EVIDENCE_FIELDS,
     ]
 
-    party = forms.ModelChoiceField(
+    party = LocalizedModelChoiceField(
         label=_("Obligor rated"),
         queryset=Party.objects.none(),
         error_messages={"invalid_choice": _("That party is not an obligor of this commitment.")},

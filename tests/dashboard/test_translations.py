@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
-from core.roles import VIEWERS
+from core.roles import EDITORS, VIEWERS
 from tests.factories import user_make
 
 pytestmark = pytest.mark.django_db
@@ -148,3 +148,13 @@ def test_the_search_finds_a_commitment_by_its_french_title(reader, make_commitme
     make_commitment(title="Cut tariffs")
     page = get(reader, reverse("dashboard:commitments"), q="réunion")
     assert "Tenir la réunion ministérielle" in page and "Cut tariffs" not in page
+
+
+def test_the_rating_form_offers_the_obligors_by_their_french_names(
+    client, make_commitment, french_parties, japan
+):
+    client.force_login(user_make(username="ed", role=EDITORS))
+    commitment = make_commitment()
+    page = get(client, reverse("dashboard:commitment", args=[commitment.pk]))
+    assert f'<option value="{japan.pk}">Japon</option>' in page
+    assert "Justification" in page

@@ -474,8 +474,9 @@ EXPECTED_KEYS: dict[str, dict[str, set[str]]] = {
                            ".event": {"id", "type", "commitment", "occurred_at", "data"}},
 }
 ENVELOPE = {"count", "next", "previous", "results"}
-#: Free-form JSON whose keys are data, not fields: a webhook event's frozen payload.
-OPAQUE = {"data"}
+#: Free-form JSON whose keys are data, not fields: a webhook event's frozen payload, a row's
+#: machine translations (``{language: {field: text}}``, checked by the models' validation).
+OPAQUE = {"data", "machine_translations"}
 
 
 def key_sets(value: Any, path: str = "", found: dict[str, set[str]] | None = None
