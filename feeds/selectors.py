@@ -151,9 +151,9 @@ def feed_description(*, now: dt.datetime) -> str:
     )
 
 
-def feed_language(*, feed: CalendarFeed) -> str:
-    """Return the language a feed is written in: its owner's, the site's if they chose none."""
-    return user_language(user=feed.user)
+def feed_language(*, feed: CalendarFeed, default: str | None = None) -> str:
+    """Return the language a feed is written in: its owner's, ``default`` if they chose none."""
+    return user_language(user=feed.user, default=default)
 
 
 def feed_events(*, feed: CalendarFeed, now: dt.datetime) -> list[DeadlineEvent]:

@@ -37,6 +37,7 @@ from commitments.models import (
     ProgressUpdate,
 )
 from commitments.stages import is_retroactive
+from commitments.translations import localized_text
 from core.rest.serializers import detail_url_builder, instant_text
 
 from .serializers import (
@@ -106,7 +107,13 @@ COMMITMENT_COLUMNS = (
 
 #: What the rule's words name besides the rule: the dates it counts from.
 _ANCHOR = deadlines.ANCHOR_COMMITMENT_FIELD.name
-RULE_WORDS_COLUMNS = ("agreement__date", f"{_ANCHOR}__title", f"{_ANCHOR}__fulfilled_on")
+RULE_WORDS_COLUMNS = (
+    "agreement__date",
+    f"{_ANCHOR}__title",
+    f"{_ANCHOR}__title_fr",
+    f"{_ANCHOR}__machine_translations",
+    f"{_ANCHOR}__fulfilled_on",
+)
 
 #: A citation's columns, from the citation itself or through a progress update's evidence.
 CITATION_COLUMNS = (
@@ -165,6 +172,18 @@ def _decimal(value: Any) -> str | None:
     return None if value is None else _decimal_text(value)
 
 
+def _anchor_title(row: Row) -> str | None:
+    """Return the anchor commitment's title in the reader's language, as the rule's words do."""
+    if row[f"{_ANCHOR}__title"] is None:
+        return None
+    anchor = Commitment(
+        title=row[f"{_ANCHOR}__title"],
+        title_fr=row[f"{_ANCHOR}__title_fr"],
+        machine_translations=row[f"{_ANCHOR}__machine_translations"],
+    )
+    return localized_text(anchor, "title")
+
+
 def _rule_description(row: Row) -> str:
     """Describe the row's rule as ``DeadlineRuleSerializer.get_description`` does."""
     try:
@@ -175,7 +194,7 @@ def _rule_description(row: Row) -> str:
         rule,
         counts_from=row[deadlines.ANCHOR_KIND_FIELD.name],
         agreement_date=row["agreement__date"],
-        anchor_title=row[f"{_ANCHOR}__title"],
+        anchor_title=_anchor_title(row),
         anchor_fulfilled_on=row[f"{_ANCHOR}__fulfilled_on"],
         due_date=row["original_due_date"],
     )
@@ -221,7 +240,7 @@ def _explanation(row: Row, revisions: list[RevisionWords]) -> str:
         rule,
         counts_from=row[deadlines.ANCHOR_KIND_FIELD.name],
         agreement_date=row["agreement__date"],
-        anchor_title=row[f"{_ANCHOR}__title"],
+        anchor_title=_anchor_title(row),
         anchor_fulfilled_on=row[f"{_ANCHOR}__fulfilled_on"],
         original_due_date=row["original_due_date"],
         original_precision=row["original_due_precision"],

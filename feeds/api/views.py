@@ -47,8 +47,10 @@ def calendar_feed(request: HttpRequest, secret: str) -> HttpResponse:
     if feed is None:
         raise Http404("No such calendar.")
     now = timezone.now()
-    # Calendar apps send no language: the feed is written in its owner's.
-    with translation.override(selectors.feed_language(feed=feed)):
+    # Calendar apps rarely send a language: the feed is written in its owner's, where they
+    # chose one, else in the request's.
+    language = selectors.feed_language(feed=feed, default=translation.get_language())
+    with translation.override(language):
         events = selectors.feed_events(feed=feed, now=now)
         body = ical.calendar_build(
             name=selectors.feed_title(feed=feed),
