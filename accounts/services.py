@@ -10,12 +10,13 @@ from django.core.exceptions import ValidationError
 from .models import Profile
 
 
-def user_language(*, user: Any) -> str:
-    """Return the language ``user`` reads, the site's default if they never chose one."""
+def user_language(*, user: Any, default: str | None = None) -> str:
+    """Return the language ``user`` reads; ``default`` (else the site's) if they never chose one."""
+    fallback = default or settings.LANGUAGE_CODE
     if user is None or not getattr(user, "pk", None):
-        return settings.LANGUAGE_CODE
+        return fallback
     language = Profile.objects.filter(user=user).values_list("language", flat=True).first()
-    return language or settings.LANGUAGE_CODE
+    return language or fallback
 
 
 def user_set_language(*, user: Any, language: str) -> Profile:

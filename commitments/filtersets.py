@@ -8,6 +8,7 @@ Every ordering ends with ``id`` so pages never overlap or skip rows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import django_filters
@@ -29,6 +30,7 @@ from .choices import (
 )
 from .models import Agreement, Commitment, Party, ProgressUpdate, Source
 from .querysets import CommitmentQuerySet, obligor_q, pace_now_q, rating_q, review_due_q
+from .translations import LocalizedLabelMixin
 from .visibility import public_agreements, public_commitments, public_parties, visible_to
 
 
@@ -49,7 +51,22 @@ def _choosable(rows: Any, public: Any) -> Any:
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
-    """Order by the chosen fields, then by ``id`` so that equal values keep one order."""
+    """Order by the chosen fields, then by ``id`` so that equal values keep one order.
+
+    ``offered`` lists the orderings a person picks from the page's select, with plain labels;
+    every one of ``fields`` stays valid for API clients, which ask for them by name.
+    """
+
+    def __init__(self, *args: Any, offered: Sequence[tuple[str, Any]] = (), **kwargs: Any):
+        self.offered = list(offered)
+        super().__init__(*args, **kwargs)
+
+    @property
+    def field(self) -> forms.Field:
+        field = super().field
+        if self.offered:
+            field.widget.choices = [("", "---------"), *self.offered]
+        return field
 
     def filter(self, qs: QuerySet, value: Any) -> QuerySet:
         if value in django_filters.constants.EMPTY_VALUES:
@@ -64,6 +81,16 @@ class DaysFilter(django_filters.NumberFilter):
     """A whole number of days."""
 
     field_class = forms.IntegerField
+
+
+class LocalizedChoiceField(LocalizedLabelMixin, django_filters.fields.ModelChoiceField):
+    """A choice of parties or agreements, each named in the reader's language."""
+
+
+class LocalizedModelChoiceFilter(django_filters.ModelChoiceFilter):
+    """A :class:`~django_filters.ModelChoiceFilter` whose options read in the reader's language."""
+
+    field_class = LocalizedChoiceField
 
 
 def _search(qs: QuerySet, fields: list[str], value: str) -> QuerySet:
@@ -86,11 +113,11 @@ class CommitmentFilterSet(django_filters.FilterSet):
         distinct=False,
         help_text=_("Deadline state flagged by the scan; repeat the parameter for several."),
     )
-    agreement = django_filters.ModelChoiceFilter(
+    agreement = LocalizedModelChoiceFilter(
         queryset=_choosable(Agreement.objects.all, public_agreements),
         help_text=_("Id of the agreement."),
     )
-    obligor = django_filters.ModelChoiceFilter(
+    obligor = LocalizedModelChoiceFilter(
         queryset=_choosable(Party.objects.all, public_parties),
         method="filter_obligor",
         help_text=_("Id of a party that must act: the obligor or one of the other obligors."),
@@ -162,7 +189,10 @@ class CommitmentFilterSet(django_filters.FilterSet):
         label=_("Search"),
         method="filter_q",
         max_length=200,
-        help_text=_("Search in title, description, key and the agreement's title."),
+        help_text=_(
+            "Search in title, description, key and the agreement's title, in English and "
+            "in French."
+        ),
     )
     ordering = StableOrderingFilter(
         fields=(
@@ -174,8 +204,21 @@ class CommitmentFilterSet(django_filters.FilterSet):
             ("key", "key"),
             ("status", "status"),
             ("deadline_state", "deadline_state"),
+            ("agreement__date", "agreement_date"),
             ("id", "id"),
         ),
+        # What a reader sorts the list by; the API also takes the internal fields above.
+        offered=(
+            ("due_date", _("Due date, earliest first")),
+            ("-due_date", _("Due date, latest first")),
+            ("title", _("Title, A to Z")),
+            ("status", _("Status")),
+            ("deadline_state", _("Deadline state")),
+            ("-agreement_date", _("Agreement date, newest first")),
+            ("agreement_date", _("Agreement date, oldest first")),
+            ("-updated", _("Recently updated first")),
+        ),
+        label=_("Sort by"),
         help_text=_("Sort by these fields, comma-separated; a leading '-' reverses one."),
     )
 
@@ -230,7 +273,19 @@ class CommitmentFilterSet(django_filters.FilterSet):
 
     def filter_q(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         """Match the words anywhere in the title, description, key or agreement title."""
-        return _search(qs, ["title", "description", "key", "agreement__title"], value)
+        return _search(
+            qs,
+            [
+                "title",
+                "title_fr",
+                "description",
+                "description_fr",
+                "key",
+                "agreement__title",
+                "agreement__title_fr",
+            ],
+            value,
+        )
 
     def filter_overdue(self, qs: CommitmentQuerySet, name: str, value: bool) -> QuerySet:
         """Keep the commitments overdue now (``true``) or those that are not (``false``)."""
@@ -257,7 +312,7 @@ class AgreementFilterSet(django_filters.FilterSet):
         label=_("Search"),
         method="filter_q",
         max_length=200,
-        help_text=_("Search in title, key and summary."),
+        help_text=_("Search in title, key and summary, in English and in French."),
     )
     ordering = StableOrderingFilter(
         fields=(("date", "date"), ("title", "title"), ("updated", "updated"), ("id", "id"))
@@ -269,7 +324,7 @@ class AgreementFilterSet(django_filters.FilterSet):
 
     def filter_q(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         """Match the words in the title, key or summary."""
-        return _search(qs, ["title", "key", "summary"], value)
+        return _search(qs, ["title", "title_fr", "key", "summary", "summary_fr"], value)
 
 
 class PartyFilterSet(django_filters.FilterSet):

@@ -56,6 +56,7 @@ from .services import revisions as revision_services
 from .services import sources as source_services
 from .services.sources import NEW_SOURCE
 from .stages import STAGE_FIELDS
+from .translations import LocalizedLabelMixin
 
 
 def _field_label(form: forms.BaseForm, name: str) -> str:
@@ -201,7 +202,19 @@ class AgreementAdminForm(ServiceModelForm):
 
     class Meta:
         model = Agreement
-        fields = ["key", "title", "kind", "parties", "date", "place", "time_zone", "summary"]
+        fields = [
+            "key",
+            "title",
+            "title_fr",
+            "kind",
+            "parties",
+            "date",
+            "place",
+            "time_zone",
+            "summary",
+            "summary_fr",
+            "machine_translations",
+        ]
 
 
 class CommitmentAdminForm(ServiceModelForm):
@@ -229,6 +242,10 @@ class CommitmentAdminForm(ServiceModelForm):
             "key",
             "title",
             "description",
+            # Issue 15: the French texts and the machine translations, kept apart.
+            "title_fr",
+            "description_fr",
+            "machine_translations",
             "obligor",
             # Ratings (issue 13): the other parties bound by the same promise.
             "co_obligors",
@@ -631,6 +648,10 @@ class RevisionForm(EvidenceForm):
 # Ratings (issue 13).
 
 
+class LocalizedModelChoiceField(LocalizedLabelMixin, forms.ModelChoiceField):
+    """A choice of parties, agreements or commitments named in the reader's language."""
+
+
 class AssessmentForm(EvidenceForm):
     """A rating of one obligor's compliance with one commitment, with its justification.
 
@@ -640,9 +661,16 @@ class AssessmentForm(EvidenceForm):
     the rest (the date's bounds, evidence for a judged rating) and writes.
     """
 
-    field_order = ["party", "rating", "assessed_on", "justification", *EVIDENCE_FIELDS]
+    field_order = [
+        "party",
+        "rating",
+        "assessed_on",
+        "justification",
+        "justification_fr",
+        *EVIDENCE_FIELDS,
+    ]
 
-    party = forms.ModelChoiceField(
+    party = LocalizedModelChoiceField(
         label=_("Obligor rated"),
         queryset=Party.objects.none(),
         error_messages={"invalid_choice": _("That party is not an obligor of this commitment.")},
@@ -665,6 +693,12 @@ class AssessmentForm(EvidenceForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": _("This field is required: say why.")},
         help_text=_("Why this rating: what was done, or not, and when."),
+    )
+    justification_fr = forms.CharField(
+        label=_("Justification in French"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "lang": "fr"}),
+        help_text=_("A human translation; left empty, French readers see the English text."),
     )
 
     def __init__(

@@ -85,6 +85,27 @@ def localized_text(obj: Any, field: str, language: str | None = None) -> str:
     return localized(obj, field, language).text
 
 
+def localized_label(obj: Any, language: str | None = None) -> str:
+    """Return how a choice list names ``obj``: ``str(obj)``, its text in the reader's language.
+
+    ``str(obj)`` is built from the first translated field (a party's name, an agreement's
+    title and date); that text is swapped for its :func:`localized` one.
+    """
+    label = str(obj)
+    fields = translated_fields(obj)
+    base = getattr(obj, fields[0], "") if fields else ""
+    if not base or base not in label:
+        return label
+    return label.replace(base, localized_text(obj, fields[0], language), 1)
+
+
+class LocalizedLabelMixin:
+    """A model choice field whose options read in the reader's language (see localized_label)."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return localized_label(obj)
+
+
 def validate_machine_translations(value: Any) -> None:
     """Refuse a ``machine_translations`` value that is not ``{language: {field: text}}``.
 

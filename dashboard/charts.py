@@ -37,6 +37,7 @@ from commitments.choices import PaceChoice, Precision
 from commitments.deadlines.text import date_in_words
 from commitments.models import Agreement, Assessment, Commitment, ProgressUpdate
 from commitments.selectors import compliance_table
+from commitments.translations import localized_text
 from dashboard.templatetags.tracker import amount_short
 
 #: The drawing's size (user units) and the plot area's margins.
@@ -246,7 +247,9 @@ def progress_chart(
         pace_label = (_n(x1 + (x2 - x1) * 0.8 + 6), _n(y1 + (y2 - y1) * 0.8 + 14))
     target_line = (_n(y(float(target))), amount_short(target, unit)) if target else None
     sentence = progress_sentence(commitment, today)
-    title = _("Progress of “%(title)s” against its pace") % {"title": commitment.title}
+    title = _("Progress of “%(title)s” against its pace") % {
+        "title": localized_text(commitment, "title")
+    }
     desc_parts = [
         _("Measured values from %(start)s to %(end)s, in %(unit)s.")
         % {
@@ -429,10 +432,13 @@ def compliance_history_chart(
             "M" + " L".join(f"{_n(px)},{_n(py)}" for px, py in segment) for segment in segments
         )
         latest = _score_words(history[-1][1][party.pk])
-        legend = _("%(party)s: %(score)s") % {"party": party.name, "score": latest}
+        legend = _("%(party)s: %(score)s") % {
+            "party": localized_text(party, "name"),
+            "score": latest,
+        }
         series.append(
             Series(
-                name=party.name,
+                name=localized_text(party, "name"),
                 colour=colour,
                 dash=dash,
                 marker=marker,
@@ -444,7 +450,9 @@ def compliance_history_chart(
             )
         )
     series = _spread_labels(series)
-    title = _("Compliance by party over time, %(title)s") % {"title": agreement.title}
+    title = _("Compliance by party over time, %(title)s") % {
+        "title": localized_text(agreement, "title")
+    }
     desc = _(
         "Each party's compliance score from %(start)s to %(end)s, on the G7 scale from 0 %% "
         "(every scored rating broken or stalled) to 100 %% (every one kept); a gap where a "
@@ -461,7 +469,7 @@ def compliance_history_chart(
         y_ticks=y_ticks,
         series=series,
         today=_n(x(_day(today))),
-        parties=[p.name for p in parties],
+        parties=[localized_text(p, "name") for p in parties],
         rows=[
             (date_in_words(day), [_score_words(tallies[p.pk]) for p in parties])
             for day, tallies in history
@@ -547,7 +555,7 @@ def ratings_chart(*, agreement: Agreement) -> RatingsChart | None:
                     count=count,
                     fill=colour,
                     pattern=pattern,
-                    label=f"{entry.party.name}, {_rule_label(rule)}: {count}",
+                    label=f"{localized_text(entry.party, 'name')}, {_rule_label(rule)}: {count}",
                     labelled=width >= box + 4,
                     text_x=_n(cursor + width / 2),
                     box_x=_n(cursor + (width - box) / 2),
@@ -558,7 +566,7 @@ def ratings_chart(*, agreement: Agreement) -> RatingsChart | None:
         y = top + index * (bar_height + gap)
         bars.append(
             Bar(
-                name=entry.party.name,
+                name=localized_text(entry.party, "name"),
                 y=_n(y),
                 text_y=_n(y + bar_height / 2 + 4),
                 box_y=_n(y + 3),
@@ -567,10 +575,10 @@ def ratings_chart(*, agreement: Agreement) -> RatingsChart | None:
             )
         )
     legend = [(_rule_label(rule), *RATING_FILLS[rule.rating]) for rule in SCALE]
-    title = _("Ratings per party, %(title)s") % {"title": agreement.title}
+    title = _("Ratings per party, %(title)s") % {"title": localized_text(agreement, "title")}
     desc = _("One bar per party, divided by rating on the scale: %(parts)s.") % {
         "parts": "; ".join(
-            f"{entry.party.name}: "
+            f"{localized_text(entry.party, 'name')}: "
             + ", ".join(
                 f"{entry.tally.counts[rule.rating]} {_rule_label(rule).lower()}"
                 for rule in SCALE
@@ -586,7 +594,11 @@ def ratings_chart(*, agreement: Agreement) -> RatingsChart | None:
         legend=legend,
         scale=[_rule_label(rule) for rule in SCALE],
         rows=[
-            (entry.party.name, [entry.tally.counts[r.rating] for r in SCALE], entry.tally.total)
+            (
+                localized_text(entry.party, "name"),
+                [entry.tally.counts[r.rating] for r in SCALE],
+                entry.tally.total,
+            )
             for entry in parties
         ],
         height=top * 2 + len(parties) * (bar_height + gap) + 8,

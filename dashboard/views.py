@@ -51,6 +51,7 @@ from commitments.selectors import (
 from commitments.services.reports import agreement_today
 from commitments.services.revisions import revision_refusal
 from commitments.stages import is_retroactive, stage_dates
+from commitments.translations import localized_text
 from core.roles import can_read, can_write
 from feeds.models import CalendarFeed, FeedScope
 from feeds.selectors import feed_url
@@ -190,7 +191,7 @@ def _agreement_page(
     compliance = _compliance_context(request, agreement, freeze_form=freeze_form)
     lanes = [
         timeline.Lane(
-            title=c.title,
+            title=localized_text(c, "title"),
             url=reverse("dashboard:commitment", args=[c.pk]),
             due_date=c.due_date,
             effective_from=c.effective_from,

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from commitments import deadlines
 from commitments.choices import AgreementKind, Category, PartyKind, SourceKind
-from commitments.forms import DATE_ERRORS, AmountField
+from commitments.forms import DATE_ERRORS, AmountField, LocalizedModelChoiceField
 from commitments.models import Agreement, Commitment, Party, Source
 from commitments.places import time_zone_guess
 from commitments.services.sources import source_by_copy, source_create
@@ -63,7 +63,7 @@ class StartForm(forms.Form):
     pasted). Saving creates the pasted source and the parties named inline; the agreement
     itself is written with its commitments, at the end."""
 
-    agreement = forms.ModelChoiceField(
+    agreement = LocalizedModelChoiceField(
         Agreement.objects.order_by("-date", "title"),
         required=False,
         label=_("Existing agreement"),

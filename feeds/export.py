@@ -19,7 +19,9 @@ from django.db.models import QuerySet
 from commitments.models import Commitment
 from core.spreadsheet import formula_escape
 
-#: The export's columns, in order; a stable contract for spreadsheets and scripts.
+#: The export's columns, in order; a stable contract for spreadsheets and scripts. The texts
+#: are in English whatever page asked for the file; their French versions come in their own
+#: columns, added at the end so that no column moves.
 COLUMNS = (
     "id",
     "key",
@@ -39,6 +41,7 @@ COLUMNS = (
     "deadline_state",
     "flagged_at",
     "updated",
+    "title_fr",
 )
 #: Where each column comes from; the agreement and the obligor are given by their keys.
 SOURCE_FIELDS = {"agreement": "agreement__key", "obligor": "obligor__key"}

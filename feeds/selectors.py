@@ -13,12 +13,14 @@ from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 
+from accounts.services import user_language
 from alerts.selectors import default_lead_days, watch_leads, watched_commitments_sql
 from commitments.choices import TERMINAL, RecurrenceKind, Status
 from commitments.deadlines.text import commitment_rule_in_words, deadline_explanation
 from commitments.models import DUE_DATE_RELATIONS, Commitment, Occurrence
 from commitments.querysets import overdue_q
 from commitments.selectors import obligors_prefetch, revisions_prefetch
+from commitments.translations import localized_text
 from core.roles import can_read
 
 from .ical import DeadlineEvent
@@ -132,9 +134,9 @@ def feed_title(*, feed: CalendarFeed) -> str:
     if feed.name:
         return feed.name
     if feed.agreement is not None:
-        return f"Deadlines: {feed.agreement.title}"
+        return f"Deadlines: {localized_text(feed.agreement, 'title')}"
     if feed.party is not None:
-        return f"Deadlines: {feed.party.name}"
+        return f"Deadlines: {localized_text(feed.party, 'name')}"
     if feed.scope == FeedScope.WATCHLIST:
         return "Deadlines I watch"
     return "Commitment deadlines"
@@ -149,8 +151,16 @@ def feed_description(*, now: dt.datetime) -> str:
     )
 
 
+def feed_language(*, feed: CalendarFeed, default: str | None = None) -> str:
+    """Return the language a feed is written in: its owner's, ``default`` if they chose none."""
+    return user_language(user=feed.user, default=default)
+
+
 def feed_events(*, feed: CalendarFeed, now: dt.datetime) -> list[DeadlineEvent]:
     """Return the feed's deadline events as seen at ``now`` (see :func:`feed_commitments`).
+
+    Titles and names are in the active language (:func:`feed_language` for a subscriber's
+    feed), English where a text has no translation.
 
     Overdue is ``Commitment.objects.overdue(now)``, computed by the query. Its last change is
     its own, or the moment it became overdue if later, so a subscriber sees the overdue mark
@@ -176,12 +186,14 @@ def feed_events(*, feed: CalendarFeed, now: dt.datetime) -> list[DeadlineEvent]:
         events.append(
             DeadlineEvent(
                 commitment_id=commitment.pk,
-                title=commitment.title,
+                title=localized_text(commitment, "title"),
                 due_date=due_date,
                 due_at=due_at,
                 time_zone=commitment.agreement.time_zone,
-                agreement_title=commitment.agreement.title,
-                obligor_names=tuple(party.name for party in commitment.obligor_list),
+                agreement_title=localized_text(commitment.agreement, "title"),
+                obligor_names=tuple(
+                    localized_text(party, "name") for party in commitment.obligor_list
+                ),
                 category_label=str(commitment.get_category_display()),
                 status_label=str(statuses.get(commitment.status, commitment.status)),
                 rule_words=commitment_rule_in_words(commitment),
@@ -230,12 +242,14 @@ def _occurrence_events(
         events.append(
             DeadlineEvent(
                 commitment_id=commitment.pk,
-                title=commitment.title,
+                title=localized_text(commitment, "title"),
                 due_date=occurrence.due_date,
                 due_at=occurrence.due_at,
                 time_zone=commitment.agreement.time_zone,
-                agreement_title=commitment.agreement.title,
-                obligor_names=tuple(party.name for party in commitment.obligor_list),
+                agreement_title=localized_text(commitment.agreement, "title"),
+                obligor_names=tuple(
+                    localized_text(party, "name") for party in commitment.obligor_list
+                ),
                 category_label=str(commitment.get_category_display()),
                 status_label=str(statuses.get(occurrence.status, occurrence.status)),
                 rule_words=rule_words,

@@ -31,6 +31,7 @@ from commitments.deadlines.text import (
     due_in_words,
 )
 from commitments.models import Commitment
+from commitments.translations import localized_text
 
 
 def digest_message_id(*, recipient: str, alert_ids: Iterable[int]) -> str:
@@ -74,7 +75,7 @@ def _write_message(
     else:
         template = "alerts/email/alert"
         message_id = first.message_id
-        subject = f"{items[0]['headline']} {items[0]['commitment'].title}"
+        subject = f"{items[0]['headline']} {localized_text(items[0]['commitment'], 'title')}"
     context = {"items": items, "item": items[0], "subject": subject, "now": now}
     message = EmailMultiAlternatives(
         subject=" ".join(subject.split()),
@@ -105,7 +106,7 @@ def _item(*, alert: Alert, now: dt.datetime) -> dict[str, Any]:
         "agreement": commitment.agreement,
         "obligor": commitment.obligor,
         # The names of every party the commitment binds, the obligor first.
-        "obligors": [party.name for party in commitment.obligor_list],
+        "obligors": [localized_text(party, "name") for party in commitment.obligor_list],
         "due_date": alert.due_date,
         "due_at": due_at,
         "due_at_local": due_at.astimezone(ZoneInfo(zone)),
@@ -146,7 +147,11 @@ def _review_item(*, alert: Alert) -> dict[str, Any]:
         "due_at": due_instant(alert.due_date, commitment.agreement.time_zone),
         "headline": _("[Review due]"),
         "opening": _("Review due: %(party)s's rating of “%(title)s” was last reviewed on %(date)s.")
-        % {"party": rating.party.name, "title": commitment.title, "date": reviewed_words},
+        % {
+            "party": localized_text(rating.party, "name"),
+            "title": localized_text(commitment, "title"),
+            "date": reviewed_words,
+        },
         "url": settings.SITE_URL.rstrip("/") + commitment.get_absolute_url(),
     }
 

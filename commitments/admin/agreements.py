@@ -40,7 +40,7 @@ class AgreementAdmin(CorrectionAdminMixin, AgreementPublicationAdminMixin, Servi
         "parties",
         ("date", admin.DateFieldListFilter),
     ]
-    search_fields = ["title", "key", "place", "summary"]
+    search_fields = ["title", "title_fr", "key", "place", "summary", "summary_fr"]
     autocomplete_fields = ["parties"]
     date_hierarchy = "date"
     inlines = [AgreementCommitmentInline, AgreementCitationInline, PublicationEventInline]
@@ -48,9 +48,10 @@ class AgreementAdmin(CorrectionAdminMixin, AgreementPublicationAdminMixin, Servi
     # The state changes only by a publication step (the buttons below the form).
     readonly_fields = ["publication_state", "published_at", "published_by"]
     fieldsets = [
-        (None, {"fields": ["key", "title", "kind", "parties"]}),
+        (None, {"fields": ["key", "title", "title_fr", "kind", "parties"]}),
         (_("When and where"), {"fields": ["date", "time_zone", "place"]}),
-        (_("Summary"), {"fields": ["summary"]}),
+        (_("Summary"), {"fields": ["summary", "summary_fr"]}),
+        (_("Machine translations"), {"fields": ["machine_translations"]}),
         (_("Publication"), {"fields": ["publication_state", "published_at", "published_by"]}),
     ]
 

@@ -125,7 +125,15 @@ class AssessmentAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     ]
     list_filter = ["rating", "review_due", "current", ("assessed_on", admin.DateFieldListFilter)]
     list_select_related = ["commitment", "party", "author"]
-    search_fields = ["justification", "commitment__title", "commitment__key", "party__name"]
+    search_fields = [
+        "justification",
+        "justification_fr",
+        "commitment__title",
+        "commitment__title_fr",
+        "commitment__key",
+        "party__name",
+        "party__name_fr",
+    ]
     date_hierarchy = "assessed_on"
     fields = [
         "commitment",
@@ -134,6 +142,8 @@ class AssessmentAdmin(ReadOnlyAdminMixin, HistoryAdmin):
         "score_display",
         "assessed_on",
         "justification",
+        "justification_fr",
+        "machine_translations",
         "evidence_display",
         "author",
         "created",

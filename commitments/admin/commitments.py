@@ -87,11 +87,15 @@ class CommitmentAdmin(
     search_fields = [
         "key",
         "title",
+        "title_fr",
         "description",
+        "description_fr",
         "deadline_phrase",
         "agreement__title",
+        "agreement__title_fr",
         "agreement__key",
         "obligor__name",
+        "obligor__name_fr",
     ]
     date_hierarchy = "due_date"
     autocomplete_fields = [
@@ -123,7 +127,11 @@ class CommitmentAdmin(
         "fulfilment_timing_display",
     ]
     fieldsets = [
-        (_("Identity"), {"fields": ["agreement", "key", "title", "description"]}),
+        (
+            _("Identity"),
+            {"fields": ["agreement", "key", "title", "title_fr", "description", "description_fr"]},
+        ),
+        (_("Machine translations"), {"fields": ["machine_translations"]}),
         (_("Parties"), {"fields": ["obligor", "co_obligors", "beneficiaries", "owner"]}),
         (
             _("Target"),

@@ -37,6 +37,7 @@ from commitments.models import (
     ProgressUpdate,
 )
 from commitments.stages import is_retroactive
+from commitments.translations import localized_text
 from core.rest.serializers import detail_url_builder, instant_text
 
 from .serializers import (
@@ -61,6 +62,9 @@ COMMITMENT_COLUMNS = (
     "agreement_id",
     "title",
     "description",
+    "title_fr",
+    "description_fr",
+    "machine_translations",
     "category",
     "obligor_id",
     "target_amount",
@@ -103,7 +107,13 @@ COMMITMENT_COLUMNS = (
 
 #: What the rule's words name besides the rule: the dates it counts from.
 _ANCHOR = deadlines.ANCHOR_COMMITMENT_FIELD.name
-RULE_WORDS_COLUMNS = ("agreement__date", f"{_ANCHOR}__title", f"{_ANCHOR}__fulfilled_on")
+RULE_WORDS_COLUMNS = (
+    "agreement__date",
+    f"{_ANCHOR}__title",
+    f"{_ANCHOR}__title_fr",
+    f"{_ANCHOR}__machine_translations",
+    f"{_ANCHOR}__fulfilled_on",
+)
 
 #: A citation's columns, from the citation itself or through a progress update's evidence.
 CITATION_COLUMNS = (
@@ -162,6 +172,18 @@ def _decimal(value: Any) -> str | None:
     return None if value is None else _decimal_text(value)
 
 
+def _anchor_title(row: Row) -> str | None:
+    """Return the anchor commitment's title in the reader's language, as the rule's words do."""
+    if row[f"{_ANCHOR}__title"] is None:
+        return None
+    anchor = Commitment(
+        title=row[f"{_ANCHOR}__title"],
+        title_fr=row[f"{_ANCHOR}__title_fr"],
+        machine_translations=row[f"{_ANCHOR}__machine_translations"],
+    )
+    return localized_text(anchor, "title")
+
+
 def _rule_description(row: Row) -> str:
     """Describe the row's rule as ``DeadlineRuleSerializer.get_description`` does."""
     try:
@@ -172,7 +194,7 @@ def _rule_description(row: Row) -> str:
         rule,
         counts_from=row[deadlines.ANCHOR_KIND_FIELD.name],
         agreement_date=row["agreement__date"],
-        anchor_title=row[f"{_ANCHOR}__title"],
+        anchor_title=_anchor_title(row),
         anchor_fulfilled_on=row[f"{_ANCHOR}__fulfilled_on"],
         due_date=row["original_due_date"],
     )
@@ -218,7 +240,7 @@ def _explanation(row: Row, revisions: list[RevisionWords]) -> str:
         rule,
         counts_from=row[deadlines.ANCHOR_KIND_FIELD.name],
         agreement_date=row["agreement__date"],
-        anchor_title=row[f"{_ANCHOR}__title"],
+        anchor_title=_anchor_title(row),
         anchor_fulfilled_on=row[f"{_ANCHOR}__fulfilled_on"],
         original_due_date=row["original_due_date"],
         original_precision=row["original_due_precision"],
@@ -286,6 +308,8 @@ ASSESSMENT_COLUMNS = (
     "party_id",
     "rating",
     "justification",
+    "justification_fr",
+    "machine_translations",
     "assessed_on",
     "reviewed_on",
     "review_due",
@@ -303,6 +327,8 @@ def _assessment(row: Row) -> Representation:
         "rating_label": rating_label(row["rating"]),
         "score": score(row["rating"]),
         "justification": row["justification"],
+        "justification_fr": row["justification_fr"],
+        "machine_translations": row["machine_translations"],
         "evidence": None if row["evidence__id"] is None else _citation(row, "evidence__"),
         "assessed_on": _day(row["assessed_on"]),
         "reviewed_on": _day(row["reviewed_on"]),
@@ -492,6 +518,9 @@ def commitment_representations(
             "agreement": row["agreement_id"],
             "title": row["title"],
             "description": row["description"],
+            "title_fr": row["title_fr"],
+            "description_fr": row["description_fr"],
+            "machine_translations": row["machine_translations"],
             "category": row["category"],
             "obligor": row["obligor_id"],
             "beneficiaries": beneficiaries.get(row["id"], []),

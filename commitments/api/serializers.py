@@ -134,6 +134,7 @@ class PartySerializer(ApiModelSerializer):
             "key",
             "name",
             "name_fr",
+            "machine_translations",
             "kind",
             "country_code",
             "created",
@@ -589,6 +590,8 @@ class AssessmentSerializer(ApiModelSerializer):
             "rating_label",
             "score",
             "justification",
+            "justification_fr",
+            "machine_translations",
             "evidence",
             "assessed_on",
             "reviewed_on",
@@ -634,6 +637,8 @@ def not_rated(party_id: int) -> dict[str, Any]:
         "rating_label": rating_label(None),
         "score": None,
         "justification": "",
+        "justification_fr": "",
+        "machine_translations": {},
         "evidence": None,
         "assessed_on": None,
         "reviewed_on": None,
@@ -792,6 +797,9 @@ class CommitmentSerializer(StrictMixin, ApiModelSerializer):
             "agreement",
             "title",
             "description",
+            "title_fr",
+            "description_fr",
+            "machine_translations",
             "category",
             "obligor",
             "beneficiaries",
@@ -923,6 +931,9 @@ class AgreementSerializer(StrictMixin, ApiModelSerializer):
             "place",
             "time_zone",
             "summary",
+            "title_fr",
+            "summary_fr",
+            "machine_translations",
             "citations",
             "publication_state",
             "published_at",
@@ -1220,6 +1231,9 @@ class AssessmentCreateSerializer(EvidenceFormSerializer):
         "if left out. Not in the future, not before the obligor's current rating.",
     )
     justification = serializers.CharField(help_text="Why this rating.")
+    justification_fr = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Why, in French (a human's)."
+    )
     evidence = EvidenceSerializer(
         required=False,
         allow_null=True,
@@ -1228,7 +1242,7 @@ class AssessmentCreateSerializer(EvidenceFormSerializer):
         "compromise and broken.",
     )
 
-    top_level = ("party", "rating", "assessed_on", "justification")
+    top_level = ("party", "rating", "assessed_on", "justification", "justification_fr")
     kind_of_body = "rating"
 
     def make_form(self, data: dict[str, str]) -> AssessmentForm:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from ..choices import AnchorKind, RevisionKind
+from ..translations import localized_text
 from . import DeadlineRule, OffsetUnit, PeriodUnit, Precision, RuleKind, rule_precision
 from .recurrence import Recurrence, RecurrenceKind
 
@@ -168,7 +169,7 @@ def commitment_rule_in_words(commitment: Commitment) -> str:
         rule,
         counts_from=commitment.anchor_kind,
         agreement_date=commitment.agreement.date,
-        anchor_title=anchor.title if anchor is not None else None,
+        anchor_title=localized_text(anchor, "title") if anchor is not None else None,
         anchor_fulfilled_on=anchor.fulfilled_on if anchor is not None else None,
         # The rule's own date: a revision moves the due date, not what the rule gives.
         due_date=commitment.original_due_date,
@@ -373,7 +374,7 @@ def deadline_explanation(commitment: Commitment) -> str:
         rule,
         counts_from=commitment.anchor_kind,
         agreement_date=commitment.agreement.date,
-        anchor_title=anchor.title if anchor is not None else None,
+        anchor_title=localized_text(anchor, "title") if anchor is not None else None,
         anchor_fulfilled_on=anchor.fulfilled_on if anchor is not None else None,
         original_due_date=commitment.original_due_date,
         original_precision=commitment.original_due_precision,

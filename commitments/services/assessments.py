@@ -51,6 +51,7 @@ def assessment_record(
     party: Party,
     rating: str,
     justification: str,
+    justification_fr: str = "",
     assessed_on: dt.date | None = None,
     user: User = None,
     now: dt.datetime | None = None,
@@ -129,6 +130,7 @@ def assessment_record(
         rating=rating,
         assessed_on=assessed_on,
         justification=justification,
+        justification_fr=(justification_fr or "").strip(),
         evidence=citation,
         author=user if user is not None and user.is_authenticated else None,  # type: ignore[misc]
         current=True,

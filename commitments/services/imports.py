@@ -71,6 +71,9 @@ COMMITMENT_COLUMNS = (
     "agreement",
     "title",
     "description",
+    # The French texts, human translations (a machine's are not imported).
+    "title_fr",
+    "description_fr",
     "obligor",
     "co_obligors",
     "beneficiaries",
@@ -611,6 +614,9 @@ TEMPLATE_EXAMPLE = {
     "agreement": "eu-us-2025-08-21",
     "title": "Review of the framework agreement",
     "description": "The EU and the US review the implementation of the joint statement.",
+    "title_fr": "Réexamen de l'accord-cadre",
+    "description_fr": "L'UE et les États-Unis réexaminent la mise en œuvre de la déclaration "
+    "commune.",
     "obligor": "european-union",
     "co_obligors": "united-states",
     "beneficiaries": "",

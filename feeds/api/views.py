@@ -8,7 +8,7 @@ from typing import Any, cast
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import (
     get_conditional_response,
     patch_cache_control,
@@ -48,13 +48,17 @@ def calendar_feed(request: HttpRequest, secret: str) -> HttpResponse:
     if feed is None:
         raise Http404("No such calendar.")
     now = timezone.now()
-    events = selectors.feed_events(feed=feed, now=now)
-    body = ical.calendar_build(
-        name=selectors.feed_title(feed=feed),
-        description=selectors.feed_description(now=now),
-        host=selectors.site_host(),
-        events=events,
-    )
+    # Calendar apps rarely send a language: the feed is written in its owner's, where they
+    # chose one, else in the request's.
+    language = selectors.feed_language(feed=feed, default=translation.get_language())
+    with translation.override(language):
+        events = selectors.feed_events(feed=feed, now=now)
+        body = ical.calendar_build(
+            name=selectors.feed_title(feed=feed),
+            description=selectors.feed_description(now=now),
+            host=selectors.site_host(),
+            events=events,
+        )
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     last_modified = max((event.last_modified for event in events), default=feed.created)
     # Only the ETag decides a 304: a removed event moves no date, so If-Modified-Since could

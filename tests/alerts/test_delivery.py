@@ -137,6 +137,36 @@ def test_mail_is_written_in_the_recipient_language(smtp_settings, make_alert, ma
     assert "7 jours restants" in mail.text
 
 
+def test_a_french_mail_names_the_parties_and_the_commitment_in_french(
+    smtp_settings, make_alert, make_commitment, make_user, japan, usa, agreement
+):
+    """The texts the mail quotes come in the reader's language, English where none exists."""
+    japan.name_fr = "Japon"
+    japan.save(update_fields=["name_fr"])
+    usa.name_fr = "États-Unis"
+    usa.save(update_fields=["name_fr"])
+    commitment = make_commitment(
+        title="Hold the ministerial", title_fr="Tenir la réunion ministérielle", co_obligors=[usa]
+    )
+    reader, english = make_user(), make_user()
+    user_set_language(user=reader, language="fr")
+    make_alert(commitment=commitment, user=reader, threshold=7)
+    make_alert(commitment=commitment, user=english, threshold=7)
+
+    alerts_send_pending(now=SEVEN_DAYS_BEFORE)
+
+    french = next(m for m in smtp_settings.messages if reader.email in m.rcpt_tos)
+    assert french.subject.strip() == "[Échéance dans 7 jours] Tenir la réunion ministérielle"
+    assert "Japon, États-Unis" in french.text
+    assert "Japon, États-Unis" in french.html
+    assert "Tenir la réunion ministérielle" in french.html
+    # The agreement has no French title: its English one, marked as such in the HTML part.
+    assert f'<span lang="en">{agreement.title}</span>' in french.html
+    other = next(m for m in smtp_settings.messages if english.email in m.rcpt_tos)
+    assert other.subject == "[Due in 7 days] Hold the ministerial"
+    assert "Japan, United States" in other.text
+
+
 @pytest.mark.parametrize(
     ("now", "subject", "countdown"),
     [

@@ -95,6 +95,8 @@ def test_an_editor_rates_an_obligor_and_the_commitment_shows_each_obligor(
         "rating_label": "Not yet rated",
         "score": None,
         "justification": "",
+        "justification_fr": "",
+        "machine_translations": {},
         "evidence": None,
         "assessed_on": None,
         "reviewed_on": None,

@@ -160,12 +160,16 @@ def varied_commitments(make_commitment, agreement, japan, usa, source, editor):
         time_zone="America/Los_Angeles",
         parties=[japan, usa],
     )
-    anchor = make_commitment(title="Anchor", category="institution")
+    # Issue 15: the rule's words name the anchor by its title in the reader's language.
+    anchor = make_commitment(title="Anchor", title_fr="Ancre", category="institution")
     made = [
         anchor,
         make_commitment(
             title="Invest 550 billion",
             description="Investissements « stratégiques » — énergie, semi-conducteurs.",
+            # Issue 15: a human French title, a machine-translated description.
+            title_fr="Investir 550 milliards",
+            machine_translations={"fr": {"description": "Des investissements « stratégiques »."}},
             category="investment",
             target_amount=Decimal("550000000000"),
             target_unit="USD",
@@ -317,7 +321,8 @@ def varied_commitments(make_commitment, agreement, japan, usa, source, editor):
         assessed_on=dt.date(2025, 11, 1), user=editor,
     )
     assessment_record(
-        commitment=invest, party=japan, rating="compromise", justification="En partie « fait ».",
+        commitment=invest, party=japan, rating="compromise", justification="Partly « done ».",
+        justification_fr="En partie « fait ».",
         assessed_on=dt.date(2026, 2, 1), user=editor, evidence_source=press,
         evidence_quote="Partiellement.", evidence_locator="p. 9",
     )
@@ -369,6 +374,8 @@ def test_the_list_reader_gives_what_the_serializer_gives(varied_commitments):
                 assert mine == theirs, (language, path, mine["title"])
             invest = next(row for row in fast if row["title"] == "Invest 550 billion")
             assert invest["url"] == f"http://testserver/api/v1/commitments/{invest['id']}{url_end}"
+            anchor_words = "Ancre" if language == "fr" else "Anchor"
+            assert anchor_words in invest["deadline_rule"]["description"], language
     by_title = {row["title"]: row for row in fast}
     # The two quotes, then the evidence of the status change and of the rating (issue 13),
     # which became citations.
@@ -387,7 +394,7 @@ def test_the_list_reader_gives_what_the_serializer_gives(varied_commitments):
     ]
     # The last rows read were the French ones.
     assert invest["deadline_rule"]["description"] == (
-        "1 an après la réalisation de «\u00a0Anchor\u00a0» (pas encore)"
+        "1 an après la réalisation de «\u00a0Ancre\u00a0» (pas encore)"
     )
     assert by_title["Cut tariffs to 15 %"]["flagged_at"] == "2026-02-28T15:00:00.000001Z"
     week = by_title["Every week"]

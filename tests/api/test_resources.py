@@ -16,8 +16,8 @@ pytestmark = pytest.mark.django_db
 def test_parties_list_filter_and_detail(viewer_api, japan, usa):
     rows = results(viewer_api.get("/api/v1/parties/"))
     assert [row["key"] for row in rows] == ["japan", "united-states"]
-    assert set(rows[0]) == {"id", "url", "key", "name", "name_fr", "kind", "country_code",
-                            "created", "updated"}
+    assert set(rows[0]) == {"id", "url", "key", "name", "name_fr", "machine_translations",
+                            "kind", "country_code", "created", "updated"}
     assert [r["key"] for r in results(viewer_api.get("/api/v1/parties/", {"q": "united"}))] == [
         "united-states"
     ]

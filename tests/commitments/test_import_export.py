@@ -403,3 +403,38 @@ def test_an_unreadable_amount_says_only_why_not_also_that_a_unit_needs_one(
     messages = [error.message for error in report.errors if error.column == "target_amount"]
     assert len(messages) == 1 and "'lots' is not a number" in messages[0]
     assert not Commitment.objects.exists()
+
+
+def test_the_french_columns_are_imported_and_exported_back(editor_client, agreement, japan):
+    """``title_fr`` and ``description_fr`` are columns like the others, read by their names."""
+    content = (
+        "key,agreement,title,title_fr,description_fr,obligor,category,deadline_kind\n"
+        "minerals-ministerial,summit-2025-10-28,Ministerial meeting,Réunion ministérielle,"
+        "Dans les 180 jours.,japan,meeting,none\n"
+    )
+    preview = upload(editor_client, content)
+    assert not preview.context["result"].has_validation_errors()
+    confirm = preview.context["confirm_form"]
+    data = {name: confirm[name].value() for name in confirm.fields}
+    response = editor_client.post(reverse("admin:commitments_commitment_process_import"), data)
+    assert response.status_code == 302
+    stored = Commitment.objects.get(key="minerals-ministerial")
+    assert (stored.title, stored.title_fr, stored.description_fr) == (
+        "Ministerial meeting",
+        "Réunion ministérielle",
+        "Dans les 180 jours.",
+    )
+
+    exported = editor_client.post(
+        reverse("admin:commitments_commitment_export"),
+        {
+            "format": "0",
+            **{f"commitmentresource_{n}": "on" for n in ("key", "title", "title_fr")},
+        },
+    ).content.decode("utf-8-sig")
+    [row] = csv.DictReader(io.StringIO(exported))
+    assert row == {
+        "key": "minerals-ministerial",
+        "title": "Ministerial meeting",
+        "title_fr": "Réunion ministérielle",
+    }

@@ -249,6 +249,50 @@ def test_every_commitment_cites_a_french_source(seeded):
     assert Commitment.objects.count() >= 40
 
 
+def test_every_seed_agreement_and_commitment_has_its_french_title_in_the_files():
+    """The files themselves carry both languages, checked apart from the loader."""
+    for path in sorted((default_seeds_dir() / "agreements").glob("*.yaml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        agreement = doc["agreement"]
+        assert agreement.get("title_fr", "").strip(), f"{path.name}: agreement title_fr"
+        assert agreement.get("summary_fr", "").strip(), f"{path.name}: agreement summary_fr"
+        for record in doc["commitments"]:
+            assert record.get("title_fr", "").strip(), f"{path.name}: {record['key']} title_fr"
+            if record.get("description"):
+                assert record.get("description_fr", "").strip(), (
+                    f"{path.name}: {record['key']} description_fr"
+                )
+            assert record["title_fr"] != record["title"], record["key"]
+
+
+def test_the_loader_stores_the_french_texts(seeded):
+    assert not Agreement.objects.filter(title_fr="").exists()
+    assert not Agreement.objects.filter(summary_fr="").exclude(summary="").exists()
+    assert not Commitment.objects.filter(title_fr="").exists()
+    assert not Commitment.objects.filter(description_fr="").exclude(description="").exists()
+    invest = commitment("japan-investment-550-billion-usd")
+    assert invest.title_fr == "Le Japon investit 550 milliards de dollars aux États-Unis"
+    assert invest.machine_translations == {}
+    assert Agreement.objects.get(key=SUMMIT).title_fr.startswith("Sommet Japon–États-Unis")
+    assert Party.objects.get(key="japan").name_fr == "Japon"
+
+
+def test_an_edited_french_title_in_a_seed_file_updates_the_row(seeded, tmp_path):
+    """A French title changed in a file is a change like any other: the row is updated."""
+    seeds = tmp_path / "seeds"
+    shutil.copytree(default_seeds_dir(), seeds)
+    minerals = seeds / "agreements" / "2025-10-28-japan-us-critical-minerals-framework.yaml"
+    doc = yaml.safe_load(minerals.read_text(encoding="utf-8"))
+    doc["commitments"][0]["title_fr"] = "Outils de politique économique (titre revu)"
+    minerals.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+
+    output = load(str(seeds))
+
+    assert "commitments: 0 created, 1 updated" in output
+    key = doc["commitments"][0]["key"]
+    assert commitment(key).title_fr == "Outils de politique économique (titre revu)"
+
+
 def test_second_load_changes_nothing(seeded):
     before = snapshot()
     output = load()

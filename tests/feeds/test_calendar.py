@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.services import user_set_language
 from alerts.services.subscriptions import subscription_create
 from commitments.choices import AgreementKind, Category, PartyKind, Status
 from commitments.models import Party
@@ -560,3 +561,29 @@ def test_a_huge_feed_is_capped_to_the_soonest_deadlines(
 
     assert events == [uid(ten), uid(twenty)]
     assert uid(thirty) not in events
+
+
+@time_machine.travel(BEFORE_DUE, tick=False)
+def test_a_french_readers_feed_names_the_deadlines_in_french_else_in_english(
+    client, viewer, editor, make_commitment, japan, agreement
+):
+    """The feed is in its owner's language; a text without a translation stays English."""
+    japan.name_fr = "Japon"
+    japan.save(update_fields=["name_fr"])
+    translated = make_commitment(
+        title="Hold the ministerial", title_fr="Tenir la réunion ministérielle"
+    )
+    untranslated = make_commitment(title="Cut tariffs")
+    user_set_language(user=viewer, language="fr")
+    _feed, french_secret = feed_for(viewer)
+    _feed, english_secret = feed_for(editor)
+
+    french = events_by_uid(fetch(client, french_secret))
+    english = events_by_uid(fetch(client, english_secret))
+
+    assert str(french[uid(translated)]["SUMMARY"]) == "Tenir la réunion ministérielle"
+    assert str(french[uid(untranslated)]["SUMMARY"]) == "Cut tariffs"
+    assert "Japon" in str(french[uid(translated)]["DESCRIPTION"])
+    assert agreement.title in str(french[uid(translated)]["DESCRIPTION"])
+    assert str(english[uid(translated)]["SUMMARY"]) == "Hold the ministerial"
+    assert "Obligor: Japan\n" in str(english[uid(translated)]["DESCRIPTION"])

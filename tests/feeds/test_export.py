@@ -75,6 +75,7 @@ def test_the_header_and_a_row_have_the_stable_columns(viewer_client, make_commit
         "deadline_state": commitment.deadline_state,
         "flagged_at": utc_iso(commitment.flagged_at),
         "updated": utc_iso(commitment.updated),
+        "title_fr": "",
     }
 
 
@@ -222,3 +223,18 @@ def test_a_shared_commitment_lists_its_other_obligors(viewer_client, make_commit
     assert rows["Meet within 180 days"]["obligor"] == "japan"
     assert rows["Meet within 180 days"]["co_obligors"] == "nato;united-states"
     assert rows["Alone"]["co_obligors"] == ""
+
+
+def test_the_title_stays_english_and_the_french_one_has_its_own_column(
+    viewer_client, make_commitment
+):
+    """A file for machines: the same columns whatever language the page that asked was in."""
+    make_commitment(title="Hold the ministerial", title_fr="Tenir la réunion ministérielle")
+    make_commitment(title="Cut tariffs")
+
+    response = viewer_client.get(EXPORT_URL, HTTP_ACCEPT_LANGUAGE="fr")
+
+    rows = {row["title"]: row for row in rows_of(response)}
+    assert rows["Hold the ministerial"]["title_fr"] == "Tenir la réunion ministérielle"
+    assert rows["Cut tariffs"]["title_fr"] == ""
+    assert export.COLUMNS[-1] == "title_fr"

@@ -412,16 +412,19 @@ PROGRESS = {"id", "url", "commitment", "occurrence", "occurred_on", "status_from
 OCCURRENCE = {"sequence", "due_date", "due_at", "target_amount", "status", "status_changed_at",
               "fulfilled_on", "deadline_state", "flagged_at"}
 OBLIGOR_RATING = {"id", "party", "rating", "rating_label", "score", "justification", "evidence",
-                  "assessed_on", "reviewed_on", "review_due", "author"}
+                  "assessed_on", "reviewed_on", "review_due", "author",
+                  # Issue 15: the French text and the machine translations, kept apart.
+                  "justification_fr", "machine_translations"}
 EXPECTED_KEYS: dict[str, dict[str, set[str]]] = {
-    "party": {"": {"id", "url", "key", "name", "name_fr", "kind", "country_code", "created",
-                   "updated"}},
+    "party": {"": {"id", "url", "key", "name", "name_fr", "machine_translations", "kind",
+                   "country_code", "created", "updated"}},
     "source": {"": {"id", "url", "key", "title", "publisher", "link", "language",
                     "published_on", "kind", "retrieved_on", "content_type", "original_name",
                     "sha256", "original", "text", "created", "updated"}},
     "agreement": {"": {"id", "url", "key", "title", "kind", "parties", "date", "place",
                        "time_zone", "summary", "citations", "publication_state",
-                       "published_at", "created", "updated"},
+                       "published_at", "created", "updated",
+                       "title_fr", "summary_fr", "machine_translations"},
                   ".citations[]": CITATION},
     "commitment": {
         "": {"id", "url", "key", "agreement", "title", "description", "category", "obligor",
@@ -433,7 +436,9 @@ EXPECTED_KEYS: dict[str, dict[str, set[str]]] = {
              "original_due_date", "due_precision", "revisions", "fulfilment_timing",
              "recurrence", "occurrences", "stages", "deadline_explanation",
              # Issue 13: the obligors, their current ratings, progress against pace.
-             "obligors", "assessments", "progress"},
+             "obligors", "assessments", "progress",
+             # Issue 15: French texts, machine translations kept apart.
+             "title_fr", "description_fr", "machine_translations"},
         ".assessments[]": OBLIGOR_RATING,
         ".assessments[].evidence": CITATION,
         ".progress": {"measured", "measured_on", "target", "unit", "share_of_target",
@@ -472,8 +477,9 @@ EXPECTED_KEYS: dict[str, dict[str, set[str]]] = {
                            ".event": {"id", "type", "commitment", "occurred_at", "data"}},
 }
 ENVELOPE = {"count", "next", "previous", "results"}
-#: Free-form JSON whose keys are data, not fields: a webhook event's frozen payload.
-OPAQUE = {"data"}
+#: Free-form JSON whose keys are data, not fields: a webhook event's frozen payload, a row's
+#: machine translations (``{language: {field: text}}``, checked by the models' validation).
+OPAQUE = {"data", "machine_translations"}
 
 
 def key_sets(value: Any, path: str = "", found: dict[str, set[str]] | None = None

@@ -68,6 +68,8 @@ _DATE_FIELDS = frozenset(
 )
 _COMMITMENT_DEFAULTS: dict[str, Any] = {
     "description": "",
+    "title_fr": "",
+    "description_fr": "",
     "target_amount": None,
     "target_unit": "",
     "effective_from": None,
@@ -264,6 +266,8 @@ class _Writer:
             "place": data.get("place", ""),
             "time_zone": data["time_zone"],
             "summary": data.get("summary", ""),
+            "title_fr": data.get("title_fr", ""),
+            "summary_fr": data.get("summary_fr", ""),
         }
         parties = self.party_list(record, "parties", data["parties"])
         try:
