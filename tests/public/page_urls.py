@@ -1,0 +1,28 @@
+"""The tracker's routes with the public pages' two permalink routes, for a branch without them.
+
+The embeds link to ``public:agreement`` and ``public:commitment`` (the pages of another part
+of the site). Where those routes are not there yet, the tests of the embeds run on this
+configuration, whose page views only answer the key; with them, it is not used.
+"""
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path
+
+from public import urls as public_urls
+from public.i18n import public_view
+from tracker.urls import urlpatterns as tracker_patterns
+
+
+@public_view
+def page(request: HttpRequest, lang: str, key: str) -> HttpResponse:
+    return HttpResponse(key, content_type="text/plain")
+
+
+pages = [
+    path("<lang:lang>/agreements/<slug:key>/", page, name="agreement"),
+    path("<lang:lang>/commitments/<slug:key>/", page, name="commitment"),
+]
+urlpatterns = [
+    path("public/", include((public_urls.urlpatterns + pages, "public"))),
+    *(p for p in tracker_patterns if getattr(p, "namespace", None) != "public"),
+]
