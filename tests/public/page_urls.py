@@ -5,8 +5,10 @@ of the site). Where those routes are not there yet, the tests of the embeds run 
 configuration, whose page views only answer the key; with them, it is not used.
 """
 
+from typing import cast
+
 from django.http import HttpRequest, HttpResponse
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from public import urls as public_urls
 from public.i18n import public_view
@@ -18,11 +20,12 @@ def page(request: HttpRequest, lang: str, key: str) -> HttpResponse:
     return HttpResponse(key, content_type="text/plain")
 
 
-pages = [
+pages: list[URLPattern | URLResolver] = [
     path("<lang:lang>/agreements/<slug:key>/", page, name="agreement"),
     path("<lang:lang>/commitments/<slug:key>/", page, name="commitment"),
 ]
+routes = cast(list[URLPattern | URLResolver], public_urls.urlpatterns) + pages
 urlpatterns = [
-    path("public/", include((public_urls.urlpatterns + pages, "public"))),
+    path("public/", include((routes, "public"))),
     *(p for p in tracker_patterns if getattr(p, "namespace", None) != "public"),
 ]

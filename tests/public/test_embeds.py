@@ -300,6 +300,12 @@ def test_oembed_refuses_with_a_clear_answer(client, commitment, draft, params, s
 # The template tags h2's pages use ---------------------------------------------------------
 
 
+def found(pattern: str, text: str) -> str:
+    match = re.search(pattern, text, re.S)
+    assert match is not None, pattern
+    return match[1]
+
+
 def render(source: str, **context) -> str:
     return Template("{% load embeds %}" + source).render(Context(context))
 
@@ -310,7 +316,7 @@ def test_oembed_link_points_at_the_oembed_answer_for_the_page(client, commitment
 
     assert link.startswith('<link rel="alternate" type="application/json+oembed" href="')
     assert 'title="Ouvrir un consulat"' in link
-    href = html.unescape(re.search(r'href="([^"]+)"', link)[1])
+    href = html.unescape(found(r'href="([^"]+)"', link))
     parts = urlsplit(href)
     assert SITE + parts.path == SITE + reverse("public:oembed", kwargs={"lang": "fr"})
     assert parse_qs(parts.query) == {
@@ -328,9 +334,9 @@ def test_embed_snippet_holds_the_iframe_code_to_copy(commitment, published):
         agreement_snippet = render("{% embed_snippet a %}", a=published)
 
     assert snippet.startswith('<details class="embed-snippet"><summary>Embed this</summary>')
-    field = re.search(r'<label for="([^"]+)">', snippet)[1]
+    field = found(r'<label for="([^"]+)">', snippet)
     assert f'<textarea id="{field}" readonly' in snippet
-    code = html.unescape(re.search(r"<textarea[^>]*>(.*)</textarea>", snippet, re.S)[1])
+    code = html.unescape(found(r"<textarea[^>]*>(.*)</textarea>", snippet))
     src = SITE + embed("commitment", commitment.key)
     assert code.startswith(f'<iframe src="{src}" width="480" height="360"')
     assert 'title="Open &lt;b&gt;two&lt;/b&gt; consulates"' in code
