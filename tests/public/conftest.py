@@ -6,12 +6,12 @@ import datetime as dt
 
 import pytest
 from django.core.cache import cache
-from django.urls import NoReverseMatch, reverse
 
 from commitments.models import Agreement, Commitment
 from commitments.services.assessments import assessment_record
 from commitments.services.publishing import agreement_publish_unreviewed
 from tests import factories
+from tests.public import page_urls
 
 
 @pytest.fixture(autouse=True)
@@ -25,10 +25,7 @@ def _empty_cache():
 @pytest.fixture(autouse=True)
 def _permalink_routes(settings):
     """Use tests/public/page_urls.py where the public pages' routes are missing."""
-    try:
-        reverse("public:agreement", kwargs={"lang": "en", "key": "k"})
-    except NoReverseMatch:
-        settings.ROOT_URLCONF = "tests.public.page_urls"
+    page_urls.use_where_missing(settings)
 
 
 @pytest.fixture

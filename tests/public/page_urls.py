@@ -5,10 +5,10 @@ of the site). Where those routes are not there yet, the tests of the embeds run 
 configuration, whose page views only answer the key; with them, it is not used.
 """
 
-from typing import cast
+from typing import Any, cast
 
 from django.http import HttpRequest, HttpResponse
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import NoReverseMatch, URLPattern, URLResolver, include, path, reverse
 
 from public import urls as public_urls
 from public.i18n import public_view
@@ -29,3 +29,11 @@ urlpatterns = [
     path("public/", include((routes, "public"))),
     *(p for p in tracker_patterns if getattr(p, "namespace", None) != "public"),
 ]
+
+
+def use_where_missing(settings: Any) -> None:
+    """Route the tests through this configuration if ``public:agreement`` is missing."""
+    try:
+        reverse("public:agreement", kwargs={"lang": "en", "key": "k"})
+    except NoReverseMatch:
+        settings.ROOT_URLCONF = __name__

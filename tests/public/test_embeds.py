@@ -252,8 +252,8 @@ def test_oembed_answers_an_agreement_and_keeps_within_the_maximum_size(client, p
     response = oembed(client, url=page("agreement", published.key), maxwidth="320", maxheight="900")
 
     answer = json.loads(response.content)
-    assert (answer["width"], answer["height"]) == (320, 440)
-    assert 'width="320" height="440"' in answer["html"]
+    assert (answer["width"], answer["height"]) == (320, 480)
+    assert 'width="320" height="480"' in answer["html"]
     assert answer["title"] == "Japan–US summit"
 
 
