@@ -3,16 +3,22 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
 from accounts.forms import LoginForm
 from accounts.views import set_language
+from public.sitemaps import SITEMAPS
+from public.views import robots_txt
 from tracker.health import healthz
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     path("healthz", healthz, name="healthz"),
+    # At the host's root however the public site is mounted (issue 15).
+    path("robots.txt", robots_txt, name="robots_txt"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("i18n/setlang/", set_language, name="set_language"),
     path(
         "accounts/login/",

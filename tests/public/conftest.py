@@ -1,17 +1,123 @@
-"""Fixtures of the public site's tests: a published agreement with a rated commitment."""
+"""Public content for the public site's tests: one published agreement with a commitment
+rated with evidence, corrected and reported on, and one draft agreement that must never show
+(``site``); a smaller published agreement for the embeds and the cache (``published``,
+``commitment``, ``draft``), with the cache emptied around each test."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 
-from commitments.models import Agreement, Commitment
+from commitments.models import Agreement, Citation, Commitment, Correction, Party, Report, Source
 from commitments.services.assessments import assessment_record
 from commitments.services.publishing import agreement_publish_unreviewed
+from commitments.services.reports import report_correct, report_freeze
 from tests import factories
-from tests.public import page_urls
+
+NOW = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
+
+
+@dataclass
+class Site:
+    agreement: Agreement
+    commitment: Commitment
+    other: Commitment
+    japan: Party
+    usa: Party
+    source: Source
+    citation: Citation
+    correction: Correction
+    report: Report
+    draft: Agreement
+    draft_commitment: Commitment
+    draft_party: Party
+    draft_source: Source
+
+
+@pytest.fixture
+def site(agreement, japan, usa, source) -> Site:
+    agreement.title_fr = "Sommet Japon–États-Unis"
+    agreement.summary = "Leaders met in Tokyo."
+    agreement.save(update_fields=["title_fr", "summary"])
+    japan.name_fr = "Japon"
+    japan.save(update_fields=["name_fr"])
+    commitment = factories.commitment_make(
+        agreement=agreement,
+        obligor=japan,
+        key="invest-550",
+        title="Invest $550 billion in the United States",
+        title_fr="Investir 550 milliards de dollars aux États-Unis",
+    )
+    commitment.co_obligors.add(usa)
+    other = factories.commitment_make(
+        agreement=agreement, obligor=usa, key="cut-tariffs", title="Cut tariffs to 15%"
+    )
+    citation = factories.citation_make(
+        source=source,
+        commitment=commitment,
+        quote="Le Japon investira 550 milliards de dollars.",
+        translation="Japan will invest $550 billion.",
+        translation_language="en",
+    )
+    assessment_record(
+        commitment=commitment,
+        party=japan,
+        rating="kept",
+        justification="The fund was set up.",
+        assessed_on=dt.date(2026, 1, 10),
+        evidence=citation,
+        now=NOW,
+    )
+    correction = Correction.objects.create(
+        agreement=agreement,
+        commitment=commitment,
+        field="title",
+        old_value="Invest $500 billion",
+        new_value="Invest $550 billion in the United States",
+        note="The amount was misread from the statement.",
+        corrected_at=NOW,
+    )
+    report = report_freeze(
+        agreement=agreement, title="Interim 2026", cutoff=dt.date(2026, 2, 1), now=NOW
+    )
+    report_correct(
+        report=report,
+        row=None,
+        field="report",
+        new_value="Updated summary",
+        note="A party was missing from the summary.",
+        corrected_on=dt.date(2026, 2, 20),
+        now=NOW,
+    )
+    agreement_publish_unreviewed(agreement=agreement, now=NOW)
+
+    draft_party = factories.party_make(key="secret-party", name="Secret Party")
+    draft_source = factories.source_make(key="secret-source", title="Secret source")
+    draft = factories.agreement_make(key="secret-deal", title="Secret deal", parties=[draft_party])
+    draft_commitment = factories.commitment_make(
+        agreement=draft, obligor=draft_party, key="secret-promise", title="Secret promise"
+    )
+    factories.citation_make(source=draft_source, commitment=draft_commitment)
+    assert timezone.now() > NOW
+    return Site(
+        agreement,
+        commitment,
+        other,
+        japan,
+        usa,
+        source,
+        citation,
+        correction,
+        report,
+        draft,
+        draft_commitment,
+        draft_party,
+        draft_source,
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -20,12 +126,6 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def _permalink_routes(settings):
-    """Use tests/public/page_urls.py where the public pages' routes are missing."""
-    page_urls.use_where_missing(settings)
 
 
 @pytest.fixture

@@ -23,18 +23,12 @@ from playwright.sync_api import Page
 from commitments.models import Agreement, Commitment
 from commitments.translations import localized_text
 from public.embeds import default_size, iframe_html
-from tests.public import page_urls
 from tests.system.e2e.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 DEFENCE = "japan-defence-spending-2-percent-gdp"
 WIDTHS = (1280, 390)
-
-
-@pytest.fixture(autouse=True)
-def _permalink_routes(settings):
-    page_urls.use_where_missing(settings)
 
 
 @pytest.fixture
