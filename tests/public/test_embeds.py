@@ -343,3 +343,19 @@ def test_embed_snippet_holds_the_iframe_code_to_copy(commitment, published):
     assert "<b>" not in snippet
     assert SITE + embed("agreement", published.key) in html.unescape(agreement_snippet)
     assert field not in agreement_snippet
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_the_public_pages_offer_discovery_and_the_snippet(client, commitment, published, lang):
+    for kind, obj in (("commitment", commitment), ("agreement", published)):
+        body = client.get(page(kind, obj.key, lang).removeprefix(SITE)).content.decode()
+
+        href = html.unescape(found(r'type="application/json\+oembed" href="([^"]+)"', body))
+        parts = urlsplit(href)
+        answer = client.get(parts.path, parse_qs(parts.query))
+        assert answer.status_code == 200, kind
+        src = SITE + embed(kind, obj.key, lang)
+        assert f'<iframe src="{src}"' in json.loads(answer.content)["html"]
+        snippet = r'<details class="embed-snippet">.*?<textarea[^>]*>(.*?)<'
+        code = html.unescape(found(snippet, body))
+        assert code.startswith(f'<iframe src="{src}"'), kind
