@@ -17,6 +17,7 @@ Production sets ``CACHE_URL=redis://…``: one generation for every process.
 
 Responses carry ``Cache-Control: public, max-age=…``, an ``ETag`` (a hash of the body) and
 ``Last-Modified`` (when it was rendered); a conditional GET that matches gets a 304.
+``X-Public-Cache: hit`` or ``miss`` says whether the page came from the cache.
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
 from commitments.assessment import SCALE, Rating
+from commitments.assessment import score as rating_score
 from commitments.choices import TERMINAL, Status, rating_label
 from commitments.models import Agreement, Assessment, Commitment, Party
 from commitments.selectors import compliance_table
@@ -106,7 +107,7 @@ class ObligorRating:
 
     @property
     def score(self) -> int | None:
-        return next(rule.score for rule in SCALE if rule.rating == self.rating)
+        return rating_score(self.rating)
 
 
 @dataclass(frozen=True)
