@@ -139,3 +139,30 @@ def test_the_cards_have_no_serious_accessibility_violation(seeded, live_server, 
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
             assert overflow <= 0, f"{path} is {overflow} px wider than {width} px"
+
+
+def test_the_embed_snippet_opens_and_holds_the_code(seeded, live_server, page, shoot):
+    commitment = Commitment.objects.get(key=DEFENCE)
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{live_server.url}/public/fr/commitments/{commitment.key}/")
+        code = page.locator(".embed-snippet textarea")
+        assert not code.is_visible()
+        page.locator(".embed-snippet summary").click()
+        assert code.is_visible()
+        assert code.get_attribute("readonly") is not None
+        assert code.input_value().startswith(
+            f'<iframe src="{settings.SITE_URL.rstrip("/")}/public/fr/embed/commitments/{DEFENCE}/"'
+        )
+        # Its label names it: the snippet is found by the words a reader sees.
+        assert page.get_by_label("Copy this code into your page to show this card:").is_visible()
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0
+        assert _serious(page) == []
+        code.scroll_into_view_if_needed()
+        page.locator(".embed-snippet").screenshot(
+            path=str(ARTIFACTS / f"test_embed_snippet-{width}.png")
+        )
+        shoot(page, f"snippet-{width}")
