@@ -243,3 +243,32 @@ def test_writes_pass_through(client, commitment):
 
     assert response.status_code == 405
     assert "X-Public-Cache" not in response.headers
+
+
+def test_the_generation_moves_again_when_the_change_commits(
+    commitment, django_capture_on_commit_callbacks
+):
+    before = generation()
+    with django_capture_on_commit_callbacks() as callbacks:
+        commitment_update(commitment=commitment, title="Open two consulates")
+    at_change = generation()
+
+    for callback in callbacks:  # the commit
+        callback()
+
+    # Once at the change, again at the commit: a page rendered in between (from the state
+    # before the commit) was stored under a generation nobody reads any more.
+    assert at_change > before
+    assert generation() > at_change
+
+
+def test_the_agreement_page_is_cached_and_follows_changes(client, commitment, published, editor):
+    url = reverse("public:agreement", kwargs={"lang": "en", "key": published.key})
+    assert client.get(url)["X-Public-Cache"] == "miss"
+    assert client.get(url)["X-Public-Cache"] == "hit"
+
+    commitment_update(commitment=commitment, title="Open two consulates")
+    assert "Open two consulates" in client.get(url).content.decode()
+
+    publication_change(agreement=published, action="unpublish", user=editor, note="Wrong.")
+    assert client.get(url).status_code == 404
