@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 
 import pytest
 from django.core.cache import cache
-from django.urls import reverse
+from django.urls import clear_url_caches, reverse
 from django.utils.http import http_date
 
 from commitments.services.assessments import assessment_record
@@ -272,3 +273,30 @@ def test_the_agreement_page_is_cached_and_follows_changes(client, commitment, pu
 
     publication_change(agreement=published, action="unpublish", user=editor, note="Wrong.")
     assert client.get(url).status_code == 404
+
+
+@pytest.fixture
+def at_root(settings):
+    """Mount the public site at the root (the dashboard at /dashboard/) for one test."""
+    import tracker.urls
+
+    settings.TRACKER_PUBLIC_AT_ROOT = True
+    importlib.reload(tracker.urls)
+    clear_url_caches()
+    yield
+    settings.TRACKER_PUBLIC_AT_ROOT = False
+    importlib.reload(tracker.urls)
+    clear_url_caches()
+
+
+def test_at_the_root_public_pages_are_cached_and_the_dashboard_is_not(
+    at_root, client, admin_client, commitment
+):
+    url = card("commitment", commitment.key)
+    assert url.startswith("/en/")
+    client.get(url)
+    assert client.get(url)["X-Public-Cache"] == "hit"
+    for _ in range(2):
+        response = admin_client.get("/dashboard/")
+        assert response.status_code == 200
+        assert "X-Public-Cache" not in response.headers
