@@ -265,8 +265,11 @@ def test_the_generation_moves_again_when_the_change_commits(
 
 def test_the_agreement_page_is_cached_and_follows_changes(client, commitment, published, editor):
     url = reverse("public:agreement", kwargs={"lang": "en", "key": published.key})
-    assert client.get(url)["X-Public-Cache"] == "miss"
-    assert client.get(url)["X-Public-Cache"] == "hit"
+    for state in ("miss", "hit"):
+        response = client.get(url)
+        assert response["X-Public-Cache"] == state
+        assert response["Cache-Control"].startswith("public, max-age=")
+        assert "Cookie" not in response.get("Vary", "")
 
     commitment_update(commitment=commitment, title="Open two consulates")
     assert "Open two consulates" in client.get(url).content.decode()
