@@ -196,13 +196,13 @@ class PartyLine:
 
 def party_commitments(*, party: Party) -> list[PartyLine]:
     """Return the public commitments binding ``party`` (obligor or co-obligor), with its
-    current rating of each; three queries."""
+    current rating of each, newest agreement first; three queries."""
     commitments = list(
         public_commitments()
         .filter(Q(obligor=party) | Q(co_obligors=party))
         .distinct()
         .select_related("agreement", "obligor")
-        .order_by("agreement__date", "agreement_id", F("due_date").asc(nulls_last=True), "id")
+        .order_by("-agreement__date", "-agreement_id", F("due_date").asc(nulls_last=True), "id")
     )
     ratings = dict(
         public_assessments()

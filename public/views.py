@@ -30,7 +30,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.html import strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
-from django.utils.translation import get_language_from_request, get_language_info
+from django.utils.translation import get_language_from_request, get_language_info, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -99,7 +99,8 @@ def _render(
 ) -> HttpResponse:
     page = public_context(request)
     if structured is not None:
-        structured = {"@context": "https://schema.org", **structured}
+        known = {name: value for name, value in structured.items() if value is not None}
+        structured = {"@context": "https://schema.org", **known}
         structured.setdefault("url", page["canonical_url"])
         structured.setdefault("inLanguage", lang)
     return render(
@@ -235,7 +236,11 @@ def agreement(request: HttpRequest, lang: str, key: str) -> HttpResponse:
             lang,
             title=title,
             description=summary
-            or _("%(count)s commitments made in %(title)s, their deadlines and ratings.")
+            or ngettext(
+                "%(count)s commitment made in %(title)s, its deadline and ratings.",
+                "%(count)s commitments made in %(title)s, their deadlines and ratings.",
+                len(page.lines),
+            )
             % {"count": len(page.lines), "title": title},
             kind="article",
         ),

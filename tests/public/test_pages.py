@@ -206,27 +206,32 @@ def test_overview_lists_published_agreements_with_meter_and_score(site, client, 
 def test_overview_queries_do_not_grow_with_agreements(
     site, client, usa, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(6):
         client.get(url("overview"))
     for _ in range(5):
         extra = factories.agreement_make(parties=[usa])
         factories.commitment_make(agreement=extra, obligor=usa)
         agreement_publish_unreviewed(agreement=extra)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(6):
         assert client.get(url("overview")).status_code == 200
 
 
 @pytest.mark.parametrize("count", [3, 30])
-def test_agreement_page_queries_do_not_grow_with_commitments(
+def test_agreement_and_party_queries_do_not_grow_with_commitments(
     count, agreement, japan, usa, client, django_assert_max_num_queries
 ):
+    """Ten queries for the agreement page and three for a party's, with 3 or 30 commitments
+    (each with a co-obligor, so every row has two ratings to look up)."""
     agreement_publish_unreviewed(agreement=agreement)
     for _ in range(count):
         commitment = factories.commitment_make(agreement=agreement, obligor=japan)
         commitment.co_obligors.add(usa)
-    with django_assert_max_num_queries(15):
-        response = client.get(url("agreement", key=agreement.key))
+    with django_assert_max_num_queries(10):
+        response = client.get(url("agreement", "fr", key=agreement.key))
     assert response.status_code == 200
+    assert response.content.decode().count('class="status status-') == count
+    with django_assert_max_num_queries(3):
+        response = client.get(url("party", "fr", key=usa.key))
     assert response.content.decode().count('class="status status-') == count
 
 
@@ -261,6 +266,9 @@ def test_metadata_is_present_and_escaped(site, client):
     assert data["@type"] == "Dataset"
     assert data["name"] == 'The "Big" </script><script>alert(1)</script> deal'
     assert data["url"].endswith(url("agreement", key=site.agreement.key))
+    assert data["inLanguage"] == "en"
+    assert None not in data.values()
+    assert data["dateModified"] >= data["datePublished"]
 
 
 def test_every_page_has_its_own_description(site, client):
@@ -276,3 +284,24 @@ def test_every_page_has_its_own_description(site, client):
 def test_public_pages_refuse_writes(site, client):
     """The public pages are read-only: a POST is 405, with nothing rendered."""
     assert client.post(url("agreement", key=site.agreement.key)).status_code == 405
+
+
+def test_a_logged_in_editor_gets_the_same_uncookied_page(site, client, editor):
+    """The public page never reads the session: an editor's request gets the page a stranger
+    gets, with no Vary: Cookie and no cookie set, so a cache may serve it to anyone."""
+    anonymous = client.get(url("commitment", "fr", key=site.commitment.key))
+    client.force_login(editor)
+    response = client.get(url("commitment", "fr", key=site.commitment.key))
+    assert "Cookie" not in response.get("Vary", "")
+    assert not response.cookies
+    assert response.content == anonymous.content
+
+
+def test_party_page_lists_the_newest_agreement_first(site, client, japan):
+    later = factories.agreement_make(
+        parties=[japan], title="Later deal", date=site.agreement.date.replace(year=2026)
+    )
+    factories.commitment_make(agreement=later, obligor=japan, title="A later promise")
+    agreement_publish_unreviewed(agreement=later)
+    page = client.get(url("party", key=japan.key)).content.decode()
+    assert page.index("A later promise") < page.index("Invest $550 billion in the United States")

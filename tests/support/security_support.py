@@ -42,6 +42,8 @@ class Route:
     route: str  # the whole pattern text, e.g. "admin/commitments/party/<path:object_id>/change/"
     name: str | None
     pattern: URLPattern
+    #: The parameters of the includes above it, e.g. the public site's ``<lang:lang>/``.
+    inherited: tuple[str, ...] = ()
 
     @property
     def view(self) -> Any:
@@ -50,23 +52,25 @@ class Route:
     def parameters(self) -> list[str]:
         pattern = self.pattern.pattern
         if isinstance(pattern, RoutePattern):
-            return list(pattern.converters)
+            return [*self.inherited, *pattern.converters]
         assert isinstance(pattern, RegexPattern)
         named = list(pattern.regex.groupindex)
         return named or [f"#{i}" for i in range(pattern.regex.groups)]
 
 
-def routes(resolver: URLResolver | None = None, prefix: str = "", namespace: str = ""
-           ) -> Iterator[Route]:
+def routes(resolver: URLResolver | None = None, prefix: str = "", namespace: str = "",
+           inherited: tuple[str, ...] = ()) -> Iterator[Route]:
     """Yield every URL pattern of the project, through every include."""
     resolver = resolver or get_resolver()
     for entry in resolver.url_patterns:
         text = str(entry.pattern).removeprefix("^").removesuffix("$")
         if isinstance(entry, URLResolver):
             inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
-            yield from routes(entry, prefix + text, inner)
+            above = (*inherited, *getattr(entry.pattern, "converters", {}))
+            yield from routes(entry, prefix + text, inner, above)
         else:
-            yield Route(prefix + text, f"{namespace}{entry.name}" if entry.name else None, entry)
+            name = f"{namespace}{entry.name}" if entry.name else None
+            yield Route(prefix + text, name, entry, inherited)
 
 
 #: The password of every user made here.

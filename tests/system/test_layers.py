@@ -21,7 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("core",),
     ("commitments",),
     ("alerts", "webhooks", "feeds", "accounts"),
-    ("api", "dashboard"),
+    ("api", "dashboard", "public"),
     ("tracker",),
 )
 

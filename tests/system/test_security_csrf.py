@@ -207,6 +207,30 @@ def a_row(model: Any, world: World) -> Any:
     return row
 
 
+def public_kwargs(route: Route, parameters: list[str], world: World) -> dict[str, Any]:
+    """Return the public route's parameters: English, and the key of the world's row."""
+    keys = {
+        "agreement": world.commitment.agreement.key,
+        "commitment": world.commitment.key,
+        "party": world.commitment.obligor.key,
+        "source": world.citation.source.key,
+    }
+    kwargs: dict[str, Any] = {"lang": "en"}
+    report = a_row(Report, world) if "report_id" in parameters else None
+    for parameter in parameters:
+        if parameter == "key" and report is not None:  # a report's page, under its agreement
+            kwargs["key"] = report.agreement.key
+        elif parameter == "key":
+            kind = next((k for k in keys if k in str(route.name)), None)
+            assert kind is not None, f"{route.route}: no key for {route.name}"
+            kwargs["key"] = keys[kind]
+        elif parameter == "report_id" and report is not None:
+            kwargs["report_id"] = report.pk
+        elif parameter != "lang":
+            raise AssertionError(f"{route.route}: no value for its parameter {parameter!r}")
+    return kwargs
+
+
 def urls_of(route: Route, world: World) -> list[str]:
     """Return the URLs that open ``route`` with real rows behind its parameters."""
     parameters = route.parameters()
@@ -230,6 +254,8 @@ def urls_of(route: Route, world: World) -> list[str]:
             return [reverse(route.name, args=[row.pk, row.history.first().history_id])]
         if parameters:
             return [reverse(route.name, args=[row.pk])]
+    if "lang" in parameters:  # the public site (issue 15): its pages name rows by their keys
+        return [reverse(route.name, kwargs=public_kwargs(route, parameters, world))]
     if {"agreement_pk", "report_id"} & set(parameters):  # compliance and reports (issue 13)
         report = a_row(Report, world)
         values = {"agreement_pk": report.agreement_id, "report_id": report.pk,
