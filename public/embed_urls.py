@@ -1,5 +1,14 @@
-"""Routes of the public site under ``<lang>/``: see :mod:`public.urls`."""
+"""Routes of the public site under ``<lang>/``: the embeddable cards and oEmbed.
 
-from django.urls import URLPattern
+See :mod:`public.urls`; the views are in :mod:`public.embeds`.
+"""
 
-urlpatterns: list[URLPattern] = []
+from django.urls import path
+
+from . import embeds
+
+urlpatterns = [
+    path("embed/commitments/<slug:key>/", embeds.embed_commitment, name="embed_commitment"),
+    path("embed/agreements/<slug:key>/", embeds.embed_agreement, name="embed_agreement"),
+    path("oembed", embeds.oembed, name="oembed"),
+]

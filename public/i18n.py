@@ -18,6 +18,8 @@ from django.utils import translation
 
 from commitments.translations import LANGUAGES
 
+from .cache import PUBLIC_MARK
+
 #: The URL converter's pattern: one of the content languages.
 LANGUAGE_PATTERN = "|".join(LANGUAGES)
 
@@ -45,6 +47,8 @@ def public_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
             if hasattr(response, "render") and callable(response.render):
                 response.render()
         response.headers.setdefault("Content-Language", lang)
+        # The public cache (public.cache) stores only the responses of these views.
+        setattr(response, PUBLIC_MARK, True)
         return response
 
     return wrapped

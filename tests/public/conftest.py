@@ -1,5 +1,7 @@
-"""Public content for the public pages' tests: one published agreement with a commitment
-rated with evidence, corrected and reported on, and one draft agreement that must never show."""
+"""Public content for the public site's tests: one published agreement with a commitment
+rated with evidence, corrected and reported on, and one draft agreement that must never show
+(``site``); a smaller published agreement for the embeds and the cache (``published``,
+``commitment``, ``draft``), with the cache emptied around each test."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from commitments.models import Agreement, Citation, Commitment, Correction, Party, Report, Source
@@ -115,3 +118,49 @@ def site(agreement, japan, usa, source) -> Site:
         draft_party,
         draft_source,
     )
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Start each test with an empty cache (a rolled-back test bumps no generation)."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def published(agreement) -> Agreement:
+    agreement_publish_unreviewed(agreement=agreement)
+    agreement.refresh_from_db()
+    return agreement
+
+
+@pytest.fixture
+def commitment(published, japan, usa, make_commitment) -> Commitment:
+    """A published commitment of Japan and the United States; Japan's rating "in the works"."""
+    commitment = make_commitment(
+        key="open-consulate",
+        title="Open a consulate",
+        title_fr="Ouvrir un consulat",
+        co_obligors=[usa],
+    )
+    assessment_record(
+        commitment=commitment,
+        party=japan,
+        rating="in_the_works",
+        justification="A site was chosen.",
+        assessed_on=dt.date(2025, 11, 3),
+    )
+    return commitment
+
+
+@pytest.fixture
+def draft(japan, usa) -> Agreement:
+    """A draft agreement (never published) with one commitment keyed ``secret-commitment``."""
+    agreement = factories.agreement_make(
+        key="secret-agreement", title="Secret agreement", parties=[japan, usa]
+    )
+    factories.commitment_make(
+        agreement=agreement, obligor=japan, key="secret-commitment", title="Secret commitment"
+    )
+    return agreement
