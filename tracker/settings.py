@@ -55,7 +55,7 @@ INSTALLED_APPS = [
     "webhooks",
     "feeds",
     "dashboard",
-    "public",
+    "publicsite",
     "accounts",
     "axes",
     "django_htmx",
@@ -67,7 +67,7 @@ MIDDLEWARE = [
     "tracker.csp.ScopedCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Stored public pages are served from here, before the session and the user are read.
-    "public.cache.PublicCacheMiddleware",
+    "publicsite.cache.PublicCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -408,7 +408,7 @@ TRACKER_PUBLISH_REVIEW_REQUIRED = env.bool("TRACKER_PUBLISH_REVIEW_REQUIRED", de
 # The public site's address: "/public/" by default; "/" puts it at the site root (the
 # dashboard then lives under /dashboard/).
 TRACKER_PUBLIC_AT_ROOT = env.bool("TRACKER_PUBLIC_AT_ROOT", default=False)
-# How long a public page is kept by our cache (public.cache) and by browsers and proxies
+# How long a public page is kept by our cache (publicsite.cache) and by browsers and proxies
 # (Cache-Control max-age), in seconds. With the default per-process cache, also the longest a
 # page may stay stale after a change made in another process (set CACHE_URL in production).
 TRACKER_PUBLIC_CACHE_SECONDS = env.int("TRACKER_PUBLIC_CACHE_SECONDS", default=60)

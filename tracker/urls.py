@@ -8,8 +8,8 @@ from django.urls import include, path
 
 from accounts.forms import LoginForm
 from accounts.views import set_language
-from public.sitemaps import SITEMAPS
-from public.views import robots_txt
+from publicsite.sitemaps import SITEMAPS
+from publicsite.views import robots_txt
 from tracker.health import healthz
 
 urlpatterns = [
@@ -32,10 +32,10 @@ urlpatterns = [
 if settings.TRACKER_PUBLIC_AT_ROOT:
     urlpatterns += [
         path("dashboard/", include("dashboard.urls")),
-        path("", include("public.urls")),
+        path("", include("publicsite.urls")),
     ]
 else:
     urlpatterns += [
-        path("public/", include("public.urls")),
+        path("public/", include("publicsite.urls")),
         path("", include("dashboard.urls")),
     ]

@@ -18,7 +18,7 @@ from commitments.services.commitments import (
 )
 from commitments.services.deadline_states import deadline_states_flag
 from commitments.services.publishing import publication_change
-from public.cache import GENERATION_KEY, generation
+from publicsite.cache import GENERATION_KEY, generation
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from django.test import Client
 from commitments.models import Agreement, Commitment, Correction, ProgressUpdate
 from commitments.services.commitments import commitment_change_status
 from commitments.services.publishing import agreement_publish_unreviewed
-from public.changes import change_counts, week_label, week_parse
+from publicsite.changes import change_counts, week_label, week_parse
 from tests import factories
 
 pytestmark = pytest.mark.django_db

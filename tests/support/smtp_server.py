@@ -22,10 +22,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import importlib.util
-import site
 import socket
-import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -34,34 +31,8 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
-
-
-def _atpublic_loaded() -> None:
-    """Import aiosmtpd, whose dependency atpublic is the top-level module ``public``.
-
-    Our public site's app is ``public`` too and comes first on ``sys.path``: the library's
-    module is loaded from site-packages for aiosmtpd's import only, and our app is put back.
-    """
-    ours = sys.modules.pop("public", None)
-    spec = importlib.machinery.PathFinder.find_spec("public", site.getsitepackages())
-    assert spec is not None and spec.loader is not None, "atpublic is not installed"
-    atpublic = importlib.util.module_from_spec(spec)
-    sys.modules["public"] = atpublic
-    try:
-        spec.loader.exec_module(atpublic)
-        importlib.import_module("aiosmtpd.smtp")
-        importlib.import_module("aiosmtpd.controller")
-    finally:
-        if ours is not None:
-            sys.modules["public"] = ours
-        else:
-            del sys.modules["public"]
-
-
-_atpublic_loaded()
-
-from aiosmtpd.controller import Controller  # noqa: E402
-from aiosmtpd.smtp import SMTP, Envelope, Session  # noqa: E402
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
 
 
 @dataclass(frozen=True)

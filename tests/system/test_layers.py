@@ -21,7 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("core",),
     ("commitments",),
     ("alerts", "webhooks", "feeds", "accounts"),
-    ("api", "dashboard", "public"),
+    ("api", "dashboard", "publicsite"),
     ("tracker",),
 )
 

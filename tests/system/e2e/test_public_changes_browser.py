@@ -15,7 +15,7 @@ from commitments.services.commitments import commitment_change_status
 from commitments.services.corrections import correction_record
 from commitments.visibility import public_commitments
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls("tests.public.urls")]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 WIDTHS = (1280, 390)
 

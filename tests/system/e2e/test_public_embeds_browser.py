@@ -22,7 +22,7 @@ from playwright.sync_api import Page
 
 from commitments.models import Agreement, Commitment
 from commitments.translations import localized_text
-from public.embeds import default_size, iframe_html
+from publicsite.embeds import default_size, iframe_html
 from tests.system.e2e.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.django_db(transaction=True)

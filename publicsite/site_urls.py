@@ -1,4 +1,4 @@
-"""Routes of the public site under ``<lang>/``: see :mod:`public.urls`."""
+"""Routes of the public site under ``<lang>/``: see :mod:`publicsite.urls`."""
 
 from django.urls import URLPattern, path
 

@@ -1,4 +1,4 @@
-"""Routes of the public site under ``<lang>/``: see :mod:`public.urls`.
+"""Routes of the public site under ``<lang>/``: see :mod:`publicsite.urls`.
 
 The change log in public: what changed in a week, the corrections log, the Atom feeds.
 """

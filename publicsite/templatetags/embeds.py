@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from commitments.models import Agreement, Commitment
 from commitments.translations import localized_text, reader_language
-from public.embeds import default_size, iframe_html, permalink, site_url
+from publicsite.embeds import default_size, iframe_html, permalink, site_url
 
 register = template.Library()
 

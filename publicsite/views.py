@@ -1,8 +1,8 @@
 """The public pages: the published tracker, readable by anyone without a login.
 
-Every page is anonymous, in the language its URL names (:func:`public.i18n.public_view`),
+Every page is anonymous, in the language its URL names (:func:`publicsite.i18n.public_view`),
 and reads only public content (:mod:`commitments.visibility`, through
-:mod:`public.selectors`). A view never reads ``request.user`` or the session, so a page is
+:mod:`publicsite.selectors`). A view never reads ``request.user`` or the session, so a page is
 the same for every reader of its URL and may be cached as such. An unknown or unpublished key
 is a plain 404 in the URL's language; an old key answers 301 to the current one.
 """

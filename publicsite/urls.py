@@ -1,4 +1,4 @@
-"""The public site's routes, all under ``<lang>/`` (see :mod:`public.i18n`).
+"""The public site's routes, all under ``<lang>/`` (see :mod:`publicsite.i18n`).
 
 Each part of the site keeps its routes in its own module, included here under the language:
 the pages (``site_urls``), the changes, feeds and corrections (``changes_urls``), the embeds

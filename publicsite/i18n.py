@@ -47,7 +47,7 @@ def public_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
             if hasattr(response, "render") and callable(response.render):
                 response.render()
         response.headers.setdefault("Content-Language", lang)
-        # The public cache (public.cache) stores only the responses of these views.
+        # The public cache (publicsite.cache) stores only the responses of these views.
         setattr(response, PUBLIC_MARK, True)
         return response
 

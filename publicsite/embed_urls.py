@@ -1,6 +1,6 @@
 """Routes of the public site under ``<lang>/``: the embeddable cards and oEmbed.
 
-See :mod:`public.urls`; the views are in :mod:`public.embeds`.
+See :mod:`publicsite.urls`; the views are in :mod:`publicsite.embeds`.
 """
 
 from django.urls import path

@@ -35,7 +35,7 @@ from django.urls import reverse
 from django.utils.http import http_date, parse_http_date_safe
 
 GENERATION_KEY = "public-cache:generation"
-#: The attribute :func:`public.i18n.public_view` sets on a public view's response.
+#: The attribute :func:`publicsite.i18n.public_view` sets on a public view's response.
 PUBLIC_MARK = "public_cacheable"
 #: Headers stored with a page and sent again with it (the outer middleware add their own).
 KEPT_HEADERS = ("Content-Type", "Content-Language", "X-Frame-Options", "Vary")

@@ -4,11 +4,11 @@ from django.apps import AppConfig
 class PublicConfig(AppConfig):
     """The published tracker: pages, feeds and embeds anyone may read, without a login."""
 
-    name = "public"
+    name = "publicsite"
     verbose_name = "Public site"
 
     def ready(self) -> None:
-        """Empty the public cache on every change to the domain (see :mod:`public.cache`)."""
+        """Empty the public cache on every change to the domain (see :mod:`publicsite.cache`)."""
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
         from commitments.services import hooks

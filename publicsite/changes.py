@@ -1,7 +1,7 @@
 """The change log in public: what changed in a week, and the corrections log.
 
 Both render :func:`commitments.changes.public_changes`, the rows the Atom feeds carry
-(:mod:`public.feeds`), in the URL's language. Neither reads the user or the session.
+(:mod:`publicsite.feeds`), in the URL's language. Neither reads the user or the session.
 """
 
 from __future__ import annotations
