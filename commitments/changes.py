@@ -26,6 +26,8 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core.text import xml_safe
+
 from .choices import RevisionKind, Status, rating_label
 from .deadlines.text import due_in_words
 from .models import Agreement, Assessment, Commitment, Party
@@ -74,6 +76,13 @@ class Change:
     #: The titles with their language and origin, to mark a fallback or a machine translation.
     agreement_title_as: Localized | None = None
     commitment_title_as: Localized | None = None
+
+    def __post_init__(self) -> None:
+        # Texts typed by editors may hold control characters no XML feed can carry.
+        for name in ("agreement_title", "commitment_title", "what", "old", "new", "why"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, xml_safe(value))
 
     @property
     def subject(self) -> str:
@@ -266,7 +275,11 @@ def _corrections(scope: dict[str, Any], since: Any, until: Any, limit: Any) -> l
     if scope["commitment"] is not None:
         rows = rows.filter(commitment_id=scope["commitment"].pk)
     if scope["agreement"] is not None:
-        rows = rows.filter(agreement_id=scope["agreement"].pk)
+        agreement = scope["agreement"].pk
+        rows = rows.filter(
+            Q(commitment__isnull=True, agreement_id=agreement)
+            | Q(commitment__agreement_id=agreement)
+        )
     if scope["party"] is not None:
         party = scope["party"].pk
         rows = rows.filter(

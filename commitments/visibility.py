@@ -2,14 +2,18 @@
 
 An agreement is public when it is published; what hangs off it (its commitments, their
 ratings, revisions, progress, occurrences, its reports and corrections, the citations of
-either) is public with it. A party is public when it is a party to, or an obligor of, a
-published agreement; a source when a public citation quotes it. The public site, the feeds,
-the embeds, the sitemap, the public API and the public cache all read through these
-functions, so a draft cannot leak by one of them forgetting the rule.
+either) is public with it. A party is public when it is a party to a published agreement,
+or bound by or benefiting from one of its commitments; a source when a public citation
+quotes it. The public site, the feeds, the embeds, the sitemap, the public API and the
+public cache all read through these functions, so a draft cannot leak by one of them
+forgetting the rule.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
 from typing import Any, TypeVar
 
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
@@ -45,7 +49,8 @@ def public_commitments() -> QuerySet[Commitment]:
 
 
 def public_parties() -> QuerySet[Party]:
-    """Return the parties to, or obligors in, a published agreement."""
+    """Return the parties to a published agreement, or bound by or benefiting from one of its
+    commitments."""
     return Party.objects.filter(
         Exists(
             Agreement.parties.through.objects.filter(
@@ -55,6 +60,16 @@ def public_parties() -> QuerySet[Party]:
         | Exists(
             Commitment.objects.filter(
                 obligor_id=OuterRef("pk"), agreement__publication_state=PUBLISHED
+            )
+        )
+        | Exists(
+            Commitment.co_obligors.through.objects.filter(
+                party_id=OuterRef("pk"), commitment__agreement__publication_state=PUBLISHED
+            )
+        )
+        | Exists(
+            Commitment.beneficiaries.through.objects.filter(
+                party_id=OuterRef("pk"), commitment__agreement__publication_state=PUBLISHED
             )
         )
     )
@@ -102,7 +117,12 @@ def public_reports() -> QuerySet[Report]:
 
 def public_corrections() -> QuerySet[Correction]:
     """Return the corrections of published agreements and their commitments."""
-    return Correction.objects.filter(agreement__publication_state=PUBLISHED)
+    # A commitment's correction follows the commitment's agreement, not the copy it was
+    # written with.
+    return Correction.objects.filter(
+        Q(commitment__isnull=True, agreement__publication_state=PUBLISHED)
+        | Q(commitment__agreement__publication_state=PUBLISHED)
+    )
 
 
 def public_report_corrections() -> QuerySet[ReportCorrection]:
@@ -124,3 +144,39 @@ def visible_to(user: Any, rows: QuerySet[M], public: QuerySet[M]) -> QuerySet[M]
     if user is not None and user.is_authenticated:
         return rows
     return rows.filter(pk__in=public.values("pk"))
+
+
+#: Fields no anonymous reader gets, whatever the row: who on the staff did what.
+NOT_PUBLIC_FIELDS = frozenset({"owner", "author", "created_by", "user", "published_by"})
+
+
+# Reading in public: texts that name other rows (a deadline counting from another
+# commitment's fulfilment) must not name a draft's. The public site's views and the API's
+# anonymous reads run inside ``public_reading``; ``shown_to_reader`` answers for the rest.
+_reading_publicly: ContextVar[bool] = ContextVar("reading_publicly", default=False)
+
+
+def public_reading_begin(public: bool = True) -> Token[bool]:
+    """Start reading as the public (``public``) or not; :func:`public_reading_end` ends it."""
+    return _reading_publicly.set(public)
+
+
+def public_reading_end(token: Token[bool]) -> None:
+    """End what :func:`public_reading_begin` started."""
+    _reading_publicly.reset(token)
+
+
+@contextmanager
+def public_reading(public: bool = True) -> Iterator[None]:
+    """Run a block as the public reads: drafts are not named in any text it makes."""
+    token = public_reading_begin(public)
+    try:
+        yield
+    finally:
+        public_reading_end(token)
+
+
+def shown_to_reader(agreement: Agreement) -> bool:
+    """Say whether the current reader may see this agreement's content (and its titles):
+    always behind a login, in public only when it is published."""
+    return not _reading_publicly.get() or is_public(agreement)

@@ -49,3 +49,13 @@ def _error_at(errors: dict[str, Any], path: tuple[str, ...]) -> None:
     for key in outer:
         errors = errors.setdefault(key, {})
     errors[name] = [str(NUL_REFUSED)]
+
+
+#: The characters XML 1.0 cannot carry (C0 controls but tab, line feed and carriage return).
+_NOT_XML = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+
+
+def xml_safe(text: str) -> str:
+    """Return ``text`` without the control characters XML 1.0 cannot carry (a stored vertical
+    tab would otherwise make every Atom feed that shows it fail)."""
+    return text.translate(_NOT_XML)

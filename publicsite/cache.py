@@ -26,6 +26,7 @@ import hashlib
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
@@ -107,6 +108,16 @@ def _not_modified(request: HttpRequest, etag: str, modified: float) -> bool:
     return since is not None and int(modified) <= since
 
 
+#: The query parameters public pages read (the week, the page, the search, oEmbed's).
+READ_PARAMETERS = frozenset({"week", "page", "q", "url", "format", "maxwidth", "maxheight"})
+
+
+def _canonical_path(request: HttpRequest) -> str:
+    """The path with its parameters sorted: one entry for ``?a=1&b=2`` and ``?b=2&a=1``."""
+    query = sorted((name, value) for name in request.GET for value in request.GET.getlist(name))
+    return request.path + ("?" + urlencode(query) if query else "")
+
+
 class PublicCacheMiddleware:
     """Serve stored public pages before the middleware chain runs; store the public 200s."""
 
@@ -116,7 +127,12 @@ class PublicCacheMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if request.method not in ("GET", "HEAD") or not request.path.startswith(public_prefix()):
             return self.get_response(request)
-        key = _key(request.get_full_path(), generation())
+        if set(request.GET) - READ_PARAMETERS:
+            # A parameter no public page reads would make a new entry per value: anyone could
+            # push the hot pages out. Such requests are answered, never stored.
+            return self.get_response(request)
+        request.get_host()  # a Host the site does not serve is refused (400), hit or miss
+        key = _key(_canonical_path(request), generation())
         entry = cache.get(key)
         if entry is not None:
             return self._answer(request, entry, hit=True)

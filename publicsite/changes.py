@@ -23,6 +23,7 @@ from django.utils.translation import ngettext
 
 from commitments import changes as log
 from commitments.changes import Change, public_changes
+from core.dates import YEAR_MAX, YEAR_MIN
 
 from .context import public_context
 from .feeds import change_headline, change_permalink
@@ -62,9 +63,12 @@ def week_parse(value: str) -> dt.date | None:
     match = _WEEK.fullmatch(value.strip())
     if match is None:
         return None
+    year = int(match["year"])
+    if not YEAR_MIN <= year <= YEAR_MAX:  # the weeks around it must exist too
+        return None
     try:
-        return dt.date.fromisocalendar(int(match["year"]), int(match["week"]), 1)
-    except ValueError:  # week 00, week 53 of a 52-week year, year 0000
+        return dt.date.fromisocalendar(year, int(match["week"]), 1)
+    except ValueError:  # week 00, week 53 of a 52-week year
         return None
 
 

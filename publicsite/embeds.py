@@ -8,6 +8,7 @@ through :mod:`commitments.visibility`: a draft, an unknown key or a foreign URL 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -229,7 +230,8 @@ def _dimension(request: HttpRequest, name: str) -> int | None:
     raw = request.GET.get(name, "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or int(raw) < 1:
+    # ASCII digits only ("²" is a digit to str.isdigit), and few of them.
+    if not re.fullmatch(r"[0-9]{1,5}", raw) or int(raw) < 1:
         raise OEmbedError(
             400, _("%(field)s must be a whole number of pixels, 1 or more.") % {"field": name}
         )
@@ -240,7 +242,10 @@ def _oembed_target(url: str) -> tuple[Agreement | Commitment, str]:
     """Return the public agreement or commitment a permalink URL names, and its language."""
     not_found = OEmbedError(404, _("This URL is not a published agreement or commitment."))
     site = urlsplit(site_url())
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[abc/x": not a URL at all
+        raise not_found from None
     if (parts.scheme, parts.netloc) != (site.scheme, site.netloc):
         raise not_found
     try:

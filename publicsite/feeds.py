@@ -118,6 +118,14 @@ class ChangesFeed(Feed):
     def item_title(self, item: Change) -> str:
         return change_headline(item)
 
+    def item_description(self, item: Change) -> str:
+        # The entry's summary: the same words as its content (without it Django would put
+        # the item's repr there).
+        return self._content(item)
+
+    def author_name(self, obj: Scope) -> str:
+        return _("Commitment Tracker")
+
     def item_extra_kwargs(self, item: Change) -> dict[str, Any]:
         return {"content": self._content(item)}
 

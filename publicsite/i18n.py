@@ -17,6 +17,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
 from commitments.translations import LANGUAGES
+from commitments.visibility import public_reading
 
 from .cache import PUBLIC_MARK
 
@@ -41,7 +42,7 @@ def public_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args: Any, lang: str, **kwargs: Any) -> HttpResponse:
-        with translation.override(lang):
+        with translation.override(lang), public_reading():
             request.LANGUAGE_CODE = lang
             response = view(request, *args, lang=lang, **kwargs)
             if hasattr(response, "render") and callable(response.render):

@@ -27,8 +27,14 @@ from commitments import deadlines
 from commitments.assessment import score
 from commitments.choices import RecurrenceKind, rating_label
 from commitments.deadlines import recurrence
-from commitments.deadlines.text import RevisionWords, explanation_in_words, rule_in_words
+from commitments.deadlines.text import (
+    RevisionWords,
+    anchor_title,
+    explanation_in_words,
+    rule_in_words,
+)
 from commitments.models import (
+    Agreement,
     Assessment,
     Citation,
     Commitment,
@@ -37,7 +43,6 @@ from commitments.models import (
     ProgressUpdate,
 )
 from commitments.stages import is_retroactive
-from commitments.translations import localized_text
 from core.rest.serializers import detail_url_builder, instant_text
 
 from .serializers import (
@@ -113,6 +118,7 @@ RULE_WORDS_COLUMNS = (
     f"{_ANCHOR}__title_fr",
     f"{_ANCHOR}__machine_translations",
     f"{_ANCHOR}__fulfilled_on",
+    f"{_ANCHOR}__agreement__publication_state",
 )
 
 #: A citation's columns, from the citation itself or through a progress update's evidence.
@@ -180,8 +186,9 @@ def _anchor_title(row: Row) -> str | None:
         title=row[f"{_ANCHOR}__title"],
         title_fr=row[f"{_ANCHOR}__title_fr"],
         machine_translations=row[f"{_ANCHOR}__machine_translations"],
+        agreement=Agreement(publication_state=row[f"{_ANCHOR}__agreement__publication_state"]),
     )
-    return localized_text(anchor, "title")
+    return anchor_title(anchor)
 
 
 def _rule_description(row: Row) -> str:

@@ -6,6 +6,7 @@ Every successful GET carries an ``ETag`` of its body; a client that sends it bac
 
 from __future__ import annotations
 
+from contextvars import Token
 from typing import Any, cast
 
 from django.db.models import QuerySet
@@ -39,11 +40,61 @@ from . import readers, serializers
 from .corrections import CorrectionActionMixin
 
 
+class PublicReadingMixin:
+    """Anonymous reads (``API_PUBLIC_READ``) run as the public reads: no draft is named in the
+    texts a representation makes (a deadline counting from a draft commitment)."""
+
+    _public_reading: Token[bool] | None = None
+
+    def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        public = not request.user.is_authenticated
+        self._public_reading = visibility.public_reading_begin(public)
+
+    def finalize_response(self, request: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
+        token = getattr(self, "_public_reading", None)
+        anonymous = not request.user.is_authenticated
+        try:
+            if anonymous and isinstance(response, Response):
+                _redact(response.data, visibility.NOT_PUBLIC_FIELDS | self.not_public_fields)
+            response = super().finalize_response(  # type: ignore[misc]
+                request, response, *args, **kwargs
+            )
+            if anonymous and token is not None and isinstance(response, Response):
+                # Rendered now, while reading in public: the list's rows are read lazily.
+                response.render()
+        finally:
+            if token is not None:
+                visibility.public_reading_end(token)
+                self._public_reading = None
+        return response
+
+    #: More fields this resource keeps from anonymous readers (a source's archived text).
+    not_public_fields: frozenset[str] = frozenset()
+
+
+def _redact(data: Any, names: frozenset[str]) -> None:
+    """Blank, in place, every value under one of ``names`` in a representation."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            for key in list(value):
+                if key in names:
+                    value[key] = None
+                else:
+                    stack.append(value[key])
+        elif isinstance(value, list):
+            stack.extend(value)
+
+
 @extend_schema_view(
     list=extend_schema(summary="List parties"),
     retrieve=extend_schema(summary="Show a party"),
 )
-class PartyViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, ApiViewSet):
+class PartyViewSet(
+    PublicReadingMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, ApiViewSet
+):
     """States, organisations and companies that make or receive commitments."""
 
     serializer_class = serializers.PartySerializer
@@ -74,13 +125,19 @@ class PartyViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, ApiViewSet)
     ),
 )
 class SourceViewSet(
-    mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, ApiViewSet
+    PublicReadingMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.ListModelMixin,
+    ApiViewSet,
 ):
     """Documents the agreements and commitments are drawn from, with their archived copies."""
 
     serializer_class = serializers.SourceSerializer
     filterset_class = SourceFilterSet
     parser_classes = [JsonBodyParser, MultiPartParser]
+    # The archived copy is the editors' (its file is for readers with a login only).
+    not_public_fields = frozenset({"text"})
 
     def get_queryset(self) -> QuerySet:
         rows = visibility.visible_to(
@@ -128,6 +185,7 @@ class SourceViewSet(
     ),
 )
 class AgreementViewSet(
+    PublicReadingMixin,
     CorrectionActionMixin,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
@@ -183,6 +241,7 @@ class AgreementViewSet(
     ),
 )
 class CommitmentViewSet(
+    PublicReadingMixin,
     CorrectionActionMixin,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
@@ -414,7 +473,9 @@ class CommitmentViewSet(
     list=extend_schema(summary="List progress updates"),
     retrieve=extend_schema(summary="Show a progress update"),
 )
-class ProgressUpdateViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, ApiViewSet):
+class ProgressUpdateViewSet(
+    PublicReadingMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, ApiViewSet
+):
     """Progress updates of every commitment, latest first; written by the status action."""
 
     serializer_class = serializers.ProgressUpdateSerializer

@@ -154,6 +154,17 @@ def rule_in_words(
     return f"{words} → {date_in_words(due_date, rule_precision(rule))}"
 
 
+def anchor_title(anchor: Commitment | None) -> str | None:
+    """The anchor commitment's title, or, read in public while it is a draft, no name."""
+    from commitments.visibility import shown_to_reader
+
+    if anchor is None:
+        return None
+    if not shown_to_reader(anchor.agreement):
+        return _("another commitment (not published)")
+    return localized_text(anchor, "title")
+
+
 def commitment_rule_in_words(commitment: Commitment) -> str:
     """Return ``commitment``'s deadline rule in words, with its anchor and due date.
 
@@ -169,7 +180,7 @@ def commitment_rule_in_words(commitment: Commitment) -> str:
         rule,
         counts_from=commitment.anchor_kind,
         agreement_date=commitment.agreement.date,
-        anchor_title=localized_text(anchor, "title") if anchor is not None else None,
+        anchor_title=anchor_title(anchor),
         anchor_fulfilled_on=anchor.fulfilled_on if anchor is not None else None,
         # The rule's own date: a revision moves the due date, not what the rule gives.
         due_date=commitment.original_due_date,
@@ -374,7 +385,7 @@ def deadline_explanation(commitment: Commitment) -> str:
         rule,
         counts_from=commitment.anchor_kind,
         agreement_date=commitment.agreement.date,
-        anchor_title=localized_text(anchor, "title") if anchor is not None else None,
+        anchor_title=anchor_title(anchor),
         anchor_fulfilled_on=anchor.fulfilled_on if anchor is not None else None,
         original_due_date=commitment.original_due_date,
         original_precision=commitment.original_due_precision,

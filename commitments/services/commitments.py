@@ -13,7 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from commitments import deadlines
-from commitments.choices import EVIDENCE_REQUIRED, FULFILMENT, RecurrenceKind, Status
+from commitments.choices import (
+    EVIDENCE_REQUIRED,
+    FULFILMENT,
+    PublicationState,
+    RecurrenceKind,
+    Status,
+)
 from commitments.deadlines import recurrence
 from commitments.models import (
     DUE_DATE_RELATIONS,
@@ -126,6 +132,8 @@ def commitment_save(
     this one count from its fulfilment, which only :func:`commitment_change_status` moves.
     """
     creating = commitment.pk is None
+    if not creating and (changed_fields is None or "agreement" in changed_fields):
+        _agreement_move_check(commitment)
     co_obligors = _co_obligors_check(commitment, co_obligors)
     if commitment.recurrence != RecurrenceKind.NONE and commitment.recurrence_interval is None:
         # Period-end recurrences repeat every period unless told otherwise.
@@ -161,6 +169,32 @@ def commitment_save(
         change = hooks.FieldChange(commitment.pk, "due_date", old_due_date, commitment.due_date)
         hooks.fields_changed(changes=[change], at=timezone.now())
     return commitment
+
+
+def _agreement_move_check(commitment: Commitment) -> None:
+    """Refuse moving a commitment out of, or into, a published agreement.
+
+    Its public page, history and corrections belong to its agreement; moving one in would
+    publish it without the agreement's review, moving one out would leave its corrections
+    and history under an agreement it is no longer part of.
+    """
+    before = (
+        Commitment.objects.filter(pk=commitment.pk)
+        .values_list("agreement_id", "agreement__publication_state")
+        .first()
+    )
+    if before is None or before[0] == commitment.agreement_id:
+        return
+    published = PublicationState.PUBLISHED
+    if before[1] == published or commitment.agreement.publication_state == published:
+        raise ValidationError(
+            {
+                "agreement": _(
+                    "A commitment of a published agreement stays in it, and none moves into "
+                    "one: unpublish the agreement first, or record a new commitment."
+                )
+            }
+        )
 
 
 def _co_obligors_check(

@@ -18,11 +18,20 @@ import datetime as dt
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from commitments.choices import PublicationAction, PublicationState
-from commitments.models import Agreement, Commitment, PublicationEvent
+from commitments.models import (
+    Agreement,
+    Assessment,
+    Citation,
+    Commitment,
+    DeadlineRevision,
+    ProgressUpdate,
+    PublicationEvent,
+)
 from commitments.services.deadlines import User, attach_user
 from core.roles import can_write
 
@@ -53,20 +62,31 @@ def publication_steps(agreement: Agreement) -> list[str]:
 
 
 def latest_editor_id(agreement: Agreement) -> int | None:
-    """Return who made the latest recorded change to the agreement or one of its commitments."""
+    """Return who made the latest recorded change to the agreement or what hangs off it.
+
+    Read from the history of the agreement, its commitments, their citations, status
+    changes, deadline revisions and ratings: whoever changed any of them last made the
+    change a second editor must review.
+    """
+    commitment_ids = list(
+        Commitment.history.filter(agreement_id=agreement.pk).values_list("id", flat=True).distinct()
+    )
+    histories = [
+        Agreement.history.filter(id=agreement.pk),
+        Commitment.history.filter(agreement_id=agreement.pk),
+        Citation.history.filter(Q(agreement_id=agreement.pk) | Q(commitment_id__in=commitment_ids)),
+        ProgressUpdate.history.filter(commitment_id__in=commitment_ids),
+        DeadlineRevision.history.filter(commitment_id__in=commitment_ids),
+        Assessment.history.filter(commitment_id__in=commitment_ids),
+    ]
     latest = [
         row
         for row in (
-            Agreement.history.filter(id=agreement.pk)
-            .exclude(history_user=None)
+            history.exclude(history_user=None)
             .order_by("-history_date")
             .values("history_date", "history_user_id")
-            .first(),
-            Commitment.history.filter(agreement_id=agreement.pk)
-            .exclude(history_user=None)
-            .order_by("-history_date")
-            .values("history_date", "history_user_id")
-            .first(),
+            .first()
+            for history in histories
         )
         if row is not None
     ]
