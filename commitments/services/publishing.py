@@ -108,6 +108,8 @@ def publication_refusal(*, agreement: Agreement, action: str, user: User) -> str
         return _("Only an editor may change what is published.")
     sources, _target = TRANSITIONS[action]
     state = agreement.publication_state
+    if state == TRANSITIONS[action][1]:
+        return _("This agreement is already %(state)s.") % {"state": State(state).label.lower()}
     if state not in sources:
         return _("An agreement that is %(state)s cannot be %(action)s.") % {
             "state": State(state).label.lower(),

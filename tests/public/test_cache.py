@@ -52,13 +52,18 @@ def test_a_public_page_is_served_from_the_cache_with_its_headers(client, commitm
         assert not response.cookies
 
 
-def test_the_query_string_is_part_of_the_key(client, commitment):
+def test_the_parameters_pages_read_are_part_of_the_key(client, commitment, settings):
     url = card("commitment", commitment.key)
+    page = settings.SITE_URL + reverse(
+        "public:commitment", kwargs={"lang": "en", "key": commitment.key}
+    )
+    oembed = reverse("public:oembed", kwargs={"lang": "en"})
 
     client.get(url)
 
-    assert client.get(url + "?utm=1")["X-Public-Cache"] == "miss"
-    assert client.get(url + "?utm=1")["X-Public-Cache"] == "hit"
+    assert client.get(oembed, {"url": page, "maxwidth": "300"})["X-Public-Cache"] == "miss"
+    assert client.get(oembed, {"url": page, "maxwidth": "300"})["X-Public-Cache"] == "hit"
+    assert client.get(oembed, {"url": page, "maxwidth": "400"})["X-Public-Cache"] == "miss"
     assert client.get(card("commitment", commitment.key, "fr"))["X-Public-Cache"] == "miss"
 
 

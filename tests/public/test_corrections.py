@@ -45,7 +45,7 @@ def test_a_correction_made_by_the_service_is_listed(client, meet, editor):
         now=WHEN,
     )
     page = _page(client)
-    assert "corrections are never made silently" in page.lower()
+    assert "we correct it and say so here" in page.lower()
     assert '<time datetime="2026-11-02">2 November 2026</time>' in page
     assert 'href="https://tracker.example.org/public/en/commitments/meet/">Hold a meeting</a>' in (
         page
