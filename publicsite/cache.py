@@ -73,10 +73,15 @@ def generation_bump() -> None:
     transaction.on_commit(_bump)
 
 
+#: The domain's models no public page shows: their changes leave the cache alone (an
+#: import run's progress is saved many times a second).
+PRIVATE = frozenset({"importrun"})
+
+
 def changed(*_args: Any, sender: Any = None, **_kwargs: Any) -> None:
     """Bump the generation after a change to a ``commitments`` model (a signal receiver)."""
     meta = getattr(sender, "_meta", None)
-    if meta is not None and meta.app_label == "commitments":
+    if meta is not None and meta.app_label == "commitments" and meta.model_name not in PRIVATE:
         generation_bump()
 
 
