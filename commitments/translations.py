@@ -147,6 +147,9 @@ class TranslatedModel:
     """A model mixin: ``full_clean`` names machine translations of fields it does not translate."""
 
     def clean_fields(self, exclude: Any = None) -> None:
+        if getattr(self, "machine_translations", {}) is None:
+            # A form's empty JSON field gives None: no machine translation, stored as {}.
+            self.machine_translations = {}
         errors: dict[str, list[str]] = {}
         try:
             super().clean_fields(exclude=exclude)  # type: ignore[misc]

@@ -17,9 +17,10 @@ from rest_framework.response import Response
 
 from commitments.models import Correction
 from commitments.services.corrections import correction_record
+from core.rest.serializers import StrictMixin
 
 
-class CorrectionCreateSerializer(serializers.Serializer):
+class CorrectionCreateSerializer(StrictMixin, serializers.Serializer):
     """A correction: the fields and their new values, and why (shown to the public)."""
 
     changes = serializers.DictField(

@@ -34,8 +34,10 @@ from rest_framework.test import APIClient
 from alerts.models import Subscription
 from api.pagination import PageNumberPagination
 from commitments.api import serializers as api_serializers
+from commitments.api.corrections import CorrectionCreateSerializer
 from commitments.choices import PartyKind
 from commitments.models import Assessment, Commitment, Party
+from commitments.services.publishing import agreement_publish_unreviewed
 from core.rest.permissions import OwnDataPermission
 from core.rest.serializers import StrictMixin
 from feeds import export
@@ -208,7 +210,13 @@ def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
         ("api:agreement-detail", "put"): existing_agreement,
         ("api:agreement-detail", "patch"): {"place": "Osaka"},
         # Publishing (issue 15).
-        ("api:agreement-publication", "post"): {"action": "submit", "note": "Ready"},
+        ("api:agreement-publication", "post"): {"action": "unpublish", "note": "Checking."},
+        ("api:agreement-corrections", "post"): {
+            "changes": {"place": "Osaka"}, "note": "The place was wrong.",
+        },
+        ("api:commitment-corrections", "post"): {
+            "changes": {"title": "Renamed"}, "note": "A typo.",
+        },
         ("api:commitment-list", "post"): new_commitment,
         ("api:commitment-detail", "put"): existing_commitment,
         ("api:commitment-detail", "patch"): {"title": "Renamed"},
@@ -257,6 +265,10 @@ def _serializer_of(route: Route, action: str) -> serializers.Serializer:
         return api_serializers.AssessmentCreateSerializer()
     if name_of(route) == "api:commitment-review-assessment":
         return api_serializers.AssessmentReviewSerializer()
+    if name_of(route) in ("api:commitment-corrections", "api:agreement-corrections"):
+        return CorrectionCreateSerializer()
+    if name_of(route) == "api:agreement-publication":
+        return api_serializers.PublicationChangeSerializer()
     return view_of(route, action).get_serializer_class()()
 
 
@@ -319,6 +331,8 @@ def test_read_only_and_privileged_fields_are_refused_or_ignored_on_every_writabl
 
     An action that reads no body (rotating a feed's secret) ignores whatever is sent.
     """
+    # Corrections are of published content: the world's agreement is published.
+    agreement_publish_unreviewed(agreement=world.commitment.agreement)
     bodies = _bodies(world)
     client = session_client(world.editor)
     found = set()

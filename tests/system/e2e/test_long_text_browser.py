@@ -74,7 +74,9 @@ def test_the_review_pages_in_both_languages(logged_in, live_server, shoot, langu
     page.goto(f"{live_server.url}/commitments/{ministerial.pk}/")
     shoot(page, f"commitment-{language}-{width}")
     # Party names are shown as recorded, in both languages (as the obligor always was).
-    assert page.locator("dd.obligors").inner_text() == "Japan, United States"
+    # Party names in the reader's language (issue 15): the seeds name both in French too.
+    expected = "Japon, États-Unis" if language == "fr" else "Japan, United States"
+    assert page.locator("dd.obligors").inner_text() == expected
     countdown = page.locator(".countdown").inner_text()
     today = timezone.now().astimezone(ZoneInfo(ministerial.agreement.time_zone)).date()
     overdue = (today - ministerial.due_date).days
