@@ -149,7 +149,7 @@ class TranslatedModel:
     def clean_fields(self, exclude: Any = None) -> None:
         if getattr(self, "machine_translations", {}) is None:
             # A form's empty JSON field gives None: no machine translation, stored as {}.
-            self.machine_translations = {}
+            setattr(self, "machine_translations", {})  # noqa: B010 - a mixin: no declared field
         errors: dict[str, list[str]] = {}
         try:
             super().clean_fields(exclude=exclude)  # type: ignore[misc]
