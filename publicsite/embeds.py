@@ -44,8 +44,8 @@ from .context import public_context
 from .i18n import public_view
 
 #: Each card's natural size in CSS pixels: what the snippet and oEmbed ask for by default.
-COMMITMENT_SIZE = (480, 360)
-AGREEMENT_SIZE = (480, 480)
+COMMITMENT_SIZE = (480, 440)
+AGREEMENT_SIZE = (480, 520)
 #: How long an oEmbed consumer may keep an answer (seconds): the public cache's order.
 OEMBED_CACHE_AGE = 3600
 

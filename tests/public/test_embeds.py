@@ -242,9 +242,9 @@ def test_oembed_answers_a_commitment_permalink(client, commitment):
     assert answer["provider_name"] == "Commitment Tracker"
     assert answer["provider_url"] == SITE + "/"
     assert answer["cache_age"] > 0
-    assert (answer["width"], answer["height"]) == (480, 360)
+    assert (answer["width"], answer["height"]) == (480, 440)
     src = SITE + embed("commitment", commitment.key, "fr")
-    assert f'<iframe src="{src}" width="480" height="360"' in answer["html"]
+    assert f'<iframe src="{src}" width="480" height="440"' in answer["html"]
     assert 'title="Ouvrir un consulat"' in answer["html"]
 
 
@@ -252,8 +252,8 @@ def test_oembed_answers_an_agreement_and_keeps_within_the_maximum_size(client, p
     response = oembed(client, url=page("agreement", published.key), maxwidth="320", maxheight="900")
 
     answer = json.loads(response.content)
-    assert (answer["width"], answer["height"]) == (320, 480)
-    assert 'width="320" height="480"' in answer["html"]
+    assert (answer["width"], answer["height"]) == (320, 520)
+    assert 'width="320" height="520"' in answer["html"]
     assert answer["title"] == "Japan–US summit"
 
 
@@ -338,7 +338,7 @@ def test_embed_snippet_holds_the_iframe_code_to_copy(commitment, published):
     assert f'<textarea id="{field}" readonly' in snippet
     code = html.unescape(found(r"<textarea[^>]*>(.*)</textarea>", snippet))
     src = SITE + embed("commitment", commitment.key)
-    assert code.startswith(f'<iframe src="{src}" width="480" height="360"')
+    assert code.startswith(f'<iframe src="{src}" width="480" height="440"')
     assert 'title="Open &lt;b&gt;two&lt;/b&gt; consulates"' in code
     assert "<b>" not in snippet
     assert SITE + embed("agreement", published.key) in html.unescape(agreement_snippet)

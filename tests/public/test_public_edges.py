@@ -152,3 +152,17 @@ def test_the_cache_keeps_one_entry_per_page_and_answers_only_its_own_host(client
     assert client.get(week + "?page=1&week=2026-W10")["X-Public-Cache"] == "hit"
     assert client.get(url, HTTP_HOST="evil.example").status_code == 400
     assert not KeyRedirect.objects.exists()
+
+
+def test_an_overdue_commitment_says_so_in_the_list_and_on_its_card(
+    client, published, make_commitment
+):
+    late = make_commitment(
+        key="late-one", title="Late one", deadline_kind="fixed", deadline_date=dt.date(2026, 1, 31)
+    )
+    late.refresh_from_db()
+    assert late.deadline_state == "overdue"
+    page = client.get(reverse("public:agreement", kwargs={"lang": "fr", "key": published.key}))
+    assert '<strong class="overdue">En retard</strong>' in page.content.decode()
+    card = client.get(reverse("public:embed_commitment", kwargs={"lang": "en", "key": "late-one"}))
+    assert '<strong class="overdue">Overdue</strong>' in card.content.decode()
