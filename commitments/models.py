@@ -93,6 +93,7 @@ class Party(TranslatedModel, models.Model):
     machine_translations = models.JSONField(
         _("machine translations"),
         default=dict,
+        db_default=models.Value({}, output_field=models.JSONField()),
         blank=True,
         validators=[validate_machine_translations],
         help_text=_(
@@ -247,11 +248,14 @@ class Agreement(TranslatedModel, models.Model):
         help_text=_("Deadlines end at the end of their day in this zone (IANA name)."),
     )
     summary = models.TextField(_("summary"), blank=True)
-    title_fr = models.CharField(_("title in French"), max_length=300, blank=True, default="")
-    summary_fr = models.TextField(_("summary in French"), blank=True, default="")
+    title_fr = models.CharField(
+        _("title in French"), max_length=300, blank=True, default="", db_default=""
+    )
+    summary_fr = models.TextField(_("summary in French"), blank=True, default="", db_default="")
     machine_translations = models.JSONField(
         _("machine translations"),
         default=dict,
+        db_default=models.Value({}, output_field=models.JSONField()),
         blank=True,
         validators=[validate_machine_translations],
         help_text=_(
@@ -315,11 +319,16 @@ class Commitment(TranslatedModel, models.Model):
     key = models.SlugField(max_length=80, unique=True, help_text=KEY_HELP)
     title = models.CharField(_("title"), max_length=300)
     description = models.TextField(_("description"), blank=True)
-    title_fr = models.CharField(_("title in French"), max_length=300, blank=True, default="")
-    description_fr = models.TextField(_("description in French"), blank=True, default="")
+    title_fr = models.CharField(
+        _("title in French"), max_length=300, blank=True, default="", db_default=""
+    )
+    description_fr = models.TextField(
+        _("description in French"), blank=True, default="", db_default=""
+    )
     machine_translations = models.JSONField(
         _("machine translations"),
         default=dict,
+        db_default=models.Value({}, output_field=models.JSONField()),
         blank=True,
         validators=[validate_machine_translations],
         help_text=_(
@@ -1300,10 +1309,13 @@ class Assessment(TranslatedModel, models.Model):
     justification = models.TextField(
         _("justification"), help_text=_("Why this rating: what was done, or not, and when.")
     )
-    justification_fr = models.TextField(_("justification in French"), blank=True, default="")
+    justification_fr = models.TextField(
+        _("justification in French"), blank=True, default="", db_default=""
+    )
     machine_translations = models.JSONField(
         _("machine translations"),
         default=dict,
+        db_default=models.Value({}, output_field=models.JSONField()),
         blank=True,
         validators=[validate_machine_translations],
         help_text=_(

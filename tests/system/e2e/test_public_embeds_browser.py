@@ -18,6 +18,7 @@ from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from django.template import Context, Template
 from django.utils import translation
+from django.utils.translation import gettext
 from playwright.sync_api import Page
 
 from commitments.models import Agreement, Commitment
@@ -155,7 +156,11 @@ def test_the_embed_snippet_opens_and_holds_the_code(seeded, live_server, page, s
             f'<iframe src="{settings.SITE_URL.rstrip("/")}/public/fr/embed/commitments/{DEFENCE}/"'
         )
         # Its label names it: the snippet is found by the words a reader sees.
-        assert page.get_by_label("Copy this code into your page to show this card:").is_visible()
+        # (The page is French: the label in French, as the catalogue gives it.)
+        with translation.override("fr"):
+            label = gettext("Copy this code into your page to show this card:")
+        assert label != "Copy this code into your page to show this card:"
+        assert page.get_by_label(label).is_visible()
         overflow = page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
