@@ -114,7 +114,7 @@ def test_the_french_feed_is_in_french(client, meet):
     parsed = _get(client, "/public/fr/feeds/changes.atom")
     assert parsed.feed.language == "fr"
     [entry] = parsed.entries
-    # "Statut", then " : " once the catalogue has this lane's strings (French typography).
+    # "Statut", with French typography before the colon.
     assert entry.title.startswith("Statut")
     assert entry.title.endswith("Non commencé → En cours — Se réunir")
     assert entry.link == f"{SITE}/public/fr/commitments/meet/"

@@ -52,7 +52,7 @@ def test_french_pages_show_french_texts_and_mark_the_fallbacks(site, client):
     assert "Japon" in page
     assert "Engagements" in page
     assert "Pas encore évalué" in page
-    # The English fallback is marked (its words come from the catalogue the lead fills).
+    # The English fallback is marked, in its own language.
     assert '<span lang="en">Cut tariffs to 15%</span> <small class="translation-note">' in page
     english = client.get(url("agreement", "en", key=site.agreement.key)).content.decode()
     assert "Japan–US summit" in english
