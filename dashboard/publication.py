@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from commitments.choices import PUBLICATION_BUTTONS, PublicationAction
 from commitments.forms import PublicationChangeForm
@@ -36,11 +36,7 @@ class PublicationPanel:
 def public_agreement_url(agreement: Agreement, language: str | None = None) -> str:
     """Return the path of the agreement's page on the public site, in ``language``."""
     lang = reader_language(language)
-    try:
-        return reverse("public:agreement", kwargs={"lang": lang, "key": agreement.key})
-    except NoReverseMatch:
-        # The public pages' routes are another part's; their place is already known.
-        return reverse("public:root") + f"{lang}/agreements/{agreement.key}/"
+    return reverse("public:agreement", kwargs={"lang": lang, "key": agreement.key})
 
 
 def publication_panel(
