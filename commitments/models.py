@@ -65,7 +65,7 @@ from .choices import (
 )
 from .deadlines import recurrence as series_engine
 from .querysets import AgreementQuerySet, CommitmentQuerySet
-from .translations import TranslatedModel, validate_machine_translations
+from .translations import TranslatedModel, machine_translations_field
 
 KEY_HELP = _("A stable identifier (letters, digits, hyphens) used by seeds, imports and the API.")
 
@@ -90,16 +90,11 @@ class Party(TranslatedModel, models.Model):
     key = models.SlugField(max_length=64, unique=True, help_text=KEY_HELP)
     name = models.CharField(_("name"), max_length=200, unique=True)
     name_fr = models.CharField(_("name in French"), max_length=200, blank=True)
-    machine_translations = models.JSONField(
-        _("machine translations"),
-        default=dict,
-        db_default=models.Value({}, output_field=models.JSONField()),
-        blank=True,
-        validators=[validate_machine_translations],
+    machine_translations = machine_translations_field(
         help_text=_(
             'Machine-made translations, kept apart from the human ones: {"fr": {"name": '
             '"…"}}. A human translation, where there is one, is shown instead.'
-        ),
+        )
     )
     kind = models.CharField(_("kind"), max_length=20, choices=PartyKind.choices)
     country_code = models.CharField(
@@ -252,16 +247,11 @@ class Agreement(TranslatedModel, models.Model):
         _("title in French"), max_length=300, blank=True, default="", db_default=""
     )
     summary_fr = models.TextField(_("summary in French"), blank=True, default="", db_default="")
-    machine_translations = models.JSONField(
-        _("machine translations"),
-        default=dict,
-        db_default=models.Value({}, output_field=models.JSONField()),
-        blank=True,
-        validators=[validate_machine_translations],
+    machine_translations = machine_translations_field(
         help_text=_(
             'Machine-made translations, kept apart from the human ones: {"fr": {"title": '
             '"…"}}. A human translation, where there is one, is shown instead.'
-        ),
+        )
     )
     # Publishing (issue 15): only a published agreement, and what hangs off it, is public.
     publication_state = models.CharField(
@@ -325,16 +315,11 @@ class Commitment(TranslatedModel, models.Model):
     description_fr = models.TextField(
         _("description in French"), blank=True, default="", db_default=""
     )
-    machine_translations = models.JSONField(
-        _("machine translations"),
-        default=dict,
-        db_default=models.Value({}, output_field=models.JSONField()),
-        blank=True,
-        validators=[validate_machine_translations],
+    machine_translations = machine_translations_field(
         help_text=_(
             'Machine-made translations, kept apart from the human ones: {"fr": {"title": '
             '"…"}}. A human translation, where there is one, is shown instead.'
-        ),
+        )
     )
     obligor = models.ForeignKey(
         Party,
@@ -1312,16 +1297,11 @@ class Assessment(TranslatedModel, models.Model):
     justification_fr = models.TextField(
         _("justification in French"), blank=True, default="", db_default=""
     )
-    machine_translations = models.JSONField(
-        _("machine translations"),
-        default=dict,
-        db_default=models.Value({}, output_field=models.JSONField()),
-        blank=True,
-        validators=[validate_machine_translations],
+    machine_translations = machine_translations_field(
         help_text=_(
             'Machine-made translations, kept apart from the human ones: {"fr": {"justification": '
             '"…"}}. A human translation, where there is one, is shown instead.'
-        ),
+        )
     )
     evidence = models.ForeignKey(
         Citation,

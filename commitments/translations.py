@@ -162,3 +162,18 @@ class TranslatedModel:
                 errors["machine_translations"] = exc.messages
         if errors:
             raise ValidationError(errors)
+
+
+def machine_translations_field(help_text: Any) -> Any:
+    """The ``machine_translations`` field of a translated model: ``{"fr": {field: text}}``,
+    empty by default (in the database too), validated by :func:`validate_machine_translations`."""
+    from django.db import models
+
+    return models.JSONField(
+        _("machine translations"),
+        default=dict,
+        db_default=models.Value({}, output_field=models.JSONField()),
+        blank=True,
+        validators=[validate_machine_translations],
+        help_text=help_text,
+    )

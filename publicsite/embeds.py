@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from csp.decorators import csp_replace
 from django.conf import settings
+from django.db.models import Count
 from django.http import (
     Http404,
     HttpRequest,
@@ -33,7 +34,7 @@ from django.views.decorators.http import require_safe
 
 from commitments.assessment import SCALE, Rating
 from commitments.assessment import score as rating_score
-from commitments.choices import TERMINAL, Status, rating_label
+from commitments.choices import TERMINAL, rating_label
 from commitments.models import Agreement, Assessment, Commitment, Party
 from commitments.selectors import compliance_table
 from commitments.services.keys import key_resolve
@@ -42,6 +43,7 @@ from commitments.visibility import public_agreements, public_assessments, public
 
 from .context import public_context
 from .i18n import public_view
+from .selectors import status_counts
 
 #: Each card's natural size in CSS pixels: what the snippet and oEmbed ask for by default.
 COMMITMENT_SIZE = (480, 440)
@@ -111,15 +113,6 @@ class ObligorRating:
         return rating_score(self.rating)
 
 
-@dataclass(frozen=True)
-class StatusCount:
-    """How many of an agreement's commitments stand at one status."""
-
-    status: str
-    label: str
-    count: int
-
-
 def _moved(route: str, lang: str, key: str) -> HttpResponsePermanentRedirect:
     return HttpResponsePermanentRedirect(reverse(route, kwargs={"lang": lang, "key": key}))
 
@@ -176,15 +169,9 @@ def embed_agreement(request: HttpRequest, lang: str, key: str) -> HttpResponse:
     if moved:
         return _moved("public:embed_agreement", lang, agreement.key)
     commitments = public_commitments().filter(agreement=agreement)
-    counts: dict[str, int] = dict.fromkeys(Status.values, 0)
-    for status in commitments.values_list("status", flat=True):
-        counts[status] += 1
+    counts = dict(commitments.order_by().values_list("status").annotate(n=Count("id")))
     total = sum(counts.values())
-    by_status = [
-        StatusCount(status.value, str(status.label), counts[status.value])
-        for status in Status
-        if counts[status.value]
-    ]
+    by_status = status_counts(counts)
     next_due = (
         commitments.filter(due_date__gte=timezone.localdate())
         .exclude(status__in=[s.value for s in TERMINAL])
@@ -304,4 +291,3 @@ def oembed(request: HttpRequest, lang: str) -> HttpResponse:
             error.message, status=error.status, content_type="text/plain; charset=utf-8"
         )
     return JsonResponse(answer, json_dumps_params={"ensure_ascii": False})
-

@@ -190,61 +190,58 @@ def _resolved(model: Any, key: str, queryset: Any) -> tuple[Any, bool]:
         raise Http404(_("There is no such public page.")) from exc
 
 
-@public_view
-def agreement_feed(request: HttpRequest, lang: str, key: str) -> HttpResponse:
-    """The feed of a published agreement's changes (its commitments', its reports')."""
-    agreement: Agreement
-    agreement, moved = _resolved(Agreement, key, public_agreements())
+def _scoped_feed(
+    request: HttpRequest, lang: str, key: str, *, model: Any, rows: Any, kind: str, text: str
+) -> HttpResponse:
+    """The feed of one public agreement, party or commitment (``kind``), found by its key;
+    an old key answers 301 to the current one. ``text`` is the field the title names."""
+    row, moved = _resolved(model, key, rows)
     if moved:
-        return redirect("public:feed_agreement", lang=lang, key=agreement.key, permanent=True)
-    title = localized_text(agreement, "title", lang)
+        return redirect(f"public:feed_{kind}", lang=lang, key=row.key, permanent=True)
+    title = localized_text(row, text, lang)
     return _feed(
         request,
         Scope(
             title=_("What changed: %(title)s") % {"title": title},
-            link=_self("public:agreement", lang=lang, key=agreement.key),
-            self_link=_self("public:feed_agreement", lang=lang, key=agreement.key),
+            link=_self(f"public:{kind}", lang=lang, key=row.key),
+            self_link=_self(f"public:feed_{kind}", lang=lang, key=row.key),
             lang=lang,
-            filters={"agreement": agreement},
+            filters={kind: row},
         ),
+    )
+
+
+@public_view
+def agreement_feed(request: HttpRequest, lang: str, key: str) -> HttpResponse:
+    """The feed of a published agreement's changes (its commitments', its reports')."""
+    return _scoped_feed(
+        request,
+        lang,
+        key,
+        model=Agreement,
+        rows=public_agreements(),
+        kind="agreement",
+        text="title",
     )
 
 
 @public_view
 def party_feed(request: HttpRequest, lang: str, key: str) -> HttpResponse:
     """The feed of the changes to what a party is bound by (as obligor or co-obligor)."""
-    party: Party
-    party, moved = _resolved(Party, key, public_parties())
-    if moved:
-        return redirect("public:feed_party", lang=lang, key=party.key, permanent=True)
-    name = localized_text(party, "name", lang)
-    return _feed(
-        request,
-        Scope(
-            title=_("What changed: %(title)s") % {"title": name},
-            link=_self("public:party", lang=lang, key=party.key),
-            self_link=_self("public:feed_party", lang=lang, key=party.key),
-            lang=lang,
-            filters={"party": party},
-        ),
+    return _scoped_feed(
+        request, lang, key, model=Party, rows=public_parties(), kind="party", text="name"
     )
 
 
 @public_view
 def commitment_feed(request: HttpRequest, lang: str, key: str) -> HttpResponse:
     """The feed of one public commitment's changes."""
-    commitment: Commitment
-    commitment, moved = _resolved(Commitment, key, public_commitments())
-    if moved:
-        return redirect("public:feed_commitment", lang=lang, key=commitment.key, permanent=True)
-    title = localized_text(commitment, "title", lang)
-    return _feed(
+    return _scoped_feed(
         request,
-        Scope(
-            title=_("What changed: %(title)s") % {"title": title},
-            link=_self("public:commitment", lang=lang, key=commitment.key),
-            self_link=_self("public:feed_commitment", lang=lang, key=commitment.key),
-            lang=lang,
-            filters={"commitment": commitment},
-        ),
+        lang,
+        key,
+        model=Commitment,
+        rows=public_commitments(),
+        kind="commitment",
+        text="title",
     )

@@ -62,7 +62,8 @@ class AgreementSummary:
         return Tally.of(self.ratings)
 
 
-def _status_counts(counts: dict[str, int]) -> list[StatusCount]:
+def status_counts(counts: dict[str, int]) -> list[StatusCount]:
+    """Return the non-zero counts by status, in the statuses' order, with their meter shares."""
     total = sum(counts.values()) or 1
     items, offset = [], 0.0
     for status, label in Status.choices:
@@ -91,7 +92,7 @@ def overview_agreements() -> list[AgreementSummary]:
     ):
         counts[row["agreement_id"]][row["status"]] = row["n"]
     for pk, summary in summaries.items():
-        summary.statuses = _status_counts(counts[pk])
+        summary.statuses = status_counts(counts[pk])
     ratings = {
         (row["commitment_id"], row["party_id"]): row["rating"]
         for row in public_assessments()
