@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import os
 import shutil
@@ -52,15 +53,6 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from commitments.deadlines import (
-    ANCHOR_COMMITMENT_FIELD,
-    KIND_FIELD,
-    PARAMETER_FIELDS,
-    PHRASE_FIELD,
-    rule_from_stored,
-)
-from commitments.deadlines.text import rule_in_words
-
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "ct_bench_api"
 STATE = "overdue"
@@ -70,15 +62,31 @@ QUERY = f"page_size={PAGE_SIZE}&deadline_state={STATE}&ordering=due_date"
 #: Throttling is on in the API; the load test must measure the endpoint, not the 429s.
 UNTHROTTLED = "1000000000/minute"
 
-#: The rule's parts as the API shows them, and the columns they are stored in.
-RULE_FIELDS = (KIND_FIELD, *PARAMETER_FIELDS, PHRASE_FIELD)
-RULE_COLUMNS = tuple(
-    f"{field.name}_id" if field is ANCHOR_COMMITMENT_FIELD else field.name for field in RULE_FIELDS
-)
+
+@functools.cache
+def rule_parts() -> tuple[tuple[Any, ...], tuple[str, ...]]:
+    """The rule's parts as the API shows them, and the columns they are stored in.
+
+    Imported here, not at the top: the domain's modules read Django's settings, which the
+    benchmark sets up only once it knows its database.
+    """
+    from commitments.deadlines import (
+        ANCHOR_COMMITMENT_FIELD,
+        KIND_FIELD,
+        PARAMETER_FIELDS,
+        PHRASE_FIELD,
+    )
+
+    fields = (KIND_FIELD, *PARAMETER_FIELDS, PHRASE_FIELD)
+    columns = tuple(
+        f"{field.name}_id" if field is ANCHOR_COMMITMENT_FIELD else field.name for field in fields
+    )
+    return fields, columns
+
 
 # The baseline's one query: the count, then the page with beneficiaries, citations and
 # progress updates nested as JSON, in the order the API gives them.
-BASELINE_SQL = """
+BASELINE_SQL_TEMPLATE = """
 WITH page AS (
     SELECT c.* FROM commitments_commitment c
     WHERE c.deadline_state = %(state)s
@@ -120,7 +128,14 @@ SELECT
     p.created, p.updated
 FROM page p LEFT JOIN auth_user u ON u.id = p.owner_id
 ORDER BY p.due_date, p.id
-""".replace("{rule_columns}", ", ".join(f"p.{column}" for column in RULE_COLUMNS))
+"""
+
+
+@functools.cache
+def baseline_sql() -> str:
+    return BASELINE_SQL_TEMPLATE.replace(
+        "{rule_columns}", ", ".join(f"p.{column}" for column in rule_parts()[1])
+    )
 
 
 def _instant(value: dt.datetime | None) -> str | None:
@@ -132,10 +147,14 @@ def _day(value: dt.date | None) -> str | None:
 
 
 def _rule(values: tuple[Any, ...]) -> dict[str, Any]:
-    stored = dict(zip(RULE_COLUMNS, values, strict=True))
+    from commitments.deadlines import rule_from_stored
+    from commitments.deadlines.text import rule_in_words
+
+    fields, columns = rule_parts()
+    stored = dict(zip(columns, values, strict=True))
     rule = {
         field.key: _day(value) if isinstance(value, dt.date) else value
-        for field, value in zip(RULE_FIELDS, values, strict=True)
+        for field, value in zip(fields, values, strict=True)
     }
     return {**rule, "description": rule_in_words(rule_from_stored(stored))}
 
@@ -145,11 +164,11 @@ def baseline_page(
 ) -> bytes:
     """Answer the page with one query and ``json.dumps``: the baseline the API is held to."""
     rows = conn.execute(
-        BASELINE_SQL, {"state": state, "limit": page_size, "offset": (page - 1) * page_size}
+        baseline_sql(), {"state": state, "limit": page_size, "offset": (page - 1) * page_size}
     ).fetchall()
     count = rows[0][0] if rows else 0
     results = []
-    after_rule = 12 + len(RULE_COLUMNS)
+    after_rule = 12 + len(rule_parts()[1])
     for r in rows:
         amount: Decimal | None = r[9]
         results.append(
