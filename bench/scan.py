@@ -160,8 +160,9 @@ def build(rows: int) -> None:
     # the deadline the services fold from them, kept on the commitment row).
     execute(
         "INSERT INTO commitments_source (key, title, publisher, url, language, published_on,"
-        " kind, created, updated) VALUES ('bench', 'Bench', 'Bench', '', 'en', DATE '2024-01-01',"
-        " 'press', now(), now())"
+        " kind, text, original, original_name, content_type, sha256, created, updated)"
+        " VALUES ('bench', 'Bench', 'Bench', '', 'en', DATE '2024-01-01', 'press',"
+        " '', '', '', '', '', now(), now())"
     )
     execute(
         "INSERT INTO commitments_citation (source_id, commitment_id, quote, translation,"
