@@ -211,6 +211,10 @@ def build(rows: int) -> None:
         " SELECT s.id, d FROM alerts_subscription s, unnest(ARRAY[30, 7, 1, 0]) d"
         " UNION ALL SELECT s.id, 90 FROM alerts_subscription s WHERE s.scope = 'agreement'"
     )
+    # What autovacuum would do within a minute of such a load (the server here runs without
+    # it): without statistics the planner takes the new tables for empty, and the scan's
+    # outbox statement ran for 52 s on 2,000 commitments instead of 0.2 s.
+    execute("ANALYZE")
     print(f"built {rows} commitments in {time.perf_counter() - started:.1f} s")
 
 
