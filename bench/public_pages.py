@@ -1,6 +1,6 @@
 """Benchmark a published agreement's public page (cached) against a static file of its size.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ct_h4 .venv/bin/python bench/public.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ct_h4 .venv/bin/python bench/public_pages.py
 
 ``DATABASE_URL`` names the PostgreSQL server; the benchmark creates its own database there,
 ``ct_bench_public`` or the one ``--database`` names (dropped first if it exists, and dropped
