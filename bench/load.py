@@ -5,7 +5,8 @@
 
 It needs ``wrk`` (``apt-get install -y wrk``), PostgreSQL and Redis, all on loopback.
 ``DATABASE_URL`` names the PostgreSQL server: the benchmark creates its own database
-``ct_bench_load`` there (dropped first if it exists, and at the end unless ``--keep-db``).
+``ct_bench_load`` there, or ``--database`` (dropped first if it exists, and at the end unless
+``--keep-db``).
 WARNING: it empties the Redis database of ``CELERY_BROKER_URL`` (queues of earlier runs).
 
 1. Data: ``--rows`` commitments from ``bench/scan.py``'s generator (agreements in eight time
@@ -252,11 +253,11 @@ def _libpq(url: str) -> str:
     return urlunsplit(("postgresql", parts.netloc, parts.path, "", ""))
 
 
-def _database_recreate(server_url: str, *, create: bool) -> None:
+def _database_recreate(server_url: str, name: str, *, create: bool) -> None:
     with psycopg.connect(_libpq(_with_database(server_url, "postgres")), autocommit=True) as c:
-        c.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if create:
-            c.execute(f'CREATE DATABASE "{BENCH_DB}"')
+            c.execute(f'CREATE DATABASE "{name}"')
 
 
 def data_setup(rows: int) -> Setup:
@@ -383,6 +384,22 @@ def same_page_check(setup: Setup, dsn: str) -> None:
 
 
 # ----------------------------------------------------------------------------- processes
+
+
+def baseline_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """Serve bench/api.py's baseline page, Django set up first (its rule text is translated).
+
+    gunicorn ``bench.load:baseline_app``: the baseline describes each rule in words through
+    the domain's text module, whose ``gettext`` needs the app registry.
+    """
+    import django
+    from django.apps import apps
+
+    if not apps.ready:
+        django.setup()
+    from bench.api import baseline_app as page
+
+    return list(page(environ, start_response))
 
 
 class MailSink:
@@ -675,6 +692,106 @@ def scan_task_retries(worker: Process) -> list[str]:
     return [m.group(1)[:160] for m in pattern.finditer(worker.text())]
 
 
+# ----------------------------------------------------------------------------- memory
+
+
+#: No gunicorn worker and no Celery worker process may grow above this (issue 16).
+RSS_LIMIT_MB = 250
+#: The mix's other targets (issue 16): 3x the 26.5 req/s last measured before it.
+TARGET_P95_MS = 300
+TARGET_P99_MS = 600
+TARGET_RPS = 80
+
+
+def _described(overrides: Mapping[str, str]) -> str:
+    """Name the environment a script ran with beyond the common one (its defaults if none)."""
+    return ", ".join(f"{k}={v}" for k, v in overrides.items()) or "its defaults"
+
+
+def _children(pid: int) -> list[int]:
+    """Return the ids of ``pid``'s children (every thread's list: Linux's /proc)."""
+    found: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(c) for c in (task / "children").read_text().split()]
+    except OSError:
+        pass
+    return found
+
+
+def _status_kb(pid: int) -> dict[str, int]:
+    """Return VmRSS and VmHWM (kB) of ``pid`` from /proc/<pid>/status, or {} once it is gone."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return {}
+    fields = (line.split(":", 1) for line in lines if line.startswith(("VmRSS", "VmHWM")))
+    return {name: int(value.split()[0]) for name, value in fields}
+
+
+def _command(pid: int) -> str:
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "?"
+    return " ".join(Path(a.decode(errors="replace")).name for a in argv[:3] if a)
+
+
+class MemorySampler(threading.Thread):
+    """Sample the resident memory of each started process and every descendant of it.
+
+    Every ``interval`` seconds: VmRSS and VmHWM (the kernel's own peak, which catches what
+    falls between two samples) of each process under the given roots (gunicorn's master and
+    its workers; the Celery worker's main process and its pool's children). The peak of a
+    process is the larger of its highest VmHWM and VmRSS seen.
+    """
+
+    def __init__(self, roots: Mapping[str, int], interval: float = 0.5) -> None:
+        super().__init__(name="memory-sampler", daemon=True)
+        self.roots = dict(roots)
+        self.interval = interval
+        self.peak_kb: dict[tuple[str, int], int] = {}
+        self.commands: dict[tuple[str, int], str] = {}
+        self.parents: dict[tuple[str, int], bool] = {}
+        self._stop_event = threading.Event()
+
+    def sample(self) -> None:
+        for name, root in self.roots.items():
+            todo = [(root, True)]
+            while todo:
+                pid, is_root = todo.pop()
+                kb = _status_kb(pid)
+                if kb:
+                    key = (name, pid)
+                    self.peak_kb[key] = max(self.peak_kb.get(key, 0), *kb.values())
+                    self.commands.setdefault(key, _command(pid))
+                    self.parents[key] = is_root
+                todo += [(child, False) for child in _children(pid)]
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            self.sample()
+            self._stop_event.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=10)
+        self.sample()
+
+    def report(self) -> list[dict[str, Any]]:
+        """Each process seen: its group, pid, command, whether it is the root, its peak MB."""
+        return [
+            {
+                "group": name,
+                "pid": pid,
+                "command": self.commands[(name, pid)],
+                "root": self.parents[(name, pid)],
+                "peak_mb": round(kb / 1024, 1),
+            }
+            for (name, pid), kb in sorted(self.peak_kb.items())
+        ]
+
+
 # ----------------------------------------------------------------------------- report
 
 
@@ -711,8 +828,35 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=30, help="seconds of load")
     parser.add_argument("--concurrency", type=int, default=8, help="wrk connections")
     parser.add_argument("--baseline-duration", type=int, default=10, help="seconds of baseline")
-    parser.add_argument("--conn-max-age", type=int, default=600, help="Django CONN_MAX_AGE")
-    parser.add_argument("--keep-db", action="store_true", help=f"keep {BENCH_DB} afterwards")
+    parser.add_argument(
+        "--conn-max-age",
+        type=int,
+        default=None,
+        help="Django CONN_MAX_AGE (?conn_max_age= on DATABASE_URL); default: the settings'",
+    )
+    parser.add_argument(
+        "--web-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="environment of scripts/web.sh only (WEB_WORKERS, WEB_THREADS, WEB_WORKER_CLASS)",
+    )
+    parser.add_argument(
+        "--worker-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="environment of scripts/worker.sh only (WORKER_CONCURRENCY, ...)",
+    )
+    parser.add_argument(
+        "--database", default=BENCH_DB, help="the benchmark's own database (dropped, recreated)"
+    )
+    parser.add_argument("--keep-db", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--skip-same-page-check",
+        action="store_true",
+        help="compare with the baseline even if its page differs from the API's (diagnosis only)",
+    )
     parser.add_argument(
         "--keep-logs", action="store_true", help="keep the processes' logs even after a clean run"
     )
@@ -730,8 +874,14 @@ def main() -> None:
     broker_url = os.environ.get("CELERY_BROKER_URL", "")
     if not broker_url.startswith("redis://"):
         raise SystemExit("Set CELERY_BROKER_URL to a Redis database: redis://host:6379/N")
-    django_url = _with_database(server_url, BENCH_DB, f"conn_max_age={args.conn_max_age}")
-    dsn = _libpq(_with_database(server_url, BENCH_DB))
+    django_url = _with_database(
+        server_url,
+        args.database,
+        "" if args.conn_max_age is None else f"conn_max_age={args.conn_max_age}",
+    )
+    web_env = dict(pair.split("=", 1) for pair in args.web_env)
+    worker_env = dict(pair.split("=", 1) for pair in args.worker_env)
+    dsn = _libpq(_with_database(server_url, args.database))
     work_dir = Path(tempfile.mkdtemp(prefix="ct-bench-load-"))
     (work_dir / "static").mkdir()  # STATIC_ROOT under TRACKER_VAR_DIR, which whitenoise wants
     sink = MailSink()
@@ -760,7 +910,7 @@ def main() -> None:
     import redis
 
     redis.Redis.from_url(broker_url, socket_connect_timeout=5).flushdb()
-    _database_recreate(server_url, create=True)
+    _database_recreate(server_url, args.database, create=True)
     with psycopg.connect(dsn, autocommit=True) as conn:
         # Off, the tables the scan fills keep the statistics of before it until an ANALYZE.
         autovacuum = str(conn.execute("SHOW autovacuum").fetchall()[0][0])
@@ -769,7 +919,8 @@ def main() -> None:
     try:
         with sink as mails:
             setup = data_setup(args.rows)
-            same_page_check(setup, dsn)
+            if not args.skip_same_page_check:
+                same_page_check(setup, dsn)
             from django.db import connections
 
             connections.close_all()
@@ -794,7 +945,7 @@ def main() -> None:
                 "baseline",
                 [
                     gunicorn,
-                    "bench.api:baseline_app",
+                    "bench.load:baseline_app",
                     "--workers",
                     "2",
                     "--bind",
@@ -831,7 +982,7 @@ def main() -> None:
             web = start(
                 "web",
                 [str(ROOT / "scripts/web.sh"), f"127.0.0.1:{port}"],
-                {**env, "WEB_WORKERS": "2"},
+                {**env, **web_env},
                 work_dir,
             )
             worker = start(
@@ -842,7 +993,7 @@ def main() -> None:
                     "--without-mingle",
                     "--without-gossip",
                 ],
-                env,
+                {**env, **worker_env},
                 work_dir,
             )
             beat = start(
@@ -864,6 +1015,8 @@ def main() -> None:
                 "the worker", lambda: bool(app.control.ping(destination=[node], timeout=1)), worker
             )
             wait_until("beat", lambda: "beat: Starting..." in beat.text(), beat)
+            memory = MemorySampler({"web": web.popen.pid, "worker": worker.popen.pid})
+            memory.start()
             wrk_args[4] = login(base, setup.viewer, setup.password)
 
             warm = run_wrk(
@@ -887,6 +1040,7 @@ def main() -> None:
             )
             window_end = dt.datetime.now(dt.UTC)
             mails_in_window = mails.messages
+            memory.stop()
             driver.stop()
             # The first scan must finish. The next may be queued behind a batch of mails on
             # the worker's one process: it gets a short grace, then the worker is stopped.
@@ -932,6 +1086,20 @@ def main() -> None:
                 round(first_s / setup.scan_alone_s, 2) if first_s is not None else None
             ),
         }
+        memory_peaks = memory.report()
+        largest_mb = max((p["peak_mb"] for p in memory_peaks), default=0.0)
+        #: Issue 16's targets for the mix, each with its figure from this run.
+        targets = {
+            "p95_ms": (mix["p95_ms"], "<=", TARGET_P95_MS),
+            "p99_ms": (mix["p99_ms"], "<=", TARGET_P99_MS),
+            "rps": (mix["rps"], ">=", TARGET_RPS),
+            "errors": (mix["errors"], "<=", 0),
+            "largest_process_mb": (largest_mb, "<=", RSS_LIMIT_MB),
+        }
+        met = {
+            name: (value <= limit if op == "<=" else value >= limit)
+            for name, (value, op, limit) in targets.items()
+        }
         errors = mix["errors"] + warm["errors"] + baseline["errors"] + len(errors_logged)
         problems = []
         if errors:
@@ -954,8 +1122,9 @@ def main() -> None:
             baseline,
         )
         print_table(
-            f"the mix: scripts/web.sh (gunicorn 2 workers) + scripts/worker.sh + scripts/beat.sh,"
-            f" wrk {args.concurrency} connections, {args.duration} s, scans back to back",
+            f"the mix: scripts/web.sh ({_described(web_env)}) + scripts/worker.sh "
+            f"({_described(worker_env)}) + scripts/beat.sh, wrk {args.concurrency} connections, "
+            f"{args.duration} s, scans back to back",
             mix,
         )
         print(
@@ -986,6 +1155,16 @@ def main() -> None:
             f"mails received by the SMTP sink: {mails_in_window} in the window, "
             f"{mails_received} in all"
         )
+        print("\npeak resident memory (VmHWM / VmRSS sampled every 0.5 s during the mix):")
+        for peak in memory_peaks:
+            role = "main" if peak["root"] else "child"
+            print(
+                f"  {peak['group']:<7}{role:<6}pid {peak['pid']:<8}{peak['peak_mb']:>8.1f} MB"
+                f"  {peak['command']}"
+            )
+        print("\ntargets (issue 16):")
+        for name, (value, op, limit) in targets.items():
+            print(f"  {name:<20}{value:>10}  {op} {limit:<8}{'met' if met[name] else 'NOT MET'}")
         print("\nratios (ours / baseline, same data, this process):")
         print(
             f"  API list page p50 in the mix / raw psycopg page p50 alone: "
@@ -1039,6 +1218,13 @@ def main() -> None:
                     "mails": mails_received,
                     "logged_errors": len(errors_logged),
                     "ratios": ratios,
+                    "web_env": web_env,
+                    "worker_env": worker_env,
+                    "memory": memory_peaks,
+                    "targets": {
+                        name: {"value": value, "op": op, "limit": limit, "met": met[name]}
+                        for name, (value, op, limit) in targets.items()
+                    },
                 }
             )
         )
@@ -1049,7 +1235,7 @@ def main() -> None:
 
         connections.close_all()
         if not args.keep_db:
-            _database_recreate(server_url, create=False)
+            _database_recreate(server_url, args.database, create=False)
         if ok and not args.keep_logs:
             shutil.rmtree(work_dir, ignore_errors=True)
         else:
