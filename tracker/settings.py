@@ -118,6 +118,11 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'tracker.sqlite3'}")
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# A web or worker process keeps its connection between requests (a new PostgreSQL connection
+# costs more than most requests' queries), checked before reuse so a restarted server costs
+# one retry, not an error. ``?conn_max_age=`` in DATABASE_URL wins over DATABASE_CONN_MAX_AGE.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the web server, worker and beat share the embedded file.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
