@@ -729,6 +729,15 @@ def _status_kb(pid: int) -> dict[str, int]:
     return {name: int(value.split()[0]) for name, value in fields}
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """Return the CPU time (user + system) ``pid`` has used, from /proc/<pid>/stat."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _command(pid: int) -> str:
     try:
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
@@ -738,45 +747,83 @@ def _command(pid: int) -> str:
 
 
 class MemorySampler(threading.Thread):
-    """Sample the resident memory of each started process and every descendant of it.
+    """Sample the memory and CPU time of each started process and every descendant of it.
 
     Every ``interval`` seconds: VmRSS and VmHWM (the kernel's own peak, which catches what
     falls between two samples) of each process under the given roots (gunicorn's master and
     its workers; the Celery worker's main process and its pool's children). The peak of a
-    process is the larger of its highest VmHWM and VmRSS seen.
+    process is the larger of its highest VmHWM and VmRSS seen. CPU time is counted for those
+    and for the PostgreSQL backends serving ``database`` (``pg_stat_activity``), from
+    :meth:`window_start` on: where the machine's CPU went, web, worker or database.
     """
 
-    def __init__(self, roots: Mapping[str, int], interval: float = 0.5) -> None:
+    def __init__(
+        self, roots: Mapping[str, int], *, dsn: str, database: str, interval: float = 0.5
+    ) -> None:
         super().__init__(name="memory-sampler", daemon=True)
         self.roots = dict(roots)
+        self.dsn = dsn
+        self.database = database
         self.interval = interval
         self.peak_kb: dict[tuple[str, int], int] = {}
         self.commands: dict[tuple[str, int], str] = {}
         self.parents: dict[tuple[str, int], bool] = {}
+        self.cpu_first: dict[tuple[str, int], float] = {}
+        self.cpu_last: dict[tuple[str, int], float] = {}
         self._stop_event = threading.Event()
+        self._lock = threading.Lock()
 
-    def sample(self) -> None:
-        for name, root in self.roots.items():
-            todo = [(root, True)]
-            while todo:
-                pid, is_root = todo.pop()
-                kb = _status_kb(pid)
-                if kb:
-                    key = (name, pid)
-                    self.peak_kb[key] = max(self.peak_kb.get(key, 0), *kb.values())
-                    self.commands.setdefault(key, _command(pid))
-                    self.parents[key] = is_root
-                todo += [(child, False) for child in _children(pid)]
+    def _cpu(self, key: tuple[str, int]) -> None:
+        seconds = _cpu_seconds(key[1])
+        if seconds is not None:
+            self.cpu_first.setdefault(key, seconds)
+            self.cpu_last[key] = seconds
+
+    def sample(self, conn: psycopg.Connection[Any] | None = None) -> None:
+        with self._lock:
+            for name, root in self.roots.items():
+                todo = [(root, True)]
+                while todo:
+                    pid, is_root = todo.pop()
+                    kb = _status_kb(pid)
+                    if kb:
+                        key = (name, pid)
+                        self.peak_kb[key] = max(self.peak_kb.get(key, 0), *kb.values())
+                        self.commands.setdefault(key, _command(pid))
+                        self.parents[key] = is_root
+                        self._cpu(key)
+                    todo += [(child, False) for child in _children(pid)]
+            if conn is not None:
+                rows = conn.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> "
+                    "pg_backend_pid()",
+                    [self.database],
+                ).fetchall()
+                for (pid,) in rows:
+                    self._cpu(("postgres", int(pid)))
+
+    def window_start(self) -> None:
+        """Count CPU time from now on."""
+        with self._lock:
+            self.cpu_first = dict(self.cpu_last)
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds each group (web, worker, postgres) used since :meth:`window_start`."""
+        used: Counter[str] = Counter()
+        for key, last in self.cpu_last.items():
+            used[key[0]] += last - self.cpu_first.get(key, last)
+        return {name: round(used[name], 1) for name in ("web", "worker", "postgres")}
 
     def run(self) -> None:
-        while not self._stop_event.is_set():
-            self.sample()
-            self._stop_event.wait(self.interval)
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            while not self._stop_event.is_set():
+                self.sample(conn)
+                self._stop_event.wait(self.interval)
+            self.sample(conn)
 
     def stop(self) -> None:
         self._stop_event.set()
         self.join(timeout=10)
-        self.sample()
 
     def report(self) -> list[dict[str, Any]]:
         """Each process seen: its group, pid, command, whether it is the root, its peak MB."""
@@ -1015,7 +1062,9 @@ def main() -> None:
                 "the worker", lambda: bool(app.control.ping(destination=[node], timeout=1)), worker
             )
             wait_until("beat", lambda: "beat: Starting..." in beat.text(), beat)
-            memory = MemorySampler({"web": web.popen.pid, "worker": worker.popen.pid})
+            memory = MemorySampler(
+                {"web": web.popen.pid, "worker": worker.popen.pid}, dsn=dsn, database=args.database
+            )
             memory.start()
             wrk_args[4] = login(base, setup.viewer, setup.password)
 
@@ -1029,6 +1078,7 @@ def main() -> None:
             )
             driver = ScanDriver(dsn, analyze=autovacuum == "off" and not args.no_analyze)
             window_start = dt.datetime.now(dt.UTC)
+            memory.window_start()
             driver.start()
             mix = run_wrk(
                 base,
@@ -1087,6 +1137,7 @@ def main() -> None:
             ),
         }
         memory_peaks = memory.report()
+        cpu = memory.cpu_seconds()
         largest_mb = max((p["peak_mb"] for p in memory_peaks), default=0.0)
         #: Issue 16's targets for the mix, each with its figure from this run.
         targets = {
@@ -1162,6 +1213,11 @@ def main() -> None:
                 f"  {peak['group']:<7}{role:<6}pid {peak['pid']:<8}{peak['peak_mb']:>8.1f} MB"
                 f"  {peak['command']}"
             )
+        window_s = (window_end - window_start).total_seconds()
+        print(
+            f"CPU used in the {window_s:.0f} s window (of {os.cpu_count()} CPUs, shared): "
+            + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in cpu.items())
+        )
         print("\ntargets (issue 16):")
         for name, (value, op, limit) in targets.items():
             print(f"  {name:<20}{value:>10}  {op} {limit:<8}{'met' if met[name] else 'NOT MET'}")
@@ -1221,6 +1277,7 @@ def main() -> None:
                     "web_env": web_env,
                     "worker_env": worker_env,
                     "memory": memory_peaks,
+                    "cpu_seconds": cpu,
                     "targets": {
                         name: {"value": value, "op": op, "limit": limit, "met": met[name]}
                         for name, (value, op, limit) in targets.items()
