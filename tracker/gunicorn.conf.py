@@ -15,8 +15,8 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
-workers = _int("WEB_WORKERS", 2)
-threads = _int("WEB_THREADS", 4)
+workers = _int("WEB_WORKERS", 4)
+threads = _int("WEB_THREADS", 1)
 worker_class = os.environ.get("WEB_WORKER_CLASS", "gthread" if threads > 1 else "sync")
 max_requests = _int("WEB_MAX_REQUESTS", 5000)
 max_requests_jitter = max_requests // 10
