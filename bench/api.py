@@ -3,26 +3,37 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ct_feeds .venv/bin/python bench/api.py \
         --rows 100000
 
+(``--keep-db`` keeps the filled database; ``--reuse-db`` times against it again without
+migrating and loading anew.)
+
 ``DATABASE_URL`` names the PostgreSQL server; the benchmark creates its own database there,
 ``ct_bench_api`` or the one ``--database`` names (dropped first if it exists, and dropped at
 the end unless ``--keep-db``), migrates it and fills it with ``--rows`` commitments by
-``INSERT ... SELECT generate_series`` (one beneficiary and one citation each; due dates over
-four years around today, so about a quarter are overdue). Then it asks for one page, 100
-overdue commitments ordered by due date
+``INSERT ... SELECT generate_series`` (one beneficiary and one citation each; a progress
+update with evidence on every tenth, a co-obligor on every seventh, a current rating on every
+thirteenth; due dates over four years around today, so about a quarter are overdue). Then
+it asks for one page, 100 overdue commitments ordered by due date
 (``?page_size=100&deadline_state=overdue&ordering=due_date``), two ways:
 
 * ``ours``: the API endpoint (token auth, role check, throttle, FilterSet, the page's rows
   with nested beneficiaries, citations and progress updates as ``commitments.api.readers``
   reads them, pagination with a count, ETag);
-* ``baseline``: one hand-written SQL query (the count, the page and its nested rows with
-  ``json_agg``) through psycopg and ``json.dumps``, giving the same fields; no auth.
+* ``baseline``: one hand-written SQL query (the count, the page and every nested list --
+  beneficiaries, co-obligors, citations, progress updates, revisions, occurrences, current
+  ratings -- with ``json_agg``) through psycopg and ``json.dumps``, giving the same
+  representation, every field; no auth. The parts of it that are words or arithmetic of the
+  domain (the rule's description, the deadline's explanation, the stages' ``retroactive``,
+  the progress against pace, a rating's label and score) are computed by the domain's own
+  Python, as the API computes them: they have one home. Both pages are checked equal, row by
+  row and field by field, before anything is timed.
 
 (a) in process: ours through Django's test client, the baseline as a function call;
 median and p95 of ``--requests`` requests each. (b) under gunicorn, 2 sync workers each, on
 127.0.0.1, loaded by ``wrk`` at ``--concurrency`` connections for ``--duration`` seconds,
 ours and the baseline in turn for ``--rounds`` rounds (the machine may be shared: taking
 turns spreads other work's load over both): requests/s, p50 and p95 and each round's ratio.
-The target is ours at one third of the baseline's throughput or more (the median ratio).
+The targets (issue 16): ours in process at most 1.3x the baseline's time (median), and
+under gunicorn at 0.8 of the baseline's throughput or more (the median ratio).
 Django keeps its connection between requests only with ``CONN_MAX_AGE``; the benchmark
 passes ``?conn_max_age=`` in ``DATABASE_URL`` (``--conn-max-age``, default 600; 0 measures a
 connection per request), as a production deployment should.
@@ -61,31 +72,37 @@ PATH = "/api/v1/commitments/"
 QUERY = f"page_size={PAGE_SIZE}&deadline_state={STATE}&ordering=due_date"
 #: Throttling is on in the API; the load test must measure the endpoint, not the 429s.
 UNTHROTTLED = "1000000000/minute"
+#: Issue 16's targets: ours in process within 1.3x the baseline's time, and under gunicorn at
+#: 0.8 of its throughput or more.
+TIME_TARGET = 1.3
+THROUGHPUT_TARGET = 0.8
 
 
-@functools.cache
-def rule_parts() -> tuple[tuple[Any, ...], tuple[str, ...]]:
-    """The rule's parts as the API shows them, and the columns they are stored in.
-
-    Imported here, not at the top: the domain's modules read Django's settings, which the
-    benchmark sets up only once it knows its database.
-    """
-    from commitments.deadlines import (
-        ANCHOR_COMMITMENT_FIELD,
-        KIND_FIELD,
-        PARAMETER_FIELDS,
-        PHRASE_FIELD,
+#: An instant as the API writes it (``instant_text``): ISO 8601 in UTC with a ``Z``, the
+#: microseconds only when there are some. For instants inside the nested JSON.
+def _instant_sql(column: str) -> str:
+    utc = f"({column} AT TIME ZONE 'UTC')"
+    return (
+        f"CASE WHEN {column} IS NULL THEN NULL ELSE to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+        f" || CASE WHEN extract(microseconds FROM {utc})::int %% 1000000 = 0 THEN ''"
+        f" ELSE to_char({utc}, '.US') END || 'Z' END"
     )
 
-    fields = (KIND_FIELD, *PARAMETER_FIELDS, PHRASE_FIELD)
-    columns = tuple(
-        f"{field.name}_id" if field is ANCHOR_COMMITMENT_FIELD else field.name for field in fields
-    )
-    return fields, columns
+
+def _citation_sql(alias: str) -> str:
+    """A citation as the API nests it, from the citation ``alias`` and its source ``{alias}s``."""
+    return f"""json_build_object(
+            'id', {alias}.id, 'source', {alias}.source_id, 'source_title', {alias}s.title,
+            'source_publisher', {alias}s.publisher, 'quote', {alias}.quote,
+            'translation', {alias}.translation,
+            'translation_language', {alias}.translation_language, 'locator', {alias}.locator,
+            'start', {alias}.start, 'end', {alias}."end")"""
 
 
-# The baseline's one query: the count, then the page with beneficiaries, citations and
-# progress updates nested as JSON, in the order the API gives them.
+# The baseline's one query: the count, then the page with every nested list (beneficiaries,
+# citations, progress updates, revisions, occurrences, co-obligors, current ratings) as JSON,
+# in the order the API gives them, and the columns the texts are made from under the names
+# ``commitments.api.readers`` gives them.
 BASELINE_SQL_TEMPLATE = """
 WITH page AS (
     SELECT c.* FROM commitments_commitment c
@@ -94,47 +111,104 @@ WITH page AS (
     LIMIT %(limit)s OFFSET %(offset)s
 )
 SELECT
-    (SELECT count(*) FROM commitments_commitment WHERE deadline_state = %(state)s),
-    p.id, p.key, p.agreement_id, p.title, p.description, p.category, p.obligor_id,
+    (SELECT count(*) FROM commitments_commitment WHERE deadline_state = %(state)s) AS count,
+    p.*,
+    u.username AS owner__username,
+    a.date AS agreement__date, a.time_zone AS agreement__time_zone,
+    an.title AS anchor_commitment__title, an.title_fr AS anchor_commitment__title_fr,
+    an.machine_translations AS anchor_commitment__machine_translations,
+    an.fulfilled_on AS anchor_commitment__fulfilled_on,
+    ana.publication_state AS anchor_commitment__agreement__publication_state,
     COALESCE((
         SELECT json_agg(b.party_id ORDER BY pa.name, pa.id)
         FROM commitments_commitment_beneficiaries b
         JOIN commitments_party pa ON pa.id = b.party_id
         WHERE b.commitment_id = p.id
-    ), '[]'::json),
-    p.target_amount, p.target_unit, p.effective_from,
-    {rule_columns},
-    p.due_date, p.due_at, p.status, p.status_changed_at, p.fulfilled_on, p.deadline_state,
-    p.flagged_at, u.username,
+    ), '[]'::json) AS beneficiaries,
     COALESCE((
-        SELECT json_agg(json_build_object(
-            'id', ci.id, 'source', ci.source_id, 'source_title', s.title,
-            'source_publisher', s.publisher, 'quote', ci.quote, 'translation', ci.translation,
-            'translation_language', ci.translation_language, 'locator', ci.locator
-        ) ORDER BY ci.id)
-        FROM commitments_citation ci JOIN commitments_source s ON s.id = ci.source_id
+        SELECT json_agg(o.party_id ORDER BY pa.name, pa.id)
+        FROM commitments_commitment_co_obligors o
+        JOIN commitments_party pa ON pa.id = o.party_id
+        WHERE o.commitment_id = p.id AND o.party_id <> p.obligor_id
+    ), '[]'::json) AS co_obligors,
+    COALESCE((
+        SELECT json_agg({citation_ci} ORDER BY ci.id)
+        FROM commitments_citation ci JOIN commitments_source cis ON cis.id = ci.source_id
         WHERE ci.commitment_id = p.id
-    ), '[]'::json),
+    ), '[]'::json) AS citations,
     COALESCE((
         SELECT json_agg(json_build_object(
-            'id', pu.id, 'commitment', pu.commitment_id, 'occurred_on', pu.occurred_on,
-            'status_from', pu.status_from, 'status_to', pu.status_to, 'note', pu.note,
-            'measured_value', pu.measured_value, 'evidence', pu.evidence_id,
-            'author', au.username, 'created', pu.created
+            'id', pu.id, 'commitment', pu.commitment_id, 'occurrence', oc.sequence,
+            'occurred_on', pu.occurred_on, 'status_from', pu.status_from,
+            'status_to', pu.status_to, 'note', pu.note,
+            'measured_value', pu.measured_value::text,
+            'evidence', CASE WHEN ev.id IS NULL THEN NULL ELSE {citation_ev} END,
+            'author', au.username, 'created', {pu_created}
         ) ORDER BY pu.occurred_on DESC, pu.id DESC)
-        FROM commitments_progressupdate pu LEFT JOIN auth_user au ON au.id = pu.author_id
+        FROM commitments_progressupdate pu
+        LEFT JOIN auth_user au ON au.id = pu.author_id
+        LEFT JOIN commitments_occurrence oc ON oc.id = pu.occurrence_id
+        LEFT JOIN commitments_citation ev ON ev.id = pu.evidence_id
+        LEFT JOIN commitments_source evs ON evs.id = ev.source_id
         WHERE pu.commitment_id = p.id
-    ), '[]'::json),
-    p.created, p.updated
-FROM page p LEFT JOIN auth_user u ON u.id = p.owner_id
+    ), '[]'::json) AS progress_updates,
+    COALESCE((
+        SELECT json_agg(json_build_object(
+            'kind', r.kind, 'revised_on', r.revised_on, 'old_due_date', r.old_due_date,
+            'new_due_date', r.new_due_date, 'new_precision', NULLIF(r.new_precision, ''),
+            'reason', r.reason, 'evidence', {citation_rv}, 'author', ru.username
+        ) ORDER BY r.revised_on, r.id)
+        FROM commitments_deadlinerevision r
+        LEFT JOIN auth_user ru ON ru.id = r.author_id
+        JOIN commitments_citation rv ON rv.id = r.evidence_id
+        JOIN commitments_source rvs ON rvs.id = rv.source_id
+        WHERE r.commitment_id = p.id
+    ), '[]'::json) AS revisions,
+    COALESCE((
+        SELECT json_agg(json_build_object(
+            'sequence', oc.sequence, 'due_date', oc.due_date, 'due_at', {oc_due_at},
+            'target_amount', oc.target_amount::text, 'status', oc.status,
+            'status_changed_at', {oc_changed}, 'fulfilled_on', oc.fulfilled_on,
+            'deadline_state', oc.deadline_state, 'flagged_at', {oc_flagged}
+        ) ORDER BY oc.sequence)
+        FROM commitments_occurrence oc
+        WHERE oc.commitment_id = p.id AND oc.sequence <= %(occurrences)s
+    ), '[]'::json) AS occurrences,
+    COALESCE((
+        SELECT json_object_agg(s.party_id, json_build_object(
+            'id', s.id, 'party', s.party_id, 'rating', s.rating,
+            'justification', s.justification, 'justification_fr', s.justification_fr,
+            'machine_translations', s.machine_translations,
+            'evidence', CASE WHEN sv.id IS NULL THEN NULL ELSE {citation_sv} END,
+            'assessed_on', s.assessed_on, 'reviewed_on', s.reviewed_on,
+            'review_due', s.review_due, 'author', su.username
+        ))
+        FROM commitments_assessment s
+        LEFT JOIN auth_user su ON su.id = s.author_id
+        LEFT JOIN commitments_citation sv ON sv.id = s.evidence_id
+        LEFT JOIN commitments_source svs ON svs.id = sv.source_id
+        WHERE s.commitment_id = p.id AND s.current
+    ), '{{}}'::json) AS ratings
+FROM page p
+JOIN commitments_agreement a ON a.id = p.agreement_id
+LEFT JOIN auth_user u ON u.id = p.owner_id
+LEFT JOIN commitments_commitment an ON an.id = p.anchor_commitment_id
+LEFT JOIN commitments_agreement ana ON ana.id = an.agreement_id
 ORDER BY p.due_date, p.id
 """
 
 
 @functools.cache
 def baseline_sql() -> str:
-    return BASELINE_SQL_TEMPLATE.replace(
-        "{rule_columns}", ", ".join(f"p.{column}" for column in rule_parts()[1])
+    return BASELINE_SQL_TEMPLATE.format(
+        citation_ci=_citation_sql("ci"),
+        citation_ev=_citation_sql("ev"),
+        citation_rv=_citation_sql("rv"),
+        citation_sv=_citation_sql("sv"),
+        pu_created=_instant_sql("pu.created"),
+        oc_due_at=_instant_sql("oc.due_at"),
+        oc_changed=_instant_sql("oc.status_changed_at"),
+        oc_flagged=_instant_sql("oc.flagged_at"),
     )
 
 
@@ -146,58 +220,136 @@ def _day(value: dt.date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _rule(values: tuple[Any, ...]) -> dict[str, Any]:
-    from commitments.deadlines import rule_from_stored
-    from commitments.deadlines.text import rule_in_words
+def _amount(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.4f}"
 
-    fields, columns = rule_parts()
-    stored = dict(zip(columns, values, strict=True))
-    rule = {
-        field.key: _day(value) if isinstance(value, dt.date) else value
-        for field, value in zip(fields, values, strict=True)
+
+def _texts(row: dict[str, Any], revisions: list[dict[str, Any]]) -> dict[str, Any]:
+    """The representation's parts written by the domain's Python, not read: the rule and its
+    words, the stages, the deadline's explanation, the progress against pace.
+
+    They are the domain's rules (``commitments.deadlines.text``, ``commitments.stages``,
+    ``commitments.pace``), which have one home; the baseline calls them through the list
+    reader's row adapters, with the row under the names the reader gives its columns.
+    """
+    from django.utils import timezone
+
+    from commitments.api import readers
+    from commitments.deadlines.text import RevisionWords
+
+    words = [
+        RevisionWords(
+            r["kind"],
+            dt.date.fromisoformat(r["revised_on"]),
+            None if r["new_due_date"] is None else dt.date.fromisoformat(r["new_due_date"]),
+            r["new_precision"],
+            r["reason"],
+        )
+        for r in revisions
+    ]
+    return {
+        "deadline_rule": readers._rule(row),
+        "stages": readers._stages(row),
+        "deadline_explanation": readers._explanation(row, words),
+        "progress": readers._progress(row, timezone.now()),
     }
-    return {**rule, "description": rule_in_words(rule_from_stored(stored))}
+
+
+def _ratings(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each obligor's current rating (the obligor first, then co-obligors by name)."""
+    from commitments.api.serializers import not_rated
+    from commitments.assessment import score
+    from commitments.choices import rating_label
+
+    ratings = []
+    for party in [row["obligor_id"], *row["co_obligors"]]:
+        rating = row["ratings"].get(str(party))
+        if rating is None:
+            ratings.append(not_rated(party))
+            continue
+        rating["rating_label"] = rating_label(rating["rating"])
+        rating["score"] = score(rating["rating"])
+        ratings.append(rating)
+    return ratings
+
+
+def _recurrence(row: dict[str, Any]) -> dict[str, Any] | None:
+    if row["recurrence"] == "none" or not row["recurrence"]:
+        return None
+    return {
+        "kind": row["recurrence"],
+        "interval": row["recurrence_interval"],
+        "unit": row["recurrence_unit"],
+        "until": _day(row["recurrence_until"]),
+        "count": row["recurrence_count"],
+    }
 
 
 def baseline_page(
     conn: psycopg.Connection, *, base: str, state: str, page_size: int, page: int
 ) -> bytes:
     """Answer the page with one query and ``json.dumps``: the baseline the API is held to."""
-    rows = conn.execute(
-        baseline_sql(), {"state": state, "limit": page_size, "offset": (page - 1) * page_size}
-    ).fetchall()
-    count = rows[0][0] if rows else 0
+    from commitments.api.serializers import OCCURRENCES_SHOWN
+
+    cursor = conn.execute(
+        baseline_sql(),
+        {
+            "state": state,
+            "limit": page_size,
+            "offset": (page - 1) * page_size,
+            "occurrences": OCCURRENCES_SHOWN,
+        },
+    )
+    names = [column.name for column in cursor.description or ()]
+    rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+    count = rows[0]["count"] if rows else 0
     results = []
-    after_rule = 12 + len(rule_parts()[1])
     for r in rows:
-        amount: Decimal | None = r[9]
+        texts = _texts(r, r["revisions"])
+        ratings = _ratings(r)
+        for update in r["progress_updates"]:
+            update["url"] = f"{base}/api/v1/progress-updates/{update['id']}/"
         results.append(
             {
-                "id": r[1],
-                "url": f"{base}{PATH}{r[1]}/",
-                "key": r[2],
-                "agreement": r[3],
-                "title": r[4],
-                "description": r[5],
-                "category": r[6],
-                "obligor": r[7],
-                "beneficiaries": r[8],
-                "target_amount": None if amount is None else f"{amount:.4f}",
-                "target_unit": r[10],
-                "effective_from": _day(r[11]),
-                "deadline_rule": _rule(r[12:after_rule]),
-                "due_date": _day(r[after_rule]),
-                "due_at": _instant(r[after_rule + 1]),
-                "status": r[after_rule + 2],
-                "status_changed_at": _instant(r[after_rule + 3]),
-                "fulfilled_on": _day(r[after_rule + 4]),
-                "deadline_state": r[after_rule + 5],
-                "flagged_at": _instant(r[after_rule + 6]),
-                "owner": r[after_rule + 7],
-                "citations": r[after_rule + 8],
-                "progress_updates": r[after_rule + 9],
-                "created": _instant(r[after_rule + 10]),
-                "updated": _instant(r[after_rule + 11]),
+                "id": r["id"],
+                "url": f"{base}{PATH}{r['id']}/",
+                "key": r["key"],
+                "agreement": r["agreement_id"],
+                "title": r["title"],
+                "description": r["description"],
+                "title_fr": r["title_fr"],
+                "description_fr": r["description_fr"],
+                "machine_translations": r["machine_translations"],
+                "category": r["category"],
+                "obligor": r["obligor_id"],
+                "beneficiaries": r["beneficiaries"],
+                "target_amount": _amount(r["target_amount"]),
+                "target_unit": r["target_unit"],
+                "effective_from": _day(r["effective_from"]),
+                "deadline_rule": texts["deadline_rule"],
+                "due_date": _day(r["due_date"]),
+                "due_at": _instant(r["due_at"]),
+                "status": r["status"],
+                "status_changed_at": _instant(r["status_changed_at"]),
+                "fulfilled_on": _day(r["fulfilled_on"]),
+                "deadline_state": r["deadline_state"],
+                "flagged_at": _instant(r["flagged_at"]),
+                "owner": r["owner__username"],
+                "citations": r["citations"],
+                "progress_updates": r["progress_updates"],
+                "original_due_date": _day(r["original_due_date"]),
+                "due_precision": r["due_precision"] or None,
+                "revisions": r["revisions"],
+                "fulfilment_timing": r["fulfilment_timing"] or None,
+                "recurrence": _recurrence(r),
+                "occurrences": r["occurrences"],
+                "created": _instant(r["created"]),
+                "updated": _instant(r["updated"]),
+                "stages": texts["stages"],
+                "deadline_explanation": texts["deadline_explanation"],
+                "obligors": [rating["party"] for rating in ratings],
+                "assessments": ratings,
+                "progress": texts["progress"],
             }
         )
     pages = -(-count // page_size)
@@ -220,6 +372,10 @@ _baseline_conn: psycopg.Connection | None = None
 def baseline_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
     """Serve the baseline page over WSGI (gunicorn ``bench.api:baseline_app``)."""
     global _baseline_conn
+    if _baseline_conn is None:
+        import django
+
+        django.setup()  # the texts are the domain's Python
     if _baseline_conn is None or _baseline_conn.closed:
         _baseline_conn = psycopg.connect(os.environ["BENCH_API_DSN"], autocommit=True)
     params = parse_qs(environ.get("QUERY_STRING", ""))
@@ -352,6 +508,47 @@ def data_load(rows: int) -> str:
             """,
             params,
         )
+        # Every tenth commitment has a progress update with its evidence (a citation), every
+        # seventh a co-obligor, every thirteenth a current rating of its obligor: the page's
+        # nested lists are not all empty, and the check compares them too.
+        cursor.execute(
+            """
+            WITH evidence AS (
+                INSERT INTO commitments_citation (source_id, agreement_id, commitment_id,
+                    quote, translation, translation_language, locator, created, updated)
+                SELECT %(source)s, NULL, id, 'Progress on ' || id || '.', '', '', '', now(),
+                    now()
+                FROM commitments_commitment WHERE id %% 10 = 0
+                RETURNING id, commitment_id
+            )
+            INSERT INTO commitments_progressupdate (occurred_on, status_from, status_to, note,
+                measured_value, created, author_id, commitment_id, evidence_id, occurrence_id)
+            SELECT current_date - 10, 'not_started', 'in_progress', 'Under way.',
+                CASE WHEN commitment_id %% 20 = 0 THEN 12.5 END, now(), %(author)s,
+                commitment_id, id, NULL
+            FROM evidence
+            """,
+            {**params, "author": user.pk},
+        )
+        cursor.execute(
+            """
+            INSERT INTO commitments_commitment_co_obligors (commitment_id, party_id)
+            SELECT id, CASE WHEN obligor_id = %(japan)s THEN %(usa)s ELSE %(japan)s END
+            FROM commitments_commitment WHERE id %% 7 = 0
+            """,
+            params,
+        )
+        cursor.execute(
+            """
+            INSERT INTO commitments_assessment (rating, assessed_on, justification, created,
+                current, reviewed_on, review_due, author_id, commitment_id, evidence_id,
+                party_id, justification_fr, machine_translations)
+            SELECT 'in_the_works', current_date - 5, 'Work has begun.', now(), true,
+                current_date - 5, false, %(author)s, id, NULL, obligor_id, '', '{}'
+            FROM commitments_commitment WHERE id %% 13 = 0
+            """,
+            {**params, "author": user.pk},
+        )
         cursor.execute("ANALYZE")
         cursor.execute(
             "SELECT count(*) FROM commitments_commitment WHERE deadline_state = %s", [STATE]
@@ -362,6 +559,20 @@ def data_load(rows: int) -> str:
         f"in {time.perf_counter() - started:.1f} s"
     )
     return key
+
+
+def token_make() -> str:
+    """Return a new token of the viewer a previous run made (``--reuse-db``)."""
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from api.services import api_token_create
+
+    user = get_user_model().objects.get(username="bench-viewer")
+    return api_token_create(user=user, name="bench", now=timezone.now())[1]
 
 
 def _summary(samples: list[float]) -> tuple[float, float]:
@@ -420,7 +631,12 @@ def in_process(key: str, dsn: str, requests: int) -> None:
     )
     print(f"    ours      median {ours[0]:7.2f} ms   p95 {ours[1]:7.2f} ms")
     print(f"    baseline  median {base[0]:7.2f} ms   p95 {base[1]:7.2f} ms")
-    print(f"    ours / baseline time: {ours[0] / base[0]:.2f}x (median)")
+    ratio = ours[0] / base[0]
+    verdict = "meets" if ratio <= TIME_TARGET else "MISSES"
+    print(
+        f"    ours / baseline time: {ratio:.2f}x (median; {verdict} the target of "
+        f"{TIME_TARGET}x or less)"
+    )
 
 
 WRK_SCRIPT = """
@@ -564,10 +780,10 @@ def under_gunicorn(
         ratios.append(results["ours"][n]["rps"] / results["baseline"][n]["rps"])
         print(f"    round {n + 1}: ours / baseline throughput {ratios[-1]:.2f}")
     ratio = statistics.median(ratios)
-    verdict = "meets" if ratio >= 1 / 3 else "MISSES"
+    verdict = "meets" if ratio >= THROUGHPUT_TARGET else "MISSES"
     print(
         f"    ours / baseline throughput: median {ratio:.2f}, best {max(ratios):.2f} "
-        f"({verdict} the target of 0.33 or more)"
+        f"({verdict} the target of {THROUGHPUT_TARGET} or more)"
     )
 
 
@@ -585,6 +801,11 @@ def main() -> None:
         "--database", default=BENCH_DB, help="name of the benchmark's own database (made anew)"
     )
     parser.add_argument("--keep-db", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--reuse-db",
+        action="store_true",
+        help="use the database a --keep-db run left, as it is (no new rows; implies --keep-db)",
+    )
     args = parser.parse_args()
     server_url = os.environ.get("DATABASE_URL", "")
     if not server_url.startswith(("postgres://", "postgresql://")):
@@ -595,9 +816,12 @@ def main() -> None:
     os.environ["DJANGO_DEBUG"] = "false"
     os.environ["API_THROTTLE_RATE_TOKEN"] = UNTHROTTLED
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
-    database_create(server_url, args.database)
+    if args.reuse_db:
+        args.keep_db = True
+    else:
+        database_create(server_url, args.database)
     try:
-        key = data_load(args.rows)
+        key = token_make() if args.reuse_db else data_load(args.rows)
         in_process(key, dsn, args.requests)
         from django.db import connections
 

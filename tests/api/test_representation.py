@@ -451,3 +451,18 @@ def test_represented_commitments_paginate_like_the_queryset(varied_commitments):
     assert [len(page) for page in pages] == [2, 2, 1]
     assert [row for page in pages for row in page] == _serialized(queryset, request)
     assert rows.ordered
+
+
+def test_a_page_statement_of_another_shape_is_read_by_the_orm_alike(
+    varied_commitments, monkeypatch
+):
+    """The list's one statement (the ORM's page SQL with the precompiled nested arrays put
+    before its FROM) and the ORM's own statement, used for a page SQL of another shape, give
+    the same rows, which are the serializer's."""
+    request = APIRequestFactory().get("/api/v1/commitments/", HTTP_HOST="testserver")
+    page = commitment_list().order_by("-title", "id")[1:9]
+    one_statement = readers.commitment_representations(page, request=request)
+    monkeypatch.setattr(readers, "_FROM", " FROM a_table_no_page_names")
+    by_the_orm = readers.commitment_representations(page, request=request)
+    assert one_statement == by_the_orm == _serialized(page, request)
+    assert len(one_statement) == 8
