@@ -386,22 +386,6 @@ def same_page_check(setup: Setup, dsn: str) -> None:
 # ----------------------------------------------------------------------------- processes
 
 
-def baseline_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-    """Serve bench/api.py's baseline page, Django set up first (its rule text is translated).
-
-    gunicorn ``bench.load:baseline_app``: the baseline describes each rule in words through
-    the domain's text module, whose ``gettext`` needs the app registry.
-    """
-    import django
-    from django.apps import apps
-
-    if not apps.ready:
-        django.setup()
-    from bench.api import baseline_app as page
-
-    return list(page(environ, start_response))
-
-
 class MailSink:
     """An SMTP server on loopback that accepts and counts every message (aiosmtpd)."""
 
@@ -992,7 +976,7 @@ def main() -> None:
                 "baseline",
                 [
                     gunicorn,
-                    "bench.load:baseline_app",
+                    "bench.api:baseline_app",
                     "--workers",
                     "2",
                     "--bind",
