@@ -23,6 +23,7 @@ from django.templatetags.l10n import unlocalize
 from django.urls import reverse
 from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from commitments.templatetags.assessment import day, excerpt, rating_label, signed_score
 from commitments.templatetags.localized import localized, localized_text
@@ -70,7 +71,15 @@ def _safe(text: str) -> SafeString:
 def commitment_rows(lines: Iterable[Any], lang: str) -> SafeString:
     """Return the ``<tr>`` of each line of the agreement page's commitments table."""
     url = key_url("public:commitment", lang)
-    obligors, due, status, rating = (_e(_(t)) for t in ("Obligors", "Due date", "Status", "Rating"))
+    obligors, due, status, rating = (
+        _e(_(t))
+        for t in (
+            gettext_noop("Obligors"),
+            gettext_noop("Due date"),
+            gettext_noop("Status"),
+            gettext_noop("Rating"),
+        )
+    )
     no_date = f'<span class="muted">{_e(_("No date"))}</span>'
     overdue = f' <strong class="overdue">{_e(_("Overdue"))}</strong>'
     party_name: dict[int, str] = {}
@@ -110,12 +119,12 @@ def commitment_rows(lines: Iterable[Any], lang: str) -> SafeString:
 
 #: What a timeline mark's tooltip calls each kind of date (anything else is a fulfilment).
 _MARK_WORDS = {
-    "due": "Due",
-    "effective": "Effective from",
-    "announced": "Announced",
-    "signed": "Signed",
-    "in_force": "In force",
-    "ended": "Ended",
+    "due": gettext_noop("Due"),
+    "effective": gettext_noop("Effective from"),
+    "announced": gettext_noop("Announced"),
+    "signed": gettext_noop("Signed"),
+    "in_force": gettext_noop("In force"),
+    "ended": gettext_noop("Ended"),
 }
 
 
@@ -160,7 +169,13 @@ def compliance_rows(rows: Iterable[Any], lang: str) -> SafeString:
     """Return the ``<tr>`` of each row of a party's compliance table (agreement page)."""
     url = key_url("public:commitment", lang)
     rating, score, justification, assessed = (
-        _e(_(t)) for t in ("Rating", "Score", "Justification", "Assessed")
+        _e(_(t))
+        for t in (
+            gettext_noop("Rating"),
+            gettext_noop("Score"),
+            gettext_noop("Justification"),
+            gettext_noop("Assessed"),
+        )
     )
     unscored = f'<span class="muted">{_e(_("not in the average"))}</span>'
     rating_words = _memo(rating_label)
