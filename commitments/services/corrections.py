@@ -153,4 +153,3 @@ def correction_record(
         )
         for name in moved
     )
-
