@@ -190,7 +190,8 @@ class CommitmentFilterSet(django_filters.FilterSet):
         method="filter_q",
         max_length=200,
         help_text=_(
-            "Search in title, description, key and the agreement's title, in English and in French."
+            "Search in title, description, key and the agreement's title, in English and "
+            "in French."
         ),
     )
     ordering = StableOrderingFilter(

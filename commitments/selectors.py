@@ -57,16 +57,10 @@ def source_list() -> QuerySet[Source]:
 
 def agreement_list() -> QuerySet[Agreement]:
     """Return every agreement, newest first, with its parties and citations loaded."""
-    return (
-        Agreement.objects.all()
-        .prefetch_related(
-            Prefetch("parties", queryset=Party.objects.order_by("name", "id")),
-            Prefetch(
-                "citations", queryset=Citation.objects.select_related("source").order_by("id")
-            ),
-        )
-        .order_by("-date", "title", "id")
-    )
+    return Agreement.objects.all().prefetch_related(
+        Prefetch("parties", queryset=Party.objects.order_by("name", "id")),
+        Prefetch("citations", queryset=Citation.objects.select_related("source").order_by("id")),
+    ).order_by("-date", "title", "id")
 
 
 def progress_update_list() -> QuerySet[ProgressUpdate]:

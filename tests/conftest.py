@@ -42,13 +42,8 @@ def make_commitment(agreement, japan):
 
     def make(**overrides):
         n = next(counter)
-        data = {
-            "agreement": agreement,
-            "obligor": japan,
-            "key": f"c-{n}",
-            "title": f"Commitment {n}",
-            **overrides,
-        }
+        data = {"agreement": agreement, "obligor": japan, "key": f"c-{n}",
+                "title": f"Commitment {n}", **overrides}
         return factories.commitment_make(**data)
 
     return make
@@ -57,34 +52,20 @@ def make_commitment(agreement, japan):
 @pytest.fixture
 def editor(db):
     """A staff user with the editors' rights on every domain model."""
-    models = [
-        "party",
-        "agreement",
-        "source",
-        "citation",
-        "commitment",
-        "progressupdate",
-        "commitmentrelation",
-        "deadlinerevision",
-        "assessment",
-        "report",
-        "reportcorrection",
-        "correction",
-        "publicationevent",
-    ]
+    models = ["party", "agreement", "source", "citation", "commitment", "progressupdate",
+              "commitmentrelation", "deadlinerevision", "assessment", "report",
+              "reportcorrection", "correction", "publicationevent"]
     codenames = [f"{action}_{m}" for m in models for action in ("add", "change", "view")]
-    return factories.user_make(
-        username="editor", role="Editors", permissions=codenames, is_staff=True
-    )
+    return factories.user_make(username="editor", role="Editors", permissions=codenames,
+                               is_staff=True)
 
 
 @pytest.fixture
 def viewer(db):
     """A staff user who may only view."""
     models = ["party", "agreement", "source", "citation", "commitment", "progressupdate"]
-    return factories.user_make(
-        username="viewer", role="Viewers", permissions=[f"view_{m}" for m in models], is_staff=True
-    )
+    return factories.user_make(username="viewer", role="Viewers",
+                               permissions=[f"view_{m}" for m in models], is_staff=True)
 
 
 @pytest.fixture

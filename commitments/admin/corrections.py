@@ -78,7 +78,6 @@ class CorrectionAdminMixin:
                 raise ServiceRejected(_on_the_note(exc)) from exc
         return super().save_form(request, form, change)  # type: ignore[misc]
 
-
 def _on_the_note(error: ValidationError) -> ValidationError:
     """Move the errors about the correction as a whole onto the note field."""
     if not hasattr(error, "error_dict"):

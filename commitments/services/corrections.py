@@ -153,3 +153,4 @@ def correction_record(
         )
         for name in moved
     )
+

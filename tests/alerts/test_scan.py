@@ -86,9 +86,8 @@ def test_open_commitment_state_follows_its_due_instant(make_commitment, now, exp
 @pytest.mark.django_db
 def test_commitment_without_deadline_or_closed_is_none(make_commitment, source):
     """No due date, or a terminal status, means no deadline state, even when long past due."""
-    ongoing = make_commitment(
-        deadline_kind="none", offset_amount=None, offset_unit="", anchor_kind=""
-    )
+    ongoing = make_commitment(deadline_kind="none", offset_amount=None, offset_unit="",
+                              anchor_kind="")
     cancelled = make_commitment()
     svc.commitment_change_status(commitment=cancelled, status=Status.CANCELLED)
     scan(now=DUE_AT + dt.timedelta(days=100))
@@ -126,17 +125,12 @@ def test_tokyo_due_instant_one_second_either_side(make_commitment):
         (dt.date(2026, 3, 29), dt.datetime(2026, 3, 29, 22, 0, tzinfo=UTC)),
     ],
 )
-def test_paris_due_instant_across_dst_change(
-    japan, usa, make_commitment, due_date, local_midnight_utc
-):
+def test_paris_due_instant_across_dst_change(japan, usa, make_commitment, due_date,
+                                              local_midnight_utc):
     """A Paris deadline ends at local midnight whichever offset is in force that day."""
     paris = svc.agreement_create(
-        key="paris-2025",
-        title="Paris meeting",
-        kind=AgreementKind.MINISTERIAL_MEETING,
-        date=dt.date(2025, 10, 1),
-        time_zone="Europe/Paris",
-        parties=[japan, usa],
+        key="paris-2025", title="Paris meeting", kind=AgreementKind.MINISTERIAL_MEETING,
+        date=dt.date(2025, 10, 1), time_zone="Europe/Paris", parties=[japan, usa],
     )
     commitment = make_commitment(agreement=paris, **fixed(due_date))
     assert commitment.due_at == local_midnight_utc - dt.timedelta(microseconds=1)
@@ -189,11 +183,8 @@ def test_status_change_to_fulfilled_clears_the_state_at_once(make_commitment, so
     scan(now=DUE_AT + dt.timedelta(days=1))
     assert state_of(commitment) == DeadlineState.OVERDUE
     svc.commitment_change_status(
-        commitment=commitment,
-        status=Status.FULFILLED,
-        occurred_on=dt.date(2025, 11, 1),
-        evidence_source=source,
-        evidence_quote="Réunion tenue.",
+        commitment=commitment, status=Status.FULFILLED, occurred_on=dt.date(2025, 11, 1),
+        evidence_source=source, evidence_quote="Réunion tenue.",
     )
     assert state_of(commitment) == DeadlineState.NONE
 
@@ -209,16 +200,10 @@ def test_owner_is_alerted_without_a_subscription(make_commitment, owner):
     assert result.alerts == 1
     alert = Alert.objects.get()
     assert (alert.user, alert.email, alert.commitment, alert.due_date, alert.threshold) == (
-        owner,
-        "owner@example.org",
-        commitment,
-        DUE_DATE,
-        30,
+        owner, "owner@example.org", commitment, DUE_DATE, 30,
     )
     assert (alert.state, alert.digest, alert.created) == (
-        AlertState.PENDING,
-        False,
-        DUE_AT - dt.timedelta(days=20),
+        AlertState.PENDING, False, DUE_AT - dt.timedelta(days=20),
     )
 
 
@@ -282,16 +267,10 @@ def test_subscription_scopes_and_lead_times(make_commitment, watcher, agreement)
     """Agreement, commitment and all scopes each match; their lead times are combined."""
     first = make_commitment()
     second = make_commitment()
-    subscription_create(
-        user=watcher, scope=SubscriptionScope.COMMITMENT, commitment=first, lead_days=[3]
-    )
-    subscription_create(
-        user=watcher,
-        scope=SubscriptionScope.AGREEMENT,
-        agreement=agreement,
-        lead_days=[10],
-        notify_overdue=False,
-    )
+    subscription_create(user=watcher, scope=SubscriptionScope.COMMITMENT, commitment=first,
+                        lead_days=[3])
+    subscription_create(user=watcher, scope=SubscriptionScope.AGREEMENT, agreement=agreement,
+                        lead_days=[10], notify_overdue=False)
     scan(now=DUE_AT - dt.timedelta(days=2, hours=12))
     assert alert_keys() == [
         ("watcher@example.org", first.key, DUE_DATE, 3),
@@ -302,16 +281,14 @@ def test_subscription_scopes_and_lead_times(make_commitment, watcher, agreement)
 
 
 @pytest.mark.django_db
-def test_digest_only_when_every_matching_subscription_is_digest(
-    make_commitment, watcher, owner, agreement
-):
+def test_digest_only_when_every_matching_subscription_is_digest(make_commitment, watcher,
+                                                                 owner, agreement):
     """An alert is a digest item only if all the recipient's matching subscriptions say so."""
     mine = make_commitment(owner=owner)
     subscription_create(user=watcher, scope=SubscriptionScope.ALL, mode=DeliveryMode.DIGEST)
     subscription_create(user=owner, scope=SubscriptionScope.ALL, mode=DeliveryMode.DIGEST)
-    subscription_create(
-        user=owner, scope=SubscriptionScope.COMMITMENT, commitment=mine, lead_days=[2]
-    )
+    subscription_create(user=owner, scope=SubscriptionScope.COMMITMENT, commitment=mine,
+                        lead_days=[2])
     scan(now=DUE_AT - dt.timedelta(days=1, hours=12))
     digests = dict(Alert.objects.values_list("user__username", "digest"))
     assert digests == {"watcher": True, "owner": False}
@@ -353,11 +330,7 @@ def test_escalation_after_n_days_overdue(make_commitment, owner, settings):
     assert scan(now=DUE_AT + dt.timedelta(days=8)).escalations == 0
     alert = Alert.objects.get(user=None)
     assert (alert.email, alert.commitment, alert.due_date, alert.threshold, alert.state) == (
-        "desk@example.org",
-        commitment,
-        DUE_DATE,
-        -7,
-        AlertState.PENDING,
+        "desk@example.org", commitment, DUE_DATE, -7, AlertState.PENDING,
     )
 
 
@@ -396,7 +369,7 @@ def test_each_full_scan_is_recorded(make_commitment, owner):
 
 @pytest.mark.django_db
 def test_retry_puts_failed_alerts_back_in_the_queue(make_commitment, owner):
-    """ "Retry now" makes a failed alert pending again with a fresh attempt budget."""
+    """"Retry now" makes a failed alert pending again with a fresh attempt budget."""
     make_commitment(owner=owner)
     now = DUE_AT - dt.timedelta(days=2)
     scan(now=now)
@@ -405,14 +378,14 @@ def test_retry_puts_failed_alerts_back_in_the_queue(make_commitment, owner):
     assert ALERT_OUTBOX.retry(ids=[alert.pk], now=now + dt.timedelta(hours=1)) == 1
     alert.refresh_from_db()
     assert (alert.state, alert.attempts, alert.next_attempt_at) == (
-        AlertState.PENDING,
-        0,
-        now + dt.timedelta(hours=1),
+        AlertState.PENDING, 0, now + dt.timedelta(hours=1),
     )
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL"
+)
 def test_two_scans_at_once_write_each_alert_once(make_commitment, owner, watcher):
     """Two scans racing on separate connections write every alert exactly once."""
     for _ in range(20):
@@ -606,12 +579,6 @@ def test_an_agreement_change_waits_for_an_open_status_change_at_the_agreement(
     commitment.refresh_from_db()
     assert commitment.status == Status.IN_PROGRESS
     assert commitment.due_at == dt.datetime(
-        commitment.due_date.year,
-        commitment.due_date.month,
-        commitment.due_date.day,
-        23,
-        59,
-        59,
-        999999,
-        tzinfo=ZoneInfo("America/Los_Angeles"),
+        commitment.due_date.year, commitment.due_date.month, commitment.due_date.day,
+        23, 59, 59, 999999, tzinfo=ZoneInfo("America/Los_Angeles"),
     )

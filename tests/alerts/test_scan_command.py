@@ -39,20 +39,13 @@ def snapshot() -> tuple:
     )
 
 
-def test_dry_run_prints_changes_and_alerts_and_writes_nothing(
-    make_commitment, owner, settings, django_user_model
-):
+def test_dry_run_prints_changes_and_alerts_and_writes_nothing(make_commitment, owner, settings,
+                                                              django_user_model):
     settings.TRACKER_ESCALATION_EMAIL = "desk@example.org"
     nobody = django_user_model.objects.create_user(username="nobody", email="")
     make_commitment(owner=owner)  # due 2026-04-26 in Tokyo
-    make_commitment(
-        owner=nobody,
-        deadline_kind="fixed",
-        deadline_date=dt.date(2026, 5, 4),
-        offset_amount=None,
-        offset_unit="",
-        anchor_kind="",
-    )
+    make_commitment(owner=nobody, deadline_kind="fixed", deadline_date=dt.date(2026, 5, 4),
+                    offset_amount=None, offset_unit="", anchor_kind="")
     before = snapshot()
     output = run("--now", "2026-05-04T00:00:00Z", "--dry-run")
     assert snapshot() == before
@@ -112,7 +105,5 @@ def test_dry_run_on_the_seed_data(django_user_model):
     output = run("--now", "2026-04-27T00:00:00Z", "--dry-run")
     assert snapshot() == before
     assert any(line.startswith("would flag ") for line in output.splitlines())
-    assert any(
-        line.startswith("would alert desk <desk@example.org> about ")
-        for line in output.splitlines()
-    )
+    assert any(line.startswith("would alert desk <desk@example.org> about ")
+               for line in output.splitlines())

@@ -161,8 +161,7 @@ def test_an_occurrence_alert_is_mailed_though_an_earlier_occurrence_is_still_ope
     report = alerts_send_pending(now=SECOND_AT - dt.timedelta(days=30))
     assert report.mails == 2
     assert set(Alert.objects.values_list("due_date", "state")) == {
-        (FIRST, "sent"),
-        (SECOND, "sent"),
+        (FIRST, "sent"), (SECOND, "sent")
     }
     # Once that occurrence is closed, its pending alerts are skipped, saying why.
     Alert.objects.update(state="pending", sent_at=None)

@@ -40,12 +40,8 @@ def rating(make_commitment, owner, japan, editor):
         owner=owner, deadline_kind="none", offset_amount=None, offset_unit="", anchor_kind=""
     )
     return assessment_record(
-        commitment=commitment,
-        party=japan,
-        rating="in_the_works",
-        justification="Talks began in November.",
-        assessed_on=ASSESSED_ON,
-        user=editor,
+        commitment=commitment, party=japan, rating="in_the_works",
+        justification="Talks began in November.", assessed_on=ASSESSED_ON, user=editor,
         now=_noon(ASSESSED_ON + dt.timedelta(days=1)),
     )
 
@@ -73,11 +69,7 @@ def test_a_rating_reviewed_exactly_n_days_ago_is_not_due_and_one_day_more_is(rat
     assert "1 rating(s) flagged for review, 0 cleared; 1 review alert(s) written." in output
     [alert] = _review_alerts()
     assert (alert.user, alert.email, alert.assessment, alert.reviewed_on, alert.state) == (
-        owner,
-        "owner@example.org",
-        rating,
-        ASSESSED_ON,
-        AlertState.PENDING,
+        owner, "owner@example.org", rating, ASSESSED_ON, AlertState.PENDING
     )
 
 
@@ -112,7 +104,8 @@ def test_the_owner_gets_one_mail_per_review_cycle(rating, smtp_settings):
     [alert] = _review_alerts()
     assert mail.message_id == f"<review.{alert.pk}.{rating.pk}.20251101@commitment-tracker>"
     assert (
-        "Review due: Japan's rating of \u201cCommitment 1\u201d was last reviewed on Nov. 1, 2025."
+        "Review due: Japan's rating of \u201cCommitment 1\u201d was last reviewed on "
+        "Nov. 1, 2025."
     ) in mail.text
     assert "Talks began in November." in mail.text
     assert "Talks began in November." in mail.html
@@ -151,12 +144,8 @@ def test_a_rating_reviewed_before_the_alert_goes_out_is_not_mailed(rating, smtp_
 def test_a_new_rating_is_a_new_cycle(rating, japan, editor, source):
     scan(now=_noon(FIRST_DUE_DAY))
     newer = assessment_record(
-        commitment=rating.commitment,
-        party=japan,
-        rating="stalled",
-        justification="Talks stopped.",
-        assessed_on=dt.date(2025, 11, 2),
-        user=editor,
+        commitment=rating.commitment, party=japan, rating="stalled",
+        justification="Talks stopped.", assessed_on=dt.date(2025, 11, 2), user=editor,
         now=_noon(FIRST_DUE_DAY),
     )
     assert Assessment.objects.get(pk=rating.pk).review_due is False
@@ -177,6 +166,7 @@ def test_an_owner_reads_the_reminder_in_french_and_in_the_digest_they_chose(
     [mail] = smtp_settings.wait_for_messages(1)
     assert "[Révision à faire]" in mail.text
     assert "Dernier réexamen: 1 novembre 2025" in mail.text
+
 
 
 def test_the_owner_sees_the_review_alert_among_their_alerts(rating, owner, client):

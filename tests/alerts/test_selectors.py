@@ -49,21 +49,15 @@ def world(make_commitment, django_user_model, agreement, japan, usa):
     users = {
         name: django_user_model.objects.create_user(name, f"{name}@example.org")
         for name in (
-            "everything",
-            "agreement",
-            "obligor",
-            "beneficiary",
-            "one",
-            "owner",
-            "owner_subscribed",
-            "leadless",
-            "inactive",
-            "nobody",
+            "everything", "agreement", "obligor", "beneficiary", "one", "owner",
+            "owner_subscribed", "leadless", "inactive", "nobody",
         )
     }
     users["inactive"].is_active = False
     users["inactive"].save(update_fields=["is_active"])
-    japan_owes = make_commitment(**FIXED, beneficiaries=[usa], owner=users["owner"])
+    japan_owes = make_commitment(
+        **FIXED, beneficiaries=[usa], owner=users["owner"]
+    )
     usa_owes = make_commitment(**FIXED, obligor=usa, owner=users["owner_subscribed"])
     commitments = {"japan_owes": japan_owes, "usa_owes": usa_owes}
 
@@ -109,7 +103,9 @@ def test_the_feeds_leads_and_watchlist_follow_the_rule(world):
         feed, _secret = feed_services.calendar_feed_create(
             user=user, scope=FeedScope.WATCHLIST, now=CREATED_AT
         )
-        watched = {name for (who, name) in expected if who == user_name}
+        watched = {
+            name for (who, name) in expected if who == user_name
+        }
         listed = {c.pk for c in feed_selectors.feed_commitments(feed=feed, now=CREATED_AT)}
         assert listed == {commitments[name].pk for name in watched}, user_name
         leads = feed_selectors.lead_days_by_commitment(user=user, commitments=rows)

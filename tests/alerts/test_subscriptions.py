@@ -44,12 +44,8 @@ def test_defaults_are_30_7_1_days_and_the_day_after(analyst):
 
 def test_own_lead_times_without_the_overdue_notice(analyst, agreement):
     subscription = subscription_create(
-        user=analyst,
-        scope=SubscriptionScope.AGREEMENT,
-        agreement=agreement,
-        lead_days=[14, 2],
-        notify_overdue=False,
-        mode="digest",
+        user=analyst, scope=SubscriptionScope.AGREEMENT, agreement=agreement,
+        lead_days=[14, 2], notify_overdue=False, mode="digest",
     )
     assert leads_of(subscription) == [14, 2]
     assert (subscription.agreement, subscription.mode) == (agreement, "digest")
@@ -58,33 +54,30 @@ def test_own_lead_times_without_the_overdue_notice(analyst, agreement):
 @pytest.mark.parametrize("lead_days", [[0], [7, -1], [30, 7, 7], [4000], ["7"]])
 def test_bad_lead_times_are_refused(analyst, lead_days):
     """Zero, negative, repeated, too large or non-numeric leads: error on lead_days."""
-    error = assert_rejected(
-        "lead_days", user=analyst, scope=SubscriptionScope.ALL, lead_days=lead_days
-    )
+    error = assert_rejected("lead_days", user=analyst, scope=SubscriptionScope.ALL,
+                            lead_days=lead_days)
     if lead_days == [0]:
         assert "the notice the day after" in str(error.message_dict["lead_days"])
 
 
 def test_no_lead_time_at_all_is_refused(analyst):
-    assert_rejected(
-        "lead_days", user=analyst, scope=SubscriptionScope.ALL, lead_days=[], notify_overdue=False
-    )
+    assert_rejected("lead_days", user=analyst, scope=SubscriptionScope.ALL, lead_days=[],
+                    notify_overdue=False)
 
 
 def test_missing_target_is_refused_naming_the_field(analyst):
-    assert_rejected("agreement", user=analyst, scope=SubscriptionScope.AGREEMENT, agreement=999_999)
+    assert_rejected("agreement", user=analyst, scope=SubscriptionScope.AGREEMENT,
+                    agreement=999_999)
     assert_rejected("party", user=analyst, scope=SubscriptionScope.PARTY, party=999_999)
-    assert_rejected(
-        "commitment", user=analyst, scope=SubscriptionScope.COMMITMENT, commitment=999_999
-    )
+    assert_rejected("commitment", user=analyst, scope=SubscriptionScope.COMMITMENT,
+                    commitment=999_999)
 
 
 def test_deleted_target_is_refused(analyst, make_commitment):
     commitment = make_commitment()
     commitment.delete()
-    assert_rejected(
-        "commitment", user=analyst, scope=SubscriptionScope.COMMITMENT, commitment=commitment
-    )
+    assert_rejected("commitment", user=analyst, scope=SubscriptionScope.COMMITMENT,
+                    commitment=commitment)
 
 
 def test_scope_without_its_target_is_refused(analyst, japan):
@@ -101,9 +94,8 @@ def test_recipient_address_that_does_not_parse_is_refused(django_user_model, add
 def test_duplicate_subscription_is_refused(analyst, japan):
     subscription_create(user=analyst, scope=SubscriptionScope.PARTY, party=japan)
     with pytest.raises(ValidationError) as exc:
-        subscription_create(
-            user=analyst, scope=SubscriptionScope.PARTY, party=japan.pk, lead_days=[3]
-        )
+        subscription_create(user=analyst, scope=SubscriptionScope.PARTY, party=japan.pk,
+                            lead_days=[3])
     assert "party" in exc.value.message_dict
     assert Subscription.objects.count() == 1
     assert SubscriptionLead.objects.count() == 4
@@ -229,9 +221,7 @@ def test_the_service_refuses_a_new_target_and_accepts_the_same_one(analyst, agre
     assert set(exc.value.message_dict) == {"scope", "party"}
     subscription.refresh_from_db()
     assert (subscription.scope, subscription.party_id, subscription.mode) == (
-        "agreement",
-        None,
-        "immediate",
+        "agreement", None, "immediate"
     )
 
     subscription_update(
@@ -282,14 +272,12 @@ def test_staff_see_and_edit_only_their_own_subscriptions(client, analyst, django
     listing = client.get(reverse("admin:alerts_subscription_changelist"))
     assert listing.status_code == 200
     assert list(listing.context["cl"].queryset) == [mine]
-    assert (
-        client.get(reverse("admin:alerts_subscription_change", args=[mine.pk])).status_code == 200
-    )
+    assert client.get(reverse("admin:alerts_subscription_change", args=[mine.pk])).status_code \
+        == 200
     response = client.get(reverse("admin:alerts_subscription_change", args=[theirs.pk]))
     assert response.status_code == 302  # the admin's "does not exist" redirect
-    response = client.post(
-        reverse("admin:alerts_subscription_delete", args=[theirs.pk]), {"post": "yes"}
-    )
+    response = client.post(reverse("admin:alerts_subscription_delete", args=[theirs.pk]),
+                           {"post": "yes"})
     assert Subscription.objects.filter(pk=theirs.pk).exists()
 
 

@@ -365,14 +365,8 @@ def test_the_list_costs_the_same_queries_for_3_or_30_rated_shared_rows(
         commitment = make_commitment(
             co_obligors=[usa], target_amount=Decimal(10), target_unit="USD"
         )
-        _rate(
-            commitment,
-            japan,
-            editor,
-            rating="kept",
-            evidence_source=source,
-            evidence_quote=f"Tenu {n}.",
-        )
+        _rate(commitment, japan, editor, rating="kept", evidence_source=source,
+              evidence_quote=f"Tenu {n}.")
         _rate(commitment, usa, editor)
     viewer_api.get(LIST)
     counts = []

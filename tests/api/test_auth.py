@@ -36,16 +36,8 @@ def _client_with_key(key: str) -> APIClient:
 
 def test_create_api_token_prints_a_key_that_works_and_stores_only_its_hash(viewer):
     out, err = io.StringIO(), io.StringIO()
-    call_command(
-        "create_api_token",
-        viewer.username,
-        "--expires-in-days",
-        "30",
-        "--name",
-        "reporting",
-        stdout=out,
-        stderr=err,
-    )
+    call_command("create_api_token", viewer.username, "--expires-in-days", "30",
+                 "--name", "reporting", stdout=out, stderr=err)
     key = out.getvalue().strip()
     token = ApiToken.objects.get(user=viewer)
     assert token.name == "reporting"
@@ -85,7 +77,7 @@ def test_requests_without_a_valid_token_are_401(db, authorization, reason):
         client.credentials(HTTP_AUTHORIZATION=authorization)
     response = client.get(PARTIES)
     assert response.status_code == 401
-    assert response["WWW-Authenticate"] == "Token"
+    assert response["WWW-Authenticate"] == 'Token'
     assert reason in response.json()["detail"]
 
 
@@ -99,9 +91,8 @@ def test_a_revoked_token_is_401(viewer):
 
 def test_an_expired_token_is_401(viewer):
     now = timezone.now()
-    _token, key = api_token_create(
-        user=viewer, name="x", now=now, expires_at=now + dt.timedelta(days=1)
-    )
+    _token, key = api_token_create(user=viewer, name="x", now=now,
+                                   expires_at=now + dt.timedelta(days=1))
     assert _client_with_key(key).get(PARTIES).status_code == 200
     with time_machine.travel(now + dt.timedelta(days=1, seconds=1)):
         response = _client_with_key(key).get(PARTIES)
@@ -123,7 +114,8 @@ def test_session_auth_reads_and_needs_csrf_to_write(viewer, editor, agreement):
     client.force_login(editor)
     before = Agreement.objects.values().get(pk=agreement.pk)
     versions = agreement.history.count()
-    response = client.patch(f"/api/v1/agreements/{agreement.pk}/", {"title": "x"}, format="json")
+    response = client.patch(f"/api/v1/agreements/{agreement.pk}/", {"title": "x"},
+                            format="json")
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
     assert Agreement.objects.values().get(pk=agreement.pk) == before
@@ -138,9 +130,8 @@ def test_a_user_without_a_role_is_403(django_user_model):
 
 def test_a_superuser_may_write_without_a_group(django_user_model, agreement):
     admin = django_user_model.objects.create_superuser(username="root", password="pw-tests-only")
-    response = token_client(admin).patch(
-        f"/api/v1/agreements/{agreement.pk}/", {"summary": "Updated."}, format="json"
-    )
+    response = token_client(admin).patch(f"/api/v1/agreements/{agreement.pk}/",
+                                         {"summary": "Updated."}, format="json")
     assert response.status_code == 200, response.content
     agreement.refresh_from_db()
     assert agreement.summary == "Updated."
@@ -149,9 +140,8 @@ def test_a_superuser_may_write_without_a_group(django_user_model, agreement):
 def test_an_editor_by_group_writes(django_user_model, agreement):
     user = django_user_model.objects.create_user(username="ed", password="pw-tests-only")
     user.groups.add(Group.objects.get_or_create(name=EDITORS)[0])
-    response = token_client(user).patch(
-        f"/api/v1/agreements/{agreement.pk}/", {"place": "Washington"}, format="json"
-    )
+    response = token_client(user).patch(f"/api/v1/agreements/{agreement.pk}/",
+                                        {"place": "Washington"}, format="json")
     assert response.status_code == 200, response.content
     agreement.refresh_from_db()
     assert agreement.place == "Washington"
@@ -164,9 +154,8 @@ def test_anonymous_reads_only_with_public_read_on(db, agreement):
     with override_settings(API_PUBLIC_READ=True):
         assert client.get("/api/v1/agreements/").status_code == 200
         assert client.get("/api/v1/subscriptions/").status_code == 401
-        response = client.patch(
-            f"/api/v1/agreements/{agreement.pk}/", {"title": "x"}, format="json"
-        )
+        response = client.patch(f"/api/v1/agreements/{agreement.pk}/", {"title": "x"},
+                                format="json")
         assert response.status_code == 401
     agreement.refresh_from_db()
     assert agreement.title == "Japan–US summit"
@@ -192,12 +181,8 @@ def test_throttling_is_per_token_with_retry_after(viewer):
 def test_admin_makes_a_token_showing_the_key_once_and_revokes_it(admin_client, viewer):
     response = admin_client.post(
         "/admin/api/apitoken/add/",
-        {
-            "user": viewer.pk,
-            "name": "partner feed",
-            "expires_at_0": "2099-01-01",
-            "expires_at_1": "00:00:00",
-        },
+        {"user": viewer.pk, "name": "partner feed", "expires_at_0": "2099-01-01",
+         "expires_at_1": "00:00:00"},
         follow=True,
     )
     assert response.status_code == 200
@@ -206,7 +191,8 @@ def test_admin_makes_a_token_showing_the_key_once_and_revokes_it(admin_client, v
     key = next(m for m in shown if "copy it now" in m).split(" is ")[1].split(" ")[0]
     assert token_hash(key) == token.key_hash
     assert _client_with_key(key).get(PARTIES).status_code == 200
-    admin_client.post("/admin/api/apitoken/", {"action": "revoke", "_selected_action": [token.pk]})
+    admin_client.post("/admin/api/apitoken/",
+                      {"action": "revoke", "_selected_action": [token.pk]})
     token.refresh_from_db()
     assert token.revoked_at is not None
     assert _client_with_key(key).get(PARTIES).status_code == 401

@@ -59,20 +59,8 @@ def test_detail_has_the_documented_fields(viewer_api, make_commitment, usa, sour
     assert body["citations"][0]["quote"] == "dans les 180 jours"
     assert body["citations"][0]["source"] == source.pk
     assert body["progress_updates"] == []
-    for name in (
-        "agreement",
-        "title",
-        "description",
-        "category",
-        "obligor",
-        "target_amount",
-        "target_unit",
-        "effective_from",
-        "flagged_at",
-        "owner",
-        "created",
-        "updated",
-    ):
+    for name in ("agreement", "title", "description", "category", "obligor", "target_amount",
+                 "target_unit", "effective_from", "flagged_at", "owner", "created", "updated"):
         assert name in body
 
 
@@ -144,16 +132,16 @@ def test_pages_have_count_next_previous_and_results(viewer_api, make_commitment)
         ({"page": 9}, 404, "detail"),
     ],
 )
-def test_bad_paging_is_a_4xx_with_a_reason(viewer_api, make_commitment, params, status_code, field):
+def test_bad_paging_is_a_4xx_with_a_reason(viewer_api, make_commitment, params, status_code,
+                                           field):
     make_commitment()
     response = viewer_api.get(LIST, params)
     assert response.status_code == status_code
     assert response.json()[field]
 
 
-def test_conditional_get_answers_304_until_something_changes(
-    viewer_api, editor_api, make_commitment
-):
+def test_conditional_get_answers_304_until_something_changes(viewer_api, editor_api,
+                                                             make_commitment):
     commitment = make_commitment()
     for url in (LIST, f"{LIST}{commitment.pk}/"):
         first = viewer_api.get(url)
@@ -167,12 +155,10 @@ def test_conditional_get_answers_304_until_something_changes(
     assert viewer_api.get(LIST, HTTP_IF_NONE_MATCH=etag).status_code == 200
 
 
-def test_an_editor_creates_a_commitment_with_a_computed_due_date(
-    editor_api, editor, agreement, japan, usa
-):
+def test_an_editor_creates_a_commitment_with_a_computed_due_date(editor_api, editor, agreement,
+                                                                 japan, usa):
     response = editor_api.post(
-        LIST,
-        _payload(agreement, japan, beneficiaries=[usa.pk], owner=editor.username),
+        LIST, _payload(agreement, japan, beneficiaries=[usa.pk], owner=editor.username),
         format="json",
     )
     assert response.status_code == 201, response.content
@@ -195,53 +181,31 @@ def test_replacing_the_rule_clears_the_old_parameters(editor_api, make_commitmen
     assert response.status_code == 200, response.content
     commitment.refresh_from_db()
     assert (commitment.deadline_kind, commitment.offset_amount, commitment.anchor_kind) == (
-        "period_end",
-        None,
-        "",
+        "period_end", None, ""
     )
     assert commitment.due_date == dt.date(2026, 3, 31)
 
 
 def test_a_partial_rule_is_refused(editor_api, make_commitment):
     commitment = make_commitment()
-    response = editor_api.patch(
-        f"{LIST}{commitment.pk}/", {"deadline_rule": {"offset_amount": 5}}, format="json"
-    )
+    response = editor_api.patch(f"{LIST}{commitment.pk}/",
+                                {"deadline_rule": {"offset_amount": 5}}, format="json")
     assert response.status_code == 400
     assert "replaced as a whole" in response.json()["deadline_rule"]["kind"][0]
     commitment.refresh_from_db()
     assert (commitment.deadline_kind, commitment.offset_amount) == ("relative", 180)
 
 
-@pytest.mark.parametrize(
-    "field",
-    [
-        "status",
-        "due_date",
-        "deadline_state",
-        "flagged_at",
-        "id",
-        "due_at",
-        "created",
-        "fulfilled_on",
-    ],
-)
+@pytest.mark.parametrize("field", ["status", "due_date", "deadline_state", "flagged_at", "id",
+                                   "due_at", "created", "fulfilled_on"])
 @pytest.mark.parametrize("method", ["put", "patch"])
-def test_read_only_fields_cannot_be_written(
-    editor_api, make_commitment, agreement, japan, field, method
-):
+def test_read_only_fields_cannot_be_written(editor_api, make_commitment, agreement, japan,
+                                            field, method):
     commitment = make_commitment()
     before = Commitment.objects.values().get(pk=commitment.pk)
-    values = {
-        "status": Status.FULFILLED,
-        "due_date": "2030-01-01",
-        "deadline_state": "overdue",
-        "flagged_at": "2030-01-01T00:00:00Z",
-        "id": 12345,
-        "due_at": "2030-01-01T00:00:00Z",
-        "created": "2020-01-01T00:00:00Z",
-        "fulfilled_on": "2026-01-01",
-    }
+    values = {"status": Status.FULFILLED, "due_date": "2030-01-01", "deadline_state": "overdue",
+              "flagged_at": "2030-01-01T00:00:00Z", "id": 12345, "due_at": "2030-01-01T00:00:00Z",
+              "created": "2020-01-01T00:00:00Z", "fulfilled_on": "2026-01-01"}
     body = {**_payload(agreement, japan, key=commitment.key), field: values[field]}
     response = getattr(editor_api, method)(f"{LIST}{commitment.pk}/", body, format="json")
     assert response.status_code == 400
@@ -251,9 +215,8 @@ def test_read_only_fields_cannot_be_written(
 
 def test_unknown_fields_are_named_and_nothing_is_written(editor_api, agreement, japan):
     response = editor_api.post(
-        LIST,
-        _payload(agreement, japan, is_superuser=True, deadline_rule={"kind": "none", "secret": 1}),
-        format="json",
+        LIST, _payload(agreement, japan, is_superuser=True, deadline_rule={
+            "kind": "none", "secret": 1}), format="json"
     )
     assert response.status_code == 400
     assert response.json()["is_superuser"] == ["Unknown field."]
@@ -281,26 +244,15 @@ def test_unknown_fields_are_named_and_nothing_is_written(editor_api, agreement, 
             "before the agreement's date",
         ),
         (
-            {
-                "deadline_rule": {
-                    "kind": "relative",
-                    "offset_amount": 2_000_000_000,
-                    "offset_unit": "years",
-                    "anchor_kind": "agreement",
-                }
-            },
+            {"deadline_rule": {"kind": "relative", "offset_amount": 2_000_000_000,
+                               "offset_unit": "years", "anchor_kind": "agreement"}},
             ["deadline_rule", "offset_amount"],
             "2199-12-31",
         ),
         *(
             (
-                {
-                    "deadline_rule": {
-                        "kind": "period_end",
-                        "period_unit": "year",
-                        "period_year": year,
-                    }
-                },
+                {"deadline_rule": {"kind": "period_end", "period_unit": "year",
+                                   "period_year": year}},
                 ["deadline_rule", "period_year"],
                 "less than or equal to 2199",
             )
@@ -332,17 +284,15 @@ def test_a_viewer_cannot_write(viewer_api, make_commitment, agreement, japan):
     response = viewer_api.patch(f"{LIST}{commitment.pk}/", {"title": "x"}, format="json")
     assert response.status_code == 403
     assert "viewers read" in response.json()["detail"]
-    response = viewer_api.post(
-        f"{LIST}{commitment.pk}/status/", {"status": "in_progress"}, format="json"
-    )
+    response = viewer_api.post(f"{LIST}{commitment.pk}/status/", {"status": "in_progress"},
+                               format="json")
     assert response.status_code == 403
     commitment.refresh_from_db()
     assert (commitment.title, commitment.status) == ("Commitment 1", Status.NOT_STARTED)
 
 
-def test_status_change_with_evidence_goes_through_the_service(
-    editor_api, editor, make_commitment, source
-):
+def test_status_change_with_evidence_goes_through_the_service(editor_api, editor,
+                                                              make_commitment, source):
     commitment = make_commitment()
     response = editor_api.post(
         f"{LIST}{commitment.pk}/status/",
@@ -351,12 +301,8 @@ def test_status_change_with_evidence_goes_through_the_service(
             "occurred_on": "2026-01-15",
             "note": "Held in Tokyo.",
             "measured_value": "1",
-            "evidence": {
-                "source": source.pk,
-                "quote": "La réunion s'est tenue.",
-                "translation": "The meeting was held.",
-                "locator": "§2",
-            },
+            "evidence": {"source": source.pk, "quote": "La réunion s'est tenue.",
+                         "translation": "The meeting was held.", "locator": "§2"},
         },
         format="json",
     )
@@ -417,7 +363,9 @@ def test_a_page_of_500_costs_the_same_queries_as_a_page_of_10(
     Commitment.beneficiaries.through.objects.bulk_create(
         Commitment.beneficiaries.through(commitment_id=c.pk, party_id=usa.pk) for c in made
     )
-    Citation.objects.bulk_create(Citation(source=source, commitment=c, quote="«…»") for c in made)
+    Citation.objects.bulk_create(
+        Citation(source=source, commitment=c, quote="«…»") for c in made
+    )
     editor_api.get(LIST)  # the token's last_used_at is written once, on first use
     small = _queries_for_a_page(editor_api, 10)
     large = _queries_for_a_page(editor_api, 500)
@@ -436,13 +384,8 @@ def test_a_patch_answers_the_deadline_state_its_new_date_was_just_flagged_with(
     ``on_track`` while a GET right after said ``due_soon``.
     """
     soon = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).date()
-    commitment = make_commitment(
-        deadline_kind="fixed",
-        deadline_date=dt.date(2030, 1, 1),
-        offset_amount=None,
-        offset_unit="",
-        anchor_kind="",
-    )
+    commitment = make_commitment(deadline_kind="fixed", deadline_date=dt.date(2030, 1, 1),
+                                 offset_amount=None, offset_unit="", anchor_kind="")
     url = f"/api/v1/commitments/{commitment.pk}/"
     assert editor_api.get(url).json()["deadline_state"] == DeadlineState.ON_TRACK
     response = editor_api.patch(

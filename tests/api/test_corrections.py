@@ -45,9 +45,7 @@ def test_an_agreement_is_corrected(editor_api, published):
     assert response.status_code == 201, response.content
     [row] = response.json()
     assert (row["field"], row["old_value"], row["new_value"]) == (
-        "date",
-        "2025-10-28",
-        "2025-10-27",
+        "date", "2025-10-28", "2025-10-27"
     )
     assert Agreement.objects.get(pk=published.pk).date == dt.date(2025, 10, 27)
 

@@ -18,19 +18,15 @@ SUBSCRIPTIONS = "/api/v1/subscriptions/"
 
 @pytest.fixture
 def others_subscription(editor, agreement):
-    return subscription_make(user=editor, scope="agreement", agreement=agreement, lead_days=[14])
+    return subscription_make(user=editor, scope="agreement", agreement=agreement,
+                             lead_days=[14])
 
 
 def test_a_viewer_watches_an_agreement_with_lead_times(viewer_api, viewer, agreement):
     response = viewer_api.post(
         SUBSCRIPTIONS,
-        {
-            "scope": "agreement",
-            "agreement": agreement.pk,
-            "lead_days": [7, 30],
-            "notify_overdue": False,
-            "mode": "digest",
-        },
+        {"scope": "agreement", "agreement": agreement.pk, "lead_days": [7, 30],
+         "notify_overdue": False, "mode": "digest"},
         format="json",
     )
     assert response.status_code == 201, response.content
@@ -44,9 +40,8 @@ def test_a_viewer_watches_an_agreement_with_lead_times(viewer_api, viewer, agree
 def test_defaults_and_changes_go_through_the_service(viewer_api):
     created = viewer_api.post(SUBSCRIPTIONS, {"scope": "all"}, format="json").json()
     assert (created["lead_days"], created["notify_overdue"]) == ([30, 7, 1], True)
-    response = viewer_api.patch(
-        f"{SUBSCRIPTIONS}{created['id']}/", {"lead_days": [3]}, format="json"
-    )
+    response = viewer_api.patch(f"{SUBSCRIPTIONS}{created['id']}/", {"lead_days": [3]},
+                                format="json")
     assert response.status_code == 200, response.content
     assert (response.json()["lead_days"], response.json()["notify_overdue"]) == ([3], True)
     assert viewer_api.delete(f"{SUBSCRIPTIONS}{created['id']}/").status_code == 204
@@ -81,29 +76,20 @@ def test_a_duplicate_subscription_is_a_400(viewer_api, viewer):
 
 def test_the_target_of_a_subscription_cannot_change(viewer_api, agreement):
     created = viewer_api.post(SUBSCRIPTIONS, {"scope": "all"}, format="json").json()
-    response = viewer_api.patch(
-        f"{SUBSCRIPTIONS}{created['id']}/",
-        {"scope": "agreement", "agreement": agreement.pk},
-        format="json",
-    )
+    response = viewer_api.patch(f"{SUBSCRIPTIONS}{created['id']}/",
+                                {"scope": "agreement", "agreement": agreement.pk}, format="json")
     assert response.status_code == 400
     assert "cannot change" in response.json()["scope"][0]
     assert Subscription.objects.get(pk=created["id"]).scope == "all"
 
 
 def test_a_put_resending_the_target_changes_the_rest(viewer_api, agreement):
-    created = viewer_api.post(
-        SUBSCRIPTIONS, {"scope": "agreement", "agreement": agreement.pk}, format="json"
-    ).json()
+    created = viewer_api.post(SUBSCRIPTIONS, {"scope": "agreement", "agreement": agreement.pk},
+                              format="json").json()
     response = viewer_api.put(
         f"{SUBSCRIPTIONS}{created['id']}/",
-        {
-            "scope": "agreement",
-            "agreement": agreement.pk,
-            "mode": "digest",
-            "lead_days": [10],
-            "notify_overdue": False,
-        },
+        {"scope": "agreement", "agreement": agreement.pk, "mode": "digest", "lead_days": [10],
+         "notify_overdue": False},
         format="json",
     )
     assert response.status_code == 200, response.content
@@ -131,22 +117,10 @@ def test_someone_elses_subscription_is_not_found(viewer_api, others_subscription
 def test_alerts_are_the_callers_own(viewer_api, viewer, editor, make_commitment):
     commitment = make_commitment()
     now = timezone.now()
-    mine = Alert.objects.create(
-        user=viewer,
-        email=viewer.email,
-        commitment=commitment,
-        due_date=dt.date(2026, 4, 26),
-        threshold=7,
-        created=now,
-    )
-    theirs = Alert.objects.create(
-        user=editor,
-        email=editor.email,
-        commitment=commitment,
-        due_date=dt.date(2026, 4, 26),
-        threshold=7,
-        created=now,
-    )
+    mine = Alert.objects.create(user=viewer, email=viewer.email, commitment=commitment,
+                                due_date=dt.date(2026, 4, 26), threshold=7, created=now)
+    theirs = Alert.objects.create(user=editor, email=editor.email, commitment=commitment,
+                                  due_date=dt.date(2026, 4, 26), threshold=7, created=now)
     rows = results(viewer_api.get("/api/v1/alerts/"))
     assert [row["id"] for row in rows] == [mine.pk]
     assert rows[0]["threshold"] == 7
@@ -157,9 +131,8 @@ def test_alerts_are_the_callers_own(viewer_api, viewer, editor, make_commitment)
 
 
 def test_a_user_without_a_role_has_no_subscriptions(django_user_model):
-    nobody = django_user_model.objects.create_user(
-        username="nobody", email="n@example.org", password="pw-tests-only"
-    )
+    nobody = django_user_model.objects.create_user(username="nobody", email="n@example.org",
+                                                   password="pw-tests-only")
     response = token_client(nobody).post(SUBSCRIPTIONS, {"scope": "all"}, format="json")
     assert response.status_code == 403
     assert not Subscription.objects.exists()

@@ -16,9 +16,8 @@ URL = "/api/v1/parse/"
 
 def test_an_editor_gets_the_proposals_of_a_french_passage(editor_api):
     text = "En échange, Trump a réduit les tarifs à 15 %, avec effet rétroactif à août"
-    response = editor_api.post(
-        URL, {"text": text, "lang": "fr", "anchor": "2025-10-28"}, format="json"
-    )
+    response = editor_api.post(URL, {"text": text, "lang": "fr", "anchor": "2025-10-28"},
+                               format="json")
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["deadline"] is None
@@ -26,28 +25,20 @@ def test_an_editor_gets_the_proposals_of_a_french_passage(editor_api):
     assert body["effective_from_precision"] == "month"
     start, end = body["effective_from_span"]
     assert text[start:end] == body["effective_from_phrase"] == "avec effet rétroactif à août"
-    assert body["target"] == {
-        "amount": "15",
-        "unit": "percent",
-        "phrase": "15 %",
-        "span": [text.index("15 %"), text.index("15 %") + 4],
-    }
+    assert body["target"] == {"amount": "15", "unit": "percent", "phrase": "15 %",
+                              "span": [text.index("15 %"), text.index("15 %") + 4]}
 
 
 def test_the_eu_us_review_is_due_90_days_after_the_statement(editor_api):
     response = editor_api.post(
-        URL,
-        {"text": "a review within 90 days", "lang": "en", "anchor": "2025-08-21"},
+        URL, {"text": "a review within 90 days", "lang": "en", "anchor": "2025-08-21"},
         format="json",
     )
     rule = response.json()["deadline"]
     assert rule["kind"] == "relative"
     assert rule["due_date"] == "2025-11-19"
     assert (rule["offset_amount"], rule["offset_unit"], rule["anchor_kind"]) == (
-        90,
-        "days",
-        "agreement",
-    )
+        90, "days", "agreement")
     assert rule["phrase"] == rule["source_phrase"] == "within 90 days"
 
 
@@ -58,20 +49,17 @@ def test_without_an_anchor_a_relative_rule_has_no_due_date(editor_api):
     assert response.json()["deadline"]["offset_amount"] == 180
 
 
-@pytest.mark.parametrize(
-    ("body", "field"),
-    [
-        ({"text": "within 90 days", "lang": "de", "anchor": "2025-08-21"}, "lang"),
-        ({"text": "within 90 days", "lang": "en", "anchor": "21/08/2025"}, "anchor"),
-        ({"text": "within 90 days", "lang": "en", "anchor": "1850-01-01"}, "anchor"),
-        ({"text": "x" * (MAX_TEXT_LENGTH + 1), "lang": "en"}, "text"),
-        ({"text": "", "lang": "en"}, "text"),
-        ({"lang": "en"}, "text"),
-        ({"text": "within 90 days"}, "lang"),
-        ({"text": ["within 90 days"], "lang": "en"}, "text"),
-        ({"text": "within 90 days", "lang": "en", "agreement": 3}, "agreement"),
-    ],
-)
+@pytest.mark.parametrize(("body", "field"), [
+    ({"text": "within 90 days", "lang": "de", "anchor": "2025-08-21"}, "lang"),
+    ({"text": "within 90 days", "lang": "en", "anchor": "21/08/2025"}, "anchor"),
+    ({"text": "within 90 days", "lang": "en", "anchor": "1850-01-01"}, "anchor"),
+    ({"text": "x" * (MAX_TEXT_LENGTH + 1), "lang": "en"}, "text"),
+    ({"text": "", "lang": "en"}, "text"),
+    ({"lang": "en"}, "text"),
+    ({"text": "within 90 days"}, "lang"),
+    ({"text": ["within 90 days"], "lang": "en"}, "text"),
+    ({"text": "within 90 days", "lang": "en", "agreement": 3}, "agreement"),
+])
 def test_bad_input_is_a_400_naming_the_field(editor_api, body, field):
     response = editor_api.post(URL, body, format="json")
     assert response.status_code == 400, response.content
@@ -85,9 +73,8 @@ def test_a_text_at_the_limit_is_read(editor_api):
     assert response.json()["deadline"]["period_year"] == 2028
 
 
-def test_it_writes_nothing_and_viewers_and_anonymous_callers_are_refused(
-    editor_api, viewer_api, make_commitment
-):
+def test_it_writes_nothing_and_viewers_and_anonymous_callers_are_refused(editor_api, viewer_api,
+                                                                        make_commitment):
     make_commitment()
     before = list(Commitment.objects.values())
     body = {"text": "within 90 days", "lang": "en", "anchor": "2025-08-21"}
@@ -106,12 +93,5 @@ def test_the_schema_documents_the_request_and_the_answer(client):
     assert components["ParseRequest"]["properties"]["text"]["maxLength"] == MAX_TEXT_LENGTH
     answer = components["ParseAnswer"]["properties"]
     assert {"deadline", "effective_from", "target"} <= set(answer)
-    assert {
-        "kind",
-        "due_date",
-        "precision",
-        "phrase",
-        "span",
-        "offset_amount",
-        "period_unit",
-    } <= set(components["DeadlineProposal"]["properties"])
+    assert {"kind", "due_date", "precision", "phrase", "span", "offset_amount",
+            "period_unit"} <= set(components["DeadlineProposal"]["properties"])

@@ -40,11 +40,8 @@ def test_the_representation_carries_the_state_read_only(editor_api, agreement):
 
 
 def test_an_editor_publishes_and_gets_the_agreement_back(editor_api, editor, agreement):
-    response = editor_api.post(
-        _url(agreement, "publication/"),
-        {"action": "publish", "note": "Checked twice"},
-        format="json",
-    )
+    response = editor_api.post(_url(agreement, "publication/"),
+                               {"action": "publish", "note": "Checked twice"}, format="json")
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["publication_state"] == "published" and body["published_at"]
@@ -54,14 +51,10 @@ def test_an_editor_publishes_and_gets_the_agreement_back(editor_api, editor, agr
 
 @pytest.mark.parametrize(
     ("data", "field"),
-    [
-        ({"action": "launch"}, "action"),
-        ({}, "action"),
-        ({"action": "unpublish"}, "action"),
-        ({"action": "submit", "note": "x" * 2001}, "note"),
-        ({"action": "submit", "extra": 1}, "extra"),
-        ({"action": "submit", "note": "a\x00b"}, "note"),
-    ],
+    [({"action": "launch"}, "action"), ({}, "action"), ({"action": "unpublish"}, "action"),
+     ({"action": "submit", "note": "x" * 2001}, "note"),
+     ({"action": "submit", "extra": 1}, "extra"),
+     ({"action": "submit", "note": "a\x00b"}, "note")],
 )
 def test_a_refused_step_is_a_400_naming_the_field(editor_api, agreement, data, field):
     response = editor_api.post(_url(agreement, "publication/"), data, format="json")
@@ -73,9 +66,8 @@ def test_a_refused_step_is_a_400_naming_the_field(editor_api, agreement, data, f
 
 def test_unpublishing_needs_a_note(editor_api, editor, agreement):
     publication_change(agreement=agreement, action="publish", user=editor)
-    response = editor_api.post(
-        _url(agreement, "publication/"), {"action": "unpublish"}, format="json"
-    )
+    response = editor_api.post(_url(agreement, "publication/"), {"action": "unpublish"},
+                               format="json")
     assert response.status_code == 400
     assert "note" in response.json()
     assert Agreement.objects.get(pk=agreement.pk).publication_state == PublicationState.PUBLISHED
@@ -84,25 +76,24 @@ def test_unpublishing_needs_a_note(editor_api, editor, agreement):
 @override_settings(TRACKER_PUBLISH_REVIEW_REQUIRED=True)
 def test_the_submitter_cannot_publish_where_review_is_required(editor_api, editor, agreement):
     publication_change(agreement=agreement, action="submit", user=editor)
-    response = editor_api.post(
-        _url(agreement, "publication/"), {"action": "publish"}, format="json"
-    )
+    response = editor_api.post(_url(agreement, "publication/"), {"action": "publish"},
+                               format="json")
     assert response.status_code == 400
     assert "second reviewer" in response.json()["action"][0]
     assert Agreement.objects.get(pk=agreement.pk).publication_state == PublicationState.REVIEW
 
 
 def test_a_reader_gets_a_403(viewer_api, agreement):
-    response = viewer_api.post(_url(agreement, "publication/"), {"action": "submit"}, format="json")
+    response = viewer_api.post(_url(agreement, "publication/"), {"action": "submit"},
+                               format="json")
     assert response.status_code == 403
     assert not PublicationEvent.objects.exists()
 
 
 def test_anonymous_callers_take_no_step(agreement):
     with override_settings(API_PUBLIC_READ=True):
-        response = APIClient().post(
-            _url(agreement, "publication/"), {"action": "submit"}, format="json"
-        )
+        response = APIClient().post(_url(agreement, "publication/"), {"action": "submit"},
+                                    format="json")
     assert response.status_code == 401
     assert not PublicationEvent.objects.exists()
 
@@ -123,26 +114,22 @@ def world(agreement, japan, usa, source, editor):
     """A published agreement with ratings and a report, and a draft with its own commitment,
     party, source, progress update and report: the draft's keys and titles are its marks."""
     history = rating_history(agreement=agreement, japan=japan, usa=usa, source=source, user=editor)
-    report_freeze(
-        agreement=agreement, title="Public report", cutoff=dt.date(2026, 3, 31), user=editor
-    )
+    report_freeze(agreement=agreement, title="Public report", cutoff=dt.date(2026, 3, 31),
+                  user=editor)
     publication_change(agreement=agreement, action="publish", user=editor)
 
     secret_party = factories.party_make(key="secretland", name="Secretland")
-    draft = factories.agreement_make(
-        parties=[secret_party], key="draft-deal", title="Draftdeal pact"
-    )
+    draft = factories.agreement_make(parties=[secret_party], key="draft-deal",
+                                     title="Draftdeal pact")
     draft_commitment = factories.commitment_make(
         agreement=draft, obligor=secret_party, key="hidden-promise", title="Hiddenpromise build"
     )
     secret_source = factories.source_make(key="secret-memo", title="Secretmemo leak")
     factories.citation_make(source=secret_source, commitment=draft_commitment)
-    update = commitment_change_status(
-        commitment=draft_commitment, status="in_progress", user=editor, note="Hiddennote progress"
-    )
-    draft_report = report_freeze(
-        agreement=draft, title="Draftreport", cutoff=dt.date(2026, 3, 31), user=editor
-    )
+    update = commitment_change_status(commitment=draft_commitment, status="in_progress",
+                                      user=editor, note="Hiddennote progress")
+    draft_report = report_freeze(agreement=draft, title="Draftreport", cutoff=dt.date(2026, 3, 31),
+                                 user=editor)
     return {
         "public": agreement,
         "public_commitment": history["meeting"],
@@ -155,18 +142,8 @@ def world(agreement, japan, usa, source, editor):
     }
 
 
-MARKS = (
-    "draft-deal",
-    "Draftdeal",
-    "hidden-promise",
-    "Hiddenpromise",
-    "secretland",
-    "Secretland",
-    "secret-memo",
-    "Secretmemo",
-    "Hiddennote",
-    "Draftreport",
-)
+MARKS = ("draft-deal", "Draftdeal", "hidden-promise", "Hiddenpromise", "secretland",
+         "Secretland", "secret-memo", "Secretmemo", "Hiddennote", "Draftreport")
 
 
 def _walk(client: APIClient, world: dict) -> dict[str, Any]:
@@ -174,19 +151,11 @@ def _walk(client: APIClient, world: dict) -> dict[str, Any]:
     public, meeting = world["public"], world["public_commitment"]
     report = public.reports.get()
     paths = [
-        "/api/v1/agreements/",
-        _url(public),
-        "/api/v1/commitments/",
-        f"/api/v1/commitments/{meeting.pk}/",
-        f"/api/v1/commitments/{meeting.pk}/assessments/",
-        f"/api/v1/commitments/{meeting.pk}/occurrences/",
-        "/api/v1/parties/",
-        "/api/v1/sources/",
-        "/api/v1/progress-updates/",
-        _url(public, "compliance/"),
-        _url(public, "reports/"),
-        _url(public, f"reports/{report.pk}/"),
-        _url(public, f"reports/{report.pk}/csv/"),
+        "/api/v1/agreements/", _url(public), "/api/v1/commitments/",
+        f"/api/v1/commitments/{meeting.pk}/", f"/api/v1/commitments/{meeting.pk}/assessments/",
+        f"/api/v1/commitments/{meeting.pk}/occurrences/", "/api/v1/parties/", "/api/v1/sources/",
+        "/api/v1/progress-updates/", _url(public, "compliance/"), _url(public, "reports/"),
+        _url(public, f"reports/{report.pk}/"), _url(public, f"reports/{report.pk}/csv/"),
         "/api/v1/commitments/export.csv",
     ]
     answers = {}
@@ -215,12 +184,12 @@ def test_an_anonymous_caller_never_sees_a_draft(world):
         assert f"/agreements/{draft.pk}/" not in body, path
         assert f"/commitments/{commitment.pk}/" not in body, path
 
-    assert {row["id"] for row in results(client.get("/api/v1/agreements/"))} == {world["public"].pk}
+    assert {row["id"] for row in results(client.get("/api/v1/agreements/"))} == {
+        world["public"].pk}
     commitment_ids = {row["id"] for row in results(client.get("/api/v1/commitments/"))}
     assert commitment.pk not in commitment_ids and world["public_commitment"].pk in commitment_ids
     agreements_of_updates = {
-        row["commitment"] for row in results(client.get("/api/v1/progress-updates/"))
-    }
+        row["commitment"] for row in results(client.get("/api/v1/progress-updates/"))}
     assert commitment.pk not in agreements_of_updates
 
 
@@ -230,11 +199,8 @@ def test_a_drafts_details_are_404_to_an_anonymous_caller(world):
     draft, commitment = world["draft"], world["draft_commitment"]
     report = world["draft_report"]
     for path in (
-        _url(draft),
-        _url(draft, "compliance/"),
-        _url(draft, "reports/"),
-        _url(draft, f"reports/{report.pk}/"),
-        _url(draft, f"reports/{report.pk}/pdf/"),
+        _url(draft), _url(draft, "compliance/"), _url(draft, "reports/"),
+        _url(draft, f"reports/{report.pk}/"), _url(draft, f"reports/{report.pk}/pdf/"),
         f"/api/v1/commitments/{commitment.pk}/",
         f"/api/v1/commitments/{commitment.pk}/assessments/",
         f"/api/v1/parties/{world['secret_party'].pk}/",

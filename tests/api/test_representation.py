@@ -95,19 +95,12 @@ def test_nested_rows_match_drf(rich_commitment, request_context, editor, setting
     update = rich_commitment.progress_updates.all()[0]
     settings.MEDIA_ROOT = tmp_path
     archived_source = source_create(
-        user=editor,
-        upload=b"<html><body><p>Le texte archive.</p></body></html>",
-        upload_name="page.html",
-        key="archived",
-        title="Archived",
-        publisher="P",
-        language="fr",
-        published_on=dt.date(2025, 10, 28),
-        kind="press",
+        user=editor, upload=b"<html><body><p>Le texte archive.</p></body></html>",
+        upload_name="page.html", key="archived", title="Archived", publisher="P",
+        language="fr", published_on=dt.date(2025, 10, 28), kind="press",
     )
-    archived_citation = Citation(
-        source=archived_source, commitment=rich_commitment, quote="texte archive"
-    )
+    archived_citation = Citation(source=archived_source, commitment=rich_commitment,
+                                 quote="texte archive")
     citation_place(archived_citation, required=True)
     archived_citation.save()
     assert archived_citation.start is not None
@@ -324,37 +317,21 @@ def varied_commitments(make_commitment, agreement, japan, usa, source, editor):
     # commitment.
     svc.commitment_update(commitment=invest, co_obligors=[usa, aardvark], user=editor)
     assessment_record(
-        commitment=invest,
-        party=japan,
-        rating="in_the_works",
-        justification="Commencé.",
-        assessed_on=dt.date(2025, 11, 1),
-        user=editor,
+        commitment=invest, party=japan, rating="in_the_works", justification="Commencé.",
+        assessed_on=dt.date(2025, 11, 1), user=editor,
     )
     assessment_record(
-        commitment=invest,
-        party=japan,
-        rating="compromise",
-        justification="Partly « done ».",
+        commitment=invest, party=japan, rating="compromise", justification="Partly « done ».",
         justification_fr="En partie « fait ».",
-        assessed_on=dt.date(2026, 2, 1),
-        user=editor,
-        evidence_source=press,
-        evidence_quote="Partiellement.",
-        evidence_locator="p. 9",
+        assessed_on=dt.date(2026, 2, 1), user=editor, evidence_source=press,
+        evidence_quote="Partiellement.", evidence_locator="p. 9",
     )
     assessment_record(
-        commitment=invest,
-        party=usa,
-        rating="not_verifiable",
-        justification="Rien de public.",
+        commitment=invest, party=usa, rating="not_verifiable", justification="Rien de public.",
         assessed_on=dt.date(2026, 2, 1),
     )
     assessment_record(
-        commitment=made[-1],
-        party=usa,
-        rating="stalled",
-        justification="Aucun pas.",
+        commitment=made[-1], party=usa, rating="stalled", justification="Aucun pas.",
         user=editor,
     )
     quarter = made[6]

@@ -16,18 +16,8 @@ pytestmark = pytest.mark.django_db
 def test_parties_list_filter_and_detail(viewer_api, japan, usa):
     rows = results(viewer_api.get("/api/v1/parties/"))
     assert [row["key"] for row in rows] == ["japan", "united-states"]
-    assert set(rows[0]) == {
-        "id",
-        "url",
-        "key",
-        "name",
-        "name_fr",
-        "machine_translations",
-        "kind",
-        "country_code",
-        "created",
-        "updated",
-    }
+    assert set(rows[0]) == {"id", "url", "key", "name", "name_fr", "machine_translations",
+                            "kind", "country_code", "created", "updated"}
     assert [r["key"] for r in results(viewer_api.get("/api/v1/parties/", {"q": "united"}))] == [
         "united-states"
     ]
@@ -57,14 +47,8 @@ def test_sources_list_and_filter(viewer_api, source):
 def test_an_editor_creates_an_agreement_through_the_service(editor_api, editor, japan, usa):
     response = editor_api.post(
         "/api/v1/agreements/",
-        {
-            "key": "nato-2025",
-            "title": "Japan-NATO meeting",
-            "kind": "ministerial_meeting",
-            "parties": [japan.pk, usa.pk],
-            "date": "2025-04-09",
-            "time_zone": "Europe/Brussels",
-        },
+        {"key": "nato-2025", "title": "Japan-NATO meeting", "kind": "ministerial_meeting",
+         "parties": [japan.pk, usa.pk], "date": "2025-04-09", "time_zone": "Europe/Brussels"},
         format="json",
     )
     assert response.status_code == 201, response.content
@@ -74,11 +58,11 @@ def test_an_editor_creates_an_agreement_through_the_service(editor_api, editor, 
     assert response.json()["parties"] == [japan.pk, usa.pk]
 
 
-def test_moving_an_agreement_date_recomputes_its_due_dates(editor_api, agreement, make_commitment):
+def test_moving_an_agreement_date_recomputes_its_due_dates(editor_api, agreement,
+                                                           make_commitment):
     commitment = make_commitment()
-    response = editor_api.patch(
-        f"/api/v1/agreements/{agreement.pk}/", {"date": "2025-11-28"}, format="json"
-    )
+    response = editor_api.patch(f"/api/v1/agreements/{agreement.pk}/", {"date": "2025-11-28"},
+                                format="json")
     assert response.status_code == 200, response.content
     commitment.refresh_from_db()
     assert commitment.due_date == dt.date(2026, 5, 27)
@@ -96,7 +80,8 @@ def test_moving_an_agreement_date_recomputes_its_due_dates(editor_api, agreement
         ({"owner": 1}, "owner", "Unknown field"),
     ],
 )
-def test_bad_agreement_input_is_a_400_naming_the_field(editor_api, agreement, body, field, reason):
+def test_bad_agreement_input_is_a_400_naming_the_field(editor_api, agreement, body, field,
+                                                       reason):
     before = Agreement.objects.values().get(pk=agreement.pk)
     response = editor_api.patch(f"/api/v1/agreements/{agreement.pk}/", body, format="json")
     assert response.status_code == 400, response.content
@@ -104,19 +89,12 @@ def test_bad_agreement_input_is_a_400_naming_the_field(editor_api, agreement, bo
     assert Agreement.objects.values().get(pk=agreement.pk) == before
 
 
-def test_an_agreement_date_that_breaks_a_fixed_deadline_is_refused(
-    editor_api, agreement, make_commitment
-):
-    make_commitment(
-        deadline_kind="fixed",
-        deadline_date=dt.date(2025, 12, 1),
-        offset_amount=None,
-        offset_unit="",
-        anchor_kind="",
-    )
-    response = editor_api.patch(
-        f"/api/v1/agreements/{agreement.pk}/", {"date": "2026-01-01"}, format="json"
-    )
+def test_an_agreement_date_that_breaks_a_fixed_deadline_is_refused(editor_api, agreement,
+                                                                    make_commitment):
+    make_commitment(deadline_kind="fixed", deadline_date=dt.date(2025, 12, 1), offset_amount=None,
+                    offset_unit="", anchor_kind="")
+    response = editor_api.patch(f"/api/v1/agreements/{agreement.pk}/", {"date": "2026-01-01"},
+                                format="json")
     assert response.status_code == 400
     assert "would break" in response.json()["date"][0]
     agreement.refresh_from_db()
@@ -147,21 +125,11 @@ def test_a_viewer_cannot_create_an_agreement(viewer_api):
 
 def test_progress_updates_list_filter_and_detail(viewer_api, editor, make_commitment, source):
     first, second = make_commitment(), make_commitment()
-    svc.commitment_change_status(
-        commitment=first,
-        status="in_progress",
-        user=editor,
-        occurred_on=dt.date(2025, 11, 1),
-        note="Talks began.",
-    )
-    svc.commitment_change_status(
-        commitment=second,
-        status="missed",
-        user=editor,
-        occurred_on=dt.date(2026, 5, 1),
-        evidence_source=source,
-        evidence_quote="Aucune réunion.",
-    )
+    svc.commitment_change_status(commitment=first, status="in_progress", user=editor,
+                                 occurred_on=dt.date(2025, 11, 1), note="Talks began.")
+    svc.commitment_change_status(commitment=second, status="missed", user=editor,
+                                 occurred_on=dt.date(2026, 5, 1), evidence_source=source,
+                                 evidence_quote="Aucune réunion.")
     rows = results(viewer_api.get("/api/v1/progress-updates/"))
     assert [row["commitment"] for row in rows] == [second.pk, first.pk]
     assert rows[0]["evidence"]["quote"] == "Aucune réunion."

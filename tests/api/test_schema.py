@@ -34,15 +34,8 @@ EXAMPLES_PER_OPERATION = 6
 
 
 def test_the_schema_validates_without_warnings(db):
-    call_command(
-        "spectacular",
-        "--validate",
-        "--fail-on-warn",
-        "--file",
-        "/dev/null",
-        stdout=io.StringIO(),
-        stderr=io.StringIO(),
-    )
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null",
+                 stdout=io.StringIO(), stderr=io.StringIO())
 
 
 def test_the_schema_describes_auth_filters_and_errors(client):
@@ -51,28 +44,15 @@ def test_the_schema_describes_auth_filters_and_errors(client):
     assert "cookieAuth" in schema["components"]["securitySchemes"]
     listing = schema["paths"]["/api/v1/commitments/"]["get"]
     names = {parameter["name"] for parameter in listing["parameters"]}
-    assert {
-        "status",
-        "deadline_state",
-        "agreement",
-        "obligor",
-        "category",
-        "due_before",
-        "due_after",
-        "q",
-        "ordering",
-        "page",
-        "page_size",
-        "If-None-Match",
-    } <= names
+    assert {"status", "deadline_state", "agreement", "obligor", "category", "due_before",
+            "due_after", "q", "ordering", "page", "page_size", "If-None-Match"} <= names
     assert {"200", "304", "400", "401", "403", "404", "429"} <= set(listing["responses"])
     assert "Retry-After" in listing["responses"]["429"]["headers"]
     status_action = schema["paths"]["/api/v1/commitments/{id}/status/"]["post"]
     assert status_action["responses"]["201"]
     rule = schema["components"]["schemas"]["DeadlineRule"]["properties"]
-    assert {"kind", "date", "offset_amount", "anchor_kind", "period_unit", "source_phrase"} <= set(
-        rule
-    )
+    assert {"kind", "date", "offset_amount", "anchor_kind", "period_unit",
+            "source_phrase"} <= set(rule)
 
 
 def test_the_docs_are_served_with_our_own_assets(client):

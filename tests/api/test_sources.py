@@ -32,16 +32,8 @@ def _media(settings, tmp_path):
 
 
 def test_an_editor_adds_a_pasted_text_by_json(editor_api, editor):
-    response = editor_api.post(
-        LIST,
-        {
-            **FIELDS,
-            "text": STATEMENT,
-            "retrieved_on": "2025-08-22",
-            "link": "https://ec.europa.eu/s",
-        },
-        format="json",
-    )
+    response = editor_api.post(LIST, {**FIELDS, "text": STATEMENT, "retrieved_on": "2025-08-22",
+                                      "link": "https://ec.europa.eu/s"}, format="json")
     assert response.status_code == 201, response.json()
     body = response.json()
     source = Source.objects.get()
@@ -84,14 +76,8 @@ def test_an_editor_uploads_a_pdf_by_multipart(editor_api):
 def test_bad_input_is_a_400_naming_the_field_and_nothing_is_written(
     editor_api, tmp_path, body, field, reason
 ):
-    Source.objects.create(
-        key="taken",
-        title="T",
-        publisher="P",
-        language="en",
-        published_on="2025-01-01",
-        kind="press",
-    )
+    Source.objects.create(key="taken", title="T", publisher="P", language="en",
+                          published_on="2025-01-01", kind="press")
     data = {**FIELDS, **body}
     if "original" in data:
         name, raw = data["original"]
@@ -122,13 +108,8 @@ def test_viewers_read_but_cannot_add(viewer_api):
 
 
 def test_the_list_leaves_the_text_out_and_the_detail_carries_it(viewer_api, editor):
-    source = svc.source_create(
-        user=editor,
-        text=STATEMENT,
-        key="s",
-        **{k: v for k, v in FIELDS.items() if k != "published_on"},
-        published_on="2025-08-21",
-    )
+    source = svc.source_create(user=editor, text=STATEMENT, key="s", **{
+        k: v for k, v in FIELDS.items() if k != "published_on"}, published_on="2025-08-21")
     listed = viewer_api.get(LIST).json()["results"][0]
     assert "text" not in listed
     assert listed["sha256"] == source.sha256
@@ -137,13 +118,8 @@ def test_the_list_leaves_the_text_out_and_the_detail_carries_it(viewer_api, edit
 
 
 def test_citations_carry_their_span(viewer_api, editor, make_commitment):
-    source = svc.source_create(
-        user=editor,
-        text=STATEMENT,
-        key="s",
-        **{k: v for k, v in FIELDS.items() if k != "published_on"},
-        published_on="2025-08-21",
-    )
+    source = svc.source_create(user=editor, text=STATEMENT, key="s", **{
+        k: v for k, v in FIELDS.items() if k != "published_on"}, published_on="2025-08-21")
     commitment = make_commitment()
     cite = Citation(source=source, commitment=commitment, quote="$750 billion")
     svc.citation_place(cite, required=True)
@@ -152,7 +128,7 @@ def test_citations_carry_their_span(viewer_api, editor, make_commitment):
         body = viewer_api.get(url).json()
         row = body if "citations" in body else body["results"][0]
         (citation,) = row["citations"]
-        assert STATEMENT[citation["start"] : citation["end"]] == "$750 billion"
+        assert STATEMENT[citation["start"]:citation["end"]] == "$750 billion"
 
 
 @pytest.mark.parametrize("kind", ["pdf", "html"])
@@ -160,13 +136,8 @@ def test_the_original_downloads_safely_for_readers_only(
     viewer_api, editor, settings, kind, agreement
 ):
     data = _pdf(STATEMENT) if kind == "pdf" else PAGE.encode()
-    source = svc.source_create(
-        user=editor,
-        upload=data,
-        upload_name=f"s.{kind}",
-        key="s",
-        **{**FIELDS, "published_on": "2025-08-21"},
-    )
+    source = svc.source_create(user=editor, upload=data, upload_name=f"s.{kind}", key="s",
+                               **{**FIELDS, "published_on": "2025-08-21"})
     url = viewer_api.get(f"{LIST}{source.pk}/").json()["original"]
     response = viewer_api.get(url)
     assert response.status_code == 200
@@ -203,38 +174,26 @@ def test_a_status_change_adds_its_new_source_in_the_same_request(editor_api, mak
     commitment = make_commitment()
     response = editor_api.post(
         f"/api/v1/commitments/{commitment.pk}/status/",
-        {
-            "status": "fulfilled",
-            "occurred_on": "2026-01-10",
-            "evidence": {"new_source": NEW, "quote": "15 percent"},
-        },
+        {"status": "fulfilled", "occurred_on": "2026-01-10",
+         "evidence": {"new_source": NEW, "quote": "15 percent"}},
         format="json",
     )
     assert response.status_code == 201, response.json()
     cite = ProgressUpdate.objects.get().evidence
-    assert cite.source.text == STATEMENT and STATEMENT[cite.start : cite.end] == "15 percent"
+    assert cite.source.text == STATEMENT and STATEMENT[cite.start:cite.end] == "15 percent"
 
 
 @pytest.mark.parametrize(
     ("evidence", "path", "reason"),
     [
         ({"new_source": {**NEW, "text": ""}, "quote": "x"}, ("new_source", "text"), "Paste"),
-        (
-            {"new_source": {**NEW, "kind": "blog"}, "quote": "15 percent"},
-            ("new_source", "kind"),
-            "valid choice",
-        ),
-        (
-            {"new_source": {**NEW, "extra": 1}, "quote": "15 percent"},
-            ("new_source", "extra"),
-            "Unknown field",
-        ),
+        ({"new_source": {**NEW, "kind": "blog"}, "quote": "15 percent"}, ("new_source", "kind"),
+         "valid choice"),
+        ({"new_source": {**NEW, "extra": 1}, "quote": "15 percent"}, ("new_source", "extra"),
+         "Unknown field"),
         ({"new_source": NEW, "quote": "20 percent"}, ("quote",), "not in the archived text"),
-        (
-            {"new_source": "a source", "quote": "x"},
-            ("new_source", "non_field_errors"),
-            "Expected an object",
-        ),
+        ({"new_source": "a source", "quote": "x"}, ("new_source", "non_field_errors"),
+         "Expected an object"),
     ],
 )
 def test_a_refused_new_source_is_a_400_under_evidence_and_nothing_is_written(

@@ -91,7 +91,9 @@ def test_a_french_title_too_long_is_refused_at_its_field(editor_api, make_commit
     assert Commitment.objects.get(pk=commitment.pk).title_fr == ""
 
 
-def test_an_agreements_french_title_and_summary_are_written_and_checked(editor_api, agreement):
+def test_an_agreements_french_title_and_summary_are_written_and_checked(
+    editor_api, agreement
+):
     response = editor_api.patch(
         f"{AGREEMENTS}{agreement.pk}/",
         {"title_fr": "Sommet Japon–États-Unis", "summary_fr": "Résumé."},

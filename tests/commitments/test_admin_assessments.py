@@ -77,22 +77,13 @@ def test_a_rating_with_a_new_quote_is_recorded_through_the_service(
     [
         ({"rating": "stalled"}, "justification", "required"),
         ({"rating": "kept", "justification": "Fait."}, "evidence", "evidence"),
-        (
-            {"rating": "stalled", "justification": "r", "assessed_on": "2099-01-01"},
-            "assessed_on",
-            "future",
-        ),
-        (
-            {"rating": "stalled", "justification": "r", "assessed_on": "garbage"},
-            "assessed_on",
-            "format",
-        ),
+        ({"rating": "stalled", "justification": "r", "assessed_on": "2099-01-01"},
+         "assessed_on", "future"),
+        ({"rating": "stalled", "justification": "r", "assessed_on": "garbage"},
+         "assessed_on", "format"),
         ({"rating": "top", "justification": "r"}, "rating", "scale"),
-        (
-            {"rating": "stalled", "justification": "r", "evidence_quote": "Sans source."},
-            "evidence_source",
-            "source",
-        ),
+        ({"rating": "stalled", "justification": "r", "evidence_quote": "Sans source."},
+         "evidence_source", "source"),
     ],
 )
 def test_a_bad_rating_is_a_form_error_on_its_field_and_writes_nothing(
@@ -161,10 +152,7 @@ def test_co_obligors_are_saved_through_the_service_and_a_rated_one_is_kept(
 
 def test_the_ratings_list_filters_and_the_review_action(editor_client, editor, shared, japan, usa):
     old = assessment_record(
-        commitment=shared,
-        party=japan,
-        rating="stalled",
-        justification="Rien.",
+        commitment=shared, party=japan, rating="stalled", justification="Rien.",
         assessed_on=dt.date(2025, 11, 1),
     )
     Assessment.objects.filter(pk=old.pk).update(review_due=True)
@@ -205,14 +193,8 @@ def test_the_read_only_ratings_inline_takes_no_new_row(editor_client, shared, ja
     assessment_record(commitment=shared, party=japan, rating="stalled", justification="r")
     url = change_url(shared)
     data = change_form_data(editor_client.get(url))
-    data.update(
-        {
-            "assessments-TOTAL_FORMS": "3",
-            "assessments-2-rating": "kept",
-            "assessments-2-justification": "Forged.",
-            "assessments-2-party": str(japan.pk),
-        }
-    )
+    data.update({"assessments-TOTAL_FORMS": "3", "assessments-2-rating": "kept",
+                 "assessments-2-justification": "Forged.", "assessments-2-party": str(japan.pk)})
     response = editor_client.post(url, data)
     assert response.status_code in (200, 302)
     assert list(Assessment.objects.values_list("rating", flat=True)) == ["stalled"]
@@ -221,15 +203,12 @@ def test_the_read_only_ratings_inline_takes_no_new_row(editor_client, shared, ja
 def test_the_rate_page_needs_the_right_to_add_a_rating(client, shared, usa):
     """Changing a commitment is not enough: a rating is a row of its own."""
     clerk = factories.user_make(
-        username="clerk",
-        role="Clerks",
-        is_staff=True,
+        username="clerk", role="Clerks", is_staff=True,
         permissions=["view_commitment", "change_commitment"],
     )
     client.force_login(clerk)
     assert client.get(rate_url(shared)).status_code == 403
-    response = client.post(
-        rate_url(shared), {"party": usa.pk, "rating": "stalled", "justification": "Rien."}
-    )
+    response = client.post(rate_url(shared), {"party": usa.pk, "rating": "stalled",
+                                              "justification": "Rien."})
     assert response.status_code == 403
     assert not Assessment.objects.exists()

@@ -29,13 +29,8 @@ def test_a_commitment_corrected_with_a_note(editor_client, published, make_commi
     page = editor_client.get(url)
     assert "Public correction note" in page.content.decode()
     data = change_form_data(page)
-    data.update(
-        {
-            "title": "Hold a meeting",
-            "offset_amount": "90",
-            "correction_note": "A typo; the text says 90 days.",
-        }
-    )
+    data.update({"title": "Hold a meeting", "offset_amount": "90",
+                 "correction_note": "A typo; the text says 90 days."})
     response = editor_client.post(url, data)
     assert response.status_code == 302, form_errors(response)
     stored = Commitment.objects.get(pk=commitment.pk)
@@ -55,10 +50,7 @@ def test_an_agreement_corrected_with_a_note(editor_client, published):
     assert response.status_code == 302, form_errors(response)
     [row] = Correction.objects.all()
     assert (row.field, row.old_value, row.new_value, row.commitment) == (
-        "place",
-        "Tokyo",
-        "Tokyo, Akasaka Palace",
-        None,
+        "place", "Tokyo", "Tokyo, Akasaka Palace", None
     )
     assert Agreement.objects.get(pk=published.pk).place == "Tokyo, Akasaka Palace"
 

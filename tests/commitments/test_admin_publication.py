@@ -82,13 +82,8 @@ def test_the_second_reviewer_rule_is_an_error_message(editor_client, editor, agr
 
 
 @pytest.mark.parametrize(
-    "data",
-    [
-        {"action": "explode"},
-        {"action": ["publish", "submit"], "note": "x" * 5000},
-        {"action": "submit", "note": "nul\x00byte"},
-        {},
-    ],
+    "data", [{"action": "explode"}, {"action": ["publish", "submit"], "note": "x" * 5000},
+             {"action": "submit", "note": "nul\x00byte"}, {}],
 )
 def test_hostile_steps_are_refused_without_a_500(editor_client, agreement, data):
     response = editor_client.post(_step(agreement), data, follow=True)

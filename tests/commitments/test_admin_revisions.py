@@ -117,8 +117,7 @@ def test_the_revise_link_is_offered_only_where_a_revision_is_taken(
 ):
     """A fulfilled commitment's deadline is not revised: its page does not offer it."""
     open_one, closed = make_commitment(), make_commitment()
-    svc.commitment_change_status(
-        commitment=closed, status=Status.FULFILLED, evidence_source=source, evidence_quote="Fait."
-    )
+    svc.commitment_change_status(commitment=closed, status=Status.FULFILLED,
+                                 evidence_source=source, evidence_quote="Fait.")
     assert revise_url(open_one) in editor_client.get(change_url(open_one)).content.decode()
     assert revise_url(closed) not in editor_client.get(change_url(closed)).content.decode()

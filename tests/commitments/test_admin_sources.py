@@ -61,14 +61,8 @@ def test_an_uploaded_page_is_read_and_stored(editor_client):
 def test_a_refused_source_shows_the_error_at_its_field_and_writes_nothing(
     editor_client, tmp_path, fields, field, reason
 ):
-    Source.objects.create(
-        key="taken",
-        title="T",
-        publisher="P",
-        language="en",
-        published_on="2025-01-01",
-        kind="press",
-    )
+    Source.objects.create(key="taken", title="T", publisher="P", language="en",
+                          published_on="2025-01-01", kind="press")
     data = {**FIELDS, **fields}
     if "original" in data:
         name, raw = data["original"]
@@ -88,9 +82,8 @@ def test_the_archived_copy_is_read_only_on_a_change(editor_client, editor):
     form = page.context["adminform"].form
     assert "text" not in form.fields and "title" in form.fields
     assert "$750 billion" in page.content.decode()
-    response = editor_client.post(
-        url, {**FIELDS, "key": source.key, "title": "Renamed", "text": "Tampered"}
-    )
+    response = editor_client.post(url, {**FIELDS, "key": source.key, "title": "Renamed",
+                                        "text": "Tampered"})
     assert response.status_code == 302
     source.refresh_from_db()
     assert source.title == "Renamed" and source.text == STATEMENT
@@ -101,18 +94,12 @@ def test_a_citation_saved_in_the_admin_points_at_its_span(editor_client, editor,
     commitment = make_commitment()
     response = editor_client.post(
         reverse("admin:commitments_citation_add"),
-        {
-            "source": source.pk,
-            "commitment": commitment.pk,
-            "quote": "15  percent,\neffective September 1, 2025",
-            "translation_language": "",
-        },
+        {"source": source.pk, "commitment": commitment.pk,
+         "quote": "15  percent,\neffective September 1, 2025", "translation_language": ""},
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
     cite = Citation.objects.get()
-    assert (
-        STATEMENT[cite.start : cite.end] == cite.quote == "15 percent, effective September 1, 2025"
-    )
+    assert STATEMENT[cite.start:cite.end] == cite.quote == "15 percent, effective September 1, 2025"
 
 
 def test_a_quote_not_in_the_archived_text_is_refused(editor_client, editor, make_commitment):
@@ -121,47 +108,35 @@ def test_a_quote_not_in_the_archived_text_is_refused(editor_client, editor, make
     commitment = make_commitment()
     response = editor_client.post(
         reverse("admin:commitments_citation_add"),
-        {
-            "source": source.pk,
-            "commitment": commitment.pk,
-            "quote": "A paraphrase.",
-            "translation_language": "",
-        },
+        {"source": source.pk, "commitment": commitment.pk, "quote": "A paraphrase.",
+         "translation_language": ""},
     )
     assert response.status_code == 200
     assert "is not in the archived text of" in response.content.decode()
     assert not Citation.objects.exists()
 
 
-def test_a_quote_of_a_source_with_no_text_keeps_no_span(editor_client, editor, make_commitment):
+def test_a_quote_of_a_source_with_no_text_keeps_no_span(editor_client, editor,
+                                                        make_commitment):
     source = svc.source_create(user=editor, **FIELDS)
     commitment = make_commitment()
     editor_client.post(
         reverse("admin:commitments_citation_add"),
-        {
-            "source": source.pk,
-            "commitment": commitment.pk,
-            "quote": "A paraphrase.",
-            "translation_language": "",
-        },
+        {"source": source.pk, "commitment": commitment.pk, "quote": "A paraphrase.",
+         "translation_language": ""},
     )
     cite = Citation.objects.get()
     assert cite.start is None and cite.quote == "A paraphrase."
 
 
-def test_a_quote_typed_with_other_apostrophes_points_at_the_texts_own(
-    editor_client, editor, make_commitment
-):
+def test_a_quote_typed_with_other_apostrophes_points_at_the_texts_own(editor_client, editor,
+                                                                     make_commitment):
     text = "L’Union européenne « achètera » de l’énergie."
     source = svc.source_create(user=editor, text=text, **FIELDS)
     editor_client.post(
         reverse("admin:commitments_citation_add"),
-        {
-            "source": source.pk,
-            "commitment": make_commitment().pk,
-            "quote": "L'Union européenne \"achètera\" de l'énergie",
-            "translation_language": "",
-        },
+        {"source": source.pk, "commitment": make_commitment().pk,
+         "quote": "L'Union européenne \"achètera\" de l'énergie", "translation_language": ""},
     )
     cite = Citation.objects.get()
     assert (cite.start, cite.end) == (0, len(text) - 1)

@@ -25,7 +25,9 @@ def _party_form(party: Party, **changes: str) -> dict[str, str]:
     }
 
 
-def test_the_agreement_page_puts_each_french_field_beside_its_english_one(admin_client, agreement):
+def test_the_agreement_page_puts_each_french_field_beside_its_english_one(
+    admin_client, agreement
+):
     page = admin_client.get(reverse("admin:commitments_agreement_change", args=[agreement.pk]))
     text = page.content.decode()
     for label in ("Title in French", "Summary in French", "Machine translations"):

@@ -64,7 +64,7 @@ def test_the_form_field_refuses_billion_which_is_10_9_in_english_and_10_12_in_fr
         field.clean(text)
     assert refused.value.code == "ambiguous_scale"
     message = str(refused.value.messages[0])
-    assert "milliard" in message and "bn" in message, message
+    assert ("milliard" in message and "bn" in message), message
 
 
 @pytest.mark.parametrize(

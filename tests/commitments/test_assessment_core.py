@@ -139,24 +139,13 @@ def _at(day: str) -> dt.datetime:
 def test_ratings_as_of_a_date_come_from_the_history(shared, japan, usa, source, editor):
     agreement = shared.agreement
     assessment_record(
-        commitment=shared,
-        party=japan,
-        rating="in_the_works",
-        justification="Talks began.",
-        assessed_on=dt.date(2025, 11, 1),
-        user=editor,
-        now=_at("2025-11-02"),
+        commitment=shared, party=japan, rating="in_the_works", justification="Talks began.",
+        assessed_on=dt.date(2025, 11, 1), user=editor, now=_at("2025-11-02"),
     )
     assessment_record(
-        commitment=shared,
-        party=japan,
-        rating="kept",
-        justification="They met.",
-        assessed_on=dt.date(2026, 3, 1),
-        user=editor,
-        now=_at("2026-03-02"),
-        evidence_source=source,
-        evidence_quote="Les deux pays se sont réunis.",
+        commitment=shared, party=japan, rating="kept", justification="They met.",
+        assessed_on=dt.date(2026, 3, 1), user=editor, now=_at("2026-03-02"),
+        evidence_source=source, evidence_quote="Les deux pays se sont réunis.",
     )
     before = compliance_table(agreement=agreement, as_of=dt.date(2026, 2, 28))
     after = compliance_table(agreement=agreement, as_of=dt.date(2026, 3, 1))
@@ -194,10 +183,7 @@ def test_a_party_that_is_not_an_obligor_cannot_be_rated(agreement, japan, editor
     korea = factories.party_make(key="korea", name="Korea")
     with pytest.raises(ValidationError) as caught:
         assessment_record(
-            commitment=commitment,
-            party=korea,
-            rating="stalled",
-            justification="Nothing.",
+            commitment=commitment, party=korea, rating="stalled", justification="Nothing.",
             user=editor,
         )
     assert "party" in caught.value.message_dict
@@ -208,10 +194,7 @@ def test_a_rated_obligor_cannot_be_dropped(shared, japan, usa, editor):
     from commitments.services.commitments import commitment_update
 
     assessment_record(
-        commitment=shared,
-        party=usa,
-        rating="stalled",
-        justification="No date set.",
+        commitment=shared, party=usa, rating="stalled", justification="No date set.",
         user=editor,
     )
     with pytest.raises(ValidationError) as caught:
@@ -231,13 +214,8 @@ def test_the_scan_counts_review_days_from_the_agreements_today(shared, japan, ed
     settings.TRACKER_REVIEW_AFTER_DAYS = 180
     now = dt.datetime(2026, 6, 1, 20, tzinfo=dt.UTC)
     rating = assessment_record(
-        commitment=shared,
-        party=japan,
-        rating="stalled",
-        justification="Nothing yet.",
-        assessed_on=dt.date(2025, 12, 3),
-        user=editor,
-        now=now,
+        commitment=shared, party=japan, rating="stalled", justification="Nothing yet.",
+        assessed_on=dt.date(2025, 12, 3), user=editor, now=now,
     )
     assert rating.review_due is True  # 180 days before 2 June is 4 December
     assert review_due_flag(now=now) == {"flagged": 0, "cleared": 0}
@@ -261,23 +239,14 @@ def test_the_pace_filter_and_the_shown_pace_agree_on_a_recurring_commitment(
     assert first_due is not None
     now = dt.datetime.combine(first_due + dt.timedelta(days=40), dt.time(3), tzinfo=dt.UTC)
     commitment_change_status(
-        commitment=commitment,
-        status="in_progress",
-        measured_value=50,
-        user=editor,
-        now=now,
+        commitment=commitment, status="in_progress", measured_value=50, user=editor, now=now,
         occurred_on=first_due - dt.timedelta(days=10),
     )
     # The first year's occurrence is closed: the commitment now shows the second one.
     first = commitment.occurrences.order_by("due_date").first()
     commitment_change_status(
-        commitment=commitment,
-        status="fulfilled",
-        occurrence=first,
-        user=editor,
-        now=now,
-        evidence_source=factories.source_make(),
-        evidence_quote="Achats réalisés.",
+        commitment=commitment, status="fulfilled", occurrence=first, user=editor, now=now,
+        evidence_source=factories.source_make(), evidence_quote="Achats réalisés.",
     )
     commitment = Commitment.objects.get(pk=commitment.pk)
     assert commitment.due_date is not None and commitment.due_date > first_due
@@ -285,8 +254,7 @@ def test_the_pace_filter_and_the_shown_pace_agree_on_a_recurring_commitment(
     shown = commitment.progress_on(today)
     assert shown is not None and shown.pace is not None
     listed = {
-        pace
-        for pace in ("behind", "on_pace", "ahead", "met")
+        pace for pace in ("behind", "on_pace", "ahead", "met")
         if Commitment.objects.in_pace(pace, today).filter(pk=commitment.pk).exists()
     }
     assert listed == {shown.pace}

@@ -454,14 +454,8 @@ def test_a_version_1_backup_without_webhooks_or_feeds_still_imports(
     dataset, tmp_path, django_user_model
 ):
     document = export_to(tmp_path / "backup.json")
-    for section in (
-        "webhook_endpoints",
-        "webhook_events",
-        "webhook_deliveries",
-        "calendar_feeds",
-        "occurrences",
-        "deadline_revisions",
-    ):
+    for section in ("webhook_endpoints", "webhook_events", "webhook_deliveries", "calendar_feeds",
+                    "occurrences", "deadline_revisions"):
         del document[section]
     # Nothing of version 1 names an occurrence: updates about one came with version 3.
     document["progress_updates"] = [
@@ -522,9 +516,9 @@ def test_ratings_with_their_history_and_reports_are_in_the_backup(
     funding = Commitment.objects.get(title="Invest 550 billion dollars")
     assert [p.name for p in funding.obligor_list] == ["Japan", "United States"]
     history = list(
-        Assessment.objects.filter(party__name="Japan")
-        .order_by("pk")
-        .values_list("rating", "current", "assessed_on", "author__username")
+        Assessment.objects.filter(party__name="Japan").order_by("pk").values_list(
+            "rating", "current", "assessed_on", "author__username"
+        )
     )
     assert history == [
         ("in_the_works", False, dt.date(2026, 1, 10), "ana"),
@@ -552,13 +546,8 @@ def test_a_version_3_backup_imports_with_its_measured_progress(
     for record in document["commitments"]:
         fields = record["fields"]
         measured[record["pk"]] = (fields["progress_measured"], fields["progress_measured_on"])
-        for name in (
-            "co_obligors",
-            "progress_measured",
-            "progress_measured_on",
-            "pace_ahead_until",
-            "pace_behind_after",
-        ):
+        for name in ("co_obligors", "progress_measured", "progress_measured_on",
+                     "pace_ahead_until", "pace_behind_after"):
             del fields[name]
     _without_review_alerts(document)
     document["version"] = 3

@@ -45,42 +45,28 @@ def published(agreement, japan, usa):
         machine_translations={"fr": {"name": "Japon (machine)"}}
     )
     Agreement.objects.filter(pk=agreement.pk).update(
-        title_fr="Sommet Japon–États-Unis",
-        summary_fr="Un résumé.",
+        title_fr="Sommet Japon–États-Unis", summary_fr="Un résumé.",
         machine_translations={"fr": {"title": "Sommet (machine)"}},
     )
-    commitment = factories.commitment_make(
-        agreement=agreement, obligor=japan, key="old-key", title="Meet again"
-    )
+    commitment = factories.commitment_make(agreement=agreement, obligor=japan, key="old-key",
+                                           title="Meet again")
     commitment_update(commitment=commitment, key="new-key", user=ana)
     Commitment.objects.filter(pk=commitment.pk).update(
-        title_fr="Se revoir",
-        description_fr="Une description.",
+        title_fr="Se revoir", description_fr="Une description.",
         machine_translations={"fr": {"description": "Machine"}},
     )
     assessment = assessment_record(
-        commitment=commitment,
-        party=japan,
-        rating="in_the_works",
-        justification="Talks began.",
-        assessed_on=dt.date(2026, 1, 10),
-        user=ana,
+        commitment=commitment, party=japan, rating="in_the_works", justification="Talks began.",
+        assessed_on=dt.date(2026, 1, 10), user=ana,
     )
     Assessment.objects.filter(pk=assessment.pk).update(justification_fr="Les pourparlers.")
     Correction.objects.create(
-        agreement=agreement,
-        commitment=commitment,
-        field="title",
-        old_value="Meet",
-        new_value="Meet again",
-        note="The title was cut short.",
-        corrected_at=WHEN,
-        author=ana,
+        agreement=agreement, commitment=commitment, field="title", old_value="Meet",
+        new_value="Meet again", note="The title was cut short.", corrected_at=WHEN, author=ana,
     )
     publication_change(agreement=agreement, action="submit", user=ana, note="Ready", now=WHEN)
-    publication_change(
-        agreement=agreement, action="publish", user=bo, now=WHEN + dt.timedelta(hours=2)
-    )
+    publication_change(agreement=agreement, action="publish", user=bo,
+                       now=WHEN + dt.timedelta(hours=2))
     assert KeyRedirect.objects.filter(old_key="old-key").exists()
     return {"agreement": agreement, "commitment": commitment}
 
@@ -93,22 +79,11 @@ def _snapshot() -> dict[str, Any]:
     """The new tables whole, and the fields version 6 added on the older ones."""
     return {
         **{model.__name__: _rows(model) for model in NEW_TABLES},
-        "agreements": list(
-            Agreement.objects.order_by("pk").values(
-                "pk",
-                "title_fr",
-                "summary_fr",
-                "machine_translations",
-                "publication_state",
-                "published_at",
-                "published_by__username",
-            )
-        ),
-        "commitments": list(
-            Commitment.objects.order_by("pk").values(
-                "pk", "key", "title_fr", "description_fr", "machine_translations"
-            )
-        ),
+        "agreements": list(Agreement.objects.order_by("pk").values(
+            "pk", "title_fr", "summary_fr", "machine_translations", "publication_state",
+            "published_at", "published_by__username")),
+        "commitments": list(Commitment.objects.order_by("pk").values(
+            "pk", "key", "title_fr", "description_fr", "machine_translations")),
         "parties": list(Party.objects.order_by("pk").values("pk", "machine_translations")),
         "assessments": list(Assessment.objects.order_by("pk").values("pk", "justification_fr")),
     }
@@ -131,15 +106,12 @@ def test_a_round_trip_gives_back_publishing_and_translations(
     published, tmp_path, django_user_model
 ):
     before = _snapshot()
-    events_by = list(
-        PublicationEvent.objects.order_by("pk").values_list("user__username", flat=True)
-    )
+    events_by = list(PublicationEvent.objects.order_by("pk").values_list("user__username",
+                                                                        flat=True))
     document = export_to(tmp_path / "backup.json")
     assert document["version"] == 6
-    assert {len(document[s]) for s in ("publication_events", "key_redirects", "corrections")} == {
-        2,
-        1,
-    }
+    assert {len(document[s]) for s in ("publication_events", "key_redirects", "corrections")} \
+        == {2, 1}
     _wipe_all(django_user_model)
     assert not Agreement.objects.exists() and not KeyRedirect.objects.exists()
 
@@ -147,10 +119,8 @@ def test_a_round_trip_gives_back_publishing_and_translations(
     call_command("import_all", str(tmp_path / "backup.json"), stdout=out)
 
     assert _without_user_ids(_snapshot()) == _without_user_ids(before)
-    assert (
-        list(PublicationEvent.objects.order_by("pk").values_list("user__username", flat=True))
-        == events_by
-    )
+    assert list(PublicationEvent.objects.order_by("pk").values_list("user__username",
+                                                                    flat=True)) == events_by
     assert Correction.objects.get().author.username == "ana"
     assert "drafts" not in out.getvalue()
 
@@ -162,17 +132,8 @@ def test_a_backup_from_before_publishing_restores_drafts_and_says_so(
     for section in ("publication_events", "key_redirects", "corrections"):
         del document[section]
     for section, names in (
-        (
-            "agreements",
-            (
-                "title_fr",
-                "summary_fr",
-                "machine_translations",
-                "publication_state",
-                "published_at",
-                "published_by",
-            ),
-        ),
+        ("agreements", ("title_fr", "summary_fr", "machine_translations", "publication_state",
+                        "published_at", "published_by")),
         ("commitments", ("title_fr", "description_fr", "machine_translations")),
         ("parties", ("machine_translations",)),
         ("assessments", ("justification_fr", "machine_translations")),

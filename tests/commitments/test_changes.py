@@ -52,16 +52,9 @@ def published(agreement: Agreement) -> Agreement:
 def fixed(published: Agreement, japan: Party, usa: Party) -> Commitment:
     """A commitment due 31 March 2026, bound on Japan, with the US as co-obligor."""
     commitment = factories.commitment_make(
-        agreement=published,
-        obligor=japan,
-        key="meet",
-        title="Hold a meeting",
-        title_fr="Tenir une réunion",
-        deadline_kind="fixed",
-        offset_amount=None,
-        offset_unit="",
-        anchor_kind="",
-        deadline_date=dt.date(2026, 3, 31),
+        agreement=published, obligor=japan, key="meet", title="Hold a meeting",
+        title_fr="Tenir une réunion", deadline_kind="fixed", offset_amount=None,
+        offset_unit="", anchor_kind="", deadline_date=dt.date(2026, 3, 31),
     )
     commitment.co_obligors.set([usa])
     return commitment
@@ -69,10 +62,7 @@ def fixed(published: Agreement, japan: Party, usa: Party) -> Commitment:
 
 def _status(commitment: Commitment, status: str, note: str, when: dt.datetime) -> ProgressUpdate:
     update = commitment_change_status(
-        commitment=commitment,
-        status=status,
-        note=note,
-        now=NOW,
+        commitment=commitment, status=status, note=note, now=NOW,
         occurred_on=when.date(),
     )
     _at(ProgressUpdate, update, when)
@@ -82,22 +72,12 @@ def _status(commitment: Commitment, status: str, note: str, when: dt.datetime) -
 def _rate(
     commitment: Commitment, party: Party, rating: str, on: dt.date, when: dt.datetime, source: Any
 ) -> Assessment:
-    evidence = (
-        {}
-        if rating in {"in_the_works", "stalled", "not_rated"}
-        else {
-            "evidence_source": source,
-            "evidence_quote": "Les deux pays se sont réunis.",
-        }
-    )
+    evidence = {} if rating in {"in_the_works", "stalled", "not_rated"} else {
+        "evidence_source": source, "evidence_quote": "Les deux pays se sont réunis.",
+    }
     row = assessment_record(
-        commitment=commitment,
-        party=party,
-        rating=rating,
-        justification=f"Rated {rating}.",
-        assessed_on=on,
-        now=NOW,
-        **evidence,
+        commitment=commitment, party=party, rating=rating, justification=f"Rated {rating}.",
+        assessed_on=on, now=NOW, **evidence,
     )
     _at(Assessment, row, when)
     return row
@@ -111,10 +91,7 @@ def test_a_status_change_says_from_what_to_what_and_why(fixed):
     _status(fixed, "in_progress", "Talks have begun.", _day(3))
     [change] = _only(changes.STATUS)
     assert (change.what, change.old, change.new, change.why) == (
-        "Status",
-        "Not started",
-        "In progress",
-        "Talks have begun.",
+        "Status", "Not started", "In progress", "Talks have begun."
     )
     assert (change.agreement_key, change.commitment_key) == ("summit-2025-10-28", "meet")
     assert change.subject == "Hold a meeting"
@@ -128,13 +105,8 @@ def test_ratings_follow_each_obligor_apart(fixed, japan, usa, source):
     _rate(fixed, usa, "in_the_works", dt.date(2026, 4, 2), _day(5), source)
     rated = [(c.what, c.old, c.new, c.why, c.party_key) for c in _only(changes.RATING)]
     assert rated == [
-        (
-            "Rating of United States",
-            "Not yet rated",
-            "In the works",
-            "Rated in_the_works.",
-            "united-states",
-        ),
+        ("Rating of United States", "Not yet rated", "In the works", "Rated in_the_works.",
+         "united-states"),
         ("Rating of Japan", "Kept", "Broken", "Rated broken.", "japan"),
         ("Rating of Japan", "Not yet rated", "Kept", "Rated kept.", "japan"),
     ]
@@ -142,46 +114,28 @@ def test_ratings_follow_each_obligor_apart(fixed, japan, usa, source):
 
 def test_a_deadline_extension_and_a_suspension(fixed, source):
     extension = factories.revision_make(
-        commitment=fixed,
-        kind="extended",
-        reason="More time agreed.",
-        source=source,
-        new_due_date=dt.date(2026, 6, 30),
-        now=dt.datetime(2026, 3, 2, tzinfo=dt.UTC),
+        commitment=fixed, kind="extended", reason="More time agreed.", source=source,
+        new_due_date=dt.date(2026, 6, 30), now=dt.datetime(2026, 3, 2, tzinfo=dt.UTC),
     )
     _at(DeadlineRevision, extension, _day(2))
     suspension = factories.revision_make(
-        commitment=fixed,
-        kind="suspended",
-        reason="Talks suspended.",
-        source=source,
+        commitment=fixed, kind="suspended", reason="Talks suspended.", source=source,
         now=dt.datetime(2026, 3, 3, tzinfo=dt.UTC),
     )
     _at(DeadlineRevision, suspension, _day(3))
     [suspended, extended] = _only(changes.DEADLINE)
     assert (extended.what, extended.old, extended.new, extended.why) == (
-        "Deadline (extended)",
-        "March 31, 2026",
-        "June 30, 2026",
-        "More time agreed.",
+        "Deadline (extended)", "March 31, 2026", "June 30, 2026", "More time agreed."
     )
     assert (suspended.old, suspended.new, suspended.why) == (
-        "June 30, 2026",
-        "suspended",
-        "Talks suspended.",
+        "June 30, 2026", "suspended", "Talks suspended."
     )
     assert suspended.what.startswith("Deadline (")
 
 
 def _correction(agreement: Agreement, commitment: Commitment | None, **fields: Any) -> Correction:
-    data = {
-        "field": "title",
-        "old_value": "Old",
-        "new_value": "New",
-        "note": "A typo.",
-        "corrected_at": _day(6),
-        **fields,
-    }
+    data = {"field": "title", "old_value": "Old", "new_value": "New", "note": "A typo.",
+            "corrected_at": _day(6), **fields}
     return Correction.objects.create(agreement=agreement, commitment=commitment, **data)
 
 
@@ -190,37 +144,24 @@ def test_corrections_of_a_commitment_and_of_an_agreement(published, fixed):
     _correction(published, None, field="summary", corrected_at=_day(7), note="Wrong summit.")
     [of_agreement, of_commitment] = _only(changes.CORRECTION)
     assert (of_commitment.what, of_commitment.old, of_commitment.new, of_commitment.why) == (
-        "Correction: title",
-        "Old",
-        "New",
-        "A typo.",
+        "Correction: title", "Old", "New", "A typo."
     )
     assert of_commitment.commitment_key == "meet"
     assert (of_agreement.what, of_agreement.commitment_key, of_agreement.subject) == (
-        "Correction: summary",
-        None,
-        "Japan–US summit",
+        "Correction: summary", None, "Japan–US summit"
     )
 
 
 def test_a_report_correction_points_at_its_report(published, fixed, japan, source, editor):
     _rate(fixed, japan, "kept", dt.date(2026, 3, 1), _day(2), source)
     report = report_freeze(
-        agreement=published,
-        title="Interim 2026",
-        cutoff=dt.date(2026, 3, 31),
-        user=editor,
+        agreement=published, title="Interim 2026", cutoff=dt.date(2026, 3, 31), user=editor,
         now=NOW,
     )
     row = report.rows.get(party=japan)
     correction = report_correct(
-        report=report,
-        row=row,
-        field="justification",
-        new_value="They met in May.",
-        note="The date was wrong.",
-        user=editor,
-        now=NOW,
+        report=report, row=row, field="justification", new_value="They met in May.",
+        note="The date was wrong.", user=editor, now=NOW,
     )
     _at(ReportCorrection, correction, _day(8))
     [change] = _only(changes.CORRECTION)

@@ -31,21 +31,13 @@ def test_a_commitment_correction_writes_one_row_per_changed_field(
     commitment = make_commitment(title="Hold a meting", offset_amount=180)
     rows = correction_record(
         target=commitment,
-        changes={
-            "title": "Hold a meeting",
-            "offset_amount": 90,
-            "category": "meeting",
-            "title_fr": "Tenir une réunion",
-        },
-        note="A typo, and the text says 90 days.",
-        user=editor,
-        now=NOW,
+        changes={"title": "Hold a meeting", "offset_amount": 90, "category": "meeting",
+                 "title_fr": "Tenir une réunion"},
+        note="A typo, and the text says 90 days.", user=editor, now=NOW,
     )
     stored = Commitment.objects.get(pk=commitment.pk)
     assert (stored.title, stored.offset_amount, stored.title_fr) == (
-        "Hold a meeting",
-        90,
-        "Tenir une réunion",
+        "Hold a meeting", 90, "Tenir une réunion"
     )
     # The due date was recomputed by the service: 90 days after 28 October 2025.
     assert stored.due_date == dt.date(2026, 1, 26)
@@ -68,8 +60,7 @@ def test_choices_read_as_labels_and_dates_in_iso(published, editor):
         correction_record(
             target=published,
             changes={"kind": "joint_statement", "date": dt.date(2025, 10, 27)},
-            note="Wrong kind and date.",
-            user=editor,
+            note="Wrong kind and date.", user=editor,
         )
     written = {c.field: (c.old_value, c.new_value) for c in Correction.objects.all()}
     assert written == {
@@ -100,7 +91,9 @@ def test_refusals_name_the_field_and_write_nothing(published, editor, args, fiel
 
 def test_a_draft_is_not_corrected(agreement, editor):
     with pytest.raises(ValidationError) as caught:
-        correction_record(target=agreement, changes={"title": "New"}, note="A typo.", user=editor)
+        correction_record(
+            target=agreement, changes={"title": "New"}, note="A typo.", user=editor
+        )
     assert "not published" in caught.value.message_dict["agreement"][0]
     assert not Correction.objects.exists()
     assert Agreement.objects.get(pk=agreement.pk).title == "Japan–US summit"

@@ -192,10 +192,7 @@ def test_a_recurring_deadline_says_how_it_repeats_and_which_is_next(
     commitment = factories.recurring_commitment_make(agreement=agreement, obligor=japan)
     first = commitment.occurrences.get(sequence=1)
     svc.commitment_change_status(
-        commitment=commitment,
-        status="fulfilled",
-        occurrence=first,
-        evidence_source=source,
+        commitment=commitment, status="fulfilled", occurrence=first, evidence_source=source,
         evidence_quote="Les achats de la première année sont faits.",
     )
     text = _explained(commitment, language)

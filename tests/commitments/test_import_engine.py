@@ -20,33 +20,17 @@ from commitments.services.imports import (
 pytestmark = pytest.mark.django_db
 
 COLUMNS = [
-    "key",
-    "agreement",
-    "title",
-    "obligor",
-    "category",
-    "deadline_phrase",
-    "deadline_kind",
-    "offset_amount",
-    "offset_unit",
-    "anchor_kind",
-    "anchor_commitment",
+    "key", "agreement", "title", "obligor", "category", "deadline_phrase", "deadline_kind",
+    "offset_amount", "offset_unit", "anchor_kind", "anchor_commitment",
 ]
 
 
 def row(key: str, **values: str) -> dict[str, str]:
     base = {
-        "key": key,
-        "agreement": "summit-2025-10-28",
-        "title": f"Commitment {key}",
-        "obligor": "japan",
-        "category": "meeting",
-        "deadline_phrase": "",
-        "deadline_kind": "relative",
-        "offset_amount": "180",
-        "offset_unit": "days",
-        "anchor_kind": "agreement",
-        "anchor_commitment": "",
+        "key": key, "agreement": "summit-2025-10-28", "title": f"Commitment {key}",
+        "obligor": "japan", "category": "meeting", "deadline_phrase": "",
+        "deadline_kind": "relative", "offset_amount": "180", "offset_unit": "days",
+        "anchor_kind": "agreement", "anchor_commitment": "",
     }
     base.update(values)
     return base
@@ -99,32 +83,10 @@ def test_semicolon_separated_csv_as_french_excel_writes_it_is_read(agreement, ja
 def test_xlsx_is_read_from_its_first_sheet_with_numbers_and_dates_as_cells(agreement, japan):
     workbook = Workbook()
     sheet = workbook.active
-    sheet.append(
-        [
-            "key",
-            "agreement",
-            "title",
-            "obligor",
-            "category",
-            "target_amount",
-            "target_unit",
-            "deadline_kind",
-            "deadline_date",
-        ]
-    )
-    sheet.append(
-        [
-            "financing",
-            "summit-2025-10-28",
-            "Financing",
-            "japan",
-            "financing",
-            550000000000,
-            "USD",
-            "fixed",
-            dt.datetime(2026, 3, 31),
-        ]
-    )
+    sheet.append(["key", "agreement", "title", "obligor", "category", "target_amount",
+                  "target_unit", "deadline_kind", "deadline_date"])
+    sheet.append(["financing", "summit-2025-10-28", "Financing", "japan", "financing",
+                  550000000000, "USD", "fixed", dt.datetime(2026, 3, 31)])
     buffer = io.BytesIO()
     workbook.save(buffer)
     report = run(buffer.getvalue(), filename="c.xlsx")
@@ -154,11 +116,9 @@ def test_unreadable_files_are_refused_in_plain_words(data, filename, message):
 
 
 def test_lines_are_counted_from_the_header_and_blank_lines_keep_their_number(agreement, japan):
-    text = (
-        as_csv([row("first")])
-        + "\r\n"
-        + as_csv([row("bad", obligor="atlantis")]).split("\r\n", 1)[1]
-    )
+    text = as_csv([row("first")]) + "\r\n" + as_csv([row("bad", obligor="atlantis")]).split(
+        "\r\n", 1
+    )[1]
     report = run(text.encode())
     assert [(e.line, e.column) for e in report.errors] == [(4, "obligor")]
     assert "No party has the key 'atlantis'." in str(report.errors[0])
@@ -202,7 +162,8 @@ def test_a_key_given_twice_is_an_error_naming_both_lines(agreement, japan):
 
 def test_an_anchor_defined_further_down_the_file_is_saved_first(agreement, japan):
     rows = [
-        row("follow-up", anchor_kind="commitment", anchor_commitment="meeting", offset_amount="30"),
+        row("follow-up", anchor_kind="commitment", anchor_commitment="meeting",
+            offset_amount="30"),
         row("meeting"),
     ]
     report = run(as_csv(rows).encode())
@@ -222,9 +183,7 @@ def test_a_cycle_of_anchors_across_rows_is_an_error_naming_its_lines(agreement, 
     ]
     report = run(as_csv(rows).encode())
     assert errors_of(report) == [
-        (3, "anchor_commitment"),
-        (4, "anchor_commitment"),
-        (5, "anchor_commitment"),
+        (3, "anchor_commitment"), (4, "anchor_commitment"), (5, "anchor_commitment")
     ]
     assert "line 3 (a) → line 4 (b) → line 5 (c) → line 3 (a)" in report.errors[0].message
     assert not Commitment.objects.exists()
@@ -241,37 +200,18 @@ def test_an_error_in_one_row_writes_none_of_the_rows(agreement, japan):
 # --- Citations ---------------------------------------------------------------------------------
 
 
-CITED = [
-    "key",
-    "agreement",
-    "title",
-    "obligor",
-    "category",
-    "deadline_kind",
-    "citation_source",
-    "citation_quote",
-    "citation_translation",
-    "citation_locator",
-    "citation_2_source",
-    "citation_2_quote",
-]
+CITED = ["key", "agreement", "title", "obligor", "category", "deadline_kind", "citation_source",
+         "citation_quote", "citation_translation", "citation_locator", "citation_2_source",
+         "citation_2_quote"]
 
 
 def cited_row(**values: str) -> dict[str, str]:
     return {
-        "key": "meeting",
-        "agreement": "summit-2025-10-28",
-        "title": "Meeting",
-        "obligor": "japan",
-        "category": "meeting",
-        "deadline_kind": "none",
-        "citation_source": "mofa-2025-10-28",
-        "citation_quote": "dans un délai de 180 jours",
-        "citation_translation": "within 180 days",
-        "citation_locator": "§ 3",
-        "citation_2_source": "",
-        "citation_2_quote": "",
-        **values,
+        "key": "meeting", "agreement": "summit-2025-10-28", "title": "Meeting",
+        "obligor": "japan", "category": "meeting", "deadline_kind": "none",
+        "citation_source": "mofa-2025-10-28", "citation_quote": "dans un délai de 180 jours",
+        "citation_translation": "within 180 days", "citation_locator": "§ 3",
+        "citation_2_source": "", "citation_2_quote": "", **values,
     }
 
 
@@ -302,18 +242,12 @@ def test_citations_are_imported_with_the_row_and_not_repeated_on_a_second_import
 @pytest.mark.parametrize(
     ("values", "column", "message"),
     [
-        (
-            {"citation_source": "no-such-source"},
-            "citation_source",
-            "No source has the key 'no-such-source'.",
-        ),
+        ({"citation_source": "no-such-source"}, "citation_source",
+         "No source has the key 'no-such-source'."),
         ({"citation_quote": ""}, "citation_quote", "A citation needs a quote"),
         ({"citation_source": ""}, "citation_source", "A citation needs the key of its source."),
-        (
-            {"citation_2_quote": "orphan quote"},
-            "citation_2_source",
-            "A citation needs the key of its source.",
-        ),
+        ({"citation_2_quote": "orphan quote"}, "citation_2_source",
+         "A citation needs the key of its source."),
     ],
 )
 def test_a_bad_citation_is_an_error_on_its_column_and_nothing_is_written(
@@ -340,7 +274,7 @@ def test_an_imported_citation_points_at_its_quote_in_the_sources_archived_text(
     factories.source_make(key="mofa-2025-10-28", text=text)
     assert run(as_csv([cited_row()], CITED).encode(), user=editor).ok
     citation = Citation.objects.get()
-    assert text[citation.start : citation.end] == "dans un délai de 180 jours"
+    assert text[citation.start:citation.end] == "dans un délai de 180 jours"
 
 
 def test_an_imported_quote_is_placed_with_the_texts_own_apostrophes(agreement, japan, editor):
@@ -352,13 +286,15 @@ def test_an_imported_quote_is_placed_with_the_texts_own_apostrophes(agreement, j
     assert run(as_csv([row], CITED).encode(), user=editor).ok
     citation = Citation.objects.get()
     assert citation.quote == "L’examen aura lieu dans un délai de 180 jours"
-    assert text[citation.start : citation.end] == citation.quote
+    assert text[citation.start:citation.end] == citation.quote
     # A second import of the same file finds the citation by the quote as typed.
     assert run(as_csv([row], CITED).encode(), user=editor).ok
     assert Citation.objects.count() == 1
 
 
-def test_an_imported_quote_not_in_the_sources_archived_text_is_refused(agreement, japan, editor):
+def test_an_imported_quote_not_in_the_sources_archived_text_is_refused(
+    agreement, japan, editor
+):
     """A source with its archived text must hold the quote; a paraphrase is a translation."""
     from tests import factories
 

@@ -322,10 +322,8 @@ def test_admin_export_defuses_formulas_as_the_api_export_does(
 
 def _with_co_obligors(*rows: tuple[str, str]) -> str:
     """Return a file whose last column is ``co_obligors``: (key, co_obligors) per row."""
-    return (
-        HEADER.rstrip("\n")
-        + ",co_obligors\n"
-        + "".join(_row(key=key).rstrip("\n") + f",{co_obligors}\n" for key, co_obligors in rows)
+    return HEADER.rstrip("\n") + ",co_obligors\n" + "".join(
+        _row(key=key).rstrip("\n") + f",{co_obligors}\n" for key, co_obligors in rows
     )
 
 
@@ -381,12 +379,8 @@ def test_export_is_excel_friendly_and_carries_page_and_source_urls(
     Citation.objects.create(commitment=commitment, source=source, quote="dans un délai")
     response = editor_client.post(
         reverse("admin:commitments_commitment_export"),
-        {
-            "format": "0",
-            **{
-                f"commitmentresource_{n}": "on" for n in ("key", "title", "page_url", "source_urls")
-            },
-        },
+        {"format": "0", **{f"commitmentresource_{n}": "on"
+                           for n in ("key", "title", "page_url", "source_urls")}},
     )
     assert response.content.startswith(b"\xef\xbb\xbf")
     [row] = csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))

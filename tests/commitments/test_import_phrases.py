@@ -12,34 +12,15 @@ from tests.commitments.test_import_engine import as_csv, run
 
 pytestmark = pytest.mark.django_db
 
-COLUMNS = [
-    "key",
-    "agreement",
-    "title",
-    "obligor",
-    "category",
-    "deadline_phrase",
-    "deadline_kind",
-    "offset_amount",
-    "offset_unit",
-    "anchor_kind",
-    "language",
-    "citation_source",
-    "citation_quote",
-]
+COLUMNS = ["key", "agreement", "title", "obligor", "category", "deadline_phrase",
+           "deadline_kind", "offset_amount", "offset_unit", "anchor_kind", "language",
+           "citation_source", "citation_quote"]
 
 
 def phrase_row(phrase: str, **values: str) -> dict[str, str]:
-    return {
-        "key": "meeting",
-        "agreement": "summit-2025-10-28",
-        "title": "Meeting",
-        "obligor": "japan",
-        "category": "meeting",
-        "deadline_phrase": phrase,
-        "language": "en",
-        **values,
-    }
+    return {"key": "meeting", "agreement": "summit-2025-10-28", "title": "Meeting",
+            "obligor": "japan", "category": "meeting", "deadline_phrase": phrase,
+            "language": "en", **values}
 
 
 @pytest.mark.parametrize(
@@ -66,22 +47,18 @@ def test_the_phrase_language_comes_from_the_cited_source_when_no_language_is_giv
     from tests import factories
 
     factories.source_make(key="le-monde", language="fr")
-    row = phrase_row(
-        "d'ici mars", language="", citation_source="le-monde", citation_quote="d'ici mars"
-    )
+    row = phrase_row("d'ici mars", language="", citation_source="le-monde",
+                     citation_quote="d'ici mars")
     report = run(as_csv([row], COLUMNS).encode())
     assert report.ok, report.errors
     assert Commitment.objects.get(key="meeting").due_date == dt.date(2026, 3, 31)
 
 
-def test_explicit_rule_fields_win_over_the_phrase_which_is_kept_as_their_words(agreement, japan):
-    row = phrase_row(
-        "within 90 days",
-        deadline_kind="relative",
-        offset_amount="180",
-        offset_unit="days",
-        anchor_kind="agreement",
-    )
+def test_explicit_rule_fields_win_over_the_phrase_which_is_kept_as_their_words(
+    agreement, japan
+):
+    row = phrase_row("within 90 days", deadline_kind="relative", offset_amount="180",
+                     offset_unit="days", anchor_kind="agreement")
     assert run(as_csv([row], COLUMNS).encode()).ok
     meeting = Commitment.objects.get(key="meeting")
     assert meeting.deadline_kind == RuleKind.RELATIVE
@@ -92,16 +69,10 @@ def test_explicit_rule_fields_win_over_the_phrase_which_is_kept_as_their_words(a
 @pytest.mark.parametrize(
     ("values", "column", "message"),
     [
-        (
-            {"deadline_phrase": "within a while"},
-            "deadline_phrase",
-            "could not read a deadline from 'within a while': give deadline_kind and its fields.",
-        ),
-        (
-            {"language": "de", "deadline_phrase": "innerhalb von 90 Tagen"},
-            "deadline_phrase",
-            "could not read a deadline",
-        ),
+        ({"deadline_phrase": "within a while"}, "deadline_phrase",
+         "could not read a deadline from 'within a while': give deadline_kind and its fields."),
+        ({"language": "de", "deadline_phrase": "innerhalb von 90 Tagen"}, "deadline_phrase",
+         "could not read a deadline"),
         ({"language": ""}, "language", "give the language of the deadline phrase"),
     ],
 )

@@ -70,20 +70,14 @@ def test_an_unreadable_file_fails_its_run_with_the_reason(editor):
     run.refresh_from_db()
     assert run.status == ImportRunStatus.FAILED
     assert run.errors == [
-        {
-            "line": None,
-            "column": None,
-            "message": "The file is not an Excel workbook (.xlsx) that can be read.",
-        }
+        {"line": None, "column": None,
+         "message": "The file is not an Excel workbook (.xlsx) that can be read."}
     ]
 
 
 def test_a_run_left_running_by_a_dead_worker_is_claimed_again_only_when_stale(editor):
     run = ImportRun.objects.create(
-        file_name="c.csv",
-        file_data=b"",
-        user=editor,
-        status=ImportRunStatus.RUNNING,
+        file_name="c.csv", file_data=b"", user=editor, status=ImportRunStatus.RUNNING,
         started=dt.datetime.now(dt.UTC),
     )
     assert import_run_execute(run_id=run.pk) is None
@@ -102,12 +96,8 @@ def test_the_template_example_row_imports_as_the_eu_us_review_due_90_days_later(
     """The template's example is the EU–US joint statement's review "within 90 days"."""
     eu = factories.party_make(key="european-union", name="European Union")
     us = factories.party_make(key="united-states", name="United States")
-    factories.agreement_make(
-        key="eu-us-2025-08-21",
-        parties=[eu, us],
-        date=dt.date(2025, 8, 21),
-        time_zone="Europe/Brussels",
-    )
+    factories.agreement_make(key="eu-us-2025-08-21", parties=[eu, us],
+                             date=dt.date(2025, 8, 21), time_zone="Europe/Brussels")
     factories.source_make(key="eu-us-joint-statement-2025-08-21", language="en")
     data = import_template(file_format=file_format)
     if file_format == "csv":

@@ -193,41 +193,26 @@ def test_0007_keeps_each_commitments_latest_measurement_and_its_pace_band():
         key="japan", name="Japan", kind="state", country_code="JP"
     )
     agreement = apps.get_model("commitments", "Agreement").objects.create(
-        key="a",
-        title="A",
-        kind="framework",
-        date=dt.date(2025, 8, 21),
+        key="a", title="A", kind="framework", date=dt.date(2025, 8, 21),
         time_zone="Asia/Tokyo",
     )
     commitment_model = apps.get_model("commitments", "Commitment")
     update_model = apps.get_model("commitments", "ProgressUpdate")
     due = dt.date(2028, 12, 31)
     measured = commitment_model.objects.create(
-        agreement=agreement,
-        obligor=party,
-        key="energy",
-        title="Energy",
-        category="purchase",
-        target_amount=750,
-        target_unit="USD",
-        deadline_kind="fixed",
-        deadline_date=due,
-        due_date=due,
-        due_at=dt.datetime(2028, 12, 31, 15, tzinfo=dt.UTC),
+        agreement=agreement, obligor=party, key="energy", title="Energy", category="purchase",
+        target_amount=750, target_unit="USD", deadline_kind="fixed", deadline_date=due,
+        due_date=due, due_at=dt.datetime(2028, 12, 31, 15, tzinfo=dt.UTC),
     )
     plain = commitment_model.objects.create(
-        agreement=agreement,
-        obligor=party,
-        key="plain",
-        title="Plain",
-        category="meeting",
+        agreement=agreement, obligor=party, key="plain", title="Plain", category="meeting",
     )
     for day, value in ((dt.date(2026, 3, 1), 100), (dt.date(2026, 9, 1), 260)):
         update_model.objects.create(commitment=measured, occurred_on=day, measured_value=value)
     try:
         _executor().migrate(AT_0007)
-        after = (
-            _executor().loader.project_state(AT_0007).apps.get_model("commitments", "Commitment")
+        after = _executor().loader.project_state(AT_0007).apps.get_model(
+            "commitments", "Commitment"
         )
         row = after.objects.get(key="energy")
         band = pace.pace_band(
@@ -235,13 +220,9 @@ def test_0007_keeps_each_commitments_latest_measurement_and_its_pace_band():
         )
         assert band is not None
         assert (row.progress_measured, row.progress_measured_on) == (
-            Decimal(260),
-            dt.date(2026, 9, 1),
-        )
+            Decimal(260), dt.date(2026, 9, 1))
         assert (row.pace_ahead_until, row.pace_behind_after) == (
-            band.ahead_until,
-            band.behind_after,
-        )
+            band.ahead_until, band.behind_after)
         untouched = after.objects.get(pk=plain.pk)
         assert untouched.progress_measured is None and untouched.pace_ahead_until is None
         assert after.objects.count() == 2
@@ -260,21 +241,14 @@ def test_sources_and_citations_from_before_the_archive_keep_every_value():
     executor.migrate(AT_0007)
     apps = executor.loader.project_state(AT_0007).apps
     source = apps.get_model("commitments", "Source").objects.create(
-        key="gate",
-        title="Gate",
-        publisher="Gate",
-        language="fr",
-        published_on=dt.date(2025, 10, 28),
-        kind="press",
+        key="gate", title="Gate", publisher="Gate", language="fr",
+        published_on=dt.date(2025, 10, 28), kind="press",
     )
     party = apps.get_model("commitments", "Party").objects.create(
         key="japan", name="Japan", kind="state", country_code="JP"
     )
     agreement = apps.get_model("commitments", "Agreement").objects.create(
-        key="summit",
-        title="Summit",
-        kind="other",
-        date=dt.date(2025, 10, 28),
+        key="summit", title="Summit", kind="other", date=dt.date(2025, 10, 28),
         time_zone="Asia/Tokyo",
     )
     agreement.parties.add(party)
@@ -310,12 +284,8 @@ def test_0011_keeps_agreements_as_drafts_and_parties_french_names():
         key="japan", name="Japan", name_fr="Japon", kind="state", country_code="JP"
     )
     agreement = apps.get_model("commitments", "Agreement").objects.create(
-        key="summit",
-        title="Summit",
-        summary="Two leaders met.",
-        kind="other",
-        date=dt.date(2025, 10, 28),
-        time_zone="Asia/Tokyo",
+        key="summit", title="Summit", summary="Two leaders met.", kind="other",
+        date=dt.date(2025, 10, 28), time_zone="Asia/Tokyo",
     )
     agreement.parties.add(party)
     try:

@@ -16,13 +16,8 @@ def run(*args, stdin=None):
 
 
 def test_one_text_prints_one_json_object():
-    out = run(
-        "--lang",
-        "fr",
-        "--anchor",
-        "2025-10-28",
-        "le Japon augmentera ses dépenses militaires à 2 % du PIB d’ici mars",
-    )
+    out = run("--lang", "fr", "--anchor", "2025-10-28",
+              "le Japon augmentera ses dépenses militaires à 2 % du PIB d’ici mars")
     answer = json.loads(out)
     assert answer["deadline"]["kind"] == "period_end"
     assert answer["deadline"]["due_date"] == "2026-03-31"
@@ -51,9 +46,8 @@ def test_jsonl_answers_each_line_in_order_and_reports_bad_lines():
         {"lang": "fr", "anchor": "2025-8-21", "text": "d’ici 2028"},
         {"lang": "fr", "anchor": None, "text": "à compter du 1er août 2025"},
     ]
-    stdin = StringIO(
-        "".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines)
-    )
+    stdin = StringIO("".join((line if isinstance(line, str) else json.dumps(line)) + "\n"
+                             for line in lines))
     out = StringIO()
     with pytest.raises(CommandError, match="3 line"):
         call_command("parse_commitment_text", "--jsonl", stdin=stdin, stdout=out)
@@ -63,36 +57,29 @@ def test_jsonl_answers_each_line_in_order_and_reports_bad_lines():
     assert answers[1]["error"].startswith("line 2:")
     assert "lang" in answers[2]["error"] and "line 3" in answers[2]["error"]
     assert answers[3]["deadline"]["due_date"] == "2028-12-31"
-    assert answers[3]["target"] == {
-        "amount": "750000000000",
-        "unit": "USD",
-        "phrase": "$750 billion",
-        "span": [0, 12],
-    }
+    assert answers[3]["target"] == {"amount": "750000000000", "unit": "USD",
+                                    "phrase": "$750 billion", "span": [0, 12]}
     assert "anchor" in answers[4]["error"]
     assert answers[5]["effective_from"] == "2025-08-01"
 
 
 def test_jsonl_with_good_lines_only_succeeds():
-    stdin = StringIO(
-        json.dumps({"lang": "fr", "anchor": "2025-10-28", "text": "d’ici mars"}) + "\n\n"
-    )
+    stdin = StringIO(json.dumps({"lang": "fr", "anchor": "2025-10-28", "text": "d’ici mars"})
+                     + "\n\n")
     out = run("--jsonl", stdin=stdin)
-    assert [json.loads(line)["deadline"]["due_date"] for line in out.splitlines()] == ["2026-03-31"]
+    assert [json.loads(line)["deadline"]["due_date"] for line in out.splitlines()] == [
+        "2026-03-31"]
 
 
-@pytest.mark.parametrize(
-    ("args", "named"),
-    [
-        (("--lang", "de", "text"), "--lang"),
-        (("text",), "--lang"),
-        (("--lang", "en", "--anchor", "tomorrow", "text"), "--anchor"),
-        (("--lang", "en", "--anchor", "2300-01-01", "text"), "--anchor"),
-        (("--lang", "en"), "text"),
-        (("--lang", "en", "--jsonl", "text"), "text"),
-        (("--lang", "en", "x" * 20_001), "--text"),
-    ],
-)
+@pytest.mark.parametrize(("args", "named"), [
+    (("--lang", "de", "text"), "--lang"),
+    (("text",), "--lang"),
+    (("--lang", "en", "--anchor", "tomorrow", "text"), "--anchor"),
+    (("--lang", "en", "--anchor", "2300-01-01", "text"), "--anchor"),
+    (("--lang", "en"), "text"),
+    (("--lang", "en", "--jsonl", "text"), "text"),
+    (("--lang", "en", "x" * 20_001), "--text"),
+])
 def test_bad_arguments_are_a_command_error_naming_them(args, named):
     with pytest.raises(CommandError, match=named):
         run(*args)

@@ -58,8 +58,7 @@ def test_the_eu_us_review_within_90_days_is_due_19_november_2025():
 
 def test_the_eu_us_purchases_through_2028_are_due_at_the_end_of_2028_to_the_year():
     proposals = propose(
-        "The EU intends to procure US energy worth $750 billion through 2028.",
-        lang="en",
+        "The EU intends to procure US energy worth $750 billion through 2028.", lang="en",
         anchor=EU_US,
     )
     assert proposals.deadline.due_date == dt.date(2028, 12, 31)
@@ -615,18 +614,9 @@ def test_every_deadline_read_from_the_seeds_is_the_seeds_own():
             proposals = propose(text, lang=lang, anchor=anchor)
             if proposals.deadline is not None:
                 assert proposals.deadline.due_date == compute_due_date(
-                    rule_from_stored(
-                        {
-                            **deadlines.RULE_EMPTY_VALUES,
-                            **{
-                                k: v
-                                for k, v in commitment.items()
-                                if k in deadlines.RULE_FIELD_NAMES
-                            },
-                        }
-                    ),
-                    anchor,
-                ), (commitment["key"], text)
+                    rule_from_stored({**deadlines.RULE_EMPTY_VALUES, **{
+                        k: v for k, v in commitment.items() if k in deadlines.RULE_FIELD_NAMES}}),
+                    anchor), (commitment["key"], text)
         stored = {**deadlines.RULE_EMPTY_VALUES, "anchor_kind": ""}
         stored.update({k: v for k, v in commitment.items() if k in deadlines.RULE_FIELD_NAMES})
         expected = compute_due_date(rule_from_stored(stored), anchor)
@@ -647,15 +637,14 @@ def test_every_deadline_read_from_the_seeds_is_the_seeds_own():
     assert recognised == with_deadline == 4
 
 
+
+
 @pytest.mark.parametrize(
     ("text", "lang", "due"),
     [
         ("The two sides will meet within 180 days to discuss the next steps.", "en", "2026-04-26"),
-        (
-            "Les parties se réuniront dans les 90 jours pour examiner la mise en œuvre.",
-            "fr",
-            "2026-01-26",
-        ),
+        ("Les parties se réuniront dans les 90 jours pour examiner la mise en œuvre.", "fr",
+         "2026-01-26"),
         ("dans les 90 jours afin d’évaluer les progrès", "fr", "2026-01-26"),
     ],
 )
@@ -666,10 +655,8 @@ def test_a_purpose_after_the_deadline_ends_its_clause(text, lang, due):
 
 @pytest.mark.parametrize(
     ("text", "lang"),
-    [
-        ("Elections within 90 days to the parliament.", "en"),
-        ("dans les 90 jours pour la signature du traité", "fr"),
-    ],
+    [("Elections within 90 days to the parliament.", "en"),
+     ("dans les 90 jours pour la signature du traité", "fr")],
 )
 def test_an_event_after_to_or_pour_stays_unsure(text, lang):
     assert propose(text, lang=lang, anchor=SUMMIT).deadline is None

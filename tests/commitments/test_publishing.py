@@ -87,13 +87,8 @@ def test_return_sends_an_agreement_in_review_back_to_draft(agreement, ana):
 
 @pytest.mark.parametrize(
     ("start", "action"),
-    [
-        ("draft", "unpublish"),
-        ("draft", "return"),
-        ("published", "publish"),
-        ("published", "submit"),
-        ("review", "submit"),
-    ],
+    [("draft", "unpublish"), ("draft", "return"), ("published", "publish"),
+     ("published", "submit"), ("review", "submit")],
 )
 def test_a_step_that_does_not_lead_on_from_the_state_is_refused(agreement, ana, start, action):
     Agreement.objects.filter(pk=agreement.pk).update(publication_state=start)
@@ -144,16 +139,9 @@ class TestSecondReviewer:
         publication_change(agreement=agreement, action="submit", user=ana)
         # bo edits one of its commitments after the submission: bo made the latest change.
         svc.commitment_create(
-            agreement=agreement,
-            obligor=japan,
-            key="late",
-            title="A late edit",
-            category="meeting",
-            deadline_kind="relative",
-            offset_amount=10,
-            offset_unit="days",
-            anchor_kind="agreement",
-            user=bo,
+            agreement=agreement, obligor=japan, key="late", title="A late edit",
+            category="meeting", deadline_kind="relative", offset_amount=10,
+            offset_unit="days", anchor_kind="agreement", user=bo,
         )
         with pytest.raises(ValidationError):
             publication_change(agreement=agreement, action="publish", user=bo)

@@ -44,40 +44,27 @@ def test_a_rating_changed_after_the_cutoff_does_not_change_the_report(
     history, agreement, japan, source, editor
 ):
     report = report_freeze(
-        agreement=agreement,
-        title="Interim 2026",
-        cutoff=dt.date(2026, 3, 31),
-        user=editor,
+        agreement=agreement, title="Interim 2026", cutoff=dt.date(2026, 3, 31), user=editor,
         now=NOW,
     )
     frozen = [(r.commitment_key, r.party_name, r.rating, r.score) for r in report.rows.all()]
-    assert sorted(frozen) == sorted(
-        [
-            ("meet", "Japan", "kept", 1),
-            ("meet", "United States", "", None),
-            ("invest", "Japan", "stalled", -1),
-        ]
-    )
+    assert sorted(frozen) == sorted([
+        ("meet", "Japan", "kept", 1),
+        ("meet", "United States", "", None),
+        ("invest", "Japan", "stalled", -1),
+    ])
     # After the cut-off: a new rating, a renamed commitment, a retitled source.
     assessment_record(
-        commitment=history["invest"],
-        party=japan,
-        rating="broken",
-        justification="The deadline passed.",
-        assessed_on=dt.date(2026, 6, 1),
-        user=editor,
-        now=_at("2026-06-02"),
-        evidence_source=source,
-        evidence_quote="Rien n'a été investi.",
+        commitment=history["invest"], party=japan, rating="broken",
+        justification="The deadline passed.", assessed_on=dt.date(2026, 6, 1), user=editor,
+        now=_at("2026-06-02"), evidence_source=source, evidence_quote="Rien n'a été investi.",
     )
     history["meeting"].title = "Renamed"
     history["meeting"].save(update_fields=["title"])
     source.title = "Retitled"
     source.save(update_fields=["title"])
-    again = [
-        (r.commitment_key, r.party_name, r.rating, r.score)
-        for r in Report.objects.get(pk=report.pk).rows.all()
-    ]
+    again = [(r.commitment_key, r.party_name, r.rating, r.score)
+             for r in Report.objects.get(pk=report.pk).rows.all()]
     assert again == frozen
     kept = report.rows.get(commitment_key="meet", party_name="Japan")
     assert kept.commitment_title == "Meet within 180 days"
@@ -112,37 +99,25 @@ def test_a_bad_report_names_its_field_and_writes_nothing(agreement, editor, data
 
 
 def test_a_title_is_used_once_per_agreement(history, agreement, editor):
-    report_freeze(
-        agreement=agreement, title="Final 2026", cutoff=dt.date(2026, 3, 31), user=editor, now=NOW
-    )
+    report_freeze(agreement=agreement, title="Final 2026", cutoff=dt.date(2026, 3, 31),
+                  user=editor, now=NOW)
     with pytest.raises(ValidationError) as caught:
-        report_freeze(
-            agreement=agreement,
-            title="Final 2026",
-            cutoff=dt.date(2026, 4, 30),
-            user=editor,
-            now=NOW,
-        )
+        report_freeze(agreement=agreement, title="Final 2026", cutoff=dt.date(2026, 4, 30),
+                      user=editor, now=NOW)
     assert "title" in caught.value.message_dict
     assert Report.objects.count() == 1
 
 
 def test_the_cutoff_is_today_in_the_agreements_time_zone(agreement, editor):
     # 6 Dec 20:00 UTC is already 7 Dec in Tokyo: a cut-off of 7 Dec is not in the future there.
-    report = report_freeze(
-        agreement=agreement,
-        title="Tokyo day",
-        cutoff=dt.date(2026, 12, 7),
-        user=editor,
-        now=_at("2026-12-06").replace(hour=20),
-    )
+    report = report_freeze(agreement=agreement, title="Tokyo day", cutoff=dt.date(2026, 12, 7),
+                           user=editor, now=_at("2026-12-06").replace(hour=20))
     assert report.cutoff == dt.date(2026, 12, 7)
 
 
 def test_a_report_and_its_rows_never_change(history, agreement, editor):
-    report = report_freeze(
-        agreement=agreement, title="Interim 2026", cutoff=dt.date(2026, 3, 31), user=editor, now=NOW
-    )
+    report = report_freeze(agreement=agreement, title="Interim 2026",
+                           cutoff=dt.date(2026, 3, 31), user=editor, now=NOW)
     report.title = "Changed"
     with pytest.raises(ReportFrozenError):
         report.save()
@@ -163,29 +138,18 @@ def test_a_report_and_its_rows_never_change(history, agreement, editor):
 
 
 def test_corrections_keep_the_old_text_and_chain(history, agreement, editor):
-    report = report_freeze(
-        agreement=agreement, title="Interim 2026", cutoff=dt.date(2026, 3, 31), user=editor, now=NOW
-    )
+    report = report_freeze(agreement=agreement, title="Interim 2026",
+                           cutoff=dt.date(2026, 3, 31), user=editor, now=NOW)
     row = report.rows.get(commitment_key="invest")
     first = report_correct(
-        report=report,
-        row=row,
-        field="rating",
-        new_value="compromise",
-        note="A first project was named on 20 March.",
-        corrected_on=dt.date(2026, 4, 10),
-        user=editor,
-        now=NOW,
+        report=report, row=row, field="rating", new_value="compromise",
+        note="A first project was named on 20 March.", corrected_on=dt.date(2026, 4, 10),
+        user=editor, now=NOW,
     )
     second = report_correct(
-        report=report,
-        row=row,
-        field="rating",
-        new_value="in_the_works",
-        note="The project is planned, not begun.",
-        corrected_on=dt.date(2026, 4, 20),
-        user=editor,
-        now=NOW,
+        report=report, row=row, field="rating", new_value="in_the_works",
+        note="The project is planned, not begun.", corrected_on=dt.date(2026, 4, 20),
+        user=editor, now=NOW,
     )
     assert (first.old_value, first.new_value) == ("stalled", "compromise")
     assert (second.old_value, second.new_value) == ("compromise", "in_the_works")
@@ -210,19 +174,12 @@ def test_corrections_keep_the_old_text_and_chain(history, agreement, editor):
         ({"row": None}, "row"),
     ],
 )
-def test_a_bad_correction_names_its_field_and_writes_nothing(
-    history, agreement, editor, data, field
-):
-    report = report_freeze(
-        agreement=agreement, title="Interim 2026", cutoff=dt.date(2026, 3, 31), user=editor, now=NOW
-    )
-    args = {
-        "row": report.rows.get(commitment_key="invest"),
-        "field": "rating",
-        "new_value": "compromise",
-        "note": "Found later.",
-        **data,
-    }
+def test_a_bad_correction_names_its_field_and_writes_nothing(history, agreement, editor, data,
+                                                             field):
+    report = report_freeze(agreement=agreement, title="Interim 2026",
+                           cutoff=dt.date(2026, 3, 31), user=editor, now=NOW)
+    args = {"row": report.rows.get(commitment_key="invest"), "field": "rating",
+            "new_value": "compromise", "note": "Found later.", **data}
     with pytest.raises(ValidationError) as caught:
         report_correct(report=report, user=editor, now=NOW, **args)
     assert field in caught.value.message_dict
@@ -230,22 +187,13 @@ def test_a_bad_correction_names_its_field_and_writes_nothing(
 
 
 def test_a_row_of_another_report_is_refused(history, agreement, editor):
-    one = report_freeze(
-        agreement=agreement, title="One", cutoff=dt.date(2026, 3, 31), user=editor, now=NOW
-    )
-    two = report_freeze(
-        agreement=agreement, title="Two", cutoff=dt.date(2026, 3, 31), user=editor, now=NOW
-    )
+    one = report_freeze(agreement=agreement, title="One", cutoff=dt.date(2026, 3, 31),
+                        user=editor, now=NOW)
+    two = report_freeze(agreement=agreement, title="Two", cutoff=dt.date(2026, 3, 31),
+                        user=editor, now=NOW)
     with pytest.raises(ValidationError) as caught:
-        report_correct(
-            report=two,
-            row=one.rows.first(),
-            field="justification",
-            new_value="Other.",
-            note="Wrong.",
-            user=editor,
-            now=NOW,
-        )
+        report_correct(report=two, row=one.rows.first(), field="justification",
+                       new_value="Other.", note="Wrong.", user=editor, now=NOW)
     assert "row" in caught.value.message_dict
     assert not ReportCorrection.objects.exists()
 
@@ -253,9 +201,8 @@ def test_a_row_of_another_report_is_refused(history, agreement, editor):
 def test_the_admin_shows_a_report_and_changes_nothing(admin_client, history, agreement, editor):
     from django.urls import reverse
 
-    report = report_freeze(
-        agreement=agreement, title="Interim 2026", cutoff=dt.date(2026, 3, 31), user=editor, now=NOW
-    )
+    report = report_freeze(agreement=agreement, title="Interim 2026",
+                           cutoff=dt.date(2026, 3, 31), user=editor, now=NOW)
     change = reverse("admin:commitments_report_change", args=[report.pk])
     page = admin_client.get(change)
     assert page.status_code == 200
@@ -268,47 +215,27 @@ def test_the_admin_shows_a_report_and_changes_nothing(admin_client, history, agr
 
 
 def test_a_deleted_commitment_leaves_its_frozen_rows_readable(history, agreement, editor):
-    report = report_freeze(
-        agreement=agreement, title="Interim 2026", cutoff=dt.date(2026, 3, 31), user=editor, now=NOW
-    )
+    report = report_freeze(agreement=agreement, title="Interim 2026",
+                           cutoff=dt.date(2026, 3, 31), user=editor, now=NOW)
     history["invest"].delete()
     row = ReportRow.objects.get(report=report, commitment_key="invest")
     assert row.commitment_id is None
     assert (row.commitment_title, row.rating, row.justification) == (
-        "Invest $550 bn",
-        "stalled",
-        "No project named.",
-    )
+        "Invest $550 bn", "stalled", "No project named.")
 
 
 def test_a_correction_dated_before_the_previous_one_is_refused(history, agreement, editor):
     """Corrections of one value read in date order: a backdated one would be hidden behind
     the later one and change nothing the reader sees."""
-    report = report_freeze(
-        agreement=agreement, title="Interim 2026", cutoff=dt.date(2026, 3, 31), user=editor, now=NOW
-    )
+    report = report_freeze(agreement=agreement, title="Interim 2026",
+                           cutoff=dt.date(2026, 3, 31), user=editor, now=NOW)
     row = report.rows.get(commitment_key="invest")
-    report_correct(
-        report=report,
-        row=row,
-        field="rating",
-        new_value="broken",
-        note="No project.",
-        corrected_on=dt.date(2026, 5, 10),
-        user=editor,
-        now=NOW,
-    )
+    report_correct(report=report, row=row, field="rating", new_value="broken",
+                   note="No project.", corrected_on=dt.date(2026, 5, 10), user=editor, now=NOW)
     with pytest.raises(ValidationError) as caught:
-        report_correct(
-            report=report,
-            row=row,
-            field="rating",
-            new_value="compromise",
-            note="One project.",
-            corrected_on=dt.date(2026, 5, 1),
-            user=editor,
-            now=NOW,
-        )
+        report_correct(report=report, row=row, field="rating", new_value="compromise",
+                       note="One project.", corrected_on=dt.date(2026, 5, 1), user=editor,
+                       now=NOW)
     assert "corrected_on" in caught.value.message_dict
     assert list(ReportCorrection.objects.values_list("new_value", flat=True)) == ["broken"]
     line = next(line for line in report_reading(report=report).lines if line.row.pk == row.pk)

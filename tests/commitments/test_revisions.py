@@ -330,8 +330,8 @@ def test_the_timing_follows_a_deadline_corrected_after_the_fulfilment(make_commi
     fulfil(commitment, dt.date(2026, 3, 1), source)
     assert fresh(commitment).fulfilment_timing == FulfilmentTiming.ON_TIME
     svc.commitment_update(
-        commitment=fresh(commitment),
-        **{**RULE_EMPTY_VALUES, "deadline_kind": "fixed", "deadline_date": dt.date(2026, 2, 1)},
+        commitment=fresh(commitment), **{**RULE_EMPTY_VALUES, "deadline_kind": "fixed",
+                                         "deadline_date": dt.date(2026, 2, 1)}
     )
     assert fresh(commitment).fulfilment_timing == FulfilmentTiming.LATE
 
@@ -341,12 +341,8 @@ def test_a_recurring_commitment_has_no_timing_of_its_own(agreement, japan, sourc
     fulfilment of the whole commitment against."""
     commitment = factories.recurring_commitment_make(agreement=agreement, obligor=japan)
     svc.commitment_change_status(
-        commitment=commitment,
-        status=Status.FULFILLED,
-        occurrence=commitment.occurrences.get(sequence=1),
-        now=NOW,
-        evidence_source=source,
-        evidence_quote="Première année.",
+        commitment=commitment, status=Status.FULFILLED, occurrence=commitment.occurrences.get(
+            sequence=1), now=NOW, evidence_source=source, evidence_quote="Première année.",
     )
     fulfil(fresh(commitment), dt.date(2026, 10, 30), source)
     stored = fresh(commitment)

@@ -76,11 +76,9 @@ def test_the_admin_form_inline_and_fieldset_show_every_part():
     fieldsets: Any = admin.site._registry[Commitment].fieldsets
     shown = _flat(itertools.chain.from_iterable(options["fields"] for _t, options in fieldsets))
     assert [name for name in shown if name in NAMES] == NAMES
-    inline = _flat(
-        itertools.chain.from_iterable(
-            options["fields"] for _t, options in AgreementCommitmentInline.fieldsets
-        )
-    )
+    inline = _flat(itertools.chain.from_iterable(
+        options["fields"] for _t, options in AgreementCommitmentInline.fieldsets
+    ))
     relations = {name for name in NAMES if MODEL_FIELDS[name].is_relation}
     expected = [f.name for f in deadlines.RULE_FIELDS]
     assert [name for name in inline if name in NAMES] == [

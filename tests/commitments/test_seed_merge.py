@@ -91,7 +91,8 @@ def test_each_merged_commitment_binds_both_parties(seeded):
             halves.setdefault(kept_key(item["key"]), set()).add(item["obligor"])
     assert len(halves) == 26
     stored = {
-        c.key: c for c in Commitment.objects.filter(key__in=halves).prefetch_related("co_obligors")
+        c.key: c
+        for c in Commitment.objects.filter(key__in=halves).prefetch_related("co_obligors")
     }
     for key, parties in halves.items():
         assert len(parties) == 2

@@ -602,7 +602,7 @@ def test_a_quote_not_in_its_sources_document_fails_and_writes_nothing(seeded, tm
     load(str(write(tmp_path / "good.yaml", doc)))
     cite = Citation.objects.get(commitment__key="test-second")
     assert cite.quote == "Le Japon l’a confirmé"
-    assert cite.source.text[cite.start : cite.end] == cite.quote
+    assert cite.source.text[cite.start:cite.end] == cite.quote
     load(str(write(tmp_path / "good.yaml", doc)))  # a second load finds it by either form
     assert Citation.objects.filter(commitment__key="test-second").count() == 1
 

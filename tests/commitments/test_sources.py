@@ -284,21 +284,12 @@ class TestQuoteSpan:
             ("Selon l’Union, rien.", "l'Union", "l’Union"),
             ("Selon l'Union, rien.", "l’Union", "l'Union"),
             ("Selon lʼUnion, rien.", "l’Union", "lʼUnion"),
-            (
-                "Il a dit « nous paierons » hier.",
-                'dit "nous paierons" hier',
-                "dit « nous paierons » hier",
-            ),
-            (
-                "Il a dit «\u202fnous paierons\u202f» hier.",
-                "dit “nous paierons” hier",
-                "dit «\u202fnous paierons\u202f» hier",
-            ),
-            (
-                'He said "we will pay" today.',
-                "said « we will pay » today",
-                'said "we will pay" today',
-            ),
+            ("Il a dit « nous paierons » hier.", 'dit "nous paierons" hier',
+             "dit « nous paierons » hier"),
+            ("Il a dit «\u202fnous paierons\u202f» hier.", "dit “nous paierons” hier",
+             "dit «\u202fnous paierons\u202f» hier"),
+            ('He said "we will pay" today.', "said « we will pay » today",
+             'said "we will pay" today'),
             ("He said “we will pay”.", '"we will pay"', "“we will pay”"),
         ],
     )
@@ -341,42 +332,43 @@ class TestCitationSpan:
     ):
         text = "Selon l’Union, la révision aura lieu\ndans les 90 jours."
         source = svc.source_create(user=editor, text=text, **FIELDS)
-        citation = Citation(
-            source=source,
-            commitment=make_commitment(),
-            quote="l'Union, la révision aura lieu dans les 90 jours",
-        )
+        citation = Citation(source=source, commitment=make_commitment(),
+                            quote="l'Union, la révision aura lieu dans les 90 jours")
         svc.citation_place(citation, required=True)
         assert citation.quote == "l’Union, la révision aura lieu\ndans les 90 jours"
-        assert text[citation.start : citation.end] == citation.quote
+        assert text[citation.start:citation.end] == citation.quote
         citation.full_clean()
 
     @pytest.mark.parametrize("required", [True, False])
-    def test_citation_place_with_a_quote_not_in_the_text(self, editor, make_commitment, required):
+    def test_citation_place_with_a_quote_not_in_the_text(self, editor, make_commitment,
+                                                         required):
         source = svc.source_create(user=editor, text=STATEMENT, **FIELDS)
         citation = Citation(source=source, commitment=make_commitment(), quote="A paraphrase.")
         if required:
             with pytest.raises(ValidationError) as caught:
                 svc.citation_place(citation, required=True, field="evidence_quote")
-            assert (
-                "is not in the archived text of" in (caught.value.message_dict["evidence_quote"][0])
+            assert "is not in the archived text of" in (
+                caught.value.message_dict["evidence_quote"][0]
             )
         else:
             svc.citation_place(citation, required=False)
         assert citation.start is None and citation.end is None
         assert citation.quote == "A paraphrase."
 
-    def test_citation_place_of_a_source_with_no_text_refuses_nothing(self, editor, make_commitment):
+    def test_citation_place_of_a_source_with_no_text_refuses_nothing(
+        self, editor, make_commitment
+    ):
         source = svc.source_create(user=editor, **FIELDS)
         citation = Citation(source=source, commitment=make_commitment(), quote="Anything.")
         svc.citation_place(citation, required=True)
         assert citation.start is None and citation.quote == "Anything."
 
-    def test_citation_place_leaves_a_given_span_to_the_models_check(self, editor, make_commitment):
+    def test_citation_place_leaves_a_given_span_to_the_models_check(
+        self, editor, make_commitment
+    ):
         source = svc.source_create(user=editor, text=STATEMENT, **FIELDS)
-        citation = Citation(
-            source=source, commitment=make_commitment(), quote="15 percent", start=0, end=10
-        )
+        citation = Citation(source=source, commitment=make_commitment(), quote="15 percent",
+                            start=0, end=10)
         svc.citation_place(citation, required=True)
         assert (citation.start, citation.end) == (0, 10)
         with pytest.raises(ValidationError):

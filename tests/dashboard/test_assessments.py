@@ -72,19 +72,12 @@ def posted(party, source=None, **fields) -> dict[str, str]:
 
 def test_each_obligor_shows_its_rating_or_not_yet_rated(client, reviewer, shared, japan, source):
     assessment_record(
-        commitment=shared,
-        party=japan,
-        rating="in_the_works",
-        justification="Talks began.",
+        commitment=shared, party=japan, rating="in_the_works", justification="Talks began.",
         assessed_on=dt.date(2025, 11, 1),
     )
     assessment_record(
-        commitment=shared,
-        party=japan,
-        rating="kept",
-        justification="They met in Tokyo.",
-        assessed_on=dt.date(2026, 2, 20),
-        evidence_source=source,
+        commitment=shared, party=japan, rating="kept", justification="They met in Tokyo.",
+        assessed_on=dt.date(2026, 2, 20), evidence_source=source,
         evidence_quote="Les deux pays se sont réunis.",
     )
     client.force_login(reviewer)
@@ -103,10 +96,7 @@ def test_each_obligor_shows_its_rating_or_not_yet_rated(client, reviewer, shared
 
 def test_the_section_reads_in_french(client, reviewer, shared, japan):
     assessment_record(
-        commitment=shared,
-        party=japan,
-        rating="stalled",
-        justification="Rien.",
+        commitment=shared, party=japan, rating="stalled", justification="Rien.",
         assessed_on=dt.date(2026, 2, 1),
     )
     client.force_login(reviewer)
@@ -175,10 +165,7 @@ def test_a_party_that_is_not_an_obligor_is_not_offered_nor_taken(
 
 def test_readers_cannot_rate_nor_review(client, reviewer, shared, japan, source):
     rating = assessment_record(
-        commitment=shared,
-        party=japan,
-        rating="stalled",
-        justification="r",
+        commitment=shared, party=japan, rating="stalled", justification="r",
         assessed_on=dt.date(2025, 11, 1),
     )
     client.force_login(reviewer)
@@ -192,10 +179,7 @@ def test_readers_cannot_rate_nor_review(client, reviewer, shared, japan, source)
 
 def test_still_holds_marks_the_rating_reviewed_today(client, writer, shared, japan):
     rating = assessment_record(
-        commitment=shared,
-        party=japan,
-        rating="stalled",
-        justification="r",
+        commitment=shared, party=japan, rating="stalled", justification="r",
         assessed_on=dt.date(2025, 11, 1),
     )
     Assessment.objects.filter(pk=rating.pk).update(review_due=True)
@@ -218,11 +202,8 @@ def test_the_page_costs_the_same_queries_for_1_or_12_ratings(client, reviewer, s
     counts = []
     for n in range(12):
         assessment_record(
-            commitment=shared,
-            party=japan if n % 2 else usa,
-            rating="stalled",
-            justification=f"Rating {n}",
-            assessed_on=dt.date(2025, 11, 1) + dt.timedelta(days=n),
+            commitment=shared, party=japan if n % 2 else usa, rating="stalled",
+            justification=f"Rating {n}", assessed_on=dt.date(2025, 11, 1) + dt.timedelta(days=n),
         )
         if n in (1, 11):
             with CaptureQueriesContext(connection) as captured:
@@ -235,26 +216,16 @@ def test_the_list_filters_by_rating_review_due_and_pace(
     client, reviewer, make_commitment, shared, japan, editor
 ):
     measured = make_commitment(
-        title="Buy 100",
-        target_amount=Decimal(100),
-        target_unit="USD",
-        deadline_kind="fixed",
-        deadline_date=dt.date(2026, 10, 28),
-        offset_amount=None,
-        offset_unit="",
-        anchor_kind="",
+        title="Buy 100", target_amount=Decimal(100), target_unit="USD",
+        deadline_kind="fixed", deadline_date=dt.date(2026, 10, 28), offset_amount=None,
+        offset_unit="", anchor_kind="",
     )
     svc.commitment_change_status(
-        commitment=measured,
-        status="in_progress",
-        occurred_on=dt.date(2026, 1, 1),
+        commitment=measured, status="in_progress", occurred_on=dt.date(2026, 1, 1),
         measured_value=Decimal(5),
     )
     assessment_record(
-        commitment=shared,
-        party=japan,
-        rating="stalled",
-        justification="r",
+        commitment=shared, party=japan, rating="stalled", justification="r",
         assessed_on=dt.date(2025, 11, 1),
     )
     Assessment.objects.update(review_due=True)

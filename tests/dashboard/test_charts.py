@@ -65,7 +65,7 @@ def _child(svg: ET.Element, tag: str) -> str:
 
 def _legend(page: str, heading: str) -> str:
     """Return the legend of the chart under the heading ``heading``."""
-    match = re.search(r'<ul class="chart-legend">.*?</ul>', page[page.index(heading) :], re.S)
+    match = re.search(r'<ul class="chart-legend">.*?</ul>', page[page.index(heading):], re.S)
     assert match, "no legend"
     return match.group(0)
 
@@ -74,27 +74,15 @@ def _legend(page: str, heading: str) -> str:
 def purchases(make_commitment):
     """$750 bn of energy purchases, from 21 August 2025 to the end of 2028, $260 bn so far."""
     commitment = make_commitment(
-        title="Energy purchases",
-        category="purchase",
-        target_amount=Decimal(750_000_000_000),
-        target_unit="USD",
-        deadline_kind="fixed",
-        deadline_date=dt.date(2028, 12, 31),
-        offset_amount=None,
-        offset_unit="",
-        anchor_kind="",
-        effective_from=dt.date(2025, 8, 21),
+        title="Energy purchases", category="purchase", target_amount=Decimal(750_000_000_000),
+        target_unit="USD", deadline_kind="fixed", deadline_date=dt.date(2028, 12, 31),
+        offset_amount=None, offset_unit="", anchor_kind="", effective_from=dt.date(2025, 8, 21),
     )
     measurements = [(dt.date(2026, 3, 1), 90), (dt.date(2026, 11, 30), 260)]
     for day, billions in measurements:
         value = billions * 1_000_000_000
-        commitment_change_status(
-            commitment=commitment,
-            status="in_progress",
-            occurred_on=day,
-            measured_value=Decimal(value),
-            note="Customs figures.",
-        )
+        commitment_change_status(commitment=commitment, status="in_progress", occurred_on=day,
+                                 measured_value=Decimal(value), note="Customs figures.")
     return Commitment.objects.get(pk=commitment.pk)
 
 
@@ -112,7 +100,7 @@ def test_progress_chart_draws_measurements_pace_target_and_today(reader_client, 
     assert len(svg.findall(f".//{SVG}circle")) == 2
     # The legend and the data table.
     assert "Pace: a straight line from 0 at the start to the target at the due date" in page
-    assert '<td>Nov. 30, 2026</td><td class="num">$260 bn</td><td class="num">35%</td>' in page
+    assert "<td>Nov. 30, 2026</td><td class=\"num\">$260 bn</td><td class=\"num\">35%</td>" in page
 
 
 def test_the_sentence_is_the_pace_engines(reader_client, purchases):
@@ -128,9 +116,8 @@ def test_the_sentence_is_the_pace_engines(reader_client, purchases):
 
 
 def test_progress_chart_reads_in_french(reader_client, purchases):
-    page = reader_client.get(
-        reverse("dashboard:commitment", args=[purchases.pk]), HTTP_ACCEPT_LANGUAGE="fr"
-    ).content.decode()
+    page = reader_client.get(reverse("dashboard:commitment", args=[purchases.pk]),
+                             HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     svg = _svg(page, "progress-chart")
     texts = [text.replace("\xa0", " ") for text in _texts(svg)]
     assert "200 Md $" in texts, texts
@@ -158,14 +145,9 @@ def rated(agreement, japan, usa, editor, source):
 
     def rate(commitment, party, rating, day, **evidence):
         assessment_record(
-            commitment=commitment,
-            party=party,
-            rating=rating,
-            justification=f"{rating} on {day}",
-            assessed_on=day,
-            user=editor,
-            now=dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC),
-            **evidence,
+            commitment=commitment, party=party, rating=rating, justification=f"{rating} on {day}",
+            assessed_on=day, user=editor,
+            now=dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC), **evidence,
         )
 
     proof = {"evidence_source": source, "evidence_quote": "Ils se sont réunis."}
@@ -182,10 +164,8 @@ def test_compliance_history_is_the_as_of_table_at_every_change(rated):
     assert chart is not None
     history = charts.compliance_history(
         party_ids=[p.pk for p in table_parties],
-        ratings=[
-            (a.commitment_id, a.party_id, a.rating, a.assessed_on)
-            for a in Assessment.objects.order_by("assessed_on", "pk")
-        ],
+        ratings=[(a.commitment_id, a.party_id, a.rating, a.assessed_on)
+                 for a in Assessment.objects.order_by("assessed_on", "pk")],
     )
     days = [dt.date(2025, 11, 10), dt.date(2026, 1, 15), dt.date(2026, 3, 1)]
     assert [day for day, _t in history] == days
@@ -212,13 +192,12 @@ def test_compliance_history_chart_names_every_party_and_shows_a_gap(reader_clien
     legend = _legend(page, "compliance-history-h")
     assert "Japan: 50% (average +0.00, 2 scored)" in legend
     assert "United States: no scored rating yet" in legend
-    assert '<th scope="row">March 1, 2026</th>' in page
+    assert "<th scope=\"row\">March 1, 2026</th>" in page
 
 
 def test_compliance_history_reads_in_french(reader_client, rated):
-    page = reader_client.get(
-        reverse("dashboard:agreement", args=[rated.pk]), HTTP_ACCEPT_LANGUAGE="fr"
-    ).content.decode()
+    page = reader_client.get(reverse("dashboard:agreement", args=[rated.pk]),
+                             HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     svg = _svg(page, "compliance-history-chart")
     texts = _texts(svg)
     assert {"janvier 2026", "avril 2026"} <= set(texts)
@@ -262,15 +241,9 @@ def _rated_agreement(n: int, parties, editor):
     for i in range(n):
         commitment = factories.commitment_make(agreement=agreement, obligor=parties[i % 2])
         day = dt.date(2025, 11, 1) + dt.timedelta(days=i)
-        assessment_record(
-            commitment=commitment,
-            party=parties[i % 2],
-            rating="in_the_works",
-            justification="Under way.",
-            assessed_on=day,
-            user=editor,
-            now=dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC),
-        )
+        assessment_record(commitment=commitment, party=parties[i % 2], rating="in_the_works",
+                          justification="Under way.", assessed_on=day, user=editor,
+                          now=dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC))
     return agreement
 
 
@@ -290,12 +263,9 @@ def test_the_history_costs_the_same_queries_for_10_and_1000_ratings(japan, usa, 
         for i in range(count):
             day = agreement.date + dt.timedelta(days=i * 400 // count)
             assessment_record(
-                commitment=shared,
-                party=(japan, usa)[i % 2],
-                rating=("in_the_works", "stalled")[i // 2 % 2],
-                justification=f"Week {i}.",
-                assessed_on=day,
-                user=editor,
+                commitment=shared, party=(japan, usa)[i % 2],
+                rating=("in_the_works", "stalled")[i // 2 % 2], justification=f"Week {i}.",
+                assessed_on=day, user=editor,
                 now=dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC),
             )
         agreements.append(agreement)
@@ -308,11 +278,8 @@ def test_the_history_costs_the_same_queries_for_10_and_1000_ratings(japan, usa, 
 @pytest.mark.parametrize(
     ("start", "end", "labels"),
     [
-        (
-            dt.date(2025, 10, 28),
-            dt.date(2026, 12, 6),
-            ["January 2026", "April 2026", "July 2026", "October 2026"],
-        ),
+        (dt.date(2025, 10, 28), dt.date(2026, 12, 6),
+         ["January 2026", "April 2026", "July 2026", "October 2026"]),
         (dt.date(2025, 8, 21), dt.date(2028, 12, 31), ["2026", "2027", "2028"]),
         (dt.date(2026, 3, 2), dt.date(2026, 3, 20), ["March 2, 2026", "March 20, 2026"]),
     ],

@@ -37,11 +37,8 @@ def test_the_table_as_of_a_date_is_the_history_at_that_date(editor_client, agree
     before = _page(editor_client, agreement, as_of="2026-02-28")
     assert before.status_code == 200
     rows = {(r.commitment.key, r.party.key): r.rating for r in before.context["compliance"].rows}
-    assert rows == {
-        ("meet", "japan"): "in_the_works",
-        ("meet", "united-states"): "not_rated",
-        ("invest", "japan"): "stalled",
-    }
+    assert rows == {("meet", "japan"): "in_the_works", ("meet", "united-states"): "not_rated",
+                    ("invest", "japan"): "stalled"}
     body = _text(before)
     assert "Compliance as of Feb. 28, 2026" in body
     assert "Not yet rated: 1 — not in the average" in body
@@ -52,9 +49,8 @@ def test_the_table_as_of_a_date_is_the_history_at_that_date(editor_client, agree
 def test_what_changed_since_shows_from_to_and_why(editor_client, agreement, history):
     response = _page(editor_client, agreement, as_of="2026-03-31", since="2026-01-15")
     assert response.status_code == 200
-    changes = {
-        (c.commitment.key, c.rating_before, c.rating_after) for c in response.context["changes"]
-    }
+    changes = {(c.commitment.key, c.rating_before, c.rating_after) for c in
+               response.context["changes"]}
     assert changes == {("meet", "in_the_works", "kept"), ("invest", "not_rated", "stalled")}
     body = _text(response)
     assert "What changed since Jan. 15, 2026" in body
@@ -95,16 +91,9 @@ def test_an_editor_freezes_a_report_and_corrects_it(editor_client, agreement, hi
     assert page.status_code == 200
     assert "Interim 2026" in _text(_page(editor_client, agreement))
     row = report.rows.get(commitment_key="invest")
-    corrected = editor_client.post(
-        response["Location"],
-        {
-            "row": row.pk,
-            "field": "rating",
-            "new_value": "compromise",
-            "note": "A project was named on 20 March.",
-            "corrected_on": "2026-04-02",
-        },
-    )
+    corrected = editor_client.post(response["Location"], {
+        "row": row.pk, "field": "rating", "new_value": "compromise",
+        "note": "A project was named on 20 March.", "corrected_on": "2026-04-02"})
     assert corrected.status_code == 302
     correction = ReportCorrection.objects.get()
     assert (correction.old_value, correction.new_value) == ("stalled", "compromise")
@@ -114,16 +103,13 @@ def test_an_editor_freezes_a_report_and_corrects_it(editor_client, agreement, hi
 
 @pytest.mark.parametrize(
     ("data", "field"),
-    [
-        ({"title": "", "cutoff": "2026-03-31"}, "title"),
-        ({"title": "Interim", "cutoff": "2025-01-01"}, "cutoff"),
-        ({"title": "Interim", "cutoff": "31/03/2026"}, "cutoff"),
-        ({"title": "Interim", "cutoff": "FUTURE"}, "cutoff"),
-    ],
+    [({"title": "", "cutoff": "2026-03-31"}, "title"),
+     ({"title": "Interim", "cutoff": "2025-01-01"}, "cutoff"),
+     ({"title": "Interim", "cutoff": "31/03/2026"}, "cutoff"),
+     ({"title": "Interim", "cutoff": "FUTURE"}, "cutoff")],
 )
-def test_a_refused_freeze_shows_the_field_and_writes_nothing(
-    editor_client, agreement, history, data, field
-):
+def test_a_refused_freeze_shows_the_field_and_writes_nothing(editor_client, agreement, history,
+                                                             data, field):
     if data["cutoff"] == "FUTURE":
         data["cutoff"] = (timezone.localdate() + dt.timedelta(days=2)).isoformat()
     response = editor_client.post(reverse("dashboard:report_freeze", args=[agreement.pk]), data)
@@ -132,34 +118,16 @@ def test_a_refused_freeze_shows_the_field_and_writes_nothing(
     assert not Report.objects.exists()
 
 
-def test_a_viewer_reads_reports_but_cannot_freeze_or_correct(
-    viewer_client, agreement, history, editor
-):
-    report = report_freeze(
-        agreement=agreement,
-        title="Interim",
-        cutoff=dt.date(2026, 3, 31),
-        user=editor,
-        now=at("2026-12-06"),
-    )
-    assert (
-        viewer_client.get(reverse("dashboard:report", args=[agreement.pk, report.pk])).status_code
-        == 200
-    )
-    assert (
-        viewer_client.post(
-            reverse("dashboard:report_freeze", args=[agreement.pk]),
-            {"title": "Mine", "cutoff": "2026-03-31"},
-        ).status_code
-        == 403
-    )
-    assert (
-        viewer_client.post(
-            reverse("dashboard:report", args=[agreement.pk, report.pk]),
-            {"field": "report", "new_value": "x", "note": "y"},
-        ).status_code
-        == 403
-    )
+def test_a_viewer_reads_reports_but_cannot_freeze_or_correct(viewer_client, agreement, history,
+                                                             editor):
+    report = report_freeze(agreement=agreement, title="Interim", cutoff=dt.date(2026, 3, 31),
+                           user=editor, now=at("2026-12-06"))
+    assert viewer_client.get(reverse("dashboard:report", args=[agreement.pk, report.pk])
+                             ).status_code == 200
+    assert viewer_client.post(reverse("dashboard:report_freeze", args=[agreement.pk]),
+                              {"title": "Mine", "cutoff": "2026-03-31"}).status_code == 403
+    assert viewer_client.post(reverse("dashboard:report", args=[agreement.pk, report.pk]),
+                              {"field": "report", "new_value": "x", "note": "y"}).status_code == 403
     assert Report.objects.count() == 1 and not ReportCorrection.objects.exists()
     assert "Freeze a report" not in _text(_page(viewer_client, agreement))
 
@@ -169,31 +137,19 @@ def test_the_csv_has_a_bom_one_row_per_commitment_and_party_and_says_corrected(
 ):
     from commitments.services.reports import report_correct
 
-    report = report_freeze(
-        agreement=agreement,
-        title="Final 2026",
-        cutoff=dt.date(2026, 3, 31),
-        user=editor,
-        now=at("2026-12-06"),
-    )
-    report_correct(
-        report=report,
-        row=report.rows.get(commitment_key="invest"),
-        field="justification",
-        new_value="No project named by the cut-off.",
-        note="Clearer.",
-        user=editor,
-        now=at("2026-12-06"),
-    )
+    report = report_freeze(agreement=agreement, title="Final 2026", cutoff=dt.date(2026, 3, 31),
+                           user=editor, now=at("2026-12-06"))
+    report_correct(report=report, row=report.rows.get(commitment_key="invest"),
+                   field="justification", new_value="No project named by the cut-off.",
+                   note="Clearer.", user=editor, now=at("2026-12-06"))
     response = editor_client.get(reverse("dashboard:report_csv", args=[agreement.pk, report.pk]))
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in response["Content-Disposition"]
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert [
-        (r["commitment_key"], r["party"], r["rating"], r["score"], r["corrected"]) for r in rows
-    ] == [
+    assert [(r["commitment_key"], r["party"], r["rating"], r["score"], r["corrected"])
+            for r in rows] == [
         ("meet", "Japan", "kept", "1", "no"),
         ("meet", "United States", "not_rated", "", "no"),
         ("invest", "Japan", "stalled", "-1", "yes"),
@@ -204,17 +160,10 @@ def test_the_csv_has_a_bom_one_row_per_commitment_and_party_and_says_corrected(
 
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_the_pdf_is_a_real_pdf(editor_client, agreement, history, editor, language):
-    report = report_freeze(
-        agreement=agreement,
-        title="Final 2026",
-        cutoff=dt.date(2026, 3, 31),
-        user=editor,
-        now=at("2026-12-06"),
-    )
-    response = editor_client.get(
-        reverse("dashboard:report_pdf", args=[agreement.pk, report.pk]),
-        HTTP_ACCEPT_LANGUAGE=language,
-    )
+    report = report_freeze(agreement=agreement, title="Final 2026", cutoff=dt.date(2026, 3, 31),
+                           user=editor, now=at("2026-12-06"))
+    response = editor_client.get(reverse("dashboard:report_pdf", args=[agreement.pk, report.pk]),
+                                 HTTP_ACCEPT_LANGUAGE=language)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF-")
@@ -235,13 +184,8 @@ def test_the_report_html_behind_the_pdf_holds_the_method_and_sources(agreement, 
     from commitments.report_files import report_html
     from commitments.selectors import report_reading
 
-    report = report_freeze(
-        agreement=agreement,
-        title="Final 2026",
-        cutoff=dt.date(2026, 3, 31),
-        user=editor,
-        now=at("2026-12-06"),
-    )
+    report = report_freeze(agreement=agreement, title="Final 2026", cutoff=dt.date(2026, 3, 31),
+                           user=editor, now=at("2026-12-06"))
     with translation.override("fr"):
         html = " ".join(report_html(report_reading(report=report)).split())
     assert "Final 2026" in html and "Les deux pays se sont réunis." in html
@@ -265,34 +209,17 @@ def test_the_methodology_is_generated_from_the_scale(client, viewer, language):
 
 def _bulk_rated(agreement, party, editor, n, start=0):
     commitments = Commitment.objects.bulk_create(
-        Commitment(
-            agreement=agreement,
-            key=f"bulk-{start + i}",
-            title=f"Bulk {start + i}",
-            obligor=party,
-            category="meeting",
-            deadline_kind="none",
-        )
+        Commitment(agreement=agreement, key=f"bulk-{start + i}", title=f"Bulk {start + i}",
+                   obligor=party, category="meeting", deadline_kind="none")
         for i in range(n)
     )
     rows = []
     for i, commitment in enumerate(commitments):
-        for day, rating in (
-            (dt.date(2026, 1, 5), "in_the_works"),
-            (dt.date(2026, 2, 5), "stalled"),
-        ):
-            rows.append(
-                Assessment(
-                    commitment=commitment,
-                    party=party,
-                    rating=rating,
-                    assessed_on=day,
-                    reviewed_on=day,
-                    justification=f"Row {i}",
-                    current=day.month == 2,
-                    author=editor,
-                )
-            )
+        for day, rating in ((dt.date(2026, 1, 5), "in_the_works"),
+                            (dt.date(2026, 2, 5), "stalled")):
+            rows.append(Assessment(commitment=commitment, party=party, rating=rating,
+                                   assessed_on=day, reviewed_on=day, justification=f"Row {i}",
+                                   current=day.month == 2, author=editor))
     Assessment.objects.bulk_create(rows)
 
 
@@ -313,42 +240,25 @@ def test_the_as_of_page_runs_the_same_queries_for_10_and_1000_commitments(
     assert len(small.captured_queries) == len(large.captured_queries)
 
 
-def test_a_rating_correction_is_written_as_its_name_on_the_scale(editor_client, agreement, history):
+def test_a_rating_correction_is_written_as_its_name_on_the_scale(editor_client, agreement,
+                                                                   history):
     """The editor types what the page shows ("Compromise", or « Compromis » in French), not
     an internal code; the code is still accepted (the API's clients send it)."""
-    editor_client.post(
-        reverse("dashboard:report_freeze", args=[agreement.pk]),
-        {"title": "Interim 2026", "cutoff": "2026-03-31"},
-    )
+    editor_client.post(reverse("dashboard:report_freeze", args=[agreement.pk]),
+                       {"title": "Interim 2026", "cutoff": "2026-03-31"})
     report = Report.objects.get()
     url = reverse("dashboard:report", args=[agreement.pk, report.pk])
     page = editor_client.get(url)
     assert "Compromise" in str(page.context["correct_form"].fields["new_value"].help_text)
     row = report.rows.get(commitment_key="invest")
-    response = editor_client.post(
-        url,
-        {
-            "row": row.pk,
-            "field": "rating",
-            "new_value": "In the works",
-            "note": "A project was named on 20 March.",
-            "corrected_on": "2026-04-02",
-        },
-    )
+    response = editor_client.post(url, {
+        "row": row.pk, "field": "rating", "new_value": "In the works",
+        "note": "A project was named on 20 March.", "corrected_on": "2026-04-02"})
     assert response.status_code == 302
     assert ReportCorrection.objects.get().new_value == "in_the_works"
-    response = editor_client.post(
-        url,
-        {
-            "row": row.pk,
-            "field": "rating",
-            "new_value": "compromise",
-            "note": "Half the project is done.",
-            "corrected_on": "2026-04-03",
-        },
-    )
+    response = editor_client.post(url, {
+        "row": row.pk, "field": "rating", "new_value": "compromise",
+        "note": "Half the project is done.", "corrected_on": "2026-04-03"})
     assert response.status_code == 302
     assert list(ReportCorrection.objects.order_by("id").values_list("new_value", flat=True)) == [
-        "in_the_works",
-        "compromise",
-    ]
+        "in_the_works", "compromise"]

@@ -14,10 +14,8 @@ pytestmark = pytest.mark.django_db
 
 
 def upload(client, content: bytes, name="commitments.csv"):
-    return client.post(
-        reverse("dashboard:import"),
-        {"file": SimpleUploadedFile(name, content, content_type="text/csv")},
-    )
+    return client.post(reverse("dashboard:import"),
+                       {"file": SimpleUploadedFile(name, content, content_type="text/csv")})
 
 
 def test_viewers_cannot_import_or_see_runs(viewer_client, editor):

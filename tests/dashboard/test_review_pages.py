@@ -19,7 +19,6 @@ pytestmark = pytest.mark.django_db
 def reviewer(db):
     return user_make(username="rita", role=VIEWERS)
 
-
 # The summit fixture is dated 2025-10-28 in Asia/Tokyo; the default commitment is due 180
 # days later, on 2026-04-26 (end of day, Tokyo).
 

@@ -24,13 +24,8 @@ def test_the_overview_counts_the_ratings_the_scan_flagged(
 ):
     for n, day in enumerate([dt.date(2025, 11, 1), dt.date(2025, 11, 1), dt.date(2026, 4, 1)]):
         assessment_record(
-            commitment=make_commitment(),
-            party=japan,
-            rating="in_the_works",
-            justification=f"Step {n}.",
-            assessed_on=day,
-            user=editor,
-            now=_noon(day),
+            commitment=make_commitment(), party=japan, rating="in_the_works",
+            justification=f"Step {n}.", assessed_on=day, user=editor, now=_noon(day),
         )
     time_machine.move_to(_noon(dt.date(2026, 5, 1)), tick=False)
     scan(now=_noon(dt.date(2026, 5, 1)))

@@ -113,14 +113,8 @@ def test_an_oversized_file_is_refused_with_the_limit(client, writer, settings):
 
 
 def test_a_duplicate_key_is_refused_at_the_key(client, writer):
-    Source.objects.create(
-        key="eu-us",
-        title="Other",
-        publisher="P",
-        language="en",
-        published_on="2025-01-01",
-        kind="press",
-    )
+    Source.objects.create(key="eu-us", title="Other", publisher="P", language="en",
+                          published_on="2025-01-01", kind="press")
     client.force_login(writer)
     response = _add(client, text=STATEMENT, key="eu-us")
     assert response.status_code == 400
@@ -145,11 +139,8 @@ def test_anonymous_visitors_are_sent_to_log_in(client, editor):
 
 def test_the_list_searches_titles_and_publishers(client, reader, editor):
     svc.source_create(user=editor, text=STATEMENT, **FIELDS)
-    svc.source_create(
-        user=editor,
-        text="Autre texte.",
-        **{**FIELDS, "title": "Communiqué", "publisher": "Élysée", "language": "fr"},
-    )
+    svc.source_create(user=editor, text="Autre texte.", **{**FIELDS, "title": "Communiqué",
+                      "publisher": "Élysée", "language": "fr"})
     client.force_login(reader)
     found = client.get(reverse("dashboard:sources"), {"q": "élysée"})
     assert [s.title for s in found.context["page"].object_list] == ["Communiqué"]
@@ -191,11 +182,7 @@ def test_overlapping_spans_share_their_common_piece(editor):
     b = Citation(pk=2, start=8, end=20)
     (paragraph,) = source_paragraphs("The EU will buy LNG and oil.", [a, b])
     assert [(p.text, [c.pk for c in p.citations]) for p in paragraph.pieces] == [
-        ("The ", []),
-        ("EU w", [1]),
-        ("ill ", [1, 2]),
-        ("buy LNG ", [2]),
-        ("and oil.", []),
+        ("The ", []), ("EU w", [1]), ("ill ", [1, 2]), ("buy LNG ", [2]), ("and oil.", []),
     ]
 
 
@@ -247,10 +234,8 @@ NEW_SOURCE = {f"new_source_{name}": value for name, value in FIELDS.items()}
 
 
 def _record(client, commitment, **fields):
-    return client.post(
-        reverse("dashboard:commitment", args=[commitment.pk]),
-        {"status": "fulfilled", "occurred_on": "2026-01-10", **fields},
-    )
+    return client.post(reverse("dashboard:commitment", args=[commitment.pk]),
+                       {"status": "fulfilled", "occurred_on": "2026-01-10", **fields})
 
 
 def test_a_status_change_adds_its_new_source_citation_and_update_together(
@@ -258,13 +243,8 @@ def test_a_status_change_adds_its_new_source_citation_and_update_together(
 ):
     commitment = make_commitment()
     client.force_login(writer)
-    response = _record(
-        client,
-        commitment,
-        **NEW_SOURCE,
-        new_source_text=STATEMENT,
-        evidence_quote="15 percent,  effective September 1, 2025",
-    )
+    response = _record(client, commitment, **NEW_SOURCE, new_source_text=STATEMENT,
+                       evidence_quote="15 percent,  effective September 1, 2025")
     assert response.status_code == 302
     source = Source.objects.get()
     assert source.text == STATEMENT and source.key.startswith("joint-statement")
@@ -272,9 +252,7 @@ def test_a_status_change_adds_its_new_source_citation_and_update_together(
     cite = update.evidence
     assert cite.source == source and cite.commitment == commitment
     # The quote typed with other spaces is the text's own characters at its span.
-    assert (
-        STATEMENT[cite.start : cite.end] == cite.quote == "15 percent, effective September 1, 2025"
-    )
+    assert STATEMENT[cite.start:cite.end] == cite.quote == "15 percent, effective September 1, 2025"
     commitment.refresh_from_db()
     assert commitment.status == Status.FULFILLED
 
@@ -285,33 +263,14 @@ def test_a_status_change_adds_its_new_source_citation_and_update_together(
         # The new source has no copy: nothing is written, not even the update.
         ({**NEW_SOURCE, "evidence_quote": "x"}, "new_source_text", "Paste the source's text"),
         # The source is good but the change is refused: the source is not kept either.
-        (
-            {
-                **NEW_SOURCE,
-                "new_source_text": STATEMENT,
-                "evidence_quote": "15 percent",
-                "occurred_on": "2099-01-01",
-            },
-            "occurred_on",
-            "future",
-        ),
+        ({**NEW_SOURCE, "new_source_text": STATEMENT, "evidence_quote": "15 percent",
+          "occurred_on": "2099-01-01"}, "occurred_on", "future"),
         # The quote is not in the new source's text.
-        (
-            {**NEW_SOURCE, "new_source_text": STATEMENT, "evidence_quote": "20 percent"},
-            "evidence_quote",
-            "not in the archived text",
-        ),
+        ({**NEW_SOURCE, "new_source_text": STATEMENT, "evidence_quote": "20 percent"},
+         "evidence_quote", "not in the archived text"),
         # A new source and an existing one at once.
-        (
-            {
-                **NEW_SOURCE,
-                "new_source_text": STATEMENT,
-                "evidence_quote": "15 percent",
-                "evidence_source": "EXISTING",
-            },
-            "evidence_source",
-            "not both",
-        ),
+        ({**NEW_SOURCE, "new_source_text": STATEMENT, "evidence_quote": "15 percent",
+          "evidence_source": "EXISTING"}, "evidence_source", "not both"),
     ],
 )
 def test_a_refused_change_keeps_no_new_source(
@@ -338,9 +297,8 @@ def test_an_editor_picks_a_paragraph_of_an_existing_source(client, writer, edito
     client.force_login(writer)
     url = reverse("dashboard:commitment", args=[commitment.pk])
     # "Show its text": the page comes back with the source's paragraphs to pick from.
-    shown = client.post(
-        url, {"status": "fulfilled", "evidence_source": source.pk, "show_source": "1"}
-    )
+    shown = client.post(url, {"status": "fulfilled", "evidence_source": source.pk,
+                              "show_source": "1"})
     assert shown.status_code == 200
     assert [n for n, _text in shown.context["form"].source_paragraphs()] == [1, 2]
     assert 'name="evidence_paragraph" value="2"' in shown.content.decode()
@@ -370,16 +328,13 @@ def test_the_workbench_the_source_page_and_the_evidence_form_number_paragraphs_a
     assert 'id="p3"' in page and 'id="p4"' not in page
     assert f'<li id="p2" value="2">{second}</li>' in page
     commitment = make_commitment()
-    shown = _record(
-        client, commitment, evidence_source=source.pk, evidence_quote="", show_source="1"
-    )
+    shown = _record(client, commitment, evidence_source=source.pk, evidence_quote="",
+                    show_source="1")
     assert shown.context["form"].source_paragraphs()[1] == (2, second)
     response = _record(client, commitment, evidence_source=source.pk, evidence_paragraph="2")
     assert response.status_code == 302
     cite = ProgressUpdate.objects.get().evidence
     assert (cite.quote, cite.start, cite.locator) == (second, start, "¶ 2")
-
-
 def test_showing_a_sources_text_posts_keeps_what_was_typed_and_saves_nothing(
     client, writer, editor, make_commitment
 ):
@@ -389,17 +344,11 @@ def test_showing_a_sources_text_posts_keeps_what_was_typed_and_saves_nothing(
     client.force_login(writer)
     url = reverse("dashboard:commitment", args=[commitment.pk])
     page = client.get(url).content.decode()
-    button = re.search(r"<button[^>]*>Show its text to pick a passage", page).group(0)
+    button = re.search(r'<button[^>]*>Show its text to pick a passage', page).group(0)
     assert 'name="show_source"' in button and 'formmethod="get"' not in button
     assert 'method="get"' not in page.split('id="record-h"')[-1].split("</form>")[0]
-    shown = _record(
-        client,
-        commitment,
-        evidence_source=source.pk,
-        note="Tariffs cut on time.",
-        evidence_quote="",
-        show_source="1",
-    )
+    shown = _record(client, commitment, evidence_source=source.pk, note="Tariffs cut on time.",
+                    evidence_quote="", show_source="1")
     html = shown.content.decode()
     assert shown.status_code == 200
     assert "Tariffs cut on time." in html and 'value="fulfilled" selected' in html
@@ -410,16 +359,9 @@ def test_showing_a_sources_text_posts_keeps_what_was_typed_and_saves_nothing(
     assert commitment.status == Status.NOT_STARTED
     # The rating form's button does the same on the rating page.
     rate = reverse("dashboard:commitment_rate", args=[commitment.pk])
-    shown = client.post(
-        rate,
-        {
-            "rating-party": commitment.obligor_id,
-            "rating-rating": "kept",
-            "rating-justification": "Bought.",
-            "show_source": "1",
-            "rating-evidence_source": source.pk,
-        },
-    )
+    shown = client.post(rate, {"rating-party": commitment.obligor_id, "rating-rating": "kept",
+                               "rating-justification": "Bought.", "show_source": "1",
+                               "rating-evidence_source": source.pk})
     assert shown.status_code == 200
     assert "Bought." in shown.content.decode()
     assert [n for n, _text in shown.context["form"].source_paragraphs()] == [1, 2]
@@ -442,16 +384,11 @@ def test_a_rating_adds_its_new_source_from_an_uploaded_page(client, writer, make
     page = SimpleUploadedFile("declaration.html", PAGE.encode())
     response = client.post(
         reverse("dashboard:commitment_rate", args=[commitment.pk]),
-        {
-            "rating-party": commitment.obligor_id,
-            "rating-rating": "kept",
-            "rating-assessed_on": "2026-01-10",
-            "rating-justification": "Bought.",
-            "rating-evidence_quote": "750 milliards de dollars",
-            **{f"rating-{k}": v for k, v in NEW_SOURCE.items()},
-            "rating-new_source_language": "fr",
-            "rating-new_source_original": page,
-        },
+        {"rating-party": commitment.obligor_id, "rating-rating": "kept",
+         "rating-assessed_on": "2026-01-10", "rating-justification": "Bought.",
+         "rating-evidence_quote": "750 milliards de dollars",
+         **{f"rating-{k}": v for k, v in NEW_SOURCE.items()}, "rating-new_source_language": "fr",
+         "rating-new_source_original": page},
     )
     assert response.status_code == 302, response.context["form"].errors
     assessment = Assessment.objects.get()

@@ -173,10 +173,7 @@ def test_agreement_page_has_timeline_and_a_compliance_table_of_ratings_not_statu
     (japan,) = response.context["compliance"].parties
     # A status is not a rating: nobody has rated these, so none scores and none is averaged.
     assert {row.commitment.title: row.rating for row in japan.rows} == {
-        "Done": "not_rated",
-        "Late": "not_rated",
-        "Ongoing": "not_rated",
-    }
+        "Done": "not_rated", "Late": "not_rated", "Ongoing": "not_rated"}
     assert japan.tally.average is None
     assert "Not yet rated: 3 — not in the average" in " ".join(response.content.decode().split())
     timeline = response.context["timeline"]
@@ -188,7 +185,9 @@ def test_agreement_page_has_timeline_and_a_compliance_table_of_ratings_not_statu
     assert "<svg" in body and late.title in body
 
 
-def test_commitment_page_shows_the_rule_in_words_and_sources(client, reviewer, commitment, source):
+def test_commitment_page_shows_the_rule_in_words_and_sources(
+    client, reviewer, commitment, source
+):
     Citation.objects.create(
         source=source,
         commitment=commitment,
@@ -360,7 +359,9 @@ def test_a_user_cannot_touch_someone_else_feed(client, reviewer, writer):
     assert feed.revoked_at is None
 
 
-def test_a_related_commitment_is_listed_once_read_from_each_side(client, reviewer, make_commitment):
+def test_a_related_commitment_is_listed_once_read_from_each_side(
+    client, reviewer, make_commitment
+):
     """One link lists the other commitment once on each page, its kind read from that side.
 
     A symmetric link stored from both ends (as the seeds declare it) is still listed once.
@@ -384,22 +385,16 @@ def test_a_related_commitment_is_listed_once_read_from_each_side(client, reviewe
     assert body.count(">Twin plan</a>") == 1
 
 
-@pytest.mark.parametrize(
-    ("language", "closed", "undated"),
-    [("en", "Closed", "No deadline"), ("fr", "Clos", "Sans échéance")],
-)
+@pytest.mark.parametrize(("language", "closed", "undated"), [("en", "Closed", "No deadline"),
+                                                             ("fr", "Clos", "Sans échéance")])
 def test_a_closed_commitment_reads_closed_not_without_deadline(
     client, reviewer, make_commitment, source, language, closed, undated
 ):
     """Fulfilled, its deadline state is ``none``: it had a deadline, so the page says closed;
     an ongoing commitment with no rule still says it has no deadline."""
     done = make_commitment(title="Done")
-    svc.commitment_change_status(
-        commitment=done,
-        status=Status.FULFILLED,
-        evidence_source=source,
-        evidence_quote="C'est fait.",
-    )
+    svc.commitment_change_status(commitment=done, status=Status.FULFILLED, evidence_source=source,
+                                 evidence_quote="C'est fait.")
     ongoing = make_commitment(title="Ongoing", deadline_kind="none")
     client.force_login(reviewer)
     headers = {"Accept-Language": language}

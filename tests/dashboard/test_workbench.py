@@ -99,59 +99,23 @@ def draft(index, passage, *, title, obligor, category, **fields):
 def four_drafts(eu, us):
     data = {"c-TOTAL_FORMS": "4", "c-INITIAL_FORMS": "0"}
     data.update(
-        draft(
-            0,
-            eu_us.TARIFF,
-            title="Tariff ceiling of 15 %",
-            obligor=us,
-            category="tariff",
-            target_amount="15",
-            target_unit="percent",
-            effective_from="2025-08-01",
-        )
+        draft(0, eu_us.TARIFF, title="Tariff ceiling of 15 %", obligor=us, category="tariff",
+              target_amount="15", target_unit="percent", effective_from="2025-08-01")
     )
     data.update(
-        draft(
-            1,
-            eu_us.ENERGY,
-            title="US energy purchases",
-            obligor=eu,
-            category="purchase",
-            target_amount="750000000000",
-            target_unit="USD",
-            deadline_kind="period_end",
-            deadline_phrase="through 2028",
-            period_unit="year",
-            period_year="2028",
-        )
+        draft(1, eu_us.ENERGY, title="US energy purchases", obligor=eu, category="purchase",
+              target_amount="750000000000", target_unit="USD", deadline_kind="period_end",
+              deadline_phrase="through 2028", period_unit="year", period_year="2028")
     )
     data.update(
-        draft(
-            2,
-            eu_us.INVESTMENT,
-            title="Investment in the US",
-            obligor=eu,
-            category="investment",
-            target_amount="600000000000",
-            target_unit="USD",
-            deadline_kind="period_end",
-            period_unit="year",
-            period_year="2028",
-        )
+        draft(2, eu_us.INVESTMENT, title="Investment in the US", obligor=eu,
+              category="investment", target_amount="600000000000", target_unit="USD",
+              deadline_kind="period_end", period_unit="year", period_year="2028")
     )
     data.update(
-        draft(
-            3,
-            eu_us.REVIEW,
-            title="Review of the framework",
-            obligor=us,
-            category="meeting",
-            deadline_kind="relative",
-            deadline_phrase="within 90 days",
-            offset_amount="90",
-            offset_unit="days",
-            **{"co_obligors": [str(eu.pk)]},
-        )
+        draft(3, eu_us.REVIEW, title="Review of the framework", obligor=us, category="meeting",
+              deadline_kind="relative", deadline_phrase="within 90 days", offset_amount="90",
+              offset_unit="days", **{"co_obligors": [str(eu.pk)]})
     )
     return data
 
@@ -207,11 +171,8 @@ def test_a_bad_draft_writes_nothing_and_every_error_shows_at_its_field(
     data["c-3-offset_amount"] = ""
     response = writer_client.post(url(statement), data)
     assert response.status_code == 400
-    assert (
-        Agreement.objects.count(),
-        Commitment.objects.count(),
-        Citation.objects.count(),
-    ) == before
+    assert (Agreement.objects.count(), Commitment.objects.count(),
+            Citation.objects.count()) == before
     html = response.content.decode()
     drafts = re.split(r'<fieldset class="draft"', html)[1:]
     assert len(drafts) == 4
@@ -223,9 +184,8 @@ def test_a_bad_draft_writes_nothing_and_every_error_shows_at_its_field(
 
 def test_a_passage_not_in_the_text_is_refused_at_the_quote(writer_client, statement, eu, us):
     data = {**carried(eu, us), "c-TOTAL_FORMS": "1", "c-INITIAL_FORMS": "0", "action": "save"}
-    data.update(
-        draft(0, "A sentence the statement never says.", title="X", obligor=us, category="other")
-    )
+    data.update(draft(0, "A sentence the statement never says.", title="X", obligor=us,
+                      category="other"))
     data["c-0-start"] = data["c-0-end"] = ""
     response = writer_client.post(url(statement), data)
     assert response.status_code == 400
@@ -237,21 +197,15 @@ def test_the_preview_fragment_gives_due_date_precision_and_explanation(
     writer_client, statement, eu, us
 ):
     preview = reverse("dashboard:workbench_preview", args=[statement.pk])
-    data = {
-        **carried(eu, us),
-        "prefix": "c-0",
-        "c-0-deadline_kind": "relative",
-        "c-0-offset_amount": "90",
-        "c-0-offset_unit": "days",
-    }
+    data = {**carried(eu, us), "prefix": "c-0", "c-0-deadline_kind": "relative",
+            "c-0-offset_amount": "90", "c-0-offset_unit": "days"}
     response = writer_client.post(preview, data, headers={"HX-Request": "true"})
     text = response.content.decode()
     assert response.status_code == 200 and "<html" not in text
     assert "Due Nov. 19, 2025" in text and "known to the day" in text
     assert "90 days after the agreement" in text and "America/New_York" in text
-    data.update(
-        {"c-0-deadline_kind": "period_end", "c-0-period_unit": "year", "c-0-period_year": "2028"}
-    )
+    data.update({"c-0-deadline_kind": "period_end", "c-0-period_unit": "year",
+                 "c-0-period_year": "2028"})
     text = writer_client.post(preview, data).content.decode()
     assert "Due 2028" in text and "known to the year" in text
     data["c-0-period_year"] = "not a year"
@@ -267,7 +221,9 @@ def test_a_selected_passage_becomes_a_draft_with_the_parsers_proposals(
 ):
     start, end = span(eu_us.ENERGY)
     query = {**carried(eu, us), "start": start, "end": end + 2, "index": 1}
-    response = writer_client.get(reverse("dashboard:workbench_draft", args=[statement.pk]), query)
+    response = writer_client.get(
+        reverse("dashboard:workbench_draft", args=[statement.pk]), query
+    )
     html = response.content.decode()
     assert response.status_code == 200
     assert f'name="c-1-start" value="{start}"' in html
@@ -281,15 +237,14 @@ def test_a_selected_passage_becomes_a_draft_with_the_parsers_proposals(
     key = "the-european-union-intends-to-procure-united-states-liquefied-natural-gas-oil"
     assert f'value="{key}"' in html
     outside = {**query, "start": 5, "end": len(eu_us.TEXT) + 10}
-    assert (
-        writer_client.get(
-            reverse("dashboard:workbench_draft", args=[statement.pk]), outside
-        ).status_code
-        == 400
-    )
+    assert writer_client.get(
+        reverse("dashboard:workbench_draft", args=[statement.pk]), outside
+    ).status_code == 400
 
 
-def test_each_kind_shows_the_rule_fields_the_engine_says_it_reads(writer_client, statement, eu, us):
+def test_each_kind_shows_the_rule_fields_the_engine_says_it_reads(
+    writer_client, statement, eu, us
+):
     """The draft's kind groups come from the engine's mapping (as the admin's toggle does):
     each kind's fields are the parameters of its groups, less the anchor (the workbench counts
     from the agreement's date)."""
@@ -312,28 +267,19 @@ def test_each_kind_shows_the_rule_fields_the_engine_says_it_reads(writer_client,
     fields = json.loads(rule_field_attrs()["data-rule-fields"])
     anchor = {"anchor_kind", "anchor_commitment"}
     for kind in ("fixed", "relative", "period_end"):
-        expected = [
-            n for n in deadlines.KIND_PARAMETERS[deadlines.RuleKind(kind)] if n not in anchor
-        ]
+        expected = [n for n in deadlines.KIND_PARAMETERS[deadlines.RuleKind(kind)]
+                    if n not in anchor]
         assert shown[kind] == expected, kind
-        assert [
-            n for n, group in fields.items() if group in admin[kind] and n not in anchor
-        ] == expected
+        assert [n for n, group in fields.items() if group in admin[kind]
+                and n not in anchor] == expected
     assert shown["relative"] == ["offset_amount", "offset_unit"]
 
 
 def test_a_language_the_parser_does_not_know_gets_no_proposal(writer_client, writer, eu, us):
     text = "欧州連合は2028年までに7500億ドルを購入する。\n\n第二段落。"
-    source = source_create(
-        user=writer,
-        text=text,
-        key="ja",
-        title="JA",
-        publisher="P",
-        language="ja",
-        published_on=dt.date(2025, 8, 21),
-        kind="press",
-    )
+    source = source_create(user=writer, text=text,
+                           key="ja", title="JA", publisher="P", language="ja",
+                           published_on=dt.date(2025, 8, 21), kind="press")
     query = {**carried(eu, us), "start": 0, "end": 10, "index": 0}
     html = writer_client.get(
         reverse("dashboard:workbench_draft", args=[source.pk]), query
@@ -347,61 +293,34 @@ def test_without_javascript_a_pasted_quote_is_found_and_proposals_filled(
 ):
     """No JS: "Add another commitment" gives an empty draft; a pasted quote and "Preview"
     find its span, locator and proposals; "Save" writes it."""
-    page = writer_client.post(
-        url(statement),
-        {**carried(eu, us), "c-TOTAL_FORMS": "0", "c-INITIAL_FORMS": "0", "action": "add"},
-    )
+    page = writer_client.post(url(statement), {**carried(eu, us), "c-TOTAL_FORMS": "0",
+                                               "c-INITIAL_FORMS": "0", "action": "add"})
     assert page.status_code == 200 and 'name="c-0-quote"' in page.content.decode()
     pasted = " ".join(eu_us.REVIEW.split())  # spaces as the editor's clipboard has them
-    data = {
-        **carried(eu, us),
-        "c-TOTAL_FORMS": "1",
-        "c-INITIAL_FORMS": "0",
-        "c-0-quote": pasted,
-        "action": "preview",
-    }
+    data = {**carried(eu, us), "c-TOTAL_FORMS": "1", "c-INITIAL_FORMS": "0",
+            "c-0-quote": pasted, "action": "preview"}
     html = writer_client.post(url(statement), data).content.decode()
     start, end = span(eu_us.REVIEW)
     assert f'name="c-0-start" value="{start}"' in html
     assert 'value="¶ 6"' in html and "proposed from «within 90 days»" in html
     assert "Due Nov. 19, 2025" in html
     assert "This field is required" not in html  # no errors before saving
-    data.update(
-        {
-            "c-0-start": str(start),
-            "c-0-end": str(end),
-            "c-0-title": "Review",
-            "c-0-obligor": str(us.pk),
-            "c-0-category": "meeting",
-            "c-0-deadline_kind": "relative",
-            "c-0-offset_amount": "90",
-            "c-0-offset_unit": "days",
-            "c-0-deadline_phrase": "within 90 days",
-            "action": "save",
-        }
-    )
+    data.update({"c-0-start": str(start), "c-0-end": str(end), "c-0-title": "Review",
+                 "c-0-obligor": str(us.pk), "c-0-category": "meeting",
+                 "c-0-deadline_kind": "relative", "c-0-offset_amount": "90",
+                 "c-0-offset_unit": "days", "c-0-deadline_phrase": "within 90 days",
+                 "action": "save"})
     assert writer_client.post(url(statement), data).status_code == 302
     assert Commitment.objects.get().due_date == dt.date(2025, 11, 19)
 
 
 def test_start_creates_the_source_and_parties_and_opens_the_workbench(writer_client, us):
-    data = {
-        "title": "EU–US framework",
-        "kind": "joint_statement",
-        "date": "2025-08-21",
-        "place": "",
-        "time_zone": "",
-        "parties": [str(us.pk)],
-        "new_parties": "European Union\n",
-        "new_party_kind": "organisation",
-        "new_party_country": "",
-        "text": eu_us.TEXT,
-        "source_title": eu_us.TITLE,
-        "publisher": "European Commission",
-        "language": "en",
-        "published_on": "2025-08-21",
-        "source_kind": "official",
-    }
+    data = {"title": "EU–US framework", "kind": "joint_statement", "date": "2025-08-21",
+            "place": "", "time_zone": "", "parties": [str(us.pk)],
+            "new_parties": "European Union\n", "new_party_kind": "organisation",
+            "new_party_country": "", "text": eu_us.TEXT, "source_title": eu_us.TITLE,
+            "publisher": "European Commission", "language": "en",
+            "published_on": "2025-08-21", "source_kind": "official"}
     response = writer_client.post(reverse("dashboard:workbench_start"), data)
     source = Source.objects.get()
     assert response.status_code == 302
@@ -419,16 +338,10 @@ def test_start_creates_the_source_and_parties_and_opens_the_workbench(writer_cli
 
 
 def test_start_refuses_missing_parts_at_their_fields(writer_client):
-    response = writer_client.post(
-        reverse("dashboard:workbench_start"),
-        {
-            "kind": "joint_statement",
-            "new_party_kind": "state",
-            "language": "en",
-            "source_kind": "official",
-            "time_zone": "Mars/Olympus",
-        },
-    )
+    response = writer_client.post(reverse("dashboard:workbench_start"),
+                                  {"kind": "joint_statement", "new_party_kind": "state",
+                                   "language": "en", "source_kind": "official",
+                                   "time_zone": "Mars/Olympus"})
     html = response.content.decode()
     assert response.status_code == 400
     assert "Pick the parties, or name new ones." in html
@@ -452,25 +365,13 @@ def test_the_page_reads_a_constant_number_of_queries(writer_client, writer, eu, 
     """However many paragraphs and drafts, the page asks the database the same few times."""
 
     def queries(paragraphs, drafts):
-        text = "\n\n".join(
-            f"Paragraph {n}: the parties will meet within 90 days." for n in range(paragraphs)
-        )
-        source = source_create(
-            user=writer,
-            text=text,
-            key=f"s-{paragraphs}-{drafts}",
-            title="T",
-            publisher="P",
-            language="en",
-            published_on=dt.date(2025, 8, 21),
-            kind="press",
-        )
-        data = {
-            **carried(eu, us),
-            "c-TOTAL_FORMS": str(drafts),
-            "c-INITIAL_FORMS": "0",
-            "action": "preview",
-        }
+        text = "\n\n".join(f"Paragraph {n}: the parties will meet within 90 days."
+                           for n in range(paragraphs))
+        source = source_create(user=writer, text=text, key=f"s-{paragraphs}-{drafts}",
+                               title="T", publisher="P", language="en",
+                               published_on=dt.date(2025, 8, 21), kind="press")
+        data = {**carried(eu, us), "c-TOTAL_FORMS": str(drafts), "c-INITIAL_FORMS": "0",
+                "action": "preview"}
         for index in range(drafts):
             data[f"c-{index}-quote"] = f"Paragraph {index}: the parties"
         with CaptureQueriesContext(connection) as captured:
@@ -482,23 +383,11 @@ def test_the_page_reads_a_constant_number_of_queries(writer_client, writer, eu, 
 
 
 def start_data(us, **overrides):
-    data = {
-        "title": "EU–US framework",
-        "kind": "joint_statement",
-        "date": "2025-08-21",
-        "place": "",
-        "time_zone": "",
-        "parties": [str(us.pk)],
-        "new_parties": "",
-        "new_party_kind": "state",
-        "new_party_country": "",
-        "text": eu_us.TEXT,
-        "source_title": eu_us.TITLE,
-        "publisher": "European Commission",
-        "language": "en",
-        "published_on": "2025-08-21",
-        "source_kind": "official",
-    }
+    data = {"title": "EU–US framework", "kind": "joint_statement", "date": "2025-08-21",
+            "place": "", "time_zone": "", "parties": [str(us.pk)], "new_parties": "",
+            "new_party_kind": "state", "new_party_country": "", "text": eu_us.TEXT,
+            "source_title": eu_us.TITLE, "publisher": "European Commission",
+            "language": "en", "published_on": "2025-08-21", "source_kind": "official"}
     data.update(overrides)
     return data
 
@@ -506,10 +395,9 @@ def start_data(us, **overrides):
 def test_the_same_text_pasted_again_reuses_its_source(writer_client, us):
     """Every "Open the workbench" with the same text opens the one source it made."""
     first = writer_client.post(reverse("dashboard:workbench_start"), start_data(us))
-    again = writer_client.post(
-        reverse("dashboard:workbench_start"),
-        start_data(us, text=f"\n{eu_us.TEXT}  \r\n", source_title="Another title"),
-    )
+    again = writer_client.post(reverse("dashboard:workbench_start"),
+                               start_data(us, text=f"\n{eu_us.TEXT}  \r\n",
+                                          source_title="Another title"))
     source = Source.objects.get()
     assert first.status_code == again.status_code == 302
     assert again["Location"].startswith(url(source) + "?")
@@ -517,15 +405,9 @@ def test_the_same_text_pasted_again_reuses_its_source(writer_client, us):
 
 
 def test_an_empty_start_says_plainly_what_is_missing(writer_client):
-    response = writer_client.post(
-        reverse("dashboard:workbench_start"),
-        {
-            "kind": "joint_statement",
-            "new_party_kind": "state",
-            "language": "en",
-            "source_kind": "official",
-        },
-    )
+    response = writer_client.post(reverse("dashboard:workbench_start"),
+                                  {"kind": "joint_statement", "new_party_kind": "state",
+                                   "language": "en", "source_kind": "official"})
     html = response.content.decode()
     assert response.status_code == 400
     assert "cannot be null" not in html
@@ -533,11 +415,12 @@ def test_an_empty_start_says_plainly_what_is_missing(writer_client):
     assert "Give the day the new agreement was signed or announced." in html
 
 
-def test_an_agreement_picked_and_a_new_one_described_is_refused(writer_client, agreement, usa):
-    response = writer_client.post(
-        reverse("dashboard:workbench_start"),
-        start_data(usa, agreement=str(agreement.pk), date="", parties=[]),
-    )
+def test_an_agreement_picked_and_a_new_one_described_is_refused(
+    writer_client, agreement, usa
+):
+    response = writer_client.post(reverse("dashboard:workbench_start"),
+                                  start_data(usa, agreement=str(agreement.pk), date="",
+                                             parties=[]))
     html = response.content.decode()
     assert response.status_code == 400
     assert "Pick an agreement or describe a new one, not both." in html
@@ -548,9 +431,8 @@ def test_a_bad_language_is_refused_whole_not_cut_to_eight_characters(writer_clie
     page = writer_client.get(reverse("dashboard:workbench_start")).content.decode()
     language_input = re.search(r'<input[^>]*name="language"[^>]*>', page).group(0)
     assert "maxlength" not in language_input  # a browser would cut the tag, not refuse it
-    response = writer_client.post(
-        reverse("dashboard:workbench_start"), start_data(us, language="xx-garbage-123")
-    )
+    response = writer_client.post(reverse("dashboard:workbench_start"),
+                                  start_data(us, language="xx-garbage-123"))
     assert response.status_code == 400
     errors = response.context["form"].errors
     assert list(errors) == ["language"]
@@ -559,9 +441,8 @@ def test_a_bad_language_is_refused_whole_not_cut_to_eight_characters(writer_clie
 
 def test_a_source_published_after_it_was_retrieved_is_refused(writer_client, us):
     tomorrow = timezone.localdate() + dt.timedelta(days=2)
-    response = writer_client.post(
-        reverse("dashboard:workbench_start"), start_data(us, published_on=tomorrow.isoformat())
-    )
+    response = writer_client.post(reverse("dashboard:workbench_start"),
+                                  start_data(us, published_on=tomorrow.isoformat()))
     assert response.status_code == 400
     errors = response.context["form"].errors
     assert list(errors) == ["published_on"]

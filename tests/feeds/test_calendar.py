@@ -39,7 +39,9 @@ def _before_the_due_date():
 
 
 def feed_for(user, scope=FeedScope.ALL, **target) -> tuple[CalendarFeed, str]:
-    return feed_services.calendar_feed_create(user=user, scope=scope, now=timezone.now(), **target)
+    return feed_services.calendar_feed_create(
+        user=user, scope=scope, now=timezone.now(), **target
+    )
 
 
 def calendar_url(secret: str) -> str:
@@ -185,17 +187,11 @@ def test_alarms_follow_the_users_subscription_leads_else_the_defaults(
     also_party = make_commitment()
     unwatched = make_commitment(agreement=other_agreement, obligor=nato)
     subscription_create(
-        user=viewer,
-        scope="agreement",
-        agreement=watched.agreement,
-        lead_days=[14, 2],
+        user=viewer, scope="agreement", agreement=watched.agreement, lead_days=[14, 2],
         notify_overdue=False,
     )
     subscription_create(
-        user=viewer,
-        scope="commitment",
-        commitment=also_party,
-        lead_days=[60],
+        user=viewer, scope="commitment", commitment=also_party, lead_days=[60],
         notify_overdue=True,
     )
     _feed, secret = feed_for(viewer)
@@ -385,12 +381,7 @@ def test_a_user_makes_a_feed_and_sees_its_url_only_once(client, viewer, make_com
     feed = CalendarFeed.objects.get()
     secret = url.removeprefix("http://testserver").split("/")[-1][: -len(".ics")]
     assert (feed.user, feed.scope, feed.agreement_id, feed.name, feed.revoked_at) == (
-        viewer,
-        FeedScope.AGREEMENT,
-        commitment.agreement_id,
-        "Summit",
-        None,
-    )
+        viewer, FeedScope.AGREEMENT, commitment.agreement_id, "Summit", None)
     assert feed.secret_hash == feed_services.secret_hash(secret) != secret
     listed = client.get(reverse("api:feeds:calendar-feed-list")).json()
     rows = listed["results"] if isinstance(listed, dict) else listed

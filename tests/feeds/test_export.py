@@ -89,7 +89,9 @@ def test_the_lists_filters_and_ordering_apply(viewer_client, make_commitment, us
     by_category = rows_of(viewer_client.get(EXPORT_URL, {"category": "tariff"}))
     assert [row["id"] for row in by_category] == [str(early_tariff.pk), str(tariff.pk)]
 
-    by_title = rows_of(viewer_client.get(EXPORT_URL, {"category": "tariff", "ordering": "-title"}))
+    by_title = rows_of(
+        viewer_client.get(EXPORT_URL, {"category": "tariff", "ordering": "-title"})
+    )
     assert [row["title"] for row in by_title] == ["Tariff cut to 15 %", "Early tariff step"]
 
     searched = rows_of(viewer_client.get(EXPORT_URL, {"q": "15 %", "obligor": usa.pk}))
@@ -146,7 +148,7 @@ def test_an_accept_header_does_not_stop_the_export(viewer_client, make_commitmen
 
 @pytest.mark.parametrize(
     "title",
-    ['=HYPERLINK("http://evil.example","x")', "+1+2", "-2+3", "@SUM(A1:A2)", "\tTabbed"],
+    ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+2", "-2+3", "@SUM(A1:A2)", "\tTabbed"],
 )
 def test_text_a_spreadsheet_would_run_is_defused(viewer_client, make_commitment, title):
     """Cells starting with = + - @ (or a tab) get a leading quote; the text stays whole."""
@@ -158,9 +160,8 @@ def test_text_a_spreadsheet_would_run_is_defused(viewer_client, make_commitment,
 
 
 def test_ordinary_text_and_numbers_are_left_alone(viewer_client, make_commitment):
-    make_commitment(
-        title="Défense: 2 % du PIB, d'ici mars", target_amount=Decimal(2), target_unit="percent_gdp"
-    )
+    make_commitment(title="Défense: 2 % du PIB, d'ici mars", target_amount=Decimal(2),
+                    target_unit="percent_gdp")
     [row] = rows_of(viewer_client.get(EXPORT_URL))
     assert row["title"] == "Défense: 2 % du PIB, d'ici mars"
     assert row["target_amount"] == "2.0000"

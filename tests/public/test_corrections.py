@@ -41,10 +41,7 @@ def _page(client: Any, url: str = URL) -> str:
 
 def test_a_correction_made_by_the_service_is_listed(client, meet, editor):
     correction_record(
-        target=meet,
-        changes={"title": "Hold a meeting"},
-        note="A <typo> & more.",
-        user=editor,
+        target=meet, changes={"title": "Hold a meeting"}, note="A <typo> & more.", user=editor,
         now=WHEN,
     )
     page = _page(client)
@@ -61,21 +58,12 @@ def test_a_correction_made_by_the_service_is_listed(client, meet, editor):
 
 def test_newest_first_and_an_agreements_own_corrections(client, meet):
     Correction.objects.create(
-        agreement=meet.agreement,
-        field="summary",
-        old_value="",
-        new_value="Now summarised.",
-        note="Older.",
-        corrected_at=WHEN,
+        agreement=meet.agreement, field="summary", old_value="", new_value="Now summarised.",
+        note="Older.", corrected_at=WHEN,
     )
     Correction.objects.create(
-        agreement=meet.agreement,
-        commitment=meet,
-        field="title",
-        old_value="a",
-        new_value="b",
-        note="Newer.",
-        corrected_at=WHEN + dt.timedelta(days=1),
+        agreement=meet.agreement, commitment=meet, field="title", old_value="a",
+        new_value="b", note="Newer.", corrected_at=WHEN + dt.timedelta(days=1),
     )
     page = _page(client)
     assert page.index("Newer.") < page.index("Older.")
@@ -86,13 +74,8 @@ def test_newest_first_and_an_agreements_own_corrections(client, meet):
 def test_fifty_to_a_page_and_any_page_number_answered(client, meet):
     Correction.objects.bulk_create(
         Correction(
-            agreement=meet.agreement,
-            commitment=meet,
-            field="title",
-            old_value="a",
-            new_value="b",
-            note=f"Note {n:03d}.",
-            corrected_at=WHEN + dt.timedelta(minutes=n),
+            agreement=meet.agreement, commitment=meet, field="title", old_value="a",
+            new_value="b", note=f"Note {n:03d}.", corrected_at=WHEN + dt.timedelta(minutes=n),
         )
         for n in range(120)
     )
@@ -116,11 +99,7 @@ def test_no_corrections_yet(client):
 def test_a_drafts_corrections_are_not_listed(client, japan):
     draft = factories.agreement_make(parties=[japan], key="draft")
     Correction.objects.create(
-        agreement=draft,
-        field="title",
-        old_value="a",
-        new_value="b",
-        note="Secret.",
+        agreement=draft, field="title", old_value="a", new_value="b", note="Secret.",
         corrected_at=WHEN,
     )
     page = _page(client)
@@ -130,11 +109,8 @@ def test_a_drafts_corrections_are_not_listed(client, japan):
 
 def test_the_french_log(client, meet, editor):
     correction_record(
-        target=meet,
-        changes={"title_fr": "Tenir une réunion"},
-        note="Traduction.",
-        user=editor,
-        now=WHEN,
+        target=meet, changes={"title_fr": "Tenir une réunion"}, note="Traduction.",
+        user=editor, now=WHEN,
     )
     page = _page(client, "/public/fr/corrections/")
     assert '<html lang="fr">' in page

@@ -36,10 +36,7 @@ def published(agreement: Agreement) -> Agreement:
 @pytest.fixture
 def meet(published: Agreement, japan: Any) -> Commitment:
     return factories.commitment_make(
-        agreement=published,
-        obligor=japan,
-        key="meet",
-        title="Meet & greet <b>now</b>",
+        agreement=published, obligor=japan, key="meet", title="Meet & greet <b>now</b>",
         title_fr="Se réunir",
     )
 
@@ -52,13 +49,8 @@ def _status(commitment: Commitment, note: str, when: dt.datetime) -> ProgressUpd
 
 def _correct(agreement: Agreement, commitment: Commitment | None, when: dt.datetime) -> Correction:
     return Correction.objects.create(
-        agreement=agreement,
-        commitment=commitment,
-        field="title",
-        old_value="Old",
-        new_value="New",
-        note="A typo.",
-        corrected_at=when,
+        agreement=agreement, commitment=commitment, field="title", old_value="Old",
+        new_value="New", note="A typo.", corrected_at=when,
     )
 
 
@@ -139,9 +131,7 @@ def test_scoped_feeds(client, published, meet, japan, usa):
         return [e.link.removeprefix(f"{SITE}/public/en/") for e in _get(client, url).entries]
 
     assert links("/public/en/feeds/agreements/summit-2025-10-28.atom") == [
-        "agreements/summit-2025-10-28/",
-        "commitments/other/",
-        "commitments/meet/",
+        "agreements/summit-2025-10-28/", "commitments/other/", "commitments/meet/"
     ]
     assert links("/public/en/feeds/commitments/meet.atom") == ["commitments/meet/"]
     assert links("/public/en/feeds/parties/united-states.atom") == ["commitments/other/"]
@@ -156,20 +146,12 @@ def test_a_report_correction_links_to_its_report(client, published, meet, japan,
     from commitments.services.reports import report_correct, report_freeze
 
     report = report_freeze(
-        agreement=published,
-        title="Interim",
-        cutoff=dt.date(2026, 3, 31),
-        user=editor,
+        agreement=published, title="Interim", cutoff=dt.date(2026, 3, 31), user=editor,
         now=WHEN,
     )
     report_correct(
-        report=report,
-        row=None,
-        field="report",
-        new_value="Read again.",
-        note="Misdated.",
-        user=editor,
-        now=WHEN,
+        report=report, row=None, field="report", new_value="Read again.", note="Misdated.",
+        user=editor, now=WHEN,
     )
     [entry] = _get(client, "/public/en/feeds/changes.atom").entries
     assert entry.link == f"{SITE}/public/en/agreements/summit-2025-10-28/reports/{report.pk}/"

@@ -16,16 +16,11 @@ pytestmark = pytest.mark.django_db
 def published(editor):
     japan = factories.party_make(key="japan", name="Japan", name_fr="Japon")
     agreement = factories.agreement_make(
-        key="minerals",
-        title="Critical minerals framework",
-        title_fr="Cadre sur les minéraux",
+        key="minerals", title="Critical minerals framework", title_fr="Cadre sur les minéraux",
         parties=[japan],
     )
     factories.commitment_make(
-        agreement=agreement,
-        obligor=japan,
-        key="stockpile",
-        title="Joint stockpile",
+        agreement=agreement, obligor=japan, key="stockpile", title="Joint stockpile",
         title_fr="Stock commun de minerais",
     )
     publication_change(agreement=agreement, action="publish", user=editor)

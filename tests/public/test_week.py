@@ -35,10 +35,7 @@ def frozen(settings: Any) -> Any:
 def meet(agreement: Agreement, japan: Any) -> Commitment:
     agreement_publish_unreviewed(agreement=agreement)
     return factories.commitment_make(
-        agreement=agreement,
-        obligor=japan,
-        key="meet",
-        title="Hold a meeting",
+        agreement=agreement, obligor=japan, key="meet", title="Hold a meeting",
         title_fr="Tenir une réunion",
     )
 
@@ -52,13 +49,8 @@ def _status(commitment: Commitment, status: str, note: str, when: dt.datetime) -
 
 def _correct(commitment: Commitment, when: dt.datetime, note: str = "A typo.") -> None:
     Correction.objects.create(
-        agreement=commitment.agreement,
-        commitment=commitment,
-        field="title",
-        old_value="Hold a meting",
-        new_value="Hold a meeting",
-        note=note,
-        corrected_at=when,
+        agreement=commitment.agreement, commitment=commitment, field="title",
+        old_value="Hold a meting", new_value="Hold a meeting", note=note, corrected_at=when,
     )
 
 

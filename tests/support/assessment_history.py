@@ -28,33 +28,17 @@ def rating_history(*, agreement: Any, japan: Any, usa: Any, source: Any, user: A
         agreement=agreement, obligor=japan, key="invest", title="Invest $550 bn"
     )
     assessment_record(
-        commitment=meeting,
-        party=japan,
-        rating="in_the_works",
-        justification="Talks began.",
-        assessed_on=dt.date(2025, 11, 1),
-        user=user,
-        now=at("2025-11-02"),
+        commitment=meeting, party=japan, rating="in_the_works", justification="Talks began.",
+        assessed_on=dt.date(2025, 11, 1), user=user, now=at("2025-11-02"),
     )
     assessment_record(
-        commitment=invest,
-        party=japan,
-        rating="stalled",
-        justification="No project named.",
-        assessed_on=dt.date(2026, 2, 1),
-        user=user,
-        now=at("2026-02-02"),
+        commitment=invest, party=japan, rating="stalled", justification="No project named.",
+        assessed_on=dt.date(2026, 2, 1), user=user, now=at("2026-02-02"),
     )
     assessment_record(
-        commitment=meeting,
-        party=japan,
-        rating="kept",
-        justification="They met in Tokyo.",
-        assessed_on=dt.date(2026, 3, 1),
-        user=user,
-        now=at("2026-03-02"),
-        evidence_source=source,
-        evidence_quote="Les deux pays se sont réunis.",
+        commitment=meeting, party=japan, rating="kept", justification="They met in Tokyo.",
+        assessed_on=dt.date(2026, 3, 1), user=user, now=at("2026-03-02"),
+        evidence_source=source, evidence_quote="Les deux pays se sont réunis.",
         evidence_locator="§2",
     )
     return {"meeting": meeting, "invest": invest}

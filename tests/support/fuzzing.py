@@ -119,12 +119,9 @@ class Form:
     def names_fuzzable(self) -> list[str]:
         skip = ("csrfmiddlewaretoken",)
         return [
-            n
-            for n in dict.fromkeys(self.names)
-            if n not in skip
-            and not n.endswith(
-                ("-TOTAL_FORMS", "-INITIAL_FORMS", "-MIN_NUM_FORMS", "-MAX_NUM_FORMS")
-            )
+            n for n in dict.fromkeys(self.names)
+            if n not in skip and not n.endswith(("-TOTAL_FORMS", "-INITIAL_FORMS",
+                                                  "-MIN_NUM_FORMS", "-MAX_NUM_FORMS"))
         ]
 
     def with_value(self, name: str, value: str) -> list[tuple[str, str]]:
@@ -283,9 +280,8 @@ class Tally:
         return [f for f in self.findings if not any(match(f) for match in known.values())]
 
 
-def print_report(
-    tally: Tally, title: str, known: dict[int, Callable[[Finding], bool]] | None = None
-) -> None:
+def print_report(tally: Tally, title: str,
+                 known: dict[int, Callable[[Finding], bool]] | None = None) -> None:
     """Write the counts, and the findings of each known class, to the terminal (``-s``)."""
     lines = [title, tally.report()]
     for number, match in (known or {}).items():
@@ -352,90 +348,50 @@ def build_world(django_user_model: Any) -> World:
     from django.contrib.auth.models import Group
 
     editor.groups.add(*Group.objects.all())
-    japan = Party.objects.create(key="japan", name="Japan", kind=PartyKind.STATE, country_code="JP")
-    usa = Party.objects.create(
-        key="united-states", name="United States", kind=PartyKind.STATE, country_code="US"
-    )
+    japan = Party.objects.create(key="japan", name="Japan", kind=PartyKind.STATE,
+                                 country_code="JP")
+    usa = Party.objects.create(key="united-states", name="United States",
+                               kind=PartyKind.STATE, country_code="US")
     source = Source.objects.create(
-        key="mofa-2025-10-28",
-        title="Sommet",
-        publisher="MOFA",
-        url="https://www.mofa.go.jp/",
-        language="fr",
-        published_on=dt.date(2025, 10, 28),
-        kind="official",
+        key="mofa-2025-10-28", title="Sommet", publisher="MOFA", url="https://www.mofa.go.jp/",
+        language="fr", published_on=dt.date(2025, 10, 28), kind="official",
     )
     agreement = svc.agreement_create(
-        key="summit-2025-10-28",
-        title="Japan–US summit",
-        kind=AgreementKind.SUMMIT_OUTCOME,
-        date=dt.date(2025, 10, 28),
-        place="Tokyo",
-        time_zone="Asia/Tokyo",
-        parties=[japan, usa],
+        key="summit-2025-10-28", title="Japan–US summit", kind=AgreementKind.SUMMIT_OUTCOME,
+        date=dt.date(2025, 10, 28), place="Tokyo", time_zone="Asia/Tokyo", parties=[japan, usa],
     )
     common: dict[str, Any] = {
-        "agreement": agreement,
-        "obligor": japan,
-        "category": Category.MEETING,
-        "deadline_kind": "relative",
-        "offset_amount": 180,
-        "offset_unit": "days",
+        "agreement": agreement, "obligor": japan, "category": Category.MEETING,
+        "deadline_kind": "relative", "offset_amount": 180, "offset_unit": "days",
     }
-    commitment = svc.commitment_create(
-        key="c-1", title="Ministerial meeting", anchor_kind="agreement", **common
-    )
-    anchored = svc.commitment_create(
-        key="c-2",
-        title="Follow-up",
-        anchor_kind="commitment",
-        anchor_commitment=commitment,
-        **common,
-    )
+    commitment = svc.commitment_create(key="c-1", title="Ministerial meeting",
+                                       anchor_kind="agreement", **common)
+    anchored = svc.commitment_create(key="c-2", title="Follow-up", anchor_kind="commitment",
+                                     anchor_commitment=commitment, **common)
     citation = Citation.objects.create(source=source, commitment=commitment, quote="180 jours")
     Citation.objects.create(source=source, agreement=agreement, quote="sommet")
-    svc.commitment_change_status(
-        commitment=commitment,
-        status=Status.IN_PROGRESS,
-        user=editor,
-        occurred_on=dt.date(2025, 12, 1),
-        note="Planned",
-        evidence=citation,
-    )
+    svc.commitment_change_status(commitment=commitment, status=Status.IN_PROGRESS, user=editor,
+                                 occurred_on=dt.date(2025, 12, 1), note="Planned",
+                                 evidence=citation)
     from commitments.models import CommitmentRelation
 
     kind: Any = CommitmentRelation._meta.get_field("kind").choices
-    CommitmentRelation.objects.create(
-        from_commitment=anchored, to_commitment=commitment, kind=kind[0][0]
-    )
+    CommitmentRelation.objects.create(from_commitment=anchored, to_commitment=commitment,
+                                      kind=kind[0][0])
     now = timezone.now()
     for user in (admin, editor):
         user_set_language(user=user, language="en")
         subscription_create(user=user, scope="commitment", commitment=commitment)
-        Alert.objects.create(
-            user=user,
-            email=user.email,
-            commitment=commitment,
-            due_date=dt.date(2026, 4, 26),
-            threshold=7,
-            created=now,
-        )
+        Alert.objects.create(user=user, email=user.email, commitment=commitment,
+                             due_date=dt.date(2026, 4, 26), threshold=7, created=now)
         with override_settings(WEBHOOK_ALLOWED_HOSTS=["127.0.0.1"]):
-            webhook_endpoint_create(
-                owner=user, target_url="http://127.0.0.1:9/hook", secret="s" * 32
-            )
+            webhook_endpoint_create(owner=user, target_url="http://127.0.0.1:9/hook",
+                                    secret="s" * 32)
     _token, token_key = api_token_create(user=admin, name="fuzz", now=now)
     calendar_feed_create(user=admin, scope="all", now=now)  # the walks may rotate or revoke it
     _feed, feed_secret = calendar_feed_create(user=editor, scope="all", now=now)
-    return World(
-        admin=admin,
-        editor=editor,
-        agreement=agreement,
-        commitment=commitment,
-        anchored=anchored,
-        feed_secret=feed_secret,
-        token_key=token_key,
-    )
+    return World(admin=admin, editor=editor, agreement=agreement, commitment=commitment,
+                 anchored=anchored, feed_secret=feed_secret, token_key=token_key)
 
 
 #: The pages that show what the tracker holds, to load after anything was accepted.
@@ -443,25 +399,18 @@ def display_urls(world: World) -> list[str]:
     """Return the dashboard, API, calendar and export pages that show every commitment."""
     from commitments.models import Agreement, Commitment
 
-    urls = [
-        "/",
-        "/commitments/",
-        "/watching/",
-        f"/api/v1/calendar/{world.feed_secret}.ics",
-        "/api/v1/commitments/export.csv",
-        "/api/v1/commitments/",
-        "/api/v1/agreements/",
-        "/api/v1/progress-updates/",
-    ]
+    urls = ["/", "/commitments/", "/watching/", f"/api/v1/calendar/{world.feed_secret}.ics",
+            "/api/v1/commitments/export.csv", "/api/v1/commitments/", "/api/v1/agreements/",
+            "/api/v1/progress-updates/"]
     urls += [f"/commitments/{pk}/" for pk in Commitment.objects.values_list("pk", flat=True)]
-    urls += [f"/api/v1/commitments/{pk}/" for pk in Commitment.objects.values_list("pk", flat=True)]
+    urls += [f"/api/v1/commitments/{pk}/" for pk in Commitment.objects.values_list("pk",
+                                                                                     flat=True)]
     urls += [f"/agreements/{pk}/" for pk in Agreement.objects.values_list("pk", flat=True)]
     return urls
 
 
-def check_display(
-    client: Client, urls: Iterable[str], tally: Tally, interface: str, request: str
-) -> None:
+def check_display(client: Client, urls: Iterable[str], tally: Tally, interface: str,
+                  request: str) -> None:
     """Load each page that shows the data; any answer but a 200 is a finding."""
     from django.core.cache import cache
 
@@ -470,9 +419,6 @@ def check_display(
         response = client.get(url)
         tally.count(interface, "displayed")
         if response.status_code != 200:
-            problem = (
-                server_error(response)
-                if response.status_code >= 500
-                else f"HTTP {response.status_code}"
-            )
+            problem = (server_error(response) if response.status_code >= 500
+                       else f"HTTP {response.status_code}")
             tally.find(interface, request, f"accepted, then {url} fails: {problem}")

@@ -175,7 +175,9 @@ class SMTPServer:
     def delay(self, seconds: float) -> None:
         self._recorder.delay = seconds
 
-    def before_reply(self, action: Callable[[list[ReceivedMail]], Awaitable[None]] | None) -> None:
+    def before_reply(
+        self, action: Callable[[list[ReceivedMail]], Awaitable[None]] | None
+    ) -> None:
         """Await ``action(messages so far)`` after recording each mail, before its 250 reply.
 
         Only that client's conversation waits; the server keeps serving the others.

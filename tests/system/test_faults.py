@@ -152,19 +152,8 @@ class PrivateCluster:
 
     def create(self) -> None:
         """Initialise the cluster and start it."""
-        self._run(
-            "initdb",
-            "-D",
-            str(self.data),
-            "-A",
-            "trust",
-            "-U",
-            "postgres",
-            "-E",
-            "UTF8",
-            "--no-locale",
-            "--no-sync",
-        )
+        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres",
+                  "-E", "UTF8", "--no-locale", "--no-sync")
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
         self._pg_ctl("start", "-o", options)
 
@@ -188,18 +177,8 @@ class PrivateCluster:
 
     def _pg_ctl(self, action: str, *args: str) -> None:
         # -l: the server's output goes to the log file, not to this process's pipes.
-        self._run(
-            "pg_ctl",
-            "-D",
-            str(self.data),
-            "-l",
-            str(self.log_path),
-            "-w",
-            "-t",
-            "90",
-            *args,
-            action,
-        )
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log_path), "-w", "-t", "90",
+                  *args, action)
 
     def _run(self, program: str, *args: str) -> None:
         result = subprocess.run(
@@ -353,19 +332,8 @@ class PrivateRedis:
         """Start the server on its port (the same one after ``stop``); wait until it answers."""
         with (self.directory / "redis.log").open("ab") as log:
             self.popen = subprocess.Popen(
-                [
-                    self.executable,
-                    "--port",
-                    str(self.port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--dir",
-                    str(self.directory),
-                ],
+                [self.executable, "--port", str(self.port), "--bind", "127.0.0.1",
+                 "--save", "", "--appendonly", "no", "--dir", str(self.directory)],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -603,9 +571,8 @@ def test_postgresql_restarted_mid_scan_retries_the_scan_and_leaves_nothing_half_
     assert (wrong_state, wrong_time, flagged_needlessly) == (0, 0, 0), outcome["flags"]
     assert changed == should_change > SCAN_ROWS // 2
     alerts = outcome["alerts"]
-    written = Counter(
-        (user, commitment, due, threshold) for _pk, user, commitment, due, threshold, *_ in alerts
-    )
+    written = Counter((user, commitment, due, threshold)
+                      for _pk, user, commitment, due, threshold, *_ in alerts)
     assert written == outcome["expected_alerts"], (
         f"missing: {sorted(outcome['expected_alerts'] - written)}; "
         f"extra or twice: {sorted(written - outcome['expected_alerts'])}"
@@ -614,18 +581,14 @@ def test_postgresql_restarted_mid_scan_retries_the_scan_and_leaves_nothing_half_
     assert len(alerts) >= 20, "too few alerts to tell anything"
     assert {row[5] for row in alerts} == {now}, "an alert of the aborted attempt survived"
     preview = manage(
-        "scan_deadlines",
-        "--dry-run",
-        f"--now={now.isoformat()}",
-        database_url=scan_cluster.url(database),
-        log_dir=tmp_path,
+        "scan_deadlines", "--dry-run", f"--now={now.isoformat()}",
+        database_url=scan_cluster.url(database), log_dir=tmp_path,
     ).stdout
     assert ": 0 commitment(s) flagged" in preview and "; 0 alert(s)" in preview, preview
 
     message_ids = {
-        Alert(
-            pk=pk, commitment_id=commitment, due_date=due, threshold=threshold
-        ).message_id: address
+        Alert(pk=pk, commitment_id=commitment, due_date=due, threshold=threshold).message_id:
+        address
         for pk, _user, commitment, due, threshold, _created, _state, address in alerts
     }
     expected = Counter(message_ids.keys())
@@ -804,9 +767,8 @@ def test_redis_down_for_a_minute_web_keeps_serving_and_alerts_go_once_after(
         (beat,) = harness.start_beats("beat")
 
         # Before: a status change's alerts go out through beat, Redis and the worker.
-        started = web.api(
-            "POST", f"/api/v1/commitments/{baseline.pk}/status/", {"status": "in_progress"}
-        )
+        started = web.api("POST", f"/api/v1/commitments/{baseline.pk}/status/",
+                          {"status": "in_progress"})
         assert started.status == 201, started
         wait_until_all_sent(expected=watchers, harness=harness)
         mails_before = len(smtp_server.messages)
@@ -814,26 +776,16 @@ def test_redis_down_for_a_minute_web_keeps_serving_and_alerts_go_once_after(
 
         private_redis.stop()
         outage_ends = time.monotonic() + OUTAGE_SECONDS
-        wait_for(
-            lambda: lost_connection(worker),
-            timeout=30,
-            what=lambda: f"the worker to notice the broker is gone\n{worker.log()}",
-        )
+        wait_for(lambda: lost_connection(worker), timeout=30,
+                 what=lambda: f"the worker to notice the broker is gone\n{worker.log()}")
         web.answers.clear()
         health = []
         changes: list[tuple[str, str, dict[str, Any]]] = [
-            *[
-                ("POST", f"/api/v1/commitments/{c.pk}/status/", {"status": "in_progress"})
-                for c in soon
-            ],
-            *[
-                (
-                    "PATCH",
-                    f"/api/v1/commitments/{c.pk}/",
-                    {"deadline_rule": {"kind": "fixed", "date": f"{fixed_in(3)['deadline_date']}"}},
-                )
-                for c in later
-            ],
+            *[("POST", f"/api/v1/commitments/{c.pk}/status/", {"status": "in_progress"})
+              for c in soon],
+            *[("PATCH", f"/api/v1/commitments/{c.pk}/",
+               {"deadline_rule": {"kind": "fixed", "date": f"{fixed_in(3)['deadline_date']}"}})
+              for c in later],
         ]
         reads = [
             ("api", "/api/v1/commitments/?page_size=50"),
@@ -971,9 +923,7 @@ def test_smtp_failing_every_other_message_delivers_each_alert_exactly_once(
         assert sorted(o.message_id for o in offered) == sorted(eligible), "offered early or not"
         refused = {o.message_id for o in offered if o.code == 451}
         assert (report.sent, report.deferred, report.failed) == (
-            len(offered) - len(refused),
-            len(refused),
-            0,
+            len(offered) - len(refused), len(refused), 0
         )
         for message_id in refused:
             alert = Alert.objects.get(pk=eligible[message_id].pk)

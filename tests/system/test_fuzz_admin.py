@@ -65,11 +65,8 @@ def maybe_admin_url(model: type[models.Model], view: str, *args: Any) -> str | N
 
 def main_form(html: str) -> Form | None:
     """Return the page's model form (the one with the most fields; not logout or language)."""
-    forms = [
-        f
-        for f in page_forms(html)
-        if f.method.lower() == "post" and "logout" not in f.action and "setlang" not in f.action
-    ]
+    forms = [f for f in page_forms(html) if f.method.lower() == "post"
+             and "logout" not in f.action and "setlang" not in f.action]
     return max(forms, key=lambda f: len(f.names), default=None)
 
 
@@ -78,14 +75,10 @@ _INLINE = re.compile(r"^(?P<prefix>.+)-(?P<index>\d+)-(?P<field>[^-]+)$")
 
 def add_baseline(model: type[models.Model], change_form: Form) -> list[tuple[str, str]]:
     """Turn the change page's values into a new row's: unique texts changed, inline rows new."""
-    unique = {
-        f.name
-        for f in model._meta.fields
-        if f.unique and not f.primary_key and isinstance(f, models.CharField)
-    }
-    prefixes = {
-        n[: -len("-INITIAL_FORMS")] for n in change_form.names if n.endswith("-INITIAL_FORMS")
-    }
+    unique = {f.name for f in model._meta.fields
+              if f.unique and not f.primary_key and isinstance(f, models.CharField)}
+    prefixes = {n[: -len("-INITIAL_FORMS")] for n in change_form.names
+                if n.endswith("-INITIAL_FORMS")}
     out = []
     for name, value in change_form.fields:
         match = _INLINE.match(name)
@@ -150,16 +143,8 @@ class AdminWalk:
             return False
         return True
 
-    def submit(
-        self,
-        model: type[models.Model],
-        url: str,
-        fields: list[tuple[str, str]],
-        request: str,
-        name: str | None,
-        obj_pk: Any,
-        check_naming: bool,
-    ) -> None:
+    def submit(self, model: type[models.Model], url: str, fields: list[tuple[str, str]],
+               request: str, name: str | None, obj_pk: Any, check_naming: bool) -> None:
         before = row_counts()
         with rolled_back():
             response = self.client.post(url, form_body(fields), content_type=FORM_URLENCODED)
@@ -169,23 +154,12 @@ class AdminWalk:
                 self.tally.count(self.interface, "accepted")
                 pages: list[str | None] = [admin_url(model, "changelist")]
                 if not request.startswith("action "):
-                    pk = (
-                        obj_pk
-                        or model._default_manager.order_by("-pk")
-                        .values_list("pk", flat=True)
-                        .first()
-                    )
-                    pages += [
-                        maybe_admin_url(model, "change", pk),
-                        maybe_admin_url(model, "history", pk),
-                    ]
-                check_display(
-                    self.client,
-                    [p for p in pages if p] + self.public_pages(),
-                    self.tally,
-                    self.interface,
-                    request,
-                )
+                    pk = obj_pk or model._default_manager.order_by("-pk").values_list(
+                        "pk", flat=True).first()
+                    pages += [maybe_admin_url(model, "change", pk),
+                              maybe_admin_url(model, "history", pk)]
+                check_display(self.client, [p for p in pages if p] + self.public_pages(),
+                              self.tally, self.interface, request)
                 return
             self.tally.count(self.interface, "refused")
             if row_counts() != before:
@@ -194,12 +168,8 @@ class AdminWalk:
                 return  # the changelist or a confirmation page, nothing done
             if response.status_code == 200 and not form_has_errors(response):
                 self.tally.find(self.interface, request, "200 without a form error")
-            elif (
-                check_naming
-                and name
-                and response.status_code == 200
-                and not refusal_names_field(response, name)
-            ):
+            elif (check_naming and name and response.status_code == 200
+                  and not refusal_names_field(response, name)):
                 self.tally.find(self.interface, request, f"refusal does not name {name}")
 
     def public_pages(self) -> list[str]:
@@ -209,8 +179,7 @@ class AdminWalk:
         if Agreement.objects.filter(pk=w.agreement.pk).exists():
             pages.append(f"/agreements/{w.agreement.pk}/")
         for pk in Commitment.objects.filter(pk__in=[w.commitment.pk, w.anchored.pk]).values_list(
-            "pk", flat=True
-        ):
+                "pk", flat=True):
             pages += [f"/commitments/{pk}/", f"/api/v1/commitments/{pk}/"]
         return pages
 
@@ -223,8 +192,7 @@ class AdminWalk:
         obj = model._default_manager.order_by("pk").first()
         if obj is None:
             assert not model_admin.has_add_permission(self.admin_request(model_admin)), (
-                f"the fuzz world has no {model._meta.label}: add one to build_world"
-            )
+                f"the fuzz world has no {model._meta.label}: add one to build_world")
             return  # a log the admin only shows: its URLs and filters are walked
         change_url = admin_url(model, "change", obj.pk)
         add_url = maybe_admin_url(model, "add")
@@ -238,17 +206,12 @@ class AdminWalk:
         if add_url and self.client.get(add_url).status_code == 200:
             targets.append(("add", add_url, add_baseline(model, change_form), None))
         for kind, url, baseline, pk in targets:
-            base = Form(
-                action=url,
-                method="post",
-                fields=[*baseline, ("_save", "Save")],
-                names=change_form.names,
-            )
+            base = Form(action=url, method="post", fields=[*baseline, ("_save", "Save")],
+                        names=change_form.names)
             self._baseline_and_fields(model, kind, url, base, pk)
 
-    def _baseline_and_fields(
-        self, model: type[models.Model], kind: str, url: str, base: Form, pk: Any
-    ) -> None:
+    def _baseline_and_fields(self, model: type[models.Model], kind: str, url: str, base: Form,
+                             pk: Any) -> None:
         label = model._meta.label
         before = row_counts()
         with rolled_back():
@@ -259,37 +222,22 @@ class AdminWalk:
         for name in base.names_fuzzable():
             for value in sample(HOSTILE_TEXT, f"{label}.{name}", full=self.full):
                 request = f"{kind} {label} {name}={value[:20]!r}"
-                self.submit(
-                    model,
-                    url,
-                    base.with_value(name, value),
-                    request,
-                    name,
-                    pk,
-                    check_naming=baseline_ok,
-                )
-        for prefix in {n[: -len("-TOTAL_FORMS")] for n in base.names if n.endswith("-TOTAL_FORMS")}:
-            for value in sample(
-                ("abc", "-1", "1001", "²", ""), f"{label}.{prefix}", full=self.full, size=2
-            ):
+                self.submit(model, url, base.with_value(name, value), request, name, pk,
+                            check_naming=baseline_ok)
+        for prefix in {n[: -len("-TOTAL_FORMS")] for n in base.names
+                       if n.endswith("-TOTAL_FORMS")}:
+            for value in sample(("abc", "-1", "1001", "²", ""), f"{label}.{prefix}",
+                                full=self.full, size=2):
                 request = f"{kind} {label} {prefix}-TOTAL_FORMS={value!r}"
-                self.submit(
-                    model,
-                    url,
-                    base.with_value(f"{prefix}-TOTAL_FORMS", value),
-                    request,
-                    None,
-                    pk,
-                    check_naming=False,
-                )
+                self.submit(model, url, base.with_value(f"{prefix}-TOTAL_FORMS", value),
+                            request, None, pk, check_naming=False)
 
     def get(self, request: str, url: str) -> None:
         before = row_counts()
         response = self.client.get(url)
         if self._answer(request, response):
-            self.tally.count(
-                self.interface, "refused" if response.status_code != 200 else "accepted"
-            )
+            self.tally.count(self.interface, "refused" if response.status_code != 200
+                             else "accepted")
         if row_counts() != before:
             self.tally.find(self.interface, request, "a GET wrote rows")
 
@@ -302,8 +250,10 @@ class AdminWalk:
                 self.get(f"change {label} id={bad!r}", url.replace("/0/", f"/{quoted}/"))
             if url := maybe_admin_url(model, "history", "0"):
                 self.get(f"history {label} id={bad!r}", url.replace("/0/", f"/{quoted}/"))
-            if obj is not None and (url := maybe_admin_url(model, "simple_history", obj.pk, "0")):
-                self.get(f"history {label} version={bad!r}", url[: -len("0/")] + f"{quoted}/")
+            if obj is not None and (url := maybe_admin_url(model, "simple_history", obj.pk,
+                                                           "0")):
+                self.get(f"history {label} version={bad!r}",
+                         url[: -len("0/")] + f"{quoted}/")
 
     def changelist(self, model: type[models.Model], model_admin: admin.ModelAdmin) -> None:
         label = model._meta.label
@@ -321,21 +271,15 @@ class AdminWalk:
         if model_admin.date_hierarchy:
             params.add(f"{model_admin.date_hierarchy}__year")
         for param in sorted(params):
-            for value in sample((*HOSTILE_TEXT, "99999", "0"), f"{label}?{param}", full=self.full):
+            for value in sample((*HOSTILE_TEXT, "99999", "0"), f"{label}?{param}",
+                                full=self.full):
                 query = form_body([(param, value)])
                 self.get(f"changelist {label} ?{param}={value[:20]!r}", f"{url}?{query}")
         for action in model_admin.get_actions(self.admin_request(model_admin)):
             for bad in sample(HOSTILE_IDS, f"{label}.{action}", full=self.full, size=3):
                 fields = [("action", action), ("index", "0"), ("_selected_action", bad)]
-                self.submit(
-                    model,
-                    url,
-                    fields,
-                    f"action {label} {action} id={bad!r}",
-                    None,
-                    None,
-                    check_naming=False,
-                )
+                self.submit(model, url, fields, f"action {label} {action} id={bad!r}", None,
+                            None, check_naming=False)
 
 
 @pytest.fixture
@@ -346,9 +290,8 @@ def world(db: None, django_user_model: Any) -> World:
 ADMINS = [pytest.param(m, id=m._meta.label) for m, _a in our_admins()]
 
 
-def _walk(
-    world: World, model: type[models.Model], config: pytest.Config, parts: tuple[str, ...]
-) -> None:
+def _walk(world: World, model: type[models.Model], config: pytest.Config,
+          parts: tuple[str, ...]) -> None:
     tally = Tally()
     walk = AdminWalk(client_for(world.admin), world, tally, full_walk(config))
     model_admin = admin.site._registry[model]

@@ -80,11 +80,8 @@ def shape(value: Any, schema: dict[str, Any]) -> Any:
     """Cut a representation down to the properties the request schema takes."""
     if not isinstance(value, dict) or "properties" not in schema:
         return value
-    return {
-        k: shape(v, schema["properties"][k])
-        for k, v in value.items()
-        if k in schema["properties"] and not schema["properties"][k].get("readOnly")
-    }
+    return {k: shape(v, schema["properties"][k]) for k, v in value.items()
+            if k in schema["properties"] and not schema["properties"][k].get("readOnly")}
 
 
 def with_value(body: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
@@ -122,7 +119,8 @@ class ApiWalk:
 
     def send(self, method: str, url: str, body: str | None) -> Any:
         cache.clear()  # the throttles count in the cache; the walk is not a client to slow down
-        return self.client.generic(method.upper(), url, body or "", content_type="application/json")
+        return self.client.generic(method.upper(), url, body or "",
+                                   content_type="application/json")
 
     def answer(self, request: str, response: Any) -> bool:
         self.tally.count(INTERFACE, "requests")
@@ -153,15 +151,8 @@ class ApiWalk:
             body["key"] = f"{body['key']}-fz"
         return body
 
-    def submit(
-        self,
-        method: str,
-        url: str,
-        body: str,
-        request: str,
-        path: tuple[str, ...] | None,
-        check_naming: bool,
-    ) -> None:
+    def submit(self, method: str, url: str, body: str, request: str,
+               path: tuple[str, ...] | None, check_naming: bool) -> None:
         before = row_counts()
         with rolled_back():
             response = self.send(method, url, body)
@@ -169,13 +160,9 @@ class ApiWalk:
                 return
             if response.status_code < 300:
                 self.tally.count(INTERFACE, "accepted")
-                check_display(
-                    self.pages,
-                    [*display_urls(self.world), *self.detail_url(url, response)],
-                    self.tally,
-                    INTERFACE,
-                    request,
-                )
+                check_display(self.pages, [*display_urls(self.world),
+                                           *self.detail_url(url, response)],
+                              self.tally, INTERFACE, request)
                 return
             self.tally.count(INTERFACE, "refused")
             if row_counts() != before:
@@ -183,11 +170,8 @@ class ApiWalk:
             if check_naming and path and response.status_code == 400:
                 answer = response.json()
                 if not names_field(answer, path):
-                    self.tally.find(
-                        INTERFACE,
-                        request,
-                        f"400 does not name {'.'.join(path)}: {str(answer)[:200]}",
-                    )
+                    self.tally.find(INTERFACE, request,
+                                    f"400 does not name {'.'.join(path)}: {str(answer)[:200]}")
 
     @staticmethod
     def detail_url(url: str, response: Any) -> list[str]:
@@ -207,14 +191,8 @@ class ApiWalk:
         label = f"{method.upper()} {path}"
         if "{id}" in path:
             for bad in sample(("abc", "²", "999999999", "-1", "1e30"), label, full=self.full):
-                self.submit(
-                    method,
-                    path.replace("{id}", bad),
-                    "{}",
-                    f"{label} id={bad!r}",
-                    None,
-                    check_naming=False,
-                )
+                self.submit(method, path.replace("{id}", bad), "{}", f"{label} id={bad!r}",
+                            None, check_naming=False)
         if method == "delete":
             return
         base = self.baseline(method, path, schema)
@@ -224,15 +202,10 @@ class ApiWalk:
             for value in sample(HOSTILE_JSON, f"{label}.{'.'.join(field)}", full=self.full):
                 body = json.dumps(with_value(base, field, value))
                 request = f"{label} {'.'.join(field)}={str(value)[:20]!r}"
-                self.submit(
-                    method, url, body, request, field, check_naming=baseline_ok or method == "patch"
-                )
-        for raw, what in (
-            ("[" * 100_000, "nested 100,000 deep"),
-            ("{", "truncated"),
-            ('{"a": NaN}', "NaN"),
-            ('"\\ud800"', "a lone surrogate"),
-        ):
+                self.submit(method, url, body, request, field,
+                            check_naming=baseline_ok or method == "patch")
+        for raw, what in (("[" * 100_000, "nested 100,000 deep"), ("{", "truncated"),
+                          ('{"a": NaN}', "NaN"), ('"\\ud800"', "a lone surrogate")):
             self.submit(method, url, raw, f"{label} body {what}", None, check_naming=False)
 
 

@@ -50,14 +50,8 @@ def world(db: None, django_user_model: Any) -> World:
     return build_world(django_user_model)
 
 
-def run(
-    tally: Tally,
-    request: str,
-    command: str,
-    *args: str,
-    names: tuple[str, ...] = (),
-    display: Client | None = None,
-) -> None:
+def run(tally: Tally, request: str, command: str, *args: str,
+        names: tuple[str, ...] = (), display: Client | None = None) -> None:
     """Run a command in a savepoint; record a traceback, a refusal that does not say where,
     a refusal that wrote rows, or accepted data a page then fails to show."""
     tally.count(INTERFACE, "requests")
@@ -87,16 +81,11 @@ def run(
 def pages_now() -> list[str]:
     """Return the lists, the export and the page of each agreement and commitment there is."""
     return [
-        "/",
-        "/commitments/",
-        "/api/v1/commitments/",
-        "/api/v1/commitments/export.csv",
+        "/", "/commitments/", "/api/v1/commitments/", "/api/v1/commitments/export.csv",
         *(f"/commitments/{pk}/" for pk in Commitment.objects.values_list("pk", flat=True)),
         *(f"/agreements/{pk}/" for pk in Agreement.objects.values_list("pk", flat=True)),
-        *(
-            f"/admin/commitments/party/{pk}/change/"
-            for pk in Party.objects.values_list("pk", flat=True)[:20]
-        ),
+        *(f"/admin/commitments/party/{pk}/change/"
+          for pk in Party.objects.values_list("pk", flat=True)[:20]),
     ]
 
 
@@ -109,7 +98,8 @@ def empty_domain() -> None:
         cursor.execute(f"TRUNCATE {tables} CASCADE")
 
 
-def test_import_all_refuses_hostile_records_naming_record_and_field(world, tmp_path, pytestconfig):
+def test_import_all_refuses_hostile_records_naming_record_and_field(world, tmp_path,
+                                                                    pytestconfig):
     full = full_walk(pytestconfig)
     export = tmp_path / "export.json"
     call_command("export_all", output=str(export), verbosity=0)
@@ -128,25 +118,15 @@ def test_import_all_refuses_hostile_records_naming_record_and_field(world, tmp_p
                 hostile[section][0][field] = value
                 path = tmp_path / "hostile.json"
                 path.write_text(json.dumps(hostile))
-                run(
-                    tally,
-                    f"import_all {section}[0].{field}={str(value)[:20]!r}",
-                    "import_all",
-                    str(path),
-                    names=(field,),
-                    display=display,
-                )
+                run(tally, f"import_all {section}[0].{field}={str(value)[:20]!r}",
+                    "import_all", str(path), names=(field,), display=display)
     text = export.read_text()
     for cut in (0, 1, len(text) // 3, len(text) // 2, len(text) - 2):
         path = tmp_path / "truncated.json"
         path.write_text(text[:cut])
         run(tally, f"import_all truncated at {cut}", "import_all", str(path))
-    for name, raw in (
-        ("not UTF-8", b"\xff\xfe{\x00"),
-        ("NUL", b'{"format": "\x00"}'),
-        ("nested", b"[" * 100_000),
-        ("a list", b"[]"),
-    ):
+    for name, raw in (("not UTF-8", b"\xff\xfe{\x00"), ("NUL", b'{"format": "\x00"}'),
+                      ("nested", b"[" * 100_000), ("a list", b"[]")):
         path = tmp_path / "broken.json"
         path.write_bytes(raw)
         run(tally, f"import_all {name}", "import_all", str(path))
@@ -159,22 +139,21 @@ def test_import_all_refuses_hostile_records_naming_record_and_field(world, tmp_p
 HOSTILE_YAML = {
     "python object": "!!python/object/apply:os.system ['true']\n",
     "billion laughs": "a: &a ['x','x','x','x','x','x','x','x','x']\n"
-    + "".join(
-        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)},"
-        f"*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},"
-        f"*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)}]\n"
-        for i in range(8)
-    ),
-    "truncated": 'parties:\n  - key: japan\n    name: "Jap',
+                      + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)},"
+                                f"*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},"
+                                f"*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)}]\n"
+                                for i in range(8)),
+    "truncated": "parties:\n  - key: japan\n    name: \"Jap",
     "nested": "[" * 10_000,
     "tabs": "parties:\n\t- key: japan\n",
     "not a mapping": "- 1\n- 2\n",
     "empty": "",
-    "NUL": 'parties:\n  - key: "a\\0b"\n    name: x\n    kind: state\n',
+    "NUL": "parties:\n  - key: \"a\\0b\"\n    name: x\n    kind: state\n",
 }
 
 
-def test_loadseeds_refuses_hostile_files_naming_record_and_field(world, tmp_path, pytestconfig):
+def test_loadseeds_refuses_hostile_files_naming_record_and_field(world, tmp_path,
+                                                                  pytestconfig):
     full = full_walk(pytestconfig)
     parties = Path(__file__).resolve().parents[2] / "seeds" / "parties.yaml"
     document = yaml.safe_load(parties.read_text())
@@ -190,14 +169,8 @@ def test_loadseeds_refuses_hostile_files_naming_record_and_field(world, tmp_path
             hostile = copy.deepcopy(document)
             hostile["parties"][0][field] = value
             path.write_text(yaml.safe_dump(hostile, allow_unicode=False))
-            run(
-                tally,
-                f"loadseeds parties[0].{field}={str(value)[:20]!r}",
-                "loadseeds",
-                str(path),
-                names=(field,),
-                display=display,
-            )
+            run(tally, f"loadseeds parties[0].{field}={str(value)[:20]!r}", "loadseeds",
+                str(path), names=(field,), display=display)
     for name, text in HOSTILE_YAML.items():
         path.write_text(text)
         run(tally, f"loadseeds {name}", "loadseeds", str(path))
@@ -209,34 +182,17 @@ def test_loadseeds_refuses_hostile_files_naming_record_and_field(world, tmp_path
     assert not problems, "\n".join(map(str, problems[:40]))
 
 
-BAD_INSTANTS = (
-    "abc",
-    "",
-    "\x00",
-    "1e30",
-    "NaN",
-    "²",
-    "2026-02-30T00:00:00Z",
-    "31/12/2026",
-    "0001-01-01T00:00:00+14:00",
-    "9999-12-31T23:59:59-14:00",
-    "0001-01-01T00:00:00Z",
-    "9999-12-31T23:59:59Z",
-    "2026-04-27T25:00:00Z",
-    "x" * 10_000,
-)
+BAD_INSTANTS = ("abc", "", "\x00", "1e30", "NaN", "²", "2026-02-30T00:00:00Z",
+                "31/12/2026", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00",
+                "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2026-04-27T25:00:00Z",
+                "x" * 10_000)
 
 
 def test_scan_deadlines_refuses_instants_that_are_not_ones(world):
     tally = Tally()
     for value in BAD_INSTANTS:
-        run(
-            tally,
-            f"scan_deadlines --now={value[:20]!r}",
-            "scan_deadlines",
-            f"--now={value}",
-            names=("--now",),
-        )
+        run(tally, f"scan_deadlines --now={value[:20]!r}", "scan_deadlines", f"--now={value}",
+            names=("--now",))
     print_report(tally, "scan_deadlines", KNOWN)
     # An instant at the calendar's edge may be a valid scan: only a traceback, or a refusal
     # that does not name --now, is a finding.

@@ -89,20 +89,11 @@ class DashboardWalk:
             return []
         if "html" not in response.get("Content-Type", ""):
             return []
-        return [
-            (urljoin(url, f.action) if f.action else url, f)
-            for f in page_forms(response.content.decode())
-        ]
+        return [(urljoin(url, f.action) if f.action else url, f) for f in
+                page_forms(response.content.decode())]
 
-    def submit(
-        self,
-        client: Client,
-        form: Form,
-        url: str,
-        fields: list[tuple[str, str]],
-        request: str,
-        name: str,
-    ) -> None:
+    def submit(self, client: Client, form: Form, url: str, fields: list[tuple[str, str]],
+               request: str, name: str) -> None:
         before = row_counts()
         with rolled_back():
             if form.method.lower() == "post":
@@ -112,9 +103,8 @@ class DashboardWalk:
             if not self.answer(request, response):
                 return
             if form.method.lower() != "post":
-                self.tally.count(
-                    INTERFACE, "accepted" if response.status_code == 200 else "refused"
-                )
+                self.tally.count(INTERFACE, "accepted" if response.status_code == 200
+                                 else "refused")
                 if row_counts() != before:
                     self.tally.find(INTERFACE, request, "a GET wrote rows")
                 return
@@ -122,9 +112,8 @@ class DashboardWalk:
             errors = getattr(context_form, "errors", None)
             if response.status_code in (302, 200) and not errors:
                 self.tally.count(INTERFACE, "accepted")
-                check_display(
-                    self.display, display_urls(self.world), self.tally, INTERFACE, request
-                )
+                check_display(self.display, display_urls(self.world), self.tally, INTERFACE,
+                              request)
                 return
             self.tally.count(INTERFACE, "refused")
             if row_counts() != before:
@@ -142,14 +131,9 @@ class DashboardWalk:
                 if dict(form.fields).get(name, "").isdigit():  # an id: always those of class 4
                     values += [v for v in ("²", "abc", "99999999999999999999") if v not in values]
                 for value in values:
-                    self.submit(
-                        client,
-                        form,
-                        target,
-                        form.with_value(name, value),
-                        f"{form.method.upper()} {target} from {url} {name}={value[:20]!r}",
-                        name,
-                    )
+                    self.submit(client, form, target, form.with_value(name, value),
+                                f"{form.method.upper()} {target} from {url} "
+                                f"{name}={value[:20]!r}", name)
 
 
 @pytest.fixture
@@ -197,11 +181,7 @@ def test_the_walk_reaches_the_pages_that_post(world):
     """The watch and feed forms and the progress form are found, not listed by hand."""
     walk = DashboardWalk(world, Tally(), full=False)
     client = client_for(world.editor)
-    targets = {
-        target
-        for url in pages(world)
-        for target, f in walk.forms_of(client, url)
-        if f.method.lower() == "post"
-    }
+    targets = {target for url in pages(world) for target, f in walk.forms_of(client, url)
+               if f.method.lower() == "post"}
     assert {"/watch/", f"/commitments/{world.commitment.pk}/"} <= targets
     assert Agreement.objects.exists() and Commitment.objects.exists()

@@ -76,18 +76,16 @@ class ImportWalk:
         before = row_counts()
         with rolled_back():
             upload = SimpleUploadedFile("commitments.csv", content, content_type="text/csv")
-            response = self.client.post(reverse(IMPORT_URL), {"import_file": upload, "format": "0"})
+            response = self.client.post(reverse(IMPORT_URL),
+                                        {"import_file": upload, "format": "0"})
             if response.status_code >= 500:
                 self.tally.count(INTERFACE, "5xx")
                 self.tally.find(INTERFACE, request, server_error(response))
                 return
             context = response.context or {}
             result, confirm = context.get("result"), context.get("confirm_form")
-            if (
-                result is not None
-                and confirm is not None
-                and not (result.has_errors() or result.has_validation_errors())
-            ):
+            if result is not None and confirm is not None and not (
+                    result.has_errors() or result.has_validation_errors()):
                 self.confirm(request, confirm)
                 return
             self.tally.count(INTERFACE, "refused")
@@ -96,9 +94,8 @@ class ImportWalk:
             if column and result is not None and result.has_validation_errors():
                 named = {f for row in result.invalid_rows for f in row.field_specific_errors}
                 if column not in named:
-                    self.tally.find(
-                        INTERFACE, request, f"refusal does not name {column}: {sorted(named)}"
-                    )
+                    self.tally.find(INTERFACE, request,
+                                    f"refusal does not name {column}: {sorted(named)}")
 
     def confirm(self, request: str, confirm: Any) -> None:
         data = {name: confirm[name].value() for name in confirm.fields}
@@ -125,15 +122,12 @@ def test_csv_import_refuses_hostile_columns_naming_them(world, pytestconfig):
             hostile[index] = value
             walk.upload(f"{column}={value[:20]!r}", as_csv(header, hostile), column)
     whole = as_csv(header, row)
-    for name, content in (
-        ("truncated in a quote", whole[: whole.index(b",") + 1] + b'"abc'),
-        ("cut in half", whole[: len(whole) // 2]),
-        ("header only", whole.split(b"\n")[0] + b"\n"),
-        ("empty", b""),
-        ("not UTF-8", b"\xff\xfe\x00k\x00e\x00y"),
-        ("binary", bytes(range(256))),
-        ("a spreadsheet's bytes", b"PK\x03\x04" + b"\x00" * 64),
-    ):
+    for name, content in (("truncated in a quote", whole[: whole.index(b",") + 1] + b'"abc'),
+                          ("cut in half", whole[: len(whole) // 2]),
+                          ("header only", whole.split(b"\n")[0] + b"\n"),
+                          ("empty", b""), ("not UTF-8", b"\xff\xfe\x00k\x00e\x00y"),
+                          ("binary", bytes(range(256))),
+                          ("a spreadsheet's bytes", b"PK\x03\x04" + b"\x00" * 64)):
         walk.upload(f"file {name}", content, None)
     print_report(tally, "csv import", KNOWN)
     problems = tally.unexplained(KNOWN)

@@ -44,9 +44,7 @@ def test_healthz_reports_ok_when_database_and_broker_answer(client):
     assert response.status_code == 200
     body = response.json()
     assert {k: body[k] for k in ("status", "database", "broker")} == {
-        "status": "ok",
-        "database": "ok",
-        "broker": "ok",
+        "status": "ok", "database": "ok", "broker": "ok"
     }
 
 
@@ -171,7 +169,9 @@ def test_celery_health_counts_the_webhook_outbox(monkeypatch, make_commitment, d
         event = WebhookEvent.objects.create(
             kind=EventKind.STATUS_CHANGED, commitment=commitment, payload={}, occurred_at=created
         )
-        WebhookDelivery.objects.create(endpoint=endpoint, event=event, state=state, created=created)
+        WebhookDelivery.objects.create(
+            endpoint=endpoint, event=event, state=state, created=created
+        )
 
     text, code = run_health()
 

@@ -49,13 +49,9 @@ def api(world: World) -> APIClient:
     return client
 
 
-def admin_submit(
-    client: Client,
-    model: type,
-    obj: Any,
-    change: dict[str, str] | None = None,
-    extra: list[tuple[str, str]] | None = None,
-) -> Any:
+def admin_submit(client: Client, model: type, obj: Any,
+                 change: dict[str, str] | None = None,
+                 extra: list[tuple[str, str]] | None = None) -> Any:
     """Post ``obj``'s admin change form as rendered, with ``change`` applied and ``extra`` added."""
     url = admin_url(model, "change", obj.pk)
     form = main_form(client.get(url).content.decode())
@@ -185,31 +181,21 @@ def test_a_body_nested_too_deep_is_a_400(world, api, method, path, opening):
 
 
 def test_a_body_nested_as_deep_as_the_api_needs_is_parsed(world, api):
-    rule = {
-        "kind": "relative",
-        "offset_amount": 30,
-        "offset_unit": "days",
-        "anchor_kind": "agreement",
-    }
+    rule = {"kind": "relative", "offset_amount": 30, "offset_unit": "days",
+            "anchor_kind": "agreement"}
     response = api.patch(f"/api/v1/commitments/{world.commitment.pk}/", {"deadline_rule": rule})
     assert response.status_code == 200, response.content
     world.commitment.refresh_from_db()
     assert world.commitment.offset_amount == 30
 
 
-@pytest.mark.parametrize(
-    ("path", "body", "field"),
-    [
-        ("/api/v1/agreements/{agreement}/", {"kind": "\ud800"}, ("kind",)),
-        ("/api/v1/agreements/{agreement}/", {"time_zone": "Asia/\ud800"}, ("time_zone",)),
-        ("/api/v1/commitments/{commitment}/", {"title": "a\udfffb"}, ("title",)),
-        (
-            "/api/v1/commitments/{commitment}/",
-            {"deadline_rule": {"offset_unit": "\ud800"}},
-            ("deadline_rule", "offset_unit"),
-        ),
-    ],
-)
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("/api/v1/agreements/{agreement}/", {"kind": "\ud800"}, ("kind",)),
+    ("/api/v1/agreements/{agreement}/", {"time_zone": "Asia/\ud800"}, ("time_zone",)),
+    ("/api/v1/commitments/{commitment}/", {"title": "a\udfffb"}, ("title",)),
+    ("/api/v1/commitments/{commitment}/", {"deadline_rule": {"offset_unit": "\ud800"}},
+     ("deadline_rule", "offset_unit")),
+])
 def test_a_lone_surrogate_is_a_400_naming_the_field(world, api, path, body, field):
     before = row_counts()
     response = api.patch(_url(path, world), json.dumps(body), content_type="application/json")
@@ -222,11 +208,9 @@ def test_a_lone_surrogate_is_a_400_naming_the_field(world, api, path, body, fiel
 
 
 def test_a_surrogate_pair_is_text_and_is_stored(world, api):
-    response = api.patch(
-        f"/api/v1/commitments/{world.commitment.pk}/",
-        json.dumps({"title": "Summit \ud83c\udf8c"}),
-        content_type="application/json",
-    )
+    response = api.patch(f"/api/v1/commitments/{world.commitment.pk}/",
+                         json.dumps({"title": "Summit \ud83c\udf8c"}),
+                         content_type="application/json")
     assert response.status_code == 200, response.content
     assert Commitment.objects.get(pk=world.commitment.pk).title == "Summit 🎌"
 
@@ -234,12 +218,10 @@ def test_a_surrogate_pair_is_text_and_is_stored(world, api):
 # The same for files: import_all on bytes that are not UTF-8, or JSON nested too deep ------------
 
 
-@pytest.mark.parametrize(
-    ("raw", "reason"), [(b"\xff\xfe{\x00", "Not JSON"), (b"[" * 100_000, "nest too deep")]
-)
-def test_import_all_refuses_a_file_that_is_not_a_backup_without_a_traceback(
-    world, tmp_path, raw, reason
-):
+@pytest.mark.parametrize(("raw", "reason"), [(b"\xff\xfe{\x00", "Not JSON"),
+                                              (b"[" * 100_000, "nest too deep")])
+def test_import_all_refuses_a_file_that_is_not_a_backup_without_a_traceback(world, tmp_path,
+                                                                             raw, reason):
     path = tmp_path / "broken.json"
     path.write_bytes(raw)
     before = row_counts()
@@ -256,18 +238,10 @@ def test_a_bulk_action_on_ids_that_are_not_numbers_changes_nothing(world, bad):
     client = client_for(world.admin)
     before = row_counts()
     url = admin_url(Commitment, "changelist")
-    response = client.post(
-        url,
-        form_body(
-            [
-                ("action", "delete_selected"),
-                ("index", "0"),
-                ("_selected_action", bad),
-                ("_selected_action", str(world.commitment.pk)),
-            ]
-        ),
-        content_type=FORM_URLENCODED,
-    )
+    response = client.post(url, form_body([("action", "delete_selected"), ("index", "0"),
+                                           ("_selected_action", bad),
+                                           ("_selected_action", str(world.commitment.pk))]),
+                           content_type=FORM_URLENCODED)
     assert response.status_code == 302
     assert row_counts() == before
     messages = [str(m) for m in get_messages(response.wsgi_request)]
@@ -277,24 +251,11 @@ def test_a_bulk_action_on_ids_that_are_not_numbers_changes_nothing(world, bad):
 def test_a_bulk_action_on_real_ids_still_runs(world):
     client = client_for(world.admin)
     url = admin_url(Source, "changelist")
-    source = Source.objects.create(
-        key="to-delete",
-        title="t",
-        publisher="p",
-        url="https://example.org/",
-        language="en",
-        kind="official",
-        published_on=world.agreement.date,
-    )
-    response = client.post(
-        url,
-        {
-            "action": "delete_selected",
-            "index": "0",
-            "post": "yes",
-            "_selected_action": [str(source.pk)],
-        },
-    )
+    source = Source.objects.create(key="to-delete", title="t", publisher="p",
+                                   url="https://example.org/", language="en", kind="official",
+                                   published_on=world.agreement.date)
+    response = client.post(url, {"action": "delete_selected", "index": "0", "post": "yes",
+                                 "_selected_action": [str(source.pk)]})
     assert response.status_code == 302
     assert not Source.objects.filter(pk=source.pk).exists()
 
@@ -304,10 +265,8 @@ def test_history_pages_with_ids_that_are_not_numbers_redirect(world, bad):
     client = client_for(world.admin)
     history = admin_url(Agreement, "history", world.agreement.pk)
     version = admin_url(Agreement, "simple_history", world.agreement.pk, "0")
-    for url in (
-        history.replace(f"/{world.agreement.pk}/", f"/{bad}/"),
-        version[: -len("0/")] + f"{bad}/",
-    ):
+    for url in (history.replace(f"/{world.agreement.pk}/", f"/{bad}/"),
+                version[: -len("0/")] + f"{bad}/"):
         response = client.get(url)
         assert response.status_code == 302, url
         assert response["Location"] == "/admin/"
@@ -320,18 +279,10 @@ def test_a_history_version_of_the_object_still_shows(world):
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize(
-    "query",
-    [
-        "status__exact=%00",
-        "q=a%00b",
-        "due_date__year=99999",
-        "due_date__year=9999",
-        "due_date__year=0",
-        "due_date__year=%C2%B2",
-        "due_date__gte=2026-01-01%00",
-    ],
-)
+@pytest.mark.parametrize("query", [
+    "status__exact=%00", "q=a%00b", "due_date__year=99999", "due_date__year=9999",
+    "due_date__year=0", "due_date__year=%C2%B2", "due_date__gte=2026-01-01%00",
+])
 def test_changelist_filters_with_a_nul_or_a_year_out_of_range_are_a_400(world, query):
     client = client_for(world.admin)
     response = client.get(f"{admin_url(Commitment, 'changelist')}?{query}")
@@ -360,18 +311,9 @@ def test_class_1_an_autocomplete_value_that_is_not_a_number_is_a_field_error(wor
 def test_class_2_a_fixed_deadline_on_the_last_day_of_the_calendar_is_refused(world):
     client = client_for(world.admin)
     before = row_counts()
-    response = admin_submit(
-        client,
-        Commitment,
-        world.commitment,
-        {
-            "deadline_kind": "fixed",
-            "deadline_date": "9999-12-31",
-            "offset_amount": "",
-            "offset_unit": "",
-            "anchor_kind": "",
-        },
-    )
+    response = admin_submit(client, Commitment, world.commitment,
+                            {"deadline_kind": "fixed", "deadline_date": "9999-12-31",
+                             "offset_amount": "", "offset_unit": "", "anchor_kind": ""})
     assert response.status_code == 200
     assert "deadline_date" in form_errors(response)
     assert row_counts() == before
@@ -399,26 +341,18 @@ def test_class_3_lead_times_swapped_in_the_inline_are_saved_or_a_form_error(worl
     """Two rows exchanging their days: each row is unique, the saves in between are not."""
     client = client_for(world.admin)
     subscription = Subscription.objects.filter(user=world.admin).first()
-    days = list(
-        SubscriptionLead.objects.filter(subscription=subscription).values_list("days", flat=True)
-    )
+    days = list(SubscriptionLead.objects.filter(subscription=subscription).values_list(
+        "days", flat=True))
     before = row_counts()
-    response = admin_submit(
-        client,
-        Subscription,
-        subscription,
-        {"leads-0-days": str(days[1]), "leads-1-days": str(days[0])},
-    )
+    response = admin_submit(client, Subscription, subscription,
+                            {"leads-0-days": str(days[1]), "leads-1-days": str(days[0])})
     if response.status_code == 200:
         assert any(k.startswith("leads-") for k in form_errors(response))
         assert row_counts() == before
     else:
         assert response.status_code == 302
-        assert sorted(
-            SubscriptionLead.objects.filter(subscription=subscription).values_list(
-                "days", flat=True
-            )
-        ) == sorted(days)
+        assert sorted(SubscriptionLead.objects.filter(subscription=subscription)
+                      .values_list("days", flat=True)) == sorted(days)
 
 
 @pytest.mark.parametrize("body", [{"owner": "a\u0000b"}, {"owner": "\u0000"}])
@@ -432,18 +366,16 @@ def test_class_7_a_nul_character_in_the_api_is_a_400_naming_the_field(world, api
 
 def test_class_7_a_nul_character_in_a_seed_file_is_refused_naming_the_field(world, tmp_path):
     path = tmp_path / "parties.yaml"
-    path.write_text(
-        'parties:\n  - key: nul-party\n    name: "Nul"\n    name_fr: "a\\0b"\n    kind: state\n'
-    )
+    path.write_text('parties:\n  - key: nul-party\n    name: "Nul"\n    name_fr: "a\\0b"\n'
+                    "    kind: state\n")
     before = row_counts()
     with pytest.raises(CommandError, match="name_fr"):
         call_command("loadseeds", str(path), verbosity=0)
     assert row_counts() == before
 
 
-@pytest.mark.parametrize(
-    ("model", "field"), [(Source, "language"), (Commitment, "citations-0-translation_language")]
-)
+@pytest.mark.parametrize(("model", "field"), [(Source, "language"),
+                                              (Commitment, "citations-0-translation_language")])
 def test_class_9_a_language_code_that_is_not_one_is_refused(world, model, field):
     client = client_for(world.admin)
     obj = world.commitment if model is Commitment else Source.objects.first()
@@ -463,9 +395,8 @@ def test_class_9_a_country_code_that_is_not_one_is_refused(world):
 
 def test_class_9_a_tampered_total_forms_does_not_render_thousands_of_rows(world):
     client = client_for(world.admin)
-    form = main_form(
-        client.get(admin_url(Agreement, "change", world.agreement.pk)).content.decode()
-    )
+    form = main_form(client.get(admin_url(Agreement, "change", world.agreement.pk))
+                     .content.decode())
     assert form is not None
     prefix = next(n for n in form.names if n.endswith("-TOTAL_FORMS"))
     response = admin_submit(client, Agreement, world.agreement, {prefix: "100000"})
@@ -478,3 +409,5 @@ def test_class_9_a_tampered_total_forms_does_not_render_thousands_of_rows(world)
     assert shown and max(shown) < INLINE_MAX_ROWS
     assert len(response.content) < 1_200_000
     assert not re.search(r"-1500-", body)
+
+

@@ -78,7 +78,8 @@ def test_fixed_deadline_out_of_range_is_a_400_on_the_date(editor_api, agreement,
 def test_agreement_date_out_of_range_is_a_400_on_the_date(editor_api, japan, date):
     """An agreement dated 9999-12-31 was accepted and its page failed later."""
     before = counts()
-    body = {"key": "far", "title": "Far", "kind": "framework", "date": date, "parties": [japan.pk]}
+    body = {"key": "far", "title": "Far", "kind": "framework", "date": date,
+            "parties": [japan.pk]}
     response = editor_api.post(AGREEMENTS, body, format="json")
     assert response.status_code == 400, response.content
     assert response.json()["date"] == ["Dates run from 1900-01-01 to 2199-12-31."]
@@ -86,9 +87,8 @@ def test_agreement_date_out_of_range_is_a_400_on_the_date(editor_api, japan, dat
 
 
 def test_agreement_date_change_out_of_range_is_a_400_and_changes_nothing(editor_api, agreement):
-    response = editor_api.patch(
-        f"{AGREEMENTS}{agreement.pk}/", {"date": "9999-12-31"}, format="json"
-    )
+    response = editor_api.patch(f"{AGREEMENTS}{agreement.pk}/", {"date": "9999-12-31"},
+                                format="json")
     assert response.status_code == 400, response.content
     assert list(response.json()) == ["date"]
     agreement.refresh_from_db()
@@ -99,11 +99,8 @@ def test_agreement_date_change_out_of_range_is_a_400_and_changes_nothing(editor_
 def test_status_change_dated_out_of_range_is_a_400_on_the_date(editor_api, make_commitment, date):
     commitment = make_commitment()
     before = counts()
-    response = editor_api.post(
-        f"{COMMITMENTS}{commitment.pk}/status/",
-        {"status": "in_progress", "occurred_on": date},
-        format="json",
-    )
+    response = editor_api.post(f"{COMMITMENTS}{commitment.pk}/status/",
+                               {"status": "in_progress", "occurred_on": date}, format="json")
     assert response.status_code == 400, response.content
     assert list(response.json()) == ["occurred_on"]
     assert counts() == before
@@ -119,12 +116,8 @@ def test_effective_from_out_of_range_is_a_400_on_the_field(editor_api, agreement
 
 
 def test_the_range_ends_are_accepted(editor_api, agreement, japan):
-    body = _commitment_body(
-        agreement,
-        japan,
-        effective_from=DATE_MIN.isoformat(),
-        deadline_rule={"kind": "fixed", "date": DATE_MAX.isoformat()},
-    )
+    body = _commitment_body(agreement, japan, effective_from=DATE_MIN.isoformat(),
+                            deadline_rule={"kind": "fixed", "date": DATE_MAX.isoformat()})
     response = editor_api.post(COMMITMENTS, body, format="json")
     assert response.status_code == 201, response.content
     stored = Commitment.objects.get(key="hostile")
@@ -140,12 +133,8 @@ def test_a_commitment_at_the_range_ends_displays_on_every_page(
     agreement = _edge_agreement(japan, day)
     response = editor_api.post(
         COMMITMENTS,
-        _commitment_body(
-            agreement,
-            japan,
-            effective_from=day.isoformat(),
-            deadline_rule={"kind": "fixed", "date": day.isoformat()},
-        ),
+        _commitment_body(agreement, japan, effective_from=day.isoformat(),
+                         deadline_rule={"kind": "fixed", "date": day.isoformat()}),
         format="json",
     )
     assert response.status_code == 201, response.content
@@ -169,21 +158,13 @@ def test_fulfilling_an_anchor_whose_dependent_would_fall_out_of_range_names_the_
     anchor = make_commitment(key="anchor")
     # 175 years after a fulfilment in 2026 is after the last day a date may hold (a
     # fulfilment cannot be dated in the future, so the offset makes the overflow).
-    make_commitment(
-        key="dependent",
-        offset_amount=175,
-        offset_unit="years",
-        anchor_kind="commitment",
-        anchor_commitment=anchor,
-    )
+    make_commitment(key="dependent", offset_amount=175, offset_unit="years",
+                    anchor_kind="commitment", anchor_commitment=anchor)
     before = counts()
     response = editor_api.post(
         f"{COMMITMENTS}{anchor.pk}/status/",
-        {
-            "status": "fulfilled",
-            "occurred_on": "2026-01-09",
-            "evidence": {"source": source.pk, "quote": "Fait."},
-        },
+        {"status": "fulfilled", "occurred_on": "2026-01-09",
+         "evidence": {"source": source.pk, "quote": "Fait."}},
         format="json",
     )
     assert response.status_code == 400, response.content
@@ -218,7 +199,8 @@ def test_model_validation_names_each_date_field(agreement, source, make_commitme
     update = ProgressUpdate(commitment=make_commitment(), occurred_on=dt.date(2200, 1, 1))
     agreement.date = dt.date(9999, 12, 31)
     source.published_on = dt.date(1, 1, 1)
-    for instance, field in ((agreement, "date"), (source, "published_on"), (update, "occurred_on")):
+    for instance, field in ((agreement, "date"), (source, "published_on"),
+                            (update, "occurred_on")):
         with pytest.raises(ValidationError) as exc:
             instance.full_clean()
         assert exc.value.message_dict[field] == ["Dates run from 1900-01-01 to 2199-12-31."]
@@ -243,13 +225,8 @@ def test_a_language_that_is_not_a_tag_is_refused(source, make_commitment, value)
     with pytest.raises(ValidationError) as exc:
         source.full_clean()
     assert list(exc.value.message_dict) == ["language"]
-    citation = Citation(
-        source=source,
-        commitment=make_commitment(),
-        quote="q",
-        translation="t",
-        translation_language=value,
-    )
+    citation = Citation(source=source, commitment=make_commitment(), quote="q",
+                        translation="t", translation_language=value)
     with pytest.raises(ValidationError) as exc:
         citation.full_clean()
     assert list(exc.value.message_dict) == ["translation_language"]
@@ -306,19 +283,16 @@ def _status(source, **overrides):
         ({"key": NUL}, ["key"]),
         ({"category": NUL}, ["category"]),
         ({"beneficiaries": [NUL]}, ["beneficiaries"]),
-        (
-            {"deadline_rule": {"kind": "fixed", "date": "2026-03-31", "source_phrase": NUL}},
-            ["deadline_rule", "source_phrase"],
-        ),
+        ({"deadline_rule": {"kind": "fixed", "date": "2026-03-31", "source_phrase": NUL}},
+         ["deadline_rule", "source_phrase"]),
         ({"deadline_rule": {"kind": NUL}}, ["deadline_rule", "kind"]),
     ],
 )
 def test_nul_in_a_commitment_is_a_400_naming_the_field(editor_api, agreement, japan, body, path):
     """A username with a NUL reached PostgreSQL ("cannot contain NUL"): a 500."""
     before = counts()
-    response = editor_api.post(
-        COMMITMENTS, _commitment_body(agreement, japan, **body), format="json"
-    )
+    response = editor_api.post(COMMITMENTS, _commitment_body(agreement, japan, **body),
+                               format="json")
     assert response.status_code == 400, response.content
     assert error_at(response.json(), path) == ["Null characters are not allowed."]
     assert counts() == before
@@ -340,9 +314,8 @@ def test_nul_in_a_status_change_is_a_400_naming_the_field(
 ):
     commitment = make_commitment()
     before = counts()
-    response = editor_api.post(
-        f"{COMMITMENTS}{commitment.pk}/status/", _status(source, **overrides), format="json"
-    )
+    response = editor_api.post(f"{COMMITMENTS}{commitment.pk}/status/",
+                               _status(source, **overrides), format="json")
     assert response.status_code == 400, response.content
     assert error_at(response.json(), path) == ["Null characters are not allowed."]
     assert counts() == before
@@ -350,9 +323,8 @@ def test_nul_in_a_status_change_is_a_400_naming_the_field(
 
 def test_nul_in_a_patch_changes_nothing(editor_api, make_commitment):
     commitment = make_commitment()
-    response = editor_api.patch(
-        f"{COMMITMENTS}{commitment.pk}/", {"owner": NUL, "title": "New"}, format="json"
-    )
+    response = editor_api.patch(f"{COMMITMENTS}{commitment.pk}/",
+                                {"owner": NUL, "title": "New"}, format="json")
     assert response.status_code == 400, response.content
     assert response.json() == {"owner": ["Null characters are not allowed."]}
     commitment.refresh_from_db()

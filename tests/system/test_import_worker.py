@@ -47,6 +47,5 @@ def test_a_worker_imports_a_large_file_showing_progress_then_every_row_at_once(
     assert all(count == 0 for _done, count in seen_progress)
     assert run.finished is not None and run.started is not None
     seconds = (run.finished - run.started).total_seconds()
-    print(
-        f"\n{ROWS} rows ({len(data) / 1e6:.1f} MB) in {seconds:.1f} s: {ROWS / seconds:.0f} rows/s"
-    )
+    print(f"\n{ROWS} rows ({len(data) / 1e6:.1f} MB) in {seconds:.1f} s: "
+          f"{ROWS / seconds:.0f} rows/s")

@@ -72,7 +72,9 @@ def test_the_walk_finds_an_upward_import(tmp_path):
     """The checker itself: a synthetic tree with one upward import in each form is caught."""
     (tmp_path / "commitments" / "services").mkdir(parents=True)
     (tmp_path / "commitments" / "services" / "backup.py").write_text(
-        "from alerts.models import Alert\ndef later():\n    import webhooks.models\n",
+        "from alerts.models import Alert\n"
+        "def later():\n"
+        "    import webhooks.models\n",
         encoding="utf-8",
     )
     (tmp_path / "alerts").mkdir()
@@ -111,16 +113,8 @@ API_APPS = ("commitments", "alerts", "webhooks", "feeds")
 
 #: What the ``api`` app keeps: the REST plumbing every app's API shares, no app's resources.
 API_PLUMBING = {
-    "__init__.py",
-    "admin.py",
-    "apps.py",
-    "authentication.py",
-    "models.py",
-    "pagination.py",
-    "schema.py",
-    "services.py",
-    "throttling.py",
-    "urls.py",
+    "__init__.py", "admin.py", "apps.py", "authentication.py", "models.py", "pagination.py",
+    "schema.py", "services.py", "throttling.py", "urls.py",
 }
 
 

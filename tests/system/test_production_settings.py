@@ -48,9 +48,8 @@ def test_env_example_copied_as_is_keeps_make_run_local():
     )
     assert "DJANGO_ENV" not in values
     assert all(not value for key, value in values.items() if "SECRET" in key or "PASSWORD" in key)
-    result = _manage(
-        "shell", "-c", "from django.conf import settings; print(settings.DJANGO_ENV)", env=values
-    )
+    result = _manage("shell", "-c", "from django.conf import settings; print(settings.DJANGO_ENV)",
+                     env=values)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().splitlines()[-1] == "local"
     # The production block is there to uncomment, with its header.

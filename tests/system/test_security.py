@@ -135,10 +135,8 @@ def failed_token_rate(settings):
     cache.clear()
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {
-            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
-            "anon": "3/minute",
-        },
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                                   "anon": "3/minute"},
     }
     yield
     cache.clear()
@@ -196,14 +194,11 @@ def test_revoked_and_expired_tokens_count_as_failures(viewer, failed_token_rate)
     now = timezone.now()
     revoked, revoked_key = api_token_create(user=viewer, name="old", now=now)
     api_token_revoke(token=revoked, now=now)
-    _expired, expired_key = api_token_create(
-        user=viewer, name="short", now=now, expires_at=now + dt.timedelta(seconds=1)
-    )
+    _expired, expired_key = api_token_create(user=viewer, name="short", now=now,
+                                             expires_at=now + dt.timedelta(seconds=1))
     with time_machine.travel(now + dt.timedelta(seconds=5)):
-        codes = [
-            api_from("198.51.100.50", f"Token {k}").get(API).status_code
-            for k in (revoked_key, expired_key, revoked_key, expired_key)
-        ]
+        codes = [api_from("198.51.100.50", f"Token {k}").get(API).status_code
+                 for k in (revoked_key, expired_key, revoked_key, expired_key)]
     assert codes == [401, 401, 401, 429]
 
 
@@ -219,8 +214,7 @@ def test_good_tokens_and_requests_without_one_do_not_count(viewer, failed_token_
 def test_a_forged_x_forwarded_for_does_not_buy_more_guesses(db, failed_token_rate):
     codes = [
         api_from("198.51.100.70", "Token guess", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}")
-        .get(API)
-        .status_code
+        .get(API).status_code
         for n in range(4)
     ]
     assert codes == [401, 401, 401, 429]

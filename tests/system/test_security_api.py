@@ -129,9 +129,8 @@ def row_for(route: Route, user: Any) -> Any:
     rows = model._default_manager.order_by("pk")
     if name_of(route) == "api:commitment-revise":
         # A closed commitment's deadline is not revised: the walk revises an open one.
-        rows = rows.filter(
-            status__in=["not_started", "in_progress"], due_date__isnull=False, recurrence="none"
-        )
+        rows = rows.filter(status__in=["not_started", "in_progress"], due_date__isnull=False,
+                           recurrence="none")
     if name_of(route) in ("api:commitment-occurrences", "api:commitment-change-occurrence-status"):
         rows = rows.exclude(recurrence="none")  # the walks read and change a real occurrence
     if own_data(route):
@@ -150,30 +149,21 @@ def test_someone_elses_own_data_is_not_found_by_any_method_or_action(world):
         if not own_data(route) or "pk" not in route.parameters():
             continue
         model = model_of(route)
-        victim_row = (
-            model._default_manager.exclude(**{owner_field(model): world.viewer})
-            .order_by("pk")
-            .first()
-        )
+        victim_row = model._default_manager.exclude(
+            **{owner_field(model): world.viewer}).order_by("pk").first()
         assert victim_row is not None, f"{route.route}: no row of another user to try"
         url = reverse(name_of(route), kwargs={"pk": victim_row.pk})
         for method in list(route.view.actions):
             with CaptureQueriesContext(connection) as queries:
-                response = intruder.generic(
-                    method.upper(), url, "{}", content_type="application/json"
-                )
+                response = intruder.generic(method.upper(), url, "{}",
+                                            content_type="application/json")
             assert response.status_code == 404, (method, url, response.status_code)
             assert not writes_of(queries), (method, url)
             checked.append((name_of(route), method))
     names = {name for name, _method in checked}
-    assert {
-        "api:subscription-detail",
-        "api:alert-detail",
-        "api:feeds:calendar-feed-detail",
-        "api:feeds:calendar-feed-rotate",
-        "api:webhook-detail",
-        "api:webhook-deliveries",
-    } <= names
+    assert {"api:subscription-detail", "api:alert-detail", "api:feeds:calendar-feed-detail",
+            "api:feeds:calendar-feed-rotate", "api:webhook-detail", "api:webhook-deliveries"
+            } <= names
 
 
 def test_own_data_lists_show_only_the_callers_rows(world):
@@ -193,10 +183,8 @@ def test_the_admin_history_of_someone_elses_subscription_is_forbidden(world):
     client = Client()
     client.force_login(world.viewer)
     version = theirs.history.first().history_id
-    for url in (
-        reverse("admin:alerts_subscription_history", args=[theirs.pk]),
-        reverse("admin:alerts_subscription_simple_history", args=[theirs.pk, version]),
-    ):
+    for url in (reverse("admin:alerts_subscription_history", args=[theirs.pk]),
+                reverse("admin:alerts_subscription_simple_history", args=[theirs.pk, version])):
         assert client.get(url).status_code == 403
         assert client.post(url, {}).status_code == 403
 
@@ -207,28 +195,14 @@ def test_the_admin_history_of_someone_elses_subscription_is_forbidden(world):
 def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
     """A valid body for every writable route and method, acting as the editor."""
     commitment = world.commitment
-    agreement = {
-        "key": "sec-agreement",
-        "title": "Security review",
-        "kind": "joint_statement",
-        "parties": [commitment.obligor_id],
-        "date": "2025-10-28",
-        "time_zone": "Asia/Tokyo",
-    }
-    rule = {
-        "kind": "relative",
-        "offset_amount": 90,
-        "offset_unit": "days",
-        "anchor_kind": "agreement",
-    }
-    new_commitment = {
-        "key": "sec-commitment",
-        "agreement": commitment.agreement_id,
-        "title": "Reviewed",
-        "category": "meeting",
-        "obligor": commitment.obligor_id,
-        "deadline_rule": rule,
-    }
+    agreement = {"key": "sec-agreement", "title": "Security review", "kind": "joint_statement",
+                 "parties": [commitment.obligor_id], "date": "2025-10-28",
+                 "time_zone": "Asia/Tokyo"}
+    rule = {"kind": "relative", "offset_amount": 90, "offset_unit": "days",
+            "anchor_kind": "agreement"}
+    new_commitment = {"key": "sec-commitment", "agreement": commitment.agreement_id,
+                      "title": "Reviewed", "category": "meeting",
+                      "obligor": commitment.obligor_id, "deadline_rule": rule}
     existing_agreement = {**agreement, "key": commitment.agreement.key}
     existing_commitment = {**new_commitment, "key": commitment.key}
     bodies: dict[tuple[str, str], dict[str, Any]] = {
@@ -238,69 +212,52 @@ def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
         # Publishing (issue 15).
         ("api:agreement-publication", "post"): {"action": "unpublish", "note": "Checking."},
         ("api:agreement-corrections", "post"): {
-            "changes": {"place": "Osaka"},
-            "note": "The place was wrong.",
+            "changes": {"place": "Osaka"}, "note": "The place was wrong.",
         },
         ("api:commitment-corrections", "post"): {
-            "changes": {"title": "Renamed"},
-            "note": "A typo.",
+            "changes": {"title": "Renamed"}, "note": "A typo.",
         },
         ("api:commitment-list", "post"): new_commitment,
         ("api:commitment-detail", "put"): existing_commitment,
         ("api:commitment-detail", "patch"): {"title": "Renamed"},
         ("api:commitment-change-status", "post"): {"status": "in_progress", "note": "Talks"},
         ("api:commitment-revise", "post"): {
-            "kind": "suspended",
-            "reason": "Talks paused.",
+            "kind": "suspended", "reason": "Talks paused.",
             "evidence": {"source": world.citation.source_id, "quote": "Suspendu."},
         },
         ("api:commitment-change-occurrence-status", "post"): {"status": "in_progress"},
         # Ratings (issue 13).
         ("api:commitment-assessments", "post"): {
-            "party": commitment.obligor_id,
-            "rating": "in_the_works",
+            "party": commitment.obligor_id, "rating": "in_the_works",
             "justification": "Talks resumed.",
         },
         ("api:commitment-review-assessment", "post"): {},
         ("api:subscription-list", "post"): {"scope": "all"},
-        ("api:subscription-detail", "put"): {
-            "scope": "commitment",
-            "commitment": commitment.pk,
-            "lead_days": [3],
-        },
+        ("api:subscription-detail", "put"): {"scope": "commitment",
+                                             "commitment": commitment.pk, "lead_days": [3]},
         ("api:subscription-detail", "patch"): {"lead_days": [3]},
         ("api:feeds:calendar-feed-list", "post"): {"scope": "watchlist"},
         ("api:feeds:calendar-feed-rotate", "post"): {},
-        ("api:webhook-list", "post"): {
-            "target_url": "http://127.0.0.1:9/other",
-            "secret": "another-secret-0123456789",
-        },
+        ("api:webhook-list", "post"): {"target_url": "http://127.0.0.1:9/other",
+                                       "secret": "another-secret-0123456789"},
         ("api:webhook-detail", "put"): {"target_url": "http://127.0.0.1:9/hook"},
         ("api:webhook-detail", "patch"): {"description": "Ops"},
         # Sources kept as evidence (issue 14).
         ("api:source-list", "post"): {
-            "title": "Security review source",
-            "publisher": "Gate",
-            "language": "fr",
-            "published_on": "2025-10-28",
-            "kind": "press",
+            "title": "Security review source", "publisher": "Gate", "language": "fr",
+            "published_on": "2025-10-28", "kind": "press",
             "text": "Un texte gardé pour la revue de sécurité.",
         },
         # The text parser (issue 14): reads, writes nothing.
-        ("api:parse-list", "post"): {
-            "text": "within 90 days",
-            "lang": "en",
-            "anchor": "2025-08-21",
-        },
+        ("api:parse-list", "post"): {"text": "within 90 days", "lang": "en",
+                                     "anchor": "2025-08-21"},
     }
     return bodies
 
 
 def _serializer_of(route: Route, action: str) -> serializers.Serializer:
-    if name_of(route) in (
-        "api:commitment-change-status",
-        "api:commitment-change-occurrence-status",
-    ):
+    if name_of(route) in ("api:commitment-change-status",
+                          "api:commitment-change-occurrence-status"):
         return api_serializers.StatusChangeSerializer()
     if name_of(route) == "api:commitment-revise":
         return api_serializers.RevisionCreateSerializer()
@@ -317,9 +274,8 @@ def _serializer_of(route: Route, action: str) -> serializers.Serializer:
 
 def forged(field: serializers.Field) -> Any:
     """Return a well-formed value for ``field`` that differs from anything stored."""
-    if isinstance(
-        field, serializers.ListSerializer | serializers.ManyRelatedField | serializers.ListField
-    ):
+    if isinstance(field, serializers.ListSerializer | serializers.ManyRelatedField |
+                  serializers.ListField):
         return []
     if isinstance(field, serializers.BaseSerializer):
         return {}
@@ -331,10 +287,8 @@ def forged(field: serializers.Field) -> Any:
         return "2031-01-01"
     if isinstance(field, serializers.ChoiceField):
         return list(field.choices)[-1]
-    if isinstance(
-        field,
-        serializers.IntegerField | serializers.PrimaryKeyRelatedField | serializers.DecimalField,
-    ):
+    if isinstance(field, serializers.IntegerField | serializers.PrimaryKeyRelatedField |
+                  serializers.DecimalField):
         return 987654
     return "forged"
 
@@ -351,15 +305,8 @@ def read_only_paths(serializer: serializers.Serializer) -> list[tuple[tuple[str,
 
 
 #: Keys no writable resource has, that would grant something if a serializer took them.
-PRIVILEGED = {
-    "user": None,
-    "owner": None,
-    "is_superuser": True,
-    "is_staff": True,
-    "secret_hash": "0" * 64,
-    "key_hash": "0" * 64,
-    "password": "pw",
-}
+PRIVILEGED = {"user": None, "owner": None, "is_superuser": True, "is_staff": True,
+              "secret_hash": "0" * 64, "key_hash": "0" * 64, "password": "pw"}
 
 
 def with_value(body: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
@@ -411,8 +358,7 @@ def test_read_only_and_privileged_fields_are_refused_or_ignored_on_every_writabl
 
             serializer = _serializer_of(route, action)
             forged_fields = read_only_paths(serializer) + [
-                ((name,), value)
-                for name, value in PRIVILEGED.items()
+                ((name,), value) for name, value in PRIVILEGED.items()
                 if name not in serializer.fields
             ]
             for path, value in forged_fields:
@@ -466,292 +412,83 @@ def test_a_viewer_cannot_write_shared_data_by_any_method(world):
         url = reverse(name_of(route), kwargs=kwargs)
         for method in set(route.view.actions) - {"get", "head", "options"}:
             with CaptureQueriesContext(connection) as queries:
-                response = client.generic(
-                    method.upper(), url, "{}", content_type="application/json"
-                )
+                response = client.generic(method.upper(), url, "{}",
+                                          content_type="application/json")
             assert response.status_code == 403, (method, url, response.status_code)
             assert not writes_of(queries)
 
 
 #: The exact keys of every representation, by route; a new key is a decision, made here.
-CITATION = {
-    "id",
-    "source",
-    "source_title",
-    "source_publisher",
-    "quote",
-    "start",
-    "end",
-    "translation",
-    "translation_language",
-    "locator",
-}
-PROGRESS = {
-    "id",
-    "url",
-    "commitment",
-    "occurrence",
-    "occurred_on",
-    "status_from",
-    "status_to",
-    "note",
-    "measured_value",
-    "evidence",
-    "author",
-    "created",
-}
-OCCURRENCE = {
-    "sequence",
-    "due_date",
-    "due_at",
-    "target_amount",
-    "status",
-    "status_changed_at",
-    "fulfilled_on",
-    "deadline_state",
-    "flagged_at",
-}
-OBLIGOR_RATING = {
-    "id",
-    "party",
-    "rating",
-    "rating_label",
-    "score",
-    "justification",
-    "evidence",
-    "assessed_on",
-    "reviewed_on",
-    "review_due",
-    "author",
-    # Issue 15: the French text and the machine translations, kept apart.
-    "justification_fr",
-    "machine_translations",
-}
+CITATION = {"id", "source", "source_title", "source_publisher", "quote", "start", "end",
+            "translation", "translation_language", "locator"}
+PROGRESS = {"id", "url", "commitment", "occurrence", "occurred_on", "status_from", "status_to",
+            "note", "measured_value", "evidence", "author", "created"}
+OCCURRENCE = {"sequence", "due_date", "due_at", "target_amount", "status", "status_changed_at",
+              "fulfilled_on", "deadline_state", "flagged_at"}
+OBLIGOR_RATING = {"id", "party", "rating", "rating_label", "score", "justification", "evidence",
+                  "assessed_on", "reviewed_on", "review_due", "author",
+                  # Issue 15: the French text and the machine translations, kept apart.
+                  "justification_fr", "machine_translations"}
 EXPECTED_KEYS: dict[str, dict[str, set[str]]] = {
-    "party": {
-        "": {
-            "id",
-            "url",
-            "key",
-            "name",
-            "name_fr",
-            "machine_translations",
-            "kind",
-            "country_code",
-            "created",
-            "updated",
-        }
-    },
-    "source": {
-        "": {
-            "id",
-            "url",
-            "key",
-            "title",
-            "publisher",
-            "link",
-            "language",
-            "published_on",
-            "kind",
-            "retrieved_on",
-            "content_type",
-            "original_name",
-            "sha256",
-            "original",
-            "text",
-            "created",
-            "updated",
-        }
-    },
-    "agreement": {
-        "": {
-            "id",
-            "url",
-            "key",
-            "title",
-            "kind",
-            "parties",
-            "date",
-            "place",
-            "time_zone",
-            "summary",
-            "citations",
-            "publication_state",
-            "published_at",
-            "created",
-            "updated",
-            "title_fr",
-            "summary_fr",
-            "machine_translations",
-        },
-        ".citations[]": CITATION,
-    },
+    "party": {"": {"id", "url", "key", "name", "name_fr", "machine_translations", "kind",
+                   "country_code", "created", "updated"}},
+    "source": {"": {"id", "url", "key", "title", "publisher", "link", "language",
+                    "published_on", "kind", "retrieved_on", "content_type", "original_name",
+                    "sha256", "original", "text", "created", "updated"}},
+    "agreement": {"": {"id", "url", "key", "title", "kind", "parties", "date", "place",
+                       "time_zone", "summary", "citations", "publication_state",
+                       "published_at", "created", "updated",
+                       "title_fr", "summary_fr", "machine_translations"},
+                  ".citations[]": CITATION},
     "commitment": {
-        "": {
-            "id",
-            "url",
-            "key",
-            "agreement",
-            "title",
-            "description",
-            "category",
-            "obligor",
-            "beneficiaries",
-            "target_amount",
-            "target_unit",
-            "effective_from",
-            "deadline_rule",
-            "due_date",
-            "due_at",
-            "status",
-            "status_changed_at",
-            "fulfilled_on",
-            "deadline_state",
-            "flagged_at",
-            "owner",
-            "citations",
-            "progress_updates",
-            "created",
-            "updated",
-            # Issue 12: revisions and timeliness; recurrence; stages and the explanation.
-            "original_due_date",
-            "due_precision",
-            "revisions",
-            "fulfilment_timing",
-            "recurrence",
-            "occurrences",
-            "stages",
-            "deadline_explanation",
-            # Issue 13: the obligors, their current ratings, progress against pace.
-            "obligors",
-            "assessments",
-            "progress",
-            # Issue 15: French texts, machine translations kept apart.
-            "title_fr",
-            "description_fr",
-            "machine_translations",
-        },
+        "": {"id", "url", "key", "agreement", "title", "description", "category", "obligor",
+             "beneficiaries", "target_amount", "target_unit", "effective_from",
+             "deadline_rule", "due_date", "due_at", "status", "status_changed_at",
+             "fulfilled_on", "deadline_state", "flagged_at", "owner", "citations",
+             "progress_updates", "created", "updated",
+             # Issue 12: revisions and timeliness; recurrence; stages and the explanation.
+             "original_due_date", "due_precision", "revisions", "fulfilment_timing",
+             "recurrence", "occurrences", "stages", "deadline_explanation",
+             # Issue 13: the obligors, their current ratings, progress against pace.
+             "obligors", "assessments", "progress",
+             # Issue 15: French texts, machine translations kept apart.
+             "title_fr", "description_fr", "machine_translations"},
         ".assessments[]": OBLIGOR_RATING,
         ".assessments[].evidence": CITATION,
-        ".progress": {
-            "measured",
-            "measured_on",
-            "target",
-            "unit",
-            "share_of_target",
-            "pace_share",
-            "pace",
-        },
+        ".progress": {"measured", "measured_on", "target", "unit", "share_of_target",
+                      "pace_share", "pace"},
         ".recurrence": {"kind", "interval", "unit", "until", "count"},
         ".occurrences[]": OCCURRENCE,
-        ".deadline_rule": {
-            "kind",
-            "date",
-            "precision",
-            "offset_amount",
-            "offset_unit",
-            "anchor_kind",
-            "anchor_commitment",
-            "period_unit",
-            "period_number",
-            "period_year",
-            "source_phrase",
-            "description",
-        },
-        ".stages": {
-            "announced_on",
-            "signed_on",
-            "instrument",
-            "effective_from",
-            "effective_from_precision",
-            "retroactive",
-            "in_force_on",
-            "ended_on",
-            "ended_reason",
-            "replaced_by",
-        },
+        ".deadline_rule": {"kind", "date", "precision", "offset_amount", "offset_unit",
+                           "anchor_kind", "anchor_commitment", "period_unit", "period_number",
+                           "period_year", "source_phrase", "description"},
+        ".stages": {"announced_on", "signed_on", "instrument", "effective_from",
+                    "effective_from_precision", "retroactive", "in_force_on", "ended_on",
+                    "ended_reason", "replaced_by"},
         ".stages.instrument": {"title", "url"},
         ".citations[]": CITATION,
         ".progress_updates[]": PROGRESS,
         ".progress_updates[].evidence": CITATION,
-        ".revisions[]": {
-            "kind",
-            "revised_on",
-            "old_due_date",
-            "new_due_date",
-            "new_precision",
-            "reason",
-            "evidence",
-            "author",
-        },
+        ".revisions[]": {"kind", "revised_on", "old_due_date", "new_due_date", "new_precision",
+                         "reason", "evidence", "author"},
         ".revisions[].evidence": CITATION,
     },
     "commitment-occurrences": {"": OCCURRENCE},
-    "commitment-assessments": {
-        "": OBLIGOR_RATING | {"commitment", "current", "created"},
-        ".evidence": CITATION,
-    },
+    "commitment-assessments": {"": OBLIGOR_RATING | {"commitment", "current", "created"},
+                               ".evidence": CITATION},
     "progressupdate": {"": PROGRESS, ".evidence": CITATION},
-    "subscription": {
-        "": {
-            "id",
-            "url",
-            "scope",
-            "agreement",
-            "party",
-            "commitment",
-            "mode",
-            "lead_days",
-            "notify_overdue",
-            "created",
-        }
-    },
-    "alert": {
-        "": {
-            "id",
-            "url",
-            "commitment",
-            "kind",
-            "due_date",
-            "threshold",
-            "digest",
-            "state",
-            "sent_at",
-            "created",
-        }
-    },
-    "calendar-feed": {
-        "": {
-            "id",
-            "name",
-            "scope",
-            "agreement",
-            "party",
-            "secret_hint",
-            "created",
-            "rotated_at",
-            "revoked_at",
-            "subscribe_url",
-        }
-    },
-    "webhook": {
-        "": {"id", "url", "target_url", "events", "description", "active", "deliveries", "created"}
-    },
-    "webhook-deliveries": {
-        "": {
-            "id",
-            "event",
-            "state",
-            "attempts",
-            "last_status_code",
-            "response_ms",
-            "last_error",
-            "next_attempt_at",
-            "sent_at",
-            "created",
-        },
-        ".event": {"id", "type", "commitment", "occurred_at", "data"},
-    },
+    "subscription": {"": {"id", "url", "scope", "agreement", "party", "commitment", "mode",
+                          "lead_days", "notify_overdue", "created"}},
+    "alert": {"": {"id", "url", "commitment", "kind", "due_date", "threshold", "digest",
+                   "state", "sent_at", "created"}},
+    "calendar-feed": {"": {"id", "name", "scope", "agreement", "party", "secret_hint",
+                           "created", "rotated_at", "revoked_at", "subscribe_url"}},
+    "webhook": {"": {"id", "url", "target_url", "events", "description", "active",
+                     "deliveries", "created"}},
+    "webhook-deliveries": {"": {"id", "event", "state", "attempts", "last_status_code",
+                                "response_ms", "last_error", "next_attempt_at", "sent_at",
+                                "created"},
+                           ".event": {"id", "type", "commitment", "occurred_at", "data"}},
 }
 ENVELOPE = {"count", "next", "previous", "results"}
 #: Free-form JSON whose keys are data, not fields: a webhook event's frozen payload, a row's
@@ -759,9 +496,8 @@ ENVELOPE = {"count", "next", "previous", "results"}
 OPAQUE = {"data", "machine_translations"}
 
 
-def key_sets(
-    value: Any, path: str = "", found: dict[str, set[str]] | None = None
-) -> dict[str, set[str]]:
+def key_sets(value: Any, path: str = "", found: dict[str, set[str]] | None = None
+             ) -> dict[str, set[str]]:
     found = {} if found is None else found
     if isinstance(value, dict):
         found.setdefault(path, set()).update(value)
@@ -840,18 +576,8 @@ def test_every_representation_has_exactly_the_documented_keys(world):
 
 
 #: Keys that would give away an account or a credential.
-FORBIDDEN_KEYS = {
-    "password",
-    "key_hash",
-    "secret_hash",
-    "secret",
-    "token",
-    "key_prefix",
-    "email",
-    "is_superuser",
-    "is_staff",
-    "last_login",
-}
+FORBIDDEN_KEYS = {"password", "key_hash", "secret_hash", "secret", "token", "key_prefix",
+                  "email", "is_superuser", "is_staff", "last_login"}
 
 
 def test_no_answer_holds_a_secret_or_an_email_address(world):
@@ -867,12 +593,11 @@ def test_no_answer_holds_a_secret_or_an_email_address(world):
         bodies.append(streamed(export_answer))
         for page in ("dashboard:overview", "dashboard:commitments", "dashboard:watching"):
             bodies.append(client.get(reverse(page)).content.decode())
-        for page, row in (
-            ("dashboard:commitment", world.commitment.pk),
-            ("dashboard:agreement", world.commitment.agreement_id),
-        ):
+        for page, row in (("dashboard:commitment", world.commitment.pk),
+                          ("dashboard:agreement", world.commitment.agreement_id)):
             bodies.append(client.get(reverse(page, args=[row])).content.decode())
-        feed = Client().get(reverse("api:feeds:calendar", args=[world.feed_secrets[user.username]]))
+        feed = Client().get(reverse("api:feeds:calendar",
+                                    args=[world.feed_secrets[user.username]]))
         assert feed.status_code == 200
         bodies.append(feed.content.decode())
     text = "\n".join(bodies)
@@ -910,15 +635,15 @@ def test_every_list_refuses_pages_over_the_maximum_and_says_so_in_the_schema(wor
         too_many = client.get(url, {"page_size": maximum + 1})
         assert too_many.status_code == 400, name_of(route)
         assert too_many.json() == {
-            "page_size": [f"Must be between 1 and {maximum}; got {maximum + 1}."]
-        }
+            "page_size": [f"Must be between 1 and {maximum}; got {maximum + 1}."]}
         assert client.get(url, {"page_size": maximum}).status_code == 200
         past_the_end = client.get(url, {"page": 10**30})
         assert past_the_end.status_code == 404, name_of(route)
         assert past_the_end["Content-Type"] == "application/json"
         assert "does not exist" in past_the_end.json()["detail"]
 
-        parameters = {p["name"]: p for p in schema["paths"]["/" + route.route]["get"]["parameters"]}
+        parameters = {p["name"]: p for p in schema["paths"]["/" + route.route]["get"]
+                      ["parameters"]}
         assert parameters["page_size"]["schema"]["maximum"] == maximum, name_of(route)
         assert "400" in schema["paths"]["/" + route.route]["get"]["responses"], name_of(route)
 
@@ -927,11 +652,8 @@ def text_filters(route: Route) -> list[str]:
     filterset = getattr(route.view.cls, "filterset_class", None)
     if filterset is None:
         return []
-    return [
-        name
-        for name, flt in filterset.base_filters.items()
-        if flt.field_class.__name__ == "CharField"
-    ]
+    return [name for name, flt in filterset.base_filters.items()
+            if flt.field_class.__name__ == "CharField"]
 
 
 def test_very_long_text_filters_are_refused_not_run(world):
@@ -973,15 +695,10 @@ def test_a_body_over_the_upload_limit_is_a_json_413_and_writes_nothing(world, se
         response = client.patch(url, body, content_type="application/json")
     assert response.status_code == 413
     assert response.json() == {
-        "detail": "The request body is larger than the 10000 bytes accepted."
-    }
+        "detail": "The request body is larger than the 10000 bytes accepted."}
     assert not writes_of(queries)
-    assert (
-        client.patch(
-            url, json.dumps({"summary": "short"}), content_type="application/json"
-        ).status_code
-        == 200
-    )
+    assert client.patch(url, json.dumps({"summary": "short"}),
+                        content_type="application/json").status_code == 200
 
 
 def test_a_form_post_over_the_limits_is_a_400(world, settings):
@@ -1033,16 +750,9 @@ def test_more_ids_than_the_bound_are_refused_naming_the_field(world, field, rout
     assert sorted(getattr(obj, field).values_list("pk", flat=True)) == before
 
 
-@pytest.mark.parametrize(
-    "bad, reason",
-    [
-        (["x"], "Incorrect type"),
-        ([True], "Incorrect type"),
-        ([1.5], "Incorrect type"),
-        ([999_999], "does not exist"),
-        ("1,2", "Expected a list"),
-    ],
-)
+@pytest.mark.parametrize("bad, reason", [(["x"], "Incorrect type"), ([True], "Incorrect type"),
+                                         ([1.5], "Incorrect type"), ([999_999], "does not exist"),
+                                         ("1,2", "Expected a list")])
 def test_malformed_party_ids_are_refused_naming_the_field(world, bad, reason):
     client = session_client(world.editor)
     agreement = world.commitment.agreement
@@ -1056,21 +766,15 @@ def test_malformed_party_ids_are_refused_naming_the_field(world, bad, reason):
     assert agreement.history.count() == versions
 
 
-def test_a_filtered_export_streams_and_filters_in_the_database(world, make_commitment, monkeypatch):
+def test_a_filtered_export_streams_and_filters_in_the_database(world, make_commitment,
+                                                               monkeypatch):
     """The export reads matching rows chunk by chunk; the filter is SQL, not Python."""
     template = make_commitment(title="Tariff step", category="tariff")
-    fields = {
-        f.attname: getattr(template, f.attname)
-        for f in Commitment._meta.concrete_fields
-        if not f.primary_key and f.attname not in ("key", "category")
-    }
+    fields = {f.attname: getattr(template, f.attname) for f in Commitment._meta.concrete_fields
+              if not f.primary_key and f.attname not in ("key", "category")}
     Commitment.objects.bulk_create(
-        [
-            Commitment(**fields, key=f"bulk-{n}", category="tariff" if n % 2 else "meeting")
-            for n in range(600)
-        ],
-        batch_size=300,
-    )
+        [Commitment(**fields, key=f"bulk-{n}", category="tariff" if n % 2 else "meeting")
+         for n in range(600)], batch_size=300)
     pulled: list[tuple] = []
     real_iterator = QuerySet.iterator
 
@@ -1088,19 +792,15 @@ def test_a_filtered_export_streams_and_filters_in_the_database(world, make_commi
     matching = Commitment.objects.filter(category="tariff").count()
     assert matching == 301
     assert len(pulled) == matching == body.count("\n") - 1
-    assert any(
-        "tariff" in q["sql"] and "WHERE" in q["sql"].upper() for q in queries.captured_queries
-    )
+    assert any("tariff" in q["sql"] and "WHERE" in q["sql"].upper()
+               for q in queries.captured_queries)
     assert body.splitlines()[0] == ",".join(export.COLUMNS)
 
 
 def _rates(**rates: str | None) -> Any:
-    return override_settings(
-        REST_FRAMEWORK={
-            **settings.REST_FRAMEWORK,
-            "DEFAULT_THROTTLE_RATES": {**api_settings.DEFAULT_THROTTLE_RATES, **rates},
-        }
-    )
+    return override_settings(REST_FRAMEWORK={
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**api_settings.DEFAULT_THROTTLE_RATES, **rates}})
 
 
 def test_session_users_are_throttled_with_retry_after(world):
@@ -1116,9 +816,8 @@ def test_session_users_are_throttled_with_retry_after(world):
 def test_anonymous_readers_are_throttled_per_address_whatever_x_forwarded_for_says(world):
     with _rates(anon="3/minute"), override_settings(API_PUBLIC_READ=True):
         client = APIClient(REMOTE_ADDR="198.51.100.7")
-        answers = [
-            client.get("/api/v1/parties/", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}") for n in range(4)
-        ]
+        answers = [client.get("/api/v1/parties/", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}")
+                   for n in range(4)]
         assert [a.status_code for a in answers] == [200, 200, 200, 429]
         assert 0 < int(answers[-1]["Retry-After"]) <= 60
         assert APIClient(REMOTE_ADDR="198.51.100.8").get("/api/v1/parties/").status_code == 200
@@ -1126,25 +825,17 @@ def test_anonymous_readers_are_throttled_per_address_whatever_x_forwarded_for_sa
 
 def test_behind_a_proxy_the_address_it_saw_is_counted(world):
     """With API_NUM_PROXIES=1 the last X-Forwarded-For entry (the proxy's) names the client."""
-    rest = {
-        **settings.REST_FRAMEWORK,
-        "NUM_PROXIES": 1,
-        "DEFAULT_THROTTLE_RATES": {**api_settings.DEFAULT_THROTTLE_RATES, "anon": "2/minute"},
-    }
+    rest = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1,
+            "DEFAULT_THROTTLE_RATES": {**api_settings.DEFAULT_THROTTLE_RATES, "anon": "2/minute"}}
     with override_settings(REST_FRAMEWORK=rest, API_PUBLIC_READ=True):
         proxy = APIClient(REMOTE_ADDR="10.0.0.2")
         for _ in range(2):
-            assert (
-                proxy.get(
-                    "/api/v1/parties/", HTTP_X_FORWARDED_FOR="1.2.3.4, 192.0.2.10"
-                ).status_code
-                == 200
-            )
-        assert (
-            proxy.get("/api/v1/parties/", HTTP_X_FORWARDED_FOR="5.6.7.8, 192.0.2.10").status_code
-            == 429
-        )
-        assert proxy.get("/api/v1/parties/", HTTP_X_FORWARDED_FOR="192.0.2.11").status_code == 200
+            assert proxy.get("/api/v1/parties/",
+                             HTTP_X_FORWARDED_FOR="1.2.3.4, 192.0.2.10").status_code == 200
+        assert proxy.get("/api/v1/parties/",
+                         HTTP_X_FORWARDED_FOR="5.6.7.8, 192.0.2.10").status_code == 429
+        assert proxy.get("/api/v1/parties/",
+                         HTTP_X_FORWARDED_FOR="192.0.2.11").status_code == 200
 
 
 def test_domain_amounts_are_bounded(world):
@@ -1152,26 +843,16 @@ def test_domain_amounts_are_bounded(world):
     client = session_client(world.viewer)
     subscriptions = list(Subscription.objects.values())
     rule = Commitment.objects.values().get(pk=world.anchored.pk)
-    too_many_leads = client.post(
-        reverse("api:subscription-list"),
-        {"scope": "all", "lead_days": list(range(1, 30))},
-        format="json",
-    )
+    too_many_leads = client.post(reverse("api:subscription-list"),
+                                 {"scope": "all", "lead_days": list(range(1, 30))},
+                                 format="json")
     assert too_many_leads.status_code == 400
     assert "lead_days" in too_many_leads.json()
     editor = session_client(world.editor)
     huge_offset = editor.patch(
         reverse("api:commitment-detail", args=[world.anchored.pk]),
-        {
-            "deadline_rule": {
-                "kind": "relative",
-                "offset_amount": 10**12,
-                "offset_unit": "days",
-                "anchor_kind": "agreement",
-            }
-        },
-        format="json",
-    )
+        {"deadline_rule": {"kind": "relative", "offset_amount": 10**12, "offset_unit": "days",
+                           "anchor_kind": "agreement"}}, format="json")
     assert huge_offset.status_code == 400
     assert "offset_amount" in huge_offset.json()["deadline_rule"]
     assert list(Subscription.objects.values()) == subscriptions

@@ -72,13 +72,9 @@ class Form:
         if self.scripted:
             fields = dict(self.fields)
             headers = {"X-CSRFToken": self.script_token} if with_token else {}
-            return client.generic(
-                self.method.upper(),
-                self.path,
-                fields.get("_content", ""),
-                content_type=fields.get("_content_type") or "text/plain",
-                headers=headers,
-            )
+            return client.generic(self.method.upper(), self.path, fields.get("_content", ""),
+                                  content_type=fields.get("_content_type") or "text/plain",
+                                  headers=headers)
         data: dict[str, list[str]] = {}
         for name, value in self.fields:
             data.setdefault(name, []).append(value)
@@ -112,11 +108,8 @@ class FormParser(HTMLParser):
             self._in_drf_token = True
         if tag == "form":
             method = a.get("data-method") or a.get("method") or "get"
-            self._form = Form(
-                page=self.page,
-                method=method.lower(),
-                action=urljoin(self.page, a.get("action") or self.page),
-            )
+            self._form = Form(page=self.page, method=method.lower(),
+                              action=urljoin(self.page, a.get("action") or self.page))
             self._submitted = False
             self.forms.append(self._form)
             return
@@ -267,11 +260,8 @@ def urls_of(route: Route, world: World) -> list[str]:
         return [reverse(route.name, kwargs=public_kwargs(route, parameters, world))]
     if {"agreement_pk", "report_id"} & set(parameters):  # compliance and reports (issue 13)
         report = a_row(Report, world)
-        values = {
-            "agreement_pk": report.agreement_id,
-            "report_id": report.pk,
-            "pk": report.agreement_id if "report_id" in parameters else report.pk,
-        }
+        values = {"agreement_pk": report.agreement_id, "report_id": report.pk,
+                  "pk": report.agreement_id if "report_id" in parameters else report.pk}
         return [reverse(route.name, kwargs={name: values[name] for name in parameters})]
     kwargs: dict[str, Any] = {}
     for parameter in parameters:
@@ -309,9 +299,8 @@ def logged_in(user: Any, **options: Any) -> Client:
     return client
 
 
-def open_every_page(
-    client: Client, world: World, *, with_parameters: bool
-) -> tuple[dict[str, int], list[Form]]:
+def open_every_page(client: Client, world: World, *, with_parameters: bool
+                    ) -> tuple[dict[str, int], list[Form]]:
     """GET every URL (as HTML), check it writes and shows nothing it should not.
 
     Return the status of each URL and every form found.
@@ -365,9 +354,8 @@ def check_forms(client: Client, forms: list[Form]) -> list[Form]:
         with CaptureQueriesContext(connection) as queries:
             forged = form.submit(forger, with_token=False)
         writes = [q["sql"] for q in queries.captured_queries if WRITE_SQL.match(q["sql"])]
-        assert csrf_refusal(forged), (
-            f"{form.method} {form.path} from {form.page} without a token: {forged.status_code}"
-        )
+        assert csrf_refusal(forged), f"{form.method} {form.path} from {form.page} without a " \
+                                     f"token: {forged.status_code}"
         assert not writes, f"{form.method} {form.path} without a token wrote: {writes}"
 
         forger.cookies = copy.deepcopy(client.cookies)
@@ -393,9 +381,8 @@ def test_every_post_form_carries_a_token_and_is_refused_without_it(world):
         opts = model._meta
         row = a_row(model, world)
         assert seen[reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")] == 200
-        assert (
-            seen[reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[row.pk])] == 200
-        )
+        assert seen[reverse(f"admin:{opts.app_label}_{opts.model_name}_change",
+                            args=[row.pk])] == 200
     assert seen[reverse("dashboard:commitment", args=[world.commitment.pk])] == 200
     assert seen[reverse("dashboard:agreement", args=[world.commitment.agreement_id])] == 200
     posted_to = {form.path for form in forms}
@@ -472,12 +459,10 @@ def test_a_session_api_write_needs_the_csrf_token_and_a_token_header_does_not(wo
 
     # The same logged-in browser with a token header: the token authenticates, no CSRF needed.
     key = world.token_keys[world.editor.username]
-    with_token = session.patch(
-        url, {"place": "Nagoya"}, format="json", HTTP_AUTHORIZATION=f"Token {key}"
-    )
+    with_token = session.patch(url, {"place": "Nagoya"}, format="json",
+                               HTTP_AUTHORIZATION=f"Token {key}")
     assert with_token.status_code == 200, with_token.content
-    assert (
-        token_client(world.editor).patch(url, {"place": "Kobe"}, format="json").status_code == 200
-    )
+    assert token_client(world.editor).patch(url, {"place": "Kobe"}, format="json"
+                                            ).status_code == 200
     agreement.refresh_from_db()
     assert agreement.place == "Kobe"

@@ -56,9 +56,8 @@ def log_output() -> Iterator[io.StringIO]:
     assert isinstance(console, logging.StreamHandler)
     # Nothing else writes (runserver's request log aside): this is all the output there is.
     for name, logger in logging.root.manager.loggerDict.items():
-        writers = [
-            h for h in getattr(logger, "handlers", []) if not isinstance(h, logging.NullHandler)
-        ]
+        writers = [h for h in getattr(logger, "handlers", [])
+                   if not isinstance(h, logging.NullHandler)]
         assert name == "django.server" or not writers, (name, writers)
     buffer = io.StringIO()
     stream = console.setStream(buffer)
@@ -83,9 +82,8 @@ def test_tests_run_as_production_does_with_debug_off():
     """The error pages and log handlers below are the production ones only without DEBUG."""
     assert settings.DEBUG is False
     config: dict[str, Any] = settings.LOGGING
-    assert any(
-        "redact_secrets" in handler.get("filters", []) for handler in config["handlers"].values()
-    )
+    assert any("redact_secrets" in handler.get("filters", [])
+               for handler in config["handlers"].values())
 
 
 def test_api_calls_logins_and_failures_log_no_credential(world, log_output):
@@ -102,39 +100,24 @@ def test_api_calls_logins_and_failures_log_no_credential(world, log_output):
     wrong = APIClient()
     wrong.credentials(HTTP_AUTHORIZATION=f"Token {key[::-1]}")
     assert wrong.get(commitment_url).status_code == 401
-    made = api.post(
-        "/api/v1/webhooks/",
-        {"target_url": "http://127.0.0.1:9/logs", "secret": "logged-nowhere-9f8e7d6c5b"},
-        format="json",
-    )
+    made = api.post("/api/v1/webhooks/", {"target_url": "http://127.0.0.1:9/logs",
+                                          "secret": "logged-nowhere-9f8e7d6c5b"}, format="json")
     assert made.status_code == 201, made.content
 
     for url in ("/accounts/login/", "/admin/login/"):
         Client().post(url, {"username": "ed", "password": WRONG_PASSWORD})
         Client().post(url, {"username": "ed", "password": PASSWORD})
 
-    assert_clean(
-        log_output.getvalue(),
-        [
-            key,
-            key[::-1],
-            world.token_keys[world.viewer.username],
-            PASSWORD,
-            WRONG_PASSWORD,
-            "logged-nowhere-9f8e7d6c5b",
-            WEBHOOK_SECRET,
-            *world.secrets(),
-        ],
-    )
+    assert_clean(log_output.getvalue(), [key, key[::-1], world.token_keys[world.viewer.username],
+                                         PASSWORD, WRONG_PASSWORD, "logged-nowhere-9f8e7d6c5b",
+                                         WEBHOOK_SECRET, *world.secrets()])
 
 
 def test_failed_logins_are_stored_without_the_password(world):
     """django-axes keeps failed logins in the database, shown in the admin: masked."""
     Client().post("/accounts/login/", {"username": "ed", "password": WRONG_PASSWORD})
-    rows = [
-        *AccessAttempt.objects.values_list("post_data", "get_data"),
-        *AccessFailureLog.objects.values_list("username", "path_info"),
-    ]
+    rows = [*AccessAttempt.objects.values_list("post_data", "get_data"),
+            *AccessFailureLog.objects.values_list("username", "path_info")]
     assert any("password=" in str(row) for row in rows)
     assert WRONG_PASSWORD not in str(rows)
 
@@ -146,12 +129,8 @@ def test_making_api_tokens_logs_no_key(world, log_output, admin_client):
     assert len(command_key) > 30
     response = admin_client.post(
         reverse("admin:api_apitoken_add"),
-        {
-            "user": world.viewer.pk,
-            "name": "partner",
-            "expires_at_0": "2099-01-01",
-            "expires_at_1": "00:00:00",
-        },
+        {"user": world.viewer.pk, "name": "partner", "expires_at_0": "2099-01-01",
+         "expires_at_1": "00:00:00"},
         follow=True,
     )
     shown = " ".join(str(message) for message in response.context["messages"])
@@ -225,12 +204,8 @@ def test_gunicorns_access_log_cuts_feed_secrets(tmp_path):
     env.pop("DATABASE_URL", None)
     secret = "Zq3xYw" + "k" * 37
     server = subprocess.Popen(
-        ["./scripts/web.sh", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        ["./scripts/web.sh", f"127.0.0.1:{port}"], cwd=ROOT, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
         deadline = time.monotonic() + 60
@@ -243,15 +218,9 @@ def test_gunicorns_access_log_cuts_feed_secrets(tmp_path):
                 assert time.monotonic() < deadline, "gunicorn did not start"
                 time.sleep(0.2)
         request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/api/v1/calendar/{secret}.ics",
-            data=b"",
-            method="POST",
-            headers={
-                "Authorization": f"Token {secret}",
-                "Cookie": secret,
-                "Referer": f"http://127.0.0.1/api/v1/calendar/{secret}.ics",
-            },
-        )
+            f"http://127.0.0.1:{port}/api/v1/calendar/{secret}.ics", data=b"",
+            method="POST", headers={"Authorization": f"Token {secret}", "Cookie": secret,
+                                    "Referer": f"http://127.0.0.1/api/v1/calendar/{secret}.ics"})
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=10)  # noqa: S310 (loopback, our server)
         assert refused.value.code == 403
@@ -275,14 +244,9 @@ def test_the_access_logger_drops_credential_headers_and_cuts_secrets():
         headers = [("AUTHORIZATION", "Token live-key-123"), ("COOKIE", "sessionid=abc")]
 
     secret = "Ab12Cd" + "x" * 37
-    environ = {
-        "REQUEST_METHOD": "GET",
-        "RAW_URI": f"/api/v1/calendar/{secret}.ics",
-        "PATH_INFO": f"/api/v1/calendar/{secret}.ics",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_AUTHORIZATION": "Token live-key-123",
-        "HTTP_COOKIE": "sessionid=abc",
-    }
+    environ = {"REQUEST_METHOD": "GET", "RAW_URI": f"/api/v1/calendar/{secret}.ics",
+               "PATH_INFO": f"/api/v1/calendar/{secret}.ics", "SERVER_PROTOCOL": "HTTP/1.1",
+               "HTTP_AUTHORIZATION": "Token live-key-123", "HTTP_COOKIE": "sessionid=abc"}
     logger = RedactingLogger.__new__(RedactingLogger)
     logger.cfg = Config()
     elapsed = type("Elapsed", (), {"seconds": 0, "microseconds": 5})()
@@ -297,14 +261,10 @@ def test_the_access_logger_drops_credential_headers_and_cuts_secrets():
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        (
-            "Not Found: /api/v1/calendar/ABCDEFghijklmnopqrstuvwxyz.ics",
-            "Not Found: /api/v1/calendar/ABCDEF<redacted>.ics",
-        ),
-        (
-            "/calendar/a-b_c-" + "9" * 94 + ".ics x /calendar/Zz9_-aaaaaaaaaaaaaaaaaaaa.ics",
-            "/calendar/a-b_c-<redacted>.ics x /calendar/Zz9_-a<redacted>.ics",
-        ),
+        ("Not Found: /api/v1/calendar/ABCDEFghijklmnopqrstuvwxyz.ics",
+         "Not Found: /api/v1/calendar/ABCDEF<redacted>.ics"),
+        ("/calendar/a-b_c-" + "9" * 94 + ".ics x /calendar/Zz9_-aaaaaaaaaaaaaaaaaaaa.ics",
+         "/calendar/a-b_c-<redacted>.ics x /calendar/Zz9_-a<redacted>.ics"),
         ("/api/v1/calendar-feeds/12/rotate/", "/api/v1/calendar-feeds/12/rotate/"),
         ("/calendar/short.ics", "/calendar/short.ics"),
     ],
@@ -316,20 +276,12 @@ def test_redaction_cuts_every_feed_secret_and_nothing_else(text, expected):
 def test_the_deploy_check_catches_an_unsafe_production_setting():
     """The check the suite relies on is live: DEBUG in production fails it at WARNING."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("DJANGO_")}
-    env |= {
-        "DJANGO_ENV": "production",
-        "DJANGO_DEBUG": "true",
-        "DJANGO_SECRET_KEY": "s" * 20 + "-a-long-random-test-secret-with-variety-0123456789",
-        "DJANGO_ALLOWED_HOSTS": "tracker.example.org",
-    }
+    env |= {"DJANGO_ENV": "production", "DJANGO_DEBUG": "true",
+            "DJANGO_SECRET_KEY": "s" * 20 + "-a-long-random-test-secret-with-variety-0123456789",
+            "DJANGO_ALLOWED_HOSTS": "tracker.example.org"}
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
     )
     assert result.returncode != 0
     assert "security.W018" in result.stdout + result.stderr

@@ -74,8 +74,7 @@ def test_a_viewer_registers_an_endpoint_and_never_sees_the_secret_again(
         viewer_api.get(body["url"]),
         viewer_api.patch(body["url"], {"description": "renamed"}, format="json"),
         viewer_api.put(
-            body["url"],
-            {"target_url": webhook_receiver.url, "events": EventKind.values},
+            body["url"], {"target_url": webhook_receiver.url, "events": EventKind.values},
             format="json",
         ),
         viewer_api.get(WEBHOOKS, HTTP_ACCEPT="text/html"),
@@ -146,9 +145,9 @@ def test_one_endpoint_per_url_and_a_limit_per_user(viewer_api, viewer, webhook_r
 
     assert fourth.status_code == 400
     assert "3 endpoints already" in fourth.json()["non_field_errors"][0]
-    assert sorted(
-        WebhookEndpoint.objects.filter(owner=viewer).values_list("target_url", flat=True)
-    ) == [webhook_receiver.url, f"{webhook_receiver.url}?n=2", f"{webhook_receiver.url}?n=3"]
+    assert sorted(WebhookEndpoint.objects.filter(owner=viewer).values_list("target_url",
+                                                                            flat=True)) == [
+        webhook_receiver.url, f"{webhook_receiver.url}?n=2", f"{webhook_receiver.url}?n=3"]
     assert WebhookEndpoint.objects.count() == 3
 
 
@@ -199,7 +198,9 @@ def test_who_may_use_webhooks(django_user_model, webhook_receiver):
     assert not WebhookEndpoint.objects.exists()
 
 
-def test_the_delivery_log_shows_each_attempt_outcome(viewer_api, make_commitment, webhook_receiver):
+def test_the_delivery_log_shows_each_attempt_outcome(
+    viewer_api, make_commitment, webhook_receiver
+):
     created = register(viewer_api, webhook_receiver.url).json()
     with time_machine.travel(dt.datetime(2026, 1, 10, tzinfo=dt.UTC), tick=False):
         commitment = make_commitment()
@@ -272,9 +273,8 @@ def test_the_admin_registers_an_endpoint_without_ever_showing_the_secret(
     assert "admin-made-secret-000" not in history.content.decode()
 
     unchanged = {**form, "new_secret": "", "description": "kept secret"}
-    response = admin_client_.post(
-        f"/admin/webhooks/webhookendpoint/{endpoint.pk}/change/", unchanged
-    )
+    response = admin_client_.post(f"/admin/webhooks/webhookendpoint/{endpoint.pk}/change/",
+                                  unchanged)
     assert response.status_code == 302
     endpoint.refresh_from_db()
     assert (endpoint.secret, endpoint.description) == ("admin-made-secret-000", "kept secret")
@@ -323,10 +323,8 @@ def test_the_admin_delivery_log_filters_by_state_and_retries_failed_ones(
     listing = admin_client_.get("/admin/webhooks/webhookdelivery/", {"state__exact": "failed"})
     assert listing.status_code == 200
     assert "Not sent: Use https" in listing.content.decode()
-    assert (
-        admin_client_.get(f"/admin/webhooks/webhookevent/{delivery.event_id}/change/").status_code
-        == 200
-    )
+    assert admin_client_.get(f"/admin/webhooks/webhookevent/{delivery.event_id}/change/"
+                             ).status_code == 200
 
     response = admin_client_.post(
         "/admin/webhooks/webhookdelivery/",

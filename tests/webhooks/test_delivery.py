@@ -318,9 +318,8 @@ def test_events_go_only_to_active_subscribed_endpoints_whose_owner_may_read(
         "editor-overdue-only": make_endpoint(owner=editor, events=[EventKind.OVERDUE]),
         "admin": make_endpoint(owner=admin),
         "no-role": make_endpoint(owner=no_role),
-        "inactive-endpoint": make_endpoint(
-            owner=editor, url=webhook_receiver.url + "?x=1", active=False
-        ),
+        "inactive-endpoint": make_endpoint(owner=editor, url=webhook_receiver.url + "?x=1",
+                                           active=False),
         "inactive-owner": make_endpoint(owner=gone),
     }
     gone.is_active = False
@@ -569,9 +568,9 @@ def test_a_dead_endpoint_is_tried_once_per_run_and_does_not_hold_up_the_others(
     assert sorted(attempts.values()) == [0, 1]
     failed = WebhookDelivery.objects.get(endpoint=dead, attempts=1)
     assert "ConnectionRefusedError" in failed.last_error
-    assert set(WebhookDelivery.objects.filter(endpoint=live).values_list("state", flat=True)) == {
-        DeliveryState.SENT
-    }
+    assert set(
+        WebhookDelivery.objects.filter(endpoint=live).values_list("state", flat=True)
+    ) == {DeliveryState.SENT}
 
 
 # Where webhooks may go.
@@ -802,11 +801,7 @@ def test_the_verification_snippet_in_the_docs_accepts_our_requests_only(
 
 
 def test_only_a_worker_enqueues_the_sender_and_a_broker_down_is_logged(
-    commitment,
-    make_commitment,
-    make_endpoint,
-    monkeypatch,
-    caplog,
+    commitment, make_commitment, make_endpoint, monkeypatch, caplog,
     django_capture_on_commit_callbacks,
 ):
     """A web change waits for beat's next send; the scan task in a worker asks for one now."""
@@ -846,7 +841,7 @@ def test_only_a_worker_enqueues_the_sender_and_a_broker_down_is_logged(
 def test_the_payload_lists_every_obligor_of_a_shared_commitment(
     commitment, make_endpoint, editor, webhook_receiver, usa
 ):
-    """ "obligors" holds the obligor, then the other obligors by name, beside "obligor"."""
+    """"obligors" holds the obligor, then the other obligors by name, beside "obligor"."""
     nato = factories.party_make(key="nato", name="NATO")
     svc.commitment_update(commitment=commitment, co_obligors=[usa, nato])
     make_endpoint()

@@ -84,3 +84,5 @@ def logged_in(live_server, editor_login, page):
     page.locator("form.login button").click()
     page.wait_for_url(f"{live_server.url}/")
     return page
+
+

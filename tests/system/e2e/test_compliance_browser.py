@@ -47,22 +47,14 @@ def test_editor_reads_compliance_as_of_a_date_freezes_a_report_and_downloads_it(
     page = logged_in
     investment = Commitment.objects.select_related("agreement", "obligor").get(key=INVESTMENT)
     assessment_record(
-        commitment=investment,
-        party=investment.obligor,
-        rating="in_the_works",
+        commitment=investment, party=investment.obligor, rating="in_the_works",
         justification="A first tranche of projects was announced.",
-        assessed_on=dt.date(2025, 12, 1),
-        user=editor_login,
-        now=_noon("2025-12-02"),
+        assessed_on=dt.date(2025, 12, 1), user=editor_login, now=_noon("2025-12-02"),
     )
     assessment_record(
-        commitment=investment,
-        party=investment.obligor,
-        rating="stalled",
+        commitment=investment, party=investment.obligor, rating="stalled",
         justification="No project has been financed since December.",
-        assessed_on=dt.date(2026, 3, 1),
-        user=editor_login,
-        now=_noon("2026-03-02"),
+        assessed_on=dt.date(2026, 3, 1), user=editor_login, now=_noon("2026-03-02"),
     )
     agreement = investment.agreement
     page.goto(f"{live_server.url}/agreements/{agreement.pk}/")
@@ -93,8 +85,7 @@ def test_editor_reads_compliance_as_of_a_date_freezes_a_report_and_downloads_it(
     report = Report.objects.get()
     assert report.rows.get(commitment_key=INVESTMENT).rating == "in_the_works"
     expect(page.locator(".report-table tr", has_text=investment.title)).to_contain_text(
-        "In the works"
-    )
+        "In the works")
     _shoot(page, tmp_path, "report-en")
 
     with page.expect_download() as csv_download:

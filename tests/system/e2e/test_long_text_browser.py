@@ -43,12 +43,8 @@ def test_a_5000_character_note_and_a_long_url_keep_the_page_in_the_viewport(
         note=f"{WORD} {URL}",
         # A source kept without its text takes any quote: here a very long URL.
         evidence_source=Source.objects.create(
-            key="long-url-source",
-            title="A page named by its URL",
-            publisher="Web",
-            language="en",
-            published_on=ministerial.agreement.date,
-            kind="press",
+            key="long-url-source", title="A page named by its URL", publisher="Web",
+            language="en", published_on=ministerial.agreement.date, kind="press",
         ),
         evidence_quote=URL,
     )

@@ -35,16 +35,12 @@ def changed(seeded: Any, editor_login: Any) -> Commitment:
     commitment = public_commitments().filter(status="not_started").order_by("key").first()
     assert commitment is not None
     commitment_change_status(
-        commitment=commitment,
-        status="in_progress",
-        note="Officials met in Tokyo & agreed on a <timetable>.",
-        user=editor_login,
+        commitment=commitment, status="in_progress",
+        note="Officials met in Tokyo & agreed on a <timetable>.", user=editor_login,
     )
     correction_record(
-        target=commitment,
-        changes={"title": f"{commitment.title} (corrected)"},
-        note="The title left out a word.",
-        user=editor_login,
+        target=commitment, changes={"title": f"{commitment.title} (corrected)"},
+        note="The title left out a word.", user=editor_login,
     )
     return commitment
 

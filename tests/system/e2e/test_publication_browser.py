@@ -51,8 +51,7 @@ def test_editor_unpublishes_with_a_reason_then_submits_for_review(logged_in, liv
     _shoot_widths(page, shoot, "in-review")
     assert list(
         PublicationEvent.objects.filter(agreement=agreement, user__isnull=False)
-        .order_by("at")
-        .values_list("action", flat=True)
+        .order_by("at").values_list("action", flat=True)
     ) == ["unpublish", "submit"]
 
     page.goto(f"{live_server.url}/")

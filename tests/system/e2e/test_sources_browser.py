@@ -82,15 +82,10 @@ def test_the_source_pages_read_on_a_desktop_and_a_phone_in_both_languages(
 ):
     page = logged_in
     source = svc.source_create(
-        user=editor_login,
-        text=STATEMENT,
-        title="Joint Statement on a United States–European "
+        user=editor_login, text=STATEMENT, title="Joint Statement on a United States–European "
         "Union framework on an agreement on reciprocal, fair and balanced trade",
-        publisher="European Commission",
-        language="en",
-        published_on="2025-08-21",
-        kind="official",
-        url="https://ec.europa.eu/commission/presscorner/detail/en/statement_25_1974",
+        publisher="European Commission", language="en", published_on="2025-08-21",
+        kind="official", url="https://ec.europa.eu/commission/presscorner/detail/en/statement_25_1974",
     )
     commitment = Commitment.objects.first()
     cite = Citation(source=source, commitment=commitment, quote="$750 billion through 2028")
@@ -102,11 +97,8 @@ def test_the_source_pages_read_on_a_desktop_and_a_phone_in_both_languages(
         page.locator("form.lang button").click()
         for width in (DESKTOP, PHONE):
             page.set_viewport_size({"width": width, "height": 900})
-            for name, path in [
-                ("source", f"/sources/{source.pk}/"),
-                ("add", "/sources/add/"),
-                ("list", "/sources/"),
-            ]:
+            for name, path in [("source", f"/sources/{source.pk}/"), ("add", "/sources/add/"),
+                               ("list", "/sources/")]:
                 page.goto(f"{live_server.url}{path}")
                 assert page.locator("html").get_attribute("lang") == language
                 shoot(page, f"{name}-{language}-{width}")

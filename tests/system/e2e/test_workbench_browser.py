@@ -113,12 +113,8 @@ def test_the_eu_us_statement_through_the_workbench(live_server, editor_login, pa
     expect(drafts[3].locator("output.preview")).to_contain_text("Due Nov. 19, 2025")
 
     for index, (category, obligor) in enumerate(
-        [
-            ("tariff", "United States"),
-            ("purchase", "European Union"),
-            ("investment", "European Union"),
-            ("meeting", "United States"),
-        ]
+        [("tariff", "United States"), ("purchase", "European Union"),
+         ("investment", "European Union"), ("meeting", "United States")]
     ):
         page.select_option(f'[name="c-{index}-category"]', category)
         page.select_option(f'[name="c-{index}-obligor"]', label=obligor)
@@ -180,13 +176,8 @@ def test_a_selection_after_an_emoji_cites_the_words_selected(logged_in, editor_l
 
     text = "Preamble 🇪🇺.\n\nThe EU 🇪🇺 will buy energy within 90 days."
     source = source_create(
-        user=editor_login,
-        text=text,
-        title="Emoji statement",
-        publisher="Test",
-        language="en",
-        published_on=dt.date(2025, 8, 21),
-        kind="official",
+        user=editor_login, text=text, title="Emoji statement", publisher="Test",
+        language="en", published_on=dt.date(2025, 8, 21), kind="official",
     )
     eu, us = factories.party_make(name="EU emoji"), factories.party_make(name="US emoji")
     agreement = factories.agreement_make(parties=[eu, us], date=dt.date(2025, 8, 21))
