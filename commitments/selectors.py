@@ -7,12 +7,13 @@ size, and orders with ``id`` last so that pages are stable.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.utils.functional import Promise
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils.functional import Promise, cached_property
 from django.utils.translation import gettext
 
 from .assessment import SCALE, SCORE_MAX, SCORE_MIN, Rating, Tally
@@ -57,10 +58,16 @@ def source_list() -> QuerySet[Source]:
 
 def agreement_list() -> QuerySet[Agreement]:
     """Return every agreement, newest first, with its parties and citations loaded."""
-    return Agreement.objects.all().prefetch_related(
-        Prefetch("parties", queryset=Party.objects.order_by("name", "id")),
-        Prefetch("citations", queryset=Citation.objects.select_related("source").order_by("id")),
-    ).order_by("-date", "title", "id")
+    return (
+        Agreement.objects.all()
+        .prefetch_related(
+            Prefetch("parties", queryset=Party.objects.order_by("name", "id")),
+            Prefetch(
+                "citations", queryset=Citation.objects.select_related("source").order_by("id")
+            ),
+        )
+        .order_by("-date", "title", "id")
+    )
 
 
 def progress_update_list() -> QuerySet[ProgressUpdate]:
@@ -255,7 +262,7 @@ class ComplianceTable:
     as_of: dt.date | None
     rows: list[ComplianceRow]
 
-    @property
+    @cached_property
     def parties(self) -> list[PartyCompliance]:
         """Return the rows grouped by obligor, in the order parties first appear."""
         table: dict[int, PartyCompliance] = {}
@@ -298,17 +305,35 @@ def assessments_as_of(
     return rows.filter(assessed_on__lte=as_of).exclude(Exists(later))
 
 
-def compliance_table(*, agreement: Agreement, as_of: dt.date | None = None) -> ComplianceTable:
+def compliance_commitments(agreement: Agreement) -> QuerySet[Commitment]:
+    """Return the agreement's commitments in the compliance table's order, with their obligors.
+
+    The order (by due date, undated last, then entry) and what is loaded (the obligor, the
+    other obligors) are the table's: a page that lists the same commitments reads them here
+    once and hands them to :func:`compliance_table`.
+    """
+    return (
+        agreement.commitments.select_related("obligor")
+        .prefetch_related(obligors_prefetch())
+        .order_by(F("due_date").asc(nulls_last=True), "id")
+    )
+
+
+def compliance_table(
+    *,
+    agreement: Agreement,
+    as_of: dt.date | None = None,
+    commitments: Sequence[Commitment] | None = None,
+) -> ComplianceTable:
     """Return the agreement's compliance table as of the end of ``as_of`` (or today).
 
     Three queries whatever the number of commitments: the commitments with their obligor,
     their other obligors, and the ratings as of the date. The obligors are today's.
+    ``commitments``, if given, are :func:`compliance_commitments` already read (then only the
+    ratings are queried).
     """
-    commitments = (
-        agreement.commitments.select_related("obligor")
-        .prefetch_related(obligors_prefetch())
-        .order_by("due_date", "id")
-    )
+    if commitments is None:
+        commitments = list(compliance_commitments(agreement))
     ratings = {
         (a.commitment_id, a.party_id): a
         for a in assessments_as_of(commitments=agreement.commitments.all(), as_of=as_of)

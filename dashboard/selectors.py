@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Q, QuerySet, prefetch_related_objects
+from django.db.models import Count, Q, QuerySet, prefetch_related_objects
 
 from commitments.choices import Status
 from commitments.models import (
@@ -23,7 +23,7 @@ from commitments.models import (
     Source,
 )
 from commitments.querysets import due_within_q, overdue_q
-from commitments.selectors import obligors_prefetch, revisions_prefetch
+from commitments.selectors import compliance_commitments, obligors_prefetch, revisions_prefetch
 
 
 def _tally(*, now: dt.datetime) -> dict[str, Count]:
@@ -118,17 +118,15 @@ def reviews_due_count() -> int:
     return Assessment.objects.filter(current=True, review_due=True).count()
 
 
-def agreement_detail(*, pk: int, now: dt.datetime) -> tuple[Agreement, list[Commitment]]:
-    """Return an agreement with its parties, citations and commitments (overdue at ``now``)."""
+def agreement_detail(*, pk: int) -> tuple[Agreement, list[Commitment]]:
+    """Return an agreement with its parties and citations, and its commitments.
+
+    The commitments are the compliance table's (:func:`commitments.selectors.
+    compliance_commitments`: its order, the obligors loaded), read once for the page's list,
+    timeline, compliance table and charts.
+    """
     agreement = Agreement.objects.prefetch_related("parties", "citations__source").get(pk=pk)
-    commitments = list(
-        Commitment.objects.filter(agreement=agreement)
-        .with_overdue(now)
-        .select_related("obligor", "owner")
-        .prefetch_related("beneficiaries", obligors_prefetch())
-        .order_by(F("due_date").asc(nulls_last=True), "id")
-    )
-    return agreement, commitments
+    return agreement, list(compliance_commitments(agreement))
 
 
 def agreement_commitment_sources(*, agreement: Agreement) -> list[Source]:
