@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -44,7 +45,6 @@ from commitments.selectors import (
     commitment_related,
     compliance_changes,
     compliance_table,
-    fulfilment_timing_counts,
     methodology,
     report_list,
     report_reading,
@@ -122,7 +122,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "dashboard/overview.html",
         {
             # Timeliness of fulfilment (issue 12).
-            "timing_counts": fulfilment_timing_counts(),
+            "timing_counts": data.timing,
             # Ratings whose last review is too old (issue 13, item 4).
             "reviews_due": selectors.reviews_due_count(),
             "data": data,
@@ -163,6 +163,31 @@ def commitment_list(request: HttpRequest) -> HttpResponse:
         },
         status=200 if valid else 400,
     )
+
+
+def _mark_title() -> Callable[[str, dt.date], str]:
+    """Return the timeline's tooltip writer: "Due March 31, 2026", each date written once.
+
+    A timeline repeats few dates over many marks; formatting a date in the reader's
+    language costs more than the rest of a mark.
+    """
+    labels = {
+        "due": _("Due"),
+        "effective": _("Effective from"),
+        "announced": _("Announced"),
+        "signed": _("Signed"),
+        "in_force": _("In force"),
+        "ended": _("Ended"),
+        "fulfilled": _("Fulfilled"),
+    }
+    days: dict[dt.date, str] = {}
+
+    def describe(kind: str, day: dt.date) -> str:
+        if day not in days:
+            days[day] = date_format(day, "DATE_FORMAT")
+        return f"{labels[kind]} {days[day]}"
+
+    return describe
 
 
 #: A pk no row has, written into one reversed URL to find where a commitment's pk goes.
@@ -254,7 +279,9 @@ def _agreement_page(
         {
             "agreement": agreement,
             "commitments": rows,
-            "timeline": timeline.layout(agreement_date=agreement.date, lanes=lanes, today=today),
+            "timeline": timeline.layout(
+                agreement_date=agreement.date, lanes=lanes, today=today, describe=_mark_title()
+            ),
             "commitment_sources": selectors.agreement_commitment_sources(agreement=agreement),
             "watching": _watching(request, agreement=agreement),
             "today": today,
