@@ -314,12 +314,12 @@ def compliance_commitments(agreement: Agreement) -> QuerySet[Commitment]:
 
     The order (by due date, undated last, then entry) and what is loaded (the obligor, the
     other obligors) are the table's: a page that lists the same commitments reads them here
-    once and hands them to :func:`compliance_table`.
+    once and hands them to :func:`compliance_table`. The obligors are prefetched, not joined:
+    an agreement binds a few parties, so each is built once and shared by its commitments
+    rather than once per row.
     """
-    return (
-        agreement.commitments.select_related("obligor")
-        .prefetch_related(obligors_prefetch())
-        .order_by(F("due_date").asc(nulls_last=True), "id")
+    return agreement.commitments.prefetch_related("obligor", obligors_prefetch()).order_by(
+        F("due_date").asc(nulls_last=True), "id"
     )
 
 
@@ -331,8 +331,8 @@ def compliance_table(
 ) -> ComplianceTable:
     """Return the agreement's compliance table as of the end of ``as_of`` (or today).
 
-    Three queries whatever the number of commitments: the commitments with their obligor,
-    their other obligors, and the ratings as of the date. The obligors are today's.
+    Four queries whatever the number of commitments: the commitments, their obligors, their
+    other obligors, and the ratings as of the date. The obligors are today's.
     ``commitments``, if given, are :func:`compliance_commitments` already read (then only the
     ratings are queried).
     """

@@ -53,7 +53,7 @@ def _rated(agreement, obligor, co_obligor, editor, n: int, start: int = 0) -> No
             author=editor,
         )
         for i, c in enumerate(commitments)
-        for day, rating in ((dt.date(2026, 1, 5), "in_the_works"), (dt.date(2026, 2, 5), "kept"))
+        for day, rating in ((dt.date(2026, 1, 5), "in_the_works"), (dt.date(2026, 2, 5), "stalled"))
     )
 
 
@@ -67,9 +67,9 @@ def _queries(client, url: str, query: dict[str, str] | None = None) -> int:
     ("page", "query", "bound"),
     [
         ("dashboard:overview", None, 15),
-        ("dashboard:agreement", None, 15),
-        ("dashboard:agreement", {"as_of": AS_OF.isoformat()}, 16),
-        ("dashboard:agreement", {"as_of": AS_OF.isoformat(), "since": "2026-01-01"}, 17),
+        ("dashboard:agreement", None, 17),
+        ("dashboard:agreement", {"as_of": AS_OF.isoformat()}, 18),
+        ("dashboard:agreement", {"as_of": AS_OF.isoformat(), "since": "2026-01-01"}, 19),
     ],
 )
 def test_the_pages_queries_are_the_same_for_n_and_3n_commitments_and_bounded(
@@ -85,7 +85,7 @@ def test_the_pages_queries_are_the_same_for_n_and_3n_commitments_and_bounded(
     assert large <= bound
 
 
-def test_compliance_as_of_reads_three_queries_for_n_and_3n_commitments(
+def test_compliance_as_of_reads_four_queries_for_n_and_3n_commitments(
     editor, agreement, japan, usa
 ):
     _rated(agreement, japan, usa, editor, 20)
@@ -96,7 +96,7 @@ def test_compliance_as_of_reads_three_queries_for_n_and_3n_commitments(
         table = compliance_table(agreement=agreement, as_of=AS_OF)
         table.parties  # noqa: B018
     assert len(table.rows) == 120
-    assert len(small.captured_queries) == len(large.captured_queries) == 3
+    assert len(small.captured_queries) == len(large.captured_queries) == 4
 
 
 def _table_key(table) -> list[tuple[str, str, int | None]]:
@@ -147,7 +147,7 @@ def test_the_charts_drawn_from_the_pages_table_are_the_charts_read_alone(
 def test_the_charts_on_an_as_of_page_show_todays_ratings(
     editor_client, editor, agreement, japan, usa
 ):
-    """The table is as of the date; the ratings chart stays today's (here: all kept)."""
+    """The table is as of the date; the ratings chart stays today's (here: all stalled)."""
     _rated(agreement, japan, usa, editor, 4)
     url = reverse("dashboard:agreement", args=[agreement.pk])
     response = editor_client.get(url, {"as_of": AS_OF.isoformat()})
@@ -157,7 +157,7 @@ def test_the_charts_on_an_as_of_page_show_todays_ratings(
     assert response.context["current_compliance"].as_of is None
     today = editor_client.get(url)
     assert today.context["current_compliance"] is today.context["compliance"]
-    assert {r.rating for r in today.context["compliance"].rows if r.party == japan} == {"kept"}
+    assert {r.rating for r in today.context["compliance"].rows if r.party == japan} == {"stalled"}
 
 
 def test_commitment_urls_are_the_urls_reverse_gives(agreement, make_commitment):
@@ -188,8 +188,9 @@ def test_the_overviews_one_scan_counts_what_each_grouping_counted(
 
     other = factories.agreement_make(parties=[usa])
     _rated(agreement, japan, usa, editor, 7)
-    make_commitment(obligor=usa, status="fulfilled", fulfilment_timing="late")
-    make_commitment(status="fulfilled", fulfilment_timing="on_time")
+    late, on_time = make_commitment(obligor=usa), make_commitment()
+    Commitment.objects.filter(pk=late.pk).update(status="fulfilled", fulfilment_timing="late")
+    Commitment.objects.filter(pk=on_time.pk).update(status="fulfilled", fulfilment_timing="on_time")
     factories.commitment_make(agreement=other, obligor=usa, key="elsewhere", title="Elsewhere")
     now = dt.datetime(2026, 1, 10, tzinfo=dt.UTC)
     data = selectors.overview(now=now, today=now.date())
