@@ -318,8 +318,10 @@ def compliance_commitments(agreement: Agreement) -> QuerySet[Commitment]:
     an agreement binds a few parties, so each is built once and shared by its commitments
     rather than once per row.
     """
-    return agreement.commitments.prefetch_related("obligor", obligors_prefetch()).order_by(
-        F("due_date").asc(nulls_last=True), "id"
+    return (
+        agreement.commitments.prefetch_related("obligor")
+        .prefetch_related(obligors_prefetch())
+        .order_by(F("due_date").asc(nulls_last=True), "id")
     )
 
 
