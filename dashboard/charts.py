@@ -36,7 +36,7 @@ from commitments.assessment import SCALE, Rating, RatingRule, Tally
 from commitments.choices import PaceChoice, Precision
 from commitments.deadlines.text import date_in_words
 from commitments.models import Agreement, Assessment, Commitment, ProgressUpdate
-from commitments.selectors import ComplianceTable, compliance_table
+from commitments.selectors import ComplianceTable, compliance_parties, compliance_table
 from commitments.translations import localized_text
 from dashboard.templatetags.tracker import amount_short
 
@@ -393,8 +393,11 @@ def compliance_history_chart(
     agreement's compliance table if the caller has it (as of any date: the parties are the
     same), saving its queries.
     """
-    table = table if table is not None else compliance_table(agreement=agreement)
-    parties = [entry.party for entry in table.parties]
+    parties = (
+        [entry.party for entry in table.parties]
+        if table is not None
+        else compliance_parties(agreement=agreement)
+    )
     rows = (
         Assessment.objects.filter(commitment__agreement=agreement)
         .order_by("assessed_on", "pk")

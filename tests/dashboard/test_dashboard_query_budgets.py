@@ -223,3 +223,17 @@ def test_the_timelines_marks_are_titled_in_the_readers_language(
     with translation.override(language):
         expected = f"{translation.gettext('Due')} {date_format(due, 'DATE_FORMAT')}"
     assert f"<title>{escape(expected)}</title>" in response.content.decode()
+
+
+def test_the_compliance_parties_are_the_tables_parties(
+    editor, agreement, japan, usa, make_commitment
+):
+    from commitments.selectors import compliance_parties
+
+    make_commitment(obligor=usa)
+    _rated(agreement, japan, usa, editor, 3)
+    with CaptureQueriesContext(connection) as captured:
+        parties = compliance_parties(agreement=agreement)
+    assert len(captured.captured_queries) == 3
+    assert parties == [entry.party for entry in compliance_table(agreement=agreement).parties]
+    assert set(parties) == {usa, japan}
