@@ -314,12 +314,10 @@ def compliance_commitments(agreement: Agreement) -> QuerySet[Commitment]:
 
     The order (by due date, undated last, then entry) and what is loaded (the obligor, the
     other obligors) are the table's: a page that lists the same commitments reads them here
-    once and hands them to :func:`compliance_table`. The obligors are prefetched, not joined:
-    an agreement binds a few parties, so each is built once and shared by its commitments
-    rather than once per row.
+    once and hands them to :func:`compliance_table`.
     """
     return (
-        agreement.commitments.prefetch_related("obligor")
+        agreement.commitments.select_related("obligor")
         .prefetch_related(obligors_prefetch())
         .order_by(F("due_date").asc(nulls_last=True), "id")
     )
@@ -333,8 +331,8 @@ def compliance_table(
 ) -> ComplianceTable:
     """Return the agreement's compliance table as of the end of ``as_of`` (or today).
 
-    Four queries whatever the number of commitments: the commitments, their obligors, their
-    other obligors, and the ratings as of the date. The obligors are today's.
+    Three queries whatever the number of commitments: the commitments with their obligor,
+    their other obligors, and the ratings as of the date. The obligors are today's.
     ``commitments``, if given, are :func:`compliance_commitments` already read (then only the
     ratings are queried).
     """
@@ -365,7 +363,7 @@ def _compliance_rows(
 def compliance_parties(*, agreement: Agreement) -> list[Party]:
     """Return the parties of the agreement's compliance table, in the table's order.
 
-    Three queries (the commitments and their obligors), no ratings: for a reader that needs
+    Two queries (the commitments and their obligors), no ratings: for a reader that needs
     the table's parties but not its rows.
     """
     table = _compliance_rows(agreement, None, list(compliance_commitments(agreement)), {})

@@ -67,9 +67,9 @@ def _queries(client, url: str, query: dict[str, str] | None = None) -> int:
     ("page", "query", "bound"),
     [
         ("dashboard:overview", None, 15),
-        ("dashboard:agreement", None, 17),
-        ("dashboard:agreement", {"as_of": AS_OF.isoformat()}, 18),
-        ("dashboard:agreement", {"as_of": AS_OF.isoformat(), "since": "2026-01-01"}, 19),
+        ("dashboard:agreement", None, 16),
+        ("dashboard:agreement", {"as_of": AS_OF.isoformat()}, 17),
+        ("dashboard:agreement", {"as_of": AS_OF.isoformat(), "since": "2026-01-01"}, 18),
     ],
 )
 def test_the_pages_queries_are_the_same_for_n_and_3n_commitments_and_bounded(
@@ -85,7 +85,7 @@ def test_the_pages_queries_are_the_same_for_n_and_3n_commitments_and_bounded(
     assert large <= bound
 
 
-def test_compliance_as_of_reads_four_queries_for_n_and_3n_commitments(
+def test_compliance_as_of_reads_three_queries_for_n_and_3n_commitments(
     editor, agreement, japan, usa
 ):
     _rated(agreement, japan, usa, editor, 20)
@@ -96,7 +96,7 @@ def test_compliance_as_of_reads_four_queries_for_n_and_3n_commitments(
         table = compliance_table(agreement=agreement, as_of=AS_OF)
         table.parties  # noqa: B018
     assert len(table.rows) == 120
-    assert len(small.captured_queries) == len(large.captured_queries) == 4
+    assert len(small.captured_queries) == len(large.captured_queries) == 3
 
 
 def _table_key(table) -> list[tuple[str, str, int | None]]:
@@ -234,6 +234,6 @@ def test_the_compliance_parties_are_the_tables_parties(
     _rated(agreement, japan, usa, editor, 3)
     with CaptureQueriesContext(connection) as captured:
         parties = compliance_parties(agreement=agreement)
-    assert len(captured.captured_queries) == 3
+    assert len(captured.captured_queries) == 2
     assert parties == [entry.party for entry in compliance_table(agreement=agreement).parties]
     assert set(parties) == {usa, japan}
