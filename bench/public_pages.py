@@ -1,25 +1,32 @@
-"""Benchmark a published agreement's public page (cached) against a static file of its size.
+"""Benchmark the public site: every page uncached against its own SQL, and the cached page.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ct_h4 .venv/bin/python bench/public_pages.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+        .venv/bin/python bench/public_pages.py --database ct_h3_bench \
+        [--commitments 1000] [--pages agreement,feed] [--no-gunicorn] [--reuse-db --keep-db]
 
 ``DATABASE_URL`` names the PostgreSQL server; the benchmark creates its own database there,
 ``ct_bench_public`` or the one ``--database`` names (dropped first if it exists, and dropped
-at the end unless ``--keep-db``), migrates it and fills it through the services, as editors
+at the end unless ``--keep-db``; ``--reuse-db`` keeps one a previous ``--keep-db`` run filled
+with the same ``--commitments``), migrates it and fills it through the services, as editors
 would: one published agreement with ``--commitments`` commitments (100), each with a
-citation, a rating of its obligor and, one in four, a deadline revision. The page is the
-agreement's public page (``public:agreement``) where the public site has it, else the
-agreement's embeddable card (``public:embed_agreement``); the output says which.
+citation, a rating of its obligor and, one in four, a deadline revision; a frozen report of
+it with a correction, and a correction of one commitment.
 
-(a) in process: the page rendered with the public cache emptied before each request (the
-uncached cost), median and p95 of ``--requests`` renders, beside the time of the SQL it runs:
-its queries captured once (``CaptureQueriesContext``) and replayed through a cursor.
+(a) in process, every public page and feed (``--pages`` to pick some): the page rendered with
+the public cache emptied before each request (its uncached cost), median of ``--requests``
+renders, beside the time of the SQL it runs, its queries captured once
+(``CaptureQueriesContext``) and replayed through a cursor in the same loop, on the same data.
+Printed for each: both medians, the number of queries, the ratio page / SQL, the target
+(``TARGET``: 1.5×, the dashboard agreement page's) and whether it is met. The agreement page
+also gets its cached time (served by ``publicsite.cache``).
 
-(b) under gunicorn, 2 sync workers, on 127.0.0.1, loaded by ``wrk`` at ``--concurrency``
-connections for ``--duration`` seconds: the page (served from the public cache after each
-worker's first render) and, from the same gunicorn, a static file of the page's size that
-WhiteNoise serves (written to a temporary ``DJANGO_STATIC_ROOT``), in turn for ``--rounds``
-rounds. Printed: both requests/s, errors, and each round's ratio; the target is the page at
-0.8 of the static file's throughput or more (the median ratio), with 0 errors.
+(b) under gunicorn (skipped with ``--no-gunicorn``), 2 sync workers, on 127.0.0.1, loaded by
+``wrk`` at ``--concurrency`` connections for ``--duration`` seconds: the agreement page
+(served from the public cache after each worker's first render) and, from the same gunicorn,
+a static file of the page's size that WhiteNoise serves (written to a temporary
+``DJANGO_STATIC_ROOT``), in turn for ``--rounds`` rounds. Printed: both requests/s, errors,
+and each round's ratio; the target is the page at 0.8 of the static file's throughput or more
+(the median ratio), with 0 errors.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -44,16 +52,18 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "ct_bench_public"
+AGREEMENT_KEY = "bench-summit"
 STATIC_NAME = "bench/page-sized.html"
+#: Every public page's target: its uncached time at most this many times its SQL's.
+TARGET = 1.5
 
 
-def data_load(commitments: int) -> str:
-    """Migrate and fill the database through the services; return the page's path."""
+def data_load(commitments: int) -> None:
+    """Migrate and fill the database through the services."""
     import django
 
     django.setup()
     from django.core.management import call_command
-    from django.urls import NoReverseMatch, reverse
 
     from commitments.models import Citation, Party, Source
     from commitments.services.assessments import assessment_record
@@ -66,7 +76,7 @@ def data_load(commitments: int) -> str:
     japan = Party.objects.create(key="japan", name="Japan", name_fr="Japon", kind="state")
     usa = Party.objects.create(key="usa", name="United States", name_fr="États-Unis", kind="state")
     agreement = agreement_create(
-        key="bench-summit",
+        key=AGREEMENT_KEY,
         title="Benchmark summit",
         title_fr="Sommet de référence",
         summary="An agreement with many commitments, for the public page benchmark.",
@@ -117,38 +127,129 @@ def data_load(commitments: int) -> str:
                 kind="extended",
                 reason="The parties agreed on more time.",
                 revised_on=dt.date(2025, 3, 1),
-                new_due_date=dt.date(2027, 12, 31),
+                # Past the computed due date, whatever it is: an extension must move it later.
+                new_due_date=commitment.due_date + dt.timedelta(days=180),
                 evidence=citation,
             )
     agreement_publish_unreviewed(agreement=agreement)
+    history_load(agreement)
     print(
         f"loaded 1 published agreement with {commitments} commitments (ratings, citations, "
-        f"{commitments // 4} revisions) in {time.perf_counter() - started:.1f} s"
+        f"{commitments // 4} revisions, a report, corrections) in "
+        f"{time.perf_counter() - started:.1f} s"
     )
+
+
+def history_load(agreement: Any) -> None:
+    """Freeze a report of ``agreement`` and correct it; correct one commitment's title."""
+    from commitments.models import Correction
+    from commitments.services.reports import report_correct, report_freeze
+
+    report = report_freeze(
+        agreement=agreement, title="Interim report", cutoff=dt.date(2025, 12, 31)
+    )
+    report_correct(
+        report=report,
+        row=None,
+        field="report",
+        new_value="Updated summary",
+        note="A party was missing from the summary.",
+        corrected_on=dt.date(2026, 1, 15),
+    )
+    commitment = agreement.commitments.order_by("id").first()
+    Correction.objects.create(
+        agreement=agreement,
+        commitment=commitment,
+        field="title",
+        old_value="Commitment one",
+        new_value=commitment.title,
+        note="The title was misread from the statement.",
+        corrected_at=report.created,
+    )
+
+
+def database_filled(commitments: int) -> bool:
+    """Whether the database already holds the benchmark's agreement with ``commitments``."""
+    import django
+
+    django.setup()
+    from django.db.utils import ProgrammingError
+
+    from commitments.models import Agreement, Commitment
+
     try:
-        return reverse("public:agreement", kwargs={"lang": "en", "key": agreement.key})
-    except NoReverseMatch:
-        print("the public site has no agreement page here: benchmarking the agreement's card")
-        return reverse("public:embed_agreement", kwargs={"lang": "en", "key": agreement.key})
+        agreement = Agreement.objects.filter(key=AGREEMENT_KEY).first()
+    except ProgrammingError:  # not migrated
+        return False
+    return (
+        agreement is not None
+        and Commitment.objects.filter(agreement=agreement).count() == commitments
+        and agreement.reports.exists()
+    )
 
 
-def in_process(path: str, requests: int) -> bytes:
-    """Time the uncached page and the SQL it runs; return the page's body."""
+def page_paths() -> dict[str, str]:
+    """Return each public page type's name and the path of one of its pages (English)."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    from commitments.models import Agreement, Party, Source
+
+    agreement = Agreement.objects.get(key=AGREEMENT_KEY)
+    # The commitment with the most history: a revision (one in four), a rating, a citation.
+    commitment = agreement.commitments.get(key="bench-4")
+    report = agreement.reports.order_by("id").first()
+    party = Party.objects.get(key="japan")
+    source = Source.objects.get(key="bench-source")
+
+    def url(name: str, **kwargs: Any) -> str:
+        return reverse(f"public:{name}", kwargs={"lang": "en", **kwargs})
+
+    permalink = f"{settings_site_url()}{url('commitment', key=commitment.key)}"
+    return {
+        "overview": url("overview"),
+        f"agreement ({agreement.commitments.count()} commitments)": url(
+            "agreement", key=agreement.key
+        ),
+        "commitment (revision, rating, history)": url("commitment", key=commitment.key),
+        "party": url("party", key=party.key),
+        "source": url("source", key=source.key),
+        "report": url("report", key=agreement.key, report_id=report.pk),
+        "methodology": url("methodology"),
+        "search": url("search") + "?" + urlencode({"q": "project"}),
+        "corrections": url("corrections"),
+        "week": url("week"),
+        "feed: site": url("feed"),
+        "feed: agreement": url("feed_agreement", key=agreement.key),
+        "feed: party": url("feed_party", key=party.key),
+        "feed: commitment": url("feed_commitment", key=commitment.key),
+        "embed: agreement": url("embed_agreement", key=agreement.key),
+        "embed: commitment": url("embed_commitment", key=commitment.key),
+        "oembed": url("oembed") + "?" + urlencode({"url": permalink, "format": "json"}),
+        "sitemap": reverse("sitemap"),
+    }
+
+
+def settings_site_url() -> str:
+    from django.conf import settings
+
+    return str(settings.SITE_URL).rstrip("/")
+
+
+def page_time(client: Any, path: str, requests: int) -> dict[str, Any]:
+    """Time ``path`` uncached and the SQL it runs, alternately; return medians and the body."""
     from django.core.cache import cache
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from bench.api import _summary
-
-    client = Client(HTTP_HOST="127.0.0.1")
     cache.clear()
     with CaptureQueriesContext(connection) as captured:
         first = client.get(path)
     if first.status_code != 200:
         raise SystemExit(f"{path} answered {first.status_code}")
     queries = [q["sql"] for q in captured.captured_queries]
-    for _ in range(10):
+    for _ in range(5):
         cache.clear()
         client.get(path)
     page_ms: list[float] = []
@@ -164,24 +265,70 @@ def in_process(path: str, requests: int) -> bytes:
                 cursor.execute(sql)
                 cursor.fetchall()
             sql_ms.append((time.perf_counter() - started) * 1000)
-    page, sql = _summary(page_ms), _summary(sql_ms)
-    cache.clear()
-    hit_ms = []
-    client.get(path)
-    for _ in range(requests):
-        started = time.perf_counter()
-        client.get(path)
-        hit_ms.append((time.perf_counter() - started) * 1000)
-    hit = _summary(hit_ms)
-    print(f"\n(a) in process, {requests} requests, {path} ({len(first.content)} bytes)")
-    print(f"    uncached page   median {page[0]:7.2f} ms   p95 {page[1]:7.2f} ms")
+    return {
+        "page": statistics.median(page_ms),
+        "sql": statistics.median(sql_ms),
+        "queries": len(queries),
+        "body": first.content,
+    }
+
+
+def in_process(pages: dict[str, str], requests: int) -> bytes:
+    """Print each page's uncached time against its SQL; return the agreement page's body."""
+    from django.core.cache import cache
+    from django.test import Client
+
+    from bench.api import _summary
+
+    client = Client(HTTP_HOST="127.0.0.1")
     print(
-        f"    its SQL alone   median {sql[0]:7.2f} ms   p95 {sql[1]:7.2f} ms   "
-        f"({len(queries)} queries replayed through a cursor)"
+        f"\n(a) in process, uncached (public cache emptied before each request), "
+        f"median of {requests} requests; target: page / SQL <= {TARGET}"
     )
-    print(f"    SQL share of the uncached page: {sql[0] / page[0]:.0%} (medians)")
-    print(f"    cached page     median {hit[0]:7.2f} ms   p95 {hit[1]:7.2f} ms")
-    return first.content
+    print(f"    {'page':40} {'bytes':>8} {'queries':>7} {'page ms':>9} {'SQL ms':>8} {'ratio':>6}")
+    misses = []
+    skipped = 0
+    agreement_body = b""
+    agreement_path = ""
+    for name, path in pages.items():
+        result = page_time(client, path, requests)
+        if result["queries"] == 0:
+            # No SQL to compare with (a static page such as the methodology): not judged.
+            print(
+                f"    {name:40} {len(result['body']):8d} {0:7d} {result['page']:9.2f} "
+                f"{'-':>8} {'-':>6}  (no query: not judged)"
+            )
+            skipped += 1
+            continue
+        ratio = result["page"] / result["sql"]
+        met = ratio <= TARGET
+        if not met:
+            misses.append(name)
+        if name.startswith("agreement"):
+            agreement_body, agreement_path = result["body"], path
+        print(
+            f"    {name:40} {len(result['body']):8d} {result['queries']:7d} "
+            f"{result['page']:9.2f} {result['sql']:8.2f} {ratio:5.2f}x "
+            f"{'meets' if met else 'MISSES'}"
+        )
+    judged = len(pages) - skipped
+    print(
+        f"    {judged - len(misses)} of {judged} pages meet the target"
+        + (f"; missed: {', '.join(misses)}" if misses else "")
+    )
+    if agreement_path:
+        cache.clear()
+        client.get(agreement_path)
+        hit_ms = []
+        for _ in range(requests):
+            started = time.perf_counter()
+            client.get(agreement_path)
+            hit_ms.append((time.perf_counter() - started) * 1000)
+        hit = _summary(hit_ms)
+        print(
+            f"    agreement page from the public cache: median {hit[0]:.2f} ms, p95 {hit[1]:.2f} ms"
+        )
+    return agreement_body
 
 
 def under_gunicorn(
@@ -274,6 +421,15 @@ def main() -> None:
         "--database", default=BENCH_DB, help="name of the benchmark's own database (made anew)"
     )
     parser.add_argument("--keep-db", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--reuse-db",
+        action="store_true",
+        help="use the database as a previous --keep-db run left it, if it holds the same data",
+    )
+    parser.add_argument(
+        "--pages", default="", help="only the pages whose name contains one of these (a,b)"
+    )
+    parser.add_argument("--no-gunicorn", action="store_true", help="skip (b), the wrk load")
     args = parser.parse_args()
     server_url = os.environ.get("DATABASE_URL", "")
     if not server_url.startswith(("postgres://", "postgresql://")):
@@ -289,21 +445,46 @@ def main() -> None:
 
     # The default per-process cache: what a single web process gets without CACHE_URL.
     os.environ.pop("CACHE_URL", None)
-    database_create(server_url, args.database)
+    reused = False
+    if args.reuse_db:
+        from django.db import OperationalError
+
+        try:
+            reused = database_filled(args.commitments)
+        except OperationalError:  # no such database yet
+            reused = False
     try:
-        path = data_load(args.commitments)
-        body = in_process(path, args.requests)
+        if reused:
+            print(f"reusing {args.database}: {args.commitments} commitments already loaded")
+        else:
+            from django.db import connections
+
+            connections.close_all()
+            database_create(server_url, args.database)
+            data_load(args.commitments)
+            from django.db import connection
+
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")  # as autovacuum would after a bulk load
+        pages = page_paths()
+        if args.pages:
+            wanted = [w.strip() for w in args.pages.split(",") if w.strip()]
+            pages = {n: p for n, p in pages.items() if any(w in n for w in wanted)}
+        print(f"load average (uptime): {os.getloadavg()}")
+        body = in_process(pages, args.requests)
+        agreement_path = next((p for n, p in pages.items() if n.startswith("agreement")), None)
         from django.db import connections
 
         connections.close_all()
-        under_gunicorn(
-            path,
-            body,
-            django_url=django_url,
-            concurrency=args.concurrency,
-            duration=args.duration,
-            rounds=args.rounds,
-        )
+        if not args.no_gunicorn and agreement_path:
+            under_gunicorn(
+                agreement_path,
+                body,
+                django_url=django_url,
+                concurrency=args.concurrency,
+                duration=args.duration,
+                rounds=args.rounds,
+            )
     finally:
         from django.db import connections
 

@@ -23,6 +23,7 @@ from core.codes import (
     validate_country_code,
     validate_language_tag,
 )
+from core.constraints import ChecksInOneQuery
 from core.dates import (
     DATE_OUT_OF_RANGE,
     DATE_RANGE,
@@ -300,7 +301,7 @@ class Agreement(TranslatedModel, models.Model):
         return f"{self.title} ({self.date:%Y-%m-%d})"
 
 
-class Commitment(TranslatedModel, models.Model):
+class Commitment(ChecksInOneQuery, TranslatedModel, models.Model):
     """One promise in an agreement: who must do what, for whom, by when, and how it stands."""
 
     agreement = models.ForeignKey(
@@ -926,7 +927,7 @@ def anchored_on_q(ids: list[int]) -> Q:
     )
 
 
-class Citation(models.Model):
+class Citation(ChecksInOneQuery, models.Model):
     """A short quote from a source, in its original language, backing an agreement or commitment."""
 
     source = models.ForeignKey(

@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import DecimalField, ForeignKey, IntegerField, Model, QuerySet
 from django.utils import translation
 from django.utils.translation import gettext as _
-from import_export import fields, resources, widgets
+from import_export import fields, instance_loaders, resources, widgets
 from import_export.results import Error, Result
 from tablib import Dataset
 
@@ -37,7 +37,7 @@ from .forms import ambiguous_scale_error
 from .models import DUE_DATE_RELATIONS, Commitment, Party
 from .parsing import targets
 from .services import commitments as svc
-from .services import imports
+from .services import hooks, imports
 
 
 class KeyForeignKeyWidget(widgets.ForeignKeyWidget):
@@ -47,6 +47,15 @@ class KeyForeignKeyWidget(widgets.ForeignKeyWidget):
         super().__init__(model, field="key", **kwargs)
 
     def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Any:
+        if self.model in imports.KEYED_MODELS and value and str(value).strip():
+            # An agreement or a party: read once per import (see imports.keys_remembered).
+            found = imports.keyed(self.model, str(value).strip())
+            if found is None:
+                raise ValueError(
+                    _("No %(model)s has the key %(key)s.")
+                    % {"model": self.model._meta.verbose_name, "key": repr(str(value).strip())}
+                )
+            return found
         try:
             return super().clean(value, row=row, **kwargs)
         except self.model.DoesNotExist:
@@ -62,10 +71,12 @@ class KeysManyToManyWidget(widgets.ManyToManyWidget):
     def __init__(self, model: type[Model]) -> None:
         super().__init__(model, separator=";", field="key")
 
-    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> QuerySet[Any]:
-        keys = {key.strip() for key in str(value or "").split(self.separator) if key.strip()}
-        found = self.model.objects.filter(key__in=keys)
-        missing = keys - {obj.key for obj in found}
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> list[Any]:
+        cells = str(value or "").split(self.separator)
+        keys = sorted({key.strip() for key in cells if key.strip()})
+        rows = {key: imports.keyed(self.model, key) for key in keys}
+        found = [obj for obj in rows.values() if obj is not None]
+        missing = {key for key, obj in rows.items() if obj is None}
         if missing:
             names = ", ".join(repr(key) for key in sorted(missing))
             raise ValueError(
@@ -143,6 +154,8 @@ class CommitmentResource(resources.ModelResource):
         import_order = COLUMNS
         export_order = COLUMNS
         import_id_fields = ("key",)
+        # The file's existing commitments are read in one query, not one per row.
+        instance_loader_class = instance_loaders.CachedInstanceLoader
         clean_model_instances = True
 
     @classmethod
@@ -190,7 +203,9 @@ class CommitmentResource(resources.ModelResource):
             ordered.append([row.values.get(name, "") for name in plan.header[:-1]] + [row.line])
         self._rules = {row.line: row.rule for row in plan.rows if row.rule}
         self._total = len(plan.rows)
-        with transaction.atomic():
+        # The deadline watch and the webhooks hear of every row once, at the end (one scan);
+        # agreements, parties and sources are read once each.
+        with transaction.atomic(), hooks.batched(), imports.keys_remembered():
             result = super().import_data(ordered, dry_run=dry_run, **kwargs)
             lines = [row.line for row in plan.rows]
             for invalid in result.invalid_rows:
@@ -319,6 +334,7 @@ class CommitmentResource(resources.ModelResource):
             commitment=instance,
             citations=self._citations.pop(kwargs["row_number"], []),
             user=kwargs.get("user"),
+            created=is_create,
         )
         self.after_save_instance(instance, row, **kwargs)
 

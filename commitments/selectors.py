@@ -7,12 +7,13 @@ size, and orders with ``id`` last so that pages are stable.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.utils.functional import Promise
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils.functional import Promise, cached_property
 from django.utils.translation import gettext
 
 from .assessment import SCALE, SCORE_MAX, SCORE_MIN, Rating, Tally
@@ -57,10 +58,16 @@ def source_list() -> QuerySet[Source]:
 
 def agreement_list() -> QuerySet[Agreement]:
     """Return every agreement, newest first, with its parties and citations loaded."""
-    return Agreement.objects.all().prefetch_related(
-        Prefetch("parties", queryset=Party.objects.order_by("name", "id")),
-        Prefetch("citations", queryset=Citation.objects.select_related("source").order_by("id")),
-    ).order_by("-date", "title", "id")
+    return (
+        Agreement.objects.all()
+        .prefetch_related(
+            Prefetch("parties", queryset=Party.objects.order_by("name", "id")),
+            Prefetch(
+                "citations", queryset=Citation.objects.select_related("source").order_by("id")
+            ),
+        )
+        .order_by("-date", "title", "id")
+    )
 
 
 def progress_update_list() -> QuerySet[ProgressUpdate]:
@@ -206,12 +213,16 @@ def fulfilment_timing_counts(queryset: QuerySet[Commitment] | None = None) -> di
     One query; every timing is a key, zero when none has it.
     """
     rows = queryset if queryset is not None else Commitment.objects.all()
-    return rows.aggregate(
-        **{
-            timing.value: Count("id", filter=Q(fulfilment_timing=timing.value))
-            for timing in FulfilmentTiming
-        }
-    )
+    return rows.aggregate(**fulfilment_timing_tally())
+
+
+def fulfilment_timing_tally() -> dict[str, Count]:
+    """Return the conditional counts behind :func:`fulfilment_timing_counts`, one per timing,
+    for a page that adds them to an aggregate of its own (the overview counts in one scan)."""
+    return {
+        timing.value: Count("id", filter=Q(fulfilment_timing=timing.value))
+        for timing in FulfilmentTiming
+    }
 
 
 @dataclass(frozen=True)
@@ -255,7 +266,7 @@ class ComplianceTable:
     as_of: dt.date | None
     rows: list[ComplianceRow]
 
-    @property
+    @cached_property
     def parties(self) -> list[PartyCompliance]:
         """Return the rows grouped by obligor, in the order parties first appear."""
         table: dict[int, PartyCompliance] = {}
@@ -298,27 +309,65 @@ def assessments_as_of(
     return rows.filter(assessed_on__lte=as_of).exclude(Exists(later))
 
 
-def compliance_table(*, agreement: Agreement, as_of: dt.date | None = None) -> ComplianceTable:
+def compliance_commitments(agreement: Agreement) -> QuerySet[Commitment]:
+    """Return the agreement's commitments in the compliance table's order, with their obligors.
+
+    The order (by due date, undated last, then entry) and what is loaded (the obligor, the
+    other obligors) are the table's: a page that lists the same commitments reads them here
+    once and hands them to :func:`compliance_table`.
+    """
+    return (
+        agreement.commitments.select_related("obligor")
+        .prefetch_related(obligors_prefetch())
+        .order_by(F("due_date").asc(nulls_last=True), "id")
+    )
+
+
+def compliance_table(
+    *,
+    agreement: Agreement,
+    as_of: dt.date | None = None,
+    commitments: Sequence[Commitment] | None = None,
+) -> ComplianceTable:
     """Return the agreement's compliance table as of the end of ``as_of`` (or today).
 
     Three queries whatever the number of commitments: the commitments with their obligor,
     their other obligors, and the ratings as of the date. The obligors are today's.
+    ``commitments``, if given, are :func:`compliance_commitments` already read (then only the
+    ratings are queried).
     """
-    commitments = (
-        agreement.commitments.select_related("obligor")
-        .prefetch_related(obligors_prefetch())
-        .order_by("due_date", "id")
-    )
+    if commitments is None:
+        commitments = list(compliance_commitments(agreement))
     ratings = {
         (a.commitment_id, a.party_id): a
         for a in assessments_as_of(commitments=agreement.commitments.all(), as_of=as_of)
     }
+    return _compliance_rows(agreement, as_of, commitments, ratings)
+
+
+def _compliance_rows(
+    agreement: Agreement,
+    as_of: dt.date | None,
+    commitments: Sequence[Commitment],
+    ratings: dict[tuple[int, int], Assessment],
+) -> ComplianceTable:
+    """Return the table's rows: each commitment × each of its obligors, with its rating."""
     rows = [
         ComplianceRow(commitment, party, ratings.get((commitment.pk, party.pk)))
         for commitment in commitments
         for party in commitment.obligor_list
     ]
     return ComplianceTable(agreement, as_of, rows)
+
+
+def compliance_parties(*, agreement: Agreement) -> list[Party]:
+    """Return the parties of the agreement's compliance table, in the table's order.
+
+    Two queries (the commitments and their obligors), no ratings: for a reader that needs
+    the table's parties but not its rows.
+    """
+    table = _compliance_rows(agreement, None, list(compliance_commitments(agreement)), {})
+    return [entry.party for entry in table.parties]
 
 
 # Compliance compared between two dates, and frozen reports (issue 13, items 5 and 6) ------

@@ -36,7 +36,7 @@ from commitments.assessment import SCALE, Rating, RatingRule, Tally
 from commitments.choices import PaceChoice, Precision
 from commitments.deadlines.text import date_in_words
 from commitments.models import Agreement, Assessment, Commitment, ProgressUpdate
-from commitments.selectors import compliance_table
+from commitments.selectors import ComplianceTable, compliance_parties, compliance_table
 from commitments.translations import localized_text
 from dashboard.templatetags.tracker import amount_short
 
@@ -384,14 +384,20 @@ def _spread_labels(series: list[Series], *, gap: float = 13.0) -> list[Series]:
 
 
 def compliance_history_chart(
-    *, agreement: Agreement, today: dt.date
+    *, agreement: Agreement, today: dt.date, table: ComplianceTable | None = None
 ) -> ComplianceHistoryChart | None:
     """Return each obligor's compliance (0-100 %, G7 style) from the agreement to today.
 
     A step line per party: a score holds until the next rating changes it; where a party has
-    no scored rating the line has a gap. None when nobody has been rated yet.
+    no scored rating the line has a gap. None when nobody has been rated yet. ``table`` is the
+    agreement's compliance table if the caller has it (as of any date: the parties are the
+    same), saving its queries.
     """
-    parties = [entry.party for entry in compliance_table(agreement=agreement).parties]
+    parties = (
+        [entry.party for entry in table.parties]
+        if table is not None
+        else compliance_parties(agreement=agreement)
+    )
     rows = (
         Assessment.objects.filter(commitment__agreement=agreement)
         .order_by("assessed_on", "pk")
@@ -528,9 +534,16 @@ def _rule_label(rule: RatingRule) -> str:
     return str(_(rule.label))
 
 
-def ratings_chart(*, agreement: Agreement) -> RatingsChart | None:
-    """Return one stacked bar per obligor over the whole scale, in SCALE's order and words."""
-    parties = compliance_table(agreement=agreement).parties
+def ratings_chart(
+    *, agreement: Agreement, table: ComplianceTable | None = None
+) -> RatingsChart | None:
+    """Return one stacked bar per obligor over the whole scale, in SCALE's order and words.
+
+    ``table`` is today's compliance table of the agreement if the caller has it.
+    """
+    if table is not None and table.as_of is not None:
+        raise ValueError("the ratings chart shows today's ratings, not a table as of a date")
+    parties = (table if table is not None else compliance_table(agreement=agreement)).parties
     if not parties:
         return None
     bar_height, gap, top = 22, 14, 10

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Q, QuerySet, prefetch_related_objects
+from django.db.models import Count, Q, QuerySet, prefetch_related_objects
 
 from commitments.choices import Status
 from commitments.models import (
@@ -23,7 +23,12 @@ from commitments.models import (
     Source,
 )
 from commitments.querysets import due_within_q, overdue_q
-from commitments.selectors import obligors_prefetch, revisions_prefetch
+from commitments.selectors import (
+    compliance_commitments,
+    fulfilment_timing_tally,
+    obligors_prefetch,
+    revisions_prefetch,
+)
 
 
 def _tally(*, now: dt.datetime) -> dict[str, Count]:
@@ -47,20 +52,56 @@ class Tally:
     due_30: int = 0
     fulfilled: int = 0
 
+    def add(self, counts: dict[str, int]) -> None:
+        """Add the counts of one group of commitments (a row of the ``_tally`` aggregate)."""
+        for name, count in counts.items():
+            setattr(self, name, getattr(self, name) + count)
 
-def _tallies_by(field: str, *, now: dt.datetime) -> dict[int, Tally]:
-    """Return the counts of commitments grouped by one foreign key, in a single query."""
-    rows = Commitment.objects.order_by().values(field).annotate(**_tally(now=now))
-    return {row.pop(field): Tally(**row) for row in rows}
+
+#: The fulfilment timings' counts ride along in the overview's one scan, under these names.
+_TIMING = "timing_"
 
 
-def _party_tallies(*, now: dt.datetime) -> dict[int, Tally]:
-    """Return the counts per party bound, as obligor or as co-obligor, in two queries.
+@dataclass
+class _Tallies:
+    """Every count of the overview, from one scan grouped by (obligor, agreement)."""
+
+    counts: Tally
+    timing: dict[str, int]
+    by_obligor: dict[int, Tally]
+    by_agreement: dict[int, Tally]
+
+
+def _tallies(*, now: dt.datetime) -> _Tallies:
+    """Count every commitment once, grouped by its (obligor, agreement) pair; add up the rows
+    into the totals, the counts per obligor and per agreement in Python.
+
+    One sequential scan instead of one per grouping: the pairs are few (an agreement binds a
+    handful of parties), the commitments many.
+    """
+    timing = {_TIMING + name: count for name, count in fulfilment_timing_tally().items()}
+    rows = (
+        Commitment.objects.order_by()
+        .values("obligor", "agreement")
+        .annotate(**_tally(now=now), **timing)
+    )
+    tallies = _Tallies(Tally(), dict.fromkeys((n[len(_TIMING) :] for n in timing), 0), {}, {})
+    for row in rows:
+        obligor, agreement = row.pop("obligor"), row.pop("agreement")
+        for name in timing:
+            tallies.timing[name[len(_TIMING) :]] += row.pop(name)
+        tallies.counts.add(row)
+        tallies.by_obligor.setdefault(obligor, Tally()).add(row)
+        tallies.by_agreement.setdefault(agreement, Tally()).add(row)
+    return tallies
+
+
+def _add_co_obligors(tallies: dict[int, Tally], *, now: dt.datetime) -> dict[int, Tally]:
+    """Add to the counts per obligor each party's shared commitments, in one query.
 
     A shared commitment counts once for each party it binds, as the list's ``obligor`` filter
     that each figure links to matches it.
     """
-    tallies = _tallies_by("obligor", now=now)
     shared = (
         Commitment.objects.filter(co_obligors__isnull=False)
         .order_by()
@@ -68,9 +109,7 @@ def _party_tallies(*, now: dt.datetime) -> dict[int, Tally]:
         .annotate(**_tally(now=now))
     )
     for row in shared:
-        tally = tallies.setdefault(row.pop("co_obligors"), Tally())
-        for name, count in row.items():
-            setattr(tally, name, getattr(tally, name) + count)
+        tallies.setdefault(row.pop("co_obligors"), Tally()).add(row)
     return tallies
 
 
@@ -85,19 +124,20 @@ class Overview:
     upcoming: list[Commitment]
     overdue: list[Commitment]
     recent_updates: list[ProgressUpdate]
+    #: How many fulfilled commitments were on time, after an extension, late (issue 12).
+    timing: dict[str, int]
 
 
 def overview(*, now: dt.datetime, today: dt.date, limit: int = 10) -> Overview:
     """Return the overview's counts and lists as of ``now`` (``today`` is its local date)."""
-    counts = Commitment.objects.aggregate(**_tally(now=now))
-    party_tallies = _party_tallies(now=now)
+    tallies = _tallies(now=now)
+    party_tallies = _add_co_obligors(tallies.by_obligor, now=now)
     by_party = [
         (party, party_tallies[party.pk])
         for party in Party.objects.filter(pk__in=party_tallies).order_by("name", "id")
     ]
-    agreement_tallies = _tallies_by("agreement", now=now)
     by_agreement = [
-        (agreement, agreement_tallies.get(agreement.pk, Tally()))
+        (agreement, tallies.by_agreement.get(agreement.pk, Tally()))
         for agreement in Agreement.objects.order_by("-date", "id")
     ]
     rows = Commitment.objects.select_related("agreement", "obligor")
@@ -110,7 +150,10 @@ def overview(*, now: dt.datetime, today: dt.date, limit: int = 10) -> Overview:
             :limit
         ]
     )
-    return Overview(today, counts, by_party, by_agreement, upcoming, overdue, recent)
+    counts = vars(tallies.counts).copy()
+    return Overview(
+        today, counts, by_party, by_agreement, upcoming, overdue, recent, tallies.timing
+    )
 
 
 def reviews_due_count() -> int:
@@ -118,17 +161,15 @@ def reviews_due_count() -> int:
     return Assessment.objects.filter(current=True, review_due=True).count()
 
 
-def agreement_detail(*, pk: int, now: dt.datetime) -> tuple[Agreement, list[Commitment]]:
-    """Return an agreement with its parties, citations and commitments (overdue at ``now``)."""
+def agreement_detail(*, pk: int) -> tuple[Agreement, list[Commitment]]:
+    """Return an agreement with its parties and citations, and its commitments.
+
+    The commitments are the compliance table's (:func:`commitments.selectors.
+    compliance_commitments`: its order, the obligors loaded), read once for the page's list,
+    timeline, compliance table and charts.
+    """
     agreement = Agreement.objects.prefetch_related("parties", "citations__source").get(pk=pk)
-    commitments = list(
-        Commitment.objects.filter(agreement=agreement)
-        .with_overdue(now)
-        .select_related("obligor", "owner")
-        .prefetch_related("beneficiaries", obligors_prefetch())
-        .order_by(F("due_date").asc(nulls_last=True), "id")
-    )
-    return agreement, commitments
+    return agreement, list(compliance_commitments(agreement))
 
 
 def agreement_commitment_sources(*, agreement: Agreement) -> list[Source]:

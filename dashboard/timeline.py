@@ -26,6 +26,8 @@ class Mark:
     x: float
     kind: str
     date: dt.date
+    #: What the mark's tooltip says ("Due March 31, 2026"), from ``layout``'s ``describe``.
+    title: str = ""
 
     @property
     def is_stage(self) -> bool:
@@ -75,8 +77,18 @@ class Lane:
     stages: tuple[tuple[str, dt.date], ...] = ()
 
 
-def layout(*, agreement_date: dt.date, lanes: list[Lane], today: dt.date) -> Timeline:
-    """Place every date on one axis from the earliest to the latest date shown (today too)."""
+def layout(
+    *,
+    agreement_date: dt.date,
+    lanes: list[Lane],
+    today: dt.date,
+    describe: Callable[[str, dt.date], str] | None = None,
+) -> Timeline:
+    """Place every date on one axis from the earliest to the latest date shown (today too).
+
+    ``describe(kind, date)``, if given, writes each mark's ``title`` (the caller's words: this
+    module has none).
+    """
     dates = [agreement_date, today]
     for lane in lanes:
         dates += [d for d in (lane.due_date, lane.effective_from, lane.fulfilled_on) if d]
@@ -91,13 +103,16 @@ def layout(*, agreement_date: dt.date, lanes: list[Lane], today: dt.date) -> Tim
     dated = [lane for lane in lanes if _has_dates(lane)]
     rows = []
     for index, lane in enumerate(dated):
-        marks = [Mark(x(day), kind, day) for kind, day in lane.stages]
+        points = [*lane.stages]
         if lane.effective_from:
-            marks.append(Mark(x(lane.effective_from), "effective", lane.effective_from))
+            points.append(("effective", lane.effective_from))
         if lane.due_date:
-            marks.append(Mark(x(lane.due_date), "due", lane.due_date))
+            points.append(("due", lane.due_date))
         if lane.fulfilled_on:
-            marks.append(Mark(x(lane.fulfilled_on), "fulfilled", lane.fulfilled_on))
+            points.append(("fulfilled", lane.fulfilled_on))
+        marks = [
+            Mark(x(day), kind, day, describe(kind, day) if describe else "") for kind, day in points
+        ]
         rows.append(
             Row(
                 state=lane.state,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -43,7 +45,6 @@ from commitments.selectors import (
     commitment_related,
     compliance_changes,
     compliance_table,
-    fulfilment_timing_counts,
     methodology,
     report_list,
     report_reading,
@@ -121,7 +122,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "dashboard/overview.html",
         {
             # Timeliness of fulfilment (issue 12).
-            "timing_counts": fulfilment_timing_counts(),
+            "timing_counts": data.timing,
             # Ratings whose last review is too old (issue 13, item 4).
             "reviews_due": selectors.reviews_due_count(),
             "data": data,
@@ -164,6 +165,55 @@ def commitment_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _mark_title() -> Callable[[str, dt.date], str]:
+    """Return the timeline's tooltip writer: "Due March 31, 2026", each date written once.
+
+    A timeline repeats few dates over many marks; formatting a date in the reader's
+    language costs more than the rest of a mark.
+    """
+    labels = {
+        "due": _("Due"),
+        "effective": _("Effective from"),
+        "announced": _("Announced"),
+        "signed": _("Signed"),
+        "in_force": _("In force"),
+        "ended": _("Ended"),
+        "fulfilled": _("Fulfilled"),
+    }
+    days: dict[dt.date, str] = {}
+
+    def describe(kind: str, day: dt.date) -> str:
+        if day not in days:
+            days[day] = date_format(day, "DATE_FORMAT")
+        return f"{labels[kind]} {days[day]}"
+
+    return describe
+
+
+#: A pk no row has, written into one reversed URL to find where a commitment's pk goes.
+_PK_MARK = 9_223_372_036_854_775_807
+
+
+def commitment_urls(pks: Iterable[int]) -> dict[int, str]:
+    """Return each commitment's dashboard URL, reversing the route once for all of them.
+
+    ``reverse()`` per row costs more than the rest of a row's link; the route is the same
+    ``dashboard:commitment`` with the pk put where ``reverse()`` puts it.
+    """
+    before, after = reverse("dashboard:commitment", args=[_PK_MARK]).split(str(_PK_MARK))
+    return {pk: f"{before}{pk}{after}" for pk in pks}
+
+
+@dataclass(frozen=True)
+class CommitmentRow:
+    """One commitment of the agreement page, with the words and link its sections share."""
+
+    commitment: Commitment
+    title: str
+    url: str
+    obligors: list[Party]
+
+
 @_reviewer
 def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Show an agreement: parties, sources, commitments, timeline, compliance and reports.
@@ -184,22 +234,39 @@ def _agreement_page(
     """Render the agreement page; a refused freeze form or publication step shows at its
     fields with a 400."""
     try:
-        agreement, commitments = selectors.agreement_detail(pk=pk, now=timezone.now())
+        agreement, commitments = selectors.agreement_detail(pk=pk)
     except Agreement.DoesNotExist as exc:
         raise Http404 from exc
     today = timezone.localdate()
-    compliance = _compliance_context(request, agreement, freeze_form=freeze_form)
-    lanes = [
-        timeline.Lane(
+    compliance = _compliance_context(
+        request, agreement, commitments=commitments, freeze_form=freeze_form
+    )
+    # Each commitment's title, link and obligors once, for the list, the timeline and the
+    # compliance table: the same words, not worked out again per section.
+    urls = commitment_urls(c.pk for c in commitments)
+    obligors: dict[int, list[Party]] = {}
+    for entry in compliance["compliance"].rows:
+        obligors.setdefault(entry.commitment.pk, []).append(entry.party)
+    rows = [
+        CommitmentRow(
+            commitment=c,
             title=localized_text(c, "title"),
-            url=reverse("dashboard:commitment", args=[c.pk]),
-            due_date=c.due_date,
-            effective_from=c.effective_from,
-            fulfilled_on=c.fulfilled_on,
-            state=c.deadline_state,
-            stages=stage_dates(c),
+            url=urls[c.pk],
+            obligors=obligors[c.pk],
         )
         for c in commitments
+    ]
+    lanes = [
+        timeline.Lane(
+            title=row.title,
+            url=row.url,
+            due_date=row.commitment.due_date,
+            effective_from=row.commitment.effective_from,
+            fulfilled_on=row.commitment.fulfilled_on,
+            state=row.commitment.deadline_state,
+            stages=stage_dates(row.commitment),
+        )
+        for row in rows
     ]
     refused = (
         compliance["dates_form"].errors
@@ -211,11 +278,14 @@ def _agreement_page(
         "dashboard/agreement_detail.html",
         {
             "agreement": agreement,
-            "commitments": commitments,
-            "timeline": timeline.layout(agreement_date=agreement.date, lanes=lanes, today=today),
+            "commitments": rows,
+            "timeline": timeline.layout(
+                agreement_date=agreement.date, lanes=lanes, today=today, describe=_mark_title()
+            ),
             "commitment_sources": selectors.agreement_commitment_sources(agreement=agreement),
             "watching": _watching(request, agreement=agreement),
             "today": today,
+            "commitment_urls": urls,
             "publication": publication_panel(
                 agreement=agreement, user=request.user, form=publication_form
             ),
@@ -576,14 +646,27 @@ def _calendar_feed_action(request: HttpRequest) -> str | None:
 
 
 def _compliance_context(
-    request: HttpRequest, agreement: Agreement, *, freeze_form: ReportFreezeForm | None = None
+    request: HttpRequest,
+    agreement: Agreement,
+    *,
+    commitments: list[Commitment],
+    freeze_form: ReportFreezeForm | None = None,
 ) -> dict[str, Any]:
-    """Return the agreement page's compliance table, comparison and reports for ``request``."""
+    """Return the agreement page's compliance table, comparison and reports for ``request``.
+
+    ``current_compliance`` is today's table, for the charts: the table shown when no date is
+    asked for, else one more read of the current ratings.
+    """
     dates_form = ComplianceDateForm(request.GET or None, agreement=agreement)
     changes = None
     # A refused date shows its error at the field above today's table, not an empty page.
     dates = dates_form.cleaned_data if request.GET and dates_form.is_valid() else {}
-    table = compliance_table(agreement=agreement, as_of=dates.get("as_of"))
+    table = compliance_table(agreement=agreement, as_of=dates.get("as_of"), commitments=commitments)
+    current = (
+        table
+        if table.as_of is None
+        else compliance_table(agreement=agreement, commitments=commitments)
+    )
     if dates.get("since"):
         changes = compliance_changes(table=table, since=dates["since"])
     if freeze_form is None and can_write(request.user):
@@ -594,6 +677,7 @@ def _compliance_context(
     return {
         "dates_form": dates_form,
         "compliance": table,
+        "current_compliance": current,
         "changes": changes,
         "method": methodology(),
         "reports": report_list(agreement=agreement),

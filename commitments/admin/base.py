@@ -8,12 +8,21 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import router
+from django.db.models import ProtectedError, RestrictedError
+from django.db.models.deletion import Collector
 from django.http import HttpRequest, HttpResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 
 from commitments.forms import ServiceModelForm
 from core.admin import HistoryAdmin
 
 _REJECTION_ATTR = "_commitments_service_rejection"
+#: Rows of each kind named on a delete confirmation page; the rest are counted.
+DELETE_NAMED_PER_MODEL = 10
 
 
 class ServiceRejected(Exception):
@@ -69,3 +78,116 @@ class ServiceSaveAdmin(HistoryAdmin):
         if rejection is not None and issubclass(form, ServiceModelForm):
             return type(form.__name__, (form,), {"service_rejection": rejection})
         return form
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        """Name a bounded number of the rows a deletion removes, and count them all."""
+        return deleted_objects_summary(objs, request, self.admin_site)
+
+
+class _CountingCollector(Collector):
+    """Django's deletion collector, noting protected rows instead of stopping at them.
+
+    Unlike the admin's ``NestedObjects`` it keeps no graph of who points at whom (only a
+    bounded list is shown) and lets rows that need no signal be deleted in one statement,
+    counted instead of loaded.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.protected: set[Any] = set()
+
+    def collect(self, objs: Any, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        try:
+            super().collect(objs, *args, **kwargs)
+        except ProtectedError as exc:
+            self.protected.update(exc.protected_objects)
+        except RestrictedError as exc:
+            self.protected.update(exc.restricted_objects)
+
+
+def deleted_objects_summary(
+    objs: Any, request: HttpRequest, admin_site: Any
+) -> tuple[list[Any], dict[str, int], set[str], list[Any]]:
+    """Return what Django's ``get_deleted_objects`` returns, with a bounded list of names.
+
+    Django names every row the deletion would remove, each through its ``__str__`` (often a
+    query or two): 70 s for an agreement of 211 commitments. Here the rows are collected as
+    Django collects them (same counts, same permission check on every row, same protected
+    rows), but only the first :data:`DELETE_NAMED_PER_MODEL` of each kind are named, with a
+    link; the others are counted ("… and 990 more commitments"), as the summary above does.
+    """
+    objs = list(objs)
+    if not objs:
+        return [], {}, set(), []
+    collector = _CountingCollector(using=router.db_for_write(objs[0]._meta.model), origin=objs)
+    collector.collect(objs)
+    perms_needed: set[str] = set()
+
+    def allowed(obj: Any) -> None:
+        if not admin_site.is_registered(type(obj)):
+            return
+        if not admin_site.get_model_admin(type(obj)).has_delete_permission(request, obj):
+            perms_needed.add(obj._meta.verbose_name)
+
+    def named(obj: Any) -> Any:
+        opts = obj._meta
+        if admin_site.is_registered(type(obj)):
+            try:
+                url = reverse(
+                    f"{admin_site.name}:{opts.app_label}_{opts.model_name}_change",
+                    None,
+                    (obj._get_pk_val(),),
+                )
+            except NoReverseMatch:
+                pass
+            else:
+                return format_html('{}: <a href="{}">{}</a>', capfirst(opts.verbose_name), url, obj)
+        return f"{capfirst(opts.verbose_name)}: {obj}"
+
+    roots = {id(obj) for obj in objs}
+    below: list[Any] = []
+    model_objs: dict[Any, Any] = {model: list(rows) for model, rows in collector.data.items()}
+    for model, found in model_objs.items():
+        rows = [row for row in found if id(row) not in roots]
+        for row in rows:
+            allowed(row)
+        below.extend(named(row) for row in rows[:DELETE_NAMED_PER_MODEL])
+        if len(rows) > DELETE_NAMED_PER_MODEL:
+            below.append(
+                _("… and %(count)s more %(name)s")
+                % {
+                    "count": len(rows) - DELETE_NAMED_PER_MODEL,
+                    "name": model._meta.verbose_name_plural,
+                }
+            )
+    to_delete: list[Any] = []
+    for obj in objs[:DELETE_NAMED_PER_MODEL]:
+        allowed(obj)
+        to_delete.append(named(obj))
+    for obj in objs[DELETE_NAMED_PER_MODEL:]:
+        allowed(obj)
+    if len(objs) > DELETE_NAMED_PER_MODEL:
+        to_delete.append(
+            _("… and %(count)s more %(name)s")
+            % {
+                "count": len(objs) - DELETE_NAMED_PER_MODEL,
+                "name": objs[0]._meta.verbose_name_plural,
+            }
+        )
+    if below:
+        to_delete.append(below)
+    protected = [named(obj) for obj in list(collector.protected)[:DELETE_NAMED_PER_MODEL]]
+    if len(collector.protected) > DELETE_NAMED_PER_MODEL:
+        protected.append(
+            _("… and %(count)s more") % {"count": len(collector.protected) - DELETE_NAMED_PER_MODEL}
+        )
+    model_count = {
+        model._meta.verbose_name_plural: len(found) for model, found in model_objs.items()
+    }
+    for queryset in collector.fast_deletes:
+        # Rows deleted in one statement, never loaded (no signal, no cascade): counted.
+        count = queryset.count()
+        if count:
+            name = queryset.model._meta.verbose_name_plural
+            model_count[name] = model_count.get(name, 0) + count
+    return to_delete, model_count, perms_needed, protected

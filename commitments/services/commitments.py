@@ -235,10 +235,13 @@ def commitment_deadline_reflag(commitment: Commitment) -> None:
     """Tell the listeners, then read back the deadline state they may have flagged.
 
     The caller answers with this instance (the API's 200 after a PATCH, the admin's page), so
-    it must show the state the re-evaluation just stored, not the one read before it.
+    it must show the state the re-evaluation just stored, not the one read before it. Within
+    :func:`hooks.batched` (the import) the re-evaluation comes at the batch's end: nothing to
+    read back yet.
     """
     hooks.deadline_inputs_changed(commitment_ids=[commitment.pk])
-    commitment.refresh_from_db(fields=["deadline_state", "flagged_at"])
+    if not hooks.batching():
+        commitment.refresh_from_db(fields=["deadline_state", "flagged_at"])
 
 
 def commitment_deadline_refresh(*, commitment: Commitment, user: User, now: dt.datetime) -> None:

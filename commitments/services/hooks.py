@@ -10,10 +10,14 @@ writes commits or rolls back with the change itself.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
+
+from django.db import transaction
 
 Listener = Callable[[Sequence[int]], None]
 _listeners: list[Listener] = []
@@ -51,9 +55,57 @@ def unregister(listener: Listener) -> None:
 
 
 def deadline_inputs_changed(*, commitment_ids: Sequence[int]) -> None:
-    """Tell listeners that these commitments' status or due date changed."""
+    """Tell listeners that these commitments' status or due date changed.
+
+    Within :func:`batched`, the ids are kept and the listeners told once, as the batch ends.
+    """
+    batch = _batch.get()
+    if batch is not None:
+        batch.commitment_ids.update(dict.fromkeys(commitment_ids))
+        return
     for listener in _listeners:
         listener(commitment_ids)
+
+
+@dataclass
+class _Batch:
+    commitment_ids: dict[int, None] = field(default_factory=dict)
+    changes: list[tuple[Sequence[FieldChange], dt.datetime]] = field(default_factory=list)
+
+
+_batch: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar("hooks_batch", default=None)
+
+
+def batching() -> bool:
+    """Return whether the listeners are told at the end of a :func:`batched` block."""
+    return _batch.get() is not None
+
+
+@contextmanager
+def batched() -> Iterator[None]:
+    """Tell the listeners once for every change made within, when the block ends without error.
+
+    For a service writing many rows in one transaction (the import): the deadline watch
+    re-evaluates all the rows in one scan instead of one scan per row, then the change
+    listeners hear every change, in order, as they would have. Must end inside the
+    transaction of the changes, so what the listeners write commits or rolls back with them.
+    Nested blocks join the outer one.
+    """
+    if _batch.get() is not None:
+        yield
+        return
+    batch = _Batch()
+    token = _batch.set(batch)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if transaction.get_rollback():
+        return  # the changes are being rolled back: there is nothing to tell
+    if batch.commitment_ids:
+        deadline_inputs_changed(commitment_ids=list(batch.commitment_ids))
+    for changes, at in batch.changes:
+        fields_changed(changes=changes, at=at)
 
 
 def register_changes(listener: ChangeListener) -> None:
@@ -70,6 +122,11 @@ def unregister_changes(listener: ChangeListener) -> None:
 
 def fields_changed(*, changes: Sequence[FieldChange], at: dt.datetime) -> None:
     """Tell listeners which status or due-date values changed at ``at`` (after the rescan)."""
+    batch = _batch.get()
+    if batch is not None:
+        if changes:
+            batch.changes.append((list(changes), at))
+        return
     if changes:
         for listener in _change_listeners:
             listener(changes, at)

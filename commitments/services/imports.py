@@ -21,6 +21,7 @@ and every error as a :class:`LineError` (line, column, reason in plain words).
 
 from __future__ import annotations
 
+import contextvars
 import csv
 import datetime as dt
 import io
@@ -29,7 +30,8 @@ import re
 import threading
 import time
 import zipfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +51,7 @@ from commitments.models import (
     Commitment,
     ImportRun,
     ImportRunStatus,
+    Party,
     Source,
 )
 from commitments.services.deadlines import User, attach_user
@@ -99,6 +102,40 @@ _CITATION_COLUMN = re.compile(
 )
 #: The rule's parameters: when none is given, ``deadline_phrase`` is read by the parser.
 _RULE_PARAMETERS = tuple(name for name in deadlines.RULE_FIELD_NAMES if name != "deadline_phrase")
+
+
+#: The rows an import names by key and never writes: each key is read once per import.
+KEYED_MODELS = (Agreement, Party, Source)
+_keyed: contextvars.ContextVar[dict[tuple[type, str], Any] | None] = contextvars.ContextVar(
+    "import_keyed", default=None
+)
+
+
+@contextmanager
+def keys_remembered() -> Iterator[None]:
+    """Within, :func:`keyed` reads each agreement, party and source once (an import's span).
+
+    What it remembers lives as long as the block, inside the import's transaction, and the
+    import writes none of these rows; nested blocks share the outer one's memory.
+    """
+    if _keyed.get() is not None:
+        yield
+        return
+    token = _keyed.set({})
+    try:
+        yield
+    finally:
+        _keyed.reset(token)
+
+
+def keyed(model: type[Any], key: str) -> Any:
+    """Return the ``model`` row whose key is ``key``, or ``None``; remembered in an import."""
+    cache = _keyed.get()
+    if cache is None or model not in KEYED_MODELS:
+        return model.objects.filter(key=key).first()
+    if (model, key) not in cache:
+        cache[(model, key)] = model.objects.filter(key=key).first()
+    return cache[(model, key)]
 
 
 def citation_column(number: int, part: str) -> str:
@@ -457,9 +494,8 @@ def _phrase_read(row: PlannedRow) -> LineError | None:
     language = row.values.get(LANGUAGE_COLUMN, "")
     if not language:
         source_key = row.values.get(citation_column(1, "source"), "")
-        language = (
-            Source.objects.filter(key=source_key).values_list("language", flat=True).first() or ""
-        )
+        source = keyed(Source, source_key) if source_key else None
+        language = source.language if source is not None else ""
     if not language:
         return LineError(
             row.line,
@@ -489,7 +525,7 @@ def _phrase_read(row: PlannedRow) -> LineError | None:
 def _row_agreement(row: PlannedRow) -> Agreement | None:
     key = row.values.get("agreement", "")
     if key:
-        return Agreement.objects.filter(key=key).first()
+        return keyed(Agreement, key)
     commitment = (
         Commitment.objects.select_related("agreement").filter(key=row.values.get("key")).first()
     )
@@ -527,7 +563,7 @@ def citations_read(values: Mapping[str, Any]) -> tuple[list[CitationInput], dict
         if not cells["source"]:
             errors[source_column] = [_("A citation needs the key of its source.")]
             continue
-        source = Source.objects.filter(key=cells["source"]).first()
+        source = keyed(Source, cells["source"])
         if source is None:
             errors[source_column] = [_("No source has the key %(key)r.") % {"key": cells["source"]}]
             continue
@@ -548,7 +584,11 @@ def citations_read(values: Mapping[str, Any]) -> tuple[list[CitationInput], dict
 
 
 def citations_import(
-    *, commitment: Commitment, citations: Sequence[CitationInput], user: User
+    *,
+    commitment: Commitment,
+    citations: Sequence[CitationInput],
+    user: User,
+    created: bool = False,
 ) -> None:
     """Add ``citations`` to ``commitment``; a citation it already has is updated, not repeated.
 
@@ -557,7 +597,8 @@ def citations_import(
 
     Quotes are placed with ``required=True``, as in the forms: a source whose text is
     archived must hold the quote (a paraphrase belongs in the translation column), and a
-    file is no reason to keep a quote that nobody can check.
+    file is no reason to keep a quote that nobody can check. A commitment ``created`` by this
+    import has no citation yet: none is looked for.
     """
     for given in citations:
         new = Citation(commitment=commitment, source=given.source, quote=given.quote)
@@ -568,9 +609,13 @@ def citations_import(
             raise ValidationError(
                 {citation_column(given.number, "quote"): exc.message_dict["quote"]}
             ) from None
-        citation = Citation.objects.filter(
-            commitment=commitment, source=given.source, quote__in={given.quote, new.quote}
-        ).first()
+        citation = (
+            None
+            if created
+            else Citation.objects.filter(
+                commitment=commitment, source=given.source, quote__in={given.quote, new.quote}
+            ).first()
+        )
         values = {
             "translation": given.translation,
             "translation_language": given.translation_language,

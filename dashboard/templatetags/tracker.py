@@ -103,3 +103,9 @@ def recurrence_in_words(commitment: Any) -> str:
 def deadline_state_label(item: Any) -> str:
     """Return a commitment's or an occurrence's deadline state as a reader reads it."""
     return state_label(status=item.status, state=item.deadline_state)
+
+
+@register.filter
+def item(mapping: dict[Any, Any], key: Any) -> Any:
+    """Return ``mapping[key]`` (``""`` if absent): ``{{ commitment_urls|item:c.pk }}``."""
+    return mapping.get(key, "")

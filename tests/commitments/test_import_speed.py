@@ -1,0 +1,164 @@
+"""The import's speed-ups keep its answers: check constraints in one query give Django's own
+errors, batched hooks tell the listeners what per-row hooks told them, and an import's queries
+grow by a bounded constant per row."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection, models
+from django.test.utils import CaptureQueriesContext
+
+from alerts.models import Alert
+from commitments.models import Citation, Commitment
+from commitments.services import hooks
+from commitments.services.imports import commitments_import, table_read
+from tests import factories
+from tests.commitments.test_import_engine import as_csv, row
+
+pytestmark = pytest.mark.django_db
+
+BROKEN = [
+    {},
+    {"target_amount": Decimal(-1)},
+    {"target_amount": Decimal(5), "target_unit": ""},
+    {"category": "bogus", "status": "bogus", "deadline_state": "bogus"},
+    {"deadline_kind": "fixed", "deadline_date": None},
+    {"deadline_kind": "relative", "offset_amount": 0},
+    {"anchor_kind": "commitment", "anchor_commitment": None},
+    {"deadline_kind": "period_end", "period_unit": ""},
+    {"due_date": dt.date(2026, 1, 1), "due_at": None},
+    {"effective_from": dt.date(1800, 1, 1), "period_year": 3000},
+    {"recurrence": "every", "recurrence_interval": 0, "recurrence_unit": ""},
+    {"ended_on": dt.date(2026, 1, 1), "ended_reason": ""},
+    {"deadline_precision": "week", "fulfilment_timing": "never"},
+]
+
+
+def errors_of(check) -> dict[str, list[str]] | None:
+    try:
+        check()
+    except ValidationError as exc:
+        return exc.message_dict
+    return None
+
+
+@pytest.mark.parametrize("changes", BROKEN, ids=lambda c: ",".join(c) or "valid")
+def test_check_constraints_in_one_query_give_djangos_errors(make_commitment, changes):
+    commitment = make_commitment()
+    commitment.anchor_commitment = commitment if "anchor_kind" in changes else None
+    for name, value in changes.items():
+        setattr(commitment, name, value)
+    ours = errors_of(commitment.validate_constraints)
+    djangos = errors_of(lambda: models.Model.validate_constraints(commitment))
+    assert ours == djangos
+    assert (ours is None) == (not changes)
+    # With a field left out (it has its own error), its checks are skipped by both.
+    exclude = set(changes) or {"category"}
+    ours = errors_of(lambda: commitment.validate_constraints(exclude=exclude))
+    djangos = errors_of(lambda: models.Model.validate_constraints(commitment, exclude=exclude))
+    assert ours == djangos
+
+
+def test_a_citations_checks_give_djangos_errors(make_commitment, source):
+    citation = Citation(commitment=make_commitment(), source=source, quote="", start=5, end=2)
+    citation.translation_language = "not a language"
+    ours = errors_of(citation.validate_constraints)
+    assert ours == errors_of(lambda: models.Model.validate_constraints(citation))
+    assert ours is not None and len(ours["__all__"]) == 3
+
+
+def test_check_constraints_cost_one_query_and_one_savepoint(make_commitment):
+    commitment = make_commitment()
+    with CaptureQueriesContext(connection) as queries:
+        commitment.validate_constraints()
+    checks = [q for q in queries.captured_queries if "_check" in q["sql"]]
+    assert len(checks) == 1
+    # Django's unique constraints are still checked as before (at most a few queries).
+    assert len(queries) <= 6
+
+
+def test_batched_hooks_tell_the_listeners_once_after_the_block(agreement, japan):
+    told: list[list[int]] = []
+    changes: list[list[hooks.FieldChange]] = []
+
+    def listener(ids):
+        told.append(list(ids))
+
+    def change_listener(found, at):
+        changes.append(list(found))
+
+    hooks.register(listener)
+    hooks.register_changes(change_listener)
+    try:
+        change = hooks.FieldChange(1, "due_date", None, dt.date(2026, 1, 1))
+        with hooks.batched():
+            hooks.deadline_inputs_changed(commitment_ids=[1])
+            hooks.deadline_inputs_changed(commitment_ids=[2, 1])
+            hooks.fields_changed(changes=[change], at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+            assert hooks.batching() and told == [] and changes == []
+        assert told == [[1, 2]]
+        assert changes == [[change]]
+        assert not hooks.batching()
+    finally:
+        hooks.unregister(listener)
+        hooks.unregister_changes(change_listener)
+
+
+def test_an_import_flags_and_alerts_as_row_by_row_saves_do(agreement, japan, editor):
+    """The deadline watch runs once for the file: every row ends flagged, with its alerts."""
+    factories.subscription_make(user=editor)
+    rows = [
+        row("late", deadline_kind="fixed", deadline_date="2025-11-01", offset_amount="",
+            offset_unit="", anchor_kind=""),
+        row("soon", offset_amount="1"),
+        row("later"),
+    ]  # fmt: skip
+    report = commitments_import(dataset=table_read(data=as_csv(rows).encode()), user=editor)
+    assert report.ok, report.errors
+    imported = {c.key: c for c in Commitment.objects.all()}
+    for commitment in imported.values():
+        state, alerts = (
+            commitment.deadline_state,
+            set(Alert.objects.filter(commitment=commitment).values_list("threshold", flat=True)),
+        )
+        # The same commitment saved alone (its own scan) ends in the same state.
+        Commitment.objects.filter(pk=commitment.pk).update(deadline_state="none", flagged_at=None)
+        Alert.objects.filter(commitment=commitment).delete()
+        hooks.deadline_inputs_changed(commitment_ids=[commitment.pk])
+        commitment.refresh_from_db()
+        assert commitment.deadline_state == state
+        assert alerts == set(
+            Alert.objects.filter(commitment=commitment).values_list("threshold", flat=True)
+        )
+    assert imported["late"].deadline_state == "overdue"
+
+
+def _import_queries(count: int, user) -> int:
+    rows = [
+        row(f"c{n}", title_fr=f"Réunion {n}", deadline_phrase="within 90 days", language="en",
+            deadline_kind="", offset_amount="", offset_unit="", anchor_kind="")
+        for n in range(count)
+    ]  # fmt: skip
+    dataset = table_read(data=as_csv(rows).encode())
+    with CaptureQueriesContext(connection) as queries:
+        report = commitments_import(dataset=dataset, user=user, dry_run=True)
+    assert report.ok, report.errors
+    return len(queries)
+
+
+#: Queries an imported row may cost: its insert, its history rows (one per write, with the
+#: party lists' history), its party lists, its occurrences, the checks in one query, the
+#: foreign keys' existence checks and the savepoints of the services it goes through.
+PER_ROW = 40
+
+
+def test_an_imports_queries_grow_by_a_bounded_constant_per_row(agreement, japan, editor):
+    few, many = _import_queries(5, editor), _import_queries(15, editor)
+    per_row = (many - few) / 10
+    assert per_row <= PER_ROW, per_row
+    # The fixed part (reading the file's agreements and parties, the one scan) is bounded too.
+    assert few - 5 * per_row <= 60

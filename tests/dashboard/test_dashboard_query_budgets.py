@@ -1,0 +1,239 @@
+"""Query budgets of the overview and the agreement page (issue 16), and the shared reads they
+rely on giving the same answers as the reads they replace.
+
+Each budget is built with N and with 3N commitments (shared with a co-obligor, rated twice):
+the number of queries is the same, and at most the bound stated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from commitments.models import Assessment, Commitment
+from commitments.selectors import compliance_commitments, compliance_table
+from dashboard import charts
+from dashboard.views import commitment_urls
+
+AS_OF = dt.date(2026, 1, 31)
+
+
+def _rated(agreement, obligor, co_obligor, editor, n: int, start: int = 0) -> None:
+    """Add ``n`` shared commitments, each rated by date twice for its obligor."""
+    commitments = Commitment.objects.bulk_create(
+        Commitment(
+            agreement=agreement,
+            key=f"budget-{start + i}",
+            title=f"Budget {start + i}",
+            obligor=obligor,
+            category="meeting",
+            deadline_kind="fixed",
+            deadline_date=dt.date(2026, 1, 1) + dt.timedelta(days=(start + i) % 300),
+            due_date=dt.date(2026, 1, 1) + dt.timedelta(days=(start + i) % 300),
+            due_at=dt.datetime(2026, 1, 2, tzinfo=dt.UTC) + dt.timedelta(days=(start + i) % 300),
+            deadline_state="overdue" if (start + i) % 3 == 0 else "on_track",
+        )
+        for i in range(n)
+    )
+    link = Commitment.co_obligors.through
+    link.objects.bulk_create(link(commitment_id=c.pk, party_id=co_obligor.pk) for c in commitments)
+    Assessment.objects.bulk_create(
+        Assessment(
+            commitment=c,
+            party=obligor,
+            rating=rating,
+            assessed_on=day,
+            reviewed_on=day,
+            justification=f"Row {i}",
+            current=day.month == 2,
+            author=editor,
+        )
+        for i, c in enumerate(commitments)
+        for day, rating in ((dt.date(2026, 1, 5), "in_the_works"), (dt.date(2026, 2, 5), "stalled"))
+    )
+
+
+def _queries(client, url: str, query: dict[str, str] | None = None) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url, query or {}).status_code == 200
+    return len(captured.captured_queries)
+
+
+@pytest.mark.parametrize(
+    ("page", "query", "bound"),
+    [
+        ("dashboard:overview", None, 15),
+        ("dashboard:agreement", None, 16),
+        ("dashboard:agreement", {"as_of": AS_OF.isoformat()}, 17),
+        ("dashboard:agreement", {"as_of": AS_OF.isoformat(), "since": "2026-01-01"}, 18),
+    ],
+)
+def test_the_pages_queries_are_the_same_for_n_and_3n_commitments_and_bounded(
+    editor_client, editor, agreement, japan, usa, page, query, bound
+):
+    """The session, the user, then a fixed number of reads whatever the number of rows."""
+    url = reverse(page, args=[agreement.pk] if page == "dashboard:agreement" else [])
+    _rated(agreement, japan, usa, editor, 20)
+    small = _queries(editor_client, url, query)
+    _rated(agreement, japan, usa, editor, 40, start=20)
+    large = _queries(editor_client, url, query)
+    assert small == large
+    assert large <= bound
+
+
+def test_compliance_as_of_reads_three_queries_for_n_and_3n_commitments(
+    editor, agreement, japan, usa
+):
+    _rated(agreement, japan, usa, editor, 20)
+    with CaptureQueriesContext(connection) as small:
+        compliance_table(agreement=agreement, as_of=AS_OF).parties  # noqa: B018
+    _rated(agreement, japan, usa, editor, 40, start=20)
+    with CaptureQueriesContext(connection) as large:
+        table = compliance_table(agreement=agreement, as_of=AS_OF)
+        table.parties  # noqa: B018
+    assert len(table.rows) == 120
+    assert len(small.captured_queries) == len(large.captured_queries) == 3
+
+
+def _table_key(table) -> list[tuple[str, str, int | None]]:
+    return [(r.commitment.key, r.party.key, r.assessment and r.assessment.pk) for r in table.rows]
+
+
+@pytest.mark.parametrize("as_of", [None, AS_OF])
+def test_the_table_from_the_pages_commitments_is_the_table_the_selector_reads(
+    editor, agreement, japan, usa, make_commitment, as_of
+):
+    """Handing the page's commitments to ``compliance_table`` changes nothing but the queries:
+    same rows, same order (undated last), same ratings; only the ratings are read again."""
+    _rated(agreement, japan, usa, editor, 5)
+    make_commitment(title="Undated")
+    loaded = list(compliance_commitments(agreement))
+    with CaptureQueriesContext(connection) as captured:
+        given = compliance_table(agreement=agreement, as_of=as_of, commitments=loaded)
+    assert len(captured.captured_queries) == 1
+    alone = compliance_table(agreement=agreement, as_of=as_of)
+    assert _table_key(given) == _table_key(alone)
+    assert given.rows[-1].commitment.title == "Undated"
+    assert given.tally == alone.tally
+    assert [(p.party.pk, p.tally) for p in given.parties] == [
+        (p.party.pk, p.tally) for p in alone.parties
+    ]
+
+
+def test_the_charts_drawn_from_the_pages_table_are_the_charts_read_alone(
+    editor, agreement, japan, usa
+):
+    _rated(agreement, japan, usa, editor, 6)
+    today = dt.date(2026, 3, 1)
+    table = compliance_table(agreement=agreement)
+    assert charts.ratings_chart(agreement=agreement, table=table) == charts.ratings_chart(
+        agreement=agreement
+    )
+    assert charts.compliance_history_chart(
+        agreement=agreement, today=today, table=table
+    ) == charts.compliance_history_chart(agreement=agreement, today=today)
+    dated = compliance_table(agreement=agreement, as_of=AS_OF)
+    assert charts.compliance_history_chart(
+        agreement=agreement, today=today, table=dated
+    ) == charts.compliance_history_chart(agreement=agreement, today=today)
+    with pytest.raises(ValueError, match="today's ratings"):
+        charts.ratings_chart(agreement=agreement, table=dated)
+
+
+def test_the_charts_on_an_as_of_page_show_todays_ratings(
+    editor_client, editor, agreement, japan, usa
+):
+    """The table is as of the date; the ratings chart stays today's (here: all stalled)."""
+    _rated(agreement, japan, usa, editor, 4)
+    url = reverse("dashboard:agreement", args=[agreement.pk])
+    response = editor_client.get(url, {"as_of": AS_OF.isoformat()})
+    assert {r.rating for r in response.context["compliance"].rows if r.party == japan} == {
+        "in_the_works"
+    }
+    assert response.context["current_compliance"].as_of is None
+    today = editor_client.get(url)
+    assert today.context["current_compliance"] is today.context["compliance"]
+    assert {r.rating for r in today.context["compliance"].rows if r.party == japan} == {"stalled"}
+
+
+def test_commitment_urls_are_the_urls_reverse_gives(agreement, make_commitment):
+    pks = [make_commitment().pk for _ in range(3)] + [1, 10, 123456789]
+    assert commitment_urls(pks) == {pk: reverse("dashboard:commitment", args=[pk]) for pk in pks}
+
+
+def test_the_agreement_pages_rows_show_every_obligor_and_link(
+    editor_client, editor, agreement, japan, usa, make_commitment
+):
+    _rated(agreement, japan, usa, editor, 3)
+    make_commitment(title="Japan alone")
+    response = editor_client.get(reverse("dashboard:agreement", args=[agreement.pk]))
+    for row in response.context["commitments"]:
+        assert row.obligors == row.commitment.obligor_list
+        assert row.url == reverse("dashboard:commitment", args=[row.commitment.pk])
+        assert f'href="{row.url}"' in response.content.decode()
+
+
+def test_the_overviews_one_scan_counts_what_each_grouping_counted(
+    editor, agreement, japan, usa, make_commitment
+):
+    """Totals, per party (obligor or co-obligor), per agreement and the fulfilment timings,
+    added up from the (obligor, agreement) pairs, are the counts each query made alone."""
+    from commitments.selectors import fulfilment_timing_counts
+    from dashboard import selectors
+    from tests import factories
+
+    other = factories.agreement_make(parties=[usa])
+    _rated(agreement, japan, usa, editor, 7)
+    late, on_time = make_commitment(obligor=usa), make_commitment()
+    Commitment.objects.filter(pk=late.pk).update(status="fulfilled", fulfilment_timing="late")
+    Commitment.objects.filter(pk=on_time.pk).update(status="fulfilled", fulfilment_timing="on_time")
+    factories.commitment_make(agreement=other, obligor=usa, key="elsewhere", title="Elsewhere")
+    now = dt.datetime(2026, 1, 10, tzinfo=dt.UTC)
+    data = selectors.overview(now=now, today=now.date())
+    tally = selectors._tally(now=now)
+    assert data.counts == Commitment.objects.aggregate(**tally)
+    assert data.timing == fulfilment_timing_counts()
+    for a, counts in data.by_agreement:
+        assert vars(counts) == Commitment.objects.filter(agreement=a).aggregate(**tally)
+    for party, counts in data.by_party:
+        bound = Commitment.objects.filter(obligor=party) | Commitment.objects.filter(
+            co_obligors=party
+        )
+        assert vars(counts) == bound.distinct().aggregate(**tally)
+    assert {p.pk for p, _ in data.by_party} == {japan.pk, usa.pk}
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_timelines_marks_are_titled_in_the_readers_language(
+    editor_client, agreement, make_commitment, language
+):
+    from django.utils import translation
+    from django.utils.formats import date_format
+    from django.utils.html import escape
+
+    due = dt.date(2026, 3, 31)
+    make_commitment(deadline_kind="fixed", deadline_date=due)
+    response = editor_client.get(
+        reverse("dashboard:agreement", args=[agreement.pk]), HTTP_ACCEPT_LANGUAGE=language
+    )
+    with translation.override(language):
+        expected = f"{translation.gettext('Due')} {date_format(due, 'DATE_FORMAT')}"
+    assert f"<title>{escape(expected)}</title>" in response.content.decode()
+
+
+def test_the_compliance_parties_are_the_tables_parties(
+    editor, agreement, japan, usa, make_commitment
+):
+    from commitments.selectors import compliance_parties
+
+    make_commitment(obligor=usa)
+    _rated(agreement, japan, usa, editor, 3)
+    with CaptureQueriesContext(connection) as captured:
+        parties = compliance_parties(agreement=agreement)
+    assert len(captured.captured_queries) == 2
+    assert parties == [entry.party for entry in compliance_table(agreement=agreement).parties]
+    assert set(parties) == {usa, japan}
