@@ -16,7 +16,7 @@ def _int(name: str, default: int) -> int:
 
 
 workers = _int("WEB_WORKERS", 4)
-threads = _int("WEB_THREADS", 1)
+threads = _int("WEB_THREADS", 2)
 worker_class = os.environ.get("WEB_WORKER_CLASS", "gthread" if threads > 1 else "sync")
 max_requests = _int("WEB_MAX_REQUESTS", 5000)
 max_requests_jitter = max_requests // 10

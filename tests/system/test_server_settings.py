@@ -26,7 +26,7 @@ def _gunicorn_settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str,
 def test_gunicorn_defaults_are_the_measured_model(monkeypatch):
     """With no environment: the worker model README's performance section measured."""
     conf = _gunicorn_settings(monkeypatch)
-    assert (conf["workers"], conf["threads"], conf["worker_class"]) == (4, 1, "sync")
+    assert (conf["workers"], conf["threads"], conf["worker_class"]) == (4, 2, "gthread")
     assert conf["max_requests"] == 5000
     assert conf["max_requests_jitter"] == 500
     assert conf["logger_class"] == "tracker.access_log.RedactingLogger"
