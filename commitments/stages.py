@@ -26,10 +26,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from .choices import EndReason
+from .deadlines.text import date_formatted
 
 #: The stage columns of a commitment, in the order forms, the API and the page show them.
 STAGE_FIELDS = (
@@ -59,7 +59,7 @@ def _labels() -> dict[str, str]:
 
 
 def _day(value: dt.date) -> str:
-    return date_format(value, "DATE_FORMAT")
+    return date_formatted(value)
 
 
 def stage_errors(values: Mapping[str, Any]) -> dict[str, str]:

@@ -178,3 +178,22 @@ def test_the_words_need_no_database():
         assert rule_in_words(rule, agreement_date=dt.date(2025, 10, 28)) == (
             "3 days after the agreement's date (Oct. 28, 2025)"
         )
+
+
+def test_remembered_dates_are_written_in_the_language_of_each_reader():
+    """The day words are remembered per language: a French reader after an English one (and
+    back) reads their own words, as freshly formatted ones would be."""
+    from django.utils.formats import date_format
+
+    from commitments.deadlines.text import date_in_words
+
+    day = dt.date(2026, 3, 31)
+    for language, words, month in [
+        ("en", "March 31, 2026", "March 2026"),
+        ("fr", "31 mars 2026", "mars 2026"),
+        ("en", "March 31, 2026", "March 2026"),
+        ("fr", "31 mars 2026", "mars 2026"),
+    ]:
+        with translation.override(language):
+            assert date_in_words(day) == words == date_format(day, "DATE_FORMAT")
+            assert date_in_words(day, "month") == month
