@@ -10,9 +10,10 @@ scratch database.
 On top of ``--rows`` generated commitments (``--rows / 1000`` agreements, so 1,000 commitments
 in each at 100k) it writes, with ``INSERT ... SELECT``:
 
-* one recurring commitment (and its agreement: "the agreement" below) with 120 occurrences, 50 deadline
-  revisions (each with its evidence), three co-obligors, six ratings for each of its four
-  obligors, 40 progress updates (half on an occurrence) and five links to other commitments;
+* one recurring commitment (its agreement is "the agreement" below) with 120 occurrences,
+  50 deadline revisions (each with its evidence), three co-obligors, six ratings for each
+  of its four obligors, 40 progress updates (half on an occurrence) and five links
+  to other commitments;
 * three ratings for every other commitment of the agreement, and a report frozen from them;
 * a source of 400 paragraphs (about 200 kB of text) with 200 placed citations.
 
@@ -64,7 +65,9 @@ def enrich() -> dict[str, int]:
     from commitments.services.reports import report_freeze
 
     commitment = scalar("SELECT min(id) FROM commitments_commitment WHERE recurrence = 'every'")
-    agreement = scalar("SELECT agreement_id FROM commitments_commitment WHERE id = %s", [commitment])
+    agreement = scalar(
+        "SELECT agreement_id FROM commitments_commitment WHERE id = %s", [commitment]
+    )
     params = {"c": commitment, "a": agreement}
     execute(
         "INSERT INTO commitments_occurrence (commitment_id, sequence, due_date, due_at,"
@@ -78,9 +81,7 @@ def enrich() -> dict[str, int]:
         " AS due) o WHERE c.id = %(c)s",
         params,
     )
-    execute(
-        "UPDATE commitments_commitment SET recurrence_count = 120 WHERE id = %(c)s", params
-    )
+    execute("UPDATE commitments_commitment SET recurrence_count = 120 WHERE id = %(c)s", params)
     execute(
         "INSERT INTO commitments_source (key, title, publisher, url, language, published_on,"
         " kind, text, original, original_name, content_type, sha256, created, updated)"
@@ -94,7 +95,7 @@ def enrich() -> dict[str, int]:
     # 200 citations on the long text: one every other paragraph, each quoting its opening.
     execute(
         "INSERT INTO commitments_citation (source_id, commitment_id, quote, translation,"
-        " translation_language, locator, start, \"end\", created, updated)"
+        ' translation_language, locator, start, "end", created, updated)'
         " SELECT %(s)s, c.id, substr(s.text, p.start + 1, 60), '', '', 'para. ' || p.n,"
         " p.start, p.start + 60, now(), now()"
         " FROM commitments_source s"
@@ -132,7 +133,8 @@ def enrich() -> dict[str, int]:
     execute(
         "INSERT INTO commitments_assessment (commitment_id, party_id, rating, assessed_on,"
         " justification, created, current, reviewed_on, review_due)"
-        " SELECT %(c)s, o.party_id, (ARRAY['in_the_works', 'stalled', 'not_verifiable'])[1 + k %% 3],"
+        " SELECT %(c)s, o.party_id,"
+        " (ARRAY['in_the_works', 'stalled', 'not_verifiable'])[1 + k %% 3],"
         " DATE '2024-01-01' + 30 * k, 'Rating ' || k, now(), k = 6, DATE '2024-01-01' + 30 * k,"
         " false FROM (SELECT obligor_id AS party_id FROM commitments_commitment WHERE id = %(c)s"
         " UNION SELECT party_id FROM commitments_commitment_co_obligors"
@@ -170,8 +172,9 @@ def enrich() -> dict[str, int]:
     report = report_freeze(
         agreement=Agreement.objects.get(pk=agreement),
         title="Bench report",
-        cutoff=scalar("SELECT date FROM commitments_agreement WHERE id = %s", [agreement])
-        .replace(year=2025),
+        cutoff=scalar("SELECT date FROM commitments_agreement WHERE id = %s", [agreement]).replace(
+            year=2025
+        ),
     )
     execute("ANALYZE commitments_reportrow")
     return {"agreement": agreement, "commitment": commitment, "source": source, "report": report.pk}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -15,6 +16,7 @@ from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -36,8 +38,9 @@ from commitments.forms import (
     ReportFreezeForm,
 )
 from commitments.models import Agreement, Assessment, Commitment, Party, Report, ReportCorrection
-from commitments.report_files import report_csv, report_filename, report_pdf
+from commitments.report_files import report_cached, report_file
 from commitments.selectors import (
+    ReportReading,
     agreements_awaiting_review,
     assessment_history,
     commitment_related,
@@ -46,7 +49,6 @@ from commitments.selectors import (
     fulfilment_timing_counts,
     methodology,
     report_list,
-    report_reading,
 )
 from commitments.services.reports import agreement_today
 from commitments.services.revisions import revision_refusal
@@ -652,32 +654,45 @@ def report_detail(request: HttpRequest, pk: int, report_id: int) -> HttpResponse
                 "field": ReportCorrection.Field.RATING if row else ReportCorrection.Field.REPORT,
             },
         )
-    reading = report_reading(report=report)
     return render(
         request,
         "dashboard/report_detail.html",
         {
             "agreement": report.agreement,
             "report": report,
-            "reading": reading,
-            "method": methodology(scale=report.method),
+            # The frozen rows' tables, tally and method, rendered once per key (corrections,
+            # language...): a 1,000-row report is not rendered again for each reader.
+            **report_cached(report, f"page:{int(can_edit)}", _report_parts(can_edit)),
             "correct_form": form,
-            "correct_forms": can_edit,
         },
         status=400 if form is not None and form.errors else 200,
     )
 
 
+def _report_parts(correct_forms: bool) -> Callable[[ReportReading], dict[str, Any]]:
+    """Return the renderer of what the report page shows of a reading: its tally, its tables
+    (with a "correct" link on each row for editors) and the method it was frozen with."""
+
+    def render_parts(reading: ReportReading) -> dict[str, Any]:
+        return {
+            "tally": reading.tally,
+            "body": render_to_string(
+                "commitments/_report_body.html",
+                {"reading": reading, "correct_forms": correct_forms},
+            ),
+            "methodology": render_to_string(
+                "commitments/_methodology.html",
+                {"method": methodology(scale=reading.report.method)},
+            ),
+        }
+
+    return render_parts
+
+
 @_reviewer
 def report_download(request: HttpRequest, pk: int, report_id: int, extension: str) -> HttpResponse:
     """Answer the report as CSV (UTF-8 with BOM) or PDF, as an attachment."""
-    reading = report_reading(report=_report_or_404(pk, report_id))
-    if extension == "csv":
-        body, content_type = report_csv(reading), "text/csv; charset=utf-8"
-    else:
-        body, content_type = report_pdf(reading), "application/pdf"
+    body, content_type, name = report_file(_report_or_404(pk, report_id), extension)
     response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = (
-        f'attachment; filename="{report_filename(reading, extension)}"'
-    )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

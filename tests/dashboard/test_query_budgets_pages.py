@@ -33,8 +33,9 @@ from tests import factories
 _serial = itertools.count(1)
 
 
-def _queries(client, url: Callable[[], str], *, method: str = "get", data=None,
-             expect: int = 200) -> int:
+def _queries(
+    client, url: Callable[[], str], *, method: str = "get", data=None, expect: int = 200
+) -> int:
     """Return how many queries one request to ``url()`` ran (after one warming request)."""
     ask = client.post if method == "post" else client.get
     target = url()
@@ -70,9 +71,12 @@ def _grow_commitment(commitment, source, author) -> Callable[[int], None]:
         last = commitment.occurrences.order_by("sequence").last()
         first = commitment.occurrences.order_by("sequence").first()
         Occurrence.objects.bulk_create(
-            Occurrence(commitment=commitment, sequence=last.sequence + i,
-                       due_date=last.due_date + dt.timedelta(days=31 * i),
-                       due_at=last.due_at + dt.timedelta(days=31 * i))
+            Occurrence(
+                commitment=commitment,
+                sequence=last.sequence + i,
+                due_date=last.due_date + dt.timedelta(days=31 * i),
+                due_at=last.due_at + dt.timedelta(days=31 * i),
+            )
             for i in range(1, n + 1)
         )
         citations = Citation.objects.bulk_create(
@@ -80,31 +84,55 @@ def _grow_commitment(commitment, source, author) -> Callable[[int], None]:
             for _ in range(n)
         )
         DeadlineRevision.objects.bulk_create(
-            DeadlineRevision(commitment=commitment, kind="extended",
-                             revised_on=dt.date(2026, 1, 1), new_due_date=commitment.due_date,
-                             old_due_date=commitment.due_date, reason="Bench",
-                             evidence=citation, author=author)
+            DeadlineRevision(
+                commitment=commitment,
+                kind="extended",
+                revised_on=dt.date(2026, 1, 1),
+                new_due_date=commitment.due_date,
+                old_due_date=commitment.due_date,
+                reason="Bench",
+                evidence=citation,
+                author=author,
+            )
             for citation in citations
         )
         ProgressUpdate.objects.bulk_create(
-            ProgressUpdate(commitment=commitment, occurrence=first, occurred_on=dt.date(2026, 1, 2),
-                           note="Note", evidence=citation, author=author)
+            ProgressUpdate(
+                commitment=commitment,
+                occurrence=first,
+                occurred_on=dt.date(2026, 1, 2),
+                note="Note",
+                evidence=citation,
+                author=author,
+            )
             for citation in citations
         )
         for _ in range(n):
             party = factories.party_make()
             commitment.co_obligors.add(party)
             Assessment.objects.bulk_create(
-                Assessment(commitment=commitment, party=party, rating=rating,
-                           assessed_on=day, reviewed_on=day, justification="J",
-                           evidence=citations[0], author=author, current=current)
-                for rating, day, current in (("stalled", dt.date(2026, 1, 5), False),
-                                             ("in_the_works", dt.date(2026, 2, 5), True))
+                Assessment(
+                    commitment=commitment,
+                    party=party,
+                    rating=rating,
+                    assessed_on=day,
+                    reviewed_on=day,
+                    justification="J",
+                    evidence=citations[0],
+                    author=author,
+                    current=current,
+                )
+                for rating, day, current in (
+                    ("stalled", dt.date(2026, 1, 5), False),
+                    ("in_the_works", dt.date(2026, 2, 5), True),
+                )
             )
-            other = factories.commitment_make(agreement=commitment.agreement,
-                                              obligor=commitment.obligor)
-            CommitmentRelation.objects.create(from_commitment=commitment, to_commitment=other,
-                                              kind="related")
+            other = factories.commitment_make(
+                agreement=commitment.agreement, obligor=commitment.obligor
+            )
+            CommitmentRelation.objects.create(
+                from_commitment=commitment, to_commitment=other, kind="related"
+            )
 
     return grow
 
@@ -139,14 +167,26 @@ def _grow_agreement(agreement, party, author) -> Callable[[int], None]:
 
     def grow(n: int) -> None:
         commitments = Commitment.objects.bulk_create(
-            Commitment(agreement=agreement, key=f"bulk-{next(_serial)}", title="Bulk",
-                       obligor=party, category="meeting", deadline_kind="none")
+            Commitment(
+                agreement=agreement,
+                key=f"bulk-{next(_serial)}",
+                title="Bulk",
+                obligor=party,
+                category="meeting",
+                deadline_kind="none",
+            )
             for _ in range(n)
         )
         Assessment.objects.bulk_create(
-            Assessment(commitment=c, party=party, rating="in_the_works",
-                       assessed_on=dt.date(2026, 1, 5), reviewed_on=dt.date(2026, 1, 5),
-                       justification="J", author=author)
+            Assessment(
+                commitment=c,
+                party=party,
+                rating="in_the_works",
+                assessed_on=dt.date(2026, 1, 5),
+                reviewed_on=dt.date(2026, 1, 5),
+                justification="J",
+                author=author,
+            )
             for c in commitments
         )
 
@@ -157,8 +197,9 @@ def _latest_report(agreement, suffix: str = "") -> Callable[[], str]:
     """Return a function freezing a new report of ``agreement`` and naming its page."""
 
     def url() -> str:
-        report = report_freeze(agreement=agreement, title=f"Report {next(_serial)}",
-                               cutoff=dt.date(2026, 2, 1))
+        report = report_freeze(
+            agreement=agreement, title=f"Report {next(_serial)}", cutoff=dt.date(2026, 2, 1)
+        )
         return reverse(f"dashboard:report{suffix}", args=[agreement.pk, report.pk])
 
     return url
@@ -166,15 +207,25 @@ def _latest_report(agreement, suffix: str = "") -> Callable[[], str]:
 
 @pytest.mark.parametrize(("suffix", "budget"), [("", 9), ("_csv", 7), ("_pdf", 7)])
 def test_the_report_pages(editor_client, agreement, japan, editor, suffix, budget):
-    _constant(editor_client, _latest_report(agreement, suffix),
-              _grow_agreement(agreement, japan, editor), budget)
+    _constant(
+        editor_client,
+        _latest_report(agreement, suffix),
+        _grow_agreement(agreement, japan, editor),
+        budget,
+    )
 
 
 def test_the_report_freeze(editor_client, agreement, japan, editor):
     url = reverse("dashboard:report_freeze", args=[agreement.pk])
-    _constant(editor_client, lambda: url, _grow_agreement(agreement, japan, editor), 22,
-              method="post", expect=302,
-              data=lambda: {"title": f"Frozen {next(_serial)}", "cutoff": "2026-02-01"})
+    _constant(
+        editor_client,
+        lambda: url,
+        _grow_agreement(agreement, japan, editor),
+        22,
+        method="post",
+        expect=302,
+        data=lambda: {"title": f"Frozen {next(_serial)}", "cutoff": "2026-02-01"},
+    )
     assert Report.objects.filter(agreement=agreement).count() == 2
 
 
@@ -184,8 +235,13 @@ def _grow_source(source, agreement, party) -> Callable[[int], None]:
     def grow(n: int) -> None:
         commitment = factories.commitment_make(agreement=agreement, obligor=party)
         Citation.objects.bulk_create(
-            Citation(source=source, commitment=commitment, quote="Paragraph", start=i * 20,
-                     end=i * 20 + 9)
+            Citation(
+                source=source,
+                commitment=commitment,
+                quote="Paragraph",
+                start=i * 20,
+                end=i * 20 + 9,
+            )
             for i in range(n)
         )
         agreement.parties.add(*(factories.party_make() for _ in range(n)))
@@ -195,8 +251,9 @@ def _grow_source(source, agreement, party) -> Callable[[int], None]:
 
 @pytest.fixture
 def long_source(db):
-    text = "\n\n".join(f"Paragraph {i}: the parties shall meet by 31 March 2027."
-                       for i in range(40))
+    text = "\n\n".join(
+        f"Paragraph {i}: the parties shall meet by 31 March 2027." for i in range(40)
+    )
     return factories.source_make(text=text, language="en")
 
 
@@ -207,10 +264,20 @@ def test_the_workbench(editor_client, long_source, agreement, japan):
 
 def test_the_workbench_preview(editor_client, long_source, agreement, japan):
     url = reverse("dashboard:workbench_preview", args=[long_source.pk])
-    data = {"agreement": str(agreement.pk), "prefix": "c-0", "c-0-deadline_kind": "fixed",
-            "c-0-deadline_date": "2027-03-31"}
-    _constant(editor_client, lambda: url, _grow_source(long_source, agreement, japan), 7,
-              method="post", data=data)
+    data = {
+        "agreement": str(agreement.pk),
+        "prefix": "c-0",
+        "c-0-deadline_kind": "fixed",
+        "c-0-deadline_date": "2027-03-31",
+    }
+    _constant(
+        editor_client,
+        lambda: url,
+        _grow_source(long_source, agreement, japan),
+        7,
+        method="post",
+        data=data,
+    )
 
 
 def test_the_source_pages(editor_client, long_source, agreement, japan):
