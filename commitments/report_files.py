@@ -18,7 +18,7 @@ import hashlib
 import io
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -142,7 +142,8 @@ def _rendering_version() -> str:
     a deployment that changes how reports read changes every key."""
     digest = hashlib.sha256()
     for name in REPORT_TEMPLATES:
-        digest.update(Path(get_template(name).origin.name).read_bytes())
+        origin = cast(Any, get_template(name)).origin
+        digest.update(Path(origin.name).read_bytes())
     for folder in settings.LOCALE_PATHS:
         for catalogue in sorted(Path(folder).glob("*/LC_MESSAGES/*.mo")):
             stat = catalogue.stat()

@@ -65,7 +65,9 @@ from .forms import (
     DeadlineRevisionForm,
     ProgressForm,
     RatingForm,
+    dashboard_widgets,
     initial_from_post,
+    quick_selects,
 )
 from .publication import publication_panel
 
@@ -145,6 +147,7 @@ def commitment_list(request: HttpRequest) -> HttpResponse:
         F("due_date").asc(nulls_last=True), "id"
     )
     filterset = CommitmentFilterSet(request.GET, queryset=queryset)
+    quick_selects(filterset.form)
     valid = filterset.is_valid()
     rows = filterset.qs if valid else queryset.none()
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -640,19 +643,23 @@ def report_detail(request: HttpRequest, pk: int, report_id: int) -> HttpResponse
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied
-        form = ReportCorrectionForm(request.POST, report=report)
+        form = dashboard_widgets(ReportCorrectionForm(request.POST, report=report))
         if form.is_valid() and form.save(user=request.user) is not None:
             messages.success(request, _("The correction was recorded."))
             return HttpResponseRedirect(reverse("dashboard:report", args=[pk, report.pk]))
     elif can_edit:
         row_id = request.GET.get("row", "")
         row = report.rows.filter(pk=row_id).first() if row_id.isdecimal() else None
-        form = ReportCorrectionForm(
-            report=report,
-            initial={
-                "row": row,
-                "field": ReportCorrection.Field.RATING if row else ReportCorrection.Field.REPORT,
-            },
+        form = dashboard_widgets(
+            ReportCorrectionForm(
+                report=report,
+                initial={
+                    "row": row,
+                    "field": ReportCorrection.Field.RATING
+                    if row
+                    else ReportCorrection.Field.REPORT,
+                },
+            )
         )
     return render(
         request,
