@@ -15,6 +15,11 @@ def user_language(*, user: Any, default: str | None = None) -> str:
     fallback = default or settings.LANGUAGE_CODE
     if user is None or not getattr(user, "pk", None):
         return fallback
+    profile_of = Profile._meta.get_field("user").remote_field
+    if profile_of.is_cached(user):
+        # Loaded with the user (``select_related("user__profile")``): no query per mail.
+        profile = profile_of.get_cached_value(user)
+        return str(getattr(profile, "language", "")) or fallback
     language = Profile.objects.filter(user=user).values_list("language", flat=True).first()
     return language or fallback
 

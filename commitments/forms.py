@@ -871,7 +871,9 @@ class ReportCorrectionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.report = report
         row_field = cast(forms.ModelChoiceField, self.fields["row"])
-        row_field.queryset = report.rows.all()
+        # The select names each row by key and party (``label_from_instance``): a
+        # 1,000-row report's justifications and quotes are not read to write it.
+        row_field.queryset = report.rows.only("id", "report_id", "commitment_key", "party_name")
         # Written here, in the reader's language: the scale's names, in its order.
         self.fields["new_value"].help_text = _(
             "For a rating, its name on the scale: %(names)s."

@@ -204,12 +204,19 @@ def claim(rows: QuerySet[Any], *, limit: int | None = None) -> list[int]:
     was then planned as if the table were empty: 0.3 s per mail). The message's context is
     loaded afterwards, by primary key.
     """
-    if not connection.features.has_select_for_update:
-        # A write as the transaction's first statement makes SQLite queue concurrent senders
-        # behind it (busy timeout) rather than let two of them read the same pending row.
-        rows.model._default_manager.filter(pk=0).update(state=PENDING)
+    _queue_on_sqlite(rows)
     pks = rows.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True)
     return list(pks[:limit] if limit is not None else pks)
+
+
+def _queue_on_sqlite(rows: QuerySet[Any]) -> None:
+    """On SQLite (no row locks), take the database's write lock before reading the rows.
+
+    A write as the transaction's first statement makes SQLite queue concurrent senders
+    behind it (busy timeout) rather than let two of them read the same pending row.
+    """
+    if not connection.features.has_select_for_update:
+        rows.model._default_manager.filter(pk=0).update(state=PENDING)
 
 
 def send_batch(
@@ -217,25 +224,41 @@ def send_batch(
 ) -> OutboxReport:
     """Send up to ``limit`` (the outbox's batch size) due rows one message each, oldest first.
 
-    Each row is claimed, sent and marked in its own transaction. The run stops early when the
-    receiver is unavailable (``report.interrupted``) and sets ``report.full`` when it stopped
-    at its limit.
+    The batch's candidates and what their messages need are read once, up front (the
+    sender's ``load``: a few queries for the whole batch, not a few per message); then each
+    row is claimed (still due, not held by another sender), sent and marked in its own
+    transaction: two statements per message. The run stops early when the receiver is
+    unavailable (``report.interrupted``) and sets ``report.full`` when it stopped at its limit.
     """
     limit = sender.outbox.batch_size if limit is None else limit
-    last_pk = 0
-    while not report.interrupted:
-        if report.handled >= limit:
-            report.full = True
+    due = sender.narrow(sender.outbox.due(now=now))
+    pks = list(due.order_by("pk").values_list("pk", flat=True)[:limit])
+    for row in sender.load(pks) if pks else ():
+        if report.interrupted:
             break
-        candidates = sender.narrow(sender.outbox.due(now=now)).filter(pk__gt=last_pk)
-        claimed = claim_and_send(
-            sender=sender, candidates=candidates, now=now, report=report, limit=1
-        )
-        if not claimed:
-            break
-        last_pk = claimed[-1]
+        with transaction.atomic():
+            # Narrowed again: what a sender leaves out may change within the run (the
+            # webhooks' endpoints that failed in it).
+            if _claim_row(sender.narrow(sender.outbox.due(now=now)), row=row):
+                _deliver(sender=sender, rows=[row], now=now, report=report)
+    report.full = not report.interrupted and len(pks) >= limit
     log_run(outbox=sender.outbox, report=report)
     return report
+
+
+def _claim_row(due: QuerySet[Any], *, row: Any) -> bool:
+    """Lock ``row`` if it is still among ``due`` and no other sender holds it; say if it is.
+
+    Its attempt count is read again under the lock (another sender may have used an attempt
+    since the batch was loaded); everything else the outcome writes is overwritten anyway.
+    """
+    _queue_on_sqlite(due)
+    locked = list(
+        due.filter(pk=row.pk).select_for_update(skip_locked=True).values_list("attempts", flat=True)
+    )
+    if locked:
+        row.attempts = locked[0]
+    return bool(locked)
 
 
 def claim_and_send(

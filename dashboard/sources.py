@@ -56,16 +56,25 @@ def source_paragraphs(text: str, citations: Iterable[Citation]) -> list[Paragrap
     pieces they both cover.
     """
     spans = [(c, c.start, c.end) for c in citations if c.start is not None and c.end is not None]
+    # One sweep down the text: the spans open over the current paragraph, in their given
+    # order, instead of every span tested against every paragraph and every piece.
+    by_start = sorted(range(len(spans)), key=lambda i: spans[i][1])
+    waiting = 0
+    open_spans: list[int] = []
     paragraphs = []
     for number, start, end in ((p.number, p.start, p.end) for p in passages.paragraphs(text)):
+        while waiting < len(by_start) and spans[by_start[waiting]][1] < end:
+            open_spans.append(by_start[waiting])
+            waiting += 1
+        open_spans = [i for i in open_spans if spans[i][2] > start]
+        here = [spans[i] for i in sorted(open_spans)]
         cuts = {start, end}
-        for _citation, left, right in spans:
-            if left < end and right > start:
-                cuts.update({max(left, start), min(right, end)})
+        for _citation, left, right in here:
+            cuts.update({max(left, start), min(right, end)})
         pieces = []
         for left, right in itertools.pairwise(sorted(cuts)):
-            covering = [c for c, c_start, c_end in spans if c_start <= left and c_end >= right]
-            starts = [c for c, c_start, _end in spans if c_start == left and c in covering]
+            covering = [c for c, c_start, c_end in here if c_start <= left and c_end >= right]
+            starts = [c for c, c_start, _end in here if c_start == left and c in covering]
             pieces.append(Piece(text[left:right], covering, starts))
         paragraphs.append(Paragraph(number, start, pieces))
     return paragraphs

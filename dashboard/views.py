@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -38,8 +39,9 @@ from commitments.forms import (
     ReportFreezeForm,
 )
 from commitments.models import Agreement, Assessment, Commitment, Party, Report, ReportCorrection
-from commitments.report_files import report_csv, report_filename, report_pdf
+from commitments.report_files import report_cached, report_file
 from commitments.selectors import (
+    ReportReading,
     agreements_awaiting_review,
     assessment_history,
     commitment_related,
@@ -47,7 +49,6 @@ from commitments.selectors import (
     compliance_table,
     methodology,
     report_list,
-    report_reading,
 )
 from commitments.services.reports import agreement_today
 from commitments.services.revisions import revision_refusal
@@ -64,7 +65,9 @@ from .forms import (
     DeadlineRevisionForm,
     ProgressForm,
     RatingForm,
+    dashboard_widgets,
     initial_from_post,
+    quick_selects,
 )
 from .publication import publication_panel
 
@@ -144,6 +147,7 @@ def commitment_list(request: HttpRequest) -> HttpResponse:
         F("due_date").asc(nulls_last=True), "id"
     )
     filterset = CommitmentFilterSet(request.GET, queryset=queryset)
+    quick_selects(filterset.form)
     valid = filterset.is_valid()
     rows = filterset.qs if valid else queryset.none()
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -722,46 +726,63 @@ def report_detail(request: HttpRequest, pk: int, report_id: int) -> HttpResponse
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied
-        form = ReportCorrectionForm(request.POST, report=report)
+        form = dashboard_widgets(ReportCorrectionForm(request.POST, report=report))
         if form.is_valid() and form.save(user=request.user) is not None:
             messages.success(request, _("The correction was recorded."))
             return HttpResponseRedirect(reverse("dashboard:report", args=[pk, report.pk]))
     elif can_edit:
         row_id = request.GET.get("row", "")
         row = report.rows.filter(pk=row_id).first() if row_id.isdecimal() else None
-        form = ReportCorrectionForm(
-            report=report,
-            initial={
-                "row": row,
-                "field": ReportCorrection.Field.RATING if row else ReportCorrection.Field.REPORT,
-            },
+        form = dashboard_widgets(
+            ReportCorrectionForm(
+                report=report,
+                initial={
+                    "row": row,
+                    "field": ReportCorrection.Field.RATING
+                    if row
+                    else ReportCorrection.Field.REPORT,
+                },
+            )
         )
-    reading = report_reading(report=report)
     return render(
         request,
         "dashboard/report_detail.html",
         {
             "agreement": report.agreement,
             "report": report,
-            "reading": reading,
-            "method": methodology(scale=report.method),
+            # The frozen rows' tables, tally and method, rendered once per key (corrections,
+            # language...): a 1,000-row report is not rendered again for each reader.
+            **report_cached(report, f"page:{int(can_edit)}", _report_parts(can_edit)),
             "correct_form": form,
-            "correct_forms": can_edit,
         },
         status=400 if form is not None and form.errors else 200,
     )
 
 
+def _report_parts(correct_forms: bool) -> Callable[[ReportReading], dict[str, Any]]:
+    """Return the renderer of what the report page shows of a reading: its tally, its tables
+    (with a "correct" link on each row for editors) and the method it was frozen with."""
+
+    def render_parts(reading: ReportReading) -> dict[str, Any]:
+        return {
+            "tally": reading.tally,
+            "body": render_to_string(
+                "commitments/_report_body.html",
+                {"reading": reading, "correct_forms": correct_forms},
+            ),
+            "methodology": render_to_string(
+                "commitments/_methodology.html",
+                {"method": methodology(scale=reading.report.method)},
+            ),
+        }
+
+    return render_parts
+
+
 @_reviewer
 def report_download(request: HttpRequest, pk: int, report_id: int, extension: str) -> HttpResponse:
     """Answer the report as CSV (UTF-8 with BOM) or PDF, as an attachment."""
-    reading = report_reading(report=_report_or_404(pk, report_id))
-    if extension == "csv":
-        body, content_type = report_csv(reading), "text/csv; charset=utf-8"
-    else:
-        body, content_type = report_pdf(reading), "application/pdf"
+    body, content_type, name = report_file(_report_or_404(pk, report_id), extension)
     response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = (
-        f'attachment; filename="{report_filename(reading, extension)}"'
-    )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

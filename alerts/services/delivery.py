@@ -128,7 +128,8 @@ class _AlertMailer:
             Alert.objects.filter(pk__in=pks)
             .order_by("pk")
             .select_related(
-                "user",
+                # The recipient's language with the recipient: no query per mail.
+                "user__profile",
                 "commitment__agreement",
                 "commitment__obligor",
                 "commitment__anchor_commitment",

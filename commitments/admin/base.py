@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from commitments.forms import ServiceModelForm
 from core.admin import HistoryAdmin
@@ -23,6 +23,17 @@ from core.admin import HistoryAdmin
 _REJECTION_ATTR = "_commitments_service_rejection"
 #: Rows of each kind named on a delete confirmation page; the rest are counted.
 DELETE_NAMED_PER_MODEL = 10
+
+
+def _more(count: int, model: Any = None) -> str:
+    """Say how many rows the confirmation page does not name: "… and 3 more commitments"."""
+    if model is None:
+        return ngettext("… and %(count)s more", "… and %(count)s more", count) % {"count": count}
+    name = model._meta.verbose_name if count == 1 else model._meta.verbose_name_plural
+    return ngettext("… and %(count)s more %(name)s", "… and %(count)s more %(name)s", count) % {
+        "count": count,
+        "name": name,
+    }
 
 
 class ServiceRejected(Exception):
@@ -153,13 +164,7 @@ def deleted_objects_summary(
             allowed(row)
         below.extend(named(row) for row in rows[:DELETE_NAMED_PER_MODEL])
         if len(rows) > DELETE_NAMED_PER_MODEL:
-            below.append(
-                _("… and %(count)s more %(name)s")
-                % {
-                    "count": len(rows) - DELETE_NAMED_PER_MODEL,
-                    "name": model._meta.verbose_name_plural,
-                }
-            )
+            below.append(_more(len(rows) - DELETE_NAMED_PER_MODEL, model))
     to_delete: list[Any] = []
     for obj in objs[:DELETE_NAMED_PER_MODEL]:
         allowed(obj)
@@ -167,20 +172,12 @@ def deleted_objects_summary(
     for obj in objs[DELETE_NAMED_PER_MODEL:]:
         allowed(obj)
     if len(objs) > DELETE_NAMED_PER_MODEL:
-        to_delete.append(
-            _("… and %(count)s more %(name)s")
-            % {
-                "count": len(objs) - DELETE_NAMED_PER_MODEL,
-                "name": objs[0]._meta.verbose_name_plural,
-            }
-        )
+        to_delete.append(_more(len(objs) - DELETE_NAMED_PER_MODEL, objs[0]))
     if below:
         to_delete.append(below)
     protected = [named(obj) for obj in list(collector.protected)[:DELETE_NAMED_PER_MODEL]]
     if len(collector.protected) > DELETE_NAMED_PER_MODEL:
-        protected.append(
-            _("… and %(count)s more") % {"count": len(collector.protected) - DELETE_NAMED_PER_MODEL}
-        )
+        protected.append(_more(len(collector.protected) - DELETE_NAMED_PER_MODEL))
     model_count = {
         model._meta.verbose_name_plural: len(found) for model, found in model_objs.items()
     }

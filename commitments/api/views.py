@@ -256,7 +256,7 @@ class CommitmentViewSet(
 
     def get_queryset(self) -> QuerySet:
         return visibility.visible_to(
-            self.request.user, selectors.commitment_list(), visibility.public_commitments()
+            self.request.user, selectors.commitment_list(), visibility.public_commitments
         )
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -181,21 +182,25 @@ def assessment_review(
     return assessment
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def review_due_flag(*, now: dt.datetime) -> dict[str, int]:
     """Flag the current ratings whose last review is too old; clear the others.
 
     "Too old" counts from today in each rating's agreement's time zone, as recording and
-    reviewing a rating do, so the scan never flips a flag they set. Per time zone, two
-    set-based ``UPDATE`` statements that touch only rows whose flag is wrong, like the
-    deadline flags: a second run at the same instant changes nothing. Returns the rows
-    flagged and cleared.
+    reviewing a rating do, so the scan never flips a flag they set. Two set-based
+    ``UPDATE`` statements (each zone with its own boundary) that touch only rows whose flag
+    is wrong, like the deadline flags: a second run at the same instant changes nothing.
+    Returns the rows flagged and cleared.
     """
-    flagged = cleared = 0
     zones = Agreement.objects.order_by().values_list("time_zone", flat=True).distinct()
+    # One statement for all the zones (each with its own boundary), not two per zone: a scan
+    # with nothing to change is a few round trips, whatever the number of zones.
+    too_old, recent = Q(pk__in=[]), Q(pk__in=[])
     for zone in sorted(zones):
         before = review_due_before(local_date(now, zone))
-        ratings = Assessment.objects.filter(current=True, commitment__agreement__time_zone=zone)
-        flagged += ratings.filter(review_due=False, reviewed_on__lt=before).update(review_due=True)
-        cleared += ratings.filter(review_due=True, reviewed_on__gte=before).update(review_due=False)
+        too_old |= Q(commitment__agreement__time_zone=zone, reviewed_on__lt=before)
+        recent |= Q(commitment__agreement__time_zone=zone, reviewed_on__gte=before)
+    ratings = Assessment.objects.filter(current=True)
+    flagged = ratings.filter(too_old, review_due=False).update(review_due=True)
+    cleared = ratings.filter(recent, review_due=True).update(review_due=False)
     return {"flagged": flagged, "cleared": cleared}

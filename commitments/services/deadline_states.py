@@ -70,7 +70,7 @@ def _changes(rows: QuerySet[Any], *, now: dt.datetime) -> dict[str, QuerySet[Any
     }
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def deadline_states_flag(
     *, now: dt.datetime, commitment_ids: Sequence[int] | None = None
 ) -> dict[str, int]:
@@ -102,7 +102,7 @@ def deadline_states_flag(
     return {state: flagged[state] for state in DeadlineState.values}
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def occurrence_states_flag(
     *, now: dt.datetime, commitment_ids: Sequence[int] | None = None
 ) -> dict[str, int]:

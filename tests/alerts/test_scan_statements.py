@@ -1,0 +1,97 @@
+"""The scan's statements: as many for many commitments and time zones as for few."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from alerts.models import Alert, ScanRun, SubscriptionScope
+from alerts.services.scan import scan
+from alerts.services.subscriptions import subscription_create
+from commitments.choices import AgreementKind
+from commitments.services import commitments as svc
+
+pytestmark = pytest.mark.django_db
+
+CREATED_AT = dt.datetime(2025, 11, 1, tzinfo=dt.UTC)
+ZONES = [
+    "Asia/Tokyo",
+    "Europe/Paris",
+    "America/New_York",
+    "UTC",
+    "Australia/Sydney",
+    "Asia/Kolkata",
+]
+#: Transaction control is not a statement of the scan's work.
+CONTROL = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK")
+
+
+@pytest.fixture
+def build(make_commitment, japan, django_user_model):
+    """Write ``count`` commitments due from 10 to 200 days ahead in the first ``zones`` zones."""
+    counter = iter(range(1, 1_000_000))
+
+    def make(*, count: int, zones: int) -> None:
+        with time_machine.travel(CREATED_AT, tick=False):
+            agreements = []
+            for zone in ZONES[:zones]:
+                n = next(counter)
+                agreements.append(
+                    svc.agreement_create(
+                        key=f"a-{n}",
+                        title=f"Agreement {n}",
+                        kind=AgreementKind.SUMMIT_OUTCOME,
+                        date=dt.date(2025, 10, 28),
+                        time_zone=zone,
+                        parties=[japan],
+                    )
+                )
+            watcher = django_user_model.objects.create_user(
+                username=f"watcher{next(counter)}", email="watcher@example.org"
+            )
+            subscription_create(user=watcher, scope=SubscriptionScope.ALL)
+            for index in range(count):
+                make_commitment(
+                    agreement=agreements[index % len(agreements)],
+                    deadline_kind="fixed",
+                    deadline_date=dt.date(2025, 11, 10) + dt.timedelta(days=19 * index % 190),
+                    offset_amount=None,
+                    offset_unit="",
+                    anchor_kind="",
+                )
+
+    return make
+
+
+def _statements(now: dt.datetime) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        scan(now=now)
+    return sum(1 for query in queries if not query["sql"].startswith(CONTROL))
+
+
+def _scans(build, *, count: int, zones: int) -> tuple[int, int, int]:
+    """Return the statements of a first scan, a no-change rescan and a scan a day later."""
+    Alert.objects.all().delete()
+    ScanRun.objects.all().delete()
+    build(count=count, zones=zones)
+    first_at = CREATED_AT + dt.timedelta(days=20)
+    return (
+        _statements(first_at),
+        _statements(first_at),
+        _statements(first_at + dt.timedelta(days=1)),
+    )
+
+
+def test_the_scan_runs_as_many_statements_for_three_times_the_rows_and_zones(build):
+    """10 commitments in 2 zones, then 30 more in 6: the same statements, and few of them."""
+    few = _scans(build, count=10, zones=2)
+    many = _scans(build, count=30, zones=6)
+
+    assert many == few
+    first, rescan, next_day = few
+    assert rescan <= 22, "a no-change rescan is a handful of round trips"
+    assert max(first, next_day) <= 30
