@@ -27,11 +27,12 @@ logger = logging.getLogger(__name__)
 
 def checks_failed(
     model: Any, instance: Any, checks: list[CheckConstraint], exclude: Any, using: str
-) -> set[str]:
+) -> set[str] | None:
     """Return the names of ``checks`` the instance's values break, in one query.
 
-    A check naming an excluded field is skipped, as Django skips it; a database error is
-    logged and passes, as in ``Q.check``.
+    A check naming an excluded field is skipped, as Django skips it. On a database error
+    (a value one of the expressions cannot take) return ``None``: the caller then checks one
+    by one as Django does, so only the check that failed to run is passed over, not all.
     """
     if not checks:
         return set()
@@ -57,8 +58,8 @@ def checks_failed(
         with context:
             row = query.get_compiler(using=using).execute_sql(SINGLE)
     except DatabaseError as exc:
-        logger.warning("Got a database error checking the constraints of %r: %s", model, exc)
-        return set()
+        logger.info("Checking the constraints of %r one by one after: %s", model, exc)
+        return None
     return {name for name, passed in zip(names, row or (), strict=False) if not passed}
 
 
@@ -74,6 +75,9 @@ class ChecksInOneQuery:
         for model_class, constraints in self.get_constraints():  # type: ignore[attr-defined]
             checks = [c for c in constraints if type(c) is CheckConstraint]
             failed = checks_failed(model_class, self, checks, exclude, using)
+            if failed is None:
+                super().validate_constraints(exclude=exclude)  # type: ignore[misc]
+                return
             for constraint in constraints:
                 try:
                     if type(constraint) is CheckConstraint:

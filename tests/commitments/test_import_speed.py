@@ -162,3 +162,15 @@ def test_an_imports_queries_grow_by_a_bounded_constant_per_row(agreement, japan,
     assert per_row <= PER_ROW, per_row
     # The fixed part (reading the file's agreements and parties, the one scan) is bounded too.
     assert few - 5 * per_row <= 60
+
+
+def test_a_value_the_database_cannot_take_passes_over_its_checks_only(make_commitment):
+    """A NUL character cannot be sent to PostgreSQL: the one query fails, and the checks are
+    then run one by one as Django runs them, so the others still answer (a negative amount)."""
+    commitment = make_commitment()
+    commitment.category = "bad\x00category"
+    commitment.target_amount = Decimal("-5")
+    commitment.target_unit = "USD"
+    ours = errors_of(commitment.validate_constraints)
+    assert ours == errors_of(lambda: models.Model.validate_constraints(commitment))
+    assert ours is not None and ours["__all__"]
