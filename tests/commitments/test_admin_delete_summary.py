@@ -49,6 +49,7 @@ def test_the_summary_counts_and_refuses_as_django_does(rf, admin_user):
 def test_protected_rows_are_listed_as_django_lists_them(rf, admin_user):
     agreement = agreement_with(2, rated=False)
     commitment = agreement.commitments.first()
+    assert commitment is not None and commitment.due_date is not None
     factories.revision_make(commitment=commitment, new_due_date=commitment.due_date.replace(
         year=commitment.due_date.year + 1))  # fmt: skip
     request = rf.get("/")
