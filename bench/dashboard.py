@@ -40,7 +40,12 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from scan import build, execute  # bench/scan.py: the shared data generator; sets Django up
+from scan import (  # bench/scan.py: the shared data generator; sets Django up
+    build,
+    execute,
+    p95,
+    timed,
+)
 
 from alerts.services.scan import scan
 from commitments.models import Agreement
@@ -87,20 +92,6 @@ FROM commitments_assessment a JOIN commitments_commitment c ON c.id = a.commitme
 WHERE c.agreement_id = %(agreement)s AND a.assessed_on <= %(as_of)s
 ORDER BY a.commitment_id, a.party_id, a.assessed_on DESC, a.id DESC
 """
-
-
-def timed(action, repeat: int) -> list[float]:
-    """Return the seconds each of ``repeat`` runs of ``action`` took."""
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - started)
-    return samples
-
-
-def p95(samples: list[float]) -> float:
-    return statistics.quantiles(samples, n=20)[-1] if len(samples) > 1 else samples[0]
 
 
 def give_size(agreement_id: int, size: int) -> None:

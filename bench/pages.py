@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import re
 import statistics
-import time
 from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
@@ -47,7 +46,12 @@ from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from scan import build, execute  # bench/scan.py: the shared data generator; sets Django up
+from scan import (  # bench/scan.py: the shared data generator; sets Django up
+    build,
+    execute,
+    p95,
+    timed,
+)
 
 TARGET = 1.5
 UNTARGETED = {"report PDF"}
@@ -178,20 +182,6 @@ def enrich() -> dict[str, int]:
     )
     execute("ANALYZE commitments_reportrow")
     return {"agreement": agreement, "commitment": commitment, "source": source, "report": report.pk}
-
-
-def timed(action: Callable[[], object], repeat: int) -> list[float]:
-    """Return the seconds each of ``repeat`` runs of ``action`` took."""
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - started)
-    return samples
-
-
-def p95(samples: list[float]) -> float:
-    return statistics.quantiles(samples, n=20)[-1] if len(samples) > 1 else samples[0]
 
 
 class Rollback(Exception):

@@ -363,12 +363,19 @@ def outcome() -> tuple:
 
 
 def timed(action, repeat: int = 1) -> list[float]:
+    """Return the seconds each of ``repeat`` runs of ``action`` took (the benches beside
+    this one time their pages with it too)."""
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
         action()
         times.append(time.perf_counter() - started)
     return times
+
+
+def p95(samples: list[float]) -> float:
+    """Return the 95th percentile of ``samples`` (the only sample when there is one)."""
+    return statistics.quantiles(samples, n=20)[-1] if len(samples) > 1 else samples[0]
 
 
 def _met(ok: bool) -> str:
