@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.utils.translation import gettext, gettext_noop
+
 WIDTH = 760
 LEFT = 200
 RIGHT = 60
@@ -13,6 +15,23 @@ ROW = 26
 TOP = 40
 #: The implementation stages' kinds of mark, beside ``effective``, ``due`` and ``fulfilled``.
 STAGE_KINDS = frozenset({"announced", "signed", "in_force", "ended"})
+
+#: What a mark's tooltip calls each kind of date ("Due March 31, 2026"); the dashboard's and
+#: the public site's timelines both say it so.
+MARK_WORDS = {
+    "due": gettext_noop("Due"),
+    "effective": gettext_noop("Effective from"),
+    "announced": gettext_noop("Announced"),
+    "signed": gettext_noop("Signed"),
+    "in_force": gettext_noop("In force"),
+    "ended": gettext_noop("Ended"),
+    "fulfilled": gettext_noop("Fulfilled"),
+}
+
+
+def mark_words() -> dict[str, str]:
+    """Return :data:`MARK_WORDS` in the active language."""
+    return {kind: gettext(word) for kind, word in MARK_WORDS.items()}
 
 
 @dataclass(frozen=True)

@@ -175,15 +175,7 @@ def _mark_title() -> Callable[[str, dt.date], str]:
     A timeline repeats few dates over many marks; formatting a date in the reader's
     language costs more than the rest of a mark.
     """
-    labels = {
-        "due": _("Due"),
-        "effective": _("Effective from"),
-        "announced": _("Announced"),
-        "signed": _("Signed"),
-        "in_force": _("In force"),
-        "ended": _("Ended"),
-        "fulfilled": _("Fulfilled"),
-    }
+    labels = timeline.mark_words()
     days: dict[dt.date, str] = {}
 
     def describe(kind: str, day: dt.date) -> str:

@@ -23,11 +23,11 @@ from django.templatetags.l10n import unlocalize
 from django.urls import reverse
 from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from commitments.templatetags.assessment import day, excerpt, rating_label, signed_score
 from commitments.templatetags.localized import localized, localized_text
 from dashboard.templatetags.tracker import date_in_words
+from dashboard.timeline import mark_words
 
 register = template.Library()
 
@@ -71,15 +71,8 @@ def _safe(text: str) -> SafeString:
 def commitment_rows(lines: Iterable[Any], lang: str) -> SafeString:
     """Return the ``<tr>`` of each line of the agreement page's commitments table."""
     url = key_url("public:commitment", lang)
-    obligors, due, status, rating = (
-        _e(_(t))
-        for t in (
-            gettext_noop("Obligors"),
-            gettext_noop("Due date"),
-            gettext_noop("Status"),
-            gettext_noop("Rating"),
-        )
-    )
+    obligors, due = _e(_("Obligors")), _e(_("Due date"))
+    status, rating = _e(_("Status")), _e(_("Rating"))
     no_date = f'<span class="muted">{_e(_("No date"))}</span>'
     overdue = f' <strong class="overdue">{_e(_("Overdue"))}</strong>'
     party_name: dict[int, str] = {}
@@ -117,22 +110,12 @@ def commitment_rows(lines: Iterable[Any], lang: str) -> SafeString:
     return _safe("".join(rows))
 
 
-#: What a timeline mark's tooltip calls each kind of date (anything else is a fulfilment).
-_MARK_WORDS = {
-    "due": gettext_noop("Due"),
-    "effective": gettext_noop("Effective from"),
-    "announced": gettext_noop("Announced"),
-    "signed": gettext_noop("Signed"),
-    "in_force": gettext_noop("In force"),
-    "ended": gettext_noop("Ended"),
-}
-
-
 @register.simple_tag
 def timeline_rows(timeline: Any) -> SafeString:
     """Return the ``<g>`` of each row of the agreement page's timeline (SVG)."""
-    words = {kind: _e(_(text)) for kind, text in _MARK_WORDS.items()}
-    fulfilled = _e(_("Fulfilled"))
+    # What each kind of mark is called (anything else is a fulfilment).
+    words = {kind: _e(word) for kind, word in mark_words().items()}
+    fulfilled = words["fulfilled"]
     number = _memo(unlocalize)
     day_words = _memo(lambda value: date_filter(value, "DATE_FORMAT"))
     text_x = number(add(timeline.left, -8))
@@ -168,15 +151,8 @@ def timeline_rows(timeline: Any) -> SafeString:
 def compliance_rows(rows: Iterable[Any], lang: str) -> SafeString:
     """Return the ``<tr>`` of each row of a party's compliance table (agreement page)."""
     url = key_url("public:commitment", lang)
-    rating, score, justification, assessed = (
-        _e(_(t))
-        for t in (
-            gettext_noop("Rating"),
-            gettext_noop("Score"),
-            gettext_noop("Justification"),
-            gettext_noop("Assessed"),
-        )
-    )
+    rating, score = _e(_("Rating")), _e(_("Score"))
+    justification, assessed = _e(_("Justification")), _e(_("Assessed"))
     unscored = f'<span class="muted">{_e(_("not in the average"))}</span>'
     rating_words = _memo(rating_label)
     score_words = _memo(signed_score)
