@@ -151,6 +151,10 @@ class _AlertMailer:
         """Return why ``alert`` must not be sent any more, or ``""`` if it should be."""
         return _skip_reason(alert)
 
+    def holds_back(self, alert: Alert) -> bool:
+        """Hold no claimed alert back: each is sent or skipped in the run that claims it."""
+        return False
+
     def send(self, alerts: Sequence[Alert], *, now: dt.datetime) -> None:
         """Mail ``alerts`` (one alert, or one recipient's digest) on the run's connection."""
         try:

@@ -51,6 +51,9 @@ class ScriptedSender:
     def skip_reason(self, row: Any) -> str:
         return "No longer wanted." if row.pk in self.skip else ""
 
+    def holds_back(self, row: Any) -> bool:
+        return False
+
     def send(self, rows: Sequence[Any], *, now: dt.datetime) -> None:
         self.calls.append([row.pk for row in rows])
         answer = self.answers.pop(0) if self.answers else None

@@ -124,6 +124,10 @@ class _WebhookPoster:
         """Return why ``delivery`` must not be sent any more, or ``""`` if it should be."""
         return _skip_reason(delivery)
 
+    def holds_back(self, delivery: WebhookDelivery) -> bool:
+        """Hold back, till the next run, a claimed delivery whose endpoint failed in this one."""
+        return delivery.endpoint_id in self.failing_endpoints
+
     def send(self, deliveries: Sequence[WebhookDelivery], *, now: dt.datetime) -> None:
         """POST each delivery's event; record the answer on it; raise if it was not a 2xx."""
         for delivery in deliveries:
