@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import smtplib
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -20,7 +20,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from alerts.models import Alert, AlertKind
-from alerts.services.mail import alert_address, alert_mail_build
+from alerts.services.mail import Wording, alert_address, alert_mail_build
 from commitments.choices import TERMINAL, RecurrenceKind
 from commitments.models import Citation
 from commitments.selectors import obligors_prefetch, revisions_prefetch
@@ -117,6 +117,8 @@ class _AlertMailer:
     def __init__(self, *, report: DeliveryReport) -> None:
         self.report = report
         self.connection = get_connection(fail_silently=False)
+        # The run's mails as written: recipients of the same alert share its words.
+        self.written: dict[Hashable, Wording] = {}
 
     def narrow(self, due: QuerySet[Alert]) -> QuerySet[Alert]:
         """Return the immediate alerts: digests go out by recipient, once a day."""
@@ -158,7 +160,9 @@ class _AlertMailer:
     def send(self, alerts: Sequence[Alert], *, now: dt.datetime) -> None:
         """Mail ``alerts`` (one alert, or one recipient's digest) on the run's connection."""
         try:
-            message = alert_mail_build(alerts=alerts, now=now, mailer=self.connection)
+            message = alert_mail_build(
+                alerts=alerts, now=now, mailer=self.connection, written=self.written
+            )
             _send(message=message, mailer=self.connection)
         except SenderUnavailable:
             self.connection.close()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,44 +47,108 @@ def alert_address(alert: Alert) -> str:
     return alert.user.email if alert.user is not None else ""
 
 
+#: One immediate alert's mail as written: its subject, text and HTML bodies.
+Wording = tuple[str, str, str]
+
+
 def alert_mail_build(
-    *, alerts: Sequence[Alert], now: dt.datetime, mailer: BaseEmailBackend
+    *,
+    alerts: Sequence[Alert],
+    now: dt.datetime,
+    mailer: BaseEmailBackend,
+    written: dict[Hashable, Wording] | None = None,
 ) -> EmailMultiAlternatives:
-    """Write the mail in the recipient's language (the site's for the escalation contact)."""
-    with translation.override(user_language(user=alerts[0].user)):
-        return _write_message(alerts=alerts, now=now, mailer=mailer)
+    """Write the mail in the recipient's language (the site's for the escalation contact).
+
+    ``written`` is a run's memory of the immediate alerts' mails it has written: a mail that
+    says the same as one already written (the same alert, as :func:`_wording_key` defines
+    it, for another recipient) reuses its words rather than rendering them again.
+    """
+    language = user_language(user=alerts[0].user)
+    first = alerts[0]
+    if first.digest or written is None:
+        with translation.override(language):
+            return _write_message(alerts=alerts, now=now, mailer=mailer)
+    key = _wording_key(alert=first, language=language, now=now)
+    wording = written.get(key)
+    if wording is None:
+        with translation.override(language):
+            wording = written[key] = _write_alert(alert=first, now=now)
+    return _message(alert=first, wording=wording, message_id=first.message_id, mailer=mailer)
+
+
+def _wording_key(*, alert: Alert, language: str, now: dt.datetime) -> Hashable:
+    """Return what an immediate alert's mail depends on besides its recipient's address.
+
+    The words are the commitment's (read once per claim), the alert's date, kind and rating,
+    the days left at ``now``, whether the recipient is the escalation contact (a negative
+    threshold, no user) and the language; the address and Message-ID are set per mail.
+    """
+    return (
+        language,
+        now,
+        alert.kind,
+        alert.commitment_id,
+        alert.due_date,
+        alert.threshold < 0,
+        alert.user_id is None,
+        alert.assessment_id,
+        alert.reviewed_on,
+    )
 
 
 def _write_message(
     *, alerts: Sequence[Alert], now: dt.datetime, mailer: BaseEmailBackend
 ) -> EmailMultiAlternatives:
     first = alerts[0]
+    if not first.digest:
+        wording = _write_alert(alert=first, now=now)
+        return _message(alert=first, wording=wording, message_id=first.message_id, mailer=mailer)
     items = sorted(
         (_item(alert=alert, now=now) for alert in alerts),
         key=lambda item: (item["due_at"], item["commitment"].title),
     )
-    if first.digest:
-        template = "alerts/email/digest"
-        recipient = f"user-{first.user_id}" if first.user_id else first.email
-        message_id = digest_message_id(recipient=recipient, alert_ids=[a.pk for a in alerts])
-        subject = ngettext(
-            "[Deadline digest] %(count)d commitment to watch",
-            "[Deadline digest] %(count)d commitments to watch",
-            len(items),
-        ) % {"count": len(items)}
-    else:
-        template = "alerts/email/alert"
-        message_id = first.message_id
-        subject = f"{items[0]['headline']} {localized_text(items[0]['commitment'], 'title')}"
+    recipient = f"user-{first.user_id}" if first.user_id else first.email
+    message_id = digest_message_id(recipient=recipient, alert_ids=[a.pk for a in alerts])
+    subject = ngettext(
+        "[Deadline digest] %(count)d commitment to watch",
+        "[Deadline digest] %(count)d commitments to watch",
+        len(items),
+    ) % {"count": len(items)}
+    wording = _render(template="alerts/email/digest", items=items, subject=subject, now=now)
+    return _message(alert=first, wording=wording, message_id=message_id, mailer=mailer)
+
+
+def _write_alert(*, alert: Alert, now: dt.datetime) -> Wording:
+    """Return the subject and bodies of ``alert``'s own mail, in the active language."""
+    item = _item(alert=alert, now=now)
+    subject = f"{item['headline']} {localized_text(item['commitment'], 'title')}"
+    return _render(template="alerts/email/alert", items=[item], subject=subject, now=now)
+
+
+def _render(
+    *, template: str, items: Sequence[dict[str, Any]], subject: str, now: dt.datetime
+) -> Wording:
     context = {"items": items, "item": items[0], "subject": subject, "now": now}
+    return (
+        " ".join(subject.split()),
+        render_to_string(f"{template}.txt", context),
+        render_to_string(f"{template}.html", context),
+    )
+
+
+def _message(
+    *, alert: Alert, wording: Wording, message_id: str, mailer: BaseEmailBackend
+) -> EmailMultiAlternatives:
+    subject, text, html = wording
     message = EmailMultiAlternatives(
-        subject=" ".join(subject.split()),
-        body=render_to_string(f"{template}.txt", context),
-        to=[alert_address(first)],
+        subject=subject,
+        body=text,
+        to=[alert_address(alert)],
         headers={"Message-ID": message_id, "Auto-Submitted": "auto-generated"},
         connection=mailer,
     )
-    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    message.attach_alternative(html, "text/html")
     return message
 
 

@@ -8,10 +8,12 @@ import re
 import subprocess
 import sys
 import threading
+from email import message_from_bytes, policy
 from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.mail import get_connection
 from django.core.management import CommandError, call_command
 from django.db import connection
 
@@ -23,7 +25,7 @@ from alerts.services.delivery import (
     alerts_send_digests,
     alerts_send_pending,
 )
-from alerts.services.mail import digest_message_id
+from alerts.services.mail import alert_mail_build, digest_message_id
 from commitments.models import Citation
 from commitments.services.commitments import commitment_update
 from tests.factories import user_make
@@ -165,6 +167,49 @@ def test_a_french_mail_names_the_parties_and_the_commitment_in_french(
     other = next(m for m in smtp_settings.messages if english.email in m.rcpt_tos)
     assert other.subject == "[Due in 7 days] Hold the ministerial"
     assert "Japan, United States" in other.text
+
+
+def test_recipients_of_one_alert_in_a_run_share_its_words_only_where_they_are_the_same(
+    smtp_settings, make_alert, make_user, make_commitment
+):
+    """A run writes an alert's words once per language and kind of recipient; each mail says
+    exactly what it says written alone, to its own address under its own Message-ID."""
+    commitment = make_commitment()
+    french = make_user()
+    user_set_language(user=french, language="fr")
+    alerts = [
+        make_alert(commitment=commitment),
+        make_alert(commitment=commitment, user=french),
+        make_alert(commitment=commitment),
+        make_alert(commitment=commitment, email="contact@example.org"),
+        make_alert(),
+    ]
+
+    assert alerts_send_pending(now=SEVEN_DAYS_BEFORE).sent == 5
+
+    sent = {mail.message_id: mail for mail in smtp_settings.messages}
+    assert len(sent) == 5
+    loaded = delivery._AlertMailer(report=delivery.DeliveryReport()).load([a.pk for a in alerts])
+    for alert in loaded:
+        alone = message_from_bytes(
+            alert_mail_build(alerts=[alert], now=SEVEN_DAYS_BEFORE, mailer=get_connection())
+            .message()
+            .as_bytes(linesep="\r\n"),  # as the SMTP backend sends it
+            policy=policy.default,
+        )
+        mail = sent[alert.message_id]
+        assert mail.rcpt_tos == (alert.email,)
+        assert (mail.subject, mail.text, mail.html) == (
+            str(alone["Subject"]),
+            alone.get_body(preferencelist=("plain",)).get_content(),  # type: ignore[union-attr]
+            alone.get_body(preferencelist=("html",)).get_content(),  # type: ignore[union-attr]
+        )
+    english, in_french, other_english, contact, elsewhere = (sent[a.message_id] for a in alerts)
+    assert english.text == other_english.text
+    assert in_french.subject.startswith("[Échéance dans 7 jours] ")
+    assert "escalation contact" in contact.text
+    assert "escalation contact" not in english.text
+    assert len({english.text, in_french.text, contact.text, elsewhere.text}) == 4
 
 
 @pytest.mark.parametrize(
