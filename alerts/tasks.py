@@ -1,7 +1,7 @@
 """Celery tasks of the deadline watch: thin, named, taking ids or nothing, safe to run twice.
 
 Each task calls one service. All three are safe to repeat or to run concurrently (a second
-scan at the same instant changes nothing; the senders claim rows under row locks), so they
+scan at the same instant changes nothing; the senders claim rows under locks), so they
 take :data:`core.outbox.SAFE_TO_REPEAT`: they acknowledge
 late and are requeued when a worker dies mid-task, so a crash re-runs the task rather than
 losing it, and transient database errors (a dropped connection, a failover, SQLite's

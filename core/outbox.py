@@ -66,7 +66,7 @@ FAILED = "failed"
 SKIPPED = "skipped"
 
 #: Celery options of a task that is safe to run twice or at once (an outbox's sender, which
-#: claims rows under row locks; a set-based scan). Late acknowledgement and requeue on a lost
+#: claims rows under locks; a set-based scan). Late acknowledgement and requeue on a lost
 #: worker: running the task again after a crash resends nothing committed as sent. Transient
 #: database errors (a dropped connection, a failover) are retried with exponential backoff.
 SAFE_TO_REPEAT: dict[str, Any] = {

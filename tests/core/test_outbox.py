@@ -23,6 +23,7 @@ from core.outbox import (
     Outbox,
     OutboxReport,
     SenderUnavailable,
+    _claimed,
     claim,
     send_batch,
 )
@@ -226,3 +227,55 @@ def test_a_claim_skips_the_rows_another_sender_holds(outbox, make_rows):
         release.set()
         thread.join(timeout=30)
     assert errors == []
+
+
+def _advisory_locks_held() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+        )
+        return int(cursor.fetchone()[0])
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="session advisory locks are PostgreSQL's"
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_session_claim_locks_only_the_rows_it_returns_skipping_those_another_sender_holds(
+    outbox, make_rows
+):
+    """Two senders claim two rows each of five: disjoint, oldest first, and no lock is taken on
+    a candidate the claim did not return; leaving the claim releases its locks."""
+    rows = make_rows(5)
+    held = threading.Event()
+    release = threading.Event()
+    seen: list[list[int]] = []
+    errors: list[BaseException] = []
+
+    def other_sender() -> None:
+        try:
+            with _claimed(outbox.due(now=NOW), limit=2) as pks:
+                seen.append(pks)
+                held.set()
+                release.wait(timeout=30)
+        except BaseException as exc:
+            errors.append(exc)
+            held.set()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_sender)
+    thread.start()
+    try:
+        assert held.wait(timeout=30)
+        with _claimed(outbox.due(now=NOW), limit=2) as mine:
+            assert mine == [rows[2].pk, rows[3].pk]
+            assert _advisory_locks_held() == 2
+        assert _advisory_locks_held() == 0
+    finally:
+        release.set()
+        thread.join(timeout=30)
+    assert errors == []
+    assert seen == [[rows[0].pk, rows[1].pk]]
+    with _claimed(outbox.due(now=NOW), limit=10) as everything:
+        assert everything == [row.pk for row in rows], "the other sender released its rows"
