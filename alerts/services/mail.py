@@ -129,7 +129,14 @@ def _write_alert(*, alert: Alert, now: dt.datetime) -> Wording:
 def _render(
     *, template: str, items: Sequence[dict[str, Any]], subject: str, now: dt.datetime
 ) -> Wording:
-    context = {"items": items, "item": items[0], "subject": subject, "now": now}
+    context = {
+        "items": items,
+        "item": items[0],
+        "subject": subject,
+        "now": now,
+        # No request here, so no context processor: the page's language is the active one.
+        "LANGUAGE_CODE": translation.get_language(),
+    }
     return (
         " ".join(subject.split()),
         render_to_string(f"{template}.txt", context),

@@ -164,8 +164,11 @@ def test_a_french_mail_names_the_parties_and_the_commitment_in_french(
     assert "Tenir la réunion ministérielle" in french.html
     # The agreement has no French title: its English one, marked as such in the HTML part.
     assert f'<span lang="en">{agreement.title}</span>' in french.html
+    # The page says its own language, for screen readers and translation tools.
+    assert '<html lang="fr">' in french.html
     other = next(m for m in smtp_settings.messages if english.email in m.rcpt_tos)
     assert other.subject == "[Due in 7 days] Hold the ministerial"
+    assert '<html lang="en">' in other.html
     assert "Japan, United States" in other.text
 
 
