@@ -12,17 +12,46 @@ in the same order; other constraints (unique ones) are validated by Django as be
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from contextlib import nullcontext
-from typing import Any
+from typing import Any, cast
 
-from django.core.exceptions import FieldError, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, FieldError, ValidationError
 from django.db import DatabaseError, connections, router, transaction
-from django.db.models import BooleanField, CheckConstraint, Q, Value
+from django.db.models import BooleanField, CheckConstraint, Model, Q, Value
+from django.db.models import Field as DjangoField
 from django.db.models.functions import Coalesce
 from django.db.models.sql import Query
 from django.db.models.sql.constants import SINGLE
 
 logger = logging.getLogger(__name__)
+
+
+def _checks_query(
+    model: Any, instance: Any, checks: list[CheckConstraint], exclude: Any
+) -> tuple[Query | None, list[str]]:
+    """Return the ``SELECT`` of ``checks`` over the instance's values and the checks it holds.
+
+    Column ``_check_N`` is the N-th check held: Django's ``COALESCE(condition, true)``. A check
+    naming an excluded field is left out, as Django leaves it out.
+    """
+    if not checks:
+        return None, []
+    against = instance._get_field_expression_map(meta=model._meta, exclude=exclude)
+    query = Query(None)
+    for name, value in against.items():
+        if not hasattr(value, "resolve_expression"):
+            value = Value(value)
+        query.add_annotation(value, name, select=False)
+    names: list[str] = []
+    for constraint in checks:
+        expression = Coalesce(Q(constraint.condition), True, output_field=BooleanField())
+        try:
+            query.add_annotation(expression, f"_check_{len(names)}")
+        except FieldError:
+            continue  # the check names a field left out: Django skips it too
+        names.append(constraint.name)
+    return (query if names else None), names
 
 
 def checks_failed(
@@ -34,23 +63,8 @@ def checks_failed(
     (a value one of the expressions cannot take) return ``None``: the caller then checks one
     by one as Django does, so only the check that failed to run is passed over, not all.
     """
-    if not checks:
-        return set()
-    against = instance._get_field_expression_map(meta=model._meta, exclude=exclude)
-    query = Query(None)
-    for name, value in against.items():
-        if not hasattr(value, "resolve_expression"):
-            value = Value(value)
-        query.add_annotation(value, name, select=False)
-    names = []
-    for number, constraint in enumerate(checks):
-        expression = Coalesce(Q(constraint.condition), True, output_field=BooleanField())
-        try:
-            query.add_annotation(expression, f"_check_{number}")
-        except FieldError:
-            continue  # the check names a field left out: Django skips it too
-        names.append(constraint.name)
-    if not names:
+    query, names = _checks_query(model, instance, checks, exclude)
+    if query is None:
         return set()
     connection = connections[using]
     context = transaction.atomic(using=using) if connection.in_atomic_block else nullcontext()
@@ -61,6 +75,35 @@ def checks_failed(
         logger.info("Checking the constraints of %r one by one after: %s", model, exc)
         return None
     return {name for name, passed in zip(names, row or (), strict=False) if not passed}
+
+
+def _constraint_errors(
+    model_class: Any,
+    instance: Any,
+    constraints: Any,
+    failed: set[str],
+    exclude: Any,
+    using: str,
+    errors: dict[str, Any],
+) -> dict[str, Any]:
+    """Add the errors of ``constraints`` to ``errors`` as Django's ``validate_constraints``
+    files them: the checks in ``failed`` (already evaluated), the others validated here."""
+    for constraint in constraints:
+        try:
+            if type(constraint) is CheckConstraint:
+                if constraint.name in failed:
+                    raise ValidationError(
+                        constraint.get_violation_error_message(),
+                        code=constraint.violation_error_code,
+                    )
+                continue
+            constraint.validate(model_class, instance, exclude=exclude, using=using)
+        except ValidationError as e:
+            if getattr(e, "code", None) == "unique" and len(constraint.fields) == 1:
+                errors.setdefault(constraint.fields[0], []).append(e)
+            else:
+                errors = e.update_error_dict(errors)
+    return errors
 
 
 class ChecksInOneQuery:
@@ -78,21 +121,230 @@ class ChecksInOneQuery:
             if failed is None:
                 super().validate_constraints(exclude=exclude)  # type: ignore[misc]
                 return
-            for constraint in constraints:
-                try:
-                    if type(constraint) is CheckConstraint:
-                        if constraint.name in failed:
-                            raise ValidationError(
-                                constraint.get_violation_error_message(),
-                                code=constraint.violation_error_code,
-                            )
-                        continue
-                    constraint.validate(model_class, self, exclude=exclude, using=using)
-                except ValidationError as e:
-                    # As Django's own Model.validate_constraints files them.
-                    if getattr(e, "code", None) == "unique" and len(constraint.fields) == 1:
-                        errors.setdefault(constraint.fields[0], []).append(e)
-                    else:
-                        errors = e.update_error_dict(errors)
+            errors = _constraint_errors(
+                model_class, self, constraints, failed, exclude, using, errors
+            )
         if errors:
             raise ValidationError(errors)
+
+
+#: Instances whose check constraints one statement evaluates (its parameters stay well
+#: below PostgreSQL's limit of 65,535 per statement).
+CHECKS_PER_STATEMENT = 200
+
+
+def full_clean_many(
+    instances: Sequence[Any],
+    *,
+    excludes: Sequence[set[str]] | None = None,
+    validate_unique: bool = True,
+    validate_constraints: bool = True,
+) -> list[ValidationError | None]:
+    """Return what ``full_clean(exclude=...)`` raises for each of ``instances`` (one model).
+
+    The same checks in the same order, each the model's own (field validation, ``clean()``,
+    unique checks, check constraints), so a batch is judged by the rules a single save is
+    judged by. Only the queries are gathered: the existence of each foreign key is one query
+    per field for the batch, a unique field one query per field, the check constraints one
+    statement per :data:`CHECKS_PER_STATEMENT` instances. Unique checks over several fields,
+    date checks and other constraints run per instance, as Django runs them.
+    """
+    if not instances:
+        return []
+    model = type(instances[0])
+    excluded = [set(names) for names in excludes] if excludes else [set() for _ in instances]
+    errors: list[dict[str, Any]] = [{} for _ in instances]
+    _fields_clean(model, instances, excluded, errors)
+    for number, instance in enumerate(instances):
+        try:
+            instance.clean()
+        except ValidationError as exc:
+            errors[number] = exc.update_error_dict(errors[number])
+    if validate_unique:
+        for number in range(len(instances)):
+            excluded[number] |= {name for name in errors[number] if name != NON_FIELD_ERRORS}
+        _unique_validate(instances, excluded, errors)
+    if validate_constraints:
+        for number in range(len(instances)):
+            excluded[number] |= {name for name in errors[number] if name != NON_FIELD_ERRORS}
+        _constraints_validate(model, instances, excluded, errors)
+    return [ValidationError(found) if found else None for found in errors]
+
+
+def _fields_clean(
+    model: type[Model],
+    instances: Sequence[Any],
+    excluded: list[set[str]],
+    errors: list[dict[str, Any]],
+) -> None:
+    """``clean_fields`` for each instance; foreign keys are looked up once per field."""
+    foreign_keys: list[Any] = [
+        field
+        for field in cast(Any, model._meta.concrete_fields)
+        if field.many_to_one
+        and not field.remote_field.parent_link
+        and not field.get_limit_choices_to()
+    ]
+    looked_up = {field.name for field in foreign_keys}
+    wanted: dict[str, dict[int, Any]] = {field.name: {} for field in foreign_keys}
+    for number, instance in enumerate(instances):
+        try:
+            instance.clean_fields(exclude=excluded[number] | looked_up)
+        except ValidationError as exc:
+            errors[number] = exc.update_error_dict(errors[number])
+        for field in foreign_keys:
+            raw = getattr(instance, field.attname)
+            if field.name in excluded[number] or (field.blank and raw in field.empty_values):
+                continue
+            try:
+                # ForeignKey.clean() without its lookup: to_python, Field.validate, validators.
+                value = field.to_python(raw)
+                DjangoField.validate(field, value, instance)
+                field.run_validators(value)
+            except ValidationError as exc:
+                errors[number].setdefault(field.name, []).extend(exc.error_list)
+                continue
+            setattr(instance, field.attname, value)
+            if value is not None:
+                wanted[field.name][number] = value
+    for field in foreign_keys:
+        values = wanted[field.name]
+        if not values:
+            continue
+        target = field.remote_field.field_name
+        found = set(
+            field.remote_field.model._base_manager.using(router.db_for_read(model))
+            .filter(**{f"{target}__in": set(values.values())})
+            .values_list(target, flat=True)
+        )
+        for number, value in values.items():
+            if value not in found:
+                error = ValidationError(
+                    field.error_messages["invalid"],
+                    code="invalid",
+                    params={
+                        "model": field.remote_field.model._meta.verbose_name,
+                        "pk": value,
+                        "field": target,
+                        "value": value,
+                    },
+                )
+                errors[number].setdefault(field.name, []).append(error)
+
+
+def _unique_validate(
+    instances: Sequence[Any], excluded: list[set[str]], errors: list[dict[str, Any]]
+) -> None:
+    """``validate_unique`` for each instance; a new row's unique field is one query per field."""
+    gathered: dict[tuple[type[Model], str], dict[int, Any]] = {}
+    for number, instance in enumerate(instances):
+        found: dict[str, list[Any]] = {}
+        checks, date_checks = instance._get_unique_checks(exclude=excluded[number])
+        for model_class, check in checks:
+            field = instance._meta.get_field(check[0])
+            value = getattr(instance, field.attname) if len(check) == 1 else None
+            if len(check) == 1 and instance._state.adding and value not in (None, ""):
+                gathered.setdefault((model_class, check[0]), {})[number] = value
+                continue
+            for name, messages in instance._perform_unique_checks([(model_class, check)]).items():
+                found.setdefault(name, []).extend(messages)
+        for name, messages in instance._perform_date_checks(date_checks).items():
+            found.setdefault(name, []).extend(messages)
+        if found:
+            errors[number] = ValidationError(found).update_error_dict(errors[number])
+    for (model_class, name), values in gathered.items():
+        taken = set(
+            model_class._default_manager.filter(
+                **{f"{name}__in": set(values.values())}
+            ).values_list(name, flat=True)
+        )
+        for number, value in values.items():
+            if value in taken:
+                message = instances[number].unique_error_message(model_class, (name,))
+                errors[number] = ValidationError({name: [message]}).update_error_dict(
+                    errors[number]
+                )
+
+
+def _constraints_validate(
+    model: type[Model],
+    instances: Sequence[Any],
+    excluded: list[set[str]],
+    errors: list[dict[str, Any]],
+) -> None:
+    """``validate_constraints`` for each instance; the check constraints in one statement."""
+    using = router.db_for_write(model)
+    if connections[using].vendor != "postgresql" or not isinstance(instances[0], ChecksInOneQuery):
+        for number, instance in enumerate(instances):
+            try:
+                instance.validate_constraints(exclude=excluded[number])
+            except ValidationError as exc:
+                errors[number] = exc.update_error_dict(errors[number])
+        return
+    failed: dict[tuple[int, type[Model]], set[str] | None] = {}
+    for start in range(0, len(instances), CHECKS_PER_STATEMENT):
+        numbers = range(start, min(start + CHECKS_PER_STATEMENT, len(instances)))
+        failed.update(_checks_failed_many(instances, numbers, excluded, using))
+    for number, instance in enumerate(instances):
+        found: dict[str, Any] = {}
+        for model_class, constraints in instance.get_constraints():
+            broken = failed.get((number, model_class))
+            if broken is None:
+                try:
+                    instance.validate_constraints(exclude=excluded[number])
+                except ValidationError as exc:
+                    found = exc.update_error_dict({})
+                break
+            found = _constraint_errors(
+                model_class, instance, constraints, broken, excluded[number], using, found
+            )
+        if found:
+            errors[number] = ValidationError(found).update_error_dict(errors[number])
+
+
+def _checks_failed_many(
+    instances: Sequence[Any], numbers: range, excluded: list[set[str]], using: str
+) -> dict[tuple[int, type[Model]], set[str] | None]:
+    """Return the checks each instance of ``numbers`` breaks, from one statement.
+
+    ``None`` for every instance if the statement fails (a value the database cannot take):
+    the caller then validates those one by one.
+    """
+    parts: list[str] = []
+    params: list[Any] = []
+    names: dict[tuple[int, type[Model]], list[str]] = {}
+    classes: list[type[Model]] = []
+    for number in numbers:
+        instance = instances[number]
+        for model_class, constraints in instance.get_constraints():
+            checks = [c for c in constraints if type(c) is CheckConstraint]
+            query, checked = _checks_query(model_class, instance, checks, excluded[number])
+            names[(number, model_class)] = checked
+            if query is None:
+                continue
+            sql, query_params = query.get_compiler(using=using).as_sql()
+            columns = ", ".join(f"q._check_{position}" for position in range(len(checked)))
+            if model_class not in classes:
+                classes.append(model_class)
+            # Two integers of ours and Django's own compiled query: nothing from the rows.
+            parts.append(
+                f"SELECT {int(number)}, {classes.index(model_class)},"  # noqa: S608
+                f" ARRAY[{columns}]::boolean[] FROM ({sql}) AS q"
+            )
+            params.extend(query_params)
+    if not parts:
+        return {key: set() for key in names}
+    connection = connections[using]
+    context = transaction.atomic(using=using) if connection.in_atomic_block else nullcontext()
+    try:
+        with context, connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            rows = cursor.fetchall()
+    except DatabaseError as exc:
+        logger.info("Checking the constraints of %s rows one by one after: %s", len(numbers), exc)
+        return dict.fromkeys(names)
+    result: dict[tuple[int, type[Model]], set[str] | None] = {key: set() for key in names}
+    for number, position, passed in rows:
+        key = (number, classes[position])
+        result[key] = {name for name, ok in zip(names[key], passed, strict=True) if not ok}
+    return result
