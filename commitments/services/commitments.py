@@ -239,7 +239,7 @@ def _commitments_write(*, rows: Sequence[NewCommitment], user: User) -> None:
         attach_user(commitment, user)
     history = Commitment.history  # type: ignore[attr-defined]
     Commitment.objects.bulk_create(commitments)
-    history.bulk_history_create(commitments)
+    history.bulk_history_create(commitments, default_change_reason=None)
     # commitment_save sets the beneficiaries, then the other obligors: each non-empty list
     # set adds a version ("~") holding every list as it then stands.
     lists: dict[str, dict[int, list[Party]]] = {"beneficiaries": {}, "co_obligors": {}}
@@ -257,7 +257,7 @@ def _commitments_write(*, rows: Sequence[NewCommitment], user: User) -> None:
         changed = [row.commitment for row in rows if getattr(row, name)]
         if not changed:
             continue
-        versions = history.bulk_history_create(changed, update=True)
+        versions = history.bulk_history_create(changed, update=True, default_change_reason=None)
         _history_lists_write(versions=versions, through_rows=through_rows)
     for commitment in commitments:
         if commitment.recurrence_rule.recurs:

@@ -696,7 +696,8 @@ def citations_create_many(
     for placed in created:
         attach_user(placed, user)
     Citation.objects.bulk_create(created)
-    Citation.history.bulk_history_create(created)  # type: ignore[attr-defined]
+    # As save() writes it: no reason given is NULL, not "".
+    Citation.history.bulk_history_create(created, default_change_reason=None)  # type: ignore[attr-defined]
     return {}
 
 
