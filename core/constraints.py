@@ -215,6 +215,7 @@ def _fields_clean(
         found = set(
             field.remote_field.model._base_manager.using(router.db_for_read(model))
             .filter(**{f"{target}__in": set(values.values())})
+            .order_by()
             .values_list(target, flat=True)
         )
         for number, value in values.items():
@@ -254,9 +255,9 @@ def _unique_validate(
             errors[number] = ValidationError(found).update_error_dict(errors[number])
     for (model_class, name), values in gathered.items():
         taken = set(
-            model_class._default_manager.filter(
-                **{f"{name}__in": set(values.values())}
-            ).values_list(name, flat=True)
+            model_class._default_manager.filter(**{f"{name}__in": set(values.values())})
+            .order_by()
+            .values_list(name, flat=True)
         )
         for number, value in values.items():
             if value in taken:

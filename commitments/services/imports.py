@@ -764,11 +764,12 @@ def commitments_import(
     """
     from commitments.resources import CommitmentResource
 
-    plan = plan_rows(dataset)
-    if not plan.header_errors and not _any_stored(plan.rows):
-        return _new_rows_import(
-            plan=plan, total=len(dataset), user=user, dry_run=dry_run, progress=progress
-        )
+    with keys_remembered():
+        plan = plan_rows(dataset)
+        if not plan.header_errors and not _any_stored(plan.rows):
+            return _new_rows_import(
+                plan=plan, total=len(dataset), user=user, dry_run=dry_run, progress=progress
+            )
     resource = CommitmentResource(progress=progress)
     result = resource.import_data(
         dataset,
