@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from contextlib import nullcontext
+from dataclasses import dataclass
 from typing import Any, cast
 
 from django.core.exceptions import NON_FIELD_ERRORS, FieldError, ValidationError
@@ -303,49 +304,121 @@ def _constraints_validate(
             errors[number] = ValidationError(found).update_error_dict(errors[number])
 
 
+@dataclass(frozen=True)
+class _ChecksStatement:
+    """A model's check constraints compiled once, over rows of values given as its table."""
+
+    sql: str
+    params: list[Any]
+    fields: list[Any]
+    row_sql: str
+    checks: list[tuple[str, frozenset[str]]]
+
+
+_statements: dict[tuple[type[Model], str], _ChecksStatement | None] = {}
+_TEXT_TYPES = {"CharField", "TextField", "SlugField", "URLField", "EmailField"}
+
+
+def _checks_statement(model: type[Model], using: str) -> _ChecksStatement | None:
+    """Return the ``SELECT`` of every check of ``model`` (compiled by Django, once), where its
+    table is a ``VALUES`` list of the rows to check; ``None`` if it cannot be built."""
+    key = (model, using)
+    if key in _statements:
+        return _statements[key]
+    connection = connections[using]
+    checks = [c for c in model._meta.constraints if type(c) is CheckConstraint]
+    table = connection.ops.quote_name(model._meta.db_table)
+    annotations = {
+        f"_check_{position}": Coalesce(Q(check.condition), True, output_field=BooleanField())
+        for position, check in enumerate(checks)
+    }
+    queryset = model._base_manager.using(using).annotate(**annotations).order_by()
+    sql, params = queryset.values_list(*annotations).query.sql_with_params()
+    fields: list[Any] = [f for f in model._meta.local_concrete_fields if not f.generated]
+    statement: _ChecksStatement | None = None
+    if (
+        checks
+        and sql.startswith("SELECT ")
+        and sql.count(f" FROM {table}") == 1
+        and f"FROM {table} " not in sql
+    ):
+        columns = ", ".join(["_row", *(connection.ops.quote_name(f.column) for f in fields)])
+        casts = ", ".join(
+            ["%s::integer"]
+            + [
+                "%s::text"
+                if field.get_internal_type() in _TEXT_TYPES
+                else f"%s::{field.cast_db_type(connection)}"
+                for field in fields
+            ]
+        )
+        # Each row carries its number, answered first: the rows' order is not relied on.
+        sql = "SELECT _row, " + sql.removeprefix("SELECT ")
+        statement = _ChecksStatement(
+            sql=sql.replace(f" FROM {table}", " FROM (VALUES {rows}) AS " + f"{table} ({columns})"),
+            params=list(params),
+            fields=fields,
+            row_sql=f"({casts})",
+            checks=[(c.name, frozenset(Q(c.condition).referenced_base_fields)) for c in checks],
+        )
+    _statements[key] = statement
+    return statement
+
+
 def _checks_failed_many(
     instances: Sequence[Any], numbers: range, excluded: list[set[str]], using: str
 ) -> dict[tuple[int, type[Model]], set[str] | None]:
     """Return the checks each instance of ``numbers`` breaks, from one statement.
 
-    ``None`` for every instance if the statement fails (a value the database cannot take):
-    the caller then validates those one by one.
+    The statement is the model's checks compiled once by Django, run over the instances'
+    values in place of its table; a check naming an excluded field is not looked at, as
+    Django skips it. ``None`` for an instance whose values cannot be sent, and for every
+    instance if the statement fails (a value the database cannot take): the caller then
+    validates those one by one.
     """
-    parts: list[str] = []
-    params: list[Any] = []
-    names: dict[tuple[int, type[Model]], list[str]] = {}
-    classes: list[type[Model]] = []
+    model = type(instances[numbers[0]])
+    keys = [(number, model) for number in numbers]
+    statement = _checks_statement(model, using)
+    if statement is None or any(len(instances[n].get_constraints()) != 1 for n in numbers):
+        return dict.fromkeys(keys)
+    connection = connections[using]
+    result: dict[tuple[int, type[Model]], set[str] | None] = {}
+    rows: list[int] = []
+    values: list[Any] = []
     for number in numbers:
         instance = instances[number]
-        for model_class, constraints in instance.get_constraints():
-            checks = [c for c in constraints if type(c) is CheckConstraint]
-            query, checked = _checks_query(model_class, instance, checks, excluded[number])
-            names[(number, model_class)] = checked
-            if query is None:
-                continue
-            sql, query_params = query.get_compiler(using=using).as_sql()
-            columns = ", ".join(f"q._check_{position}" for position in range(len(checked)))
-            if model_class not in classes:
-                classes.append(model_class)
-            # Two integers of ours and Django's own compiled query: nothing from the rows.
-            parts.append(
-                f"SELECT {int(number)}, {classes.index(model_class)},"  # noqa: S608
-                f" ARRAY[{columns}]::boolean[] FROM ({sql}) AS q"
-            )
-            params.extend(query_params)
-    if not parts:
-        return {key: set() for key in names}
-    connection = connections[using]
+        try:
+            row = [
+                None
+                if field.name in excluded[number]
+                else field.get_db_prep_value(
+                    getattr(instance, field.attname), connection, prepared=False
+                )
+                for field in statement.fields
+            ]
+        except (ValidationError, TypeError, ValueError):
+            result[(number, model)] = None
+            continue
+        rows.append(number)
+        values.extend([number, *row])
+    if not rows:
+        return result
+    sql = statement.sql.replace("{rows}", ", ".join([statement.row_sql] * len(rows)), 1)
+    # The SELECT list's parameters come before the table's (the VALUES list).
+    select_params = statement.params
     context = transaction.atomic(using=using) if connection.in_atomic_block else nullcontext()
     try:
         with context, connection.cursor() as cursor:
-            cursor.execute(" UNION ALL ".join(parts), params)
-            rows = cursor.fetchall()
+            cursor.execute(sql, [*select_params, *values])
+            found = cursor.fetchall()
     except DatabaseError as exc:
-        logger.info("Checking the constraints of %s rows one by one after: %s", len(numbers), exc)
-        return dict.fromkeys(names)
-    result: dict[tuple[int, type[Model]], set[str] | None] = {key: set() for key in names}
-    for number, position, passed in rows:
-        key = (number, classes[position])
-        result[key] = {name for name, ok in zip(names[key], passed, strict=True) if not ok}
+        logger.info("Checking the constraints of %s rows one by one after: %s", len(rows), exc)
+        return dict.fromkeys(keys)
+    for number, *passed in found:
+        skipped = excluded[number]
+        result[(number, model)] = {
+            name
+            for (name, names), ok in zip(statement.checks, passed, strict=True)
+            if not ok and not names & skipped
+        }
     return result

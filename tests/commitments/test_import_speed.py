@@ -16,6 +16,7 @@ from alerts.models import Alert
 from commitments.models import Citation, Commitment
 from commitments.services import hooks
 from commitments.services.imports import commitments_import, table_read
+from core.constraints import full_clean_many
 from tests import factories
 from tests.commitments.test_import_engine import as_csv, row
 
@@ -61,6 +62,40 @@ def test_check_constraints_in_one_query_give_djangos_errors(make_commitment, cha
     ours = errors_of(lambda: commitment.validate_constraints(exclude=exclude))
     djangos = errors_of(lambda: models.Model.validate_constraints(commitment, exclude=exclude))
     assert ours == djangos
+
+
+def test_a_batch_is_judged_as_each_of_its_rows_alone(make_commitment, agreement, japan):
+    """full_clean_many gives each instance the errors its own full_clean gives: the field
+    checks, clean(), the unique key (stored or not), the check constraints in one statement."""
+    stored = make_commitment(key="taken")
+    batch = []
+    for number, changes in enumerate(BROKEN):
+        commitment = Commitment(agreement=agreement, obligor=japan, title=f"Row {number}",
+                                key=f"row-{number}", category="meeting")  # fmt: skip
+        for name, value in changes.items():
+            setattr(commitment, name, value)
+        if "anchor_kind" in changes:
+            commitment.anchor_commitment = stored
+        batch.append(commitment)
+    batch.append(Commitment(agreement=agreement, obligor=japan, title="Taken", key="taken"))
+    batch.append(Commitment(agreement=agreement, obligor_id=10**9, title="Lost", key="lost"))
+    batch.append(Commitment(agreement=agreement, obligor=japan, title="", key="x" * 300))
+    alone = [errors_of(commitment.full_clean) for commitment in batch]
+    together = [error.message_dict if error else None for error in full_clean_many(batch)]
+    assert together == alone
+    assert alone[0] is None and sum(found is not None for found in alone) >= 12
+    assert "key" in alone[-3] and "obligor" in alone[-2] and "title" in alone[-1]
+    with CaptureQueriesContext(connection) as queries:
+        full_clean_many(batch)
+    assert len(queries) <= 8
+    # And with fields left out, as the import leaves out the cells it could not read.
+    excludes = [set(changes) for changes in BROKEN] + [set(), {"obligor"}, {"key"}]
+    alone = [
+        errors_of(lambda c=c, e=e: c.full_clean(exclude=e))
+        for c, e in zip(batch, excludes, strict=True)
+    ]
+    together = [e.message_dict if e else None for e in full_clean_many(batch, excludes=excludes)]
+    assert together == alone
 
 
 def test_a_citations_checks_give_djangos_errors(make_commitment, source):
