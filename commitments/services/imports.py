@@ -13,7 +13,15 @@ task behind it):
    after it, wherever it stands in the file; a cycle of anchors is an error naming its lines.
 3. :class:`commitments.resources.CommitmentResource` imports the planned rows through
    ``commitment_save`` in one transaction, with each row's citations
-   (:func:`citations_import`); one error anywhere rolls back every row.
+   (:func:`citations_import`); one error anywhere rolls back every row. A file whose rows
+   are all new commitments (the first import of a file, the dashboard's large files) is
+   written in batches instead (:func:`_new_rows_import`): the same resource reads the cells,
+   the same model checks judge each row (their queries gathered per batch,
+   :func:`core.constraints.full_clean_many`), and
+   :func:`~commitments.services.commitments.commitments_create_many` and
+   :func:`citations_create_many` write a batch with one insert per table, history included.
+   The two ways write the same rows and history and give the same errors
+   (``tests/commitments/test_import_bulk.py``).
 
 :func:`commitments_import` runs the three steps and answers an :class:`ImportReport`: counts,
 and every error as a :class:`LineError` (line, column, reason in plain words).
