@@ -29,6 +29,7 @@ from import_export import fields, instance_loaders, resources, widgets
 from import_export.results import Error, Result
 from tablib import Dataset
 
+from core.constraints import full_clean_many
 from core.spreadsheet import formula_escape
 from core.text import nul_errors
 
@@ -201,8 +202,7 @@ class CommitmentResource(resources.ModelResource):
         ordered = Dataset(headers=plan.header)
         for row in plan.rows:
             ordered.append([row.values.get(name, "") for name in plan.header[:-1]] + [row.line])
-        self._rules = {row.line: row.rule for row in plan.rows if row.rule}
-        self._total = len(plan.rows)
+        self.plan_taken(plan)
         # The deadline watch and the webhooks hear of every row once, at the end (one scan);
         # agreements, parties and sources are read once each.
         with transaction.atomic(), hooks.batched(), imports.keys_remembered():
@@ -224,6 +224,11 @@ class CommitmentResource(resources.ModelResource):
             if plan.row_errors:
                 transaction.set_rollback(True)
         return result
+
+    def plan_taken(self, plan: imports.Plan) -> None:
+        """Keep the rule fields the plan read from the rows' phrases, and its number of rows."""
+        self._rules = {row.line: row.rule for row in plan.rows if row.rule}
+        self._total = len(plan.rows)
 
     def get_use_transactions(self) -> bool:
         """Always use a transaction: the preview saves through the service, then rolls back."""
@@ -303,25 +308,43 @@ class CommitmentResource(resources.ModelResource):
         The database constraints are left to ``commitment_save``, which checks them with the
         computed due date: checked here too, each would cost its queries twice a row.
         """
-        errors = dict(import_validation_errors or {})
-        try:
-            instance.full_clean(
-                exclude=list(errors), validate_unique=validate_unique, validate_constraints=False
-            )
-        except ValidationError as exc:
-            # A cell that could not be read already says why; the model's rules about the
-            # empty value it left ("a unit needs a target amount") would only contradict it.
-            found = {k: v for k, v in exc.message_dict.items() if k not in errors}
-            errors.update(found)
-        if errors:
-            raise ValidationError(errors)
+        error = self.validate_instances(
+            [instance], [dict(import_validation_errors or {})], validate_unique=validate_unique
+        )[0]
+        if error is not None:
+            raise error
+
+    def validate_instances(
+        self,
+        instances: list[Commitment],
+        cell_errors: list[dict[str, Any]],
+        validate_unique: bool = True,
+    ) -> list[ValidationError | None]:
+        """Return :meth:`validate_instance`'s answer for each of ``instances`` (one batch).
+
+        The import of new rows checks a batch at once, with the queries gathered
+        (:func:`core.constraints.full_clean_many`); a row alone is a batch of one.
+        """
+        found = full_clean_many(
+            instances,
+            excludes=[set(errors) for errors in cell_errors],
+            validate_unique=validate_unique,
+            validate_constraints=False,
+        )
+        answers: list[ValidationError | None] = []
+        for errors, error in zip(cell_errors, found, strict=True):
+            merged = dict(errors)
+            if error is not None:
+                # A cell that could not be read already says why; the model's rules about the
+                # empty value it left ("a unit needs a target amount") would only contradict it.
+                merged.update({k: v for k, v in error.message_dict.items() if k not in errors})
+            answers.append(ValidationError(merged) if merged else None)
+        return answers
 
     def save_instance(self, instance: Commitment, is_create: bool, row: Any, **kwargs: Any) -> None:
         """Save through ``commitment_save`` so the due date is computed and validated."""
         self.before_save_instance(instance, row, **kwargs)
-        lists = {
-            name: self.fields[name].clean(row) if name in row else None for name in _PARTY_LISTS
-        }
+        lists = self.party_lists(row)
         changed = self._changed_fields.pop(kwargs["row_number"])
         svc.commitment_save(
             commitment=instance,
@@ -337,6 +360,16 @@ class CommitmentResource(resources.ModelResource):
             created=is_create,
         )
         self.after_save_instance(instance, row, **kwargs)
+
+    def citations_taken(self, line: int) -> list[imports.CitationInput]:
+        """Return (and forget) the citations read from the row of ``line`` by import_instance."""
+        return self._citations.pop(line, [])
+
+    def party_lists(self, row: Any) -> dict[str, list[Party] | None]:
+        """Return the party lists a row names (``None``: its column is missing)."""
+        return {
+            name: self.fields[name].clean(row) if name in row else None for name in _PARTY_LISTS
+        }
 
     def after_import_row(self, row: Any, row_result: Any, **kwargs: Any) -> None:
         """Report progress every 50 rows and at the last one."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -46,6 +47,7 @@ from commitments.services.sources import (
     originals_discarded_on_error,
 )
 from commitments.stages import STAGE_FIELDS
+from core.constraints import full_clean_many
 from core.dates import local_date
 
 #: Fields a caller may set on a commitment; the rest are computed or written by services.
@@ -135,11 +137,8 @@ def commitment_save(
     if not creating and (changed_fields is None or "agreement" in changed_fields):
         _agreement_move_check(commitment)
     co_obligors = _co_obligors_check(commitment, co_obligors)
-    if commitment.recurrence != RecurrenceKind.NONE and commitment.recurrence_interval is None:
-        # Period-end recurrences repeat every period unless told otherwise.
-        commitment.recurrence_interval = 1
-        if changed_fields is not None:
-            changed_fields = [*changed_fields, "recurrence_interval"]
+    if _recurrence_interval_default(commitment) and changed_fields is not None:
+        changed_fields = [*changed_fields, "recurrence_interval"]
     commitment.full_clean()
     if changed_fields is not None and "effective_from_precision" in changed_fields:
         # The clean moved the date to its period's first day: saved with its precision.
@@ -169,6 +168,129 @@ def commitment_save(
         change = hooks.FieldChange(commitment.pk, "due_date", old_due_date, commitment.due_date)
         hooks.fields_changed(changes=[change], at=timezone.now())
     return commitment
+
+
+def _recurrence_interval_default(commitment: Commitment) -> bool:
+    """Give a recurrence without an interval the interval 1; return whether it was set.
+
+    Period-end recurrences repeat every period unless told otherwise.
+    """
+    if commitment.recurrence != RecurrenceKind.NONE and commitment.recurrence_interval is None:
+        commitment.recurrence_interval = 1
+        return True
+    return False
+
+
+@dataclass
+class NewCommitment:
+    """A commitment to create, its input fields set, with its party lists."""
+
+    commitment: Commitment
+    beneficiaries: list[Party] = field(default_factory=list)
+    co_obligors: list[Party] = field(default_factory=list)
+
+
+def commitments_create_many(
+    *, new: Sequence[NewCommitment], user: User = None
+) -> dict[int, ValidationError]:
+    """Create many commitments as :func:`commitment_save` creates one; return the refusals.
+
+    Each row is judged by the very checks a single creation runs, in the same order (the
+    other obligors, the recurrence's default interval, ``full_clean``, the computed due
+    date), with the queries gathered per batch (:func:`core.constraints.full_clean_many`).
+    The rows without an error are written with one insert per table, their history as
+    django-simple-history writes it for :func:`commitment_save` (the insert, then one
+    version per party list set, each with its lists), and the listeners are told of them
+    once. The answer maps the index of each refused row to its ``ValidationError``; the
+    caller decides whether the others stay (the import rolls every row back).
+    """
+    refused: dict[int, ValidationError] = {}
+    checked: list[int] = []
+    for number, row in enumerate(new):
+        try:
+            _co_obligors_check(row.commitment, row.co_obligors)
+        except ValidationError as exc:
+            refused[number] = exc
+            continue
+        _recurrence_interval_default(row.commitment)
+        checked.append(number)
+    found = full_clean_many([new[number].commitment for number in checked])
+    valid: list[int] = []
+    for number, error in zip(checked, found, strict=True):
+        if error is not None:
+            refused[number] = error
+            continue
+        try:
+            commitment_apply_rule(commitment=new[number].commitment)
+        except ValidationError as exc:
+            refused[number] = exc
+            continue
+        valid.append(number)
+    rows = [new[number] for number in valid]
+    if rows:
+        _commitments_write(rows=rows, user=user)
+    return refused
+
+
+def _commitments_write(*, rows: Sequence[NewCommitment], user: User) -> None:
+    """Insert validated new commitments, their party lists and their history; tell once."""
+    commitments = [row.commitment for row in rows]
+    for commitment in commitments:
+        attach_user(commitment, user)
+    history = Commitment.history  # type: ignore[attr-defined]
+    Commitment.objects.bulk_create(commitments)
+    history.bulk_history_create(commitments, default_change_reason=None)
+    # commitment_save sets the beneficiaries, then the other obligors: each non-empty list
+    # set adds a version ("~") holding every list as it then stands.
+    lists: dict[str, dict[int, list[Party]]] = {"beneficiaries": {}, "co_obligors": {}}
+    through_rows: dict[str, list[Any]] = {}
+    for name in ("beneficiaries", "co_obligors"):
+        through = getattr(Commitment, name).through
+        added = [
+            through(commitment_id=row.commitment.pk, party_id=party.pk)
+            for row in rows
+            for party in getattr(row, name)
+        ]
+        through_rows[name] = through.objects.bulk_create(added)
+        for row in rows:
+            lists[name][row.commitment.pk] = getattr(row, name)
+        changed = [row.commitment for row in rows if getattr(row, name)]
+        if not changed:
+            continue
+        versions = history.bulk_history_create(changed, update=True, default_change_reason=None)
+        _history_lists_write(versions=versions, through_rows=through_rows)
+    for commitment in commitments:
+        if commitment.recurrence_rule.recurs:
+            occurrences_sync(commitment=commitment)
+    ids = [commitment.pk for commitment in commitments]
+    hooks.deadline_inputs_changed(commitment_ids=ids)
+    if not hooks.batching():
+        states = Commitment.objects.filter(pk__in=ids).values_list(
+            "pk", "deadline_state", "flagged_at"
+        )
+        by_pk = {pk: (state, at) for pk, state, at in states}
+        for commitment in commitments:
+            commitment.deadline_state, commitment.flagged_at = by_pk[commitment.pk]
+
+
+def _history_lists_write(*, versions: Sequence[Any], through_rows: dict[str, list[Any]]) -> None:
+    """Write the party lists of each history version, as django-simple-history copies them."""
+    model = Commitment.history.model  # type: ignore[attr-defined]
+    by_commitment = {version.id: version for version in versions}
+    for name, rows in through_rows.items():
+        copy = getattr(model, name).model
+        copy.objects.bulk_create(
+            [
+                copy(
+                    history=by_commitment[row.commitment_id],
+                    id=row.id,
+                    commitment_id=row.commitment_id,
+                    party_id=row.party_id,
+                )
+                for row in rows
+                if row.commitment_id in by_commitment
+            ]
+        )
 
 
 def _agreement_move_check(commitment: Commitment) -> None:

@@ -13,7 +13,15 @@ task behind it):
    after it, wherever it stands in the file; a cycle of anchors is an error naming its lines.
 3. :class:`commitments.resources.CommitmentResource` imports the planned rows through
    ``commitment_save`` in one transaction, with each row's citations
-   (:func:`citations_import`); one error anywhere rolls back every row.
+   (:func:`citations_import`); one error anywhere rolls back every row. A file whose rows
+   are all new commitments (the first import of a file, the dashboard's large files) is
+   written in batches instead (:func:`_new_rows_import`): the same resource reads the cells,
+   the same model checks judge each row (their queries gathered per batch,
+   :func:`core.constraints.full_clean_many`), and
+   :func:`~commitments.services.commitments.commitments_create_many` and
+   :func:`citations_create_many` write a batch with one insert per table, history included.
+   The two ways write the same rows and history and give the same errors
+   (``tests/commitments/test_import_bulk.py``).
 
 :func:`commitments_import` runs the three steps and answers an :class:`ImportReport`: counts,
 and every error as a :class:`LineError` (line, column, reason in plain words).
@@ -43,6 +51,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+from import_export.results import Result
 
 from commitments import deadlines
 from commitments.models import (
@@ -54,8 +63,10 @@ from commitments.models import (
     Party,
     Source,
 )
+from commitments.services import hooks
 from commitments.services.deadlines import User, attach_user
 from commitments.services.sources import citation_place
+from core.constraints import full_clean_many
 from core.text import NUL
 
 #: The hidden column holding each row's line in the file; never a column of the file itself.
@@ -601,48 +612,101 @@ def citations_import(
     import has no citation yet: none is looked for.
     """
     for given in citations:
-        new = Citation(commitment=commitment, source=given.source, quote=given.quote)
-        # The quote as the source's text has it (its spaces, its apostrophes), at its span.
-        try:
-            citation_place(new, required=True)
-        except ValidationError as exc:
-            raise ValidationError(
-                {citation_column(given.number, "quote"): exc.message_dict["quote"]}
-            ) from None
-        citation = (
-            None
-            if created
-            else Citation.objects.filter(
-                commitment=commitment, source=given.source, quote__in={given.quote, new.quote}
-            ).first()
-        )
-        values = {
-            "translation": given.translation,
-            "translation_language": given.translation_language,
-            "locator": given.locator,
-        }
+        citation = _citation_prepared(commitment=commitment, given=given, created=created)
         if citation is None:
-            citation = new
-        elif all(getattr(citation, name) == value for name, value in values.items()):
             continue
-        for name, value in values.items():
-            setattr(citation, name, value)
-        if citation.start is None:
-            # An earlier import's citation found by the quote as given: now at its span.
-            citation.quote, citation.start, citation.end = new.quote, new.start, new.end
         try:
             citation.full_clean()
         except ValidationError as exc:
-            raise ValidationError(
-                {
-                    citation_column(given.number, name if name != "commitment" else "source"): (
-                        messages
-                    )
-                    for name, messages in exc.message_dict.items()
-                }
-            ) from None
+            raise _citation_error(given, exc) from None
         attach_user(citation, user)
         citation.save()
+
+
+def _citation_prepared(
+    *, commitment: Commitment, given: CitationInput, created: bool
+) -> Citation | None:
+    """Return the citation ``given`` asks for, placed in its source's text, not yet saved.
+
+    ``None`` when the commitment already has it as given. A quote the source's archived
+    text does not hold is refused on the row's quote column.
+    """
+    new = Citation(commitment=commitment, source=given.source, quote=given.quote)
+    # The quote as the source's text has it (its spaces, its apostrophes), at its span.
+    try:
+        citation_place(new, required=True)
+    except ValidationError as exc:
+        raise ValidationError(
+            {citation_column(given.number, "quote"): exc.message_dict["quote"]}
+        ) from None
+    citation = (
+        None
+        if created
+        else Citation.objects.filter(
+            commitment=commitment, source=given.source, quote__in={given.quote, new.quote}
+        ).first()
+    )
+    values = {
+        "translation": given.translation,
+        "translation_language": given.translation_language,
+        "locator": given.locator,
+    }
+    if citation is None:
+        citation = new
+    elif all(getattr(citation, name) == value for name, value in values.items()):
+        return None
+    for name, value in values.items():
+        setattr(citation, name, value)
+    if citation.start is None:
+        # An earlier import's citation found by the quote as given: now at its span.
+        citation.quote, citation.start, citation.end = new.quote, new.start, new.end
+    return citation
+
+
+def _citation_error(given: CitationInput, error: ValidationError) -> ValidationError:
+    """Name a citation's errors by the row's columns of that citation."""
+    return ValidationError(
+        {
+            citation_column(given.number, name if name != "commitment" else "source"): messages
+            for name, messages in error.message_dict.items()
+        }
+    )
+
+
+def citations_create_many(
+    *, cited: Sequence[tuple[Commitment, Sequence[CitationInput]]], user: User
+) -> dict[int, ValidationError]:
+    """Add the citations of commitments this import just created, one insert for them all.
+
+    The checks of :func:`citations_import` (for a commitment ``created`` by the import), with
+    the queries gathered per batch; a row's refusal is its first citation's error, as
+    :func:`citations_import` stops at it. Answer the refusals by index in ``cited``; nothing
+    is written if there is one.
+    """
+    built: list[tuple[int, CitationInput, Citation]] = []
+    refused: dict[int, tuple[int, ValidationError]] = {}
+    for number, (commitment, citations) in enumerate(cited):
+        for given in citations:
+            try:
+                placed = _citation_prepared(commitment=commitment, given=given, created=True)
+            except ValidationError as exc:
+                refused[number] = (given.number, exc)
+                break
+            if placed is not None:
+                built.append((number, given, placed))
+    found = full_clean_many([placed for _number, _given, placed in built])
+    for (number, given, _citation), error in zip(built, found, strict=True):
+        if error is not None and (number not in refused or refused[number][0] > given.number):
+            refused[number] = (given.number, _citation_error(given, error))
+    if refused:
+        return {number: error for number, (_given, error) in refused.items()}
+    created = [placed for _number, _given, placed in built]
+    for placed in created:
+        attach_user(placed, user)
+    Citation.objects.bulk_create(created)
+    # As save() writes it: no reason given is NULL, not "".
+    Citation.history.bulk_history_create(created, default_change_reason=None)  # type: ignore[attr-defined]
+    return {}
 
 
 # --- The template ---------------------------------------------------------------------------
@@ -708,6 +772,12 @@ def commitments_import(
     """
     from commitments.resources import CommitmentResource
 
+    with keys_remembered():
+        plan = plan_rows(dataset)
+        if not plan.header_errors and not _any_stored(plan.rows):
+            return _new_rows_import(
+                plan=plan, total=len(dataset), user=user, dry_run=dry_run, progress=progress
+            )
     resource = CommitmentResource(progress=progress)
     result = resource.import_data(
         dataset,
@@ -723,6 +793,131 @@ def commitments_import(
         report.created = result.totals.get("new", 0)
         report.updated = result.totals.get("update", 0) + result.totals.get("skip", 0)
     return report
+
+
+#: Rows checked and written together by an import of new commitments.
+BATCH_ROWS = 500
+
+
+def _any_stored(rows: Sequence[PlannedRow]) -> bool:
+    """Return whether a row of the file names a commitment already stored (an update)."""
+    keys = {row.values.get("key", "") for row in rows} - {""}
+    return Commitment.objects.filter(key__in=keys).exists()
+
+
+def _levels(rows: Sequence[PlannedRow]) -> list[list[PlannedRow]]:
+    """Group rows planned in order so that a row comes a level after its anchor in the file.
+
+    A level's rows are written before the next level is read: a row's anchor is then stored
+    when the row is checked, as it is when the rows are saved one by one.
+    """
+    depth: dict[str, int] = {}
+    levels: list[list[PlannedRow]] = []
+    for row in rows:
+        anchor = row.values.get("anchor_commitment", "") or row.rule.get("anchor_commitment")
+        level = depth[anchor] + 1 if anchor and anchor in depth else 0
+        depth[row.values.get("key", "")] = level
+        if level == len(levels):
+            levels.append([])
+        levels[level].append(row)
+    return levels
+
+
+def _new_rows_import(
+    *,
+    plan: Plan,
+    total: int,
+    user: User,
+    dry_run: bool,
+    progress: Callable[[int, int], None] | None,
+) -> ImportReport:
+    """Import a file whose rows are all new commitments, in batches: all of them, or none.
+
+    Every row goes through the checks the row-by-row import runs (the resource's cells and
+    validation, then :func:`~commitments.services.commitments.commitments_create_many` and
+    :func:`citations_create_many`), with the errors of every row, each by line and column;
+    the rows are written with one insert per table and batch. With ``dry_run`` or any error,
+    everything is rolled back.
+    """
+    from commitments.resources import CommitmentResource
+
+    resource = CommitmentResource()
+    resource.plan_taken(plan)
+    refused: dict[int, ValidationError] = {}
+    created = done = 0
+    with transaction.atomic(), hooks.batched(), keys_remembered():
+        for level in _levels(plan.rows):
+            for start in range(0, len(level), BATCH_ROWS):
+                batch = level[start : start + BATCH_ROWS]
+                created += _batch_create(resource=resource, rows=batch, user=user, refused=refused)
+                done += len(batch)
+                if progress is not None:
+                    progress(done, len(plan.rows))
+        if refused or plan.row_errors or dry_run:
+            transaction.set_rollback(True)
+    result = Result()
+    for line, error in refused.items():
+        result.append_invalid_row(line, {}, error)
+    for planned in plan.row_errors:
+        result.append_invalid_row(
+            planned.line, {}, ValidationError({planned.column or "key": [planned.message]})
+        )
+    report = ImportReport(total=total, errors=result_errors(result))
+    if report.ok:
+        report.created = created
+    return report
+
+
+def _batch_create(
+    *, resource: Any, rows: Sequence[PlannedRow], user: User, refused: dict[int, ValidationError]
+) -> int:
+    """Check and create a batch of new rows; add each refused row's error by its line.
+
+    Return how many commitments were written.
+    """
+    from commitments.services.commitments import NewCommitment, commitments_create_many
+
+    read: list[tuple[PlannedRow, Commitment, dict[str, Any]]] = []
+    for planned in rows:
+        row = {**planned.values, LINE_COLUMN: planned.line}
+        commitment = Commitment()
+        try:
+            resource.before_import_row(row)
+        except ValidationError as exc:
+            refused[planned.line] = exc
+            continue
+        errors: dict[str, Any] = {}
+        try:
+            resource.import_instance(commitment, row, row_number=planned.line)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        read.append((planned, commitment, errors))
+    checked = resource.validate_instances(
+        [commitment for _planned, commitment, _errors in read],
+        [errors for _planned, _commitment, errors in read],
+    )
+    new: list[NewCommitment] = []
+    lines: list[int] = []
+    citations: list[Sequence[CitationInput]] = []
+    for (planned, commitment, _errors), error in zip(read, checked, strict=True):
+        cited = resource.citations_taken(planned.line)
+        if error is not None:
+            refused[planned.line] = error
+            continue
+        lists = resource.party_lists(planned.values)
+        new.append(
+            NewCommitment(commitment, lists["beneficiaries"] or [], lists["co_obligors"] or [])
+        )
+        lines.append(planned.line)
+        citations.append(cited)
+    failed = commitments_create_many(new=new, user=user)
+    for number, error in failed.items():
+        refused[lines[number]] = error
+    kept = [number for number in range(len(new)) if number not in failed]
+    cited_rows = [(new[number].commitment, citations[number]) for number in kept]
+    for number, error in citations_create_many(cited=cited_rows, user=user).items():
+        refused[lines[kept[number]]] = error
+    return len(kept)
 
 
 def result_errors(result: Any) -> list[LineError]:
