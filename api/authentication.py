@@ -6,13 +6,11 @@ import datetime as dt
 import math
 from typing import Any
 
-from django.contrib.auth.models import Group
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from core.roles import ROLES, user_roles_known
 from core.tokens import token_hash
 
 from .models import ApiToken
@@ -51,17 +49,7 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
 
     def authenticate_credentials(self, key: str) -> tuple[Any, ApiToken]:
         now = timezone.now()
-        # The user's roles come in the token's statement: the role check needs them next.
-        holds = {
-            f"holds_{n}": Exists(Group.objects.filter(user=OuterRef("user_id"), name=role))
-            for n, role in enumerate(ROLES)
-        }
-        token = (
-            ApiToken.objects.select_related("user")
-            .annotate(**holds)
-            .filter(key_hash=token_hash(key))
-            .first()
-        )
+        token = ApiToken.objects.select_related("user").filter(key_hash=token_hash(key)).first()
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid token.")
         if token.revoked_at is not None:
@@ -70,9 +58,6 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
             raise exceptions.AuthenticationFailed("This token has expired.")
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("The token's user is inactive.")
-        user_roles_known(
-            token.user, {role for n, role in enumerate(ROLES) if getattr(token, f"holds_{n}")}
-        )
         if token.last_used_at is None or token.last_used_at < now - LAST_USED_RESOLUTION:
             ApiToken.objects.filter(pk=token.pk).filter(
                 Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)

@@ -13,20 +13,11 @@ VIEWERS = "Viewers"
 EDITORS = "Editors"
 
 
-#: Every role, by its group's name.
-ROLES = (VIEWERS, EDITORS)
-
-
-def user_roles_known(user: Any, roles: set[str]) -> None:
-    """Remember the roles ``user`` holds, read along with the user (one query fewer)."""
-    user._tracker_roles = roles
-
-
 def user_roles(user: Any) -> set[str]:
     """Return the role groups ``user`` belongs to, cached on the user for the request."""
     cached = getattr(user, "_tracker_roles", None)
     if cached is None:
-        cached = set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+        cached = set(user.groups.filter(name__in=[VIEWERS, EDITORS]).values_list("name", flat=True))
         user._tracker_roles = cached
     return cached
 

@@ -11,9 +11,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.test import override_settings
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
@@ -21,7 +19,7 @@ from rest_framework.test import APIClient
 from api.models import ApiToken
 from api.services import api_token_create, api_token_revoke
 from commitments.models import Agreement
-from core.roles import EDITORS, VIEWERS
+from core.roles import EDITORS
 from core.tokens import token_hash
 from tests.support.api_support import token_client
 
@@ -147,26 +145,6 @@ def test_an_editor_by_group_writes(django_user_model, agreement):
     assert response.status_code == 200, response.content
     agreement.refresh_from_db()
     assert agreement.place == "Washington"
-
-
-def test_a_token_brings_its_users_roles_in_its_own_statement(django_user_model, agreement):
-    """The token's look-up reads the user's roles too (issue 16: one round trip fewer a
-    request): no query asks for the groups on their own, and each role still decides."""
-    viewer = django_user_model.objects.create_user(username="v", password="pw-tests-only")
-    viewer.groups.add(Group.objects.get_or_create(name=VIEWERS)[0])
-    other = django_user_model.objects.create_user(username="o", password="pw-tests-only")
-    other.groups.add(Group.objects.get_or_create(name="Not a role")[0])
-    reader = token_client(viewer)
-    with CaptureQueriesContext(connection) as captured:
-        assert reader.get(PARTIES).status_code == 200
-    assert not [q for q in captured if q["sql"].startswith('SELECT "auth_group"')], captured
-    response = reader.patch(
-        f"/api/v1/agreements/{agreement.pk}/", {"place": "Nowhere"}, format="json"
-    )
-    assert response.status_code == 403
-    assert token_client(other).get(PARTIES).status_code == 403
-    agreement.refresh_from_db()
-    assert agreement.place != "Nowhere"
 
 
 def test_anonymous_reads_only_with_public_read_on(db, agreement):
