@@ -194,18 +194,18 @@ def test_every_read_costs_the_same_queries_for_k_or_3k_rows(
 
 def test_a_deep_cursor_page_costs_what_the_first_costs_at_k_or_3k_rows(make_commitment, viewer):
     """The cursor page in the middle of the list runs the first page's statements (the page
-    and a bounded count), at 4 and at 12 rows: its position is a bound on an index, not a
-    count of rows to skip. Dated rows only: the page that reaches the undated rows reads them
-    with one statement more (tests/api/test_cursor_pages.py)."""
+    and a bounded count), at 8 and at 24 rows: its position is a bound on an index, not a
+    count of rows to skip. Not the last dated page: the page that reaches the end of the
+    dated rows looks for undated ones with one statement more (tests/api/test_cursor_pages.py)."""
     client = APIClient()
     client.force_authenticate(viewer)
     first = f"{API}/commitments/?page_size=2&cursor="
     costs = []
-    for k in (4, 12):
+    for k in (8, 24):
         while Commitment.objects.count() < k:
             make_commitment(offset_amount=30 * (Commitment.objects.count() % 5 + 1))
         body = client.get(first).json()
-        for _ in range(k // 4):
+        for _ in range(k // 8):
             body = client.get(body["next"]).json()
         deep = body["next"]
         assert deep is not None
