@@ -42,6 +42,7 @@ connection per request), as a production deployment should.
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime as dt
 import functools
 import json
@@ -106,12 +107,12 @@ def _citation_sql(alias: str) -> str:
 BASELINE_SQL_TEMPLATE = """
 WITH page AS (
     SELECT c.* FROM commitments_commitment c
-    WHERE c.deadline_state = %(state)s
+    WHERE c.deadline_state = %(state)s {after}
     ORDER BY c.due_date, c.id
     LIMIT %(limit)s OFFSET %(offset)s
 )
 SELECT
-    (SELECT count(*) FROM commitments_commitment WHERE deadline_state = %(state)s) AS count,
+    {count} AS count,
     p.*,
     u.username AS owner__username,
     a.date AS agreement__date, a.time_zone AS agreement__time_zone,
@@ -198,9 +199,21 @@ ORDER BY p.due_date, p.id
 """
 
 
+#: The whole count of a page-number page; a cursor page's, bounded (``COUNT_BOUND``).
+EXACT_COUNT = "(SELECT count(*) FROM commitments_commitment WHERE deadline_state = %(state)s)"
+BOUNDED_COUNT = (
+    "(SELECT count(*) FROM (SELECT 1 FROM commitments_commitment"
+    " WHERE deadline_state = %(state)s LIMIT %(bound)s + 1) AS counted)"
+)
+#: A cursor page starts after a position: the row comparison the index seeks to.
+AFTER = "AND (c.due_date, c.id) > (%(after_date)s, %(after_id)s)"
+
+
 @functools.cache
-def baseline_sql() -> str:
+def baseline_sql(*, keyset: bool = False, after: bool = False) -> str:
     return BASELINE_SQL_TEMPLATE.format(
+        count=BOUNDED_COUNT if keyset else EXACT_COUNT,
+        after=AFTER if after else "",
         citation_ci=_citation_sql("ci"),
         citation_ev=_citation_sql("ev"),
         citation_rv=_citation_sql("rv"),
@@ -285,24 +298,51 @@ def _recurrence(row: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
+def _cursor_token(position: tuple[dt.date, int], *, reverse: bool = False) -> str:
+    """A keyset cursor as the API writes it: URL-safe base64 of its JSON, unpadded."""
+    body: dict[str, Any] = {"o": ["due_date", "id"], "p": [position[0].isoformat(), position[1]]}
+    if reverse:
+        body["r"] = 1
+    text = json.dumps(body, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
 def baseline_page(
-    conn: psycopg.Connection, *, base: str, state: str, page_size: int, page: int
+    conn: psycopg.Connection,
+    *,
+    base: str,
+    state: str,
+    page_size: int,
+    page: int = 1,
+    after: tuple[dt.date, int] | None = None,
+    keyset: bool = False,
 ) -> bytes:
-    """Answer the page with one query and ``json.dumps``: the baseline the API is held to."""
+    """Answer the page with one query and ``json.dumps``: the baseline the API is held to.
+
+    A page number reads at an OFFSET with the whole count; a keyset page (``keyset``) reads
+    the rows after the position ``after`` (from the start when None), one more to know
+    whether a next page exists, and counts up to ``COUNT_BOUND``, as the API's cursor pages.
+    """
     from commitments.api.serializers import OCCURRENCES_SHOWN
+    from core.rest.pagination import COUNT_BOUND
 
     cursor = conn.execute(
-        baseline_sql(),
+        baseline_sql(keyset=keyset, after=after is not None),
         {
             "state": state,
-            "limit": page_size,
-            "offset": (page - 1) * page_size,
+            "limit": page_size + 1 if keyset else page_size,
+            "offset": 0 if keyset else (page - 1) * page_size,
             "occurrences": OCCURRENCES_SHOWN,
+            "bound": COUNT_BOUND,
+            "after_date": after[0] if after else None,
+            "after_id": after[1] if after else None,
         },
     )
     names = [column.name for column in cursor.description or ()]
     rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
     count = rows[0]["count"] if rows else 0
+    more = keyset and len(rows) > page_size
+    rows = rows[:page_size]
     results = []
     for r in rows:
         texts = _texts(r, r["revisions"])
@@ -352,15 +392,34 @@ def baseline_page(
                 "progress": texts["progress"],
             }
         )
-    pages = -(-count // page_size)
-    link = f"{base}{PATH}?deadline_state={state}&ordering=due_date&page_size={page_size}&page="
-    return json.dumps(
-        {
+    if keyset:
+        link = (
+            f"{base}{PATH}?cursor={{}}&deadline_state={state}&ordering=due_date"
+            f"&page_size={page_size}"
+        )
+        last, first = rows[-1] if rows else None, rows[0] if rows else None
+        body = {
+            "count": min(count, COUNT_BOUND),
+            "count_exact": count <= COUNT_BOUND,
+            "next": link.format(_cursor_token((last["due_date"], last["id"])))
+            if more and last
+            else None,
+            "previous": link.format(_cursor_token((first["due_date"], first["id"]), reverse=True))
+            if after and first
+            else None,
+            "results": results,
+        }
+    else:
+        pages = -(-count // page_size)
+        link = f"{base}{PATH}?deadline_state={state}&ordering=due_date&page_size={page_size}&page="
+        body = {
             "count": count,
             "next": f"{link}{page + 1}" if page < pages else None,
             "previous": f"{link}{page - 1}" if page > 1 else None,
             "results": results,
-        },
+        }
+    return json.dumps(
+        body,
         separators=(",", ":"),
         ensure_ascii=False,
     ).encode()
@@ -594,8 +653,40 @@ def _same_page(ours: dict[str, Any], base: dict[str, Any]) -> None:
             raise SystemExit(f"commitment {mine['id']} differs in {differing}")
 
 
+def _deep_position(conn: psycopg.Connection, matching: int) -> tuple[tuple[dt.date, int], int]:
+    """Return the position four fifths down the list, and the page number that starts there."""
+    page = max(2, (matching * 4 // 5) // PAGE_SIZE)
+    row = conn.execute(
+        "SELECT due_date, id FROM commitments_commitment WHERE deadline_state = %s"
+        " ORDER BY due_date, id OFFSET %s LIMIT 1",
+        [STATE, (page - 1) * PAGE_SIZE - 1],
+    ).fetchone()
+    if row is None:
+        raise SystemExit(f"no {STATE} row at page {page}")
+    return (row[0], row[1]), page
+
+
+def _timed_pairs(calls: dict[str, Callable[[], Any]], requests: int) -> dict[str, list[float]]:
+    """Call each in turn ``requests`` times after 20 warm-ups; return each one's timings."""
+    for _ in range(20):
+        for call in calls.values():
+            call()
+    timings: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(requests):
+        for name, call in calls.items():
+            started = time.perf_counter()
+            call()
+            timings[name].append((time.perf_counter() - started) * 1000)
+    return timings
+
+
 def in_process(key: str, dsn: str, requests: int) -> None:
-    """Time ours through Django's test client and the baseline as a call, in this process."""
+    """Time ours through Django's test client and the baseline as a call, in this process.
+
+    Then the keyset pages (issue 16): the first cursor page and one four fifths down the
+    list, each against the baseline's keyset page (a row comparison, the count bounded), and
+    the page-number page at the same depth (an OFFSET and the whole count) beside them.
+    """
     from django.test import Client
 
     client = Client(HTTP_AUTHORIZATION=f"Token {key}", HTTP_HOST="127.0.0.1")
@@ -605,37 +696,62 @@ def in_process(key: str, dsn: str, requests: int) -> None:
         raise SystemExit(f"the API answered {ours_first.status_code}: {ours_first.content[:500]!r}")
     ours_data = json.loads(ours_first.content)
     with psycopg.connect(dsn, autocommit=True) as conn:
-        base_data = json.loads(
-            baseline_page(conn, base="http://127.0.0.1", state=STATE, page_size=PAGE_SIZE, page=1)
+        base = "http://127.0.0.1"
+
+        def baseline(**kwargs: Any) -> bytes:
+            return baseline_page(conn, base=base, state=STATE, page_size=PAGE_SIZE, **kwargs)
+
+        _same_page(ours_data, json.loads(baseline(page=1)))
+        timings = _timed_pairs(
+            {"ours": lambda: client.get(url), "baseline": lambda: baseline(page=1)}, requests
         )
-        _same_page(ours_data, base_data)
-        timings: dict[str, list[float]] = {"ours": [], "baseline": []}
-        calls = {
-            "ours": lambda: client.get(url),
-            "baseline": lambda: baseline_page(
-                conn, base="http://127.0.0.1", state=STATE, page_size=PAGE_SIZE, page=1
-            ),
+        position, deep_page = _deep_position(conn, ours_data["count"])
+        token = _cursor_token(position)
+        pages: dict[str, tuple[str, dict[str, Any]]] = {
+            "cursor first": (f"{url}&cursor=", {"keyset": True}),
+            "cursor deep": (f"{url}&cursor={token}", {"keyset": True, "after": position}),
+            "offset deep": (f"{url}&page={deep_page}", {"page": deep_page}),
         }
-        for _ in range(20):
-            for call in calls.values():
-                call()
-        for _ in range(requests):
-            for name, call in calls.items():
-                started = time.perf_counter()
-                call()
-                timings[name].append((time.perf_counter() - started) * 1000)
-    ours, base = _summary(timings["ours"]), _summary(timings["baseline"])
+        for name, (path, kwargs) in pages.items():
+            answer = client.get(path)
+            if answer.status_code != 200:
+                raise SystemExit(f"{name}: the API answered {answer.status_code}")
+            _same_page(json.loads(answer.content), json.loads(baseline(**kwargs)))
+        calls: dict[str, Callable[[], Any]] = {}
+        for name, (path, kwargs) in pages.items():
+            calls[f"ours {name}"] = functools.partial(client.get, path)
+            calls[f"baseline {name}"] = functools.partial(baseline, **kwargs)
+        deep = _timed_pairs(calls, requests)
+    ours, base_time = _summary(timings["ours"]), _summary(timings["baseline"])
     print(
         f"\n(a) in process, {requests} requests each, page of {PAGE_SIZE} of "
         f"{ours_data['count']} {STATE}"
     )
     print(f"    ours      median {ours[0]:7.2f} ms   p95 {ours[1]:7.2f} ms")
-    print(f"    baseline  median {base[0]:7.2f} ms   p95 {base[1]:7.2f} ms")
-    ratio = ours[0] / base[0]
+    print(f"    baseline  median {base_time[0]:7.2f} ms   p95 {base_time[1]:7.2f} ms")
+    ratio = ours[0] / base_time[0]
     verdict = "meets" if ratio <= TIME_TARGET else "MISSES"
     print(
         f"    ours / baseline time: {ratio:.2f}x (median; {verdict} the target of "
         f"{TIME_TARGET}x or less)"
+    )
+    medians = {name: _summary(samples)[0] for name, samples in deep.items()}
+    print(
+        f"\n(a2) keyset pages, in process, {requests} requests each: the first cursor page and "
+        f"the one after row {(deep_page - 1) * PAGE_SIZE} (page {deep_page} by number)"
+    )
+    for name in pages:
+        mine, theirs = medians[f"ours {name}"], medians[f"baseline {name}"]
+        print(
+            f"    {name:12}  ours median {mine:7.2f} ms   baseline {theirs:7.2f} ms   "
+            f"ours / baseline {mine / theirs:.2f}x"
+        )
+    ours_depth = medians["ours cursor deep"] / medians["ours cursor first"]
+    base_depth = medians["baseline cursor deep"] / medians["baseline cursor first"]
+    offset_cost = medians["ours offset deep"] / medians["ours cursor deep"]
+    print(
+        f"    deep / first cursor page: ours {ours_depth:.2f}x, baseline {base_depth:.2f}x; "
+        f"the page-number page at that depth costs {offset_cost:.2f}x the cursor page"
     )
 
 

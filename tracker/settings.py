@@ -236,7 +236,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["core.rest.permissions.RolePermission"],
-    "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.rest.pagination.PageNumberPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -264,8 +264,10 @@ SPECTACULAR_SETTINGS = {
         "or a session cookie. **Roles**: viewers read, editors write, admins everything; "
         "anonymous callers get 401 unless public read is on. **Errors** are JSON: `detail`, "
         "or each refused field with its reasons; nothing is written on a 4xx. **Lists** are "
-        "paged (`page`, `page_size` up to 500) and stably ordered. **Polling**: send the "
-        "`ETag` back in `If-None-Match` to get a 304. **Throttling**: 429 with `Retry-After`."
+        "paged (`page`, `page_size` up to 500) and stably ordered; the commitment list also "
+        "takes `cursor` for deep walks (keyset pages, `count` bounded: `count_exact`). "
+        "**Polling**: send the `ETag` back in `If-None-Match` to get a 304. "
+        "**Throttling**: 429 with `Retry-After`."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -577,10 +577,50 @@ def commitment_representations(
     ignored: the rows are read with a fixed number of queries whatever the page size.
     ``request`` and ``format`` make the absolute URLs, as the serializer's context does.
     """
-    nested = _nested_lists()
-    rows = _page_rows(page.prefetch_related(None).values(*COMMITMENT_COLUMNS, *RULE_WORDS_COLUMNS))
+    return commitment_page(page, request=request, format=format)[0]
+
+
+def commitment_page(
+    page: QuerySet[Commitment],
+    *,
+    request: Any,
+    format: str | None = None,
+    positions: tuple[str, ...] = (),
+) -> tuple[list[Representation], list[list[Any]]]:
+    """Return the representations of ``page`` and, for each, its values of ``positions``.
+
+    ``positions`` are ``values()`` paths the page's statement reads anyway (the list's
+    orderings: ``due_date``, ``agreement__date``, ``id``…): a keyset page's cursor is the
+    position of its last row, read in the same statement, typed as the ORM types it.
+    """
+    rows = _page_rows(
+        _skipped_first(page).prefetch_related(None).values(*COMMITMENT_COLUMNS, *RULE_WORDS_COLUMNS)
+    )
+    keyed = [[row[path] for path in positions] for row in rows]
+    return _represented(rows, request=request, format=format), keyed
+
+
+def _skipped_first(page: QuerySet[Commitment]) -> QuerySet[Commitment]:
+    """Return ``page``, a slice that skips rows (an OFFSET), as its own rows picked by id.
+
+    PostgreSQL computes a statement's SELECT list for the rows an OFFSET skips too: the
+    nested arrays of page 201 were built for 20,000 rows and thrown away (6.5 s). The ids
+    of the page are found first, in a subquery with the page's filters, ordering and
+    bounds; the arrays are then built for those rows only, in the same order.
+    """
+    if not page.query.low_mark:
+        return page
+    ordering = list(page.query.order_by or Commitment._meta.ordering or ())
+    return Commitment._default_manager.filter(pk__in=page.values("pk")).order_by(*ordering)
+
+
+def _represented(
+    rows: list[dict[str, Any]], *, request: Any, format: str | None
+) -> list[Representation]:
+    """Return the representation of each of the page's ``rows``, as the serializer gives it."""
     if not rows:
         return []
+    nested = _nested_lists()
     for row in rows:
         for name, lists in nested.items():
             row[name] = lists.typed(row[name])
@@ -742,4 +782,13 @@ class RepresentedCommitments:
     def __getitem__(self, bounds: slice) -> list[Representation]:
         return commitment_representations(
             self.queryset[bounds], request=self.request, format=self.format
+        )
+
+    def read_keyed(
+        self, page: QuerySet[Commitment], paths: list[str]
+    ) -> tuple[list[Representation], list[list[Any]]]:
+        """Read ``page`` (this queryset narrowed and sliced by a keyset paginator) with each
+        row's values of ``paths``, its position in the ordering."""
+        return commitment_page(
+            page, request=self.request, format=self.format, positions=tuple(paths)
         )

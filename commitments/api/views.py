@@ -32,6 +32,7 @@ from commitments.filtersets import (
 )
 from commitments.models import Agreement, Commitment
 from commitments.source_files import source_download
+from core.rest.pagination import CursorOrPageNumberPagination
 from core.rest.parsers import JsonBodyParser
 from core.rest.views import ApiViewSet
 from core.roles import can_read
@@ -253,6 +254,8 @@ class CommitmentViewSet(
 
     serializer_class = serializers.CommitmentSerializer
     filterset_class = CommitmentFilterSet
+    # Deep walks (exports, sync) by keyset: ``?cursor=`` (issue 16).
+    pagination_class = CursorOrPageNumberPagination
 
     def get_queryset(self) -> QuerySet:
         return visibility.visible_to(

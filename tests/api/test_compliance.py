@@ -165,7 +165,7 @@ def test_the_compliance_endpoint_runs_the_same_queries_for_10_and_1000_commitmen
 
 
 def test_a_viewer_cannot_correct_and_pages_are_capped(viewer_api, editor_api, agreement, history):
-    from api.pagination import PageNumberPagination
+    from core.rest.pagination import PageNumberPagination
 
     editor_api.post(_url(agreement, "reports/"), {"title": "A", "cutoff": "2026-03-31"},
                     format="json")

@@ -80,6 +80,12 @@ READS: list[tuple[str, Callable[[dict[str, Any]], str], Callable[[Any], int], in
         3,
     ),
     (
+        "commitment list by cursor (issue 16: the count bounded)",
+        lambda ids: f"{API}/commitments/?page_size=500&cursor=",
+        lambda body: len(body["results"]),
+        3,
+    ),
+    (
         "commitment detail (revisions, stages, occurrences, ratings)",
         lambda ids: f"{API}/commitments/{ids['commitment']}/",
         lambda body: len(body["occurrences"]) + len(body["progress_updates"]),
@@ -184,3 +190,30 @@ def test_every_read_costs_the_same_queries_for_k_or_3k_rows(
     grown = [m for m in measured if reader == "viewer" or m[0] != "sources"]
     assert all(m[2] > m[1] > 0 for m in grown), measured
     assert all(m[3] == m[4] <= m[5] for m in measured), measured
+
+
+def test_a_deep_cursor_page_costs_what_the_first_costs_at_k_or_3k_rows(make_commitment, viewer):
+    """The cursor page in the middle of the list runs the first page's statements (the page
+    and a bounded count), at 8 and at 24 rows: its position is a bound on an index, not a
+    count of rows to skip. Not the last dated page: the page that reaches the end of the
+    dated rows looks for undated ones with one statement more (tests/api/test_cursor_pages.py)."""
+    client = APIClient()
+    client.force_authenticate(viewer)
+    first = f"{API}/commitments/?page_size=2&cursor="
+    costs = []
+    for k in (8, 24):
+        while Commitment.objects.count() < k:
+            make_commitment(offset_amount=30 * (Commitment.objects.count() % 5 + 1))
+        body = client.get(first).json()
+        for _ in range(k // 8):
+            body = client.get(body["next"]).json()
+        deep = body["next"]
+        assert deep is not None
+        (first_cost, first_rows), (deep_cost, deep_rows) = (
+            _cost(client, first, lambda body: len(body["results"])),
+            _cost(client, deep, lambda body: len(body["results"])),
+        )
+        assert first_rows == deep_rows == 2
+        costs.append((first_cost, deep_cost))
+    assert costs[0] == costs[1], costs
+    assert costs[0][0] == costs[0][1] <= 3, costs

@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from typing import Any, cast
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.paginator import Paginator
 from django.utils import translation
 from rest_framework import serializers as drf
+from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
 from alerts.api import serializers as alert_serializers
@@ -27,6 +29,7 @@ from commitments.selectors import commitment_list
 from commitments.services import commitments as svc
 from commitments.services.assessments import assessment_record
 from commitments.services.sources import citation_place, source_create
+from core.rest.pagination import CursorOrPageNumberPagination
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -466,3 +469,48 @@ def test_a_page_statement_of_another_shape_is_read_by_the_orm_alike(
     by_the_orm = readers.commitment_representations(page, request=request)
     assert one_statement == by_the_orm == _serialized(page, request)
     assert len(one_statement) == 8
+
+
+@pytest.mark.parametrize(
+    "ordering",
+    [("due_date", "id"), ("-due_date", "id"), ("agreement__date", "id"), ("-updated", "-id")],
+)
+def test_keyset_pages_read_what_the_serializer_gives_with_their_positions(
+    varied_commitments, ordering
+):
+    """The cursor pages' read (issue 16) gives the serializer's rows, and each row's position
+    (its values of the ordering's columns, read in the same statement) as ``values_list``
+    gives it; page by page through the keyset regions, it is the whole list in order."""
+    request = APIRequestFactory().get("/api/v1/commitments/", HTTP_HOST="testserver")
+    ordered = commitment_list().order_by(*ordering)
+    keys = [key.lstrip("-") for key in ordering]
+    fast, positions = readers.commitment_page(ordered, request=request, positions=tuple(keys))
+    assert fast == _serialized(ordered, request)
+    assert positions == [list(values) for values in ordered.values_list(*keys)]
+    rows = readers.RepresentedCommitments(commitment_list(), request=request)
+    pager = CursorOrPageNumberPagination()
+    walked: list[dict] = []
+    cursor: str | None = ""
+    while cursor is not None:
+        query = {"cursor": cursor, "page_size": "3"}
+        asked = APIRequestFactory().get("/api/v1/commitments/", query)
+        page = pager.paginate_queryset(
+            readers.RepresentedCommitments(ordered, request=request), Request(asked)
+        )
+        walked.extend(page)
+        following = pager.cursor_next
+        cursor = following and parse_qs(urlsplit(following).query)["cursor"][0]
+    assert walked == _serialized(ordered, request)
+    assert rows.count() == len(walked) == len(varied_commitments)
+
+
+def test_the_offset_page_is_read_for_its_own_rows_alike(varied_commitments):
+    """A page that skips rows reads its ids first (an OFFSET would build the nested arrays of
+    every skipped row): the same rows as the serializer, in order, with their positions."""
+    request = APIRequestFactory().get("/api/v1/commitments/", HTTP_HOST="testserver")
+    ordered = commitment_list().order_by("-agreement__date", "title", "id")
+    for bounds in (slice(2, 5), slice(5, 40)):
+        page = ordered[bounds]
+        fast, positions = readers.commitment_page(page, request=request, positions=("title",))
+        assert fast == _serialized(page, request)
+        assert positions == [[title] for title in page.values_list("title", flat=True)]

@@ -32,12 +32,12 @@ from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
 
 from alerts.models import Subscription
-from api.pagination import PageNumberPagination
 from commitments.api import serializers as api_serializers
 from commitments.api.corrections import CorrectionCreateSerializer
 from commitments.choices import PartyKind
 from commitments.models import Assessment, Commitment, Party
 from commitments.services.publishing import agreement_publish_unreviewed
+from core.rest.pagination import PageNumberPagination
 from core.rest.permissions import OwnDataPermission
 from core.rest.serializers import StrictMixin
 from feeds import export
