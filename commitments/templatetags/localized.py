@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from commitments.translations import Localized
 from commitments.translations import localized as localized_value
 from commitments.translations import localized_text as localized_plain
 
@@ -24,7 +25,12 @@ register = template.Library()
 @register.simple_tag
 def localized(obj: Any, field: str, language: str | None = None) -> SafeString:
     """Render ``obj.<field>`` in the reader's language, its fallback marked as such."""
-    value = localized_value(obj, field, language)
+    return localized_html(localized_value(obj, field, language))
+
+
+def localized_html(value: Localized) -> SafeString:
+    """Return a text :func:`~commitments.translations.localized` chose, as the ``localized``
+    tag writes it: a fallback in its own language and marked, a machine translation marked."""
     if value.fallback:
         return format_html(
             '<span lang="{}">{}</span> <small class="translation-note">({})</small>',
