@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
@@ -44,7 +44,7 @@ def localized_html(value: Localized) -> SafeString:
             value.text,
             _("machine translation"),
         )
-    return format_html("{}", value.text)
+    return conditional_escape(value.text)
 
 
 @register.simple_tag

@@ -21,6 +21,8 @@ from django.utils import translation
 from django.utils.formats import date_format
 
 from commitments.services.assessments import assessment_record
+from commitments.templatetags.localized import localized_html
+from commitments.translations import Localized
 from dashboard.templatetags import agreement_rows
 from dashboard.timeline import mark_words
 from tests import factories
@@ -160,3 +162,61 @@ def test_the_rows_are_the_html_of_the_template_loops(editor_client, varied, lang
     assert len(context["commitments"]) == 4
     assert sum(len(entry.rows) for entry in context["compliance"].parties) == 5
     assert any(m.is_stage for row in context["timeline"].rows for m in row.marks)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        Localized(text="Tenir <la> réunion & 'plus'", language="fr"),
+        Localized(text="Hold <the> meeting", language="en", fallback=True),
+        Localized(text="Traduit <b>par machine</b>", language="fr", machine=True),
+        Localized(text="", language="en"),
+    ],
+)
+def test_a_localized_text_is_written_as_format_html_wrote_it(value):
+    """The ``localized`` tag's HTML (one writer for the rows and the tag) is what it was."""
+    from django.utils.html import format_html
+
+    if value.fallback:
+        expected = format_html(
+            '<span lang="{}">{}</span> <small class="translation-note">({})</small>',
+            value.language,
+            value.text,
+            "not translated",
+        )
+    elif value.machine:
+        expected = format_html(
+            '{} <small class="translation-note">({})</small>', value.text, "machine translation"
+        )
+    else:
+        expected = format_html("{}", value.text)
+    with translation.override("en"):
+        assert localized_html(value) == expected
+
+
+def test_the_obligor_list_reads_the_prefetched_obligors_without_a_query(
+    usa, japan, make_commitment
+):
+    """A commitment read with its obligors prefetched lists them with no query, as one read
+    without the prefetch lists them; a co-obligor added later is listed (the prefetch is
+    dropped)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from commitments.models import Commitment
+    from commitments.selectors import obligors_prefetch
+
+    commitment = make_commitment(obligor=usa)
+    commitment.co_obligors.add(japan)
+    plain = Commitment.objects.get(pk=commitment.pk).obligor_list
+    loaded = (
+        Commitment.objects.select_related("obligor")
+        .prefetch_related(obligors_prefetch())
+        .get(pk=commitment.pk)
+    )
+    with CaptureQueriesContext(connection) as captured:
+        listed = loaded.obligor_list
+    assert listed == plain == [usa, japan] and len(captured.captured_queries) == 0
+    third = factories.party_make(key="france", name="France", country_code="FR")
+    loaded.co_obligors.add(third)
+    assert loaded.obligor_list == [usa, third, japan]
