@@ -19,9 +19,10 @@ in each at 100k) it writes, with ``INSERT ... SELECT``:
 
 Then, as a logged-in superuser (an editor), it asks each page ``--repeat`` times through
 Django's test client: the commitment page, the occurrence page, the revise and rating forms,
-the report's freeze (POST, rolled back each time), detail and CSV and PDF downloads, the
-workbench and its htmx deadline preview, the source list and detail, and the commitment list
-(first page, filtered, and a deep page). Its baseline is the SQL the page ran: the statements
+the report's freeze (POST, rolled back each time), detail (from its cache, and rendered
+afresh with the cache emptied first) and CSV and PDF downloads, the workbench and its htmx
+deadline preview, the source list and detail, and the commitment list (first page, filtered,
+and a deep page). Its baseline is the SQL the page ran: the statements
 captured from one request, replayed through a cursor (each result fetched) the same number of
 times in the same process, so the ratio is what Django, the views and the templates add on
 top of the database's own work. The query count is shown beside it (``tests/dashboard/
@@ -41,6 +42,7 @@ import statistics
 from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import Client
@@ -219,6 +221,15 @@ def pages(ids: dict[str, int], client: Client) -> dict[str, tuple[Callable[[], o
 
         return request
 
+    def uncached(request: Callable[[], object]) -> Callable[[], object]:
+        """Return ``request`` made with the cache emptied first: the report rendered afresh."""
+
+        def cold() -> object:
+            cache.clear()
+            return request()
+
+        return cold
+
     def post(url: str, data: dict[str, str], expect: int) -> Callable[[], object]:
         def request() -> object:
             response = client.post(url, data)
@@ -242,6 +253,7 @@ def pages(ids: dict[str, int], client: Client) -> dict[str, tuple[Callable[[], o
             True,
         ),
         "report detail": (get(reverse("dashboard:report", args=[a, r])), False),
+        "report detail, uncached": (uncached(get(reverse("dashboard:report", args=[a, r]))), False),
         "report CSV": (get(reverse("dashboard:report_csv", args=[a, r])), False),
         "report PDF": (get(reverse("dashboard:report_pdf", args=[a, r])), False),
         "workbench": (get(reverse("dashboard:workbench", args=[s]) + f"?agreement={a}"), False),

@@ -56,6 +56,16 @@ def watched_q() -> Q:
     return Q(due_at__isnull=False) & open_q() & Q(deadline_suspended=False)
 
 
+def earliest_due_date(now: dt.datetime) -> dt.date:
+    """Return a day on or before the due date of anything not yet due at ``now``.
+
+    ``due_at`` ends its due day in the agreement's zone, and no zone is more than 14 hours
+    from UTC: whatever ends at ``now`` or later is due on the UTC date of ``now`` minus a day,
+    or later. A bound the planner can use on ``due_date`` indexes, never a rule of its own.
+    """
+    return (now.astimezone(dt.UTC) - dt.timedelta(days=1)).date()
+
+
 def suspended_q() -> Q:
     """Match open commitments with a due instant whose deadline a revision suspended."""
     return Q(due_at__isnull=False) & open_q() & Q(deadline_suspended=True)
@@ -201,8 +211,13 @@ class CommitmentQuerySet(QuerySet):
         return self.filter(deadline_state_q(state=DeadlineState.ON_TRACK, now=now))
 
     def upcoming(self, now: dt.datetime) -> CommitmentQuerySet:
-        """Return the open commitments not yet overdue at ``now``, however far off."""
-        return self.filter(watched_q() & Q(due_at__gte=now))
+        """Return the open commitments not yet overdue at ``now``, however far off.
+
+        ``due_date >= earliest_due_date(now)`` follows from ``due_at >= now``; stated, it lets
+        the list in due-date order (the overview's) start its index scan at yesterday instead
+        of walking every overdue row first.
+        """
+        return self.filter(watched_q() & Q(due_at__gte=now, due_date__gte=earliest_due_date(now)))
 
     def in_deadline_state(self, state: str, now: dt.datetime) -> CommitmentQuerySet:
         """Return the commitments whose deadline state at ``now`` is ``state``."""

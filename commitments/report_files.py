@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import functools
 import hashlib
+import importlib
 import io
 from collections.abc import Callable
 from pathlib import Path
@@ -43,6 +44,14 @@ REPORT_TEMPLATES = (
     "commitments/_report_body.html",
     "commitments/_methodology.html",
     "commitments/report_print.html",
+)
+
+#: The Python modules that write parts of a report's HTML (its rows and their filters): as
+#: much a part of how it reads as the templates.
+REPORT_MODULES = (
+    "commitments.templatetags.report_rows",
+    "commitments.templatetags.assessment",
+    "core.html_rows",
 )
 
 #: The CSV's columns, one row per commitment × obligor.
@@ -138,12 +147,15 @@ def report_pdf(reading: ReportReading) -> bytes:
 
 @functools.cache
 def _rendering_version() -> str:
-    """Return a digest of the report templates and the translation catalogues (once a process):
-    a deployment that changes how reports read changes every key."""
+    """Return a digest of the report templates, the modules that write its rows and the
+    translation catalogues (once a process): a deployment that changes how reports read
+    changes every key."""
     digest = hashlib.sha256()
     for name in REPORT_TEMPLATES:
         origin = cast(Any, get_template(name)).origin
         digest.update(Path(origin.name).read_bytes())
+    for module in REPORT_MODULES:
+        digest.update(Path(cast(str, importlib.import_module(module).__file__)).read_bytes())
     for folder in settings.LOCALE_PATHS:
         for catalogue in sorted(Path(folder).glob("*/LC_MESSAGES/*.mo")):
             stat = catalogue.stat()

@@ -250,8 +250,9 @@ class PartyCompliance:
     party: Party
     rows: list[ComplianceRow]
 
-    @property
+    @cached_property
     def tally(self) -> Tally:
+        """Return the rows' tally, counted once (the table's footer and both charts read it)."""
         return Tally.of(row.rating for row in self.rows)
 
 
@@ -274,8 +275,9 @@ class ComplianceTable:
             table.setdefault(row.party.pk, PartyCompliance(row.party, [])).rows.append(row)
         return list(table.values())
 
-    @property
+    @cached_property
     def tally(self) -> Tally:
+        """Return every row's tally, counted once."""
         return Tally.of(row.rating for row in self.rows)
 
 

@@ -45,8 +45,6 @@ class Mark:
     x: float
     kind: str
     date: dt.date
-    #: What the mark's tooltip says ("Due March 31, 2026"), from ``layout``'s ``describe``.
-    title: str = ""
 
     @property
     def is_stage(self) -> bool:
@@ -101,13 +99,8 @@ def layout(
     agreement_date: dt.date,
     lanes: list[Lane],
     today: dt.date,
-    describe: Callable[[str, dt.date], str] | None = None,
 ) -> Timeline:
-    """Place every date on one axis from the earliest to the latest date shown (today too).
-
-    ``describe(kind, date)``, if given, writes each mark's ``title`` (the caller's words: this
-    module has none).
-    """
+    """Place every date on one axis from the earliest to the latest date shown (today too)."""
     dates = [agreement_date, today]
     for lane in lanes:
         dates += [d for d in (lane.due_date, lane.effective_from, lane.fulfilled_on) if d]
@@ -129,9 +122,7 @@ def layout(
             points.append(("due", lane.due_date))
         if lane.fulfilled_on:
             points.append(("fulfilled", lane.fulfilled_on))
-        marks = [
-            Mark(x(day), kind, day, describe(kind, day) if describe else "") for kind, day in points
-        ]
+        marks = [Mark(x(day), kind, day) for kind, day in points]
         rows.append(
             Row(
                 state=lane.state,

@@ -19,8 +19,8 @@ from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -53,7 +53,8 @@ from commitments.selectors import (
 from commitments.services.reports import agreement_today
 from commitments.services.revisions import revision_refusal
 from commitments.stages import is_retroactive, stage_dates
-from commitments.translations import localized_text
+from commitments.templatetags.localized import localized_html
+from commitments.translations import localized, reader_language
 from core.roles import can_read, can_write
 from feeds.models import CalendarFeed, FeedScope
 from feeds.selectors import feed_url
@@ -169,23 +170,6 @@ def commitment_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _mark_title() -> Callable[[str, dt.date], str]:
-    """Return the timeline's tooltip writer: "Due March 31, 2026", each date written once.
-
-    A timeline repeats few dates over many marks; formatting a date in the reader's
-    language costs more than the rest of a mark.
-    """
-    labels = timeline.mark_words()
-    days: dict[dt.date, str] = {}
-
-    def describe(kind: str, day: dt.date) -> str:
-        if day not in days:
-            days[day] = date_format(day, "DATE_FORMAT")
-        return f"{labels[kind]} {days[day]}"
-
-    return describe
-
-
 #: A pk no row has, written into one reversed URL to find where a commitment's pk goes.
 _PK_MARK = 9_223_372_036_854_775_807
 
@@ -206,6 +190,8 @@ class CommitmentRow:
 
     commitment: Commitment
     title: str
+    #: The title as the ``localized`` tag writes it (a fallback or machine translation marked).
+    title_html: SafeString
     url: str
     obligors: list[Party]
 
@@ -243,10 +229,13 @@ def _agreement_page(
     obligors: dict[int, list[Party]] = {}
     for entry in compliance["compliance"].rows:
         obligors.setdefault(entry.commitment.pk, []).append(entry.party)
+    language = reader_language()
+    titles = {c.pk: localized(c, "title", language) for c in commitments}
     rows = [
         CommitmentRow(
             commitment=c,
-            title=localized_text(c, "title"),
+            title=titles[c.pk].text,
+            title_html=localized_html(titles[c.pk]),
             url=urls[c.pk],
             obligors=obligors[c.pk],
         )
@@ -275,13 +264,11 @@ def _agreement_page(
         {
             "agreement": agreement,
             "commitments": rows,
-            "timeline": timeline.layout(
-                agreement_date=agreement.date, lanes=lanes, today=today, describe=_mark_title()
-            ),
+            "timeline": timeline.layout(agreement_date=agreement.date, lanes=lanes, today=today),
             "commitment_sources": selectors.agreement_commitment_sources(agreement=agreement),
             "watching": _watching(request, agreement=agreement),
             "today": today,
-            "commitment_urls": urls,
+            "commitment_rows": {row.commitment.pk: row for row in rows},
             "publication": publication_panel(
                 agreement=agreement, user=request.user, form=publication_form
             ),

@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from commitments.translations import Localized
 from commitments.translations import localized as localized_value
 from commitments.translations import localized_text as localized_plain
 
@@ -24,7 +25,12 @@ register = template.Library()
 @register.simple_tag
 def localized(obj: Any, field: str, language: str | None = None) -> SafeString:
     """Render ``obj.<field>`` in the reader's language, its fallback marked as such."""
-    value = localized_value(obj, field, language)
+    return localized_html(localized_value(obj, field, language))
+
+
+def localized_html(value: Localized) -> SafeString:
+    """Return a text :func:`~commitments.translations.localized` chose, as the ``localized``
+    tag writes it: a fallback in its own language and marked, a machine translation marked."""
     if value.fallback:
         return format_html(
             '<span lang="{}">{}</span> <small class="translation-note">({})</small>',
@@ -38,7 +44,7 @@ def localized(obj: Any, field: str, language: str | None = None) -> SafeString:
             value.text,
             _("machine translation"),
         )
-    return format_html("{}", value.text)
+    return conditional_escape(value.text)
 
 
 @register.simple_tag

@@ -1,0 +1,122 @@
+"""The agreement page's repeated rows, written in Python: ``{% load agreement_rows %}``.
+
+The dashboard's agreement page repeats rows for each of its commitments (the commitments
+table, the timeline, each party's compliance table); with a thousand commitments the
+template engine's nodes cost many times the page's SQL. These tags write the HTML the
+template loops wrote (tested byte for byte against them, in English and French), escaped
+with :mod:`core.html_rows`, with the helpers the templates used.
+
+The timeline's rows are the same on the public agreement page: :func:`timeline_rows` is their
+one writer (``publicsite.templatetags.public_rows`` registers it too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django import template
+from django.template.defaultfilters import add, truncatechars
+from django.template.defaultfilters import date as date_filter
+from django.templatetags.l10n import unlocalize
+from django.utils.safestring import SafeString
+
+from commitments.templatetags.assessment import day, excerpt, rating_label, signed_score
+from commitments.templatetags.localized import localized
+from commitments.translations import localized_text, reader_language
+from core.html_rows import escape, memo, safe
+from dashboard.templatetags.tracker import date_in_words
+from dashboard.timeline import mark_words
+
+register = template.Library()
+
+
+@register.simple_tag
+def timeline_rows(timeline: Any) -> SafeString:
+    """Return the ``<g>`` of each row of an agreement's timeline (SVG), with each mark's
+    tooltip ("Due March 31, 2026")."""
+    # What each kind of mark is called (anything else is a fulfilment).
+    words = {kind: escape(word) for kind, word in mark_words().items()}
+    fulfilled = words["fulfilled"]
+    number = memo(unlocalize)
+    day_words = memo(lambda value: date_filter(value, "DATE_FORMAT"))
+    text_x = number(add(timeline.left, -8))
+    rows = []
+    for row in timeline.rows:
+        y = number(row.y)
+        span = (
+            f'<line class="span" x1="{number(row.start_x)}" x2="{number(row.end_x)}" '
+            f'y1="{y}" y2="{y}"/>'
+            if row.end_x is not None
+            else ""
+        )
+        marks = "".join(
+            f'<circle class="mark-{escape(mark.kind)}{" stage" if mark.is_stage else ""}" '
+            f'cx="{number(mark.x)}" cy="{y}" r="5"><title>{words.get(mark.kind, fulfilled)} '
+            f"{day_words(mark.date)}</title></circle>"
+            for mark in row.marks
+        )
+        title = escape(row.title)
+        rows.append(
+            f'<g class="row state-{escape(row.state)}">\n'
+            f'      <a href="{escape(row.url)}" aria-label="{title}"><title>{title}</title>'
+            f'<text x="{text_x}" y="{number(add(row.y, 4))}" text-anchor="end" '
+            f'aria-hidden="true">{escape(truncatechars(row.title, 30))}</text></a>\n'
+            f"      {span}\n"
+            f"      {marks}\n"
+            "    </g>"
+        )
+    return safe("".join(rows))
+
+
+@register.simple_tag
+def agreement_commitment_rows(rows: Iterable[Any]) -> SafeString:
+    """Return the ``<tr>`` of each row of the dashboard agreement page's commitments table
+    (``rows``: the view's ``CommitmentRow``, each with its title, URL and obligors)."""
+    party_name = memo(lambda party: localized(party, "name"))
+    day_words = memo(date_in_words)
+    status_words: dict[str, str] = {}
+    out = []
+    for row in rows:
+        c = row.commitment
+        if c.status not in status_words:
+            status_words[c.status] = escape(c.get_status_display())
+        out.append(
+            f'<tr><td><a href="{escape(row.url)}">{escape(row.title_html)}</a></td>'
+            f"<td>{', '.join(party_name(party) for party in row.obligors)}</td>\n"
+            f"      <td>{day_words(c.due_date, c.due_precision) if c.due_date else '—'}</td>"
+            f"<td>{status_words[c.status]}</td></tr>"
+        )
+    return safe("".join(out))
+
+
+@register.simple_tag
+def agreement_compliance_rows(rows: Iterable[Any], commitments: Mapping[int, Any]) -> SafeString:
+    """Return the ``<tr>`` of each row of a party's compliance table (dashboard agreement
+    page); ``commitments`` holds the page's ``CommitmentRow`` (title and link) by pk."""
+    language = reader_language()
+    rating_words = memo(rating_label)
+    score_words = memo(signed_score)
+    day_words = memo(day)
+    out = []
+    for row in rows:
+        assessment = row.assessment
+        why = (
+            excerpt(localized_text(assessment, "justification", language), 25)
+            if assessment
+            else "—"
+        )
+        commitment = commitments[row.commitment.pk]
+        rating = row.rating
+        out.append(
+            "<tr>\n"
+            f'        <td><a href="{escape(commitment.url)}">'
+            f"{escape(commitment.title_html)}</a></td>\n"
+            f'        <td><span class="rating rating-{escape(rating)}">'
+            f"{rating_words(rating)}</span></td>\n"
+            f'        <td class="num score">{score_words(row.score)}</td>\n'
+            f"        <td>{escape(why)}</td>\n"
+            f"        <td>{day_words(assessment.assessed_on) if assessment else '—'}</td>\n"
+            "      </tr>"
+        )
+    return safe("".join(out))
