@@ -137,7 +137,11 @@ class ScanResult:
 
 @transaction.atomic
 def scan(
-    *, now: dt.datetime, commitment_ids: Sequence[int] | None = None, record: bool = True
+    *,
+    now: dt.datetime,
+    commitment_ids: Sequence[int] | None = None,
+    record: bool = True,
+    defer_alerts_if_busy: bool = False,
 ) -> ScanResult:
     """Flag deadline states and write the alerts they raise, at ``now``, in one transaction.
 
@@ -145,6 +149,10 @@ def scan(
     have crossed; otherwise scan everything from the last full scan's watermark and, unless
     ``record`` is false, record this run as the next watermark. A second scan at the same
     instant changes nothing.
+
+    With ``defer_alerts_if_busy`` (a web request's rescan of the commitments it changed), when
+    a full scan is running the flags are written now and the alerts by a rescan task enqueued
+    on commit (see :func:`_full_scan_running`); the result then counts no alerts.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -156,6 +164,8 @@ def scan(
         # Full scans queue behind each other instead of racing for the same rows.
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SCAN_LOCK_KEY])
+    if ids is not None and defer_alerts_if_busy and _full_scan_running():
+        return _flags_now_alerts_later(now=now, commitment_ids=ids)
     # Flags before alerts: a status change locks its commitment, then rescans it (flag, the
     # flag listeners' rows, then alerts); taking the locks in that same order here, through
     # the same calls, means the two never deadlock.
@@ -189,6 +199,40 @@ def scan(
             now=now, changed=result.changed, alerts=alerts, escalations=escalations
         )
     return result
+
+
+def _full_scan_running() -> bool:
+    """Return whether a full scan holds the scan lock; if not, keep full scans out until commit.
+
+    A full scan writes its whole outbox in one transaction (a first scan: every alert, for
+    seconds or minutes). A rescan inserting one of the same alert keys waits on the unique
+    index until that transaction ends; in a web request that wait is the request's time. The
+    shared lock, taken without waiting, tells the two apart: held, no full scan can start
+    before this transaction commits, so the rescan writes its alerts without meeting one.
+    """
+    if connection.vendor != "postgresql":
+        # SQLite has one writer at a time: a full scan and a request never overlap there.
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock_shared(%s)", [SCAN_LOCK_KEY])
+        (free,) = cursor.fetchone()
+    return not free
+
+
+def _flags_now_alerts_later(*, now: dt.datetime, commitment_ids: list[int]) -> ScanResult:
+    """Flag these commitments now; have their alerts written once the running full scan ends.
+
+    The flags touch only the caller's own rows, which it holds already. The alerts are left to
+    ``alerts.scan_deadlines(commitment_ids)``, enqueued on commit: the full scan's snapshot
+    may predate this change, so the rescan must run after it, and a worker may wait for it
+    where a request should not.
+    """
+    from alerts.tasks import scan_deadlines_on_commit
+
+    flagged = deadline_states_flag(now=now, commitment_ids=commitment_ids)
+    flagged_occurrences = occurrence_states_flag(now=now, commitment_ids=commitment_ids)
+    scan_deadlines_on_commit(commitment_ids=commitment_ids)
+    return ScanResult(now=now, flagged=flagged, flagged_occurrences=flagged_occurrences)
 
 
 @dataclass(frozen=True)
