@@ -73,6 +73,7 @@ from commitments.services.deadline_states import (
     deadline_state_changes,
     deadline_states_flag,
     occurrence_states_flag,
+    statistics_refresh,
 )
 from commitments.services.occurrences import occurrences_top_up
 
@@ -177,6 +178,8 @@ def scan(
     outbox = _Outbox(now=now, commitment_ids=ids, since=since)
     alerts = outbox.write_alerts()
     escalations = outbox.write_escalations()
+    # The mail sender claims pending rows by state and time: plan it on the outbox as it is.
+    statistics_refresh(model=Alert, changed=alerts + escalations)
     reviews: dict[str, int] = {}
     review_alerts = 0
     if full:
