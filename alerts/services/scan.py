@@ -46,8 +46,10 @@ or due-date change, a new commitment), consider every crossed threshold of their
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import reduce
 from typing import Any
 
 from django.conf import settings
@@ -357,8 +359,11 @@ class _Outbox:
     def _instant(self, value: dt.datetime) -> Any:
         return self.ops.adapt_datetimefield_value(value)
 
-    def _rows(self) -> tuple[Any, Any]:
+    def _rows(self, *, watched_states: bool = True) -> tuple[Any, Any]:
         """Return the watched due dates (those of ``commitment_ids``), in two querysets.
+
+        Without ``watched_states`` the occurrences' filter on their deadline state is left to
+        the caller (who puts it in each window: see :meth:`write_alerts`).
 
         The non-recurring commitments whose deadline is watched, and the watched occurrences
         of the open recurring ones (a recurring commitment's own row only mirrors its next
@@ -368,10 +373,11 @@ class _Outbox:
         occurrences = Occurrence.objects.watched().filter(
             ~Q(commitment__recurrence=RecurrenceKind.NONE),
             ~Q(commitment__status__in=TERMINAL_VALUES),
-            # Implied (the scan flagged them first, at the same instant): lets the windows
-            # read the partial index ``occurrence_open_state_due`` by state and instant.
-            deadline_state__in=WATCHED_STATES,
         )
+        if watched_states:
+            # Implied (the scan flagged them first, at the same instant): lets the reads use
+            # the partial index ``occurrence_open_state_due`` by state and instant.
+            occurrences = occurrences.filter(deadline_state__in=WATCHED_STATES)
         if self.commitment_ids is not None:
             plain = plain.filter(pk__in=self.commitment_ids)
             occurrences = occurrences.filter(commitment_id__in=self.commitment_ids)
@@ -402,19 +408,28 @@ class _Outbox:
                 params.append(self._instant(since + dt.timedelta(days=days)))
         if since is not None:
             row += ", %s"
-        plain, occurrences = self._rows()
+        plain, occurrences = self._rows(watched_states=since is None)
         if since is not None:
             # The thresholds crossed in (watermark, now]: due within d days of now but not of
             # the watermark; for the overdue notice, overdue now but not at the watermark.
-            windows = Q()
+            windows = []
             for days in leads:
                 low, high = since + dt.timedelta(days=days), now + dt.timedelta(days=days)
-                windows |= (
+                windows.append(
                     Q(due_at__gt=low, due_at__lte=high)
                     if days
                     else Q(due_at__gte=low, due_at__lt=high)
                 )
-            plain, occurrences = plain.filter(windows), occurrences.filter(windows)
+            plain = plain.filter(reduce(operator.or_, windows))
+            # Occurrences have no index by instant alone, only by (state, instant): each window
+            # is written once per watched state, so that every branch of the OR is a range of
+            # that index and the plan is a union of small index ranges whatever the statistics
+            # say. With the states as one IN list beside the windows, the planner reads the list
+            # as the index condition and the windows as a filter: on statistics from before
+            # the flags moved (no row watched), it walked the whole index (0.1-0.5 s at 100k
+            # rows, for nothing) instead of 0.25 ms.
+            by_state = (Q(deadline_state=state) & w for state in WATCHED_STATES for w in windows)
+            occurrences = occurrences.filter(reduce(operator.or_, by_state))
         candidates, candidate_params = self._union(
             (plain, occurrences), "agreement_id", "obligor_id", "owner_id", "due_date", "due_at"
         )
