@@ -4,12 +4,16 @@ from django.apps import AppConfig
 
 
 def rescan_commitments(commitment_ids: Sequence[int]) -> None:
-    """Re-evaluate these commitments' deadline state and alerts now, in the caller's transaction."""
+    """Re-evaluate these commitments' deadline state and alerts now, in the caller's transaction.
+
+    While a full scan is running, their alerts are written by a task once it ends, so that the
+    change (a web request) does not wait for the scan.
+    """
     from django.utils import timezone
 
     from alerts.services.scan import scan
 
-    scan(now=timezone.now(), commitment_ids=commitment_ids)
+    scan(now=timezone.now(), commitment_ids=commitment_ids, defer_alerts_if_busy=True)
 
 
 class AlertsConfig(AppConfig):

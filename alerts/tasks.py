@@ -52,3 +52,11 @@ def send_alerts_on_commit() -> None:
     on, and the periodic ``send_alerts`` run catches up when the broker is back.
     """
     enqueue_on_commit(send_alerts)
+
+
+def scan_deadlines_on_commit(*, commitment_ids: Sequence[int]) -> None:
+    """Enqueue :func:`scan_deadlines` of ``commitment_ids`` once the current transaction commits.
+
+    A broker that is down is logged and forgotten, as for :func:`send_alerts_on_commit`.
+    """
+    enqueue_on_commit(scan_deadlines.s(commitment_ids=list(commitment_ids)))

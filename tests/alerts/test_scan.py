@@ -460,19 +460,48 @@ def lock_waiters(*, timeout: float = 15.0) -> list[str]:
     return []
 
 
+@pytest.fixture
+def enqueued(monkeypatch):
+    """Return the tasks enqueued (on commit) during the test, kept here instead of sent."""
+    sent: list = []
+    monkeypatch.setattr("core.outbox.enqueue", sent.append)
+    return sent
+
+
+def rescans(enqueued) -> list[list[int]]:
+    """Return the ``commitment_ids`` of each deadline rescan task among ``enqueued``."""
+    return [task.kwargs["commitment_ids"] for task in enqueued
+            if task.name == "alerts.scan_deadlines"]
+
+
+def hold_a_full_scan(now, written, release, errors) -> None:
+    """Run a full scan at ``now`` and keep its transaction open until ``release`` is set."""
+    try:
+        with transaction.atomic():
+            scan(now=now)
+            written.set()
+            assert release.wait(timeout=30)
+    except BaseException as exc:  # reported by the test
+        errors.append(exc)
+    finally:
+        written.set()
+        connections.close_all()
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
-def test_a_status_change_meeting_a_full_scan_on_its_alert_does_not_deadlock(
-    make_commitment, owner, frozen_clock
+def test_a_status_change_meeting_a_full_scan_on_its_alert_does_not_wait_for_it(
+    make_commitment, owner, frozen_clock, enqueued
 ):
-    """A full scan and a status change write the same alert; neither fails.
+    """A status change during a full scan that wrote the same alert neither waits nor fails.
 
     The scan has written the overdue alert of a commitment (its flags were already right, so it
-    holds no lock on the commitment) and not yet committed. The status change locks the
-    commitment and rescans it, so its insert of the same alert waits for the scan. The scan's
-    commit then checks its alert's foreign key to the commitment (``FOR KEY SHARE``): a
-    status change holding ``FOR UPDATE`` would block that check, a deadlock PostgreSQL breaks
-    by failing one of them (seen under bench/load.py). ``FOR NO KEY UPDATE`` lets it pass.
+    holds no lock on the commitment) and not yet committed. The status change's rescan would
+    insert the same alert and wait on it for as long as the scan's transaction lasts (a first
+    scan: seconds to minutes, inside a web request; seen under bench/load.py), and its row
+    lock could meet the scan's foreign-key check at commit (a deadlock PostgreSQL breaks by
+    failing one). So it flags its row now, leaves the alerts to a rescan task enqueued on
+    commit, and returns while the scan is still open; the task then finds the alert written.
     """
     commitment = make_commitment(owner=owner)
     frozen_clock.move_to(DUE_AT + dt.timedelta(days=1))
@@ -480,20 +509,8 @@ def test_a_status_change_meeting_a_full_scan_on_its_alert_does_not_deadlock(
     scan(now=now)  # flags right; the alerts and the watermark go, so the next scan rewrites
     Alert.objects.all().delete()
     ScanRun.objects.all().delete()
-    written, release = threading.Event(), threading.Event()
+    written, changed, release = threading.Event(), threading.Event(), threading.Event()
     errors: list[BaseException] = []
-
-    def full_scan() -> None:
-        try:
-            with transaction.atomic():
-                assert scan(now=now).alerts == 1
-                written.set()
-                assert release.wait(timeout=30)
-        except BaseException as exc:  # reported by the test
-            errors.append(exc)
-        finally:
-            written.set()
-            connections.close_all()
 
     def status_change() -> None:
         try:
@@ -501,26 +518,90 @@ def test_a_status_change_meeting_a_full_scan_on_its_alert_does_not_deadlock(
             svc.commitment_change_status(
                 commitment=commitment, status=Status.IN_PROGRESS, user=owner, now=now
             )
+            changed.set()
         except BaseException as exc:  # reported by the test
             errors.append(exc)
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=full_scan), threading.Thread(target=status_change)]
+    threads = [
+        threading.Thread(target=hold_a_full_scan, args=(now, written, release, errors)),
+        threading.Thread(target=status_change),
+    ]
     for thread in threads:
         thread.start()
     try:
-        # The status change must be waiting on the scan's alert row before the scan commits.
-        if not lock_waiters():
-            pytest.fail("the status change never waited on the scan's alert")
+        finished_first = changed.wait(timeout=15)
+        waiting = lock_waiters(timeout=0.2)
     finally:
         release.set()
         for thread in threads:
             thread.join(timeout=30)
     assert errors == []
-    assert alert_keys() == [("owner@example.org", commitment.key, DUE_DATE, 0)]
+    assert finished_first, "the status change waited for the full scan"
+    assert waiting == []
     commitment.refresh_from_db()
     assert commitment.status == Status.IN_PROGRESS
+    assert rescans(enqueued) == [[commitment.pk]]
+    assert alert_keys() == [("owner@example.org", commitment.key, DUE_DATE, 0)]
+    (task,) = [task for task in enqueued if task.name == "alerts.scan_deadlines"]
+    task.apply()
+    assert alert_keys() == [("owner@example.org", commitment.key, DUE_DATE, 0)]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="advisory locks need PostgreSQL")
+def test_a_commitment_reopened_during_a_full_scan_gets_its_alerts_from_the_rescan_task(
+    make_commitment, owner, frozen_clock, enqueued
+):
+    """A change the running full scan did not see is flagged at once and alerted after it.
+
+    The commitment is cancelled when the scan reads it, so the scan writes no alert for it;
+    reopened meanwhile, it is flagged overdue in the change's own transaction, and the rescan
+    task enqueued on its commit writes the overdue notice once the scan has ended.
+    """
+    other = make_commitment(owner=owner)
+    commitment = make_commitment(owner=owner)
+    svc.commitment_change_status(commitment=commitment, status=Status.CANCELLED, user=owner)
+    frozen_clock.move_to(DUE_AT + dt.timedelta(days=1))
+    now = DUE_AT + dt.timedelta(days=1)
+    written, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+    scanning = threading.Thread(target=hold_a_full_scan, args=(now, written, release, errors))
+    scanning.start()
+    try:
+        assert written.wait(timeout=30)
+        svc.commitment_change_status(
+            commitment=commitment, status=Status.IN_PROGRESS, user=owner, now=now
+        )
+        assert state_of(commitment) == DeadlineState.OVERDUE
+    finally:
+        release.set()
+        scanning.join(timeout=30)
+    assert errors == []
+    assert alert_keys() == [("owner@example.org", other.key, DUE_DATE, 0)]
+    assert rescans(enqueued) == [[commitment.pk]]
+    (task,) = [task for task in enqueued if task.name == "alerts.scan_deadlines"]
+    task.apply()
+    assert alert_keys() == [
+        ("owner@example.org", other.key, DUE_DATE, 0),
+        ("owner@example.org", commitment.key, DUE_DATE, 0),
+    ]
+    assert ScanRun.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="advisory locks need PostgreSQL")
+def test_a_status_change_with_no_full_scan_running_writes_its_alerts_itself(
+    make_commitment, owner, frozen_clock, enqueued
+):
+    """Without a full scan running, the change's own transaction writes its alerts: no task."""
+    commitment = make_commitment(owner=owner)
+    svc.commitment_change_status(commitment=commitment, status=Status.CANCELLED, user=owner)
+    frozen_clock.move_to(DUE_AT + dt.timedelta(days=1))
+    svc.commitment_change_status(commitment=commitment, status=Status.IN_PROGRESS, user=owner)
+    assert alert_keys() == [("owner@example.org", commitment.key, DUE_DATE, 0)]
+    assert rescans(enqueued) == []
 
 
 @pytest.mark.django_db(transaction=True)
