@@ -12,8 +12,11 @@ def rescan_commitments(commitment_ids: Sequence[int]) -> None:
     from django.utils import timezone
 
     from alerts.services.scan import scan
+    from alerts.tasks import scan_deadlines_on_commit
 
-    scan(now=timezone.now(), commitment_ids=commitment_ids, defer_alerts_if_busy=True)
+    result = scan(now=timezone.now(), commitment_ids=commitment_ids, defer_alerts_if_busy=True)
+    if result.alerts_deferred:
+        scan_deadlines_on_commit(commitment_ids=commitment_ids)
 
 
 class AlertsConfig(AppConfig):

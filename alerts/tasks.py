@@ -57,6 +57,11 @@ def send_alerts_on_commit() -> None:
 def scan_deadlines_on_commit(*, commitment_ids: Sequence[int]) -> None:
     """Enqueue :func:`scan_deadlines` of ``commitment_ids`` once the current transaction commits.
 
-    A broker that is down is logged and forgotten, as for :func:`send_alerts_on_commit`.
+    With the broker down the rescan runs there and then, after the commit (waiting for the
+    full scan it was deferred behind): the periodic scan reads only thresholds crossed since
+    its watermark, so it would not write every alert a changed due date raises.
     """
-    enqueue_on_commit(scan_deadlines.s(commitment_ids=list(commitment_ids)))
+    ids = list(commitment_ids)
+    enqueue_on_commit(
+        scan_deadlines.s(commitment_ids=ids), otherwise=lambda: scan_deadlines(commitment_ids=ids)
+    )

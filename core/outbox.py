@@ -40,7 +40,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol, TypeVar
@@ -523,21 +523,26 @@ def log_run(*, outbox: Outbox, report: OutboxReport) -> None:
         )
 
 
-def enqueue(task: Task) -> None:
+def enqueue(task: Task, *, otherwise: Callable[[], object] | None = None) -> None:
     """Enqueue ``task`` now; a broker that is down is logged and forgotten.
 
     The caller (a scan, a web request, a sender run) goes on, and the periodic run catches up
-    when the broker is back.
+    when the broker is back. Where no periodic run would, ``otherwise`` does the work there
+    and then instead.
     """
     try:
         task.apply_async(retry=False)
     except (BrokerError, OSError) as exc:
-        logger.warning("Could not enqueue %s (the periodic run will): %s", task.name, exc)
+        if otherwise is None:
+            logger.warning("Could not enqueue %s (the periodic run will): %s", task.name, exc)
+            return
+        logger.warning("Could not enqueue %s (running it here): %s", task.name, exc)
+        otherwise()
 
 
-def enqueue_on_commit(task: Task) -> None:
+def enqueue_on_commit(task: Task, *, otherwise: Callable[[], object] | None = None) -> None:
     """Enqueue ``task`` once the current transaction commits (at once if there is none)."""
-    transaction.on_commit(lambda: enqueue(task), robust=True)
+    transaction.on_commit(lambda: enqueue(task, otherwise=otherwise), robust=True)
 
 
 def batch_result(*, task: Task, report: OutboxReport) -> dict[str, Any]:

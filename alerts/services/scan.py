@@ -101,6 +101,8 @@ class ScanResult:
     reviews: dict[str, int] = field(default_factory=dict)
     #: Review-due alerts written to the commitments' owners.
     review_alerts: int = 0
+    #: The alerts were left to a rescan after the running full scan (``defer_alerts_if_busy``).
+    alerts_deferred: bool = False
 
     @property
     def changed(self) -> int:
@@ -154,8 +156,8 @@ def scan(
     instant changes nothing.
 
     With ``defer_alerts_if_busy`` (a web request's rescan of the commitments it changed), when
-    a full scan is running the flags are written now and the alerts by a rescan task enqueued
-    on commit (see :func:`_full_scan_running`); the result then counts no alerts.
+    a full scan is running the flags are written now and the alerts left to a rescan after it
+    (see :func:`_full_scan_running`): the result says ``alerts_deferred`` and counts no alerts.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -228,16 +230,15 @@ def _flags_now_alerts_later(*, now: dt.datetime, commitment_ids: list[int]) -> S
     """Flag these commitments now; have their alerts written once the running full scan ends.
 
     The flags touch only the caller's own rows, which it holds already. The alerts are left to
-    ``alerts.scan_deadlines(commitment_ids)``, enqueued on commit: the full scan's snapshot
-    may predate this change, so the rescan must run after it, and a worker may wait for it
-    where a request should not.
+    the caller (the hook's listener enqueues ``alerts.scan_deadlines(commitment_ids)`` on
+    commit): the full scan's snapshot may predate this change, so the rescan must run after
+    it, and a worker may wait for it where a request should not.
     """
-    from alerts.tasks import scan_deadlines_on_commit
-
     flagged = deadline_states_flag(now=now, commitment_ids=commitment_ids)
     flagged_occurrences = occurrence_states_flag(now=now, commitment_ids=commitment_ids)
-    scan_deadlines_on_commit(commitment_ids=commitment_ids)
-    return ScanResult(now=now, flagged=flagged, flagged_occurrences=flagged_occurrences)
+    return ScanResult(
+        now=now, flagged=flagged, flagged_occurrences=flagged_occurrences, alerts_deferred=True
+    )
 
 
 @dataclass(frozen=True)

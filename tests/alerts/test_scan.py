@@ -464,7 +464,7 @@ def lock_waiters(*, timeout: float = 15.0) -> list[str]:
 def enqueued(monkeypatch):
     """Return the tasks enqueued (on commit) during the test, kept here instead of sent."""
     sent: list = []
-    monkeypatch.setattr("core.outbox.enqueue", sent.append)
+    monkeypatch.setattr("core.outbox.enqueue", lambda task, **options: sent.append(task))
     return sent
 
 
@@ -588,6 +588,63 @@ def test_a_commitment_reopened_during_a_full_scan_gets_its_alerts_from_the_resca
         ("owner@example.org", commitment.key, DUE_DATE, 0),
     ]
     assert ScanRun.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="advisory locks need PostgreSQL")
+def test_a_rescan_deferred_with_the_broker_down_runs_after_the_commit(
+    make_commitment, owner, frozen_clock, monkeypatch
+):
+    """No broker to take the deferred rescan: the change runs it itself once it has committed.
+
+    The periodic scan reads only thresholds crossed since its watermark, so it would never
+    write this overdue notice; nothing may be lost, even at the price of a wait (here none:
+    the scan holds no row of this commitment's alert).
+    """
+
+    def broker_down(self, *args, **kwargs):
+        raise OSError("Connection refused")
+
+    monkeypatch.setattr("celery.app.task.Task.apply_async", broker_down)
+    monkeypatch.setattr("celery.canvas.Signature.apply_async", broker_down)
+    other = make_commitment(owner=owner)
+    commitment = make_commitment(owner=owner)
+    svc.commitment_change_status(commitment=commitment, status=Status.CANCELLED, user=owner)
+    now = DUE_AT + dt.timedelta(days=1)
+    frozen_clock.move_to(now)
+    written, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+    scanning = threading.Thread(target=hold_a_full_scan, args=(now, written, release, errors))
+
+    def reopen() -> None:
+        try:
+            svc.commitment_change_status(
+                commitment=commitment, status=Status.IN_PROGRESS, user=owner, now=now
+            )
+        except BaseException as exc:  # reported by the test
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    changing = threading.Thread(target=reopen)
+    scanning.start()
+    try:
+        assert written.wait(timeout=30)
+        changing.start()
+        changing.join(timeout=30)
+        assert not changing.is_alive()
+        assert state_of(commitment) == DeadlineState.OVERDUE
+        # Written by the change's own rescan after its commit; the scan's rows are not yet.
+        assert alert_keys() == [("owner@example.org", commitment.key, DUE_DATE, 0)]
+    finally:
+        release.set()
+        scanning.join(timeout=30)
+        changing.join(timeout=30)
+    assert errors == []
+    assert alert_keys() == [
+        ("owner@example.org", other.key, DUE_DATE, 0),
+        ("owner@example.org", commitment.key, DUE_DATE, 0),
+    ]
 
 
 @pytest.mark.django_db(transaction=True)
