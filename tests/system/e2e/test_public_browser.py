@@ -73,6 +73,11 @@ def _shoot(page: Page, name: str) -> None:
     for label, width in WIDTHS.items():
         page.set_viewport_size({"width": width, "height": 900})
         page.screenshot(path=str(folder / f"{name}-{label}.png"), full_page=True)
+        # Wide tables scroll in their own box; the page never scrolls sideways.
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{name}: {overflow}px wider than a {width}px screen"
     page.set_viewport_size({"width": WIDTHS["desktop"], "height": 900})
 
 
