@@ -75,9 +75,9 @@ from commitments.services.deadline_states import (
     deadline_state_changes,
     deadline_states_flag,
     occurrence_states_flag,
-    statistics_refresh,
 )
 from commitments.services.occurrences import occurrences_top_up
+from core.statistics import statistics_refresh
 
 #: Key of the PostgreSQL advisory lock that serialises full scans (avoids lock-order deadlocks).
 SCAN_LOCK_KEY = 7_301_554_261

@@ -108,7 +108,7 @@ def _reltuples(table: str) -> float:
 def test_statistics_are_refreshed_once_a_flagging_changed_autovacuums_share(make_commitment):
     """50 + 10 % of the table's rows changed: ANALYZE now, in the transaction; fewer: nothing."""
     from commitments.models import Commitment
-    from commitments.services.deadline_states import statistics_refresh
+    from core.statistics import statistics_refresh
 
     for _ in range(3):
         make_commitment()
