@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Profile(models.Model):
@@ -23,6 +24,8 @@ class Profile(models.Model):
     )
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "profile")
+        verbose_name_plural = pgettext_lazy("model", "profiles")
         constraints = [
             models.CheckConstraint(
                 condition=Q(language__in=["en", "fr"]), name="profile_language_known"

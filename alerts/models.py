@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from commitments.models import Agreement, Assessment, Commitment, Party
@@ -54,6 +55,8 @@ class Subscription(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "subscription")
+        verbose_name_plural = pgettext_lazy("model", "subscriptions")
         constraints = [
             models.CheckConstraint(
                 condition=(
@@ -134,6 +137,8 @@ class SubscriptionLead(models.Model):
     )
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "lead time")
+        verbose_name_plural = pgettext_lazy("model", "lead times")
         ordering = ["-days"]
         constraints = [
             models.UniqueConstraint(fields=["subscription", "days"], name="lead_unique"),
@@ -220,6 +225,8 @@ class Alert(models.Model):
     )
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "alert")
+        verbose_name_plural = pgettext_lazy("model", "alerts")
         ordering = ["-created", "-id"]
         indexes = [
             models.Index(
@@ -293,6 +300,8 @@ class ScanRun(models.Model):
     ran_at = models.DateTimeField(_("ran at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "scan run")
+        verbose_name_plural = pgettext_lazy("model", "scan runs")
         ordering = ["-id"]
         get_latest_by = "id"
 

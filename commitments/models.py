@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from core.codes import (
@@ -111,8 +112,9 @@ class Party(TranslatedModel, models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "party")
+        verbose_name_plural = pgettext_lazy("model", "parties")
         ordering = ["name"]
-        verbose_name_plural = "parties"
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=PartyKind.values), name="party_kind_valid"),
             models.CheckConstraint(
@@ -176,6 +178,8 @@ class Source(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "source")
+        verbose_name_plural = pgettext_lazy("model", "sources")
         ordering = ["-published_on", "title"]
         constraints = [
             models.CheckConstraint(
@@ -280,6 +284,8 @@ class Agreement(TranslatedModel, models.Model):
     history = HistoricalRecords(m2m_fields=[parties])
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "agreement")
+        verbose_name_plural = pgettext_lazy("model", "agreements")
         ordering = ["-date", "title"]
         constraints = [
             models.CheckConstraint(
@@ -578,6 +584,8 @@ class Commitment(ChecksInOneQuery, TranslatedModel, models.Model):
     )
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "commitment")
+        verbose_name_plural = pgettext_lazy("model", "commitments")
         ordering = ["due_date", "id"]
         indexes = [
             models.Index(fields=["deadline_state", "due_date", "id"], name="commitment_state_due"),
@@ -961,6 +969,8 @@ class Citation(ChecksInOneQuery, models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "citation")
+        verbose_name_plural = pgettext_lazy("model", "citations")
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(
@@ -1041,6 +1051,8 @@ class CommitmentRelation(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "commitment relation")
+        verbose_name_plural = pgettext_lazy("model", "commitment relations")
         constraints = [
             models.UniqueConstraint(
                 fields=["from_commitment", "to_commitment", "kind"], name="relation_unique"
@@ -1090,6 +1102,8 @@ class DeadlineRevision(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "deadline revision")
+        verbose_name_plural = pgettext_lazy("model", "deadline revisions")
         ordering = ["revised_on", "id"]
         indexes = [models.Index(fields=["commitment", "revised_on", "id"], name="revision_order")]
         constraints = [
@@ -1155,6 +1169,8 @@ class Occurrence(models.Model):
     objects = CommitmentQuerySet.as_manager()
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "occurrence")
+        verbose_name_plural = pgettext_lazy("model", "occurrences")
         ordering = ["commitment", "sequence"]
         indexes = [
             models.Index(
@@ -1245,6 +1261,8 @@ class ProgressUpdate(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "progress update")
+        verbose_name_plural = pgettext_lazy("model", "progress updates")
         ordering = ["-occurred_on", "-id"]
         indexes = [models.Index(fields=["commitment", "-occurred_on"], name="progress_by_date")]
         constraints = [
@@ -1331,6 +1349,8 @@ class Assessment(TranslatedModel, models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "rating")
+        verbose_name_plural = pgettext_lazy("model", "ratings")
         ordering = ["commitment", "party", "-assessed_on", "-id"]
         indexes = [
             # Compliance as of a date: each pair's latest row on or before it.
@@ -1432,6 +1452,8 @@ class Report(FrozenModel):
     created = models.DateTimeField(_("frozen at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "report")
+        verbose_name_plural = pgettext_lazy("model", "reports")
         ordering = ["agreement", "-cutoff", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["agreement", "title"], name="report_title_unique"),
@@ -1473,6 +1495,8 @@ class ReportRow(FrozenModel):
     source_published_on = models.DateField(null=True)
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "report row")
+        verbose_name_plural = pgettext_lazy("model", "report rows")
         ordering = ["report", "position"]
         constraints = [
             models.UniqueConstraint(fields=["report", "position"], name="report_row_position"),
@@ -1506,6 +1530,8 @@ class ReportCorrection(models.Model):
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "report correction")
+        verbose_name_plural = pgettext_lazy("model", "report corrections")
         ordering = ["report", "corrected_on", "id"]
         constraints = [
             models.CheckConstraint(condition=~Q(note=""), name="report_correction_has_reason"),
@@ -1560,8 +1586,9 @@ class ImportRun(models.Model):
     finished = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "import run")
+        verbose_name_plural = pgettext_lazy("model", "import runs")
         ordering = ["-created"]
-        verbose_name = _("import run")
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=ImportRunStatus.values), name="import_run_status_valid"
@@ -1614,6 +1641,8 @@ class PublicationEvent(models.Model):
     at = models.DateTimeField(_("at"))
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "publication event")
+        verbose_name_plural = pgettext_lazy("model", "publication events")
         ordering = ["agreement", "-at", "-id"]
         indexes = [models.Index(fields=["agreement", "-at"], name="publication_event_by_date")]
         constraints = [
@@ -1645,6 +1674,8 @@ class KeyRedirect(models.Model):
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "key redirect")
+        verbose_name_plural = pgettext_lazy("model", "key redirects")
         constraints = [
             models.UniqueConstraint(fields=["kind", "old_key"], name="key_redirect_unique"),
         ]
@@ -1691,6 +1722,8 @@ class Correction(models.Model):
     )
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "correction")
+        verbose_name_plural = pgettext_lazy("model", "corrections")
         ordering = ["-corrected_at", "-id"]
         indexes = [
             models.Index(fields=["-corrected_at", "-id"], name="correction_by_date"),

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from commitments.models import Agreement, Party
 
@@ -65,6 +66,8 @@ class CalendarFeed(models.Model):
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "calendar feed")
+        verbose_name_plural = pgettext_lazy("model", "calendar feeds")
         ordering = ["user", "-created", "-id"]
         constraints = [
             models.CheckConstraint(

@@ -20,9 +20,10 @@ fi
 
 alone="celery_worker or faults or serial"
 status=0
-.venv/bin/python -m pytest -n "${TEST_PROCESSES:-2}" -m "not ($alone)" "${args[@]}" || status=$?
+# --durations: the slowest tests of each pass are listed, to keep CI inside its 30 minutes.
+.venv/bin/python -m pytest -n "${TEST_PROCESSES:-2}" -m "not ($alone)" --durations=25 "${args[@]}" || status=$?
 second=0
-.venv/bin/python -m pytest -m "$alone" "${args[@]}" || second=$?
+.venv/bin/python -m pytest -m "$alone" --durations=10 "${args[@]}" || second=$?
 # 5 is "no test selected", which a narrowed run may give.
 if [[ $second -ne 0 && $second -ne 5 ]]; then status=$second; fi
 exit $status

@@ -42,7 +42,7 @@ def test_the_summary_counts_and_refuses_as_django_does(rf, admin_user):
     ours = deleted_objects_summary([agreement], request, site)
     djangos = get_deleted_objects([agreement], request, site)
     assert ours[1] == djangos[1]  # the count of every kind of row
-    assert ours[2] == djangos[2] == {"assessment"}  # ratings are not deleted by hand
+    assert ours[2] == djangos[2] == {"rating"}  # ratings are not deleted by hand
     assert ours[3] == djangos[3] == []
 
 
@@ -59,10 +59,10 @@ def test_protected_rows_are_listed_as_django_lists_them(rf, admin_user):
     assert len(ours[3]) == len(djangos[3]) > 0
 
 
-def _confirmation(client, agreement) -> tuple[int, str]:
+def _confirmation(client, agreement, language: str = "en") -> tuple[int, str]:
     url = reverse("admin:commitments_agreement_delete", args=[agreement.pk])
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
+        response = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
     assert response.status_code == 200
     return len(queries), response.content.decode()
 
@@ -82,6 +82,14 @@ def test_the_confirmation_names_a_bounded_list_in_constant_queries(admin_client,
     assert f"… and {12 - named} more commitments" in page
     assert page.count('Commitment: <a href="/admin/commitments/commitment/') == named
     assert DELETE_NAMED_PER_MODEL == 10
+
+
+def test_the_confirmation_names_the_rows_in_french(admin_client, monkeypatch):
+    monkeypatch.setattr("commitments.admin.base.DELETE_NAMED_PER_MODEL", 2)
+    _, page = _confirmation(admin_client, agreement_with(5, rated=False), language="fr")
+    assert "… et 3 autres engagements" in page
+    assert page.count('Engagement: <a href="/admin/commitments/commitment/') == 2
+    assert "Commitment:" not in page and "more commitments" not in page
 
 
 def test_the_deletion_itself_still_deletes_everything_with_history(admin_client):
