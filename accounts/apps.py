@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import pgettext_lazy
 
 
 class AccountsConfig(AppConfig):
     name = "accounts"
-    verbose_name = "Accounts"
+    verbose_name = pgettext_lazy("application", "Accounts")
 
     def ready(self) -> None:
         """Keep each user's language with their entry in the backup."""

@@ -1,6 +1,7 @@
 from collections.abc import Sequence
 
 from django.apps import AppConfig
+from django.utils.translation import pgettext_lazy
 
 
 def rescan_commitments(commitment_ids: Sequence[int]) -> None:
@@ -21,7 +22,7 @@ def rescan_commitments(commitment_ids: Sequence[int]) -> None:
 
 class AlertsConfig(AppConfig):
     name = "alerts"
-    verbose_name = "Deadline watch"
+    verbose_name = pgettext_lazy("application", "Deadline watch")
 
     def ready(self) -> None:
         """Re-evaluate a commitment at once when its status or due date changes; report health

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import pgettext_lazy
 
 
 class CommitmentsConfig(AppConfig):
     name = "commitments"
-    verbose_name = "Commitments"
+    verbose_name = pgettext_lazy("application", "Commitments")
 
     def ready(self) -> None:
         """Keep the role groups in step after ``migrate``; put the domain in the backup; show

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import pgettext_lazy
 
 
 class DashboardConfig(AppConfig):
     name = "dashboard"
-    verbose_name = "Dashboard"
+    verbose_name = pgettext_lazy("application", "Dashboard")

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import pgettext_lazy
 
 
 class FeedsConfig(AppConfig):
     name = "feeds"
-    verbose_name = "Calendar feeds and exports"
+    verbose_name = pgettext_lazy("application", "Calendar feeds and exports")
 
     def ready(self) -> None:
         """Put the calendar feeds in the backup."""

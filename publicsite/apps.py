@@ -1,11 +1,12 @@
 from django.apps import AppConfig
+from django.utils.translation import pgettext_lazy
 
 
 class PublicConfig(AppConfig):
     """The published tracker: pages, feeds and embeds anyone may read, without a login."""
 
     name = "publicsite"
-    verbose_name = "Public site"
+    verbose_name = pgettext_lazy("application", "Public site")
 
     def ready(self) -> None:
         """Empty the public cache on every change to the domain (see :mod:`publicsite.cache`)."""

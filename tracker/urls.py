@@ -5,12 +5,17 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import LoginForm
 from accounts.views import set_language
 from publicsite.sitemaps import SITEMAPS
 from publicsite.views import robots_txt
 from tracker.health import healthz
+
+# The admin says whose it is, in the reader's language (Django's default: "Django administration").
+admin.site.site_header = _("Commitment Tracker administration")
+admin.site.site_title = _("Commitment Tracker")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

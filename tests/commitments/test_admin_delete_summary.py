@@ -90,6 +90,7 @@ def test_the_confirmation_names_the_rows_in_french(admin_client, monkeypatch):
     assert "… et 3 autres engagements" in page
     assert page.count('Engagement: <a href="/admin/commitments/commitment/') == 2
     assert "Commitment:" not in page and "more commitments" not in page
+    assert "Administration du Suivi des engagements" in page  # not "Administration de Django"
 
 
 def test_the_deletion_itself_still_deletes_everything_with_history(admin_client):
