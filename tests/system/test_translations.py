@@ -35,19 +35,30 @@ def _catalog(po_file: Path) -> dict[str, list[str]]:
 
 
 def _msgids(po_file: Path) -> set[str]:
-    """Return every msgid of a .po file (singular forms), header excluded."""
-    ids, current, reading = set(), [], False
+    """Return every msgid of a .po file (singular forms), header excluded.
+
+    A message with a context (``pgettext``) is keyed as gettext keys it: ``context\x04msgid``.
+    """
+    ids, current, reading, context = set(), [], False, ""
     for line in po_file.read_text(encoding="utf-8").splitlines():
-        if line.startswith("msgid "):
+        if line.startswith("msgctxt "):
+            context = _unquoted([line[8:]])
+        elif line.startswith("msgid "):
             current, reading = [line[6:]], True
         elif reading and line.startswith('"'):
             current.append(line)
         elif reading:
             reading = False
-            text = "".join(part.strip()[1:-1] for part in current)
+            text = _unquoted(current)
             if text:
-                ids.add(text.encode().decode("unicode_escape").encode("latin-1").decode())
+                ids.add(f"{context}\x04{text}" if context else text)
+            context = ""
     return ids
+
+
+def _unquoted(parts: list[str]) -> str:
+    text = "".join(part.strip()[1:-1] for part in parts)
+    return text.encode().decode("unicode_escape").encode("latin-1").decode()
 
 
 @pytest.fixture(scope="module")
