@@ -202,6 +202,7 @@ def test_recipients_of_one_alert_in_a_run_share_its_words_only_where_they_are_th
         )
         mail = sent[alert.message_id]
         assert mail.rcpt_tos == (alert.email,)
+        assert _headers(mail.message) == _headers(alone)
         assert (mail.subject, mail.text, mail.html) == (
             str(alone["Subject"]),
             alone.get_body(preferencelist=("plain",)).get_content(),  # type: ignore[union-attr]
@@ -213,6 +214,15 @@ def test_recipients_of_one_alert_in_a_run_share_its_words_only_where_they_are_th
     assert "escalation contact" in contact.text
     assert "escalation contact" not in english.text
     assert len({english.text, in_french.text, contact.text, elsewhere.text}) == 4
+
+
+def _headers(message) -> list[tuple[str, str]]:
+    """Return a mail's headers but its date and boundary (drawn for each mail)."""
+    return [
+        (name, str(value))
+        for name, value in message.items()
+        if name not in {"Date", "Content-Type"}
+    ] + [("Content-Type", message.get_content_type())]
 
 
 @pytest.mark.parametrize(
