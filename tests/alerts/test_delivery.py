@@ -28,6 +28,7 @@ from alerts.services.delivery import (
 from alerts.services.mail import alert_mail_build, digest_message_id
 from commitments.models import Citation
 from commitments.services.commitments import commitment_update
+from core import outbox
 from tests.factories import user_make
 from tests.support.smtp_server import smtp_server_fixture, smtp_settings_fixture  # noqa: F401
 
@@ -469,17 +470,18 @@ def test_crash_after_smtp_accepted_resends_only_that_mail_with_the_same_message_
 ):
     """The documented bound: a crash between SMTP and commit duplicates one mail, loses none."""
     first, in_flight, last = make_alert(), make_alert(), make_alert()
-    real_save = Alert.save
+    real_write = outbox._write
 
-    def crash_when_marking_in_flight(self, *args, **kwargs):
-        if self.pk == in_flight.pk and self.state == AlertState.SENT:
+    def crash_when_marking_in_flight(row, fields):
+        if row.pk == in_flight.pk and row.state == AlertState.SENT:
             raise SystemExit("worker killed")
-        return real_save(self, *args, **kwargs)
+        return real_write(row, fields)
 
-    monkeypatch.setattr(Alert, "save", crash_when_marking_in_flight)
+    # The mark's one statement (core.outbox._write) is where the worker dies.
+    monkeypatch.setattr(outbox, "_write", crash_when_marking_in_flight)
     with pytest.raises(SystemExit):
         alerts_send_pending(now=SEVEN_DAYS_BEFORE)
-    monkeypatch.setattr(Alert, "save", real_save)
+    monkeypatch.setattr(outbox, "_write", real_write)
 
     assert [_state(a)[0] for a in (first, in_flight, last)] == [
         AlertState.SENT,
