@@ -38,6 +38,7 @@ one behind the other instead of skipping, with the same guarantee.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -46,6 +47,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol, TypeVar
 
 from celery import Task
+from django.apps import apps
 from django.conf import settings
 from django.db import (
     DatabaseError,
@@ -490,17 +492,37 @@ def _mark_failed_attempt(
 
 
 def _write(row: Any, fields: list[str]) -> None:
-    """Save the outcome's ``fields`` of ``row`` (one ``UPDATE``); a row deleted since is let be.
+    """Write the outcome's ``fields`` of ``row`` (one ``UPDATE``); a row deleted since is let be.
 
     A session claim does not stop a row being deleted while its message goes (its user was
-    deleted): there is nothing left to mark, and the run goes on.
+    deleted): there is nothing left to mark, and the run goes on. The statement is the one
+    ``row.save(update_fields=fields)`` runs, written once per outbox and set of fields: a
+    mark is written per message, and Django compiled it again for each (0.5 ms of CPU, as
+    much as writing the mail). The outboxes' models have no ``save()`` of their own, no
+    field Django fills in on save and no signal receiver.
     """
-    try:
-        row.save(update_fields=fields)
-    except DatabaseError:
-        if type(row)._default_manager.filter(pk=row.pk).exists():
-            raise
+    statement, columns = _update_statement(type(row)._meta.label, tuple(fields), connection.vendor)
+    values = [field.get_db_prep_save(getattr(row, field.attname), connection) for field in columns]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*values, row.pk])
+        written = cursor.rowcount
+    if not written:
         logger.info("%s %s was deleted while it was being sent", type(row).__name__, row.pk)
+
+
+@functools.cache
+def _update_statement(
+    model_label: str, fields: tuple[str, ...], vendor: str
+) -> tuple[str, list[models.Field[Any, Any]]]:
+    """Return the ``UPDATE`` of ``fields`` of one row by pk of the model, and those fields."""
+    meta = apps.get_model(model_label)._meta
+    columns = [meta.get_field(name) for name in fields]
+    if not all(isinstance(field, models.Field) for field in columns):
+        raise TypeError(f"{model_label}: an outbox's outcome is written to its own columns")
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in columns)
+    table, pk = quote(meta.db_table), quote(meta.pk.column)  # type: ignore[union-attr]
+    return f"UPDATE {table} SET {assignments} WHERE {pk} = %s", columns  # noqa: S608 - names
 
 
 def _fields(outbox: Outbox, *names: str) -> list[str]:

@@ -28,6 +28,7 @@ from alerts.services.delivery import (
 from alerts.services.mail import alert_mail_build, digest_message_id
 from commitments.models import Citation
 from commitments.services.commitments import commitment_update
+from core import outbox
 from tests.factories import user_make
 from tests.support.smtp_server import smtp_server_fixture, smtp_settings_fixture  # noqa: F401
 
@@ -202,6 +203,7 @@ def test_recipients_of_one_alert_in_a_run_share_its_words_only_where_they_are_th
         )
         mail = sent[alert.message_id]
         assert mail.rcpt_tos == (alert.email,)
+        assert _headers(mail.message) == _headers(alone)
         assert (mail.subject, mail.text, mail.html) == (
             str(alone["Subject"]),
             alone.get_body(preferencelist=("plain",)).get_content(),  # type: ignore[union-attr]
@@ -213,6 +215,15 @@ def test_recipients_of_one_alert_in_a_run_share_its_words_only_where_they_are_th
     assert "escalation contact" in contact.text
     assert "escalation contact" not in english.text
     assert len({english.text, in_french.text, contact.text, elsewhere.text}) == 4
+
+
+def _headers(message) -> list[tuple[str, str]]:
+    """Return a mail's headers but its date and boundary (drawn for each mail)."""
+    return [
+        (name, str(value))
+        for name, value in message.items()
+        if name not in {"Date", "Content-Type"}
+    ] + [("Content-Type", message.get_content_type())]
 
 
 @pytest.mark.parametrize(
@@ -459,17 +470,18 @@ def test_crash_after_smtp_accepted_resends_only_that_mail_with_the_same_message_
 ):
     """The documented bound: a crash between SMTP and commit duplicates one mail, loses none."""
     first, in_flight, last = make_alert(), make_alert(), make_alert()
-    real_save = Alert.save
+    real_write = outbox._write
 
-    def crash_when_marking_in_flight(self, *args, **kwargs):
-        if self.pk == in_flight.pk and self.state == AlertState.SENT:
+    def crash_when_marking_in_flight(row, fields):
+        if row.pk == in_flight.pk and row.state == AlertState.SENT:
             raise SystemExit("worker killed")
-        return real_save(self, *args, **kwargs)
+        return real_write(row, fields)
 
-    monkeypatch.setattr(Alert, "save", crash_when_marking_in_flight)
+    # The mark's one statement (core.outbox._write) is where the worker dies.
+    monkeypatch.setattr(outbox, "_write", crash_when_marking_in_flight)
     with pytest.raises(SystemExit):
         alerts_send_pending(now=SEVEN_DAYS_BEFORE)
-    monkeypatch.setattr(Alert, "save", real_save)
+    monkeypatch.setattr(outbox, "_write", real_write)
 
     assert [_state(a)[0] for a in (first, in_flight, last)] == [
         AlertState.SENT,
