@@ -311,9 +311,11 @@ def assessments_as_of(
 
     That is the latest rating dated on or before ``as_of`` (by date, then entry): reproduced
     from the history, so a rating recorded later with a later date changes nothing. ``None``
-    gives the current ratings. One query, with the evidence and its source.
+    gives the current ratings. One query, with the evidence and its source, in no order.
     """
-    rows = Assessment.objects.select_related("evidence__source", "author")
+    # In no order (the readers look the ratings up by pair): the model's order joins the
+    # commitment and the party only to sort.
+    rows = Assessment.objects.select_related("evidence__source").order_by()
     if commitments is not None:
         rows = rows.filter(commitment__in=commitments.values("pk"))
     if as_of is None:
@@ -351,12 +353,14 @@ BRIEF_FIELDS = (
 
 @dataclass(frozen=True, slots=True)
 class CommitmentBrief:
-    """What a table of an agreement's commitments shows of one commitment, with its obligors.
+    """What a compliance table and the agreement pages show of one commitment, with its
+    obligors.
 
     Read by :func:`compliance_briefs` from plain rows, without building a model instance per
-    commitment (and one per obligor): for the agreement's dashboard page, whose sections (the
-    list, the timeline, the compliance table) show these fields and nothing else. It reads
-    as a commitment to the helpers those sections share (``localized``, ``stage_dates``).
+    commitment (and one per obligor): the compliance table's rows hold it, and the agreement
+    pages (dashboard and public) show these fields in their list, timeline and tables and
+    nothing else; the API's and the reports' rows name its key and title. It reads as a
+    commitment to the helpers those sections share (``localized``, ``stage_dates``).
     """
 
     #: The translated fields (``localized``) are the commitment's.
@@ -391,7 +395,7 @@ class CommitmentBrief:
 
 def compliance_briefs(agreement: Agreement) -> list[CommitmentBrief]:
     """Return the agreement's commitments as :class:`CommitmentBrief`, in the compliance
-    table's order (that of :func:`compliance_commitments`).
+    table's order (:data:`COMPLIANCE_ORDER`).
 
     Two queries whatever the number of commitments, as many as the commitments with their
     obligors loaded: the commitments' fields, one row for each of their other obligors (a
@@ -422,24 +426,10 @@ def compliance_briefs(agreement: Agreement) -> list[CommitmentBrief]:
     ]
 
 
-def compliance_commitments(agreement: Agreement) -> QuerySet[Commitment]:
-    """Return the agreement's commitments in the compliance table's order, with their obligors.
-
-    The order (by due date, undated last, then entry) and what is loaded (the obligor, the
-    other obligors) are the table's: a page that lists the same commitments reads them here
-    once and hands them to :func:`compliance_table`.
-    """
-    return (
-        agreement.commitments.select_related("obligor")
-        .prefetch_related(obligors_prefetch())
-        .order_by(*COMPLIANCE_ORDER)
-    )
-
-
 @overload
 def compliance_table(
     *, agreement: Agreement, as_of: dt.date | None = None, commitments: None = None
-) -> ComplianceTable[Commitment]: ...
+) -> ComplianceTable[CommitmentBrief]: ...
 
 
 @overload
@@ -456,13 +446,14 @@ def compliance_table(
 ) -> ComplianceTable[Any]:
     """Return the agreement's compliance table as of the end of ``as_of`` (or today).
 
-    Three queries whatever the number of commitments: the commitments with their obligor,
-    their other obligors, and the ratings as of the date. The obligors are today's.
-    ``commitments``, if given, are :func:`compliance_commitments` already read, or
-    :func:`compliance_briefs` (then only the ratings are queried; the rows hold them).
+    Three queries whatever the number of commitments: the commitments as briefs
+    (:func:`compliance_briefs`), the parties they bind, and the ratings as of the date. The
+    obligors are today's. ``commitments``, if given, are the agreement's in the table's order
+    (:data:`COMPLIANCE_ORDER`) with their obligors loaded, such as the briefs already read:
+    then only the ratings are queried, and the rows hold them.
     """
     if commitments is None:
-        commitments = list(compliance_commitments(agreement))
+        commitments = compliance_briefs(agreement)
     ratings = {
         (a.commitment_id, a.party_id): a
         for a in assessments_as_of(commitments=agreement.commitments.all(), as_of=as_of)
@@ -491,7 +482,7 @@ def compliance_parties(*, agreement: Agreement) -> list[Party]:
     Two queries (the commitments and their obligors), no ratings: for a reader that needs
     the table's parties but not its rows.
     """
-    table = _compliance_rows(agreement, None, list(compliance_commitments(agreement)), {})
+    table = _compliance_rows(agreement, None, compliance_briefs(agreement), {})
     return [entry.party for entry in table.parties]
 
 

@@ -15,7 +15,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from commitments.models import Assessment, Commitment
-from commitments.selectors import compliance_commitments, compliance_table
+from commitments.selectors import (
+    COMPLIANCE_ORDER,
+    compliance_table,
+    obligors_prefetch,
+)
 from dashboard import charts
 from dashboard.views import commitment_urls
 
@@ -54,6 +58,16 @@ def _rated(agreement, obligor, co_obligor, editor, n: int, start: int = 0) -> No
         )
         for i, c in enumerate(commitments)
         for day, rating in ((dt.date(2026, 1, 5), "in_the_works"), (dt.date(2026, 2, 5), "stalled"))
+    )
+
+
+def _commitment_instances(agreement) -> list[Commitment]:
+    """Return the agreement's commitments as model instances, in the table's order, with
+    their obligors loaded: what the table read before the briefs (the reference)."""
+    return list(
+        agreement.commitments.select_related("obligor")
+        .prefetch_related(obligors_prefetch())
+        .order_by(*COMPLIANCE_ORDER)
     )
 
 
@@ -111,7 +125,7 @@ def test_the_table_from_the_pages_commitments_is_the_table_the_selector_reads(
     same rows, same order (undated last), same ratings; only the ratings are read again."""
     _rated(agreement, japan, usa, editor, 5)
     make_commitment(title="Undated")
-    loaded = list(compliance_commitments(agreement))
+    loaded = _commitment_instances(agreement)
     with CaptureQueriesContext(connection) as captured:
         given = compliance_table(agreement=agreement, as_of=as_of, commitments=loaded)
     assert len(captured.captured_queries) == 1
@@ -150,7 +164,7 @@ def test_the_briefs_are_the_commitments_the_table_reads(
     with CaptureQueriesContext(connection) as large:
         briefs = compliance_briefs(agreement)
     assert len(small.captured_queries) == len(large.captured_queries) == 2
-    loaded = list(compliance_commitments(agreement))
+    loaded = _commitment_instances(agreement)
     assert [b.pk for b in briefs] == [c.pk for c in loaded]
     for brief, commitment in zip(briefs, loaded, strict=True):
         for name in ("obligor_id", *BRIEF_FIELDS):
