@@ -10,9 +10,10 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, overload
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.options import Options
 from django.utils.functional import Promise, cached_property
 from django.utils.translation import gettext
 
@@ -25,6 +26,7 @@ from .choices import (
     PublicationAction,
     PublicationState,
     RelationKind,
+    Status,
 )
 from .models import (
     DUE_DATE_RELATIONS,
@@ -44,6 +46,7 @@ from .models import (
     Source,
 )
 from .services.assessments import review_after_days
+from .stages import TIMELINE_STAGES
 
 
 def party_list() -> QuerySet[Party]:
@@ -225,11 +228,26 @@ def fulfilment_timing_tally() -> dict[str, Count]:
     }
 
 
+class TableCommitment(Protocol):
+    """What a compliance table reads of a commitment: a :class:`Commitment` (the obligors
+    loaded) or a :class:`CommitmentBrief`."""
+
+    @property
+    def pk(self) -> Any: ...
+
+    @property
+    def obligor_list(self) -> list[Party]: ...
+
+
+#: The commitments of a table: model instances, or the briefs of the agreement's page.
+C = TypeVar("C", bound=TableCommitment)
+
+
 @dataclass(frozen=True)
-class ComplianceRow:
+class ComplianceRow(Generic[C]):
     """One obligor of one commitment, with its rating as of the table's date (or none)."""
 
-    commitment: Commitment
+    commitment: C
     party: Party
     assessment: Assessment | None
 
@@ -244,11 +262,11 @@ class ComplianceRow:
 
 
 @dataclass
-class PartyCompliance:
+class PartyCompliance(Generic[C]):
     """One obligor's rows of a compliance table, with their tally (average over scored rows)."""
 
     party: Party
-    rows: list[ComplianceRow]
+    rows: list[ComplianceRow[C]]
 
     @cached_property
     def tally(self) -> Tally:
@@ -257,7 +275,7 @@ class PartyCompliance:
 
 
 @dataclass
-class ComplianceTable:
+class ComplianceTable(Generic[C]):
     """An agreement's compliance: each commitment × obligor, by party, as of a date.
 
     ``as_of`` ``None`` is today's table (the current ratings).
@@ -265,12 +283,12 @@ class ComplianceTable:
 
     agreement: Agreement
     as_of: dt.date | None
-    rows: list[ComplianceRow]
+    rows: list[ComplianceRow[C]]
 
     @cached_property
-    def parties(self) -> list[PartyCompliance]:
+    def parties(self) -> list[PartyCompliance[C]]:
         """Return the rows grouped by obligor, in the order parties first appear."""
-        table: dict[int, PartyCompliance] = {}
+        table: dict[int, PartyCompliance[C]] = {}
         for row in self.rows:
             table.setdefault(row.party.pk, PartyCompliance(row.party, [])).rows.append(row)
         return list(table.values())
@@ -293,9 +311,11 @@ def assessments_as_of(
 
     That is the latest rating dated on or before ``as_of`` (by date, then entry): reproduced
     from the history, so a rating recorded later with a later date changes nothing. ``None``
-    gives the current ratings. One query, with the evidence and its source.
+    gives the current ratings. One query, with the evidence and its source, in no order.
     """
-    rows = Assessment.objects.select_related("evidence__source", "author")
+    # In no order (the readers look the ratings up by pair): the model's order joins the
+    # commitment and the party only to sort.
+    rows = Assessment.objects.select_related("evidence__source").order_by()
     if commitments is not None:
         rows = rows.filter(commitment__in=commitments.values("pk"))
     if as_of is None:
@@ -311,35 +331,129 @@ def assessments_as_of(
     return rows.filter(assessed_on__lte=as_of).exclude(Exists(later))
 
 
-def compliance_commitments(agreement: Agreement) -> QuerySet[Commitment]:
-    """Return the agreement's commitments in the compliance table's order, with their obligors.
+#: The compliance table's order of an agreement's commitments: by due date, undated last,
+#: then entry.
+COMPLIANCE_ORDER = (F("due_date").asc(nulls_last=True), "id")
 
-    The order (by due date, undated last, then entry) and what is loaded (the obligor, the
-    other obligors) are the table's: a page that lists the same commitments reads them here
-    once and hands them to :func:`compliance_table`.
+#: The commitment fields a :class:`CommitmentBrief` holds, besides its obligors.
+BRIEF_FIELDS = (
+    "key",
+    "title",
+    "title_fr",
+    "machine_translations",
+    "status",
+    "due_date",
+    "due_precision",
+    "deadline_state",
+    "effective_from",
+    "fulfilled_on",
+    *(name for _, name in TIMELINE_STAGES),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CommitmentBrief:
+    """What a compliance table and the agreement pages show of one commitment, with its
+    obligors.
+
+    Read by :func:`compliance_briefs` from plain rows, without building a model instance per
+    commitment (and one per obligor): the compliance table's rows hold it, and the agreement
+    pages (dashboard and public) show these fields in their list, timeline and tables and
+    nothing else; the API's and the reports' rows name its key and title. It reads as a
+    commitment to the helpers those sections share (``localized``, ``stage_dates``).
     """
-    return (
-        agreement.commitments.select_related("obligor")
-        .prefetch_related(obligors_prefetch())
-        .order_by(F("due_date").asc(nulls_last=True), "id")
+
+    #: The translated fields (``localized``) are the commitment's.
+    _meta: ClassVar[Options[Commitment]] = Commitment._meta
+
+    pk: int
+    key: str
+    title: str
+    title_fr: str
+    machine_translations: dict[str, dict[str, str]]
+    status: str
+    due_date: dt.date | None
+    due_precision: str
+    deadline_state: str
+    effective_from: dt.date | None
+    fulfilled_on: dt.date | None
+    announced_on: dt.date | None
+    signed_on: dt.date | None
+    in_force_on: dt.date | None
+    ended_on: dt.date | None
+    obligor_id: int
+    #: Every party the commitment binds, as :attr:`Commitment.obligor_list` orders them.
+    obligor_list: list[Party]
+
+    @property
+    def obligor(self) -> Party:
+        return self.obligor_list[0]
+
+    def get_status_display(self) -> str:
+        return str(Status(self.status).label)
+
+
+def compliance_briefs(agreement: Agreement) -> list[CommitmentBrief]:
+    """Return the agreement's commitments as :class:`CommitmentBrief`, in the compliance
+    table's order (:data:`COMPLIANCE_ORDER`).
+
+    Two queries whatever the number of commitments, as many as the commitments with their
+    obligors loaded: the commitments' fields, one row for each of their other obligors (a
+    commitment shared by two more parties comes in two adjacent rows), and the parties they
+    name, one instance each.
+    """
+    rows = agreement.commitments.order_by(*COMPLIANCE_ORDER).values(
+        "pk", *BRIEF_FIELDS, "obligor_id", "co_obligors"
     )
+    links = Commitment.co_obligors.through.objects.filter(commitment__agreement=agreement)
+    named = Q(pk__in=agreement.commitments.order_by().values("obligor_id"))
+    parties = {
+        party.pk: party
+        for party in Party.objects.filter(named | Q(pk__in=links.values("party_id")))
+    }
+    fields: dict[int, dict[str, Any]] = {}
+    others: dict[int, list[Party]] = {}
+    for row in rows:
+        shared = row.pop("co_obligors")
+        fields.setdefault(row["pk"], row)
+        if shared is not None and shared != row["obligor_id"]:
+            others.setdefault(row["pk"], []).append(parties[shared])
+    for shared_by in others.values():
+        shared_by.sort(key=lambda party: (party.name, party.pk))
+    return [
+        CommitmentBrief(**row, obligor_list=[parties[row["obligor_id"]], *others.get(pk, ())])
+        for pk, row in fields.items()
+    ]
+
+
+@overload
+def compliance_table(
+    *, agreement: Agreement, as_of: dt.date | None = None, commitments: None = None
+) -> ComplianceTable[CommitmentBrief]: ...
+
+
+@overload
+def compliance_table(
+    *, agreement: Agreement, as_of: dt.date | None = None, commitments: Sequence[C]
+) -> ComplianceTable[C]: ...
 
 
 def compliance_table(
     *,
     agreement: Agreement,
     as_of: dt.date | None = None,
-    commitments: Sequence[Commitment] | None = None,
-) -> ComplianceTable:
+    commitments: Sequence[Any] | None = None,
+) -> ComplianceTable[Any]:
     """Return the agreement's compliance table as of the end of ``as_of`` (or today).
 
-    Three queries whatever the number of commitments: the commitments with their obligor,
-    their other obligors, and the ratings as of the date. The obligors are today's.
-    ``commitments``, if given, are :func:`compliance_commitments` already read (then only the
-    ratings are queried).
+    Three queries whatever the number of commitments: the commitments as briefs
+    (:func:`compliance_briefs`), the parties they bind, and the ratings as of the date. The
+    obligors are today's. ``commitments``, if given, are the agreement's in the table's order
+    (:data:`COMPLIANCE_ORDER`) with their obligors loaded, such as the briefs already read:
+    then only the ratings are queried, and the rows hold them.
     """
     if commitments is None:
-        commitments = list(compliance_commitments(agreement))
+        commitments = compliance_briefs(agreement)
     ratings = {
         (a.commitment_id, a.party_id): a
         for a in assessments_as_of(commitments=agreement.commitments.all(), as_of=as_of)
@@ -350,9 +464,9 @@ def compliance_table(
 def _compliance_rows(
     agreement: Agreement,
     as_of: dt.date | None,
-    commitments: Sequence[Commitment],
+    commitments: Sequence[C],
     ratings: dict[tuple[int, int], Assessment],
-) -> ComplianceTable:
+) -> ComplianceTable[C]:
     """Return the table's rows: each commitment × each of its obligors, with its rating."""
     rows = [
         ComplianceRow(commitment, party, ratings.get((commitment.pk, party.pk)))
@@ -368,7 +482,7 @@ def compliance_parties(*, agreement: Agreement) -> list[Party]:
     Two queries (the commitments and their obligors), no ratings: for a reader that needs
     the table's parties but not its rows.
     """
-    table = _compliance_rows(agreement, None, list(compliance_commitments(agreement)), {})
+    table = _compliance_rows(agreement, None, compliance_briefs(agreement), {})
     return [entry.party for entry in table.parties]
 
 
@@ -376,7 +490,7 @@ def compliance_parties(*, agreement: Agreement) -> list[Party]:
 
 
 @dataclass(frozen=True)
-class ComplianceChange:
+class ComplianceChange(Generic[C]):
     """One obligor of one commitment whose rating differs between two dates.
 
     ``before`` and ``after`` are the ratings that stood at the end of each date (``None``
@@ -384,7 +498,7 @@ class ComplianceChange:
     and date.
     """
 
-    commitment: Commitment
+    commitment: C
     party: Party
     before: Assessment | None
     after: Assessment | None
@@ -398,7 +512,7 @@ class ComplianceChange:
         return self.after.rating if self.after else Rating.NOT_RATED.value
 
 
-def compliance_changes(*, table: ComplianceTable, since: dt.date) -> list[ComplianceChange]:
+def compliance_changes(*, table: ComplianceTable[C], since: dt.date) -> list[ComplianceChange[C]]:
     """Return the rows of ``table`` whose rating differs from the one at the end of ``since``.
 
     ``table`` is the later state (as of its date, or today); one more query reads the ratings

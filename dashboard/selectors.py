@@ -24,7 +24,8 @@ from commitments.models import (
 )
 from commitments.querysets import due_within_q, overdue_q
 from commitments.selectors import (
-    compliance_commitments,
+    CommitmentBrief,
+    compliance_briefs,
     fulfilment_timing_tally,
     obligors_prefetch,
     revisions_prefetch,
@@ -161,15 +162,15 @@ def reviews_due_count() -> int:
     return Assessment.objects.filter(current=True, review_due=True).count()
 
 
-def agreement_detail(*, pk: int) -> tuple[Agreement, list[Commitment]]:
+def agreement_detail(*, pk: int) -> tuple[Agreement, list[CommitmentBrief]]:
     """Return an agreement with its parties and citations, and its commitments.
 
-    The commitments are the compliance table's (:func:`commitments.selectors.
-    compliance_commitments`: its order, the obligors loaded), read once for the page's list,
-    timeline, compliance table and charts.
+    The commitments are the compliance table's, as briefs (:func:`commitments.selectors.
+    compliance_briefs`: its order, the obligors loaded, the fields the page shows and no model
+    instance each), read once for the page's list, timeline, compliance table and charts.
     """
     agreement = Agreement.objects.prefetch_related("parties", "citations__source").get(pk=pk)
-    return agreement, list(compliance_commitments(agreement))
+    return agreement, compliance_briefs(agreement)
 
 
 def agreement_commitment_sources(*, agreement: Agreement) -> list[Source]:

@@ -41,6 +41,7 @@ from commitments.forms import (
 from commitments.models import Agreement, Assessment, Commitment, Party, Report, ReportCorrection
 from commitments.report_files import report_cached, report_file
 from commitments.selectors import (
+    CommitmentBrief,
     ReportReading,
     agreements_awaiting_review,
     assessment_history,
@@ -188,7 +189,7 @@ def commitment_urls(pks: Iterable[int]) -> dict[int, str]:
 class CommitmentRow:
     """One commitment of the agreement page, with the words and link its sections share."""
 
-    commitment: Commitment
+    commitment: CommitmentBrief
     title: str
     #: The title as the ``localized`` tag writes it (a fallback or machine translation marked).
     title_html: SafeString
@@ -632,7 +633,7 @@ def _compliance_context(
     request: HttpRequest,
     agreement: Agreement,
     *,
-    commitments: list[Commitment],
+    commitments: list[CommitmentBrief],
     freeze_form: ReportFreezeForm | None = None,
 ) -> dict[str, Any]:
     """Return the agreement page's compliance table, comparison and reports for ``request``.

@@ -17,6 +17,7 @@ from commitments.assessment import Tally
 from commitments.choices import Status
 from commitments.models import Agreement, Citation, Commitment, Party, Report, Source
 from commitments.selectors import (
+    CommitmentBrief,
     ComplianceTable,
     compliance_table,
     current_assessments_prefetch,
@@ -126,7 +127,7 @@ def public_agreement_queryset() -> QuerySet[Agreement]:
 class CommitmentLine:
     """A commitment of the agreement page: the commitment and each obligor's rating."""
 
-    commitment: Commitment
+    commitment: CommitmentBrief
     ratings: list[tuple[Party, str]]
 
 

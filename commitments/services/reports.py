@@ -97,7 +97,7 @@ def report_freeze(
             ReportRow(
                 report=report,
                 position=position,
-                commitment=line.commitment,
+                commitment_id=line.commitment.pk,
                 commitment_key=line.commitment.key,
                 commitment_title=line.commitment.title,
                 party=line.party,

@@ -70,6 +70,16 @@ def timeline_rows(timeline: Any) -> SafeString:
 
 
 @register.simple_tag
+def timeline_undated(timeline: Any) -> SafeString:
+    """Return the links to the timeline's undated commitments, separated by " · "."""
+    return safe(
+        " · ".join(
+            f'<a href="{escape(lane.url)}">{escape(lane.title)}</a>' for lane in timeline.undated
+        )
+    )
+
+
+@register.simple_tag
 def agreement_commitment_rows(rows: Iterable[Any]) -> SafeString:
     """Return the ``<tr>`` of each row of the dashboard agreement page's commitments table
     (``rows``: the view's ``CommitmentRow``, each with its title, URL and obligors)."""

@@ -4,8 +4,8 @@ byte for byte, in English and in French.
 
 The loops are kept here only as the oracle: each is rendered with the page's own context and
 compared with the tag's output, on rows that cover the cases (a French title and its English
-fallback, a machine translation, an escaped title, a co-obligor, an unrated party, an undated
-commitment, a fulfilled one, implementation stages, a long justification).
+fallback, a machine translation, an escaped title, a co-obligor, an unrated party, two undated
+commitments, a fulfilled one, implementation stages, a long justification).
 """
 
 from __future__ import annotations
@@ -43,6 +43,11 @@ TIMELINE_LOOP = (
     '      {% if row.end_x is not None %}<line class="span" x1="{{ row.start_x|unlocalize }}" x2="{{ row.end_x|unlocalize }}" y1="{{ row.y|unlocalize }}" y2="{{ row.y|unlocalize }}"/>{% endif %}\n'  # noqa: E501
     '      {% for mark in row.marks %}<circle class="mark-{{ mark.kind }}{% if mark.is_stage %} stage{% endif %}" cx="{{ mark.x|unlocalize }}" cy="{{ row.y|unlocalize }}" r="5"><title>{{ mark.title }}</title></circle>{% endfor %}\n'  # noqa: E501
     "    </g>{% endfor %}"
+)
+
+UNDATED_LOOP = (
+    '{% for lane in timeline.undated %}<a href="{{ lane.url }}">{{ lane.title }}</a>'
+    "{% if not forloop.last %} · {% endif %}{% endfor %}"
 )
 
 COMPLIANCE_LOOP = (
@@ -119,6 +124,7 @@ def varied(agreement, japan, usa, source, make_commitment):
         now=NOW,
     )
     make_commitment(title="Ongoing", deadline_kind="none", offset_amount=None)
+    make_commitment(title="Ongoing <b>&</b> 'open'", deadline_kind="none", offset_amount=None)
     make_commitment(
         title="Staged",
         announced_on=dt.date(2025, 7, 22),
@@ -143,6 +149,7 @@ def test_the_rows_are_the_html_of_the_template_loops(editor_client, varied, lang
     with translation.override(lang):
         rows = agreement_rows.agreement_commitment_rows(context["commitments"])
         timeline = agreement_rows.timeline_rows(context["timeline"])
+        undated = agreement_rows.timeline_undated(context["timeline"])
         compliance = [
             agreement_rows.agreement_compliance_rows(entry.rows, context["commitment_rows"])
             for entry in context["compliance"].parties
@@ -150,6 +157,7 @@ def test_the_rows_are_the_html_of_the_template_loops(editor_client, varied, lang
         titled = _titled(context["timeline"])
     assert rows == _oracle(COMMITMENT_LOOP, context, lang)
     assert timeline == _oracle(TIMELINE_LOOP, {"timeline": titled}, lang)
+    assert undated == _oracle(UNDATED_LOOP, context, lang)
     assert compliance == [
         _oracle(COMPLIANCE_LOOP, {**context, "entry": entry}, lang)
         for entry in context["compliance"].parties
@@ -157,10 +165,11 @@ def test_the_rows_are_the_html_of_the_template_loops(editor_client, varied, lang
     # Every row is on the page, the hostile title (its machine translation in French) escaped.
     html = response.content.decode()
     assert rows in html and timeline in html and all(part in html for part in compliance)
+    assert undated in html and len(context["timeline"].undated) == 2
     escaped = "&lt;b&gt;par machine&lt;/b&gt;" if lang == "fr" else "&lt;script&gt;alert"
     assert escaped in rows and "<script>alert" not in html and "<b>par" not in html
-    assert len(context["commitments"]) == 4
-    assert sum(len(entry.rows) for entry in context["compliance"].parties) == 5
+    assert len(context["commitments"]) == 5
+    assert sum(len(entry.rows) for entry in context["compliance"].parties) == 6
     assert any(m.is_stage for row in context["timeline"].rows for m in row.marks)
 
 

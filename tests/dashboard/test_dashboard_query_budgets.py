@@ -15,7 +15,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from commitments.models import Assessment, Commitment
-from commitments.selectors import compliance_commitments, compliance_table
+from commitments.selectors import (
+    COMPLIANCE_ORDER,
+    compliance_table,
+    obligors_prefetch,
+)
 from dashboard import charts
 from dashboard.views import commitment_urls
 
@@ -54,6 +58,16 @@ def _rated(agreement, obligor, co_obligor, editor, n: int, start: int = 0) -> No
         )
         for i, c in enumerate(commitments)
         for day, rating in ((dt.date(2026, 1, 5), "in_the_works"), (dt.date(2026, 2, 5), "stalled"))
+    )
+
+
+def _commitment_instances(agreement) -> list[Commitment]:
+    """Return the agreement's commitments as model instances, in the table's order, with
+    their obligors loaded: what the table read before the briefs (the reference)."""
+    return list(
+        agreement.commitments.select_related("obligor")
+        .prefetch_related(obligors_prefetch())
+        .order_by(*COMPLIANCE_ORDER)
     )
 
 
@@ -111,7 +125,7 @@ def test_the_table_from_the_pages_commitments_is_the_table_the_selector_reads(
     same rows, same order (undated last), same ratings; only the ratings are read again."""
     _rated(agreement, japan, usa, editor, 5)
     make_commitment(title="Undated")
-    loaded = list(compliance_commitments(agreement))
+    loaded = _commitment_instances(agreement)
     with CaptureQueriesContext(connection) as captured:
         given = compliance_table(agreement=agreement, as_of=as_of, commitments=loaded)
     assert len(captured.captured_queries) == 1
@@ -122,6 +136,54 @@ def test_the_table_from_the_pages_commitments_is_the_table_the_selector_reads(
     assert [(p.party.pk, p.tally) for p in given.parties] == [
         (p.party.pk, p.tally) for p in alone.parties
     ]
+
+
+def test_the_briefs_are_the_commitments_the_table_reads(
+    editor, agreement, japan, usa, make_commitment
+):
+    """The page's briefs hold each commitment's fields and obligors as the model instances
+    hold them, in the same order, in two queries for N and 3N commitments; the tables built
+    from them are the selector's (rows, ratings, changes)."""
+    from commitments.selectors import BRIEF_FIELDS, compliance_briefs, compliance_changes
+    from tests import factories
+
+    _rated(agreement, japan, usa, editor, 4)
+    third = factories.party_make(key="france", name="France", country_code="FR")
+    shared = make_commitment(
+        obligor=usa,
+        title="Shared by three",
+        title_fr="Partagé par trois",
+        machine_translations={"fr": {"title": "Traduit"}},
+        announced_on=dt.date(2025, 7, 22),
+    )
+    shared.co_obligors.add(japan, third)
+    make_commitment(title="Undated", deadline_kind="none", offset_amount=None)
+    with CaptureQueriesContext(connection) as small:
+        compliance_briefs(agreement)
+    _rated(agreement, japan, usa, editor, 8, start=4)
+    with CaptureQueriesContext(connection) as large:
+        briefs = compliance_briefs(agreement)
+    assert len(small.captured_queries) == len(large.captured_queries) == 2
+    loaded = _commitment_instances(agreement)
+    assert [b.pk for b in briefs] == [c.pk for c in loaded]
+    for brief, commitment in zip(briefs, loaded, strict=True):
+        for name in ("obligor_id", *BRIEF_FIELDS):
+            assert getattr(brief, name) == getattr(commitment, name), name
+        assert brief.obligor_list == commitment.obligor_list
+        assert brief.obligor == commitment.obligor
+        assert brief.get_status_display() == commitment.get_status_display()
+    assert next(b for b in briefs if b.pk == shared.pk).obligor_list == [usa, third, japan]
+    for as_of in (None, AS_OF):
+        given = compliance_table(agreement=agreement, as_of=as_of, commitments=briefs)
+        alone = compliance_table(agreement=agreement, as_of=as_of)
+        assert _table_key(given) == _table_key(alone)
+        assert [
+            (ch.commitment.pk, ch.party.pk, ch.before, ch.after)
+            for ch in compliance_changes(table=given, since=dt.date(2026, 1, 10))
+        ] == [
+            (ch.commitment.pk, ch.party.pk, ch.before, ch.after)
+            for ch in compliance_changes(table=alone, since=dt.date(2026, 1, 10))
+        ]
 
 
 def test_the_charts_drawn_from_the_pages_table_are_the_charts_read_alone(
