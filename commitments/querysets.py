@@ -18,8 +18,9 @@ that the comparison runs in SQL and tests can travel in time.
 The same rules serve the occurrences of recurring commitments (``Occurrence.objects``), whose
 columns have the same names.
 
-The conditions on open rows with a due instant match the partial indexes
-``commitment_open_state_due`` and ``commitment_closed_state`` of ``Commitment.Meta``.
+The conditions match the partial indexes of ``Commitment.Meta``: ``watched_q`` that of
+``commitment_open_state_due`` (watched rows by state and instant), the "none" state that of
+``commitment_closed_state``, ``suspended_q`` that of ``commitment_suspended_state``.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from commitments.choices import DeadlineState
 from commitments.models import Commitment, Occurrence
 from commitments.querysets import TERMINAL_VALUES, deadline_state_q
 from commitments.services import hooks
-from core.statistics import statistics_refresh
+from core.statistics import statistics_refresh, vacuum_after_commit
 
 
 def deadline_state_changes(
@@ -98,6 +98,7 @@ def deadline_states_flag(
     for state in order:
         flagged[state] = changes[state].update(deadline_state=state, flagged_at=now)
     statistics_refresh(model=Commitment, changed=sum(flagged.values()))
+    vacuum_after_commit(model=Commitment, changed=sum(flagged.values()))
     for moved_into, count in flagged.items():
         if count:
             hooks.deadline_state_flagged(state=moved_into, now=now, commitment_ids=ids)
@@ -121,4 +122,5 @@ def occurrence_states_flag(
         for state in DeadlineState.values
     }
     statistics_refresh(model=Occurrence, changed=sum(flagged.values()))
+    vacuum_after_commit(model=Occurrence, changed=sum(flagged.values()))
     return flagged
