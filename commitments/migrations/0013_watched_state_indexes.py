@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('commitments', '0011_publishing'),
+        ('commitments', '0012_model_names'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
