@@ -127,16 +127,20 @@ def test_statistics_are_refreshed_once_a_flagging_changed_autovacuums_share(make
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="VACUUM is PostgreSQL's")
 @pytest.mark.django_db(transaction=True)
-def test_a_flagging_moving_autovacuums_share_vacuums_the_table_after_its_commit(build):
-    """The index entries a big flagging left dead are gone before the next scan reads them.
+def test_a_flagging_moving_autovacuums_share_vacuums_the_table_after_its_commit(
+    build, monkeypatch
+):
+    """With autovacuum off, the index entries a big flagging left dead are gone before the
+    next scan reads them.
 
     Read by bitmap scans, which never mark them dead, they cost every later rescan a visit
     to each moved row until a vacuum (0.9 s instead of a few ms at 1M rows). A flagging that
-    moves few rows vacuums nothing.
+    moves few rows vacuums nothing; with autovacuum on, it is left to autovacuum.
     """
     from commitments.models import Commitment
     from commitments.services.deadline_states import deadline_states_flag
 
+    monkeypatch.setattr("core.statistics._autovacuum_runs", lambda: False)
     build(count=100, zones=1)
     Commitment.objects.update(deadline_state="none", flagged_at=None)
     with connection.cursor() as cursor:
@@ -158,16 +162,34 @@ def test_a_flagging_moving_autovacuums_share_vacuums_the_table_after_its_commit(
     assert not [sql for sql in flagging(first_at) if sql.startswith("VACUUM")]
     # A day later a few rows move, fewer than 50 + 20 % of the table: no vacuum.
     assert not [sql for sql in flagging(first_at + dt.timedelta(days=1)) if "VACUUM" in sql]
+    # Where autovacuum runs, a big move is left to it.
+    monkeypatch.setattr("core.statistics._autovacuum_runs", lambda: True)
+    Commitment.objects.update(deadline_state="none", flagged_at=None)
+    moved = flagging(first_at)
+    assert not [sql for sql in moved if "VACUUM" in sql]
+    assert "COMMIT" in moved
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="autovacuum is PostgreSQL's")
+@pytest.mark.django_db
+def test_the_server_says_whether_autovacuum_runs():
+    from core.statistics import _autovacuum_runs
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW autovacuum")
+        setting = cursor.fetchone()[0]
+    assert _autovacuum_runs() is (setting == "on")
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="VACUUM is PostgreSQL's")
 def test_the_vacuum_is_left_to_autovacuum_under_a_callers_transaction(
-    make_commitment, django_capture_on_commit_callbacks
+    make_commitment, django_capture_on_commit_callbacks, monkeypatch
 ):
     """VACUUM cannot run in a transaction: run by a caller's commit inside one, it does nothing."""
     from commitments.models import Commitment
     from core.statistics import vacuum_after_commit
 
+    monkeypatch.setattr("core.statistics._autovacuum_runs", lambda: False)
     make_commitment()
     with (
         CaptureQueriesContext(connection) as queries,
