@@ -468,10 +468,13 @@ def test_the_counting_paginator_reads_a_page_and_its_count_in_one_statement(
     has no row to carry the count: it is counted on its own."""
     request = APIRequestFactory().get("/api/v1/commitments/", HTTP_HOST="testserver")
     queryset = commitment_list().filter(category=category)
-    rows = readers.RepresentedCommitments(queryset, request=request)
-    expected: Paginator = Paginator(cast(Any, rows), 2)
+
+    def rows_of() -> readers.RepresentedCommitments:
+        return readers.RepresentedCommitments(queryset, request=request)
+
+    expected: Paginator = Paginator(cast(Any, rows_of()), 2)
     for number in [*expected.page_range, str(expected.num_pages)]:
-        paginator = CountingPaginator(readers.RepresentedCommitments(queryset, request=request), 2)
+        paginator = CountingPaginator(cast(Any, rows_of()), 2)
         with CaptureQueriesContext(connection) as queries:
             page = paginator.page(number)
         assert len(queries) == (1 if len(page) else 2)
@@ -482,7 +485,7 @@ def test_the_counting_paginator_reads_a_page_and_its_count_in_one_statement(
             expected.page(number).has_previous(),
         )
     for number in (expected.num_pages + 1, 0, "x"):
-        paginator = CountingPaginator(readers.RepresentedCommitments(queryset, request=request), 2)
+        paginator = CountingPaginator(cast(Any, rows_of()), 2)
         with pytest.raises(InvalidPage) as ours:
             paginator.page(number)
         with pytest.raises(InvalidPage) as django:
