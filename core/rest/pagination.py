@@ -26,6 +26,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+#: PostgreSQL's OFFSET and LIMIT are bigints: a page beyond is checked against the count first.
+_LARGEST_OFFSET = 2**63 - 1
+
 
 class CountingPaginator(Paginator):
     """Django's paginator; rows that can read a page with their count do so in one go.
@@ -45,9 +48,9 @@ class CountingPaginator(Paginator):
             wanted = int(number)
         except (TypeError, ValueError):
             return super().page(number)
-        if wanted < 1 or isinstance(number, float):
-            return super().page(number)
         bottom = (wanted - 1) * self.per_page
+        if wanted < 1 or isinstance(number, float) or bottom + self.per_page > _LARGEST_OFFSET:
+            return super().page(number)
         rows, count = read_counted(bottom, bottom + self.per_page)
         self.__dict__["count"] = count  # the cached_property's value, as Django caches it
         return self._get_page(rows, self.validate_number(wanted), self)  # type: ignore[attr-defined]
