@@ -11,6 +11,7 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from core.roles import roles_of, roles_remember
 from core.tokens import token_hash
 
 from .models import ApiToken
@@ -49,7 +50,12 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
 
     def authenticate_credentials(self, key: str) -> tuple[Any, ApiToken]:
         now = timezone.now()
-        token = ApiToken.objects.select_related("user").filter(key_hash=token_hash(key)).first()
+        token = (
+            ApiToken.objects.select_related("user")
+            .annotate(user_roles=roles_of("user_id"))
+            .filter(key_hash=token_hash(key))
+            .first()
+        )
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid token.")
         if token.revoked_at is not None:
@@ -62,4 +68,5 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
             ApiToken.objects.filter(pk=token.pk).filter(
                 Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
             ).update(last_used_at=now)
+        roles_remember(token.user, token.user_roles)  # type: ignore[attr-defined]
         return token.user, token

@@ -593,11 +593,35 @@ def commitment_page(
     orderings: ``due_date``, ``agreement__date``, ``id``…): a keyset page's cursor is the
     position of its last row, read in the same statement, typed as the ORM types it.
     """
-    rows = _page_rows(
-        _skipped_first(page).prefetch_related(None).values(*COMMITMENT_COLUMNS, *RULE_WORDS_COLUMNS)
-    )
+    rows, _ = _page_rows(_values(page))
     keyed = [[row[path] for path in positions] for row in rows]
     return _represented(rows, request=request, format=format), keyed
+
+
+def commitment_page_counted(
+    page: QuerySet[Commitment],
+    *,
+    counted: QuerySet[Commitment],
+    request: Any,
+    format: str | None = None,
+) -> tuple[list[Representation], int]:
+    """Return the representations of ``page`` and ``counted.count()``, read together.
+
+    The count of the whole list (``counted``, of which ``page`` is a slice) is a scalar
+    subquery of the page's statement, as the page's rows are: one round trip instead of two
+    (issue 16). A page with no rows has no row to carry it, and is counted on its own.
+    """
+    rows, count = _page_rows(_values(page), counted=counted)
+    if count is None:
+        count = counted.count()
+    return _represented(rows, request=request, format=format), count
+
+
+def _values(page: QuerySet[Commitment]) -> QuerySet:
+    """Return ``page`` as the ``values()`` a representation is built from."""
+    return (
+        _skipped_first(page).prefetch_related(None).values(*COMMITMENT_COLUMNS, *RULE_WORDS_COLUMNS)
+    )
 
 
 def _skipped_first(page: QuerySet[Commitment]) -> QuerySet[Commitment]:
@@ -701,38 +725,60 @@ def _nested_select(vendor: str) -> tuple[str, tuple[Any, ...]]:
     return ", " + ", ".join(items), tuple(params)
 
 
-def _page_rows(page: QuerySet) -> list[dict[str, Any]]:
+#: The count of the list, read in the page's statement, by this name.
+_COUNT = "list_count"
+
+
+def _page_rows(
+    page: QuerySet, *, counted: QuerySet | None = None
+) -> tuple[list[dict[str, Any]], int | None]:
     """Run ``page`` (a ``values()`` queryset) with the nested arrays in its SELECT list.
 
     One statement: the page's SQL as the ORM compiles it (filters, ordering, bounds), the
-    precompiled arrays inserted before its FROM. Values come as psycopg types them (JSON
-    text decoded here by the model field, as Django's converters do; instants aware in UTC,
-    decimals as ``Decimal``), as ``values()`` gives them. A page statement of another shape
-    (a parameter or a subquery in its SELECT list) is left to the ORM, arrays and all.
+    precompiled arrays inserted before its FROM, and, given ``counted``, the count of its
+    rows as a scalar subquery (PostgreSQL runs it once for the statement). Values come as
+    psycopg types them (JSON text decoded here by the model field, as Django's converters
+    do; instants aware in UTC, decimals as ``Decimal``), as ``values()`` gives them. A page
+    statement of another shape (a parameter or a subquery in its SELECT list) is left to
+    the ORM, arrays and all. Return the rows and the count (None when not asked for, or when
+    no row came back to carry it).
     """
     connection = connections[page.db]
     try:
         sql, params = page.query.sql_with_params()
+        count_sql, count_params = ("", ())
+        if counted is not None:
+            count_sql, count_params = counted.order_by().values("pk").query.sql_with_params()
     except EmptyResultSet:  # an empty slice, or a filter nothing can match
-        return []
+        return [], None
     head, found, tail = sql.partition(_FROM)
     if not found or "%s" in head or "(SELECT" in head:
-        return list(
+        rows = list(
             page.values(
                 *COMMITMENT_COLUMNS,
                 *RULE_WORDS_COLUMNS,
                 **{name: lists.expression for name, lists in _nested_lists().items()},
             )
         )
+        return rows, None if counted is None else counted.count()
     nested_sql, nested_params = _nested_select(connection.vendor)
+    if counted is not None:
+        # The ORM compiled the count's SQL; its parameters travel apart.
+        nested_sql += f', (SELECT COUNT(*) FROM ({count_sql}) AS "counted") AS "{_COUNT}"'  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(f"{head}{nested_sql}{found}{tail}", (*nested_params, *params))
+        cursor.execute(
+            f"{head}{nested_sql}{found}{tail}", (*nested_params, *count_params, *params)
+        )
         names = [column.name for column in cursor.description]
         rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
     for name, field in _converted_columns().items():
         for row in rows:
             row[name] = field.from_db_value(row[name], None, connection)
-    return rows
+    count = None
+    if counted is not None:
+        for row in rows:
+            count = row.pop(_COUNT)
+    return rows, count
 
 
 @functools.cache
@@ -782,6 +828,15 @@ class RepresentedCommitments:
     def __getitem__(self, bounds: slice) -> list[Representation]:
         return commitment_representations(
             self.queryset[bounds], request=self.request, format=self.format
+        )
+
+    def read_counted(self, bottom: int, top: int) -> tuple[list[Representation], int]:
+        """Read the slice ``[bottom:top]`` with the count of all the rows, in one statement."""
+        return commitment_page_counted(
+            self.queryset[bottom:top],
+            counted=self.queryset,
+            request=self.request,
+            format=self.format,
         )
 
     def read_keyed(

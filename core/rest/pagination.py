@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import F, Q, QuerySet
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
@@ -25,10 +26,40 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+#: PostgreSQL's OFFSET and LIMIT are bigints: a page beyond is checked against the count first.
+_LARGEST_OFFSET = 2**63 - 1
+
+
+class CountingPaginator(Paginator):
+    """Django's paginator; rows that can read a page with their count do so in one go.
+
+    Django counts the rows, checks the page number against the count, then reads the page:
+    two statements. Rows that offer ``read_counted(bottom, top)`` (the commitment list's
+    reader) give the page asked for and the count of all rows from one statement; the number
+    is then checked against that count as Django checks it, so a page past the end is still
+    an ``EmptyPage`` with Django's message (issue 16).
+    """
+
+    def page(self, number: Any) -> Page:
+        read_counted = getattr(self.object_list, "read_counted", None)
+        if read_counted is None or self.orphans or "count" in self.__dict__:
+            return super().page(number)
+        try:
+            wanted = int(number)
+        except (TypeError, ValueError):
+            return super().page(number)
+        bottom = (wanted - 1) * self.per_page
+        if wanted < 1 or isinstance(number, float) or bottom + self.per_page > _LARGEST_OFFSET:
+            return super().page(number)
+        rows, count = read_counted(bottom, bottom + self.per_page)
+        self.__dict__["count"] = count  # the cached_property's value, as Django caches it
+        return self._get_page(rows, self.validate_number(wanted), self)  # type: ignore[attr-defined]
+
 
 class PageNumberPagination(pagination.PageNumberPagination):
     """Pages of 50 by default; ``page_size`` above 500 or not a positive number is a 400."""
 
+    django_paginator_class = CountingPaginator
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500

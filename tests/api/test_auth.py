@@ -11,7 +11,9 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
@@ -145,6 +147,25 @@ def test_an_editor_by_group_writes(django_user_model, agreement):
     assert response.status_code == 200, response.content
     agreement.refresh_from_db()
     assert agreement.place == "Washington"
+
+
+@pytest.mark.parametrize("role", ["Viewers", EDITORS, None])
+def test_a_token_is_read_with_its_user_and_roles_in_one_statement(django_user_model, role):
+    """The token, its user and the user's roles are one look-up (issue 16); the roles it
+    reads decide as the roles read on their own do: a viewer reads, an editor reads, a user
+    without a role is refused."""
+    user = django_user_model.objects.create_user(username="reader", password="pw-tests-only")
+    if role:
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+    user.groups.add(Group.objects.get_or_create(name="Unrelated")[0])
+    client = token_client(user)
+    client.get(PARTIES)  # writes last_used_at once
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(PARTIES)
+    assert response.status_code == (200 if role else 403)
+    reads = [query["sql"] for query in queries if "auth_group" in query["sql"]]
+    assert len(reads) == 1
+    assert "api_apitoken" in reads[0]
 
 
 def test_anonymous_reads_only_with_public_read_on(db, agreement):

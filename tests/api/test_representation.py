@@ -14,7 +14,9 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.paginator import Paginator
+from django.core.paginator import InvalidPage, Paginator
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 from rest_framework import serializers as drf
 from rest_framework.request import Request
@@ -29,7 +31,7 @@ from commitments.selectors import commitment_list
 from commitments.services import commitments as svc
 from commitments.services.assessments import assessment_record
 from commitments.services.sources import citation_place, source_create
-from core.rest.pagination import CursorOrPageNumberPagination
+from core.rest.pagination import CountingPaginator, CursorOrPageNumberPagination
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -454,6 +456,41 @@ def test_represented_commitments_paginate_like_the_queryset(varied_commitments):
     assert [len(page) for page in pages] == [2, 2, 1]
     assert [row for page in pages for row in page] == _serialized(queryset, request)
     assert rows.ordered
+
+
+@pytest.mark.parametrize("category", ["meeting", "no-such-category"])
+def test_the_counting_paginator_reads_a_page_and_its_count_in_one_statement(
+    varied_commitments, category
+):
+    """The API's paginator reads each page of the reader with the count in one statement
+    (issue 16), and gives what Django's paginator gives: the same count, the same pages, the
+    same ``EmptyPage`` (and message) past the last page and below the first. An empty list
+    has no row to carry the count: it is counted on its own."""
+    request = APIRequestFactory().get("/api/v1/commitments/", HTTP_HOST="testserver")
+    queryset = commitment_list().filter(category=category)
+
+    def rows_of() -> readers.RepresentedCommitments:
+        return readers.RepresentedCommitments(queryset, request=request)
+
+    expected: Paginator = Paginator(cast(Any, rows_of()), 2)
+    for number in [*expected.page_range, str(expected.num_pages)]:
+        paginator = CountingPaginator(cast(Any, rows_of()), 2)
+        with CaptureQueriesContext(connection) as queries:
+            page = paginator.page(number)
+        assert len(queries) == (1 if len(page) else 2)
+        assert paginator.count == expected.count == queryset.count()
+        assert list(page) == list(expected.page(number))
+        assert (page.has_next(), page.has_previous()) == (
+            expected.page(number).has_next(),
+            expected.page(number).has_previous(),
+        )
+    for number in (expected.num_pages + 1, 0, "x"):
+        paginator = CountingPaginator(cast(Any, rows_of()), 2)
+        with pytest.raises(InvalidPage) as ours:
+            paginator.page(number)
+        with pytest.raises(InvalidPage) as django:
+            expected.page(number)
+        assert (type(ours.value), str(ours.value)) == (type(django.value), str(django.value))
 
 
 def test_a_page_statement_of_another_shape_is_read_by_the_orm_alike(

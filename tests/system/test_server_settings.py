@@ -62,6 +62,29 @@ def test_gunicorn_accepts_its_config_file():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_the_wsgi_application_freezes_what_its_start_loaded():
+    """The WSGI module loads every view, then freezes what is loaded for the garbage collector
+    (issue 16): the start's objects are never walked by a full collection again."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import gc, sys; import tracker.wsgi; "
+            "print(gc.get_freeze_count(), 'commitments.api.views' in sys.modules)",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": "postgres://u@db.example.org:5432/t"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    frozen, views_loaded = result.stdout.split()
+    assert int(frozen) > 50_000
+    assert views_loaded == "True"
+
+
 def _database_settings(env: dict[str, str]) -> str:
     clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_CONN_MAX_AGE"}}
     result = subprocess.run(
