@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from core.roles import roles_of, roles_remember
+from core.roles import roles_remember, with_roles
 from core.tokens import token_hash
 
 from .models import ApiToken
@@ -51,8 +51,7 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
     def authenticate_credentials(self, key: str) -> tuple[Any, ApiToken]:
         now = timezone.now()
         token = (
-            ApiToken.objects.select_related("user")
-            .annotate(user_roles=roles_of("user_id"))
+            with_roles(ApiToken.objects.select_related("user"), "user_id")
             .filter(key_hash=token_hash(key))
             .first()
         )
@@ -68,5 +67,5 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
             ApiToken.objects.filter(pk=token.pk).filter(
                 Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
             ).update(last_used_at=now)
-        roles_remember(token.user, token.user_roles)  # type: ignore[attr-defined]
+        roles_remember(token.user, token)
         return token.user, token

@@ -9,7 +9,8 @@ library exactly as the generator folds them, and the part of a mail its recipien
 (the subject and the bodies) is written once per writer rather than once per recipient.
 
 It writes the mails the outboxes send: a ``text/plain`` body with ``text/*`` alternatives, no
-attachment, no ``Cc`` or ``Reply-To``, in UTF-8. Any other message is flattened by Django.
+attachment, no ``Cc`` or ``Reply-To``, in UTF-8, with its own ``Message-ID``. Any other
+message is flattened by Django.
 """
 
 from __future__ import annotations
@@ -150,6 +151,8 @@ def _writable(message: EmailMessage, encoding: str) -> bool:
         and not message.reply_to
         and encoding.lower() == _UTF8
         and bool(message.to)
+        # Django makes one up otherwise (the outboxes give theirs, stable across attempts).
+        and any(name.lower() == "message-id" for name in message.extra_headers)
     )
 
 

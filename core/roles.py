@@ -11,7 +11,8 @@ from typing import Any
 
 from django.contrib.auth.models import Group
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import OuterRef
+from django.db import connections
+from django.db.models import OuterRef, QuerySet
 
 VIEWERS = "Viewers"
 EDITORS = "Editors"
@@ -27,20 +28,28 @@ def user_roles(user: Any) -> set[str]:
     return cached
 
 
-def roles_of(user_id: str) -> ArraySubquery:
-    """Return the role groups of the user whose id is the outer query's ``user_id`` column.
+def with_roles(rows: QuerySet[Any], user_id: str) -> QuerySet[Any]:
+    """Return ``rows`` reading, as ``user_roles``, the role groups of the user whose id is
+    their ``user_id`` column: in the statement that reads the user (the API's token look-up),
+    one round trip a request instead of two; :func:`roles_remember` keeps them.
 
-    An annotation that reads the roles in the statement that reads the user (the API's token
-    look-up): one round trip a request instead of two; :func:`roles_remember` keeps them.
+    PostgreSQL only (an array subquery); on another database ``rows`` are returned as they
+    are and the roles are read by :func:`user_roles` when first asked for.
     """
-    return ArraySubquery(
-        Group.objects.filter(user=OuterRef(user_id), name__in=ROLES).values("name")
+    if connections[rows.db].vendor != "postgresql":
+        return rows
+    return rows.annotate(
+        user_roles=ArraySubquery(
+            Group.objects.filter(user=OuterRef(user_id), name__in=ROLES).values("name")
+        )
     )
 
 
-def roles_remember(user: Any, roles: list[str]) -> None:
-    """Keep the role groups read by :func:`roles_of` on ``user`` for the request."""
-    user._tracker_roles = set(roles)
+def roles_remember(user: Any, row: Any) -> None:
+    """Keep on ``user``, for the request, the roles :func:`with_roles` read with ``row``."""
+    roles = getattr(row, "user_roles", None)
+    if roles is not None:
+        user._tracker_roles = set(roles)
 
 
 def can_read(user: Any) -> bool:

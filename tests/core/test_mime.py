@@ -117,6 +117,14 @@ def test_leaves_other_messages_to_django(message):
     assert MailWriter().write(message, boundary=BOUNDARY) == (sender, recipients, data)
 
 
+def test_a_message_without_its_own_message_id_gets_djangos():
+    message = _mail()
+    del message.extra_headers["Message-ID"]
+
+    head = MailWriter().write(message)[2].partition(b"\r\n\r\n")[0]
+    assert b"\r\nMessage-ID: <" in head
+
+
 @pytest.mark.parametrize(
     "case",
     [{"subject": "Injected\nBcc: victim@example.org"}, {"headers": {"X-Note": "a\r\nb"}}],
