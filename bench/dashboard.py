@@ -221,9 +221,9 @@ def main() -> None:
             status = client.get(url).status_code
         if status != 200:
             raise SystemExit(f"{url} answered {status}")
-        statements = [
-            q["sql"] for q in queries.captured_queries if q["sql"].lstrip().startswith("SELECT")
-        ]
+        # Read now: the log is emptied by each later request (``request_started``).
+        captured = queries.captured_queries
+        statements = [q["sql"] for q in captured if q["sql"].lstrip().startswith("SELECT")]
         own_sql = replay(statements)
         # Interleaved, so that a burst of load on the shared machine hits both alike.
         samples, base = [], []
@@ -233,11 +233,11 @@ def main() -> None:
         if name == "overview":
             counts = timed(aggregate_sql, args.repeat)
             print(line("  its aggregate SQL alone (baseline)", counts, 3))
-            print(line(name, samples, len(queries.captured_queries), counts, target))
+            print(line(name, samples, len(captured), counts, target))
             print(line("  overview vs its own queries replayed", samples, len(statements), base))
         else:
             print(line("  its own queries replayed (baseline)", base, len(statements)))
-            print(line(name, samples, len(queries.captured_queries), base, target))
+            print(line(name, samples, len(captured), base, target))
 
     def as_of_sql() -> None:
         with connection.cursor() as cursor:
