@@ -740,8 +740,8 @@ def _page_rows(
     psycopg types them (JSON text decoded here by the model field, as Django's converters
     do; instants aware in UTC, decimals as ``Decimal``), as ``values()`` gives them. A page
     statement of another shape (a parameter or a subquery in its SELECT list) is left to
-    the ORM, arrays and all. Return the rows and the count (None when not asked for, or when
-    no row came back to carry it).
+    the ORM, arrays and all. Return the rows and the count (None when not asked for, when no
+    row came back to carry it, or when the statement was left to the ORM).
     """
     connection = connections[page.db]
     try:
@@ -760,7 +760,7 @@ def _page_rows(
                 **{name: lists.expression for name, lists in _nested_lists().items()},
             )
         )
-        return rows, None if counted is None else counted.count()
+        return rows, None  # the caller counts on its own
     nested_sql, nested_params = _nested_select(connection.vendor)
     if counted is not None:
         # The ORM compiled the count's SQL; its parameters travel apart.
