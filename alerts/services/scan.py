@@ -10,8 +10,10 @@ A scan at ``now`` runs in one transaction:
    set ``flagged_at = now``), and the apps listening to the flags (webhooks' overdue events)
    write what they write; then the occurrences' states, by the same rules;
 2. one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` writes the alert outbox rows, and one
-   more the escalations. The unique constraints on :class:`~alerts.models.Alert` make every
-   alert exist once, whatever the number of concurrent scans;
+   more the escalations, each run only if a small ``SELECT`` finds a due date for it to read.
+   The unique constraints on :class:`~alerts.models.Alert` make every alert exist once,
+   whatever the number of concurrent scans. A full scan's statements are compiled once per
+   process (:mod:`core.statements`);
 3. a full scan also flags the ratings whose last review is too old
    (:func:`commitments.services.assessments.review_due_flag`, set-based too) and writes one
    alert to each such commitment's owner per rating and review cycle
