@@ -12,6 +12,7 @@ The delivery, retries and digests are the deadline alerts' (:mod:`alerts.service
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import connection
 from django.db.models import (
@@ -39,6 +40,7 @@ from alerts.models import (
 )
 from alerts.models import SubscriptionScope as Scope
 from commitments.models import Assessment
+from core.statements import statement_compiled
 
 #: The outbox columns the statement fills, in the order of the SELECT's annotations.
 _COLUMNS = (
@@ -83,6 +85,20 @@ def review_alerts_write(*, now: dt.datetime, today: dt.date) -> int:
     Only current, flagged ratings of commitments with an active owner; an owner without an
     e-mail address gets a row recorded as skipped, as the deadline alerts do. Rows go in
     in key order so that concurrent scans meet on the unique index in the same order.
+    """
+    sql, params = statement_compiled(
+        ("review alerts", today), lambda now: _review_alerts_insert(now=now, today=today), now=now
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return max(cursor.rowcount, 0)
+
+
+def _review_alerts_insert(*, now: dt.datetime, today: dt.date) -> tuple[str, list[Any]]:
+    """Return the statement of :func:`review_alerts_write`, compiled from the ORM.
+
+    The scan runs it every few minutes, alike but for ``now``: it is compiled once per
+    process and day (:mod:`core.statements`).
     """
     email = Coalesce(F("commitment__owner__email"), Value(""))
     has_address = ~Q(commitment__owner__email="") & Q(commitment__owner__email__isnull=False)
@@ -130,6 +146,4 @@ def review_alerts_write(*, now: dt.datetime, today: dt.date) -> int:
         f"INSERT INTO {connection.ops.quote_name(Alert._meta.db_table)} ({columns})"
         f" {select} ON CONFLICT DO NOTHING"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return max(cursor.rowcount, 0)
+    return sql, list(params)

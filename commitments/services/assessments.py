@@ -8,11 +8,12 @@ rows); the previous current rating of the same obligor stops being current.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,6 +24,7 @@ from commitments.services.commitments import commitment_lock, evidence_resolve
 from commitments.services.deadlines import User, attach_user
 from commitments.services.sources import originals_discarded_on_error
 from core.dates import local_date
+from core.statements import statement_compiled, update_sql
 
 
 def review_after_days() -> int:
@@ -193,14 +195,32 @@ def review_due_flag(*, now: dt.datetime) -> dict[str, int]:
     Returns the rows flagged and cleared.
     """
     zones = Agreement.objects.order_by().values_list("time_zone", flat=True).distinct()
-    # One statement for all the zones (each with its own boundary), not two per zone: a scan
-    # with nothing to change is a few round trips, whatever the number of zones.
-    too_old, recent = Q(pk__in=[]), Q(pk__in=[])
-    for zone in sorted(zones):
-        before = review_due_before(local_date(now, zone))
-        too_old |= Q(commitment__agreement__time_zone=zone, reviewed_on__lt=before)
-        recent |= Q(commitment__agreement__time_zone=zone, reviewed_on__gte=before)
-    ratings = Assessment.objects.filter(current=True)
-    flagged = ratings.filter(too_old, review_due=False).update(review_due=True)
-    cleared = ratings.filter(recent, review_due=True).update(review_due=False)
+    boundaries = tuple((zone, review_due_before(local_date(now, zone))) for zone in sorted(zones))
+    # The statements change only when a zone's day does: compiled once per process and
+    # boundaries (:mod:`core.statements`), as the scan runs them every few minutes.
+    flagged = _review_due_write(boundaries, review_due=True)
+    cleared = _review_due_write(boundaries, review_due=False)
     return {"flagged": flagged, "cleared": cleared}
+
+
+def _review_due_write(boundaries: tuple[tuple[str, dt.date], ...], *, review_due: bool) -> int:
+    """Set ``review_due`` on the current ratings where it is wrong; return their number.
+
+    One statement for all the zones (each with its own boundary), not two per zone: a scan
+    with nothing to change is a few round trips, whatever the number of zones.
+    """
+    if not boundaries:
+        return 0  # no agreement: no rating
+
+    def build() -> tuple[str, Sequence[Any]]:
+        wrong = Q(pk__in=[])
+        for zone, before in boundaries:
+            reviewed = Q(reviewed_on__lt=before) if review_due else Q(reviewed_on__gte=before)
+            wrong |= Q(commitment__agreement__time_zone=zone) & reviewed
+        rows = Assessment.objects.filter(wrong, current=True, review_due=not review_due)
+        return update_sql(rows, review_due=review_due)
+
+    sql, params = statement_compiled(("review due", boundaries, review_due), build)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount

@@ -17,16 +17,17 @@ and is flagged with the other commitments.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from commitments.choices import DeadlineState
 from commitments.models import Commitment, Occurrence
-from commitments.querysets import TERMINAL_VALUES, deadline_state_q
+from commitments.querysets import TERMINAL_VALUES, deadline_state_q, due_soon_days
 from commitments.services import hooks
+from core.statements import statement_compiled, update_sql
 from core.statistics import statistics_refresh, vacuum_after_commit
 
 
@@ -71,6 +72,26 @@ def _changes(rows: QuerySet[Any], *, now: dt.datetime) -> dict[str, QuerySet[Any
     }
 
 
+def _flag_all(
+    changes: Callable[..., dict[str, QuerySet[Any]]], *, state: str, now: dt.datetime
+) -> int:
+    """Move every row of ``changes(now=now)[state]`` into ``state``; return their number.
+
+    A full flagging's statements differ from one run to the next only by ``now``: their SQL is
+    compiled from the same querysets once per process (:mod:`core.statements`); compiling
+    them each time was half of a flagging that moves nothing.
+    """
+
+    def build(now: dt.datetime) -> tuple[str, Sequence[Any]]:
+        return update_sql(changes(now=now)[state], deadline_state=state, flagged_at=now)
+
+    key = ("deadline states", changes.__qualname__, state, due_soon_days())
+    sql, params = statement_compiled(key, build, now=now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
 @transaction.atomic(savepoint=False)
 def deadline_states_flag(
     *, now: dt.datetime, commitment_ids: Sequence[int] | None = None
@@ -83,7 +104,7 @@ def deadline_states_flag(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     ids = list(commitment_ids) if commitment_ids is not None else None
-    changes = deadline_state_changes(now=now, commitment_ids=ids)
+    changes = deadline_state_changes(now=now, commitment_ids=ids) if ids is not None else None
     flagged: dict[str, int] = {}
     # A write first: on SQLite it takes the write lock before any read (no stale snapshot).
     # Then the other states; a caller that writes rows referring to these commitments (the
@@ -96,7 +117,10 @@ def deadline_states_flag(
         DeadlineState.ON_TRACK,
     )
     for state in order:
-        flagged[state] = changes[state].update(deadline_state=state, flagged_at=now)
+        if changes is None:
+            flagged[state] = _flag_all(deadline_state_changes, state=state, now=now)
+        else:
+            flagged[state] = changes[state].update(deadline_state=state, flagged_at=now)
     statistics_refresh(model=Commitment, changed=sum(flagged.values()))
     vacuum_after_commit(model=Commitment, changed=sum(flagged.values()))
     for moved_into, count in flagged.items():
@@ -116,11 +140,17 @@ def occurrence_states_flag(
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    changes = occurrence_state_changes(now=now, commitment_ids=commitment_ids)
-    flagged = {
-        state: changes[state].update(deadline_state=state, flagged_at=now)
-        for state in DeadlineState.values
-    }
+    if commitment_ids is None:
+        flagged = {
+            state: _flag_all(occurrence_state_changes, state=state, now=now)
+            for state in DeadlineState.values
+        }
+    else:
+        changes = occurrence_state_changes(now=now, commitment_ids=commitment_ids)
+        flagged = {
+            state: changes[state].update(deadline_state=state, flagged_at=now)
+            for state in DeadlineState.values
+        }
     statistics_refresh(model=Occurrence, changed=sum(flagged.values()))
     vacuum_after_commit(model=Occurrence, changed=sum(flagged.values()))
     return flagged

@@ -7,7 +7,7 @@ import re
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from alerts.models import Alert, ScanRun, SubscriptionScope
@@ -15,6 +15,7 @@ from alerts.services.scan import scan
 from alerts.services.subscriptions import subscription_create
 from commitments.choices import AgreementKind
 from commitments.services import commitments as svc
+from core.statements import statements_forget
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +99,33 @@ def test_the_scan_runs_as_many_statements_for_three_times_the_rows_and_zones(bui
     assert max(first, next_day) <= 30
 
 
+def test_a_scan_runs_the_statements_it_would_compile_afresh(build):
+    """Statements compiled at earlier scans, their instants moved, are those compiled now."""
+    build(count=30, zones=6)
+    first_at = CREATED_AT + dt.timedelta(days=20)
+    later = first_at + dt.timedelta(days=31)
+    # The first scan's statements, then a windowed scan's, compiled at other instants.
+    scan(now=first_at)
+    scan(now=first_at + dt.timedelta(days=1))
+
+    def statements() -> tuple[list[str], int]:
+        with (
+            transaction.atomic(),
+            time_machine.travel(later, tick=False),
+            CaptureQueriesContext(connection) as queries,
+        ):
+            result = scan(now=later)
+            transaction.set_rollback(True)
+        return [q["sql"] for q in queries if not q["sql"].startswith(CONTROL)], result.alerts
+
+    compiled_before, alerts = statements()
+    statements_forget()
+    compiled_now, _alerts = statements()
+
+    assert alerts > 0, "the scan compared writes alerts"
+    assert compiled_before == compiled_now
+
+
 def _reltuples(table: str) -> float:
     with connection.cursor() as cursor:
         cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
@@ -127,9 +155,7 @@ def test_statistics_are_refreshed_once_a_flagging_changed_autovacuums_share(make
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="VACUUM is PostgreSQL's")
 @pytest.mark.django_db(transaction=True)
-def test_a_flagging_moving_autovacuums_share_vacuums_the_table_after_its_commit(
-    build, monkeypatch
-):
+def test_a_flagging_moving_autovacuums_share_vacuums_the_table_after_its_commit(build, monkeypatch):
     """With autovacuum off, the index entries a big flagging left dead are gone before the
     next scan reads them.
 
@@ -253,10 +279,18 @@ def test_a_windowed_scan_reads_occurrences_by_instant_even_on_stale_statistics(
     with time_machine.travel(CREATED_AT, tick=False):
         for day in (10, 20, 28):
             factories.recurring_commitment_make(
-                agreement=agreement, obligor=japan, owner=owner, deadline_kind="fixed",
-                deadline_date=dt.date(2026, 4, day), offset_amount=None, offset_unit="",
-                anchor_kind="", recurrence="month_end", recurrence_interval=1,
-                recurrence_unit="", recurrence_count=6,
+                agreement=agreement,
+                obligor=japan,
+                owner=owner,
+                deadline_kind="fixed",
+                deadline_date=dt.date(2026, 4, day),
+                offset_amount=None,
+                offset_unit="",
+                anchor_kind="",
+                recurrence="month_end",
+                recurrence_interval=1,
+                recurrence_unit="",
+                recurrence_count=6,
             )
     first_at = dt.datetime(2026, 4, 1, tzinfo=dt.UTC)
     scan(now=first_at)
@@ -276,13 +310,23 @@ def test_a_windowed_scan_reads_occurrences_by_instant_even_on_stale_statistics(
         cursor.execute("UPDATE commitments_occurrence SET deadline_state = 'on_track'")
     with CaptureQueriesContext(connection) as queries:
         scan(now=first_at + dt.timedelta(minutes=15))
-    (outbox,) = [sql for sql in (q["sql"] for q in queries)
-                 if sql.startswith('INSERT INTO "alerts_alert"') and " WITH edges " in sql]
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {outbox}")
-        (plan,) = cursor.fetchone()[0]
-    occurrence_reads = [node for node in _index_scans(plan["Plan"])
-                        if node["Index Name"] == "occurrence_open_state_due"]
-    assert occurrence_reads, plan
-    for node in occurrence_reads:
-        assert re.search(r"due_at [<>]", node.get("Index Cond", "")), node
+    # The outbox's due dates are read by the check whether there are any, then (if there are)
+    # by the insert: every statement reading them is planned by instant.
+    reads = [
+        sql
+        for sql in (q["sql"] for q in queries)
+        if '"commitments_occurrence"."deadline_state" = ' in sql
+    ]
+    assert reads
+    for sql in reads:
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
+            (plan,) = cursor.fetchone()[0]
+        occurrence_reads = [
+            node
+            for node in _index_scans(plan["Plan"])
+            if node["Index Name"] == "occurrence_open_state_due"
+        ]
+        assert occurrence_reads, plan
+        for node in occurrence_reads:
+            assert re.search(r"due_at [<>]", node.get("Index Cond", "")), node

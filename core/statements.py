@@ -1,0 +1,149 @@
+"""Statements the ORM compiles once per process and runs again at other instants.
+
+A periodic service (the deadline scan) runs the same statements every few minutes, alike but
+for ``now``: compiling them again from the querysets each time was two thirds of a scan with
+nothing to do. :func:`statement_compiled` compiles a statement through its builder (the
+domain's querysets, so the SQL stays the one home of its rule), once per process and key, and
+on later calls only moves the instants in its parameters.
+
+Where the instants are: the builder runs once at the caller's instants, then once more per
+instant with that instant moved by :data:`SHIFT`. The SQL must come out the same; a parameter
+that moved by exactly the shift is that instant plus a fixed duration (``now + 7 days``);
+one that did not move is a constant; anything else (a date, a truncation, a value the shift
+moved by another amount) refuses the statement with :class:`NotATemplate`. The shift is over a
+year and not a whole number of days, hours or seconds, so no calendar value derived from an
+instant can stay put or move by exactly as much.
+
+The key names everything else the builder reads: the statement, and the data and settings it
+depends on (lead times in use, a setting's value, a day). The memory is emptied when a
+setting changes (tests), and holds a few hundred statements at most.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from django.core.signals import setting_changed
+from django.db import connection
+from django.db.models import QuerySet
+from django.db.models.sql import UpdateQuery
+from django.dispatch import receiver
+
+#: How far the builder's instants are moved to find them in its parameters.
+SHIFT = dt.timedelta(days=400, hours=3, minutes=7, seconds=11, microseconds=13)
+#: Statements remembered per process (the least recently used go first).
+CAPACITY = 256
+
+Builder = Callable[..., tuple[str, Sequence[Any]]]
+
+
+class NotATemplate(ValueError):
+    """The builder's statement depends on an instant otherwise than by a fixed offset."""
+
+
+@dataclass(frozen=True)
+class _Moved:
+    """A parameter that is the instant ``name`` plus ``offset``."""
+
+    name: str
+    offset: dt.timedelta
+
+
+@dataclass(frozen=True)
+class _Template:
+    sql: str
+    params: tuple[Any, ...]
+
+    def bind(self, instants: dict[str, dt.datetime]) -> list[Any]:
+        return [
+            _adapt(instants[p.name] + p.offset) if isinstance(p, _Moved) else p for p in self.params
+        ]
+
+
+_templates: OrderedDict[Hashable, _Template] = OrderedDict()
+#: Threads of one process (a threaded web server or worker) share the memory.
+_lock = threading.Lock()
+
+
+def statements_forget() -> None:
+    """Forget every compiled statement: the next call of each compiles it afresh."""
+    with _lock:
+        _templates.clear()
+
+
+@receiver(setting_changed)
+def _settings_changed(**kwargs: object) -> None:
+    statements_forget()
+
+
+def statement_compiled(
+    key: Hashable, build: Builder, **instants: dt.datetime
+) -> tuple[str, list[Any]]:
+    """Return ``build(**instants)`` as SQL and parameters, compiled once per process and key.
+
+    ``build`` takes the instants as keyword arguments and returns SQL and parameters; ``key``
+    must tell apart everything else it reads (see the module's docstring).
+    """
+    full_key = (connection.alias, connection.vendor, key)
+    with _lock:
+        template = _templates.get(full_key)
+        if template is not None:
+            _templates.move_to_end(full_key)
+    if template is None:
+        # Compiled outside the lock: two threads may both compile it, alike.
+        template = _template(build, instants)
+        with _lock:
+            _templates[full_key] = template
+            if len(_templates) > CAPACITY:
+                _templates.popitem(last=False)
+    return template.sql, template.bind(instants)
+
+
+def update_sql(queryset: QuerySet[Any], **values: Any) -> tuple[str, Sequence[Any]]:
+    """Return the ``UPDATE`` that ``queryset.update(**values)`` runs, without running it."""
+    query = cast(UpdateQuery, queryset.order_by().query.chain(UpdateQuery))
+    query.add_update_values(values)
+    query.clear_select_clause()
+    return query.get_compiler(queryset.db).as_sql()
+
+
+def _template(build: Builder, instants: dict[str, dt.datetime]) -> _Template:
+    sql, base = build(**instants)
+    params: list[Any] = list(base)
+    for name, instant in instants.items():
+        moved_sql, moved = build(**{**instants, name: instant + SHIFT})
+        if moved_sql != sql or len(moved) != len(base):
+            raise NotATemplate(f"moving {name!r} changed the statement's SQL")
+        for position, (value, moved_value) in enumerate(zip(base, moved, strict=True)):
+            if value == moved_value:
+                continue
+            was, now = _as_instant(value), _as_instant(moved_value)
+            origin = _as_instant(_adapt(instant))
+            if was is None or now is None or origin is None:
+                raise NotATemplate(f"parameter {position} depends on {name!r}: {value!r}")
+            if now - was != SHIFT or isinstance(params[position], _Moved):
+                raise NotATemplate(f"parameter {position} is not {name!r} plus a fixed time")
+            params[position] = _Moved(name, was - origin)
+    return _Template(sql=sql, params=tuple(params))
+
+
+def _adapt(instant: dt.datetime) -> Any:
+    """Return ``instant`` as the ORM passes it to the database (text on SQLite)."""
+    return connection.ops.adapt_datetimefield_value(instant)
+
+
+def _as_instant(value: Any) -> dt.datetime | None:
+    """Return the instant an adapted parameter stands for, or ``None`` if it is not one."""
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and len(value) > len("YYYY-MM-DD"):
+        try:
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
