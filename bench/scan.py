@@ -39,6 +39,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
+if __name__ == "__main__":
+    # As in production: without the debug cursor, which logs every statement of every scan.
+    os.environ.setdefault("DJANGO_DEBUG", "false")
 
 import django
 
