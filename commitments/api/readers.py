@@ -33,7 +33,7 @@ from typing import Any
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections, models
-from django.db.models import OuterRef, QuerySet
+from django.db.models import F, Func, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Cast, JSONObject
 from django.utils import timezone
 from rest_framework import serializers as drf_serializers
@@ -447,12 +447,30 @@ def _field_of(model: type[models.Model], path: str) -> models.Field:
     return model._meta.get_field(name)  # type: ignore[return-value]
 
 
+def _json_instant(text: str) -> dt.datetime:
+    """Return the instant a JSON text holds: PostgreSQL writes its offset; SQLite writes the
+    stored UTC time without one (``USE_TZ``: Django stores instants in UTC there)."""
+    instant = dt.datetime.fromisoformat(text)
+    return instant if instant.tzinfo is not None else instant.replace(tzinfo=dt.UTC)
+
+
 #: How a value nested in JSON gets its Python type back, by the kind of its model field.
 _FROM_JSON: tuple[tuple[type[models.Field], Callable[[Any], Any]], ...] = (
-    (models.DateTimeField, dt.datetime.fromisoformat),
+    (models.DateTimeField, _json_instant),
     (models.DateField, dt.date.fromisoformat),
     (models.DecimalField, Decimal),
+    (models.BooleanField, bool),  # SQLite's JSON holds 1 and 0
 )
+
+
+class _JSONArraySubquery(Subquery):
+    """The rows of a subquery of one column named ``item``, as the text of a JSON array in
+    the subquery's order: ``ArraySubquery`` where the database has no arrays (SQLite, the
+    embedded default). Each item is a value, or the text of a JSON object (a subquery's
+    column loses SQLite's JSON subtype)."""
+
+    template = '(SELECT json_group_array("item") FROM (%(subquery)s))'
+    output_field = models.TextField()
 
 
 class Nested:
@@ -476,28 +494,41 @@ class Nested:
             for column, field in fields.items()
             if any(isinstance(field, kind) for kind, _ in _FROM_JSON)
         }
-        if flat:
-            (column,) = columns
-            self.expression = ArraySubquery(rows.values(column))
-        else:
-            self.expression = ArraySubquery(
-                rows.values(
-                    json=JSONObject(
-                        **{
-                            column: Cast(column, models.TextField())
-                            if isinstance(field, models.DecimalField)
-                            else column
-                            for column, field in fields.items()
-                        }
-                    )
-                )
+
+        def item(*, json_text: bool) -> Any:
+            if flat:
+                (column,) = columns
+                return F(column)
+            return JSONObject(
+                **{
+                    column: Cast(column, models.TextField())
+                    if isinstance(field, models.DecimalField)
+                    # SQLite keeps a JSON column as text: JSON() nests it as JSON.
+                    else Func(column, function="JSON", output_field=field)
+                    if json_text and isinstance(field, models.JSONField)
+                    else column
+                    for column, field in fields.items()
+                }
             )
+
+        self.expressions = {
+            # PostgreSQL: an array (of JSON objects), typed by the driver.
+            "postgresql": ArraySubquery(rows.values(item=item(json_text=False))),
+            # Elsewhere: the text of a JSON array.
+            "": _JSONArraySubquery(rows.values(item=item(json_text=True))),
+        }
+
+    def expression(self, vendor: str) -> Subquery:
+        """Return the list's expression on the database ``vendor``."""
+        return self.expressions.get(vendor, self.expressions[""])
 
     def typed(self, values: list[Any]) -> list[Any]:
         """Return the array's rows as ``values()`` would give them.
 
         The database driver gives each JSON object as its text (Django decodes JSON itself).
         """
+        if isinstance(values, str):  # a JSON array's text (SQLite)
+            values = json.loads(values)
         if self.flat:
             return values
         values = [json.loads(row) if isinstance(row, str) else row for row in values]
@@ -718,7 +749,7 @@ def _nested_select(vendor: str) -> tuple[str, tuple[Any, ...]]:
     compiler = query.get_compiler(connection=connections[DEFAULT_DB_ALIAS])
     items, params = [], []
     for name, lists in _nested_lists().items():
-        resolved = lists.expression.resolve_expression(query, allow_joins=True)
+        resolved = lists.expression(vendor).resolve_expression(query, allow_joins=True)
         sql, item_params = compiler.compile(resolved)
         items.append(f'{sql} AS "{name}"')
         params.extend(item_params)
@@ -752,12 +783,14 @@ def _page_rows(
     except EmptyResultSet:  # an empty slice, or a filter nothing can match
         return [], None
     head, found, tail = sql.partition(_FROM)
-    if not found or "%s" in head or "(SELECT" in head:
+    vendor = connection.vendor
+    # PostgreSQL's raw rows are typed as the ORM types them; SQLite's need Django's converters.
+    if not found or "%s" in head or "(SELECT" in head or vendor != "postgresql":
         rows = list(
             page.values(
                 *COMMITMENT_COLUMNS,
                 *RULE_WORDS_COLUMNS,
-                **{name: lists.expression for name, lists in _nested_lists().items()},
+                **{name: lists.expression(vendor) for name, lists in _nested_lists().items()},
             )
         )
         return rows, None  # the caller counts on its own
@@ -766,9 +799,7 @@ def _page_rows(
         # The ORM compiled the count's SQL; its parameters travel apart.
         nested_sql += f', (SELECT COUNT(*) FROM ({count_sql}) AS "counted") AS "{_COUNT}"'  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"{head}{nested_sql}{found}{tail}", (*nested_params, *count_params, *params)
-        )
+        cursor.execute(f"{head}{nested_sql}{found}{tail}", (*nested_params, *count_params, *params))
         names = [column.name for column in cursor.description]
         rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
     for name, field in _converted_columns().items():

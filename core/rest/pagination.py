@@ -17,7 +17,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Page, Paginator
-from django.db import models
+from django.db import connections, models
 from django.db.models import F, Q, QuerySet
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.utils.translation import gettext_lazy as _
@@ -123,18 +123,26 @@ COUNT_BOUND = 1000
 
 @dataclass(frozen=True, slots=True)
 class _Key:
-    """One column of a list's ordering: its ``values()`` path, direction and nullability."""
+    """One column of a list's ordering: its ``values()`` path, direction and nullability,
+    and where the database sorts NULL (``nulls_largest``: after every value, as PostgreSQL
+    does; SQLite sorts it before)."""
 
     path: str
     descending: bool
     nullable: bool
+    nulls_largest: bool = True
 
     @property
     def spec(self) -> str:
         return f"-{self.path}" if self.descending else self.path
 
+    @property
+    def nulls_first(self) -> bool:
+        """Whether this column's NULLs come before its values in the list's order."""
+        return self.descending == self.nulls_largest
+
     def flipped(self) -> _Key:
-        return _Key(self.path, not self.descending, self.nullable)
+        return _Key(self.path, not self.descending, self.nullable, self.nulls_largest)
 
 
 def _field_at(model: type[models.Model], path: str) -> models.Field:
@@ -148,13 +156,14 @@ def _field_at(model: type[models.Model], path: str) -> models.Field:
 def _keys_of(queryset: QuerySet) -> list[_Key]:
     """Return the queryset's ordering as keys; it must end with the primary key."""
     keys = []
+    nulls_largest = connections[queryset.db].features.nulls_order_largest
     for term in queryset.query.order_by:
         if not isinstance(term, str):
             raise ImproperlyConfigured("Cursor pages need an ordering by field names.")
         path = term.lstrip("-")
         path = "id" if path == "pk" else path
         field = _field_at(queryset.model, path)
-        keys.append(_Key(path, term.startswith("-"), bool(field.null)))
+        keys.append(_Key(path, term.startswith("-"), bool(field.null), nulls_largest))
     if not keys or keys[-1].path != "id":
         raise ImproperlyConfigured("Cursor pages need an ordering that ends with the id.")
     return keys
@@ -167,18 +176,15 @@ def _same(key: _Key, value: Any) -> Q:
 def _beyond(key: _Key, value: Any) -> Q | None:
     """Return where a row comes after ``value`` in ``key`` alone, or None if nothing does.
 
-    PostgreSQL puts NULL last in an ascending order and first in a descending one.
+    PostgreSQL puts NULL last in an ascending order and first in a descending one; SQLite
+    the other way round (:attr:`_Key.nulls_first`).
     """
-    if key.descending:
-        return (
-            Q(**{f"{key.path}__isnull": False})
-            if value is None
-            else Q(**{f"{key.path}__lt": value})
-        )
     if value is None:
-        return None
-    beyond = Q(**{f"{key.path}__gt": value})
-    return beyond | Q(**{f"{key.path}__isnull": True}) if key.nullable else beyond
+        return Q(**{f"{key.path}__isnull": False}) if key.nulls_first else None
+    beyond = Q(**{f"{key.path}__lt" if key.descending else f"{key.path}__gt": value})
+    if key.nullable and not key.nulls_first:
+        return beyond | Q(**{f"{key.path}__isnull": True})
+    return beyond
 
 
 def _strictly_after(keys: list[_Key], values: list[Any]) -> Q:
@@ -204,8 +210,8 @@ def keyset_regions(keys: list[_Key], values: list[Any]) -> list[Any]:
     ties are filtered. Where every column runs the same way and none can be NULL, the
     position is one row comparison, ``(a, b, id) > (x, y, z)``, that an index on those
     columns seeks to directly. A nullable leading column has a second region: its NULLs
-    (after the values in an ascending order) or its values (after the NULLs in a descending
-    one), read from their start only when the first region ends within the page. An OR of
+    (where they follow the values: PostgreSQL's ascending order) or its values (where they
+    follow the NULLs), read from their start only when the first region ends within the page. An OR of
     the two would make PostgreSQL scan from the list's start.
     """
     lead, first = keys[0], values[0]
@@ -220,12 +226,12 @@ def keyset_regions(keys: list[_Key], values: list[Any]) -> list[Any]:
     exact = _strictly_after(keys, values)
     if first is None:
         region = Q(**{f"{lead.path}__isnull": True}) & exact
-        following = Q(**{f"{lead.path}__isnull": False}) if lead.descending else None
+        following = Q(**{f"{lead.path}__isnull": False}) if lead.nulls_first else None
     else:
         bound = "lte" if lead.descending else "gte"
         region = Q(**{f"{lead.path}__{bound}": first}) & exact
         following = (
-            Q(**{f"{lead.path}__isnull": True}) if lead.nullable and not lead.descending else None
+            Q(**{f"{lead.path}__isnull": True}) if lead.nullable and not lead.nulls_first else None
         )
     return [region] if following is None else [region, following]
 

@@ -465,9 +465,12 @@ def test_the_counting_paginator_reads_a_page_and_its_count_in_one_statement(
     """The API's paginator reads each page of the reader with the count in one statement
     (issue 16), and gives what Django's paginator gives: the same count, the same pages, the
     same ``EmptyPage`` (and message) past the last page and below the first. An empty list
-    has no row to carry the count: it is counted on its own."""
+    has no row to carry the count: it is counted on its own (and on SQLite, whose rows the
+    ORM reads, always)."""
     request = APIRequestFactory().get("/api/v1/commitments/", HTTP_HOST="testserver")
     queryset = commitment_list().filter(category=category)
+    # SQLite: Django probes its JSON support once per connection, not per page.
+    assert connection.features.supports_json_field
 
     def rows_of() -> readers.RepresentedCommitments:
         return readers.RepresentedCommitments(queryset, request=request)
@@ -477,7 +480,9 @@ def test_the_counting_paginator_reads_a_page_and_its_count_in_one_statement(
         paginator = CountingPaginator(cast(Any, rows_of()), 2)
         with CaptureQueriesContext(connection) as queries:
             page = paginator.page(number)
-        assert len(queries) == (1 if len(page) else 2)
+        # One statement on PostgreSQL; SQLite's rows go through the ORM, counted apart.
+        together = len(page) and connection.vendor == "postgresql"
+        assert len(queries) == (1 if together else 2)
         assert paginator.count == expected.count == queryset.count()
         assert list(page) == list(expected.page(number))
         assert (page.has_next(), page.has_previous()) == (
