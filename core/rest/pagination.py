@@ -211,8 +211,8 @@ def keyset_regions(keys: list[_Key], values: list[Any]) -> list[Any]:
     position is one row comparison, ``(a, b, id) > (x, y, z)``, that an index on those
     columns seeks to directly. A nullable leading column has a second region: its NULLs
     (where they follow the values: PostgreSQL's ascending order) or its values (where they
-    follow the NULLs), read from their start only when the first region ends within the page. An OR of
-    the two would make PostgreSQL scan from the list's start.
+    follow the NULLs), read from their start only when the first region ends within the
+    page. An OR of the two would make PostgreSQL scan from the list's start.
     """
     lead, first = keys[0], values[0]
     if (
