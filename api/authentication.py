@@ -50,13 +50,14 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
 
     def authenticate_credentials(self, key: str) -> tuple[Any, ApiToken]:
         now = timezone.now()
-        token = (
-            with_roles(ApiToken.objects.select_related("user"), "user_id")
-            .filter(key_hash=token_hash(key))
-            .first()
-        )
-        if token is None:
-            raise exceptions.AuthenticationFailed("Invalid token.")
+        # ``get``, not ``first``: the hash is unique, and ``first`` sorted by the model's
+        # ordering for nothing (compiling and running the sort on every request).
+        try:
+            token = with_roles(ApiToken.objects.select_related("user"), "user_id").get(
+                key_hash=token_hash(key)
+            )
+        except ApiToken.DoesNotExist:
+            raise exceptions.AuthenticationFailed("Invalid token.") from None
         if token.revoked_at is not None:
             raise exceptions.AuthenticationFailed("This token has been revoked.")
         if not token.is_active(now=now):

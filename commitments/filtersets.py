@@ -116,12 +116,30 @@ class _FiltersCopiedShallowly(dict):
         return copies
 
 
+class _FieldsMadeForOneForm(dict):
+    """A filter set's form fields, which its form takes as they are instead of deep copies.
+
+    A form deep-copies its class's fields so that two forms never share one; a filter set's
+    form class is made for that filter set alone, from fields its own filters have just
+    built (see :class:`_FiltersCopiedShallowly`), so nothing else holds them. Copying them
+    again (their widgets, choices and querysets) was a twentieth of the API list's time.
+    """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
+        return dict(self)
+
+
 class FilterSet(django_filters.FilterSet):
     """django-filter's FilterSet, its filters copied shallowly for each request."""
 
     @classmethod
     def get_filters(cls) -> dict[str, Any]:
         return _FiltersCopiedShallowly(super().get_filters())
+
+    def get_form_class(self) -> type[forms.Form]:
+        form = super().get_form_class()
+        form.base_fields = _FieldsMadeForOneForm(form.base_fields)
+        return form
 
 
 def _search(qs: QuerySet, fields: list[str], value: str) -> QuerySet:

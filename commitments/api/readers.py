@@ -30,12 +30,15 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import F, Func, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Cast, JSONObject
 from django.utils import timezone
+from psycopg import postgres
+from psycopg.pq import Format
 from rest_framework import serializers as drf_serializers
 
 from commitments import deadlines
@@ -799,6 +802,7 @@ def _page_rows(
         # The ORM compiled the count's SQL; its parameters travel apart.
         nested_sql += f', (SELECT COUNT(*) FROM ({count_sql}) AS "counted") AS "{_COUNT}"'  # noqa: S608
     with connection.cursor() as cursor:
+        _instants_compiled(cursor, connection)
         cursor.execute(f"{head}{nested_sql}{found}{tail}", (*nested_params, *count_params, *params))
         names = [column.name for column in cursor.description]
         rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
@@ -810,6 +814,21 @@ def _page_rows(
         for row in rows:
             count = row.pop(_COUNT)
     return rows, count
+
+
+def _instants_compiled(cursor: Any, connection: Any) -> None:
+    """Have psycopg's compiled loader read the page's instants, not Django's Python one.
+
+    Django loads ``timestamptz`` with a Python subclass of psycopg's loader that only puts
+    the connection's time zone on each value; for the page's four or five instants a row it
+    was a twentieth of the list's CPU time. With ``USE_TZ`` the session's time zone is that
+    same zone (Django sets it when it connects), so psycopg's compiled loader gives the same
+    aware instants.
+    """
+    if connection.vendor != "postgresql" or not settings.USE_TZ:
+        return
+    oid = postgres.types["timestamptz"].oid
+    cursor.cursor.adapters.register_loader(oid, postgres.adapters.get_loader(oid, Format.TEXT))
 
 
 @functools.cache
