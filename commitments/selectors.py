@@ -12,7 +12,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, overload
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    JSONField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import NullIf
 from django.db.models.options import Options
 from django.utils.functional import Promise, cached_property
 from django.utils.translation import gettext
@@ -304,7 +316,15 @@ def obligors_prefetch(through: str = "") -> Prefetch:
     return Prefetch(f"{through}co_obligors", queryset=Party.objects.order_by("name", "id"))
 
 
-#: The rating fields an :class:`AssessmentBrief` holds, in its order, before its evidence.
+def _machine_translations() -> NullIf:
+    """Return a row's ``machine_translations`` as the briefs read them: the empty object, which
+    most rows hold, as NULL (the brief holds ``{}``), so that only actual translations cost a
+    JSON decoding, the most expensive column of a thousand rows to read."""
+    return NullIf("machine_translations", Value({}, output_field=JSONField()))
+
+
+#: The rating fields an :class:`AssessmentBrief` holds, in its order, before its machine
+#: translations and its evidence.
 ASSESSMENT_BRIEF_FIELDS = (
     "pk",
     "commitment_id",
@@ -314,8 +334,8 @@ ASSESSMENT_BRIEF_FIELDS = (
     "reviewed_on",
     "justification",
     "justification_fr",
-    "machine_translations",
 )
+
 
 def _model_order(model: type[Any], names: set[str]) -> tuple[str, ...]:
     """Return ``names`` (attribute names) in the model's field order, as ``from_db`` reads
@@ -397,13 +417,17 @@ def assessments_as_of(
         )
         rows = rows.filter(assessed_on__lte=as_of).exclude(Exists(later))
     brief: Any = AssessmentBrief  # built from rows of its fields, in their order
+    own, db = len(ASSESSMENT_BRIEF_FIELDS), rows.db
     if not with_evidence:
-        return [brief(*row, None) for row in rows.values_list(*ASSESSMENT_BRIEF_FIELDS)]
-    own = len(ASSESSMENT_BRIEF_FIELDS)
+        return [
+            brief(*row[:own], row[own] or {}, None)
+            for row in rows.values_list(*ASSESSMENT_BRIEF_FIELDS, _machine_translations())
+        ]
     return [
-        brief(*row[:own], _evidence(rows.db, row[own:]))
+        brief(*row[:own], row[own] or {}, _evidence(db, row[own + 1 :]))
         for row in rows.values_list(
             *ASSESSMENT_BRIEF_FIELDS,
+            _machine_translations(),
             *(f"evidence__{name}" for name in EVIDENCE_FIELDS),
             *(f"evidence__source__{name}" for name in EVIDENCE_SOURCE_FIELDS),
         )
@@ -482,7 +506,11 @@ def compliance_briefs(agreement: Agreement) -> list[CommitmentBrief]:
     name, one instance each.
     """
     rows = agreement.commitments.order_by(*COMPLIANCE_ORDER).values(
-        "pk", *BRIEF_FIELDS, "obligor_id", "co_obligors"
+        "pk",
+        *(name for name in BRIEF_FIELDS if name != "machine_translations"),
+        "obligor_id",
+        "co_obligors",
+        translated=_machine_translations(),
     )
     links = Commitment.co_obligors.through.objects.filter(commitment__agreement=agreement)
     named = Q(pk__in=agreement.commitments.order_by().values("obligor_id"))
@@ -494,6 +522,7 @@ def compliance_briefs(agreement: Agreement) -> list[CommitmentBrief]:
     others: dict[int, list[Party]] = {}
     for row in rows:
         shared = row.pop("co_obligors")
+        row["machine_translations"] = row.pop("translated") or {}
         fields.setdefault(row["pk"], row)
         if shared is not None and shared != row["obligor_id"]:
             others.setdefault(row["pk"], []).append(parties[shared])

@@ -72,7 +72,7 @@ def test_the_rating_briefs_hold_what_the_ratings_hold(history, agreement, as_of)
     assert {(instances[b.pk].commitment.key, b.rating) for b in briefs} == stood
     for brief in briefs:
         assessment = instances[brief.pk]
-        for name in ASSESSMENT_BRIEF_FIELDS:
+        for name in (*ASSESSMENT_BRIEF_FIELDS, "machine_translations"):
             assert getattr(brief, name) == getattr(assessment, name), name
         assert (brief.evidence is None) == (assessment.evidence is None)
         if brief.evidence is not None and assessment.evidence is not None:
