@@ -12,7 +12,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, overload
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    JSONField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import NullIf
 from django.db.models.options import Options
 from django.utils.functional import Promise, cached_property
 from django.utils.translation import gettext
@@ -249,7 +261,7 @@ class ComplianceRow(Generic[C]):
 
     commitment: C
     party: Party
-    assessment: Assessment | None
+    assessment: AssessmentBrief | None
 
     @property
     def rating(self) -> str:
@@ -304,31 +316,122 @@ def obligors_prefetch(through: str = "") -> Prefetch:
     return Prefetch(f"{through}co_obligors", queryset=Party.objects.order_by("name", "id"))
 
 
+def _machine_translations() -> NullIf:
+    """Return a row's ``machine_translations`` as the briefs read them: the empty object, which
+    most rows hold, as NULL (the brief holds ``{}``), so that only actual translations cost a
+    JSON decoding, the most expensive column of a thousand rows to read."""
+    return NullIf("machine_translations", Value({}, output_field=JSONField()))
+
+
+#: The rating fields an :class:`AssessmentBrief` holds, in its order, before its machine
+#: translations and its evidence.
+ASSESSMENT_BRIEF_FIELDS = (
+    "pk",
+    "commitment_id",
+    "party_id",
+    "rating",
+    "assessed_on",
+    "reviewed_on",
+    "justification",
+    "justification_fr",
+)
+
+
+def _model_order(model: type[Any], names: set[str]) -> tuple[str, ...]:
+    """Return ``names`` (attribute names) in the model's field order, as ``from_db`` reads
+    the values of an instance with deferred fields."""
+    return tuple(f.attname for f in model._meta.concrete_fields if f.attname in names)
+
+
+#: What the tables, the API and the reports show of a rating's evidence: the citation's and
+#: its source's fields (``None`` throughout for a rating without evidence).
+EVIDENCE_FIELDS = _model_order(Citation, {"id", "source_id", "quote", "locator"})
+EVIDENCE_SOURCE_FIELDS = _model_order(Source, {"id", "title", "url", "published_on", "language"})
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentBrief:
+    """A rating as the compliance tables hold it: what the pages, the API and the reports
+    show of it, and its evidence.
+
+    Read by :func:`assessments_as_of` from plain rows, without building a model instance per
+    rating: a table holds one rating per commitment and obligor. Its evidence is a
+    :class:`Citation` with its :class:`Source`, holding the fields in
+    :data:`EVIDENCE_FIELDS` and :data:`EVIDENCE_SOURCE_FIELDS`. It reads as a rating to the
+    helpers the sections share (``localized``).
+    """
+
+    #: The translated fields (``localized``) are the rating's.
+    _meta: ClassVar[Options[Assessment]] = Assessment._meta
+
+    pk: int
+    commitment_id: int
+    party_id: int
+    rating: str
+    assessed_on: dt.date
+    reviewed_on: dt.date
+    justification: str
+    justification_fr: str
+    machine_translations: dict[str, dict[str, str]]
+    evidence: Citation | None
+
+
+def _evidence(db: str, values: Sequence[Any]) -> Citation | None:
+    """Return the citation (with its source) that ``values`` hold, or None if there is none."""
+    if values[0] is None:
+        return None
+    cited = len(EVIDENCE_FIELDS)
+    citation = Citation.from_db(db, EVIDENCE_FIELDS, values[:cited])
+    citation.source = Source.from_db(db, EVIDENCE_SOURCE_FIELDS, values[cited:])
+    return citation
+
+
 def assessments_as_of(
-    *, commitments: QuerySet[Commitment] | None = None, as_of: dt.date | None
-) -> QuerySet[Assessment]:
+    *,
+    commitments: QuerySet[Commitment] | None = None,
+    as_of: dt.date | None,
+    with_evidence: bool = True,
+) -> list[AssessmentBrief]:
     """Return each (commitment, obligor)'s rating as it stood at the end of ``as_of``.
 
     That is the latest rating dated on or before ``as_of`` (by date, then entry): reproduced
     from the history, so a rating recorded later with a later date changes nothing. ``None``
-    gives the current ratings. One query, with the evidence and its source, in no order.
+    gives the current ratings. One query, with the evidence and its source unless
+    ``with_evidence`` is false (then every ``evidence`` is None), in no order.
     """
     # In no order (the readers look the ratings up by pair): the model's order joins the
     # commitment and the party only to sort.
-    rows = Assessment.objects.select_related("evidence__source").order_by()
+    rows = Assessment.objects.order_by()
     if commitments is not None:
         rows = rows.filter(commitment__in=commitments.values("pk"))
     if as_of is None:
-        return rows.filter(current=True)
-    later = Assessment.objects.filter(
-        commitment=OuterRef("commitment"),
-        party=OuterRef("party"),
-        assessed_on__lte=as_of,
-    ).filter(
-        Q(assessed_on__gt=OuterRef("assessed_on"))
-        | Q(assessed_on=OuterRef("assessed_on"), pk__gt=OuterRef("pk"))
-    )
-    return rows.filter(assessed_on__lte=as_of).exclude(Exists(later))
+        rows = rows.filter(current=True)
+    else:
+        later = Assessment.objects.filter(
+            commitment=OuterRef("commitment"),
+            party=OuterRef("party"),
+            assessed_on__lte=as_of,
+        ).filter(
+            Q(assessed_on__gt=OuterRef("assessed_on"))
+            | Q(assessed_on=OuterRef("assessed_on"), pk__gt=OuterRef("pk"))
+        )
+        rows = rows.filter(assessed_on__lte=as_of).exclude(Exists(later))
+    brief: Any = AssessmentBrief  # built from rows of its fields, in their order
+    own, db = len(ASSESSMENT_BRIEF_FIELDS), rows.db
+    if not with_evidence:
+        return [
+            brief(*row[:own], row[own] or {}, None)
+            for row in rows.values_list(*ASSESSMENT_BRIEF_FIELDS, _machine_translations())
+        ]
+    return [
+        brief(*row[:own], row[own] or {}, _evidence(db, row[own + 1 :]))
+        for row in rows.values_list(
+            *ASSESSMENT_BRIEF_FIELDS,
+            _machine_translations(),
+            *(f"evidence__{name}" for name in EVIDENCE_FIELDS),
+            *(f"evidence__source__{name}" for name in EVIDENCE_SOURCE_FIELDS),
+        )
+    ]
 
 
 #: The compliance table's order of an agreement's commitments: by due date, undated last,
@@ -403,7 +506,11 @@ def compliance_briefs(agreement: Agreement) -> list[CommitmentBrief]:
     name, one instance each.
     """
     rows = agreement.commitments.order_by(*COMPLIANCE_ORDER).values(
-        "pk", *BRIEF_FIELDS, "obligor_id", "co_obligors"
+        "pk",
+        *(name for name in BRIEF_FIELDS if name != "machine_translations"),
+        "obligor_id",
+        "co_obligors",
+        translated=_machine_translations(),
     )
     links = Commitment.co_obligors.through.objects.filter(commitment__agreement=agreement)
     named = Q(pk__in=agreement.commitments.order_by().values("obligor_id"))
@@ -415,6 +522,7 @@ def compliance_briefs(agreement: Agreement) -> list[CommitmentBrief]:
     others: dict[int, list[Party]] = {}
     for row in rows:
         shared = row.pop("co_obligors")
+        row["machine_translations"] = row.pop("translated") or {}
         fields.setdefault(row["pk"], row)
         if shared is not None and shared != row["obligor_id"]:
             others.setdefault(row["pk"], []).append(parties[shared])
@@ -465,7 +573,7 @@ def _compliance_rows(
     agreement: Agreement,
     as_of: dt.date | None,
     commitments: Sequence[C],
-    ratings: dict[tuple[int, int], Assessment],
+    ratings: dict[tuple[int, int], AssessmentBrief],
 ) -> ComplianceTable[C]:
     """Return the table's rows: each commitment × each of its obligors, with its rating."""
     rows = [
@@ -500,8 +608,8 @@ class ComplianceChange(Generic[C]):
 
     commitment: C
     party: Party
-    before: Assessment | None
-    after: Assessment | None
+    before: AssessmentBrief | None
+    after: AssessmentBrief | None
 
     @property
     def rating_before(self) -> str:
@@ -521,8 +629,8 @@ def compliance_changes(*, table: ComplianceTable[C], since: dt.date) -> list[Com
     earlier = {
         (a.commitment_id, a.party_id): a
         for a in assessments_as_of(
-            commitments=table.agreement.commitments.all(), as_of=since
-        ).select_related(None)
+            commitments=table.agreement.commitments.all(), as_of=since, with_evidence=False
+        )
     }
     changes = []
     for row in table.rows:

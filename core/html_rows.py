@@ -14,7 +14,7 @@ import html
 from collections.abc import Callable
 from typing import Any
 
-from django.utils.safestring import SafeData, SafeString, mark_safe
+from django.utils.safestring import SafeData, SafeString
 
 
 def escape(value: Any) -> str:
@@ -39,5 +39,10 @@ def memo(function: Callable[..., Any]) -> Callable[..., str]:
 
 
 def safe(text: str) -> SafeString:
-    """Mark rows written with :func:`escape` as safe HTML."""
-    return mark_safe(text)  # noqa: S308 - every value in it went through escape()
+    """Mark rows written with :func:`escape` as safe HTML.
+
+    Every value in ``text`` went through :func:`escape`. ``SafeString`` itself rather than
+    ``mark_safe()``, whose wrapper for lazy texts costs more than the marking: the rows' text
+    is never lazy, and a page marks a link per commitment.
+    """
+    return SafeString(text)

@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -56,6 +57,7 @@ from commitments.services.revisions import revision_refusal
 from commitments.stages import is_retroactive, stage_dates
 from commitments.templatetags.localized import localized_html
 from commitments.translations import localized, reader_language
+from core.html_rows import escape, safe
 from core.roles import can_read, can_write
 from feeds.models import CalendarFeed, FeedScope
 from feeds.selectors import feed_url
@@ -195,6 +197,12 @@ class CommitmentRow:
     title_html: SafeString
     url: str
     obligors: list[Party]
+
+    @cached_property
+    def link(self) -> SafeString:
+        """Return the title linked to the commitment's page, escaped once for the sections
+        that show it (the commitments table and each compliance table)."""
+        return safe(f'<a href="{escape(self.url)}">{escape(self.title_html)}</a>')
 
 
 @_reviewer

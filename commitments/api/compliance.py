@@ -28,9 +28,10 @@ from rest_framework.response import Response
 from commitments.assessment import Rating, Tally
 from commitments.choices import rating_label
 from commitments.forms import ComplianceDateForm, ReportCorrectionForm, ReportFreezeForm
-from commitments.models import Agreement, Assessment, Report
+from commitments.models import Agreement, Report
 from commitments.report_files import report_csv, report_filename, report_pdf
 from commitments.selectors import (
+    AssessmentBrief,
     ComplianceTable,
     ReportReading,
     compliance_changes,
@@ -126,7 +127,7 @@ def _tally(tally: Tally) -> dict[str, Any]:
     }
 
 
-def _evidence(assessment: Assessment | None) -> dict[str, Any] | None:
+def _evidence(assessment: AssessmentBrief | None) -> dict[str, Any] | None:
     citation = assessment.evidence if assessment else None
     if citation is None:
         return None

@@ -102,7 +102,7 @@ def report_freeze(
                 commitment_title=line.commitment.title,
                 party=line.party,
                 party_name=line.party.name,
-                assessment=assessment,
+                assessment_id=assessment.pk if assessment else None,
                 rating=assessment.rating if assessment else "",
                 score=line.score,
                 justification=assessment.justification if assessment else "",

@@ -11,13 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from commitments.translations import Localized
 from commitments.translations import localized as localized_value
 from commitments.translations import localized_text as localized_plain
+from core.html_rows import escape, safe
 
 register = template.Library()
 
@@ -44,7 +45,9 @@ def localized_html(value: Localized) -> SafeString:
             value.text,
             _("machine translation"),
         )
-    return conditional_escape(value.text)
+    # As conditional_escape() writes it, without its wrapper for lazy texts: a page writes a
+    # title per commitment.
+    return safe(escape(value.text))
 
 
 @register.simple_tag

@@ -83,7 +83,10 @@ def timeline_undated(timeline: Any) -> SafeString:
 def agreement_commitment_rows(rows: Iterable[Any]) -> SafeString:
     """Return the ``<tr>`` of each row of the dashboard agreement page's commitments table
     (``rows``: the view's ``CommitmentRow``, each with its title, URL and obligors)."""
-    party_name = memo(lambda party: localized(party, "name"))
+    # Rows name a few obligors, and a few lists of them, many times: each list is written
+    # once, by the parties' ids (a model instance's own hash costs more than the lookup).
+    party_names: dict[int, str] = {}
+    obligor_words: dict[tuple[int, ...], str] = {}
     day_words = memo(date_in_words)
     status_words: dict[str, str] = {}
     out = []
@@ -91,9 +94,14 @@ def agreement_commitment_rows(rows: Iterable[Any]) -> SafeString:
         c = row.commitment
         if c.status not in status_words:
             status_words[c.status] = escape(c.get_status_display())
+        obligors = tuple(party.pk for party in row.obligors)
+        if obligors not in obligor_words:
+            for party in row.obligors:
+                if party.pk not in party_names:
+                    party_names[party.pk] = escape(localized(party, "name"))
+            obligor_words[obligors] = ", ".join(party_names[pk] for pk in obligors)
         out.append(
-            f'<tr><td><a href="{escape(row.url)}">{escape(row.title_html)}</a></td>'
-            f"<td>{', '.join(party_name(party) for party in row.obligors)}</td>\n"
+            f"<tr><td>{row.link}</td><td>{obligor_words[obligors]}</td>\n"
             f"      <td>{day_words(c.due_date, c.due_precision) if c.due_date else '—'}</td>"
             f"<td>{status_words[c.status]}</td></tr>"
         )
@@ -105,26 +113,29 @@ def agreement_compliance_rows(rows: Iterable[Any], commitments: Mapping[int, Any
     """Return the ``<tr>`` of each row of a party's compliance table (dashboard agreement
     page); ``commitments`` holds the page's ``CommitmentRow`` (title and link) by pk."""
     language = reader_language()
-    rating_words = memo(rating_label)
-    score_words = memo(signed_score)
+    # The rating's two cells follow from the rating alone (its score is the rating's): written
+    # once for each rating the table holds.
+    rating_cells: dict[str, str] = {}
     day_words = memo(day)
     out = []
     for row in rows:
         assessment = row.assessment
+        rating = row.rating
+        if rating not in rating_cells:
+            rating_cells[rating] = (
+                f'        <td><span class="rating rating-{escape(rating)}">'
+                f"{escape(rating_label(rating))}</span></td>\n"
+                f'        <td class="num score">{escape(signed_score(row.score))}</td>\n'
+            )
         why = (
             excerpt(localized_text(assessment, "justification", language), 25)
             if assessment
             else "—"
         )
-        commitment = commitments[row.commitment.pk]
-        rating = row.rating
         out.append(
             "<tr>\n"
-            f'        <td><a href="{escape(commitment.url)}">'
-            f"{escape(commitment.title_html)}</a></td>\n"
-            f'        <td><span class="rating rating-{escape(rating)}">'
-            f"{rating_words(rating)}</span></td>\n"
-            f'        <td class="num score">{score_words(row.score)}</td>\n'
+            f"        <td>{commitments[row.commitment.pk].link}</td>\n"
+            f"{rating_cells[rating]}"
             f"        <td>{escape(why)}</td>\n"
             f"        <td>{day_words(assessment.assessed_on) if assessment else '—'}</td>\n"
             "      </tr>"

@@ -7,8 +7,16 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
-from commitments.models import Report, ReportCorrection, ReportFrozenError, ReportRow
-from commitments.selectors import compliance_changes, compliance_table, report_reading
+from commitments.models import Assessment, Report, ReportCorrection, ReportFrozenError, ReportRow
+from commitments.selectors import (
+    ASSESSMENT_BRIEF_FIELDS,
+    EVIDENCE_FIELDS,
+    EVIDENCE_SOURCE_FIELDS,
+    assessments_as_of,
+    compliance_changes,
+    compliance_table,
+    report_reading,
+)
 from commitments.services.assessments import assessment_record
 from commitments.services.reports import report_correct, report_freeze
 from tests.support.assessment_history import at as _at
@@ -38,6 +46,48 @@ def test_changes_since_a_date_list_only_the_rows_whose_rating_moved(history, agr
     # Nothing moved between two days after the last rating.
     later = compliance_table(agreement=agreement, as_of=dt.date(2026, 5, 1))
     assert compliance_changes(table=later, since=dt.date(2026, 4, 1)) == []
+
+
+@pytest.mark.parametrize("as_of", [None, dt.date(2025, 12, 1), dt.date(2026, 3, 31)])
+def test_the_rating_briefs_hold_what_the_ratings_hold(history, agreement, as_of):
+    """Each brief the tables read holds its rating's fields, and its evidence's and source's,
+    as the model instances hold them; the ratings are the ones that stood at the end of the
+    date (the current ones without a date)."""
+    Assessment.objects.filter(justification="They met in Tokyo.").update(
+        justification_fr="Ils se sont réunis à Tokyo.",
+        machine_translations={"fr": {"justification": "Traduit"}},
+    )
+    briefs = assessments_as_of(commitments=agreement.commitments.all(), as_of=as_of)
+    instances = {
+        a.pk: a
+        for a in Assessment.objects.select_related("evidence__source").filter(
+            pk__in=[b.pk for b in briefs]
+        )
+    }
+    stood = {
+        None: {("meet", "kept"), ("invest", "stalled")},
+        dt.date(2025, 12, 1): {("meet", "in_the_works")},
+        dt.date(2026, 3, 31): {("meet", "kept"), ("invest", "stalled")},
+    }[as_of]
+    assert {(instances[b.pk].commitment.key, b.rating) for b in briefs} == stood
+    for brief in briefs:
+        assessment = instances[brief.pk]
+        for name in (*ASSESSMENT_BRIEF_FIELDS, "machine_translations"):
+            assert getattr(brief, name) == getattr(assessment, name), name
+        assert (brief.evidence is None) == (assessment.evidence is None)
+        if brief.evidence is not None and assessment.evidence is not None:
+            for name in EVIDENCE_FIELDS:
+                assert getattr(brief.evidence, name) == getattr(assessment.evidence, name)
+            for name in EVIDENCE_SOURCE_FIELDS:
+                assert getattr(brief.evidence.source, name) == getattr(
+                    assessment.evidence.source, name
+                ), name
+    assert any(b.evidence is not None for b in briefs) == (as_of != dt.date(2025, 12, 1))
+    without = assessments_as_of(
+        commitments=agreement.commitments.all(), as_of=as_of, with_evidence=False
+    )
+    assert sorted(b.pk for b in without) == sorted(b.pk for b in briefs)
+    assert all(b.evidence is None for b in without)
 
 
 def test_a_rating_changed_after_the_cutoff_does_not_change_the_report(
