@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import smtplib
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -160,12 +160,16 @@ class _AlertMailer:
         """Hold no claimed alert back: each is sent or skipped in the run that claims it."""
         return False
 
-    def send(self, alerts: Sequence[Alert], *, now: dt.datetime) -> None:
-        """Mail ``alerts`` (one alert, or one recipient's digest) on the run's connection."""
+    def send(self, alerts: Sequence[Alert], *, now: dt.datetime, ready: Callable[[], None]) -> None:
+        """Mail ``alerts`` (one alert, or one recipient's digest) on the run's connection.
+
+        The mail is written, then ``ready()`` waits for the previous mail's mark to commit.
+        """
         try:
             message = alert_mail_build(
                 alerts=alerts, now=now, mailer=self.connection, written=self.written
             )
+            ready()
             _send(message=message, mailer=self.connection, writer=self.writer)
         except SenderUnavailable:
             self.connection.close()

@@ -190,6 +190,8 @@ def _item(*, alert: Alert, now: dt.datetime) -> dict[str, Any]:
             commitment.due_precision if alert.due_date == commitment.due_date else None,
         ),
         "explanation": deadline_explanation(commitment),
+        # Once for both bodies: the label lookup translates every status's label each time.
+        "status": commitment.get_status_display(),
         "headline": _headline(alert=alert, days=days),
         "countdown": _countdown(days=days),
         "opening": _opening(days=days),

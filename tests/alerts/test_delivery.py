@@ -472,10 +472,10 @@ def test_crash_after_smtp_accepted_resends_only_that_mail_with_the_same_message_
     first, in_flight, last = make_alert(), make_alert(), make_alert()
     real_write = outbox._write
 
-    def crash_when_marking_in_flight(row, fields):
+    def crash_when_marking_in_flight(row, fields, **options):
         if row.pk == in_flight.pk and row.state == AlertState.SENT:
             raise SystemExit("worker killed")
-        return real_write(row, fields)
+        return real_write(row, fields, **options)
 
     # The mark's one statement (core.outbox._write) is where the worker dies.
     monkeypatch.setattr(outbox, "_write", crash_when_marking_in_flight)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -55,7 +55,8 @@ class ScriptedSender:
     def holds_back(self, row: Any) -> bool:
         return False
 
-    def send(self, rows: Sequence[Any], *, now: dt.datetime) -> None:
+    def send(self, rows: Sequence[Any], *, now: dt.datetime, ready: Callable[[], None]) -> None:
+        ready()
         self.calls.append([row.pk for row in rows])
         answer = self.answers.pop(0) if self.answers else None
         if answer is not None:
@@ -279,3 +280,66 @@ def test_a_session_claim_locks_only_the_rows_it_returns_skipping_those_another_s
     assert seen == [[rows[0].pk, rows[1].pk]]
     with _claimed(outbox.due(now=NOW), limit=10) as everything:
         assert everything == [row.pk for row in rows], "the other sender released its rows"
+
+
+def _state_seen_by_another_connection(outbox: Outbox, pk: int) -> str:
+    """Return the row's state as committed (read on a connection of its own)."""
+    seen: list[str] = []
+
+    def read() -> None:
+        try:
+            seen.append(outbox.model._default_manager.values_list("state", flat=True).get(pk=pk))
+        finally:
+            connection.close()
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    reader.join(timeout=30)
+    return seen[0]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="marks commit behind the next message on PostgreSQL"
+)
+@pytest.mark.django_db(transaction=True)
+def test_the_next_message_is_written_while_a_mark_commits_and_leaves_only_once_it_committed(
+    outbox, make_rows
+):
+    """The first row's mark is held up by another transaction's lock on the row: the second
+    message is written meanwhile, and its ``ready()`` returns only once the mark committed."""
+    first, second = make_rows(2)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_first_row() -> None:
+        try:
+            with transaction.atomic():
+                outbox.model._default_manager.select_for_update().get(pk=first.pk)
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_first_row)
+    holder.start()
+    assert locked.wait(timeout=30)
+    seen: dict[str, str] = {}
+
+    class Observer(ScriptedSender):
+        def send(self, rows: Sequence[Any], *, now: dt.datetime, ready: Callable[[], None]) -> None:
+            if rows[0].pk == second.pk:
+                seen["written"] = _state_seen_by_another_connection(outbox, first.pk)
+                # Released from elsewhere: ready() must wait for the commit, not return first.
+                threading.Timer(0.3, release.set).start()
+                ready()
+                seen["sent"] = _state_seen_by_another_connection(outbox, first.pk)
+            super().send(rows, now=now, ready=ready)
+
+    try:
+        report = send_batch(sender=Observer(outbox), now=NOW, report=OutboxReport())
+    finally:
+        release.set()
+        holder.join(timeout=30)
+
+    assert report.sent == 2
+    assert seen == {"written": "pending", "sent": "sent"}
+    assert [row_state(row)[0] for row in (first, second)] == ["sent", "sent"]

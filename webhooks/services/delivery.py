@@ -26,7 +26,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -128,8 +128,18 @@ class _WebhookPoster:
         """Hold back, till the next run, a claimed delivery whose endpoint failed in this one."""
         return delivery.endpoint_id in self.failing_endpoints
 
-    def send(self, deliveries: Sequence[WebhookDelivery], *, now: dt.datetime) -> None:
-        """POST each delivery's event; record the answer on it; raise if it was not a 2xx."""
+    def send(
+        self,
+        deliveries: Sequence[WebhookDelivery],
+        *,
+        now: dt.datetime,
+        ready: Callable[[], None],
+    ) -> None:
+        """POST each delivery's event; record the answer on it; raise if it was not a 2xx.
+
+        ``ready()`` (the previous delivery's mark committed) is waited for before any POST.
+        """
+        ready()
         for delivery in deliveries:
             error = _attempt(delivery=delivery, now=now)
             if error:
