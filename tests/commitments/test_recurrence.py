@@ -175,6 +175,8 @@ def test_series_properties(first, recurrence):
 )
 def test_every_n_months_clamps_to_the_month_end_without_drift(first, interval, index):
     """Occurrence k is the first date's day in its month, or that month's last day."""
+    # A series stops at the last date accepted (DATE_MAX): the k-th date must come before it.
+    assume((first.year * 12 + first.month - 1 + index * interval) // 12 < DATE_MAX.year)
     dates = list(iter_dates(first, every(interval, OffsetUnit.MONTHS, count=index + 1)))
     day = dates[index]
     months = first.year * 12 + first.month - 1 + index * interval

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import yaml
 from django.core.management import CommandError, call_command
+from django.core.management.color import no_style
 from django.db import connection
 from django.test import Client
 
@@ -91,8 +92,13 @@ def pages_now() -> list[str]:
 
 def empty_domain() -> None:
     """Remove every row of our apps (users stay), as on a new database import_all restores to."""
-    tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in our_models())
+    names = [m._meta.db_table for m in our_models()]
     with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            for statement in connection.ops.sql_flush(no_style(), names, allow_cascade=True):
+                cursor.execute(statement)
+            return
+        tables = ", ".join(connection.ops.quote_name(name) for name in names)
         # The world's deferred foreign-key checks must run before their tables go.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f"TRUNCATE {tables} CASCADE")
