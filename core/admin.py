@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import ValidationError
 from django.db.models import Field, ForeignKey, ManyToManyField, UniqueConstraint
-from django.forms.models import BaseInlineFormSet
+from django.forms.models import BaseInlineFormSet, ModelMultipleChoiceField
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -86,6 +86,25 @@ class KeyCheckingAutocompleteSelectMultiple(
     keys."""
 
 
+class KeyCheckingMultipleChoiceField(ModelMultipleChoiceField):
+    """A many-to-many admin field that refuses a value its key field cannot hold before the
+    look-up: Django catches a value the look-up refuses at once, but SQLite's driver refuses
+    one past its 64-bit integers ("99999999999999999999") only when the query runs, with an
+    ``OverflowError``: a 500 instead of the field's error."""
+
+    def _check_values(self, value: Any) -> Any:
+        model = self.queryset.model  # type: ignore[union-attr]
+        key = model._meta.get_field(self.to_field_name) if self.to_field_name else model._meta.pk
+        for pk in value if isinstance(value, (list, tuple)) else ():
+            if not _is_key(key, pk):
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)  # type: ignore[misc]
+
+
 class AdminInputMixin:
     """The checks on hostile input every admin and inline of the project takes.
 
@@ -116,6 +135,7 @@ class AdminInputMixin:
             kwargs["widget"] = KeyCheckingAutocompleteSelectMultiple(
                 db_field, self.admin_site, using=kwargs.get("using")
             )
+        kwargs.setdefault("form_class", KeyCheckingMultipleChoiceField)
         return super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]
 
 
