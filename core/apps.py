@@ -7,3 +7,10 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = pgettext_lazy("application", "Core")
+
+    def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
+        from core.sqlite import fold_case_in_like
+
+        connection_created.connect(fold_case_in_like, dispatch_uid="core.sqlite.fold_case")

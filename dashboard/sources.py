@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from commitments import passages
+from commitments.filtersets import SourceFilterSet
 from commitments.forms import SourceForm
 from commitments.models import Citation, Source
 from commitments.source_files import source_download, source_has_copy
@@ -82,13 +83,13 @@ def source_paragraphs(text: str, citations: Iterable[Citation]) -> list[Paragrap
 
 @_reviewer
 def source_list(request: HttpRequest) -> HttpResponse:
-    """List the sources, newest first; ``?q=`` searches their titles and publishers."""
+    """List the sources, newest first; ``?q=`` searches them as the API's ``q`` does."""
     query = request.GET.get("q", "").strip()[:200]
     rows = Source.objects.annotate(citation_count=Count("citations")).order_by(
         "-published_on", "title", "id"
     )
     if query:
-        rows = rows.filter(Q(title__icontains=query) | Q(publisher__icontains=query))
+        rows = SourceFilterSet({"q": query}, queryset=rows).qs
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
