@@ -40,9 +40,12 @@ def use_broker(monkeypatch):
 
     def use(url: str) -> None:
         reset_pools()
-        # Celery reads CELERY_BROKER_URL from the environment before its configuration.
-        monkeypatch.setenv("CELERY_BROKER_URL", url)
+        # Celery reads CELERY_BROKER_URL from the environment before its configuration. The
+        # configuration is set first: monkeypatch restores what the getter read, which with
+        # the variable already set would be ``url``, left behind for the next tests wherever
+        # no variable hides it (SQLite's embedded broker, a fresh clone's `make test`).
         monkeypatch.setattr(app.conf, "broker_url", url)
+        monkeypatch.setenv("CELERY_BROKER_URL", url)
         monkeypatch.setattr(app.conf, "broker_transport_options", {})
 
     yield use
