@@ -467,13 +467,42 @@ def _claim_row(due: QuerySet[Any], *, row: Any) -> bool:
     Its attempt count is read again under the lock (another sender may have used an attempt
     since the batch was loaded); everything else the outcome writes is overwritten anyway.
     """
-    _queue_on_sqlite(due)
-    locked = list(
-        due.filter(pk=row.pk).select_for_update(skip_locked=True).values_list("attempts", flat=True)
-    )
+    if connection.features.has_select_for_update:
+        locked = list(
+            due.filter(pk=row.pk)
+            .select_for_update(skip_locked=True)
+            .values_list("attempts", flat=True)
+        )
+    else:
+        locked = _claim_row_by_writing(due, row=row)
     if locked:
         row.attempts = locked[0]
     return bool(locked)
+
+
+def _claim_row_by_writing(due: QuerySet[Any], *, row: Any) -> list[int]:
+    """SQLite's claim of one row: an ``UPDATE … RETURNING`` that changes nothing.
+
+    Being a write, it takes the database's write lock as it starts (a concurrent sender
+    queues behind it, busy timeout), and it answers the row's attempts only if the row is
+    still among ``due``: the lock and the check in one statement (SQLite 3.35 and later).
+    Older SQLite takes the lock with a write of its own, then reads.
+    """
+    if not connection.features.can_return_columns_from_insert:
+        _queue_on_sqlite(due)
+        return list(due.filter(pk=row.pk).values_list("attempts", flat=True))
+    meta = due.model._meta
+    quote = connection.ops.quote_name
+    table, pk = quote(meta.db_table), quote(meta.pk.column)  # type: ignore[union-attr]
+    attempts = quote(meta.get_field("attempts").column)  # type: ignore[union-attr]
+    still_due, params = due.filter(pk=row.pk).order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {attempts} = {attempts} "  # noqa: S608 - names and Django's SQL
+            f"WHERE {pk} IN ({still_due}) RETURNING {attempts}",
+            params,
+        )
+        return [found for (found,) in cursor.fetchall()]
 
 
 def claim_and_send(
