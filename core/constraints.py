@@ -12,6 +12,7 @@ in the same order; other constraints (unique ones) are validated by Django as be
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -276,7 +277,9 @@ def _constraints_validate(
 ) -> None:
     """``validate_constraints`` for each instance; the check constraints in one statement."""
     using = router.db_for_write(model)
-    if connections[using].vendor != "postgresql" or not isinstance(instances[0], ChecksInOneQuery):
+    in_one = isinstance(instances[0], ChecksInOneQuery)
+    statement = _checks_statement(model, using) if in_one else None
+    if statement is None:
         for number, instance in enumerate(instances):
             try:
                 instance.validate_constraints(exclude=excluded[number])
@@ -284,8 +287,10 @@ def _constraints_validate(
                 errors[number] = exc.update_error_dict(errors[number])
         return
     failed: dict[tuple[int, type[Model]], set[str] | None] = {}
-    for start in range(0, len(instances), CHECKS_PER_STATEMENT):
-        numbers = range(start, min(start + CHECKS_PER_STATEMENT, len(instances)))
+    room = _parameters_allowed(connections[using])
+    step = max(1, min(CHECKS_PER_STATEMENT, (room - len(statement.params)) // statement.width))
+    for start in range(0, len(instances), step):
+        numbers = range(start, min(start + step, len(instances)))
         failed.update(_checks_failed_many(instances, numbers, excluded, using))
     for number, instance in enumerate(instances):
         found: dict[str, Any] = {}
@@ -304,6 +309,15 @@ def _constraints_validate(
             errors[number] = ValidationError(found).update_error_dict(errors[number])
 
 
+def _parameters_allowed(connection: Any) -> int:
+    """The parameters one statement may take: PostgreSQL's 65,535, or what this SQLite
+    library was built with (32,766 since 3.32; Django assumes 999, the older default)."""
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        return int(connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+    return int(connection.features.max_query_params or 65_535)
+
+
 @dataclass(frozen=True)
 class _ChecksStatement:
     """A model's check constraints compiled once, over rows of values given as its table."""
@@ -313,6 +327,13 @@ class _ChecksStatement:
     fields: list[Any]
     row_sql: str
     checks: list[tuple[str, frozenset[str]]]
+    #: The rows' parameters come before the SELECT list's (SQLite's common table expression).
+    rows_first: bool = False
+
+    @property
+    def width(self) -> int:
+        """The parameters one row takes: its number and its values."""
+        return 1 + len(self.fields)
 
 
 _statements: dict[tuple[type[Model], str], _ChecksStatement | None] = {}
@@ -321,11 +342,21 @@ _TEXT_TYPES = {"CharField", "TextField", "SlugField", "URLField", "EmailField"}
 
 def _checks_statement(model: type[Model], using: str) -> _ChecksStatement | None:
     """Return the ``SELECT`` of every check of ``model`` (compiled by Django, once), where its
-    table is a ``VALUES`` list of the rows to check; ``None`` if it cannot be built."""
+    table is a ``VALUES`` list of the rows to check; ``None`` if it cannot be built.
+
+    On PostgreSQL the list is a derived table whose values are cast to the columns' types.
+    SQLite names neither a derived table's columns nor types: there the list is a common
+    table expression named as the table, and each value goes as Django writes it to the
+    column (dates and instants as text, booleans as integers), which the checks, compiled
+    for SQLite, compare as they would the stored row.
+    """
     key = (model, using)
     if key in _statements:
         return _statements[key]
     connection = connections[using]
+    if connection.vendor not in {"postgresql", "sqlite"}:
+        _statements[key] = None
+        return None
     checks = [c for c in model._meta.constraints if type(c) is CheckConstraint]
     table = connection.ops.quote_name(model._meta.db_table)
     annotations = {
@@ -343,23 +374,30 @@ def _checks_statement(model: type[Model], using: str) -> _ChecksStatement | None
         and f"FROM {table} " not in sql
     ):
         columns = ", ".join(["_row", *(connection.ops.quote_name(f.column) for f in fields)])
-        casts = ", ".join(
-            ["%s::integer"]
-            + [
-                "%s::text"
-                if field.get_internal_type() in _TEXT_TYPES
-                else f"%s::{field.cast_db_type(connection)}"
-                for field in fields
-            ]
-        )
         # Each row carries its number, answered first: the rows' order is not relied on.
         sql = "SELECT _row, " + sql.removeprefix("SELECT ")
+        if connection.vendor == "postgresql":
+            casts = ", ".join(
+                ["%s::integer"]
+                + [
+                    "%s::text"
+                    if field.get_internal_type() in _TEXT_TYPES
+                    else f"%s::{field.cast_db_type(connection)}"
+                    for field in fields
+                ]
+            )
+            values = " FROM (VALUES {rows}) AS " + f"{table} ({columns})"
+            sql = sql.replace(f" FROM {table}", values)
+        else:
+            casts = ", ".join(["%s"] * (1 + len(fields)))
+            sql = f"WITH {table} ({columns}) AS (VALUES {{rows}}) " + sql
         statement = _ChecksStatement(
-            sql=sql.replace(f" FROM {table}", " FROM (VALUES {rows}) AS " + f"{table} ({columns})"),
+            sql=sql,
             params=list(params),
             fields=fields,
             row_sql=f"({casts})",
             checks=[(c.name, frozenset(Q(c.condition).referenced_base_fields)) for c in checks],
+            rows_first=connection.vendor != "postgresql",
         )
     _statements[key] = statement
     return statement
@@ -404,12 +442,15 @@ def _checks_failed_many(
     if not rows:
         return result
     sql = statement.sql.replace("{rows}", ", ".join([statement.row_sql] * len(rows)), 1)
-    # The SELECT list's parameters come before the table's (the VALUES list).
+    # On PostgreSQL the SELECT list's parameters come before the table's (the VALUES list).
     select_params = statement.params
+    arguments = (
+        [*values, *select_params] if statement.rows_first else [*select_params, *values]
+    )
     context = transaction.atomic(using=using) if connection.in_atomic_block else nullcontext()
     try:
         with context, connection.cursor() as cursor:
-            cursor.execute(sql, [*select_params, *values])
+            cursor.execute(sql, arguments)
             found = cursor.fetchall()
     except DatabaseError as exc:
         logger.info("Checking the constraints of %s rows one by one after: %s", len(rows), exc)
