@@ -221,3 +221,24 @@ def recurring_commitment_make(*, agreement: Agreement, obligor: Party, **fields:
         **fields,
     }
     return commitment_make(agreement=agreement, obligor=obligor, **data)
+
+
+def month_end_series_make(
+    *, agreement: Agreement, obligor: Party, first: dt.date, count: int | None = 6, **fields: Any
+) -> Commitment:
+    """Make a commitment due at each month's end from the month of ``first``, ``count`` in
+    all (monthly reports, say; ``None``: open-ended), through ``commitment_create``."""
+    return recurring_commitment_make(
+        agreement=agreement,
+        obligor=obligor,
+        deadline_kind="fixed",
+        deadline_date=first,
+        offset_amount=None,
+        offset_unit="",
+        anchor_kind="",
+        recurrence="month_end",
+        recurrence_interval=1,
+        recurrence_unit="",
+        recurrence_count=count,
+        **fields,
+    )

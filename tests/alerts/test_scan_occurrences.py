@@ -41,19 +41,8 @@ def frozen_clock():
 @pytest.fixture
 def monthly(agreement, japan, owner) -> Commitment:
     """Monthly reports at each month's end from April 2026, six in all, owned by ``owner``."""
-    return factories.recurring_commitment_make(
-        agreement=agreement,
-        obligor=japan,
-        owner=owner,
-        deadline_kind="fixed",
-        deadline_date=FIRST,
-        offset_amount=None,
-        offset_unit="",
-        anchor_kind="",
-        recurrence="month_end",
-        recurrence_interval=1,
-        recurrence_unit="",
-        recurrence_count=6,
+    return factories.month_end_series_make(
+        agreement=agreement, obligor=japan, owner=owner, first=FIRST
     )
 
 
@@ -129,17 +118,8 @@ def test_escalations_are_per_occurrence(monthly, settings):
 @pytest.mark.parametrize("horizon", [60])
 def test_the_scan_tops_up_open_ended_series(agreement, japan, settings, horizon):
     settings.TRACKER_OCCURRENCE_HORIZON_DAYS = horizon
-    commitment = factories.recurring_commitment_make(
-        agreement=agreement,
-        obligor=japan,
-        deadline_kind="fixed",
-        deadline_date=dt.date(2025, 11, 30),
-        offset_amount=None,
-        offset_unit="",
-        anchor_kind="",
-        recurrence="month_end",
-        recurrence_unit="",
-        recurrence_count=None,
+    commitment = factories.month_end_series_make(
+        agreement=agreement, obligor=japan, first=dt.date(2025, 11, 30), count=None
     )
     # 1 Nov + 60 days is 31 Dec: November and December, then January past the horizon.
     assert commitment.occurrences.count() == 3

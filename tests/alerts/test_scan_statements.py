@@ -278,19 +278,8 @@ def test_a_windowed_scan_reads_occurrences_by_instant_even_on_stale_statistics(
 
     with time_machine.travel(CREATED_AT, tick=False):
         for day in (10, 20, 28):
-            factories.recurring_commitment_make(
-                agreement=agreement,
-                obligor=japan,
-                owner=owner,
-                deadline_kind="fixed",
-                deadline_date=dt.date(2026, 4, day),
-                offset_amount=None,
-                offset_unit="",
-                anchor_kind="",
-                recurrence="month_end",
-                recurrence_interval=1,
-                recurrence_unit="",
-                recurrence_count=6,
+            factories.month_end_series_make(
+                agreement=agreement, obligor=japan, owner=owner, first=dt.date(2026, 4, day)
             )
     first_at = dt.datetime(2026, 4, 1, tzinfo=dt.UTC)
     scan(now=first_at)
