@@ -157,7 +157,13 @@ def deleted_objects_summary(
 
     roots = {id(obj) for obj in objs}
     below: list[Any] = []
-    model_objs: dict[Any, Any] = {model: list(rows) for model, rows in collector.data.items()}
+    # The links of a many-to-many field (an agreement's parties) go with the row; Django's
+    # own names for them ("Agreement_parties object (3)") are neither records nor translated.
+    model_objs: dict[Any, Any] = {
+        model: list(rows)
+        for model, rows in collector.data.items()
+        if not model._meta.auto_created
+    }
     for model, found in model_objs.items():
         rows = [row for row in found if id(row) not in roots]
         for row in rows:
@@ -183,6 +189,8 @@ def deleted_objects_summary(
     }
     for queryset in collector.fast_deletes:
         # Rows deleted in one statement, never loaded (no signal, no cascade): counted.
+        if queryset.model._meta.auto_created:
+            continue
         count = queryset.count()
         if count:
             name = queryset.model._meta.verbose_name_plural
