@@ -11,10 +11,14 @@ requests).
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.urls import reverse
 from django.utils.safestring import SafeData, SafeString
+
+#: A pk no row has, written into one reversed URL to find where a row's pk goes.
+_PK_MARK = 9_223_372_036_854_775_807
 
 
 def escape(value: Any) -> str:
@@ -46,3 +50,13 @@ def safe(text: str) -> SafeString:
     is never lazy, and a page marks a link per commitment.
     """
     return SafeString(text)
+
+
+def pk_urls(route: str, pks: Iterable[Any]) -> dict[Any, str]:
+    """Return the URL of ``route`` for each of ``pks``, reversing the route once for all.
+
+    ``reverse()`` per row costs more than the rest of a row's link; the URL is the same for
+    every row with the pk put where ``reverse()`` puts it (``route`` takes the pk alone).
+    """
+    before, after = reverse(route, args=[_PK_MARK]).split(str(_PK_MARK))
+    return {pk: f"{before}{pk}{after}" for pk in pks}

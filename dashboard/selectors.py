@@ -129,6 +129,27 @@ class Overview:
     timing: dict[str, int]
 
 
+#: What the overview shows of each agreement, of each commitment of its two lists (with its
+#: obligor), and of each recent progress update (with its commitment's title).
+_AGREEMENT_ROW = ("title", "title_fr", "machine_translations", "date")
+_COMMITMENT_ROW = (
+    "title",
+    "title_fr",
+    "machine_translations",
+    "due_date",
+    "due_precision",
+    "obligor",
+)
+_UPDATE_ROW = (
+    "occurred_on",
+    "status_to",
+    "note",
+    "commitment__title",
+    "commitment__title_fr",
+    "commitment__machine_translations",
+)
+
+
 def overview(*, now: dt.datetime, today: dt.date, limit: int = 10) -> Overview:
     """Return the overview's counts and lists as of ``now`` (``today`` is its local date)."""
     tallies = _tallies(now=now)
@@ -137,19 +158,21 @@ def overview(*, now: dt.datetime, today: dt.date, limit: int = 10) -> Overview:
         (party, party_tallies[party.pk])
         for party in Party.objects.filter(pk__in=party_tallies).order_by("name", "id")
     ]
+    # Each row reads what the page shows of it, not every column (an agreement's summary, a
+    # commitment's fifty fields): a row's columns cost the reading and the model instance.
     by_agreement = [
         (agreement, tallies.by_agreement.get(agreement.pk, Tally()))
-        for agreement in Agreement.objects.order_by("-date", "id")
+        for agreement in Agreement.objects.only(*_AGREEMENT_ROW).order_by("-date", "id")
     ]
-    rows = Commitment.objects.select_related("agreement", "obligor")
+    rows = Commitment.objects.select_related("obligor").only(*_COMMITMENT_ROW)
     upcoming = list(rows.upcoming(now).order_by("due_date", "id")[:limit])
     overdue = list(rows.overdue(now).order_by("due_date", "id")[:limit])
     # Both lists' other obligors in one query, whichever of them has rows.
     prefetch_related_objects([*upcoming, *overdue], obligors_prefetch())
     recent = list(
-        ProgressUpdate.objects.select_related("commitment", "author").order_by("-created", "-id")[
-            :limit
-        ]
+        ProgressUpdate.objects.select_related("commitment")
+        .only(*_UPDATE_ROW)
+        .order_by("-created", "-id")[:limit]
     )
     counts = vars(tallies.counts).copy()
     return Overview(

@@ -57,7 +57,7 @@ from commitments.services.revisions import revision_refusal
 from commitments.stages import is_retroactive, stage_dates
 from commitments.templatetags.localized import localized_html
 from commitments.translations import localized, reader_language
-from core.html_rows import escape, safe
+from core.html_rows import escape, pk_urls, safe
 from core.roles import can_read, can_write
 from feeds.models import CalendarFeed, FeedScope
 from feeds.selectors import feed_url
@@ -173,18 +173,9 @@ def commitment_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-#: A pk no row has, written into one reversed URL to find where a commitment's pk goes.
-_PK_MARK = 9_223_372_036_854_775_807
-
-
 def commitment_urls(pks: Iterable[int]) -> dict[int, str]:
-    """Return each commitment's dashboard URL, reversing the route once for all of them.
-
-    ``reverse()`` per row costs more than the rest of a row's link; the route is the same
-    ``dashboard:commitment`` with the pk put where ``reverse()`` puts it.
-    """
-    before, after = reverse("dashboard:commitment", args=[_PK_MARK]).split(str(_PK_MARK))
-    return {pk: f"{before}{pk}{after}" for pk in pks}
+    """Return each commitment's dashboard URL, reversing the route once for all of them."""
+    return pk_urls("dashboard:commitment", pks)
 
 
 @dataclass(frozen=True)

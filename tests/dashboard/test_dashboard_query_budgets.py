@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from commitments.models import Assessment, Commitment
+from commitments.models import Assessment, Commitment, ProgressUpdate
 from commitments.selectors import (
     COMPLIANCE_ORDER,
     compliance_table,
@@ -27,7 +27,8 @@ AS_OF = dt.date(2026, 1, 31)
 
 
 def _rated(agreement, obligor, co_obligor, editor, n: int, start: int = 0) -> None:
-    """Add ``n`` shared commitments, each rated by date twice for its obligor."""
+    """Add ``n`` shared commitments, each rated by date twice for its obligor and with a
+    progress update."""
     commitments = Commitment.objects.bulk_create(
         Commitment(
             agreement=agreement,
@@ -58,6 +59,18 @@ def _rated(agreement, obligor, co_obligor, editor, n: int, start: int = 0) -> No
         )
         for i, c in enumerate(commitments)
         for day, rating in ((dt.date(2026, 1, 5), "in_the_works"), (dt.date(2026, 2, 5), "stalled"))
+    )
+    # A progress update each, which the overview's recent list shows with its commitment.
+    ProgressUpdate.objects.bulk_create(
+        ProgressUpdate(
+            commitment=c,
+            occurred_on=dt.date(2026, 1, 6),
+            status_from="not_started",
+            status_to="in_progress",
+            note=f"Update {start + i}",
+            author=editor,
+        )
+        for i, c in enumerate(commitments)
     )
 
 
