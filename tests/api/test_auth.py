@@ -18,6 +18,7 @@ from django.utils import timezone
 from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
 
+from api.authentication import _token_look_up, token_with_user
 from api.models import ApiToken
 from api.services import api_token_create, api_token_revoke
 from commitments.models import Agreement
@@ -167,6 +168,29 @@ def test_a_token_is_read_with_its_user_and_roles_in_one_statement(django_user_mo
     assert len(reads) == 1
     # On PostgreSQL with the token; elsewhere (SQLite, the embedded default) on their own.
     assert ("api_apitoken" in reads[0]) is (connection.vendor == "postgresql")
+
+
+@pytest.mark.parametrize("role", ["Viewers", None])
+def test_the_compiled_token_look_up_reads_what_the_orm_reads(django_user_model, role):
+    """The token look-up, compiled once per process (issue 16), gives the token, its user
+    and the user's roles as the ORM's queryset gives them, loaded as the ORM loads them; a
+    hash no token has gives None."""
+    user = django_user_model.objects.create_user(username="reader", password="pw-tests-only")
+    if role:
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+    token, _key = api_token_create(user=user, name="look-up", now=timezone.now())
+    fast = token_with_user(token.key_hash)
+    orm = _token_look_up().get(key_hash=token.key_hash)
+    assert fast is not None
+
+    def loaded(row):
+        fields = {f.attname: getattr(row, f.attname) for f in type(row)._meta.concrete_fields}
+        return fields, row._state.adding, row._state.db
+
+    assert loaded(fast) == loaded(orm)
+    assert loaded(fast.user) == loaded(orm.user)
+    assert getattr(fast, "user_roles", None) == getattr(orm, "user_roles", None)
+    assert token_with_user(token_hash("not a key")) is None
 
 
 def test_anonymous_reads_only_with_public_read_on(db, agreement):

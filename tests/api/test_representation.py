@@ -501,9 +501,9 @@ def test_the_counting_paginator_reads_a_page_and_its_count_in_one_statement(
 def test_a_page_statement_of_another_shape_is_read_by_the_orm_alike(
     varied_commitments, monkeypatch
 ):
-    """The list's one statement (the ORM's page SQL with the precompiled nested arrays put
-    before its FROM) and the ORM's own statement, used for a page SQL of another shape, give
-    the same rows, which are the serializer's."""
+    """The list's one statement (the precompiled columns and nested arrays reading the rows
+    of the page's ids, as the ORM compiles them) and the ORM's own statement, used where the
+    precompiled SELECT has another shape, give the same rows, which are the serializer's."""
     request = APIRequestFactory().get("/api/v1/commitments/", HTTP_HOST="testserver")
     page = commitment_list().order_by("-title", "id")[1:9]
     one_statement = readers.commitment_representations(page, request=request)
