@@ -170,16 +170,9 @@ def scan(
         return ScanResult(now=now, flagged={})
     full = ids is None
     if full and connection.vendor == "postgresql":
-        # Full scans queue behind each other instead of racing for the same rows. In the same
-        # round trip, no JIT compilation for the rest of the transaction: the scan's statements
-        # read small ranges of partial indexes, but their estimates (rows the indexes mostly
-        # do not hold) crossed ``jit_above_cost``, and compiling the flagging of 1M rows that
-        # moved none took 90 ms of its 95.
+        # Full scans queue behind each other instead of racing for the same rows.
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s), set_config('jit', 'off', true)",
-                [SCAN_LOCK_KEY],
-            )
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SCAN_LOCK_KEY])
     if ids is not None and defer_alerts_if_busy and _full_scan_running():
         return _flags_now_alerts_later(now=now, commitment_ids=ids)
     # Flags before alerts: a status change locks its commitment, then rescans it (flag, the

@@ -73,54 +73,23 @@ def _changes(rows: QuerySet[Any], *, now: dt.datetime) -> dict[str, QuerySet[Any
 
 
 def _flag_all(
-    changes: Callable[..., dict[str, QuerySet[Any]]], *, states: Sequence[str], now: dt.datetime
-) -> dict[str, int]:
-    """Move every row of ``changes(now=now)[state]`` into ``state``, for each of ``states``
-    in turn; return the rows moved per state.
+    changes: Callable[..., dict[str, QuerySet[Any]]], *, state: str, now: dt.datetime
+) -> int:
+    """Move every row of ``changes(now=now)[state]`` into ``state``; return their number.
 
     A full flagging's statements differ from one run to the next only by ``now``: their SQL is
     compiled from the same querysets once per process (:mod:`core.statements`); compiling
-    them each time was half of a flagging that moves nothing. On PostgreSQL the states' updates
-    are one statement (each a data-modifying ``WITH`` of it, counted by the outer ``SELECT``):
-    the rows of two states never overlap (a row has one state at ``now``), and a scan that
-    moves nothing was one round trip per state and table, ten of its twenty, each a wait for
-    the server on a loaded machine.
+    them each time was half of a flagging that moves nothing.
     """
 
-    def build_one(state: str, now: dt.datetime) -> tuple[str, Sequence[Any]]:
+    def build(now: dt.datetime) -> tuple[str, Sequence[Any]]:
         return update_sql(changes(now=now)[state], deadline_state=state, flagged_at=now)
 
-    key = ("deadline states", changes.__qualname__, tuple(states), due_soon_days())
-    if connection.vendor != "postgresql":
-        flagged = {}
-        for state in states:
-            sql, params = statement_compiled(
-                (*key, state), lambda now, state=state: build_one(state, now), now=now
-            )
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                flagged[state] = cursor.rowcount
-        return flagged
-
-    def build_all(now: dt.datetime) -> tuple[str, Sequence[Any]]:
-        parts: list[str] = []
-        params: list[Any] = []
-        for position, state in enumerate(states):
-            sql, state_params = build_one(state, now)
-            parts.append(f"moved_{position} AS ({sql} RETURNING 1)")
-            params += state_params
-        # Only compiled querysets and names of our own are formatted in; values are parameters.
-        counts = ", ".join(
-            f"(SELECT COUNT(*) FROM moved_{p})"  # noqa: S608 (our own names)
-            for p in range(len(states))
-        )
-        return f"WITH {', '.join(parts)} SELECT {counts}", params
-
-    sql, params = statement_compiled(key, build_all, now=now)
+    key = ("deadline states", changes.__qualname__, state, due_soon_days())
+    sql, params = statement_compiled(key, build, now=now)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return dict(zip(states, row, strict=True))
+        return cursor.rowcount
 
 
 @transaction.atomic(savepoint=False)
@@ -147,10 +116,10 @@ def deadline_states_flag(
         DeadlineState.DUE_SOON,
         DeadlineState.ON_TRACK,
     )
-    if changes is None:
-        flagged = _flag_all(deadline_state_changes, states=order, now=now)
-    else:
-        for state in order:
+    for state in order:
+        if changes is None:
+            flagged[state] = _flag_all(deadline_state_changes, state=state, now=now)
+        else:
             flagged[state] = changes[state].update(deadline_state=state, flagged_at=now)
     statistics_refresh(model=Commitment, changed=sum(flagged.values()))
     vacuum_after_commit(model=Commitment, changed=sum(flagged.values()))
@@ -172,7 +141,10 @@ def occurrence_states_flag(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     if commitment_ids is None:
-        flagged = _flag_all(occurrence_state_changes, states=DeadlineState.values, now=now)
+        flagged = {
+            state: _flag_all(occurrence_state_changes, state=state, now=now)
+            for state in DeadlineState.values
+        }
     else:
         changes = occurrence_state_changes(now=now, commitment_ids=commitment_ids)
         flagged = {
