@@ -10,7 +10,8 @@ A scan at ``now`` runs in one transaction:
    set ``flagged_at = now``), and the apps listening to the flags (webhooks' overdue events)
    write what they write; then the occurrences' states, by the same rules;
 2. one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` writes the alert outbox rows, and one
-   more the escalations, each run only if a small ``SELECT`` finds a due date for it to read.
+   more the escalations, each run only if one small ``SELECT`` (asking for both) finds a due
+   date for it to read.
    The unique constraints on :class:`~alerts.models.Alert` make every alert exist once,
    whatever the number of concurrent scans. A full scan's statements are compiled once per
    process (:mod:`core.statements`);
@@ -183,8 +184,7 @@ def scan(
     flagged_occurrences = occurrence_states_flag(now=now, commitment_ids=ids)
     since = ScanRun.objects.values_list("now", flat=True).first() if full else None
     outbox = _Outbox(now=now, commitment_ids=ids, since=since)
-    alerts = outbox.write_alerts()
-    escalations = outbox.write_escalations()
+    alerts, escalations = outbox.write()
     # The mail sender claims pending rows by state and time: plan it on the outbox as it is.
     statistics_refresh(model=Alert, changed=alerts + escalations)
     reviews: dict[str, int] = {}
@@ -367,7 +367,7 @@ class _Outbox:
         """Return the watched due dates (those of ``commitment_ids``), in two querysets.
 
         Without ``watched_states`` the occurrences' filter on their deadline state is left to
-        the caller (who puts it in each window: see :meth:`write_alerts`).
+        the caller (who puts it in each window: see :meth:`_alert_dues`).
 
         The non-recurring commitments whose deadline is watched, and the watched occurrences
         of the open recurring ones (a recurring commitment's own row only mirrors its next
@@ -421,17 +421,39 @@ class _Outbox:
         in_use = set(SubscriptionLead.objects.values_list("days", flat=True).distinct())
         return tuple(sorted(defaults | in_use)), defaults
 
-    def write_alerts(self) -> int:
-        """Insert the tightest newly crossed threshold per watcher and commitment; count them."""
+    def write(self) -> tuple[int, int]:
+        """Write the alerts, then the escalations; return how many of each.
+
+        One small statement first asks whether either insert has a due date to read: a scan
+        with nothing new then costs one round trip here, not one per insert.
+        """
         leads, defaults = self._leads()
         key = (leads, defaults)
-        dues, dues_params = self._compiled(
-            ("alert dues", *key), lambda **instants: self._alert_dues(leads, **instants)
-        )
-        if not _any_row(dues, dues_params):
-            return 0
+        dues = [
+            self._compiled(
+                ("alert dues", *key), lambda **instants: self._alert_dues(leads, **instants)
+            )
+        ]
+        address = settings.TRACKER_ESCALATION_EMAIL
+        after = dt.timedelta(days=int(settings.TRACKER_ESCALATION_AFTER_DAYS))
+        if address:
+            dues.append(
+                self._compiled(
+                    ("escalation dues", after),
+                    lambda **instants: self._escalation_dues(after, **instants),
+                )
+            )
+        found = _any_rows(dues)
+        alerts = self._write_alerts(leads, defaults) if found[0] else 0
+        escalations = 0
+        if address and found[1]:
+            escalations = self._write_escalations(address, after, *dues[1])
+        return alerts, escalations
+
+    def _write_alerts(self, leads: tuple[int, ...], defaults: frozenset[int]) -> int:
+        """Insert the tightest newly crossed threshold per watcher and commitment; count them."""
         sql, params = self._compiled(
-            ("alerts", *key),
+            ("alerts", leads, defaults),
             lambda **instants: self._alerts_insert(leads, defaults, **instants),
         )
         with connection.cursor() as cursor:
@@ -503,18 +525,10 @@ class _Outbox:
         )
         return sql, params
 
-    def write_escalations(self) -> int:
+    def _write_escalations(
+        self, address: str, after: dt.timedelta, dues: str, dues_params: Sequence[Any]
+    ) -> int:
         """Insert one alert to the escalation contact per due date overdue for N days."""
-        address = settings.TRACKER_ESCALATION_EMAIL
-        if not address:
-            return 0
-        after = dt.timedelta(days=int(settings.TRACKER_ESCALATION_AFTER_DAYS))
-        dues, dues_params = self._compiled(
-            ("escalation dues", after),
-            lambda **instants: self._escalation_dues(after, **instants),
-        )
-        if not _any_row(dues, dues_params):
-            return 0
         now_param = self._instant(self.now)
         values = [address, -after.days, False, AlertState.PENDING, now_param, now_param]
         sql = _ESCALATIONS_INSERT.format(candidates=dues, **self.tables)
@@ -534,15 +548,19 @@ class _Outbox:
         return self._union((rows[0], rows[1]), "due_date")
 
 
-def _any_row(select: str, params: Sequence[Any]) -> bool:
-    """Return whether ``select`` has a row: an outbox statement over none writes nothing.
+def _any_rows(selects: Sequence[tuple[str, Sequence[Any]]]) -> list[bool]:
+    """Return, for each ``(select, params)``, whether it has a row, in one statement.
 
-    A scan with nothing new reads no due dates in its windows; the insert over them would
-    write nothing, but planning it (a dozen joins over the watch rule) cost more than the
-    rest of the scan's statements together (3 ms at 1M rows, 9-14 ms on a loaded server,
-    and JIT compilation once its estimates crossed ``jit_above_cost``). Asking first costs
-    one small statement where there is something to write.
+    An outbox statement over no due date writes nothing. A scan with nothing new reads no
+    due dates in its windows; the insert over them would write nothing, but planning it (a
+    dozen joins over the watch rule) cost more than the rest of the scan's statements together
+    (3 ms at 1M rows, 9-14 ms on a loaded server, and JIT compilation once its estimates
+    crossed ``jit_above_cost``). Asking first costs one small statement where there is
+    something to write; asking for both inserts at once, one round trip where there is not.
     """
+    columns = ", ".join(f"EXISTS ({select})" for select, _ in selects)
+    params = [param for _, select_params in selects for param in select_params]
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT 1 WHERE EXISTS ({select})", params)
-        return cursor.fetchone() is not None
+        cursor.execute(f"SELECT {columns}", params)
+        row = cursor.fetchone()
+    return [bool(value) for value in row]
