@@ -95,18 +95,27 @@ def viewer_api(viewer):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Run the browser tests last; leave the full hostile-input walk out unless asked for.
+    """Run the slow suites first and the browser tests last; leave the full hostile-input
+    walk out unless asked for.
 
-    The browser tests relax Django's async-safety check for the session. The full walk
-    (``-m fuzz_full``, every value on every field) is deselected, not skipped, from a run
-    that does not ask for it: the default run walks the same pages with a sample per field.
+    The slow suites (``slow``: minutes each) go first so that pytest-xdist's processes share
+    them out at the start and the short tests fill in around them; a walk of several minutes
+    handed out near the end kept one process running alone. The browser tests relax Django's
+    async-safety check for the session. The full walk (``-m fuzz_full``, every value on every
+    field) is deselected, not skipped, from a run that does not ask for it: the default run
+    walks the same pages with a sample per field.
     """
     if "fuzz_full" not in (config.option.markexpr or ""):
         full = [item for item in items if item.get_closest_marker("fuzz_full")]
         if full:
             config.hook.pytest_deselected(items=full)
             items[:] = [item for item in items if not item.get_closest_marker("fuzz_full")]
-    items.sort(key=lambda item: "/tests/system/e2e/" in str(item.path))
+    items.sort(
+        key=lambda item: (
+            "/tests/system/e2e/" in str(item.path),
+            item.get_closest_marker("slow") is None,
+        )
+    )
 
 
 @pytest.fixture(autouse=True)

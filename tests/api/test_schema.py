@@ -29,6 +29,8 @@ from alerts.services.subscriptions import subscription_create
 from api.services import api_token_create
 from tracker.wsgi import application
 
+pytestmark = pytest.mark.slow  # started first in the parallel pass (tests/conftest.py)
+
 #: Examples per operation: enough to reach every field, small enough to finish in minutes.
 EXAMPLES_PER_OPERATION = 6
 

@@ -8,6 +8,8 @@ import pytest
 from django.db import connection, models
 from django.db.migrations.executor import MigrationExecutor
 
+pytestmark = pytest.mark.slow  # started first in the parallel pass (tests/conftest.py)
+
 BEFORE = [("commitments", "0003_scan_indexes")]
 
 

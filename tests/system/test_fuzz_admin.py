@@ -40,6 +40,8 @@ from tests.support.fuzzing import (
     server_error,
 )
 
+pytestmark = pytest.mark.slow  # started first in the parallel pass (tests/conftest.py)
+
 #: Ids an attacker puts where the admin expects a primary key.
 HOSTILE_IDS = ("abc", "²", "999999999", "-1", "1e30", "", "a\x00b", "\ud800")
 

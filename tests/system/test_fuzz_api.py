@@ -35,6 +35,8 @@ from tests.support.fuzzing import (
     server_error,
 )
 
+pytestmark = pytest.mark.slow  # started first in the parallel pass (tests/conftest.py)
+
 INTERFACE = "api"
 
 #: Server errors explained by an open class of issue 11, by their signature; none is open.

@@ -37,6 +37,8 @@ from tests.support.fuzzing import (
     server_error,
 )
 
+pytestmark = pytest.mark.slow  # started first in the parallel pass (tests/conftest.py)
+
 INTERFACE = "dashboard"
 
 #: Where the walk does not go: other walks cover the admin and the API.

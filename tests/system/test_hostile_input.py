@@ -36,6 +36,8 @@ from tracker.logging import JsonFormatter, RequestIdFilter, TextFormatter
 
 from .test_fuzz_admin import admin_url, main_form
 
+pytestmark = pytest.mark.slow  # started first in the parallel pass (tests/conftest.py)
+
 
 @pytest.fixture
 def world(db: None, django_user_model: Any) -> World:
