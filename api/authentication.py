@@ -71,11 +71,9 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
 
 
 def _token_look_up() -> Any:
-    """Return the token look-up as a queryset: the token by its hash, its user and roles.
-
-    ``get``, not ``first``: the hash is unique, and ``first`` sorted by the model's ordering
-    for nothing.
-    """
+    """Return the token look-up as a queryset: the token, its user and roles; the caller
+    filters by hash and reads one row (``get``, not ``first``: the hash is unique, and
+    ``first`` sorted by the model's ordering for nothing)."""
     return with_roles(ApiToken.objects.select_related("user"), "user_id")
 
 

@@ -653,18 +653,23 @@ def commitment_page_counted(
     return _represented(rows, request=request, format=format), count
 
 
-def _values(page: QuerySet[Commitment]) -> QuerySet:
-    """Return ``page`` as the ``values()`` a representation is built from."""
+def _values(page: QuerySet[Commitment], **nested: Any) -> QuerySet:
+    """Return ``page`` as the ``values()`` a representation is built from, with the
+    ``nested`` arrays' expressions among its columns: the ORM's read of a page."""
     return (
-        _skipped_first(page).prefetch_related(None).values(*COMMITMENT_COLUMNS, *RULE_WORDS_COLUMNS)
+        _skipped_first(page)
+        .prefetch_related(None)
+        .values(*COMMITMENT_COLUMNS, *RULE_WORDS_COLUMNS, **nested)
     )
 
 
 def _skipped_first(page: QuerySet[Commitment]) -> QuerySet[Commitment]:
     """Return ``page``, a slice that skips rows (an OFFSET), as its own rows picked by id.
 
-    PostgreSQL computes a statement's SELECT list for the rows an OFFSET skips too: the
-    nested arrays of page 201 were built for 20,000 rows and thrown away (6.5 s). The ids
+    For the ORM's read of a page (SQLite, a page of another shape; PostgreSQL's one
+    statement picks its ids with ``unnest`` instead, :func:`_page_rows`). A database may
+    compute a statement's SELECT list for the rows an OFFSET skips too: the nested arrays of
+    page 201 were built for 20,000 rows and thrown away (6.5 s on PostgreSQL). The ids
     of the page are found first, in a subquery with the page's filters, ordering and
     bounds; the arrays are then built for those rows only, in the same order.
     """
@@ -810,13 +815,8 @@ def _page_rows(
     query = page.query
     if vendor != "postgresql" or not found or columns_params or query.distinct or query.combinator:
         try:
-            rows = list(
-                _values(page).values(
-                    *COMMITMENT_COLUMNS,
-                    *RULE_WORDS_COLUMNS,
-                    **{name: lists.expression(vendor) for name, lists in _nested_lists().items()},
-                )
-            )
+            nested = {name: lists.expression(vendor) for name, lists in _nested_lists().items()}
+            rows = list(_values(page, **nested))
         except EmptyResultSet:  # an empty slice, or a filter nothing can match
             return [], None
         return rows, None  # the caller counts on its own
