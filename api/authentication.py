@@ -14,6 +14,7 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from core.prepared import prepared_cursor
 from core.roles import roles_remember, with_roles
 from core.tokens import token_hash
 
@@ -144,7 +145,7 @@ def token_with_user(key_hash: str) -> ApiToken | None:
             return None
     params = list(compiled.params)
     params[compiled.hash_at] = key_hash
-    with connections[alias].cursor() as cursor:
+    with prepared_cursor(connections[alias]) as cursor:
         cursor.execute(compiled.sql, params)
         row = cursor.fetchone()
     if row is None:

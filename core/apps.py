@@ -11,6 +11,8 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.db.backends.signals import connection_created
 
+        from core.prepared import prepared_keep_few
         from core.sqlite import fold_case_in_like
 
         connection_created.connect(fold_case_in_like, dispatch_uid="core.sqlite.fold_case")
+        connection_created.connect(prepared_keep_few, dispatch_uid="core.prepared.keep_few")

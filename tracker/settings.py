@@ -123,6 +123,14 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # one retry, not an error. ``?conn_max_age=`` in DATABASE_URL wins over DATABASE_CONN_MAX_AGE.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The statements a hot path repeats (core.prepared) are prepared by psycopg once they ran
+    # this many times on a connection. Behind a pooler in transaction mode (PgBouncer before
+    # 1.21), set DATABASE_PREPARE_THRESHOLD=off: its sessions cannot keep them.
+    _prepare = env.str("DATABASE_PREPARE_THRESHOLD", default="5").strip().lower()
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "prepare_threshold", None if _prepare in {"", "off", "none"} else int(_prepare)
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the web server, worker and beat share the embedded file.
     DATABASES["default"].setdefault("OPTIONS", {}).update(

@@ -63,6 +63,7 @@ from commitments.models import (
     ProgressUpdate,
 )
 from commitments.stages import is_retroactive
+from core.prepared import prepared_cursor
 from core.rest.serializers import detail_url_builder, instant_text
 
 from .serializers import (
@@ -833,7 +834,7 @@ def _page_rows(
         nested_sql += f', (SELECT COUNT(*) FROM ({count_sql}) AS "counted") AS "{_COUNT}"'  # noqa: S608
     page_rows = _PAGE_ROWS.format(ids=ids_sql)
     sql = f'{head}{nested_sql}{page_rows}{joins} ORDER BY "page_row"."position"'
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         _instants_compiled(cursor, connection)
         cursor.execute(sql, (*nested_params, *count_params, *ids_params))
         names = [column.name for column in cursor.description]
