@@ -19,7 +19,12 @@ reset to pending between runs:
   ``celery worker`` (one process), timed until every alert is marked sent: the drain as it runs
   in production, re-queue hops included.
 
-Each prints alerts per second and its ratio to the plain loop.
+Each prints alerts per second and its ratio to the plain loop; the plain loop and the drain in
+process also print the process's CPU per mail (the SMTP server's thread included, in both),
+which moves less than their rates when the machine is loaded. Last, the bench times durable
+commits of one row on the same database: a sender marks each mail sent in a commit that must
+be flushed before the next mail leaves (:class:`core.outbox._Marks`), so one sender sends at
+most that many mails a second, whatever its CPU.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -91,19 +97,22 @@ def main() -> None:
     batch = settings.TRACKER_ALERT_BATCH_SIZE
     print(f"{args.alerts} alerts, batches of {batch}, SMTP server {host}:{port}")
 
-    runs = [("in process", lambda: _in_process(now=now))]
+    runs: list[tuple[str, Callable[[], tuple[float, float | None]]]] = [
+        ("in process", lambda: _in_process(now=now))
+    ]
     if args.worker:
         runs.append(("worker", lambda: _worker(smtp_url=os.environ["EMAIL_URL"])))
-    plain = _plain_loop(now=now, host=host, port=port, batch=batch)
-    _report("plain loop", args.alerts, plain, plain)
+    plain, plain_cpu = _plain_loop(now=now, host=host, port=port, batch=batch)
+    _report("plain loop", args.alerts, plain, plain, cpu=plain_cpu)
     for name, run in runs:
         _reset()
         handler.accepted = 0
-        seconds = run()
+        seconds, cpu = run()
         if handler.accepted != args.alerts:
             raise SystemExit(f"{name}: the server accepted {handler.accepted} mails")
-        _report(name, args.alerts, seconds, plain)
+        _report(name, args.alerts, seconds, plain, cpu=cpu)
     controller.stop()
+    _commit_ceiling(plain_rate=args.alerts / plain)
 
 
 def _build(*, alerts: int, users: int) -> dt.datetime:
@@ -177,8 +186,11 @@ def _reset() -> None:
     Alert.objects.update(state=AlertState.PENDING, attempts=0, sent_at=None, next_attempt_at=None)
 
 
-def _plain_loop(*, now: dt.datetime, host: str, port: int, batch: int) -> float:
-    """Render every alert's mail with the sender's code (untimed); time sending them plainly."""
+def _plain_loop(*, now: dt.datetime, host: str, port: int, batch: int) -> tuple[float, float]:
+    """Render every alert's mail with the sender's code (untimed); time sending them plainly.
+
+    Return the seconds and the process's CPU seconds.
+    """
     from django.core.mail import get_connection
 
     from alerts.models import Alert
@@ -192,25 +204,26 @@ def _plain_loop(*, now: dt.datetime, host: str, port: int, batch: int) -> float:
     for alert in mailer.load(pks):
         message = alert_mail_build(alerts=[alert], now=now, mailer=backend).message()
         messages.append((message["From"], [alert.email], message.as_bytes(linesep="\r\n")))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for first in range(0, len(messages), batch):
         with smtplib.SMTP(host, port) as client:
             for sender, recipients, data in messages[first : first + batch]:
                 client.sendmail(sender, recipients, data)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
-def _in_process(*, now: dt.datetime) -> float:
+def _in_process(*, now: dt.datetime) -> tuple[float, float]:
     from alerts.services.delivery import alerts_send_pending
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     while alerts_send_pending(now=now).full:
         pass
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
-def _worker(*, smtp_url: str) -> float:
-    """Enqueue one send task for a real worker; return the seconds until all alerts are sent.
+def _worker(*, smtp_url: str) -> tuple[float, None]:
+    """Enqueue one send task for a real worker; return the seconds until all alerts are sent
+    (its CPU, in another process, is not measured).
 
     The alerts were raised at a fixed past instant, so they are due at the worker's now.
     """
@@ -236,16 +249,41 @@ def _worker(*, smtp_url: str) -> float:
         current_app.send_task("alerts.send_alerts")
         while pending.exists():
             time.sleep(0.02)
-        return time.perf_counter() - started
+        return time.perf_counter() - started, None
     finally:
         worker.terminate()
         worker.wait(timeout=30)
 
 
-def _report(name: str, alerts: int, seconds: float, plain: float) -> None:
+def _commit_ceiling(*, plain_rate: float, commits: int = 200) -> None:
+    """Time ``commits`` durable one-row commits, as a sender's marks are; print the ceiling.
+
+    Each is an autocommit ``UPDATE`` that changes nothing of the oldest alert: it still writes
+    a row version, so its commit waits for the WAL to be flushed, as a mark's does.
+    """
+    from django.db import connection
+
+    from alerts.models import Alert
+
+    pk = Alert.objects.order_by("pk").values_list("pk", flat=True)[0]
+    with connection.cursor() as cursor:
+        started = time.perf_counter()
+        for _ in range(commits):
+            cursor.execute("UPDATE alerts_alert SET attempts = attempts WHERE id = %s", [pk])
+        seconds = (time.perf_counter() - started) / commits
+    print(
+        f"durable commit: {seconds * 1000:.2f} ms, so one sender sends at most"
+        f" {1 / seconds:.0f} mails/s ({1 / seconds / plain_rate:.2f} of the plain loop)"
+    )
+
+
+def _report(
+    name: str, alerts: int, seconds: float, plain: float, *, cpu: float | None = None
+) -> None:
     print(
         f"{name:>11}: {seconds:7.2f} s  {alerts / seconds:8.1f} alerts/s"
-        f"  ({plain / seconds:.2f} of the plain loop"
+        + (f"  CPU {cpu / alerts * 1000:.2f} ms/mail" if cpu is not None else "")
+        + f"  ({plain / seconds:.2f} of the plain loop"
         + (
             ""
             if seconds == plain

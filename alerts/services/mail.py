@@ -15,13 +15,13 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
-from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.services import user_language
 from alerts.models import Alert, AlertKind
+from alerts.services import mail_bodies
 from commitments.choices import rating_label
 from commitments.deadlines import due_instant
 from commitments.deadlines.text import (
@@ -115,7 +115,12 @@ def _write_message(
         "[Deadline digest] %(count)d commitments to watch",
         len(items),
     ) % {"count": len(items)}
-    wording = _render(template="alerts/email/digest", items=items, subject=subject, now=now)
+    language = translation.get_language()
+    wording = (
+        " ".join(subject.split()),
+        mail_bodies.digest_text(items),
+        mail_bodies.digest_html(items, subject=subject, language=language),
+    )
     return _message(alert=first, wording=wording, message_id=message_id, mailer=mailer)
 
 
@@ -123,24 +128,10 @@ def _write_alert(*, alert: Alert, now: dt.datetime) -> Wording:
     """Return the subject and bodies of ``alert``'s own mail, in the active language."""
     item = _item(alert=alert, now=now)
     subject = f"{item['headline']} {localized_text(item['commitment'], 'title')}"
-    return _render(template="alerts/email/alert", items=[item], subject=subject, now=now)
-
-
-def _render(
-    *, template: str, items: Sequence[dict[str, Any]], subject: str, now: dt.datetime
-) -> Wording:
-    context = {
-        "items": items,
-        "item": items[0],
-        "subject": subject,
-        "now": now,
-        # No request here, so no context processor: the page's language is the active one.
-        "LANGUAGE_CODE": translation.get_language(),
-    }
     return (
         " ".join(subject.split()),
-        render_to_string(f"{template}.txt", context),
-        render_to_string(f"{template}.html", context),
+        mail_bodies.alert_text(item),
+        mail_bodies.alert_html(item, subject=subject, language=translation.get_language()),
     )
 
 

@@ -18,6 +18,7 @@ from django.db import connection, transaction
 
 from alerts.models import Alert
 from alerts.services.delivery import ALERT_OUTBOX
+from core import outbox as core_outbox
 from core.outbox import (
     AttemptFailed,
     Outbox,
@@ -133,6 +134,35 @@ def test_a_batch_takes_the_oldest_rows_one_message_each_and_says_when_it_is_full
     assert sender.calls[2:] == [[rows[2].pk]]
     assert row_state(rows[2]) == ("sent", 1, None, NOW, "")
     assert send_batch(sender=sender, now=NOW, report=OutboxReport()).handled == 0
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="claims of several rows are PostgreSQL's"
+)
+@pytest.mark.django_db
+def test_a_run_claims_a_few_rows_first_then_more_while_the_backlog_lasts(
+    outbox, make_rows, monkeypatch
+):
+    """Senders starting together share a small backlog through their small first claims; a
+    run whose backlog outlasted its first claim spreads a claim's fixed cost on more rows."""
+    monkeypatch.setattr(core_outbox, "CLAIM_SIZE", 2)
+    monkeypatch.setattr(core_outbox, "LATER_CLAIM_SIZE", 3)
+    rows = make_rows(7)
+    sender = ScriptedSender(outbox)
+    loads: list[list[int]] = []
+    load = sender.load
+
+    def recorded(pks: Sequence[int]) -> list[Any]:
+        loads.append(list(pks))
+        return load(pks)
+
+    monkeypatch.setattr(sender, "load", recorded)
+
+    report = send_batch(sender=sender, now=NOW, report=OutboxReport())
+
+    assert report.sent == 7
+    pks = [row.pk for row in rows]
+    assert loads == [pks[:2], pks[2:5], pks[5:]]
 
 
 @pytest.mark.django_db
