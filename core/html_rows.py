@@ -35,9 +35,11 @@ def memo(function: Callable[..., Any]) -> Callable[..., str]:
     def call(*args: Any) -> str:
         # By type too: 200 and 200.0 are one key of a dict, but are written "200" and "200.0".
         key = (args, tuple(map(type, args)))
-        if key not in seen:
-            seen[key] = escape(function(*args))
-        return seen[key]
+        try:
+            return seen[key]
+        except KeyError:
+            seen[key] = text = escape(function(*args))
+            return text
 
     return call
 

@@ -34,12 +34,16 @@ def mark_words() -> dict[str, str]:
     return {kind: gettext(word) for kind, word in MARK_WORDS.items()}
 
 
-@dataclass(frozen=True)
+@dataclass
 class Mark:
     """A dated point on a row: its x, its kind and its date.
 
     The kinds: ``effective``, ``due``, ``fulfilled`` and the implementation stages
     ``announced``, ``signed``, ``in_force`` and ``ended``.
+
+    Not frozen, as :class:`Lane` and :class:`Row`: a timeline builds a lane, a row and its
+    marks per commitment, and a frozen dataclass's ``__init__`` costs several times a plain
+    one's (``object.__setattr__`` per field).
     """
 
     x: float
@@ -52,7 +56,7 @@ class Mark:
         return self.kind in STAGE_KINDS
 
 
-@dataclass(frozen=True)
+@dataclass
 class Row:
     """One commitment's lane: its title, y, the span from the agreement to the due date."""
 
@@ -80,7 +84,7 @@ class Timeline:
     undated: list[Lane]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Lane:
     """Input of one row: a commitment's dates."""
 
