@@ -117,6 +117,7 @@ def layout(
         return round(LEFT + usable * (day - first).days / span, 1)
 
     dated = [lane for lane in lanes if _has_dates(lane)]
+    start_x = x(agreement_date)
     rows = []
     for index, lane in enumerate(dated):
         points = [*lane.stages]
@@ -133,7 +134,7 @@ def layout(
                 title=lane.title,
                 url=lane.url,
                 y=TOP + index * ROW,
-                start_x=x(agreement_date),
+                start_x=start_x,
                 end_x=x(lane.due_date) if lane.due_date else None,
                 marks=marks,
             )
@@ -143,7 +144,7 @@ def layout(
         width=WIDTH,
         height=TOP + max(len(dated), 1) * ROW + 10,
         left=LEFT,
-        agreement_x=x(agreement_date),
+        agreement_x=start_x,
         today_x=x(today),
         ticks=ticks,
         rows=rows,
