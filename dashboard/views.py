@@ -55,7 +55,7 @@ from commitments.selectors import (
 from commitments.services.reports import agreement_today
 from commitments.services.revisions import revision_refusal
 from commitments.stages import is_retroactive, stage_dates
-from commitments.templatetags.localized import localized_html
+from commitments.templatetags.localized import localized_writer
 from commitments.translations import localized, reader_language
 from core.html_rows import escape, pk_urls, safe
 from core.roles import can_read, can_write
@@ -232,6 +232,7 @@ def _agreement_page(
     # the brief's, the parties of the commitment's rows in the compliance tables.
     urls = commitment_urls(c.pk for c in commitments)
     language = reader_language()
+    title_html = localized_writer()
     rows = []
     for c in commitments:
         title = localized(c, "title", language)
@@ -239,7 +240,7 @@ def _agreement_page(
             CommitmentRow(
                 commitment=c,
                 title=title.text,
-                title_html=localized_html(title),
+                title_html=title_html(title),
                 url=urls[c.pk],
                 obligors=c.obligor_list,
             )
