@@ -7,6 +7,7 @@ size, and orders with ``id`` last so that pages are stable.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,9 +23,10 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    TextField,
     Value,
 )
-from django.db.models.functions import NullIf
+from django.db.models.functions import Cast, NullIf
 from django.db.models.options import Options
 from django.utils.functional import Promise, cached_property
 from django.utils.translation import gettext
@@ -255,9 +257,12 @@ class TableCommitment(Protocol):
 C = TypeVar("C", bound=TableCommitment)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ComplianceRow(Generic[C]):
-    """One obligor of one commitment, with its rating as of the table's date (or none)."""
+    """One obligor of one commitment, with its rating as of the table's date (or none).
+
+    Not frozen, as the briefs it holds (:class:`CommitmentBrief`): a table builds one per row.
+    """
 
     commitment: C
     party: Party
@@ -316,11 +321,18 @@ def obligors_prefetch(through: str = "") -> Prefetch:
     return Prefetch(f"{through}co_obligors", queryset=Party.objects.order_by("name", "id"))
 
 
-def _machine_translations() -> NullIf:
+def _machine_translations() -> Cast:
     """Return a row's ``machine_translations`` as the briefs read them: the empty object, which
     most rows hold, as NULL (the brief holds ``{}``), so that only actual translations cost a
-    JSON decoding, the most expensive column of a thousand rows to read."""
-    return NullIf("machine_translations", Value({}, output_field=JSONField()))
+    JSON decoding, the most expensive column of a thousand rows to read; as text, decoded by
+    :func:`_translations`, so that the column needs no converter (a JSON field's runs on every
+    row, NULL or not, and is the only one a brief's row has on PostgreSQL)."""
+    return Cast(NullIf("machine_translations", Value({}, output_field=JSONField())), TextField())
+
+
+def _translations(text: str | None) -> dict[str, dict[str, str]]:
+    """Return the machine translations :func:`_machine_translations` read (``{}`` for NULL)."""
+    return json.loads(text) if text else {}
 
 
 #: The rating fields an :class:`AssessmentBrief` holds, in its order, before its machine
@@ -349,7 +361,7 @@ EVIDENCE_FIELDS = _model_order(Citation, {"id", "source_id", "quote", "locator"}
 EVIDENCE_SOURCE_FIELDS = _model_order(Source, {"id", "title", "url", "published_on", "language"})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AssessmentBrief:
     """A rating as the compliance tables hold it: what the pages, the API and the reports
     show of it, and its evidence.
@@ -359,6 +371,8 @@ class AssessmentBrief:
     :class:`Citation` with its :class:`Source`, holding the fields in
     :data:`EVIDENCE_FIELDS` and :data:`EVIDENCE_SOURCE_FIELDS`. It reads as a rating to the
     helpers the sections share (``localized``).
+
+    Not frozen, as :class:`CommitmentBrief` (see there why).
     """
 
     #: The translated fields (``localized``) are the rating's.
@@ -420,11 +434,11 @@ def assessments_as_of(
     own, db = len(ASSESSMENT_BRIEF_FIELDS), rows.db
     if not with_evidence:
         return [
-            brief(*row[:own], row[own] or {}, None)
+            brief(*row[:own], _translations(row[own]), None)
             for row in rows.values_list(*ASSESSMENT_BRIEF_FIELDS, _machine_translations())
         ]
     return [
-        brief(*row[:own], row[own] or {}, _evidence(db, row[own + 1 :]))
+        brief(*row[:own], _translations(row[own]), _evidence(db, row[own + 1 :]))
         for row in rows.values_list(
             *ASSESSMENT_BRIEF_FIELDS,
             _machine_translations(),
@@ -454,7 +468,7 @@ BRIEF_FIELDS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CommitmentBrief:
     """What a compliance table and the agreement pages show of one commitment, with its
     obligors.
@@ -464,6 +478,11 @@ class CommitmentBrief:
     pages (dashboard and public) show these fields in their list, timeline and tables and
     nothing else; the API's and the reports' rows name its key and title. It reads as a
     commitment to the helpers those sections share (``localized``, ``stage_dates``).
+
+    Not frozen: a frozen dataclass's ``__init__`` sets each field through
+    ``object.__setattr__``, six times the cost of a plain one (2 ms of the agreement page's
+    thousand briefs); nothing changes a brief after it is read, and with its list and dict
+    fields it was never hashable.
     """
 
     #: The translated fields (``localized``) are the commitment's.
@@ -505,12 +524,17 @@ def compliance_briefs(agreement: Agreement) -> list[CommitmentBrief]:
     commitment shared by two more parties comes in two adjacent rows), and the parties they
     name, one instance each.
     """
-    rows = agreement.commitments.order_by(*COMPLIANCE_ORDER).values(
+    # Plain tuples in the brief's order, the machine translations in their place; the last
+    # two columns, the obligor and one other obligor, make its list of obligors.
+    translated = 1 + BRIEF_FIELDS.index("machine_translations")
+    rows = agreement.commitments.order_by(*COMPLIANCE_ORDER).values_list(
         "pk",
-        *(name for name in BRIEF_FIELDS if name != "machine_translations"),
+        *(
+            _machine_translations() if name == "machine_translations" else name
+            for name in BRIEF_FIELDS
+        ),
         "obligor_id",
         "co_obligors",
-        translated=_machine_translations(),
     )
     links = Commitment.co_obligors.through.objects.filter(commitment__agreement=agreement)
     named = Q(pk__in=agreement.commitments.order_by().values("obligor_id"))
@@ -518,31 +542,45 @@ def compliance_briefs(agreement: Agreement) -> list[CommitmentBrief]:
         party.pk: party
         for party in Party.objects.filter(named | Q(pk__in=links.values("party_id")))
     }
-    fields: dict[int, dict[str, Any]] = {}
+    fields: dict[int, tuple[Any, ...]] = {}
     others: dict[int, list[Party]] = {}
     for row in rows:
-        shared = row.pop("co_obligors")
-        row["machine_translations"] = row.pop("translated") or {}
-        fields.setdefault(row["pk"], row)
-        if shared is not None and shared != row["obligor_id"]:
-            others.setdefault(row["pk"], []).append(parties[shared])
+        pk, obligor, shared = row[0], row[-2], row[-1]
+        if pk not in fields:
+            fields[pk] = row
+        if shared is not None and shared != obligor:
+            others.setdefault(pk, []).append(parties[shared])
     for shared_by in others.values():
         shared_by.sort(key=lambda party: (party.name, party.pk))
+    brief: Any = CommitmentBrief  # built from rows of its fields, in their order
     return [
-        CommitmentBrief(**row, obligor_list=[parties[row["obligor_id"]], *others.get(pk, ())])
+        brief(
+            *row[:translated],
+            _translations(row[translated]),
+            *row[translated + 1 : -1],
+            [parties[row[-2]], *others.get(pk, ())],
+        )
         for pk, row in fields.items()
     ]
 
 
 @overload
 def compliance_table(
-    *, agreement: Agreement, as_of: dt.date | None = None, commitments: None = None
+    *,
+    agreement: Agreement,
+    as_of: dt.date | None = None,
+    commitments: None = None,
+    with_evidence: bool = True,
 ) -> ComplianceTable[CommitmentBrief]: ...
 
 
 @overload
 def compliance_table(
-    *, agreement: Agreement, as_of: dt.date | None = None, commitments: Sequence[C]
+    *,
+    agreement: Agreement,
+    as_of: dt.date | None = None,
+    commitments: Sequence[C],
+    with_evidence: bool = True,
 ) -> ComplianceTable[C]: ...
 
 
@@ -551,6 +589,7 @@ def compliance_table(
     agreement: Agreement,
     as_of: dt.date | None = None,
     commitments: Sequence[Any] | None = None,
+    with_evidence: bool = True,
 ) -> ComplianceTable[Any]:
     """Return the agreement's compliance table as of the end of ``as_of`` (or today).
 
@@ -558,13 +597,17 @@ def compliance_table(
     (:func:`compliance_briefs`), the parties they bind, and the ratings as of the date. The
     obligors are today's. ``commitments``, if given, are the agreement's in the table's order
     (:data:`COMPLIANCE_ORDER`) with their obligors loaded, such as the briefs already read:
-    then only the ratings are queried, and the rows hold them.
+    then only the ratings are queried, and the rows hold them. ``with_evidence`` false reads
+    the ratings without their evidence (:func:`assessments_as_of`), for a reader that does
+    not show it.
     """
     if commitments is None:
         commitments = compliance_briefs(agreement)
     ratings = {
         (a.commitment_id, a.party_id): a
-        for a in assessments_as_of(commitments=agreement.commitments.all(), as_of=as_of)
+        for a in assessments_as_of(
+            commitments=agreement.commitments.all(), as_of=as_of, with_evidence=with_evidence
+        )
     }
     return _compliance_rows(agreement, as_of, commitments, ratings)
 

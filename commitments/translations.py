@@ -12,8 +12,8 @@ Every surface (dashboard, public site, feeds, mails, exports, API) reads a text 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.utils import translation
@@ -33,12 +33,14 @@ TRANSLATED: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True)
-class Localized:
+class Localized(NamedTuple):
     """A text as shown to a reader, with where it came from.
 
     ``language`` is the language the text is in; ``fallback`` says it is not the reader's
     (no translation exists); ``machine`` says it is a machine translation.
+
+    A named tuple, immutable and hashable as a frozen dataclass, built at a quarter of its
+    cost: a page reads a title and a justification per row of its tables.
     """
 
     text: str
@@ -52,13 +54,22 @@ class Localized:
 
 def reader_language(language: str | None = None) -> str:
     """Return ``language``, or the active one, as one of :data:`LANGUAGES` (base otherwise)."""
+    if language and language in LANGUAGES:
+        return language
     code = (language or translation.get_language() or BASE_LANGUAGE).split("-")[0].lower()
     return code if code in LANGUAGES else BASE_LANGUAGE
 
 
 def translated_fields(model: Any) -> tuple[str, ...]:
     """Return the translatable fields of a model class or instance (empty if none)."""
-    return TRANSLATED.get(model._meta.label_lower, ())
+    return _fields_of(model._meta)
+
+
+@cache
+def _fields_of(meta: Any) -> tuple[str, ...]:
+    # By the model's options, once each: ``label_lower`` formats a string at every call, and
+    # :func:`localized` asks for every text it reads in French.
+    return TRANSLATED.get(meta.label_lower, ())
 
 
 def localized(obj: Any, field: str, language: str | None = None) -> Localized:

@@ -34,12 +34,16 @@ def mark_words() -> dict[str, str]:
     return {kind: gettext(word) for kind, word in MARK_WORDS.items()}
 
 
-@dataclass(frozen=True)
+@dataclass
 class Mark:
     """A dated point on a row: its x, its kind and its date.
 
     The kinds: ``effective``, ``due``, ``fulfilled`` and the implementation stages
     ``announced``, ``signed``, ``in_force`` and ``ended``.
+
+    Not frozen, as :class:`Lane` and :class:`Row`: a timeline builds a lane, a row and its
+    marks per commitment, and a frozen dataclass's ``__init__`` costs several times a plain
+    one's (``object.__setattr__`` per field).
     """
 
     x: float
@@ -52,7 +56,7 @@ class Mark:
         return self.kind in STAGE_KINDS
 
 
-@dataclass(frozen=True)
+@dataclass
 class Row:
     """One commitment's lane: its title, y, the span from the agreement to the due date."""
 
@@ -80,7 +84,7 @@ class Timeline:
     undated: list[Lane]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Lane:
     """Input of one row: a commitment's dates."""
 
@@ -113,6 +117,7 @@ def layout(
         return round(LEFT + usable * (day - first).days / span, 1)
 
     dated = [lane for lane in lanes if _has_dates(lane)]
+    start_x = x(agreement_date)
     rows = []
     for index, lane in enumerate(dated):
         points = [*lane.stages]
@@ -129,7 +134,7 @@ def layout(
                 title=lane.title,
                 url=lane.url,
                 y=TOP + index * ROW,
-                start_x=x(agreement_date),
+                start_x=start_x,
                 end_x=x(lane.due_date) if lane.due_date else None,
                 marks=marks,
             )
@@ -139,7 +144,7 @@ def layout(
         width=WIDTH,
         height=TOP + max(len(dated), 1) * ROW + 10,
         left=LEFT,
-        agreement_x=x(agreement_date),
+        agreement_x=start_x,
         today_x=x(today),
         ticks=ticks,
         rows=rows,

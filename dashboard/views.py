@@ -55,7 +55,7 @@ from commitments.selectors import (
 from commitments.services.reports import agreement_today
 from commitments.services.revisions import revision_refusal
 from commitments.stages import is_retroactive, stage_dates
-from commitments.templatetags.localized import localized_html
+from commitments.templatetags.localized import localized_writer
 from commitments.translations import localized, reader_language
 from core.html_rows import escape, pk_urls, safe
 from core.roles import can_read, can_write
@@ -178,9 +178,13 @@ def commitment_urls(pks: Iterable[int]) -> dict[int, str]:
     return pk_urls("dashboard:commitment", pks)
 
 
-@dataclass(frozen=True)
+@dataclass
 class CommitmentRow:
-    """One commitment of the agreement page, with the words and link its sections share."""
+    """One commitment of the agreement page, with the words and link its sections share.
+
+    Not frozen: the page builds one per commitment, and a frozen dataclass's ``__init__``
+    costs several times a plain one's (``object.__setattr__`` per field).
+    """
 
     commitment: CommitmentBrief
     title: str
@@ -224,23 +228,23 @@ def _agreement_page(
         request, agreement, commitments=commitments, freeze_form=freeze_form
     )
     # Each commitment's title, link and obligors once, for the list, the timeline and the
-    # compliance table: the same words, not worked out again per section.
+    # compliance table: the same words, not worked out again per section. The obligors are
+    # the brief's, the parties of the commitment's rows in the compliance tables.
     urls = commitment_urls(c.pk for c in commitments)
-    obligors: dict[int, list[Party]] = {}
-    for entry in compliance["compliance"].rows:
-        obligors.setdefault(entry.commitment.pk, []).append(entry.party)
     language = reader_language()
-    titles = {c.pk: localized(c, "title", language) for c in commitments}
-    rows = [
-        CommitmentRow(
-            commitment=c,
-            title=titles[c.pk].text,
-            title_html=localized_html(titles[c.pk]),
-            url=urls[c.pk],
-            obligors=obligors[c.pk],
+    title_html = localized_writer()
+    rows = []
+    for c in commitments:
+        title = localized(c, "title", language)
+        rows.append(
+            CommitmentRow(
+                commitment=c,
+                title=title.text,
+                title_html=title_html(title),
+                url=urls[c.pk],
+                obligors=c.obligor_list,
+            )
         )
-        for c in commitments
-    ]
     lanes = [
         timeline.Lane(
             title=row.title,
@@ -638,17 +642,23 @@ def _compliance_context(
     """Return the agreement page's compliance table, comparison and reports for ``request``.
 
     ``current_compliance`` is today's table, for the charts: the table shown when no date is
-    asked for, else one more read of the current ratings.
+    asked for, else one more read of the current ratings. The ratings' evidence is read only
+    for the comparison (``?since=``), the one section that shows it.
     """
     dates_form = ComplianceDateForm(request.GET or None, agreement=agreement)
     changes = None
     # A refused date shows its error at the field above today's table, not an empty page.
     dates = dates_form.cleaned_data if request.GET and dates_form.is_valid() else {}
-    table = compliance_table(agreement=agreement, as_of=dates.get("as_of"), commitments=commitments)
+    table = compliance_table(
+        agreement=agreement,
+        as_of=dates.get("as_of"),
+        commitments=commitments,
+        with_evidence=bool(dates.get("since")),
+    )
     current = (
         table
         if table.as_of is None
-        else compliance_table(agreement=agreement, commitments=commitments)
+        else compliance_table(agreement=agreement, commitments=commitments, with_evidence=False)
     )
     if dates.get("since"):
         changes = compliance_changes(table=table, since=dates["since"])

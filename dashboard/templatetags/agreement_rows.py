@@ -16,15 +16,15 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django import template
-from django.template.defaultfilters import add, truncatechars
-from django.template.defaultfilters import date as date_filter
+from django.template.defaultfilters import add
 from django.templatetags.l10n import unlocalize
 from django.utils.safestring import SafeString
 
+from commitments.deadlines.text import date_formatted
 from commitments.templatetags.assessment import day, excerpt, rating_label, signed_score
 from commitments.templatetags.localized import localized
 from commitments.translations import localized_text, reader_language
-from core.html_rows import escape, memo, safe
+from core.html_rows import escape, memo, safe, truncated
 from dashboard.templatetags.tracker import date_in_words
 from dashboard.timeline import mark_words
 
@@ -39,7 +39,8 @@ def timeline_rows(timeline: Any) -> SafeString:
     words = {kind: escape(word) for kind, word in mark_words().items()}
     fulfilled = words["fulfilled"]
     number = memo(unlocalize)
-    day_words = memo(lambda value: date_filter(value, "DATE_FORMAT"))
+    # ``|date:"DATE_FORMAT"``, remembered across tables (a timeline's days are many).
+    day_words = memo(date_formatted)
     text_x = number(add(timeline.left, -8))
     rows = []
     for row in timeline.rows:
@@ -61,7 +62,7 @@ def timeline_rows(timeline: Any) -> SafeString:
             f'<g class="row state-{escape(row.state)}">\n'
             f'      <a href="{escape(row.url)}" aria-label="{title}"><title>{title}</title>'
             f'<text x="{text_x}" y="{number(add(row.y, 4))}" text-anchor="end" '
-            f'aria-hidden="true">{escape(truncatechars(row.title, 30))}</text></a>\n'
+            f'aria-hidden="true">{escape(truncated(row.title, 30))}</text></a>\n'
             f"      {span}\n"
             f"      {marks}\n"
             "    </g>"

@@ -173,6 +173,7 @@ def test_the_rows_are_the_html_of_the_template_loops(editor_client, varied, lang
     assert any(m.is_stage for row in context["timeline"].rows for m in row.marks)
 
 
+@pytest.mark.parametrize("language", ["en", "fr"])
 @pytest.mark.parametrize(
     "value",
     [
@@ -180,27 +181,33 @@ def test_the_rows_are_the_html_of_the_template_loops(editor_client, varied, lang
         Localized(text="Hold <the> meeting", language="en", fallback=True),
         Localized(text="Traduit <b>par machine</b>", language="fr", machine=True),
         Localized(text="", language="en"),
+        Localized(text="« Déjà » <sûr>", language="en", fallback=True),
     ],
 )
-def test_a_localized_text_is_written_as_format_html_wrote_it(value):
+def test_a_localized_text_is_written_as_format_html_wrote_it(value, language):
     """The ``localized`` tag's HTML (one writer for the rows and the tag) is what it was."""
     from django.utils.html import format_html
+    from django.utils.safestring import SafeString
+    from django.utils.translation import gettext
 
-    if value.fallback:
-        expected = format_html(
-            '<span lang="{}">{}</span> <small class="translation-note">({})</small>',
-            value.language,
-            value.text,
-            "not translated",
-        )
-    elif value.machine:
-        expected = format_html(
-            '{} <small class="translation-note">({})</small>', value.text, "machine translation"
-        )
-    else:
-        expected = format_html("{}", value.text)
-    with translation.override("en"):
+    with translation.override(language):
+        if value.fallback:
+            expected = format_html(
+                '<span lang="{}">{}</span> <small class="translation-note">({})</small>',
+                value.language,
+                value.text,
+                gettext("not translated"),
+            )
+        elif value.machine:
+            expected = format_html(
+                '{} <small class="translation-note">({})</small>',
+                value.text,
+                gettext("machine translation"),
+            )
+        else:
+            expected = format_html("{}", value.text)
         assert localized_html(value) == expected
+        assert isinstance(localized_html(value), SafeString)
 
 
 def test_the_obligor_list_reads_the_prefetched_obligors_without_a_query(

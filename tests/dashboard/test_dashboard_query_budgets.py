@@ -8,6 +8,7 @@ the number of queries is the same, and at most the bound stated.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 from django.db import connection
@@ -149,6 +150,28 @@ def test_the_table_from_the_pages_commitments_is_the_table_the_selector_reads(
     assert [(p.party.pk, p.tally) for p in given.parties] == [
         (p.party.pk, p.tally) for p in alone.parties
     ]
+
+
+@pytest.mark.parametrize("as_of", [None, dt.date(2026, 3, 31)])
+def test_a_table_read_without_evidence_is_the_table_with_its_evidence_left_out(
+    agreement, japan, usa, source, editor, as_of
+):
+    """``with_evidence=False`` (the agreement page's tables, except for the comparison that
+    shows the evidence) reads the same rows and ratings, each without its evidence, in as
+    many queries."""
+    from tests.support.assessment_history import rating_history
+
+    rating_history(agreement=agreement, japan=japan, usa=usa, source=source, user=editor)
+    with CaptureQueriesContext(connection) as with_evidence:
+        full = compliance_table(agreement=agreement, as_of=as_of)
+    with CaptureQueriesContext(connection) as without:
+        bare = compliance_table(agreement=agreement, as_of=as_of, with_evidence=False)
+    assert len(without.captured_queries) == len(with_evidence.captured_queries)
+    assert any(row.assessment and row.assessment.evidence for row in full.rows)
+    assert [
+        (row.commitment.pk, row.party.pk, row.assessment and replace(row.assessment, evidence=None))
+        for row in full.rows
+    ] == [(row.commitment.pk, row.party.pk, row.assessment) for row in bare.rows]
 
 
 def test_the_briefs_are_the_commitments_the_table_reads(
