@@ -57,7 +57,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from alerts.models import (
@@ -73,14 +73,14 @@ from alerts.services.reviews import review_alerts_write
 from commitments.choices import DeadlineState, RecurrenceKind
 from commitments.models import Commitment, Occurrence
 from commitments.querysets import TERMINAL_VALUES
-from commitments.services.assessments import review_due_flag
+from commitments.services.assessments import review_due_flag, review_zones
 from commitments.services.deadline_states import (
     deadline_state_changes,
     deadline_states_flag,
     occurrence_states_flag,
 )
-from commitments.services.occurrences import occurrences_top_up
-from core.statements import statement_compiled
+from commitments.services.occurrences import occurrences_due_for_top_up_sql, occurrences_top_up
+from core.statements import QueryRead, statement_compiled, statements_run
 from core.statistics import statistics_refresh
 
 #: Key of the PostgreSQL advisory lock that serialises full scans (avoids lock-order deadlocks).
@@ -169,30 +169,31 @@ def scan(
     if ids is not None and not ids:
         return ScanResult(now=now, flagged={})
     full = ids is None
-    if full and connection.vendor == "postgresql":
-        # Full scans queue behind each other instead of racing for the same rows.
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SCAN_LOCK_KEY])
+    reads = _full_scan_reads(now=now) if ids is None else None
     if ids is not None and defer_alerts_if_busy and _full_scan_running():
         return _flags_now_alerts_later(now=now, commitment_ids=ids)
     # Flags before alerts: a status change locks its commitment, then rescans it (flag, the
     # flag listeners' rows, then alerts); taking the locks in that same order here, through
     # the same calls, means the two never deadlock.
     # Open-ended series first, so that the occurrences the horizon reaches are flagged now.
-    topped_up = occurrences_top_up(now=now) if full else []
+    topped_up = occurrences_top_up(now=now, due=reads.top_up) if reads is not None else []
     flagged = deadline_states_flag(now=now, commitment_ids=ids)
     flagged_occurrences = occurrence_states_flag(now=now, commitment_ids=ids)
-    since = ScanRun.objects.values_list("now", flat=True).first() if full else None
-    outbox = _Outbox(now=now, commitment_ids=ids, since=since)
+    outbox = _Outbox(
+        now=now,
+        commitment_ids=ids,
+        since=reads.since if reads is not None else None,
+        leads_in_use=reads.leads if reads is not None else None,
+    )
     alerts, escalations = outbox.write()
     # The mail sender claims pending rows by state and time: plan it on the outbox as it is.
     statistics_refresh(model=Alert, changed=alerts + escalations)
     reviews: dict[str, int] = {}
     review_alerts = 0
-    if full:
+    if reads is not None:
         # Ratings age by the calendar, not by a commitment's change: only full scans look.
         today = timezone.localdate(now)
-        reviews = review_due_flag(now=now)
+        reviews = review_due_flag(now=now, zones=reads.zones)
         review_alerts = review_alerts_write(now=now, today=today)
     result = ScanResult(
         now=now,
@@ -209,6 +210,61 @@ def scan(
             now=now, changed=result.changed, alerts=alerts, escalations=escalations
         )
     return result
+
+
+@dataclass(frozen=True)
+class _FullScanReads:
+    """What a full scan reads before it writes."""
+
+    #: The open-ended series to write further ahead first
+    #: (:func:`commitments.services.occurrences.occurrences_due_for_top_up`).
+    top_up: list[int]
+    #: The watermark: the instant of the last full scan, if any.
+    since: dt.datetime | None
+    #: The lead times subscriptions use.
+    leads: frozenset[int]
+    #: The agreements' time zones, for the ratings' review flags.
+    zones: list[str]
+
+
+def _full_scan_reads(*, now: dt.datetime) -> _FullScanReads:
+    """Take the full scans' lock (PostgreSQL), then read what the scan needs before it writes.
+
+    Full scans queue behind each other instead of racing for the same rows. The reads come
+    after the lock is granted (each statement takes its snapshot then: the watermark is the
+    last scan's, even one that held the lock a moment ago) and are sent with it
+    (:func:`core.statements.statements_run`): one round trip, not five, for the scan that
+    finds nothing to do.
+    """
+    lock = (
+        [("SELECT pg_advisory_xact_lock(%s)", [SCAN_LOCK_KEY])]
+        if connection.vendor == "postgresql"
+        else []
+    )
+    last_run = QueryRead(ScanRun.objects.values_list("now")[:1])
+    leads = QueryRead(_leads_in_use().values_list("days"))
+    zones = QueryRead(review_zones())
+    *_, top_up, last_ran, leads_ran, zones_ran = statements_run(
+        [
+            *lock,
+            occurrences_due_for_top_up_sql(now=now),
+            last_run.statement,
+            leads.statement,
+            zones.statement,
+        ]
+    )
+    last = last_run.rows(last_ran)
+    return _FullScanReads(
+        top_up=[pk for (pk,) in top_up.rows or []],
+        since=last[0][0] if last else None,
+        leads=frozenset(days for (days,) in leads.rows(leads_ran)),
+        zones=[zone for (zone,) in zones.rows(zones_ran)],
+    )
+
+
+def _leads_in_use() -> QuerySet[SubscriptionLead]:
+    """Return the lead times subscriptions use (each once), as a queryset of lead rows."""
+    return SubscriptionLead.objects.order_by().distinct()
 
 
 def _full_scan_running() -> bool:
@@ -348,11 +404,18 @@ class _Outbox:
     """
 
     def __init__(
-        self, *, now: dt.datetime, commitment_ids: list[int] | None, since: dt.datetime | None
+        self,
+        *,
+        now: dt.datetime,
+        commitment_ids: list[int] | None,
+        since: dt.datetime | None,
+        leads_in_use: frozenset[int] | None = None,
     ) -> None:
         self.now = now
         self.commitment_ids = commitment_ids
         self.since = since
+        #: The lead times subscriptions use, if the caller has read them (else read here).
+        self.leads_in_use = leads_in_use
         self.ops = connection.ops
         self.tables = {
             **tables(),
@@ -418,7 +481,9 @@ class _Outbox:
     def _leads(self) -> tuple[tuple[int, ...], frozenset[int]]:
         """Return the lead times in use (sorted) and the default ones among them."""
         defaults = frozenset({*settings.TRACKER_DEFAULT_LEAD_DAYS, OVERDUE_LEAD})
-        in_use = set(SubscriptionLead.objects.values_list("days", flat=True).distinct())
+        in_use = self.leads_in_use
+        if in_use is None:
+            in_use = frozenset(_leads_in_use().values_list("days", flat=True))
         return tuple(sorted(defaults | in_use)), defaults
 
     def write(self) -> tuple[int, int]:
