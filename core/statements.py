@@ -26,13 +26,13 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast
 
 from django.core.signals import setting_changed
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
-from django.db.models import QuerySet
-from django.db.models.sql import UpdateQuery
+from django.db.models import Model, QuerySet
+from django.db.models.sql import InsertQuery, UpdateQuery
 from django.dispatch import receiver
 
 #: How far the builder's instants are moved to find them in its parameters.
@@ -41,6 +41,7 @@ SHIFT = dt.timedelta(days=400, hours=3, minutes=7, seconds=11, microseconds=13)
 CAPACITY = 256
 
 Builder = Callable[..., tuple[str, Sequence[Any]]]
+T = TypeVar("T")
 
 
 class NotATemplate(ValueError):
@@ -117,6 +118,7 @@ def update_sql(queryset: QuerySet[Any], **values: Any) -> tuple[str, Sequence[An
 class Ran:
     """What one statement of :func:`statements_run` did: rows changed, and rows read."""
 
+    #: Rows written, or returned (a ``SELECT``'s count is not the driver's, -1 on SQLite).
     rowcount: int
     #: The rows a statement that returns rows returned (``None`` for one that returns none).
     rows: list[tuple[Any, ...]] | None
@@ -146,13 +148,49 @@ def statements_run(statements: Sequence[tuple[str, Sequence[Any]]]) -> list[Ran]
             cursors.append(cursor)
             cursor.execute(sql, params)
     try:
-        return [
-            Ran(cursor.rowcount, cursor.fetchall() if cursor.description is not None else None)
-            for cursor in cursors
-        ]
+        return [_ran(cursor) for cursor in cursors]
     finally:
         for cursor in cursors:
             cursor.close()
+
+
+def _ran(cursor: CursorWrapper) -> Ran:
+    if cursor.description is None:
+        return Ran(rowcount=cursor.rowcount, rows=None)
+    rows = cursor.fetchall()
+    return Ran(rowcount=len(rows), rows=rows)
+
+
+@dataclass(frozen=True)
+class Batch(Generic[T]):
+    """Statements that can be sent with others (:func:`batches_run`), and what their results
+    mean: ``result`` takes what each of them did, in order."""
+
+    statements: Sequence[tuple[str, Sequence[Any]]]
+    result: Callable[[Sequence[Ran]], T]
+
+
+def batches_run(*batches: Batch[Any]) -> list[Any]:
+    """Run the statements of every batch, in order, in one :func:`statements_run`; return
+    each batch's result."""
+    ran = statements_run([statement for batch in batches for statement in batch.statements])
+    results, start = [], 0
+    for batch in batches:
+        end = start + len(batch.statements)
+        results.append(batch.result(ran[start:end]))
+        start = end
+    return results
+
+
+def insert_sql(instance: Model) -> tuple[str, Sequence[Any]]:
+    """Return the ``INSERT`` that saving the new ``instance`` runs (its defaults and
+    ``auto_now_add`` filled in, no ``RETURNING``), without running it or sending signals."""
+    meta = instance._meta
+    fields = [field for field in meta.local_concrete_fields if field is not meta.auto_field]
+    query = InsertQuery(type(instance))
+    query.insert_values(fields, [instance])
+    [(sql, params)] = query.get_compiler(connection.alias).as_sql()
+    return sql, params
 
 
 class QueryRead:

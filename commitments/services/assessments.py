@@ -24,7 +24,7 @@ from commitments.services.commitments import commitment_lock, evidence_resolve
 from commitments.services.deadlines import User, attach_user
 from commitments.services.sources import originals_discarded_on_error
 from core.dates import local_date
-from core.statements import statement_compiled, statements_run, update_sql
+from core.statements import Batch, batches_run, statement_compiled, update_sql
 
 
 def review_after_days() -> int:
@@ -195,23 +195,32 @@ def review_due_flag(*, now: dt.datetime, zones: Sequence[str] | None = None) -> 
 
     "Too old" counts from today in each rating's agreement's time zone, as recording and
     reviewing a rating do, so the scan never flips a flag they set. Two set-based
-    ``UPDATE`` statements (each zone with its own boundary), sent together
-    (:func:`core.statements.statements_run`), that touch only rows whose flag is wrong, like
-    the deadline flags: a second run at the same instant changes nothing. ``zones`` is what
-    :func:`review_zones` returns, if the caller has read it already (the scan, with its other
-    reads). Returns the rows flagged and cleared.
+    ``UPDATE`` statements (each zone with its own boundary), sent together, that touch only
+    rows whose flag is wrong, like the deadline flags: a second run at the same instant
+    changes nothing. ``zones`` is what :func:`review_zones` returns, if the caller has read
+    it already. Returns the rows flagged and cleared.
     """
     if zones is None:
         zones = list(review_zones())
+    [flagged] = batches_run(review_due_batch(now=now, zones=zones))
+    return flagged
+
+
+def review_due_batch(*, now: dt.datetime, zones: Sequence[str]) -> Batch[dict[str, int]]:
+    """Return the statements of :func:`review_due_flag`, to send with others (the scan's).
+
+    Run, they flag and clear; the batch's result is the rows flagged and cleared.
+    """
     boundaries = tuple((zone, review_due_before(local_date(now, zone))) for zone in sorted(zones))
     if not boundaries:
-        return {"flagged": 0, "cleared": 0}  # no agreement: no rating
+        # No agreement: no rating, no statement.
+        return Batch(statements=[], result=lambda ran: {"flagged": 0, "cleared": 0})
     # The statements change only when a zone's day does: compiled once per process and
     # boundaries (:mod:`core.statements`), as the scan runs them every few minutes.
-    flagged, cleared = statements_run(
-        [_review_due_write(boundaries, review_due=due) for due in (True, False)]
+    return Batch(
+        statements=[_review_due_write(boundaries, review_due=due) for due in (True, False)],
+        result=lambda ran: {"flagged": ran[0].rowcount, "cleared": ran[1].rowcount},
     )
-    return {"flagged": flagged.rowcount, "cleared": cleared.rowcount}
 
 
 def _review_due_write(
