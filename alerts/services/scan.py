@@ -20,6 +20,12 @@ A scan at ``now`` runs in one transaction:
    alert to each such commitment's owner per rating and review cycle
    (:mod:`alerts.services.reviews`).
 
+A full scan that finds nothing to do is six waits for PostgreSQL, not one per statement
+(there are twenty): statements whose inputs are known go together in one pipeline
+(:func:`core.statements.statements_run`): the lock and the reads, each table's flags, the
+reviews with the run's record; then the ``COMMIT``, which does not wait for the disk (see
+:data:`_COMMIT_LAZILY`).
+
 The states and their boundaries (``due_at`` is the end of the due day in the agreement's time
 zone) are those of :mod:`commitments.querysets`; who watches a commitment is the rule of
 :func:`alerts.selectors.watches_sql`.
