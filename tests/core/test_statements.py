@@ -104,7 +104,7 @@ def test_a_changed_setting_empties_the_memory(settings):
 
 def _one_by_one(statements: list[tuple[str, list]]) -> list[tuple[int, list | None]]:
     """Return, per statement run alone, the rows it wrote or (a read) the rows it read."""
-    done = []
+    done: list[tuple[int, list | None]] = []
     for sql, params in statements:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -162,7 +162,7 @@ def test_statements_run_together_stop_at_an_error_raised_as_django_raises_it(mak
 def test_batches_run_together_give_each_batch_its_own_results(make_commitment):
     """Each batch's result reads its own statements' outcomes, in order."""
     make_commitment(key="a-1", title="One")
-    count = ("SELECT COUNT(*) FROM commitments_commitment", [])
+    count: tuple[str, list] = ("SELECT COUNT(*) FROM commitments_commitment", [])
     rename = ("UPDATE commitments_commitment SET title = %s", ["Renamed"])
 
     counted, nothing, renamed = batches_run(
