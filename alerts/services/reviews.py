@@ -40,7 +40,7 @@ from alerts.models import (
 )
 from alerts.models import SubscriptionScope as Scope
 from commitments.models import Assessment
-from core.statements import statement_compiled
+from core.statements import Batch, batches_run, statement_compiled
 
 #: The outbox columns the statement fills, in the order of the SELECT's annotations.
 _COLUMNS = (
@@ -86,12 +86,17 @@ def review_alerts_write(*, now: dt.datetime, today: dt.date) -> int:
     e-mail address gets a row recorded as skipped, as the deadline alerts do. Rows go in
     in key order so that concurrent scans meet on the unique index in the same order.
     """
-    sql, params = statement_compiled(
+    [written] = batches_run(review_alerts_batch(now=now, today=today))
+    return written
+
+
+def review_alerts_batch(*, now: dt.datetime, today: dt.date) -> Batch[int]:
+    """Return the statement of :func:`review_alerts_write`, to send with others (the scan's);
+    the batch's result is the alerts written."""
+    statement = statement_compiled(
         ("review alerts", today), lambda now: _review_alerts_insert(now=now, today=today), now=now
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return max(cursor.rowcount, 0)
+    return Batch(statements=[statement], result=lambda ran: max(ran[0].rowcount, 0))
 
 
 def _review_alerts_insert(*, now: dt.datetime, today: dt.date) -> tuple[str, list[Any]]:

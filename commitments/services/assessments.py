@@ -13,8 +13,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,7 +24,7 @@ from commitments.services.commitments import commitment_lock, evidence_resolve
 from commitments.services.deadlines import User, attach_user
 from commitments.services.sources import originals_discarded_on_error
 from core.dates import local_date
-from core.statements import statement_compiled, update_sql
+from core.statements import Batch, batches_run, statement_compiled, update_sql
 
 
 def review_after_days() -> int:
@@ -184,33 +184,53 @@ def assessment_review(
     return assessment
 
 
+def review_zones() -> QuerySet[Agreement, str]:
+    """Return the time zones :func:`review_due_flag` reads (each once), as a queryset."""
+    return Agreement.objects.order_by().values_list("time_zone", flat=True).distinct()
+
+
 @transaction.atomic(savepoint=False)
-def review_due_flag(*, now: dt.datetime) -> dict[str, int]:
+def review_due_flag(*, now: dt.datetime, zones: Sequence[str] | None = None) -> dict[str, int]:
     """Flag the current ratings whose last review is too old; clear the others.
 
     "Too old" counts from today in each rating's agreement's time zone, as recording and
     reviewing a rating do, so the scan never flips a flag they set. Two set-based
-    ``UPDATE`` statements (each zone with its own boundary) that touch only rows whose flag
-    is wrong, like the deadline flags: a second run at the same instant changes nothing.
-    Returns the rows flagged and cleared.
+    ``UPDATE`` statements (each zone with its own boundary), sent together, that touch only
+    rows whose flag is wrong, like the deadline flags: a second run at the same instant
+    changes nothing. ``zones`` is what :func:`review_zones` returns, if the caller has read
+    it already. Returns the rows flagged and cleared.
     """
-    zones = Agreement.objects.order_by().values_list("time_zone", flat=True).distinct()
+    if zones is None:
+        zones = list(review_zones())
+    [flagged] = batches_run(review_due_batch(now=now, zones=zones))
+    return flagged
+
+
+def review_due_batch(*, now: dt.datetime, zones: Sequence[str]) -> Batch[dict[str, int]]:
+    """Return the statements of :func:`review_due_flag`, to send with others (the scan's).
+
+    Run, they flag and clear; the batch's result is the rows flagged and cleared.
+    """
     boundaries = tuple((zone, review_due_before(local_date(now, zone))) for zone in sorted(zones))
+    if not boundaries:
+        # No agreement: no rating, no statement.
+        return Batch(statements=[], result=lambda ran: {"flagged": 0, "cleared": 0})
     # The statements change only when a zone's day does: compiled once per process and
     # boundaries (:mod:`core.statements`), as the scan runs them every few minutes.
-    flagged = _review_due_write(boundaries, review_due=True)
-    cleared = _review_due_write(boundaries, review_due=False)
-    return {"flagged": flagged, "cleared": cleared}
+    return Batch(
+        statements=[_review_due_write(boundaries, review_due=due) for due in (True, False)],
+        result=lambda ran: {"flagged": ran[0].rowcount, "cleared": ran[1].rowcount},
+    )
 
 
-def _review_due_write(boundaries: tuple[tuple[str, dt.date], ...], *, review_due: bool) -> int:
-    """Set ``review_due`` on the current ratings where it is wrong; return their number.
+def _review_due_write(
+    boundaries: tuple[tuple[str, dt.date], ...], *, review_due: bool
+) -> tuple[str, list[Any]]:
+    """Return the ``UPDATE`` setting ``review_due`` on the current ratings where it is wrong.
 
     One statement for all the zones (each with its own boundary), not two per zone: a scan
     with nothing to change is a few round trips, whatever the number of zones.
     """
-    if not boundaries:
-        return 0  # no agreement: no rating
 
     def build() -> tuple[str, Sequence[Any]]:
         wrong = Q(pk__in=[])
@@ -220,7 +240,4 @@ def _review_due_write(boundaries: tuple[tuple[str, dt.date], ...], *, review_due
         rows = Assessment.objects.filter(wrong, current=True, review_due=not review_due)
         return update_sql(rows, review_due=review_due)
 
-    sql, params = statement_compiled(("review due", boundaries, review_due), build)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
+    return statement_compiled(("review due", boundaries, review_due), build)

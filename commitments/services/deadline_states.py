@@ -20,14 +20,14 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 
 from commitments.choices import DeadlineState
 from commitments.models import Commitment, Occurrence
 from commitments.querysets import TERMINAL_VALUES, deadline_state_q, due_soon_days
 from commitments.services import hooks
-from core.statements import statement_compiled, update_sql
+from core.statements import statement_compiled, statements_run, update_sql
 from core.statistics import statistics_refresh, vacuum_after_commit
 
 
@@ -73,23 +73,27 @@ def _changes(rows: QuerySet[Any], *, now: dt.datetime) -> dict[str, QuerySet[Any
 
 
 def _flag_all(
-    changes: Callable[..., dict[str, QuerySet[Any]]], *, state: str, now: dt.datetime
-) -> int:
-    """Move every row of ``changes(now=now)[state]`` into ``state``; return their number.
+    changes: Callable[..., dict[str, QuerySet[Any]]], *, states: Sequence[str], now: dt.datetime
+) -> dict[str, int]:
+    """Move every row of ``changes(now=now)[state]`` into ``state``, for each of ``states`` in
+    turn; return the rows moved per state.
 
     A full flagging's statements differ from one run to the next only by ``now``: their SQL is
     compiled from the same querysets once per process (:mod:`core.statements`); compiling
-    them each time was half of a flagging that moves nothing.
+    them each time was half of a flagging that moves nothing. They are sent together
+    (:func:`core.statements.statements_run`: one round trip on PostgreSQL), each still its
+    own ``UPDATE`` with its own plan.
     """
+    statements = []
+    for state in states:
 
-    def build(now: dt.datetime) -> tuple[str, Sequence[Any]]:
-        return update_sql(changes(now=now)[state], deadline_state=state, flagged_at=now)
+        def build(now: dt.datetime, state: str = state) -> tuple[str, Sequence[Any]]:
+            return update_sql(changes(now=now)[state], deadline_state=state, flagged_at=now)
 
-    key = ("deadline states", changes.__qualname__, state, due_soon_days())
-    sql, params = statement_compiled(key, build, now=now)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
+        key = ("deadline states", changes.__qualname__, state, due_soon_days())
+        statements.append(statement_compiled(key, build, now=now))
+    ran = statements_run(statements)
+    return {state: done.rowcount for state, done in zip(states, ran, strict=True)}
 
 
 @transaction.atomic(savepoint=False)
@@ -116,10 +120,10 @@ def deadline_states_flag(
         DeadlineState.DUE_SOON,
         DeadlineState.ON_TRACK,
     )
-    for state in order:
-        if changes is None:
-            flagged[state] = _flag_all(deadline_state_changes, state=state, now=now)
-        else:
+    if changes is None:
+        flagged = _flag_all(deadline_state_changes, states=order, now=now)
+    else:
+        for state in order:
             flagged[state] = changes[state].update(deadline_state=state, flagged_at=now)
     statistics_refresh(model=Commitment, changed=sum(flagged.values()))
     vacuum_after_commit(model=Commitment, changed=sum(flagged.values()))
@@ -141,10 +145,7 @@ def occurrence_states_flag(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     if commitment_ids is None:
-        flagged = {
-            state: _flag_all(occurrence_state_changes, state=state, now=now)
-            for state in DeadlineState.values
-        }
+        flagged = _flag_all(occurrence_state_changes, states=DeadlineState.values, now=now)
     else:
         changes = occurrence_state_changes(now=now, commitment_ids=commitment_ids)
         flagged = {

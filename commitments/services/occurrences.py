@@ -157,9 +157,20 @@ def occurrences_sync(*, commitment: Commitment, now: dt.datetime | None = None) 
 def occurrences_due_for_top_up(*, now: dt.datetime) -> list[int]:
     """Return the open-ended recurring commitments whose written rows end at the horizon.
 
-    One query; empty when nothing is to do (each sync writes one occurrence past the horizon).
-    The scan asks every few minutes: its SQL is compiled once per process and horizon
-    (:mod:`core.statements`).
+    One query (:func:`occurrences_due_for_top_up_sql`); empty when nothing is to do (each
+    sync writes one occurrence past the horizon).
+    """
+    sql, params = occurrences_due_for_top_up_sql(now=now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+def occurrences_due_for_top_up_sql(*, now: dt.datetime) -> tuple[str, list[Any]]:
+    """Return the query of :func:`occurrences_due_for_top_up` (one ``pk`` per row), as SQL.
+
+    The scan asks every few minutes, with its other reads in one round trip: the SQL is
+    compiled once per process and horizon (:mod:`core.statements`).
     """
     horizon = occurrence_horizon(now=now)
 
@@ -177,19 +188,18 @@ def occurrences_due_for_top_up(*, now: dt.datetime) -> list[int]:
             .query.sql_with_params()
         )
 
-    sql, params = statement_compiled(("occurrences due for top-up", horizon), build)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [pk for (pk,) in cursor.fetchall()]
+    return statement_compiled(("occurrences due for top-up", horizon), build)
 
 
-def occurrences_top_up(*, now: dt.datetime) -> list[int]:
+def occurrences_top_up(*, now: dt.datetime, due: Sequence[int] | None = None) -> list[int]:
     """Write the occurrences open-ended series reach as the horizon moves; return their ids.
 
-    The writes are one transaction; a scan that finds nothing to write opens none (under
-    the scan's transaction, a savepoint: two more round trips every 15 minutes, for nothing).
+    ``due`` is what :func:`occurrences_due_for_top_up` returns at ``now``, if the caller has
+    read it already (the scan, with its other reads). The writes are one transaction; a scan
+    that finds nothing to write opens none (under the scan's transaction, a savepoint: two
+    more round trips every 15 minutes, for nothing).
     """
-    ids = occurrences_due_for_top_up(now=now)
+    ids = occurrences_due_for_top_up(now=now) if due is None else list(due)
     if not ids:
         return []
     with transaction.atomic():

@@ -9,6 +9,8 @@ from io import StringIO
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.services import user_set_language
@@ -175,3 +177,20 @@ def test_the_owner_sees_the_review_alert_among_their_alerts(rating, owner, clien
     client.force_login(owner)
     page = client.get(reverse("dashboard:watching")).content.decode()
     assert "Rating to review (last reviewed Nov. 1, 2025)" in page
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="synchronous_commit is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_a_scan_whose_only_writes_are_reviews_commits_as_the_server_is_configured_to(rating):
+    """The commit-lazily setting goes with the record, before the reviews' counts are known;
+    once they wrote, it is set back."""
+    scan(now=_noon(LAST_FINE_DAY))
+
+    with CaptureQueriesContext(connection) as queries:
+        result = scan(now=_noon(FIRST_DUE_DAY))
+
+    assert (result.changed, result.alerts, result.reviews["flagged"], result.review_alerts) == (
+        0, 0, 1, 1,
+    )
+    settings = [q["sql"] for q in queries if "synchronous_commit" in q["sql"]]
+    assert settings[-1] == "SELECT set_config('synchronous_commit', 'on', true)"

@@ -319,3 +319,69 @@ def test_a_windowed_scan_reads_occurrences_by_instant_even_on_stale_statistics(
         assert occurrence_reads, plan
         for node in occurrence_reads:
             assert re.search(r"due_at [<>]", node.get("Index Cond", "")), node
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="pipelines are PostgreSQL's")
+def test_a_no_change_rescan_waits_for_the_server_five_times(build, monkeypatch):
+    """Its statements go in a few pipelines (the lock and reads, each table's flags, the
+    reviews and record), not one wait each: on a loaded server each wait cost ~3 ms."""
+    build(count=30, zones=6)
+    first_at = CREATED_AT + dt.timedelta(days=20)
+    scan(now=first_at)
+    connection.ensure_connection()
+    raw = connection.connection
+    pipelines = []
+    alone = []
+    opened = raw.pipeline
+
+    def pipeline():
+        pipelines.append(1)
+        return opened()
+
+    def watch(execute, sql, params, many, context):
+        if raw.pgconn.pipeline_status == 0 and not sql.startswith(CONTROL):
+            alone.append(sql)
+        return execute(sql, params, many, context)
+
+    monkeypatch.setattr(raw, "pipeline", pipeline)
+    with connection.execute_wrapper(watch):
+        result = scan(now=first_at)
+
+    assert result.idle
+    # Under the test's transaction: no BEGIN and COMMIT (one more wait), no lazy commit.
+    assert (len(pipelines), len(alone)) == (4, 1), alone
+    assert alone[0].startswith("SELECT EXISTS")
+
+
+LAZILY = "SELECT set_config('synchronous_commit', 'off', true)"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="synchronous_commit is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_only_a_scan_that_changed_nothing_in_its_own_transaction_commits_lazily(build):
+    """Its record may be lost in a crash (the next scan looks again); nothing else may, and a
+    caller's transaction commits as the caller asks."""
+    build(count=30, zones=6)
+    first_at = CREATED_AT + dt.timedelta(days=20)
+
+    def statements(now: dt.datetime) -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            scan(now=now)
+        return [query["sql"] for query in queries]
+
+    first = statements(first_at)
+    rescan = statements(first_at)
+    with transaction.atomic():
+        rescan_in_a_transaction = statements(first_at)
+    alerts = Alert.objects.count()
+    month_later = statements(first_at + dt.timedelta(days=31))
+
+    assert ScanRun.objects.count() == 4
+    assert 0 < alerts < Alert.objects.count(), "the first scan and the month later wrote alerts"
+    assert LAZILY not in first
+    assert rescan.index(LAZILY) < rescan.index("COMMIT")
+    assert LAZILY not in rescan_in_a_transaction
+    assert LAZILY not in month_later
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone() == ("on",), "the setting was the transaction's only"

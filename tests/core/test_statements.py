@@ -5,12 +5,23 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import connection
+import time_machine
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext, override_settings
 
+from alerts.models import ScanRun
 from commitments.models import Commitment
-from core.statements import NotATemplate, statement_compiled, update_sql
+from core.statements import (
+    Batch,
+    NotATemplate,
+    QueryRead,
+    batches_run,
+    insert_sql,
+    statement_compiled,
+    statements_run,
+    update_sql,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +100,102 @@ def test_a_changed_setting_empties_the_memory(settings):
     statement_compiled("soon", soon, now=T1)
     with override_settings(TRACKER_DUE_SOON_DAYS=settings.TRACKER_DUE_SOON_DAYS + 3):
         assert statement_compiled("soon", soon, now=LATER[0]) == soon(now=LATER[0])
+
+
+def _one_by_one(statements: list[tuple[str, list]]) -> list[tuple[int, list | None]]:
+    """Return, per statement run alone, the rows it wrote or (a read) the rows it read."""
+    done: list[tuple[int, list | None]] = []
+    for sql, params in statements:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            if cursor.description is None:
+                done.append((cursor.rowcount, None))
+            else:
+                rows = cursor.fetchall()
+                done.append((len(rows), rows))
+    return done
+
+
+def test_statements_run_together_do_what_they_do_one_by_one(make_commitment):
+    """Pipelined on PostgreSQL, each statement sees the writes of those before it, and says
+    what it changed and read as it does run alone."""
+    make_commitment(key="a-1", title="One")
+    make_commitment(key="a-2", title="Two")
+    statements = [
+        ("UPDATE commitments_commitment SET title = %s WHERE key LIKE %s", ["Renamed", "a-%"]),
+        (
+            "SELECT key, title FROM commitments_commitment WHERE title = %s ORDER BY key",
+            ["Renamed"],
+        ),
+        ("UPDATE commitments_commitment SET title = %s WHERE key = %s", ["Three", "none"]),
+    ]
+
+    with transaction.atomic():
+        together = statements_run(statements)
+        transaction.set_rollback(True)
+    alone = _one_by_one(statements)
+
+    assert [(ran.rowcount, ran.rows) for ran in together] == alone
+    assert alone == [(2, None), (2, [("a-1", "Renamed"), ("a-2", "Renamed")]), (0, None)]
+
+
+def test_statements_run_together_stop_at_an_error_raised_as_django_raises_it(make_commitment):
+    """The statement that fails raises the database error Django raises; the rest do not run."""
+    make_commitment(key="a-1", title="One")
+    make_commitment(key="a-2", title="Two")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        statements_run(
+            [
+                ("UPDATE commitments_commitment SET title = %s WHERE key = %s", ["Changed", "a-1"]),
+                ("UPDATE commitments_commitment SET key = %s WHERE key = %s", ["a-1", "a-2"]),
+                ("UPDATE commitments_commitment SET title = %s WHERE key = %s", ["Changed", "a-2"]),
+            ]
+        )
+
+    assert sorted(Commitment.objects.values_list("key", "title")) == [
+        ("a-1", "One"),
+        ("a-2", "Two"),
+    ]
+
+
+def test_batches_run_together_give_each_batch_its_own_results(make_commitment):
+    """Each batch's result reads its own statements' outcomes, in order."""
+    make_commitment(key="a-1", title="One")
+    count: tuple[str, list] = ("SELECT COUNT(*) FROM commitments_commitment", [])
+    rename = ("UPDATE commitments_commitment SET title = %s", ["Renamed"])
+
+    counted, nothing, renamed = batches_run(
+        Batch(statements=[count], result=lambda ran: ran[0].rows),
+        Batch(statements=[], result=lambda ran: len(ran)),
+        Batch(statements=[rename, count], result=lambda ran: (ran[0].rowcount, ran[1].rows)),
+    )
+
+    assert (counted, nothing, renamed) == ([(1,)], 0, (1, [(1,)]))
+
+
+def test_insert_sql_writes_the_row_saving_writes():
+    """Defaults and ``auto_now_add`` filled in as ``save`` fills them, no signal needed."""
+    with time_machine.travel(T1, tick=False):
+        saved = ScanRun.objects.create(now=LATER[0], changed=3)
+        sql, params = insert_sql(ScanRun(now=LATER[0], changed=3))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+    fields = ("now", "changed", "alerts", "escalations", "ran_at")
+    inserted = ScanRun.objects.exclude(pk=saved.pk).values(*fields).get()
+    assert inserted == ScanRun.objects.filter(pk=saved.pk).values(*fields).get()
+    assert inserted["ran_at"] == T1
+
+
+def test_a_query_read_among_statements_gives_the_rows_iterating_gives(make_commitment):
+    """Instants come back as instants on every database (SQLite returns text)."""
+    ScanRun.objects.create(now=LATER[1])
+    ScanRun.objects.create(now=LATER[2])
+    make_commitment(key="a-1", title="One")
+    queryset = ScanRun.objects.values_list("now", "changed")
+    read = QueryRead(queryset)
+
+    [ran] = statements_run([read.statement])
+
+    assert read.rows(ran) == list(queryset) == [(LATER[2], 0), (LATER[1], 0)]
