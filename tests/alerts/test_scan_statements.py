@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 
 import pytest
 import time_machine
@@ -69,10 +70,15 @@ def build(make_commitment, japan, django_user_model):
     return make
 
 
-def _statements(now: dt.datetime) -> int:
+def _sql_of(call: Callable[[], object]) -> list[str]:
+    """Return the statements ``call`` runs, in order."""
     with CaptureQueriesContext(connection) as queries:
-        scan(now=now)
-    return sum(1 for query in queries if not query["sql"].startswith(CONTROL))
+        call()
+    return [query["sql"] for query in queries]
+
+
+def _statements(now: dt.datetime) -> int:
+    return sum(1 for sql in _sql_of(lambda: scan(now=now)) if not sql.startswith(CONTROL))
 
 
 def _scans(build, *, count: int, zones: int) -> tuple[int, int, int]:
@@ -174,9 +180,7 @@ def test_a_flagging_moving_autovacuums_share_vacuums_the_table_after_its_commit(
     first_at = CREATED_AT + dt.timedelta(days=20)
 
     def flagging(now: dt.datetime) -> list[str]:
-        with CaptureQueriesContext(connection) as queries:
-            deadline_states_flag(now=now)
-        return [query["sql"] for query in queries]
+        return _sql_of(lambda: deadline_states_flag(now=now))
 
     first = flagging(first_at)
     assert first[-2:] == ["COMMIT", 'VACUUM "commitments_commitment"'], first[-3:]
@@ -243,9 +247,7 @@ def test_a_first_scan_moving_most_rows_analyzes_them_before_its_outbox(build):
     first_at = CREATED_AT + dt.timedelta(days=20)
 
     def statements() -> list[str]:
-        with CaptureQueriesContext(connection) as queries:
-            scan(now=first_at)
-        return [query["sql"] for query in queries if not query["sql"].startswith(CONTROL)]
+        return [sql for sql in _sql_of(lambda: scan(now=first_at)) if not sql.startswith(CONTROL)]
 
     first = statements()
     analyzed = [sql for sql in first if sql.startswith("ANALYZE")]
@@ -365,9 +367,7 @@ def test_only_a_scan_that_changed_nothing_in_its_own_transaction_commits_lazily(
     first_at = CREATED_AT + dt.timedelta(days=20)
 
     def statements(now: dt.datetime) -> list[str]:
-        with CaptureQueriesContext(connection) as queries:
-            scan(now=now)
-        return [query["sql"] for query in queries]
+        return _sql_of(lambda: scan(now=now))
 
     first = statements(first_at)
     rescan = statements(first_at)
