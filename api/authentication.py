@@ -145,7 +145,8 @@ def token_with_user(key_hash: str) -> ApiToken | None:
             return None
     params = list(compiled.params)
     params[compiled.hash_at] = key_hash
-    with prepared_cursor(connections[alias]) as cursor:
+    # Bound on the server: one prepared statement for every token, its plan a unique look-up.
+    with prepared_cursor(connections[alias], bound=True) as cursor:
         cursor.execute(compiled.sql, params)
         row = cursor.fetchone()
     if row is None:

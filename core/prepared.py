@@ -21,6 +21,10 @@ reads (DDL, ``ANALYZE``). A prepared plan holds server memory: the list's page t
 1.2 MB, so a connection keeps its :data:`PREPARED_MAX` most recently used statements
 (psycopg's ``prepared_max``, 100 by default) and deallocates the others.
 
+A statement whose plan its values do not change (the API token's look-up by its unique hash)
+is better bound on the server (``bound=True``): one text, one prepared statement, for every
+value, where writing them in would make one per token.
+
 Django sets ``prepare_threshold`` to None unless told, for connection poolers in transaction
 mode, which cannot keep a session's prepared statements; None turns preparing off here too.
 Elsewhere (SQLite) it is the connection's ordinary cursor.
@@ -44,10 +48,14 @@ def prepared_keep_few(sender: Any, connection: BaseDatabaseWrapper, **kwargs: An
         connection.connection.prepared_max = PREPARED_MAX
 
 
-def prepared_cursor(connection: BaseDatabaseWrapper) -> Any:
+def prepared_cursor(connection: BaseDatabaseWrapper, *, bound: bool = False) -> Any:
     """Return a cursor of ``connection`` whose statements PostgreSQL may keep prepared.
 
-    Use it as Django's own cursor (``with prepared_cursor(connection) as cursor:``).
+    Use it as Django's own cursor (``with prepared_cursor(connection) as cursor:``). The values
+    are written into the text, unless ``bound``: then they are bound on the server, and one
+    text serves every value. That suits a statement whose plan the values do not change (a
+    look-up by a unique key: PostgreSQL settles on one generic plan after five runs), where
+    writing them in would make one prepared statement per value.
     """
     if connection.vendor != "postgresql":
         return connection.cursor()
@@ -61,7 +69,7 @@ def prepared_cursor(connection: BaseDatabaseWrapper) -> Any:
     connection.ensure_connection()
     with connection.wrap_database_errors:
         native = connection.connection
-        cursor = _cursor_class()(native)
+        cursor = _cursor_class(bound)(native)
         # As the backend's create_cursor: the instants' zone only if the connection's differs.
         loader = native.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
         if connection.timezone != loader.timezone:  # type: ignore[attr-defined]
@@ -70,12 +78,15 @@ def prepared_cursor(connection: BaseDatabaseWrapper) -> Any:
 
 
 @functools.cache
-def _cursor_class() -> type:
+def _cursor_class(bound: bool) -> type:
     """Return the psycopg cursor :func:`prepared_cursor` wraps (made once, on PostgreSQL)."""
     import psycopg
     from django.db.backends.postgresql.base import (  # type: ignore[attr-defined]
         ServerBindingCursor,
     )
+
+    if bound:
+        return ServerBindingCursor  # type: ignore[no-any-return]
 
     class LiteralPreparedCursor(ServerBindingCursor):  # type: ignore[misc, valid-type]
         """A server-binding cursor that writes a statement's values into its text first.

@@ -84,6 +84,25 @@ def test_the_same_text_is_prepared_at_the_threshold_and_planned_once():
     assert not any("y-other" in t for t in _prepared_texts())
 
 
+def test_bound_values_answer_as_written_ones():
+    """Bound on the server, the same rows as Django's cursor (on either database)."""
+    statement = "SELECT %s, %s, %s, %s"
+    values = ("l'État 100 %", dt.date(2026, 3, 31), 7, "« guillemets »")
+    bound = _rows(lambda c: prepared_cursor(c, bound=True), statement, values)
+    assert bound == _rows(lambda c: c.cursor(), statement, values)
+
+
+@on_postgresql
+def test_bound_values_make_one_prepared_statement_for_every_value():
+    """One text for all the values: prepared once, whatever value comes next."""
+    connection.ensure_connection()
+    text = "SELECT count(*) FROM pg_class WHERE relname <> %s AND 'b-bound' <> ''"
+    for n in range(connection.connection.prepare_threshold + 3):
+        assert _rows(lambda c: prepared_cursor(c, bound=True), text, (f"v-{n}",)) != []
+    [prepared] = [t for t in _prepared_texts() if "b-bound" in t]
+    assert "$1" in prepared and "v-" not in prepared
+
+
 @on_postgresql
 def test_a_prepared_statement_reads_a_table_changed_since():
     """After a column is added and rows change, the prepared statement answers afresh."""
