@@ -1,4 +1,4 @@
-"""Statements PostgreSQL plans once per connection: prepared, with their values written in.
+"""Statements PostgreSQL plans once per connection: a hot path's few statements, prepared.
 
 Django's PostgreSQL cursors bind parameters on the client: every statement reaches the server
 as text with its values written in, and is parsed and planned each time it runs. For the few
