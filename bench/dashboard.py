@@ -42,6 +42,7 @@ from collections.abc import Callable
 os.environ["DJANGO_DEBUG"] = "false"
 
 from django.contrib.auth import get_user_model
+from django.core.cache import caches
 from django.core.management import call_command
 from django.db import connection, reset_queries
 from django.test import Client
@@ -58,6 +59,7 @@ from scan import (  # bench/scan.py: the shared data generator; sets Django up
 from alerts.services.scan import scan
 from commitments.models import Agreement, Commitment
 from commitments.selectors import compliance_table
+from core.fragments import FRAGMENTS
 
 OVERVIEW_SQL = """
 SELECT count(*),
@@ -231,32 +233,47 @@ def main() -> None:
         f"{'page':<44} {'median ms':>9} {'p95 ms':>9} {'queries':>7} {'base ms':>9}"
         f" {'x base':>7} {'target':>7} {'':>8}"
     )
+    sections = caches[FRAGMENTS]
     for name, (url, target) in pages.items():
         client.get(url)  # warm caches and templates
+        sections.clear()
         reset_queries()
+        # The baseline is the SQL of a render that reads every row the page shows: its
+        # sections not kept (their cache emptied), without the version of their rows
+        # (core.fragments), which reads no row the page shows.
         with CaptureQueriesContext(connection) as queries:
             status = client.get(url).status_code
         if status != 200:
             raise SystemExit(f"{url} answered {status}")
         # Read now: the log is emptied by each later request (``request_started``).
         captured = queries.captured_queries
-        statements = [q["sql"] for q in captured if q["sql"].lstrip().startswith("SELECT")]
+        statements = [
+            q["sql"]
+            for q in captured
+            if q["sql"] and q["sql"].lstrip().startswith("SELECT") and " xmin " not in q["sql"]
+        ]
         own_sql = replay(statements)
         # Interleaved, so that a burst of load on the shared machine hits both alike (the
         # overview's aggregate SQL too: timed after the page, it moved 87-113 ms between runs).
-        samples, base, counts = [], [], []
+        samples, base, counts, rendered = [], [], [], []
+        with CaptureQueriesContext(connection) as kept:
+            client.get(url)
+        kept_queries = len(kept.captured_queries)
         for _ in range(args.repeat):
             base += timed(own_sql, 1)
             samples += timed(lambda url=url: client.get(url), 1)
             if name == "overview":
                 counts += timed(aggregate_sql, 1)
+            else:
+                rendered += timed(lambda url=url: (sections.clear(), client.get(url)), 1)
         if name == "overview":
             print(line("  its aggregate SQL alone (baseline)", counts, 3))
             print(line(name, samples, len(captured), counts, target))
             print(line("  overview vs its own queries replayed", samples, len(statements), base))
         else:
             print(line("  its own queries replayed (baseline)", base, len(statements)))
-            print(line(name, samples, len(captured), base, target))
+            print(line(name, samples, kept_queries, base, target))
+            print(line("  sections rendered (rows changed)", rendered, len(captured), base))
 
     def as_of_sql() -> None:
         with connection.cursor() as cursor:

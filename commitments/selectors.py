@@ -7,12 +7,14 @@ size, and orders with ``id`` last so that pages are stable.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, overload
 
+from django.db import connections
 from django.db.models import (
     Count,
     Exists,
@@ -30,6 +32,8 @@ from django.db.models.functions import Cast, NullIf
 from django.db.models.options import Options
 from django.utils.functional import Promise, cached_property
 from django.utils.translation import gettext
+
+from core.prepared import prepared_cursor
 
 from .assessment import SCALE, SCORE_MAX, SCORE_MIN, Rating, Tally
 from .assessment import score as assessment_score
@@ -625,6 +629,76 @@ def _compliance_rows(
         for party in commitment.obligor_list
     ]
     return ComplianceTable(agreement, as_of, rows)
+
+
+def _table(model: Any) -> str:
+    return f'"{model._meta.db_table}"'
+
+
+#: The agreement's commitments and the citations of the agreement or of its commitments, each
+#: row's id with its version (``xmin``, ``cmin``), read once for their own rows and for those
+#: of the tables that hang on them (``%s``: the agreement's id).
+_AGREEMENT_CTES = (
+    f"agreement_commitments AS MATERIALIZED (SELECT id, xmin, cmin FROM {_table(Commitment)}"  # noqa: S608
+    " WHERE agreement_id = %s)",
+    f"agreement_citations AS MATERIALIZED (SELECT id, xmin, cmin, source_id FROM"  # noqa: S608
+    f" {_table(Citation)} WHERE agreement_id = %s"
+    " OR commitment_id IN (SELECT id FROM agreement_commitments))",
+)
+
+#: The rows the agreement page's sections show (its facts, timeline, compliance tables,
+#: charts, commitments and sources), for :func:`agreement_rows_version`: each table with where
+#: one agreement's rows are read (``%s``: the agreement's id; the common tables above). Every
+#: party is in: the sections name them, and a party's rows are few.
+AGREEMENT_ROWS: tuple[tuple[Any, str], ...] = (
+    (Agreement, f"{_table(Agreement)} WHERE id = %s"),
+    (Agreement.parties.through, f"{_table(Agreement.parties.through)} WHERE agreement_id = %s"),
+    (Commitment, "agreement_commitments"),
+    (
+        Commitment.co_obligors.through,
+        f"{_table(Commitment.co_obligors.through)}"  # noqa: S608
+        " WHERE commitment_id IN (SELECT id FROM agreement_commitments)",
+    ),
+    (
+        Assessment,
+        f"{_table(Assessment)} WHERE commitment_id IN (SELECT id FROM agreement_commitments)",  # noqa: S608
+    ),
+    (Citation, "agreement_citations"),
+    (Source, f"{_table(Source)} WHERE id IN (SELECT source_id FROM agreement_citations)"),  # noqa: S608
+    (Party, _table(Party)),
+)
+
+
+@functools.cache
+def _rows_version_sql() -> tuple[str, int]:
+    """Return :func:`agreement_rows_version`'s statement and how many times it names the id."""
+    rows = "string_agg(id || ':' || xmin || ':' || cmin, ',')"
+    parts = [f"coalesce((SELECT {rows} FROM {read}), '')" for _, read in AGREEMENT_ROWS]  # noqa: S608
+    sql = f"WITH {', '.join(_AGREEMENT_CTES)} SELECT md5(concat_ws('|', {', '.join(parts)}))"
+    return sql, sum(text.count("%s") for text in (*_AGREEMENT_CTES, *dict(AGREEMENT_ROWS).values()))
+
+
+def agreement_rows_version(agreement_id: int, *, using: str = "default") -> str | None:
+    """Return a version of the rows in :data:`AGREEMENT_ROWS` for one agreement, or None
+    where the database cannot tell one (SQLite).
+
+    PostgreSQL marks every row version it writes with the writing transaction's id (``xmin``)
+    and the number of the statement within it (``cmin``: a row updated twice by one
+    transaction gets two), so the rows' ids with these two name exactly the row versions a
+    reader sees. Any insert, update or delete that has committed since, or that the reader's
+    own transaction made, changes the version, whoever wrote it (the ORM, a bulk import, the
+    scan's raw ``UPDATE``, the shell); so may a change rolled back (a miss, never a stale
+    page). The rows are aggregated in the order read: another order is another version (a
+    miss), never the same one for other rows. One statement, prepared once per connection
+    (its plan does not depend on the agreement).
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return None
+    sql, times = _rows_version_sql()
+    with prepared_cursor(connection, bound=True) as cursor:
+        cursor.execute(sql, [agreement_id] * times)
+        return str(cursor.fetchone()[0])
 
 
 def compliance_parties(*, agreement: Agreement) -> list[Party]:

@@ -24,8 +24,6 @@ from commitments.models import (
 )
 from commitments.querysets import due_within_q, overdue_q
 from commitments.selectors import (
-    CommitmentBrief,
-    compliance_briefs,
     fulfilment_timing_tally,
     obligors_prefetch,
     revisions_prefetch,
@@ -185,15 +183,16 @@ def reviews_due_count() -> int:
     return Assessment.objects.filter(current=True, review_due=True).count()
 
 
-def agreement_detail(*, pk: int) -> tuple[Agreement, list[CommitmentBrief]]:
-    """Return an agreement with its parties and citations, and its commitments.
+#: What the agreement page's facts and sources show besides the agreement's own fields.
+AGREEMENT_FACTS = ("parties", "citations__source")
 
-    The commitments are the compliance table's, as briefs (:func:`commitments.selectors.
-    compliance_briefs`: its order, the obligors loaded, the fields the page shows and no model
-    instance each), read once for the page's list, timeline, compliance table and charts.
+
+def agreement_detail(*, pk: int) -> Agreement:
+    """Return an agreement, for its page; the page's sections read the rest (its parties and
+    citations: :data:`AGREEMENT_FACTS`; its commitments, as briefs:
+    :func:`commitments.selectors.compliance_briefs`) when they are not kept rendered.
     """
-    agreement = Agreement.objects.prefetch_related("parties", "citations__source").get(pk=pk)
-    return agreement, compliance_briefs(agreement)
+    return Agreement.objects.get(pk=pk)
 
 
 def agreement_commitment_sources(*, agreement: Agreement) -> list[Source]:

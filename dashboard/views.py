@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, user_passes_test
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import F
+from django.db.models import F, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -44,9 +45,11 @@ from commitments.report_files import report_cached, report_file
 from commitments.selectors import (
     CommitmentBrief,
     ReportReading,
+    agreement_rows_version,
     agreements_awaiting_review,
     assessment_history,
     commitment_related,
+    compliance_briefs,
     compliance_changes,
     compliance_table,
     methodology,
@@ -57,6 +60,7 @@ from commitments.services.revisions import revision_refusal
 from commitments.stages import is_retroactive, stage_dates
 from commitments.templatetags.localized import localized_writer
 from commitments.translations import localized, reader_language
+from core.fragments import fragments
 from core.html_rows import escape, pk_urls, safe
 from core.roles import can_read, can_write
 from feeds.models import CalendarFeed, FeedScope
@@ -217,15 +221,99 @@ def _agreement_page(
     freeze_form: ReportFreezeForm | None = None,
     publication_form: PublicationChangeForm | None = None,
 ) -> HttpResponse:
-    """Render the agreement page; a refused freeze form or publication step shows at its
-    fields with a 400."""
+    """Render the agreement page; a refused date, freeze form or publication step shows at
+    its fields with a 400.
+
+    Its sections of rows (:data:`AGREEMENT_SECTIONS`: all but the forms and what depends on
+    the reader) are kept rendered under a version of those rows
+    (:func:`core.fragments.fragments`, :func:`commitments.selectors.agreement_rows_version`),
+    read before them on every request: a page whose rows have not changed skips their queries
+    and their rendering, and any change to them is shown at once.
+    """
     try:
-        agreement, commitments = selectors.agreement_detail(pk=pk)
+        agreement = selectors.agreement_detail(pk=pk)
     except Agreement.DoesNotExist as exc:
         raise Http404 from exc
     today = timezone.localdate()
-    compliance = _compliance_context(
-        request, agreement, commitments=commitments, freeze_form=freeze_form
+    dates_form = ComplianceDateForm(request.GET or None, agreement=agreement)
+    # A refused date shows its error at the field above today's table, not an empty page.
+    dates = dates_form.cleaned_data if request.GET and dates_form.is_valid() else {}
+    as_of, since = dates.get("as_of"), dates.get("since")
+    sections = fragments(
+        ("dashboard:agreement", agreement.pk, get_language(), today, as_of),
+        # The comparison shows the ratings' evidence, rows of other tables: rendered each time.
+        None if since else agreement_rows_version(agreement.pk),
+        lambda: _agreement_sections(
+            request, agreement, today=today, dates_form=dates_form, as_of=as_of, since=since
+        ),
+    )
+    if freeze_form is None and can_write(request.user):
+        freeze_form = ReportFreezeForm(
+            agreement=agreement,
+            initial={"cutoff": agreement_today(agreement, timezone.now()).isoformat()},
+        )
+    refused = (
+        dates_form.errors
+        or (freeze_form is not None and freeze_form.errors)
+        or (publication_form is not None and publication_form.errors)
+    )
+    return render(
+        request,
+        "dashboard/agreement_detail.html",
+        {
+            "agreement": agreement,
+            "sections": sections,
+            "dates_form": dates_form,
+            "compliance_as_of": as_of,
+            "comparing": since is not None,
+            "reports": report_list(agreement=agreement),
+            "freeze_form": freeze_form,
+            "watching": _watching(request, agreement=agreement),
+            "publication": publication_panel(
+                agreement=agreement, user=request.user, form=publication_form
+            ),
+        },
+        status=400 if refused else 200,
+    )
+
+
+#: The agreement page's sections of rows, each its template (``{{ sections.<name> }}``).
+AGREEMENT_SECTIONS = {
+    "facts": "dashboard/_agreement_facts.html",
+    "timeline": "dashboard/_agreement_timeline.html",
+    "compliance": "dashboard/_compliance_body.html",
+    "charts": "dashboard/_agreement_charts.html",
+    "commitments": "dashboard/_agreement_commitments.html",
+    "sources": "dashboard/_agreement_sources.html",
+}
+
+
+def _agreement_sections(
+    request: HttpRequest,
+    agreement: Agreement,
+    *,
+    today: dt.date,
+    dates_form: ComplianceDateForm,
+    as_of: dt.date | None,
+    since: dt.date | None,
+) -> dict[str, str]:
+    """Render the agreement page's sections of rows (:data:`AGREEMENT_SECTIONS`): the
+    compliance table as of ``as_of`` (today's if None), compared with ``since`` if given.
+
+    The commitments are read once, as briefs, for the list, the timeline, the compliance table
+    and the charts. ``current_compliance`` is today's table, for the charts: the table shown
+    when no date is asked for, else one more read of the current ratings. The ratings'
+    evidence is read only for the comparison, the one section that shows it.
+    """
+    prefetch_related_objects([agreement], *selectors.AGREEMENT_FACTS)
+    commitments = compliance_briefs(agreement)
+    table = compliance_table(
+        agreement=agreement, as_of=as_of, commitments=commitments, with_evidence=bool(since)
+    )
+    current = (
+        table
+        if as_of is None
+        else compliance_table(agreement=agreement, commitments=commitments, with_evidence=False)
     )
     # Each commitment's title, link and obligors once, for the list, the timeline and the
     # compliance table: the same words, not worked out again per section. The obligors are
@@ -257,29 +345,22 @@ def _agreement_page(
         )
         for row in rows
     ]
-    refused = (
-        compliance["dates_form"].errors
-        or (freeze_form is not None and freeze_form.errors)
-        or (publication_form is not None and publication_form.errors)
-    )
-    return render(
-        request,
-        "dashboard/agreement_detail.html",
-        {
-            "agreement": agreement,
-            "commitments": rows,
-            "timeline": timeline.layout(agreement_date=agreement.date, lanes=lanes, today=today),
-            "commitment_sources": selectors.agreement_commitment_sources(agreement=agreement),
-            "watching": _watching(request, agreement=agreement),
-            "today": today,
-            "commitment_rows": {row.commitment.pk: row for row in rows},
-            "publication": publication_panel(
-                agreement=agreement, user=request.user, form=publication_form
-            ),
-            **compliance,
-        },
-        status=400 if refused else 200,
-    )
+    context = {
+        "agreement": agreement,
+        "commitments": rows,
+        "commitment_rows": {row.commitment.pk: row for row in rows},
+        "timeline": timeline.layout(agreement_date=agreement.date, lanes=lanes, today=today),
+        "dates_form": dates_form,
+        "compliance": table,
+        "current_compliance": current,
+        "changes": compliance_changes(table=table, since=since) if since else None,
+        "method": methodology(),
+        "commitment_sources": selectors.agreement_commitment_sources(agreement=agreement),
+    }
+    return {
+        name: render_to_string(template, context, request)
+        for name, template in AGREEMENT_SECTIONS.items()
+    }
 
 
 @require_POST
@@ -630,52 +711,6 @@ def _calendar_feed_action(request: HttpRequest) -> str | None:
 
 
 # Compliance as of a date, reports and the methodology (issue 13) ----------------------------
-
-
-def _compliance_context(
-    request: HttpRequest,
-    agreement: Agreement,
-    *,
-    commitments: list[CommitmentBrief],
-    freeze_form: ReportFreezeForm | None = None,
-) -> dict[str, Any]:
-    """Return the agreement page's compliance table, comparison and reports for ``request``.
-
-    ``current_compliance`` is today's table, for the charts: the table shown when no date is
-    asked for, else one more read of the current ratings. The ratings' evidence is read only
-    for the comparison (``?since=``), the one section that shows it.
-    """
-    dates_form = ComplianceDateForm(request.GET or None, agreement=agreement)
-    changes = None
-    # A refused date shows its error at the field above today's table, not an empty page.
-    dates = dates_form.cleaned_data if request.GET and dates_form.is_valid() else {}
-    table = compliance_table(
-        agreement=agreement,
-        as_of=dates.get("as_of"),
-        commitments=commitments,
-        with_evidence=bool(dates.get("since")),
-    )
-    current = (
-        table
-        if table.as_of is None
-        else compliance_table(agreement=agreement, commitments=commitments, with_evidence=False)
-    )
-    if dates.get("since"):
-        changes = compliance_changes(table=table, since=dates["since"])
-    if freeze_form is None and can_write(request.user):
-        freeze_form = ReportFreezeForm(
-            agreement=agreement,
-            initial={"cutoff": agreement_today(agreement, timezone.now()).isoformat()},
-        )
-    return {
-        "dates_form": dates_form,
-        "compliance": table,
-        "current_compliance": current,
-        "changes": changes,
-        "method": methodology(),
-        "reports": report_list(agreement=agreement),
-        "freeze_form": freeze_form,
-    }
 
 
 @_reviewer

@@ -95,8 +95,10 @@ def _queries(client, url: str, query: dict[str, str] | None = None) -> int:
     ("page", "query", "bound"),
     [
         ("dashboard:overview", None, 15),
-        ("dashboard:agreement", None, 16),
-        ("dashboard:agreement", {"as_of": AS_OF.isoformat()}, 17),
+        # The version of the agreement's rows (core.fragments), then its sections rendered.
+        ("dashboard:agreement", None, 17),
+        ("dashboard:agreement", {"as_of": AS_OF.isoformat()}, 18),
+        # The comparison is rendered each time: no version.
         ("dashboard:agreement", {"as_of": AS_OF.isoformat(), "since": "2026-01-01"}, 18),
     ],
 )
