@@ -3,7 +3,8 @@
 A sender loads what its messages need a claim at a time: the same queryset (its joins, its
 order) for other ids, claim after claim. Compiling it again each time (the joins' columns,
 the order, the converters) and letting ``prefetch_related`` build a related manager's
-queryset for every instance was half of the load's CPU. :class:`InstancesRead` compiles its
+queryset for every instance was two thirds of the load's CPU (the alerts' claims of 50:
+0.40-0.45 ms an alert, 0.14-0.15 without). :class:`InstancesRead` compiles its
 builder's queryset once per number of ids and per database, then runs that SQL with other ids
 and builds the instances as iterating the queryset builds them (``select_related`` objects
 included, values converted by the same converters). :func:`prefetched` attaches related rows
@@ -11,7 +12,9 @@ read that way where ``prefetch_related`` would have put them.
 
 The builder is the queryset (the one home of its joins and order); it must filter by the ids
 it is given and take no other parameter, which is checked when it is compiled: a statement
-whose parameters are not exactly the ids is compiled again at each call.
+whose parameters are not exactly the ids is compiled again at each call. A compiled
+statement keeps the compiler of the thread that compiled it; only its converters are used
+again, which read the backend's operations and settings, not the connection's state.
 """
 
 from __future__ import annotations
