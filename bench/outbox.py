@@ -17,7 +17,8 @@ reset to pending between runs:
   batch comes back full, as the ``send_alerts`` task does through the broker;
 * ``worker`` (with ``--worker``): one ``alerts.send_alerts`` task enqueued on Redis for a real
   ``celery worker`` (one process), timed until every alert is marked sent: the drain as it runs
-  in production, re-queue hops included.
+  in production, re-queue hops included. With ``--senders N`` the worker runs N processes
+  and N tasks are enqueued: N senders at once, whose claims skip each other's rows.
 
 Each prints alerts per second and its ratio to the plain loop; the plain loop and the drain in
 process also print the process's CPU per mail (the SMTP server's thread included, in both),
@@ -80,6 +81,9 @@ def main() -> None:
     parser.add_argument("--alerts", type=int, default=2000)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--worker", action="store_true", help="also time a real Celery worker")
+    parser.add_argument(
+        "--senders", type=int, default=1, help="the worker's processes and the tasks enqueued"
+    )
     args = parser.parse_args()
 
     controller, handler = _start_smtp()
@@ -101,7 +105,8 @@ def main() -> None:
         ("in process", lambda: _in_process(now=now))
     ]
     if args.worker:
-        runs.append(("worker", lambda: _worker(smtp_url=os.environ["EMAIL_URL"])))
+        name = "worker" if args.senders == 1 else f"worker x{args.senders}"
+        runs.append((name, lambda: _worker(smtp_url=os.environ["EMAIL_URL"], senders=args.senders)))
     plain, plain_cpu = _plain_loop(now=now, host=host, port=port, batch=batch)
     _report("plain loop", args.alerts, plain, plain, cpu=plain_cpu)
     for name, run in runs:
@@ -221,9 +226,9 @@ def _in_process(*, now: dt.datetime) -> tuple[float, float]:
     return time.perf_counter() - started, time.process_time() - cpu
 
 
-def _worker(*, smtp_url: str) -> tuple[float, None]:
-    """Enqueue one send task for a real worker; return the seconds until all alerts are sent
-    (its CPU, in another process, is not measured).
+def _worker(*, smtp_url: str, senders: int) -> tuple[float, None]:
+    """Enqueue ``senders`` send tasks for a real worker of as many processes; return the
+    seconds until all alerts are sent (its CPU, in other processes, is not measured).
 
     The alerts were raised at a fixed past instant, so they are due at the worker's now.
     """
@@ -235,7 +240,7 @@ def _worker(*, smtp_url: str) -> tuple[float, None]:
     redis.Redis.from_url(os.environ["CELERY_BROKER_URL"]).flushdb()
     env = {**os.environ, "EMAIL_URL": smtp_url}
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "tracker", "worker", "--concurrency=1",
+        [sys.executable, "-m", "celery", "-A", "tracker", "worker", f"--concurrency={senders}",
          "--pool=prefork", "--loglevel=WARNING", "--without-mingle", "--without-gossip"],
         cwd=PROJECT_DIR, env=env, stdin=subprocess.DEVNULL,
     )  # fmt: skip
@@ -246,7 +251,8 @@ def _worker(*, smtp_url: str) -> tuple[float, None]:
                 raise RuntimeError("the worker did not answer")
         pending = Alert.objects.exclude(state=AlertState.SENT)
         started = time.perf_counter()
-        current_app.send_task("alerts.send_alerts")
+        for _ in range(senders):
+            current_app.send_task("alerts.send_alerts")
         while pending.exists():
             time.sleep(0.02)
         return time.perf_counter() - started, None

@@ -105,11 +105,13 @@ def revisions_prefetch(through: str = "") -> Prefetch:
     with each revision's evidence and author, which the pages and the API show. ``through``
     reaches the commitments from another model ("commitment__" from alerts).
     """
-    return Prefetch(
-        f"{through}revisions",
-        queryset=DeadlineRevision.objects.select_related("evidence__source", "author").order_by(
-            "revised_on", "id"
-        ),
+    return Prefetch(f"{through}revisions", queryset=revisions_ordered())
+
+
+def revisions_ordered() -> QuerySet[DeadlineRevision]:
+    """Return the revisions as :func:`revisions_prefetch` loads them (a sender reads them so)."""
+    return DeadlineRevision.objects.select_related("evidence__source", "author").order_by(
+        "revised_on", "id"
     )
 
 
@@ -320,9 +322,13 @@ class ComplianceTable(Generic[C]):
         return Tally.of(row.rating for row in self.rows)
 
 
+#: The order of a commitment's other obligors (:attr:`Commitment.obligor_list` sorts them so).
+OBLIGORS_ORDER = ("name", "id")
+
+
 def obligors_prefetch(through: str = "") -> Prefetch:
     """Load each commitment's other obligors, by name, in one query."""
-    return Prefetch(f"{through}co_obligors", queryset=Party.objects.order_by("name", "id"))
+    return Prefetch(f"{through}co_obligors", queryset=Party.objects.order_by(*OBLIGORS_ORDER))
 
 
 def _machine_translations() -> Cast:

@@ -17,14 +17,15 @@ from dataclasses import dataclass
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from alerts.models import Alert, AlertKind
 from alerts.services.mail import Wording, alert_address, alert_mail_build
 from commitments.choices import TERMINAL, RecurrenceKind
-from commitments.models import Citation
-from commitments.selectors import obligors_prefetch, revisions_prefetch
+from commitments.models import Citation, Commitment
+from commitments.selectors import OBLIGORS_ORDER, revisions_ordered
+from core.instances import InstancesRead, prefetched
 from core.mime import MailWriter
 from core.outbox import (
     AttemptFailed,
@@ -111,6 +112,38 @@ def alerts_send_digests(*, now: dt.datetime) -> DeliveryReport:
     return report
 
 
+#: The claimed alerts with what their mail shows; the recipient's language with the recipient.
+_ALERTS = InstancesRead(
+    lambda pks: (
+        Alert.objects.filter(pk__in=pks)
+        .order_by("pk")
+        .select_related(
+            "user__profile",
+            "commitment__agreement",
+            "commitment__obligor",
+            "commitment__anchor_commitment",
+            "assessment__party",
+        )
+    )
+)
+#: A mail quotes each commitment's first citation.
+_CITATIONS = InstancesRead(
+    lambda ids: (
+        Citation.objects.filter(commitment_id__in=ids).select_related("source").order_by("id")
+    )
+)
+#: The deadline's explanation names every revision.
+_REVISIONS = InstancesRead(lambda ids: revisions_ordered().filter(commitment_id__in=ids))
+#: A mail names every party the commitment binds.
+_OBLIGORS = InstancesRead(
+    lambda ids: (
+        Commitment.co_obligors.through.objects.filter(commitment_id__in=ids)
+        .select_related("party")
+        .order_by(*(f"party__{name}" for name in OBLIGORS_ORDER))
+    )
+)
+
+
 class _AlertMailer:
     """The alerts' sender for the outbox core: one mail per alert, or per recipient's digest."""
 
@@ -128,29 +161,15 @@ class _AlertMailer:
         return due.filter(digest=False)
 
     def load(self, pks: Sequence[int]) -> list[Alert]:
-        """Load the claimed alerts with what their mail shows, in pk order."""
-        return list(
-            Alert.objects.filter(pk__in=pks)
-            .order_by("pk")
-            .select_related(
-                # The recipient's language with the recipient: no query per mail.
-                "user__profile",
-                "commitment__agreement",
-                "commitment__obligor",
-                "commitment__anchor_commitment",
-                "assessment__party",
-            )
-            .prefetch_related(
-                # A mail quotes each commitment's first citation: one query for a whole digest.
-                Prefetch(
-                    "commitment__citations",
-                    queryset=Citation.objects.select_related("source").order_by("id"),
-                ),
-                # The deadline's explanation names every revision.
-                revisions_prefetch("commitment__"),
-                obligors_prefetch("commitment__"),
-            )
-        )
+        """Load the claimed alerts with what their mail shows, in pk order (four queries)."""
+        alerts = _ALERTS(pks)
+        commitments = [alert.commitment for alert in alerts]
+        ids = sorted({commitment.pk for commitment in commitments})
+        prefetched(commitments, "citations", ((c.commitment_id, c) for c in _CITATIONS(ids)))
+        prefetched(commitments, "revisions", ((r.commitment_id, r) for r in _REVISIONS(ids)))
+        obligors = ((link.commitment_id, link.party) for link in _OBLIGORS(ids))
+        prefetched(commitments, "co_obligors", obligors)
+        return alerts
 
     def skip_reason(self, alert: Alert) -> str:
         """Return why ``alert`` must not be sent any more, or ``""`` if it should be."""

@@ -11,18 +11,25 @@ hostile values (markup, ampersands, quotes, percent signs) in every field a mail
 
 from __future__ import annotations
 
+import copy as copy_module
 import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.db.models import Prefetch
 from django.template import Context, Engine, engines
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
+from accounts.services import user_set_language
 from alerts.models import Alert, AlertKind
 from alerts.services import delivery, mail, mail_bodies
 from commitments.models import Assessment, Citation
+from commitments.selectors import obligors_prefetch, revisions_prefetch
 from commitments.services.commitments import commitment_update
+from core.mime import MailWriter
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -143,3 +150,101 @@ def test_the_mails_built_are_the_writer_bodies(alerts):
         subject = f"{item['headline']} Hold the ministerial"
         assert built.body == _oracle("alert", [item], subject)[0]
         assert built.alternatives[0][0] == _oracle("alert", [item], subject)[1]
+
+
+def _orm_load(pks: list[int]) -> list[Alert]:
+    """Load the alerts as the sender did before :class:`core.instances.InstancesRead`: the
+    ORM's ``select_related`` and ``prefetch_related`` (the oracle of the sender's load)."""
+    return list(
+        Alert.objects.filter(pk__in=pks)
+        .order_by("pk")
+        .select_related(
+            "user__profile",
+            "commitment__agreement",
+            "commitment__obligor",
+            "commitment__anchor_commitment",
+            "assessment__party",
+        )
+        .prefetch_related(
+            Prefetch(
+                "commitment__citations",
+                queryset=Citation.objects.select_related("source").order_by("id"),
+            ),
+            revisions_prefetch("commitment__"),
+            obligors_prefetch("commitment__"),
+        )
+    )
+
+
+def _values(instance: Any) -> Any:
+    if instance is None:
+        return None
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_sender_loads_what_the_orm_loaded_and_writes_the_same_mails(
+    alerts, language, make_commitment
+):
+    """Every object a mail reads, and every mail's bytes (date and boundary fixed), equal."""
+    for user in {alert.user for alert in alerts if alert.user is not None}:
+        user_set_language(user=user, language=language)
+    factories.revision_make(commitment=alerts[1].commitment, new_due_date=dt.date(2026, 12, 1))
+    pks = list(Alert.objects.order_by("pk").values_list("pk", flat=True))
+    loaded = delivery._AlertMailer(report=delivery.DeliveryReport()).load(pks)
+    expected = _orm_load(pks)
+    assert len(loaded) == len(alerts)
+    assert any(alert.commitment.revisions.all() for alert in loaded)
+
+    for got, want in zip(loaded, expected, strict=True):
+        for path in ("", "user", "user.profile", "commitment", "commitment.agreement",
+                     "commitment.obligor", "commitment.anchor_commitment", "assessment",
+                     "assessment.party"):  # fmt: skip
+            assert _values(_follow(got, path)) == _values(_follow(want, path)), path
+        for name in ("citations", "revisions"):
+            assert [_values(row) for row in getattr(got.commitment, name).all()] == [
+                _values(row) for row in getattr(want.commitment, name).all()
+            ]
+        assert [_values(c.source) for c in got.commitment.citations.all()] == [
+            _values(c.source) for c in want.commitment.citations.all()
+        ]
+        assert [_values(p) for p in got.commitment.obligor_list] == [
+            _values(p) for p in want.commitment.obligor_list
+        ]
+
+    writer = MailWriter()
+    with CaptureQueriesContext(connection) as queries:
+        mails = [_mails(rows, writer=writer) for rows in (loaded, expected)]
+    assert mails[0] == mails[1]
+    assert len(queries) == 0, "the load read everything a mail shows"
+
+
+def _mails(alerts: list[Alert], *, writer: MailWriter) -> list[tuple[str, list[str], bytes]]:
+    """Write each alert's mail, then the digest of them all, at two instants (fixed date and
+    boundary: a mail's bytes otherwise)."""
+    written = []
+    for now in (NOW, NOW + dt.timedelta(days=30)):
+        groups = [[alert] for alert in alerts] + [[_digest(alert) for alert in alerts]]
+        for group in groups:
+            message = mail.alert_mail_build(alerts=group, now=now, mailer=None)  # type: ignore[arg-type]
+            written.append(
+                writer.write(
+                    message,
+                    date="Mon, 20 Apr 2026 03:00:00 -0000",
+                    boundary="===============0000000000000000001==",
+                )
+            )
+    return written
+
+
+def _follow(instance: Any, path: str) -> Any:
+    for name in filter(None, path.split(".")):
+        instance = getattr(instance, name) if instance is not None else None
+    return instance
+
+
+def _digest(alert: Alert) -> Alert:
+    """Return a copy of ``alert`` sent in a digest."""
+    copy = copy_module.copy(alert)
+    copy.digest = True
+    return copy
