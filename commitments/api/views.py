@@ -9,7 +9,9 @@ from __future__ import annotations
 from contextvars import Token
 from typing import Any, cast
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from django.http import Http404
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -276,6 +278,28 @@ class CommitmentViewSet(
         if page is None:
             return Response(rows[:])
         return self.get_paginated_response(page)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Answer the commitment read as the list reads a page's rows: one statement.
+
+        Found as the generic detail finds it: the filters, then the key in the URL; a 404 for
+        no row or a key that is not one. The serializer read the same representation with
+        eight queries and its nested serializers' fields built afresh each time (issue 16).
+        :class:`~core.rest.permissions.RolePermission` has no rule per object to check.
+        """
+        lookup = self.lookup_url_kwarg or self.lookup_field
+        try:
+            found = self.filter_queryset(self.get_queryset()).filter(
+                **{self.lookup_field: self.kwargs[lookup]}
+            )
+            rows = readers.commitment_representations(
+                found, request=request, format=self.format_kwarg
+            )
+        except (TypeError, ValueError, DjangoValidationError) as refused:
+            raise Http404 from refused  # as DRF's get_object_or_404
+        if not rows:  # as Django's get_object_or_404, which DRF's calls
+            raise Http404(f"No {Commitment._meta.object_name} matches the given query.")
+        return Response(rows[0])
 
     @extend_schema(
         summary="Record a status change or progress (editors)",
