@@ -459,6 +459,24 @@ def test_the_detail_answers_what_the_serializer_gives(varied_commitments, viewer
                 ), (language, path, commitment.title)
 
 
+def test_a_change_answers_the_commitment_as_stored(varied_commitments, editor_api):
+    """A PATCH answers what the serializer gives of the commitment as stored after it (the
+    deadline re-flagged, the nested rows read afresh), key for key and in order."""
+    for commitment in varied_commitments:
+        path = f"/api/v1/commitments/{commitment.pk}/"
+        response = editor_api.patch(
+            path, {"description": f"Changed: {commitment.title}"}, format="json"
+        )
+        assert response.status_code == 200, (path, response.content[:300])
+        request = APIRequestFactory().patch(path, HTTP_HOST="testserver")
+        stored = commitment_list().get(pk=commitment.pk)
+        assert stored.description == f"Changed: {commitment.title}"
+        expected = serializers.CommitmentSerializer(stored, context={"request": request}).data
+        assert list(response.json().items()) == list(
+            json.loads(JSONRenderer().render(expected)).items()
+        ), commitment.title
+
+
 def test_the_detail_of_no_commitment_is_a_404(viewer_api):
     """A key no commitment has, or one that is no number, is a 404 with DRF's words."""
     missing = viewer_api.get("/api/v1/commitments/987654321/")
