@@ -65,6 +65,7 @@ from commitments.models import (
 from commitments.stages import is_retroactive
 from core.prepared import prepared_cursor
 from core.rest.serializers import detail_url_builder, instant_text
+from core.slices import slice_by_ids
 
 from .serializers import (
     API_RULE_FIELDS,
@@ -658,26 +659,10 @@ def _values(page: QuerySet[Commitment], **nested: Any) -> QuerySet:
     """Return ``page`` as the ``values()`` a representation is built from, with the
     ``nested`` arrays' expressions among its columns: the ORM's read of a page."""
     return (
-        _skipped_first(page)
+        slice_by_ids(page)
         .prefetch_related(None)
         .values(*COMMITMENT_COLUMNS, *RULE_WORDS_COLUMNS, **nested)
     )
-
-
-def _skipped_first(page: QuerySet[Commitment]) -> QuerySet[Commitment]:
-    """Return ``page``, a slice that skips rows (an OFFSET), as its own rows picked by id.
-
-    For the ORM's read of a page (SQLite, a page of another shape; PostgreSQL's one
-    statement picks its ids with ``unnest`` instead, :func:`_page_rows`). A database may
-    compute a statement's SELECT list for the rows an OFFSET skips too: the nested arrays of
-    page 201 were built for 20,000 rows and thrown away (6.5 s on PostgreSQL). The ids
-    of the page are found first, in a subquery with the page's filters, ordering and
-    bounds; the arrays are then built for those rows only, in the same order.
-    """
-    if not page.query.low_mark:
-        return page
-    ordering = list(page.query.order_by or Commitment._meta.ordering or ())
-    return Commitment._default_manager.filter(pk__in=page.values("pk")).order_by(*ordering)
 
 
 def _represented(

@@ -9,7 +9,9 @@ from __future__ import annotations
 from contextvars import Token
 from typing import Any, cast
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from django.http import Http404
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -257,10 +259,16 @@ class CommitmentViewSet(
     # Deep walks (exports, sync) by keyset: ``?cursor=`` (issue 16).
     pagination_class = CursorOrPageNumberPagination
 
+    #: Actions whose answer is not the commitment read here: the status change answers its
+    #: progress update, a change the commitment read again once written (:meth:`update`).
+    #: Their commitment is read without the nested rows a representation shows.
+    _ANSWERED_OTHERWISE = frozenset({"update", "partial_update", "change_status"})
+
     def get_queryset(self) -> QuerySet:
-        return visibility.visible_to(
-            self.request.user, selectors.commitment_list(), visibility.public_commitments
-        )
+        rows = selectors.commitment_list()
+        if self.action in self._ANSWERED_OTHERWISE:
+            rows = rows.prefetch_related(None)
+        return visibility.visible_to(self.request.user, rows, visibility.public_commitments)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Answer a page read as plain rows (:mod:`commitments.api.readers`), not serialized.
@@ -276,6 +284,43 @@ class CommitmentViewSet(
         if page is None:
             return Response(rows[:])
         return self.get_paginated_response(page)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Answer the commitment read as the list reads a page's rows: one statement.
+
+        Found as the generic detail finds it: the filters, then the key in the URL; a 404 for
+        no row or a key that is not one. The serializer read the same representation with
+        eight queries and its nested serializers' fields built afresh each time (issue 16).
+        :class:`~core.rest.permissions.RolePermission` has no rule per object to check.
+        """
+        lookup = self.lookup_url_kwarg or self.lookup_field
+        try:
+            found = self.filter_queryset(self.get_queryset()).filter(
+                **{self.lookup_field: self.kwargs[lookup]}
+            )
+            rows = readers.commitment_representations(
+                found, request=request, format=self.format_kwarg
+            )
+        except (TypeError, ValueError, DjangoValidationError) as refused:
+            raise Http404 from refused  # as DRF's get_object_or_404
+        if not rows:  # as Django's get_object_or_404, which DRF's calls
+            raise Http404(f"No {Commitment._meta.object_name} matches the given query.")
+        return Response(rows[0])
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Write as the generic update writes; answer the commitment as stored, read as the
+        detail reads it (the generic answer read each nested list again, row by row)."""
+        commitment: Commitment = self.get_object()
+        serializer = self.get_serializer(
+            commitment, data=request.data, partial=kwargs.pop("partial", False)
+        )
+        serializer.is_valid(raise_exception=True)
+        self.perform_update(serializer)
+        written = self.get_queryset().filter(pk=commitment.pk)
+        rows = readers.commitment_representations(
+            written, request=request, format=self.format_kwarg
+        )
+        return Response(rows[0])
 
     @extend_schema(
         summary="Record a status change or progress (editors)",

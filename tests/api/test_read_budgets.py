@@ -89,7 +89,7 @@ READS: list[tuple[str, Callable[[dict[str, Any]], str], Callable[[Any], int], in
         "commitment detail (revisions, stages, occurrences, ratings)",
         lambda ids: f"{API}/commitments/{ids['commitment']}/",
         lambda body: len(body["occurrences"]) + len(body["progress_updates"]),
-        10,
+        1,
     ),
     (
         "occurrences",

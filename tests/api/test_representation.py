@@ -8,6 +8,7 @@ kind, empty and nested rows, nulls, decimals, time zones, URL formats and both l
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
@@ -19,6 +20,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 from rest_framework import serializers as drf
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
@@ -432,6 +434,58 @@ def test_the_list_reader_gives_what_the_serializer_gives(varied_commitments):
     assert ongoing["due_date"] is None and ongoing["citations"] == ongoing["progress_updates"] == []
     assert ongoing["owner"] is None and ongoing["beneficiaries"] == []
     assert ongoing["progress"] is None and ongoing["assessments"][0]["rating"] == "not_rated"
+
+
+def test_the_detail_answers_what_the_serializer_gives(varied_commitments, viewer_api):
+    """A commitment's detail, read as the list reads its rows, is the serializer's
+    representation of it, key for key and in order, in both languages and URL formats."""
+    for commitment in varied_commitments:
+        pk = commitment.pk
+        for language in ("en", "fr"):
+            for path, format in (
+                (f"/api/v1/commitments/{pk}/", None),
+                (f"/api/v1/commitments/{pk}.json", "json"),
+                (f"/api/v1/commitments/{pk}/?format=json", None),
+            ):
+                response = viewer_api.get(path, HTTP_ACCEPT_LANGUAGE=language)
+                assert response.status_code == 200, (path, response.content[:300])
+                request = APIRequestFactory().get(path, HTTP_HOST="testserver")
+                with translation.override(language):
+                    expected = serializers.CommitmentSerializer(
+                        commitment_list().get(pk=pk), context={"request": request, "format": format}
+                    ).data
+                assert list(response.json().items()) == list(
+                    json.loads(JSONRenderer().render(expected)).items()
+                ), (language, path, commitment.title)
+
+
+def test_a_change_answers_the_commitment_as_stored(varied_commitments, editor_api):
+    """A PATCH answers what the serializer gives of the commitment as stored after it (the
+    deadline re-flagged, the nested rows read afresh), key for key and in order."""
+    for commitment in varied_commitments:
+        path = f"/api/v1/commitments/{commitment.pk}/"
+        response = editor_api.patch(
+            path, {"description": f"Changed: {commitment.title}"}, format="json"
+        )
+        assert response.status_code == 200, (path, response.content[:300])
+        request = APIRequestFactory().patch(path, HTTP_HOST="testserver")
+        stored = commitment_list().get(pk=commitment.pk)
+        assert stored.description == f"Changed: {commitment.title}"
+        expected = serializers.CommitmentSerializer(stored, context={"request": request}).data
+        assert list(response.json().items()) == list(
+            json.loads(JSONRenderer().render(expected)).items()
+        ), commitment.title
+
+
+def test_the_detail_of_no_commitment_is_a_404(viewer_api):
+    """A key no commitment has, or one that is no number, is a 404 with DRF's words."""
+    missing = viewer_api.get("/api/v1/commitments/987654321/")
+    malformed = viewer_api.get("/api/v1/commitments/abc/")
+    assert (missing.status_code, missing.json()) == (
+        404,
+        {"detail": "No Commitment matches the given query."},
+    )
+    assert (malformed.status_code, malformed.json()) == (404, {"detail": "Not found."})
 
 
 def test_a_slice_reads_only_its_own_rows_in_order(varied_commitments):

@@ -423,3 +423,40 @@ def test_agreement_page_lists_the_sources_its_commitments_cite(
     link = f'<a href="{reverse("dashboard:source", args=[source.pk])}">{source.title}</a>'
     assert link in body and "(3 citations)" in body
     assert "No source quoted for the agreement itself." in body  # and that is still true
+
+
+def test_a_deep_list_page_shows_its_own_rows_in_order_with_their_obligors(
+    client, reviewer, make_commitment, usa
+):
+    """A page after the first (its rows picked by id first) holds the rows the ordering puts
+    there, undated ones last, with their other obligors loaded, in the first page's queries."""
+    made = []
+    for n in range(60):
+        rule: dict[str, object]
+        if n % 7 == 0:
+            rule = {"deadline_kind": "none", "offset_amount": None, "offset_unit": "",
+                    "anchor_kind": ""}
+        else:
+            day = dt.date(2026, 1, 1) + dt.timedelta(days=n % 11)
+            rule = {"deadline_kind": "fixed", "deadline_date": day}
+        made.append(make_commitment(title=f"Row {n:02}", **rule))
+    for commitment in made[::5]:
+        commitment.co_obligors.add(usa)
+    made = [Commitment.objects.get(pk=c.pk) for c in made]
+    by_due = sorted(made, key=lambda c: (c.due_date is None, c.due_date or dt.date.min, c.pk))
+    by_title_desc = sorted(made, key=lambda c: c.title, reverse=True)
+    client.force_login(reviewer)
+    url = reverse("dashboard:commitments")
+    queries = []
+    for query, expected in (({}, by_due), ({"ordering": "-title"}, by_title_desc)):
+        for number in (1, 2, 3):
+            with CaptureQueriesContext(connection) as captured:
+                response = client.get(url, {**query, "page": number})
+            queries.append(len(captured))
+            rows = list(response.context["page"].object_list)
+            assert rows == expected[(number - 1) * 25 : number * 25], (query, number)
+            for row in rows:
+                assert [p.key for p in row.obligor_list] == [
+                    p.key for p in Commitment.objects.get(pk=row.pk).obligor_list
+                ]
+    assert len(set(queries)) == 1, queries
