@@ -232,6 +232,10 @@ def _agreement_page(
     read before them on every request: a page whose rows have not changed skips their queries
     and their rendering, and any change to them is shown at once.
     """
+    # The version first, before any row it covers is read (the agreement's own included): a
+    # section kept under it then shows those rows or newer ones, never older. The comparison
+    # shows the ratings' evidence, rows of other tables: it is rendered each time.
+    version = None if request.GET.get("since") else agreement_rows_version(pk)
     try:
         agreement = selectors.agreement_detail(pk=pk)
     except Agreement.DoesNotExist as exc:
@@ -243,8 +247,7 @@ def _agreement_page(
     as_of, since = dates.get("as_of"), dates.get("since")
     sections = fragments(
         ("dashboard:agreement", agreement.pk, get_language(), today, as_of),
-        # The comparison shows the ratings' evidence, rows of other tables: rendered each time.
-        None if since else agreement_rows_version(agreement.pk),
+        None if since else version,
         lambda: _agreement_sections(
             request, agreement, today=today, dates_form=dates_form, as_of=as_of, since=since
         ),
