@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 
 from commitments.choices import deadline_state_label as state_label
 from commitments.deadlines import text as deadline_text
+from core import roles
 
 register = template.Library()
 
@@ -109,3 +110,11 @@ def deadline_state_label(item: Any) -> str:
 def item(mapping: dict[Any, Any], key: Any) -> Any:
     """Return ``mapping[key]`` (``""`` if absent): ``{{ commitment_urls|item:c.pk }}``."""
     return mapping.get(key, "")
+
+
+@register.filter
+def can_write(user: Any) -> bool:
+    """Return whether ``user`` may change the tracker's data (:func:`core.roles.can_write`):
+    the rule the workbench and the import pages apply, read from the roles the request has
+    already read, so the menu costs no permission query."""
+    return roles.can_write(user)
