@@ -91,6 +91,13 @@ def localized(obj: Any, field: str, language: str | None = None) -> Localized:
     return Localized(text=base, language=BASE_LANGUAGE, fallback=bool(base))
 
 
+def localized_columns(field: str, *, through: str = "") -> tuple[str, ...]:
+    """Return the columns :func:`localized` reads for ``field`` in any language (for
+    ``only()``), each behind ``through`` (a relation's path and ``__``, or nothing)."""
+    translations = [f"{field}_{language}" for language in LANGUAGES if language != BASE_LANGUAGE]
+    return tuple(f"{through}{name}" for name in (field, *translations, "machine_translations"))
+
+
 def localized_text(obj: Any, field: str, language: str | None = None) -> str:
     """Return just the text :func:`localized` chooses."""
     return localized(obj, field, language).text

@@ -28,6 +28,7 @@ from commitments.selectors import (
     obligors_prefetch,
     revisions_prefetch,
 )
+from core.instances import InstancesRead
 
 
 def _tally(*, now: dt.datetime) -> dict[str, Count]:
@@ -205,23 +206,32 @@ def agreement_commitment_sources(*, agreement: Agreement) -> list[Source]:
     )
 
 
+#: The commitment page's commitment and the rows it shows of its relations.
+COMMITMENT_PAGE_RELATED = ("agreement", "obligor", "owner", "anchor_commitment__agreement")
+
+#: Its statement, compiled once (a fifth of the page's CPU was compiling it again).
+_COMMITMENT_PAGE = InstancesRead(
+    lambda ids: Commitment.objects.select_related(*COMMITMENT_PAGE_RELATED).filter(pk__in=ids)
+)
+
+
 def commitment_detail(*, pk: int) -> Commitment:
-    """Return a commitment with everything its page shows loaded."""
-    return (
-        Commitment.objects.select_related(
-            "agreement", "obligor", "owner", "anchor_commitment__agreement"
-        )
-        .prefetch_related(
-            "beneficiaries",
-            "citations__source",
-            "progress_updates__evidence__source",
-            "progress_updates__author",
-            "progress_updates__occurrence",
-            revisions_prefetch(),
-            obligors_prefetch(),  # Ratings (issue 13).
-        )
-        .get(pk=pk)
+    """Return a commitment with everything its page shows loaded; raise
+    ``Commitment.DoesNotExist`` if there is none."""
+    found = _COMMITMENT_PAGE([pk])
+    if not found:
+        raise Commitment.DoesNotExist(f"No commitment {pk}.")
+    prefetch_related_objects(
+        found,
+        "beneficiaries",
+        "citations__source",
+        "progress_updates__evidence__source",
+        "progress_updates__author",
+        "progress_updates__occurrence",
+        revisions_prefetch(),
+        obligors_prefetch(),  # Ratings (issue 13).
     )
+    return found[0]
 
 
 def commitment_page(queryset: QuerySet[Commitment]) -> QuerySet[Commitment]:
