@@ -37,6 +37,7 @@ from core.dates import (
     validate_date_in_range,
     year_in_range_q,
 )
+from core.displays import QuickDisplay
 
 from . import deadlines, stages
 from .assessment import JUDGED, RECORDABLE, pace
@@ -227,7 +228,7 @@ class Source(models.Model):
             )
 
 
-class Agreement(TranslatedModel, models.Model):
+class Agreement(QuickDisplay, TranslatedModel, models.Model):
     """A summit outcome, framework, statement or meeting whose text holds commitments."""
 
     key = models.SlugField(max_length=64, unique=True, help_text=KEY_HELP)
@@ -307,7 +308,7 @@ class Agreement(TranslatedModel, models.Model):
         return f"{self.title} ({self.date:%Y-%m-%d})"
 
 
-class Commitment(ChecksInOneQuery, TranslatedModel, models.Model):
+class Commitment(QuickDisplay, ChecksInOneQuery, TranslatedModel, models.Model):
     """One promise in an agreement: who must do what, for whom, by when, and how it stands."""
 
     agreement = models.ForeignKey(
@@ -1075,7 +1076,7 @@ class CommitmentRelation(models.Model):
         return f"{self.from_commitment} — {self.get_kind_display()} — {self.to_commitment}"
 
 
-class DeadlineRevision(models.Model):
+class DeadlineRevision(QuickDisplay, models.Model):
     """One revision of a commitment's deadline, kept in order; the first due date stays.
 
     Written only by ``commitments.services.revisions``. ``old_*`` is the deadline before the
@@ -1132,7 +1133,7 @@ class DeadlineRevision(models.Model):
         return f"{self.commitment} {self.revised_on:%Y-%m-%d} {self.get_kind_display()}"
 
 
-class Occurrence(models.Model):
+class Occurrence(QuickDisplay, models.Model):
     """One due date of a recurring commitment, with its own status and deadline state.
 
     Written only by ``commitments.services.occurrences``; the columns the deadline rules of
@@ -1224,7 +1225,7 @@ class Occurrence(models.Model):
         return f"{self.commitment} #{self.sequence} ({self.due_date:%Y-%m-%d})"
 
 
-class ProgressUpdate(models.Model):
+class ProgressUpdate(QuickDisplay, models.Model):
     """A dated record of progress on a commitment: a note, a measurement, a status change."""
 
     commitment = models.ForeignKey(
@@ -1291,7 +1292,7 @@ class ProgressUpdate(models.Model):
         return f"{self.commitment} {self.occurred_on:%Y-%m-%d}{change}"
 
 
-class Assessment(TranslatedModel, models.Model):
+class Assessment(QuickDisplay, TranslatedModel, models.Model):
     """One rating of one obligor's compliance with a commitment, from a date on.
 
     The rows are the history: a new judgement is a new row, never an edit, and ``current``
