@@ -15,10 +15,11 @@ reset to pending between runs:
   sent over one ``smtplib`` connection per batch, with nothing else: the ceiling;
 * ``in process``: :func:`alerts.services.delivery.alerts_send_pending` called again while its
   batch comes back full, as the ``send_alerts`` task does through the broker;
-* ``worker`` (with ``--worker``): one ``alerts.send_alerts`` task enqueued on Redis for a real
-  ``celery worker`` (one process), timed until every alert is marked sent: the drain as it runs
-  in production, re-queue hops included. With ``--senders N`` the worker runs N processes
-  and N tasks are enqueued: N senders at once, whose claims skip each other's rows.
+* ``worker`` (with ``--worker``): ``alerts.send_alerts`` tasks enqueued on Redis for a real
+  ``celery worker``, timed until every alert is marked sent: the drain as it runs in
+  production, re-queue hops included. As many tasks as a scan enqueues
+  (``TRACKER_ALERT_SENDERS``) for a worker of as many processes, or ``--senders N``: N senders
+  at once, whose claims skip each other's rows.
 
 Each prints alerts per second and its ratio to the plain loop; the plain loop and the drain in
 process also print the process's CPU per mail (the SMTP server's thread included, in both),
@@ -86,7 +87,10 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--worker", action="store_true", help="also time a real Celery worker")
     parser.add_argument(
-        "--senders", type=int, default=1, help="the worker's processes and the tasks enqueued"
+        "--senders",
+        type=int,
+        default=None,
+        help="the worker's processes and the tasks enqueued (default: TRACKER_ALERT_SENDERS)",
     )
     args = parser.parse_args()
 
@@ -103,6 +107,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     now = _build(alerts=args.alerts, users=args.users)
     batch = settings.TRACKER_ALERT_BATCH_SIZE
+    senders = args.senders or settings.TRACKER_ALERT_SENDERS
     print(f"{args.alerts} alerts, batches of {batch}, SMTP server {host}:{port}")
 
     server_cpu = _ThreadCPU(controller._thread)
@@ -110,13 +115,13 @@ def main() -> None:
         ("in process", lambda: _in_process(now=now))
     ]
     if args.worker:
-        name = "worker" if args.senders == 1 else f"worker x{args.senders}"
+        name = "worker" if senders == 1 else f"worker x{senders}"
         runs.append(
             (
                 name,
                 lambda: _worker(
                     smtp_url=os.environ["EMAIL_URL"],
-                    senders=args.senders,
+                    senders=senders,
                     alerts=args.alerts,
                     server_cpu=server_cpu,
                 ),
