@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from alerts.services.delivery import alerts_send_digests, alerts_send_pending
@@ -46,12 +47,14 @@ def send_digests() -> dict[str, Any]:
 
 
 def send_alerts_on_commit() -> None:
-    """Enqueue :func:`send_alerts` once the current transaction commits (at once if none).
+    """Enqueue ``TRACKER_ALERT_SENDERS`` :func:`send_alerts` once the current transaction
+    commits (at once if none): as many senders drain the new alerts at once, each enqueueing
+    itself again while its batches come back full.
 
     A broker that is down is logged and forgotten: the caller (a scan, a web request) goes
     on, and the periodic ``send_alerts`` run catches up when the broker is back.
     """
-    enqueue_on_commit(send_alerts)
+    enqueue_on_commit(send_alerts, times=settings.TRACKER_ALERT_SENDERS)
 
 
 def scan_deadlines_on_commit(*, commitment_ids: Sequence[int]) -> None:

@@ -15,17 +15,21 @@ reset to pending between runs:
   sent over one ``smtplib`` connection per batch, with nothing else: the ceiling;
 * ``in process``: :func:`alerts.services.delivery.alerts_send_pending` called again while its
   batch comes back full, as the ``send_alerts`` task does through the broker;
-* ``worker`` (with ``--worker``): one ``alerts.send_alerts`` task enqueued on Redis for a real
-  ``celery worker`` (one process), timed until every alert is marked sent: the drain as it runs
-  in production, re-queue hops included. With ``--senders N`` the worker runs N processes
-  and N tasks are enqueued: N senders at once, whose claims skip each other's rows.
+* ``worker`` (with ``--worker``): ``alerts.send_alerts`` tasks enqueued on Redis for a real
+  ``celery worker``, timed until every alert is marked sent: the drain as it runs in
+  production, re-queue hops included. As many tasks as a scan enqueues
+  (``TRACKER_ALERT_SENDERS``) for a worker of as many processes, or ``--senders N``: N senders
+  at once, whose claims skip each other's rows.
 
 Each prints alerts per second and its ratio to the plain loop; the plain loop and the drain in
 process also print the process's CPU per mail (the SMTP server's thread included, in both),
-which moves less than their rates when the machine is loaded. Last, the bench times durable
-commits of one row on the same database: a sender marks each mail sent in a commit that must
-be flushed before the next mail leaves (:class:`core.outbox._Marks`), so one sender sends at
-most that many mails a second, whatever its CPU.
+which moves less than their rates when the machine is loaded. The worker prints its own CPU
+per mail (its processes', in the timed window) and the SMTP server thread's: what each mail
+costs the machine's cores besides PostgreSQL's, and so how far more senders can go on them.
+Last, the bench times durable commits of one row on the same database: a sender marks each
+mail sent in a commit that must be flushed before the next mail leaves
+(:class:`core.outbox._Marks`), so one sender sends at most that many mails a second, whatever
+its CPU.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import smtplib
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -82,7 +87,10 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--worker", action="store_true", help="also time a real Celery worker")
     parser.add_argument(
-        "--senders", type=int, default=1, help="the worker's processes and the tasks enqueued"
+        "--senders",
+        type=int,
+        default=None,
+        help="the worker's processes and the tasks enqueued (default: TRACKER_ALERT_SENDERS)",
     )
     args = parser.parse_args()
 
@@ -99,14 +107,26 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     now = _build(alerts=args.alerts, users=args.users)
     batch = settings.TRACKER_ALERT_BATCH_SIZE
+    senders = args.senders or settings.TRACKER_ALERT_SENDERS
     print(f"{args.alerts} alerts, batches of {batch}, SMTP server {host}:{port}")
 
+    server_cpu = _ThreadCPU(controller._thread)
     runs: list[tuple[str, Callable[[], tuple[float, float | None]]]] = [
         ("in process", lambda: _in_process(now=now))
     ]
     if args.worker:
-        name = "worker" if args.senders == 1 else f"worker x{args.senders}"
-        runs.append((name, lambda: _worker(smtp_url=os.environ["EMAIL_URL"], senders=args.senders)))
+        name = "worker" if senders == 1 else f"worker x{senders}"
+        runs.append(
+            (
+                name,
+                lambda: _worker(
+                    smtp_url=os.environ["EMAIL_URL"],
+                    senders=senders,
+                    alerts=args.alerts,
+                    server_cpu=server_cpu,
+                ),
+            )
+        )
     plain, plain_cpu = _plain_loop(now=now, host=host, port=port, batch=batch)
     _report("plain loop", args.alerts, plain, plain, cpu=plain_cpu)
     for name, run in runs:
@@ -226,9 +246,12 @@ def _in_process(*, now: dt.datetime) -> tuple[float, float]:
     return time.perf_counter() - started, time.process_time() - cpu
 
 
-def _worker(*, smtp_url: str, senders: int) -> tuple[float, None]:
+def _worker(
+    *, smtp_url: str, senders: int, alerts: int, server_cpu: _ThreadCPU
+) -> tuple[float, None]:
     """Enqueue ``senders`` send tasks for a real worker of as many processes; return the
-    seconds until all alerts are sent (its CPU, in other processes, is not measured).
+    seconds until all alerts are sent. Print the worker's CPU per mail (its processes', read
+    from ``/proc``) and the SMTP server thread's, over that time.
 
     The alerts were raised at a fixed past instant, so they are due at the worker's now.
     """
@@ -250,15 +273,51 @@ def _worker(*, smtp_url: str, senders: int) -> tuple[float, None]:
             if time.monotonic() > deadline:
                 raise RuntimeError("the worker did not answer")
         pending = Alert.objects.exclude(state=AlertState.SENT)
+        worker_cpu, smtp_cpu = _tree_cpu(worker.pid), server_cpu()
         started = time.perf_counter()
         for _ in range(senders):
             current_app.send_task("alerts.send_alerts")
         while pending.exists():
             time.sleep(0.02)
-        return time.perf_counter() - started, None
+        seconds = time.perf_counter() - started
+        worker_cpu, smtp_cpu = _tree_cpu(worker.pid) - worker_cpu, server_cpu() - smtp_cpu
+        print(
+            f"{'':>13}worker CPU {worker_cpu / alerts * 1000:.2f} ms/mail,"
+            f" SMTP server thread {smtp_cpu / alerts * 1000:.2f} ms/mail"
+        )
+        return seconds, None
     finally:
         worker.terminate()
         worker.wait(timeout=30)
+
+
+class _ThreadCPU:
+    """The CPU seconds one thread of this process has used, read when called."""
+
+    def __init__(self, thread: threading.Thread | None) -> None:
+        if thread is None or thread.ident is None:
+            raise RuntimeError("the SMTP server's thread is not running")
+        self._clock = time.pthread_getcpuclockid(thread.ident)
+
+    def __call__(self) -> float:
+        return time.clock_gettime(self._clock)
+
+
+def _tree_cpu(pid: int) -> float:
+    """Return the CPU seconds (user and system) of process ``pid`` and its children now."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+        pids += [int(child) for child in children]
+    return total
 
 
 def _commit_ceiling(*, plain_rate: float, commits: int = 200) -> None:

@@ -10,6 +10,13 @@ and builds the instances as iterating the queryset builds them (``select_related
 included, values converted by the same converters). :func:`prefetched` attaches related rows
 read that way where ``prefetch_related`` would have put them.
 
+On PostgreSQL the statement also goes through :func:`core.prepared.prepared_cursor` with the
+ids bound on the server: one text per number of ids, which the connection prepares once it
+ran ``prepare_threshold`` times, so PostgreSQL stops parsing and planning it too (the alerts'
+claim of 50, nine tables joined: 6 ms of planning for 6 of execution). Its plan does not
+depend on the ids (a look-up of each by its key), so the generic plan PostgreSQL settles on
+is the plan of any of them.
+
 The builder is the queryset (the one home of its joins and order); it must filter by the ids
 it is given and take no other parameter, which is checked when it is compiled: a statement
 whose parameters are not exactly the ids is compiled again at each call. A compiled
@@ -30,6 +37,8 @@ from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]
 from django.db.models.sql.compiler import SQLCompiler
 from django.dispatch import receiver
+
+from core.prepared import prepared_cursor
 
 M = TypeVar("M", bound=Model)
 
@@ -73,7 +82,7 @@ class InstancesRead(Generic[M]):
                 if len(self._compiled) >= CAPACITY:
                     self._compiled.clear()
                 self._compiled[key] = compiled
-        with connections[queryset.db].cursor() as cursor:
+        with prepared_cursor(connections[queryset.db], bound=True) as cursor:
             cursor.execute(compiled.sql, ids)
             rows = cursor.fetchall()
         return _instances(compiled, rows, db=queryset.db)

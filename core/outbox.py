@@ -679,26 +679,32 @@ def log_run(*, outbox: Outbox, report: OutboxReport) -> None:
         )
 
 
-def enqueue(task: Task, *, otherwise: Callable[[], object] | None = None) -> None:
-    """Enqueue ``task`` now; a broker that is down is logged and forgotten.
+def enqueue(task: Task, *, otherwise: Callable[[], object] | None = None, times: int = 1) -> None:
+    """Enqueue ``task`` now, ``times`` times; a broker that is down is logged and forgotten.
 
     The caller (a scan, a web request, a sender run) goes on, and the periodic run catches up
     when the broker is back. Where no periodic run would, ``otherwise`` does the work there
-    and then instead.
+    and then instead. The first failure ends it: the caller waits for one broker that is
+    down, not ``times``.
     """
-    try:
-        task.apply_async(retry=False)
-    except (BrokerError, OSError) as exc:
-        if otherwise is None:
-            logger.warning("Could not enqueue %s (the periodic run will): %s", task.name, exc)
+    for _time in range(times):
+        try:
+            task.apply_async(retry=False)
+        except (BrokerError, OSError) as exc:
+            if otherwise is None:
+                logger.warning("Could not enqueue %s (the periodic run will): %s", task.name, exc)
+                return
+            logger.warning("Could not enqueue %s (running it here): %s", task.name, exc)
+            otherwise()
             return
-        logger.warning("Could not enqueue %s (running it here): %s", task.name, exc)
-        otherwise()
 
 
-def enqueue_on_commit(task: Task, *, otherwise: Callable[[], object] | None = None) -> None:
-    """Enqueue ``task`` once the current transaction commits (at once if there is none)."""
-    transaction.on_commit(lambda: enqueue(task, otherwise=otherwise), robust=True)
+def enqueue_on_commit(
+    task: Task, *, otherwise: Callable[[], object] | None = None, times: int = 1
+) -> None:
+    """Enqueue ``task`` ``times`` times once the current transaction commits (at once if
+    there is none)."""
+    transaction.on_commit(lambda: enqueue(task, otherwise=otherwise, times=times), robust=True)
 
 
 def batch_result(*, task: Task, report: OutboxReport) -> dict[str, Any]:

@@ -345,6 +345,11 @@ TRACKER_ALERT_MAX_ATTEMPTS = env.int("TRACKER_ALERT_MAX_ATTEMPTS", default=8)
 TRACKER_ALERT_BACKOFF_SECONDS = env.int("TRACKER_ALERT_BACKOFF_SECONDS", default=60)
 TRACKER_ALERT_BACKOFF_MAX_SECONDS = env.int("TRACKER_ALERT_BACKOFF_MAX_SECONDS", default=6 * 3600)
 TRACKER_ALERT_BATCH_SIZE = env.int("TRACKER_ALERT_BATCH_SIZE", default=200)
+# Senders that drain a backlog at once (send_alerts tasks enqueued after a scan; their claims
+# skip each other's rows). One sender waits, per mail, for the SMTP server's four replies and
+# for its mark's durable commit; a second sends meanwhile, and PostgreSQL flushes their commits
+# together. Each needs a worker process: scripts/worker.sh runs WORKER_CONCURRENCY (default 2).
+TRACKER_ALERT_SENDERS = env.int("TRACKER_ALERT_SENDERS", default=2)
 
 # Webhooks (docs/operations.md, "Webhooks"). Targets must be https on public addresses, except
 # the hosts listed here (http and any address allowed: internal receivers, loopback in tests).

@@ -88,6 +88,30 @@ def test_a_statement_is_compiled_once_per_number_of_ids(commitments, compiles):
     assert len(compiles) == 2
 
 
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
+)
+def test_the_statement_is_prepared_once_with_its_ids_bound(commitments):
+    """Past the connection's threshold, one prepared statement reads any ids of that number."""
+    read = InstancesRead(lambda ids: _with_relations(Commitment.objects.filter(pk__in=ids)))
+    pks = [c.pk for c in commitments]
+    connection.ensure_connection()
+    runs = connection.connection.prepare_threshold + 2
+
+    for n in range(runs):
+        first, second = pks[n % 3], pks[(n + 1) % 3]
+        assert [c.pk for c in read([first, second])] == sorted([first, second])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans + custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE %s",
+            ['%"commitments_commitment"."id" IN ($1, $2)%'],
+        )
+        [(plans,)] = cursor.fetchall()
+    # Prepared after the threshold's runs, then executed without planning for each of the others.
+    assert plans == runs - connection.connection.prepare_threshold
+
+
 def test_a_statement_with_other_parameters_is_compiled_at_each_call(commitments, compiles):
     """A parameter that is not one of the ids would be replaced by an id: not kept."""
     read = InstancesRead(

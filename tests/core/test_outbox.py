@@ -373,3 +373,32 @@ def test_the_next_message_is_written_while_a_mark_commits_and_leaves_only_once_i
     assert report.sent == 2
     assert seen == {"written": "pending", "sent": "sent"}
     assert [row_state(row)[0] for row in (first, second)] == ["sent", "sent"]
+
+
+class _Task:
+    """A task whose broker is up, or down (every enqueue raises)."""
+
+    name = "probe.task"
+
+    def __init__(self, *, down: bool) -> None:
+        self.down = down
+        self.calls = 0
+
+    def apply_async(self, *, retry: bool) -> None:
+        self.calls += 1
+        if self.down:
+            raise OSError("connection refused")
+
+
+def test_enqueue_times_publishes_each_and_stops_at_a_broker_that_is_down(caplog):
+    """Up, the task goes ``times`` times; down, one attempt is waited for, not ``times``."""
+    up, down = _Task(down=False), _Task(down=True)
+    done: list[int] = []
+
+    core_outbox.enqueue(up, times=3)
+    core_outbox.enqueue(down, times=3)
+    core_outbox.enqueue(_Task(down=True), times=3, otherwise=lambda: done.append(1))
+
+    assert (up.calls, down.calls) == (3, 1)
+    assert caplog.text.count("Could not enqueue probe.task") == 2
+    assert done == [1]
