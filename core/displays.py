@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils.encoding import force_str
 from django.utils.hashable import make_hashable
 from django.utils.translation import get_language
@@ -26,17 +28,24 @@ class QuickDisplay:
         return force_str(label, strings_only=True)
 
 
+#: Each field's labels by language: (field, language) -> {value: label}.
+_LABELS: dict[tuple[Any, str | None], dict[Any, Any]] = {}
+
+
 def choice_labels(field: Any) -> dict[Any, Any]:
     """Return ``field``'s choices as a dictionary of their labels in the active language."""
-    language = get_language()
-    by_language = field.__dict__.get("_quick_display_labels")
-    if by_language is None:
-        by_language = field.__dict__.setdefault("_quick_display_labels", {})
-    labels = by_language.get(language)
+    key = (field, get_language())
+    labels = _LABELS.get(key)
     if labels is None:
         labels = {
             make_hashable(value): force_str(label, strings_only=True)
             for value, label in field.flatchoices
         }
-        by_language[language] = labels
+        _LABELS[key] = labels
     return labels
+
+
+@receiver(setting_changed)
+def _settings_changed(**kwargs: object) -> None:
+    # Languages and catalogues change only in tests: read the labels afresh then.
+    _LABELS.clear()
