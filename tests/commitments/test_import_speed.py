@@ -114,6 +114,9 @@ def test_check_constraints_cost_one_query_and_one_savepoint(make_commitment):
         commitment.validate_constraints()
     checks = [q for q in queries.captured_queries if "_check" in q["sql"]]
     assert len(checks) == 1
+    # The model's statement compiled once, over this row's values given as its table (a
+    # batch's), not a query built anew for the row.
+    assert "(VALUES (" in checks[0]["sql"]
     # Django's unique constraints are still checked as before (at most a few queries).
     assert len(queries) <= 6
 
