@@ -396,3 +396,25 @@ def test_a_patch_answers_the_deadline_state_its_new_date_was_just_flagged_with(
     assert response.json()["flagged_at"] == editor_api.get(url).json()["flagged_at"]
     commitment.refresh_from_db()
     assert commitment.deadline_state == DeadlineState.DUE_SOON
+
+
+#: The statements of a PATCH that changes a commitment's words only (SQLite: one more):
+#: the token, the commitment, its foreign keys and unique key, its check constraints (one
+#: statement, in a savepoint), its revisions, its save and history (the history's party
+#: lists), its occurrences, and the answer (one statement).
+PATCH_WORDS_BUDGET = {"postgresql": 21, "sqlite": 22}
+
+
+def test_a_patch_of_its_words_only_stays_within_its_budget(editor_api, make_commitment, usa):
+    """A change that moves no obligor does not re-read the ratings' parties, and the check
+    constraints run as one statement compiled once: the PATCH answers within its budget."""
+    commitment = make_commitment()
+    url = f"{LIST}{commitment.pk}/"
+    editor_api.patch(url, {"description": "First."}, format="json")  # the token's first use
+    with CaptureQueriesContext(connection) as queries:
+        response = editor_api.patch(url, {"description": "Second."}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["description"] == "Second."
+    commitment.refresh_from_db()
+    assert commitment.description == "Second."
+    assert len(queries) <= PATCH_WORDS_BUDGET[connection.vendor]
