@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from django.db import connection
@@ -418,3 +419,27 @@ def test_a_patch_of_its_words_only_stays_within_its_budget(editor_api, make_comm
     commitment.refresh_from_db()
     assert commitment.description == "Second."
     assert len(queries) <= PATCH_WORDS_BUDGET[connection.vendor]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plans")
+def test_a_list_of_one_status_by_due_date_reads_its_ids_and_count_from_one_index(
+    viewer_api, make_commitment
+):
+    """``?status=…&due_after=…&ordering=due_date`` (the load's filtered list): the page's ids
+    and the count come from ``commitment_status_due`` alone, not from every row of the
+    status read and filtered by date (30 ms of PostgreSQL's time a page at 100k rows)."""
+    for n in range(3):
+        make_commitment(key=f"due-{n}")
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    with CaptureQueriesContext(connection) as queries:
+        response = viewer_api.get(
+            LIST, {"status": "not_started", "due_after": today, "ordering": "due_date"}
+        )
+    assert response.status_code == 200
+    (page,) = [q["sql"] for q in queries.captured_queries if "unnest" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {page}")
+        plan = json.dumps(cursor.fetchone()[0])
+    assert plan.count('"Index Name": "commitment_status_due"') == 2, plan
