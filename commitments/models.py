@@ -1226,7 +1226,7 @@ class Occurrence(models.Model):
         return f"{self.commitment} #{self.sequence} ({self.due_date:%Y-%m-%d})"
 
 
-class ProgressUpdate(models.Model):
+class ProgressUpdate(ChecksInOneQuery, models.Model):
     """A dated record of progress on a commitment: a note, a measurement, a status change."""
 
     commitment = models.ForeignKey(
