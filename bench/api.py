@@ -263,10 +263,11 @@ def _texts(row: dict[str, Any], revisions: list[dict[str, Any]]) -> dict[str, An
         )
         for r in revisions
     ]
+    rule = readers._stored_rule(row)
     return {
-        "deadline_rule": readers._rule(row),
+        "deadline_rule": readers._rule(row, rule),
         "stages": readers._stages(row),
-        "deadline_explanation": readers._explanation(row, words),
+        "deadline_explanation": readers._explanation(row, rule, words),
         "progress": readers._progress(row, timezone.now()),
     }
 

@@ -591,7 +591,9 @@ class Commitment(QuickDisplay, ChecksInOneQuery, TranslatedModel, models.Model):
         indexes = [
             models.Index(fields=["deadline_state", "due_date", "id"], name="commitment_state_due"),
             models.Index(fields=["due_date", "id"], name="commitment_due"),
-            models.Index(fields=["status"], name="commitment_status"),
+            # A status filter, and the API's list of one status by due date (issue 16): the
+            # page's ids and its count read from the index alone.
+            models.Index(fields=["status", "due_date", "id"], name="commitment_status_due"),
             models.Index(fields=["due_at"], name="commitment_due_at"),
             # The deadline scan's statements: watched rows by state and instant, closed rows by
             # state (suspended ones: below). A rescan with nothing to change then reads nothing.
@@ -1225,7 +1227,7 @@ class Occurrence(QuickDisplay, models.Model):
         return f"{self.commitment} #{self.sequence} ({self.due_date:%Y-%m-%d})"
 
 
-class ProgressUpdate(QuickDisplay, models.Model):
+class ProgressUpdate(QuickDisplay, ChecksInOneQuery, models.Model):
     """A dated record of progress on a commitment: a note, a measurement, a status change."""
 
     commitment = models.ForeignKey(

@@ -213,11 +213,17 @@ def _anchor_title(row: Row) -> str | None:
     return anchor_title(anchor)
 
 
-def _rule_description(row: Row) -> str:
-    """Describe the row's rule as ``DeadlineRuleSerializer.get_description`` does."""
+def _stored_rule(row: Row) -> deadlines.DeadlineRule | None:
+    """Return the row's rule, or None for a stored rule the engine cannot read (no words)."""
     try:
-        rule = deadlines.rule_from_stored(row)
+        return deadlines.rule_from_stored(row)
     except ValueError:
+        return None
+
+
+def _rule_description(row: Row, rule: deadlines.DeadlineRule | None) -> str:
+    """Describe the row's rule as ``DeadlineRuleSerializer.get_description`` does."""
+    if rule is None:
         return ""
     return rule_in_words(
         rule,
@@ -229,13 +235,14 @@ def _rule_description(row: Row) -> str:
     )
 
 
-def _rule(row: Row) -> Representation:
-    """Return the row's rule as ``DeadlineRuleSerializer`` represents it."""
+def _rule(row: Row, stored: deadlines.DeadlineRule | None) -> Representation:
+    """Return the row's rule (``stored``, as :func:`_stored_rule` reads it) as
+    ``DeadlineRuleSerializer`` represents it."""
     rule: Representation = {}
     for field in API_RULE_FIELDS:
         value = row[_COLUMN_OF[field.name]]
         rule[field.key] = value.isoformat() if isinstance(value, dt.date) else value
-    rule["description"] = _rule_description(row)
+    rule["description"] = _rule_description(row, stored)
     return rule
 
 
@@ -259,11 +266,11 @@ def _stages(row: Row) -> Representation:
     }
 
 
-def _explanation(row: Row, revisions: list[RevisionWords]) -> str:
+def _explanation(
+    row: Row, rule: deadlines.DeadlineRule | None, revisions: list[RevisionWords]
+) -> str:
     """Explain the row's due date as ``CommitmentSerializer.get_deadline_explanation`` does."""
-    try:
-        rule = deadlines.rule_from_stored(row)
-    except ValueError:
+    if rule is None:
         return ""
     return explanation_in_words(
         rule,
@@ -695,7 +702,7 @@ def _represented(
             "target_amount": _decimal(row["target_amount"]),
             "target_unit": row["target_unit"],
             "effective_from": _day(row["effective_from"]),
-            "deadline_rule": _rule(row),
+            "deadline_rule": _rule(row, rule),
             "due_date": _day(row["due_date"]),
             "due_at": _instant(row["due_at"]),
             "status": row["status"],
@@ -717,13 +724,15 @@ def _represented(
             "created": _instant(row["created"]),
             "updated": _instant(row["updated"]),
             "stages": _stages(row),
-            "deadline_explanation": _explanation(row, _revision_words(row[_NESTED_REVISIONS])),
+            "deadline_explanation": _explanation(
+                row, rule, _revision_words(row[_NESTED_REVISIONS])
+            ),
             "obligors": [entry["party"] for entry in assessments],
             "assessments": assessments,
             "progress": _progress(row, now),
         }
         for row in rows
-        for assessments in [_assessments(row)]
+        for assessments, rule in [(_assessments(row), _stored_rule(row))]
     ]
 
 

@@ -20,8 +20,7 @@ from zoneinfo import ZoneInfo
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.formats import date_format
-from django.utils.translation import get_language, ngettext
-from django.utils.translation import gettext as _
+from django.utils.translation import get_language, gettext, ngettext
 
 from ..choices import AnchorKind, RevisionKind
 from ..translations import localized_text
@@ -49,13 +48,58 @@ def date_formatted(value: dt.date, format_name: str = "DATE_FORMAT") -> str:
     return _formatted(value, format_name, get_language())
 
 
+class _Words:
+    """The words of one language, each translated once: what this module's texts are made of.
+
+    A list of 100 commitments said about 350 words, each through ``gettext``, which looks the
+    active language up (a context-local read) and walks the catalogues every time; and wrote
+    its dates, each looking the language up again. A text reads the language once
+    (:func:`_words`) and takes every word and date from this: the same strings, kept per
+    language, so a language switched between two texts cannot mix them up. Only used while
+    that language is active (a text is made synchronously), which is what makes each first
+    ``gettext`` here this language's.
+    """
+
+    __slots__ = ("_said", "language")
+
+    def __init__(self, language: str | None) -> None:
+        self.language = language
+        self._said: dict[object, str] = {}
+
+    def gettext(self, message: str) -> str:
+        try:
+            return self._said[message]
+        except KeyError:
+            said = self._said[message] = gettext(message)
+            return said
+
+    def ngettext(self, singular: str, plural: str, number: int) -> str:
+        key = (singular, plural, number)
+        try:
+            return self._said[key]
+        except KeyError:
+            said = self._said[key] = ngettext(singular, plural, number)
+            return said
+
+    def date(self, value: dt.date, format_name: str = "DATE_FORMAT") -> str:
+        return _formatted(value, format_name, self.language)
+
+
+@functools.lru_cache(maxsize=64)
+def _words_of(language: str | None) -> _Words:
+    return _Words(language)
+
+
+def _words() -> _Words:
+    """Return the active language's words (one look-up of the language)."""
+    return _words_of(get_language())
+
+
 @receiver(setting_changed)
 def _formats_changed(**kwargs: object) -> None:
+    # Formats, languages and catalogues change only in tests: forget every word then.
     _formatted.cache_clear()
-
-
-def _date(value: dt.date) -> str:
-    return date_formatted(value)
+    _words_of.cache_clear()
 
 
 def date_in_words(value: dt.date, precision: str | None = None) -> str:
@@ -65,46 +109,54 @@ def date_in_words(value: dt.date, precision: str | None = None) -> str:
     year ("March 2026", « mars 2026 »), a quarter as "Q1 2026" (« T1 2026 »), a year as its
     number. Every page, mail, feed and API text that shows a due date writes it with this.
     """
+    return _date_in_words(_words(), value, precision)
+
+
+def _date_in_words(w: _Words, value: dt.date, precision: str | None = None) -> str:
     if not precision or precision == Precision.DAY:
-        return _date(value)
+        return w.date(value)
     if precision == Precision.MONTH:
-        return date_formatted(value, "YEAR_MONTH_FORMAT")
+        return w.date(value, "YEAR_MONTH_FORMAT")
     if precision == Precision.QUARTER:
-        return _("Q%(quarter)s %(year)s") % {
+        return w.gettext("Q%(quarter)s %(year)s") % {
             "quarter": (value.month - 1) // 3 + 1,
             "year": value.year,
         }
     return str(value.year)
 
 
-def _offset(amount: int, unit: OffsetUnit) -> str:
+def _offset(w: _Words, amount: int, unit: OffsetUnit) -> str:
     if unit == OffsetUnit.DAYS:
-        return ngettext("%(n)d day", "%(n)d days", amount) % {"n": amount}
+        return w.ngettext("%(n)d day", "%(n)d days", amount) % {"n": amount}
     if unit == OffsetUnit.WEEKS:
-        return ngettext("%(n)d week", "%(n)d weeks", amount) % {"n": amount}
+        return w.ngettext("%(n)d week", "%(n)d weeks", amount) % {"n": amount}
     if unit == OffsetUnit.MONTHS:
-        return ngettext("%(n)d month", "%(n)d months", amount) % {"n": amount}
-    return ngettext("%(n)d year", "%(n)d years", amount) % {"n": amount}
+        return w.ngettext("%(n)d month", "%(n)d months", amount) % {"n": amount}
+    return w.ngettext("%(n)d year", "%(n)d years", amount) % {"n": amount}
 
 
-def _period(rule: DeadlineRule) -> str:
+def _period(w: _Words, rule: DeadlineRule) -> str:
     year = rule.period_year
     if rule.period_unit == PeriodUnit.MONTH and rule.period_number:
         # The month's name as the reader's language writes it alone ("March", "mars").
-        month = date_format(dt.date(2000, rule.period_number, 1), "F")
+        month = w.date(dt.date(2000, rule.period_number, 1), "F")
         if year:
-            return _("By the end of %(month)s %(year)s") % {"month": month, "year": year}
-        return _("By the end of %(month)s") % {"month": month}
+            return w.gettext("By the end of %(month)s %(year)s") % {"month": month, "year": year}
+        return w.gettext("By the end of %(month)s") % {"month": month}
     if rule.period_unit == PeriodUnit.QUARTER:
         if year:
-            return _("By the end of Q%(q)s %(year)s") % {"q": rule.period_number, "year": year}
-        return _("By the end of Q%(q)s") % {"q": rule.period_number}
+            return w.gettext("By the end of Q%(q)s %(year)s") % {
+                "q": rule.period_number,
+                "year": year,
+            }
+        return w.gettext("By the end of Q%(q)s") % {"q": rule.period_number}
     if year:
-        return _("By the end of %(year)s") % {"year": year}
-    return _("By the end of the year")
+        return w.gettext("By the end of %(year)s") % {"year": year}
+    return w.gettext("By the end of the year")
 
 
 def _relative(
+    w: _Words,
     rule: DeadlineRule,
     *,
     counts_from: str,
@@ -112,23 +164,23 @@ def _relative(
     anchor_title: str | None,
     anchor_fulfilled_on: dt.date | None,
 ) -> str:
-    offset = _offset(rule.offset_amount or 0, rule.offset_unit or OffsetUnit.DAYS)
+    offset = _offset(w, rule.offset_amount or 0, rule.offset_unit or OffsetUnit.DAYS)
     if counts_from == AnchorKind.COMMITMENT:
         if anchor_fulfilled_on is None:
-            return _("%(offset)s after “%(title)s” is fulfilled (not yet)") % {
+            return w.gettext("%(offset)s after “%(title)s” is fulfilled (not yet)") % {
                 "offset": offset,
                 "title": anchor_title or "",
             }
-        return _("%(offset)s after “%(title)s” was fulfilled (%(date)s)") % {
+        return w.gettext("%(offset)s after “%(title)s” was fulfilled (%(date)s)") % {
             "offset": offset,
             "title": anchor_title,
-            "date": _date(anchor_fulfilled_on),
+            "date": w.date(anchor_fulfilled_on),
         }
     if agreement_date is None:
-        return _("%(offset)s after the agreement's date") % {"offset": offset}
-    return _("%(offset)s after the agreement's date (%(date)s)") % {
+        return w.gettext("%(offset)s after the agreement's date") % {"offset": offset}
+    return w.gettext("%(offset)s after the agreement's date (%(date)s)") % {
         "offset": offset,
-        "date": _date(agreement_date),
+        "date": w.date(agreement_date),
     }
 
 
@@ -149,24 +201,48 @@ def rule_in_words(
     (``anchor_title``) and when it was fulfilled, if it was. A known ``due_date`` ends the
     words ("→ April 26, 2026").
     """
+    return _rule_in_words(
+        _words(),
+        rule,
+        counts_from=counts_from,
+        agreement_date=agreement_date,
+        anchor_title=anchor_title,
+        anchor_fulfilled_on=anchor_fulfilled_on,
+        due_date=due_date,
+    )
+
+
+def _rule_in_words(
+    w: _Words,
+    rule: DeadlineRule,
+    *,
+    counts_from: str = AnchorKind.AGREEMENT,
+    agreement_date: dt.date | None = None,
+    anchor_title: str | None = None,
+    anchor_fulfilled_on: dt.date | None = None,
+    due_date: dt.date | None = None,
+) -> str:
     if rule.kind == RuleKind.NONE:
-        return _("No deadline (ongoing)")
+        return w.gettext("No deadline (ongoing)")
     if rule.kind == RuleKind.FIXED:
         fixed = rule.fixed_date or due_date
         if not fixed:
             return ""
         if rule.precision and rule.precision != Precision.DAY:
-            return _("By the end of %(period)s") % {"period": date_in_words(fixed, rule.precision)}
-        return _("On %(date)s") % {"date": _date(fixed)}
+            return w.gettext("By the end of %(period)s") % {
+                "period": _date_in_words(w, fixed, rule.precision)
+            }
+        return w.gettext("On %(date)s") % {"date": w.date(fixed)}
     if rule.kind == RuleKind.PERIOD_END:
-        words = _period(rule)
+        words = _period(w, rule)
         if rule.period_year is None and agreement_date is not None:
-            words = _("%(period)s (from the agreement's date, %(date)s)") % {
+            words = w.gettext("%(period)s (from the agreement's date, %(date)s)") % {
                 "period": words,
-                "date": _date(agreement_date),
+                "date": w.date(agreement_date),
             }
     else:
         words = _relative(
+            w,
             rule,
             counts_from=counts_from,
             agreement_date=agreement_date,
@@ -176,7 +252,7 @@ def rule_in_words(
     if not due_date or (rule.kind == RuleKind.PERIOD_END and rule.period_year is not None):
         # A period with its year names its date already; repeated it would say nothing more.
         return words
-    return f"{words} → {date_in_words(due_date, rule_precision(rule))}"
+    return f"{words} → {_date_in_words(w, due_date, rule_precision(rule))}"
 
 
 def anchor_title(anchor: Commitment | None) -> str | None:
@@ -186,7 +262,7 @@ def anchor_title(anchor: Commitment | None) -> str | None:
     if anchor is None:
         return None
     if not shown_to_reader(anchor.agreement):
-        return _("another commitment (not published)")
+        return _words().gettext("another commitment (not published)")
     return localized_text(anchor, "title")
 
 
@@ -215,25 +291,25 @@ def commitment_rule_in_words(commitment: Commitment) -> str:
 # Recurrence (issue 12, item 3) -----------------------------------------------------------
 
 
-def _repeats(series: Recurrence) -> str:
+def _repeats(w: _Words, series: Recurrence) -> str:
     n = series.step
     if series.kind == RecurrenceKind.EVERY:
         if series.unit == OffsetUnit.DAYS:
-            return ngettext("every day", "every %(n)d days", n) % {"n": n}
+            return w.ngettext("every day", "every %(n)d days", n) % {"n": n}
         if series.unit == OffsetUnit.WEEKS:
-            return ngettext("every week", "every %(n)d weeks", n) % {"n": n}
+            return w.ngettext("every week", "every %(n)d weeks", n) % {"n": n}
         if series.unit == OffsetUnit.MONTHS:
-            return ngettext("every month", "every %(n)d months", n) % {"n": n}
-        return ngettext("every year", "every %(n)d years", n) % {"n": n}
+            return w.ngettext("every month", "every %(n)d months", n) % {"n": n}
+        return w.ngettext("every year", "every %(n)d years", n) % {"n": n}
     if series.kind == RecurrenceKind.MONTH_END:
-        return ngettext("at the end of every month", "at the end of every %(n)d months", n) % {
+        return w.ngettext("at the end of every month", "at the end of every %(n)d months", n) % {
             "n": n
         }
     if series.kind == RecurrenceKind.QUARTER_END:
-        return ngettext("at the end of every quarter", "at the end of every %(n)d quarters", n) % {
-            "n": n
-        }
-    return ngettext("at the end of every year", "at the end of every %(n)d years", n) % {"n": n}
+        return w.ngettext(
+            "at the end of every quarter", "at the end of every %(n)d quarters", n
+        ) % {"n": n}
+    return w.ngettext("at the end of every year", "at the end of every %(n)d years", n) % {"n": n}
 
 
 def recurrence_in_words(series: Recurrence) -> str:
@@ -242,22 +318,28 @@ def recurrence_in_words(series: Recurrence) -> str:
     "every month, until March 31, 2027", "at the end of every quarter, 4 occurrences", « tous
     les 2 ans, sans date de fin »; empty for a commitment that does not recur.
     """
+    return _recurrence_in_words(_words(), series)
+
+
+def _recurrence_in_words(w: _Words, series: Recurrence) -> str:
     if not series.recurs:
         return ""
-    words = _repeats(series)
+    words = _repeats(w, series)
     if series.until is not None and series.count is not None:
-        return _("%(rule)s, until %(date)s or %(count)d occurrences, whichever comes first") % {
+        return w.gettext(
+            "%(rule)s, until %(date)s or %(count)d occurrences, whichever comes first"
+        ) % {
             "rule": words,
-            "date": _date(series.until),
+            "date": w.date(series.until),
             "count": series.count,
         }
     if series.until is not None:
-        return _("%(rule)s, until %(date)s") % {"rule": words, "date": _date(series.until)}
+        return w.gettext("%(rule)s, until %(date)s") % {"rule": words, "date": w.date(series.until)}
     if series.count is not None:
-        return ngettext(
+        return w.ngettext(
             "%(rule)s, %(count)d occurrence", "%(rule)s, %(count)d occurrences", series.count
         ) % {"rule": words, "count": series.count}
-    return _("%(rule)s, with no end date") % {"rule": words}
+    return w.gettext("%(rule)s, with no end date") % {"rule": words}
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,28 +353,28 @@ class RevisionWords:
     reason: str
 
 
-def _revision_in_words(revision: RevisionWords) -> str:
-    on = _date(revision.revised_on)
+def _revision_in_words(w: _Words, revision: RevisionWords) -> str:
+    on = w.date(revision.revised_on)
     new = (
-        date_in_words(revision.new_due_date, revision.new_precision)
+        _date_in_words(w, revision.new_due_date, revision.new_precision)
         if revision.new_due_date
         else ""
     )
     values = {"on": on, "date": new, "reason": revision.reason.strip()}
     if revision.kind == RevisionKind.SUSPENDED:
-        return _("suspended on %(on)s, because %(reason)s") % values
+        return w.gettext("suspended on %(on)s, because %(reason)s") % values
     if revision.kind == RevisionKind.RESUMED:
         if new:
-            return _("resumed on %(on)s with %(date)s, because %(reason)s") % values
-        return _("resumed on %(on)s, because %(reason)s") % values
+            return w.gettext("resumed on %(on)s with %(date)s, because %(reason)s") % values
+        return w.gettext("resumed on %(on)s, because %(reason)s") % values
     if revision.kind == RevisionKind.EXTENDED:
-        return _("extended on %(on)s to %(date)s, because %(reason)s") % values
+        return w.gettext("extended on %(on)s to %(date)s, because %(reason)s") % values
     if revision.kind == RevisionKind.BROUGHT_FORWARD:
-        return _("brought forward on %(on)s to %(date)s, because %(reason)s") % values
-    return _("renegotiated on %(on)s to %(date)s, because %(reason)s") % values
+        return w.gettext("brought forward on %(on)s to %(date)s, because %(reason)s") % values
+    return w.gettext("renegotiated on %(on)s to %(date)s, because %(reason)s") % values
 
 
-def _ending(due_at: dt.datetime, time_zone: str, *, with_date: bool) -> str:
+def _ending(w: _Words, due_at: dt.datetime, time_zone: str, *, with_date: bool) -> str:
     """Return when the deadline ends, locally and in UTC: "23:59:59 Asia/Tokyo (14:59:59 UTC)".
 
     The local day is named when the due date was not written to the day; the UTC day when it
@@ -300,15 +382,15 @@ def _ending(due_at: dt.datetime, time_zone: str, *, with_date: bool) -> str:
     """
     local = due_at.astimezone(ZoneInfo(time_zone))
     utc = due_at.astimezone(dt.UTC)
-    values = {"time": f"{local:%H:%M:%S}", "zone": time_zone, "date": _date(local.date())}
+    values = {"time": f"{local:%H:%M:%S}", "zone": time_zone, "date": w.date(local.date())}
     if with_date:
-        local_text = _("%(date)s %(time)s %(zone)s") % values
+        local_text = w.gettext("%(date)s %(time)s %(zone)s") % values
     else:
-        local_text = _("%(time)s %(zone)s") % values
+        local_text = w.gettext("%(time)s %(zone)s") % values
     utc_text = f"{utc:%H:%M:%S} UTC"
     if utc.date() != local.date():
-        utc_text = _("%(date)s %(time)s UTC") % {
-            "date": _date(utc.date()),
+        utc_text = w.gettext("%(date)s %(time)s UTC") % {
+            "date": w.date(utc.date()),
             "time": f"{utc:%H:%M:%S}",
         }
     return f"{local_text} ({utc_text})"
@@ -339,7 +421,9 @@ def explanation_in_words(
     reads the parts from plain rows and calls this; everything else calls
     :func:`deadline_explanation`.
     """
-    text = rule_in_words(
+    w = _words()
+    text = _rule_in_words(
+        w,
         rule,
         counts_from=counts_from,
         agreement_date=agreement_date,
@@ -353,33 +437,33 @@ def explanation_in_words(
         rule.kind == RuleKind.PERIOD_END and rule.period_year is not None
     )
     if original_due_date is not None and not names_its_date:
-        original = date_in_words(original_due_date, original_precision)
+        original = _date_in_words(w, original_due_date, original_precision)
         if revisions:
-            original = _("originally %(date)s") % {"date": original}
+            original = w.gettext("originally %(date)s") % {"date": original}
         text = f"{text} → {original}"
     for revision in revisions:
-        text = f"{text}; {_revision_in_words(revision)}"
+        text = f"{text}; {_revision_in_words(w, revision)}"
     recurs = series is not None and series.recurs
     if recurs and series is not None:
-        text = _("%(text)s, then %(series)s") % {
+        text = w.gettext("%(text)s, then %(series)s") % {
             "text": text,
-            "series": recurrence_in_words(series),
+            "series": _recurrence_in_words(w, series),
         }
         if due_date is not None and due_date != original_due_date:
-            text = _("%(text)s; next due %(date)s") % {
+            text = w.gettext("%(text)s; next due %(date)s") % {
                 "text": text,
-                "date": date_in_words(due_date, due_precision),
+                "date": _date_in_words(w, due_date, due_precision),
             }
     if suspended:
-        return _("%(text)s. Not overdue while suspended.") % {"text": text}
+        return w.gettext("%(text)s. Not overdue while suspended.") % {"text": text}
     if due_at is None:
         return text
     if revisions or recurs:
-        ending = _ending(due_at, time_zone, with_date=True)
-        return _("%(text)s. Ends %(ending)s.") % {"text": text, "ending": ending}
+        ending = _ending(w, due_at, time_zone, with_date=True)
+        return w.gettext("%(text)s. Ends %(ending)s.") % {"text": text, "ending": ending}
     precise = not due_precision or due_precision == Precision.DAY
-    ending = _ending(due_at, time_zone, with_date=not precise)
-    return _("%(text)s, ending %(ending)s.") % {"text": text, "ending": ending}
+    ending = _ending(w, due_at, time_zone, with_date=not precise)
+    return w.gettext("%(text)s, ending %(ending)s.") % {"text": text, "ending": ending}
 
 
 def deadline_explanation(commitment: Commitment) -> str:

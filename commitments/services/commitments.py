@@ -158,8 +158,9 @@ def commitment_save(
         commitment.beneficiaries.set(beneficiaries)
     if co_obligors is not None:
         commitment.co_obligors.set(co_obligors)
-    if not creating:
-        moved = changed_fields is None or "obligor" in changed_fields
+    moved = changed_fields is None or "obligor" in changed_fields
+    if not creating and (moved or co_obligors is not None):
+        # Unless the obligors changed, the parties bound are those every rating was made of.
         _rated_parties_kept(commitment, field="obligor" if moved else "co_obligors")
     occurrences_changed = occurrences_sync(commitment=commitment)
     if creating or computed or occurrences_changed:

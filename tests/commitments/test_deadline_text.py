@@ -197,3 +197,39 @@ def test_remembered_dates_are_written_in_the_language_of_each_reader():
         with translation.override(language):
             assert date_in_words(day) == words == date_format(day, "DATE_FORMAT")
             assert date_in_words(day, "month") == month
+
+
+def test_remembered_words_are_those_of_each_readers_language():
+    """Words are translated once per language: a French reader after an English one (and
+    back) reads their own words, the month's name and the ratings' labels too."""
+    from commitments.choices import rating_label
+
+    after = deadlines.DeadlineRule(
+        kind=deadlines.RuleKind.RELATIVE, offset_amount=3, offset_unit=deadlines.OffsetUnit.MONTHS
+    )
+    by_march = deadlines.DeadlineRule(
+        kind=deadlines.RuleKind.PERIOD_END,
+        period_unit=deadlines.PeriodUnit.MONTH,
+        period_number=3,
+    )
+    signed = dt.date(2025, 10, 28)
+    english = (
+        "3 months after the agreement's date (Oct. 28, 2025) → Jan. 28, 2026",
+        "By the end of March (from the agreement's date, Oct. 28, 2025)",
+        "Not yet rated",
+        "Kept",
+    )
+    french = (
+        "3 mois après la date de l’accord (28 octobre 2025) → 28 janvier 2026",
+        "D’ici fin mars (à compter de la date de l’accord, 28 octobre 2025)",
+        "Pas encore évalué",
+        "Tenu",
+    )
+    for language, expected in [("en", english), ("fr", french), ("en", english), ("fr", french)]:
+        with translation.override(language):
+            assert (
+                rule_in_words(after, agreement_date=signed, due_date=dt.date(2026, 1, 28)),
+                rule_in_words(by_march, agreement_date=signed),
+                rating_label(None),
+                rating_label("kept"),
+            ) == expected

@@ -14,7 +14,7 @@ from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
 
 from alerts.models import Alert
-from commitments.models import Citation, Commitment
+from commitments.models import Citation, Commitment, ProgressUpdate
 from commitments.services import hooks
 from commitments.services.imports import commitments_import, table_read
 from core.constraints import full_clean_many
@@ -108,12 +108,34 @@ def test_a_citations_checks_give_djangos_errors(make_commitment, source):
     assert ours is not None and len(ours["__all__"]) == 3
 
 
+def test_a_progress_updates_checks_give_djangos_errors(make_commitment):
+    """The status action's update is checked in one statement too, with Django's errors."""
+    update = ProgressUpdate(
+        commitment=make_commitment(), status_to="fulfilled", occurred_on=dt.date(1800, 1, 1)
+    )
+    ours = errors_of(update.validate_constraints)
+    assert ours == errors_of(lambda: models.Model.validate_constraints(update))
+    assert ours is not None and len(ours["__all__"]) == 2
+    update.status_to = "bogus"
+    ours = errors_of(update.validate_constraints)
+    assert ours == errors_of(lambda: models.Model.validate_constraints(update))
+    assert ours is not None and len(ours["__all__"]) == 2
+    update.status_to, update.occurred_on = "in_progress", dt.date(2026, 1, 1)
+    assert errors_of(update.validate_constraints) is None
+    with CaptureQueriesContext(connection) as queries:
+        update.validate_constraints()
+    assert len(queries) == 3  # the statement in its savepoint
+
+
 def test_check_constraints_cost_one_query_and_one_savepoint(make_commitment):
     commitment = make_commitment()
     with CaptureQueriesContext(connection) as queries:
         commitment.validate_constraints()
     checks = [q for q in queries.captured_queries if "_check" in q["sql"]]
     assert len(checks) == 1
+    # The model's statement compiled once, over this row's values given as its table (a
+    # batch's), not a query built anew for the row.
+    assert "(VALUES (" in checks[0]["sql"]
     # Django's unique constraints are still checked as before (at most a few queries).
     assert len(queries) <= 6
 
