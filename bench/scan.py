@@ -123,8 +123,11 @@ def build(rows: int) -> None:
         " ELSE 'not_started' END,"
         " 'none', CASE WHEN g.n %% 4 = 0 THEN u.id END, now(), now(),"
         # One in 200 suspended by a revision (below); one in 10 recurs monthly, 12 times.
-        " '', g.n %% 200 = 11, '', 'day', '', '', '', '',"
-        " CASE WHEN g.n %% 20 = 0 THEN NULL ELSE g.due END, '',"
+        # A dated rule's due date (and its original) is known to the day, as the services
+        # store it: left empty, the first write to a row recomputed it and rescanned the row.
+        " '', g.n %% 200 = 11, CASE WHEN g.n %% 20 = 0 THEN '' ELSE 'day' END, 'day', '', '',"
+        " '', '', CASE WHEN g.n %% 20 = 0 THEN NULL ELSE g.due END,"
+        " CASE WHEN g.n %% 20 = 0 THEN '' ELSE 'day' END,"
         " CASE WHEN g.n %% 10 = 5 THEN 'every' ELSE 'none' END,"
         " CASE WHEN g.n %% 10 = 5 THEN 1 END,"
         " CASE WHEN g.n %% 10 = 5 THEN 'months' ELSE '' END,"
