@@ -59,17 +59,22 @@ def test_each_bench_script_starts(script):
     assert "usage:" in done.stdout
 
 
+def _generator():
+    """Return ``bench/scan.py`` as a module (its ``build`` writes the generated rows)."""
+    spec = importlib.util.spec_from_file_location("bench_scan", ROOT / "bench" / "scan.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.mark.django_db(transaction=False)
 def test_the_shared_generator_fits_the_schema():
     """``bench/scan.py``'s generator (bench/dashboard.py, bench/load.py and bench/outbox.py
     build on it) writes its rows by SQL: a new column without a default breaks it."""
     if connection.vendor != "postgresql":
         pytest.skip("the generator writes PostgreSQL; CI runs the suite on PostgreSQL")
-    spec = importlib.util.spec_from_file_location("bench_scan", ROOT / "bench" / "scan.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.build(60)
+    _generator().build(60)
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM commitments_commitment")
         assert cursor.fetchone()[0] == 60
@@ -87,11 +92,7 @@ def test_the_shared_generator_stores_deadlines_as_the_services_do():
     from commitments.models import Commitment
     from commitments.services.deadlines import commitment_apply_rule
 
-    spec = importlib.util.spec_from_file_location("bench_scan", ROOT / "bench" / "scan.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.build(60)
+    _generator().build(60)
     commitments = list(Commitment.objects.select_related("agreement").order_by("pk"))
     assert {c.deadline_kind for c in commitments} == {"fixed", "none"}
     for commitment in commitments:
