@@ -25,8 +25,8 @@ WARNING: it empties the Redis database of ``CELERY_BROKER_URL`` (queues of earli
    login form once; ``wrk`` then drives the mix in :data:`MIX` at ``--concurrency``
    connections for ``--duration`` seconds (after a 2-second warm-up). At the window's start
    ``alerts.scan_deadlines`` is enqueued, and again each time a scan finishes, so the first
-   full scan and then scan after scan run while the requests do (on the worker's one process,
-   in turn with the mail batches each scan enqueues). Where the server runs without
+   full scan and then scan after scan run while the requests do (on the worker's processes,
+   beside the mail batches each scan enqueues). Where the server runs without
    autovacuum, each finished scan is followed by ``ANALYZE alerts_alert``, which autovacuum
    would do within a minute (``--no-analyze`` leaves it out, to see the sender plan its claims
    for the empty outbox of before the first scan).
@@ -1076,8 +1076,8 @@ def main() -> None:
             mails_in_window = mails.messages
             memory.stop()
             driver.stop()
-            # The first scan must finish. The next may be queued behind a batch of mails on
-            # the worker's one process: it gets a short grace, then the worker is stopped.
+            # The first scan must finish. The next may be queued behind batches of mails on
+            # the worker's processes: it gets a short grace, then the worker is stopped.
             first_done = wait_for_scans(dsn, 1, timeout=FIRST_SCAN_TIMEOUT)
             wait_for_scans(dsn, driver.enqueued, timeout=10)
             for process in (beat, worker, web):
@@ -1094,13 +1094,18 @@ def main() -> None:
             errors_logged = log_errors(processes)
             mails_received = mails.messages
 
-        # The worker runs one task at a time: its scan run times come in the order of the runs.
+        # The worker logs a task's time when it ends, and its processes run scans side by
+        # side: the times come in the order the runs ended, which ``ran_at`` (stamped just
+        # before the run's commit) gives; a run with no logged time has None.
         seconds = scan_task_seconds(worker)
         retries = scan_task_retries(worker)
-        seconds += [None] * (len(runs) - len(seconds))
+        ended = sorted(range(len(runs)), key=lambda i: runs[i][1])
+        took_by_run: list[float | None] = [None] * len(runs)
+        for run_index, took in zip(ended, seconds, strict=False):
+            took_by_run[run_index] = took
         in_window = [
             (run, took)
-            for run, took in zip(runs, seconds, strict=False)
+            for run, took in zip(runs, took_by_run, strict=True)
             if window_start <= run[0] <= window_end
         ]
         first = in_window[0][0] if in_window else None
