@@ -5,12 +5,13 @@
 # lower priority (WORKER_NICE, default 10), so a scan or a mail batch waits for the
 # requests rather than the other way round; it takes one task at a time per process (prefetch
 # 1, in settings), and replaces a pool process whose memory grew past
-# WORKER_MAX_MEMORY_KB after a task (default 200 MB). Two processes (WORKER_CONCURRENCY): the
-# alerts' backlog is drained by TRACKER_ALERT_SENDERS (2) senders at once, each waiting on the
-# SMTP server and on its commits most of each mail's time; at nice 10 each gets about a tenth of
-# a core a web process (nice 0) also wants (CFS weights 110 against 1024).
+# WORKER_MAX_MEMORY_KB after a task (default 200 MB). One process (WORKER_CONCURRENCY) beside
+# the web server on a 2-core machine: with two, a scan and a mail batch ran side by side, and
+# their PostgreSQL backends (which nice does not reach) took the web's tail latency from
+# 305 to 451-573 ms at p95 (bench/load.py). Where mail must drain faster, run more processes
+# and as many senders (TRACKER_ALERT_SENDERS; bench/outbox.py --senders N shows the rates).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 exec nice -n "${WORKER_NICE:-10}" .venv/bin/celery -A tracker worker \
-    --loglevel "${CELERY_LOGLEVEL:-INFO}" --concurrency "${WORKER_CONCURRENCY:-2}" \
+    --loglevel "${CELERY_LOGLEVEL:-INFO}" --concurrency "${WORKER_CONCURRENCY:-1}" \
     --max-memory-per-child "${WORKER_MAX_MEMORY_KB:-204800}" "$@"
