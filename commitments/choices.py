@@ -1,12 +1,10 @@
 """Enumerations of the commitments domain."""
 
-import functools
-
-from django.core.signals import setting_changed
 from django.db import models
-from django.dispatch import receiver
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from core.translated import per_language
 
 from .assessment import RECORDABLE, RULES, SCALE, Rating
 from .assessment.pace import Pace
@@ -221,17 +219,11 @@ def rating_label(rating: str | None) -> str:
     return _rating_labels(get_language())[Rating(rating or Rating.NOT_RATED)]
 
 
-@functools.lru_cache(maxsize=64)
+@per_language(maxsize=64)
 def _rating_labels(language: str | None) -> dict[Rating, str]:
     """Every rating's label in ``language``, the active one when asked: translated once per
     language, where a list translated its "Not yet rated" once per obligor and row."""
     return {rating: str(_(rule.label)) for rating, rule in RULES.items()}
-
-
-@receiver(setting_changed)
-def _labels_changed(**kwargs: object) -> None:
-    # Languages and catalogues change only in tests: forget the labels then.
-    _rating_labels.cache_clear()
 
 
 class PaceChoice(models.TextChoices):

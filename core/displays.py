@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 from django.utils.encoding import force_str
 from django.utils.hashable import make_hashable
 from django.utils.translation import get_language
+
+from core.translated import per_language
 
 
 class QuickDisplay:
@@ -28,24 +28,15 @@ class QuickDisplay:
         return force_str(label, strings_only=True)
 
 
-#: Each field's labels by language: (field, language) -> {value: label}.
-_LABELS: dict[tuple[Any, str | None], dict[Any, Any]] = {}
-
-
 def choice_labels(field: Any) -> dict[Any, Any]:
     """Return ``field``'s choices as a dictionary of their labels in the active language."""
-    key = (field, get_language())
-    labels = _LABELS.get(key)
-    if labels is None:
-        labels = {
-            make_hashable(value): force_str(label, strings_only=True)
-            for value, label in field.flatchoices
-        }
-        _LABELS[key] = labels
-    return labels
+    return _labels(field, get_language())
 
 
-@receiver(setting_changed)
-def _settings_changed(**kwargs: object) -> None:
-    # Languages and catalogues change only in tests: read the labels afresh then.
-    _LABELS.clear()
+@per_language()
+def _labels(field: Any, language: str | None) -> dict[Any, Any]:
+    # ``language`` is only the memory's key: force_str translates into the active one.
+    return {
+        make_hashable(value): force_str(label, strings_only=True)
+        for value, label in field.flatchoices
+    }

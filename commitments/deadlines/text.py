@@ -11,16 +11,15 @@ parameters and results into words.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext, ngettext
+
+from core.translated import per_language
 
 from ..choices import AnchorKind, RevisionKind
 from ..translations import localized_text
@@ -31,7 +30,7 @@ if TYPE_CHECKING:
     from ..models import Commitment
 
 
-@functools.lru_cache(maxsize=8192)
+@per_language(maxsize=8192)
 def _formatted(value: dt.date, format_name: str, language: str | None) -> str:
     # ``language`` is only the cache's key: date_format reads the active one, which is it.
     return date_format(value, format_name)
@@ -85,7 +84,7 @@ class _Words:
         return _formatted(value, format_name, self.language)
 
 
-@functools.lru_cache(maxsize=64)
+@per_language(maxsize=64)
 def _words_of(language: str | None) -> _Words:
     return _Words(language)
 
@@ -93,13 +92,6 @@ def _words_of(language: str | None) -> _Words:
 def _words() -> _Words:
     """Return the active language's words (one look-up of the language)."""
     return _words_of(get_language())
-
-
-@receiver(setting_changed)
-def _formats_changed(**kwargs: object) -> None:
-    # Formats, languages and catalogues change only in tests: forget every word then.
-    _formatted.cache_clear()
-    _words_of.cache_clear()
 
 
 def date_in_words(value: dt.date, precision: str | None = None) -> str:
