@@ -7,7 +7,8 @@ WARNING: it migrates the database named by ``DATABASE_URL`` and replaces its com
 agreements, parties, users and alerts with generated data; with ``--worker`` it also empties
 the Redis database named by ``CELERY_BROKER_URL``. Point both at scratch ones.
 
-It writes ``--alerts`` pending immediate alerts (``--users`` watchers x commitments) and starts
+It writes ``--alerts`` pending immediate alerts (``--users`` watchers of an agreement x its
+commitments, written by the deadline scan as in production) and starts
 an aiosmtpd server on a free loopback port that accepts everything. Then, on the same alerts
 reset to pending between runs:
 
@@ -146,13 +147,15 @@ def _build(*, alerts: int, users: int) -> dt.datetime:
     from django.db import connection
 
     from alerts.models import Alert
+    from alerts.services.scan import scan
+    from alerts.services.subscriptions import subscription_create
     from commitments.choices import Category, PartyKind
     from commitments.models import Party
     from commitments.services import commitments as svc
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE alerts_alert, alerts_subscriptionlead, alerts_subscription,"
+            "TRUNCATE alerts_alert, alerts_scanrun, alerts_subscriptionlead, alerts_subscription,"
             " alerts_historicalsubscription, commitments_commitment_beneficiaries,"
             " commitments_historicalcommitment, commitments_commitment,"
             " commitments_agreement_parties, commitments_historicalagreement,"
@@ -168,7 +171,7 @@ def _build(*, alerts: int, users: int) -> dt.datetime:
         parties=[japan],
     )
     per_user = -(-alerts // users)
-    commitments = [
+    for n in range(per_user):
         svc.commitment_create(
             agreement=agreement,
             key=f"c-{n}",
@@ -178,26 +181,21 @@ def _build(*, alerts: int, users: int) -> dt.datetime:
             deadline_kind="fixed",
             deadline_date=dt.date(2026, 6, 30),
         )
-        for n in range(per_user)
-    ]
     people = get_user_model().objects.bulk_create(
         get_user_model()(username=f"watcher{n}", email=f"watcher{n}@example.org")
         for n in range(users)
     )
-    now = dt.datetime(2026, 6, 23, 3, 0, tzinfo=dt.UTC)
-    Alert.objects.bulk_create(
-        Alert(
-            user=user,
-            email=user.email,
-            commitment=commitment,
-            due_date=commitment.due_date,
-            threshold=7,
-            created=now,
+    for user in people:
+        subscription_create(
+            user=user, scope="agreement", agreement=agreement, lead_days=[7], notify_overdue=False
         )
-        for user in people
-        for commitment in commitments
-    )
+    # Written by the deadline scan, as in production: its rows, in its order (which decides
+    # what a sender's run of a batch has in common).
+    now = dt.datetime(2026, 6, 24, 3, 0, tzinfo=dt.UTC)
+    scan(now=now)
     extra = Alert.objects.count() - alerts
+    if extra < 0:
+        raise SystemExit(f"the scan wrote {alerts + extra} alerts, not {alerts}")
     if extra > 0:
         Alert.objects.filter(pk__in=Alert.objects.order_by("-pk").values("pk")[:extra]).delete()
     with connection.cursor() as cursor:

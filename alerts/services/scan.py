@@ -437,10 +437,13 @@ _ALERTS_INSERT = (
     " FROM crossed x JOIN dues c ON c.id = x.commitment_id AND c.due_date = x.due_date"
     " JOIN edges t ON t.days = x.threshold JOIN {user} u ON u.id = x.user_id"
     " WHERE {newly}"
-    # Rows go in in key order: a full scan and a status change's rescan may insert the same
-    # keys at once, and two inserts that meet on the unique index wait on each other only
-    # ever in the same order, so they cannot deadlock.
-    " ORDER BY x.user_id, c.id, c.due_date, x.threshold"
+    # Rows go in in one order, the same in every scan: a full scan and a status change's
+    # rescan may insert the same keys at once, and two inserts that meet on the unique index
+    # wait on each other only ever in the same order, so they cannot deadlock. That order is
+    # by commitment first: the recipients of one commitment's alert get consecutive ids, so
+    # a sender's run, which takes them by id, writes that mail's words once for them all
+    # rather than once per recipient (alerts.services.mail).
+    " ORDER BY c.id, c.due_date, x.user_id, x.threshold"
     " ON CONFLICT DO NOTHING"
 )
 

@@ -417,6 +417,26 @@ def test_two_scans_at_once_write_each_alert_once(make_commitment, owner, watcher
 
 
 @pytest.mark.django_db
+def test_one_commitments_alerts_are_written_one_after_another(
+    make_commitment, agreement, django_user_model
+):
+    """A scan writes the alerts of one commitment at consecutive ids, its recipients in turn,
+    so a sender's run, which takes alerts by id, writes that mail's words once for them all
+    (with recipients first, a run of 200 mails for 100 watchers wrote each mail's words
+    twice)."""
+    commitments = [make_commitment() for _ in range(3)]
+    users = [
+        django_user_model.objects.create_user(username=f"w{n}", email=f"w{n}@example.org")
+        for n in range(4)
+    ]
+    for user in reversed(users):
+        subscription_create(user=user, scope=SubscriptionScope.AGREEMENT, agreement=agreement)
+    scan(now=DUE_AT - dt.timedelta(days=2))
+    written = list(Alert.objects.order_by("pk").values_list("commitment_id", "user_id"))
+    assert written == [(c.pk, u.pk) for c in commitments for u in users]
+
+
+@pytest.mark.django_db
 def test_admin_lists_failures_and_retries_them(admin_client, make_commitment, owner):
     """The alert admin shows the error and attempts; "retry now" requeues failed alerts only."""
     make_commitment(owner=owner)
