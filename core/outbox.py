@@ -10,8 +10,9 @@ Exactly once, and its bound. On PostgreSQL a sender claims a few due rows at a t
 (:data:`CLAIM_SIZE`, oldest pk first, through the outbox's pending-by-pk partial index) in one
 statement that takes a session advisory lock on each row it returns and skips rows another
 sender holds; it reads them again (still due?), sends each, and marks each in its own
-autocommit ``UPDATE`` as soon as the receiver accepted it (the next message is written
-while that mark commits, and leaves only once it committed: :class:`_Marks`); then it
+autocommit ``UPDATE`` as soon as the receiver accepted it (the next message is written,
+and its SMTP envelope given, while that mark commits, and it leaves only once the mark
+committed: :class:`_Marks`); then it
 releases the locks. A row is released only after its mark committed, so several senders
 never send the same row: a row another sender holds is skipped, and a row marked sent no
 longer matches. A sender that dies loses its connection, and its locks go with it at once:
@@ -194,7 +195,9 @@ class Sender(Protocol[RowT]):
 
         Write the message first, then call ``ready()`` right before it leaves: it waits for
         the previous message's mark to commit (:class:`_Marks`), so that writing this one
-        overlaps with that commit. Nothing may leave before ``ready()`` returns.
+        overlaps with that commit. Nothing that can deliver the message may be sent before
+        ``ready()`` returns; what delivers nothing without it may (an SMTP envelope, whose
+        mail is dropped with the connection if its content never comes).
         """
         ...
 

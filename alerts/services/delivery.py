@@ -9,7 +9,9 @@ resent after a crash folds with the first), is :mod:`alerts.services.mail`'s.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import smtplib
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
@@ -182,14 +184,14 @@ class _AlertMailer:
     def send(self, alerts: Sequence[Alert], *, now: dt.datetime, ready: Callable[[], None]) -> None:
         """Mail ``alerts`` (one alert, or one recipient's digest) on the run's connection.
 
-        The mail is written, then ``ready()`` waits for the previous mail's mark to commit.
+        The mail is written and its envelope given; ``ready()`` waits for the previous
+        mail's mark to commit before its content goes (:func:`_send`).
         """
         try:
             message = alert_mail_build(
                 alerts=alerts, now=now, mailer=self.connection, written=self.written
             )
-            ready()
-            _send(message=message, mailer=self.connection, writer=self.writer)
+            _send(message=message, mailer=self.connection, writer=self.writer, ready=ready)
         except SenderUnavailable:
             self.connection.close()
             raise
@@ -226,20 +228,29 @@ def _skip_reason(alert: Alert) -> str:
     return ""
 
 
-def _send(*, message: EmailMultiAlternatives, mailer: BaseEmailBackend, writer: MailWriter) -> None:
-    """Send ``message`` on the batch's connection, opening it the first time.
+def _send(
+    *,
+    message: EmailMultiAlternatives,
+    mailer: BaseEmailBackend,
+    writer: MailWriter,
+    ready: Callable[[], None],
+) -> None:
+    """Send ``message`` on the batch's connection, opening it the first time; call ``ready()``
+    before anything of it can be delivered.
 
     On Django's SMTP backend the bytes it would send are written by ``writer`` (for a fraction
-    of the time: :mod:`core.mime`) and handed to its SMTP connection; other backends (the
-    console, tests' memory) are given the message. Raise :class:`SenderUnavailable` when the
-    server is down or closes the channel, and the SMTP error itself when it refuses this one
-    message.
+    of the time: :mod:`core.mime`) and handed to its SMTP connection, and ``ready()`` runs
+    between the envelope and the content (:func:`_sendmail`); other backends (the console,
+    tests' memory) are given the message after ``ready()``. Raise :class:`SenderUnavailable`
+    when the server is down or closes the channel, and the SMTP error itself when it refuses
+    this one message.
     """
     try:
         mailer.open()
         if isinstance(mailer, SMTPBackend) and mailer.connection is not None:
-            mailer.connection.sendmail(*writer.write(message))
+            _sendmail(mailer.connection, *writer.write(message), ready=ready)
         else:
+            ready()
             mailer.send_messages([message])
     except _UNAVAILABLE as exc:
         raise SenderUnavailable(_describe(exc)) from exc
@@ -255,6 +266,61 @@ def _send(*, message: EmailMultiAlternatives, mailer: BaseEmailBackend, writer: 
         raise  # refused this one message (SMTPException is an OSError, caught below if not)
     except OSError as exc:
         raise SenderUnavailable(_describe(exc)) from exc
+
+
+#: An envelope address as ``MAIL FROM`` and ``RCPT TO`` give it (``<local@domain>``), once per
+#: address: smtplib parses the address again at each command, a tenth of a mail's CPU.
+_envelope_address = functools.lru_cache(maxsize=4096)(smtplib.quoteaddr)
+
+
+def _sendmail(
+    client: smtplib.SMTP,
+    sender: str,
+    recipients: list[str],
+    content: bytes,
+    *,
+    ready: Callable[[], None],
+) -> None:
+    """Do what ``client.sendmail(sender, recipients, content)`` does, with the same commands,
+    checks and errors, and call ``ready()`` right before the ``DATA`` command.
+
+    A mail is delivered only once the server accepted its content; the envelope before it
+    (``MAIL FROM``, ``RCPT TO``: two round trips to the server) delivers nothing and is
+    dropped with the connection. So the previous mail's mark commits while the envelope goes
+    rather than before it, and a sender that dies meanwhile has still sent nothing since
+    that mail.
+    """
+    client.ehlo_or_helo_if_needed()
+    size = f" size={len(content)}" if client.does_esmtp and client.has_extn("size") else ""
+    code, reply = client.docmd("mail", f"FROM:{_envelope_address(sender)}{size}")
+    if code != 250:
+        _abandon(client, code=code)
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    refused: dict[str, tuple[int, bytes]] = {}
+    for recipient in recipients:
+        code, reply = client.docmd("rcpt", f"TO:{_envelope_address(recipient)}")
+        if code not in (250, 251):
+            refused[recipient] = (code, reply)
+        if code == _SERVICE_NOT_AVAILABLE:
+            client.close()
+            raise smtplib.SMTPRecipientsRefused(refused)
+    if len(refused) == len(recipients):
+        _abandon(client, code=code)
+        raise smtplib.SMTPRecipientsRefused(refused)
+    ready()
+    code, reply = client.data(content)
+    if code != 250:
+        _abandon(client, code=code)
+        raise smtplib.SMTPDataError(code, reply)
+
+
+def _abandon(client: smtplib.SMTP, *, code: int) -> None:
+    """End the mail transaction the server refused: close if it closes, else reset."""
+    if code == _SERVICE_NOT_AVAILABLE:
+        client.close()
+        return
+    with contextlib.suppress(smtplib.SMTPServerDisconnected):
+        client.rset()
 
 
 def _describe(exc: BaseException) -> str:

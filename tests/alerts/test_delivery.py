@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import re
+import smtplib
 import subprocess
 import sys
 import threading
@@ -15,7 +17,7 @@ from pathlib import Path
 import pytest
 from django.core.mail import get_connection
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 
 from accounts.services import user_set_language
 from alerts.models import Alert, AlertState
@@ -491,6 +493,97 @@ def test_crash_after_smtp_accepted_resends_only_that_mail_with_the_same_message_
     assert alerts_send_pending(now=SEVEN_DAYS_BEFORE).sent == 2
     ids = [m.message_id for m in smtp_settings.messages]
     assert ids == [first.message_id, in_flight.message_id, in_flight.message_id, last.message_id]
+
+
+def _committed_state(pk: int) -> str:
+    """Return the alert's state as committed (read on a connection of its own)."""
+    seen: list[str] = []
+
+    def read() -> None:
+        try:
+            seen.append(Alert.objects.values_list("state", flat=True).get(pk=pk))
+        finally:
+            connection.close()
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    reader.join(timeout=30)
+    return seen[0]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="marks commit behind the next mail on PostgreSQL"
+)
+@pytest.mark.django_db(transaction=True)
+def test_the_next_mails_envelope_goes_while_a_mark_commits_and_its_content_only_after(
+    smtp_settings, make_alert
+):
+    """The first alert's mark is held up by another transaction's lock on its row: the second
+    mail's envelope (MAIL FROM, RCPT TO) reaches the server meanwhile, and its content only
+    once the first mark committed, so a sender that dies has sent nothing since its last
+    mark."""
+    first, second = make_alert(), make_alert()
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_first_row() -> None:
+        try:
+            with transaction.atomic():
+                Alert.objects.select_for_update().get(pk=first.pk)
+                locked.set()
+                release.wait(timeout=5)
+        finally:
+            connection.close()
+
+    seen: dict[str, str] = {}
+
+    async def at_recipient(address: str) -> None:
+        if address == second.email:
+            seen["envelope"] = await asyncio.to_thread(_committed_state, first.pk)
+            threading.Timer(0.3, release.set).start()
+
+    async def at_content(messages) -> None:
+        if messages[-1].rcpt_tos == (second.email,):
+            seen["content"] = await asyncio.to_thread(_committed_state, first.pk)
+
+    smtp_settings.before_recipient(at_recipient)
+    smtp_settings.before_reply(at_content)
+    holder = threading.Thread(target=hold_the_first_row)
+    holder.start()
+    assert locked.wait(timeout=30)
+    try:
+        report = alerts_send_pending(now=SEVEN_DAYS_BEFORE)
+    finally:
+        release.set()
+        holder.join(timeout=30)
+
+    assert report.sent == 2
+    assert seen == {"envelope": "pending", "content": "sent"}
+    assert [_state(a)[0] for a in (first, second)] == [AlertState.SENT, AlertState.SENT]
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "plain@example.org",
+        "Ann Example <ann@example.org>",
+        '"Doe, Jane" <jane@example.org>',
+        "=?utf-8?q?Ren=C3=A9e?= <renee@example.org>",
+        "<bracketed@example.org>",
+        "user@xn--bcher-kva.example",
+    ],
+)
+def test_the_envelope_is_what_smtplib_sends(smtp_server, address):
+    """Addresses are quoted once per process rather than at each command: the server gets
+    the same envelope as smtplib's own ``sendmail`` gives it."""
+    content = b"Subject: probe\r\n\r\nbody\r\n"
+    with smtplib.SMTP(smtp_server.host, smtp_server.port) as client:
+        client.sendmail(address, [address, "other@example.org"], content)
+        delivery._sendmail(
+            client, address, [address, "other@example.org"], content, ready=lambda: None
+        )
+    plain, ours = smtp_server.wait_for_messages(2)
+    assert (ours.mail_from, ours.rcpt_tos) == (plain.mail_from, plain.rcpt_tos)
+    assert ours.message.as_bytes() == plain.message.as_bytes()
 
 
 def test_digest_sends_one_mail_per_recipient_with_all_items(

@@ -10,7 +10,8 @@ them with ``pytest_plugins = ["tests.support.smtp_server"]`` in ``tests/conftest
 The server records every message it accepts, with the client's address: one address per SMTP
 connection, so a test can count the connections a batch used. ``refuse("451 ...")`` makes it
 answer DATA with that reply (for the next ``count`` messages, or until ``accept()``);
-``refuse_recipient`` refuses one address at RCPT; ``delay`` slows each acceptance; ``stop()``
+``refuse_recipient`` refuses one address at RCPT; ``before_recipient`` and ``before_reply`` run a
+test's check at RCPT and at the end of DATA; ``delay`` slows each acceptance; ``stop()``
 closes the port (connections are refused, open ones dropped) and ``start()`` opens it again
 on the same port. A test module may also import the fixtures by their function names
 (``smtp_server_fixture``, ``smtp_settings_fixture``), which linters do not mistake for
@@ -77,6 +78,7 @@ class _Recorder:
         self.refused_recipients: dict[str, str] = {}
         self.delay = 0.0
         self.before_reply: Callable[[list[ReceivedMail]], Awaitable[None]] | None = None
+        self.before_recipient: Callable[[str], Awaitable[None]] | None = None
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -85,6 +87,8 @@ class _Recorder:
             reply = self.refused_recipients.get(address.lower())
         if reply:
             return reply
+        if self.before_recipient is not None:
+            await self.before_recipient(address)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -175,14 +179,16 @@ class SMTPServer:
     def delay(self, seconds: float) -> None:
         self._recorder.delay = seconds
 
-    def before_reply(
-        self, action: Callable[[list[ReceivedMail]], Awaitable[None]] | None
-    ) -> None:
+    def before_reply(self, action: Callable[[list[ReceivedMail]], Awaitable[None]] | None) -> None:
         """Await ``action(messages so far)`` after recording each mail, before its 250 reply.
 
         Only that client's conversation waits; the server keeps serving the others.
         """
         self._recorder.before_reply = action
+
+    def before_recipient(self, action: Callable[[str], Awaitable[None]] | None) -> None:
+        """Await ``action(address)`` at each accepted ``RCPT TO``, before its 250 reply."""
+        self._recorder.before_recipient = action
 
     def django_settings(self) -> dict[str, Any]:
         """Return the Django e-mail settings that send through this server."""
