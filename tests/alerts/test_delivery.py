@@ -32,6 +32,7 @@ from commitments.models import Citation
 from commitments.services.commitments import commitment_update
 from core import outbox
 from tests.factories import user_make
+from tests.support.committed import committed_state
 from tests.support.smtp_server import smtp_server_fixture, smtp_settings_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -495,22 +496,6 @@ def test_crash_after_smtp_accepted_resends_only_that_mail_with_the_same_message_
     assert ids == [first.message_id, in_flight.message_id, in_flight.message_id, last.message_id]
 
 
-def _committed_state(pk: int) -> str:
-    """Return the alert's state as committed (read on a connection of its own)."""
-    seen: list[str] = []
-
-    def read() -> None:
-        try:
-            seen.append(Alert.objects.values_list("state", flat=True).get(pk=pk))
-        finally:
-            connection.close()
-
-    reader = threading.Thread(target=read)
-    reader.start()
-    reader.join(timeout=30)
-    return seen[0]
-
-
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="marks commit behind the next mail on PostgreSQL"
 )
@@ -538,12 +523,12 @@ def test_the_next_mails_envelope_goes_while_a_mark_commits_and_its_content_only_
 
     async def at_recipient(address: str) -> None:
         if address == second.email:
-            seen["envelope"] = await asyncio.to_thread(_committed_state, first.pk)
+            seen["envelope"] = await asyncio.to_thread(committed_state, Alert, first.pk)
             threading.Timer(0.3, release.set).start()
 
     async def at_content(messages) -> None:
         if messages[-1].rcpt_tos == (second.email,):
-            seen["content"] = await asyncio.to_thread(_committed_state, first.pk)
+            seen["content"] = await asyncio.to_thread(committed_state, Alert, first.pk)
 
     smtp_settings.before_recipient(at_recipient)
     smtp_settings.before_reply(at_content)

@@ -28,6 +28,7 @@ from core.outbox import (
     claim,
     send_batch,
 )
+from tests.support.committed import committed_state
 from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from webhooks.services.delivery import WEBHOOK_OUTBOX
 
@@ -312,22 +313,6 @@ def test_a_session_claim_locks_only_the_rows_it_returns_skipping_those_another_s
         assert everything == [row.pk for row in rows], "the other sender released its rows"
 
 
-def _state_seen_by_another_connection(outbox: Outbox, pk: int) -> str:
-    """Return the row's state as committed (read on a connection of its own)."""
-    seen: list[str] = []
-
-    def read() -> None:
-        try:
-            seen.append(outbox.model._default_manager.values_list("state", flat=True).get(pk=pk))
-        finally:
-            connection.close()
-
-    reader = threading.Thread(target=read)
-    reader.start()
-    reader.join(timeout=30)
-    return seen[0]
-
-
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="marks commit behind the next message on PostgreSQL"
 )
@@ -357,11 +342,11 @@ def test_the_next_message_is_written_while_a_mark_commits_and_leaves_only_once_i
     class Observer(ScriptedSender):
         def send(self, rows: Sequence[Any], *, now: dt.datetime, ready: Callable[[], None]) -> None:
             if rows[0].pk == second.pk:
-                seen["written"] = _state_seen_by_another_connection(outbox, first.pk)
+                seen["written"] = committed_state(outbox.model, first.pk)
                 # Released from elsewhere: ready() must wait for the commit, not return first.
                 threading.Timer(0.3, release.set).start()
                 ready()
-                seen["sent"] = _state_seen_by_another_connection(outbox, first.pk)
+                seen["sent"] = committed_state(outbox.model, first.pk)
             super().send(rows, now=now, ready=ready)
 
     try:
