@@ -4,12 +4,13 @@
     CELERY_BROKER_URL=redis://127.0.0.1:6379/6 .venv/bin/python bench/outbox.py --alerts 2000
 
 WARNING: it migrates the database named by ``DATABASE_URL`` and replaces its commitments,
-agreements, parties, users and alerts with generated data; with ``--worker`` it also empties
-the Redis database named by ``CELERY_BROKER_URL``. Point both at scratch ones.
+agreements, parties, users, subscriptions, scan runs and alerts with generated data; with
+``--worker`` it also empties the Redis database named by ``CELERY_BROKER_URL``. Point both at
+scratch ones.
 
 It writes ``--alerts`` pending immediate alerts (``--users`` watchers of an agreement x its
-commitments, written by the deadline scan as in production) and starts
-an aiosmtpd server on a free loopback port that accepts everything. Then, on the same alerts
+commitments, written by the deadline scan as in production) and starts an aiosmtpd server on
+a free loopback port that accepts everything. Then, on the same alerts
 reset to pending between runs:
 
 * ``plain loop``: the same messages (rendered by the sender's own code beforehand, not timed)

@@ -421,9 +421,9 @@ def test_one_commitments_alerts_are_written_one_after_another(
     make_commitment, agreement, django_user_model
 ):
     """A scan writes the alerts of one commitment at consecutive ids, its recipients in turn,
-    so a sender's run, which takes alerts by id, writes that mail's words once for them all
-    (with recipients first, a run of 200 mails for 100 watchers wrote each mail's words
-    twice)."""
+    so a sender's run, which takes alerts by id, writes that mail's words once for them all.
+    Recipient by recipient, a run of 200 mails to 20 watchers of 100 commitments held two
+    recipients' alerts and wrote each mail's words twice."""
     commitments = [make_commitment() for _ in range(3)]
     users = [
         django_user_model.objects.create_user(username=f"w{n}", email=f"w{n}@example.org")
