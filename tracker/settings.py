@@ -346,10 +346,11 @@ TRACKER_ALERT_BACKOFF_SECONDS = env.int("TRACKER_ALERT_BACKOFF_SECONDS", default
 TRACKER_ALERT_BACKOFF_MAX_SECONDS = env.int("TRACKER_ALERT_BACKOFF_MAX_SECONDS", default=6 * 3600)
 TRACKER_ALERT_BATCH_SIZE = env.int("TRACKER_ALERT_BATCH_SIZE", default=200)
 # Senders that drain a backlog at once (send_alerts tasks enqueued after a scan; their claims
-# skip each other's rows). One sender waits, per mail, for the SMTP server's four replies and
-# for its mark's durable commit; a second sends meanwhile, and PostgreSQL flushes their commits
-# together. Each needs a worker process (WORKER_CONCURRENCY in scripts/worker.sh). One by
-# default: beside the web server on 2 cores, a second raised the web's p95 by half (README).
+# skip each other's rows). One sender waits, per mail, for the SMTP server's four replies (the
+# previous mail's mark commits during the first two); a second sends meanwhile, and PostgreSQL
+# flushes their commits together. Each needs a worker process (WORKER_CONCURRENCY in
+# scripts/worker.sh). One by default: beside the web server on 2 cores, a second raised the
+# web's p95 by half (README).
 TRACKER_ALERT_SENDERS = env.int("TRACKER_ALERT_SENDERS", default=1)
 
 # Webhooks (docs/operations.md, "Webhooks"). Targets must be https on public addresses, except
